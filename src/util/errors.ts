@@ -1,0 +1,16 @@
+// Errors a user can cause, as values with an exit code: the CLI prints `message` as one line and exits.
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1; // thresholds failed, or HOL verdict with --fail-on-hol
+export const EXIT_USAGE = 2; // bad input: flag, scenario, URL, report file
+export const EXIT_UNREACHABLE = 3; // target unreachable
+
+export class UserError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT_USAGE,
+  ) {
+    super(message);
+    this.name = 'UserError';
+  }
+}
