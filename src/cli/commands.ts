@@ -1,6 +1,7 @@
 // The list of subcommands; each lives in its own file and registers itself here.
 import type { Command } from 'commander';
+import { registerServe } from './serve.js';
 
 export function registerCommands(program: Command): void {
-  void program;
+  registerServe(program);
 }

@@ -1,0 +1,78 @@
+// Subscription filters: compiled once at subscribe time into a predicate over stored events, so
+// fan-out never re-reads the client's JSON. An unknown attribute or operator is an error, never ignored.
+import { usFromIso } from '../clock.js';
+import type { StoredEvent } from './eventLog.js';
+
+export type EventPredicate = (event: StoredEvent) => boolean;
+
+const STRING_ATTRIBUTES = {
+  event_type: (e: StoredEvent) => e.eventType,
+  object_uuid: (e: StoredEvent) => e.objectUuid,
+  object_owner_uuid: (e: StoredEvent) => e.ownerUuid,
+  object_kind: (e: StoredEvent) => e.objectKind,
+} as const;
+
+const TIME_ATTRIBUTES = {
+  event_at: (e: StoredEvent) => e.eventAtUs,
+  created_at: (e: StoredEvent) => e.createdAtUs,
+} as const;
+
+const matchAll: EventPredicate = () => true;
+
+/** Compiles a subscription's filters (AND of all) or returns an error message naming the bad filter. */
+export function compileFilters(filters: unknown): EventPredicate | string {
+  if (filters === undefined || filters === null) return matchAll;
+  if (!Array.isArray(filters)) return 'filters must be an array of [attribute, operator, operand]';
+  const parts: EventPredicate[] = [];
+  for (let i = 0; i < filters.length; i++) {
+    const part = compileFilter(filters[i]);
+    if (typeof part === 'string') return `filters[${i}]: ${part}`;
+    parts.push(part);
+  }
+  if (parts.length === 0) return matchAll;
+  if (parts.length === 1) return parts[0]!;
+  return (event) => {
+    for (const part of parts) if (!part(event)) return false;
+    return true;
+  };
+}
+
+function compileFilter(filter: unknown): EventPredicate | string {
+  if (!Array.isArray(filter) || filter.length !== 3 || typeof filter[0] !== 'string' || typeof filter[1] !== 'string') {
+    return 'expected [attribute, operator, operand]';
+  }
+  const [attribute, operator, operand] = filter as [string, string, unknown];
+  if (Object.hasOwn(STRING_ATTRIBUTES, attribute)) {
+    const read = STRING_ATTRIBUTES[attribute as keyof typeof STRING_ATTRIBUTES];
+    if (operator === '=') {
+      if (typeof operand !== 'string') return `${attribute} = expects a string`;
+      return (event) => read(event) === operand;
+    }
+    if (operator === 'in') {
+      if (!Array.isArray(operand) || operand.some((v) => typeof v !== 'string')) {
+        return `${attribute} in expects an array of strings`;
+      }
+      const set = new Set(operand as string[]);
+      return (event) => set.has(read(event));
+    }
+    return `unknown operator ${JSON.stringify(operator)} for ${attribute} (use = or in)`;
+  }
+  if (Object.hasOwn(TIME_ATTRIBUTES, attribute)) {
+    const read = TIME_ATTRIBUTES[attribute as keyof typeof TIME_ATTRIBUTES];
+    const bound = typeof operand === 'string' ? usFromIso(operand) : NaN;
+    if (!Number.isFinite(bound)) return `${attribute} ${operator} expects an RFC 3339 UTC timestamp`;
+    switch (operator) {
+      case '<':
+        return (event) => read(event) < bound;
+      case '<=':
+        return (event) => read(event) <= bound;
+      case '>':
+        return (event) => read(event) > bound;
+      case '>=':
+        return (event) => read(event) >= bound;
+      default:
+        return `unknown operator ${JSON.stringify(operator)} for ${attribute} (use <, <=, > or >=)`;
+    }
+  }
+  return `unknown filter attribute ${JSON.stringify(attribute)}`;
+}

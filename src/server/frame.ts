@@ -1,0 +1,68 @@
+// Websocket framing for isolated mode's shared-body writes. An event is serialized once; each
+// delivery is a small per-connection head (frame header + `{"msgID":N,`) followed by the shared body.
+// Server frames are unmasked (RFC 6455 §5.1), so the same body bytes are valid on every connection.
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+
+const MSGID_PREFIX = '{"msgID":';
+
+/** Number of decimal digits of a positive integer. */
+function digits(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
+}
+
+function headerLength(payloadLength: number): number {
+  return payloadLength < 126 ? 2 : payloadLength < 65536 ? 4 : 10;
+}
+
+function writeHeader(buf: Buffer, payloadLength: number): number {
+  buf[0] = 0x81; // FIN + text
+  if (payloadLength < 126) {
+    buf[1] = payloadLength;
+    return 2;
+  }
+  if (payloadLength < 65536) {
+    buf[1] = 126;
+    buf.writeUInt16BE(payloadLength, 2);
+    return 4;
+  }
+  buf[1] = 127;
+  buf.writeUInt32BE(Math.floor(payloadLength / 2 ** 32), 2);
+  buf.writeUInt32BE(payloadLength >>> 0, 6);
+  return 10;
+}
+
+/** The per-connection head of an event frame whose body (everything after `{"msgID":N,`) is `bodyLength` bytes. */
+export function eventFrameHead(msgId: number, bodyLength: number): Buffer {
+  const prefixLength = MSGID_PREFIX.length + digits(msgId) + 1;
+  const payloadLength = prefixLength + bodyLength;
+  const head = Buffer.allocUnsafe(headerLength(payloadLength) + prefixLength);
+  let at = writeHeader(head, payloadLength);
+  at += head.write(MSGID_PREFIX, at, 'latin1');
+  at += head.write(String(msgId), at, 'latin1');
+  head[at] = 0x2c; // ,
+  return head;
+}
+
+/** A complete unmasked text frame (status replies, gap notices). */
+export function textFrame(text: string): Buffer {
+  const payloadLength = Buffer.byteLength(text);
+  const frame = Buffer.allocUnsafe(headerLength(payloadLength) + payloadLength);
+  const at = writeHeader(frame, payloadLength);
+  frame.write(text, at);
+  return frame;
+}
+
+/**
+ * The net.Socket under a ws connection. Writing frames to it directly is safe because every frame
+ * is written within one synchronous call, so bytes never interleave with ws's own control frames,
+ * and permessage-deflate is off so ws's Sender has no queue of its own.
+ */
+export function rawSocket(ws: WebSocket): Socket {
+  return (ws as unknown as { _socket: Socket })._socket;
+}

@@ -1,0 +1,58 @@
+// The reference event server's programmatic API: `startServer` is what `evbench serve`, the runner
+// and the tests call. Mode `isolated` shows the fix, mode `legacy` reproduces the seed's bug.
+import type { AddressInfo } from 'node:net';
+import { WEBSOCKET_PATH } from '../protocol/v0.js';
+import { EventLog } from './eventLog.js';
+import { createHttpServer } from './httpServer.js';
+import { IsolatedHub } from './isolated.js';
+import { LegacyHub } from './legacy.js';
+import { ServerMetrics } from './metrics.js';
+import { resolveServerOptions, type ServerOptions } from './options.js';
+import { PermissionDirectory } from './permissions.js';
+import type { Hub, ServerContext } from './session.js';
+
+export { defaultServerOptions, type ServerOptions } from './options.js';
+
+export interface RunningServer {
+  /** ws://HOST:PORT/websocket */
+  url: string;
+  metricsUrl: string;
+  port: number;
+  /** Closes every session with 1001, stops listening; resolves when all is closed. */
+  close(): Promise<void>;
+}
+
+/** Sessions get this long to finish their close handshake on shutdown before being terminated. */
+const SHUTDOWN_GRACE_MS = 1000;
+
+export async function startServer(partial: Partial<ServerOptions> = {}): Promise<RunningServer> {
+  const options = resolveServerOptions(partial);
+  let hub: Hub | undefined;
+  const metrics = new ServerMetrics(options.mode, () => hub!.queueStats());
+  const ctx: ServerContext = { options, log: new EventLog(options.logSize, options.mode === 'legacy'), metrics };
+  hub = options.mode === 'legacy' ? new LegacyHub(ctx) : new IsolatedHub(ctx);
+  const directory = new PermissionDirectory(options);
+  const { server, wss } = createHttpServer(hub, directory, metrics);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      await hub!.closeAll(1001, 'server shutting down', SHUTDOWN_GRACE_MS);
+      wss.close();
+      server.closeAllConnections();
+      await stopped;
+    })());
+
+  return { url: `ws://${host}:${port}${WEBSOCKET_PATH}`, metricsUrl: `http://${host}:${port}/metrics`, port, close };
+}

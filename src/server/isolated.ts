@@ -1,0 +1,278 @@
+// Isolated mode (the fix): fan-out never waits on a socket. Each event is framed once; a session
+// gets a small per-connection head plus the shared body, written straight to its socket, corked for
+// the rest of the tick so a publish batch leaves as one writev. A session's queue is bounded in
+// bytes (the socket's buffer is its queue); catch-up replay reads the log with the session's own
+// cursor, paced by that session's backpressure, and joins live delivery at the head.
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+import { nowUs } from '../clock.js';
+import { CLOSE_SLOW_CLIENT, CLOSE_SLOW_CLIENT_REASON, type StatusMessage } from '../protocol/v0.js';
+import type { StoredEvent } from './eventLog.js';
+import { eventFrameHead, rawSocket, textFrame } from './frame.js';
+import type { QueueStats } from './metrics.js';
+import { parseClientFrame, type ClientRequest } from './messages.js';
+import { mayReadFast, type Reader } from './permissions.js';
+import { closeSockets, storeEvents, Subscriptions, unsubscribeReply, type Hub, type ServerContext } from './session.js';
+
+/** Matching events a replaying session writes before yielding to the event loop. */
+const REPLAY_PAGE = 256;
+/** Log entries a replaying session scans (matching or not) before yielding. */
+const REPLAY_SCAN = 8192;
+/** A replaying session pauses while its socket holds this much (bounded by half its byte budget). */
+const REPLAY_LOW_WATER = 256 * 1024;
+/** Per-connection head (frame header + `{"msgID":N,`) counted against the budget before it is built. */
+const HEAD_ALLOWANCE = 32;
+
+class IsolatedSession {
+  msgId = 0;
+  readonly subs = new Subscriptions();
+  /** While replaying: the last log id this session has considered. Live sessions are at the head. */
+  replaying = false;
+  cursor = 0;
+  /** A pump is scheduled or waiting for 'drain'; at most one at a time. */
+  pumpPending = false;
+  corked = false;
+  /** Under policy drop: the skipped ids not yet announced. */
+  gap: [number, number] | undefined;
+  /** Enqueue times of event frames not yet written to the kernel, oldest first. */
+  private readonly sendTimes: number[] = [];
+  private sendTimesHead = 0;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly socket: Socket,
+    readonly reader: Reader,
+    readonly lowWater: number,
+    private readonly observeSend: (us: number) => void,
+  ) {}
+
+  get open(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+
+  noteEnqueued(us: number): void {
+    this.sendTimes.push(us);
+  }
+
+  /**
+   * One shared callback for every event frame: write callbacks fire in write order, so the oldest
+   * enqueue time belongs to the frame just written. A failed write (socket gone) is not a send.
+   */
+  readonly onWritten = (err?: Error | null): void => {
+    const enqueuedAt = this.sendTimes[this.sendTimesHead++]!;
+    if (this.sendTimesHead > 1024 && this.sendTimesHead * 2 > this.sendTimes.length) {
+      this.sendTimes.splice(0, this.sendTimesHead);
+      this.sendTimesHead = 0;
+    }
+    if (!err) this.observeSend(nowUs() - enqueuedAt);
+  };
+}
+
+export class IsolatedHub implements Hub {
+  private readonly sessions = new Set<IsolatedSession>();
+  /** Sessions with at least one subscription that are not replaying: the fan-out targets. */
+  private readonly live = new Set<IsolatedSession>();
+  private readonly corked: IsolatedSession[] = [];
+  private flushScheduled = false;
+  private readonly observeSend: (us: number) => void;
+
+  constructor(private readonly ctx: ServerContext) {
+    this.observeSend = (us) => ctx.metrics.observeSend(us);
+  }
+
+  accept(ws: WebSocket, reader: Reader): void {
+    const socket = rawSocket(ws);
+    const budgetHalf = Math.floor(this.ctx.options.queueBytes / 2);
+    const lowWater = Math.max(socket.writableHighWaterMark, Math.min(REPLAY_LOW_WATER, budgetHalf));
+    const s = new IsolatedSession(ws, socket, reader, lowWater, this.observeSend);
+    this.sessions.add(s);
+    this.ctx.metrics.connections++;
+    this.ctx.metrics.connectionsTotal++;
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return this.reply(s, { status: 400, message: 'binary frames are not supported; send JSON text' });
+      const parsed = parseClientFrame(data.toString());
+      if ('error' in parsed) return this.reply(s, parsed.error);
+      this.handle(s, parsed.request);
+    });
+    ws.on('error', () => {}); // 'close' follows
+    ws.once('close', () => {
+      this.sessions.delete(s);
+      this.live.delete(s);
+      this.ctx.metrics.connections--;
+    });
+  }
+
+  private handle(s: IsolatedSession, request: ClientRequest): void {
+    switch (request.method) {
+      case 'publish': {
+        const { reply, stored } = storeEvents(this.ctx, s.reader, request.events);
+        this.reply(s, reply);
+        if (stored.length > 0) this.fanOut(stored);
+        return;
+      }
+      case 'unsubscribe':
+        this.reply(s, unsubscribeReply(s.subs, request.filters));
+        if (s.subs.size === 0) this.live.delete(s);
+        return;
+      case 'subscribe': {
+        const head = this.ctx.log.headId;
+        const considered = s.replaying ? s.cursor : head;
+        const fromId = request.lastLogId === undefined ? head : Math.min(request.lastLogId, head);
+        s.subs.add(request.filters, request.predicate, fromId, considered);
+        this.reply(s, { status: 200, last_log_id: head });
+        if (fromId < considered) {
+          // Catch-up: leave live fan-out; the session's own cursor reads the log up to the head.
+          s.cursor = fromId;
+          s.replaying = true;
+          this.live.delete(s);
+          if (!s.pumpPending) this.pump(s);
+        } else if (!s.replaying) {
+          this.live.add(s);
+        }
+        return;
+      }
+    }
+  }
+
+  /** Live delivery of a stored batch: per session, its matching events in id order, never waiting. */
+  private fanOut(events: StoredEvent[]): void {
+    const now = nowUs();
+    for (const s of this.live) {
+      for (let i = 0; i < events.length; i++) {
+        const event = events[i]!;
+        if (mayReadFast(s.reader, event.ownerUuid) && s.subs.matches(event) && !this.deliver(s, event, now)) break;
+      }
+    }
+  }
+
+  /** Writes one event to a session within its byte budget; false when the session is gone or closed. */
+  private deliver(s: IsolatedSession, event: StoredEvent, now: number): boolean {
+    if (!s.open) return false;
+    const socket = s.socket;
+    const queued = socket.writableLength;
+    if (queued > 0 && queued + event.body.length + HEAD_ALLOWANCE > this.ctx.options.queueBytes) {
+      return this.overflow(s, event);
+    }
+    if (s.gap) this.announceGap(s);
+    this.cork(s);
+    socket.write(eventFrameHead(++s.msgId, event.body.length));
+    s.noteEnqueued(now);
+    socket.write(event.body, s.onWritten);
+    this.ctx.metrics.eventsOut++;
+    return true;
+  }
+
+  private overflow(s: IsolatedSession, event: StoredEvent): boolean {
+    if (this.ctx.options.overflow === 'close') {
+      this.ctx.metrics.slowClientCloses++;
+      this.live.delete(s);
+      s.replaying = false;
+      // The close frame queues behind the unread bytes; ws destroys the socket if the close
+      // handshake does not finish within its closeTimeout.
+      s.ws.close(CLOSE_SLOW_CLIENT, CLOSE_SLOW_CLIENT_REASON);
+      return false;
+    }
+    if (s.gap) {
+      s.gap[1] = event.id;
+    } else {
+      s.gap = [event.id, event.id];
+      // Announce as soon as the socket drains, even if no further event comes.
+      if (s.socket.writableNeedDrain) s.socket.once('drain', () => s.gap && s.open && this.announceGap(s));
+    }
+    return true;
+  }
+
+  private announceGap(s: IsolatedSession): void {
+    const gap = s.gap!;
+    s.gap = undefined;
+    this.ctx.metrics.gaps++;
+    this.reply(s, { status: 409, gap });
+  }
+
+  private reply(s: IsolatedSession, status: StatusMessage): void {
+    if (!s.open) return;
+    this.cork(s);
+    s.socket.write(textFrame(JSON.stringify(status)));
+  }
+
+  /** Corks a socket for the rest of this tick, so everything it gets now leaves in one writev. */
+  private cork(s: IsolatedSession): void {
+    if (s.corked) return;
+    s.corked = true;
+    s.socket.cork();
+    this.corked.push(s);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flush);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    for (const s of this.corked) {
+      s.corked = false;
+      s.socket.uncork();
+    }
+    this.corked.length = 0;
+  };
+
+  /**
+   * Replay step for one session: write up to a page of matching events from its cursor, then yield
+   * (setImmediate) or wait for 'drain'. Reaching the head switches to live in the same synchronous
+   * step, so no event is missed or sent twice.
+   */
+  private pump(s: IsolatedSession): void {
+    s.pumpPending = false;
+    if (!s.open || !s.replaying) return;
+    const log = this.ctx.log;
+    const now = nowUs();
+    let written = 0;
+    let scanned = 0;
+    for (;;) {
+      const oldest = log.oldestId;
+      if (s.cursor < oldest - 1) {
+        s.gap = undefined; // a pending drop gap is inside the range announced now
+        this.ctx.metrics.gaps++;
+        this.reply(s, { status: 409, gap: [s.cursor + 1, oldest - 1] });
+        s.cursor = oldest - 1;
+      }
+      if (s.cursor >= log.headId) {
+        s.replaying = false;
+        if (s.subs.size > 0) this.live.add(s);
+        return;
+      }
+      if (s.socket.writableLength >= s.lowWater) {
+        s.pumpPending = true;
+        s.socket.once('drain', () => this.pump(s));
+        return;
+      }
+      if (written >= REPLAY_PAGE || scanned >= REPLAY_SCAN) {
+        s.pumpPending = true;
+        setImmediate(() => this.pump(s));
+        return;
+      }
+      const event = log.get(++s.cursor)!;
+      scanned++;
+      if (mayReadFast(s.reader, event.ownerUuid) && s.subs.matches(event)) {
+        if (!this.deliver(s, event, now)) return;
+        written++;
+        this.ctx.metrics.replayedEvents++;
+      }
+    }
+  }
+
+  queueStats(): QueueStats {
+    let maxBytes = 0;
+    let sumBytes = 0;
+    for (const s of this.sessions) {
+      const bytes = s.socket.writableLength;
+      sumBytes += bytes;
+      if (bytes > maxBytes) maxBytes = bytes;
+    }
+    return { sessions: this.sessions.size, maxBytes, sumBytes };
+  }
+
+  closeAll(code: number, reason: string, graceMs: number): Promise<void> {
+    return closeSockets([...this.sessions].map((s) => s.ws), code, reason, graceMs);
+  }
+}

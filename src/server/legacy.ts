@@ -1,0 +1,176 @@
+// Legacy mode: a faithful copy of the seed server's dispatch, kept to show the bug. One global FIFO
+// of jobs runs in one async loop; for each event, for each session in turn, it scans the user's
+// groups, checks filters, then awaits that send's completion before the next. Subscribing (and its
+// catch-up replay) is a job in the same FIFO. One client whose socket stops draining stalls all.
+import type { WebSocket } from 'ws';
+import type { StatusMessage } from '../protocol/v0.js';
+import { nowUs } from '../clock.js';
+import type { StoredEvent } from './eventLog.js';
+import type { QueueStats } from './metrics.js';
+import { parseClientFrame, type ClientRequest } from './messages.js';
+import { mayReadByScan, type Reader } from './permissions.js';
+import { closeSockets, storeEvents, Subscriptions, unsubscribeReply, type Hub, type ServerContext } from './session.js';
+
+interface LegacySession {
+  ws: WebSocket;
+  reader: Reader;
+  subs: Subscriptions;
+  msgId: number;
+  /** Highest id considered for this session (by fan-out or replay); later jobs skip up to it. */
+  considered: number;
+}
+
+type Job =
+  | { kind: 'fanout'; events: StoredEvent[] }
+  | { kind: 'subscribe'; session: LegacySession; request: Extract<ClientRequest, { method: 'subscribe' }> };
+
+export class LegacyHub implements Hub {
+  private readonly sessions = new Set<LegacySession>();
+  private readonly queue: Job[] = [];
+  private running = false;
+  private stopped = false;
+
+  constructor(private readonly ctx: ServerContext) {}
+
+  accept(ws: WebSocket, reader: Reader): void {
+    const s: LegacySession = { ws, reader, subs: new Subscriptions(), msgId: 0, considered: this.ctx.log.headId };
+    this.sessions.add(s);
+    this.ctx.metrics.connections++;
+    this.ctx.metrics.connectionsTotal++;
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return this.reply(s, { status: 400, message: 'binary frames are not supported; send JSON text' });
+      const parsed = parseClientFrame(data.toString());
+      if ('error' in parsed) return this.reply(s, parsed.error);
+      this.handle(s, parsed.request);
+    });
+    ws.on('error', () => {}); // 'close' follows
+    ws.once('close', () => {
+      this.sessions.delete(s);
+      this.ctx.metrics.connections--;
+    });
+  }
+
+  private handle(s: LegacySession, request: ClientRequest): void {
+    switch (request.method) {
+      case 'publish': {
+        // Stored and acked at once; delivery waits its turn in the global queue.
+        const { reply, stored } = storeEvents(this.ctx, s.reader, request.events);
+        this.reply(s, reply);
+        if (stored.length > 0) this.enqueue({ kind: 'fanout', events: stored });
+        return;
+      }
+      case 'unsubscribe':
+        this.reply(s, unsubscribeReply(s.subs, request.filters));
+        return;
+      case 'subscribe':
+        this.enqueue({ kind: 'subscribe', session: s, request });
+        return;
+    }
+  }
+
+  private reply(s: LegacySession, status: StatusMessage): void {
+    if (s.ws.readyState === s.ws.OPEN) s.ws.send(JSON.stringify(status));
+  }
+
+  private enqueue(job: Job): void {
+    this.queue.push(job);
+    if (!this.running) void this.run();
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (!this.stopped && this.queue.length > 0) {
+        const job = this.queue.shift()!;
+        if (job.kind === 'fanout') await this.fanOut(job.events);
+        else await this.subscribe(job.session, job.request);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async fanOut(events: StoredEvent[]): Promise<void> {
+    for (const event of events) {
+      for (const s of [...this.sessions]) {
+        if (this.stopped) return;
+        if (event.id <= s.considered) continue;
+        s.considered = event.id;
+        if (!mayReadByScan(s.reader, event.ownerUuid) || !s.subs.matches(event)) continue;
+        await this.send(s, event);
+      }
+    }
+  }
+
+  private async subscribe(s: LegacySession, request: Extract<ClientRequest, { method: 'subscribe' }>): Promise<void> {
+    if (s.ws.readyState !== s.ws.OPEN) return;
+    const head = this.ctx.log.headId;
+    const fromId = request.lastLogId === undefined ? head : Math.min(request.lastLogId, head);
+    s.subs.add(request.filters, request.predicate, fromId, s.considered);
+    await this.sendStatus(s, { status: 200, last_log_id: head });
+    if (fromId >= s.considered) return;
+    // Catch-up inside the global loop, every send awaited: everyone else waits for this replay.
+    const log = this.ctx.log;
+    let id = fromId;
+    if (id < log.oldestId - 1) {
+      await this.sendStatus(s, { status: 409, gap: [id + 1, log.oldestId - 1] });
+      this.ctx.metrics.gaps++;
+      id = log.oldestId - 1;
+    }
+    const until = Math.max(head, s.considered);
+    while (id < until && !this.stopped && s.ws.readyState === s.ws.OPEN) {
+      const event = log.get(++id);
+      if (!event) continue; // fell out of the ring meanwhile
+      if (mayReadByScan(s.reader, event.ownerUuid) && s.subs.matches(event)) {
+        await this.send(s, event);
+        this.ctx.metrics.replayedEvents++;
+      }
+    }
+    s.considered = until;
+  }
+
+  /** The seed's send: a fresh message object per client, serialized, awaited until written. */
+  private send(s: LegacySession, event: StoredEvent): Promise<void> {
+    const message = JSON.stringify({
+      msgID: ++s.msgId,
+      id: event.id,
+      uuid: event.uuid,
+      object_uuid: event.objectUuid,
+      object_owner_uuid: event.ownerUuid,
+      object_kind: event.objectKind,
+      event_type: event.eventType,
+      event_at: event.eventAt,
+      properties: event.properties,
+    });
+    this.ctx.metrics.eventsOut++;
+    const enqueuedAt = nowUs();
+    return new Promise((resolve) => {
+      // ws calls back with an error when the socket is closed or destroyed, so the loop moves on.
+      s.ws.send(message, (err) => {
+        if (!err) this.ctx.metrics.observeSend(nowUs() - enqueuedAt);
+        resolve();
+      });
+    });
+  }
+
+  private sendStatus(s: LegacySession, status: StatusMessage): Promise<void> {
+    return new Promise((resolve) => s.ws.send(JSON.stringify(status), () => resolve()));
+  }
+
+  queueStats(): QueueStats {
+    let maxBytes = 0;
+    let sumBytes = 0;
+    for (const s of this.sessions) {
+      const bytes = s.ws.bufferedAmount;
+      sumBytes += bytes;
+      if (bytes > maxBytes) maxBytes = bytes;
+    }
+    return { sessions: this.sessions.size, maxBytes, sumBytes };
+  }
+
+  async closeAll(code: number, reason: string, graceMs: number): Promise<void> {
+    this.stopped = true;
+    this.queue.length = 0;
+    await closeSockets([...this.sessions].map((s) => s.ws), code, reason, graceMs);
+  }
+}

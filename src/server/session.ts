@@ -1,0 +1,124 @@
+// What every connection has in both modes: its reader (permissions), its subscriptions, its msgID
+// counter. The subscription bookkeeping guarantees each event is considered once per session.
+import type { WebSocket } from 'ws';
+import { nowUs } from '../clock.js';
+import type { Filter, PublishedEvent, StatusMessage } from '../protocol/v0.js';
+import type { EventLog, StoredEvent } from './eventLog.js';
+import type { QueueStats, ServerMetrics } from './metrics.js';
+import type { ServerOptions } from './options.js';
+import type { EventPredicate } from './filters.js';
+import { sameFilters } from './messages.js';
+import type { Reader } from './permissions.js';
+
+export interface Subscription {
+  filters: Filter[] | undefined;
+  predicate: EventPredicate;
+  /** This subscription covers only ids above this one. */
+  fromId: number;
+  /** Ids in (fromId, doneThrough] were already considered with this subscription present. */
+  doneThrough: number;
+}
+
+/**
+ * A session's subscriptions: OR across them, each event delivered at most once. A catch-up
+ * subscription makes the session re-read part of the log; an event that an older subscription
+ * already delivered there is not delivered again.
+ */
+export class Subscriptions {
+  private list: Subscription[] = [];
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  /**
+   * Adds a subscription covering ids above `fromId`. `consideredThrough` is the highest id the
+   * session has already considered with its existing subscriptions.
+   */
+  add(filters: Filter[] | undefined, predicate: EventPredicate, fromId: number, consideredThrough: number): void {
+    for (const old of this.list) if (old.doneThrough < consideredThrough) old.doneThrough = consideredThrough;
+    this.list.push({ filters, predicate, fromId, doneThrough: fromId });
+  }
+
+  /** Removes the subscriptions with these filters (all when filters is undefined); returns how many. */
+  remove(filters: Filter[] | undefined): number {
+    const before = this.list.length;
+    this.list = filters === undefined ? [] : this.list.filter((s) => !sameFilters(s.filters, filters));
+    return before - this.list.length;
+  }
+
+  /** Whether to deliver `event` now: some subscription matches it and none has delivered it before. */
+  matches(event: StoredEvent): boolean {
+    let fresh = false;
+    for (const s of this.list) {
+      if (event.id > s.fromId && s.predicate(event)) {
+        if (event.id <= s.doneThrough) return false;
+        fresh = true;
+      }
+    }
+    return fresh;
+  }
+}
+
+/** What both modes share: the log, the counters, the options. */
+export interface ServerContext {
+  options: ServerOptions;
+  log: EventLog;
+  metrics: ServerMetrics;
+}
+
+/** The mode-specific part of the server: sessions, subscriptions and fan-out. */
+export interface Hub {
+  accept(ws: WebSocket, reader: Reader): void;
+  /** Sessions' queued bytes, for /metrics. */
+  queueStats(): QueueStats;
+  /** Closes every session with `code`; resolves once all are gone (terminating stragglers after `graceMs`). */
+  closeAll(code: number, reason: string, graceMs: number): Promise<void>;
+}
+
+/**
+ * Publishing, the same in both modes: authorize, append the batch to the log (contiguous ids) and
+ * build the ack. The caller sends the ack, then fans out.
+ */
+export function storeEvents(
+  ctx: ServerContext,
+  reader: Reader,
+  events: PublishedEvent[],
+): { reply: StatusMessage; stored: StoredEvent[] } {
+  if (!reader.mayPublish) {
+    const message =
+      ctx.options.publisherToken === undefined
+        ? 'publishing is disabled: start evbench serve with --publisher-token TOKEN and connect with that token'
+        : 'publish requires the publisher token';
+    return { reply: { status: 403, message }, stored: [] };
+  }
+  const createdAtUs = nowUs();
+  const stored = new Array<StoredEvent>(events.length);
+  for (let i = 0; i < events.length; i++) stored[i] = ctx.log.append(events[i]!, createdAtUs);
+  ctx.metrics.eventsIn += events.length;
+  return { reply: { status: 200, first_id: stored[0]!.id, last_id: stored[stored.length - 1]!.id }, stored };
+}
+
+/** Replies to an unsubscribe request. */
+export function unsubscribeReply(subs: Subscriptions, filters: Filter[] | undefined): StatusMessage {
+  const removed = subs.remove(filters);
+  return removed > 0 || filters === undefined ? { status: 200 } : { status: 404, message: 'no subscription with these filters' };
+}
+
+/** Resolves once every socket in `sessions` closed: a close handshake first, then terminate after `graceMs`. */
+export async function closeSockets(sockets: WebSocket[], code: number, reason: string, graceMs: number): Promise<void> {
+  const closed = sockets.map(
+    (ws) => new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : ws.once('close', () => resolve()))),
+  );
+  for (const ws of sockets) if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      for (const ws of sockets) ws.terminate();
+      resolve();
+    }, graceMs);
+  });
+  await Promise.race([Promise.all(closed), grace]);
+  clearTimeout(timer);
+  await Promise.all(closed);
+}
