@@ -1,0 +1,46 @@
+// Picks group/phase results out of a run record and merges them: histograms are added, counters
+// summed (max for stalls). Shared by the HOL analysis and threshold evaluation.
+import { mergeEncoded, type Histogram } from '../measurement/histogram.js';
+import type { GroupResult, PhaseResult, RunRecord } from '../runner/record.js';
+
+export interface Selection {
+  latency: Histogram;
+  uncorrected: Histogram;
+  delivered: number;
+  missing: number;
+  duplicates: number;
+  outOfOrder: number;
+  maxStallUs: number;
+  /** Sum over phases of clients × phase seconds: the denominator of per-client rates. */
+  clientSeconds: number;
+  matched: number;
+}
+
+export function select(record: RunRecord, groups: (g: GroupResult) => boolean, phases: (name: string) => boolean): Selection {
+  const parts: { p: PhaseResult; seconds: number }[] = [];
+  for (const g of record.groups) {
+    if (!groups(g)) continue;
+    for (const ph of record.phases) {
+      const p = g.phases[ph.name];
+      if (p && phases(ph.name)) parts.push({ p, seconds: ph.durationUs / 1e6 });
+    }
+  }
+  return {
+    latency: mergeEncoded(parts.map((x) => x.p.histogram)),
+    uncorrected: mergeEncoded(parts.map((x) => x.p.uncorrectedHistogram)),
+    delivered: parts.reduce((a, x) => a + x.p.delivered, 0),
+    missing: parts.reduce((a, x) => a + x.p.missing, 0),
+    duplicates: parts.reduce((a, x) => a + x.p.duplicates, 0),
+    outOfOrder: parts.reduce((a, x) => a + x.p.outOfOrder, 0),
+    maxStallUs: parts.reduce((a, x) => Math.max(a, x.p.maxStallUs), 0),
+    clientSeconds: parts.reduce((a, x) => a + x.p.clients * x.seconds, 0),
+    matched: parts.length,
+  };
+}
+
+export const isFast = (g: GroupResult): boolean => g.kind === 'fast';
+
+export function phasesWithRole(record: RunRecord, role: string): (name: string) => boolean {
+  const names = new Set(record.phases.filter((p) => p.role === role).map((p) => p.name));
+  return (n) => names.has(n);
+}

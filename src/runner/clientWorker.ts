@@ -1,0 +1,179 @@
+// A client worker thread: runs its share of every group's clients on the scenario's timeline —
+// joins and leaves at phase boundaries, accounts each phase after its grace period, ships
+// per-second interval histograms and health, and finally its encoded results.
+import { parentPort, workerData } from 'node:worker_threads';
+import { nowUs } from '../clock.js';
+import { ClientAccount } from '../measurement/accounting.js';
+import { IdMap } from '../measurement/idMap.js';
+import { GroupRecorder } from '../measurement/recorder.js';
+import { mixTable, timeline, visibleTo, type Schedule, type Timeline } from '../measurement/schedule.js';
+import type { GroupSpec } from '../scenario/types.js';
+import { ClientConnection, type ConnectionContext } from './clients/connection.js';
+import { StallClient } from './clients/stall.js';
+import { RateClient } from './clients/rate.js';
+import { DelayClient } from './clients/delay.js';
+import { CatchupClient } from './clients/catchup.js';
+import { ChurnClient } from './clients/churn.js';
+import { HealthSampler } from './health.js';
+import type { ClientPlan, ClientWorkerInit, MainToWorker, WorkerToMain } from './messages.js';
+import { withToken } from './url.js';
+
+const init = workerData as ClientWorkerInit;
+const post = (m: WorkerToMain): void => parentPort!.postMessage(m);
+const { scenario } = init;
+const ids = new IdMap();
+let headId = 0;
+const recorders = scenario.groups.map((g) => new GroupRecorder(g.name, scenario.phases.length));
+const table = mixTable(scenario.publisher.mix);
+
+type Client = ClientConnection | ChurnClient;
+interface Slot {
+  plan: ClientPlan;
+  client?: Client;
+  first: number; // index of the first phase the group is in
+  last: number;
+}
+
+const slots: Slot[] = init.clients.map((plan) => {
+  const g = scenario.groups[plan.group]!;
+  const idx = g.phases.map((p) => scenario.phases.findIndex((x) => x.name === p));
+  return { plan, first: Math.min(...idx), last: Math.max(...idx) };
+});
+
+function expectation(g: GroupSpec, user: number): (k: number) => boolean {
+  const types = g.eventTypes.length > 0 ? new Set(g.eventTypes) : undefined;
+  return (k) => {
+    const entry = table[k % table.length]!;
+    return (!types || types.has(entry.eventType)) && visibleTo(entry, k, init.users, user);
+  };
+}
+
+function makeClient(slot: Slot, tl: Timeline, schedule: Schedule): Client {
+  const g = scenario.groups[slot.plan.group]!;
+  const ctx: ConnectionContext = {
+    url: withToken(init.url, slot.plan.token),
+    group: g,
+    groupIndex: slot.plan.group,
+    rec: recorders[slot.plan.group]!,
+    tl,
+    headId: () => headId,
+  };
+  if (g.kind === 'churn') return new ChurnClient(slot.plan.clientId, ctx);
+  const account = new ClientAccount(ctx.rec, tl, schedule, expectation(g, slot.plan.user), nowUs());
+  if (g.kind === 'catchup') return new CatchupClient(slot.plan.clientId, ctx, account);
+  if (g.kind === 'slow') {
+    if (g.behaviour === 'stall') return new StallClient(slot.plan.clientId, ctx, account);
+    if (g.behaviour === 'rate') return new RateClient(slot.plan.clientId, ctx, account);
+    return new DelayClient(slot.plan.clientId, ctx, account);
+  }
+  return new ClientConnection(slot.plan.clientId, ctx, account);
+}
+
+function accountAll(untilUs: number, only?: (s: Slot) => boolean): void {
+  const now = nowUs();
+  for (const s of slots) {
+    if (s.client instanceof ClientConnection && (!only || only(s))) {
+      s.client.prepareAccounting();
+      s.client.account.account(untilUs, now, ids);
+    }
+  }
+}
+
+const timers: NodeJS.Timeout[] = [];
+const at = (us: number, fn: () => void): void => {
+  timers.push(setTimeout(fn, Math.max(0, (us - nowUs()) / 1000)));
+};
+
+let tl: Timeline | undefined;
+let finished = false;
+const health = new HealthSampler();
+
+function finish(): void {
+  if (finished) return;
+  finished = true;
+  for (const t of timers) clearTimeout(t);
+  const now = nowUs();
+  for (const s of slots) {
+    if (s.client instanceof ClientConnection) {
+      if (s.client.account.leaveUs === Infinity) s.client.leave(Math.min(now, tl?.endUs ?? now));
+      s.client.account.account(Infinity, now, ids);
+    } else {
+      s.client?.leave();
+    }
+  }
+  flushIntervals(true);
+  health.stop();
+  post({
+    type: 'result',
+    groups: recorders.map((r, group) => ({ group, phases: r.encode() })),
+    clients: slots.filter((s) => s.client).map((s) => s.client!.result()),
+  });
+  setTimeout(() => process.exit(0), 100).unref();
+}
+
+let intervalIndex = 0;
+function flushIntervals(final = false): void {
+  if (!tl) return;
+  const intervals = recorders.map((r) => r.takeInterval(intervalIndex));
+  intervalIndex++;
+  if (intervals.some((i) => i.delivered > 0 || i.missing > 0) || !final) post({ type: 'interval', intervals });
+}
+
+function start(t0Us: number): void {
+  const schedule: Schedule = { t0Us, rate: scenario.publisher.rate };
+  const timeLine = timeline(t0Us, scenario.phases);
+  tl = timeLine;
+  const grace = scenario.graceUs;
+  // joins: phase-0 groups connect now (before t0), later groups at their phase's start
+  for (let p = 0; p < scenario.phases.length; p++) {
+    const joining = slots.filter((s) => s.first === p);
+    const open = (): void => {
+      for (const s of joining) {
+        s.client = makeClient(s, timeLine, schedule);
+        s.client.open();
+      }
+    };
+    if (p === 0) open();
+    else at(timeLine.starts[p]!, open);
+    // leaves at the phase's end (the last phase ends with the run)
+    if (p < scenario.phases.length - 1) {
+      const leaving = slots.filter((s) => s.last === p);
+      at(timeLine.ends[p]!, () => {
+        const now = nowUs();
+        for (const s of leaving) {
+          if (s.client instanceof ClientConnection) {
+            s.client.leave(timeLine.ends[p]!);
+            s.client.account.account(Infinity, now, ids);
+          } else s.client?.leave();
+        }
+      });
+    }
+    // the phase's books close once its late events had `grace` to arrive
+    at(timeLine.ends[p]! + grace, () => accountAll(timeLine.ends[p]!));
+  }
+  at(timeLine.endUs + grace + 50_000, finish);
+  const tick = (): void => {
+    flushIntervals();
+    post({ type: 'health', atUs: nowUs(), health: health.sample() });
+    if (!finished) at(t0Us + (intervalIndex + 1) * 1_000_000, tick);
+  };
+  at(t0Us + 1_000_000, tick);
+}
+
+parentPort!.on('message', (m: MainToWorker) => {
+  if (m.type === 'start') {
+    headId = Math.max(headId, m.headId);
+    start(m.t0Us);
+  } else if (m.type === 'ids') {
+    ids.addAll(m.ranges);
+    headId = Math.max(headId, m.headId);
+  } else if (m.type === 'stop') {
+    finish();
+  }
+});
+
+process.on('uncaughtException', (err) => {
+  post({ type: 'fatal', message: `client worker ${init.workerIndex}: ${err.stack ?? err.message}` });
+  process.exit(1);
+});
+post({ type: 'ready' });

@@ -1,0 +1,16 @@
+// catchup: subscribes with last_log_id N events behind the head, so the server replays a backlog
+// before live delivery; its account checks the replay for order, duplicates and completeness.
+import { ClientConnection } from './connection.js';
+
+export class CatchupClient extends ClientConnection {
+  private fromId = 0;
+
+  protected override subscribeMessage(): Record<string, unknown> {
+    this.fromId = Math.max(0, this.ctx.headId() - (this.ctx.group.backlog ?? 0));
+    return { ...super.subscribeMessage(), last_log_id: this.fromId };
+  }
+
+  protected override replayFrom(): number {
+    return this.fromId;
+  }
+}

@@ -1,0 +1,38 @@
+// slow/rate: reads at most N bytes per second, by pausing the socket whenever it is ahead of its
+// budget and resuming when the budget has caught up (a client on a thin link).
+import { nowUs } from '../../clock.js';
+import { ClientConnection } from './connection.js';
+
+interface RawSocket {
+  on(event: 'data', fn: (chunk: Buffer) => void): void;
+}
+
+export class RateClient extends ClientConnection {
+  private bytes = 0;
+  private startUs = 0;
+  private resumeTimer?: NodeJS.Timeout;
+
+  protected override onSubscribed(): void {
+    const ws = this.ws!;
+    const socket = (ws as unknown as { _socket?: RawSocket })._socket;
+    const rate = this.ctx.group.bytesPerSecond ?? 1;
+    this.startUs = nowUs();
+    socket?.on('data', (chunk: Buffer) => {
+      this.bytes += chunk.length;
+      const allowed = ((nowUs() - this.startUs) * rate) / 1e6;
+      const aheadBytes = this.bytes - allowed;
+      if (aheadBytes > 0 && !this.resumeTimer) {
+        ws.pause();
+        this.resumeTimer = setTimeout(() => {
+          this.resumeTimer = undefined;
+          ws.resume();
+        }, Math.ceil((aheadBytes / rate) * 1000));
+      }
+    });
+  }
+
+  override leave(atUs: number): void {
+    clearTimeout(this.resumeTimer);
+    super.leave(atUs);
+  }
+}

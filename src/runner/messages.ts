@@ -1,0 +1,78 @@
+// Messages between the runner's main thread and its worker threads (publisher, client workers).
+import type { Scenario } from '../scenario/types.js';
+import type { IdRange } from '../measurement/idMap.js';
+import type { EncodedInterval, EncodedPhase } from '../measurement/recorder.js';
+import type { ClientTotals, ReplayTotals } from '../measurement/accounting.js';
+
+export interface ClientPlan {
+  clientId: number;
+  group: number;
+  /** Index in the permission directory (−1: a token that reads everything). */
+  user: number;
+  token?: string;
+}
+
+export interface ClientWorkerInit {
+  workerIndex: number;
+  url: string;
+  scenario: Scenario;
+  clients: ClientPlan[];
+  /** Users in the target's directory: decides which events a user's client should see. */
+  users: number;
+}
+
+export interface PublisherInit {
+  url: string;
+  token?: string;
+  scenario: Scenario;
+  users: number;
+  /** This shard's share of the schedule: publish k where k % shards === shard. */
+}
+
+export type MainToWorker =
+  | { type: 'start'; t0Us: number; headId: number }
+  | { type: 'ids'; ranges: IdRange[]; headId: number }
+  | { type: 'stop'; reason: string };
+
+export interface WorkerHealth {
+  /** Event-loop utilisation over the last second, 0..1. */
+  elu: number;
+  loopDelayP99Us: number;
+  loopDelayMaxUs: number;
+}
+
+export interface ClientResult {
+  clientId: number;
+  group: number;
+  totals: ClientTotals;
+  replay?: ReplayTotals;
+  connectUs: number;
+  ackUs: number;
+  /** Close code the server sent, if it closed the connection. */
+  closedByServer?: number;
+}
+
+export type WorkerToMain =
+  | { type: 'ready' }
+  | { type: 'interval'; intervals: EncodedInterval[] }
+  | { type: 'health'; atUs: number; health: WorkerHealth }
+  | { type: 'result'; groups: { group: number; phases: EncodedPhase[] }[]; clients: ClientResult[] }
+  | { type: 'fatal'; message: string };
+
+export interface PublisherStats {
+  sent: number;
+  /** Lateness of actual send behind intended time, encoded histogram (µs). */
+  lateness: string;
+  latenessP99Us: number;
+  latenessMaxUs: number;
+  /** Events sent more than 10 ms behind schedule. */
+  lateEvents: number;
+  prefilled: number;
+}
+
+export type PublisherToMain =
+  | { type: 'connected'; headId: number }
+  | { type: 'ids'; ranges: IdRange[]; headId: number }
+  | { type: 'health'; atUs: number; health: WorkerHealth }
+  | { type: 'done'; stats: PublisherStats }
+  | { type: 'fatal'; message: string };

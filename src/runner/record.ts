@@ -1,0 +1,139 @@
+// The run record: everything a run measured, schema-versioned. Renderers and analyses read only
+// this; histograms are kept encoded (compressed base64) so records merge exactly.
+import type { LatencySummary } from '../measurement/histogram.js';
+import type { PhaseCounters } from '../measurement/recorder.js';
+import type { GroupKind, Scenario, SlowBehaviour } from '../scenario/types.js';
+import type { ReplayTotals } from '../measurement/accounting.js';
+
+export const SCHEMA_VERSION = 1;
+
+export interface PhaseResult extends PhaseCounters {
+  /** Clients of the group connected in this phase. */
+  clients: number;
+  /** Delivery latency from the intended publish time, missing events included at their lower bound. */
+  latencyUs: LatencySummary;
+  /** Latency from the actual send time (kept apart: it hides generator lateness). */
+  uncorrectedUs: LatencySummary;
+  connectUs: LatencySummary;
+  ackUs: LatencySummary;
+  /** Delivered events per second per client over the phase. */
+  deliveredPerClientPerSec: number;
+  histogram: string;
+  uncorrectedHistogram: string;
+  connectHistogram: string;
+  ackHistogram: string;
+}
+
+export interface ClientRecord {
+  id: number;
+  delivered: number;
+  missing: number;
+  duplicates: number;
+  outOfOrder: number;
+  lateArrivals: number;
+  maxStallUs: number;
+  connectUs: number | null;
+  ackUs: number | null;
+  closedByServer: number | null;
+  replay?: ReplayTotals;
+}
+
+export interface GroupResult {
+  name: string;
+  kind: GroupKind;
+  behaviour?: SlowBehaviour;
+  clients: number;
+  phases: Record<string, PhaseResult>;
+  clientResults: ClientRecord[];
+  /** Catch-up groups: the replay, summed over clients (rate is the median client's). */
+  replay?: { expected: number; received: number; missing: number; duplicates: number; outOfOrder: number; ratePerSec: number; timeToLiveUsMax: number | null };
+}
+
+export interface IntervalRecord {
+  group: string;
+  /** Start of the second, µs since t0. */
+  startUs: number;
+  delivered: number;
+  missing: number;
+  p50Us: number;
+  p99Us: number;
+  maxUs: number;
+  histogram: string;
+}
+
+export interface HolEvidence {
+  rule: string;
+  measured: string;
+  bound: string;
+  triggered: boolean;
+}
+
+export interface HolResult {
+  verdict: 'none' | 'hol' | 'unknown';
+  /** fast p99 stress ÷ baseline */
+  index: number | null;
+  p50Index: number | null;
+  stallIndex: number | null;
+  deliveryRatio: number | null;
+  evidence: HolEvidence[];
+  /** One sentence a person reads first. */
+  summary: string;
+}
+
+export interface GeneratorHealth {
+  /** Runner process CPU over the measured phases, % of one core (can exceed 100 with threads). */
+  cpuPercent: number;
+  cores: number;
+  /** Worst thread's event-loop delay p99 and utilisation during baseline and stress. */
+  eventLoopDelayP99Us: number;
+  eventLoopUtilization: number;
+  publisher: { sent: number; latenessP99Us: number; latenessMaxUs: number; lateEvents: number; prefilled: number };
+  bound: boolean;
+  reasons: string[];
+}
+
+export interface ServerScrape {
+  source: string;
+  sendDurationUs?: { count: number; p50: number; p99: number; max: number | null };
+  slowClientCloses?: number;
+  gaps?: number;
+  eventsIn?: number;
+  eventsOut?: number;
+  replayedEvents?: number;
+  error?: string;
+}
+
+export interface ThresholdOutcome {
+  threshold: string;
+  measured: number | null;
+  bound: number;
+  unit: string;
+  passed: boolean;
+  message: string;
+}
+
+export interface RunRecord {
+  schemaVersion: number;
+  tool: { name: 'evbench'; version: string };
+  scenario: { name: string; source: string; description: string; spec: Scenario };
+  /** What was run against: the embedded server's options or the URL. */
+  target: { kind: 'embedded' | 'url'; url: string; mode?: string; adapter: string };
+  startedAt: string;
+  t0Us: number;
+  durationUs: number;
+  partial: boolean;
+  partialReason?: string;
+  /** True when a worker failed: numbers may be incomplete. */
+  invalid: boolean;
+  invalidReason?: string;
+  workers: number;
+  phases: { name: string; role: string; startUs: number; durationUs: number }[];
+  groups: GroupResult[];
+  intervals: IntervalRecord[];
+  generator: GeneratorHealth;
+  hol: HolResult;
+  server?: ServerScrape;
+  thresholds: ThresholdOutcome[];
+  /** Warnings that every output repeats (generator bound, partial run, …). */
+  warnings: string[];
+}

@@ -1,0 +1,378 @@
+// Runs a scenario: opens the target, starts the publisher and client worker threads on one
+// timeline, collects what they measured and assembles the run record. Stops by itself when the
+// scenario ends; on abort (Ctrl-C, server death, worker crash) it still returns what it measured.
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { nowUs, isoFromUs } from '../clock.js';
+import { distFile, packageRoot } from '../util/paths.js';
+import { UserError, EXIT_UNREACHABLE } from '../util/errors.js';
+import { userToken } from '../protocol/v0.js';
+import type { Scenario } from '../scenario/types.js';
+import type { IdRange } from '../measurement/idMap.js';
+import { createHistogram, decodeHistogram, encodeHistogram, summarize, type Histogram } from '../measurement/histogram.js';
+import { addCounters, zeroCounters, type EncodedInterval, type EncodedPhase } from '../measurement/recorder.js';
+import { phaseAt, timeline, type Timeline } from '../measurement/schedule.js';
+import { analyseHol } from '../analysis/hol.js';
+import { evaluateThresholds } from '../thresholds/evaluate.js';
+import { formatUs } from '../scenario/units.js';
+import { openTarget, type TargetHandle } from './target.js';
+import { scrapeServer } from './scrape.js';
+import type { ClientPlan, ClientResult, ClientWorkerInit, MainToWorker, PublisherInit, PublisherStats, PublisherToMain, WorkerHealth, WorkerToMain } from './messages.js';
+import { SCHEMA_VERSION, type GeneratorHealth, type GroupResult, type IntervalRecord, type RunRecord } from './record.js';
+
+export interface ProgressSnapshot {
+  phase: string;
+  elapsedUs: number;
+  totalUs: number;
+  /** Fast-group deliveries per second in the last complete second. */
+  eventsPerSec: number;
+  fastP99Us: number;
+}
+
+export interface RunOptions {
+  /** Client worker threads (default: cores − 1, at least 1: the server needs a core too). */
+  workers?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: ProgressSnapshot) => void;
+  log?: (line: string) => void;
+}
+
+/** Thresholds of the generator's own health: beyond them the generator, not the server, limits the run. */
+const BOUND_ELU = 0.9;
+const BOUND_LOOP_DELAY_US = 20_000;
+const BOUND_LATENESS_US = 20_000;
+
+const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+export function defaultWorkers(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+function planClients(scenario: Scenario, target: TargetHandle, workers: number): ClientPlan[][] {
+  const perWorker: ClientPlan[][] = Array.from({ length: workers }, () => []);
+  let clientId = 0;
+  scenario.groups.forEach((g, group) => {
+    for (let i = 0; i < g.count; i++) {
+      const user = target.users > 0 && g.kind !== 'catchup' ? i % target.users : -1;
+      const token = user >= 0 ? userToken(user) : target.readerToken;
+      perWorker[clientId % workers]!.push({ clientId, group, user, token });
+      clientId++;
+    }
+  });
+  return perWorker;
+}
+
+interface HealthSample {
+  source: string;
+  atUs: number;
+  health: WorkerHealth;
+}
+
+export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunRecord> {
+  const log = options.log ?? (() => {});
+  const totalClients = scenario.groups.reduce((a, g) => a + g.count, 0);
+  const workerCount = Math.max(1, Math.min(options.workers ?? defaultWorkers(), Math.max(1, totalClients)));
+  const startedAt = new Date().toISOString();
+  const target = await openTarget(scenario, (line) => log(`server: ${line}`));
+
+  let abortReason: string | undefined;
+  let invalidReason: string | undefined;
+  let onAbort: (() => void) | undefined;
+  const abort = (reason: string): void => {
+    if (abortReason) return;
+    abortReason = reason;
+    onAbort?.();
+  };
+  options.signal?.addEventListener('abort', () => abort('interrupted'));
+  void target.server?.exited.then((code) => abort(`embedded server exited (${code})`));
+
+  const threads: Worker[] = [];
+  try {
+    // --- publisher -------------------------------------------------------------------------
+    const pubInit: PublisherInit = { url: target.url, token: target.publisherToken, scenario, users: target.users };
+    const publisher = new Worker(distFile('runner/publisherWorker.js'), { workerData: pubInit });
+    threads.push(publisher);
+    const health: HealthSample[] = [];
+    const idRanges: IdRange[] = [];
+    let headId = 0;
+    let pubStats: PublisherStats | undefined;
+    const clientWorkers: Worker[] = [];
+    const broadcast = (m: MainToWorker): void => {
+      for (const w of clientWorkers) w.postMessage(m);
+    };
+    const publisherDone = new Promise<void>((resolve) => {
+      publisher.on('message', (m: PublisherToMain) => {
+        if (m.type === 'ids') {
+          idRanges.push(...m.ranges);
+          headId = Math.max(headId, m.headId);
+          broadcast({ type: 'ids', ranges: m.ranges, headId: m.headId });
+        } else if (m.type === 'health') health.push({ source: 'publisher', atUs: m.atUs, health: m.health });
+        else if (m.type === 'done') {
+          pubStats = m.stats;
+          resolve();
+        } else if (m.type === 'fatal') abort(m.message);
+      });
+      publisher.on('error', (err) => {
+        invalidReason ??= `publisher thread crashed: ${err.message}`;
+        abort(invalidReason);
+        resolve();
+      });
+      publisher.on('exit', () => resolve());
+    });
+    const connected = new Promise<number>((resolve, reject) => {
+      const onMsg = (m: PublisherToMain): void => {
+        if (m.type === 'connected') resolve(m.headId);
+        if (m.type === 'fatal') reject(new UserError(`target unreachable: ${target.url}: ${m.message}`, EXIT_UNREACHABLE));
+      };
+      publisher.on('message', onMsg);
+      onAbort = () => reject(new UserError(`run stopped before it started: ${abortReason}`, EXIT_UNREACHABLE));
+    });
+    headId = await connected;
+    log(`publisher connected to ${target.url}${scenario.publisher.prefill ? ` (prefilled ${scenario.publisher.prefill} events, head ${headId})` : ''}`);
+
+    // --- client workers ----------------------------------------------------------------------
+    const plans = planClients(scenario, target, workerCount);
+    const results: { groups: { group: number; phases: EncodedPhase[] }[]; clients: ClientResult[] }[] = [];
+    const intervals = new Map<string, EncodedInterval[]>();
+    let latestFast = { index: -1, delivered: 0, p99: 0 };
+    const workerDone: Promise<void>[] = [];
+    const ready: Promise<void>[] = [];
+    plans.forEach((clients, workerIndex) => {
+      const init: ClientWorkerInit = { workerIndex, url: target.url, scenario, clients, users: target.users };
+      const w = new Worker(distFile('runner/clientWorker.js'), { workerData: init });
+      threads.push(w);
+      clientWorkers.push(w);
+      let reported = false;
+      ready.push(new Promise((resolve) => w.once('message', () => resolve())));
+      workerDone.push(
+        new Promise((resolve) => {
+          w.on('message', (m: WorkerToMain) => {
+            if (m.type === 'interval') {
+              for (const iv of m.intervals) {
+                const key = `${iv.group}\u0000${iv.index}`;
+                (intervals.get(key) ?? intervals.set(key, []).get(key)!).push(iv);
+              }
+              const fast = m.intervals.filter((iv) => scenario.groups.find((g) => g.name === iv.group)?.kind === 'fast');
+              if (fast.length && fast[0]!.index >= latestFast.index) {
+                const h = createHistogram();
+                let delivered = 0;
+                for (const iv of fast) {
+                  if (iv.latency) h.add(decodeHistogram(iv.latency));
+                  delivered += iv.delivered;
+                }
+                if (fast[0]!.index > latestFast.index) latestFast = { index: fast[0]!.index, delivered: 0, p99: 0 };
+                latestFast.delivered += delivered;
+                latestFast.p99 = Math.max(latestFast.p99, h.totalCount ? h.getValueAtPercentile(99) : 0);
+              }
+            } else if (m.type === 'health') health.push({ source: `client worker ${workerIndex}`, atUs: m.atUs, health: m.health });
+            else if (m.type === 'result') {
+              reported = true;
+              results.push(m);
+              resolve();
+            } else if (m.type === 'fatal') {
+              invalidReason ??= m.message;
+              abort(`a client worker failed: ${m.message.split('\n')[0]}`);
+            }
+          });
+          w.on('error', (err) => {
+            invalidReason ??= `client worker ${workerIndex} crashed: ${err.message}`;
+            abort(invalidReason);
+          });
+          w.on('exit', () => {
+            if (!reported) invalidReason ??= `client worker ${workerIndex} exited without results`;
+            resolve();
+          });
+        }),
+      );
+    });
+    await Promise.all(ready);
+
+    // --- the timeline ------------------------------------------------------------------------
+    const t0Us = nowUs() + 1_000_000 + totalClients * 1_000; // time for phase-0 clients to connect and subscribe
+    const tl: Timeline = timeline(t0Us, scenario.phases);
+    const cpuStart = process.cpuUsage();
+    publisher.postMessage({ type: 'start', t0Us, headId } satisfies MainToWorker);
+    broadcast({ type: 'start', t0Us, headId });
+    log(`run started: ${totalClients} clients on ${workerCount} worker(s), ${scenario.phases.map((p) => `${p.name} ${formatUs(p.durationUs)}`).join(' → ')}`);
+
+    const progressTimer = setInterval(() => {
+      const now = nowUs();
+      options.onProgress?.({
+        phase: now < t0Us ? 'connecting' : scenario.phases[phaseAt(tl, now)]!.name,
+        elapsedUs: Math.max(0, Math.min(now, tl.endUs) - t0Us),
+        totalUs: tl.endUs - t0Us,
+        eventsPerSec: latestFast.delivered,
+        fastP99Us: latestFast.p99,
+      });
+    }, 250);
+
+    const stopAll = (): void => {
+      publisher.postMessage({ type: 'stop', reason: abortReason ?? '' } satisfies MainToWorker);
+      broadcast({ type: 'stop', reason: abortReason ?? '' });
+    };
+    onAbort = stopAll;
+    if (abortReason) stopAll();
+    // a worker that never reports must not hang the run
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, (tl.endUs - nowUs()) / 1000 + scenario.graceUs / 1000 + 20_000).unref());
+    await Promise.race([Promise.all([...workerDone, publisherDone]), deadline]);
+    clearInterval(progressTimer);
+    if (results.length < clientWorkers.length) invalidReason ??= `${clientWorkers.length - results.length} client worker(s) did not report`;
+    const cpu = process.cpuUsage(cpuStart);
+    const endedUs = nowUs();
+    const server = target.metricsUrl && !target.server?.child.exitCode ? await scrapeServer(target.metricsUrl) : undefined;
+
+    // --- the record --------------------------------------------------------------------------
+    const record: RunRecord = {
+      schemaVersion: SCHEMA_VERSION,
+      tool: { name: 'evbench', version },
+      scenario: { name: scenario.name, source: scenario.source, description: scenario.description, spec: scenario },
+      target: { kind: scenario.target.kind, url: target.url, mode: target.mode, adapter: scenario.target.kind === 'url' ? scenario.target.adapter : 'evbench' },
+      startedAt,
+      t0Us,
+      durationUs: Math.min(endedUs, tl.endUs) - t0Us,
+      partial: abortReason !== undefined,
+      partialReason: abortReason,
+      invalid: invalidReason !== undefined,
+      invalidReason,
+      workers: workerCount,
+      phases: scenario.phases.map((p, i) => ({ name: p.name, role: p.role, startUs: tl.starts[i]! - t0Us, durationUs: p.durationUs })),
+      groups: assembleGroups(scenario, results),
+      intervals: assembleIntervals(intervals),
+      generator: judgeGenerator(scenario, tl, health, pubStats, cpu, endedUs - t0Us),
+      hol: { verdict: 'unknown', index: null, p50Index: null, stallIndex: null, deliveryRatio: null, evidence: [], summary: '' },
+      server,
+      thresholds: [],
+      warnings: [],
+    };
+    record.hol = analyseHol(record, scenario.hol);
+    record.thresholds = evaluateThresholds(record, scenario.thresholds);
+    if (record.generator.bound) record.warnings.push(`generator-bound: ${record.generator.reasons.join('; ')} — these numbers measure the load generator, not the server`);
+    if (record.partial) record.warnings.push(`partial run: ${record.partialReason}`);
+    if (record.invalid) record.warnings.push(`invalid run: ${record.invalidReason}`);
+    if (idRanges.length > 1) record.warnings.push(`the target gave non-contiguous ids across publish batches (${idRanges.length} ranges): another publisher shares it`);
+    void isoFromUs;
+    return record;
+  } finally {
+    await Promise.all(threads.map((t) => t.terminate().catch(() => 0)));
+    await target.stop();
+  }
+}
+
+function assembleGroups(scenario: Scenario, results: { groups: { group: number; phases: EncodedPhase[] }[]; clients: ClientResult[] }[]): GroupResult[] {
+  return scenario.groups.map((g, gi) => {
+    const phases: GroupResult['phases'] = {};
+    scenario.phases.forEach((p, pi) => {
+      const hist = { latency: createHistogram(), uncorrected: createHistogram(), connect: createHistogram(), ack: createHistogram() };
+      const counters = zeroCounters();
+      for (const r of results) {
+        const enc = r.groups.find((x) => x.group === gi)?.phases[pi];
+        if (!enc) continue;
+        for (const k of ['latency', 'uncorrected', 'connect', 'ack'] as const) (hist[k] as Histogram).add(decodeHistogram(enc[k]));
+        addCounters(counters, enc.counters);
+      }
+      const clients = g.phases.includes(p.name) ? g.count : 0;
+      phases[p.name] = {
+        clients,
+        ...counters,
+        latencyUs: summarize(hist.latency),
+        uncorrectedUs: summarize(hist.uncorrected),
+        connectUs: summarize(hist.connect),
+        ackUs: summarize(hist.ack),
+        deliveredPerClientPerSec: clients > 0 ? Math.round((counters.delivered / clients / (p.durationUs / 1e6)) * 10) / 10 : 0,
+        histogram: encodeHistogram(hist.latency),
+        uncorrectedHistogram: encodeHistogram(hist.uncorrected),
+        connectHistogram: encodeHistogram(hist.connect),
+        ackHistogram: encodeHistogram(hist.ack),
+      };
+    });
+    const clients = results.flatMap((r) => r.clients).filter((c) => c.group === gi).sort((a, b) => a.clientId - b.clientId);
+    const nn = (v: number): number | null => (Number.isFinite(v) ? v : null);
+    const group: GroupResult = {
+      name: g.name,
+      kind: g.kind,
+      behaviour: g.behaviour,
+      clients: g.count,
+      phases,
+      clientResults: clients.map((c) => ({
+        id: c.clientId, ...c.totals,
+        connectUs: nn(c.connectUs), ackUs: nn(c.ackUs), closedByServer: c.closedByServer ?? null,
+        replay: c.replay ? { ...c.replay, timeToLiveUs: nn(c.replay.timeToLiveUs) ?? NaN } : undefined,
+      })),
+    };
+    const replays = clients.map((c) => c.replay).filter((r): r is NonNullable<typeof r> => r !== undefined);
+    if (g.kind === 'catchup' && replays.length > 0) {
+      const rates = replays.map((r) => r.ratePerSec).sort((a, b) => a - b);
+      const ttl = replays.map((r) => r.timeToLiveUs);
+      group.replay = {
+        expected: replays.reduce((a, r) => a + (r.toId - r.fromId), 0),
+        received: replays.reduce((a, r) => a + r.received, 0),
+        missing: replays.reduce((a, r) => a + r.missing, 0),
+        duplicates: replays.reduce((a, r) => a + r.duplicates, 0),
+        outOfOrder: replays.reduce((a, r) => a + r.outOfOrder, 0),
+        ratePerSec: rates[Math.floor(rates.length / 2)]!,
+        timeToLiveUsMax: ttl.every(Number.isFinite) ? Math.max(...ttl) : null,
+      };
+    }
+    return group;
+  });
+}
+
+function assembleIntervals(intervals: Map<string, EncodedInterval[]>): IntervalRecord[] {
+  const out: IntervalRecord[] = [];
+  for (const list of intervals.values()) {
+    const h = createHistogram();
+    for (const iv of list) if (iv.latency) h.add(decodeHistogram(iv.latency));
+    const s = summarize(h);
+    out.push({
+      group: list[0]!.group,
+      startUs: list[0]!.index * 1_000_000,
+      delivered: list.reduce((a, iv) => a + iv.delivered, 0),
+      missing: list.reduce((a, iv) => a + iv.missing, 0),
+      p50Us: s.p50,
+      p99Us: s.p99,
+      maxUs: s.max,
+      histogram: h.totalCount ? encodeHistogram(h) : '',
+    });
+  }
+  return out.sort((a, b) => a.startUs - b.startUs || a.group.localeCompare(b.group));
+}
+
+function judgeGenerator(
+  scenario: Scenario,
+  tl: Timeline,
+  health: HealthSample[],
+  pub: PublisherStats | undefined,
+  cpu: NodeJS.CpuUsage,
+  wallUs: number,
+): GeneratorHealth {
+  // judge the phases that decide the verdict; warmup may include connection storms
+  const measured = health.filter((h) => {
+    const role = scenario.phases[phaseAt(tl, h.atUs - 500_000)]?.role;
+    return h.atUs > tl.t0Us + 1_000_000 && (role === 'baseline' || role === 'stress');
+  });
+  const worst = (f: (h: WorkerHealth) => number): { value: number; source: string } =>
+    measured.reduce((a, h) => (f(h.health) > a.value ? { value: f(h.health), source: h.source } : a), { value: 0, source: '' });
+  const elu = worst((h) => h.elu);
+  const delay = worst((h) => h.loopDelayP99Us);
+  const reasons: string[] = [];
+  if (elu.value >= BOUND_ELU) reasons.push(`${elu.source} was busy ${Math.round(elu.value * 100)}% of a second (≥ ${BOUND_ELU * 100}%)`);
+  if (delay.value >= BOUND_LOOP_DELAY_US) reasons.push(`${delay.source} event-loop delay p99 ${formatUs(delay.value)} (≥ ${formatUs(BOUND_LOOP_DELAY_US)})`);
+  if (pub && pub.latenessP99Us >= BOUND_LATENESS_US) reasons.push(`publisher fell behind schedule: lateness p99 ${formatUs(pub.latenessP99Us)} (≥ ${formatUs(BOUND_LATENESS_US)})`);
+  return {
+    cpuPercent: wallUs > 0 ? Math.round(((cpu.user + cpu.system) / wallUs) * 1000) / 10 : 0,
+    cores: availableParallelism(),
+    eventLoopDelayP99Us: delay.value,
+    eventLoopUtilization: elu.value,
+    publisher: {
+      sent: pub?.sent ?? 0,
+      latenessP99Us: pub?.latenessP99Us ?? 0,
+      latenessMaxUs: pub?.latenessMaxUs ?? 0,
+      lateEvents: pub?.lateEvents ?? 0,
+      prefilled: pub?.prefilled ?? 0,
+    },
+    bound: reasons.length > 0,
+    reasons,
+  };
+}

@@ -1,0 +1,299 @@
+// Turns untrusted scenario JSON into a Scenario, or errors that name the exact path and problem:
+//   scenarios/x.json: groups[1].behaviour: unknown "stal" (expected stall, rate, delay)
+import type { GroupSpec, MixEntry, PhaseSpec, Scenario, Target } from './types.js';
+import { parseBytes, parseDurationUs } from './units.js';
+import { parseThresholds, ThresholdSyntaxError } from '../thresholds/parse.js';
+
+type Json = unknown;
+type Obj = Record<string, Json>;
+
+export interface ValidationError {
+  path: string;
+  message: string;
+}
+
+class Checker {
+  readonly errors: ValidationError[] = [];
+
+  fail(path: string, message: string): undefined {
+    this.errors.push({ path, message });
+    return undefined;
+  }
+
+  object(path: string, value: Json, allowed: readonly string[], required: readonly string[] = []): Obj | undefined {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return this.fail(path, `expected an object, got ${describe(value)}`);
+    const obj = value as Obj;
+    for (const k of Object.keys(obj)) {
+      if (!allowed.includes(k)) this.fail(join(path, k), `unknown field (expected one of ${allowed.join(', ')})`);
+    }
+    for (const k of required) if (!(k in obj)) this.fail(join(path, k), 'required field is missing');
+    return obj;
+  }
+
+  string(path: string, value: Json, fallback?: string): string | undefined {
+    if (value === undefined && fallback !== undefined) return fallback;
+    if (typeof value !== 'string' || value.length === 0) return this.fail(path, `expected a non-empty string, got ${describe(value)}`);
+    return value;
+  }
+
+  oneOf<T extends string>(path: string, value: Json, options: readonly T[], fallback?: T): T | undefined {
+    if (value === undefined && fallback !== undefined) return fallback;
+    if (typeof value !== 'string') return this.fail(path, `expected one of ${options.join(', ')}, got ${describe(value)}`);
+    if (!options.includes(value as T)) return this.fail(path, `unknown "${value}" (expected ${options.join(', ')})`);
+    return value as T;
+  }
+
+  number(path: string, value: Json, opts: { min?: number; max?: number; integer?: boolean; fallback?: number }): number | undefined {
+    if (value === undefined && opts.fallback !== undefined) return opts.fallback;
+    if (typeof value !== 'number' || !Number.isFinite(value)) return this.fail(path, `expected a number, got ${describe(value)}`);
+    if (opts.integer && !Number.isInteger(value)) return this.fail(path, `expected a whole number, got ${value}`);
+    if (opts.min !== undefined && value < opts.min) return this.fail(path, `must be ≥ ${opts.min}, got ${value}`);
+    if (opts.max !== undefined && value > opts.max) return this.fail(path, `must be ≤ ${opts.max}, got ${value}`);
+    return value;
+  }
+
+  duration(path: string, value: Json, opts: { min: number; max: number; fallback?: number }): number | undefined {
+    if (value === undefined && opts.fallback !== undefined) return opts.fallback;
+    const us = parseDurationUs(value);
+    if (Number.isNaN(us)) return this.fail(path, `expected a duration such as "10s" or "250ms", got ${describe(value)}`);
+    if (us < opts.min || us > opts.max) return this.fail(path, `must be between ${opts.min / 1e6}s and ${opts.max / 1e6}s, got ${describe(value)}`);
+    return us;
+  }
+
+  bytes(path: string, value: Json, opts: { min: number; max: number; fallback?: number }): number | undefined {
+    if (value === undefined && opts.fallback !== undefined) return opts.fallback;
+    const n = parseBytes(value);
+    if (Number.isNaN(n)) return this.fail(path, `expected a byte size such as 4096 or "64KiB", got ${describe(value)}`);
+    if (n < opts.min || n > opts.max) return this.fail(path, `must be between ${opts.min} and ${opts.max} bytes, got ${describe(value)}`);
+    return n;
+  }
+
+  array(path: string, value: Json, opts: { min?: number; max?: number } = {}): Json[] | undefined {
+    if (!Array.isArray(value)) return this.fail(path, `expected an array, got ${describe(value)}`);
+    if (opts.min !== undefined && value.length < opts.min) return this.fail(path, `expected at least ${opts.min} entries`);
+    if (opts.max !== undefined && value.length > opts.max) return this.fail(path, `expected at most ${opts.max} entries, got ${value.length}`);
+    return value;
+  }
+}
+
+function join(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`;
+  return path ? `${path}.${key}` : key;
+}
+
+function describe(value: Json): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+const MAX_CLIENTS = 100_000;
+const MAX_RATE = 10_000_000;
+const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
+function checkTarget(c: Checker, raw: Json): Target | undefined {
+  const t = c.object('target', raw, ['embedded', 'url', 'adapter', 'token', 'publisherToken', 'metricsUrl', 'users']);
+  if (!t) return undefined;
+  if (t.embedded !== undefined && t.url !== undefined) return c.fail('target', 'give either embedded or url, not both');
+  if (t.url !== undefined) {
+    const url = c.string('target.url', t.url);
+    if (url && !/^wss?:\/\/[^\s/]+/.test(url)) c.fail('target.url', `expected a ws:// or wss:// URL, got ${describe(url)}`);
+    for (const k of ['embedded'] as const) if (t[k] !== undefined) c.fail(`target.${k}`, 'not allowed with target.url');
+    return {
+      kind: 'url',
+      url: url ?? '',
+      adapter: c.oneOf('target.adapter', t.adapter, ['evbench'] as const, 'evbench') ?? 'evbench',
+      token: t.token === undefined ? undefined : c.string('target.token', t.token),
+      publisherToken: t.publisherToken === undefined ? undefined : c.string('target.publisherToken', t.publisherToken),
+      metricsUrl: t.metricsUrl === undefined ? undefined : c.string('target.metricsUrl', t.metricsUrl),
+      users: c.number('target.users', t.users, { min: 0, max: 1_000_000, integer: true, fallback: 0 }) ?? 0,
+    };
+  }
+  for (const k of ['adapter', 'token', 'publisherToken', 'metricsUrl', 'users'] as const) {
+    if (t[k] !== undefined) c.fail(`target.${k}`, 'only allowed with target.url');
+  }
+  const e = c.object('target.embedded', t.embedded ?? {}, ['mode', 'queueBytes', 'overflow', 'logSize', 'users', 'groupsPerUser']);
+  if (!e) return undefined;
+  return {
+    kind: 'embedded',
+    mode: c.oneOf('target.embedded.mode', e.mode, ['isolated', 'legacy'] as const, 'isolated') ?? 'isolated',
+    queueBytes: c.bytes('target.embedded.queueBytes', e.queueBytes, { min: 1024, max: 1 << 30, fallback: 1 << 20 }) ?? 0,
+    overflow: c.oneOf('target.embedded.overflow', e.overflow, ['close', 'drop'] as const, 'close') ?? 'close',
+    logSize: c.number('target.embedded.logSize', e.logSize, { min: 1, max: 100_000_000, integer: true, fallback: 1_000_000 }) ?? 0,
+    users: c.number('target.embedded.users', e.users, { min: 0, max: 1_000_000, integer: true, fallback: 0 }) ?? 0,
+    groupsPerUser: c.number('target.embedded.groupsPerUser', e.groupsPerUser, { min: 1, max: 1_000_000, integer: true, fallback: 1 }) ?? 1,
+  };
+}
+
+function checkMix(c: Checker, raw: Json): MixEntry[] {
+  if (raw === undefined) return [{ eventType: 'update', weight: 1, owner: 'public' }];
+  const arr = c.array('publisher.mix', raw, { min: 1, max: 64 }) ?? [];
+  return arr.map((m, i) => {
+    const p = `publisher.mix[${i}]`;
+    const o = c.object(p, m, ['eventType', 'weight', 'owner'], ['eventType']) ?? {};
+    return {
+      eventType: c.string(`${p}.eventType`, o.eventType) ?? '',
+      weight: c.number(`${p}.weight`, o.weight, { min: 1, max: 1000, integer: true, fallback: 1 }) ?? 1,
+      owner: c.oneOf(`${p}.owner`, o.owner, ['public', 'private'] as const, 'public') ?? 'public',
+    };
+  });
+}
+
+function checkPhases(c: Checker, raw: Json): PhaseSpec[] {
+  const arr = c.array('phases', raw, { min: 1, max: 32 }) ?? [];
+  const seen = new Set<string>();
+  return arr.map((p, i) => {
+    const path = `phases[${i}]`;
+    const o = c.object(path, p, ['name', 'duration', 'role'], ['name', 'duration']) ?? {};
+    const name = c.string(`${path}.name`, o.name) ?? `phase${i}`;
+    if (!NAME.test(name)) c.fail(`${path}.name`, `"${name}" is not a plain name (letters, digits, - and _)`);
+    if (seen.has(name)) c.fail(`${path}.name`, `duplicate phase name "${name}"`);
+    seen.add(name);
+    const defaultRole = (['warmup', 'baseline', 'stress', 'recovery'] as const).find((r) => r === name) ?? 'other';
+    return {
+      name,
+      durationUs: c.duration(`${path}.duration`, o.duration, { min: 100_000, max: 24 * 3600e6 }) ?? 0,
+      role: c.oneOf(`${path}.role`, o.role, ['warmup', 'baseline', 'stress', 'recovery', 'other'] as const, defaultRole) ?? 'other',
+    };
+  });
+}
+
+const GROUP_FIELDS = ['name', 'kind', 'count', 'phases', 'eventTypes', 'behaviour', 'bytesPerSecond', 'delayMs', 'backlog', 'connectsPerSecond'];
+
+function checkGroups(c: Checker, raw: Json, phases: PhaseSpec[]): GroupSpec[] {
+  const arr = c.array('groups', raw, { min: 1, max: 64 }) ?? [];
+  const seen = new Set<string>();
+  const phaseNames = phases.map((p) => p.name);
+  return arr.map((g, i) => {
+    const path = `groups[${i}]`;
+    const o = c.object(path, g, GROUP_FIELDS, ['name', 'kind', 'count']) ?? {};
+    const name = c.string(`${path}.name`, o.name) ?? `group${i}`;
+    if (!NAME.test(name)) c.fail(`${path}.name`, `"${name}" is not a plain name (letters, digits, - and _)`);
+    if (seen.has(name)) c.fail(`${path}.name`, `duplicate group name "${name}"`);
+    seen.add(name);
+    const kind = c.oneOf(`${path}.kind`, o.kind, ['fast', 'slow', 'catchup', 'churn'] as const);
+    const group: GroupSpec = {
+      name,
+      kind: kind ?? 'fast',
+      count: c.number(`${path}.count`, o.count, { min: 0, max: MAX_CLIENTS, integer: true }) ?? 0,
+      phases: phaseNames,
+      eventTypes: [],
+    };
+    if (o.phases !== undefined && o.phases !== 'all') {
+      const list = c.array(`${path}.phases`, o.phases, { min: 1 }) ?? [];
+      const idx = list.map((p, j) => {
+        const n = c.string(`${path}.phases[${j}]`, p);
+        const at = n === undefined ? -1 : phaseNames.indexOf(n);
+        if (n !== undefined && at < 0) c.fail(`${path}.phases[${j}]`, `unknown phase "${n}" (expected ${phaseNames.join(', ')})`);
+        return at;
+      });
+      const sorted = [...idx].sort((a, b) => a - b);
+      if (idx.every((x) => x >= 0) && sorted.some((x, j) => j > 0 && x !== sorted[j - 1]! + 1)) {
+        c.fail(`${path}.phases`, 'phases must be contiguous (a client group joins once and leaves once)');
+      }
+      group.phases = sorted.filter((x) => x >= 0).map((x) => phaseNames[x]!);
+    }
+    if (o.eventTypes !== undefined) {
+      const list = c.array(`${path}.eventTypes`, o.eventTypes, { min: 1, max: 64 }) ?? [];
+      group.eventTypes = list.map((t, j) => c.string(`${path}.eventTypes[${j}]`, t) ?? '');
+    }
+    const only = (field: string, allowedFor: string): void => {
+      if (o[field] !== undefined) c.fail(`${path}.${field}`, `only allowed for ${allowedFor}`);
+    };
+    if (kind === 'slow') {
+      group.behaviour = c.oneOf(`${path}.behaviour`, o.behaviour, ['stall', 'rate', 'delay'] as const);
+      if (group.behaviour === 'rate') group.bytesPerSecond = c.bytes(`${path}.bytesPerSecond`, o.bytesPerSecond, { min: 1, max: 1 << 30 });
+      else only('bytesPerSecond', 'behaviour "rate"');
+      if (group.behaviour === 'delay') group.delayMs = c.number(`${path}.delayMs`, o.delayMs, { min: 0, max: 600_000 });
+      else only('delayMs', 'behaviour "delay"');
+    } else {
+      only('behaviour', 'kind "slow"');
+      only('bytesPerSecond', 'kind "slow"');
+      only('delayMs', 'kind "slow"');
+    }
+    if (kind === 'catchup') group.backlog = c.number(`${path}.backlog`, o.backlog, { min: 1, max: 100_000_000, integer: true });
+    else only('backlog', 'kind "catchup"');
+    if (kind === 'churn') group.connectsPerSecond = c.number(`${path}.connectsPerSecond`, o.connectsPerSecond, { min: 0.01, max: 10_000 });
+    else only('connectsPerSecond', 'kind "churn"');
+    return group;
+  });
+}
+
+/** Validates raw scenario JSON. `source` prefixes every message (a file path or `built-in NAME`). */
+export function validateScenario(raw: Json, source: string): { scenario?: Scenario; errors: ValidationError[] } {
+  const c = new Checker();
+  const top = c.object('', raw, ['name', 'description', 'target', 'publisher', 'groups', 'phases', 'hol', 'thresholds', 'outputs', 'grace', '$schema'], ['name', 'publisher', 'groups', 'phases']);
+  if (!top) return { errors: c.errors };
+  const name = c.string('name', top.name) ?? '';
+  const target = checkTarget(c, top.target ?? { embedded: {} });
+  const pub = c.object('publisher', top.publisher, ['rate', 'payloadBytes', 'mix', 'prefill'], ['rate']) ?? {};
+  const publisher = {
+    rate: c.number('publisher.rate', pub.rate, { min: 0.1, max: MAX_RATE }) ?? 1,
+    payloadBytes: c.bytes('publisher.payloadBytes', pub.payloadBytes, { min: 0, max: 8 << 20, fallback: 200 }) ?? 0,
+    mix: checkMix(c, pub.mix),
+    prefill: c.number('publisher.prefill', pub.prefill, { min: 0, max: 100_000_000, integer: true, fallback: 0 }) ?? 0,
+  };
+  const phases = checkPhases(c, top.phases);
+  const groups = checkGroups(c, top.groups, phases);
+  const holRaw = c.object('hol', top.hol ?? {}, ['indexLimit', 'minDelta', 'minDeliveryRatio', 'maxStall']) ?? {};
+  const hol = {
+    indexLimit: c.number('hol.indexLimit', holRaw.indexLimit, { min: 1, max: 1e6, fallback: 3 }) ?? 3,
+    minDeltaUs: c.duration('hol.minDelta', holRaw.minDelta, { min: 0, max: 3600e6, fallback: 5_000 }) ?? 5_000,
+    minDeliveryRatio: c.number('hol.minDeliveryRatio', holRaw.minDeliveryRatio, { min: 0, max: 1, fallback: 0.9 }) ?? 0.9,
+    maxStallUs: c.duration('hol.maxStall', holRaw.maxStall, { min: 0, max: 3600e6, fallback: 1_000_000 }) ?? 1_000_000,
+  };
+  const thresholds: Record<string, string[]> = {};
+  if (top.thresholds !== undefined) {
+    const t = c.object('thresholds', top.thresholds, Object.keys((top.thresholds as Obj) ?? {}));
+    for (const [key, exprs] of Object.entries(t ?? {})) {
+      const path = `thresholds["${key}"]`;
+      const list = c.array(path, exprs, { min: 1 }) ?? [];
+      list.forEach((e, i) => {
+        if (typeof e !== 'string') return void c.fail(`${path}[${i}]`, `expected a string, got ${describe(e)}`);
+        try {
+          parseThresholds(key, [e]);
+        } catch (err) {
+          if (err instanceof ThresholdSyntaxError) c.fail(`${path}[${i}]`, err.message);
+          else throw err;
+        }
+      });
+      thresholds[key] = list.filter((e): e is string => typeof e === 'string');
+    }
+  }
+  const outputs = c.object('outputs', top.outputs ?? {}, ['dir']) ?? {};
+  const graceUs = c.duration('grace', top.grace, { min: 0, max: 60e6, fallback: 1_000_000 }) ?? 1_000_000;
+
+  if (groups.length > 0 && !groups.some((g) => g.kind === 'fast')) c.fail('groups', 'at least one group of kind "fast" is needed: HOL is judged on fast clients');
+  if (phases.length > 0 && !phases.some((p) => p.role === 'baseline')) c.fail('phases', 'one phase needs role "baseline" (or the name baseline)');
+  if (phases.length > 0 && !phases.some((p) => p.role === 'stress')) c.fail('phases', 'one phase needs role "stress" (or the name stress)');
+  if (target?.kind === 'embedded') {
+    if (groups.some((g) => g.kind === 'catchup' && (g.backlog ?? 0) > target.logSize)) {
+      c.fail('groups', `a catchup backlog is larger than target.embedded.logSize (${target.logSize})`);
+    }
+  }
+
+  if (c.errors.length > 0 || !target) return { errors: c.errors };
+  return {
+    errors: [],
+    scenario: {
+      name,
+      description: typeof top.description === 'string' ? top.description : '',
+      source,
+      target,
+      publisher,
+      groups,
+      phases,
+      hol,
+      thresholds,
+      outputs: { dir: c.string('outputs.dir', outputs.dir, 'reports') ?? 'reports' },
+      graceUs,
+    },
+  };
+}
+
+export function formatValidationError(source: string, e: ValidationError): string {
+  return `${source}: ${e.path || '(top level)'}: ${e.message}`;
+}

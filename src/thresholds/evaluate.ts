@@ -1,0 +1,78 @@
+// Evaluates thresholds against a run record, once, in one place: every outcome carries the
+// measured value beside the bound. Untagged selections cover all groups and every phase but warmup.
+import type { RunRecord, ThresholdOutcome } from '../runner/record.js';
+import { select } from '../analysis/select.js';
+import { formatUs } from '../scenario/units.js';
+import { parseThresholds, type Threshold } from './parse.js';
+
+function measure(record: RunRecord, t: Threshold): { value: number | null; unit: string } {
+  const { metric, tags } = t.key;
+  if (metric === 'hol') {
+    const v = { index: record.hol.index, p50index: record.hol.p50Index, stallIndex: record.hol.stallIndex, deliveryRatio: record.hol.deliveryRatio }[t.aggregation as 'index'];
+    return { value: v ?? null, unit: '×' };
+  }
+  if (metric === 'generator') {
+    const g = record.generator;
+    if (t.aggregation === 'bound') return { value: g.bound ? 1 : 0, unit: 'bool' };
+    if (t.aggregation === 'cpuPercent') return { value: g.cpuPercent, unit: '%' };
+    return { value: g.eventLoopDelayP99Us, unit: 'µs' };
+  }
+  const sel = select(
+    record,
+    (g) => tags.group === undefined || g.name === tags.group,
+    (p) => (tags.phase === undefined ? record.phases.find((x) => x.name === p)?.role !== 'warmup' : p === tags.phase),
+  );
+  if (sel.matched === 0) return { value: null, unit: '' };
+  switch (metric) {
+    case 'latency':
+    case 'uncorrected': {
+      const h = metric === 'latency' ? sel.latency : sel.uncorrected;
+      if (t.aggregation === 'count') return { value: h.totalCount, unit: '' };
+      if (h.totalCount === 0) return { value: null, unit: 'µs' };
+      if (t.percentile !== undefined) return { value: h.getValueAtPercentile(t.percentile), unit: 'µs' };
+      const v = { max: h.maxValue, min: h.getValueAtPercentile(0), mean: Math.round(h.mean) }[t.aggregation as 'max'];
+      return { value: v, unit: 'µs' };
+    }
+    case 'missing':
+      if (t.aggregation === 'rate') return { value: sel.delivered + sel.missing > 0 ? sel.missing / (sel.delivered + sel.missing) : 0, unit: '' };
+      return { value: sel.missing, unit: '' };
+    case 'delivered':
+      if (t.aggregation === 'rate') return { value: sel.clientSeconds > 0 ? sel.delivered / sel.clientSeconds : 0, unit: '/s' };
+      return { value: sel.delivered, unit: '' };
+    case 'duplicates':
+      return { value: sel.duplicates, unit: '' };
+    case 'outOfOrder':
+      return { value: sel.outOfOrder, unit: '' };
+    case 'stall':
+      return { value: sel.maxStallUs, unit: 'µs' };
+  }
+}
+
+function compare(a: number, op: Threshold['operator'], b: number): boolean {
+  switch (op) {
+    case '<': return a < b;
+    case '<=': return a <= b;
+    case '>': return a > b;
+    case '>=': return a >= b;
+    case '==': return a === b;
+    case '!=': return a !== b;
+  }
+}
+
+const show = (v: number, unit: string): string => (unit === 'µs' ? formatUs(v) : unit === 'bool' ? String(v === 1) : `${Math.round(v * 1000) / 1000}${unit === '×' ? '×' : unit}`);
+
+export function evaluateThresholds(record: RunRecord, thresholds: Record<string, string[]>): ThresholdOutcome[] {
+  const out: ThresholdOutcome[] = [];
+  for (const [key, exprs] of Object.entries(thresholds)) {
+    for (const t of parseThresholds(key, exprs)) {
+      const { value, unit } = measure(record, t);
+      const passed = value !== null && compare(value, t.operator, t.bound);
+      const message =
+        value === null
+          ? `${t.source}: no data (nothing matched ${key})`
+          : `${t.source}: measured ${show(value, unit)} ${passed ? 'within' : 'against'} bound ${t.operator} ${show(t.bound, unit)}`;
+      out.push({ threshold: t.source, measured: value, bound: t.bound, unit, passed, message });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,109 @@
+// The threshold grammar (k6-like): a key `metric{tag:value,…}` and expressions `agg op value`,
+// e.g. "latency{group:fast,phase:stress}": ["p(99)<50ms"]. Parse errors name the column.
+
+export const METRICS = ['latency', 'uncorrected', 'missing', 'delivered', 'duplicates', 'outOfOrder', 'stall', 'hol', 'generator'] as const;
+export type MetricName = (typeof METRICS)[number];
+export const TAGS = ['group', 'phase'] as const;
+export type Operator = '<' | '<=' | '>' | '>=' | '==' | '!=';
+
+/** Which aggregations each metric has, and whether its values are durations (units allowed). */
+const AGGREGATIONS: Record<MetricName, { aggs: RegExp; duration: boolean; boolean?: boolean }> = {
+  latency: { aggs: /^(p\(\d+(\.\d+)?\)|max|min|mean|count)$/, duration: true },
+  uncorrected: { aggs: /^(p\(\d+(\.\d+)?\)|max|min|mean|count)$/, duration: true },
+  missing: { aggs: /^(count|rate)$/, duration: false },
+  delivered: { aggs: /^(count|rate)$/, duration: false },
+  duplicates: { aggs: /^count$/, duration: false },
+  outOfOrder: { aggs: /^count$/, duration: false },
+  stall: { aggs: /^max$/, duration: true },
+  hol: { aggs: /^(index|p50index|stallIndex|deliveryRatio)$/, duration: false },
+  generator: { aggs: /^(bound|cpuPercent|eventLoopDelayP99)$/, duration: false },
+};
+
+export interface ThresholdKey {
+  metric: MetricName;
+  tags: { group?: string; phase?: string };
+}
+
+export interface Threshold {
+  /** The text as written, e.g. `latency{group:fast}: p(99)<50ms`. */
+  source: string;
+  key: ThresholdKey;
+  aggregation: string; // p(99) | max | count | index | bound | …
+  percentile?: number;
+  operator: Operator;
+  /** The bound in base units: µs for durations, a plain number otherwise, 0/1 for booleans. */
+  bound: number;
+}
+
+export class ThresholdSyntaxError extends Error {}
+
+export function parseThresholdKey(text: string): ThresholdKey {
+  const m = /^([A-Za-z]+)(?:\{(.*)\})?$/.exec(text.trim());
+  if (!m) throw new ThresholdSyntaxError(`"${text}": expected metric or metric{tag:value,…}`);
+  const metric = m[1] as MetricName;
+  if (!METRICS.includes(metric)) throw new ThresholdSyntaxError(`"${text}": unknown metric "${m[1]}" (expected ${METRICS.join(', ')})`);
+  const tags: ThresholdKey['tags'] = {};
+  if (m[2] !== undefined) {
+    for (const part of m[2].split(',')) {
+      const kv = /^\s*([A-Za-z]+)\s*:\s*([^\s,{}]+)\s*$/.exec(part);
+      if (!kv) throw new ThresholdSyntaxError(`"${text}": bad tag "${part.trim()}" (expected tag:value)`);
+      if (!(TAGS as readonly string[]).includes(kv[1]!)) throw new ThresholdSyntaxError(`"${text}": unknown tag "${kv[1]}" (expected ${TAGS.join(', ')})`);
+      tags[kv[1] as 'group' | 'phase'] = kv[2]!;
+    }
+  }
+  return { metric, tags };
+}
+
+const DURATION_SCALE: Record<string, number> = { us: 1, µs: 1, ms: 1000, s: 1_000_000 };
+
+export function parseThresholdExpression(key: ThresholdKey, keyText: string, text: string): Threshold {
+  const at = (col: number, what: string): ThresholdSyntaxError =>
+    new ThresholdSyntaxError(`"${text}": at column ${col + 1}: ${what}`);
+  const aggM = /^\s*(p\(\s*\d+(?:\.\d+)?\s*\)|[A-Za-z0-9]+)/.exec(text);
+  if (!aggM) throw at(0, 'expected an aggregation such as p(99), max, count, index, bound');
+  const aggregation = aggM[1]!.replace(/\s+/g, '');
+  const rule = AGGREGATIONS[key.metric];
+  if (!rule.aggs.test(aggregation)) throw at(text.indexOf(aggM[1]!), `"${aggregation}" is not an aggregation of ${key.metric}`);
+  let percentile: number | undefined;
+  if (aggregation.startsWith('p(')) {
+    percentile = Number(aggregation.slice(2, -1));
+    if (!(percentile >= 0 && percentile <= 100)) throw at(text.indexOf('p('), `percentile ${percentile} is outside 0..100`);
+  }
+  let pos = aggM[0].length;
+  const opM = /^\s*(<=|>=|==|!=|<|>)/.exec(text.slice(pos));
+  if (!opM) throw at(pos, 'expected an operator (<, <=, >, >=, ==, !=)');
+  const operator = opM[1] as Operator;
+  pos += opM[0].length;
+  const rest = text.slice(pos);
+  const valM = /^\s*(true|false|-?\d+(?:\.\d+)?)\s*(us|µs|ms|s|%)?\s*$/.exec(rest);
+  if (!valM) throw at(pos + (rest.length - rest.trimStart().length), 'expected a number with an optional unit (µs, ms, s) or true/false');
+  let bound: number;
+  const isDuration = rule.duration && aggregation !== 'count';
+  if (valM[1] === 'true' || valM[1] === 'false') {
+    if (aggregation !== 'bound') throw at(pos, `true/false only compares with generator bound`);
+    bound = valM[1] === 'true' ? 1 : 0;
+  } else {
+    bound = Number(valM[1]);
+    const unit = valM[2];
+    if (unit && unit !== '%') {
+      if (!isDuration) throw at(text.lastIndexOf(unit), `unit "${unit}" on ${key.metric} ${aggregation}, which is not a duration`);
+      bound *= DURATION_SCALE[unit]!;
+    } else if (isDuration) {
+      throw at(text.length, `${key.metric} ${aggregation} is a duration: give a unit (µs, ms, s)`);
+    }
+  }
+  return { source: `${keyText}: ${text.trim()}`, key, aggregation, percentile, operator, bound };
+}
+
+/** Parses one `key: [expr, …]` entry; throws ThresholdSyntaxError with the offending text. */
+export function parseThresholds(key: string, expressions: string[]): Threshold[] {
+  const parsedKey = parseThresholdKey(key);
+  return expressions.map((e) => parseThresholdExpression(parsedKey, key, e));
+}
+
+/** Parses a `--threshold 'key: expr'` flag. */
+export function parseThresholdFlag(text: string): { key: string; expression: string } {
+  const idx = text.lastIndexOf('}:') >= 0 ? text.lastIndexOf('}:') + 1 : text.indexOf(':');
+  if (idx <= 0) throw new ThresholdSyntaxError(`"${text}": expected 'metric{tags}: expression'`);
+  return { key: text.slice(0, idx).trim(), expression: text.slice(idx + 1).trim() };
+}
