@@ -30,6 +30,15 @@ export async function waitUntil(condition: () => boolean, what: string, timeoutM
   }
 }
 
+/** Like waitUntil, for a condition that has to ask over the network. */
+export async function waitUntilAsync(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** Waits until `value()` has not changed for `quietMs` (bounded by `timeoutMs`); returns it. */
 export async function settle(value: () => number, quietMs = 500, timeoutMs = 15_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;

@@ -1,0 +1,63 @@
+// `evbench serve` as a process: bad flags exit 2 with one line naming the flag; --json prints the
+// URL line spawnServe reads; SIGTERM shuts down cleanly (exit 0).
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawnServe, type ServeProcess } from '../../src/util/spawnServe.js';
+import { TestClient, cleanup, waitUntil } from './helpers.js';
+
+const started: ServeProcess[] = [];
+afterEach(async () => {
+  await cleanup();
+  await Promise.all(started.splice(0).map((p) => p.stop(1000)));
+});
+
+async function failingServe(args: string[]): Promise<{ message: string; stderr: string[] }> {
+  const stderr: string[] = [];
+  const error = await spawnServe({ args, onStderr: (line) => stderr.push(line) }).then(
+    (p) => {
+      started.push(p);
+      throw new Error(`evbench serve ${args.join(' ')} started instead of failing`);
+    },
+    (err: Error) => err,
+  );
+  return { message: error.message, stderr };
+}
+
+describe('evbench serve (CLI)', () => {
+  it('--bogus exits 2 with one line naming the flag', async () => {
+    const { message, stderr } = await failingServe(['--bogus']);
+    expect(message).toMatch(/exited \(2\)/);
+    expect(stderr.filter((l) => l.includes('--bogus'))).toHaveLength(1);
+    expect(stderr[0]).toMatch(/unknown option '--bogus'/);
+  });
+
+  it.each([
+    [['--mode', 'nope'], /^evbench: --mode: expected isolated or legacy, got "nope"$/],
+    [['--overflow', 'maybe'], /^evbench: --overflow: /],
+    [['--queue-bytes', 'lots'], /^evbench: --queue-bytes: /],
+    [['--users', '-3'], /^evbench: --users: /],
+  ])('%j exits 2 with one line naming the flag', async (args, line) => {
+    const { message, stderr } = await failingServe(args);
+    expect(message).toMatch(/exited \(2\)/);
+    expect(stderr).toHaveLength(1);
+    expect(stderr[0]).toMatch(line);
+  });
+
+  it('spawnServe starts it (JSON line with url and metrics), it serves, and SIGTERM stops it with exit 0', async () => {
+    const stderr: string[] = [];
+    const serve = await spawnServe({ args: ['--mode', 'legacy', '--publisher-token', 'p'], onStderr: (l) => stderr.push(l) });
+    started.push(serve);
+    expect(serve.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/websocket$/);
+    expect(serve.metricsUrl).toBe(serve.url.replace('ws://', 'http://').replace('/websocket', '/metrics'));
+    expect(stderr[0]).toBe(`evbench serve (legacy) listening on ${serve.url}`);
+    expect((await fetch(serve.metricsUrl)).status).toBe(200);
+    const client = await TestClient.open(serve.url);
+    await client.subscribe();
+    const pub = await TestClient.open(serve.url, 'p');
+    await pub.publish([{ event_type: 'update' }]);
+    await waitUntil(() => client.events.length === 1, 'an event through the child server');
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    await waitUntil(() => client.closeCode !== undefined, 'the client to be closed');
+    expect(client.closeCode).toBe(1001);
+  });
+});
