@@ -25,8 +25,8 @@ export function analyseHol(record: RunRecord, rules: HolRules): HolResult {
   const index = ratio(sP99, bP99);
   const p50Index = ratio(stress.latency.totalCount ? stress.latency.getValueAtPercentile(50) : 0, base.latency.getValueAtPercentile(50));
   const stallIndex = ratio(stress.maxStallUs, base.maxStallUs);
-  const bRate = base.clientSeconds > 0 ? base.delivered / base.clientSeconds : 0;
-  const sRate = stress.clientSeconds > 0 ? stress.delivered / stress.clientSeconds : 0;
+  const bRate = base.clientSeconds > 0 ? base.arrived / base.clientSeconds : 0;
+  const sRate = stress.clientSeconds > 0 ? stress.arrived / stress.clientSeconds : 0;
   const deliveryRatio = ratio(sRate, bRate);
 
   const evidence: HolEvidence[] = [

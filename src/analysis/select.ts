@@ -7,6 +7,8 @@ export interface Selection {
   latency: Histogram;
   uncorrected: Histogram;
   delivered: number;
+  /** Arrivals during the selected phases (by arrival time). */
+  arrived: number;
   missing: number;
   duplicates: number;
   outOfOrder: number;
@@ -29,6 +31,7 @@ export function select(record: RunRecord, groups: (g: GroupResult) => boolean, p
     latency: mergeEncoded(parts.map((x) => x.p.histogram)),
     uncorrected: mergeEncoded(parts.map((x) => x.p.uncorrectedHistogram)),
     delivered: parts.reduce((a, x) => a + x.p.delivered, 0),
+    arrived: parts.reduce((a, x) => a + x.p.arrived, 0),
     missing: parts.reduce((a, x) => a + x.p.missing, 0),
     duplicates: parts.reduce((a, x) => a + x.p.duplicates, 0),
     outOfOrder: parts.reduce((a, x) => a + x.p.outOfOrder, 0),

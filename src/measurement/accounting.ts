@@ -131,11 +131,20 @@ export class ClientAccount {
   }
 
   private noteStall(nowUs: number): void {
-    const phaseNow = phaseAt(this.tl, nowUs);
-    const gap = nowUs - Math.max(this.lastDeliveryUs, this.tl.starts[phaseNow]!);
-    if (gap > this.totals.maxStallUs) this.totals.maxStallUs = gap;
-    this.rec.stall(phaseNow, gap);
+    this.rec.arrived(phaseAt(this.tl, nowUs));
+    this.noteGap(this.lastDeliveryUs, nowUs);
     this.lastDeliveryUs = nowUs;
+  }
+
+  /** A span without events: each phase it overlaps records the part inside it as a stall. */
+  private noteGap(fromUs: number, toUs: number): void {
+    if (toUs - fromUs > this.totals.maxStallUs) this.totals.maxStallUs = toUs - fromUs;
+    for (let p = phaseAt(this.tl, fromUs); p < this.tl.ends.length; p++) {
+      const start = this.tl.starts[p]!;
+      if (start >= toUs) break;
+      const overlap = Math.min(toUs, this.tl.ends[p]!) - Math.max(fromUs, start);
+      if (overlap > 0) this.rec.stall(p, overlap);
+    }
   }
 
   private onReplayed(id: number, nowUs: number): void {
@@ -172,15 +181,8 @@ export class ClientAccount {
       missingPhaseMask |= 1 << Math.min(phase, 30);
     });
     this.cursorK = kEnd;
-    // a client missing events in a phase was stalled from its last delivery to the phase's end
-    for (let p = 0; p < this.tl.ends.length && missingPhaseMask; p++) {
-      if (!(missingPhaseMask & (1 << Math.min(p, 30)))) continue;
-      const stall = Math.min(nowUs, this.tl.ends[p]!, this.leaveUs) - Math.max(this.lastDeliveryUs, this.tl.starts[p]!);
-      if (stall > 0) {
-        this.rec.stall(p, stall);
-        if (stall > this.totals.maxStallUs) this.totals.maxStallUs = stall;
-      }
-    }
+    // a client still missing events has been stalled since its last delivery
+    if (missingPhaseMask) this.noteGap(this.lastDeliveryUs, Math.min(nowUs, this.leaveUs));
   }
 
   /** Closes the replay's books (at the end of the run or when the client leaves). */

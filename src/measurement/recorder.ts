@@ -4,7 +4,10 @@
 import { createHistogram, encodeHistogram, recordUs, type Histogram } from './histogram.js';
 
 export interface PhaseCounters {
+  /** Expected events delivered (by intended time: the phase the event was published in). */
   delivered: number;
+  /** Events that arrived while this phase ran (by arrival time): the delivery rate clients saw. */
+  arrived: number;
   /** Expected events not delivered within the grace period after their phase (recorded as latency too). */
   missing: number;
   duplicates: number;
@@ -24,7 +27,7 @@ export interface PhaseCounters {
 }
 
 export function zeroCounters(): PhaseCounters {
-  return { delivered: 0, missing: 0, duplicates: 0, outOfOrder: 0, lateArrivals: 0, gapsAnnounced: 0, slowCloses: 0, maxStallUs: 0, ackTimeouts: 0, connectErrors: 0 };
+  return { delivered: 0, arrived: 0, missing: 0, duplicates: 0, outOfOrder: 0, lateArrivals: 0, gapsAnnounced: 0, slowCloses: 0, maxStallUs: 0, ackTimeouts: 0, connectErrors: 0 };
 }
 
 export function addCounters(into: PhaseCounters, from: PhaseCounters): void {
@@ -86,6 +89,10 @@ export class GroupRecorder {
     this.intervalDelivered++;
   }
 
+  arrived(phase: number): void {
+    this.phases[phase]!.counters.arrived++;
+  }
+
   missing(phase: number, lowerBoundUs: number): void {
     const p = this.phases[phase]!;
     p.counters.missing++;
@@ -98,7 +105,7 @@ export class GroupRecorder {
     if (us > c.maxStallUs) c.maxStallUs = us;
   }
 
-  count(phase: number, what: Exclude<keyof PhaseCounters, 'maxStallUs' | 'delivered' | 'missing'>): void {
+  count(phase: number, what: Exclude<keyof PhaseCounters, 'maxStallUs' | 'delivered' | 'missing' | 'arrived'>): void {
     this.phases[phase]!.counters[what]++;
   }
 

@@ -16,7 +16,7 @@ export interface PhaseResult extends PhaseCounters {
   uncorrectedUs: LatencySummary;
   connectUs: LatencySummary;
   ackUs: LatencySummary;
-  /** Delivered events per second per client over the phase. */
+  /** Events that arrived during the phase, per second per client (arrival time, not intended time). */
   deliveredPerClientPerSec: number;
   histogram: string;
   uncorrectedHistogram: string;

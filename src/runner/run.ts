@@ -5,12 +5,12 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nowUs, isoFromUs } from '../clock.js';
+import { nowUs } from '../clock.js';
 import { distFile, packageRoot } from '../util/paths.js';
 import { UserError, EXIT_UNREACHABLE } from '../util/errors.js';
 import { userToken } from '../protocol/v0.js';
 import type { Scenario } from '../scenario/types.js';
-import type { IdRange } from '../measurement/idMap.js';
+import { IdMap } from '../measurement/idMap.js';
 import { createHistogram, decodeHistogram, encodeHistogram, summarize, type Histogram } from '../measurement/histogram.js';
 import { addCounters, zeroCounters, type EncodedInterval, type EncodedPhase } from '../measurement/recorder.js';
 import { phaseAt, timeline, type Timeline } from '../measurement/schedule.js';
@@ -95,7 +95,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const publisher = new Worker(distFile('runner/publisherWorker.js'), { workerData: pubInit });
     threads.push(publisher);
     const health: HealthSample[] = [];
-    const idRanges: IdRange[] = [];
+    const idMap = new IdMap();
     let headId = 0;
     let pubStats: PublisherStats | undefined;
     const clientWorkers: Worker[] = [];
@@ -105,7 +105,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const publisherDone = new Promise<void>((resolve) => {
       publisher.on('message', (m: PublisherToMain) => {
         if (m.type === 'ids') {
-          idRanges.push(...m.ranges);
+          idMap.addAll(m.ranges);
           headId = Math.max(headId, m.headId);
           broadcast({ type: 'ids', ranges: m.ranges, headId: m.headId });
         } else if (m.type === 'health') health.push({ source: 'publisher', atUs: m.atUs, health: m.health });
@@ -251,8 +251,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     if (record.generator.bound) record.warnings.push(`generator-bound: ${record.generator.reasons.join('; ')} — these numbers measure the load generator, not the server`);
     if (record.partial) record.warnings.push(`partial run: ${record.partialReason}`);
     if (record.invalid) record.warnings.push(`invalid run: ${record.invalidReason}`);
-    if (idRanges.length > 1) record.warnings.push(`the target gave non-contiguous ids across publish batches (${idRanges.length} ranges): another publisher shares it`);
-    void isoFromUs;
+    if (idMap.ranges.length > 1) record.warnings.push(`the target gave non-contiguous ids across publish batches (${idMap.ranges.length} ranges): another publisher shares it`);
     return record;
   } finally {
     await Promise.all(threads.map((t) => t.terminate().catch(() => 0)));
@@ -280,7 +279,7 @@ function assembleGroups(scenario: Scenario, results: { groups: { group: number; 
         uncorrectedUs: summarize(hist.uncorrected),
         connectUs: summarize(hist.connect),
         ackUs: summarize(hist.ack),
-        deliveredPerClientPerSec: clients > 0 ? Math.round((counters.delivered / clients / (p.durationUs / 1e6)) * 10) / 10 : 0,
+        deliveredPerClientPerSec: clients > 0 ? Math.round((counters.arrived / clients / (p.durationUs / 1e6)) * 10) / 10 : 0,
         histogram: encodeHistogram(hist.latency),
         uncorrectedHistogram: encodeHistogram(hist.uncorrected),
         connectHistogram: encodeHistogram(hist.connect),

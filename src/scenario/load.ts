@@ -66,6 +66,22 @@ export function loadScenario(nameOrPath: string, overrides: ScenarioOverrides = 
   return applyOverrides(parseScenarioText(text, source), overrides);
 }
 
+/** The scenario as one variant runs it: the variant's server options applied, its name recorded. */
+export function scenarioForVariant(scenario: Scenario, variantName: string): Scenario {
+  const v = scenario.variants.find((x) => x.name === variantName);
+  if (!v) throw new UserError(`${scenario.source}: no variant "${variantName}" (variants: ${scenario.variants.map((x) => x.name).join(', ') || 'none'})`);
+  if (scenario.target.kind !== 'embedded') throw new UserError(`${scenario.source}: variants need an embedded target`);
+  const s = structuredClone(scenario);
+  s.target = { ...(s.target as typeof scenario.target & { kind: 'embedded' }), ...stripUndefined(v.overrides) };
+  s.variants = [];
+  s.name = `${scenario.name}/${v.name}`;
+  return s;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, val]) => val !== undefined)) as Partial<T>;
+}
+
 export function applyOverrides(scenario: Scenario, o: ScenarioOverrides): Scenario {
   const s: Scenario = structuredClone(scenario);
   if (o.rate !== undefined) s.publisher.rate = o.rate;

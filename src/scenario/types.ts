@@ -84,6 +84,12 @@ export interface HolRules {
   maxStallUs: number;
 }
 
+/** A named change to the embedded server: `run` runs each variant in turn and sets them side by side. */
+export interface Variant {
+  name: string;
+  overrides: Partial<Pick<EmbeddedTarget, 'mode' | 'queueBytes' | 'overflow' | 'users' | 'groupsPerUser'>>;
+}
+
 export interface Scenario {
   name: string;
   description: string;
@@ -98,4 +104,5 @@ export interface Scenario {
   outputs: { dir: string };
   /** Time after a phase ends that its events may still arrive before they count as missing (µs). */
   graceUs: number;
+  variants: Variant[];
 }

@@ -1,6 +1,6 @@
 // Turns untrusted scenario JSON into a Scenario, or errors that name the exact path and problem:
 //   scenarios/x.json: groups[1].behaviour: unknown "stal" (expected stall, rate, delay)
-import type { GroupSpec, MixEntry, PhaseSpec, Scenario, Target } from './types.js';
+import type { GroupSpec, MixEntry, PhaseSpec, Scenario, Target, Variant } from './types.js';
 import { parseBytes, parseDurationUs } from './units.js';
 import { parseThresholds, ThresholdSyntaxError } from '../thresholds/parse.js';
 
@@ -225,7 +225,7 @@ function checkGroups(c: Checker, raw: Json, phases: PhaseSpec[]): GroupSpec[] {
 /** Validates raw scenario JSON. `source` prefixes every message (a file path or `built-in NAME`). */
 export function validateScenario(raw: Json, source: string): { scenario?: Scenario; errors: ValidationError[] } {
   const c = new Checker();
-  const top = c.object('', raw, ['name', 'description', 'target', 'publisher', 'groups', 'phases', 'hol', 'thresholds', 'outputs', 'grace', '$schema'], ['name', 'publisher', 'groups', 'phases']);
+  const top = c.object('', raw, ['name', 'description', 'target', 'publisher', 'groups', 'phases', 'hol', 'thresholds', 'outputs', 'grace', 'variants', '$schema'], ['name', 'publisher', 'groups', 'phases']);
   if (!top) return { errors: c.errors };
   const name = c.string('name', top.name) ?? '';
   const target = checkTarget(c, top.target ?? { embedded: {} });
@@ -275,6 +275,28 @@ export function validateScenario(raw: Json, source: string): { scenario?: Scenar
     }
   }
 
+  const variants: Variant[] = [];
+  if (top.variants !== undefined) {
+    if (target && target.kind !== 'embedded') c.fail('variants', 'variants change the embedded server: they need target.embedded');
+    const list = c.array('variants', top.variants, { min: 1, max: 16 }) ?? [];
+    const seen = new Set<string>();
+    list.forEach((v, i) => {
+      const path = `variants[${i}]`;
+      const o = c.object(path, v, ['name', 'mode', 'queueBytes', 'overflow', 'users', 'groupsPerUser'], ['name']) ?? {};
+      const vname = c.string(`${path}.name`, o.name) ?? `variant${i}`;
+      if (!NAME.test(vname)) c.fail(`${path}.name`, `"${vname}" is not a plain name (letters, digits, - and _)`);
+      if (seen.has(vname)) c.fail(`${path}.name`, `duplicate variant name "${vname}"`);
+      seen.add(vname);
+      const overrides: Variant['overrides'] = {};
+      if (o.mode !== undefined) overrides.mode = c.oneOf(`${path}.mode`, o.mode, ['isolated', 'legacy'] as const);
+      if (o.queueBytes !== undefined) overrides.queueBytes = c.bytes(`${path}.queueBytes`, o.queueBytes, { min: 1024, max: 1 << 30 });
+      if (o.overflow !== undefined) overrides.overflow = c.oneOf(`${path}.overflow`, o.overflow, ['close', 'drop'] as const);
+      if (o.users !== undefined) overrides.users = c.number(`${path}.users`, o.users, { min: 0, max: 1_000_000, integer: true });
+      if (o.groupsPerUser !== undefined) overrides.groupsPerUser = c.number(`${path}.groupsPerUser`, o.groupsPerUser, { min: 1, max: 1_000_000, integer: true });
+      variants.push({ name: vname, overrides });
+    });
+  }
+
   if (c.errors.length > 0 || !target) return { errors: c.errors };
   return {
     errors: [],
@@ -290,6 +312,7 @@ export function validateScenario(raw: Json, source: string): { scenario?: Scenar
       thresholds,
       outputs: { dir: c.string('outputs.dir', outputs.dir, 'reports') ?? 'reports' },
       graceUs,
+      variants,
     },
   };
 }

@@ -37,7 +37,7 @@ function measure(record: RunRecord, t: Threshold): { value: number | null; unit:
       if (t.aggregation === 'rate') return { value: sel.delivered + sel.missing > 0 ? sel.missing / (sel.delivered + sel.missing) : 0, unit: '' };
       return { value: sel.missing, unit: '' };
     case 'delivered':
-      if (t.aggregation === 'rate') return { value: sel.clientSeconds > 0 ? sel.delivered / sel.clientSeconds : 0, unit: '/s' };
+      if (t.aggregation === 'rate') return { value: sel.clientSeconds > 0 ? sel.arrived / sel.clientSeconds : 0, unit: '/s' };
       return { value: sel.delivered, unit: '' };
     case 'duplicates':
       return { value: sel.duplicates, unit: '' };

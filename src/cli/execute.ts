@@ -1,0 +1,87 @@
+// What `run` and `demo` share: run a scenario (or each of its variants), write the run records
+// atomically, print summaries on stderr, and decide the exit code.
+import { join } from 'node:path';
+import { runScenario, type RunOptions } from '../runner/run.js';
+import type { RunRecord } from '../runner/record.js';
+import type { Scenario } from '../scenario/types.js';
+import { scenarioForVariant } from '../scenario/load.js';
+import { writeFileAtomic } from '../util/atomicWrite.js';
+import { renderSummary } from '../reports/summary.js';
+import { renderSideBySide } from '../reports/sideBySide.js';
+import { createProgress } from './progress.js';
+import { EXIT_FAILED, EXIT_OK } from '../util/errors.js';
+
+export interface ExecuteOptions {
+  workers?: number;
+  json: boolean;
+  failOnHol: boolean;
+  color: boolean;
+  quiet?: boolean;
+}
+
+export interface NamedRun {
+  name: string;
+  record: RunRecord;
+  path: string;
+}
+
+const say = (text: string): void => void process.stderr.write(`${text}\n`);
+
+function fileName(scenario: Scenario): string {
+  return `${scenario.name.replace(/[^A-Za-z0-9_-]+/g, '-')}.json`;
+}
+
+/** Runs every variant (or the scenario once); stops early, keeping what it has, when interrupted. */
+export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise<{ runs: NamedRun[]; exitCode: number }> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    say(`\n${sig}: stopping the run; writing what was measured (again to quit at once)`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const variants = scenario.variants.length > 0 ? scenario.variants.map((v) => scenarioForVariant(scenario, v.name)) : [scenario];
+  const runs: NamedRun[] = [];
+  try {
+    for (const s of variants) {
+      if (controller.signal.aborted) break;
+      const progress = createProgress(s.name);
+      const runOpts: RunOptions = {
+        workers: opts.workers,
+        signal: controller.signal,
+        onProgress: (p) => progress.update(p),
+        log: opts.quiet ? undefined : (line) => (line.startsWith('server: ') ? undefined : say(line)),
+      };
+      let record: RunRecord;
+      try {
+        record = await runScenario(s, runOpts);
+      } finally {
+        progress.stop();
+      }
+      const path = join(s.outputs.dir, fileName(s));
+      writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`);
+      if (!opts.quiet) {
+        say('');
+        say(renderSummary(record, opts.color));
+        say(`run record: ${path}`);
+      }
+      runs.push({ name: s.name.split('/').pop()!, record, path });
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (runs.length > 1 && !opts.quiet) {
+    say('');
+    say(renderSideBySide(runs, opts.color));
+  }
+  const failedThresholds = runs.some((r) => r.record.thresholds.some((t) => !t.passed));
+  const hol = runs.some((r) => r.record.hol.verdict === 'hol');
+  let exitCode = EXIT_OK;
+  if (failedThresholds || (opts.failOnHol && hol)) exitCode = EXIT_FAILED;
+  if (controller.signal.aborted) exitCode = 130;
+  return { runs, exitCode };
+}

@@ -1,0 +1,36 @@
+// Variants side by side (the demo's legacy vs isolated): the fast group's view and the verdict.
+import type { RunRecord } from '../runner/record.js';
+import { formatUs } from '../scenario/units.js';
+import { isFast, phasesWithRole, select } from '../analysis/select.js';
+import { makeChalk } from './summary.js';
+import { renderTable } from './table.js';
+
+export interface NamedRecord {
+  name: string;
+  record: RunRecord;
+}
+
+export function renderSideBySide(runs: NamedRecord[], color = false): string {
+  const c = makeChalk(color);
+  const cols = runs.map(({ record }) => {
+    const base = select(record, isFast, phasesWithRole(record, 'baseline'));
+    const stress = select(record, isFast, phasesWithRole(record, 'stress'));
+    const p = (s: typeof base, q: number): string => (s.latency.totalCount ? formatUs(s.latency.getValueAtPercentile(q)) : 'n/a');
+    const v = record.hol.verdict;
+    return [
+      p(base, 99),
+      p(stress, 50),
+      p(stress, 99),
+      stress.missing > 0 ? c.red(String(stress.missing)) : '0',
+      `${stress.delivered}`,
+      formatUs(stress.maxStallUs),
+      record.hol.index === null ? 'n/a' : `${record.hol.index}×`,
+      record.hol.deliveryRatio === null ? 'n/a' : `${record.hol.deliveryRatio}×`,
+      record.generator.bound ? c.red('bound') : 'ok',
+      v === 'hol' ? c.red.bold('HOL') : v === 'none' ? c.green.bold('none') : c.yellow('unknown'),
+    ];
+  });
+  const labels = ['fast p99, baseline', 'fast p50, stress', 'fast p99, stress', 'fast missing, stress', 'fast delivered, stress', 'fast max stall, stress', 'HOL index (p99)', 'delivery stress ÷ baseline', 'generator', 'verdict'];
+  const rows = labels.map((label, i) => [label, ...cols.map((col) => col[i]!)]);
+  return renderTable(['', ...runs.map((r) => r.name)], rows);
+}

@@ -1,0 +1,74 @@
+// The terminal summary of a run record (pure: record in, text out; the caller prints it).
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { RunRecord } from '../runner/record.js';
+import { formatUs } from '../scenario/units.js';
+import { renderTable } from './table.js';
+
+export function makeChalk(color: boolean): ChalkInstance {
+  return new Chalk({ level: color ? 1 : 0 });
+}
+
+export function verdictText(record: RunRecord, c: ChalkInstance): string {
+  const v = record.hol.verdict;
+  const label = v === 'hol' ? c.red.bold('HOL') : v === 'none' ? c.green.bold('none') : c.yellow.bold('unknown');
+  return `verdict: ${label} — ${record.hol.summary}`;
+}
+
+export function renderSummary(record: RunRecord, color = false): string {
+  const c = makeChalk(color);
+  const out: string[] = [];
+  const target = record.target.kind === 'embedded' ? `embedded evbench serve (${record.target.mode})` : record.target.url;
+  out.push(c.bold(`evbench run: ${record.scenario.name}`) + ` against ${target}, ${(record.durationUs / 1e6).toFixed(1)}s, ${record.workers} worker(s)`);
+  for (const w of record.warnings) out.push(c.yellow(`warning: ${w}`));
+  const rows: string[][] = [];
+  for (const g of record.groups) {
+    for (const ph of record.phases) {
+      const p = g.phases[ph.name];
+      if (!p || p.clients === 0) continue;
+      const l = p.latencyUs;
+      const churn = g.kind === 'churn';
+      const missing = p.missing > 0 ? c.red(String(p.missing)) : '0';
+      rows.push([
+        `${g.name}${g.behaviour ? ` (${g.behaviour})` : ''}`,
+        ph.name,
+        String(p.clients),
+        churn ? `${p.ackUs.count} acks` : String(p.delivered),
+        churn ? (p.ackTimeouts ? c.red(`${p.ackTimeouts} timeouts`) : '0') : missing,
+        churn ? formatUs(p.ackUs.p50) : formatUs(l.p50),
+        churn ? formatUs(p.ackUs.p90) : formatUs(l.p90),
+        churn ? formatUs(p.ackUs.p99) : formatUs(l.p99),
+        churn ? formatUs(p.ackUs.p999) : formatUs(l.p999),
+        churn ? formatUs(p.ackUs.max) : formatUs(l.max),
+        churn ? '' : formatUs(p.maxStallUs),
+        [p.slowCloses ? `${p.slowCloses} closed slow` : '', p.gapsAnnounced ? `${p.gapsAnnounced} gaps` : '', p.duplicates ? `${p.duplicates} dup` : '', p.outOfOrder ? `${p.outOfOrder} reordered` : '', p.connectErrors ? `${p.connectErrors} conn errors` : '']
+          .filter(Boolean)
+          .join(', '),
+      ]);
+    }
+  }
+  out.push('');
+  out.push(renderTable(['group', 'phase', 'clients', 'delivered', 'missing', 'p50', 'p90', 'p99', 'p99.9', 'max', 'max stall', 'notes'], rows, (col) => col >= 2 && col <= 10));
+  out.push(c.dim('latency = receive time − intended publish time; missing events are included at their lower bound. churn rows show subscribe-ack latency.'));
+  for (const g of record.groups) {
+    if (g.replay) {
+      const r = g.replay;
+      out.push(`${g.name}: replayed ${r.received} of ${r.expected} events (${r.missing} missing, ${r.duplicates} dup, ${r.outOfOrder} out of order) at ${r.ratePerSec}/s per client; live after ${r.timeToLiveUsMax === null ? 'never' : formatUs(r.timeToLiveUsMax)}`);
+    }
+  }
+  out.push('');
+  out.push(verdictText(record, c));
+  for (const e of record.hol.evidence) out.push(`  ${e.triggered ? c.red('✗') : c.green('✓')} ${e.rule}: ${e.measured}`);
+  const g = record.generator;
+  out.push(
+    `generator: ${g.bound ? c.red.bold('BOUND') : c.green('ok')} — CPU ${g.cpuPercent}% of one core (${g.cores} cores), worst event-loop delay p99 ${formatUs(g.eventLoopDelayP99Us)}, utilisation ${Math.round(g.eventLoopUtilization * 100)}%, publisher lateness p99 ${formatUs(g.publisher.latenessP99Us)} (${g.publisher.sent} sent)`,
+  );
+  if (record.server && !record.server.error && record.server.sendDurationUs) {
+    const s = record.server;
+    out.push(`server (/metrics): ${s.sendDurationUs!.count} sends, per-send p50 ≤ ${formatUs(s.sendDurationUs!.p50)}, p99 ≤ ${formatUs(s.sendDurationUs!.p99)}; slow-client closes ${s.slowClientCloses ?? 0}, gaps ${s.gaps ?? 0}`);
+  }
+  if (record.thresholds.length > 0) {
+    out.push('thresholds:');
+    for (const t of record.thresholds) out.push(`  ${t.passed ? c.green('✓') : c.red('✗')} ${t.message}`);
+  }
+  return out.join('\n');
+}
