@@ -135,16 +135,23 @@ function start(t0Us: number): void {
     };
     if (p === 0) open();
     else at(timeLine.starts[p]!, open);
-    // leaves at the phase's end (the last phase ends with the run)
+    // leaves at the phase's end: nothing published after it is expected, but the connection stays
+    // open for the grace period so events already in flight are not miscounted as missing
     if (p < scenario.phases.length - 1) {
       const leaving = slots.filter((s) => s.last === p);
       at(timeLine.ends[p]!, () => {
+        for (const s of leaving) {
+          if (s.client instanceof ClientConnection) s.client.stopExpecting(timeLine.ends[p]!);
+          else s.client?.leave();
+        }
+      });
+      at(timeLine.ends[p]! + grace, () => {
         const now = nowUs();
         for (const s of leaving) {
           if (s.client instanceof ClientConnection) {
             s.client.leave(timeLine.ends[p]!);
             s.client.account.account(Infinity, now, ids);
-          } else s.client?.leave();
+          }
         }
       });
     }

@@ -90,6 +90,8 @@ export interface GeneratorHealth {
   publisher: { sent: number; latenessP99Us: number; latenessMaxUs: number; lateEvents: number; prefilled: number };
   bound: boolean;
   reasons: string[];
+  /** The thread running only catch-up clients was saturated: replay rates are the generator's limit. */
+  replayBound: boolean;
 }
 
 export interface ServerScrape {

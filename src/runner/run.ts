@@ -46,26 +46,38 @@ const BOUND_LATENESS_US = 20_000;
 
 const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
+/** Two client threads at least, so a replaying catch-up client never shares a thread with fast clients. */
 export function defaultWorkers(): number {
-  return Math.max(1, availableParallelism() - 1);
+  return Math.max(2, availableParallelism() - 1);
 }
 
+/**
+ * Spreads clients over workers round-robin; with two or more workers, catch-up clients (which
+ * read as fast as the server replays) get the last worker to themselves, so their load cannot
+ * show up as latency of the fast clients.
+ */
 function planClients(scenario: Scenario, target: TargetHandle, workers: number): ClientPlan[][] {
   const perWorker: ClientPlan[][] = Array.from({ length: workers }, () => []);
+  const hasCatchup = scenario.groups.some((g) => g.kind === 'catchup' && g.count > 0);
+  const others = hasCatchup && workers > 1 ? workers - 1 : workers;
   let clientId = 0;
+  let next = 0;
   scenario.groups.forEach((g, group) => {
     for (let i = 0; i < g.count; i++) {
       const user = target.users > 0 && g.kind !== 'catchup' ? i % target.users : -1;
       const token = user >= 0 ? userToken(user) : target.readerToken;
-      perWorker[clientId % workers]!.push({ clientId, group, user, token });
+      const worker = g.kind === 'catchup' && others < workers ? workers - 1 : next++ % others;
+      perWorker[worker]!.push({ clientId, group, user, token });
       clientId++;
     }
   });
-  return perWorker;
+  return perWorker.filter((w) => w.length > 0);
 }
 
 interface HealthSample {
   source: string;
+  /** A thread that only runs catch-up clients: its saturation limits the replay rate, not the verdict. */
+  catchupOnly?: boolean;
   atUs: number;
   health: WorkerHealth;
 }
@@ -73,11 +85,12 @@ interface HealthSample {
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunRecord> {
   const log = options.log ?? (() => {});
   const totalClients = scenario.groups.reduce((a, g) => a + g.count, 0);
-  const workerCount = Math.max(1, Math.min(options.workers ?? defaultWorkers(), Math.max(1, totalClients)));
+  const requestedWorkers = Math.max(1, Math.min(options.workers ?? defaultWorkers(), Math.max(1, totalClients)));
   const startedAt = new Date().toISOString();
   const target = await openTarget(scenario, (line) => log(`server: ${line}`));
 
   let abortReason: string | undefined;
+  let refusal: string | undefined;
   let invalidReason: string | undefined;
   let onAbort: (() => void) | undefined;
   const abort = (reason: string): void => {
@@ -112,7 +125,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         else if (m.type === 'done') {
           pubStats = m.stats;
           resolve();
-        } else if (m.type === 'fatal') abort(m.message);
+        } else if (m.type === 'fatal') {
+          // refused before a single event was accepted: nothing was measured, the target is unusable
+          if (idMap.knownCount === 0) refusal ??= m.message;
+          abort(m.message);
+        }
       });
       publisher.on('error', (err) => {
         invalidReason ??= `publisher thread crashed: ${err.message}`;
@@ -127,13 +144,19 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         if (m.type === 'fatal') reject(new UserError(`target unreachable: ${target.url}: ${m.message}`, EXIT_UNREACHABLE));
       };
       publisher.on('message', onMsg);
-      onAbort = () => reject(new UserError(`run stopped before it started: ${abortReason}`, EXIT_UNREACHABLE));
+      onAbort = () =>
+        reject(
+          abortReason === 'interrupted'
+            ? new UserError('interrupted before the run started: nothing was measured', 130)
+            : new UserError(`target unreachable: ${target.url}: ${abortReason}`, EXIT_UNREACHABLE),
+        );
     });
     headId = await connected;
     log(`publisher connected to ${target.url}${scenario.publisher.prefill ? ` (prefilled ${scenario.publisher.prefill} events, head ${headId})` : ''}`);
 
     // --- client workers ----------------------------------------------------------------------
-    const plans = planClients(scenario, target, workerCount);
+    const plans = planClients(scenario, target, requestedWorkers);
+    const workerCount = plans.length;
     const results: { groups: { group: number; phases: EncodedPhase[] }[]; clients: ClientResult[] }[] = [];
     const intervals = new Map<string, EncodedInterval[]>();
     let latestFast = { index: -1, delivered: 0, p99: 0 };
@@ -145,6 +168,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       threads.push(w);
       clientWorkers.push(w);
       let reported = false;
+      const catchupOnly = clients.every((c) => scenario.groups[c.group]!.kind === 'catchup');
       ready.push(new Promise((resolve) => w.once('message', () => resolve())));
       workerDone.push(
         new Promise((resolve) => {
@@ -166,7 +190,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
                 latestFast.delivered += delivered;
                 latestFast.p99 = Math.max(latestFast.p99, h.totalCount ? h.getValueAtPercentile(99) : 0);
               }
-            } else if (m.type === 'health') health.push({ source: `client worker ${workerIndex}`, atUs: m.atUs, health: m.health });
+            } else if (m.type === 'health') health.push({ source: `client worker ${workerIndex}`, catchupOnly, atUs: m.atUs, health: m.health });
             else if (m.type === 'result') {
               reported = true;
               results.push(m);
@@ -246,9 +270,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       thresholds: [],
       warnings: [],
     };
+    if (refusal) throw new UserError(`target ${target.url} refused the run: ${refusal}`, EXIT_UNREACHABLE);
     record.hol = analyseHol(record, scenario.hol);
     record.thresholds = evaluateThresholds(record, scenario.thresholds);
     if (record.generator.bound) record.warnings.push(`generator-bound: ${record.generator.reasons.join('; ')} — these numbers measure the load generator, not the server`);
+    if (record.generator.replayBound) record.warnings.push('the catch-up clients\' thread was saturated: replay rates are a lower bound of what the server can replay (fast clients ran on other threads)');
     if (record.partial) record.warnings.push(`partial run: ${record.partialReason}`);
     if (record.invalid) record.warnings.push(`invalid run: ${record.invalidReason}`);
     if (idMap.ranges.length > 1) record.warnings.push(`the target gave non-contiguous ids across publish batches (${idMap.ranges.length} ranges): another publisher shares it`);
@@ -347,10 +373,13 @@ function judgeGenerator(
   wallUs: number,
 ): GeneratorHealth {
   // judge the phases that decide the verdict; warmup may include connection storms
-  const measured = health.filter((h) => {
+  const inMeasuredPhases = health.filter((h) => {
     const role = scenario.phases[phaseAt(tl, h.atUs - 500_000)]?.role;
     return h.atUs > tl.t0Us + 1_000_000 && (role === 'baseline' || role === 'stress');
   });
+  const measured = inMeasuredPhases.filter((h) => !h.catchupOnly);
+  const replayThreads = inMeasuredPhases.filter((h) => h.catchupOnly);
+  const replayBusy = replayThreads.some((h) => h.health.elu >= BOUND_ELU || h.health.loopDelayP99Us >= BOUND_LOOP_DELAY_US);
   const worst = (f: (h: WorkerHealth) => number): { value: number; source: string } =>
     measured.reduce((a, h) => (f(h.health) > a.value ? { value: f(h.health), source: h.source } : a), { value: 0, source: '' });
   const elu = worst((h) => h.elu);
@@ -373,5 +402,6 @@ function judgeGenerator(
     },
     bound: reasons.length > 0,
     reasons,
+    replayBound: replayBusy,
   };
 }

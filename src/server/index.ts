@@ -2,6 +2,7 @@
 // and the tests call. Mode `isolated` shows the fix, mode `legacy` reproduces the seed's bug.
 import type { AddressInfo } from 'node:net';
 import { WEBSOCKET_PATH } from '../protocol/v0.js';
+import { UserError } from '../util/errors.js';
 import { EventLog } from './eventLog.js';
 import { createHttpServer } from './httpServer.js';
 import { IsolatedHub } from './isolated.js';
@@ -35,9 +36,11 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   const { server, wss } = createHttpServer(hub, directory, metrics);
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new UserError(`--host/--port: cannot listen on ${options.host}:${options.port} (${err.code ?? err.message})`)),
+    );
     server.listen(options.port, options.host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });

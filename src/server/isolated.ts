@@ -55,6 +55,10 @@ class IsolatedSession {
   }
 
   /**
+   * Per-send timing costs one shared callback per frame. Measured with scripts/bench-serve-fanout.mjs
+   * (50 clients, 100-event batches): 0.86–1.10 M deliveries/s with it, 0.92–0.94 M without, i.e. within
+   * run-to-run noise, so sends are timed one by one rather than once per uncorked batch.
+   *
    * One shared callback for every event frame: write callbacks fire in write order, so the oldest
    * enqueue time belongs to the frame just written. A failed write (socket gone) is not a send.
    */
@@ -150,6 +154,7 @@ export class IsolatedHub implements Hub {
     if (!s.open) return false;
     const socket = s.socket;
     const queued = socket.writableLength;
+    // An empty queue always takes the event, so one event bigger than the budget is not undeliverable.
     if (queued > 0 && queued + event.body.length + HEAD_ALLOWANCE > this.ctx.options.queueBytes) {
       return this.overflow(s, event);
     }

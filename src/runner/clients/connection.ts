@@ -113,10 +113,15 @@ export class ClientConnection {
     return undefined;
   }
 
-  /** Stops the client at `atUs`: nothing intended after it is expected any more. */
+  /** From `atUs` on, nothing published is expected (the client is on its way out). */
+  stopExpecting(atUs: number): void {
+    this.account.leaveUs = Math.min(this.account.leaveUs, atUs);
+  }
+
+  /** Closes the client; nothing intended after `atUs` is expected. */
   leave(atUs: number): void {
     this.leaving = true;
-    this.account.leaveUs = Math.min(this.account.leaveUs, atUs);
+    this.stopExpecting(atUs);
     if (!this.acked) this.ctx.rec.count(phaseAt(this.ctx.tl, atUs - 1), 'ackTimeouts');
     this.prepareAccounting();
     this.ws?.terminate();

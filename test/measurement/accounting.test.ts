@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { ClientAccount } from '../../src/measurement/accounting.js';
+import { GroupRecorder } from '../../src/measurement/recorder.js';
+import { IdMap } from '../../src/measurement/idMap.js';
+import { intendedUs, timeline, type Schedule } from '../../src/measurement/schedule.js';
+import type { ScannedEvent } from '../../src/measurement/frameScan.js';
+import type { PhaseSpec } from '../../src/scenario/types.js';
+
+const T0 = 1_800_000_000_000_000; // epoch µs
+const phases: PhaseSpec[] = [
+  { name: 'baseline', durationUs: 1_000_000, role: 'baseline' },
+  { name: 'stress', durationUs: 1_000_000, role: 'stress' },
+];
+const schedule: Schedule = { t0Us: T0, rate: 1000 }; // event k due at T0 + k ms
+const tl = timeline(T0, phases);
+const FIRST_ID = 101; // the target gave ids 101… to k = 0…
+
+function setup(expects: (k: number) => boolean = () => true) {
+  const rec = new GroupRecorder('fast', phases.length);
+  const ids = new IdMap();
+  ids.add(0, FIRST_ID, 2000);
+  const account = new ClientAccount(rec, tl, schedule, expects, T0 - 1000);
+  account.subscribed(FIRST_ID - 1, T0 - 500);
+  const deliver = (k: number, latencyUs = 500): void => {
+    const intended = intendedUs(schedule, k);
+    const ev: ScannedEvent = { msgId: k + 1, id: FIRST_ID + k, intendedUs: intended, sentUs: intended + 100 };
+    account.onEvent(ev, intended + latencyUs);
+  };
+  return { rec, ids, account, deliver };
+}
+
+describe('client accounting', () => {
+  it('counts every expected event: all delivered means nothing missing', () => {
+    const { rec, ids, account, deliver } = setup();
+    for (let k = 0; k < 2000; k++) deliver(k);
+    account.account(tl.endUs, tl.endUs + 1_000_000, ids);
+    expect(account.totals).toMatchObject({ delivered: 2000, missing: 0, duplicates: 0, outOfOrder: 0 });
+    expect(rec.phases[0]!.latency.totalCount).toBe(1000);
+    expect(rec.phases[1]!.latency.totalCount).toBe(1000);
+    expect(rec.phases[1]!.latency.maxValue).toBeLessThan(600);
+  });
+
+  it('records events never delivered after a point at their lower bound, and the stall', () => {
+    const { rec, ids, account, deliver } = setup();
+    // the fast client receives everything until 200 ms into stress, then nothing
+    for (let k = 0; k < 1200; k++) deliver(k);
+    const accountedAt = tl.endUs + 1_000_000;
+    account.account(tl.endUs, accountedAt, ids);
+    const stress = rec.phases[1]!;
+    expect(stress.counters.missing).toBe(800);
+    expect(stress.counters.delivered).toBe(200);
+    // the histogram holds survivors and missing events alike
+    expect(stress.latency.totalCount).toBe(1000);
+    // the last missing event (k = 1999) was due 1 ms before the end: its lower bound ≈ 1 s of grace
+    expect(stress.latency.maxValue).toBeGreaterThanOrEqual(1_000_000);
+    // the first missing event (k = 1200) was due 1.8 s before accounting
+    expect(stress.latency.getValueAtPercentile(99.99)).toBeGreaterThanOrEqual(1_790_000);
+    expect(stress.latency.getValueAtPercentile(50)).toBeGreaterThan(500_000);
+    // stalled from its last delivery (~200 ms into stress) to the end of stress, at least
+    expect(stress.counters.maxStallUs).toBeGreaterThanOrEqual(790_000);
+    expect(rec.phases[0]!.counters.missing).toBe(0);
+  });
+
+  it('counts duplicates and out-of-order deliveries without recording them twice', () => {
+    const { rec, ids, account, deliver } = setup();
+    for (let k = 0; k < 10; k++) deliver(k);
+    deliver(5); // duplicate
+    deliver(11);
+    deliver(10); // reordered
+    account.account(intendedUs(schedule, 12), tl.endUs, ids);
+    expect(account.totals).toMatchObject({ delivered: 12, duplicates: 1, outOfOrder: 1, missing: 0 });
+    expect(rec.phases[0]!.latency.totalCount).toBe(12);
+  });
+
+  it('an event that arrives after it was counted missing is a late arrival, not a second sample', () => {
+    const { rec, ids, account, deliver } = setup();
+    for (let k = 0; k < 100; k++) if (k !== 50) deliver(k);
+    account.account(intendedUs(schedule, 100), intendedUs(schedule, 100) + 1_000_000, ids);
+    expect(account.totals.missing).toBe(1);
+    deliver(50, 3_000_000);
+    expect(account.totals.lateArrivals).toBe(1);
+    expect(rec.phases[0]!.latency.totalCount).toBe(100);
+  });
+
+  it('expects only the events its filters and permissions let through', () => {
+    const { rec, ids, account, deliver } = setup((k) => k % 2 === 0);
+    for (let k = 0; k < 1000; k += 2) deliver(k);
+    account.account(tl.ends[0]!, tl.endUs, ids);
+    expect(account.totals.missing).toBe(0);
+    expect(rec.phases[0]!.counters.delivered).toBe(500);
+  });
+
+  it('is idempotent: accounting the same span twice counts nothing twice', () => {
+    const { ids, account, deliver } = setup();
+    for (let k = 0; k < 500; k++) deliver(k);
+    account.account(tl.ends[0]!, tl.endUs, ids);
+    account.account(tl.ends[0]!, tl.endUs + 5, ids);
+    expect(account.totals.missing).toBe(500);
+  });
+
+  it('a client whose subscribe was never acknowledged is owed everything after its request', () => {
+    const rec = new GroupRecorder('churny', phases.length);
+    const ids = new IdMap();
+    ids.add(0, FIRST_ID, 2000);
+    const account = new ClientAccount(rec, tl, schedule, () => true, T0);
+    account.assumeWindow(FIRST_ID + 999); // head when the request went out: k = 999
+    account.account(tl.endUs, tl.endUs + 1_000_000, ids);
+    expect(account.totals.missing).toBe(1000);
+    expect(rec.phases[1]!.counters.missing).toBe(1000);
+  });
+
+  it('checks a catch-up replay for completeness, order and duplicates', () => {
+    const rec = new GroupRecorder('replay', phases.length);
+    const account = new ClientAccount(rec, tl, schedule, () => true, T0);
+    account.subscribed(1000, T0, 900); // replay (900, 1000]
+    const ev = (id: number): ScannedEvent => ({ msgId: 0, id, intendedUs: T0 - 10_000_000, sentUs: NaN });
+    for (let id = 901; id <= 1000; id++) if (id !== 950) account.onEvent(ev(id), T0 + id);
+    account.onEvent(ev(950), T0 + 2000); // late and out of order
+    account.onEvent(ev(960), T0 + 2001); // duplicate
+    const r = account.replayTotals()!;
+    expect(r).toMatchObject({ received: 100, missing: 0, duplicates: 1, outOfOrder: 1 });
+    expect(r.timeToLiveUs).toBe(2000);
+    // replayed events never enter the live latency histograms
+    expect(rec.phases.every((p) => p.latency.totalCount === 0)).toBe(true);
+  });
+});

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, recordUs, summarize } from '../../src/measurement/histogram.js';
+import { isoFromUs, usFromIso } from '../../src/clock.js';
+import { newScannedEvent, scanEvent } from '../../src/measurement/frameScan.js';
+
+describe('histograms', () => {
+  it('records integer microseconds (fractions truncated, never milliseconds)', () => {
+    const h = createHistogram();
+    recordUs(h, 1234.9);
+    recordUs(h, -5); // clock skew clamps to 0 rather than throwing
+    expect(h.maxValue).toBe(1234);
+    expect(h.totalCount).toBe(2);
+  });
+
+  it('adds encoded histograms count for count instead of averaging percentiles', () => {
+    const a = createHistogram();
+    const b = createHistogram();
+    for (let i = 0; i < 990; i++) recordUs(a, 1000);
+    for (let i = 0; i < 10; i++) recordUs(b, 2_000_000);
+    const merged = mergeEncoded([encodeHistogram(a), encodeHistogram(b)]);
+    expect(merged.totalCount).toBe(1000);
+    // averaging the two p99s would say ~1 s; the merged distribution's p99 is still ~1 ms
+    expect(summarize(merged).p99).toBeLessThan(1100);
+    expect(summarize(merged).max).toBeGreaterThanOrEqual(1_999_000);
+    expect(decodeHistogram(encodeHistogram(b)).totalCount).toBe(10);
+  });
+
+  it('grows beyond its initial range for very late events', () => {
+    const h = createHistogram();
+    recordUs(h, 3_600_000_000); // an hour
+    expect(h.maxValue).toBeGreaterThanOrEqual(3_599_000_000);
+  });
+});
+
+describe('clock and frame scanning', () => {
+  it('round-trips microsecond timestamps through RFC 3339', () => {
+    const us = 1_795_000_123_456_789;
+    expect(isoFromUs(us)).toMatch(/\.\d{6}Z$/);
+    expect(usFromIso(isoFromUs(us))).toBe(us);
+    expect(usFromIso('2026-11-26T14:45:48Z')).toBe(Date.parse('2026-11-26T14:45:48Z') * 1000);
+    expect(Number.isNaN(usFromIso('not a time'))).toBe(true);
+  });
+
+  it('reads id, intended and send time from a raw event frame without JSON.parse', () => {
+    const frame = Buffer.from(
+      '{"msgID":7,"id":1042,"uuid":"u","object_uuid":"o","object_owner_uuid":"g","object_kind":"k","event_type":"update","event_at":"2026-11-26T14:45:48.123456Z","properties":{"sent_us":1795000000000123,"pad":"xx"}}',
+    );
+    const out = newScannedEvent();
+    expect(scanEvent(frame, out)).toBe(true);
+    expect(out).toEqual({ msgId: 7, id: 1042, intendedUs: usFromIso('2026-11-26T14:45:48.123456Z'), sentUs: 1795000000000123 });
+    expect(scanEvent(Buffer.from('{"status":200}'), out)).toBe(false);
+  });
+});

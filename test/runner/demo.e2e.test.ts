@@ -1,0 +1,68 @@
+// End to end through the CLI: the demo must show the seed's failure on the legacy server and its
+// absence on the isolated one, and the catch-up scenario must replay its backlog intact.
+import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { killAll, runCli, startCli } from '../support/cli.js';
+import type { RunRecord } from '../../src/runner/record.js';
+
+afterAll(killAll);
+const tmp = mkdtempSync(join(tmpdir(), 'evbench-e2e-'));
+const fast = (r: RunRecord) => r.groups.find((g) => g.name === 'fast')!;
+
+describe('evbench demo', () => {
+  it('legacy: hol, fast clients miss events; isolated: none, nothing missed', async () => {
+    const r = await runCli(['demo', '--duration', '8s', '--json', '--out', tmp], 120_000);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { legacy: RunRecord; isolated: RunRecord };
+    expect(out.legacy.hol.verdict).toBe('hol');
+    expect(out.isolated.hol.verdict).toBe('none');
+    expect(fast(out.legacy).phases.stress!.missing).toBeGreaterThan(0);
+    expect(fast(out.isolated).phases.stress!.missing).toBe(0);
+    expect(fast(out.isolated).phases.stress!.delivered).toBeGreaterThan(0);
+    // the isolated server dealt with its slow readers instead of waiting for them
+    expect(out.isolated.server?.slowClientCloses ?? 0).toBeGreaterThanOrEqual(1);
+    // the side-by-side table and both records on disk
+    expect(r.stderr).toMatch(/verdict\s+HOL\s+none/);
+    expect(existsSync(join(tmp, 'slow-client-legacy.json'))).toBe(true);
+    expect(existsSync(join(tmp, 'slow-client-isolated.json'))).toBe(true);
+  });
+});
+
+describe('evbench run catch-up (isolated)', () => {
+  it('replays the whole backlog in order while fast clients stay near their baseline', async () => {
+    const r = await runCli(['run', 'catch-up', '--duration', '10s', '--json', '--out', tmp], 120_000);
+    expect(r.code, r.stderr).toBe(0);
+    const rec = JSON.parse(r.stdout) as RunRecord;
+    const replay = rec.groups.find((g) => g.kind === 'catchup')!;
+    expect(replay.replay!.expected).toBeGreaterThanOrEqual(2 * 200_000);
+    expect(replay.replay).toMatchObject({ missing: 0, duplicates: 0, outOfOrder: 0 });
+    expect(replay.replay!.received).toBe(replay.replay!.expected);
+    expect(replay.replay!.timeToLiveUsMax).not.toBeNull();
+    const f = fast(rec);
+    expect(f.phases.stress!.missing).toBe(0);
+    // "a small factor": generous for a shared two-core machine, far below what blocking causes
+    expect(f.phases.stress!.latencyUs.p99).toBeLessThan(Math.max(5 * f.phases.baseline!.latencyUs.p99, 25_000));
+    expect(rec.hol.verdict).toBe('none');
+  });
+});
+
+describe('interrupting a run', () => {
+  it('SIGINT stops the clients and the server and writes a partial record', async () => {
+    const out = join(tmp, 'interrupted');
+    const run = startCli(['run', 'slow-client', '--duration', '60s', '--out', out], 60_000);
+    await run.waitForStderr('run started');
+    // let the run measure part of its warmup, then interrupt it
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    const rec = JSON.parse(readFileSync(join(out, 'slow-client.json'), 'utf8')) as RunRecord;
+    expect(rec.partial).toBe(true);
+    expect(rec.partialReason).toBe('interrupted');
+    expect(rec.warnings.join(' ')).toContain('partial run');
+    expect(fast(rec).phases.warmup!.delivered).toBeGreaterThan(0);
+    expect(rec.durationUs).toBeLessThan(10_000_000);
+  });
+});
