@@ -129,6 +129,10 @@ export interface RunRecord {
   invalid: boolean;
   invalidReason?: string;
   workers: number;
+  /** Set when this record is one shard of a distributed run (merge the shards with `evbench merge`). */
+  shard?: { index: number; count: number };
+  /** Set on a merged record: the shards it was built from. */
+  mergedFrom?: { shards: number; sources: string[] };
   phases: { name: string; role: string; startUs: number; durationUs: number }[];
   groups: GroupResult[];
   intervals: IntervalRecord[];

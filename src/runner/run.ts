@@ -37,6 +37,21 @@ export interface RunOptions {
   signal?: AbortSignal;
   onProgress?: (p: ProgressSnapshot) => void;
   log?: (line: string) => void;
+  /** Run shard `index` of `count` (0-based): this process takes its share of every group's clients and of the publisher's schedule. */
+  shard?: { index: number; count: number };
+}
+
+/**
+ * A shard's part of a scenario: every `count`-th event of the global schedule (as its own schedule
+ * at rate/count, offset by index/rate) and its share of each group's clients.
+ */
+export function shardScenario(scenario: Scenario, shard: { index: number; count: number }): { scenario: Scenario; t0OffsetUs: number } {
+  if (shard.count <= 1) return { scenario, t0OffsetUs: 0 };
+  const s = structuredClone(scenario);
+  s.publisher.rate = scenario.publisher.rate / shard.count;
+  s.publisher.prefill = Math.floor(scenario.publisher.prefill / shard.count) + (shard.index < scenario.publisher.prefill % shard.count ? 1 : 0);
+  for (const g of s.groups) g.count = Math.floor(g.count / shard.count) + (shard.index < g.count % shard.count ? 1 : 0);
+  return { scenario: s, t0OffsetUs: Math.floor((shard.index * 1e6) / scenario.publisher.rate) };
 }
 
 /** Thresholds of the generator's own health: beyond them the generator, not the server, limits the run. */
@@ -82,7 +97,9 @@ interface HealthSample {
   health: WorkerHealth;
 }
 
-export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunRecord> {
+export async function runScenario(fullScenario: Scenario, options: RunOptions = {}): Promise<RunRecord> {
+  const shard = options.shard ?? { index: 0, count: 1 };
+  const { scenario, t0OffsetUs } = shardScenario(fullScenario, shard);
   const log = options.log ?? (() => {});
   const totalClients = scenario.groups.reduce((a, g) => a + g.count, 0);
   const requestedWorkers = Math.max(1, Math.min(options.workers ?? defaultWorkers(), Math.max(1, totalClients)));
@@ -214,7 +231,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     await Promise.all(ready);
 
     // --- the timeline ------------------------------------------------------------------------
-    const t0Us = nowUs() + 1_000_000 + totalClients * 1_000; // time for phase-0 clients to connect and subscribe
+    const t0Us = nowUs() + 1_000_000 + totalClients * 1_000 + t0OffsetUs; // time for phase-0 clients to connect and subscribe
     const tl: Timeline = timeline(t0Us, scenario.phases);
     const cpuStart = process.cpuUsage();
     publisher.postMessage({ type: 'start', t0Us, headId } satisfies MainToWorker);
@@ -251,7 +268,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const record: RunRecord = {
       schemaVersion: SCHEMA_VERSION,
       tool: { name: 'evbench', version },
-      scenario: { name: scenario.name, source: scenario.source, description: scenario.description, spec: scenario },
+      scenario: { name: fullScenario.name, source: fullScenario.source, description: fullScenario.description, spec: fullScenario },
       target: { kind: scenario.target.kind, url: target.url, mode: target.mode, adapter: scenario.target.kind === 'url' ? scenario.target.adapter : 'evbench' },
       startedAt,
       t0Us,
@@ -261,6 +278,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       invalid: invalidReason !== undefined,
       invalidReason,
       workers: workerCount,
+      shard: shard.count > 1 ? shard : undefined,
       phases: scenario.phases.map((p, i) => ({ name: p.name, role: p.role, startUs: tl.starts[i]! - t0Us, durationUs: p.durationUs })),
       groups: assembleGroups(scenario, results),
       intervals: assembleIntervals(intervals),
