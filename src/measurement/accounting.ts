@@ -33,7 +33,25 @@ export interface ReplayTotals {
   ratePerSec: number;
 }
 
-class Bitset {
+/** What a client's books offer its connection, whether the stream is scheduled (ClientAccount) or learned (StreamAccount). */
+export interface Account {
+  leaveUs: number;
+  readonly totals: ClientTotals;
+  subscribed(headId: number, nowUs: number, replayFromId?: number): void;
+  assumeWindow(headId: number): void;
+  onEvent(ev: ScannedEvent, nowUs: number): void;
+  account(untilUs: number, nowUs: number, ids: IdMap): void;
+  replayTotals(): ReplayTotals | undefined;
+}
+
+/** Records how old the newest event a client had was when a phase ended (if it was still there). */
+export function noteStaleness(rec: GroupRecorder, tl: Timeline, untilUs: number, leaveUs: number, newestUs: number): void {
+  if (!Number.isFinite(untilUs) || untilUs > leaveUs || Number.isNaN(newestUs)) return;
+  const p = phaseAt(tl, untilUs - 1);
+  if (tl.ends[p] === untilUs) rec.staleness(p, Math.max(0, untilUs - newestUs));
+}
+
+export class Bitset {
   private bits = new Uint8Array(1024);
 
   /** Sets bit i; returns whether it was already set. */
@@ -58,11 +76,13 @@ class Bitset {
   }
 }
 
-export class ClientAccount {
+export class ClientAccount implements Account {
   /** Live delivery covers ids > windowStartId (the head the subscribe ack reported). */
   windowStartId = -1;
   private received = new Bitset();
   private maxId = 0;
+  /** Publish time of the newest (highest-id) event received: its age at a phase's end is the staleness. */
+  private newestIntendedUs = NaN;
   private lastDeliveryUs: number;
   /** Events with k < cursorK have been accounted (delivered or counted missing). */
   private cursorK = 0;
@@ -118,6 +138,7 @@ export class ClientAccount {
       this.rec.count(phase, 'outOfOrder');
     } else {
       this.maxId = id;
+      this.newestIntendedUs = ev.intendedUs;
     }
     this.noteStall(nowUs);
     if (id <= this.accountedThroughId) {
@@ -166,6 +187,7 @@ export class ClientAccount {
    * received are counted missing and recorded at `nowUs − intended`. Idempotent per event.
    */
   account(untilUs: number, nowUs: number, ids: IdMap): void {
+    noteStaleness(this.rec, this.tl, untilUs, this.leaveUs, this.newestIntendedUs);
     const kEnd = Math.min(firstKAtOrAfter(this.schedule, Math.min(untilUs, this.leaveUs)), ids.knownCount);
     if (kEnd <= this.cursorK) return;
     if (this.windowStartId < 0) this.windowStartId = Number.MAX_SAFE_INTEGER; // never subscribed: nothing expected

@@ -20,6 +20,8 @@ export interface PhaseCounters {
   slowCloses: number;
   /** Longest time a client of the group went without an event while events were due. */
   maxStallUs: number;
+  /** At the phase's end, the age of the newest event a client had (phase end − its publish time); the worst client. */
+  maxStalenessUs: number;
   /** Subscribe requests not acknowledged before the client left. */
   ackTimeouts: number;
   /** Connections that failed or were closed by the server unexpectedly. */
@@ -27,12 +29,12 @@ export interface PhaseCounters {
 }
 
 export function zeroCounters(): PhaseCounters {
-  return { delivered: 0, arrived: 0, missing: 0, duplicates: 0, outOfOrder: 0, lateArrivals: 0, gapsAnnounced: 0, slowCloses: 0, maxStallUs: 0, ackTimeouts: 0, connectErrors: 0 };
+  return { delivered: 0, arrived: 0, missing: 0, duplicates: 0, outOfOrder: 0, lateArrivals: 0, gapsAnnounced: 0, slowCloses: 0, maxStallUs: 0, maxStalenessUs: 0, ackTimeouts: 0, connectErrors: 0 };
 }
 
 export function addCounters(into: PhaseCounters, from: PhaseCounters): void {
   for (const k of Object.keys(into) as (keyof PhaseCounters)[]) {
-    into[k] = k === 'maxStallUs' ? Math.max(into[k], from[k]) : into[k] + from[k];
+    into[k] = k.startsWith('max') ? Math.max(into[k], from[k]) : into[k] + from[k];
   }
 }
 
@@ -105,7 +107,12 @@ export class GroupRecorder {
     if (us > c.maxStallUs) c.maxStallUs = us;
   }
 
-  count(phase: number, what: Exclude<keyof PhaseCounters, 'maxStallUs' | 'delivered' | 'missing' | 'arrived'>): void {
+  staleness(phase: number, us: number): void {
+    const c = this.phases[phase]!.counters;
+    if (us > c.maxStalenessUs) c.maxStalenessUs = us;
+  }
+
+  count(phase: number, what: Exclude<keyof PhaseCounters, 'maxStallUs' | 'maxStalenessUs' | 'delivered' | 'missing' | 'arrived'>): void {
     this.phases[phase]!.counters[what]++;
   }
 

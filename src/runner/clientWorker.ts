@@ -3,7 +3,10 @@
 // per-second interval histograms and health, and finally its encoded results.
 import { parentPort, workerData } from 'node:worker_threads';
 import { nowUs } from '../clock.js';
-import { ClientAccount } from '../measurement/accounting.js';
+import { ClientAccount, type Account } from '../measurement/accounting.js';
+import { StreamAccount, StreamKnowledge } from '../measurement/streamAccounting.js';
+import { adapterFor } from './adapters/adapter.js';
+import type { ScannedEvent } from '../measurement/frameScan.js';
 import { IdMap } from '../measurement/idMap.js';
 import { GroupRecorder } from '../measurement/recorder.js';
 import { mixTable, timeline, visibleTo, type Schedule, type Timeline } from '../measurement/schedule.js';
@@ -25,6 +28,22 @@ const ids = new IdMap();
 let headId = 0;
 const recorders = scenario.groups.map((g) => new GroupRecorder(g.name, scenario.phases.length));
 const table = mixTable(scenario.publisher.mix);
+const adapter = adapterFor(scenario);
+/** The runner did not publish: which ids exist is learned from what arrives. */
+const learned = scenario.target.kind === 'url' && scenario.target.generic?.publish.kind === 'server';
+const knowledge = new StreamKnowledge();
+
+// the first seconds' diagnostic: do messages carry the id and time fields at all?
+const DIAGNOSTIC_US = 3_000_000;
+const diag = { events: 0, eventsWithoutTime: 0, nonEvents: 0, firstNonEvent: undefined as string | undefined, firstEvent: undefined as string | undefined };
+const sample = (data: Buffer): string => {
+  const text = data.toString('utf8', 0, Math.min(data.length, 400));
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+};
+function noteNonEvent(data: Buffer): void {
+  diag.nonEvents++;
+  diag.firstNonEvent ??= sample(data);
+}
 
 type Client = ClientConnection | ChurnClient;
 interface Slot {
@@ -57,9 +76,13 @@ function makeClient(slot: Slot, tl: Timeline, schedule: Schedule): Client {
     rec: recorders[slot.plan.group]!,
     tl,
     headId: () => headId,
+    adapter: countingAdapter,
+    noteNonEvent,
   };
   if (g.kind === 'churn') return new ChurnClient(slot.plan.clientId, ctx);
-  const account = new ClientAccount(ctx.rec, tl, schedule, expectation(g, slot.plan.user), nowUs());
+  const account: Account = learned
+    ? new StreamAccount(ctx.rec, tl, knowledge, nowUs())
+    : new ClientAccount(ctx.rec, tl, schedule, expectation(g, slot.plan.user), nowUs());
   if (g.kind === 'catchup') return new CatchupClient(slot.plan.clientId, ctx, account);
   if (g.kind === 'slow') {
     if (g.behaviour === 'stall') return new StallClient(slot.plan.clientId, ctx, account);
@@ -68,6 +91,23 @@ function makeClient(slot: Slot, tl: Timeline, schedule: Schedule): Client {
   }
   return new ClientConnection(slot.plan.clientId, ctx, account);
 }
+
+// counts what the adapter makes of each frame (and keeps a sample) for the first seconds' diagnostic
+const countingAdapter: typeof adapter = {
+  acks: adapter.acks,
+  subscribeMessage: (types, lastId) => adapter.subscribeMessage(types, lastId),
+  read(data: Buffer, out: ScannedEvent) {
+    const kind = adapter.read(data, out);
+    if (kind === 'event') {
+      diag.events++;
+      if (Number.isNaN(out.intendedUs)) {
+        diag.eventsWithoutTime++;
+        diag.firstEvent ??= sample(data);
+      }
+    }
+    return kind;
+  },
+};
 
 function accountAll(untilUs: number, only?: (s: Slot) => boolean): void {
   const now = nowUs();
@@ -159,6 +199,22 @@ function start(t0Us: number): void {
     at(timeLine.ends[p]! + grace, () => accountAll(timeLine.ends[p]!));
   }
   at(timeLine.endUs + grace + 50_000, finish);
+  at(t0Us + DIAGNOSTIC_US, () => {
+    post({ type: 'diagnostic', ...diag });
+  });
+  if (learned) {
+    // pool the stream's head at each phase end so every client is judged against the same ids
+    for (let p = 0; p < scenario.phases.length; p++) {
+      at(timeLine.ends[p]!, () => {
+        let best: { id: number; timeUs: number } | undefined;
+        for (const s of slots) {
+          const h = s.client instanceof ClientConnection && s.client.account instanceof StreamAccount ? s.client.account.head() : undefined;
+          if (h && (!best || h.id > best.id)) best = h;
+        }
+        post({ type: 'streamHead', phase: p, id: best?.id ?? -1, timeUs: best?.timeUs ?? NaN });
+      });
+    }
+  }
   const tick = (): void => {
     flushIntervals();
     post({ type: 'health', atUs: nowUs(), health: health.sample() });
@@ -174,6 +230,8 @@ parentPort!.on('message', (m: MainToWorker) => {
   } else if (m.type === 'ids') {
     ids.addAll(m.ranges);
     headId = Math.max(headId, m.headId);
+  } else if (m.type === 'streamHead') {
+    knowledge.set(m.phase, m.id, m.timeUs);
   } else if (m.type === 'stop') {
     finish();
   }

@@ -32,6 +32,8 @@ export interface PublisherInit {
 export type MainToWorker =
   | { type: 'start'; t0Us: number; headId: number }
   | { type: 'ids'; ranges: IdRange[]; headId: number }
+  /** Learned stream (publish server): the highest id any client had at the end of a phase. */
+  | { type: 'streamHead'; phase: number; id: number; timeUs: number }
   | { type: 'stop'; reason: string };
 
 export interface WorkerHealth {
@@ -57,6 +59,10 @@ export type WorkerToMain =
   | { type: 'interval'; intervals: EncodedInterval[] }
   | { type: 'health'; atUs: number; health: WorkerHealth }
   | { type: 'result'; groups: { group: number; phases: EncodedPhase[] }[]; clients: ClientResult[] }
+  /** The highest id this worker's clients had when phase `phase` ended (learned streams). */
+  | { type: 'streamHead'; phase: number; id: number; timeUs: number }
+  /** What arrived in the first seconds: do the messages carry the id and time fields at all? */
+  | { type: 'diagnostic'; events: number; eventsWithoutTime: number; nonEvents: number; firstNonEvent?: string; firstEvent?: string }
   | { type: 'fatal'; message: string };
 
 export interface PublisherStats {
@@ -67,6 +73,8 @@ export interface PublisherStats {
   latenessMaxUs: number;
   /** Events sent more than 10 ms behind schedule. */
   lateEvents: number;
+  /** Publishes that failed (HTTP errors of the generic adapter's http publisher). */
+  publishErrors: number;
   prefilled: number;
 }
 

@@ -19,7 +19,8 @@ import { evaluateThresholds } from '../thresholds/evaluate.js';
 import { formatUs } from '../scenario/units.js';
 import { openTarget, type TargetHandle } from './target.js';
 import { scrapeServer } from './scrape.js';
-import type { ClientPlan, ClientResult, ClientWorkerInit, MainToWorker, PublisherInit, PublisherStats, PublisherToMain, WorkerHealth, WorkerToMain } from './messages.js';
+import type { ClientPlan, ClientResult, ClientWorkerInit, MainToWorker, PublisherStats, WorkerHealth, WorkerToMain } from './messages.js';
+import { noPublisher, startPublisher } from './publisherHandle.js';
 import { SCHEMA_VERSION, type GeneratorHealth, type GroupResult, type IntervalRecord, type RunRecord } from './record.js';
 
 export interface ProgressSnapshot {
@@ -110,9 +111,13 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
   let refusal: string | undefined;
   let invalidReason: string | undefined;
   let onAbort: (() => void) | undefined;
+  let rejectAborted: (e: Error) => void = () => {};
+  const aborted = new Promise<never>((_, reject) => (rejectAborted = reject));
+  aborted.catch(() => {});
   const abort = (reason: string): void => {
     if (abortReason) return;
     abortReason = reason;
+    rejectAborted(new Error(reason));
     onAbort?.();
   };
   options.signal?.addEventListener('abort', () => abort('interrupted'));
@@ -121,55 +126,45 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
   const threads: Worker[] = [];
   try {
     // --- publisher -------------------------------------------------------------------------
-    const pubInit: PublisherInit = { url: target.url, token: target.publisherToken, scenario, users: target.users };
-    const publisher = new Worker(distFile('runner/publisherWorker.js'), { workerData: pubInit });
-    threads.push(publisher);
     const health: HealthSample[] = [];
     const idMap = new IdMap();
     let headId = 0;
-    let pubStats: PublisherStats | undefined;
     const clientWorkers: Worker[] = [];
     const broadcast = (m: MainToWorker): void => {
       for (const w of clientWorkers) w.postMessage(m);
     };
-    const publisherDone = new Promise<void>((resolve) => {
-      publisher.on('message', (m: PublisherToMain) => {
-        if (m.type === 'ids') {
-          idMap.addAll(m.ranges);
-          headId = Math.max(headId, m.headId);
-          broadcast({ type: 'ids', ranges: m.ranges, headId: m.headId });
-        } else if (m.type === 'health') health.push({ source: 'publisher', atUs: m.atUs, health: m.health });
-        else if (m.type === 'done') {
-          pubStats = m.stats;
-          resolve();
-        } else if (m.type === 'fatal') {
-          // refused before a single event was accepted: nothing was measured, the target is unusable
-          if (idMap.knownCount === 0) refusal ??= m.message;
-          abort(m.message);
-        }
-      });
-      publisher.on('error', (err) => {
-        invalidReason ??= `publisher thread crashed: ${err.message}`;
-        abort(invalidReason);
-        resolve();
-      });
-      publisher.on('exit', () => resolve());
-    });
-    const connected = new Promise<number>((resolve, reject) => {
-      const onMsg = (m: PublisherToMain): void => {
-        if (m.type === 'connected') resolve(m.headId);
-        if (m.type === 'fatal') reject(new UserError(`target unreachable: ${target.url}: ${m.message}`, EXIT_UNREACHABLE));
-      };
-      publisher.on('message', onMsg);
-      onAbort = () =>
-        reject(
-          abortReason === 'interrupted'
-            ? new UserError('interrupted before the run started: nothing was measured', 130)
-            : new UserError(`target unreachable: ${target.url}: ${abortReason}`, EXIT_UNREACHABLE),
+    const learned = scenario.target.kind === 'url' && scenario.target.generic?.publish.kind === 'server';
+    const publisher = learned
+      ? noPublisher()
+      : startPublisher(
+          { url: target.url, token: target.publisherToken, scenario, users: target.users },
+          {
+            onIds(ranges, head) {
+              idMap.addAll(ranges);
+              headId = Math.max(headId, head);
+              broadcast({ type: 'ids', ranges, headId: head });
+            },
+            onHealth: (atUs, h) => health.push({ source: 'publisher', atUs, health: h }),
+            onFatal(message) {
+              // refused before a single event was accepted: nothing was measured, the target is unusable
+              if (idMap.knownCount === 0) refusal ??= message;
+              abort(message);
+            },
+            onCrash(message) {
+              invalidReason ??= message;
+              abort(message);
+            },
+          },
         );
-    });
-    headId = await connected;
-    log(`publisher connected to ${target.url}${scenario.publisher.prefill ? ` (prefilled ${scenario.publisher.prefill} events, head ${headId})` : ''}`);
+    if (publisher.thread) threads.push(publisher.thread);
+    onAbort = () => publisher.stop(abortReason ?? '');
+    try {
+      headId = await Promise.race([publisher.connected, aborted]);
+    } catch (err) {
+      if (abortReason === 'interrupted') throw new UserError('interrupted before the run started: nothing was measured', 130);
+      throw new UserError(`target unreachable: ${target.url}: ${(err as Error).message}`, EXIT_UNREACHABLE);
+    }
+    if (!learned) log(`publisher connected to ${target.url}${scenario.publisher.prefill ? ` (prefilled ${scenario.publisher.prefill} events, head ${headId})` : ''}`);
 
     // --- client workers ----------------------------------------------------------------------
     const plans = planClients(scenario, target, requestedWorkers);
@@ -179,6 +174,19 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     let latestFast = { index: -1, delivered: 0, p99: 0 };
     const workerDone: Promise<void>[] = [];
     const ready: Promise<void>[] = [];
+    const diagnostics: Extract<WorkerToMain, { type: 'diagnostic' }>[] = [];
+    let diagnosis: string | undefined;
+    // learned streams: each phase's head is the highest id any worker's clients had at its end
+    const streamHeads = {
+      byPhase: new Map<number, { reported: number; id: number; timeUs: number }>(),
+      note(_worker: number, m: { phase: number; id: number; timeUs: number }): void {
+        const cur = this.byPhase.get(m.phase) ?? { reported: 0, id: -1, timeUs: NaN };
+        cur.reported++;
+        if (m.id > cur.id) Object.assign(cur, { id: m.id, timeUs: m.timeUs });
+        this.byPhase.set(m.phase, cur);
+        if (cur.reported === plans.length && cur.id >= 0) broadcast({ type: 'streamHead', phase: m.phase, id: cur.id, timeUs: cur.timeUs });
+      },
+    };
     plans.forEach((clients, workerIndex) => {
       const init: ClientWorkerInit = { workerIndex, url: target.url, scenario, clients, users: target.users };
       const w = new Worker(distFile('runner/clientWorker.js'), { workerData: init });
@@ -212,6 +220,14 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
               reported = true;
               results.push(m);
               resolve();
+            } else if (m.type === 'streamHead') {
+              streamHeads.note(workerIndex, m);
+            } else if (m.type === 'diagnostic') {
+              diagnostics.push(m);
+              if (diagnostics.length === plans.length) {
+                diagnosis = diagnose(scenario, diagnostics);
+                if (diagnosis) abort(diagnosis);
+              }
             } else if (m.type === 'fatal') {
               invalidReason ??= m.message;
               abort(`a client worker failed: ${m.message.split('\n')[0]}`);
@@ -234,7 +250,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     const t0Us = nowUs() + 1_000_000 + totalClients * 1_000 + t0OffsetUs; // time for phase-0 clients to connect and subscribe
     const tl: Timeline = timeline(t0Us, scenario.phases);
     const cpuStart = process.cpuUsage();
-    publisher.postMessage({ type: 'start', t0Us, headId } satisfies MainToWorker);
+    publisher.start(t0Us, headId);
     broadcast({ type: 'start', t0Us, headId });
     log(`run started: ${totalClients} clients on ${workerCount} worker(s), ${scenario.phases.map((p) => `${p.name} ${formatUs(p.durationUs)}`).join(' → ')}`);
 
@@ -250,14 +266,14 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     }, 250);
 
     const stopAll = (): void => {
-      publisher.postMessage({ type: 'stop', reason: abortReason ?? '' } satisfies MainToWorker);
+      publisher.stop(abortReason ?? '');
       broadcast({ type: 'stop', reason: abortReason ?? '' });
     };
     onAbort = stopAll;
     if (abortReason) stopAll();
     // a worker that never reports must not hang the run
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, (tl.endUs - nowUs()) / 1000 + scenario.graceUs / 1000 + 20_000).unref());
-    await Promise.race([Promise.all([...workerDone, publisherDone]), deadline]);
+    await Promise.race([Promise.all([...workerDone, publisher.done]), deadline]);
     clearInterval(progressTimer);
     if (results.length < clientWorkers.length) invalidReason ??= `${clientWorkers.length - results.length} client worker(s) did not report`;
     const cpu = process.cpuUsage(cpuStart);
@@ -282,13 +298,14 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
       phases: scenario.phases.map((p, i) => ({ name: p.name, role: p.role, startUs: tl.starts[i]! - t0Us, durationUs: p.durationUs })),
       groups: assembleGroups(scenario, results),
       intervals: assembleIntervals(intervals),
-      generator: judgeGenerator(scenario, tl, health, pubStats, cpu, endedUs - t0Us),
+      generator: judgeGenerator(scenario, tl, health, publisher.stats(), cpu, endedUs - t0Us),
       hol: { verdict: 'unknown', index: null, p50Index: null, stallIndex: null, deliveryRatio: null, evidence: [], summary: '' },
       server,
       thresholds: [],
       warnings: [],
     };
     if (refusal) throw new UserError(`target ${target.url} refused the run: ${refusal}`, EXIT_UNREACHABLE);
+    if (diagnosis) throw new UserError(diagnosis);
     record.hol = analyseHol(record, scenario.hol);
     record.thresholds = evaluateThresholds(record, scenario.thresholds);
     if (record.generator.bound) record.warnings.push(`generator-bound: ${record.generator.reasons.join('; ')} — these numbers measure the load generator, not the server`);
@@ -301,6 +318,27 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     await Promise.all(threads.map((t) => t.terminate().catch(() => 0)));
     await target.stop();
   }
+}
+
+/**
+ * The first seconds against an unknown server: if messages arrive but none carries the id (or
+ * time) field, the configuration is wrong, and every number would be too. Says what they look like.
+ */
+function diagnose(scenario: Scenario, reports: Extract<WorkerToMain, { type: 'diagnostic' }>[]): string | undefined {
+  const t = scenario.target;
+  if (t.kind !== 'url' || t.adapter !== 'generic' || !t.generic) return undefined;
+  const events = reports.reduce((a, r) => a + r.events, 0);
+  const withoutTime = reports.reduce((a, r) => a + r.eventsWithoutTime, 0);
+  const nonEvents = reports.reduce((a, r) => a + r.nonEvents, 0);
+  if (events === 0 && nonEvents > 0) {
+    const first = reports.find((r) => r.firstNonEvent)?.firstNonEvent ?? '';
+    return `${t.url}: none of the ${nonEvents} messages in the first seconds has the id field "${t.generic.idField}"; the first one was: ${first} — set --id-field (and --time-field, --time-unit) to the JSON paths of the event id and its publish time`;
+  }
+  if (events > 0 && withoutTime === events) {
+    const first = reports.find((r) => r.firstEvent)?.firstEvent ?? '';
+    return `${t.url}: events carry the id field "${t.generic.idField}" but no time in field "${t.generic.timeField}" as ${t.generic.timeUnit}; the first one was: ${first} — set --time-field and --time-unit (ms, us, ns, iso)`;
+  }
+  return undefined;
 }
 
 function assembleGroups(scenario: Scenario, results: { groups: { group: number; phases: EncodedPhase[] }[]; clients: ClientResult[] }[]): GroupResult[] {

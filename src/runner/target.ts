@@ -4,6 +4,23 @@ import { randomBytes } from 'node:crypto';
 import { spawnServe, type ServeProcess } from '../util/spawnServe.js';
 import type { Scenario } from '../scenario/types.js';
 import { UserError, EXIT_UNREACHABLE } from '../util/errors.js';
+import WebSocket from 'ws';
+import { withToken } from './url.js';
+
+/** One websocket handshake to a URL target, so an unreachable one fails at once with one line. */
+function probe(url: string, token: string | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(withToken(url, token), { handshakeTimeout: 5000 });
+    ws.once('open', () => {
+      ws.terminate();
+      resolve();
+    });
+    ws.once('error', (err) => {
+      ws.terminate();
+      reject(new UserError(`target unreachable: ${url}: ${err.message}`, EXIT_UNREACHABLE));
+    });
+  });
+}
 
 export interface TargetHandle {
   url: string;
@@ -20,6 +37,7 @@ export interface TargetHandle {
 export async function openTarget(scenario: Scenario, onServerLog?: (line: string) => void): Promise<TargetHandle> {
   const t = scenario.target;
   if (t.kind === 'url') {
+    await probe(t.url, t.token);
     return { url: t.url, metricsUrl: t.metricsUrl, publisherToken: t.publisherToken, readerToken: t.token, users: t.users, stop: async () => {} };
   }
   const publisherToken = `pub-${randomBytes(12).toString('hex')}`;

@@ -13,10 +13,23 @@ export interface EmbeddedTarget {
   groupsPerUser: number;
 }
 
+/** How the generic adapter reads and feeds a server that speaks its own JSON. */
+export interface GenericOptions {
+  /** Sent after open; `{{lastId}}` is replaced for catch-up clients. */
+  subscribeMessage?: string;
+  /** Dotted JSON paths of the event id and its publish time. */
+  idField: string;
+  timeField: string;
+  timeUnit: 'ms' | 'us' | 'ns' | 'iso';
+  /** `server`: the server emits on its own schedule; `http:URL`: POST each event; `ws`: send each event as a frame. */
+  publish: { kind: 'server' } | { kind: 'http'; url: string } | { kind: 'ws' };
+}
+
 export interface UrlTarget {
   kind: 'url';
   url: string;
-  adapter: 'evbench';
+  adapter: 'evbench' | 'generic';
+  generic?: GenericOptions;
   /** Token subscribers connect with (ignored when the scenario assigns user tokens). */
   token?: string;
   publisherToken?: string;

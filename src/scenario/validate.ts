@@ -1,8 +1,9 @@
 // Turns untrusted scenario JSON into a Scenario, or errors that name the exact path and problem:
 //   scenarios/x.json: groups[1].behaviour: unknown "stal" (expected stall, rate, delay)
-import type { GroupSpec, MixEntry, PhaseSpec, Scenario, Target, Variant } from './types.js';
+import type { GenericOptions, GroupSpec, MixEntry, PhaseSpec, Scenario, Target, Variant } from './types.js';
 import { parseBytes, parseDurationUs } from './units.js';
 import { parseThresholds, ThresholdSyntaxError } from '../thresholds/parse.js';
+import { unsupported } from './capabilities.js';
 
 type Json = unknown;
 type Obj = Record<string, Json>;
@@ -94,25 +95,71 @@ const MAX_CLIENTS = 100_000;
 const MAX_RATE = 10_000_000;
 const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
+const ID_PATH = /^[A-Za-z_$][\w$-]*(\.[A-Za-z_$][\w$-]*)*$/;
+
+/** Parses the generic adapter's `publish` setting: server | ws | http:URL. */
+export function parsePublishMode(value: string): GenericOptions['publish'] | undefined {
+  if (value === 'server') return { kind: 'server' };
+  if (value === 'ws') return { kind: 'ws' };
+  if (value.startsWith('http:')) {
+    const url = value.slice('http:'.length);
+    if (/^https?:\/\/[^\s/]+/.test(url)) return { kind: 'http', url };
+  }
+  return undefined;
+}
+
+function checkGeneric(c: Checker, raw: Json): GenericOptions | undefined {
+  const g = c.object('target.generic', raw, ['subscribeMessage', 'idField', 'timeField', 'timeUnit', 'publish'], ['idField', 'timeField']);
+  if (!g) return undefined;
+  const field = (name: 'idField' | 'timeField'): string => {
+    const v = c.string(`target.generic.${name}`, g[name]) ?? '';
+    if (v && !ID_PATH.test(v)) c.fail(`target.generic.${name}`, `"${v}" is not a dotted JSON path such as "id" or "data.event.ts"`);
+    return v;
+  };
+  let subscribeMessage: string | undefined;
+  if (g.subscribeMessage !== undefined) {
+    subscribeMessage = typeof g.subscribeMessage === 'string' ? g.subscribeMessage : JSON.stringify(g.subscribeMessage);
+    try {
+      JSON.parse(subscribeMessage.replaceAll('{{lastId}}', '0'));
+    } catch {
+      c.fail('target.generic.subscribeMessage', 'is not JSON (with {{lastId}} replaced by a number)');
+    }
+  }
+  const publishText = c.string('target.generic.publish', g.publish, 'server') ?? 'server';
+  const publish = parsePublishMode(publishText);
+  if (!publish) c.fail('target.generic.publish', `unknown "${publishText}" (expected server, ws, or http:URL)`);
+  return {
+    subscribeMessage,
+    idField: field('idField'),
+    timeField: field('timeField'),
+    timeUnit: c.oneOf('target.generic.timeUnit', g.timeUnit, ['ms', 'us', 'ns', 'iso'] as const, 'ms') ?? 'ms',
+    publish: publish ?? { kind: 'server' },
+  };
+}
+
 function checkTarget(c: Checker, raw: Json): Target | undefined {
-  const t = c.object('target', raw, ['embedded', 'url', 'adapter', 'token', 'publisherToken', 'metricsUrl', 'users']);
+  const t = c.object('target', raw, ['embedded', 'url', 'adapter', 'token', 'publisherToken', 'metricsUrl', 'users', 'generic']);
   if (!t) return undefined;
   if (t.embedded !== undefined && t.url !== undefined) return c.fail('target', 'give either embedded or url, not both');
   if (t.url !== undefined) {
     const url = c.string('target.url', t.url);
     if (url && !/^wss?:\/\/[^\s/]+/.test(url)) c.fail('target.url', `expected a ws:// or wss:// URL, got ${describe(url)}`);
     for (const k of ['embedded'] as const) if (t[k] !== undefined) c.fail(`target.${k}`, 'not allowed with target.url');
+    const adapter = c.oneOf('target.adapter', t.adapter, ['evbench', 'generic'] as const, 'evbench') ?? 'evbench';
+    if (adapter === 'generic' && t.generic === undefined) c.fail('target.generic', 'the generic adapter needs its options: idField, timeField, timeUnit, publish');
+    if (adapter !== 'generic' && t.generic !== undefined) c.fail('target.generic', 'only allowed with adapter "generic"');
     return {
       kind: 'url',
       url: url ?? '',
-      adapter: c.oneOf('target.adapter', t.adapter, ['evbench'] as const, 'evbench') ?? 'evbench',
+      adapter,
+      generic: adapter === 'generic' && t.generic !== undefined ? checkGeneric(c, t.generic) : undefined,
       token: t.token === undefined ? undefined : c.string('target.token', t.token),
       publisherToken: t.publisherToken === undefined ? undefined : c.string('target.publisherToken', t.publisherToken),
       metricsUrl: t.metricsUrl === undefined ? undefined : c.string('target.metricsUrl', t.metricsUrl),
       users: c.number('target.users', t.users, { min: 0, max: 1_000_000, integer: true, fallback: 0 }) ?? 0,
     };
   }
-  for (const k of ['adapter', 'token', 'publisherToken', 'metricsUrl', 'users'] as const) {
+  for (const k of ['adapter', 'token', 'publisherToken', 'metricsUrl', 'users', 'generic'] as const) {
     if (t[k] !== undefined) c.fail(`target.${k}`, 'only allowed with target.url');
   }
   const e = c.object('target.embedded', t.embedded ?? {}, ['mode', 'queueBytes', 'overflow', 'logSize', 'users', 'groupsPerUser']);
@@ -298,23 +345,23 @@ export function validateScenario(raw: Json, source: string): { scenario?: Scenar
   }
 
   if (c.errors.length > 0 || !target) return { errors: c.errors };
-  return {
-    errors: [],
-    scenario: {
-      name,
-      description: typeof top.description === 'string' ? top.description : '',
-      source,
-      target,
-      publisher,
-      groups,
-      phases,
-      hol,
-      thresholds,
-      outputs: { dir: c.string('outputs.dir', outputs.dir, 'reports') ?? 'reports' },
-      graceUs,
-      variants,
-    },
+  const scenario: Scenario = {
+    name,
+    description: typeof top.description === 'string' ? top.description : '',
+    source,
+    target,
+    publisher,
+    groups,
+    phases,
+    hol,
+    thresholds,
+    outputs: { dir: c.string('outputs.dir', outputs.dir, 'reports') ?? 'reports' },
+    graceUs,
+    variants,
   };
+  const gap = unsupported(scenario);
+  if (gap) return { errors: [gap] };
+  return { errors: [], scenario };
 }
 
 export function formatValidationError(source: string, e: ValidationError): string {

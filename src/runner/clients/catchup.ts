@@ -3,14 +3,10 @@
 import { ClientConnection } from './connection.js';
 
 export class CatchupClient extends ClientConnection {
-  private fromId = 0;
-
-  protected override subscribeMessage(): Record<string, unknown> {
-    this.fromId = Math.max(0, this.ctx.headId() - (this.ctx.group.backlog ?? 0));
-    return { ...super.subscribeMessage(), last_log_id: this.fromId };
-  }
+  private fromId: number | undefined;
 
   protected override replayFrom(): number {
+    this.fromId ??= Math.max(0, this.ctx.headId() - (this.ctx.group.backlog ?? 0));
     return this.fromId;
   }
 }

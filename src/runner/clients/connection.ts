@@ -2,13 +2,14 @@
 // (stall, rate, delay, catch-up) change how it reads; they live in files named after them.
 import WebSocket from 'ws';
 import { nowUs } from '../../clock.js';
-import { ClientAccount } from '../../measurement/accounting.js';
-import { newScannedEvent, scanEvent } from '../../measurement/frameScan.js';
+import type { Account } from '../../measurement/accounting.js';
+import { newScannedEvent, type ScannedEvent } from '../../measurement/frameScan.js';
 import { phaseAt, type Timeline } from '../../measurement/schedule.js';
 import type { GroupRecorder } from '../../measurement/recorder.js';
 import { CLOSE_SLOW_CLIENT } from '../../protocol/v0.js';
 import type { GroupSpec } from '../../scenario/types.js';
 import type { ClientResult } from '../messages.js';
+import type { WireAdapter } from '../adapters/adapter.js';
 
 const scratch = newScannedEvent();
 
@@ -20,7 +21,13 @@ export interface ConnectionContext {
   tl: Timeline;
   /** Highest id the target has acknowledged to the publisher (catch-up and window fallbacks). */
   headId: () => number;
+  adapter: WireAdapter;
+  /** Frames that are not events (no id field), and the first one seen, for the diagnostic. */
+  noteNonEvent: (data: Buffer) => void;
 }
+
+/** Without acks, the head this long after subscribing is where the client's window starts. */
+const NO_ACK_SETTLE_MS = 250;
 
 export class ClientConnection {
   ws?: WebSocket;
@@ -35,25 +42,20 @@ export class ClientConnection {
   constructor(
     readonly clientId: number,
     protected readonly ctx: ConnectionContext,
-    readonly account: ClientAccount,
+    readonly account: Account,
   ) {}
 
-  /** The subscribe message; catch-up overrides it to add last_log_id. */
-  protected subscribeMessage(): Record<string, unknown> {
-    const filters = this.ctx.group.eventTypes.length > 0 ? [['event_type', 'in', this.ctx.group.eventTypes]] : [];
-    return filters.length > 0 ? { method: 'subscribe', filters } : { method: 'subscribe' };
+  /** The id to replay from (catch-up overrides it); undefined for a live-only subscription. */
+  protected replayFrom(): number | undefined {
+    return undefined;
   }
 
   /** Called once the subscription is acknowledged (stall pauses reading here). */
   protected onSubscribed(): void {}
 
-  /** Receives each event frame; behaviours that hold or slow reading override it. */
-  protected onEventFrame(data: Buffer, atUs: number): void {
-    this.consume(data, atUs);
-  }
-
-  protected consume(data: Buffer, atUs: number): void {
-    if (scanEvent(data, scratch)) this.account.onEvent(scratch, atUs);
+  /** Receives each event as read from its frame (`ev` is reused: copy it to keep it). */
+  protected onEvent(ev: ScannedEvent, atUs: number): void {
+    this.account.onEvent(ev, atUs);
   }
 
   private phaseNow(): number {
@@ -69,13 +71,21 @@ export class ClientConnection {
       this.ctx.rec.connectTime(this.phaseNow(), this.connectUs);
       this.subscribeSentUs = nowUs();
       this.headAtSubscribe = this.ctx.headId();
-      ws.send(JSON.stringify(this.subscribeMessage()));
+      const message = this.ctx.adapter.subscribeMessage(this.ctx.group.eventTypes, this.replayFrom());
+      if (message !== undefined) ws.send(message);
+      if (!this.ctx.adapter.acks) {
+        // no acknowledgement will come: the window starts where the stream is once the request settled
+        setTimeout(() => (this.headAtSubscribe = this.ctx.headId()), NO_ACK_SETTLE_MS).unref();
+        this.onSubscribed();
+      }
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const at = nowUs();
-      if (isBinary) return;
-      if (data[2] === 0x6d /* m of msgID */) this.onEventFrame(data, at);
-      else this.onStatus(data, at);
+      if (isBinary) return void this.ctx.noteNonEvent(data);
+      const kind = this.ctx.adapter.read(data, scratch);
+      if (kind === 'event') this.onEvent(scratch, at);
+      else if (kind === 'status') this.onStatus(data, at);
+      else this.ctx.noteNonEvent(data);
     });
     ws.on('error', () => {
       if (!this.leaving && this.connectUs !== this.connectUs) this.ctx.rec.count(this.phaseNow(), 'connectErrors');
@@ -108,11 +118,6 @@ export class ClientConnection {
     }
   }
 
-  /** last_log_id this client asked to replay from (catch-up only). */
-  protected replayFrom(): number | undefined {
-    return undefined;
-  }
-
   /** From `atUs` on, nothing published is expected (the client is on its way out). */
   stopExpecting(atUs: number): void {
     this.account.leaveUs = Math.min(this.account.leaveUs, atUs);
@@ -122,7 +127,7 @@ export class ClientConnection {
   leave(atUs: number): void {
     this.leaving = true;
     this.stopExpecting(atUs);
-    if (!this.acked) this.ctx.rec.count(phaseAt(this.ctx.tl, atUs - 1), 'ackTimeouts');
+    if (!this.acked && this.ctx.adapter.acks) this.ctx.rec.count(phaseAt(this.ctx.tl, atUs - 1), 'ackTimeouts');
     this.prepareAccounting();
     this.ws?.terminate();
   }

@@ -1,19 +1,20 @@
 // slow/delay: holds each message N ms before taking the next (a client doing slow work per event).
 // Messages queue in the client; past a small backlog it stops reading, so the server feels it.
 import { nowUs } from '../../clock.js';
+import type { ScannedEvent } from '../../measurement/frameScan.js';
 import { ClientConnection } from './connection.js';
 
 const PAUSE_AT = 32;
 const RESUME_AT = 8;
 
 export class DelayClient extends ClientConnection {
-  private queue: Buffer[] = [];
+  private queue: ScannedEvent[] = [];
   private busy = false;
   private timer?: NodeJS.Timeout;
   private paused = false;
 
-  protected override onEventFrame(data: Buffer): void {
-    this.queue.push(data);
+  protected override onEvent(ev: ScannedEvent): void {
+    this.queue.push({ ...ev });
     if (this.queue.length >= PAUSE_AT && !this.paused) {
       this.paused = true;
       this.ws?.pause();
@@ -22,14 +23,14 @@ export class DelayClient extends ClientConnection {
   }
 
   private next(): void {
-    const data = this.queue.shift();
-    if (!data) {
+    const ev = this.queue.shift();
+    if (!ev) {
       this.busy = false;
       return;
     }
     this.busy = true;
     this.timer = setTimeout(() => {
-      this.consume(data, nowUs()); // latency includes the hold: that is when this client has the event
+      this.account.onEvent(ev, nowUs()); // latency includes the hold: that is when this client has the event
       if (this.paused && this.queue.length <= RESUME_AT) {
         this.paused = false;
         this.ws?.resume();

@@ -1,0 +1,120 @@
+// Books for a stream the runner did not publish (generic adapter, `publish server`): which ids
+// exist is learned from what arrives. A client is owed every id from its first one up to the
+// highest id any client had received when the phase ended; each id it lacks is missing, recorded
+// at (accounting time − publish time of the next event known after it), a lower bound of its delay.
+import type { Account, ClientTotals } from './accounting.js';
+import { Bitset, noteStaleness } from './accounting.js';
+import type { GroupRecorder } from './recorder.js';
+import { phaseAt, type Timeline } from './schedule.js';
+import type { ScannedEvent } from './frameScan.js';
+
+/** What the workers learned together: per phase, the highest id any client had at its end, and its time. */
+export class StreamKnowledge {
+  private readonly heads = new Map<number, { id: number; timeUs: number }>();
+
+  set(phase: number, id: number, timeUs: number): void {
+    this.heads.set(phase, { id, timeUs });
+  }
+
+  /** Highest id known at the end of the latest phase ending at or before `untilUs`. */
+  headFor(phase: number): { id: number; timeUs: number } | undefined {
+    for (let p = phase; p >= 0; p--) {
+      const h = this.heads.get(p);
+      if (h) return h;
+    }
+    return undefined;
+  }
+}
+
+export class StreamAccount implements Account {
+  leaveUs = Infinity;
+  readonly totals: ClientTotals = { delivered: 0, missing: 0, duplicates: 0, outOfOrder: 0, lateArrivals: 0, maxStallUs: 0 };
+  private firstId = -1;
+  private maxId = -1;
+  private newestUs = NaN;
+  private received = new Bitset();
+  /** Gaps seen so far: ids [from, to] were skipped; `upperUs` bounds their publish time from above. */
+  private gaps: [from: number, to: number, upperUs: number][] = [];
+  private accountedThroughId = -1;
+  private lastDeliveryUs: number;
+
+  constructor(
+    private readonly rec: GroupRecorder,
+    private readonly tl: Timeline,
+    private readonly knowledge: StreamKnowledge,
+    joinedUs: number,
+  ) {
+    this.lastDeliveryUs = joinedUs;
+  }
+
+  subscribed(): void {}
+  assumeWindow(): void {}
+  replayTotals(): undefined {
+    return undefined;
+  }
+
+  /** Highest id this client received and its publish time (workers pool these at phase ends). */
+  head(): { id: number; timeUs: number } | undefined {
+    return this.maxId >= 0 ? { id: this.maxId, timeUs: this.newestUs } : undefined;
+  }
+
+  onEvent(ev: ScannedEvent, nowUs: number): void {
+    const id = ev.id;
+    if (this.firstId < 0) this.firstId = id;
+    if (id < this.firstId) return; // before this client's stream began: not owed, not judged
+    const phase = phaseAt(this.tl, ev.intendedUs);
+    if (this.received.testAndSet(id - this.firstId)) {
+      this.totals.duplicates++;
+      this.rec.count(phase, 'duplicates');
+      return;
+    }
+    if (id < this.maxId) {
+      this.totals.outOfOrder++;
+      this.rec.count(phase, 'outOfOrder');
+    } else {
+      if (this.maxId >= 0 && id > this.maxId + 1) this.gaps.push([this.maxId + 1, id - 1, ev.intendedUs]);
+      this.maxId = id;
+      this.newestUs = ev.intendedUs;
+    }
+    this.rec.arrived(phaseAt(this.tl, nowUs));
+    this.noteGap(this.lastDeliveryUs, nowUs);
+    this.lastDeliveryUs = nowUs;
+    if (id <= this.accountedThroughId) {
+      this.totals.lateArrivals++;
+      this.rec.count(phase, 'lateArrivals');
+      return;
+    }
+    this.totals.delivered++;
+    this.rec.delivered(phase, nowUs - ev.intendedUs, nowUs - ev.sentUs);
+  }
+
+  private noteGap(fromUs: number, toUs: number): void {
+    if (toUs - fromUs > this.totals.maxStallUs) this.totals.maxStallUs = toUs - fromUs;
+    for (let p = phaseAt(this.tl, fromUs); p < this.tl.ends.length; p++) {
+      const start = this.tl.starts[p]!;
+      if (start >= toUs) break;
+      const overlap = Math.min(toUs, this.tl.ends[p]!) - Math.max(fromUs, start);
+      if (overlap > 0) this.rec.stall(p, overlap);
+    }
+  }
+
+  account(untilUs: number, nowUs: number): void {
+    const end = Math.min(untilUs, this.leaveUs);
+    noteStaleness(this.rec, this.tl, untilUs, this.leaveUs, this.newestUs);
+    // events are due all the time on a server that emits on its own: silence up to the phase end is a stall
+    if (Number.isFinite(end) && end > this.lastDeliveryUs) this.noteGap(this.lastDeliveryUs, Math.min(end, nowUs));
+    if (this.firstId < 0) return; // never received anything: owed ids unknown; stall and rate tell the story
+    const head = this.knowledge.headFor(phaseAt(this.tl, Math.min(end, this.tl.endUs) - 1));
+    const gaps = [...this.gaps];
+    if (head && head.id > this.maxId) gaps.push([this.maxId + 1, head.id, head.timeUs]);
+    for (const [from, to, upperUs] of gaps) {
+      for (let id = Math.max(from, this.accountedThroughId + 1); id <= to; id++) {
+        if (this.received.has(id - this.firstId)) continue;
+        this.totals.missing++;
+        this.rec.missing(phaseAt(this.tl, upperUs), nowUs - upperUs);
+      }
+    }
+    this.gaps = [];
+    this.accountedThroughId = Math.max(this.accountedThroughId, head && head.id > this.maxId ? head.id : this.maxId);
+  }
+}

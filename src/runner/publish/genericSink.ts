@@ -1,0 +1,141 @@
+// Publishing to a server that speaks its own JSON: evbench gives each event its id and intended
+// time in the configured fields and sends it as a websocket frame (`ws`) or an HTTP POST (`http:URL`).
+import WebSocket from 'ws';
+import type { GenericOptions } from '../../scenario/types.js';
+import { setPath, usToTime } from '../adapters/generic.js';
+import type { PublisherInit } from '../messages.js';
+import { withToken } from '../url.js';
+import type { OutgoingEvent, Sink, SinkCallbacks } from './sink.js';
+
+/** Ids evbench gives: prefill events take 1…prefill, scheduled event k takes prefill + k + 1. */
+function idOf(init: PublisherInit, k: number): number {
+  return init.scenario.publisher.prefill + k + 1;
+}
+
+function eventJson(init: PublisherInit, g: GenericOptions, pad: string, e: OutgoingEvent): string {
+  const body: Record<string, unknown> = {};
+  setPath(body, g.idField.split('.'), idOf(init, e.k));
+  setPath(body, g.timeField.split('.'), usToTime(e.intendedUs, g.timeUnit));
+  body.evbench_sent_us = e.sentUs;
+  body.payload = pad;
+  return JSON.stringify(body);
+}
+
+export class GenericWsSink implements Sink {
+  private ws?: WebSocket;
+  private closing = false;
+  private readonly pad: string;
+
+  constructor(
+    private readonly init: PublisherInit,
+    private readonly g: GenericOptions,
+    private readonly cb: SinkCallbacks,
+  ) {
+    this.pad = 'x'.repeat(init.scenario.publisher.payloadBytes);
+  }
+
+  open(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(withToken(this.init.url, this.init.token), { perMessageDeflate: false });
+      this.ws = ws;
+      ws.once('open', () => resolve());
+      ws.on('message', () => {}); // a relay may echo to its publisher: not ours to count
+      ws.on('error', (err) => {
+        reject(new Error(err.message));
+        this.cb.onFatal(`publisher connection: ${err.message}`);
+      });
+      ws.on('close', (code) => {
+        if (!this.closing) this.cb.onFatal(`publisher connection closed by the target (${code})`);
+      });
+    });
+  }
+
+  send(events: OutgoingEvent[]): void {
+    if (events.length === 0) return;
+    const ws = this.ws!;
+    for (const e of events) ws.send(eventJson(this.init, this.g, this.pad, e));
+    // no acknowledgement in a foreign protocol: the id is ours, known the moment it is sent
+    this.cb.onIds(events[0]!.k, idOf(this.init, events[0]!.k), events.length);
+  }
+
+  async settle(): Promise<void> {}
+
+  backlogBytes(): number {
+    return this.ws?.bufferedAmount ?? 0;
+  }
+
+  close(): void {
+    this.closing = true;
+    this.ws?.close(1000);
+  }
+}
+
+const MAX_IN_FLIGHT = 256;
+
+export class GenericHttpSink implements Sink {
+  private inFlight = 0;
+  private queued: string[] = [];
+  private readonly pad: string;
+  private idle?: () => void;
+
+  constructor(
+    private readonly init: PublisherInit,
+    private readonly g: GenericOptions,
+    private readonly url: string,
+    private readonly cb: SinkCallbacks,
+  ) {
+    this.pad = 'x'.repeat(init.scenario.publisher.payloadBytes);
+  }
+
+  async open(): Promise<void> {
+    // nothing to hold open; the first POST tells whether the endpoint is there
+  }
+
+  private post(body: string): void {
+    this.inFlight++;
+    fetch(this.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(10_000) })
+      .then(async (res) => {
+        await res.arrayBuffer();
+        if (!res.ok) this.cb.onError();
+      })
+      .catch((err: Error) => {
+        if (this.inFlight === 1 && this.queued.length === 0 && /ECONNREFUSED|ENOTFOUND/.test(String((err as { cause?: unknown }).cause ?? err.message))) {
+          this.cb.onFatal(`cannot POST to ${this.url}: ${String((err as { cause?: { code?: string } }).cause?.code ?? err.message)}`);
+        }
+        this.cb.onError();
+      })
+      .finally(() => {
+        this.inFlight--;
+        const next = this.queued.shift();
+        if (next !== undefined) this.post(next);
+        else if (this.inFlight === 0) this.idle?.();
+      });
+  }
+
+  send(events: OutgoingEvent[]): void {
+    if (events.length === 0) return;
+    for (const e of events) {
+      const body = eventJson(this.init, this.g, this.pad, e);
+      if (this.inFlight < MAX_IN_FLIGHT) this.post(body);
+      else this.queued.push(body); // the schedule does not wait; the wait shows as latency
+    }
+    this.cb.onIds(events[0]!.k, idOf(this.init, events[0]!.k), events.length);
+  }
+
+  settle(timeoutMs: number): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.idle = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  backlogBytes(): number {
+    return this.queued.reduce((a, b) => a + b.length, 0);
+  }
+
+  close(): void {}
+}
