@@ -1,11 +1,11 @@
 // What `run` and `demo` share: run a scenario (or each of its variants), write the run records
 // atomically, print summaries on stderr, and decide the exit code.
-import { join } from 'node:path';
 import { runScenario, type RunOptions } from '../runner/run.js';
 import type { RunRecord } from '../runner/record.js';
 import type { Scenario } from '../scenario/types.js';
 import { scenarioForVariant } from '../scenario/load.js';
-import { writeFileAtomic } from '../util/atomicWrite.js';
+import type { ReportFormat } from '../reports/formats.js';
+import { writeReports } from './writeReports.js';
 import { renderSummary } from '../reports/summary.js';
 import { renderSideBySide } from '../reports/sideBySide.js';
 import { createProgress } from './progress.js';
@@ -17,6 +17,10 @@ export interface ExecuteOptions {
   failOnHol: boolean;
   color: boolean;
   quiet?: boolean;
+  /** Reports besides the JSON record (always written), e.g. md, html, junit. */
+  reports?: ReportFormat[];
+  /** Run one shard of a distributed run. */
+  shard?: { index: number; count: number };
 }
 
 export interface NamedRun {
@@ -26,10 +30,6 @@ export interface NamedRun {
 }
 
 const say = (text: string): void => void process.stderr.write(`${text}\n`);
-
-function fileName(scenario: Scenario): string {
-  return `${scenario.name.replace(/[^A-Za-z0-9_-]+/g, '-')}.json`;
-}
 
 /** Runs every variant (or the scenario once); stops early, keeping what it has, when interrupted. */
 export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise<{ runs: NamedRun[]; exitCode: number }> {
@@ -51,6 +51,7 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
       const progress = createProgress(s.name);
       const runOpts: RunOptions = {
         workers: opts.workers,
+        shard: opts.shard,
         signal: controller.signal,
         onProgress: (p) => progress.update(p),
         log: opts.quiet ? undefined : (line) => (line.startsWith('server: ') ? undefined : say(line)),
@@ -61,12 +62,13 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
       } finally {
         progress.stop();
       }
-      const path = join(s.outputs.dir, fileName(s));
-      writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`);
+      const files = writeReports(record, ['json', ...(opts.reports ?? []).filter((f) => f !== 'json')], s.outputs.dir, { failOnHol: opts.failOnHol });
+      const path = files[0]!.path;
       if (!opts.quiet) {
         say('');
         say(renderSummary(record, opts.color));
         say(`run record: ${path}`);
+        if (files.length > 1) say(`reports: ${files.slice(1).map((f) => f.path).join(', ')}`);
       }
       runs.push({ name: s.name.split('/').pop()!, record, path });
     }

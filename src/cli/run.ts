@@ -2,11 +2,13 @@
 import { Command, Option } from 'commander';
 import { loadScenario, parseOverrideFlags, scenarioForVariant } from '../scenario/load.js';
 import type { Scenario } from '../scenario/types.js';
-import { parseThresholdFlag, parseThresholds, ThresholdSyntaxError } from '../thresholds/parse.js';
 import { UserError } from '../util/errors.js';
 import { execute, type NamedRun } from './execute.js';
+import { addTargetOptions, applyTargetFlags, type TargetFlags } from './targetFlags.js';
+import { withThresholdFlags } from './thresholdFlags.js';
+import { parseReportFormats, type ReportFormat } from '../reports/formats.js';
 
-interface RunFlags {
+interface RunFlags extends TargetFlags {
   rate?: string;
   payload?: string;
   clients: string[];
@@ -15,13 +17,12 @@ interface RunFlags {
   workers?: string;
   out?: string;
   json?: boolean;
-  target?: string;
-  token?: string;
-  publisherToken?: string;
   threshold: string[];
   failOnHol?: boolean;
   variant?: string;
   color?: boolean;
+  report?: string;
+  shard?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -38,32 +39,34 @@ function parseWorkers(value: string | undefined): number | undefined {
   return n;
 }
 
+function parseReports(value: string | undefined): ReportFormat[] {
+  return value === undefined ? [] : parseReportFormats(value, '--report');
+}
+
+/**
+ * `--shard i/N` (0 ≤ i < N), or `--shard auto/N` taking i from JOB_COMPLETION_INDEX (set by a
+ * Kubernetes Indexed Job).
+ */
+export function parseShard(value: string | undefined, env: NodeJS.ProcessEnv = process.env): { index: number; count: number } | undefined {
+  if (value === undefined) return undefined;
+  const m = /^\s*(\d+|auto)\s*\/\s*(\d+)\s*$/.exec(value);
+  if (!m) throw new UserError(`--shard: expected i/N (e.g. 0/4) or auto/N, got "${value}"`);
+  const count = Number(m[2]);
+  if (!Number.isSafeInteger(count) || count < 1) throw new UserError(`--shard ${value}: N must be at least 1`);
+  let index: number;
+  if (m[1] === 'auto') {
+    const fromEnv = env.JOB_COMPLETION_INDEX;
+    if (fromEnv === undefined || fromEnv.trim() === '') throw new UserError(`--shard ${value}: JOB_COMPLETION_INDEX is not set (give the shard as i/${count})`);
+    if (!/^\d+$/.test(fromEnv.trim())) throw new UserError(`--shard ${value}: JOB_COMPLETION_INDEX is "${fromEnv}", not a whole number`);
+    index = Number(fromEnv.trim());
+  } else index = Number(m[1]);
+  if (index >= count) throw new UserError(`--shard ${value}: shard index ${index} is out of range (0 ≤ i < ${count})`);
+  return { index, count };
+}
+
 function applyRunFlags(scenario: Scenario, flags: RunFlags): Scenario {
-  const s = structuredClone(scenario);
-  if (flags.target !== undefined) {
-    if (!/^wss?:\/\/[^\s/]+/.test(flags.target)) throw new UserError(`--target: expected a ws:// or wss:// URL, got "${flags.target}"`);
-    let url: URL;
-    try {
-      url = new URL(flags.target);
-    } catch {
-      throw new UserError(`--target: not a valid URL: "${flags.target}"`);
-    }
-    if (url.pathname === '/' || url.pathname === '') url.pathname = '/websocket';
-    s.target = { kind: 'url', url: url.toString(), adapter: 'evbench', token: flags.token, publisherToken: flags.publisherToken, users: 0 };
-    s.variants = [];
-  } else if (flags.token !== undefined || flags.publisherToken !== undefined) {
-    throw new UserError('--token/--publisher-token: only with --target (the embedded server gets its own tokens)');
-  }
-  for (const t of flags.threshold) {
-    try {
-      const { key, expression } = parseThresholdFlag(t);
-      parseThresholds(key, [expression]);
-      (s.thresholds[key] ??= []).push(expression);
-    } catch (err) {
-      if (err instanceof ThresholdSyntaxError) throw new UserError(`--threshold ${err.message}`);
-      throw err;
-    }
-  }
+  const s = applyTargetFlags(scenario, flags);
+  s.thresholds = withThresholdFlags(s.thresholds, flags.threshold);
   if (flags.variant !== undefined) return scenarioForVariant(s, flags.variant);
   return s;
 }
@@ -79,25 +82,24 @@ function addRunOptions(cmd: Command): Command {
     .option('--workers <n>', 'client worker threads (default: cores − 1)')
     .option('--out <dir>', 'folder for the run records (default: reports)')
     .option('--json', 'print the run record(s) as JSON on stdout')
-    .option('--fail-on-hol', 'exit 1 when the verdict is hol')
+    .option('--report <formats>', 'reports besides the JSON record: md, html, hgrm, hlog, junit (comma-separated)')
+    .option('--fail-on-hol', 'exit 1 when the verdict is hol (and a failed check in the JUnit report)')
     .option('--no-color', 'no colors on stderr (also NO_COLOR)');
 }
 
 export function registerRun(program: Command): void {
   addRunOptions(
-    program
-      .command('run')
+    addTargetOptions(program
+      .command('run'))
       .description('run a scenario (a file, or a built-in name from scenarios/) and judge head-of-line blocking')
       .argument('<scenario>', 'scenario file or built-in name: slow-client, catch-up, seed, permissions')
       .option('--rate <n>', 'publisher events per second')
       .option('--payload <bytes>', 'event payload size (e.g. 200, 8KiB)')
       .option('--clients <group=N>', 'clients in a group (repeatable)', collect, [])
       .addOption(new Option('--mode <mode>', 'embedded server mode').choices(['isolated', 'legacy']))
-      .option('--target <url>', 'run against an evbench-protocol server at this ws:// URL instead of the embedded one')
-      .option('--token <token>', 'subscriber token for --target')
-      .option('--publisher-token <token>', 'publisher token for --target')
       .option('--threshold <spec>', "extra threshold, e.g. 'latency{group:fast,phase:stress}: p(99)<50ms' (repeatable)", collect, [])
-      .option('--variant <name>', 'run only this variant of the scenario'),
+      .option('--variant <name>', 'run only this variant of the scenario')
+      .option('--shard <i/N>', 'run shard i of N (0-based) of a distributed run; auto/N takes i from JOB_COMPLETION_INDEX'),
   )
     .addHelpText(
       'after',
@@ -108,14 +110,18 @@ Examples:
   evbench run catch-up --duration 20s --json > run.json
   evbench run slow-client --target ws://127.0.0.1:8080/websocket --publisher-token secret
   evbench run slow-client --threshold 'latency{group:fast,phase:stress}: p(99)<50ms'
+  evbench run slow-client --report md,html,junit --out reports
+  evbench run slow-client --shard auto/4        # one of 4 shards; then: evbench merge reports/*.shard-*.json -o merged.json
 
 Exit codes: 0 ok, 1 thresholds failed (or hol with --fail-on-hol), 2 bad input, 3 target unreachable, 130 interrupted.`,
     )
     .action(async (name: string, flags: RunFlags) => {
       const overrides = parseOverrideFlags(flags);
       const workers = parseWorkers(flags.workers);
+      const reports = parseReports(flags.report);
+      const shard = parseShard(flags.shard);
       const scenario = applyRunFlags(loadScenario(name, overrides), flags);
-      const { runs, exitCode } = await execute(scenario, { workers, json: !!flags.json, failOnHol: !!flags.failOnHol, color: useColor(flags.color) });
+      const { runs, exitCode } = await execute(scenario, { workers, json: !!flags.json, failOnHol: !!flags.failOnHol, color: useColor(flags.color), reports, shard });
       if (flags.json) process.stdout.write(`${jsonOutput(runs)}\n`);
       process.exitCode = exitCode;
     });
@@ -127,16 +133,17 @@ export function registerDemo(program: Command): void {
       .command('demo')
       .description('the slow-client scenario against the legacy and the isolated server, side by side (about a minute)'),
   )
-    .addHelpText('after', '\nExample:\n  evbench demo --duration 20s --json > demo.json\n')
+    .addHelpText('after', '\nExamples:\n  evbench demo --duration 20s --json > demo.json\n  evbench demo --report md,html --out reports\n')
     .action(async (flags: RunFlags) => {
       const overrides = parseOverrideFlags({ duration: flags.duration, out: flags.out });
       const workers = parseWorkers(flags.workers);
+      const reports = parseReports(flags.report);
       const scenario = loadScenario('slow-client', overrides);
       scenario.variants = [
         { name: 'legacy', overrides: { mode: 'legacy' } },
         { name: 'isolated', overrides: { mode: 'isolated' } },
       ];
-      const { runs, exitCode } = await execute(scenario, { workers, json: !!flags.json, failOnHol: !!flags.failOnHol, color: useColor(flags.color) });
+      const { runs, exitCode } = await execute(scenario, { workers, json: !!flags.json, failOnHol: !!flags.failOnHol, color: useColor(flags.color), reports });
       // the demo exists to show a hol verdict on legacy: that is not a failure unless asked
       if (flags.json) process.stdout.write(`${jsonOutput(runs)}\n`);
       process.exitCode = exitCode === 1 && !flags.failOnHol && runs.every((r) => r.record.thresholds.every((t) => t.passed) || r.name === 'legacy') ? 0 : exitCode;

@@ -59,7 +59,8 @@ function compare(a: number, op: Threshold['operator'], b: number): boolean {
   }
 }
 
-const show = (v: number, unit: string): string => (unit === 'µs' ? formatUs(v) : unit === 'bool' ? String(v === 1) : `${Math.round(v * 1000) / 1000}${unit === '×' ? '×' : unit}`);
+/** A measured value or bound as people read it, in the outcome's unit (µs values as 850µs, 12.3ms, …). */
+export const formatMeasure = (v: number, unit: string): string => (unit === 'µs' ? formatUs(v) : unit === 'bool' ? String(v === 1) : `${Math.round(v * 1000) / 1000}${unit === '×' ? '×' : unit}`);
 
 export function evaluateThresholds(record: RunRecord, thresholds: Record<string, string[]>): ThresholdOutcome[] {
   const out: ThresholdOutcome[] = [];
@@ -70,7 +71,7 @@ export function evaluateThresholds(record: RunRecord, thresholds: Record<string,
       const message =
         value === null
           ? `${t.source}: no data (nothing matched ${key})`
-          : `${t.source}: measured ${show(value, unit)} ${passed ? 'within' : 'against'} bound ${t.operator} ${show(t.bound, unit)}`;
+          : `${t.source}: measured ${formatMeasure(value, unit)} ${passed ? 'within' : 'against'} bound ${t.operator} ${formatMeasure(t.bound, unit)}`;
       out.push({ threshold: t.source, measured: value, bound: t.bound, unit, passed, message });
     }
   }

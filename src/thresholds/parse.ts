@@ -38,17 +38,25 @@ export interface Threshold {
 export class ThresholdSyntaxError extends Error {}
 
 export function parseThresholdKey(text: string): ThresholdKey {
+  const lead = text.length - text.trimStart().length;
+  const at = (col: number, what: string): ThresholdSyntaxError => new ThresholdSyntaxError(`"${text}": at column ${col + 1}: ${what}`);
   const m = /^([A-Za-z]+)(?:\{(.*)\})?$/.exec(text.trim());
-  if (!m) throw new ThresholdSyntaxError(`"${text}": expected metric or metric{tag:value,…}`);
+  if (!m) {
+    const name = /^[A-Za-z]*/.exec(text.trim())![0].length;
+    throw at(lead + name, `expected metric or metric{tag:value,…}`);
+  }
   const metric = m[1] as MetricName;
-  if (!METRICS.includes(metric)) throw new ThresholdSyntaxError(`"${text}": unknown metric "${m[1]}" (expected ${METRICS.join(', ')})`);
+  if (!METRICS.includes(metric)) throw at(lead, `unknown metric "${m[1]}" (expected ${METRICS.join(', ')})`);
   const tags: ThresholdKey['tags'] = {};
   if (m[2] !== undefined) {
+    let col = lead + m[1]!.length + 1;
     for (const part of m[2].split(',')) {
       const kv = /^\s*([A-Za-z]+)\s*:\s*([^\s,{}]+)\s*$/.exec(part);
-      if (!kv) throw new ThresholdSyntaxError(`"${text}": bad tag "${part.trim()}" (expected tag:value)`);
-      if (!(TAGS as readonly string[]).includes(kv[1]!)) throw new ThresholdSyntaxError(`"${text}": unknown tag "${kv[1]}" (expected ${TAGS.join(', ')})`);
+      const partCol = col + (part.length - part.trimStart().length);
+      if (!kv) throw at(partCol, `bad tag "${part.trim()}" (expected tag:value)`);
+      if (!(TAGS as readonly string[]).includes(kv[1]!)) throw at(partCol, `unknown tag "${kv[1]}" (expected ${TAGS.join(', ')})`);
       tags[kv[1] as 'group' | 'phase'] = kv[2]!;
+      col += part.length + 1;
     }
   }
   return { metric, tags };

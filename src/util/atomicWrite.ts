@@ -1,6 +1,6 @@
 // The one place that writes output files: write to a temporary sibling, fsync, then rename, so a
 // reader never sees a half-written report and a failure leaves the previous file intact.
-import { mkdirSync, openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { UserError } from './errors.js';
 
@@ -23,5 +23,18 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     rmSync(tmp, { force: true });
     const e = err as NodeJS.ErrnoException;
     throw new UserError(`cannot write ${path}: ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' ').trim());
+  }
+}
+
+/**
+ * Appends to a file someone else owns and reads after us (e.g. $GITHUB_STEP_SUMMARY): appending is
+ * the contract there, so this is not atomic replacement, but one write of the whole text.
+ */
+export function appendToFile(path: string, text: string): void {
+  try {
+    appendFileSync(path, text);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new UserError(`cannot append to ${path}: ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' ').trim());
   }
 }

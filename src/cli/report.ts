@@ -1,0 +1,58 @@
+// `evbench report RECORD.json --format md,html,…`: re-renders a saved run record (optionally with
+// extra thresholds evaluated on it) and exits 1 when its checks fail, so CI can gate on a saved run.
+import { dirname } from 'node:path';
+import type { Command } from 'commander';
+import { readRunRecord } from '../records/load.js';
+import { parseReportFormats } from '../reports/formats.js';
+import { runPassed } from '../reports/outcomes.js';
+import { renderSummary } from '../reports/summary.js';
+import { evaluateThresholds } from '../thresholds/evaluate.js';
+import { EXIT_FAILED, EXIT_OK } from '../util/errors.js';
+import { withThresholdFlags } from './thresholdFlags.js';
+import { useColor } from './run.js';
+import { writeReports } from './writeReports.js';
+
+interface ReportFlags {
+  format: string;
+  out?: string;
+  threshold: string[];
+  failOnHol?: boolean;
+  quiet?: boolean;
+  color?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description('render a saved run record as Markdown, HTML, .hgrm, .hlog or JUnit')
+    .argument('<record>', 'run record JSON written by evbench run/demo/merge')
+    .option('--format <formats>', 'md, html, hgrm, hlog, junit, json (comma-separated)', 'md,html')
+    .option('--out <dir>', 'folder for the reports (default: the record\'s folder)')
+    .option('--threshold <spec>', "evaluate an extra threshold on the record, e.g. 'latency{group:fast,phase:stress}: p(99)<50ms' (repeatable)", collect, [])
+    .option('--fail-on-hol', 'exit 1 when the verdict is hol (and a failed check in the JUnit report)')
+    .option('--quiet', 'do not print the summary')
+    .option('--no-color', 'no colors on stderr (also NO_COLOR)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  evbench report reports/slow-client.json --format md,html,junit
+  evbench report run.json --format junit --threshold 'latency{group:fast}: p(99)<20ms' --out ci
+
+Exit codes: 0 ok, 1 a threshold failed (or hol with --fail-on-hol), 2 bad input.`,
+    )
+    .action((file: string, flags: ReportFlags) => {
+      const formats = parseReportFormats(flags.format, '--format');
+      const record = readRunRecord(file);
+      if (flags.threshold.length > 0) {
+        const thresholds = withThresholdFlags(record.scenario.spec?.thresholds ?? {}, flags.threshold);
+        record.thresholds = evaluateThresholds(record, thresholds);
+      }
+      const files = writeReports(record, formats, flags.out ?? dirname(file), { failOnHol: !!flags.failOnHol });
+      if (!flags.quiet) process.stderr.write(`${renderSummary(record, useColor(flags.color))}\n`);
+      process.stderr.write(`reports: ${files.map((f) => f.path).join(', ') || '(none: nothing to render)'}\n`);
+      process.exitCode = runPassed(record, !!flags.failOnHol) ? EXIT_OK : EXIT_FAILED;
+    });
+}

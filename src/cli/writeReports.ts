@@ -1,0 +1,14 @@
+// Writes a record's reports (each file atomically) and appends the Markdown to $GITHUB_STEP_SUMMARY
+// when CI set it: what `run`, `demo` and `report` share.
+import { appendToFile, writeFileAtomic } from '../util/atomicWrite.js';
+import type { RunRecord } from '../runner/record.js';
+import { renderReportFiles, type RenderOptions, type ReportFile, type ReportFormat } from '../reports/formats.js';
+
+export function writeReports(record: RunRecord, formats: readonly ReportFormat[], dir: string, opts: RenderOptions = {}): ReportFile[] {
+  const files = renderReportFiles(record, formats, dir, opts);
+  for (const f of files) writeFileAtomic(f.path, f.data);
+  const summary = process.env.GITHUB_STEP_SUMMARY;
+  const md = files.find((f) => f.format === 'md');
+  if (summary && md) appendToFile(summary, `${md.data}\n`);
+  return files;
+}

@@ -1,0 +1,195 @@
+// Merges the shards of a distributed run (`evbench run --shard i/N` on N machines) into one record:
+// histograms are added (never averaged), counters summed (max for stalls), summaries recomputed,
+// then the HOL verdict and the thresholds are evaluated again on the whole.
+import { analyseHol } from '../analysis/hol.js';
+import { createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, summarize } from '../measurement/histogram.js';
+import { addCounters, zeroCounters, type PhaseCounters } from '../measurement/recorder.js';
+import type { GroupResult, IntervalRecord, PhaseResult, RunRecord } from '../runner/record.js';
+import { evaluateThresholds } from '../thresholds/evaluate.js';
+import { UserError } from '../util/errors.js';
+
+export interface ShardInput {
+  /** Where the record came from, for messages and `mergedFrom.sources`. */
+  source: string;
+  record: RunRecord;
+}
+
+const COUNTER_KEYS = Object.keys(zeroCounters()) as (keyof PhaseCounters)[];
+
+function pickCounters(p: PhaseResult): PhaseCounters {
+  const c = zeroCounters();
+  for (const k of COUNTER_KEYS) c[k] = p[k] ?? 0;
+  return c;
+}
+
+/** Throws a UserError unless the inputs are all the shards of one run of one scenario. */
+export function checkShards(inputs: ShardInput[]): void {
+  if (inputs.length < 2) throw new UserError(`merge: give at least two shard records (got ${inputs.length})`);
+  const first = inputs[0]!;
+  const shape = (r: RunRecord): string => JSON.stringify({ phases: r.phases.map((p) => [p.name, p.role, p.durationUs]), groups: r.groups.map((g) => [g.name, g.kind]) });
+  for (const { source, record } of inputs) {
+    if (record.mergedFrom) throw new UserError(`${source}: already a merged record (merge the original shards instead)`);
+    if (!record.shard) throw new UserError(`${source}: not a shard (no "shard" field; run each part with --shard i/N)`);
+    if (record.scenario.name !== first.record.scenario.name) {
+      throw new UserError(`${source}: scenario "${record.scenario.name}" differs from "${first.record.scenario.name}" in ${first.source}: records from different scenarios do not merge`);
+    }
+    if (shape(record) !== shape(first.record)) {
+      throw new UserError(`${source}: phases or groups differ from ${first.source} (same scenario name, different scenario): records do not merge`);
+    }
+    if (record.shard.count !== first.record.shard!.count) {
+      throw new UserError(`${source}: shard ${record.shard.index}/${record.shard.count} does not belong with ${first.source} (shard ${first.record.shard!.index}/${first.record.shard!.count})`);
+    }
+  }
+  const count = first.record.shard!.count;
+  const seen = new Map<number, string>();
+  for (const { source, record } of inputs) {
+    const other = seen.get(record.shard!.index);
+    if (other !== undefined) throw new UserError(`${source}: shard ${record.shard!.index}/${count} given twice (also ${other})`);
+    seen.set(record.shard!.index, source);
+  }
+  const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
+  if (missing.length) throw new UserError(`merge: shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')} missing: a verdict on part of the load would mislead`);
+}
+
+function mergePhase(parts: PhaseResult[], durationUs: number): PhaseResult {
+  const counters = zeroCounters();
+  for (const p of parts) addCounters(counters, pickCounters(p));
+  const latency = mergeEncoded(parts.map((p) => p.histogram));
+  const uncorrected = mergeEncoded(parts.map((p) => p.uncorrectedHistogram));
+  const connect = mergeEncoded(parts.map((p) => p.connectHistogram));
+  const ack = mergeEncoded(parts.map((p) => p.ackHistogram));
+  const clients = parts.reduce((a, p) => a + p.clients, 0);
+  return {
+    clients,
+    ...counters,
+    latencyUs: summarize(latency),
+    uncorrectedUs: summarize(uncorrected),
+    connectUs: summarize(connect),
+    ackUs: summarize(ack),
+    deliveredPerClientPerSec: clients > 0 ? Math.round((counters.arrived / clients / (durationUs / 1e6)) * 10) / 10 : 0,
+    histogram: encodeHistogram(latency),
+    uncorrectedHistogram: encodeHistogram(uncorrected),
+    connectHistogram: encodeHistogram(connect),
+    ackHistogram: encodeHistogram(ack),
+  };
+}
+
+function mergeGroup(parts: GroupResult[], record: RunRecord): GroupResult {
+  const first = parts[0]!;
+  const phases: GroupResult['phases'] = {};
+  for (const ph of record.phases) {
+    const ps = parts.map((g) => g.phases[ph.name]).filter((p): p is PhaseResult => p !== undefined);
+    if (ps.length) phases[ph.name] = mergePhase(ps, ph.durationUs);
+  }
+  // client ids are per shard: renumber so they stay unique in the merged record
+  let id = 0;
+  const clientResults = parts.flatMap((g) => g.clientResults.map((c) => ({ ...c, id: id++ })));
+  const group: GroupResult = { name: first.name, kind: first.kind, behaviour: first.behaviour, clients: parts.reduce((a, g) => a + g.clients, 0), phases, clientResults };
+  if (first.behaviour === undefined) delete group.behaviour;
+  const replays = parts.map((g) => g.replay).filter((r): r is NonNullable<GroupResult['replay']> => r !== undefined);
+  if (replays.length) {
+    const rates = clientResults.map((c) => c.replay?.ratePerSec).filter((r): r is number => typeof r === 'number').sort((a, b) => a - b);
+    group.replay = {
+      expected: replays.reduce((a, r) => a + r.expected, 0),
+      received: replays.reduce((a, r) => a + r.received, 0),
+      missing: replays.reduce((a, r) => a + r.missing, 0),
+      duplicates: replays.reduce((a, r) => a + r.duplicates, 0),
+      outOfOrder: replays.reduce((a, r) => a + r.outOfOrder, 0),
+      ratePerSec: rates.length ? rates[Math.floor(rates.length / 2)]! : replays[0]!.ratePerSec,
+      timeToLiveUsMax: replays.every((r) => r.timeToLiveUsMax !== null) ? Math.max(...replays.map((r) => r.timeToLiveUsMax!)) : null,
+    };
+  }
+  return group;
+}
+
+function mergeIntervals(records: RunRecord[]): IntervalRecord[] {
+  const byKey = new Map<string, IntervalRecord[]>();
+  for (const r of records) for (const iv of r.intervals) {
+    const key = `${iv.group}\u0000${iv.startUs}`;
+    (byKey.get(key) ?? byKey.set(key, []).get(key)!).push(iv);
+  }
+  const out: IntervalRecord[] = [];
+  for (const list of byKey.values()) {
+    const h = createHistogram();
+    for (const iv of list) if (iv.histogram) h.add(decodeHistogram(iv.histogram));
+    const s = summarize(h);
+    out.push({
+      group: list[0]!.group,
+      startUs: list[0]!.startUs,
+      delivered: list.reduce((a, iv) => a + iv.delivered, 0),
+      missing: list.reduce((a, iv) => a + iv.missing, 0),
+      p50Us: s.p50,
+      p99Us: s.p99,
+      maxUs: s.max,
+      histogram: h.totalCount ? encodeHistogram(h) : '',
+    });
+  }
+  return out.sort((a, b) => a.startUs - b.startUs);
+}
+
+export function mergeShards(inputs: ShardInput[]): RunRecord {
+  checkShards(inputs);
+  const sorted = [...inputs].sort((a, b) => a.record.shard!.index - b.record.shard!.index);
+  const records = sorted.map((i) => i.record);
+  const first = records[0]!;
+  const spec = first.scenario.spec;
+  const gens = records.map((r) => r.generator);
+  const prefix = (i: number): string => `shard ${records[i]!.shard!.index}/${first.shard!.count}`;
+  const warnings: string[] = [];
+  records.forEach((r, i) => r.warnings.forEach((w) => warnings.push(`${prefix(i)}: ${w}`)));
+  const urls = new Set(records.map((r) => r.server?.source));
+  let server = first.server;
+  if (records.some((r) => r.server)) {
+    if (urls.size === 1 && first.target.kind === 'url') {
+      // one shared server: its counters are cumulative, the last scrape saw every shard's load
+      server = records.map((r) => r.server).filter((s) => s !== undefined).sort((a, b) => (a.sendDurationUs?.count ?? 0) - (b.sendDurationUs?.count ?? 0)).at(-1);
+    } else {
+      server = undefined;
+      warnings.push('each shard scraped its own server: server-side metrics are per shard (see the shard records), not merged');
+    }
+  }
+  const merged: RunRecord = {
+    schemaVersion: first.schemaVersion,
+    tool: first.tool,
+    scenario: first.scenario,
+    target: first.target,
+    startedAt: records.map((r) => r.startedAt).sort()[0]!,
+    t0Us: Math.min(...records.map((r) => r.t0Us)),
+    durationUs: Math.max(...records.map((r) => r.durationUs)),
+    partial: records.some((r) => r.partial),
+    invalid: records.some((r) => r.invalid),
+    workers: records.reduce((a, r) => a + r.workers, 0),
+    mergedFrom: { shards: records.length, sources: sorted.map((i) => i.source) },
+    phases: first.phases,
+    groups: first.groups.map((g) => mergeGroup(records.map((r) => r.groups.find((x) => x.name === g.name)!), first)),
+    intervals: mergeIntervals(records),
+    generator: {
+      cpuPercent: Math.max(...gens.map((g) => g.cpuPercent)),
+      cores: Math.max(...gens.map((g) => g.cores)),
+      eventLoopDelayP99Us: Math.max(...gens.map((g) => g.eventLoopDelayP99Us)),
+      eventLoopUtilization: Math.max(...gens.map((g) => g.eventLoopUtilization)),
+      publisher: {
+        sent: gens.reduce((a, g) => a + g.publisher.sent, 0),
+        latenessP99Us: Math.max(...gens.map((g) => g.publisher.latenessP99Us)),
+        latenessMaxUs: Math.max(...gens.map((g) => g.publisher.latenessMaxUs)),
+        lateEvents: gens.reduce((a, g) => a + g.publisher.lateEvents, 0),
+        prefilled: gens.reduce((a, g) => a + g.publisher.prefilled, 0),
+      },
+      bound: gens.some((g) => g.bound),
+      reasons: gens.flatMap((g, i) => g.reasons.map((r) => `${prefix(i)}: ${r}`)),
+      replayBound: gens.some((g) => g.replayBound),
+    },
+    hol: first.hol,
+    server,
+    thresholds: [],
+    warnings,
+  };
+  const partial = records.map((r, i) => (r.partial ? `${prefix(i)}: ${r.partialReason ?? 'stopped early'}` : '')).filter(Boolean);
+  if (partial.length) merged.partialReason = partial.join('; ');
+  const invalid = records.map((r, i) => (r.invalid ? `${prefix(i)}: ${r.invalidReason ?? 'a worker failed'}` : '')).filter(Boolean);
+  if (invalid.length) merged.invalidReason = invalid.join('; ');
+  if (!server) delete merged.server;
+  merged.hol = analyseHol(merged, spec.hol);
+  merged.thresholds = evaluateThresholds(merged, spec.thresholds);
+  return merged;
+}

@@ -1,0 +1,53 @@
+// JUnit XML for CI test tabs: one test case per threshold (and one for the HOL verdict when the run
+// fails on it); a failure carries the measured value and the bound.
+import type { RunRecord } from '../runner/record.js';
+import { checkRows } from './outcomes.js';
+
+export interface JunitOptions {
+  failOnHol?: boolean;
+}
+
+const escapeXml = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
+    // characters XML 1.0 cannot carry at all
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '');
+
+export function renderJunit(record: RunRecord, opts: JunitOptions = {}): string {
+  const checks = checkRows(record, !!opts.failOnHol);
+  const failures = checks.filter((c) => !c.passed).length;
+  const suite = `evbench.${record.scenario.name}`;
+  const time = (record.durationUs / 1e6).toFixed(3);
+  const out: string[] = [];
+  out.push('<?xml version="1.0" encoding="UTF-8"?>');
+  out.push(`<testsuites name="evbench" tests="${checks.length}" failures="${failures}" errors="0" time="${time}">`);
+  out.push(`  <testsuite name="${escapeXml(suite)}" tests="${checks.length}" failures="${failures}" errors="0" skipped="0" time="${time}" timestamp="${escapeXml(record.startedAt.replace(/Z$/, ''))}">`);
+  out.push('    <properties>');
+  const props: [string, string][] = [
+    ['scenario', record.scenario.name],
+    ['target', record.target.kind === 'embedded' ? `embedded (${record.target.mode ?? '?'})` : record.target.url],
+    ['hol.verdict', record.hol.verdict],
+    ['hol.index', record.hol.index === null ? 'n/a' : String(record.hol.index)],
+    ['generator.bound', String(record.generator.bound)],
+    ['partial', String(record.partial)],
+  ];
+  if (record.shard) props.push(['shard', `${record.shard.index}/${record.shard.count}`]);
+  if (record.mergedFrom) props.push(['mergedFrom', String(record.mergedFrom.shards)]);
+  for (const [k, v] of props) out.push(`      <property name="${escapeXml(k)}" value="${escapeXml(v)}"/>`);
+  out.push('    </properties>');
+  for (const c of checks) {
+    const classname = c.name.startsWith('hol verdict') ? `${suite}.hol` : `${suite}.thresholds`;
+    const open = `    <testcase classname="${escapeXml(classname)}" name="${escapeXml(c.name)}" time="0"`;
+    if (c.passed) {
+      out.push(`${open}/>`);
+    } else {
+      out.push(`${open}>`);
+      out.push(`      <failure type="${c.name.startsWith('hol verdict') ? 'hol' : 'threshold'}" message="${escapeXml(`measured ${c.measured}, bound ${c.bound}`)}">${escapeXml(c.message)}</failure>`);
+      out.push('    </testcase>');
+    }
+  }
+  const notes = [record.hol.summary, ...record.warnings.map((w) => `warning: ${w}`)];
+  out.push(`    <system-out>${escapeXml(notes.join('\n'))}</system-out>`);
+  out.push('  </testsuite>');
+  out.push('</testsuites>');
+  return `${out.join('\n')}\n`;
+}

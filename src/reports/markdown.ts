@@ -1,0 +1,111 @@
+// The Markdown report (for pull requests and $GITHUB_STEP_SUMMARY): the verdict first, then the
+// checks with measured values beside bounds, the per-group per-phase table, generator health, warnings.
+import type { RunRecord } from '../runner/record.js';
+import { formatUs } from '../scenario/units.js';
+import { checkRows, runPassed } from './outcomes.js';
+
+export interface MarkdownOptions {
+  failOnHol?: boolean;
+}
+
+const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const row = (cells: string[]): string => `| ${cells.map(cell).join(' | ')} |`;
+const table = (header: string[], rows: string[][], right: (c: number) => boolean): string[] => [
+  row(header),
+  `|${header.map((_, c) => (right(c) ? '---:' : ':---')).join('|')}|`,
+  ...rows.map(row),
+];
+
+function targetText(record: RunRecord): string {
+  return record.target.kind === 'embedded' ? `embedded \`evbench serve --mode ${record.target.mode ?? '?'}\`` : `\`${record.target.url}\``;
+}
+
+export function renderMarkdown(record: RunRecord, opts: MarkdownOptions = {}): string {
+  const out: string[] = [];
+  const passed = runPassed(record, !!opts.failOnHol);
+  const v = record.hol.verdict;
+  const verdict = v === 'hol' ? '🔴 **Verdict: HOL**' : v === 'none' ? '🟢 **Verdict: none**' : '🟡 **Verdict: unknown**';
+  out.push(`## evbench: ${record.scenario.name} — ${passed ? '✅ passed' : '❌ failed'}`);
+  out.push('');
+  out.push(`${verdict} — ${record.hol.summary}`);
+  if (record.generator.bound) out.push('', '> ⚠️ **generator-bound**: the load generator, not the server, was the bottleneck; these numbers are not a result.');
+  if (record.partial) out.push('', `> ⚠️ **partial run**: ${record.partialReason ?? 'stopped early'}`);
+  if (record.invalid) out.push('', `> ⚠️ **invalid run**: ${record.invalidReason ?? 'a worker failed'}`);
+  out.push('');
+  if (record.hol.evidence.length > 0) {
+    out.push(...table(['', 'HOL rule', 'measured', 'bound'], record.hol.evidence.map((e) => [e.triggered ? '✗' : '✓', e.rule, e.measured, e.bound]), () => false));
+    out.push('');
+  }
+
+  const checks = checkRows(record, !!opts.failOnHol);
+  out.push('### Thresholds');
+  out.push('');
+  if (checks.length === 0) out.push('No thresholds were set.');
+  else {
+    const failed = checks.filter((c) => !c.passed).length;
+    out.push(failed === 0 ? `All ${checks.length} passed.` : `**${failed} of ${checks.length} failed.**`);
+    out.push('');
+    out.push(...table(['', 'threshold', 'measured', 'bound'], checks.map((c) => [c.passed ? '✅' : '❌', `\`${c.name}\``, c.measured, c.bound]), () => false));
+  }
+  out.push('');
+
+  out.push('### Latency by group and phase');
+  out.push('');
+  const rows: string[][] = [];
+  for (const g of record.groups) {
+    for (const ph of record.phases) {
+      const p = g.phases[ph.name];
+      if (!p || p.clients === 0) continue;
+      const churn = g.kind === 'churn';
+      const l = churn ? p.ackUs : p.latencyUs;
+      rows.push([
+        `${g.name}${g.behaviour ? ` (${g.behaviour})` : ''}`,
+        ph.name,
+        String(p.clients),
+        churn ? `${p.ackUs.count} acks` : String(p.delivered),
+        churn ? String(p.ackTimeouts) : String(p.missing),
+        formatUs(l.p50),
+        formatUs(l.p90),
+        formatUs(l.p99),
+        formatUs(l.p999),
+        formatUs(l.max),
+        churn ? '' : formatUs(p.maxStallUs),
+        churn ? '' : String(p.deliveredPerClientPerSec),
+      ]);
+    }
+  }
+  out.push(...table(['group', 'phase', 'clients', 'delivered', 'missing', 'p50', 'p90', 'p99', 'p99.9', 'max', 'max stall', 'events/s per client'], rows, (c) => c >= 2));
+  out.push('');
+  out.push('Latency is receive time − intended publish time; missing events are included at their lower bound. Churn rows show subscribe-ack latency and ack timeouts.');
+  for (const g of record.groups) {
+    if (!g.replay) continue;
+    const r = g.replay;
+    out.push('');
+    out.push(`Catch-up \`${g.name}\`: replayed ${r.received} of ${r.expected} events (${r.missing} missing, ${r.duplicates} duplicates, ${r.outOfOrder} out of order) at ${r.ratePerSec}/s per client; live after ${r.timeToLiveUsMax === null ? 'never' : formatUs(r.timeToLiveUsMax)}.`);
+  }
+  out.push('');
+
+  const gen = record.generator;
+  out.push('### Generator health');
+  out.push('');
+  out.push(
+    `${gen.bound ? '❌ **bound**' : '✅ ok'} — CPU ${gen.cpuPercent}% of one core (${gen.cores} cores), worst event-loop delay p99 ${formatUs(gen.eventLoopDelayP99Us)}, utilisation ${Math.round(gen.eventLoopUtilization * 100)}%; publisher sent ${gen.publisher.sent} events, lateness p99 ${formatUs(gen.publisher.latenessP99Us)}, max ${formatUs(gen.publisher.latenessMaxUs)} (${gen.publisher.lateEvents} late).`,
+  );
+  for (const reason of gen.reasons) out.push(`- ${reason}`);
+  const s = record.server;
+  if (s && !s.error && s.sendDurationUs) {
+    out.push('');
+    out.push(`Server (\`/metrics\`): ${s.sendDurationUs.count} sends, per-send p50 ≤ ${formatUs(s.sendDurationUs.p50)}, p99 ≤ ${formatUs(s.sendDurationUs.p99)}; slow-client closes ${s.slowClientCloses ?? 0}, gaps ${s.gaps ?? 0}.`);
+  }
+  if (record.warnings.length > 0) {
+    out.push('');
+    out.push('### Warnings');
+    out.push('');
+    for (const w of record.warnings) out.push(`- ⚠️ ${w}`);
+  }
+  out.push('');
+  const shard = record.shard ? `, shard ${record.shard.index} of ${record.shard.count}` : '';
+  const merged = record.mergedFrom ? `, merged from ${record.mergedFrom.shards} shards` : '';
+  out.push(`<sub>${record.tool.name} ${record.tool.version} · ${targetText(record)} · ${(record.durationUs / 1e6).toFixed(1)}s from ${record.startedAt} · ${record.workers} worker(s)${shard}${merged} · phases ${record.phases.map((p) => `${p.name} (${p.role}, ${formatUs(p.durationUs)})`).join(' → ')}</sub>`);
+  return `${out.join('\n')}\n`;
+}

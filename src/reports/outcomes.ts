@@ -1,0 +1,50 @@
+// The pass/fail lines every report shares: each threshold with its measured value beside its bound,
+// and the HOL verdict as a check of its own when the run was asked to fail on it.
+import type { RunRecord, ThresholdOutcome } from '../runner/record.js';
+import { formatMeasure } from '../thresholds/evaluate.js';
+
+export interface CheckRow {
+  /** What was checked, e.g. `latency{group:fast,phase:stress}: p(99)<50ms` or `hol verdict`. */
+  name: string;
+  passed: boolean;
+  measured: string;
+  bound: string;
+  /** One sentence with both, as the evaluator wrote it. */
+  message: string;
+}
+
+const OPERATOR = /(<=|>=|==|!=|<|>)/;
+
+export function thresholdRow(t: ThresholdOutcome): CheckRow {
+  const expression = t.threshold.slice(t.threshold.lastIndexOf(': ') + 2);
+  const op = OPERATOR.exec(expression)?.[1] ?? '';
+  return {
+    name: t.threshold,
+    passed: t.passed,
+    measured: t.measured === null ? 'no data' : formatMeasure(t.measured, t.unit),
+    bound: `${op} ${formatMeasure(t.bound, t.unit)}`.trim(),
+    message: t.message,
+  };
+}
+
+export function holRow(record: RunRecord): CheckRow {
+  const fired = record.hol.evidence.filter((e) => e.triggered);
+  return {
+    name: 'hol verdict (--fail-on-hol)',
+    passed: record.hol.verdict !== 'hol',
+    measured: record.hol.verdict,
+    bound: 'none',
+    message: fired.length === 0 ? record.hol.summary : `${record.hol.summary}: ${fired.map((e) => `${e.rule}: measured ${e.measured}, bound ${e.bound}`).join('; ')}`,
+  };
+}
+
+export function checkRows(record: RunRecord, failOnHol: boolean): CheckRow[] {
+  const rows = record.thresholds.map(thresholdRow);
+  if (failOnHol) rows.push(holRow(record));
+  return rows;
+}
+
+/** Whether the run passes: every threshold, and no HOL verdict when asked to fail on it. */
+export function runPassed(record: RunRecord, failOnHol: boolean): boolean {
+  return checkRows(record, failOnHol).every((r) => r.passed);
+}

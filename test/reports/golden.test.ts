@@ -1,0 +1,54 @@
+// Golden files: the Markdown and JUnit reports of a fixed run record (test/fixtures/run-record.json,
+// built by test/support/fixtureRecord.ts), compared as text. The goldens render the committed JSON,
+// so a change to the HOL rules or the evaluator does not move them; after an intended change to the
+// fixture or a renderer, regenerate with: UPDATE_GOLDEN=1 npx vitest run test/reports/golden.test.ts
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { asRunRecord } from '../../src/records/load.js';
+import { renderJunit } from '../../src/reports/junit.js';
+import { renderMarkdown } from '../../src/reports/markdown.js';
+import { fixtureRecord } from '../support/fixtureRecord.js';
+
+const fixtures = new URL('../fixtures/', import.meta.url);
+const update = process.env.UPDATE_GOLDEN === '1';
+const recordFile = new URL('run-record.json', fixtures);
+
+if (update || !existsSync(recordFile)) writeFileSync(recordFile, `${JSON.stringify(fixtureRecord(), null, 2)}\n`);
+
+function golden(name: string, actual: string): void {
+  const file = new URL(name, fixtures);
+  if (update || !existsSync(file)) writeFileSync(file, actual);
+  expect(actual).toBe(readFileSync(file, 'utf8'));
+}
+
+describe('golden reports from a fixed run record', () => {
+  const record = asRunRecord(JSON.parse(readFileSync(recordFile, 'utf8')), 'test/fixtures/run-record.json');
+
+  it('the fixture has real encoded histograms and a mix of passing and failing thresholds', () => {
+    expect(record.groups[0]!.phases.stress!.histogram).toMatch(/^HISTF/);
+    expect(record.hol.verdict).toBe('hol');
+    expect(record.thresholds.map((t) => t.passed)).toEqual([true, false, false, false, true]);
+  });
+
+  it('Markdown: verdict first, thresholds with measured values, the table, generator health', () => {
+    const md = renderMarkdown(record);
+    golden('run-record.md', md);
+    const lines = md.split('\n');
+    expect(lines[0]).toBe('## evbench: fixture — ❌ failed');
+    expect(lines[2]).toMatch(/^🔴 \*\*Verdict: HOL\*\* — HEAD-OF-LINE BLOCKING/);
+    expect(md).toContain('| ❌ | `missing{group:fast}: count==0` | 6 | == 0 |');
+    expect(md).toContain('| ✅ | `latency{group:fast,phase:stress}: p(99)<100ms` | 55.0ms | < 100.0ms |');
+    expect(md).toContain('### Generator health');
+  });
+
+  it('JUnit: one test case per threshold and one for the HOL verdict; failures carry value and bound', () => {
+    const xml = renderJunit(record, { failOnHol: true });
+    golden('run-record.junit.xml', xml);
+    expect(xml.match(/<testcase /g)).toHaveLength(6);
+    expect(xml).toContain('tests="6" failures="4"');
+    expect(xml).toContain('<failure type="threshold" message="measured 6, bound == 0">');
+    expect(xml).toContain('<failure type="hol"');
+    // without --fail-on-hol there is no HOL test case
+    expect(renderJunit(record).match(/<testcase /g)).toHaveLength(5);
+  });
+});
