@@ -54,6 +54,14 @@ export function analyseHol(record: RunRecord, rules: HolRules): HolResult {
       bound: formatUs(rules.maxStallUs),
       triggered: stress.maxStallUs >= rules.maxStallUs,
     },
+    {
+      // a server stuck behind a slow client may stop emitting altogether: nothing is "missing" then,
+      // but the newest event a fast client has grows old
+      rule: `fast staleness at the end of stress ≥ ${formatUs(rules.maxStallUs)} and ≥ 3× baseline`,
+      measured: `${formatUs(stress.maxStalenessUs)} (baseline ${formatUs(base.maxStalenessUs)})`,
+      bound: formatUs(Math.max(rules.maxStallUs, 3 * base.maxStalenessUs)),
+      triggered: stress.maxStalenessUs >= Math.max(rules.maxStallUs, 3 * base.maxStalenessUs),
+    },
   ];
   const fired = evidence.filter((e) => e.triggered);
   const verdict = fired.length > 0 ? 'hol' : 'none';

@@ -13,6 +13,7 @@ export interface Selection {
   duplicates: number;
   outOfOrder: number;
   maxStallUs: number;
+  maxStalenessUs: number;
   /** Sum over phases of clients × phase seconds: the denominator of per-client rates. */
   clientSeconds: number;
   matched: number;
@@ -36,6 +37,7 @@ export function select(record: RunRecord, groups: (g: GroupResult) => boolean, p
     duplicates: parts.reduce((a, x) => a + x.p.duplicates, 0),
     outOfOrder: parts.reduce((a, x) => a + x.p.outOfOrder, 0),
     maxStallUs: parts.reduce((a, x) => Math.max(a, x.p.maxStallUs), 0),
+    maxStalenessUs: parts.reduce((a, x) => Math.max(a, x.p.maxStalenessUs ?? 0), 0),
     clientSeconds: parts.reduce((a, x) => a + x.p.clients * x.seconds, 0),
     matched: parts.length,
   };

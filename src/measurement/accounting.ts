@@ -41,6 +41,8 @@ export interface Account {
   assumeWindow(headId: number): void;
   onEvent(ev: ScannedEvent, nowUs: number): void;
   account(untilUs: number, nowUs: number, ids: IdMap): void;
+  /** Called the moment a phase ends, while the client is still there: records its staleness. */
+  phaseEnded(endUs: number): void;
   replayTotals(): ReplayTotals | undefined;
 }
 
@@ -186,8 +188,11 @@ export class ClientAccount implements Account {
    * Accounts every known event intended before `untilUs` (and before the client left): events not
    * received are counted missing and recorded at `nowUs − intended`. Idempotent per event.
    */
+  phaseEnded(endUs: number): void {
+    noteStaleness(this.rec, this.tl, endUs, this.leaveUs, this.newestIntendedUs);
+  }
+
   account(untilUs: number, nowUs: number, ids: IdMap): void {
-    noteStaleness(this.rec, this.tl, untilUs, this.leaveUs, this.newestIntendedUs);
     const kEnd = Math.min(firstKAtOrAfter(this.schedule, Math.min(untilUs, this.leaveUs)), ids.knownCount);
     if (kEnd <= this.cursorK) return;
     if (this.windowStartId < 0) this.windowStartId = Number.MAX_SAFE_INTEGER; // never subscribed: nothing expected

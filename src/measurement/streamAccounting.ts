@@ -98,9 +98,12 @@ export class StreamAccount implements Account {
     }
   }
 
+  phaseEnded(endUs: number): void {
+    noteStaleness(this.rec, this.tl, endUs, this.leaveUs, this.newestUs);
+  }
+
   account(untilUs: number, nowUs: number): void {
     const end = Math.min(untilUs, this.leaveUs);
-    noteStaleness(this.rec, this.tl, untilUs, this.leaveUs, this.newestUs);
     // events are due all the time on a server that emits on its own: silence up to the phase end is a stall
     if (Number.isFinite(end) && end > this.lastDeliveryUs) this.noteGap(this.lastDeliveryUs, Math.min(end, nowUs));
     if (this.firstId < 0) return; // never received anything: owed ids unknown; stall and rate tell the story

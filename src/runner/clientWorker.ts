@@ -195,6 +195,10 @@ function start(t0Us: number): void {
         }
       });
     }
+    // how old each client's newest event is, at the very moment the phase ends
+    at(timeLine.ends[p]!, () => {
+      for (const s of slots) if (s.client instanceof ClientConnection) s.client.account.phaseEnded(timeLine.ends[p]!);
+    });
     // the phase's books close once its late events had `grace` to arrive
     at(timeLine.ends[p]! + grace, () => accountAll(timeLine.ends[p]!));
   }

@@ -1,0 +1,105 @@
+// The generic adapter against servers written in the test with plain `ws` (no code shared with
+// evbench serve), through the CLI the way a user runs it.
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { killAll, runCli } from '../support/cli.js';
+import { awaitingBroadcastServer, boundedQueueServer, chattyServer, relayServer, type ForeignServer } from '../support/foreignServers.js';
+import type { RunRecord } from '../../src/runner/record.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'evbench-generic-'));
+let server: ForeignServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+afterAll(killAll);
+
+const generic = (url: string, publish = 'server'): string[] => [
+  '--target', url, '--adapter', 'generic', '--publish', publish, '--id-field', 'id', '--time-field', 'ts', '--time-unit', 'ms', '--out', tmp, '--json',
+];
+const fast = (r: RunRecord) => r.groups.find((g) => g.name === 'fast')!;
+
+describe('generic adapter, publish server (the server emits events itself)', () => {
+  it('a broadcast loop that awaits each write: slow-client verdict is hol', async () => {
+    server = await awaitingBroadcastServer({ rate: 500, payloadBytes: 8192 });
+    const r = await runCli(['run', 'slow-client', '--duration', '10s', ...generic(server.url)], 90_000);
+    expect(r.code, r.stderr).toBe(1); // the scenario's thresholds (hol index<3) fail, as they should
+    const rec = JSON.parse(r.stdout) as RunRecord;
+    expect(rec.target.adapter).toBe('generic');
+    expect(rec.hol.verdict).toBe('hol');
+    // the loop stopped emitting: no ids went missing, but delivery and staleness give it away
+    const fired = rec.hol.evidence.filter((e) => e.triggered).map((e) => e.rule);
+    expect(fired.some((rule) => /delivery rate|stall|staleness/.test(rule))).toBe(true);
+    expect(fast(rec).phases.baseline!.delivered).toBeGreaterThan(1000);
+  });
+
+  it('a bounded queue per client: slow-client verdict is none', async () => {
+    server = await boundedQueueServer({ rate: 500, payloadBytes: 8192, queueBytes: 1 << 20 });
+    const r = await runCli(['run', 'slow-client', '--duration', '10s', ...generic(server.url)], 90_000);
+    expect(r.code, r.stderr).toBe(0);
+    const rec = JSON.parse(r.stdout) as RunRecord;
+    expect(rec.hol.verdict).toBe('none');
+    expect(fast(rec).phases.stress!.missing).toBe(0);
+    expect(fast(rec).phases.stress!.delivered).toBeGreaterThan(1000);
+  });
+
+  it('says what the messages look like when none carries the id field', async () => {
+    server = await chattyServer();
+    const r = await runCli(['run', 'slow-client', '--duration', '10s', ...generic(server.url)], 60_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/none of the \d+ messages in the first seconds has the id field "id"; the first one was: \{"type":"tick","value":1/);
+    expect(r.stderr).toContain('set --id-field');
+  });
+});
+
+describe('generic adapter, evbench publishes', () => {
+  const scenario = join(mkdtempSync(join(tmpdir(), 'evbench-scenario-')), 'relay.json');
+  writeFileSync(
+    scenario,
+    JSON.stringify({
+      name: 'relay',
+      publisher: { rate: 200, payloadBytes: 100 },
+      groups: [{ name: 'fast', kind: 'fast', count: 3 }],
+      phases: [
+        { name: 'baseline', duration: '2s' },
+        { name: 'stress', duration: '2s' },
+      ],
+    }),
+  );
+
+  it.each([['ws'], ['http']])('%s: every event published arrives once, with its latency', async (mode) => {
+    const relay = await relayServer();
+    server = relay;
+    const r = await runCli(['run', scenario, ...generic(relay.url, mode === 'ws' ? 'ws' : `http:${relay.httpUrl}`)], 60_000);
+    expect(r.code, r.stderr).toBe(0);
+    const rec = JSON.parse(r.stdout) as RunRecord;
+    const f = fast(rec);
+    const published = rec.generator.publisher.sent;
+    expect(published).toBeGreaterThanOrEqual(700);
+    expect(relay.received()).toBe(published);
+    const delivered = f.phases.baseline!.delivered + f.phases.stress!.delivered;
+    expect(delivered).toBe(3 * published);
+    expect(f.phases.stress!.missing + f.phases.baseline!.missing).toBe(0);
+    expect(f.clientResults.every((c) => c.duplicates === 0)).toBe(true);
+    // a websocket keeps order end to end; concurrent HTTP POSTs may overtake each other on the way in
+    if (mode === 'ws') expect(f.clientResults.every((c) => c.outOfOrder === 0)).toBe(true);
+    expect(f.phases.baseline!.latencyUs.p50).toBeGreaterThan(0);
+    expect(f.phases.baseline!.uncorrectedUs.count).toBe(f.phases.baseline!.delivered);
+  });
+});
+
+describe('generic adapter: what it cannot do is an error', () => {
+  it('catch-up without a subscribe template', async () => {
+    const r = await runCli(['run', 'catch-up', '--target', 'ws://127.0.0.1:9/', '--adapter', 'generic', '--publish', 'ws']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/groups\[1\]\.kind: catchup needs a generic subscribe message with \{\{lastId\}\}/);
+  });
+
+  it('generic options without the generic adapter', async () => {
+    const r = await runCli(['run', 'slow-client', '--id-field', 'seq']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('evbench: --id-field: only with --adapter generic');
+  });
+});
