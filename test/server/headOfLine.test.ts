@@ -47,6 +47,18 @@ describe('one stalled client', () => {
     for (const n of perClient) expect(n).toBeLessThan(EVENTS / 2);
   });
 
+  it('legacy: a new subscriber waits behind the stalled client, and everyone resumes once it disconnects', async () => {
+    const { srv, stalled, fast } = await stalledScenario({ mode: 'legacy' });
+    await settle(delivered(fast), 500);
+    const late = await TestClient.open(srv.url);
+    late.send({ method: 'subscribe' });
+    expect(await settle(() => late.statuses.length, 500)).toBe(0); // its ack is queued behind the stall
+    stalled.ws.terminate(); // the pending send's callback fails, and the global loop moves on
+    await waitUntil(() => fast.every((c) => c.events.length === EVENTS), 'every event at every fast client');
+    await waitUntil(() => late.statuses.length === 1, 'the late subscriber\'s ack');
+    expect(late.statuses[0]).toEqual({ status: 200, last_log_id: EVENTS });
+  });
+
   it('isolated (overflow close): fast clients get every event; the stalled client is closed with 4008', async () => {
     const { stalled, fast } = await stalledScenario({ mode: 'isolated', overflow: 'close', queueBytes: QUEUE_BYTES });
     await waitUntil(() => fast.every((c) => c.events.length === EVENTS), `every event at every fast client (${fast.map((c) => `${c.events.length}/${c.closeCode}`)})`);
