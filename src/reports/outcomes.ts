@@ -16,13 +16,14 @@ export interface CheckRow {
 const OPERATOR = /(<=|>=|==|!=|<|>)/;
 
 export function thresholdRow(t: ThresholdOutcome): CheckRow {
+  // the bound as the user wrote it (`< 50ms`, `== false`): the unit they chose, even with no data
   const expression = t.threshold.slice(t.threshold.lastIndexOf(': ') + 2);
-  const op = OPERATOR.exec(expression)?.[1] ?? '';
+  const m = OPERATOR.exec(expression);
   return {
     name: t.threshold,
     passed: t.passed,
     measured: t.measured === null ? 'no data' : formatMeasure(t.measured, t.unit),
-    bound: `${op} ${formatMeasure(t.bound, t.unit)}`.trim(),
+    bound: m ? `${m[1]} ${expression.slice(m.index + m[1]!.length).trim()}` : formatMeasure(t.bound, t.unit),
     message: t.message,
   };
 }

@@ -37,7 +37,7 @@ describe('golden reports from a fixed run record', () => {
     expect(lines[0]).toBe('## evbench: fixture — ❌ failed');
     expect(lines[2]).toMatch(/^🔴 \*\*Verdict: HOL\*\* — HEAD-OF-LINE BLOCKING/);
     expect(md).toContain('| ❌ | `missing{group:fast}: count==0` | 6 | == 0 |');
-    expect(md).toContain('| ✅ | `latency{group:fast,phase:stress}: p(99)<100ms` | 55.0ms | < 100.0ms |');
+    expect(md).toContain('| ✅ | `latency{group:fast,phase:stress}: p(99)<100ms` | 55.0ms | < 100ms |');
     expect(md).toContain('### Generator health');
   });
 

@@ -1,7 +1,7 @@
 // A deterministic run record for report tests: seeded samples, real encoded HDR histograms, the real
 // HOL analysis and threshold evaluator. Samples can be combined, so a record built from two shards'
 // samples is what `evbench merge` of the two shard records must equal.
-import { createHistogram, encodeHistogram, recordUs, summarize } from '../../src/measurement/histogram.js';
+import { createHistogram, decodeHistogram, encodeHistogram, recordUs, summarize, type Histogram } from '../../src/measurement/histogram.js';
 import { zeroCounters, type PhaseCounters } from '../../src/measurement/recorder.js';
 import type { GroupResult, IntervalRecord, RunRecord } from '../../src/runner/record.js';
 import type { Scenario } from '../../src/scenario/types.js';
@@ -30,8 +30,10 @@ const STARTS = [0, 1_000_000, 3_000_000];
 export interface PhaseSamples {
   clients: number;
   latency: number[];
-  /** Arrival time (µs since t0) of each delivered sample (latency[i]), for the intervals. */
+  /** Arrival time (µs since t0) of latency[i], NaN for a missing event; for the intervals. */
   arrivals: number[];
+  /** Connect times of the clients that joined in this phase. */
+  connect: number[];
   counters: PhaseCounters;
 }
 
@@ -69,7 +71,7 @@ export function fixtureScenario(): Scenario {
 /** Samples for `fastClients` fast clients and one stalled client, from a seed. */
 export function generateSamples(seed: number, fastClients = 2): Samples {
   const r = rng(seed);
-  const phase = (clients: number, n: number, startUs: number, durationUs: number, draw: () => number, missing: number, stall: number): PhaseSamples => {
+  const phase = (clients: number, n: number, startUs: number, durationUs: number, draw: () => number, missing: number, stall: number, joins = 0): PhaseSamples => {
     const counters = zeroCounters();
     const latency: number[] = [];
     const arrivals: number[] = [];
@@ -78,12 +80,16 @@ export function generateSamples(seed: number, fastClients = 2): Samples {
       arrivals.push(startUs + Math.floor((i / n) * durationUs));
     }
     // missing events are recorded at their lower bound, like the runner does
-    for (let i = 0; i < missing; i++) latency.push(Math.floor(durationUs * (0.2 + 0.8 * r())));
+    for (let i = 0; i < missing; i++) {
+      latency.push(Math.floor(durationUs * (0.2 + 0.8 * r())));
+      arrivals.push(NaN); // never arrived
+    }
     counters.delivered = n;
     counters.arrived = n;
     counters.missing = missing;
     counters.maxStallUs = stall;
-    return { clients, latency, arrivals, counters };
+    const connect = Array.from({ length: joins }, () => 900 + Math.floor(800 * r()));
+    return { clients, latency, arrivals, connect, counters };
   };
   // latency shapes: a fast body with a tail, a slower one in stress (head-of-line blocking)
   const base = (): number => 400 + 1500 * r() ** 3 + (r() < 0.01 ? 20_000 * r() : 0);
@@ -96,7 +102,7 @@ export function generateSamples(seed: number, fastClients = 2): Samples {
         kind: 'fast',
         clients: fastClients,
         phases: {
-          warmup: phase(fastClients, perClient * fastClients, 0, 1_000_000, base, 0, 30_000 + Math.floor(5000 * r())),
+          warmup: phase(fastClients, perClient * fastClients, 0, 1_000_000, base, 0, 30_000 + Math.floor(5000 * r()), fastClients),
           baseline: phase(fastClients, 2 * perClient * fastClients, 1_000_000, 2_000_000, base, 0, 25_000 + Math.floor(5000 * r())),
           stress: phase(fastClients, 3 * perClient * fastClients - 3, 3_000_000, 3_000_000, stressed, 3, 90_000 + Math.floor(50_000 * r())),
         },
@@ -106,7 +112,7 @@ export function generateSamples(seed: number, fastClients = 2): Samples {
         kind: 'slow',
         behaviour: 'stall',
         clients: 1,
-        phases: { stress: phase(1, 5, 3_000_000, 3_000_000, () => 2_000 + 1_000 * r(), 3 * perClient - 5, 2_900_000) },
+        phases: { stress: phase(1, 5, 3_000_000, 3_000_000, () => 2_000 + 1_000 * r(), 3 * perClient - 5, 2_900_000, 1) },
       },
     ],
   };
@@ -123,17 +129,18 @@ export function combineSamples(a: Samples, b: Samples): Samples {
         const y = h.phases[name]!;
         const counters = zeroCounters();
         for (const k of Object.keys(counters) as (keyof PhaseCounters)[]) counters[k] = k === 'maxStallUs' ? Math.max(x.counters[k], y.counters[k]) : x.counters[k] + y.counters[k];
-        phases[name] = { clients: x.clients + y.clients, latency: [...x.latency, ...y.latency], arrivals: [...x.arrivals, ...y.arrivals], counters };
+        phases[name] = { clients: x.clients + y.clients, latency: [...x.latency, ...y.latency], arrivals: [...x.arrivals, ...y.arrivals], connect: [...x.connect, ...y.connect], counters };
       }
       return { ...g, clients: g.clients + h.clients, phases };
     }),
   };
 }
 
-const encode = (values: number[]): string => {
+/** As the runner sees them: recorded in a worker, encoded, decoded in the main thread. */
+const histogramOf = (values: number[]): Histogram => {
   const h = createHistogram();
   for (const v of values) recordUs(h, v);
-  return encodeHistogram(h);
+  return decodeHistogram(encodeHistogram(h));
 };
 
 export function recordFromSamples(samples: Samples, opts: { shard?: { index: number; count: number } } = {}): RunRecord {
@@ -142,11 +149,8 @@ export function recordFromSamples(samples: Samples, opts: { shard?: { index: num
     const phases: GroupResult['phases'] = {};
     for (const ph of PHASES) {
       const s = g.phases[ph.name];
-      const h = createHistogram();
-      for (const v of s?.latency ?? []) recordUs(h, v);
-      const connect = createHistogram();
-      const empty = createHistogram();
-      if (s && ph.name === Object.keys(g.phases)[0]) for (let i = 0; i < s.clients; i++) recordUs(connect, 1200 + 100 * i);
+      const h = histogramOf(s?.latency ?? []);
+      const connect = histogramOf(s?.connect ?? []);
       const counters = s?.counters ?? zeroCounters();
       const clients = s?.clients ?? 0;
       phases[ph.name] = {
@@ -160,7 +164,7 @@ export function recordFromSamples(samples: Samples, opts: { shard?: { index: num
         histogram: encodeHistogram(h),
         uncorrectedHistogram: encodeHistogram(h),
         connectHistogram: encodeHistogram(connect),
-        ackHistogram: encodeHistogram(connect.totalCount ? connect : empty),
+        ackHistogram: encodeHistogram(connect),
       };
     }
     const clientResults = Array.from({ length: g.clients }, (_, id) => ({ id, delivered: 0, missing: 0, duplicates: 0, outOfOrder: 0, lateArrivals: 0, maxStallUs: 0, connectUs: 1200, ackUs: 300, closedByServer: null }));
@@ -171,10 +175,9 @@ export function recordFromSamples(samples: Samples, opts: { shard?: { index: num
     for (const g of samples.groups) {
       const values: number[] = [];
       for (const s of Object.values(g.phases)) s.arrivals.forEach((at, i) => at >= sec * 1e6 && at < (sec + 1) * 1e6 && values.push(s.latency[i]!));
-      const h = createHistogram();
-      for (const v of values) recordUs(h, v);
+      const h = histogramOf(values);
       const sum = summarize(h);
-      intervals.push({ group: g.name, startUs: sec * 1_000_000, delivered: values.length, missing: 0, p50Us: sum.p50, p99Us: sum.p99, maxUs: sum.max, histogram: values.length ? encode(values) : '' });
+      intervals.push({ group: g.name, startUs: sec * 1_000_000, delivered: values.length, missing: 0, p50Us: sum.p50, p99Us: sum.p99, maxUs: sum.max, histogram: values.length ? encodeHistogram(h) : '' });
     }
   }
   const record: RunRecord = {
