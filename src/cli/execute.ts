@@ -9,7 +9,10 @@ import { writeReports } from './writeReports.js';
 import { renderSummary } from '../reports/summary.js';
 import { renderSideBySide } from '../reports/sideBySide.js';
 import { createProgress } from './progress.js';
-import { EXIT_FAILED, EXIT_OK } from '../util/errors.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, UserError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/atomicWrite.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface ExecuteOptions {
   workers?: number;
@@ -30,6 +33,25 @@ export interface NamedRun {
 }
 
 const say = (text: string): void => void process.stderr.write(`${text}\n`);
+
+/**
+ * Writes a run's outputs; if the output folder is unusable, the measurements are not lost: the
+ * record goes to the system's temporary folder and the error says where.
+ */
+function writeOrRescue<T>(record: RunRecord, write: () => T): T {
+  try {
+    return write();
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    const rescue = join(tmpdir(), `evbench-${record.scenario.name.replace(/[^A-Za-z0-9_-]+/g, '-')}-${Date.now()}.json`);
+    try {
+      writeFileAtomic(rescue, `${JSON.stringify(record, null, 2)}\n`);
+    } catch {
+      throw err;
+    }
+    throw new UserError(`${err.message}; the run record was saved to ${rescue} instead`, err.exitCode);
+  }
+}
 
 /** Runs every variant (or the scenario once); stops early, keeping what it has, when interrupted. */
 export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise<{ runs: NamedRun[]; exitCode: number }> {
@@ -62,7 +84,7 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
       } finally {
         progress.stop();
       }
-      const files = writeReports(record, ['json', ...(opts.reports ?? []).filter((f) => f !== 'json')], s.outputs.dir, { failOnHol: opts.failOnHol });
+      const files = writeOrRescue(record, () => writeReports(record, ['json', ...(opts.reports ?? []).filter((f) => f !== 'json')], s.outputs.dir, { failOnHol: opts.failOnHol }));
       const path = files[0]!.path;
       if (!opts.quiet) {
         say('');
@@ -84,6 +106,10 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
   const hol = runs.some((r) => r.record.hol.verdict === 'hol');
   let exitCode = EXIT_OK;
   if (failedThresholds || (opts.failOnHol && hol)) exitCode = EXIT_FAILED;
+  // a run cut short by its target (server died, connection dropped) or by a failed worker measured
+  // too little to pass: its partial record is written, the exit code says it is not a result
+  if (runs.some((r) => r.record.invalid)) exitCode = EXIT_FAILED;
+  else if (runs.some((r) => r.record.partial && r.record.partialReason !== 'interrupted')) exitCode = EXIT_UNREACHABLE;
   if (controller.signal.aborted) exitCode = 130;
   return { runs, exitCode };
 }

@@ -203,6 +203,12 @@ function start(t0Us: number): void {
     at(timeLine.ends[p]! + grace, () => accountAll(timeLine.ends[p]!));
   }
   at(timeLine.endUs + grace + 50_000, finish);
+  // fault injection for the runner's own tests: a worker that dies mid-run must not hang the run
+  if (process.env.EVBENCH_FAULT === 'client-worker-crash' && init.workerIndex === 0) {
+    at(t0Us + 1_500_000, () => {
+      throw new Error('injected fault: client worker crash');
+    });
+  }
   at(t0Us + DIAGNOSTIC_US, () => {
     post({ type: 'diagnostic', ...diag });
   });

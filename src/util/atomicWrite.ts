@@ -20,9 +20,13 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     }
     renameSync(tmp, path);
   } catch (err) {
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // the folder itself is unusable: there is no temporary file to remove
+    }
     const e = err as NodeJS.ErrnoException;
-    throw new UserError(`cannot write ${path}: ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' ').trim());
+    throw new UserError(`cannot write ${path}: ${e.code ?? e.message}`);
   }
 }
 
