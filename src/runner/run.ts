@@ -11,17 +11,20 @@ import { UserError, EXIT_UNREACHABLE } from '../util/errors.js';
 import { userToken } from '../protocol/v0.js';
 import type { Scenario } from '../scenario/types.js';
 import { IdMap } from '../measurement/idMap.js';
-import { createHistogram, decodeHistogram, encodeHistogram, summarize, type Histogram } from '../measurement/histogram.js';
-import { addCounters, zeroCounters, type EncodedInterval, type EncodedPhase } from '../measurement/recorder.js';
+import { createHistogram, decodeHistogram } from '../measurement/histogram.js';
+import type { EncodedInterval } from '../measurement/recorder.js';
 import { phaseAt, timeline, type Timeline } from '../measurement/schedule.js';
 import { analyseHol } from '../analysis/hol.js';
+import { assembleGroups, assembleIntervals, type WorkerResult } from './assemble.js';
+import { diagnose, type DiagnosticReport } from './diagnose.js';
+import { judgeGenerator, type HealthSample } from './generatorHealth.js';
 import { evaluateThresholds } from '../thresholds/evaluate.js';
 import { formatUs } from '../scenario/units.js';
 import { openTarget, type TargetHandle } from './target.js';
 import { scrapeServer } from './scrape.js';
-import type { ClientPlan, ClientResult, ClientWorkerInit, MainToWorker, PublisherStats, WorkerHealth, WorkerToMain } from './messages.js';
+import type { ClientPlan, ClientWorkerInit, MainToWorker, WorkerToMain } from './messages.js';
 import { noPublisher, startPublisher } from './publisherHandle.js';
-import { SCHEMA_VERSION, type GeneratorHealth, type GroupResult, type IntervalRecord, type RunRecord } from './record.js';
+import { SCHEMA_VERSION, type RunRecord } from './record.js';
 
 export interface ProgressSnapshot {
   phase: string;
@@ -55,11 +58,6 @@ export function shardScenario(scenario: Scenario, shard: { index: number; count:
   return { scenario: s, t0OffsetUs: Math.floor((shard.index * 1e6) / scenario.publisher.rate) };
 }
 
-/** Thresholds of the generator's own health: beyond them the generator, not the server, limits the run. */
-const BOUND_ELU = 0.9;
-const BOUND_LOOP_DELAY_US = 20_000;
-const BOUND_LATENESS_US = 20_000;
-
 const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Two client threads at least, so a replaying catch-up client never shares a thread with fast clients. */
@@ -88,14 +86,6 @@ function planClients(scenario: Scenario, target: TargetHandle, workers: number):
     }
   });
   return perWorker.filter((w) => w.length > 0);
-}
-
-interface HealthSample {
-  source: string;
-  /** A thread that only runs catch-up clients: its saturation limits the replay rate, not the verdict. */
-  catchupOnly?: boolean;
-  atUs: number;
-  health: WorkerHealth;
 }
 
 export async function runScenario(fullScenario: Scenario, options: RunOptions = {}): Promise<RunRecord> {
@@ -169,12 +159,12 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     // --- client workers ----------------------------------------------------------------------
     const plans = planClients(scenario, target, requestedWorkers);
     const workerCount = plans.length;
-    const results: { groups: { group: number; phases: EncodedPhase[] }[]; clients: ClientResult[] }[] = [];
+    const results: WorkerResult[] = [];
     const intervals = new Map<string, EncodedInterval[]>();
     let latestFast = { index: -1, delivered: 0, p99: 0 };
     const workerDone: Promise<void>[] = [];
     const ready: Promise<void>[] = [];
-    const diagnostics: Extract<WorkerToMain, { type: 'diagnostic' }>[] = [];
+    const diagnostics: DiagnosticReport[] = [];
     let diagnosis: string | undefined;
     // learned streams: each phase's head is the highest id any worker's clients had at its end
     const streamHeads = {
@@ -320,144 +310,3 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
   }
 }
 
-/**
- * The first seconds against an unknown server: if messages arrive but none carries the id (or
- * time) field, the configuration is wrong, and every number would be too. Says what they look like.
- */
-function diagnose(scenario: Scenario, reports: Extract<WorkerToMain, { type: 'diagnostic' }>[]): string | undefined {
-  const t = scenario.target;
-  if (t.kind !== 'url' || t.adapter !== 'generic' || !t.generic) return undefined;
-  const events = reports.reduce((a, r) => a + r.events, 0);
-  const withoutTime = reports.reduce((a, r) => a + r.eventsWithoutTime, 0);
-  const nonEvents = reports.reduce((a, r) => a + r.nonEvents, 0);
-  if (events === 0 && nonEvents > 0) {
-    const first = reports.find((r) => r.firstNonEvent)?.firstNonEvent ?? '';
-    return `${t.url}: none of the ${nonEvents} messages in the first seconds has the id field "${t.generic.idField}"; the first one was: ${first} — set --id-field (and --time-field, --time-unit) to the JSON paths of the event id and its publish time`;
-  }
-  if (events > 0 && withoutTime === events) {
-    const first = reports.find((r) => r.firstEvent)?.firstEvent ?? '';
-    return `${t.url}: events carry the id field "${t.generic.idField}" but no time in field "${t.generic.timeField}" as ${t.generic.timeUnit}; the first one was: ${first} — set --time-field and --time-unit (ms, us, ns, iso)`;
-  }
-  return undefined;
-}
-
-function assembleGroups(scenario: Scenario, results: { groups: { group: number; phases: EncodedPhase[] }[]; clients: ClientResult[] }[]): GroupResult[] {
-  return scenario.groups.map((g, gi) => {
-    const phases: GroupResult['phases'] = {};
-    scenario.phases.forEach((p, pi) => {
-      const hist = { latency: createHistogram(), uncorrected: createHistogram(), connect: createHistogram(), ack: createHistogram() };
-      const counters = zeroCounters();
-      for (const r of results) {
-        const enc = r.groups.find((x) => x.group === gi)?.phases[pi];
-        if (!enc) continue;
-        for (const k of ['latency', 'uncorrected', 'connect', 'ack'] as const) (hist[k] as Histogram).add(decodeHistogram(enc[k]));
-        addCounters(counters, enc.counters);
-      }
-      const clients = g.phases.includes(p.name) ? g.count : 0;
-      phases[p.name] = {
-        clients,
-        ...counters,
-        latencyUs: summarize(hist.latency),
-        uncorrectedUs: summarize(hist.uncorrected),
-        connectUs: summarize(hist.connect),
-        ackUs: summarize(hist.ack),
-        deliveredPerClientPerSec: clients > 0 ? Math.round((counters.arrived / clients / (p.durationUs / 1e6)) * 10) / 10 : 0,
-        histogram: encodeHistogram(hist.latency),
-        uncorrectedHistogram: encodeHistogram(hist.uncorrected),
-        connectHistogram: encodeHistogram(hist.connect),
-        ackHistogram: encodeHistogram(hist.ack),
-      };
-    });
-    const clients = results.flatMap((r) => r.clients).filter((c) => c.group === gi).sort((a, b) => a.clientId - b.clientId);
-    const nn = (v: number): number | null => (Number.isFinite(v) ? v : null);
-    const group: GroupResult = {
-      name: g.name,
-      kind: g.kind,
-      behaviour: g.behaviour,
-      clients: g.count,
-      phases,
-      clientResults: clients.map((c) => ({
-        id: c.clientId, ...c.totals,
-        connectUs: nn(c.connectUs), ackUs: nn(c.ackUs), closedByServer: c.closedByServer ?? null,
-        replay: c.replay ? { ...c.replay, timeToLiveUs: nn(c.replay.timeToLiveUs) ?? NaN } : undefined,
-      })),
-    };
-    const replays = clients.map((c) => c.replay).filter((r): r is NonNullable<typeof r> => r !== undefined);
-    if (g.kind === 'catchup' && replays.length > 0) {
-      const rates = replays.map((r) => r.ratePerSec).sort((a, b) => a - b);
-      const ttl = replays.map((r) => r.timeToLiveUs);
-      group.replay = {
-        expected: replays.reduce((a, r) => a + (r.toId - r.fromId), 0),
-        received: replays.reduce((a, r) => a + r.received, 0),
-        missing: replays.reduce((a, r) => a + r.missing, 0),
-        duplicates: replays.reduce((a, r) => a + r.duplicates, 0),
-        outOfOrder: replays.reduce((a, r) => a + r.outOfOrder, 0),
-        ratePerSec: rates[Math.floor(rates.length / 2)]!,
-        timeToLiveUsMax: ttl.every(Number.isFinite) ? Math.max(...ttl) : null,
-      };
-    }
-    return group;
-  });
-}
-
-function assembleIntervals(intervals: Map<string, EncodedInterval[]>): IntervalRecord[] {
-  const out: IntervalRecord[] = [];
-  for (const list of intervals.values()) {
-    const h = createHistogram();
-    for (const iv of list) if (iv.latency) h.add(decodeHistogram(iv.latency));
-    const s = summarize(h);
-    out.push({
-      group: list[0]!.group,
-      startUs: list[0]!.index * 1_000_000,
-      delivered: list.reduce((a, iv) => a + iv.delivered, 0),
-      missing: list.reduce((a, iv) => a + iv.missing, 0),
-      p50Us: s.p50,
-      p99Us: s.p99,
-      maxUs: s.max,
-      histogram: h.totalCount ? encodeHistogram(h) : '',
-    });
-  }
-  return out.sort((a, b) => a.startUs - b.startUs || a.group.localeCompare(b.group));
-}
-
-function judgeGenerator(
-  scenario: Scenario,
-  tl: Timeline,
-  health: HealthSample[],
-  pub: PublisherStats | undefined,
-  cpu: NodeJS.CpuUsage,
-  wallUs: number,
-): GeneratorHealth {
-  // judge the phases that decide the verdict; warmup may include connection storms
-  const inMeasuredPhases = health.filter((h) => {
-    const role = scenario.phases[phaseAt(tl, h.atUs - 500_000)]?.role;
-    return h.atUs > tl.t0Us + 1_000_000 && (role === 'baseline' || role === 'stress');
-  });
-  const measured = inMeasuredPhases.filter((h) => !h.catchupOnly);
-  const replayThreads = inMeasuredPhases.filter((h) => h.catchupOnly);
-  const replayBusy = replayThreads.some((h) => h.health.elu >= BOUND_ELU || h.health.loopDelayP99Us >= BOUND_LOOP_DELAY_US);
-  const worst = (f: (h: WorkerHealth) => number): { value: number; source: string } =>
-    measured.reduce((a, h) => (f(h.health) > a.value ? { value: f(h.health), source: h.source } : a), { value: 0, source: '' });
-  const elu = worst((h) => h.elu);
-  const delay = worst((h) => h.loopDelayP99Us);
-  const reasons: string[] = [];
-  if (elu.value >= BOUND_ELU) reasons.push(`${elu.source} was busy ${Math.round(elu.value * 100)}% of a second (≥ ${BOUND_ELU * 100}%)`);
-  if (delay.value >= BOUND_LOOP_DELAY_US) reasons.push(`${delay.source} event-loop delay p99 ${formatUs(delay.value)} (≥ ${formatUs(BOUND_LOOP_DELAY_US)})`);
-  if (pub && pub.latenessP99Us >= BOUND_LATENESS_US) reasons.push(`publisher fell behind schedule: lateness p99 ${formatUs(pub.latenessP99Us)} (≥ ${formatUs(BOUND_LATENESS_US)})`);
-  return {
-    cpuPercent: wallUs > 0 ? Math.round(((cpu.user + cpu.system) / wallUs) * 1000) / 10 : 0,
-    cores: availableParallelism(),
-    eventLoopDelayP99Us: delay.value,
-    eventLoopUtilization: elu.value,
-    publisher: {
-      sent: pub?.sent ?? 0,
-      latenessP99Us: pub?.latenessP99Us ?? 0,
-      latenessMaxUs: pub?.latenessMaxUs ?? 0,
-      lateEvents: pub?.lateEvents ?? 0,
-      prefilled: pub?.prefilled ?? 0,
-    },
-    bound: reasons.length > 0,
-    reasons,
-    replayBound: replayBusy,
-  };
-}
