@@ -297,6 +297,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     if (refusal) throw new UserError(`target ${target.url} refused the run: ${refusal}`, EXIT_UNREACHABLE);
     if (diagnosis) throw new UserError(diagnosis);
     record.hol = analyseHol(record, scenario.hol);
+    if (record.generator.bound) record.hol.summary += ' — NOT A RESULT: the load generator, not the server, was the bottleneck';
     record.thresholds = evaluateThresholds(record, scenario.thresholds);
     if (record.generator.bound) record.warnings.push(`generator-bound: ${record.generator.reasons.join('; ')} — these numbers measure the load generator, not the server`);
     if (record.generator.replayBound) record.warnings.push('the catch-up clients\' thread was saturated: replay rates are a lower bound of what the server can replay (fast clients ran on other threads)');
