@@ -50,4 +50,19 @@ describe('clock and frame scanning', () => {
     expect(out).toEqual({ msgId: 7, id: 1042, intendedUs: usFromIso('2026-11-26T14:45:48.123456Z'), sentUs: 1795000000000123 });
     expect(scanEvent(Buffer.from('{"status":200}'), out)).toBe(false);
   });
+
+  it('reads the same fields in another field order, and across minute boundaries (cached prefix)', () => {
+    const out = newScannedEvent();
+    const other = Buffer.from('{"msgID":3,"uuid":"u","event_at":"2026-11-26T23:59:59.999999Z","id":77,"properties":{"pad":"x","sent_us":42}}');
+    expect(scanEvent(other, out)).toBe(true);
+    expect(out).toEqual({ msgId: 3, id: 77, intendedUs: usFromIso('2026-11-26T23:59:59.999999Z'), sentUs: 42 });
+    const times = ['2026-11-26T23:59:58.000001Z', '2026-11-26T23:59:59.5Z', '2026-11-27T00:00:00.000000Z', '2026-11-27T00:00:01Z', '2026-11-26T23:59:58.000002Z'];
+    for (const t of times) {
+      const frame = Buffer.from(`{"msgID":1,"id":5,"event_at":"${t}","properties":{"sent_us":1}}`);
+      expect(scanEvent(frame, out)).toBe(true);
+      expect(out.intendedUs).toBe(usFromIso(t));
+    }
+    expect(scanEvent(Buffer.from('{"msgID":1,"id":5,"event_at":"2026-11-26T23:59:6x.0Z"}'), out)).toBe(true);
+    expect(Number.isNaN(out.intendedUs)).toBe(true);
+  });
 });
