@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, runCli } from '../support/cli.js';
-import { awaitingBroadcastServer, boundedQueueServer, chattyServer, relayServer, type ForeignServer } from '../support/foreignServers.js';
+import { awaitingBroadcastServer, boundedQueueServer, chattyServer, relayServer, type ForeignServer } from '../../examples/foreign-servers.mjs';
 import type { RunRecord } from '../../src/runner/record.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-generic-'));
