@@ -108,6 +108,7 @@ export interface ServerScrape {
 export interface ThresholdOutcome {
   threshold: string;
   measured: number | null;
+  operator: '<' | '<=' | '>' | '>=' | '==' | '!=';
   bound: number;
   unit: string;
   passed: boolean;

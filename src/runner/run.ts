@@ -90,6 +90,10 @@ function planClients(scenario: Scenario, target: TargetHandle, workers: number):
 
 export async function runScenario(fullScenario: Scenario, options: RunOptions = {}): Promise<RunRecord> {
   const shard = options.shard ?? { index: 0, count: 1 };
+  if (shard.count > 1 && fullScenario.target.kind === 'embedded') {
+    // N embedded servers at 1/N of the load each would merge into a record of no server at all
+    throw new UserError('--shard: shards split one load against one shared server: give it with --target (an embedded server is private to each shard)');
+  }
   const { scenario, t0OffsetUs } = shardScenario(fullScenario, shard);
   const log = options.log ?? (() => {});
   const totalClients = scenario.groups.reduce((a, g) => a + g.count, 0);

@@ -72,7 +72,7 @@ export function evaluateThresholds(record: RunRecord, thresholds: Record<string,
         value === null
           ? `${t.source}: no data (nothing matched ${key})`
           : `${t.source}: measured ${formatMeasure(value, unit)} ${passed ? 'within' : 'against'} bound ${t.operator} ${formatMeasure(t.bound, unit)}`;
-      out.push({ threshold: t.source, measured: value, bound: t.bound, unit, passed, message });
+      out.push({ threshold: t.source, measured: value, operator: t.operator, bound: t.bound, unit, passed, message });
     }
   }
   return out;
