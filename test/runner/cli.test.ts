@@ -46,6 +46,8 @@ describe('evbench run: bad input', () => {
     [['--threshold', 'latency{group:fast}: p(99)<50'], '--threshold "p(99)<50": at column 9: latency p(99) is a duration: give a unit'],
     [['--target', 'http://example'], '--target: expected a ws:// or wss:// URL'],
     [['--workers', '0'], '--workers: expected a whole number from 1 to 64'],
+    [['--shard', '0/2'], '--shard: shards split one load against one shared server: give it with --target'],
+    [['--shard', '2/2', '--target', 'ws://127.0.0.1:9/'], '--shard 2/2: shard index 2 is out of range'],
   ])('flag %j', async (flags, message) => {
     const r = await runCli(['run', 'slow-client', ...flags]);
     expect(r.code).toBe(2);
