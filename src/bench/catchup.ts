@@ -1,0 +1,157 @@
+// catch-up: replay rate of a large backlog (1,000,000 events by default) to one client from the
+// memory log, and whether the replay delays live delivery: the fast group's p99 while the replay
+// runs ÷ its baseline p99. Two contenders, alternating: the runner (fast clients + one catch-up
+// client with full accounting) and a lean catch-up client that only counts frames (the server's
+// replay rate without the generator's accounting cost).
+import WebSocket from 'ws';
+import { runScenario } from '../runner/run.js';
+import { PUBLISHER_TOKEN, startEvbench, type ServerProcess } from './contenders.js';
+import { openPublisher, publishFrame } from './leanLoad.js';
+import { alternate, ratio, type BenchContext, type BenchResult, type Sample } from './rounds.js';
+import { phaseOf, urlScenario } from './scenario.js';
+
+/** Publishes `count` events as fast as the server acks them (batches of 5,000, 4 in flight). */
+export async function prefill(url: string, count: number, payloadBytes: number, timeoutMs = 120_000): Promise<number> {
+  const pub = await openPublisher(url, PUBLISHER_TOKEN);
+  const batch = 5000;
+  const frame = publishFrame(batch, payloadBytes);
+  let sent = 0;
+  let acked = 0;
+  let head = 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`prefill of ${count} events not acked within ${timeoutMs} ms`)), timeoutMs);
+      const send = (): void => {
+        const n = Math.min(batch, count - sent);
+        pub.send(n === batch ? frame : publishFrame(n, payloadBytes));
+        sent += n;
+      };
+      pub.on('message', (data: Buffer) => {
+        const ack = JSON.parse(data.toString()) as { status: number; last_id?: number; message?: string };
+        if (ack.status !== 200) return reject(new Error(`prefill refused: ${ack.status} ${ack.message ?? ''}`));
+        head = ack.last_id ?? head;
+        acked++;
+        if (sent < count) send();
+        else if (acked * batch >= count || acked === Math.ceil(count / batch)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      for (let i = 0; i < 4 && sent < count; i++) send();
+    });
+  } finally {
+    pub.terminate();
+  }
+  return head;
+}
+
+/** One client subscribes with last_log_id = head − backlog and counts event frames until it has them all. */
+async function leanReplay(url: string, backlog: number, timeoutMs: number): Promise<Sample> {
+  const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  let received = 0;
+  let t0 = 0;
+  try {
+    const seconds = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`lean replay: ${received} of ${backlog} events within ${timeoutMs} ms`)), timeoutMs);
+      let first = true;
+      ws.on('message', (data: Buffer) => {
+        if (data[2] === 0x6d) {
+          if (++received >= backlog) {
+            clearTimeout(timer);
+            resolve((performance.now() - t0) / 1000);
+          }
+          return;
+        }
+        const status = JSON.parse(data.toString()) as { status: number; last_log_id?: number };
+        if (first && status.status === 200 && typeof status.last_log_id === 'number') {
+          first = false;
+          // the ack carries the head: ask for the backlog below it on the same connection
+          t0 = performance.now();
+          ws.send(JSON.stringify({ method: 'subscribe', last_log_id: Math.max(0, status.last_log_id - backlog), filters: [['event_type', 'in', ['update']]] }));
+        }
+      });
+      ws.send('{"method":"subscribe","filters":[["event_type","in",["none"]]]}');
+    });
+    return { replayPerSec: received / seconds, seconds };
+  } finally {
+    ws.terminate();
+  }
+}
+
+async function runnerReplay(server: ServerProcess, backlog: number, quick: boolean, round: number): Promise<Sample> {
+  const replayS = quick ? 3 : 10;
+  const scenario = urlScenario({
+    name: `catchup-r${round}`,
+    url: server.url,
+    rate: 1000,
+    payloadBytes: 200,
+    groups: [
+      { name: 'fast', kind: 'fast', count: 10 },
+      { name: 'replay', kind: 'catchup', count: 1, backlog, phases: ['stress'] },
+    ],
+    phases: [
+      { name: 'warmup', duration: '2s' },
+      { name: 'baseline', duration: `${quick ? 2 : 5}s` },
+      { name: 'stress', duration: `${replayS}s` },
+    ],
+  });
+  const record = await runScenario(scenario, {});
+  const base = phaseOf(record, 'fast', 'baseline');
+  const stress = phaseOf(record, 'fast', 'stress');
+  const replay = record.groups.find((g) => g.name === 'replay')?.replay;
+  const timeToLiveS = (replay?.timeToLiveUsMax ?? NaN) / 1e6;
+  // the fast group's p99 over the seconds the replay ran (interval log), not the whole phase
+  const stressStartUs = record.phases.find((p) => p.name === 'stress')!.startUs;
+  const during = record.intervals.filter((iv) => iv.group === 'fast' && iv.startUs >= stressStartUs && iv.startUs < stressStartUs + Math.max(1, Math.ceil(timeToLiveS)) * 1e6);
+  const duringP99 = Math.max(...during.map((iv) => iv.p99Us));
+  return {
+    replayPerSec: replay?.ratePerSec ?? NaN,
+    replayReceived: replay?.received ?? NaN,
+    replayMissing: replay?.missing ?? NaN,
+    timeToLiveS,
+    fastP99BaselineMs: base.latencyUs.p99 / 1000,
+    fastP99DuringReplayMs: duringP99 / 1000,
+    fastP99StressMs: stress.latencyUs.p99 / 1000,
+    holIndexDuringReplay: duringP99 / base.latencyUs.p99,
+    fastMissing: stress.missing,
+    replayThreadBound: record.generator.replayBound ? 1 : 0,
+    generatorBound: record.generator.bound ? 1 : 0,
+  };
+}
+
+export async function benchCatchup(ctx: BenchContext): Promise<BenchResult> {
+  const backlog = ctx.quick ? 50_000 : 1_000_000;
+  const server = await startEvbench('evbench isolated', ['--mode', 'isolated', '--log-size', String(backlog + 200_000)]);
+  try {
+    const t0 = performance.now();
+    await prefill(server.url, backlog, 200);
+    const prefillS = (performance.now() - t0) / 1000;
+    ctx.log(`  prefilled ${backlog} events in ${prefillS.toFixed(1)} s (${Math.round(backlog / prefillS)} events/s)`);
+    const results = await alternate(
+      [
+        { name: 'runner: 10 fast + 1 catch-up', measure: (r) => runnerReplay(server, backlog, ctx.quick, r) },
+        { name: 'lean catch-up client alone', measure: () => leanReplay(server.url, backlog, 120_000) },
+      ],
+      ctx.rounds,
+      ctx.log,
+    );
+    const runner = results[0]!.median;
+    return {
+      name: 'catchup',
+      what: `replay of a ${backlog.toLocaleString('en-US')}-event backlog (200-byte payloads) from the memory log to one client, beside 10 fast clients at 1,000 events/s`,
+      contenders: results,
+      ratios: {
+        'fast p99 during replay ÷ baseline': ratio(runner['fastP99DuringReplayMs']!, runner['fastP99BaselineMs']!),
+        'runner replay rate ÷ lean replay rate': ratio(runner['replayPerSec']!, results[1]!.median['replayPerSec']!),
+      },
+      params: { backlog, prefillEventsPerSec: Math.round(backlog / prefillS), fastClients: 10, liveRate: 1000 },
+      notes: ['"during replay" = the fast group\'s per-second intervals from the start of stress until the catch-up client went live'],
+    };
+  } finally {
+    await server.stop();
+  }
+}

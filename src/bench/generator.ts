@@ -1,0 +1,103 @@
+// generator: the most deliveries/s the runner records with full accounting (every id checked,
+// latency into HDR histograms) before it marks itself generator-bound, with 1 and with 2 client
+// worker threads. The rate ramps up step by step against `evbench serve` isolated; a step counts
+// only if the generator was healthy and nothing went missing (so the server kept up).
+import { runScenario } from '../runner/run.js';
+import { startEvbench, type ServerProcess } from './contenders.js';
+import { cpuUs } from './procStats.js';
+import { alternate, ratio, type BenchContext, type BenchResult, type Sample } from './rounds.js';
+import { phaseOf, urlScenario } from './scenario.js';
+
+const CLIENTS = 100;
+
+interface Step {
+  rate: number;
+  accountedPerSec: number;
+  bound: boolean;
+  reasons: string[];
+  missing: number;
+  serverCpuPct: number;
+}
+
+async function step(server: ServerProcess, workers: number, rate: number, quick: boolean): Promise<Step> {
+  const baselineS = quick ? 1 : 3;
+  const scenario = urlScenario({
+    name: `generator-w${workers}-${rate}`,
+    url: server.url,
+    rate,
+    payloadBytes: 200,
+    groups: [{ name: 'fast', kind: 'fast', count: quick ? 20 : CLIENTS }],
+    phases: [
+      { name: 'warmup', duration: '1s' },
+      { name: 'baseline', duration: `${baselineS}s` },
+      { name: 'stress', duration: '1s' },
+    ],
+  });
+  let cpuAtT0 = NaN;
+  let cpuAtEnd = NaN;
+  const record = await runScenario(scenario, {
+    workers,
+    onProgress: (p) => {
+      if (p.phase === 'baseline' && Number.isNaN(cpuAtT0)) cpuAtT0 = cpuUs(server.pid);
+      if (p.phase === 'stress' && Number.isNaN(cpuAtEnd)) cpuAtEnd = cpuUs(server.pid);
+    },
+  });
+  const fast = phaseOf(record, 'fast', 'baseline');
+  return {
+    rate,
+    accountedPerSec: fast.arrived / baselineS,
+    bound: record.generator.bound,
+    reasons: record.generator.reasons,
+    missing: fast.missing,
+    serverCpuPct: ((cpuAtEnd - cpuAtT0) / (baselineS * 1e6)) * 100,
+  };
+}
+
+/** Ramps the event rate ×1.4 per step until the generator is bound or events go missing. */
+async function ramp(server: ServerProcess, workers: number, ctx: BenchContext): Promise<Sample> {
+  const clients = ctx.quick ? 20 : CLIENTS;
+  let rate = ctx.quick ? 200 : workers === 1 ? 1000 : 1500;
+  const maxSteps = ctx.quick ? 1 : 9;
+  let best: Step | undefined;
+  let stopper: Step | undefined;
+  for (let i = 0; i < maxSteps; i++) {
+    const s = await step(server, workers, Math.round(rate), ctx.quick);
+    ctx.log(`    ${workers} worker(s), ${s.rate} events/s × ${clients}: ${Math.round(s.accountedPerSec)} accounted/s, server CPU ${Math.round(s.serverCpuPct)}%, missing ${s.missing}${s.bound ? `, bound: ${s.reasons.join('; ')}` : ''}`);
+    if (s.bound || s.missing > 0) {
+      stopper = s;
+      break;
+    }
+    best = s;
+    rate *= 1.4;
+  }
+  return {
+    accountedPerSec: best?.accountedPerSec ?? NaN,
+    perWorkerPerSec: (best?.accountedPerSec ?? NaN) / workers,
+    serverCpuPctAtBest: best?.serverCpuPct ?? NaN,
+    nextStepRate: stopper ? stopper.rate * clients : NaN,
+    nextStepBound: stopper ? (stopper.bound ? 1 : 0) : 0,
+    nextStepServerCpuPct: stopper?.serverCpuPct ?? NaN,
+  };
+}
+
+export async function benchGenerator(ctx: BenchContext): Promise<BenchResult> {
+  const server = await startEvbench('evbench isolated', ['--mode', 'isolated']);
+  try {
+    const results = await alternate(
+      [1, 2].map((workers) => ({ name: `${workers} worker${workers > 1 ? 's' : ''}`, measure: () => ramp(server, workers, ctx) })),
+      ctx.rounds,
+      ctx.log,
+    );
+    const m = (name: string, k: string): number => results.find((r) => r.name === name)?.median[k] ?? NaN;
+    return {
+      name: 'generator',
+      what: `highest accounted deliveries/s with the generator not bound and nothing missing (ramp ×1.4, ${ctx.quick ? 20 : CLIENTS} fast clients, 200-byte payloads)`,
+      contenders: results,
+      ratios: { '2 workers ÷ 1 worker': ratio(m('2 workers', 'accountedPerSec'), m('1 worker', 'accountedPerSec')) },
+      params: { clients: ctx.quick ? 20 : CLIENTS, payloadBytes: 200, step: '1s warmup + 3s baseline (measured) + 1s stress', rampFactor: 1.4 },
+      notes: ['nextStep* describe the first step that failed: bound=1 means the generator marked itself bound; bound=0 means events went missing (the server or the machine could not keep up)'],
+    };
+  } finally {
+    await server.stop();
+  }
+}

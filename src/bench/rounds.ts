@@ -1,0 +1,104 @@
+// The shared shape of every benchmark: contenders measured side by side in one run, alternating
+// round by round (so machine noise hits all alike), then medians and ratios. Also the table renderer.
+
+export interface Sample {
+  [metric: string]: number;
+}
+
+export interface ContenderResult {
+  name: string;
+  /** One sample per round, in round order. */
+  samples: Sample[];
+  /** Median of each metric over the rounds. */
+  median: Sample;
+  /** Why the contender was not measured (e.g. Go absent). */
+  skipped?: string;
+}
+
+export function median(values: number[]): number {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+}
+
+export function medians(samples: Sample[]): Sample {
+  const keys = new Set(samples.flatMap((s) => Object.keys(s)));
+  const out: Sample = {};
+  for (const k of keys) out[k] = median(samples.map((s) => s[k] ?? NaN));
+  return out;
+}
+
+export interface RoundContender {
+  name: string;
+  /** One measurement; resolves with its metrics. */
+  measure(round: number): Promise<Sample>;
+  skipped?: string;
+}
+
+/**
+ * Runs `rounds` rounds; in each, every contender once. The order rotates each round (A B C, B C A,
+ * C A B, …) so no contender always goes first after an idle pause.
+ */
+export async function alternate(contenders: RoundContender[], rounds: number, log: (line: string) => void): Promise<ContenderResult[]> {
+  const active = contenders.filter((c) => !c.skipped);
+  const samples = new Map<string, Sample[]>(contenders.map((c) => [c.name, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < active.length; i++) {
+      const c = active[(i + r) % active.length]!;
+      const s = await c.measure(r);
+      samples.get(c.name)!.push(s);
+      log(`  round ${r + 1}/${rounds} ${c.name}: ${formatSample(s)}`);
+    }
+  }
+  return contenders.map((c) => ({ name: c.name, samples: samples.get(c.name)!, median: medians(samples.get(c.name)!), skipped: c.skipped }));
+}
+
+export function ratio(a: number, b: number): number {
+  return Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : NaN;
+}
+
+export function formatNumber(v: number): string {
+  if (!Number.isFinite(v)) return '—';
+  const abs = Math.abs(v);
+  if (abs >= 100) return Math.round(v).toLocaleString('en-US');
+  if (abs >= 10) return v.toFixed(1);
+  return v.toPrecision(3);
+}
+
+function formatSample(s: Sample): string {
+  return Object.entries(s)
+    .map(([k, v]) => `${k}=${formatNumber(v)}`)
+    .join(' ');
+}
+
+/** A plain text table (first column left-aligned, the rest right-aligned). */
+export function renderTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** Resolves after `ms`, or at once when the signal is aborted. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export interface BenchContext {
+  rounds: number;
+  /** Shorter phases and smaller sizes: a smoke run, not a result. */
+  quick: boolean;
+  log: (line: string) => void;
+}
+
+export interface BenchResult {
+  name: string;
+  /** What is measured, in one sentence. */
+  what: string;
+  contenders: ContenderResult[];
+  /** Named ratios of medians, e.g. "isolated ÷ plain ws deliveries/s". */
+  ratios: Record<string, number>;
+  /** Parameters the figures depend on (clients, payload, durations). */
+  params: Record<string, number | string>;
+  notes: string[];
+}

@@ -1,0 +1,37 @@
+// Scenarios the benchmarks hand to the runner (runScenario) against a server they started
+// themselves: built as scenario JSON and passed through the same validator as a scenario file.
+import { validateScenario } from '../scenario/validate.js';
+import type { Scenario } from '../scenario/types.js';
+import type { RunRecord, PhaseResult } from '../runner/record.js';
+import { PUBLISHER_TOKEN } from './contenders.js';
+
+export interface UrlScenarioSpec {
+  name: string;
+  url: string;
+  rate: number;
+  payloadBytes?: number;
+  users?: number;
+  groups: Record<string, unknown>[];
+  phases: { name: string; duration: string }[];
+}
+
+export function urlScenario(spec: UrlScenarioSpec): Scenario {
+  const raw = {
+    name: spec.name,
+    description: `evbench bench: ${spec.name}`,
+    target: { url: spec.url, adapter: 'evbench', publisherToken: PUBLISHER_TOKEN, users: spec.users ?? 0 },
+    publisher: { rate: spec.rate, payloadBytes: spec.payloadBytes ?? 200 },
+    groups: spec.groups,
+    phases: spec.phases,
+  };
+  const { scenario, errors } = validateScenario(raw, `bench ${spec.name}`);
+  if (!scenario) throw new Error(`bench scenario ${spec.name}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  return scenario;
+}
+
+/** A group's result in one phase (throws when the record lacks it: a bug in the benchmark). */
+export function phaseOf(record: RunRecord, group: string, phase: string): PhaseResult {
+  const p = record.groups.find((g) => g.name === group)?.phases[phase];
+  if (!p) throw new Error(`run record has no ${group}/${phase}`);
+  return p;
+}
