@@ -2,8 +2,8 @@
 // histograms are added (never averaged), counters summed (max for stalls), summaries recomputed,
 // then the HOL verdict and the thresholds are evaluated again on the whole.
 import { analyseHol } from '../analysis/hol.js';
-import { createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, summarize } from '../measurement/histogram.js';
-import { addCounters, zeroCounters, type PhaseCounters } from '../measurement/recorder.js';
+import { zeroCounters, type PhaseCounters } from '../measurement/recorder.js';
+import { combineInterval, combinePhase, combineReplays } from './combine.js';
 import type { GroupResult, IntervalRecord, PhaseResult, RunRecord } from '../runner/record.js';
 import { evaluateThresholds } from '../thresholds/evaluate.js';
 import { UserError } from '../util/errors.js';
@@ -52,26 +52,8 @@ export function checkShards(inputs: ShardInput[]): void {
 }
 
 function mergePhase(parts: PhaseResult[], durationUs: number): PhaseResult {
-  const counters = zeroCounters();
-  for (const p of parts) addCounters(counters, pickCounters(p));
-  const latency = mergeEncoded(parts.map((p) => p.histogram));
-  const uncorrected = mergeEncoded(parts.map((p) => p.uncorrectedHistogram));
-  const connect = mergeEncoded(parts.map((p) => p.connectHistogram));
-  const ack = mergeEncoded(parts.map((p) => p.ackHistogram));
-  const clients = parts.reduce((a, p) => a + p.clients, 0);
-  return {
-    clients,
-    ...counters,
-    latencyUs: summarize(latency),
-    uncorrectedUs: summarize(uncorrected),
-    connectUs: summarize(connect),
-    ackUs: summarize(ack),
-    deliveredPerClientPerSec: clients > 0 ? Math.round((counters.arrived / clients / (durationUs / 1e6)) * 10) / 10 : 0,
-    histogram: encodeHistogram(latency),
-    uncorrectedHistogram: encodeHistogram(uncorrected),
-    connectHistogram: encodeHistogram(connect),
-    ackHistogram: encodeHistogram(ack),
-  };
+  const encoded = parts.map((p) => ({ latency: p.histogram, uncorrected: p.uncorrectedHistogram, connect: p.connectHistogram, ack: p.ackHistogram, counters: pickCounters(p) }));
+  return combinePhase(encoded, parts.reduce((a, p) => a + p.clients, 0), durationUs);
 }
 
 function mergeGroup(parts: GroupResult[], record: RunRecord): GroupResult {
@@ -87,18 +69,9 @@ function mergeGroup(parts: GroupResult[], record: RunRecord): GroupResult {
   const group: GroupResult = { name: first.name, kind: first.kind, behaviour: first.behaviour, clients: parts.reduce((a, g) => a + g.clients, 0), phases, clientResults };
   if (first.behaviour === undefined) delete group.behaviour;
   const replays = parts.map((g) => g.replay).filter((r): r is NonNullable<GroupResult['replay']> => r !== undefined);
-  if (replays.length) {
-    const rates = clientResults.map((c) => c.replay?.ratePerSec).filter((r): r is number => typeof r === 'number').sort((a, b) => a - b);
-    group.replay = {
-      expected: replays.reduce((a, r) => a + r.expected, 0),
-      received: replays.reduce((a, r) => a + r.received, 0),
-      missing: replays.reduce((a, r) => a + r.missing, 0),
-      duplicates: replays.reduce((a, r) => a + r.duplicates, 0),
-      outOfOrder: replays.reduce((a, r) => a + r.outOfOrder, 0),
-      ratePerSec: rates.length ? rates[Math.floor(rates.length / 2)]! : replays[0]!.ratePerSec,
-      timeToLiveUsMax: replays.every((r) => r.timeToLiveUsMax !== null) ? Math.max(...replays.map((r) => r.timeToLiveUsMax!)) : null,
-    };
-  }
+  const clientRates = clientResults.map((c) => c.replay?.ratePerSec).filter((r): r is number => typeof r === 'number');
+  const replay = combineReplays(replays, clientRates);
+  if (replay) group.replay = replay;
   return group;
 }
 
@@ -108,23 +81,7 @@ function mergeIntervals(records: RunRecord[]): IntervalRecord[] {
     const key = `${iv.group}\u0000${iv.startUs}`;
     (byKey.get(key) ?? byKey.set(key, []).get(key)!).push(iv);
   }
-  const out: IntervalRecord[] = [];
-  for (const list of byKey.values()) {
-    const h = createHistogram();
-    for (const iv of list) if (iv.histogram) h.add(decodeHistogram(iv.histogram));
-    const s = summarize(h);
-    out.push({
-      group: list[0]!.group,
-      startUs: list[0]!.startUs,
-      delivered: list.reduce((a, iv) => a + iv.delivered, 0),
-      missing: list.reduce((a, iv) => a + iv.missing, 0),
-      p50Us: s.p50,
-      p99Us: s.p99,
-      maxUs: s.max,
-      histogram: h.totalCount ? encodeHistogram(h) : '',
-    });
-  }
-  return out.sort((a, b) => a.startUs - b.startUs);
+  return [...byKey.values()].map((list) => combineInterval(list[0]!.group, list[0]!.startUs, list)).sort((a, b) => a.startUs - b.startUs);
 }
 
 export function mergeShards(inputs: ShardInput[]): RunRecord {
