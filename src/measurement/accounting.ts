@@ -53,6 +53,17 @@ export function noteStaleness(rec: GroupRecorder, tl: Timeline, untilUs: number,
   if (tl.ends[p] === untilUs) rec.staleness(p, Math.max(0, untilUs - newestUs));
 }
 
+/** A span without events: the client's longest stall, and each phase it overlaps records the part inside it. */
+export function noteGap(rec: GroupRecorder, tl: Timeline, totals: ClientTotals, fromUs: number, toUs: number): void {
+  if (toUs - fromUs > totals.maxStallUs) totals.maxStallUs = toUs - fromUs;
+  for (let p = phaseAt(tl, fromUs); p < tl.ends.length; p++) {
+    const start = tl.starts[p]!;
+    if (start >= toUs) break;
+    const overlap = Math.min(toUs, tl.ends[p]!) - Math.max(fromUs, start);
+    if (overlap > 0) rec.stall(p, overlap);
+  }
+}
+
 export class Bitset {
   private bits = new Uint8Array(1024);
 
@@ -159,15 +170,8 @@ export class ClientAccount implements Account {
     this.lastDeliveryUs = nowUs;
   }
 
-  /** A span without events: each phase it overlaps records the part inside it as a stall. */
   private noteGap(fromUs: number, toUs: number): void {
-    if (toUs - fromUs > this.totals.maxStallUs) this.totals.maxStallUs = toUs - fromUs;
-    for (let p = phaseAt(this.tl, fromUs); p < this.tl.ends.length; p++) {
-      const start = this.tl.starts[p]!;
-      if (start >= toUs) break;
-      const overlap = Math.min(toUs, this.tl.ends[p]!) - Math.max(fromUs, start);
-      if (overlap > 0) this.rec.stall(p, overlap);
-    }
+    noteGap(this.rec, this.tl, this.totals, fromUs, toUs);
   }
 
   private onReplayed(id: number, nowUs: number): void {

@@ -3,7 +3,7 @@
 // highest id any client had received when the phase ended; each id it lacks is missing, recorded
 // at (accounting time − publish time of the next event known after it), a lower bound of its delay.
 import type { Account, ClientTotals } from './accounting.js';
-import { Bitset, noteStaleness } from './accounting.js';
+import { Bitset, noteGap, noteStaleness } from './accounting.js';
 import type { GroupRecorder } from './recorder.js';
 import { phaseAt, type Timeline } from './schedule.js';
 import type { ScannedEvent } from './frameScan.js';
@@ -89,13 +89,7 @@ export class StreamAccount implements Account {
   }
 
   private noteGap(fromUs: number, toUs: number): void {
-    if (toUs - fromUs > this.totals.maxStallUs) this.totals.maxStallUs = toUs - fromUs;
-    for (let p = phaseAt(this.tl, fromUs); p < this.tl.ends.length; p++) {
-      const start = this.tl.starts[p]!;
-      if (start >= toUs) break;
-      const overlap = Math.min(toUs, this.tl.ends[p]!) - Math.max(fromUs, start);
-      if (overlap > 0) this.rec.stall(p, overlap);
-    }
+    noteGap(this.rec, this.tl, this.totals, fromUs, toUs);
   }
 
   phaseEnded(endUs: number): void {

@@ -124,3 +124,27 @@ describe('client accounting', () => {
     expect(rec.phases.every((p) => p.latency.totalCount === 0)).toBe(true);
   });
 });
+
+describe('learned-stream accounting (the server emits its own ids)', () => {
+  it('owes every id from the first received to the stream head at phase end, bounded by the next known time', async () => {
+    const { StreamAccount, StreamKnowledge } = await import('../../src/measurement/streamAccounting.js');
+    const rec = new GroupRecorder('fast', phases.length);
+    const knowledge = new StreamKnowledge();
+    const account = new StreamAccount(rec, tl, knowledge, T0);
+    const ev = (id: number): ScannedEvent => ({ msgId: 0, id, intendedUs: T0 + id * 1000, sentUs: NaN });
+    for (let id = 1; id <= 100; id++) account.onEvent(ev(id), T0 + id * 1000 + 300);
+    for (let id = 151; id <= 200; id++) account.onEvent(ev(id), T0 + id * 1000 + 300); // 101…150 skipped
+    // another client saw the stream reach id 250 by the end of baseline
+    knowledge.set(0, 250, T0 + 250 * 1000);
+    account.phaseEnded(tl.ends[0]!);
+    account.account(tl.ends[0]!, tl.ends[0]! + 1_000_000, new IdMap());
+    expect(account.totals).toMatchObject({ delivered: 150, missing: 100, duplicates: 0 });
+    // the skipped ids are recorded at (accounting time − publish time of the event after the gap)
+    const base = rec.phases[0]!;
+    expect(base.latency.totalCount).toBe(250);
+    expect(base.latency.maxValue).toBeGreaterThanOrEqual(tl.ends[0]! + 1_000_000 - (T0 + 151_000) - 1000);
+    // its newest event (id 200) was 800 ms old when baseline ended
+    expect(base.counters.maxStalenessUs).toBe(tl.ends[0]! - (T0 + 200_000));
+    expect(base.counters.maxStallUs).toBeGreaterThanOrEqual(799_000);
+  });
+});
