@@ -1,7 +1,7 @@
 // `evbench serve`: the reference event server on the command line, a thin shell over startServer.
 import type { Command } from 'commander';
 import { startServer, defaultServerOptions, type ServerOptions } from '../server/index.js';
-import { parseBytesFlag, parseIntegerFlag, resolveServerOptions } from '../server/options.js';
+import { parseBytesFlag, parseDurationFlag, parseIntegerFlag, resolveServerOptions } from '../server/options.js';
 
 interface ServeFlags {
   host: string;
@@ -14,6 +14,16 @@ interface ServeFlags {
   publisherToken?: string;
   users: string;
   groupsPerUser: string;
+  maxFrameBytes: string;
+  maxSubscriptions: string;
+  maxFilters: string;
+  maxConnections: string;
+  maxMessageRate: string;
+  messageBurst: string;
+  keepaliveInterval: string;
+  handshakeTimeout: string;
+  allowedOrigins?: string;
+  metricsToken?: string;
   json?: boolean;
 }
 
@@ -32,6 +42,16 @@ export function registerServe(program: Command): void {
     .option('--publisher-token <token>', 'token allowed to publish')
     .option('--users <n>', 'synthetic permission directory: tokens user-0 … user-(n-1)', String(d.users))
     .option('--groups-per-user <g>', 'groups each synthetic user may read (group-all last)', String(d.groupsPerUser))
+    .option('--max-frame-bytes <bytes>', 'largest client frame; bigger ones close the connection with 1009', String(d.maxFrameBytes))
+    .option('--max-subscriptions <n>', 'subscriptions per session (one more is a 413)', String(d.maxSubscriptions))
+    .option('--max-filters <n>', 'filter terms per session over all subscriptions (an `in` list counts its length)', String(d.maxFilters))
+    .option('--max-connections <n>', 'open websocket connections; more are refused with HTTP 503', String(d.maxConnections))
+    .option('--max-message-rate <n>', 'client frames per second per session (token bucket); over it → 429', String(d.maxMessageRate))
+    .option('--message-burst <n>', 'token bucket size; this many 429s in a row close the session with 1008', String(d.messageBurst))
+    .option('--keepalive-interval <duration>', 'ping every interval; no pong by the next one → terminated (0 = off)', `${d.keepaliveMs / 1000}s`)
+    .option('--handshake-timeout <duration>', 'destroy a socket that has not completed its upgrade request by then', `${d.handshakeTimeoutMs / 1000}s`)
+    .option('--allowed-origins <list>', 'comma-separated browser origins allowed to connect (others: 403); no Origin header is allowed')
+    .option('--metrics-token <token>', 'require Authorization: Bearer TOKEN on /metrics')
     .option('--json', 'print {"url","metrics"} as one JSON line on stdout once listening')
     .addHelpText(
       'after',
@@ -39,7 +59,8 @@ export function registerServe(program: Command): void {
 Examples:
   evbench serve --port 8080
   evbench serve --mode legacy --publisher-token pub --json
-  evbench serve --users 1000 --groups-per-user 50 --publisher-token pub`,
+  evbench serve --users 1000 --groups-per-user 50 --publisher-token pub
+  evbench serve --host 0.0.0.0 --tokens s1,s2 --allowed-origins https://app.example.com --metrics-token m`,
     )
     .action(async (flags: ServeFlags) => {
       const options = resolveServerOptions(serveOptionsFromFlags(flags));
@@ -68,5 +89,15 @@ export function serveOptionsFromFlags(flags: ServeFlags): Partial<ServerOptions>
     publisherToken: flags.publisherToken,
     users: parseIntegerFlag('--users', flags.users),
     groupsPerUser: parseIntegerFlag('--groups-per-user', flags.groupsPerUser),
+    maxFrameBytes: parseBytesFlag('--max-frame-bytes', flags.maxFrameBytes),
+    maxSubscriptions: parseIntegerFlag('--max-subscriptions', flags.maxSubscriptions),
+    maxFilters: parseIntegerFlag('--max-filters', flags.maxFilters),
+    maxConnections: parseIntegerFlag('--max-connections', flags.maxConnections),
+    maxMessageRate: parseIntegerFlag('--max-message-rate', flags.maxMessageRate),
+    messageBurst: parseIntegerFlag('--message-burst', flags.messageBurst),
+    keepaliveMs: parseDurationFlag('--keepalive-interval', flags.keepaliveInterval),
+    handshakeTimeoutMs: parseDurationFlag('--handshake-timeout', flags.handshakeTimeout),
+    allowedOrigins: flags.allowedOrigins === undefined ? [] : flags.allowedOrigins.split(',').map((o) => o.trim()),
+    metricsToken: flags.metricsToken,
   };
 }

@@ -7,7 +7,7 @@ import { EventLog } from './eventLog.js';
 import { createHttpServer } from './httpServer.js';
 import { IsolatedHub } from './isolated.js';
 import { LegacyHub } from './legacy.js';
-import { ServerMetrics } from './metrics.js';
+import { limitGauges, ServerMetrics } from './metrics.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
 import { PermissionDirectory } from './permissions.js';
 import type { Hub, ServerContext } from './session.js';
@@ -29,11 +29,11 @@ const SHUTDOWN_GRACE_MS = 1000;
 export async function startServer(partial: Partial<ServerOptions> = {}): Promise<RunningServer> {
   const options = resolveServerOptions(partial);
   let hub: Hub | undefined;
-  const metrics = new ServerMetrics(options.mode, () => hub!.queueStats());
+  const metrics = new ServerMetrics(options.mode, () => hub!.queueStats(), limitGauges(options));
   const ctx: ServerContext = { options, log: new EventLog(options.logSize, options.mode === 'legacy'), metrics };
   hub = options.mode === 'legacy' ? new LegacyHub(ctx) : new IsolatedHub(ctx);
   const directory = new PermissionDirectory(options);
-  const { server, wss } = createHttpServer(hub, directory, metrics);
+  const { server, wss } = createHttpServer(hub, directory, metrics, options);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>

@@ -10,7 +10,8 @@ import { CLOSE_SLOW_CLIENT, CLOSE_SLOW_CLIENT_REASON, type StatusMessage } from 
 import type { StoredEvent } from './eventLog.js';
 import { eventFrameHead, rawSocket, textFrame } from './frame.js';
 import type { QueueStats } from './metrics.js';
-import { parseClientFrame, type ClientRequest } from './messages.js';
+import { ClientGuard } from './limits.js';
+import type { ClientRequest } from './messages.js';
 import { mayReadFast, type Reader } from './permissions.js';
 import { closeSockets, storeEvents, Subscriptions, unsubscribeReply, type Hub, type ServerContext } from './session.js';
 
@@ -29,6 +30,7 @@ class IsolatedSession {
   /** While replaying: the last log id this session has considered. Live sessions are at the head. */
   replaying = false;
   cursor = 0;
+  readonly guard: ClientGuard;
   /** A pump is scheduled or waiting for 'drain'; at most one at a time. */
   pumpPending = false;
   corked = false;
@@ -44,7 +46,10 @@ class IsolatedSession {
     readonly reader: Reader,
     readonly lowWater: number,
     private readonly observeSend: (us: number) => void,
-  ) {}
+    ctx: ServerContext,
+  ) {
+    this.guard = new ClientGuard(ctx, ws);
+  }
 
   get open(): boolean {
     return this.ws.readyState === this.ws.OPEN;
@@ -88,13 +93,12 @@ export class IsolatedHub implements Hub {
     const socket = rawSocket(ws);
     const budgetHalf = Math.floor(this.ctx.options.queueBytes / 2);
     const lowWater = Math.max(socket.writableHighWaterMark, Math.min(REPLAY_LOW_WATER, budgetHalf));
-    const s = new IsolatedSession(ws, socket, reader, lowWater, this.observeSend);
+    const s = new IsolatedSession(ws, socket, reader, lowWater, this.observeSend, this.ctx);
     this.sessions.add(s);
     this.ctx.metrics.connections++;
     this.ctx.metrics.connectionsTotal++;
     ws.on('message', (data, isBinary) => {
-      if (isBinary) return this.reply(s, { status: 400, message: 'binary frames are not supported; send JSON text' });
-      const parsed = parseClientFrame(data.toString());
+      const parsed = s.guard.read(data, isBinary);
       if ('error' in parsed) return this.reply(s, parsed.error);
       this.handle(s, parsed.request);
     });
@@ -119,6 +123,8 @@ export class IsolatedHub implements Hub {
         if (s.subs.size === 0) this.live.delete(s);
         return;
       case 'subscribe': {
+        const refused = s.guard.admitSubscription(s.subs, request);
+        if (refused) return this.reply(s, refused);
         const head = this.ctx.log.headId;
         const considered = s.replaying ? s.cursor : head;
         const fromId = request.lastLogId === undefined ? head : Math.min(request.lastLogId, head);
@@ -196,6 +202,15 @@ export class IsolatedHub implements Hub {
 
   private reply(s: IsolatedSession, status: StatusMessage): void {
     if (!s.open) return;
+    // Replies count against the byte budget too: a client that sends but never reads is a slow client.
+    if (s.socket.writableLength > this.ctx.options.queueBytes) {
+      this.ctx.metrics.refused('reply_over_budget');
+      this.ctx.metrics.slowClientCloses++;
+      this.live.delete(s);
+      s.replaying = false;
+      s.ws.close(CLOSE_SLOW_CLIENT, CLOSE_SLOW_CLIENT_REASON);
+      return;
+    }
     this.cork(s);
     s.socket.write(textFrame(JSON.stringify(status)));
   }

@@ -7,7 +7,8 @@ import type { StatusMessage } from '../protocol/v0.js';
 import { nowUs } from '../clock.js';
 import type { StoredEvent } from './eventLog.js';
 import type { QueueStats } from './metrics.js';
-import { parseClientFrame, type ClientRequest } from './messages.js';
+import { ClientGuard } from './limits.js';
+import type { ClientRequest } from './messages.js';
 import { mayReadByScan, type Reader } from './permissions.js';
 import { closeSockets, storeEvents, Subscriptions, unsubscribeReply, type Hub, type ServerContext } from './session.js';
 
@@ -15,6 +16,7 @@ interface LegacySession {
   ws: WebSocket;
   reader: Reader;
   subs: Subscriptions;
+  guard: ClientGuard;
   msgId: number;
   /** Highest id considered for this session (by fan-out or replay); later jobs skip up to it. */
   considered: number;
@@ -33,13 +35,19 @@ export class LegacyHub implements Hub {
   constructor(private readonly ctx: ServerContext) {}
 
   accept(ws: WebSocket, reader: Reader): void {
-    const s: LegacySession = { ws, reader, subs: new Subscriptions(), msgId: 0, considered: this.ctx.log.headId };
+    const s: LegacySession = {
+      ws,
+      reader,
+      subs: new Subscriptions(),
+      guard: new ClientGuard(this.ctx, ws),
+      msgId: 0,
+      considered: this.ctx.log.headId,
+    };
     this.sessions.add(s);
     this.ctx.metrics.connections++;
     this.ctx.metrics.connectionsTotal++;
     ws.on('message', (data, isBinary) => {
-      if (isBinary) return this.reply(s, { status: 400, message: 'binary frames are not supported; send JSON text' });
-      const parsed = parseClientFrame(data.toString());
+      const parsed = s.guard.read(data, isBinary);
       if ('error' in parsed) return this.reply(s, parsed.error);
       this.handle(s, parsed.request);
     });
@@ -104,6 +112,9 @@ export class LegacyHub implements Hub {
 
   private async subscribe(s: LegacySession, request: Extract<ClientRequest, { method: 'subscribe' }>): Promise<void> {
     if (s.ws.readyState !== s.ws.OPEN) return;
+    // Checked in the loop, where the subscription is added, so queued subscribes count too.
+    const refused = s.guard.admitSubscription(s.subs, request);
+    if (refused) return this.sendStatus(s, refused);
     const head = this.ctx.log.headId;
     const fromId = request.lastLogId === undefined ? head : Math.min(request.lastLogId, head);
     s.subs.add(request.filters, request.predicate, fromId, s.considered);

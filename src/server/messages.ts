@@ -1,10 +1,19 @@
 // Client frames → a checked request or an error reply. Everything a client can send wrong ends here
 // as a status value; nothing a client sends can throw past this module.
+import { usFromIso } from '../clock.js';
 import type { Filter, PublishedEvent, StatusMessage } from '../protocol/v0.js';
 import { compileFilters, type EventPredicate } from './filters.js';
 
 /** Largest publish batch accepted; a bigger one is refused with 413. */
 export const MAX_PUBLISH_BATCH = 10_000;
+/**
+ * Deepest nesting of arrays and objects accepted in a frame. JSON.parse copes with any depth, but
+ * JSON.stringify (event bodies, filter comparison) recurses and would overflow the stack.
+ */
+export const MAX_NESTING = 64;
+/** Event times the server can store and print: years 0001 through 9999, in µs since the epoch. */
+const MIN_EVENT_AT_US = Date.parse('0001-01-01T00:00:00Z') * 1000;
+const MAX_EVENT_AT_US = Date.parse('9999-12-31T23:59:59.999Z') * 1000 + 999;
 
 export type ClientRequest =
   | { method: 'subscribe'; filters: Filter[] | undefined; predicate: EventPredicate; lastLogId: number | undefined }
@@ -23,6 +32,7 @@ export function parseClientFrame(text: string): ParseResult {
     return fail(400, 'invalid JSON');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(400, 'message must be a JSON object');
+  if (deeperThan(value, MAX_NESTING)) return fail(400, `message nests arrays/objects deeper than ${MAX_NESTING} levels`);
   const message = value as Record<string, unknown>;
   switch (message.method) {
     case 'subscribe':
@@ -35,7 +45,7 @@ export function parseClientFrame(text: string): ParseResult {
     case 'publish':
       return parsePublish(message);
     default:
-      return fail(400, `unknown method ${JSON.stringify(message.method ?? null)} (use subscribe, unsubscribe or publish)`);
+      return fail(400, `unknown method ${JSON.stringify(message.method ?? null).slice(0, 64)} (use subscribe, unsubscribe or publish)`);
   }
 }
 
@@ -65,12 +75,37 @@ function parsePublish(message: Record<string, unknown>): ParseResult {
     for (const key of OPTIONAL_STRINGS) {
       if (e[key] !== undefined && typeof e[key] !== 'string') return fail(400, `events[${i}].${key} must be a string`);
     }
+    if (typeof e.event_at === 'string') {
+      const us = usFromIso(e.event_at);
+      if (!(us >= MIN_EVENT_AT_US && us <= MAX_EVENT_AT_US)) {
+        return fail(400, `events[${i}].event_at must be an RFC 3339 UTC timestamp between years 0001 and 9999`);
+      }
+    }
     const p = e.properties;
     if (p !== undefined && (typeof p !== 'object' || p === null || Array.isArray(p))) {
       return fail(400, `events[${i}].properties must be an object`);
     }
   }
   return { request: { method: 'publish', events: events as PublishedEvent[] } };
+}
+
+/** Whether `root` nests arrays/objects more than `limit` levels deep; iterative, so any depth is safe to ask. */
+function deeperThan(root: object, limit: number): boolean {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (depth > limit) return true;
+    const children = Array.isArray(value) ? value : Object.values(value as Record<string, unknown>);
+    for (const child of children) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** Filter terms a subscription holds against --max-filters: each filter 1, an `in` filter the length of its list. */
+export function filterTerms(filters: Filter[] | undefined): number {
+  let n = 0;
+  for (const f of filters ?? []) n += Array.isArray(f[2]) ? Math.max(1, f[2].length) : 1;
+  return n;
 }
 
 /** Deep equality of two filter lists, for `unsubscribe` (operands are JSON values). */

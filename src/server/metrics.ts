@@ -1,5 +1,7 @@
 // Server instrumentation: plain numbers bumped on the hot path, rendered as Prometheus text
 // (format 0.0.4) only when /metrics is scraped.
+import { MAX_NESTING, MAX_PUBLISH_BATCH } from './messages.js';
+import type { ServerOptions } from './options.js';
 
 /** Upper bounds of the per-send histogram, in microseconds (10 µs … 10 s). */
 const SEND_BUCKETS_US = [
@@ -11,6 +13,44 @@ export interface QueueStats {
   sessions: number;
   maxBytes: number;
   sumBytes: number;
+}
+
+/** Why the server refused a connection, a frame or a request; one counter each in /metrics. */
+export const REFUSAL_REASONS = [
+  'unauthorized', // 401 before the upgrade
+  'origin', // 403 before the upgrade (--allowed-origins)
+  'max_connections', // 503 before the upgrade
+  'handshake_timeout', // socket destroyed before completing its request
+  'metrics_unauthorized', // 401 on /metrics (--metrics-token)
+  'frame_too_large', // close 1009
+  'invalid_utf8', // close 1007
+  'protocol_error', // other websocket protocol violations (close 1002)
+  'bad_message', // 400: invalid JSON, wrong types, too deep, binary, unknown method or filter
+  'publish_forbidden', // 403: publish without the publisher token
+  'too_many_subscriptions', // 413
+  'too_many_filters', // 413
+  'rate_limited', // 429
+  'rate_abuse', // close 1008 after too many 429s in a row
+  'keepalive_timeout', // terminated: no pong to the previous ping
+  'reply_over_budget', // closed 4008: status replies the client does not read
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
+/** The configured limits as `evbench_server_limit` gauges. */
+export function limitGauges(o: ServerOptions): Record<string, number> {
+  return {
+    max_frame_bytes: o.maxFrameBytes,
+    max_subscriptions: o.maxSubscriptions,
+    max_filters: o.maxFilters,
+    max_connections: o.maxConnections,
+    max_message_rate: o.maxMessageRate,
+    message_burst: o.messageBurst,
+    keepalive_interval_seconds: o.keepaliveMs / 1000,
+    handshake_timeout_seconds: o.handshakeTimeoutMs / 1000,
+    queue_bytes: o.queueBytes,
+    max_publish_batch: MAX_PUBLISH_BATCH,
+    max_nesting: MAX_NESTING,
+  };
 }
 
 export class ServerMetrics {
@@ -25,11 +65,18 @@ export class ServerMetrics {
   eventsOut = 0;
   connections = 0;
   connectionsTotal = 0;
+  readonly refusals = Object.fromEntries(REFUSAL_REASONS.map((r) => [r, 0])) as Record<RefusalReason, number>;
 
   constructor(
     private readonly mode: string,
     private readonly queueStats: () => QueueStats,
+    /** Configured limits, rendered as gauges (`evbench_server_limit{limit="…"}`). */
+    private readonly limits: Record<string, number> = {},
   ) {}
+
+  refused(reason: RefusalReason): void {
+    this.refusals[reason]++;
+  }
 
   /** One event frame written to the kernel, `us` after it was enqueued. */
   observeSend(us: number): void {
@@ -75,6 +122,10 @@ export class ServerMetrics {
     metric('evbench_connections', 'gauge', 'Open websocket connections.');
     out.push(`evbench_connections ${this.connections}`);
     counter('evbench_connections_total', 'Websocket connections accepted.', this.connectionsTotal);
+    metric('evbench_refusals_total', 'counter', 'Connections, frames and requests refused, by reason.');
+    for (const reason of REFUSAL_REASONS) out.push(`evbench_refusals_total{reason="${reason}"} ${this.refusals[reason]}`);
+    metric('evbench_server_limit', 'gauge', 'Configured server limits (bytes, counts, per-second rates, seconds).');
+    for (const [name, value] of Object.entries(this.limits)) out.push(`evbench_server_limit{limit="${name}"} ${value}`);
     return out.join('\n') + '\n';
   }
 }

@@ -20,6 +20,26 @@ export interface ServerOptions {
   /** Synthetic permission directory: users `user-0`..`user-(N-1)`, each reading `groupsPerUser` groups. */
   users: number;
   groupsPerUser: number;
+  /** Largest client frame; a bigger one closes the connection with 1009. */
+  maxFrameBytes: number;
+  /** Subscriptions one session may hold; one more is a 413. */
+  maxSubscriptions: number;
+  /** Filter terms one session may hold over all its subscriptions (a filter counts 1, an `in` list its length). */
+  maxFilters: number;
+  /** Open websocket connections; one more upgrade is refused with HTTP 503. */
+  maxConnections: number;
+  /** Client→server frames per second per session (token bucket refill); over it → 429. */
+  maxMessageRate: number;
+  /** Token bucket size; also how many refusals in a row close the session with 1008. */
+  messageBurst: number;
+  /** Ping every this many ms; a peer that has not answered the previous ping is terminated. 0 = off. */
+  keepaliveMs: number;
+  /** A socket that has not completed its HTTP request (upgrade) within this many ms is destroyed. */
+  handshakeTimeoutMs: number;
+  /** Browser origins allowed to connect (exact `scheme://host[:port]`); empty = any. No Origin header is always allowed. */
+  allowedOrigins: string[];
+  /** When set, /metrics needs `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
 }
 
 export const defaultServerOptions: ServerOptions = {
@@ -32,6 +52,15 @@ export const defaultServerOptions: ServerOptions = {
   tokens: [],
   users: 0,
   groupsPerUser: 1,
+  maxFrameBytes: 16 * 1024 * 1024,
+  maxSubscriptions: 100,
+  maxFilters: 1000,
+  maxConnections: 10_000,
+  maxMessageRate: 2000,
+  messageBurst: 4000,
+  keepaliveMs: 30_000,
+  handshakeTimeoutMs: 10_000,
+  allowedOrigins: [],
 };
 
 function checkInteger(flag: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
@@ -61,6 +90,20 @@ export function resolveServerOptions(partial: Partial<ServerOptions>): ServerOpt
   }
   checkInteger('--users', o.users, 0, 10_000_000);
   checkInteger('--groups-per-user', o.groupsPerUser, 1, 1_000_000);
+  checkInteger('--max-frame-bytes', o.maxFrameBytes, 1024, 1024 ** 3);
+  checkInteger('--max-subscriptions', o.maxSubscriptions, 1, 1_000_000);
+  checkInteger('--max-filters', o.maxFilters, 1, 10_000_000);
+  checkInteger('--max-connections', o.maxConnections, 1, 10_000_000);
+  checkInteger('--max-message-rate', o.maxMessageRate, 1, 10_000_000);
+  checkInteger('--message-burst', o.messageBurst, 1, 10_000_000);
+  checkInteger('--keepalive-interval', o.keepaliveMs, 0, 86_400_000);
+  checkInteger('--handshake-timeout', o.handshakeTimeoutMs, 1, 86_400_000);
+  if (!Array.isArray(o.allowedOrigins) || o.allowedOrigins.some((x) => typeof x !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/i.test(x))) {
+    throw new UserError('--allowed-origins: expected a comma-separated list of origins such as https://app.example.com');
+  }
+  if (o.metricsToken !== undefined && (typeof o.metricsToken !== 'string' || o.metricsToken === '')) {
+    throw new UserError('--metrics-token: expected a non-empty token');
+  }
   return o;
 }
 
@@ -74,6 +117,15 @@ const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, kib: 1024, m: 1024 
 export function parseIntegerFlag(flag: string, text: string): number {
   if (!/^\d+$/.test(text.trim())) throw new UserError(`${flag}: expected a whole number, got ${JSON.stringify(text)}`);
   return Number(text.trim());
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+
+/** Parses a duration in milliseconds from `500ms`, `10s`, `2m` or a plain number of seconds (`0.5`). */
+export function parseDurationFlag(flag: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/i.exec(text.trim());
+  if (!m) throw new UserError(`${flag}: expected a duration such as 500ms, 10s or 2m, got ${JSON.stringify(text)}`);
+  return Math.round(Number(m[1]) * DURATION_UNITS[(m[2] ?? 's').toLowerCase()]!);
 }
 
 /** Parses a byte size such as `1048576`, `64KiB` or `1MiB`. */

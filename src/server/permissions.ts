@@ -3,6 +3,7 @@
 // as the seed server did, so the cost grows with the number of groups a user may read.
 import { PUBLIC_GROUP, privateGroup, userToken } from '../protocol/v0.js';
 import type { ServerOptions } from './options.js';
+import { SecretTokens } from './tokens.js';
 
 export interface Reader {
   /** The token's name in logs, e.g. `user-3`, or `*` for read-everything tokens. */
@@ -17,7 +18,8 @@ export interface Reader {
 export class PermissionDirectory {
   /** Whether every connection must present a known token. */
   readonly tokenRequired: boolean;
-  private readonly fixed = new Map<string, Reader>();
+  /** --tokens and --publisher-token, compared in constant time. */
+  private readonly fixed = new SecretTokens<Reader>();
   private readonly users = new Map<number, Reader>();
 
   constructor(private readonly options: Pick<ServerOptions, 'tokens' | 'publisherToken' | 'users' | 'groupsPerUser'>) {

@@ -7,7 +7,7 @@ import type { EventLog, StoredEvent } from './eventLog.js';
 import type { QueueStats, ServerMetrics } from './metrics.js';
 import type { ServerOptions } from './options.js';
 import type { EventPredicate } from './filters.js';
-import { sameFilters } from './messages.js';
+import { filterTerms, sameFilters } from './messages.js';
 import type { Reader } from './permissions.js';
 
 export interface Subscription {
@@ -26,6 +26,8 @@ export interface Subscription {
  */
 export class Subscriptions {
   private list: Subscription[] = [];
+  /** Filter terms over all subscriptions, for --max-filters. */
+  filterTerms = 0;
 
   get size(): number {
     return this.list.length;
@@ -38,12 +40,14 @@ export class Subscriptions {
   add(filters: Filter[] | undefined, predicate: EventPredicate, fromId: number, consideredThrough: number): void {
     for (const old of this.list) if (old.doneThrough < consideredThrough) old.doneThrough = consideredThrough;
     this.list.push({ filters, predicate, fromId, doneThrough: fromId });
+    this.filterTerms += filterTerms(filters);
   }
 
   /** Removes the subscriptions with these filters (all when filters is undefined); returns how many. */
   remove(filters: Filter[] | undefined): number {
     const before = this.list.length;
     this.list = filters === undefined ? [] : this.list.filter((s) => !sameFilters(s.filters, filters));
+    this.filterTerms = this.list.reduce((n, s) => n + filterTerms(s.filters), 0);
     return before - this.list.length;
   }
 
@@ -86,6 +90,7 @@ export function storeEvents(
   events: PublishedEvent[],
 ): { reply: StatusMessage; stored: StoredEvent[] } {
   if (!reader.mayPublish) {
+    ctx.metrics.refused('publish_forbidden');
     const message =
       ctx.options.publisherToken === undefined
         ? 'publishing is disabled: start evbench serve with --publisher-token TOKEN and connect with that token'

@@ -35,6 +35,17 @@ describe('evbench serve (CLI)', () => {
     [['--overflow', 'maybe'], /^evbench: --overflow: /],
     [['--queue-bytes', 'lots'], /^evbench: --queue-bytes: /],
     [['--users', '-3'], /^evbench: --users: /],
+    [['--max-frame-bytes', 'huge'], /^evbench: --max-frame-bytes: /],
+    [['--max-frame-bytes', '10'], /^evbench: --max-frame-bytes: expected an integer from 1024/],
+    [['--max-subscriptions', '0'], /^evbench: --max-subscriptions: /],
+    [['--max-filters', 'x'], /^evbench: --max-filters: /],
+    [['--max-connections', '-1'], /^evbench: --max-connections: /],
+    [['--max-message-rate', '1.5'], /^evbench: --max-message-rate: /],
+    [['--message-burst', '0'], /^evbench: --message-burst: /],
+    [['--keepalive-interval', 'soon'], /^evbench: --keepalive-interval: expected a duration/],
+    [['--handshake-timeout', '0'], /^evbench: --handshake-timeout: /],
+    [['--allowed-origins', 'example.com'], /^evbench: --allowed-origins: /],
+    [['--metrics-token', ''], /^evbench: --metrics-token: /],
   ])('%j exits 2 with one line naming the flag', async (args, line) => {
     const { message, stderr } = await failingServe(args);
     expect(message).toMatch(/exited \(2\)/);
