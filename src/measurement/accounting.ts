@@ -197,7 +197,7 @@ export class ClientAccount implements Account {
   }
 
   account(untilUs: number, nowUs: number, ids: IdMap): void {
-    const kEnd = Math.min(firstKAtOrAfter(this.schedule, Math.min(untilUs, this.leaveUs)), ids.knownCount);
+    const kEnd = Math.min(firstKAtOrAfter(this.schedule, Math.min(untilUs, this.leaveUs)), ids.expectedCount);
     if (kEnd <= this.cursorK) return;
     if (this.windowStartId < 0) this.windowStartId = Number.MAX_SAFE_INTEGER; // never subscribed: nothing expected
     let missingPhaseMask = 0;

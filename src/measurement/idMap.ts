@@ -1,10 +1,14 @@
 // Which log id the target gave to scheduled event k, learned from the publisher's acks as
 // contiguous ranges (k, id, count). Adjacent ranges merge, so one publisher needs one range.
+// Events sent but never acknowledged (a target too stuck to answer) still count: while the ids
+// form one range they continue it, so a stuck server cannot make its undelivered events vanish.
 
 export type IdRange = [kFirst: number, idFirst: number, count: number];
 
 export class IdMap {
   readonly ranges: IdRange[] = [];
+  /** How many scheduled events the publisher has sent (k = 0 … sent−1), acknowledged or not. */
+  sent = 0;
 
   add(kFirst: number, idFirst: number, count: number): void {
     const last = this.ranges[this.ranges.length - 1];
@@ -27,12 +31,21 @@ export class IdMap {
     return last ? last[1] + last[2] - 1 : 0;
   }
 
-  /** Calls fn(k, id) for every known k in [kFrom, kTo). */
+  /**
+   * Events a client may be owed: every acknowledged one, and — while the ids form a single range,
+   * as with one publisher — every sent one, its id continuing that range.
+   */
+  get expectedCount(): number {
+    return this.ranges.length === 1 ? Math.max(this.knownCount, this.sent) : this.knownCount;
+  }
+
+  /** Calls fn(k, id) for every expected k in [kFrom, kTo) (see expectedCount). */
   forEach(kFrom: number, kTo: number, fn: (k: number, id: number) => void): void {
-    for (const [k0, id0, n] of this.ranges) {
+    const last = this.ranges.length - 1;
+    this.ranges.forEach(([k0, id0, n], i) => {
       const a = Math.max(kFrom, k0);
-      const b = Math.min(kTo, k0 + n);
+      const b = Math.min(kTo, i === last && last === 0 ? Math.max(k0 + n, this.sent) : k0 + n);
       for (let k = a; k < b; k++) fn(k, id0 + (k - k0));
-    }
+    });
   }
 }

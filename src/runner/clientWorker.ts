@@ -239,6 +239,7 @@ parentPort!.on('message', (m: MainToWorker) => {
     start(m.t0Us);
   } else if (m.type === 'ids') {
     ids.addAll(m.ranges);
+    ids.sent = Math.max(ids.sent, m.sent);
     headId = Math.max(headId, m.headId);
   } else if (m.type === 'streamHead') {
     knowledge.set(m.phase, m.id, m.timeUs);

@@ -31,7 +31,7 @@ export interface PublisherInit {
 
 export type MainToWorker =
   | { type: 'start'; t0Us: number; headId: number }
-  | { type: 'ids'; ranges: IdRange[]; headId: number }
+  | { type: 'ids'; ranges: IdRange[]; headId: number; sent: number }
   /** Learned stream (publish server): the highest id any client had at the end of a phase. */
   | { type: 'streamHead'; phase: number; id: number; timeUs: number }
   | { type: 'stop'; reason: string };
@@ -80,7 +80,8 @@ export interface PublisherStats {
 
 export type PublisherToMain =
   | { type: 'connected'; headId: number }
-  | { type: 'ids'; ranges: IdRange[]; headId: number }
+  /** New id ranges acknowledged, and how many scheduled events have been sent so far. */
+  | { type: 'ids'; ranges: IdRange[]; headId: number; sent: number }
   | { type: 'health'; atUs: number; health: WorkerHealth }
   | { type: 'done'; stats: PublisherStats }
   | { type: 'fatal'; message: string };

@@ -6,7 +6,7 @@ import type { IdRange } from '../measurement/idMap.js';
 import type { MainToWorker, PublisherInit, PublisherStats, PublisherToMain, WorkerHealth } from './messages.js';
 
 export interface PublisherHooks {
-  onIds(ranges: IdRange[], headId: number): void;
+  onIds(ranges: IdRange[], headId: number, sent: number): void;
   onHealth(atUs: number, health: WorkerHealth): void;
   /** The target refused or dropped the publisher. */
   onFatal(message: string): void;
@@ -37,7 +37,7 @@ export function startPublisher(init: PublisherInit, hooks: PublisherHooks): Publ
   });
   const done = new Promise<void>((resolve) => {
     thread.on('message', (m: PublisherToMain) => {
-      if (m.type === 'ids') hooks.onIds(m.ranges, m.headId);
+      if (m.type === 'ids') hooks.onIds(m.ranges, m.headId, m.sent);
       else if (m.type === 'health') hooks.onHealth(m.atUs, m.health);
       else if (m.type === 'done') {
         stats = m.stats;

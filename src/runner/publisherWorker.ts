@@ -82,10 +82,12 @@ const health = new HealthSampler();
 let idsTimer: NodeJS.Timeout | undefined;
 let healthTimer: NodeJS.Timeout | undefined;
 
+let reportedSent = 0;
 function flushIds(): void {
-  if (newRanges.length > 0) {
-    post({ type: 'ids', ranges: newRanges, headId });
+  if (newRanges.length > 0 || sent !== reportedSent) {
+    post({ type: 'ids', ranges: newRanges, headId, sent });
     newRanges = [];
+    reportedSent = sent;
   }
 }
 

@@ -133,10 +133,11 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
       : startPublisher(
           { url: target.url, token: target.publisherToken, scenario, users: target.users },
           {
-            onIds(ranges, head) {
+            onIds(ranges, head, sent) {
               idMap.addAll(ranges);
+              idMap.sent = sent;
               headId = Math.max(headId, head);
-              broadcast({ type: 'ids', ranges, headId: head });
+              broadcast({ type: 'ids', ranges, headId: head, sent });
             },
             onHealth: (atUs, h) => health.push({ source: 'publisher', atUs, health: h }),
             onFatal(message) {
@@ -307,6 +308,13 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     if (record.generator.replayBound) record.warnings.push('the catch-up clients\' thread was saturated: replay rates are a lower bound of what the server can replay (fast clients ran on other threads)');
     if (record.partial) record.warnings.push(`partial run: ${record.partialReason}`);
     if (record.invalid) record.warnings.push(`invalid run: ${record.invalidReason}`);
+    const unacknowledged = idMap.sent - idMap.knownCount;
+    if (unacknowledged > 0) {
+      record.warnings.push(
+        `the target never acknowledged ${unacknowledged} of ${idMap.sent} published events` +
+          (idMap.ranges.length === 1 ? ': they are still owed to every client (their ids continue the acknowledged range)' : ': with several id ranges their ids are unknown, so they are NOT counted as missing'),
+      );
+    }
     if (idMap.ranges.length > 1) record.warnings.push(`the target gave non-contiguous ids across publish batches (${idMap.ranges.length} ranges): another publisher shares it`);
     return record;
   } finally {

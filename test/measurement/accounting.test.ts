@@ -148,3 +148,29 @@ describe('learned-stream accounting (the server emits its own ids)', () => {
     expect(base.counters.maxStallUs).toBeGreaterThanOrEqual(799_000);
   });
 });
+
+describe('events the target never acknowledged', () => {
+  it('are still owed: their ids continue the acknowledged range', () => {
+    const rec = new GroupRecorder('fast', phases.length);
+    const ids = new IdMap();
+    ids.add(0, FIRST_ID, 1000); // the target acknowledged baseline's events, then got stuck
+    ids.sent = 2000;
+    const account = new ClientAccount(rec, tl, schedule, () => true, T0 - 1000);
+    account.subscribed(FIRST_ID - 1, T0 - 500);
+    for (let k = 0; k < 1000; k++) {
+      const intended = intendedUs(schedule, k);
+      account.onEvent({ msgId: k + 1, id: FIRST_ID + k, intendedUs: intended, sentUs: intended }, intended + 500);
+    }
+    account.account(tl.endUs, tl.endUs + 1_000_000, ids);
+    expect(rec.phases[1]!.counters.missing).toBe(1000);
+    expect(rec.phases[1]!.counters.delivered).toBe(0);
+  });
+
+  it('are not guessed at when several publishers interleave ids', () => {
+    const ids = new IdMap();
+    ids.add(0, 101, 10);
+    ids.add(10, 500, 10);
+    ids.sent = 100;
+    expect(ids.expectedCount).toBe(20);
+  });
+});
