@@ -1,6 +1,7 @@
 // `evbench serve`: the reference event server on the command line, a thin shell over startServer.
 import type { Command } from 'commander';
 import { startServer, defaultServerOptions, type ServerOptions } from '../server/index.js';
+import { parseRetention } from '../server/store/retention.js';
 import { parseBytesFlag, parseDurationFlag, parseIntegerFlag, resolveServerOptions } from '../server/options.js';
 
 interface ServeFlags {
@@ -10,6 +11,8 @@ interface ServeFlags {
   queueBytes: string;
   overflow: string;
   logSize: string;
+  store: string;
+  retain?: string;
   tokens?: string;
   publisherToken?: string;
   users: string;
@@ -38,6 +41,8 @@ export function registerServe(program: Command): void {
     .option('--queue-bytes <bytes>', 'byte budget of each session queue, isolated mode (e.g. 1MiB)', String(d.queueBytes))
     .option('--overflow <policy>', 'when a session is over budget: close (4008) | drop (gap notice)', d.overflow)
     .option('--log-size <events>', 'capacity of the memory event log', String(d.logSize))
+    .option('--store <store>', 'event store: memory | postgres://user@host/db (shared by several serve processes)', d.store)
+    .option('--retain <age|count>', 'postgres store: keep events this long (90s, 30m, 1h, 7d) or this many (100000)')
     .option('--tokens <list>', 'comma-separated subscriber tokens (default: open)')
     .option('--publisher-token <token>', 'token allowed to publish')
     .option('--users <n>', 'synthetic permission directory: tokens user-0 … user-(n-1)', String(d.users))
@@ -60,6 +65,7 @@ Examples:
   evbench serve --port 8080
   evbench serve --mode legacy --publisher-token pub --json
   evbench serve --users 1000 --groups-per-user 50 --publisher-token pub
+  evbench serve --store postgres://evbench@localhost/evbench --retain 1h --publisher-token pub
   evbench serve --host 0.0.0.0 --tokens s1,s2 --allowed-origins https://app.example.com --metrics-token m`,
     )
     .action(async (flags: ServeFlags) => {
@@ -85,6 +91,8 @@ export function serveOptionsFromFlags(flags: ServeFlags): Partial<ServerOptions>
     queueBytes: parseBytesFlag('--queue-bytes', flags.queueBytes),
     overflow: flags.overflow as ServerOptions['overflow'],
     logSize: parseIntegerFlag('--log-size', flags.logSize),
+    store: flags.store,
+    retain: flags.retain === undefined ? undefined : parseRetention(flags.retain),
     tokens: flags.tokens === undefined ? [] : flags.tokens.split(',').map((t) => t.trim()),
     publisherToken: flags.publisherToken,
     users: parseIntegerFlag('--users', flags.users),

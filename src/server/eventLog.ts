@@ -1,5 +1,5 @@
-// The memory event log: a bounded ring of stored events with O(1) append and lookup by id. Each
-// event is serialized once here, at publish time; every delivery reuses the same body bytes.
+// The event log abstraction both modes read: what a stored event is, how it is framed once, and the
+// EventStore interface the memory ring (store/memory.ts) and PostgreSQL (store/postgres.ts) implement.
 import { isoFromUs, usFromIso } from '../clock.js';
 import { PUBLIC_GROUP, type PublishedEvent } from '../protocol/v0.js';
 
@@ -28,61 +28,105 @@ export interface StoredEvent {
   properties?: Record<string, unknown>;
 }
 
-export class EventLog {
-  private readonly ring: StoredEvent[] = [];
-  private head = 0;
+/** An event's fields before it has an id: what a store writes, and reads back. */
+export interface EventFields {
+  eventType: string;
+  objectUuid: string;
+  ownerUuid: string;
+  objectKind: string;
+  eventAtUs: number;
+  /** The canonical µs timestamp of eventAtUs (the publisher's own text when it already was canonical). */
+  eventAt: string;
+  createdAtUs: number;
+  /** The properties object as JSON text, serialized once. */
+  propertiesJson: string;
+}
 
-  constructor(
-    readonly capacity: number,
-    private readonly keepProperties = false,
-  ) {}
+/** Fills a published event's defaults and normalizes its time; `createdAtUs` is the store time. */
+export function eventFields(event: PublishedEvent, createdAtUs: number): EventFields {
+  const parsedAt = event.event_at === undefined ? NaN : usFromIso(event.event_at);
+  const eventAtUs = Number.isFinite(parsedAt) ? parsedAt : createdAtUs;
+  // Keep a publisher's canonical µs timestamp verbatim; normalize anything else.
+  const eventAt = Number.isFinite(parsedAt) && CANONICAL_TIME.test(event.event_at!) ? event.event_at! : isoFromUs(eventAtUs);
+  return {
+    eventType: event.event_type,
+    objectUuid: event.object_uuid ?? '',
+    ownerUuid: event.object_owner_uuid ?? PUBLIC_GROUP,
+    objectKind: event.object_kind ?? DEFAULT_OBJECT_KIND,
+    eventAtUs,
+    eventAt,
+    createdAtUs,
+    propertiesJson: JSON.stringify(event.properties ?? {}),
+  };
+}
 
-  /** Id of the newest event, 0 when the log is empty. */
-  get headId(): number {
-    return this.head;
-  }
+/**
+ * The stored event with id `id`: its body is built here, once, and shared by every delivery.
+ * `properties` is kept only for legacy mode.
+ */
+export function storedEvent(id: number, f: EventFields, properties?: Record<string, unknown>): StoredEvent {
+  const uuid = UUID_PREFIX + String(id).padStart(15, '0');
+  const body = Buffer.from(
+    `"id":${id},"uuid":"${uuid}","object_uuid":${JSON.stringify(f.objectUuid)},` +
+      `"object_owner_uuid":${JSON.stringify(f.ownerUuid)},"object_kind":${JSON.stringify(f.objectKind)},` +
+      `"event_type":${JSON.stringify(f.eventType)},"event_at":"${f.eventAt}",` +
+      `"properties":${f.propertiesJson}}`,
+  );
+  return {
+    id,
+    uuid,
+    objectUuid: f.objectUuid,
+    ownerUuid: f.ownerUuid,
+    objectKind: f.objectKind,
+    eventType: f.eventType,
+    eventAt: f.eventAt,
+    eventAtUs: f.eventAtUs,
+    createdAtUs: f.createdAtUs,
+    body,
+    properties,
+  };
+}
 
-  /** Id of the oldest event still stored (headId + 1 when empty). */
-  get oldestId(): number {
-    return Math.max(1, this.head - this.capacity + 1);
-  }
+/** A page of a catch-up read. */
+export interface LogPage {
+  /** Stored events with afterId < id ≤ throughId, in id order (ids may have holes). */
+  events: StoredEvent[];
+  /**
+   * The oldest id the store still held when it read the page: ids below it were removed (ring
+   * overwrite or retention), so a cursor below it gets a gap notice.
+   */
+  oldestId: number;
+}
 
-  get(id: number): StoredEvent | undefined {
-    if (id < this.oldestId || id > this.head) return undefined;
-    return this.ring[(id - 1) % this.capacity];
-  }
-
-  append(event: PublishedEvent, createdAtUs: number): StoredEvent {
-    const id = ++this.head;
-    const parsedAt = event.event_at === undefined ? NaN : usFromIso(event.event_at);
-    const eventAtUs = Number.isFinite(parsedAt) ? parsedAt : createdAtUs;
-    // Keep a publisher's canonical µs timestamp verbatim; normalize anything else.
-    const eventAt = Number.isFinite(parsedAt) && CANONICAL_TIME.test(event.event_at!) ? event.event_at! : isoFromUs(eventAtUs);
-    const uuid = UUID_PREFIX + String(id).padStart(15, '0');
-    const objectUuid = event.object_uuid ?? '';
-    const ownerUuid = event.object_owner_uuid ?? PUBLIC_GROUP;
-    const objectKind = event.object_kind ?? DEFAULT_OBJECT_KIND;
-    const properties = event.properties ?? {};
-    const body = Buffer.from(
-      `"id":${id},"uuid":"${uuid}","object_uuid":${JSON.stringify(objectUuid)},` +
-        `"object_owner_uuid":${JSON.stringify(ownerUuid)},"object_kind":${JSON.stringify(objectKind)},` +
-        `"event_type":${JSON.stringify(event.event_type)},"event_at":"${eventAt}",` +
-        `"properties":${JSON.stringify(properties)}}`,
-    );
-    const stored: StoredEvent = {
-      id,
-      uuid,
-      objectUuid,
-      ownerUuid,
-      objectKind,
-      eventType: event.event_type,
-      eventAt,
-      eventAtUs,
-      createdAtUs,
-      body,
-      properties: this.keepProperties ? properties : undefined,
-    };
-    this.ring[(id - 1) % this.capacity] = stored;
-    return stored;
-  }
+/**
+ * Where events live. `memory` answers synchronously and lives in one process; a `shared` store
+ * (PostgreSQL) answers with promises and delivers every process's batches through `onLive`.
+ */
+export interface EventStore {
+  readonly kind: 'memory' | 'postgres';
+  /** Several server processes share this store: live batches arrive through onLive, not from append. */
+  readonly shared: boolean;
+  /**
+   * Newest id this process has handed to live delivery; every stored id up to it is readable.
+   * Live delivery after a subscription is exactly the ids above the head at that instant.
+   */
+  readonly headId: number;
+  /** Whether publishing and live delivery work now (false while a database connection is being re-made). */
+  readonly available: boolean;
+  /** Why it is not available (for status messages). */
+  readonly unavailableReason: string;
+  /** Largest page a catch-up read should ask for. */
+  readonly pageSize: number;
+  /**
+   * Stores a batch under contiguous ids, in order. Memory: synchronous, and the caller fans the
+   * batch out. Shared: resolves once committed; the batch reaches live delivery through onLive.
+   */
+  append(events: PublishedEvent[], createdAtUs: number): StoredEvent[] | Promise<StoredEvent[]>;
+  /** Up to `limit` stored events with afterId < id ≤ throughId (throughId ≤ headId), in id order. */
+  readPage(afterId: number, throughId: number, limit: number): LogPage | Promise<LogPage>;
+  /** Shared stores: every batch stored by any process, once, in id order, as the head advances. */
+  onLive(listener: (events: StoredEvent[]) => void): void;
+  /** Shared stores: availability changes (connection lost, connection back and caught up). */
+  onAvailability(listener: (available: boolean) => void): void;
+  close(): Promise<void>;
 }

@@ -3,7 +3,6 @@
 import type { AddressInfo } from 'node:net';
 import { WEBSOCKET_PATH } from '../protocol/v0.js';
 import { UserError } from '../util/errors.js';
-import { EventLog } from './eventLog.js';
 import { createHttpServer } from './httpServer.js';
 import { IsolatedHub } from './isolated.js';
 import { LegacyHub } from './legacy.js';
@@ -11,6 +10,7 @@ import { limitGauges, ServerMetrics } from './metrics.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
 import { PermissionDirectory } from './permissions.js';
 import type { Hub, ServerContext } from './session.js';
+import { openStore } from './store/index.js';
 
 export { defaultServerOptions, type ServerOptions } from './options.js';
 
@@ -30,15 +30,17 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   const options = resolveServerOptions(partial);
   let hub: Hub | undefined;
   const metrics = new ServerMetrics(options.mode, () => hub!.queueStats(), limitGauges(options));
-  const ctx: ServerContext = { options, log: new EventLog(options.logSize, options.mode === 'legacy'), metrics };
+  const log = await openStore(options);
+  const ctx: ServerContext = { options, log, metrics };
   hub = options.mode === 'legacy' ? new LegacyHub(ctx) : new IsolatedHub(ctx);
   const directory = new PermissionDirectory(options);
   const { server, wss } = createHttpServer(hub, directory, metrics, options);
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new UserError(`--host/--port: cannot listen on ${options.host}:${options.port} (${err.code ?? err.message})`)),
-    );
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      void log.close();
+      reject(new UserError(`--host/--port: cannot listen on ${options.host}:${options.port} (${err.code ?? err.message})`));
+    });
     server.listen(options.port, options.host, () => {
       server.removeAllListeners('error');
       resolve();
@@ -55,6 +57,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
       wss.close();
       server.closeAllConnections();
       await stopped;
+      await log.close();
     })());
 
   return { url: `ws://${host}:${port}${WEBSOCKET_PATH}`, metricsUrl: `http://${host}:${port}/metrics`, port, close };

@@ -1,13 +1,14 @@
 // Isolated mode (the fix): fan-out never waits on a socket. Each event is framed once; a session
 // gets a small per-connection head plus the shared body, written straight to its socket, corked for
 // the rest of the tick so a publish batch leaves as one writev. A session's queue is bounded in
-// bytes (the socket's buffer is its queue); catch-up replay reads the log with the session's own
-// cursor, paced by that session's backpressure, and joins live delivery at the head.
+// bytes (the socket's buffer is its queue); catch-up replay reads the log in pages with the session's
+// own cursor, paced by that session's backpressure, and joins live delivery at the head. With a
+// shared store (PostgreSQL) pages are read asynchronously and live batches come from the store's feed.
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { nowUs } from '../clock.js';
 import { CLOSE_SLOW_CLIENT, CLOSE_SLOW_CLIENT_REASON, type StatusMessage } from '../protocol/v0.js';
-import type { StoredEvent } from './eventLog.js';
+import type { LogPage, StoredEvent } from './eventLog.js';
 import { eventFrameHead, rawSocket, textFrame } from './frame.js';
 import type { QueueStats } from './metrics.js';
 import { ClientGuard } from './limits.js';
@@ -19,6 +20,9 @@ import { closeSockets, storeEvents, Subscriptions, unsubscribeReply, type Hub, t
 const REPLAY_PAGE = 256;
 /** Log entries a replaying session scans (matching or not) before yielding. */
 const REPLAY_SCAN = 8192;
+/** A replaying session whose page read failed (database away) tries again after this long. */
+const PAGE_RETRY_MS = 250;
+const NO_EVENTS: StoredEvent[] = [];
 /** A replaying session pauses while its socket holds this much (bounded by half its byte budget). */
 const REPLAY_LOW_WATER = 256 * 1024;
 /** Per-connection head (frame header + `{"msgID":N,`) counted against the budget before it is built. */
@@ -30,6 +34,12 @@ class IsolatedSession {
   /** While replaying: the last log id this session has considered. Live sessions are at the head. */
   replaying = false;
   cursor = 0;
+  /** The page being replayed: events after the cursor, and the cursor once all of it is considered. */
+  page = NO_EVENTS;
+  pageAt = 0;
+  pageEnd = 0;
+  /** Bumped when a new catch-up moves the cursor, so an older page read in flight is discarded. */
+  pageGeneration = 0;
   readonly guard: ClientGuard;
   /** A pump is scheduled or waiting for 'drain'; at most one at a time. */
   pumpPending = false;
@@ -87,6 +97,8 @@ export class IsolatedHub implements Hub {
 
   constructor(private readonly ctx: ServerContext) {
     this.observeSend = (us) => ctx.metrics.observeSend(us);
+    ctx.log.onLive((events) => this.fanOut(events));
+    ctx.log.onAvailability((available) => this.announceAvailability(available));
   }
 
   accept(ws: WebSocket, reader: Reader): void {
@@ -113,9 +125,11 @@ export class IsolatedHub implements Hub {
   private handle(s: IsolatedSession, request: ClientRequest): void {
     switch (request.method) {
       case 'publish': {
-        const { reply, stored } = storeEvents(this.ctx, s.reader, request.events);
-        this.reply(s, reply);
-        if (stored.length > 0) this.fanOut(stored);
+        const outcome = storeEvents(this.ctx, s.reader, request.events);
+        // A shared store feeds fan-out itself (onLive), in id order across processes.
+        if (outcome instanceof Promise) return void outcome.then((reply) => this.reply(s, reply));
+        this.reply(s, outcome.reply);
+        if (outcome.stored.length > 0) this.fanOut(outcome.stored);
         return;
       }
       case 'unsubscribe':
@@ -133,6 +147,10 @@ export class IsolatedHub implements Hub {
         if (fromId < considered) {
           // Catch-up: leave live fan-out; the session's own cursor reads the log up to the head.
           s.cursor = fromId;
+          s.page = NO_EVENTS;
+          s.pageAt = 0;
+          s.pageEnd = fromId;
+          s.pageGeneration++;
           s.replaying = true;
           this.live.delete(s);
           if (!s.pumpPending) this.pump(s);
@@ -239,7 +257,8 @@ export class IsolatedHub implements Hub {
   /**
    * Replay step for one session: write up to a page of matching events from its cursor, then yield
    * (setImmediate) or wait for 'drain'. Reaching the head switches to live in the same synchronous
-   * step, so no event is missed or sent twice.
+   * step, so no event is missed or sent twice. Pages never reach past the head, so an event is
+   * either replayed or delivered live, never both.
    */
   private pump(s: IsolatedSession): void {
     s.pumpPending = false;
@@ -249,29 +268,41 @@ export class IsolatedHub implements Hub {
     let written = 0;
     let scanned = 0;
     for (;;) {
-      const oldest = log.oldestId;
-      if (s.cursor < oldest - 1) {
-        s.gap = undefined; // a pending drop gap is inside the range announced now
-        this.ctx.metrics.gaps++;
-        this.reply(s, { status: 409, gap: [s.cursor + 1, oldest - 1] });
-        s.cursor = oldest - 1;
-      }
-      if (s.cursor >= log.headId) {
-        s.replaying = false;
-        if (s.subs.size > 0) this.live.add(s);
-        return;
+      if (s.pageAt >= s.page.length) {
+        s.cursor = Math.max(s.cursor, s.pageEnd);
+        s.page = NO_EVENTS;
+        s.pageAt = 0;
+        if (s.cursor >= log.headId) {
+          s.replaying = false;
+          if (s.subs.size > 0) this.live.add(s);
+          return;
+        }
+        if (written >= REPLAY_PAGE || scanned >= REPLAY_SCAN) return this.yieldPump(s);
+        const through = log.headId;
+        const page = log.readPage(s.cursor, through, log.pageSize);
+        if (page instanceof Promise) {
+          s.pumpPending = true;
+          const generation = s.pageGeneration;
+          page.then(
+            (p) => {
+              if (generation === s.pageGeneration) this.loadPage(s, p, through, log.pageSize);
+              this.pump(s);
+            },
+            () => setTimeout(() => this.pump(s), PAGE_RETRY_MS),
+          );
+          return;
+        }
+        this.loadPage(s, page, through, log.pageSize);
+        continue;
       }
       if (s.socket.writableLength >= s.lowWater) {
         s.pumpPending = true;
         s.socket.once('drain', () => this.pump(s));
         return;
       }
-      if (written >= REPLAY_PAGE || scanned >= REPLAY_SCAN) {
-        s.pumpPending = true;
-        setImmediate(() => this.pump(s));
-        return;
-      }
-      const event = log.get(++s.cursor)!;
+      if (written >= REPLAY_PAGE || scanned >= REPLAY_SCAN) return this.yieldPump(s);
+      const event = s.page[s.pageAt++]!;
+      s.cursor = event.id;
       scanned++;
       if (mayReadFast(s.reader, event.ownerUuid) && s.subs.matches(event)) {
         if (!this.deliver(s, event, now)) return;
@@ -279,6 +310,34 @@ export class IsolatedHub implements Hub {
         this.ctx.metrics.replayedEvents++;
       }
     }
+  }
+
+  private yieldPump(s: IsolatedSession): void {
+    s.pumpPending = true;
+    setImmediate(() => this.pump(s));
+  }
+
+  /** Takes a page read after the cursor; ids the store no longer holds get a gap notice first. */
+  private loadPage(s: IsolatedSession, page: LogPage, through: number, limit: number): void {
+    const firstId = page.events.length > 0 ? page.events[0]!.id : through + 1;
+    const gapEnd = Math.min(firstId, page.oldestId) - 1;
+    if (gapEnd > s.cursor) {
+      s.gap = undefined; // a pending drop gap is inside the range announced now
+      this.ctx.metrics.gaps++;
+      this.reply(s, { status: 409, gap: [s.cursor + 1, gapEnd] });
+      s.cursor = gapEnd;
+    }
+    s.page = page.events;
+    s.pageAt = 0;
+    s.pageEnd = page.events.length < limit ? through : page.events[page.events.length - 1]!.id;
+  }
+
+  /** Tells every session that live delivery paused (database away) or resumed; never silence. */
+  private announceAvailability(available: boolean): void {
+    const status: StatusMessage = available
+      ? { status: 200, message: 'event store available again: live delivery resumed, nothing was lost' }
+      : { status: 503, message: `event store unavailable: ${this.ctx.log.unavailableReason}; live delivery paused, it resumes without loss once reconnected` };
+    for (const s of this.sessions) this.reply(s, status);
   }
 
   queueStats(): QueueStats {

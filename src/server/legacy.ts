@@ -2,15 +2,19 @@
 // of jobs runs in one async loop; for each event, for each session in turn, it scans the user's
 // groups, checks filters, then awaits that send's completion before the next. Subscribing (and its
 // catch-up replay) is a job in the same FIFO. One client whose socket stops draining stalls all.
+// With a shared store (PostgreSQL) stored batches enter the FIFO from the store's live feed.
 import type { WebSocket } from 'ws';
 import type { StatusMessage } from '../protocol/v0.js';
 import { nowUs } from '../clock.js';
-import type { StoredEvent } from './eventLog.js';
+import type { LogPage, StoredEvent } from './eventLog.js';
 import type { QueueStats } from './metrics.js';
 import { ClientGuard } from './limits.js';
 import type { ClientRequest } from './messages.js';
 import { mayReadByScan, type Reader } from './permissions.js';
 import { closeSockets, storeEvents, Subscriptions, unsubscribeReply, type Hub, type ServerContext } from './session.js';
+
+/** A replay whose page read failed (database away) tries again after this long. */
+const PAGE_RETRY_MS = 250;
 
 interface LegacySession {
   ws: WebSocket;
@@ -32,7 +36,15 @@ export class LegacyHub implements Hub {
   private running = false;
   private stopped = false;
 
-  constructor(private readonly ctx: ServerContext) {}
+  constructor(private readonly ctx: ServerContext) {
+    ctx.log.onLive((events) => this.enqueue({ kind: 'fanout', events }));
+    ctx.log.onAvailability((available) => {
+      const status: StatusMessage = available
+        ? { status: 200, message: 'event store available again: live delivery resumed, nothing was lost' }
+        : { status: 503, message: `event store unavailable: ${ctx.log.unavailableReason}; live delivery paused, it resumes without loss once reconnected` };
+      for (const s of this.sessions) this.reply(s, status);
+    });
+  }
 
   accept(ws: WebSocket, reader: Reader): void {
     const s: LegacySession = {
@@ -62,9 +74,10 @@ export class LegacyHub implements Hub {
     switch (request.method) {
       case 'publish': {
         // Stored and acked at once; delivery waits its turn in the global queue.
-        const { reply, stored } = storeEvents(this.ctx, s.reader, request.events);
-        this.reply(s, reply);
-        if (stored.length > 0) this.enqueue({ kind: 'fanout', events: stored });
+        const outcome = storeEvents(this.ctx, s.reader, request.events);
+        if (outcome instanceof Promise) return void outcome.then((reply) => this.reply(s, reply));
+        this.reply(s, outcome.reply);
+        if (outcome.stored.length > 0) this.enqueue({ kind: 'fanout', events: outcome.stored });
         return;
       }
       case 'unsubscribe':
@@ -123,19 +136,30 @@ export class LegacyHub implements Hub {
     // Catch-up inside the global loop, every send awaited: everyone else waits for this replay.
     const log = this.ctx.log;
     let id = fromId;
-    if (id < log.oldestId - 1) {
-      await this.sendStatus(s, { status: 409, gap: [id + 1, log.oldestId - 1] });
-      this.ctx.metrics.gaps++;
-      id = log.oldestId - 1;
-    }
     const until = Math.max(head, s.considered);
     while (id < until && !this.stopped && s.ws.readyState === s.ws.OPEN) {
-      const event = log.get(++id);
-      if (!event) continue; // fell out of the ring meanwhile
-      if (mayReadByScan(s.reader, event.ownerUuid) && s.subs.matches(event)) {
-        await this.send(s, event);
-        this.ctx.metrics.replayedEvents++;
+      let page: LogPage;
+      try {
+        page = await log.readPage(id, until, log.pageSize);
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, PAGE_RETRY_MS)); // the database is away: everyone waits
+        continue;
       }
+      const gapEnd = Math.min(page.events[0]?.id ?? until + 1, page.oldestId) - 1;
+      if (gapEnd > id) {
+        await this.sendStatus(s, { status: 409, gap: [id + 1, gapEnd] });
+        this.ctx.metrics.gaps++;
+        id = gapEnd;
+      }
+      for (const event of page.events) {
+        if (this.stopped || s.ws.readyState !== s.ws.OPEN) break;
+        id = event.id;
+        if (mayReadByScan(s.reader, event.ownerUuid) && s.subs.matches(event)) {
+          await this.send(s, event);
+          this.ctx.metrics.replayedEvents++;
+        }
+      }
+      if (page.events.length < log.pageSize) id = until;
     }
     s.considered = until;
   }

@@ -1,6 +1,7 @@
 // Server options: the programmatic defaults and the validation shared by `startServer` and the
 // `evbench serve` flags, so a bad value gets the same one-line message from either door.
 import { UserError } from '../util/errors.js';
+import type { Retention } from './store/retention.js';
 
 export type ServerMode = 'isolated' | 'legacy';
 export type OverflowPolicy = 'close' | 'drop';
@@ -14,6 +15,12 @@ export interface ServerOptions {
   overflow: OverflowPolicy;
   /** Capacity of the memory event log (ring), in events. */
   logSize: number;
+  /** Event store: `memory` (one process) or a `postgres://user@host/db` URL (shared by several processes). */
+  store: string;
+  /** How much history a postgres store keeps (age or count); undefined = all. */
+  retain?: Retention;
+  /** How often the retention delete runs. */
+  retainEveryMs: number;
   /** Subscriber tokens; when given (or when `users` > 0) every connection needs a known token. */
   tokens: string[];
   publisherToken?: string;
@@ -49,6 +56,8 @@ export const defaultServerOptions: ServerOptions = {
   queueBytes: 1024 * 1024,
   overflow: 'close',
   logSize: 1_000_000,
+  store: 'memory',
+  retainEveryMs: 5000,
   tokens: [],
   users: 0,
   groupsPerUser: 1,
@@ -82,6 +91,13 @@ export function resolveServerOptions(partial: Partial<ServerOptions>): ServerOpt
     throw new UserError(`--overflow: expected close or drop, got ${JSON.stringify(o.overflow)}`);
   }
   checkInteger('--log-size', o.logSize, 1, 100_000_000);
+  if (typeof o.store !== 'string' || (o.store !== 'memory' && !/^postgres(ql)?:\/\/./.test(o.store))) {
+    throw new UserError(`--store: expected memory or a postgres://user@host/db URL, got ${JSON.stringify(o.store)}`);
+  }
+  if (o.retain !== undefined && o.store === 'memory') {
+    throw new UserError('--retain: only with --store postgres://…; the memory log is bounded by --log-size');
+  }
+  checkInteger('retainEveryMs', o.retainEveryMs, 10, 3_600_000);
   if (!Array.isArray(o.tokens) || o.tokens.some((t) => typeof t !== 'string' || t === '')) {
     throw new UserError('--tokens: expected a comma-separated list of non-empty tokens');
   }
@@ -119,15 +135,6 @@ export function parseIntegerFlag(flag: string, text: string): number {
   return Number(text.trim());
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
-
-/** Parses a duration in milliseconds from `500ms`, `10s`, `2m` or a plain number of seconds (`0.5`). */
-export function parseDurationFlag(flag: string, text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/i.exec(text.trim());
-  if (!m) throw new UserError(`${flag}: expected a duration such as 500ms, 10s or 2m, got ${JSON.stringify(text)}`);
-  return Math.round(Number(m[1]) * DURATION_UNITS[(m[2] ?? 's').toLowerCase()]!);
-}
-
 /** Parses a byte size such as `1048576`, `64KiB` or `1MiB`. */
 export function parseBytesFlag(flag: string, text: string): number {
   const m = /^(\d+)\s*([a-z]*)$/i.exec(text.trim());
@@ -136,4 +143,13 @@ export function parseBytesFlag(flag: string, text: string): number {
     throw new UserError(`${flag}: expected a size in bytes such as 1048576, 64KiB or 1MiB, got ${JSON.stringify(text)}`);
   }
   return Number(m[1]) * unit;
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+
+/** Parses a duration in milliseconds from `500ms`, `10s`, `2m` or a plain number of seconds (`0.5`). */
+export function parseDurationFlag(flag: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/i.exec(text.trim());
+  if (!m) throw new UserError(`${flag}: expected a duration such as 500ms, 10s or 2m, got ${JSON.stringify(text)}`);
+  return Math.round(Number(m[1]) * DURATION_UNITS[(m[2] ?? 's').toLowerCase()]!);
 }

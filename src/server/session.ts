@@ -3,7 +3,7 @@
 import type { WebSocket } from 'ws';
 import { nowUs } from '../clock.js';
 import type { Filter, PublishedEvent, StatusMessage } from '../protocol/v0.js';
-import type { EventLog, StoredEvent } from './eventLog.js';
+import type { EventStore, StoredEvent } from './eventLog.js';
 import type { QueueStats, ServerMetrics } from './metrics.js';
 import type { ServerOptions } from './options.js';
 import type { EventPredicate } from './filters.js';
@@ -67,7 +67,7 @@ export class Subscriptions {
 /** What both modes share: the log, the counters, the options. */
 export interface ServerContext {
   options: ServerOptions;
-  log: EventLog;
+  log: EventStore;
   metrics: ServerMetrics;
 }
 
@@ -82,13 +82,14 @@ export interface Hub {
 
 /**
  * Publishing, the same in both modes: authorize, append the batch to the log (contiguous ids) and
- * build the ack. The caller sends the ack, then fans out.
+ * build the ack. Memory store: the caller sends the ack, then fans out. A shared store answers with
+ * a promise of the ack; its batches reach fan-out through the store's live feed.
  */
 export function storeEvents(
   ctx: ServerContext,
   reader: Reader,
   events: PublishedEvent[],
-): { reply: StatusMessage; stored: StoredEvent[] } {
+): { reply: StatusMessage; stored: StoredEvent[] } | Promise<StatusMessage> {
   if (!reader.mayPublish) {
     ctx.metrics.refused('publish_forbidden');
     const message =
@@ -97,11 +98,19 @@ export function storeEvents(
         : 'publish requires the publisher token';
     return { reply: { status: 403, message }, stored: [] };
   }
-  const createdAtUs = nowUs();
-  const stored = new Array<StoredEvent>(events.length);
-  for (let i = 0; i < events.length; i++) stored[i] = ctx.log.append(events[i]!, createdAtUs);
-  ctx.metrics.eventsIn += events.length;
-  return { reply: { status: 200, first_id: stored[0]!.id, last_id: stored[stored.length - 1]!.id }, stored };
+  if (!ctx.log.available) return { reply: storeUnavailable(ctx.log.unavailableReason), stored: [] };
+  const appended = ctx.log.append(events, nowUs());
+  const ack = (stored: StoredEvent[]): StatusMessage => {
+    ctx.metrics.eventsIn += stored.length;
+    return { status: 200, first_id: stored[0]!.id, last_id: stored[stored.length - 1]!.id };
+  };
+  if (!(appended instanceof Promise)) return { reply: ack(appended), stored: appended };
+  return appended.then(ack, (err: Error) => storeUnavailable(`${err.message}; the batch may not have been stored, publish it again`));
+}
+
+/** The reply to a publish while the event store is unreachable. */
+function storeUnavailable(reason: string): StatusMessage {
+  return { status: 503, message: `event store unavailable: ${reason}` };
 }
 
 /** Replies to an unsubscribe request. */
