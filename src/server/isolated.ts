@@ -40,6 +40,8 @@ class IsolatedSession {
   pageEnd = 0;
   /** Bumped when a new catch-up moves the cursor, so an older page read in flight is discarded. */
   pageGeneration = 0;
+  /** Shared store: this session's publishes, one at a time, so ids and acks follow the order sent. */
+  publishing: Promise<void> = Promise.resolve();
   readonly guard: ClientGuard;
   /** A pump is scheduled or waiting for 'drain'; at most one at a time. */
   pumpPending = false;
@@ -125,9 +127,15 @@ export class IsolatedHub implements Hub {
   private handle(s: IsolatedSession, request: ClientRequest): void {
     switch (request.method) {
       case 'publish': {
-        const outcome = storeEvents(this.ctx, s.reader, request.events);
-        // A shared store feeds fan-out itself (onLive), in id order across processes.
-        if (outcome instanceof Promise) return void outcome.then((reply) => this.reply(s, reply));
+        if (this.ctx.log.shared) {
+          // The store feeds fan-out itself (onLive), in id order across processes.
+          s.publishing = s.publishing.then(async () => {
+            const outcome = storeEvents(this.ctx, s.reader, request.events);
+            this.reply(s, outcome instanceof Promise ? await outcome : outcome.reply);
+          });
+          return;
+        }
+        const outcome = storeEvents(this.ctx, s.reader, request.events) as Exclude<ReturnType<typeof storeEvents>, Promise<unknown>>;
         this.reply(s, outcome.reply);
         if (outcome.stored.length > 0) this.fanOut(outcome.stored);
         return;

@@ -24,6 +24,8 @@ interface LegacySession {
   msgId: number;
   /** Highest id considered for this session (by fan-out or replay); later jobs skip up to it. */
   considered: number;
+  /** Shared store: this session's publishes, one at a time, so ids and acks follow the order sent. */
+  publishing?: Promise<void>;
 }
 
 type Job =
@@ -74,8 +76,14 @@ export class LegacyHub implements Hub {
     switch (request.method) {
       case 'publish': {
         // Stored and acked at once; delivery waits its turn in the global queue.
-        const outcome = storeEvents(this.ctx, s.reader, request.events);
-        if (outcome instanceof Promise) return void outcome.then((reply) => this.reply(s, reply));
+        if (this.ctx.log.shared) {
+          s.publishing = (s.publishing ?? Promise.resolve()).then(async () => {
+            const outcome = storeEvents(this.ctx, s.reader, request.events);
+            this.reply(s, outcome instanceof Promise ? await outcome : outcome.reply);
+          });
+          return;
+        }
+        const outcome = storeEvents(this.ctx, s.reader, request.events) as Exclude<ReturnType<typeof storeEvents>, Promise<unknown>>;
         this.reply(s, outcome.reply);
         if (outcome.stored.length > 0) this.enqueue({ kind: 'fanout', events: outcome.stored });
         return;
