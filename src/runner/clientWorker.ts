@@ -70,7 +70,7 @@ function expectation(g: GroupSpec, user: number): (k: number) => boolean {
 function makeClient(slot: Slot, tl: Timeline, schedule: Schedule): Client {
   const g = scenario.groups[slot.plan.group]!;
   const ctx: ConnectionContext = {
-    url: withToken(init.url, slot.plan.token),
+    url: withToken(init.urls[slot.plan.clientId % init.urls.length] ?? init.url, slot.plan.token),
     group: g,
     groupIndex: slot.plan.group,
     rec: recorders[slot.plan.group]!,

@@ -15,6 +15,8 @@ export interface ClientPlan {
 export interface ClientWorkerInit {
   workerIndex: number;
   url: string;
+  /** Every server's URL (several with target.embedded.multi): client k connects to urls[k % urls.length]. */
+  urls: string[];
   scenario: Scenario;
   clients: ClientPlan[];
   /** Users in the target's directory: decides which events a user's client should see. */

@@ -183,7 +183,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
       },
     };
     plans.forEach((clients, workerIndex) => {
-      const init: ClientWorkerInit = { workerIndex, url: target.url, scenario, clients, users: target.users };
+      const init: ClientWorkerInit = { workerIndex, url: target.url, urls: target.urls, scenario, clients, users: target.users };
       const w = new Worker(distFile('runner/clientWorker.js'), { workerData: init });
       threads.push(w);
       clientWorkers.push(w);

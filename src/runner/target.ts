@@ -23,7 +23,10 @@ function probe(url: string, token: string | undefined): Promise<void> {
 }
 
 export interface TargetHandle {
+  /** Where the publisher connects (the first server). */
   url: string;
+  /** Where clients connect: client k to urls[k % urls.length] (two servers with target.embedded.multi). */
+  urls: string[];
   metricsUrl?: string;
   publisherToken?: string;
   /** Token for clients that read everything (catch-up, and every client without a user). */
@@ -38,7 +41,7 @@ export async function openTarget(scenario: Scenario, onServerLog?: (line: string
   const t = scenario.target;
   if (t.kind === 'url') {
     await probe(t.url, t.token);
-    return { url: t.url, metricsUrl: t.metricsUrl, publisherToken: t.publisherToken, readerToken: t.token, users: t.users, stop: async () => {} };
+    return { url: t.url, urls: [t.url], metricsUrl: t.metricsUrl, publisherToken: t.publisherToken, readerToken: t.token, users: t.users, stop: async () => {} };
   }
   const publisherToken = `pub-${randomBytes(12).toString('hex')}`;
   const readerToken = t.users > 0 ? `reader-${randomBytes(12).toString('hex')}` : undefined;
@@ -50,20 +53,26 @@ export async function openTarget(scenario: Scenario, onServerLog?: (line: string
     '--publisher-token', publisherToken,
   ];
   if (t.users > 0) args.push('--users', String(t.users), '--groups-per-user', String(t.groupsPerUser), '--tokens', readerToken!);
-  let server: ServeProcess;
+  if (t.store !== 'memory') args.push('--store', t.store);
+  const servers: ServeProcess[] = [];
+  const stopAll = () => Promise.all(servers.map((s) => s.stop())).then(() => {});
   try {
-    server = await spawnServe({ args, onStderr: onServerLog });
+    // The first one migrates the shared store; a second starts on it.
+    for (let i = 0; i < (t.multi ? 2 : 1); i++) servers.push(await spawnServe({ args, onStderr: onServerLog }));
   } catch (err) {
+    await stopAll();
     throw new UserError(`embedded server did not start: ${(err as Error).message}`, EXIT_UNREACHABLE);
   }
+  const server = servers[0]!;
   return {
     url: server.url,
+    urls: servers.map((s) => s.url),
     metricsUrl: server.metricsUrl,
     publisherToken,
     readerToken,
     users: t.users,
     mode: t.mode,
     server,
-    stop: () => server.stop(),
+    stop: stopAll,
   };
 }

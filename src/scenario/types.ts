@@ -11,6 +11,10 @@ export interface EmbeddedTarget {
   logSize: number;
   users: number;
   groupsPerUser: number;
+  /** Event store: `memory` or a `postgres://…` URL (`evbench serve --store`). */
+  store: string;
+  /** Start 2 server processes on the (shared) store and spread clients over them. */
+  multi: boolean;
 }
 
 /** How the generic adapter reads and feeds a server that speaks its own JSON. */

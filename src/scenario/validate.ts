@@ -162,8 +162,13 @@ function checkTarget(c: Checker, raw: Json): Target | undefined {
   for (const k of ['adapter', 'token', 'publisherToken', 'metricsUrl', 'users', 'generic'] as const) {
     if (t[k] !== undefined) c.fail(`target.${k}`, 'only allowed with target.url');
   }
-  const e = c.object('target.embedded', t.embedded ?? {}, ['mode', 'queueBytes', 'overflow', 'logSize', 'users', 'groupsPerUser']);
+  const e = c.object('target.embedded', t.embedded ?? {}, ['mode', 'queueBytes', 'overflow', 'logSize', 'users', 'groupsPerUser', 'store', 'multi']);
   if (!e) return undefined;
+  const store = c.string('target.embedded.store', e.store, 'memory') ?? 'memory';
+  if (store !== 'memory' && !/^postgres(ql)?:\/\/./.test(store)) c.fail('target.embedded.store', `expected memory or a postgres://user@host/db URL, got ${describe(store)}`);
+  if (e.multi !== undefined && typeof e.multi !== 'boolean') c.fail('target.embedded.multi', `expected true or false, got ${describe(e.multi)}`);
+  const multi = e.multi === true;
+  if (multi && store === 'memory') c.fail('target.embedded.multi', 'several server processes need a shared store: set target.embedded.store to a postgres:// URL');
   return {
     kind: 'embedded',
     mode: c.oneOf('target.embedded.mode', e.mode, ['isolated', 'legacy'] as const, 'isolated') ?? 'isolated',
@@ -172,6 +177,8 @@ function checkTarget(c: Checker, raw: Json): Target | undefined {
     logSize: c.number('target.embedded.logSize', e.logSize, { min: 1, max: 100_000_000, integer: true, fallback: 1_000_000 }) ?? 0,
     users: c.number('target.embedded.users', e.users, { min: 0, max: 1_000_000, integer: true, fallback: 0 }) ?? 0,
     groupsPerUser: c.number('target.embedded.groupsPerUser', e.groupsPerUser, { min: 1, max: 1_000_000, integer: true, fallback: 1 }) ?? 1,
+    store,
+    multi,
   };
 }
 
@@ -316,7 +323,7 @@ export function validateScenario(raw: Json, source: string): { scenario?: Scenar
   if (groups.length > 0 && !groups.some((g) => g.kind === 'fast')) c.fail('groups', 'at least one group of kind "fast" is needed: HOL is judged on fast clients');
   if (phases.length > 0 && !phases.some((p) => p.role === 'baseline')) c.fail('phases', 'one phase needs role "baseline" (or the name baseline)');
   if (phases.length > 0 && !phases.some((p) => p.role === 'stress')) c.fail('phases', 'one phase needs role "stress" (or the name stress)');
-  if (target?.kind === 'embedded') {
+  if (target?.kind === 'embedded' && target.store === 'memory') {
     if (groups.some((g) => g.kind === 'catchup' && (g.backlog ?? 0) > target.logSize)) {
       c.fail('groups', `a catchup backlog is larger than target.embedded.logSize (${target.logSize})`);
     }
