@@ -31,6 +31,7 @@ export interface BenchReport {
   rounds: number;
   quick: boolean;
   benchmarks: BenchResult[];
+  failed: { name: string; error: string }[];
 }
 
 export function renderResult(r: BenchResult): string {
@@ -68,12 +69,19 @@ export async function runBenchmarks(names: string[], ctx: BenchContext, waitForL
     rounds: ctx.rounds,
     quick: ctx.quick,
     benchmarks: [],
+    failed: [],
   };
   for (const name of names) {
     ctx.log(`── ${name} ──`);
-    const result = await BENCHMARKS[name]!(ctx);
-    report.benchmarks.push(result);
-    ctx.log(renderResult(result));
+    try {
+      const result = await BENCHMARKS[name]!(ctx);
+      report.benchmarks.push(result);
+      ctx.log(renderResult(result));
+    } catch (err) {
+      // one failed benchmark must not lose the others' figures
+      report.failed.push({ name, error: (err as Error).message });
+      ctx.log(`${name} failed: ${(err as Error).message}`);
+    }
   }
   report.machine.loadAfter = loadAverage();
   return report;
@@ -107,12 +115,13 @@ async function main(): Promise<void> {
   writeFileAtomic(path, `${JSON.stringify(report, null, 2)}\n`);
   log(`load average before ${report.machine.loadBefore.join(' ')}, after ${report.machine.loadAfter.join(' ')}`);
   log(`figures written to ${path}`);
+  if (report.failed.length > 0) process.exitCode = 1;
 }
 
 const isEntry = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isEntry) {
   main().then(
-    () => process.exit(0),
+    () => process.exit(process.exitCode ?? 0),
     (err: Error) => {
       process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
       process.exit(1);
