@@ -44,7 +44,8 @@ export async function awaitingBroadcastServer({ rate, payloadBytes, port = 0 }) 
       const wait = due - epochMs();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       id++;
-      const msg = JSON.stringify({ id, ts: due, kind: 'update', pad });
+      // stamped when made, not when planned: a timer may fire up to a millisecond before `due`
+      const msg = JSON.stringify({ id, ts: epochMs(), kind: 'update', pad });
       for (const client of [...wss.clients]) {
         if (client.readyState !== WebSocket.OPEN) continue;
         await new Promise((resolve) => client.send(msg, () => resolve()));

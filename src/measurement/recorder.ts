@@ -14,6 +14,8 @@ export interface PhaseCounters {
   outOfOrder: number;
   /** Events that arrived after they had been counted missing (not recorded twice). */
   lateArrivals: number;
+  /** Events received before their publish time (clock skew, or a server stamping future times): recorded as 0. */
+  beforePublish: number;
   /** Gap notices the server sent (409). */
   gapsAnnounced: number;
   /** Sessions the server closed for being slow (4008). */
@@ -29,7 +31,7 @@ export interface PhaseCounters {
 }
 
 export function zeroCounters(): PhaseCounters {
-  return { delivered: 0, arrived: 0, missing: 0, duplicates: 0, outOfOrder: 0, lateArrivals: 0, gapsAnnounced: 0, slowCloses: 0, maxStallUs: 0, maxStalenessUs: 0, ackTimeouts: 0, connectErrors: 0 };
+  return { delivered: 0, arrived: 0, missing: 0, duplicates: 0, outOfOrder: 0, lateArrivals: 0, beforePublish: 0, gapsAnnounced: 0, slowCloses: 0, maxStallUs: 0, maxStalenessUs: 0, ackTimeouts: 0, connectErrors: 0 };
 }
 
 export function addCounters(into: PhaseCounters, from: PhaseCounters): void {
@@ -85,6 +87,7 @@ export class GroupRecorder {
   delivered(phase: number, latencyUs: number, uncorrectedUs: number): void {
     const p = this.phases[phase]!;
     p.counters.delivered++;
+    if (latencyUs < 0) p.counters.beforePublish++;
     recordUs(p.latency, latencyUs);
     if (uncorrectedUs === uncorrectedUs) recordUs(p.uncorrected, uncorrectedUs); // NaN when the target gave no send time
     recordUs(this.interval, latencyUs);

@@ -308,6 +308,11 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     if (record.generator.replayBound) record.warnings.push('the catch-up clients\' thread was saturated: replay rates are a lower bound of what the server can replay (fast clients ran on other threads)');
     if (record.partial) record.warnings.push(`partial run: ${record.partialReason}`);
     if (record.invalid) record.warnings.push(`invalid run: ${record.invalidReason}`);
+    const early = record.groups.reduce((a, g) => a + Object.values(g.phases).reduce((b, p) => b + (p.beforePublish ?? 0), 0), 0);
+    const deliveredAll = record.groups.reduce((a, g) => a + Object.values(g.phases).reduce((b, p) => b + p.delivered, 0), 0);
+    if (early > 0.01 * deliveredAll) {
+      record.warnings.push(`${early} of ${deliveredAll} events arrived before their publish time (clock skew between target and runner, or a target stamping times ahead): their latency was recorded as 0`);
+    }
     const unacknowledged = idMap.sent - idMap.knownCount;
     if (unacknowledged > 0) {
       record.warnings.push(
