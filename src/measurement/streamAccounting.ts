@@ -48,14 +48,20 @@ export class StreamAccount implements Account {
   }
 
   subscribed(): void {}
-  assumeWindow(): void {}
+
+  /** Received nothing yet: the client is owed every id after the stream's head when it subscribed. */
+  assumeWindow(headId: number): void {
+    if (this.firstId >= 0 || headId <= 0) return;
+    this.firstId = headId + 1;
+    this.maxId = headId;
+  }
   replayTotals(): undefined {
     return undefined;
   }
 
   /** Highest id this client received and its publish time (workers pool these at phase ends). */
   head(): { id: number; timeUs: number } | undefined {
-    return this.maxId >= 0 ? { id: this.maxId, timeUs: this.newestUs } : undefined;
+    return this.maxId >= 0 && !Number.isNaN(this.newestUs) ? { id: this.maxId, timeUs: this.newestUs } : undefined;
   }
 
   onEvent(ev: ScannedEvent, nowUs: number): void {
@@ -76,6 +82,8 @@ export class StreamAccount implements Account {
       this.maxId = id;
       this.newestUs = ev.intendedUs;
     }
+    // a server emitting on its own keeps going before t0 and after the last phase: not this run's events
+    if (!(ev.intendedUs >= this.tl.t0Us && ev.intendedUs < this.tl.endUs)) return;
     this.rec.arrived(phaseAt(this.tl, nowUs));
     this.noteGap(this.lastDeliveryUs, nowUs);
     this.lastDeliveryUs = nowUs;

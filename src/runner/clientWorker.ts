@@ -100,6 +100,7 @@ const countingAdapter: typeof adapter = {
     const kind = adapter.read(data, out);
     if (kind === 'event') {
       diag.events++;
+      if (learned && out.id > headId) headId = out.id; // the stream's head, as far as this worker has seen
       if (Number.isNaN(out.intendedUs)) {
         diag.eventsWithoutTime++;
         diag.firstEvent ??= sample(data);
