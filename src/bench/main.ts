@@ -15,6 +15,7 @@ import { benchGenerator } from './generator.js';
 import { benchCatchup } from './catchup.js';
 import { benchPermissions } from './permissions.js';
 import { benchConnections } from './connections.js';
+import { benchParse } from './parse.js';
 
 export const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   fanout: benchFanout,
@@ -22,6 +23,7 @@ export const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResu
   catchup: benchCatchup,
   permissions: benchPermissions,
   connections: benchConnections,
+  parse: benchParse,
 };
 
 export interface BenchReport {

@@ -77,4 +77,9 @@ describe('npm run bench (one quick round each)', () => {
     expect(Number.isFinite(r.contenders[0]!.median['generatorBytesPerConnection'])).toBe(true);
     expect(leftovers()).toEqual([]);
   }, 120_000);
+
+  it('parse: ns per frame, raw scan and JSON.parse', async () => {
+    const r = await BENCHMARKS.parse!(ctx);
+    expectSane(r, 'nsPerFrame');
+  }, 60_000);
 });
