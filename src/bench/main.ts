@@ -1,4 +1,4 @@
-// `npm run bench [-- --only fanout,generator,catchup,permissions,connections] [--rounds N] [--quick] [--out DIR]`:
+// `npm run bench [-- --only fanout,generator,catchup,permissions,connections,parse] [--rounds N] [--quick] [--out DIR]`:
 // runs the benchmarks (each one's contenders side by side, alternating rounds), prints medians and
 // ratios on stderr and writes the figures to DIR/bench-<date>.json (default reports/), atomically.
 import { parseArgs } from 'node:util';
