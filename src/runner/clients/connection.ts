@@ -10,6 +10,8 @@ import { CLOSE_SLOW_CLIENT } from '../../protocol/v0.js';
 import type { GroupSpec } from '../../scenario/types.js';
 import type { ClientResult } from '../messages.js';
 import type { WireAdapter } from '../adapters/adapter.js';
+import type { Socket } from 'node:net';
+import { FrameReader } from './frameReader.js';
 
 const scratch = newScannedEvent();
 
@@ -67,6 +69,7 @@ export class ClientConnection {
     const ws = new WebSocket(this.ctx.url, { perMessageDeflate: false, skipUTF8Validation: true, handshakeTimeout: 30_000 });
     this.ws = ws;
     ws.on('open', () => {
+      this.readFramesDirectly(ws); // before anything can arrive: ws has not read from the socket yet
       this.connectUs = nowUs() - this.startedUs;
       this.ctx.rec.connectTime(this.phaseNow(), this.connectUs);
       this.subscribeSentUs = nowUs();
@@ -79,24 +82,51 @@ export class ClientConnection {
         this.onSubscribed();
       }
     });
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      const at = nowUs();
-      if (isBinary) return void this.ctx.noteNonEvent(data);
-      const kind = this.ctx.adapter.read(data, scratch);
-      if (kind === 'event') this.onEvent(scratch, at);
-      else if (kind === 'status') this.onStatus(data, at);
-      else this.ctx.noteNonEvent(data);
-    });
     ws.on('error', () => {
       if (!this.leaving && this.connectUs !== this.connectUs) this.ctx.rec.count(this.phaseNow(), 'connectErrors');
     });
-    ws.on('close', (code: number) => {
+    ws.on('close', (wsCode: number) => {
       if (this.leaving) return;
+      const code = this.serverCloseCode ?? wsCode;
       this.closedByServer = code;
       const phase = this.phaseNow();
       if (code === CLOSE_SLOW_CLIENT) this.ctx.rec.count(phase, 'slowCloses');
       else this.ctx.rec.count(phase, 'connectErrors');
       this.account.leaveUs = Math.min(this.account.leaveUs, nowUs());
+    });
+  }
+
+  /** The close code the server sent, read from its close frame. */
+  private serverCloseCode?: number;
+
+  /**
+   * Takes the socket's bytes from ws and splits frames here (see frameReader.ts): every message in
+   * one chunk arrived at the same moment, so it is stamped once. Control frames are answered
+   * through ws, which still owns sending.
+   */
+  private readFramesDirectly(ws: WebSocket): void {
+    const socket = (ws as unknown as { _socket?: Socket })._socket;
+    if (!socket || ws.readyState !== WebSocket.OPEN) return;
+    let at = 0;
+    const reader = new FrameReader({
+      message: (data, binary) => {
+        if (binary) return void this.ctx.noteNonEvent(data);
+        const kind = this.ctx.adapter.read(data, scratch);
+        if (kind === 'event') this.onEvent(scratch, at);
+        else if (kind === 'status') this.onStatus(data, at);
+        else this.ctx.noteNonEvent(data);
+      },
+      ping: (payload) => ws.pong(payload),
+      close: (code) => {
+        this.serverCloseCode = code;
+        ws.close(code === 1005 || code === 1006 || code === 1015 ? 1000 : code);
+      },
+      protocolError: () => ws.terminate(),
+    });
+    for (const listener of socket.listeners('data')) socket.removeListener('data', listener as (chunk: Buffer) => void);
+    socket.on('data', (chunk: Buffer) => {
+      at = nowUs();
+      reader.push(chunk);
     });
   }
 

@@ -1,0 +1,76 @@
+// The client's frame splitter against frames as ws's own Sender writes them, cut at every byte.
+import { describe, expect, it } from 'vitest';
+import { Sender } from 'ws';
+import { FrameReader } from '../../src/runner/clients/frameReader.js';
+
+type Got = { kind: string; data: string }[];
+
+function reader(got: Got): FrameReader {
+  return new FrameReader({
+    message: (p, binary) => got.push({ kind: binary ? 'binary' : 'text', data: p.toString() }),
+    ping: (p) => got.push({ kind: 'ping', data: p.toString() }),
+    close: (code, reason) => got.push({ kind: 'close', data: `${code} ${reason}` }),
+    protocolError: (what) => got.push({ kind: 'error', data: what }),
+  });
+}
+
+/** A server frame (unmasked unless asked), as ws frames it. */
+function frame(data: string | Buffer, opcode: number, opts: { fin?: boolean; mask?: boolean } = {}): Buffer {
+  const buf = typeof data === 'string' ? Buffer.from(data) : data;
+  const list = Sender.frame(buf, { fin: opts.fin ?? true, opcode, mask: opts.mask ?? false, readOnly: false, rsv1: false });
+  return Buffer.concat(list);
+}
+
+describe('FrameReader', () => {
+  const big = 'x'.repeat(70_000); // 64-bit length
+  const mid = 'y'.repeat(300); // 16-bit length
+  const stream = Buffer.concat([
+    frame('{"msgID":1}', 0x1),
+    frame(mid, 0x1),
+    frame('part1-', 0x1, { fin: false }),
+    frame('ping!', 0x9),
+    frame('part2', 0x0),
+    frame(big, 0x1),
+    frame(Buffer.from([1, 2, 3]), 0x2),
+    frame('masked text', 0x1, { mask: true }),
+    frame(Buffer.concat([Buffer.from([0x0f, 0xa8]), Buffer.from('slow client')]), 0x8),
+  ]);
+  const expected: Got = [
+    { kind: 'text', data: '{"msgID":1}' },
+    { kind: 'text', data: mid },
+    { kind: 'ping', data: 'ping!' },
+    { kind: 'text', data: 'part1-part2' },
+    { kind: 'text', data: big },
+    { kind: 'binary', data: '\u0001\u0002\u0003' },
+    { kind: 'text', data: 'masked text' },
+    { kind: 'close', data: '4008 slow client' },
+  ];
+
+  it('reads every frame kind from one chunk', () => {
+    const got: Got = [];
+    reader(got).push(stream);
+    expect(got).toEqual(expected);
+  });
+
+  it('reads the same whatever the chunk boundaries (every split point, and byte by byte)', () => {
+    for (let cut = 1; cut < 400; cut += 7) {
+      const got: Got = [];
+      const r = reader(got);
+      r.push(stream.subarray(0, cut));
+      r.push(stream.subarray(cut));
+      expect(got).toEqual(expected);
+    }
+    const got: Got = [];
+    const r = reader(got);
+    for (let i = 0; i < stream.length; i += 1 + (i % 13)) r.push(stream.subarray(i, Math.min(stream.length, i + 1 + (i % 13))));
+    expect(got).toEqual(expected);
+  });
+
+  it('refuses what a server must not send', () => {
+    for (const bad of [frame('x', 0x3), frame('x', 0x0), Buffer.from([0xc1, 0x01, 0x78])]) {
+      const got: Got = [];
+      reader(got).push(bad);
+      expect(got.map((g) => g.kind)).toEqual(['error']);
+    }
+  });
+});
