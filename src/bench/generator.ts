@@ -53,11 +53,12 @@ async function step(server: ServerProcess, workers: number, rate: number, quick:
   };
 }
 
-/** Ramps the event rate ×1.5 per step until the generator is bound or events go missing. */
+/** Ramps the event rate ×1.25 per step until the generator is bound or events go missing. */
+const RAMP = 1.25;
 async function ramp(server: ServerProcess, workers: number, ctx: BenchContext): Promise<Sample> {
   const clients = ctx.quick ? 20 : CLIENTS;
   let rate = ctx.quick ? 200 : 300 * workers;
-  const maxSteps = ctx.quick ? 1 : 8;
+  const maxSteps = ctx.quick ? 1 : 16;
   let best: Step | undefined;
   let stopper: Step | undefined;
   for (let i = 0; i < maxSteps; i++) {
@@ -68,7 +69,7 @@ async function ramp(server: ServerProcess, workers: number, ctx: BenchContext): 
       break;
     }
     best = s;
-    rate *= 1.5;
+    rate *= RAMP;
   }
   return {
     accountedPerSec: best?.accountedPerSec ?? NaN,
@@ -91,10 +92,10 @@ export async function benchGenerator(ctx: BenchContext): Promise<BenchResult> {
     const m = (name: string, k: string): number => results.find((r) => r.name === name)?.median[k] ?? NaN;
     return {
       name: 'generator',
-      what: `highest accounted deliveries/s with the generator not bound and nothing missing (ramp ×1.5 from 300 events/s per worker, ${ctx.quick ? 20 : CLIENTS} fast clients, 200-byte payloads)`,
+      what: `highest accounted deliveries/s with the generator not bound and nothing missing (ramp ×${RAMP} from 300 events/s per worker, ${ctx.quick ? 20 : CLIENTS} fast clients, 200-byte payloads)`,
       contenders: results,
       ratios: { '2 workers ÷ 1 worker': ratio(m('2 workers', 'accountedPerSec'), m('1 worker', 'accountedPerSec')) },
-      params: { clients: ctx.quick ? 20 : CLIENTS, payloadBytes: 200, step: '1s warmup + 3s baseline (measured) + 1s stress', rampFactor: 1.5 },
+      params: { clients: ctx.quick ? 20 : CLIENTS, payloadBytes: 200, step: '1s warmup + 3s baseline (measured) + 1s stress', rampFactor: RAMP },
       notes: ['nextStep* describe the first step that failed: bound=1 means the generator marked itself bound; bound=0 means events went missing (the server or the machine could not keep up)'],
     };
   } finally {
