@@ -65,13 +65,14 @@ export function noteGap(rec: GroupRecorder, tl: Timeline, totals: ClientTotals, 
 }
 
 export class Bitset {
-  private bits = new Uint8Array(1024);
+  /** Grows on first use: an idle connection should cost the generator next to nothing. */
+  private bits = new Uint8Array(0);
 
   /** Sets bit i; returns whether it was already set. */
   testAndSet(i: number): boolean {
     const byte = i >>> 3;
     if (byte >= this.bits.length) {
-      let n = this.bits.length;
+      let n = Math.max(256, this.bits.length);
       while (n <= byte) n *= 2;
       const grown = new Uint8Array(n);
       grown.set(this.bits);
