@@ -46,8 +46,9 @@ describe('evbench run catch-up (isolated)', () => {
     const f = fast(rec);
     expect(f.phases.stress!.missing).toBe(0);
     if (conclusive) {
-      // "a small factor": generous for a shared two-core machine, far below what blocking causes
-      expect(f.phases.stress!.latencyUs.p99).toBeLessThan(Math.max(5 * f.phases.baseline!.latencyUs.p99, 25_000));
+      // "a small factor": generous for a shared two-core machine where the replay competes for CPU
+      // (the scenario's own threshold is p99 < 50 ms); a blocked queue costs seconds
+      expect(f.phases.stress!.latencyUs.p99).toBeLessThan(Math.max(5 * f.phases.baseline!.latencyUs.p99, 50_000));
       expect(rec.hol.verdict).toBe('none');
     }
   });
