@@ -14,7 +14,7 @@ import type { QueueStats } from './metrics.js';
 import { ClientGuard } from './limits.js';
 import type { ClientRequest } from './messages.js';
 import { mayReadFast, type Reader } from './permissions.js';
-import { closeSockets, storeEvents, Subscriptions, unsubscribeReply, type Hub, type ServerContext } from './session.js';
+import { closeSockets, serveConnection, storeEvents, Subscriptions, unsubscribeReply, type Hub, type ServerContext } from './session.js';
 
 /** Matching events a replaying session writes before yielding to the event loop. */
 const REPLAY_PAGE = 256;
@@ -109,18 +109,13 @@ export class IsolatedHub implements Hub {
     const lowWater = Math.max(socket.writableHighWaterMark, Math.min(REPLAY_LOW_WATER, budgetHalf));
     const s = new IsolatedSession(ws, socket, reader, lowWater, this.observeSend, this.ctx);
     this.sessions.add(s);
-    this.ctx.metrics.connections++;
-    this.ctx.metrics.connectionsTotal++;
-    ws.on('message', (data, isBinary) => {
-      const parsed = s.guard.read(data, isBinary);
-      if ('error' in parsed) return this.reply(s, parsed.error);
-      this.handle(s, parsed.request);
-    });
-    ws.on('error', () => {}); // 'close' follows
-    ws.once('close', () => {
-      this.sessions.delete(s);
-      this.live.delete(s);
-      this.ctx.metrics.connections--;
+    serveConnection(this.ctx, ws, s.guard, {
+      request: (request) => this.handle(s, request),
+      refused: (reply) => this.reply(s, reply),
+      closed: () => {
+        this.sessions.delete(s);
+        this.live.delete(s);
+      },
     });
   }
 

@@ -11,7 +11,7 @@ import type { QueueStats } from './metrics.js';
 import { ClientGuard } from './limits.js';
 import type { ClientRequest } from './messages.js';
 import { mayReadByScan, type Reader } from './permissions.js';
-import { closeSockets, storeEvents, Subscriptions, unsubscribeReply, type Hub, type ServerContext } from './session.js';
+import { closeSockets, serveConnection, storeEvents, Subscriptions, unsubscribeReply, type Hub, type ServerContext } from './session.js';
 
 /** A replay whose page read failed (database away) tries again after this long. */
 const PAGE_RETRY_MS = 250;
@@ -58,17 +58,10 @@ export class LegacyHub implements Hub {
       considered: this.ctx.log.headId,
     };
     this.sessions.add(s);
-    this.ctx.metrics.connections++;
-    this.ctx.metrics.connectionsTotal++;
-    ws.on('message', (data, isBinary) => {
-      const parsed = s.guard.read(data, isBinary);
-      if ('error' in parsed) return this.reply(s, parsed.error);
-      this.handle(s, parsed.request);
-    });
-    ws.on('error', () => {}); // 'close' follows
-    ws.once('close', () => {
-      this.sessions.delete(s);
-      this.ctx.metrics.connections--;
+    serveConnection(this.ctx, ws, s.guard, {
+      request: (request) => this.handle(s, request),
+      refused: (reply) => this.reply(s, reply),
+      closed: () => this.sessions.delete(s),
     });
   }
 

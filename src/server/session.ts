@@ -7,7 +7,8 @@ import type { EventStore, StoredEvent } from './eventLog.js';
 import type { QueueStats, ServerMetrics } from './metrics.js';
 import type { ServerOptions } from './options.js';
 import type { EventPredicate } from './filters.js';
-import { filterTerms, sameFilters } from './messages.js';
+import { filterTerms, sameFilters, type ClientRequest } from './messages.js';
+import type { ClientGuard } from './limits.js';
 import type { Reader } from './permissions.js';
 
 export interface Subscription {
@@ -114,6 +115,30 @@ function storeUnavailable(reason: string): StatusMessage {
 }
 
 /** Replies to an unsubscribe request. */
+/**
+ * Wires one accepted connection, whatever the mode: counts it, reads and checks its frames (the
+ * guard answers bad ones with a status), hands valid requests on, and forgets it when it closes.
+ */
+export function serveConnection(
+  ctx: ServerContext,
+  ws: WebSocket,
+  guard: ClientGuard,
+  handlers: { request(request: ClientRequest): void; refused(reply: StatusMessage): void; closed(): void },
+): void {
+  ctx.metrics.connections++;
+  ctx.metrics.connectionsTotal++;
+  ws.on('message', (data, isBinary) => {
+    const parsed = guard.read(data as Buffer, isBinary);
+    if ('error' in parsed) return handlers.refused(parsed.error);
+    handlers.request(parsed.request);
+  });
+  ws.on('error', () => {}); // 'close' follows
+  ws.once('close', () => {
+    ctx.metrics.connections--;
+    handlers.closed();
+  });
+}
+
 export function unsubscribeReply(subs: Subscriptions, filters: Filter[] | undefined): StatusMessage {
   const removed = subs.remove(filters);
   return removed > 0 || filters === undefined ? { status: 200 } : { status: 404, message: 'no subscription with these filters' };
