@@ -10,6 +10,8 @@ export interface TargetFlags {
   target?: string;
   token?: string;
   publisherToken?: string;
+  metricsUrl?: string;
+  metricsToken?: string;
   adapter?: string;
   subscribeMessage?: string;
   idField?: string;
@@ -23,6 +25,8 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--target <url>', 'run against the server at this ws:// URL instead of the embedded one')
     .option('--token <token>', 'subscriber token for --target (sent as ?api_token=)')
     .option('--publisher-token <token>', 'publisher token for --target')
+    .option('--metrics-url <url>', "--target's evbench /metrics, scraped at the end for the server's side of the story")
+    .option('--metrics-token <token>', 'Bearer token for --metrics-url (a server started with --metrics-token)')
     .option('--adapter <name>', 'protocol of --target: evbench (v0) or generic (any JSON server)')
     .option('--subscribe-message <json>', 'generic: message sent after connecting; {{lastId}} is replaced for catch-up')
     .option('--id-field <path>', 'generic: dotted JSON path of the event id (default: id)')
@@ -86,15 +90,21 @@ export function applyTargetFlags(scenario: Scenario, flags: TargetFlags): Scenar
       adapter,
       token: flags.token ?? previous?.token,
       publisherToken: flags.publisherToken ?? previous?.publisherToken,
-      metricsUrl: previous?.metricsUrl,
+      metricsUrl: flags.metricsUrl ?? previous?.metricsUrl,
+      metricsToken: flags.metricsToken ?? previous?.metricsToken,
       users: previous?.users ?? 0,
     };
     s.variants = [];
-  } else if (flags.token !== undefined || flags.publisherToken !== undefined || flags.adapter !== undefined || genericFlag) {
-    if (s.target.kind !== 'url') throw new UserError(`${flags.adapter !== undefined ? '--adapter' : genericFlag ? flagName(genericFlag) : '--token/--publisher-token'}: only with --target (the embedded server speaks evbench's protocol and gets its own tokens)`);
+  } else if (flags.token !== undefined || flags.publisherToken !== undefined || flags.metricsUrl !== undefined || flags.metricsToken !== undefined || flags.adapter !== undefined || genericFlag) {
+    if (s.target.kind !== 'url') throw new UserError(`${flags.adapter !== undefined ? '--adapter' : genericFlag ? flagName(genericFlag) : '--token/--publisher-token/--metrics-url/--metrics-token'}: only with --target (the embedded server speaks evbench's protocol and gets its own tokens)`);
     if (flags.token !== undefined) s.target.token = flags.token;
     if (flags.publisherToken !== undefined) s.target.publisherToken = flags.publisherToken;
+    if (flags.metricsUrl !== undefined) s.target.metricsUrl = flags.metricsUrl;
+    if (flags.metricsToken !== undefined) s.target.metricsToken = flags.metricsToken;
     s.target.adapter = adapter;
+  }
+  if (s.target.kind === 'url' && s.target.metricsUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(s.target.metricsUrl)) {
+    throw new UserError(`--metrics-url: expected an http:// URL such as http://127.0.0.1:8080/metrics, got "${s.target.metricsUrl}"`);
   }
   if (s.target.kind === 'url') {
     s.target.generic = adapter === 'generic' ? genericOptions(flags, s.target.generic) : undefined;

@@ -273,7 +273,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     if (results.length < clientWorkers.length) invalidReason ??= `${clientWorkers.length - results.length} client worker(s) did not report`;
     const cpu = process.cpuUsage(cpuStart);
     const endedUs = nowUs();
-    const server = target.metricsUrl && !target.server?.child.exitCode ? await scrapeServer(target.metricsUrl) : undefined;
+    const server = target.metricsUrl && !target.server?.child.exitCode ? await scrapeServer(target.metricsUrl, target.metricsToken) : undefined;
 
     // --- the record --------------------------------------------------------------------------
     const record: RunRecord = {

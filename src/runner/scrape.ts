@@ -55,9 +55,10 @@ export function summarizeServerMetrics(text: string, source: string): ServerScra
   };
 }
 
-export async function scrapeServer(metricsUrl: string): Promise<ServerScrape> {
+export async function scrapeServer(metricsUrl: string, token?: string): Promise<ServerScrape> {
   try {
-    const res = await fetch(metricsUrl, { signal: AbortSignal.timeout(3000) });
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    const res = await fetch(metricsUrl, { headers, signal: AbortSignal.timeout(3000) });
     if (!res.ok) return { source: metricsUrl, error: `HTTP ${res.status}` };
     return summarizeServerMetrics(await res.text(), metricsUrl);
   } catch (err) {

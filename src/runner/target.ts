@@ -28,6 +28,7 @@ export interface TargetHandle {
   /** Where clients connect: client k to urls[k % urls.length] (two servers with target.embedded.multi). */
   urls: string[];
   metricsUrl?: string;
+  metricsToken?: string;
   publisherToken?: string;
   /** Token for clients that read everything (catch-up, and every client without a user). */
   readerToken?: string;
@@ -41,7 +42,7 @@ export async function openTarget(scenario: Scenario, onServerLog?: (line: string
   const t = scenario.target;
   if (t.kind === 'url') {
     await probe(t.url, t.token);
-    return { url: t.url, urls: [t.url], metricsUrl: t.metricsUrl, publisherToken: t.publisherToken, readerToken: t.token, users: t.users, stop: async () => {} };
+    return { url: t.url, urls: [t.url], metricsUrl: t.metricsUrl, metricsToken: t.metricsToken, publisherToken: t.publisherToken, readerToken: t.token, users: t.users, stop: async () => {} };
   }
   const publisherToken = `pub-${randomBytes(12).toString('hex')}`;
   const readerToken = t.users > 0 ? `reader-${randomBytes(12).toString('hex')}` : undefined;

@@ -39,6 +39,8 @@ export interface UrlTarget {
   publisherToken?: string;
   /** Where to scrape evbench's /metrics, when the target exposes it. */
   metricsUrl?: string;
+  /** Bearer token for metricsUrl (a server started with --metrics-token). */
+  metricsToken?: string;
   /** Users in the target's permission directory, for groups that spread clients over user tokens. */
   users: number;
 }

@@ -138,7 +138,7 @@ function checkGeneric(c: Checker, raw: Json): GenericOptions | undefined {
 }
 
 function checkTarget(c: Checker, raw: Json): Target | undefined {
-  const t = c.object('target', raw, ['embedded', 'url', 'adapter', 'token', 'publisherToken', 'metricsUrl', 'users', 'generic']);
+  const t = c.object('target', raw, ['embedded', 'url', 'adapter', 'token', 'publisherToken', 'metricsUrl', 'metricsToken', 'users', 'generic']);
   if (!t) return undefined;
   if (t.embedded !== undefined && t.url !== undefined) return c.fail('target', 'give either embedded or url, not both');
   if (t.url !== undefined) {
@@ -156,10 +156,11 @@ function checkTarget(c: Checker, raw: Json): Target | undefined {
       token: t.token === undefined ? undefined : c.string('target.token', t.token),
       publisherToken: t.publisherToken === undefined ? undefined : c.string('target.publisherToken', t.publisherToken),
       metricsUrl: t.metricsUrl === undefined ? undefined : c.string('target.metricsUrl', t.metricsUrl),
+      metricsToken: t.metricsToken === undefined ? undefined : c.string('target.metricsToken', t.metricsToken),
       users: c.number('target.users', t.users, { min: 0, max: 1_000_000, integer: true, fallback: 0 }) ?? 0,
     };
   }
-  for (const k of ['adapter', 'token', 'publisherToken', 'metricsUrl', 'users', 'generic'] as const) {
+  for (const k of ['adapter', 'token', 'publisherToken', 'metricsUrl', 'metricsToken', 'users', 'generic'] as const) {
     if (t[k] !== undefined) c.fail(`target.${k}`, 'only allowed with target.url');
   }
   const e = c.object('target.embedded', t.embedded ?? {}, ['mode', 'queueBytes', 'overflow', 'logSize', 'users', 'groupsPerUser', 'store', 'multi']);
