@@ -5,6 +5,7 @@ import type { GroupResult, RunRecord } from '../runner/record.js';
 import { formatUs } from '../scenario/units.js';
 import { checkRows, runPassed } from './outcomes.js';
 import { escapeHtml as esc, lineChart, type Band, type Series } from './svg.js';
+import { MISSING_COLUMN, PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';
 
 export interface HtmlOptions {
   failOnHol?: boolean;
@@ -103,26 +104,7 @@ function table(header: string[], rows: string[][], numeric: (c: number) => boole
 }
 
 function summaryRows(record: RunRecord): string[][] {
-  const rows: string[][] = [];
-  for (const g of record.groups) {
-    for (const ph of record.phases) {
-      const p = g.phases[ph.name];
-      if (!p || p.clients === 0) continue;
-      const churn = g.kind === 'churn';
-      const l = churn ? p.ackUs : p.latencyUs;
-      rows.push([
-        esc(`${g.name}${g.behaviour ? ` (${g.behaviour})` : ''}`),
-        esc(ph.name),
-        String(p.clients),
-        churn ? `${p.ackUs.count} acks` : String(p.delivered),
-        p.missing > 0 ? `<b class="bad">${p.missing}</b>` : churn ? String(p.ackTimeouts) : '0',
-        ...[l.p50, l.p90, l.p99, l.p999, l.max].map((v) => esc(formatUs(v))),
-        churn ? '' : esc(formatUs(p.maxStallUs)),
-        churn ? '' : String(p.deliveredPerClientPerSec),
-      ]);
-    }
-  }
-  return rows;
+  return phaseRows(record).map((r) => r.cells.map((cell, c) => (c === MISSING_COLUMN && r.missing > 0 ? `<b class="bad">${esc(cell)}</b>` : esc(cell))));
 }
 
 const CSS = `
@@ -168,7 +150,7 @@ export function renderHtml(record: RunRecord, opts: HtmlOptions = {}): string {
     body.push(`<div class="charts">${delivered}</div>`);
   }
   body.push('<h2>Summary</h2>');
-  body.push(table(['group', 'phase', 'clients', 'delivered', 'missing', 'p50', 'p90', 'p99', 'p99.9', 'max', 'max stall', 'events/s per client'], summaryRows(record), (c) => c >= 2));
+  body.push(table(PHASE_TABLE_HEADER, summaryRows(record), (c) => c >= 2));
   for (const g of record.groups) {
     if (!g.replay) continue;
     const r = g.replay;

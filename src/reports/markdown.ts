@@ -3,6 +3,7 @@
 import type { RunRecord } from '../runner/record.js';
 import { formatUs } from '../scenario/units.js';
 import { checkRows, runPassed } from './outcomes.js';
+import { PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';
 
 export interface MarkdownOptions {
   failOnHol?: boolean;
@@ -51,30 +52,7 @@ export function renderMarkdown(record: RunRecord, opts: MarkdownOptions = {}): s
 
   out.push('### Latency by group and phase');
   out.push('');
-  const rows: string[][] = [];
-  for (const g of record.groups) {
-    for (const ph of record.phases) {
-      const p = g.phases[ph.name];
-      if (!p || p.clients === 0) continue;
-      const churn = g.kind === 'churn';
-      const l = churn ? p.ackUs : p.latencyUs;
-      rows.push([
-        `${g.name}${g.behaviour ? ` (${g.behaviour})` : ''}`,
-        ph.name,
-        String(p.clients),
-        churn ? `${p.ackUs.count} acks` : String(p.delivered),
-        churn ? String(p.ackTimeouts) : String(p.missing),
-        formatUs(l.p50),
-        formatUs(l.p90),
-        formatUs(l.p99),
-        formatUs(l.p999),
-        formatUs(l.max),
-        churn ? '' : formatUs(p.maxStallUs),
-        churn ? '' : String(p.deliveredPerClientPerSec),
-      ]);
-    }
-  }
-  out.push(...table(['group', 'phase', 'clients', 'delivered', 'missing', 'p50', 'p90', 'p99', 'p99.9', 'max', 'max stall', 'events/s per client'], rows, (c) => c >= 2));
+  out.push(...table(PHASE_TABLE_HEADER, phaseRows(record).map((r) => r.cells), (c) => c >= 2));
   out.push('');
   out.push('Latency is receive time − intended publish time; missing events are included at their lower bound. Churn rows show subscribe-ack latency and ack timeouts.');
   for (const g of record.groups) {

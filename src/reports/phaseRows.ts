@@ -1,0 +1,41 @@
+// The per-group, per-phase latency table that Markdown and HTML both show, as plain text cells;
+// each renderer only escapes and decorates them.
+import type { RunRecord } from '../runner/record.js';
+import { formatUs } from '../scenario/units.js';
+
+export const PHASE_TABLE_HEADER = ['group', 'phase', 'clients', 'delivered', 'missing', 'p50', 'p90', 'p99', 'p99.9', 'max', 'max stall', 'events/s per client'];
+/** Column of the missing count (ack timeouts for churn groups). */
+export const MISSING_COLUMN = 4;
+
+export interface PhaseRow {
+  cells: string[];
+  /** Undelivered events in the row (0 for churn groups): renderers highlight it. */
+  missing: number;
+}
+
+/** One row per group and phase it had clients in; churn groups show subscribe-ack latency and ack timeouts. */
+export function phaseRows(record: RunRecord): PhaseRow[] {
+  const rows: PhaseRow[] = [];
+  for (const g of record.groups) {
+    for (const ph of record.phases) {
+      const p = g.phases[ph.name];
+      if (!p || p.clients === 0) continue;
+      const churn = g.kind === 'churn';
+      const l = churn ? p.ackUs : p.latencyUs;
+      rows.push({
+        missing: churn ? 0 : p.missing,
+        cells: [
+          `${g.name}${g.behaviour ? ` (${g.behaviour})` : ''}`,
+          ph.name,
+          String(p.clients),
+          churn ? `${p.ackUs.count} acks` : String(p.delivered),
+          churn ? String(p.ackTimeouts) : String(p.missing),
+          ...[l.p50, l.p90, l.p99, l.p999, l.max].map(formatUs),
+          churn ? '' : formatUs(p.maxStallUs),
+          churn ? '' : String(p.deliveredPerClientPerSec),
+        ],
+      });
+    }
+  }
+  return rows;
+}
