@@ -2,11 +2,11 @@
 // src/util/spawnServe.ts, the one place that starts it), the plain `ws` broadcast loop, and the Go
 // gorilla/websocket server (built here from bench/go in GOPATH mode). Every one is stopped by `stop()`
 // and killed when this process exits.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnServe } from '../util/spawnServe.js';
+import { spawnListening, spawnServe } from '../util/spawnServe.js';
 import { distFile, packageRoot } from '../util/paths.js';
 
 export const PUBLISHER_TOKEN = 'bench-publisher';
@@ -21,11 +21,6 @@ export interface ServerProcess {
   exited(): boolean;
 }
 
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
-
 /** `evbench serve` with the publisher token and `args` (e.g. ['--mode', 'legacy']). */
 export async function startEvbench(name: string, args: string[] = []): Promise<ServerProcess> {
   const serve = await spawnServe({ args: ['--publisher-token', PUBLISHER_TOKEN, ...args] });
@@ -34,56 +29,12 @@ export async function startEvbench(name: string, args: string[] = []): Promise<S
   return { name, url: serve.url, pid: serve.pid, stop: (graceMs) => serve.stop(graceMs), exited: () => gone };
 }
 
-/** Starts a process that prints `{"url":…}` as its first stdout line once it listens. */
-function startUrlProcess(name: string, command: string, args: string[], startTimeoutMs = 10_000): Promise<ServerProcess> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  live.add(child);
+/** A contender that prints `{"url":…}` once it listens, started by the project's one spawner. */
+async function startUrlProcess(name: string, command: string, args: string[]): Promise<ServerProcess> {
+  const p = await spawnListening(command, args, { name });
   let gone = false;
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      gone = true;
-      live.delete(child);
-      resolve();
-    }),
-  );
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
-  const stop = async (graceMs = 3000): Promise<void> => {
-    if (gone) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
-  };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      void stop(0);
-      reject(new Error(`${name} did not start within ${startTimeoutMs} ms: ${stderr.trim()}`));
-    }, startTimeoutMs);
-    let out = '';
-    child.stdout!.setEncoding('utf8');
-    const onData = (d: string): void => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      child.stdout!.off('data', onData);
-      child.stdout!.resume();
-      clearTimeout(timer);
-      try {
-        const { url } = JSON.parse(out.slice(0, nl)) as { url: string };
-        resolve({ name, url, pid: child.pid!, stop, exited: () => gone });
-      } catch {
-        void stop(0);
-        reject(new Error(`${name} printed an unexpected first line: ${out.slice(0, 200)}`));
-      }
-    };
-    child.stdout!.on('data', onData);
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited before listening: ${stderr.trim()}`));
-    });
-  });
+  void p.exited.then(() => (gone = true));
+  return { name, url: p.url, pid: p.pid, stop: (graceMs) => p.stop(graceMs), exited: () => gone };
 }
 
 /** The plain `ws` broadcast loop (src/bench/plainWsServer.ts). */

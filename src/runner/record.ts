@@ -3,7 +3,7 @@
 import type { LatencySummary } from '../measurement/histogram.js';
 import type { PhaseCounters } from '../measurement/recorder.js';
 import type { GroupKind, Scenario, SlowBehaviour } from '../scenario/types.js';
-import type { ReplayTotals } from '../measurement/accounting.js';
+import type { ClientTotals, ReplayTotals } from '../measurement/accounting.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -24,14 +24,8 @@ export interface PhaseResult extends PhaseCounters {
   ackHistogram: string;
 }
 
-export interface ClientRecord {
+export interface ClientRecord extends ClientTotals {
   id: number;
-  delivered: number;
-  missing: number;
-  duplicates: number;
-  outOfOrder: number;
-  lateArrivals: number;
-  maxStallUs: number;
   connectUs: number | null;
   ackUs: number | null;
   closedByServer: number | null;

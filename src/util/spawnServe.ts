@@ -1,5 +1,6 @@
-// The one place that starts `evbench serve` as a child process (runner's embedded target, tests,
-// benchmarks). The child prints one JSON line `{"url":…,"metrics":…}` on stdout once it listens.
+// The one place that starts servers as child processes: `evbench serve` (runner's embedded target,
+// tests, benchmarks) and any other server that prints one JSON line `{"url":…}` on stdout once it
+// listens (the benchmarks' contenders). Every child is killed if this process exits.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cliEntry } from './paths.js';
 
@@ -12,6 +13,14 @@ export interface ServeProcess {
   exited: Promise<number | string>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the child is gone. */
   stop(graceMs?: number): Promise<void>;
+}
+
+export interface SpawnListeningOptions {
+  startTimeoutMs?: number;
+  /** Receives the child's stderr lines (default: discarded, but kept for the error message). */
+  onStderr?: (line: string) => void;
+  /** Names the child in errors (default: the command). */
+  name?: string;
 }
 
 export interface SpawnServeOptions {
@@ -29,7 +38,14 @@ process.once('exit', () => {
 
 export function spawnServe(options: SpawnServeOptions = {}): Promise<ServeProcess> {
   const args = [cliEntry, 'serve', '--host', '127.0.0.1', '--port', '0', '--json', ...(options.args ?? [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnListening(process.execPath, args, { ...options, name: 'evbench serve' });
+}
+
+/** Starts `command` and resolves once it prints its `{"url":…}` line (or rejects with why it did not). */
+export function spawnListening(command: string, args: string[], options: SpawnListeningOptions = {}): Promise<ServeProcess> {
+  const name = options.name ?? command;
+  const startTimeoutMs = options.startTimeoutMs ?? 10_000;
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -64,8 +80,8 @@ export function spawnServe(options: SpawnServeOptions = {}): Promise<ServeProces
     let outBuf = '';
     const timeout = setTimeout(() => {
       void stop(0);
-      reject(new Error(`evbench serve did not start within ${options.startTimeoutMs ?? 10_000} ms: ${stderrTail.join(' | ')}`));
-    }, options.startTimeoutMs ?? 10_000);
+      reject(new Error(`${name} did not start within ${startTimeoutMs} ms: ${stderrTail.join(' | ')}`));
+    }, startTimeoutMs);
     child.stdout!.setEncoding('utf8');
     const onData = (chunk: string): void => {
       outBuf += chunk;
@@ -75,17 +91,17 @@ export function spawnServe(options: SpawnServeOptions = {}): Promise<ServeProces
       child.stdout!.resume();
       clearTimeout(timeout);
       try {
-        const info = JSON.parse(outBuf.slice(0, nl)) as { url: string; metrics: string };
-        resolve({ url: info.url, metricsUrl: info.metrics, pid: child.pid!, child, exited, stop });
+        const info = JSON.parse(outBuf.slice(0, nl)) as { url: string; metrics?: string };
+        resolve({ url: info.url, metricsUrl: info.metrics ?? '', pid: child.pid!, child, exited, stop });
       } catch {
         void stop(0);
-        reject(new Error(`evbench serve printed an unexpected first line: ${outBuf.slice(0, 200)}`));
+        reject(new Error(`${name} printed an unexpected first line: ${outBuf.slice(0, 200)}`));
       }
     };
     child.stdout!.on('data', onData);
     void exited.then((code) => {
       clearTimeout(timeout);
-      reject(new Error(`evbench serve exited (${code}) before listening: ${stderrTail.join(' | ')}`));
+      reject(new Error(`${name} exited (${code}) before listening: ${stderrTail.join(' | ')}`));
     });
   });
 }
