@@ -71,7 +71,7 @@ export function compareRecords(base: RunRecord, next: RunRecord, opts: CompareOp
   for (const ng of next.groups) {
     if (!base.groups.some((g) => g.name === ng.name)) notes.push(`group "${ng.name}" is new in NEW (not compared)`);
   }
-  const verdictRank = { none: 0, unknown: 1, hol: 2 } as const;
+  const verdictRank = { none: 0, unknown: 1, invalid: 1, disconnect: 2, hol: 2 } as const;
   rows.push({
     group: '',
     phase: '',

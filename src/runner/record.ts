@@ -62,8 +62,15 @@ export interface HolEvidence {
   triggered: boolean;
 }
 
+/**
+ * none: fast clients kept their baseline; hol: slow clients delayed or starved the fast ones;
+ * disconnect: the server closed or refused fast clients (a failure, but not HOL); invalid: the
+ * generator was the bottleneck or the data is incomplete (never a pass); unknown: nothing to compare.
+ */
+export type Verdict = 'none' | 'hol' | 'disconnect' | 'invalid' | 'unknown';
+
 export interface HolResult {
-  verdict: 'none' | 'hol' | 'unknown';
+  verdict: Verdict;
   /** fast p99 stress ÷ baseline */
   index: number | null;
   p50Index: number | null;

@@ -4,6 +4,7 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1; // thresholds failed, or HOL verdict with --fail-on-hol
 export const EXIT_USAGE = 2; // bad input: flag, scenario, URL, report file
 export const EXIT_UNREACHABLE = 3; // target unreachable
+export const EXIT_INVALID = 4; // the run is not a result: generator-bound or incomplete data (never a pass)
 
 export class UserError extends Error {
   constructor(
