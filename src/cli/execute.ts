@@ -9,7 +9,8 @@ import { writeReports } from './writeReports.js';
 import { renderSummary } from '../reports/summary.js';
 import { renderSideBySide } from '../reports/sideBySide.js';
 import { createProgress } from './progress.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, UserError } from '../util/errors.js';
+import { EXIT_FAILED, EXIT_INVALID, EXIT_OK, EXIT_UNREACHABLE, UserError } from '../util/errors.js';
+import { runStatus } from '../reports/outcomes.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,14 +103,13 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
     say('');
     say(renderSideBySide(runs, opts.color));
   }
-  const failedThresholds = runs.some((r) => r.record.thresholds.some((t) => !t.passed));
-  const hol = runs.some((r) => r.record.hol.verdict === 'hol');
+  const status = runs.map((r) => runStatus(r.record, opts.failOnHol));
   let exitCode = EXIT_OK;
-  if (failedThresholds || (opts.failOnHol && hol)) exitCode = EXIT_FAILED;
-  // a run cut short by its target (server died, connection dropped) or by a failed worker measured
-  // too little to pass: its partial record is written, the exit code says it is not a result
-  if (runs.some((r) => r.record.invalid)) exitCode = EXIT_FAILED;
-  else if (runs.some((r) => r.record.partial && r.record.partialReason !== 'interrupted')) exitCode = EXIT_UNREACHABLE;
+  if (status.includes('failed')) exitCode = EXIT_FAILED;
+  // not a result (generator-bound, a worker failed, cut short): never a pass
+  if (status.includes('not a result')) exitCode = EXIT_INVALID;
+  // a run cut short by its target (server died, connection dropped): its partial record is written
+  if (runs.some((r) => r.record.partial && r.record.partialReason !== 'interrupted' && !r.record.invalid)) exitCode = EXIT_UNREACHABLE;
   if (controller.signal.aborted) exitCode = 130;
   return { runs, exitCode };
 }

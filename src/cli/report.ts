@@ -4,10 +4,10 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { readRunRecord } from '../records/load.js';
 import { parseReportFormats } from '../reports/formats.js';
-import { runPassed } from '../reports/outcomes.js';
+import { runStatus } from '../reports/outcomes.js';
 import { renderSummary } from '../reports/summary.js';
 import { evaluateThresholds } from '../thresholds/evaluate.js';
-import { EXIT_FAILED, EXIT_OK } from '../util/errors.js';
+import { exitCodeFor } from '../util/errors.js';
 import { withThresholdFlags } from './thresholdFlags.js';
 import { useColor } from './run.js';
 import { writeReports } from './writeReports.js';
@@ -53,6 +53,6 @@ Exit codes: 0 ok, 1 a threshold failed (or hol with --fail-on-hol), 2 bad input.
       const files = writeReports(record, formats, flags.out ?? dirname(file), { failOnHol: !!flags.failOnHol });
       if (!flags.quiet) process.stderr.write(`${renderSummary(record, useColor(flags.color))}\n`);
       process.stderr.write(`reports: ${files.map((f) => f.path).join(', ') || '(none: nothing to render)'}\n`);
-      process.exitCode = runPassed(record, !!flags.failOnHol) ? EXIT_OK : EXIT_FAILED;
+      process.exitCode = exitCodeFor(runStatus(record, !!flags.failOnHol));
     });
 }

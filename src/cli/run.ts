@@ -2,7 +2,8 @@
 import { Command, Option } from 'commander';
 import { loadScenario, parseOverrideFlags, scenarioForVariant } from '../scenario/load.js';
 import type { Scenario } from '../scenario/types.js';
-import { UserError } from '../util/errors.js';
+import { EXIT_FAILED, EXIT_OK, UserError } from '../util/errors.js';
+import { runStatus } from '../reports/outcomes.js';
 import { execute, type NamedRun } from './execute.js';
 import { addTargetOptions, applyTargetFlags, type TargetFlags } from './targetFlags.js';
 import { withThresholdFlags } from './thresholdFlags.js';
@@ -83,7 +84,7 @@ function addRunOptions(cmd: Command): Command {
     .option('--out <dir>', 'folder for the run records (default: reports)')
     .option('--json', 'print the run record(s) as JSON on stdout')
     .option('--report <formats>', 'reports besides the JSON record: md, html, hgrm, hlog, junit (comma-separated)')
-    .option('--fail-on-hol', 'exit 1 when the verdict is hol (and a failed check in the JUnit report)')
+    .option('--fail-on-hol', 'exit 1 when the verdict is hol or disconnect (and a failed check in the JUnit report)')
     .option('--no-color', 'no colors on stderr (also NO_COLOR)');
 }
 
@@ -113,7 +114,8 @@ Examples:
   evbench run slow-client --report md,html,junit --out reports
   evbench run slow-client --shard auto/4        # one of 4 shards; then: evbench merge reports/*.shard-*.json -o merged.json
 
-Exit codes: 0 ok, 1 thresholds failed (or hol with --fail-on-hol), 2 bad input, 3 target unreachable, 130 interrupted.`,
+Exit codes: 0 ok, 1 thresholds failed (or a hol/disconnect verdict with --fail-on-hol), 2 bad input, 3 target unreachable,
+4 not a result (verdict invalid: generator-bound, a worker failed, or the run was cut short), 130 interrupted.`,
     )
     .action(async (name: string, flags: RunFlags) => {
       const overrides = parseOverrideFlags(flags);
@@ -147,7 +149,7 @@ export function registerDemo(program: Command): void {
       if (flags.json) process.stdout.write(`${jsonOutput(runs)}\n`);
       // the demo exists to show legacy failing: only the isolated run (the fix) can fail it
       const fix = runs.find((r) => r.name === 'isolated')?.record;
-      const fixFailed = !fix || fix.invalid || fix.thresholds.some((t) => !t.passed) || (!!flags.failOnHol && fix.hol.verdict === 'hol');
-      process.exitCode = exitCode === 1 && !fixFailed ? 0 : exitCode;
+      const fixStatus = fix ? runStatus(fix, !!flags.failOnHol) : 'not a result';
+      process.exitCode = exitCode === EXIT_FAILED && fixStatus === 'passed' ? EXIT_OK : exitCode;
     });
 }

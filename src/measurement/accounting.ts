@@ -6,6 +6,7 @@ import type { GroupRecorder } from './recorder.js';
 import type { IdMap } from './idMap.js';
 import { intendedUs, firstKAtOrAfter, phaseAt, type Schedule, type Timeline } from './schedule.js';
 import type { ScannedEvent } from './frameScan.js';
+import { StallTracker } from './stall.js';
 
 /** Decides whether scheduled event k belongs in this client's stream (filters, permissions). */
 export type Expectation = (k: number) => boolean;
@@ -35,32 +36,51 @@ export interface ReplayTotals {
 
 /** What a client's books offer its connection, whether the stream is scheduled (ClientAccount) or learned (StreamAccount). */
 export interface Account {
+  /**
+   * The end of the client's last phase: nothing intended at or after it is owed. A close by the
+   * server does not move it: a client is owed every event until its phase ends, connected or not.
+   */
   leaveUs: number;
   readonly totals: ClientTotals;
   subscribed(headId: number, nowUs: number, replayFromId?: number): void;
   assumeWindow(headId: number): void;
   onEvent(ev: ScannedEvent, nowUs: number): void;
   account(untilUs: number, nowUs: number, ids: IdMap): void;
-  /** Called the moment a phase ends, while the client is still there: records its staleness. */
-  phaseEnded(endUs: number): void;
+  /** Called the moment a phase ends, while the client is still owed events: records its staleness. */
+  phaseEnded(endUs: number, ids: IdMap): void;
   replayTotals(): ReplayTotals | undefined;
 }
 
-/** Records how old the newest event a client had was when a phase ended (if it was still there). */
-export function noteStaleness(rec: GroupRecorder, tl: Timeline, untilUs: number, leaveUs: number, newestUs: number): void {
-  if (!Number.isFinite(untilUs) || untilUs > leaveUs || Number.isNaN(newestUs)) return;
+/** Records how old the newest event a client had was when a phase ended (if it was still owed events). */
+export function noteStaleness(rec: GroupRecorder, tl: Timeline, untilUs: number, leaveUs: number, stalenessUs: number): void {
+  if (!Number.isFinite(untilUs) || untilUs > leaveUs || Number.isNaN(stalenessUs)) return;
   const p = phaseAt(tl, untilUs - 1);
-  if (tl.ends[p] === untilUs) rec.staleness(p, Math.max(0, untilUs - newestUs));
+  if (tl.ends[p] === untilUs) rec.staleness(p, Math.max(0, stalenessUs));
 }
 
-/** A span without events: the client's longest stall, and each phase it overlaps records the part inside it. */
-export function noteGap(rec: GroupRecorder, tl: Timeline, totals: ClientTotals, fromUs: number, toUs: number): void {
-  if (toUs - fromUs > totals.maxStallUs) totals.maxStallUs = toUs - fromUs;
-  for (let p = phaseAt(tl, fromUs); p < tl.ends.length; p++) {
-    const start = tl.starts[p]!;
-    if (start >= toUs) break;
-    const overlap = Math.min(toUs, tl.ends[p]!) - Math.max(fromUs, start);
-    if (overlap > 0) rec.stall(p, overlap);
+/**
+ * Owed events found missing, oldest first: each stays outstanding (its stall grows) until it
+ * arrives late or the client's last phase ends.
+ */
+export class OutstandingQueue {
+  private ids: number[] = [];
+  private fromUs: number[] = [];
+  private head = 0;
+
+  push(id: number, intendedUs: number): void {
+    this.ids.push(id);
+    this.fromUs.push(intendedUs);
+  }
+
+  /** Intended time of the oldest event still outstanding (`has(id)` says whether it arrived since), or NaN. */
+  oldest(has: (id: number) => boolean): number {
+    while (this.head < this.ids.length && has(this.ids[this.head]!)) this.head++;
+    if (this.head > 4096 && this.head * 2 > this.ids.length) {
+      this.ids = this.ids.slice(this.head);
+      this.fromUs = this.fromUs.slice(this.head);
+      this.head = 0;
+    }
+    return this.head < this.ids.length ? this.fromUs[this.head]! : NaN;
   }
 }
 
@@ -95,16 +115,17 @@ export class ClientAccount implements Account {
   windowStartId = -1;
   private received = new Bitset();
   private maxId = 0;
-  /** Publish time of the newest (highest-id) event received: its age at a phase's end is the staleness. */
+  /** Publish time of the newest (highest-id) event received. */
   private newestIntendedUs = NaN;
-  private lastDeliveryUs: number;
   /** Events with k < cursorK have been accounted (delivered or counted missing). */
   private cursorK = 0;
   private accountedThroughId = 0;
-  /** Time the client left: events intended at or after it are not expected. */
   leaveUs = Infinity;
   readonly totals: ClientTotals = { delivered: 0, missing: 0, duplicates: 0, outOfOrder: 0, lateArrivals: 0, maxStallUs: 0 };
   replay?: ReplayTotals & { startedUs: number; lastUs: number; lastId: number; seen: Bitset };
+  private readonly stall: StallTracker;
+  private readonly outstanding = new OutstandingQueue();
+  private readonly ownedFromUs: number;
 
   constructor(
     private readonly rec: GroupRecorder,
@@ -113,13 +134,13 @@ export class ClientAccount implements Account {
     private readonly expects: Expectation,
     joinedUs: number,
   ) {
-    this.lastDeliveryUs = joinedUs;
+    this.ownedFromUs = Math.max(joinedUs, tl.t0Us);
+    this.stall = new StallTracker(rec, tl, this.totals, this.ownedFromUs);
   }
 
   /** The subscribe ack arrived: live ids start after `headId`. For catch-up, `fromId` is last_log_id. */
   subscribed(headId: number, nowUs: number, replayFromId?: number): void {
     if (this.windowStartId < 0) this.windowStartId = headId;
-    this.lastDeliveryUs = Math.max(this.lastDeliveryUs, nowUs);
     if (replayFromId !== undefined) {
       const total = Math.max(0, headId - replayFromId);
       this.replay = {
@@ -129,9 +150,13 @@ export class ClientAccount implements Account {
     }
   }
 
-  /** Subscribe was never acknowledged: expect everything the target stored after `headId`. */
+  /** Subscribe was never acknowledged (or never sent: the connection failed): expect everything the target stored after `headId`. */
   assumeWindow(headId: number): void {
     if (this.windowStartId < 0) this.windowStartId = headId;
+  }
+
+  private capUs(): number {
+    return Math.min(this.leaveUs, this.tl.endUs);
   }
 
   onEvent(ev: ScannedEvent, nowUs: number): void {
@@ -154,7 +179,8 @@ export class ClientAccount implements Account {
       this.maxId = id;
       this.newestIntendedUs = ev.intendedUs;
     }
-    this.noteStall(nowUs);
+    this.rec.arrived(phaseAt(this.tl, nowUs), nowUs);
+    if (ev.intendedUs < this.leaveUs) this.stall.outstanding(ev.intendedUs, nowUs, this.capUs());
     if (id <= this.accountedThroughId) {
       // already counted missing (and recorded at its lower bound): do not record it twice
       this.totals.lateArrivals++;
@@ -162,17 +188,7 @@ export class ClientAccount implements Account {
       return;
     }
     this.totals.delivered++;
-    this.rec.delivered(phase, nowUs - ev.intendedUs, nowUs - ev.sentUs);
-  }
-
-  private noteStall(nowUs: number): void {
-    this.rec.arrived(phaseAt(this.tl, nowUs));
-    this.noteGap(this.lastDeliveryUs, nowUs);
-    this.lastDeliveryUs = nowUs;
-  }
-
-  private noteGap(fromUs: number, toUs: number): void {
-    noteGap(this.rec, this.tl, this.totals, fromUs, toUs);
+    this.rec.delivered(phase, nowUs - ev.intendedUs, nowUs - ev.sentUs, ev.intendedUs);
   }
 
   private onReplayed(id: number, nowUs: number): void {
@@ -190,31 +206,41 @@ export class ClientAccount implements Account {
   }
 
   /**
-   * Accounts every known event intended before `untilUs` (and before the client left): events not
-   * received are counted missing and recorded at `nowUs − intended`. Idempotent per event.
+   * At a phase's end, the staleness: the age of the oldest event due by then that the client is
+   * owed after the newest one it has (0 when it has everything due). Older holes are counted when
+   * the phase is accounted.
    */
-  phaseEnded(endUs: number): void {
-    noteStaleness(this.rec, this.tl, endUs, this.leaveUs, this.newestIntendedUs);
+  phaseEnded(endUs: number, ids: IdMap): void {
+    const known = ids.expectedCount;
+    let k = Number.isNaN(this.newestIntendedUs) ? firstKAtOrAfter(this.schedule, this.ownedFromUs) : firstKAtOrAfter(this.schedule, this.newestIntendedUs + 1);
+    // the mix repeats, so a filter that takes nothing for a whole table length takes nothing at all
+    for (let tries = 0; tries < 4096 && k < known && intendedUs(this.schedule, k) < endUs && !this.expects(k); tries++) k++;
+    const due = k < known && intendedUs(this.schedule, k) < endUs && this.expects(k);
+    noteStaleness(this.rec, this.tl, endUs, this.leaveUs, due ? endUs - Math.max(intendedUs(this.schedule, k), this.ownedFromUs) : 0);
   }
 
+  /**
+   * Accounts every known event intended before `untilUs` (and before the client's last phase
+   * ended): events not received are counted missing and recorded at `nowUs − intended`, a lower
+   * bound of their latency, and stay outstanding (a stall) until they arrive. Idempotent per event.
+   */
   account(untilUs: number, nowUs: number, ids: IdMap): void {
     const kEnd = Math.min(firstKAtOrAfter(this.schedule, Math.min(untilUs, this.leaveUs)), ids.expectedCount);
-    if (kEnd <= this.cursorK) return;
-    if (this.windowStartId < 0) this.windowStartId = Number.MAX_SAFE_INTEGER; // never subscribed: nothing expected
-    let missingPhaseMask = 0;
-    ids.forEach(this.cursorK, kEnd, (k, id) => {
-      if (id > this.accountedThroughId) this.accountedThroughId = id;
-      if (id <= this.windowStartId || !this.expects(k)) return;
-      if (this.received.has(id - this.windowStartId - 1)) return;
-      const intended = intendedUs(this.schedule, k);
-      const phase = phaseAt(this.tl, intended);
-      this.totals.missing++;
-      this.rec.missing(phase, nowUs - intended);
-      missingPhaseMask |= 1 << Math.min(phase, 30);
-    });
-    this.cursorK = kEnd;
-    // a client still missing events has been stalled since its last delivery
-    if (missingPhaseMask) this.noteGap(this.lastDeliveryUs, Math.min(nowUs, this.leaveUs));
+    if (kEnd > this.cursorK) {
+      if (this.windowStartId < 0) this.windowStartId = Number.MAX_SAFE_INTEGER; // never asked for anything: nothing expected
+      ids.forEach(this.cursorK, kEnd, (k, id) => {
+        if (id > this.accountedThroughId) this.accountedThroughId = id;
+        if (id <= this.windowStartId || !this.expects(k)) return;
+        if (this.received.has(id - this.windowStartId - 1)) return;
+        const intended = intendedUs(this.schedule, k);
+        this.totals.missing++;
+        this.rec.missing(phaseAt(this.tl, intended), nowUs - intended, intended);
+        this.outstanding.push(id, intended);
+      });
+      this.cursorK = kEnd;
+    }
+    const oldest = this.outstanding.oldest((id) => this.received.has(id - this.windowStartId - 1));
+    if (!Number.isNaN(oldest)) this.stall.outstanding(oldest, nowUs, this.capUs());
   }
 
   /** Closes the replay's books (at the end of the run or when the client leaves). */

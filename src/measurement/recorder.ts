@@ -20,18 +20,22 @@ export interface PhaseCounters {
   gapsAnnounced: number;
   /** Sessions the server closed for being slow (4008). */
   slowCloses: number;
-  /** Longest time a client of the group went without an event while events were due. */
+  /** Connections the server closed for any other reason (its code and reason are on the client's record). */
+  serverCloses: number;
+  /** Subscriptions the server refused with an error status (4xx/5xx). */
+  subscribeRefusals: number;
+  /** Stall: the age of the oldest event a client was owed and did not have yet, at its worst in this phase (0 when nothing was owed). */
   maxStallUs: number;
   /** At the phase's end, the age of the newest event a client had (phase end − its publish time); the worst client. */
   maxStalenessUs: number;
   /** Subscribe requests not acknowledged before the client left. */
   ackTimeouts: number;
-  /** Connections that failed or were closed by the server unexpectedly. */
+  /** Connections that could not be opened (refused upgrade, reset, handshake timeout). */
   connectErrors: number;
 }
 
 export function zeroCounters(): PhaseCounters {
-  return { delivered: 0, arrived: 0, missing: 0, duplicates: 0, outOfOrder: 0, lateArrivals: 0, beforePublish: 0, gapsAnnounced: 0, slowCloses: 0, maxStallUs: 0, maxStalenessUs: 0, ackTimeouts: 0, connectErrors: 0 };
+  return { delivered: 0, arrived: 0, missing: 0, duplicates: 0, outOfOrder: 0, lateArrivals: 0, beforePublish: 0, gapsAnnounced: 0, slowCloses: 0, serverCloses: 0, subscribeRefusals: 0, maxStallUs: 0, maxStalenessUs: 0, ackTimeouts: 0, connectErrors: 0 };
 }
 
 export function addCounters(into: PhaseCounters, from: PhaseCounters): void {
@@ -58,18 +62,38 @@ export interface EncodedPhase {
 
 export interface EncodedInterval {
   group: string;
-  /** Interval index: second n after t0 covers [t0 + n s, t0 + (n+1) s). */
+  /** Second n after t0: [t0 + n s, t0 + (n+1) s). Events by their intended time, arrivals by arrival time. */
   index: number;
+  /** Events intended in this second that were delivered, and that were counted missing. */
   delivered: number;
   missing: number;
+  /** Events that arrived during this second (the delivery rate clients saw). */
+  arrived: number;
+  /** The worst stall any client of the group was in during this second (age of its oldest owed, undelivered event). */
+  maxStallUs: number;
+  /** Latency of the events intended in this second, missing ones at their lower bound ('' when none). */
   latency: string;
+}
+
+interface OpenInterval {
+  latency: Histogram;
+  delivered: number;
+  missing: number;
+  arrived: number;
+  maxStallUs: number;
+}
+
+/** The second since t0 that `us` falls in (clamped at 0: prefilled events belong to no second of the run). */
+export function secondOf(t0Us: number, us: number): number {
+  return us <= t0Us ? 0 : Math.floor((us - t0Us) / 1_000_000);
 }
 
 export class GroupRecorder {
   readonly phases: PhaseRecord[];
-  private interval: Histogram = createHistogram();
-  private intervalMissing = 0;
-  private intervalDelivered = 0;
+  /** Seconds touched since the last shipment; shipped parts of one second are added by the main thread. */
+  private open = new Map<number, OpenInterval>();
+  /** Set when the run starts: intervals are seconds since t0. */
+  t0Us = NaN;
 
   constructor(
     readonly group: string,
@@ -84,30 +108,54 @@ export class GroupRecorder {
     }));
   }
 
-  delivered(phase: number, latencyUs: number, uncorrectedUs: number): void {
+  private second(us: number): OpenInterval {
+    return this.secondAt(secondOf(this.t0Us, us));
+  }
+
+  private secondAt(n: number): OpenInterval {
+    let iv = this.open.get(n);
+    if (!iv) {
+      iv = { latency: createHistogram(), delivered: 0, missing: 0, arrived: 0, maxStallUs: 0 };
+      this.open.set(n, iv);
+    }
+    return iv;
+  }
+
+  delivered(phase: number, latencyUs: number, uncorrectedUs: number, intendedAtUs: number): void {
     const p = this.phases[phase]!;
     p.counters.delivered++;
     if (latencyUs < 0) p.counters.beforePublish++;
     recordUs(p.latency, latencyUs);
     if (uncorrectedUs === uncorrectedUs) recordUs(p.uncorrected, uncorrectedUs); // NaN when the target gave no send time
-    recordUs(this.interval, latencyUs);
-    this.intervalDelivered++;
+    const iv = this.second(intendedAtUs);
+    recordUs(iv.latency, latencyUs);
+    iv.delivered++;
   }
 
-  arrived(phase: number): void {
+  arrived(phase: number, atUs: number): void {
     this.phases[phase]!.counters.arrived++;
+    this.second(atUs).arrived++;
   }
 
-  missing(phase: number, lowerBoundUs: number): void {
+  missing(phase: number, lowerBoundUs: number, intendedAtUs: number): void {
     const p = this.phases[phase]!;
     p.counters.missing++;
     recordUs(p.latency, lowerBoundUs);
-    this.intervalMissing++;
+    const iv = this.second(intendedAtUs);
+    recordUs(iv.latency, lowerBoundUs);
+    iv.missing++;
   }
 
   stall(phase: number, us: number): void {
     const c = this.phases[phase]!.counters;
     if (us > c.maxStallUs) c.maxStallUs = us;
+  }
+
+  /** A client was in a stall of age `us` at some moment of second `second`. */
+  stallInSecond(second: number, us: number): void {
+    if (!(second >= 0)) return;
+    const iv = this.secondAt(second);
+    if (us > iv.maxStallUs) iv.maxStallUs = us;
   }
 
   staleness(phase: number, us: number): void {
@@ -127,18 +175,21 @@ export class GroupRecorder {
     recordUs(this.phases[phase]!.ack, us);
   }
 
-  /** Closes the current interval and starts the next. */
-  takeInterval(index: number): EncodedInterval {
-    const out: EncodedInterval = {
-      group: this.group,
-      index,
-      delivered: this.intervalDelivered,
-      missing: this.intervalMissing,
-      latency: this.interval.totalCount > 0 ? encodeHistogram(this.interval) : '',
-    };
-    this.interval.reset();
-    this.intervalDelivered = 0;
-    this.intervalMissing = 0;
+  /** Ships what the seconds touched since the last call hold, and starts afresh. */
+  takeIntervals(): EncodedInterval[] {
+    const out: EncodedInterval[] = [];
+    for (const [index, iv] of [...this.open].sort((a, b) => a[0] - b[0])) {
+      out.push({
+        group: this.group,
+        index,
+        delivered: iv.delivered,
+        missing: iv.missing,
+        arrived: iv.arrived,
+        maxStallUs: iv.maxStallUs,
+        latency: iv.latency.totalCount > 0 ? encodeHistogram(iv.latency) : '',
+      });
+    }
+    this.open.clear();
     return out;
   }
 

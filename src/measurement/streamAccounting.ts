@@ -3,7 +3,8 @@
 // highest id any client had received when the phase ended; each id it lacks is missing, recorded
 // at (accounting time − publish time of the next event known after it), a lower bound of its delay.
 import type { Account, ClientTotals } from './accounting.js';
-import { Bitset, noteGap, noteStaleness } from './accounting.js';
+import { Bitset, noteStaleness, OutstandingQueue } from './accounting.js';
+import { StallTracker } from './stall.js';
 import type { GroupRecorder } from './recorder.js';
 import { phaseAt, type Timeline } from './schedule.js';
 import type { ScannedEvent } from './frameScan.js';
@@ -36,7 +37,8 @@ export class StreamAccount implements Account {
   /** Gaps seen so far: ids [from, to] were skipped; `upperUs` bounds their publish time from above. */
   private gaps: [from: number, to: number, upperUs: number][] = [];
   private accountedThroughId = -1;
-  private lastDeliveryUs: number;
+  private readonly stall: StallTracker;
+  private readonly outstanding = new OutstandingQueue();
 
   constructor(
     private readonly rec: GroupRecorder,
@@ -44,12 +46,12 @@ export class StreamAccount implements Account {
     private readonly knowledge: StreamKnowledge,
     joinedUs: number,
   ) {
-    this.lastDeliveryUs = joinedUs;
+    this.stall = new StallTracker(rec, tl, this.totals, Math.max(joinedUs, tl.t0Us));
   }
 
   subscribed(): void {}
 
-  /** Received nothing yet: the client is owed every id after the stream's head when it subscribed. */
+  /** Received nothing yet: the client is owed every id after the stream's head when it subscribed (or tried to). */
   assumeWindow(headId: number): void {
     if (this.firstId >= 0 || headId <= 0) return;
     this.firstId = headId + 1;
@@ -84,42 +86,41 @@ export class StreamAccount implements Account {
     }
     // a server emitting on its own keeps going before t0 and after the last phase: not this run's events
     if (!(ev.intendedUs >= this.tl.t0Us && ev.intendedUs < this.tl.endUs)) return;
-    this.rec.arrived(phaseAt(this.tl, nowUs));
-    this.noteGap(this.lastDeliveryUs, nowUs);
-    this.lastDeliveryUs = nowUs;
+    this.rec.arrived(phaseAt(this.tl, nowUs), nowUs);
+    if (ev.intendedUs < this.leaveUs) this.stall.outstanding(ev.intendedUs, nowUs, Math.min(this.leaveUs, this.tl.endUs));
     if (id <= this.accountedThroughId) {
       this.totals.lateArrivals++;
       this.rec.count(phase, 'lateArrivals');
       return;
     }
     this.totals.delivered++;
-    this.rec.delivered(phase, nowUs - ev.intendedUs, nowUs - ev.sentUs);
+    this.rec.delivered(phase, nowUs - ev.intendedUs, nowUs - ev.sentUs, ev.intendedUs);
   }
 
-  private noteGap(fromUs: number, toUs: number): void {
-    noteGap(this.rec, this.tl, this.totals, fromUs, toUs);
-  }
-
+  /** At a phase's end: the age of the newest event the client has (a server that stops emitting shows here, not as missing ids). */
   phaseEnded(endUs: number): void {
-    noteStaleness(this.rec, this.tl, endUs, this.leaveUs, this.newestUs);
+    noteStaleness(this.rec, this.tl, endUs, this.leaveUs, endUs - this.newestUs);
   }
 
   account(untilUs: number, nowUs: number): void {
     const end = Math.min(untilUs, this.leaveUs);
-    // events are due all the time on a server that emits on its own: silence up to the phase end is a stall
-    if (Number.isFinite(end) && end > this.lastDeliveryUs) this.noteGap(this.lastDeliveryUs, Math.min(end, nowUs));
-    if (this.firstId < 0) return; // never received anything: owed ids unknown; stall and rate tell the story
-    const head = this.knowledge.headFor(phaseAt(this.tl, Math.min(end, this.tl.endUs) - 1));
-    const gaps = [...this.gaps];
-    if (head && head.id > this.maxId) gaps.push([this.maxId + 1, head.id, head.timeUs]);
-    for (const [from, to, upperUs] of gaps) {
-      for (let id = Math.max(from, this.accountedThroughId + 1); id <= to; id++) {
-        if (this.received.has(id - this.firstId)) continue;
-        this.totals.missing++;
-        this.rec.missing(phaseAt(this.tl, upperUs), nowUs - upperUs);
+    if (this.firstId >= 0) {
+      const head = this.knowledge.headFor(phaseAt(this.tl, Math.min(end, this.tl.endUs) - 1));
+      const gaps = [...this.gaps];
+      if (head && head.id > this.maxId) gaps.push([this.maxId + 1, head.id, head.timeUs]);
+      for (const [from, to, upperUs] of gaps) {
+        for (let id = Math.max(from, this.accountedThroughId + 1); id <= to; id++) {
+          if (this.received.has(id - this.firstId)) continue;
+          this.totals.missing++;
+          this.rec.missing(phaseAt(this.tl, upperUs), nowUs - upperUs, upperUs);
+          this.outstanding.push(id, upperUs);
+        }
       }
+      this.gaps = [];
+      this.accountedThroughId = Math.max(this.accountedThroughId, head && head.id > this.maxId ? head.id : this.maxId);
     }
-    this.gaps = [];
-    this.accountedThroughId = Math.max(this.accountedThroughId, head && head.id > this.maxId ? head.id : this.maxId);
+    // the publish time of a missing id is only bounded from above: its stall is a lower bound too
+    const oldest = this.outstanding.oldest((id) => this.received.has(id - this.firstId));
+    if (!Number.isNaN(oldest)) this.stall.outstanding(oldest, nowUs, Math.min(this.leaveUs, this.tl.endUs));
   }
 }

@@ -38,6 +38,8 @@ export function combinePhase(parts: PhasePart[], clients: number, durationUs: nu
 export interface IntervalPart {
   delivered: number;
   missing: number;
+  arrived: number;
+  maxStallUs: number;
   /** Encoded latency histogram ('' when nothing arrived). */
   histogram: string;
 }
@@ -51,6 +53,8 @@ export function combineInterval(group: string, startUs: number, parts: IntervalP
     startUs,
     delivered: parts.reduce((a, p) => a + p.delivered, 0),
     missing: parts.reduce((a, p) => a + p.missing, 0),
+    arrived: parts.reduce((a, p) => a + (p.arrived ?? 0), 0),
+    maxStallUs: parts.reduce((a, p) => Math.max(a, p.maxStallUs ?? 0), 0),
     p50Us: s.p50,
     p99Us: s.p99,
     maxUs: s.max,

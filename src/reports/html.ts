@@ -3,7 +3,7 @@
 import { decodeHistogram } from '../measurement/histogram.js';
 import type { GroupResult, RunRecord } from '../runner/record.js';
 import { formatUs } from '../scenario/units.js';
-import { checkRows, runPassed } from './outcomes.js';
+import { checkRows, runStatus, VERDICT_LABEL } from './outcomes.js';
 import { escapeHtml as esc, lineChart, type Band, type Series } from './svg.js';
 import { MISSING_COLUMN, PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';
 
@@ -82,7 +82,7 @@ function deliveredChart(record: RunRecord): string | null {
     for (const iv of groupIntervals(record, g)) {
       const ph = record.phases.find((p) => iv.startUs >= p.startUs && iv.startUs < p.startUs + p.durationUs);
       const clients = ph ? (g.phases[ph.name]?.clients ?? 0) : 0;
-      if (clients > 0) points.push([iv.startUs / 1e6 + 0.5, iv.delivered / clients]);
+      if (clients > 0) points.push([iv.startUs / 1e6 + 0.5, (iv.arrived ?? iv.delivered) / clients]);
     }
     if (points.length) series.push({ name: g.name, color: GROUP_COLORS[i % GROUP_COLORS.length]!, points });
   });
@@ -111,7 +111,7 @@ const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:#222;margin:24px auto;max-width:1160px;padding:0 12px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:26px 0 8px;border-bottom:1px solid #ddd;padding-bottom:3px}
 .meta{color:#666;font-size:12px}.verdict{font-size:16px;padding:10px 14px;border-radius:6px;margin:12px 0}
-.v-hol{background:#fde8e8;border:1px solid #e99}.v-none{background:#e8f6e8;border:1px solid #9c9}.v-unknown{background:#fff6dc;border:1px solid #dc9}
+.v-hol{background:#fde8e8;border:1px solid #e99}.v-none{background:#e8f6e8;border:1px solid #9c9}.v-unknown,.v-invalid{background:#fff6dc;border:1px solid #dc9}.v-disconnect{background:#fde8e8;border:1px solid #e99}
 .warn{background:#fff6dc;border:1px solid #dc9;padding:6px 10px;border-radius:4px;margin:6px 0}
 table{border-collapse:collapse;margin:6px 0;font-size:13px}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left}th{background:#f4f4f4}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#1a7f37}.bad{color:#c62828}
@@ -121,26 +121,26 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#1a7f
 `;
 
 export function renderHtml(record: RunRecord, opts: HtmlOptions = {}): string {
-  const passed = runPassed(record, !!opts.failOnHol);
+  const status = runStatus(record, !!opts.failOnHol);
   const v = record.hol.verdict;
   const target = record.target.kind === 'embedded' ? `embedded evbench serve (${record.target.mode ?? '?'})` : record.target.url;
   const body: string[] = [];
-  body.push(`<h1>evbench: ${esc(record.scenario.name)} — <span class="${passed ? 'ok' : 'bad'}">${passed ? 'passed' : 'failed'}</span></h1>`);
+  body.push(`<h1>evbench: ${esc(record.scenario.name)} — <span class="${status === 'passed' ? 'ok' : 'bad'}">${status}</span></h1>`);
   body.push(`<div class="meta">${esc(target)} · ${(record.durationUs / 1e6).toFixed(1)}s from ${esc(record.startedAt)} · ${record.workers} worker(s)${record.shard ? ` · shard ${record.shard.index} of ${record.shard.count}` : ''}${record.mergedFrom ? ` · merged from ${record.mergedFrom.shards} shards` : ''} · ${esc(record.tool.name)} ${esc(record.tool.version)}</div>`);
-  body.push(`<div class="verdict v-${v}"><b>Verdict: ${v === 'hol' ? 'HOL' : v}</b> — ${esc(record.hol.summary)}</div>`);
+  body.push(`<div class="verdict v-${v}"><b>Verdict: ${esc(VERDICT_LABEL[v].text)}</b> — ${esc(record.hol.summary)}</div>`);
   for (const w of record.warnings) body.push(`<div class="warn">⚠ ${esc(w)}</div>`);
   if (record.hol.evidence.length) {
     body.push(table(['', 'HOL rule', 'measured', 'bound'], record.hol.evidence.map((e) => [e.triggered ? '<b class="bad">✗</b>' : '<span class="ok">✓</span>', esc(e.rule), esc(e.measured), esc(e.bound)])));
   }
   const checks = checkRows(record, !!opts.failOnHol);
   body.push('<h2>Thresholds</h2>');
-  body.push(checks.length === 0 ? '<p>No thresholds were set.</p>' : table(['', 'threshold', 'measured', 'bound'], checks.map((c) => [c.passed ? '<span class="ok">✓ pass</span>' : '<b class="bad">✗ FAIL</b>', `<code>${esc(c.name)}</code>`, esc(c.measured), esc(c.bound)])));
+  body.push(checks.length === 0 ? '<p>No thresholds were set.</p>' : table(['', 'threshold', 'measured', 'bound'], checks.map((c) => [!c.judged ? '<span class="warn">– not judged</span>' : c.passed ? '<span class="ok">✓ pass</span>' : '<b class="bad">✗ FAIL</b>', `<code>${esc(c.name)}</code>`, esc(c.measured), esc(c.bound)])));
 
   body.push('<h2>Latency by percentile</h2>');
   body.push('<p class="meta">Receive time − intended publish time, missing events included at their lower bound. The x axis is 1/(1−percentile): each step right is ten times rarer.</p>');
   body.push(`<div class="charts">${record.groups.map((g) => spectrumChart(record, g)).filter((c): c is string => c !== null).join('\n')}</div>`);
   body.push('<h2>Latency over time</h2>');
-  body.push('<p class="meta">Latency of the events that arrived in each second; phases shaded. Events that never arrived are counted missing when their phase ends (see the summary), not drawn here.</p>');
+  body.push('<p class="meta">Latency of the events published in each second since the start, events that never arrived at their lower bound (so a stall is drawn as a stall); phases shaded.</p>');
   body.push(`<div class="charts">${record.groups.map((g) => overTimeChart(record, g)).filter((c): c is string => c !== null).join('\n')}</div>`);
   const silent = record.groups.filter((g) => g.kind !== 'churn' && !record.intervals.some((iv) => iv.group === g.name && iv.histogram));
   if (silent.length) body.push(`<p>No event arrived at all for: ${silent.map((g) => `<b>${esc(g.name)}</b> (${Object.values(g.phases).reduce((a, p) => a + p.missing, 0)} missing)`).join(', ')}.</p>`);

@@ -14,13 +14,14 @@ const escapeXml = (s: string): string =>
 
 export function renderJunit(record: RunRecord, opts: JunitOptions = {}): string {
   const checks = checkRows(record, !!opts.failOnHol);
-  const failures = checks.filter((c) => !c.passed).length;
+  const failures = checks.filter((c) => c.judged && !c.passed).length;
+  const errors = checks.filter((c) => !c.judged).length;
   const suite = `evbench.${record.scenario.name}`;
   const time = (record.durationUs / 1e6).toFixed(3);
   const out: string[] = [];
   out.push('<?xml version="1.0" encoding="UTF-8"?>');
-  out.push(`<testsuites name="evbench" tests="${checks.length}" failures="${failures}" errors="0" time="${time}">`);
-  out.push(`  <testsuite name="${escapeXml(suite)}" tests="${checks.length}" failures="${failures}" errors="0" skipped="0" time="${time}" timestamp="${escapeXml(record.startedAt.replace(/Z$/, ''))}">`);
+  out.push(`<testsuites name="evbench" tests="${checks.length}" failures="${failures}" errors="${errors}" time="${time}">`);
+  out.push(`  <testsuite name="${escapeXml(suite)}" tests="${checks.length}" failures="${failures}" errors="${errors}" skipped="0" time="${time}" timestamp="${escapeXml(record.startedAt.replace(/Z$/, ''))}">`);
   out.push('    <properties>');
   const props: [string, string][] = [
     ['scenario', record.scenario.name],
@@ -37,7 +38,12 @@ export function renderJunit(record: RunRecord, opts: JunitOptions = {}): string 
   for (const c of checks) {
     const classname = c.name.startsWith('hol verdict') ? `${suite}.hol` : `${suite}.thresholds`;
     const open = `    <testcase classname="${escapeXml(classname)}" name="${escapeXml(c.name)}" time="0"`;
-    if (c.passed) {
+    if (!c.judged) {
+      // not a result: an error, never a pass
+      out.push(`${open}>`);
+      out.push(`      <error type="invalid" message="${escapeXml(`not judged: ${record.hol.summary}`)}">${escapeXml(c.message)}</error>`);
+      out.push('    </testcase>');
+    } else if (c.passed) {
       out.push(`${open}/>`);
     } else {
       out.push(`${open}>`);

@@ -2,7 +2,7 @@
 // checks with measured values beside bounds, the per-group per-phase table, generator health, warnings.
 import type { RunRecord } from '../runner/record.js';
 import { formatUs } from '../scenario/units.js';
-import { checkRows, runPassed } from './outcomes.js';
+import { checkRows, runStatus, VERDICT_LABEL } from './outcomes.js';
 import { PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';
 
 export interface MarkdownOptions {
@@ -23,10 +23,10 @@ function targetText(record: RunRecord): string {
 
 export function renderMarkdown(record: RunRecord, opts: MarkdownOptions = {}): string {
   const out: string[] = [];
-  const passed = runPassed(record, !!opts.failOnHol);
-  const v = record.hol.verdict;
-  const verdict = v === 'hol' ? '🔴 **Verdict: HOL**' : v === 'none' ? '🟢 **Verdict: none**' : '🟡 **Verdict: unknown**';
-  out.push(`## evbench: ${record.scenario.name} — ${passed ? '✅ passed' : '❌ failed'}`);
+  const status = runStatus(record, !!opts.failOnHol);
+  const { text, tone } = VERDICT_LABEL[record.hol.verdict];
+  const verdict = `${tone === 'ok' ? '🟢' : tone === 'bad' ? '🔴' : '🟡'} **Verdict: ${text}**`;
+  out.push(`## evbench: ${record.scenario.name} — ${status === 'passed' ? '✅ passed' : status === 'failed' ? '❌ failed' : '⚠️ not a result'}`);
   out.push('');
   out.push(`${verdict} — ${record.hol.summary}`);
   if (record.generator.bound) out.push('', '> ⚠️ **generator-bound**: the load generator, not the server, was the bottleneck; these numbers are not a result.');
@@ -43,10 +43,10 @@ export function renderMarkdown(record: RunRecord, opts: MarkdownOptions = {}): s
   out.push('');
   if (checks.length === 0) out.push('No thresholds were set.');
   else {
-    const failed = checks.filter((c) => !c.passed).length;
-    out.push(failed === 0 ? `All ${checks.length} passed.` : `**${failed} of ${checks.length} failed.**`);
+    const failed = checks.filter((c) => c.judged && !c.passed).length;
+    out.push(status === 'not a result' ? `Not judged: the run is not a result (${checks.length} measured).` : failed === 0 ? `All ${checks.length} passed.` : `**${failed} of ${checks.length} failed.**`);
     out.push('');
-    out.push(...table(['', 'threshold', 'measured', 'bound'], checks.map((c) => [c.passed ? '✅' : '❌', `\`${c.name}\``, c.measured, c.bound]), () => false));
+    out.push(...table(['', 'threshold', 'measured', 'bound'], checks.map((c) => [!c.judged ? '➖' : c.passed ? '✅' : '❌', `\`${c.name}\``, c.measured, c.bound]), () => false));
   }
   out.push('');
 

@@ -1,12 +1,14 @@
 // The pass/fail lines every report shares: each threshold with its measured value beside its bound,
 // and the HOL verdict as a check of its own when the run was asked to fail on it.
-import type { RunRecord, ThresholdOutcome } from '../runner/record.js';
+import type { RunRecord, ThresholdOutcome, Verdict } from '../runner/record.js';
 import { formatMeasure } from '../thresholds/evaluate.js';
 
 export interface CheckRow {
   /** What was checked, e.g. `latency{group:fast,phase:stress}: p(99)<50ms` or `hol verdict`. */
   name: string;
   passed: boolean;
+  /** false when the run is not a result: the check was measured but neither passed nor failed. */
+  judged: boolean;
   measured: string;
   bound: string;
   /** One sentence with both, as the evaluator wrote it. */
@@ -22,17 +24,31 @@ export function thresholdRow(t: ThresholdOutcome): CheckRow {
   return {
     name: t.threshold,
     passed: t.passed,
+    judged: t.judged !== false,
     measured: t.measured === null ? 'no data' : formatMeasure(t.measured, t.unit),
     bound: m ? `${m[1]} ${expression.slice(m.index + m[1]!.length).trim()}` : formatMeasure(t.bound, t.unit),
     message: t.message,
   };
 }
 
+/** The verdict's label and tone, the same in every report. */
+export const VERDICT_LABEL: Record<Verdict, { text: string; tone: 'ok' | 'bad' | 'warn' }> = {
+  none: { text: 'none', tone: 'ok' },
+  hol: { text: 'HOL', tone: 'bad' },
+  disconnect: { text: 'DISCONNECT', tone: 'bad' },
+  invalid: { text: 'INVALID (not a result)', tone: 'warn' },
+  unknown: { text: 'unknown', tone: 'warn' },
+};
+
+/** Verdicts that fail a run asked to fail on its verdict (`--fail-on-hol`). */
+export const failingVerdict = (v: Verdict): boolean => v === 'hol' || v === 'disconnect';
+
 export function holRow(record: RunRecord): CheckRow {
   const fired = record.hol.evidence.filter((e) => e.triggered);
   return {
     name: 'hol verdict (--fail-on-hol)',
-    passed: record.hol.verdict !== 'hol',
+    passed: !failingVerdict(record.hol.verdict),
+    judged: record.hol.verdict !== 'invalid',
     measured: record.hol.verdict,
     bound: 'none',
     message: fired.length === 0 ? record.hol.summary : `${record.hol.summary}: ${fired.map((e) => `${e.rule}: measured ${e.measured}, bound ${e.bound}`).join('; ')}`,
@@ -45,7 +61,14 @@ export function checkRows(record: RunRecord, failOnHol: boolean): CheckRow[] {
   return rows;
 }
 
-/** Whether the run passes: every threshold, and no HOL verdict when asked to fail on it. */
+export type RunStatus = 'passed' | 'failed' | 'not a result';
+
+/** A run that is not a result never passes; otherwise every threshold, and the verdict when asked to fail on it. */
+export function runStatus(record: RunRecord, failOnHol: boolean): RunStatus {
+  if (record.hol.verdict === 'invalid') return 'not a result';
+  return checkRows(record, failOnHol).every((r) => r.passed) ? 'passed' : 'failed';
+}
+
 export function runPassed(record: RunRecord, failOnHol: boolean): boolean {
-  return checkRows(record, failOnHol).every((r) => r.passed);
+  return runStatus(record, failOnHol) === 'passed';
 }

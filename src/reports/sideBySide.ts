@@ -4,6 +4,7 @@ import { formatUs } from '../scenario/units.js';
 import { isFast, phasesWithRole, select } from '../analysis/select.js';
 import { makeChalk } from './summary.js';
 import { renderTable } from './table.js';
+import { VERDICT_LABEL } from './outcomes.js';
 
 export interface NamedRecord {
   name: string;
@@ -27,7 +28,7 @@ export function renderSideBySide(runs: NamedRecord[], color = false): string {
       record.hol.index === null ? 'n/a' : `${record.hol.index}×`,
       record.hol.deliveryRatio === null ? 'n/a' : `${record.hol.deliveryRatio}×`,
       record.generator.bound ? c.red('bound') : 'ok',
-      v === 'hol' ? c.red.bold('HOL') : v === 'none' ? c.green.bold('none') : c.yellow('unknown'),
+      VERDICT_LABEL[v].tone === 'ok' ? c.green.bold(VERDICT_LABEL[v].text) : VERDICT_LABEL[v].tone === 'bad' ? c.red.bold(VERDICT_LABEL[v].text) : c.yellow(VERDICT_LABEL[v].text),
     ];
   });
   const labels = ['fast p99, baseline', 'fast p50, stress', 'fast p99, stress', 'fast missing, stress', 'fast delivered, stress', 'fast max stall, stress', 'HOL index (p99)', 'delivery stress ÷ baseline', 'generator', 'verdict'];

@@ -3,14 +3,15 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type { RunRecord } from '../runner/record.js';
 import { formatUs } from '../scenario/units.js';
 import { renderTable } from './table.js';
+import { VERDICT_LABEL } from './outcomes.js';
 
 export function makeChalk(color: boolean): ChalkInstance {
   return new Chalk({ level: color ? 1 : 0 });
 }
 
 export function verdictText(record: RunRecord, c: ChalkInstance): string {
-  const v = record.hol.verdict;
-  const label = v === 'hol' ? c.red.bold('HOL') : v === 'none' ? c.green.bold('none') : c.yellow.bold('unknown');
+  const { text, tone } = VERDICT_LABEL[record.hol.verdict];
+  const label = tone === 'ok' ? c.green.bold(text) : tone === 'bad' ? c.red.bold(text) : c.yellow.bold(text);
   return `verdict: ${label} — ${record.hol.summary}`;
 }
 
@@ -40,7 +41,7 @@ export function renderSummary(record: RunRecord, color = false): string {
         churn ? formatUs(p.ackUs.p999) : formatUs(l.p999),
         churn ? formatUs(p.ackUs.max) : formatUs(l.max),
         churn ? '' : formatUs(p.maxStallUs),
-        [p.slowCloses ? `${p.slowCloses} closed slow` : '', p.gapsAnnounced ? `${p.gapsAnnounced} gaps` : '', p.duplicates ? `${p.duplicates} dup` : '', p.outOfOrder ? `${p.outOfOrder} reordered` : '', p.connectErrors ? `${p.connectErrors} conn errors` : '']
+        [p.slowCloses ? `${p.slowCloses} closed slow` : '', p.serverCloses ? `${p.serverCloses} closed by server` : '', p.subscribeRefusals ? `${p.subscribeRefusals} refused` : '', p.gapsAnnounced ? `${p.gapsAnnounced} gaps` : '', p.duplicates ? `${p.duplicates} dup` : '', p.outOfOrder ? `${p.outOfOrder} reordered` : '', p.connectErrors ? `${p.connectErrors} conn errors` : '']
           .filter(Boolean)
           .join(', '),
       ]);
@@ -68,7 +69,7 @@ export function renderSummary(record: RunRecord, color = false): string {
   }
   if (record.thresholds.length > 0) {
     out.push('thresholds:');
-    for (const t of record.thresholds) out.push(`  ${t.passed ? c.green('✓') : c.red('✗')} ${t.message}`);
+    for (const t of record.thresholds) out.push(`  ${t.judged === false ? c.yellow('–') : t.passed ? c.green('✓') : c.red('✗')} ${t.message}`);
   }
   return out.join('\n');
 }

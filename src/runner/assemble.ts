@@ -29,6 +29,9 @@ export function assembleGroups(scenario: Scenario, results: WorkerResult[]): Gro
       clientResults: clients.map((c) => ({
         id: c.clientId, ...c.totals,
         connectUs: nn(c.connectUs), ackUs: nn(c.ackUs), closedByServer: c.closedByServer ?? null,
+        ...(c.closeReason !== undefined ? { closeReason: c.closeReason } : {}),
+        ...(c.closedAtUs !== undefined ? { closedAtUs: c.closedAtUs } : {}),
+        ...(c.refused !== undefined ? { refused: c.refused } : {}),
         replay: c.replay ? { ...c.replay, timeToLiveUs: nn(c.replay.timeToLiveUs) ?? NaN } : undefined,
       })),
     };
@@ -47,6 +50,6 @@ export function assembleGroups(scenario: Scenario, results: WorkerResult[]): Gro
 
 export function assembleIntervals(intervals: Map<string, EncodedInterval[]>): IntervalRecord[] {
   return [...intervals.values()]
-    .map((list) => combineInterval(list[0]!.group, list[0]!.index * 1_000_000, list.map((iv) => ({ delivered: iv.delivered, missing: iv.missing, histogram: iv.latency }))))
+    .map((list) => combineInterval(list[0]!.group, list[0]!.index * 1_000_000, list.map((iv) => ({ delivered: iv.delivered, missing: iv.missing, arrived: iv.arrived, maxStallUs: iv.maxStallUs, histogram: iv.latency }))))
     .sort((a, b) => a.startUs - b.startUs || a.group.localeCompare(b.group));
 }

@@ -142,7 +142,7 @@ function finish(): void {
       s.client?.leave();
     }
   }
-  flushIntervals(true);
+  flushIntervals();
   health.stop();
   post({
     type: 'result',
@@ -152,18 +152,19 @@ function finish(): void {
   setTimeout(() => process.exit(0), 100).unref();
 }
 
-let intervalIndex = 0;
-function flushIntervals(final = false): void {
+let ticks = 0;
+/** Ships what every group recorded per second since the last call (parts of one second are added by the main thread). */
+function flushIntervals(): void {
   if (!tl) return;
-  const intervals = recorders.map((r) => r.takeInterval(intervalIndex));
-  intervalIndex++;
-  if (intervals.some((i) => i.delivered > 0 || i.missing > 0) || !final) post({ type: 'interval', intervals });
+  const intervals = recorders.flatMap((r) => r.takeIntervals());
+  if (intervals.length > 0) post({ type: 'interval', intervals });
 }
 
 function start(t0Us: number): void {
   const schedule: Schedule = { t0Us, rate: scenario.publisher.rate };
   const timeLine = timeline(t0Us, scenario.phases);
   tl = timeLine;
+  for (const r of recorders) r.t0Us = t0Us;
   const grace = scenario.graceUs;
   // joins: phase-0 groups connect now (before t0), later groups at their phase's start
   for (let p = 0; p < scenario.phases.length; p++) {
@@ -198,7 +199,7 @@ function start(t0Us: number): void {
     }
     // how old each client's newest event is, at the very moment the phase ends
     at(timeLine.ends[p]!, () => {
-      for (const s of slots) if (s.client instanceof ClientConnection) s.client.account.phaseEnded(timeLine.ends[p]!);
+      for (const s of slots) if (s.client instanceof ClientConnection) s.client.account.phaseEnded(timeLine.ends[p]!, ids);
     });
     // the phase's books close once its late events had `grace` to arrive
     at(timeLine.ends[p]! + grace, () => accountAll(timeLine.ends[p]!));
@@ -229,7 +230,8 @@ function start(t0Us: number): void {
   const tick = (): void => {
     flushIntervals();
     post({ type: 'health', atUs: nowUs(), health: health.sample() });
-    if (!finished) at(t0Us + (intervalIndex + 1) * 1_000_000, tick);
+    ticks++;
+    if (!finished) at(t0Us + (ticks + 1) * 1_000_000, tick);
   };
   at(t0Us + 1_000_000, tick);
 }

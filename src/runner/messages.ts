@@ -54,6 +54,10 @@ export interface ClientResult {
   ackUs: number;
   /** Close code the server sent, if it closed the connection. */
   closedByServer?: number;
+  closeReason?: string;
+  /** µs since t0. */
+  closedAtUs?: number;
+  refused?: 'connect' | 'subscribe';
 }
 
 export type WorkerToMain =

@@ -28,7 +28,14 @@ export interface ClientRecord extends ClientTotals {
   id: number;
   connectUs: number | null;
   ackUs: number | null;
+  /** Close code the server sent (or 1006 for a connection lost without one); null when the runner closed it. */
   closedByServer: number | null;
+  /** The close reason the server gave, or why the connection or subscription failed. */
+  closeReason?: string;
+  /** When the server closed the connection or refused the client, µs since t0. */
+  closedAtUs?: number;
+  /** What went wrong before the client was subscribed: the connect failed, or the subscription was refused. */
+  refused?: 'connect' | 'subscribe';
   replay?: ReplayTotals;
 }
 
@@ -45,10 +52,16 @@ export interface GroupResult {
 
 export interface IntervalRecord {
   group: string;
-  /** Start of the second, µs since t0. */
+  /** Start of the second, µs since t0 (clock seconds of the run, not flush counts). */
   startUs: number;
+  /** Events intended (published) in this second that were delivered, and that were counted missing. */
   delivered: number;
   missing: number;
+  /** Events that arrived during this second, whenever they were published (what clients saw per second). */
+  arrived: number;
+  /** The worst stall of any client of the group during this second: the age of its oldest owed, undelivered event. */
+  maxStallUs: number;
+  /** Latency percentiles of the events intended in this second, missing ones at their lower bound. */
   p50Us: number;
   p99Us: number;
   maxUs: number;
@@ -76,6 +89,17 @@ export interface HolResult {
   p50Index: number | null;
   stallIndex: number | null;
   deliveryRatio: number | null;
+  /** The run's own noise floor for the p99 rule (absent when there was nothing to compare). */
+  noise?: {
+    floorUs: number;
+    floorFrom: string;
+    baselineMedianP99Us: number;
+    baselineMaxP99Us: number;
+    loopDelayP99Us: number;
+    elevatedSeconds: number;
+    stressSeconds: number;
+    neededSeconds: number;
+  };
   evidence: HolEvidence[];
   /** One sentence a person reads first. */
   summary: string;
@@ -113,6 +137,8 @@ export interface ThresholdOutcome {
   bound: number;
   unit: string;
   passed: boolean;
+  /** false when the run is not a result (verdict `invalid`): measured and shown, but neither passed nor failed. */
+  judged?: boolean;
   message: string;
 }
 

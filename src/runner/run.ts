@@ -11,14 +11,13 @@ import { UserError, EXIT_UNREACHABLE } from '../util/errors.js';
 import { userToken } from '../protocol/v0.js';
 import type { Scenario } from '../scenario/types.js';
 import { IdMap } from '../measurement/idMap.js';
-import { createHistogram, decodeHistogram } from '../measurement/histogram.js';
-import type { EncodedInterval } from '../measurement/recorder.js';
+import { decodeHistogram } from '../measurement/histogram.js';
+import { secondOf, type EncodedInterval } from '../measurement/recorder.js';
 import { phaseAt, timeline, type Timeline } from '../measurement/schedule.js';
-import { analyseHol } from '../analysis/hol.js';
+import { finalizeRecord } from '../records/finalize.js';
 import { assembleGroups, assembleIntervals, type WorkerResult } from './assemble.js';
 import { diagnose, type DiagnosticReport } from './diagnose.js';
 import { judgeGenerator, type HealthSample } from './generatorHealth.js';
-import { evaluateThresholds } from '../thresholds/evaluate.js';
 import { formatUs } from '../scenario/units.js';
 import { openTarget, type TargetHandle } from './target.js';
 import { scrapeServer } from './scrape.js';
@@ -166,7 +165,8 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     const workerCount = plans.length;
     const results: WorkerResult[] = [];
     const intervals = new Map<string, EncodedInterval[]>();
-    let latestFast = { index: -1, delivered: 0, p99: 0 };
+    /** Per second since t0, the fast groups' arrivals and a rough p99 (max of the parts'), for the progress line. */
+    const fastSeconds = new Map<number, { arrived: number; p99: number }>();
     const workerDone: Promise<void>[] = [];
     const ready: Promise<void>[] = [];
     const diagnostics: DiagnosticReport[] = [];
@@ -198,17 +198,11 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
                 const key = `${iv.group}\u0000${iv.index}`;
                 (intervals.get(key) ?? intervals.set(key, []).get(key)!).push(iv);
               }
-              const fast = m.intervals.filter((iv) => scenario.groups.find((g) => g.name === iv.group)?.kind === 'fast');
-              if (fast.length && fast[0]!.index >= latestFast.index) {
-                const h = createHistogram();
-                let delivered = 0;
-                for (const iv of fast) {
-                  if (iv.latency) h.add(decodeHistogram(iv.latency));
-                  delivered += iv.delivered;
-                }
-                if (fast[0]!.index > latestFast.index) latestFast = { index: fast[0]!.index, delivered: 0, p99: 0 };
-                latestFast.delivered += delivered;
-                latestFast.p99 = Math.max(latestFast.p99, h.totalCount ? h.getValueAtPercentile(99) : 0);
+              for (const iv of m.intervals) {
+                if (scenario.groups.find((g) => g.name === iv.group)?.kind !== 'fast') continue;
+                const f = fastSeconds.get(iv.index) ?? fastSeconds.set(iv.index, { arrived: 0, p99: 0 }).get(iv.index)!;
+                f.arrived += iv.arrived;
+                if (iv.latency) f.p99 = Math.max(f.p99, decodeHistogram(iv.latency).getValueAtPercentile(99));
               }
             } else if (m.type === 'health') health.push({ source: `client worker ${workerIndex}`, catchupOnly, atUs: m.atUs, health: m.health });
             else if (m.type === 'result') {
@@ -255,8 +249,8 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
         phase: now < t0Us ? 'connecting' : scenario.phases[phaseAt(tl, now)]!.name,
         elapsedUs: Math.max(0, Math.min(now, tl.endUs) - t0Us),
         totalUs: tl.endUs - t0Us,
-        eventsPerSec: latestFast.delivered,
-        fastP99Us: latestFast.p99,
+        eventsPerSec: fastSeconds.get(secondOf(t0Us, now) - 1)?.arrived ?? 0,
+        fastP99Us: fastSeconds.get(secondOf(t0Us, now) - 1)?.p99 ?? 0,
       });
     }, 250);
 
@@ -301,13 +295,6 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     };
     if (refusal) throw new UserError(`target ${target.url} refused the run: ${refusal}`, EXIT_UNREACHABLE);
     if (diagnosis) throw new UserError(diagnosis);
-    record.hol = analyseHol(record, scenario.hol);
-    if (record.generator.bound) record.hol.summary += ' — NOT A RESULT: the load generator, not the server, was the bottleneck';
-    record.thresholds = evaluateThresholds(record, scenario.thresholds);
-    if (record.generator.bound) record.warnings.push(`generator-bound: ${record.generator.reasons.join('; ')} — these numbers measure the load generator, not the server`);
-    if (record.generator.replayBound) record.warnings.push('the catch-up clients\' thread was saturated: replay rates are a lower bound of what the server can replay (fast clients ran on other threads)');
-    if (record.partial) record.warnings.push(`partial run: ${record.partialReason}`);
-    if (record.invalid) record.warnings.push(`invalid run: ${record.invalidReason}`);
     const early = record.groups.reduce((a, g) => a + Object.values(g.phases).reduce((b, p) => b + (p.beforePublish ?? 0), 0), 0);
     const deliveredAll = record.groups.reduce((a, g) => a + Object.values(g.phases).reduce((b, p) => b + p.delivered, 0), 0);
     if (early > 0.01 * deliveredAll) {
@@ -321,7 +308,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
       );
     }
     if (idMap.ranges.length > 1) record.warnings.push(`the target gave non-contiguous ids across publish batches (${idMap.ranges.length} ranges): another publisher shares it`);
-    return record;
+    return finalizeRecord(record, scenario);
   } finally {
     await Promise.all(threads.map((t) => t.terminate().catch(() => 0)));
     await target.stop();

@@ -99,8 +99,10 @@ export interface HolRules {
   minDeltaUs: number;
   /** HOL when fast clients' delivery rate (stress ÷ baseline) drops below this. */
   minDeliveryRatio: number;
-  /** HOL when the fast group's longest stall in stress reaches this (µs). */
+  /** HOL when the fast group's longest stall in stress reaches this (µs) and twice its baseline's. */
   maxStallUs: number;
+  /** A p99 rise counts only when this many seconds of stress (µs) are above the run's noise floor. */
+  sustainUs: number;
 }
 
 /** A named change to the embedded server: `run` runs each variant in turn and sets them side by side. */

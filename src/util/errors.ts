@@ -15,3 +15,8 @@ export class UserError extends Error {
     this.name = 'UserError';
   }
 }
+
+/** The exit code of a finished run (or re-rendered record) from its status. */
+export function exitCodeFor(status: 'passed' | 'failed' | 'not a result'): number {
+  return status === 'passed' ? EXIT_OK : status === 'failed' ? EXIT_FAILED : EXIT_INVALID;
+}

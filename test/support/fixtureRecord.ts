@@ -5,8 +5,7 @@ import { createHistogram, decodeHistogram, encodeHistogram, recordUs, summarize,
 import { zeroCounters, type PhaseCounters } from '../../src/measurement/recorder.js';
 import type { GroupResult, IntervalRecord, RunRecord } from '../../src/runner/record.js';
 import type { Scenario } from '../../src/scenario/types.js';
-import { analyseHol } from '../../src/analysis/hol.js';
-import { evaluateThresholds } from '../../src/thresholds/evaluate.js';
+import { finalizeRecord } from '../../src/records/finalize.js';
 
 /** mulberry32: a tiny seeded PRNG, so fixtures are identical on every machine. */
 function rng(seed: number): () => number {
@@ -60,7 +59,7 @@ export function fixtureScenario(): Scenario {
       { name: 'stalled', kind: 'slow', count: 1, phases: ['stress'], eventTypes: [], behaviour: 'stall' },
     ],
     phases: PHASES,
-    hol: { indexLimit: 3, minDeltaUs: 5000, minDeliveryRatio: 0.9, maxStallUs: 1_000_000 },
+    hol: { indexLimit: 3, minDeltaUs: 5000, minDeliveryRatio: 0.9, maxStallUs: 1_000_000, sustainUs: 3_000_000 },
     thresholds: FIXTURE_THRESHOLDS,
     outputs: { dir: 'reports' },
     graceUs: 1_000_000,
@@ -177,7 +176,7 @@ export function recordFromSamples(samples: Samples, opts: { shard?: { index: num
       for (const s of Object.values(g.phases)) s.arrivals.forEach((at, i) => at >= sec * 1e6 && at < (sec + 1) * 1e6 && values.push(s.latency[i]!));
       const h = histogramOf(values);
       const sum = summarize(h);
-      intervals.push({ group: g.name, startUs: sec * 1_000_000, delivered: values.length, missing: 0, p50Us: sum.p50, p99Us: sum.p99, maxUs: sum.max, histogram: values.length ? encodeHistogram(h) : '' });
+      intervals.push({ group: g.name, startUs: sec * 1_000_000, delivered: values.length, missing: 0, arrived: values.length, maxStallUs: sum.max, p50Us: sum.p50, p99Us: sum.p99, maxUs: sum.max, histogram: values.length ? encodeHistogram(h) : '' });
     }
   }
   const record: RunRecord = {
@@ -210,9 +209,7 @@ export function recordFromSamples(samples: Samples, opts: { shard?: { index: num
     thresholds: [],
     warnings: [],
   };
-  record.hol = analyseHol(record, spec.hol);
-  record.thresholds = evaluateThresholds(record, spec.thresholds);
-  return record;
+  return finalizeRecord(record, spec);
 }
 
 /** The fixed record the golden files are rendered from. */

@@ -36,7 +36,12 @@ export class ClientConnection {
   connectUs = NaN;
   ackUs = NaN;
   closedByServer?: number;
+  private closeReason?: string;
+  private closedAtUs?: number;
+  private refused?: 'connect' | 'subscribe';
   private startedUs = 0;
+  /** The head when the client set out: what it is owed from if it never gets to subscribe. */
+  private headAtOpen = 0;
   private subscribeSentUs = 0;
   private acked = false;
   private leaving = false;
@@ -66,6 +71,7 @@ export class ClientConnection {
 
   open(): void {
     this.startedUs = nowUs();
+    this.headAtOpen = this.ctx.headId();
     const ws = new WebSocket(this.ctx.url, { perMessageDeflate: false, skipUTF8Validation: true, handshakeTimeout: 30_000 });
     this.ws = ws;
     ws.on('open', () => {
@@ -82,22 +88,31 @@ export class ClientConnection {
         this.onSubscribed();
       }
     });
-    ws.on('error', () => {
-      if (!this.leaving && this.connectUs !== this.connectUs) this.ctx.rec.count(this.phaseNow(), 'connectErrors');
+    ws.on('error', (err: Error) => {
+      if (this.leaving || this.connectUs === this.connectUs) return; // after open, 'close' tells the story
+      this.refused = 'connect';
+      this.ctx.rec.count(this.phaseNow(), 'connectErrors');
+      this.noteEnd(err.message);
     });
-    ws.on('close', (wsCode: number) => {
-      if (this.leaving) return;
+    ws.on('close', (wsCode: number, wsReason: Buffer) => {
+      if (this.leaving || this.refused === 'connect') return;
+      // still owed every event until its phase ends: the account's leave time does not move
       const code = this.serverCloseCode ?? wsCode;
       this.closedByServer = code;
       const phase = this.phaseNow();
-      if (code === CLOSE_SLOW_CLIENT) this.ctx.rec.count(phase, 'slowCloses');
-      else this.ctx.rec.count(phase, 'connectErrors');
-      this.account.leaveUs = Math.min(this.account.leaveUs, nowUs());
+      this.ctx.rec.count(phase, code === CLOSE_SLOW_CLIENT ? 'slowCloses' : 'serverCloses');
+      this.noteEnd(this.serverCloseReason ?? wsReason.toString());
     });
+  }
+
+  private noteEnd(reason: string): void {
+    this.closeReason ??= reason.slice(0, 200);
+    this.closedAtUs ??= nowUs() - this.ctx.tl.t0Us;
   }
 
   /** The close code the server sent, read from its close frame. */
   private serverCloseCode?: number;
+  private serverCloseReason?: string;
 
   /**
    * Takes the socket's bytes from ws and splits frames here (see frameReader.ts): every message in
@@ -117,8 +132,9 @@ export class ClientConnection {
         else this.ctx.noteNonEvent(data);
       },
       ping: (payload) => ws.pong(payload),
-      close: (code) => {
+      close: (code, reason) => {
         this.serverCloseCode = code;
+        this.serverCloseReason = reason;
         ws.close(code === 1005 || code === 1006 || code === 1015 ? 1000 : code);
       },
       protocolError: () => ws.terminate(),
@@ -131,7 +147,7 @@ export class ClientConnection {
   }
 
   private onStatus(data: Buffer, atUs: number): void {
-    let msg: { status?: number; last_log_id?: number; gap?: [number, number] };
+    let msg: { status?: number; last_log_id?: number; gap?: [number, number]; message?: unknown };
     try {
       msg = JSON.parse(data.toString()) as typeof msg;
     } catch {
@@ -145,6 +161,11 @@ export class ClientConnection {
       this.onSubscribed();
     } else if (msg.status === 409 && Array.isArray(msg.gap)) {
       this.ctx.rec.count(this.phaseNow(), 'gapsAnnounced');
+    } else if (!this.acked && typeof msg.status === 'number' && msg.status >= 400 && this.refused === undefined) {
+      // the server said no to the subscription: the client is still owed what it asked for
+      this.refused = 'subscribe';
+      this.ctx.rec.count(this.phaseNow(), 'subscribeRefusals');
+      this.noteEnd(`subscribe refused: ${msg.status}${typeof msg.message === 'string' ? ` ${msg.message}` : ''}`);
     }
   }
 
@@ -157,7 +178,9 @@ export class ClientConnection {
   leave(atUs: number): void {
     this.leaving = true;
     this.stopExpecting(atUs);
-    if (!this.acked && this.ctx.adapter.acks) this.ctx.rec.count(phaseAt(this.ctx.tl, atUs - 1), 'ackTimeouts');
+    if (!this.acked && this.ctx.adapter.acks && this.refused === undefined && this.closedByServer === undefined) {
+      this.ctx.rec.count(phaseAt(this.ctx.tl, atUs - 1), 'ackTimeouts');
+    }
     this.prepareAccounting();
     this.ws?.terminate();
   }
@@ -165,9 +188,12 @@ export class ClientConnection {
   /** Head id when the subscribe request was sent: the window start if the ack never comes. */
   private headAtSubscribe = 0;
 
-  /** Before accounting: a subscribe that was sent but never acknowledged still owed this client everything after it. */
+  /**
+   * Before accounting: a client whose subscribe was never acknowledged — or never sent, because the
+   * connection failed — is still owed everything after the head when it set out.
+   */
   prepareAccounting(): void {
-    if (!this.acked && this.subscribeSentUs > 0) this.account.assumeWindow(this.headAtSubscribe);
+    if (!this.acked) this.account.assumeWindow(this.subscribeSentUs > 0 ? this.headAtSubscribe : this.headAtOpen);
   }
 
   result(): ClientResult {
@@ -179,6 +205,9 @@ export class ClientConnection {
       connectUs: this.connectUs,
       ackUs: this.ackUs,
       closedByServer: this.closedByServer,
+      closeReason: this.closeReason,
+      closedAtUs: this.closedAtUs,
+      refused: this.refused,
     };
   }
 }

@@ -1,0 +1,71 @@
+// The run's own noise floor: how much the fast clients' per-second p99 wanders in baseline, when
+// nothing slow is connected, and the generator's own event-loop delay. A rise in stress counts
+// as blocking only above this floor and only when it lasts, so the same server on the same
+// machine does not flip verdicts from run to run.
+import { createHistogram, decodeHistogram } from '../measurement/histogram.js';
+import type { RunRecord } from '../runner/record.js';
+
+export interface NoiseModel {
+  /** Per-second p99 of the fast groups in each whole second of baseline and stress (µs). */
+  baselineP99s: number[];
+  stressP99s: number[];
+  baselineMedianUs: number;
+  baselineMaxUs: number;
+  loopDelayUs: number;
+  /** A stress second is elevated when its p99 is above this. */
+  floorUs: number;
+  /** How the floor was set, in words. */
+  floorFrom: string;
+  elevatedSeconds: number;
+  /** Elevated seconds needed for the rise to count as sustained. */
+  neededSeconds: number;
+}
+
+export interface NoiseRules {
+  indexLimit: number;
+  minDeltaUs: number;
+  sustainUs: number;
+}
+
+export function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** p99 per whole second of each phase with `role`, for the groups `isFast` picks (their parts added, never averaged). */
+export function perSecondP99(record: RunRecord, role: string, groups: Set<string>): number[] {
+  const out: number[] = [];
+  for (const ph of record.phases.filter((p) => p.role === role)) {
+    const bySecond = new Map<number, ReturnType<typeof createHistogram>>();
+    for (const iv of record.intervals) {
+      if (!groups.has(iv.group) || !iv.histogram) continue;
+      if (iv.startUs < ph.startUs || iv.startUs + 1_000_000 > ph.startUs + ph.durationUs) continue;
+      const h = bySecond.get(iv.startUs) ?? bySecond.set(iv.startUs, createHistogram()).get(iv.startUs)!;
+      h.add(decodeHistogram(iv.histogram));
+    }
+    for (const [, h] of [...bySecond].sort((a, b) => a[0] - b[0])) out.push(h.getValueAtPercentile(99));
+  }
+  return out;
+}
+
+export function noiseModel(record: RunRecord, fastGroups: Set<string>, rules: NoiseRules): NoiseModel {
+  const baselineP99s = perSecondP99(record, 'baseline', fastGroups);
+  const stressP99s = perSecondP99(record, 'stress', fastGroups);
+  const med = median(baselineP99s);
+  const max = baselineP99s.length ? Math.max(...baselineP99s) : NaN;
+  const loop = record.generator?.eventLoopDelayP99Us ?? 0;
+  const candidates: [number, string][] = [
+    [rules.indexLimit * med, `${rules.indexLimit}× the baseline's median per-second p99`],
+    [med + rules.minDeltaUs, 'the baseline median + hol.minDelta'],
+    [max, "the baseline's worst second"],
+    [med + 2 * loop, "the baseline median + twice the generator's loop delay p99"],
+  ];
+  const [floorUs, floorFrom] = candidates.reduce((a, c) => (c[0] > a[0] ? c : a));
+  const elevatedSeconds = stressP99s.filter((v) => v > floorUs).length;
+  const sustain = Math.max(1, Math.ceil(rules.sustainUs / 1e6));
+  // a stress phase shorter than twice the sustain time still gets a verdict, on half its seconds
+  const neededSeconds = Math.max(1, Math.min(sustain, Math.floor(stressP99s.length / 2)));
+  return { baselineP99s, stressP99s, baselineMedianUs: med, baselineMaxUs: max, loopDelayUs: loop, floorUs, floorFrom, elevatedSeconds, neededSeconds };
+}

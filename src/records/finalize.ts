@@ -1,0 +1,22 @@
+// Finishes a run record, the one way for a single run and a merged one alike: the verdict, the
+// thresholds (measured always, judged only when the run is a result) and the warnings every
+// output repeats.
+import { analyseHol } from '../analysis/hol.js';
+import { evaluateThresholds } from '../thresholds/evaluate.js';
+import type { RunRecord } from '../runner/record.js';
+import type { Scenario } from '../scenario/types.js';
+
+export const NOT_JUDGED = 'not judged: the run is not a result';
+
+export function finalizeRecord(record: RunRecord, spec: Pick<Scenario, 'hol' | 'thresholds'>): RunRecord {
+  record.hol = analyseHol(record, spec.hol);
+  const judged = record.hol.verdict !== 'invalid';
+  record.thresholds = evaluateThresholds(record, spec.thresholds).map((t) => (judged ? t : { ...t, judged: false, message: `${t.message} (${NOT_JUDGED})` }));
+  const warnings: string[] = [];
+  if (record.generator.bound) warnings.push(`generator-bound: ${record.generator.reasons.join('; ')} — these numbers measure the load generator, not the server`);
+  if (record.generator.replayBound) warnings.push("the catch-up clients' thread was saturated: replay rates are a lower bound of what the server can replay (fast clients ran on other threads)");
+  if (record.partial) warnings.push(`partial run: ${record.partialReason}`);
+  if (record.invalid) warnings.push(`invalid run: ${record.invalidReason}`);
+  record.warnings = [...warnings, ...record.warnings.filter((w) => !warnings.includes(w))];
+  return record;
+}

@@ -1,0 +1,227 @@
+// The verdict's rules, each in both directions and at its boundary, on records made to order.
+import { describe, expect, it } from 'vitest';
+import { analyseHol, disconnects, invalidReason } from '../../src/analysis/hol.js';
+import { median, noiseModel } from '../../src/analysis/noise.js';
+import { RULES, second, steady, verdictRecord, type VerdictSpec } from '../support/verdictRecord.js';
+
+const judge = (spec: VerdictSpec, rules = RULES) => analyseHol(verdictRecord(spec), rules);
+const rule = (r: ReturnType<typeof judge>, prefix: string) => r.evidence.find((e) => e.rule.startsWith(prefix))!;
+
+describe('none', () => {
+  it('the same latency in baseline and stress: none, every rule quiet, the floor stated', () => {
+    const r = judge({ baseline: steady(5_000), stress: steady(5_000, 10) });
+    expect(r.verdict).toBe('none');
+    expect(r.evidence.every((e) => !e.triggered)).toBe(true);
+    expect(r.index).toBeCloseTo(1, 1);
+    expect(r.deliveryRatio).toBe(1);
+    expect(r.noise).toMatchObject({ stressSeconds: 10, elevatedSeconds: 0, neededSeconds: 3 });
+    expect(r.summary).toMatch(/^no head-of-line blocking/);
+  });
+});
+
+describe('the p99 rule: above the noise floor, and sustained', () => {
+  const spiky = (n: number, us = 50_000) => [...steady(5_000, 10 - n), ...steady(us, n)];
+
+  it('one or two bad seconds are noise, not blocking', () => {
+    for (const n of [1, 2]) {
+      const r = judge({ baseline: steady(5_000), stress: spiky(n) });
+      expect(r.verdict, `${n} seconds`).toBe('none');
+      expect(r.noise!.elevatedSeconds).toBe(n);
+    }
+  });
+
+  it('three seconds above the floor (hol.sustain 3s) are blocking', () => {
+    const r = judge({ baseline: steady(5_000), stress: spiky(3) });
+    expect(r.verdict).toBe('hol');
+    expect(rule(r, 'fast p99').triggered).toBe(true);
+    expect(r.summary).toMatch(/^HEAD-OF-LINE BLOCKING: fast clients were delayed or starved in stress \(fast p99/);
+  });
+
+  it('hol.sustain sets how many seconds it takes', () => {
+    expect(judge({ baseline: steady(5_000), stress: spiky(3) }, { ...RULES, sustainUs: 4_000_000 }).verdict).toBe('none');
+    expect(judge({ baseline: steady(5_000), stress: spiky(4) }, { ...RULES, sustainUs: 4_000_000 }).verdict).toBe('hol');
+  });
+
+  it('the floor is the baseline\'s own worst second: a stress no worse than that is not blocking', () => {
+    const baseline = [...steady(5_000, 7), second(60_000)];
+    const r = judge({ baseline, stress: spiky(6, 55_000) });
+    expect(r.noise!.floorUs).toBeGreaterThanOrEqual(60_000);
+    expect(r.noise!.floorFrom).toBe("the baseline's worst second");
+    expect(r.verdict).toBe('none');
+    // the same stress over a quiet baseline is blocking
+    expect(judge({ baseline: steady(5_000), stress: spiky(6, 55_000) }).verdict).toBe('hol');
+  });
+
+  it('the floor is at least indexLimit × the baseline median', () => {
+    // 12 ms is 2.4× a 5 ms baseline: above max(B) and median + minDelta, below 3×
+    const r = judge({ baseline: steady(5_000), stress: spiky(6, 12_000) });
+    expect(r.noise!.floorUs).toBeGreaterThanOrEqual(3 * 5_000);
+    expect(r.verdict).toBe('none');
+  });
+
+  it('a rise smaller than hol.minDelta is not blocking, however large the ratio', () => {
+    const r = judge({ baseline: steady(200), stress: spiky(8, 3_000) });
+    expect(r.index!).toBeGreaterThanOrEqual(3);
+    expect(r.verdict).toBe('none');
+    expect(judge({ baseline: steady(200), stress: spiky(8, 3_000) }, { ...RULES, minDeltaUs: 1_000 }).verdict).toBe('hol');
+  });
+
+  it('the generator\'s own loop delay raises the floor', () => {
+    const rec = verdictRecord({ baseline: steady(5_000), stress: spiky(6, 35_000) });
+    expect(analyseHol(rec, RULES).verdict).toBe('hol');
+    rec.generator.eventLoopDelayP99Us = 19_000;
+    const r = analyseHol(rec, RULES);
+    expect(r.noise!.floorUs).toBeGreaterThanOrEqual(5_000 + 2 * 19_000);
+    expect(r.verdict).toBe('none');
+  });
+
+  it('a stress phase too short for the sustain time needs half its seconds', () => {
+    expect(judge({ baseline: steady(5_000), stress: [...steady(5_000, 2), ...steady(50_000, 2)] }).noise!.neededSeconds).toBe(2);
+    expect(judge({ baseline: steady(5_000), stress: [...steady(5_000, 3), ...steady(50_000, 1)] }).verdict).toBe('none');
+  });
+
+  it('without a per-second baseline it falls back to the index and minDelta, and says so', () => {
+    const r = judge({ baseline: [second(5_000)], stress: [second(50_000)] });
+    expect(rule(r, 'fast p99').rule).toContain('too short for a per-second noise floor');
+    expect(r.verdict).toBe('hol');
+  });
+});
+
+describe('starvation rules', () => {
+  it('any missing event in stress is blocking; none is not', () => {
+    expect(judge({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { missing: 1 } }).verdict).toBe('hol');
+    expect(rule(judge({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { missing: 0 } }), 'fast clients missed').triggered).toBe(false);
+  });
+
+  it('delivery rate: below the ratio is blocking, at it is not', () => {
+    const base = steady(5_000); // 1,600 arrivals in 8 s
+    const at = judge({ baseline: base, stress: steady(5_000), stressCounters: { arrived: 1440 } });
+    expect(at.deliveryRatio).toBe(0.9);
+    expect(at.verdict).toBe('none');
+    const below = judge({ baseline: base, stress: steady(5_000), stressCounters: { arrived: 1424 } });
+    expect(below.deliveryRatio).toBe(0.89);
+    expect(below.verdict).toBe('hol');
+    expect(rule(below, 'fast delivery rate').measured).toMatch(/^0\.89× \(17\.8 vs 20\.0 events\/s per client\)/);
+  });
+
+  it('max stall: at hol.maxStall is blocking, just under it is not', () => {
+    expect(judge({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { maxStallUs: 1_000_000 } }).verdict).toBe('hol');
+    expect(judge({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { maxStallUs: 999_999 } }).verdict).toBe('none');
+  });
+
+  it('max stall must also be twice the baseline\'s', () => {
+    const r = judge({ baseline: steady(5_000), stress: steady(5_000), baseCounters: { maxStallUs: 800_000 }, stressCounters: { maxStallUs: 1_500_000 } });
+    expect(rule(r, 'fast max stall').bound).toBe('1.60s');
+    expect(r.verdict).toBe('none');
+    expect(judge({ baseline: steady(5_000), stress: steady(5_000), baseCounters: { maxStallUs: 800_000 }, stressCounters: { maxStallUs: 1_600_000 } }).verdict).toBe('hol');
+  });
+
+  it('staleness: at max(maxStall, 3× baseline) is blocking, under it is not', () => {
+    expect(judge({ baseline: steady(5_000), stress: steady(5_000), baseCounters: { maxStalenessUs: 500_000 }, stressCounters: { maxStalenessUs: 1_499_999 } }).verdict).toBe('none');
+    expect(judge({ baseline: steady(5_000), stress: steady(5_000), baseCounters: { maxStalenessUs: 500_000 }, stressCounters: { maxStalenessUs: 1_500_000 } }).verdict).toBe('hol');
+  });
+
+  it('names the slow clients only when some were connected in stress', () => {
+    const r = judge({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { missing: 10 }, slowInStress: true });
+    expect(r.summary).toMatch(/^HEAD-OF-LINE BLOCKING: slow clients delayed the fast ones \(fast clients missed events in stress\)$/);
+  });
+});
+
+describe('disconnect', () => {
+  it('a fast client the server closed: disconnect, with the code and reason, even though the HOL rules fire', () => {
+    const r = judge({
+      baseline: steady(5_000), stress: steady(5_000), stressCounters: { missing: 5000, serverCloses: 2 },
+      clientResults: [{ closedByServer: 1013, closeReason: 'try again later' }, { closedByServer: 1013, closeReason: 'try again later' }],
+    });
+    expect(r.verdict).toBe('disconnect');
+    expect(r.summary).toContain('closed or refused 2 of 10 fast clients (closed 1013 "try again later" ×2)');
+    expect(r.summary).toContain('The HOL rules fired too (fast clients missed events in stress)');
+    expect(rule(r, 'fast clients closed').triggered).toBe(true);
+  });
+
+  it('one of ten is enough (the delivery ratio alone would say 0.90×: none)', () => {
+    const r = judge({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { arrived: 1440 }, clientResults: [{ closedByServer: 1011, closeReason: '' }] });
+    expect(r.verdict).toBe('disconnect');
+    expect(rule(r, 'fast clients closed').measured).toBe('1 of 10: closed 1011 ×1');
+  });
+
+  it('refused connects and refused subscriptions count too', () => {
+    const r = judge({ baseline: steady(5_000), stress: steady(5_000), clientResults: [{ refused: 'connect', closeReason: 'Unexpected server response: 503' }, {}, { refused: 'subscribe', closeReason: 'subscribe refused: 403' }] });
+    expect(r.verdict).toBe('disconnect');
+    expect(disconnects(verdictRecord({ baseline: [], stress: [], clientResults: [{ refused: 'connect', closeReason: 'x' }] }).groups)).toMatchObject({ count: 1, clients: 10, detail: 'connect failed "x" ×1' });
+  });
+
+  it('a record without client results still counts closes from its counters', () => {
+    const rec = verdictRecord({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { slowCloses: 1 } });
+    rec.groups[0]!.clientResults = [];
+    expect(analyseHol(rec, RULES).verdict).toBe('disconnect');
+  });
+
+  it('clients closed before they had a baseline: disconnect, not unknown', () => {
+    const r = judge({ baseline: steady(0).map(() => []), stress: steady(5_000), clientResults: Array.from({ length: 10 }, () => ({ refused: 'connect' as const, closeReason: 'ECONNREFUSED' })) });
+    expect(r.verdict).toBe('disconnect');
+  });
+});
+
+describe('invalid: not a result, whatever the rules say', () => {
+  const bad = (): VerdictSpec => ({ baseline: steady(5_000), stress: steady(5_000_000), stressCounters: { missing: 100 } });
+
+  it('a generator-bound run', () => {
+    const rec = verdictRecord(bad());
+    rec.generator.bound = true;
+    rec.generator.reasons = ['client worker 0 event-loop delay p99 30.0ms (≥ 20.0ms)'];
+    const r = analyseHol(rec, RULES);
+    expect(r.verdict).toBe('invalid');
+    expect(r.summary).toBe('NOT A RESULT: the load generator, not the server, was the bottleneck (client worker 0 event-loop delay p99 30.0ms (≥ 20.0ms))');
+    // the evidence is still there to read
+    expect(r.evidence.some((e) => e.triggered)).toBe(true);
+  });
+
+  it('a failed worker, and a run cut short', () => {
+    const failed = verdictRecord(bad());
+    failed.invalid = true;
+    failed.invalidReason = 'client worker 1 crashed';
+    expect(analyseHol(failed, RULES)).toMatchObject({ verdict: 'invalid', summary: 'NOT A RESULT: client worker 1 crashed' });
+    const cut = verdictRecord(bad());
+    cut.partial = true;
+    cut.partialReason = 'interrupted';
+    expect(invalidReason(cut)).toBe('the run was cut short (interrupted)');
+    expect(analyseHol(cut, RULES).verdict).toBe('invalid');
+  });
+
+  it('a baseline in which the fast group received nothing', () => {
+    expect(judge({ baseline: steady(0).map(() => []), stress: steady(5_000) }).verdict).toBe('invalid');
+  });
+
+  it('precedes disconnect', () => {
+    const rec = verdictRecord({ ...bad(), clientResults: [{ closedByServer: 4008 }] });
+    rec.generator.bound = true;
+    expect(analyseHol(rec, RULES).verdict).toBe('invalid');
+  });
+});
+
+describe('unknown', () => {
+  it('a scenario without a stress phase has nothing to compare', () => {
+    const rec = verdictRecord({ baseline: steady(5_000), stress: steady(5_000) });
+    rec.phases = rec.phases.filter((p) => p.role !== 'stress');
+    expect(analyseHol(rec, RULES).verdict).toBe('unknown');
+  });
+});
+
+describe('noise model', () => {
+  it('median of odd and even lists, NaN for none', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+  });
+
+  it('per-second p99s of whole seconds only, the groups added', () => {
+    const rec = verdictRecord({ baseline: [second(1_000), second(2_000)], stress: [second(3_000), second(4_000), second(100_000)] });
+    const n = noiseModel(rec, new Set(['fast']), RULES);
+    expect(n.baselineP99s).toHaveLength(2);
+    expect(n.stressP99s).toHaveLength(3);
+    expect(n.baselineMaxUs).toBe(Math.max(...n.baselineP99s));
+    expect(n.elevatedSeconds).toBe(1);
+    expect(noiseModel(rec, new Set(['nobody']), RULES).stressP99s).toEqual([]);
+  });
+});
