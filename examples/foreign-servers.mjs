@@ -7,6 +7,7 @@
 //   node examples/foreign-servers.mjs bounded 9002    # never waits on a socket; drops slow clients
 //   node examples/foreign-servers.mjs relay 9003      # relays frames and HTTP POSTs to every client
 //   node examples/foreign-servers.mjs chatty 9004     # talks, but not in events (no id field)
+//   node examples/foreign-servers.mjs kicking 9005    # healthy, then closes every client with 1013 after 12 s
 // then e.g.
 //   npx evbench run slow-client --target ws://127.0.0.1:9001/ --adapter generic --publish server \
 //       --id-field id --time-field ts --time-unit ms
@@ -80,6 +81,41 @@ export async function boundedQueueServer({ rate, payloadBytes, queueBytes, port 
   return { url: `ws://127.0.0.1:${bound}/`, httpUrl: `http://127.0.0.1:${bound}/`, close: closer(http, wss, () => clearInterval(timer)) };
 }
 
+/**
+ * Emits like the bounded server, then — `kickAfterMs` after its first client connected — closes
+ * `kick` clients (the earliest first; all when omitted) with 1013 "try again later", and goes on
+ * emitting to the rest. A server that drops clients: a failure, but not head-of-line blocking.
+ */
+export async function kickingServer({ rate, payloadBytes, kickAfterMs, kick = Infinity, port = 0 }) {
+  const http = createServer();
+  const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
+  const pad = 'x'.repeat(payloadBytes);
+  const order = [];
+  let kickTimer;
+  wss.on('connection', (ws) => {
+    order.push(ws);
+    kickTimer ??= setTimeout(() => {
+      for (const c of order.filter((c) => c.readyState === WebSocket.OPEN).slice(0, kick)) c.close(1013, 'try again later');
+    }, kickAfterMs);
+  });
+  let id = 0;
+  const start = epochMs();
+  const timer = setInterval(() => {
+    const now = epochMs();
+    while (start + (id * 1000) / rate <= now) {
+      const due = start + (id * 1000) / rate;
+      id++;
+      const msg = JSON.stringify({ id, ts: due, kind: 'update', pad });
+      for (const client of wss.clients) if (client.readyState === WebSocket.OPEN && client.bufferedAmount < 1 << 20) client.send(msg);
+    }
+  }, 1);
+  const bound = await listen(http, port);
+  return {
+    url: `ws://127.0.0.1:${bound}/`, httpUrl: `http://127.0.0.1:${bound}/`,
+    close: closer(http, wss, () => (clearInterval(timer), clearTimeout(kickTimer))),
+  };
+}
+
 /** Relays every event it is given (a frame from any client, or an HTTP POST body) to all other clients. */
 export async function relayServer({ port = 0 } = {}) {
   let received = 0;
@@ -125,9 +161,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     bounded: () => boundedQueueServer({ rate: 500, payloadBytes: 8192, queueBytes: 1 << 20, port }),
     relay: () => relayServer({ port }),
     chatty: () => chattyServer({ port }),
+    kicking: () => kickingServer({ rate: 500, payloadBytes: 200, kickAfterMs: 12_000, port }),
   }[kind];
   if (!make || !Number.isInteger(port)) {
-    process.stderr.write('usage: node examples/foreign-servers.mjs awaiting|bounded|relay|chatty [port]\n');
+    process.stderr.write('usage: node examples/foreign-servers.mjs awaiting|bounded|relay|chatty|kicking [port]\n');
     process.exit(2);
   }
   const server = await make();

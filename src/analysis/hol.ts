@@ -156,22 +156,23 @@ function noiseSummary(n: NoiseModel): NonNullable<HolResult['noise']> {
 
 /**
  * Fast p99 rose: stress ÷ baseline reaches the index limit by at least minDelta, and the rise
- * lasted — enough whole stress seconds had a p99 above the run's own noise floor. Without a
- * per-second baseline (fewer than two whole seconds) the floor is baseline p99 + minDelta.
+ * lasted — hol.sustain worth of whole stress seconds had a p99 above the run's own noise floor.
  */
 function p99Rule(rules: Required<HolRules>, index: number | null, sP99: number, bP99: number, noise: NoiseModel): HolEvidence {
   const risen = index !== null && index >= rules.indexLimit && sP99 - bP99 >= rules.minDeltaUs;
-  if (noise.baselineP99s.length < 2 || noise.stressP99s.length === 0) {
+  const measured = `${fmtRatio(index)} (${formatUs(sP99)} vs ${formatUs(bP99)})`;
+  if (noise.baselineP99s.length < 2 || noise.stressP99s.length < noise.neededSeconds) {
+    // one or two seconds of data cannot tell a sustained rise from noise: the other rules still judge
     return {
-      rule: `fast p99 stress ÷ baseline ≥ ${rules.indexLimit} (and rise ≥ ${formatUs(rules.minDeltaUs)}; too short for a per-second noise floor)`,
-      measured: `${fmtRatio(index)} (${formatUs(sP99)} vs ${formatUs(bP99)})`,
+      rule: `fast p99 stress ÷ baseline ≥ ${rules.indexLimit}, sustained for ≥ ${noise.neededSeconds}s (not judged: ${noise.baselineP99s.length} whole seconds of baseline, ${noise.stressP99s.length} of stress)`,
+      measured,
       bound: `${rules.indexLimit}×`,
-      triggered: risen,
+      triggered: false,
     };
   }
   return {
     rule: `fast p99 stress ÷ baseline ≥ ${rules.indexLimit}, sustained above the noise floor for ≥ ${noise.neededSeconds}s`,
-    measured: `${fmtRatio(index)} (${formatUs(sP99)} vs ${formatUs(bP99)}); ${noise.elevatedSeconds} of ${noise.stressP99s.length} stress seconds above ${formatUs(noise.floorUs)}`,
+    measured: `${measured}; ${noise.elevatedSeconds} of ${noise.stressP99s.length} stress seconds above ${formatUs(noise.floorUs)}`,
     bound: `${rules.indexLimit}× and ${noise.neededSeconds}s above ${formatUs(noise.floorUs)} (${noise.floorFrom})`,
     triggered: risen && noise.elevatedSeconds >= noise.neededSeconds,
   };

@@ -17,7 +17,7 @@ export interface NoiseModel {
   /** How the floor was set, in words. */
   floorFrom: string;
   elevatedSeconds: number;
-  /** Elevated seconds needed for the rise to count as sustained. */
+  /** Elevated seconds needed for the rise to count as sustained (a shorter stress phase cannot show one). */
   neededSeconds: number;
 }
 
@@ -64,8 +64,6 @@ export function noiseModel(record: RunRecord, fastGroups: Set<string>, rules: No
   ];
   const [floorUs, floorFrom] = candidates.reduce((a, c) => (c[0] > a[0] ? c : a));
   const elevatedSeconds = stressP99s.filter((v) => v > floorUs).length;
-  const sustain = Math.max(1, Math.ceil(rules.sustainUs / 1e6));
-  // a stress phase shorter than twice the sustain time still gets a verdict, on half its seconds
-  const neededSeconds = Math.max(1, Math.min(sustain, Math.floor(stressP99s.length / 2)));
+  const neededSeconds = Math.max(1, Math.ceil(rules.sustainUs / 1e6));
   return { baselineP99s, stressP99s, baselineMedianUs: med, baselineMaxUs: max, loopDelayUs: loop, floorUs, floorFrom, elevatedSeconds, neededSeconds };
 }

@@ -75,15 +75,17 @@ describe('the p99 rule: above the noise floor, and sustained', () => {
     expect(r.verdict).toBe('none');
   });
 
-  it('a stress phase too short for the sustain time needs half its seconds', () => {
-    expect(judge({ baseline: steady(5_000), stress: [...steady(5_000, 2), ...steady(50_000, 2)] }).noise!.neededSeconds).toBe(2);
-    expect(judge({ baseline: steady(5_000), stress: [...steady(5_000, 3), ...steady(50_000, 1)] }).verdict).toBe('none');
+  it('a stress phase shorter than the sustain time cannot show a sustained rise: the rule says it did not judge', () => {
+    const r = judge({ baseline: steady(5_000), stress: steady(500_000, 2) });
+    expect(rule(r, 'fast p99').triggered).toBe(false);
+    expect(rule(r, 'fast p99').rule).toContain('not judged: 8 whole seconds of baseline, 2 of stress');
+    expect(judge({ baseline: steady(5_000), stress: steady(500_000, 3) }).verdict).toBe('hol');
   });
 
-  it('without a per-second baseline it falls back to the index and minDelta, and says so', () => {
-    const r = judge({ baseline: [second(5_000)], stress: [second(50_000)] });
-    expect(rule(r, 'fast p99').rule).toContain('too short for a per-second noise floor');
-    expect(r.verdict).toBe('hol');
+  it('without a per-second baseline the rule does not judge either', () => {
+    const r = judge({ baseline: [second(5_000)], stress: steady(50_000, 5) });
+    expect(rule(r, 'fast p99').rule).toContain('not judged: 1 whole seconds of baseline');
+    expect(r.verdict).toBe('none');
   });
 });
 

@@ -174,3 +174,82 @@ describe('events the target never acknowledged', () => {
     expect(ids.expectedCount).toBe(20);
   });
 });
+
+describe('stall: the age of the oldest owed, undelivered event', () => {
+  it('a quiet stream is never a stall: one event a second, each delivered in 500 µs', () => {
+    const slow: Schedule = { t0Us: T0, rate: 1 };
+    const rec = new GroupRecorder('fast', phases.length);
+    rec.t0Us = T0;
+    const ids = new IdMap();
+    ids.add(0, FIRST_ID, 2);
+    const account = new ClientAccount(rec, tl, slow, () => true, T0 - 1000);
+    account.subscribed(FIRST_ID - 1, T0 - 500);
+    for (let k = 0; k < 2; k++) account.onEvent({ msgId: k + 1, id: FIRST_ID + k, intendedUs: intendedUs(slow, k), sentUs: NaN }, intendedUs(slow, k) + 500);
+    account.phaseEnded(tl.ends[0]!, ids);
+    account.account(tl.endUs, tl.endUs + 1_000_000, ids);
+    expect(account.totals.maxStallUs).toBe(500);
+    expect(rec.phases[0]!.counters.maxStallUs).toBe(500);
+    expect(rec.phases[1]!.counters.maxStallUs).toBe(500);
+    expect(rec.phases[0]!.counters.maxStalenessUs).toBe(0);
+  });
+
+  it('counts from t0 for a client that joined before, and stops at the end of its last phase', () => {
+    const { rec, ids, account, deliver } = setup();
+    rec.t0Us = T0;
+    deliver(0, 300);
+    // nothing else ever arrives: the oldest owed event (k = 1, due T0 + 1 ms) ages until the run ends
+    account.account(tl.endUs, tl.endUs + 5_000_000, ids);
+    expect(account.totals.maxStallUs).toBe(tl.endUs - intendedUs(schedule, 1));
+    expect(rec.phases[0]!.counters.maxStallUs).toBe(tl.ends[0]! - intendedUs(schedule, 1));
+    expect(rec.phases[1]!.counters.maxStallUs).toBe(tl.endUs - intendedUs(schedule, 1));
+  });
+
+  it('a missing event stays outstanding into the next phase until it arrives late', () => {
+    const { rec, ids, account, deliver } = setup();
+    rec.t0Us = T0;
+    for (let k = 0; k < 1000; k++) if (k !== 500) deliver(k);
+    account.account(tl.ends[0]!, tl.ends[0]! + 100_000, ids); // baseline accounted: k = 500 missing
+    for (let k = 1000; k < 2000; k++) deliver(k);
+    expect(rec.phases[1]!.counters.maxStallUs).toBe(tl.ends[0]! + 100_000 - intendedUs(schedule, 500));
+    deliver(500, 1_200_000); // arrives 1.2 s late, in stress
+    expect(account.totals.lateArrivals).toBe(1);
+    expect(rec.phases[1]!.counters.maxStallUs).toBe(1_200_000);
+    expect(rec.phases[0]!.counters.maxStallUs).toBe(tl.ends[0]! - intendedUs(schedule, 500));
+  });
+
+  it('draws a stall second by second: every second of it holds its age at that second\'s end', () => {
+    const { rec, ids, account, deliver } = setup();
+    rec.t0Us = T0;
+    for (let k = 0; k < 200; k++) deliver(k); // then nothing: stalled from k = 200 (T0 + 200 ms)
+    account.account(tl.endUs, tl.endUs + 1_000_000, ids);
+    const ivs = rec.takeIntervals();
+    const s0 = ivs.find((iv) => iv.index === 0)!;
+    const s1 = ivs.find((iv) => iv.index === 1)!;
+    expect(s0.maxStallUs).toBe(1_000_000 - 200_000);
+    expect(s1.maxStallUs).toBe(2_000_000 - 200_000);
+    // events by the second they were due: second 1 holds 1,000 missing events at their lower bound
+    expect(s0).toMatchObject({ delivered: 200, missing: 800, arrived: 200 });
+    expect(s1).toMatchObject({ delivered: 0, missing: 1000, arrived: 0 });
+    expect(rec.takeIntervals()).toEqual([]);
+  });
+});
+
+describe('a client that never got to subscribe', () => {
+  it('is owed everything after the head when it set out', () => {
+    const rec = new GroupRecorder('fast', phases.length);
+    const ids = new IdMap();
+    ids.add(0, FIRST_ID, 2000);
+    const account = new ClientAccount(rec, tl, schedule, () => true, T0);
+    account.assumeWindow(FIRST_ID - 1); // connect refused: the head when it opened
+    account.account(tl.endUs, tl.endUs + 1_000_000, ids);
+    expect(account.totals.missing).toBe(2000);
+    expect(account.totals.maxStallUs).toBe(tl.endUs - T0);
+  });
+
+  it('a later assumption does not move a window the ack already set', () => {
+    const { account, ids } = setup();
+    account.assumeWindow(FIRST_ID + 1500);
+    account.account(tl.endUs, tl.endUs + 1_000_000, ids);
+    expect(account.totals.missing).toBe(2000);
+  });
+});

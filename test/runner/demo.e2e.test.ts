@@ -14,17 +14,25 @@ const fast = (r: RunRecord) => r.groups.find((g) => g.name === 'fast')!;
 describe('evbench demo', () => {
   it('legacy: hol, fast clients miss events; isolated: none, nothing missed', async () => {
     const r = await runCli(['demo', '--duration', '8s', '--json', '--out', tmp], 120_000);
-    expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { legacy: RunRecord; isolated: RunRecord };
-    expect(out.legacy.hol.verdict).toBe('hol');
-    expect(out.isolated.hol.verdict).toBe('none');
-    expect(fast(out.legacy).phases.stress!.missing).toBeGreaterThan(0);
-    expect(fast(out.isolated).phases.stress!.missing).toBe(0);
-    expect(fast(out.isolated).phases.stress!.delivered).toBeGreaterThan(0);
+    // never the wrong verdict; `invalid` (a starved generator on a busy machine) is not a result either way
+    expect(out.legacy.hol.verdict, out.legacy.hol.summary).not.toBe('none');
+    expect(out.isolated.hol.verdict, out.isolated.hol.summary).not.toBe('hol');
+    for (const [name, rec] of Object.entries(out)) if (rec.hol.verdict === 'invalid') console.warn(`demo ${name} run not a result: ${rec.hol.summary}`);
+    if (out.legacy.hol.verdict !== 'invalid') {
+      expect(out.legacy.hol.verdict).toBe('hol');
+      expect(fast(out.legacy).phases.stress!.missing).toBeGreaterThan(0);
+    }
+    if (out.isolated.hol.verdict !== 'invalid') {
+      expect(r.code, r.stderr).toBe(0);
+      expect(out.isolated.hol.verdict).toBe('none');
+      expect(fast(out.isolated).phases.stress!.missing).toBe(0);
+      expect(fast(out.isolated).phases.stress!.delivered).toBeGreaterThan(0);
+    } else expect(r.code).toBe(4);
     // the isolated server dealt with its slow readers instead of waiting for them
     expect(out.isolated.server?.slowClientCloses ?? 0).toBeGreaterThanOrEqual(1);
     // the side-by-side table and both records on disk
-    expect(r.stderr).toMatch(/verdict\s+HOL\s+none/);
+    expect(r.stderr).toMatch(/verdict\s+(HOL|INVALID \(not a result\))\s+(none|INVALID \(not a result\))/);
     expect(existsSync(join(tmp, 'slow-client-legacy.json'))).toBe(true);
     expect(existsSync(join(tmp, 'slow-client-isolated.json'))).toBe(true);
   });
@@ -35,9 +43,10 @@ describe('evbench run catch-up (isolated)', () => {
     const r = await runCli(['run', 'catch-up', '--duration', '10s', '--json', '--out', tmp], 120_000);
     const rec = JSON.parse(r.stdout) as RunRecord;
     // on two shared cores the generator may starve; then the run says so and proves nothing either way
-    const conclusive = !rec.generator.bound;
+    const conclusive = rec.hol.verdict !== 'invalid';
+    expect(rec.hol.verdict, rec.hol.summary).not.toBe('hol');
     if (conclusive) expect(r.code, r.stderr).toBe(0);
-    else console.warn(`catch-up run was generator-bound (${rec.generator.reasons.join('; ')}): latency assertions skipped`);
+    else console.warn(`catch-up run not a result (${rec.hol.summary}): latency assertions skipped`);
     const replay = rec.groups.find((g) => g.kind === 'catchup')!;
     expect(replay.replay!.expected).toBeGreaterThanOrEqual(2 * 200_000);
     expect(replay.replay).toMatchObject({ missing: 0, duplicates: 0, outOfOrder: 0 });

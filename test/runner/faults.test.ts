@@ -35,7 +35,8 @@ describe('runner faults', () => {
   it('a client worker crashes: reported, the run is marked invalid, no hang', async () => {
     const out = join(tmp, 'worker-crash');
     const r = await runCli(['run', 'slow-client', '--duration', '20s', '--out', out], 60_000, { EVBENCH_FAULT: 'client-worker-crash' });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(4); // not a result
+    expect(r.stderr).toMatch(/verdict: INVALID \(not a result\) — NOT A RESULT: .*injected fault/);
     const rec = JSON.parse(readFileSync(join(out, 'slow-client.json'), 'utf8')) as RunRecord;
     expect(rec.invalid).toBe(true);
     expect(rec.invalidReason).toMatch(/injected fault: client worker crash/);

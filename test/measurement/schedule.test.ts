@@ -1,0 +1,60 @@
+// The one schedule: event k is due at t0 + k/rate (integer µs), and what each event is.
+import { describe, expect, it } from 'vitest';
+import { dueCount, firstKAtOrAfter, intendedUs, mixTable, ownerOf, phaseAt, timeline, visibleTo } from '../../src/measurement/schedule.js';
+import { PUBLIC_GROUP, privateGroup } from '../../src/protocol/v0.js';
+
+const s = { t0Us: 1_000_000, rate: 3 }; // 333,333.3 µs apart
+
+describe('schedule', () => {
+  it('event k is due at t0 + floor(k × 1e6 / rate)', () => {
+    expect([0, 1, 2, 3].map((k) => intendedUs(s, k))).toEqual([1_000_000, 1_333_333, 1_666_666, 2_000_000]);
+  });
+
+  it('dueCount counts the events due by a time, inclusive', () => {
+    expect(dueCount(s, 999_999)).toBe(0);
+    expect(dueCount(s, 1_000_000)).toBe(1);
+    expect(dueCount(s, 1_333_332)).toBe(1);
+    expect(dueCount(s, 1_333_334)).toBe(2);
+  });
+
+  it('firstKAtOrAfter is the inverse of intendedUs at every boundary', () => {
+    expect(firstKAtOrAfter(s, 0)).toBe(0);
+    expect(firstKAtOrAfter(s, 1_000_000)).toBe(0);
+    expect(firstKAtOrAfter(s, 1_000_001)).toBe(1);
+    for (let k = 0; k < 50; k++) {
+      expect(firstKAtOrAfter(s, intendedUs(s, k))).toBe(k);
+      expect(firstKAtOrAfter(s, intendedUs(s, k) + 1)).toBe(k + 1);
+    }
+  });
+
+  it('phases follow each other; phaseAt clamps to the first and last', () => {
+    const tl = timeline(100, [
+      { name: 'a', durationUs: 10, role: 'baseline' },
+      { name: 'b', durationUs: 20, role: 'stress' },
+    ]);
+    expect(tl).toEqual({ t0Us: 100, starts: [100, 110], ends: [110, 130], endUs: 130 });
+    expect([0, 109, 110, 129, 130, 1e9].map((us) => phaseAt(tl, us))).toEqual([0, 0, 1, 1, 1, 1]);
+  });
+
+  it('the mix is expanded by weight and interleaved, not in long runs', () => {
+    const t = mixTable([
+      { eventType: 'a', weight: 3, owner: 'public' },
+      { eventType: 'b', weight: 1, owner: 'private' },
+    ]);
+    expect(t.map((e) => e.eventType).sort()).toEqual(['a', 'a', 'a', 'b']);
+    expect(t.map((e) => e.eventType).join('')).not.toBe('aaab');
+  });
+
+  it('private events rotate over users; a reader token sees everything', () => {
+    const priv = { eventType: 'x', weight: 1, owner: 'private' as const };
+    const pub = { eventType: 'x', weight: 1, owner: 'public' as const };
+    expect(ownerOf(priv, 7, 5)).toBe(privateGroup(2, 0));
+    expect(ownerOf(pub, 7, 5)).toBe(PUBLIC_GROUP);
+    expect(ownerOf(priv, 7, 0)).toBe(PUBLIC_GROUP);
+    expect(visibleTo(priv, 7, 5, 2)).toBe(true);
+    expect(visibleTo(priv, 7, 5, 3)).toBe(false);
+    expect(visibleTo(priv, 7, 5, -1)).toBe(true);
+    expect(visibleTo(pub, 7, 5, 3)).toBe(true);
+    expect(visibleTo(priv, 7, 0, 3)).toBe(true);
+  });
+});
