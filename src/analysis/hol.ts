@@ -28,6 +28,27 @@ export function invalidReason(record: RunRecord): string | undefined {
   return undefined;
 }
 
+/** A strained generator distorts latency by about this much (its worst loop delay or publisher lateness). */
+const BLOCKING_OVER_STRAIN = 20;
+
+/**
+ * A generator that was strained but not saturated (its threads were delayed, not busy) may still
+ * have measured blocking far beyond anything its own delay can cause: a stall or a grace period
+ * 20× its delay, or fast clients getting less than half their events. That evidence stands; the
+ * rest of a strained run is not a result.
+ */
+function robustUnderStrain(record: RunRecord, fired: HolEvidence[], stress: { maxStallUs: number; missing: number }, deliveryRatio: number | null): string | undefined {
+  const g = record.generator;
+  if (!g?.bound || record.invalid || record.partial || g.eventLoopUtilization >= 0.9) return undefined;
+  const distortion = Math.max(g.eventLoopDelayP99Us, g.publisher.latenessP99Us);
+  const graceUs = record.scenario.spec?.graceUs ?? 1_000_000;
+  const fires = (prefix: string): boolean => fired.some((e) => e.rule.startsWith(prefix));
+  if (fires('fast max stall') && stress.maxStallUs >= BLOCKING_OVER_STRAIN * distortion) return `a ${formatUs(stress.maxStallUs)} stall`;
+  if (fires('fast clients missed') && graceUs >= BLOCKING_OVER_STRAIN * distortion) return `${stress.missing} events still missing ${formatUs(graceUs)} after their phase`;
+  if (fires('fast delivery rate') && deliveryRatio !== null && deliveryRatio < 0.5) return `fast clients getting ${fmtRatio(deliveryRatio)} of their baseline rate`;
+  return undefined;
+}
+
 /** Fast clients the server closed or refused, as one line: "2 of 10 clients: closed 1013 "try again" ×2". */
 export function disconnects(groups: GroupResult[]): { count: number; clients: number; detail: string } {
   const fast = groups.filter(isFast);
@@ -124,6 +145,14 @@ export function analyseHol(record: RunRecord, rulesIn: HolRules): HolResult {
   const fired = evidence.filter((e) => e.triggered);
   const all = [disconnectRow, ...evidence];
   const figures = { index, p50Index, stallIndex, deliveryRatio, noise: noiseSummary(noise) };
+  const robust = invalid && dropped.count === 0 ? robustUnderStrain(record, fired, stress, deliveryRatio) : undefined;
+  if (robust) {
+    const g = record.generator;
+    return {
+      verdict: 'hol', ...figures, evidence: all,
+      summary: `HEAD-OF-LINE BLOCKING despite a strained generator: ${robust} is ≥ ${BLOCKING_OVER_STRAIN}× anything its ${formatUs(Math.max(g.eventLoopDelayP99Us, g.publisher.latenessP99Us))} delay can cause (${names(fired)})`,
+    };
+  }
   if (invalid) return { verdict: 'invalid', ...figures, evidence: all, summary: `NOT A RESULT: ${invalid}` };
   if (dropped.count > 0) {
     const alsoHol = fired.length > 0 ? ` The HOL rules fired too (${names(fired)}), but events owed to the dropped clients count there: fix the disconnects first.` : '';

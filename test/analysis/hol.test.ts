@@ -168,15 +168,46 @@ describe('disconnect', () => {
 describe('invalid: not a result, whatever the rules say', () => {
   const bad = (): VerdictSpec => ({ baseline: steady(5_000), stress: steady(5_000_000), stressCounters: { missing: 100 } });
 
-  it('a generator-bound run', () => {
+  it('a generator-bound run (a saturated client thread)', () => {
     const rec = verdictRecord(bad());
     rec.generator.bound = true;
-    rec.generator.reasons = ['client worker 0 event-loop delay p99 30.0ms (≥ 20.0ms)'];
+    rec.generator.eventLoopUtilization = 0.95;
+    rec.generator.reasons = ['client worker 0 was busy 95% of a second (≥ 90%)'];
     const r = analyseHol(rec, RULES);
     expect(r.verdict).toBe('invalid');
-    expect(r.summary).toBe('NOT A RESULT: the load generator, not the server, was the bottleneck (client worker 0 event-loop delay p99 30.0ms (≥ 20.0ms))');
+    expect(r.summary).toBe('NOT A RESULT: the load generator, not the server, was the bottleneck (client worker 0 was busy 95% of a second (≥ 90%))');
     // the evidence is still there to read
     expect(r.evidence.some((e) => e.triggered)).toBe(true);
+  });
+
+  it('a strained (not saturated) generator keeps a blocking verdict far beyond its own delay', () => {
+    const rec = verdictRecord({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { maxStallUs: 5_000_000 } });
+    rec.generator = { ...rec.generator, bound: true, eventLoopDelayP99Us: 30_000, eventLoopUtilization: 0.2, reasons: ['client worker 0 event-loop delay p99 30.0ms (≥ 20.0ms)'] };
+    const r = analyseHol(rec, RULES);
+    expect(r.verdict).toBe('hol');
+    expect(r.summary).toMatch(/^HEAD-OF-LINE BLOCKING despite a strained generator: a 5.00s stall is ≥ 20× anything its 30.0ms delay can cause/);
+    // a stall under 20× the delay could be the generator's own doing
+    rec.groups[0]!.phases.stress!.maxStallUs = 599_999 * 2;
+    rec.generator.eventLoopDelayP99Us = 60_000;
+    expect(analyseHol(rec, RULES).verdict).toBe('invalid');
+    // a saturated generator proves nothing either way
+    rec.groups[0]!.phases.stress!.maxStallUs = 5_000_000;
+    rec.generator.eventLoopUtilization = 0.95;
+    expect(analyseHol(rec, RULES).verdict).toBe('invalid');
+  });
+
+  it('a strained generator and missing events: they stand when the grace period dwarfs the delay; delivery when under half', () => {
+    const rec = verdictRecord({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { missing: 10 } });
+    rec.scenario.spec = { graceUs: 1_000_000 } as typeof rec.scenario.spec;
+    rec.generator = { ...rec.generator, bound: true, eventLoopDelayP99Us: 50_000, reasons: ['x'] };
+    expect(analyseHol(rec, RULES).verdict).toBe('hol');
+    rec.generator.eventLoopDelayP99Us = 50_001;
+    expect(analyseHol(rec, RULES).verdict).toBe('invalid');
+    const starved = verdictRecord({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { arrived: 790 } });
+    starved.generator = { ...starved.generator, bound: true, eventLoopDelayP99Us: 50_000, reasons: ['x'] };
+    expect(analyseHol(starved, RULES)).toMatchObject({ verdict: 'hol', deliveryRatio: 0.49 });
+    starved.groups[0]!.phases.stress!.arrived = 800;
+    expect(analyseHol(starved, RULES).verdict).toBe('invalid');
   });
 
   it('a failed worker, and a run cut short', () => {
@@ -198,6 +229,7 @@ describe('invalid: not a result, whatever the rules say', () => {
   it('precedes disconnect', () => {
     const rec = verdictRecord({ ...bad(), clientResults: [{ closedByServer: 4008 }] });
     rec.generator.bound = true;
+    rec.generator.eventLoopDelayP99Us = 30_000;
     expect(analyseHol(rec, RULES).verdict).toBe('invalid');
   });
 });
