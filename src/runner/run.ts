@@ -22,6 +22,8 @@ import { evaluateThresholds } from '../thresholds/evaluate.js';
 import { formatUs } from '../scenario/units.js';
 import { openTarget, type TargetHandle } from './target.js';
 import { scrapeServer } from './scrape.js';
+import { watchServer } from './serverWatch.js';
+import { serverDisagreement, serverViewEvidence } from '../analysis/serverView.js';
 import type { ClientPlan, ClientWorkerInit, MainToWorker, WorkerToMain } from './messages.js';
 import { noPublisher, startPublisher } from './publisherHandle.js';
 import { SCHEMA_VERSION, type RunRecord } from './record.js';
@@ -247,6 +249,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     const cpuStart = process.cpuUsage();
     publisher.start(t0Us, headId);
     broadcast({ type: 'start', t0Us, headId });
+    const serverWatch = watchServer(target.metricsUrl, target.metricsToken, tl, scenario.phases); // /metrics at each phase's end
     log(`run started: ${totalClients} clients on ${workerCount} worker(s), ${scenario.phases.map((p) => `${p.name} ${formatUs(p.durationUs)}`).join(' → ')}`);
 
     const progressTimer = setInterval(() => {
@@ -273,7 +276,9 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     if (results.length < clientWorkers.length) invalidReason ??= `${clientWorkers.length - results.length} client worker(s) did not report`;
     const cpu = process.cpuUsage(cpuStart);
     const endedUs = nowUs();
+    const serverPhases = await serverWatch.stop();
     const server = target.metricsUrl && !target.server?.child.exitCode ? await scrapeServer(target.metricsUrl, target.metricsToken) : undefined;
+    if (server && serverPhases.length) server.phases = serverPhases;
 
     // --- the record --------------------------------------------------------------------------
     const record: RunRecord = {
@@ -302,6 +307,9 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     if (refusal) throw new UserError(`target ${target.url} refused the run: ${refusal}`, EXIT_UNREACHABLE);
     if (diagnosis) throw new UserError(diagnosis);
     record.hol = analyseHol(record, scenario.hol);
+    record.hol.evidence.push(...serverViewEvidence(record)); // the server's own view: evidence, not rules
+    const disagreement = serverDisagreement(record);
+    if (disagreement) record.warnings.push(disagreement);
     if (record.generator.bound) record.hol.summary += ' — NOT A RESULT: the load generator, not the server, was the bottleneck';
     record.thresholds = evaluateThresholds(record, scenario.thresholds);
     if (record.generator.bound) record.warnings.push(`generator-bound: ${record.generator.reasons.join('; ')} — these numbers measure the load generator, not the server`);

@@ -7,6 +7,7 @@ import type { GroupResult, IntervalRecord, RunRecord } from '../../src/runner/re
 import type { Scenario } from '../../src/scenario/types.js';
 import { analyseHol } from '../../src/analysis/hol.js';
 import { evaluateThresholds } from '../../src/thresholds/evaluate.js';
+import { serverViewEvidence } from '../../src/analysis/serverView.js';
 
 /** mulberry32: a tiny seeded PRNG, so fixtures are identical on every machine. */
 function rng(seed: number): () => number {
@@ -206,11 +207,33 @@ export function recordFromSamples(samples: Samples, opts: { shard?: { index: num
       replayBound: false,
     },
     hol: { verdict: 'unknown', index: null, p50Index: null, stallIndex: null, deliveryRatio: null, evidence: [], summary: '' },
-    server: { source: 'http://127.0.0.1:40000/metrics', sendDurationUs: { count: 7000, p50: 250, p99: 100_000, max: null }, slowClientCloses: 0, gaps: 0, eventsIn: 1200, eventsOut: 7000, replayedEvents: 0 },
+    server: {
+      source: 'http://127.0.0.1:40000/metrics',
+      // a legacy server whose stalled reader's send was still in flight at the end of stress
+      sendDurationUs: { count: 7001, p50: 250, p99: 100_000, max: 2_950_000, inFlight: 0 },
+      slowClientCloses: 0,
+      gaps: 0,
+      eventsIn: 1200,
+      eventsOut: 7000,
+      replayedEvents: 0,
+      mode: 'legacy',
+      sendOutcomes: { written: 7000, failed: 1, abandoned: 0 },
+      sendsInFlight: 0,
+      oldestInFlightUs: 0,
+      sessionQueueAgeMaxUs: 0,
+      dispatchQueueAgeUs: 0,
+      queueBudgetBytes: 1_048_576,
+      phases: [
+        { phase: 'warmup', atUs: 950_000, sendDurationUs: { count: 1600, p50: 250, p99: 1000, max: 900, inFlight: 0 }, sendsInFlight: 0, oldestInFlightUs: 0, sessionQueueAgeMaxUs: 0, dispatchQueueAgeUs: 0, slowClientCloses: 0 },
+        { phase: 'baseline', atUs: 2_950_000, sendDurationUs: { count: 3200, p50: 250, p99: 1000, max: 1_200, inFlight: 0 }, sendsInFlight: 0, oldestInFlightUs: 0, sessionQueueAgeMaxUs: 0, dispatchQueueAgeUs: 0, slowClientCloses: 0 },
+        { phase: 'stress', atUs: 5_950_000, sendDurationUs: { count: 2201, p50: 250, p99: 100_000, max: 2_900_000, inFlight: 1 }, sendsInFlight: 1, oldestInFlightUs: 2_900_000, sessionQueueAgeMaxUs: 2_900_000, dispatchQueueAgeUs: 2_900_000, slowClientCloses: 0 },
+      ],
+    },
     thresholds: [],
     warnings: [],
   };
   record.hol = analyseHol(record, spec.hol);
+  record.hol.evidence.push(...serverViewEvidence(record)); // as run.ts does
   record.thresholds = evaluateThresholds(record, spec.thresholds);
   return record;
 }
