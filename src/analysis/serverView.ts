@@ -36,10 +36,10 @@ export function serverViewEvidence(record: RunRecord): HolEvidence[] {
   const baseline = (s.phases ?? []).find((p) => phasesWithRole(record, 'baseline')(p.phase) && !p.error);
   const scrapes = stressScrapes(record);
   for (const p of scrapes) {
-    const inFlight = p.sendsInFlight ?? 0;
+    const inFlight = (q: ServerPhaseScrape): string => (q.sendsInFlight ? `${formatUs(q.oldestInFlightUs ?? 0)}, ${q.sendsInFlight} in flight` : 'none in flight');
     const dispatch = p.dispatchQueueAgeUs ? `; dispatch queue ${formatUs(p.dispatchQueueAgeUs)} behind` : '';
-    const base = baseline ? ` (end of ${baseline.phase}: ${formatUs(baseline.oldestInFlightUs ?? 0)})` : '';
-    rows.push(row(`server: oldest in-flight send at the end of ${p.phase}`, `${formatUs(p.oldestInFlightUs ?? 0)}, ${inFlight} in flight${dispatch}${base}`));
+    const base = baseline ? ` (end of ${baseline.phase}: ${inFlight(baseline)})` : '';
+    rows.push(row(`server: oldest in-flight send at the end of ${p.phase}`, `${inFlight(p)}${dispatch}${base}`));
     const d = p.sendDurationUs;
     if (d) rows.push(row(`server: per-send time in ${p.phase}, in-flight sends included`, `p50 ≤ ${formatUs(d.p50)}, p99 ≤ ${formatUs(d.p99)}, max ${d.max === null ? 'unknown' : formatUs(d.max)} (${d.count} sends)`));
   }
