@@ -31,7 +31,7 @@ export function renderSideBySide(runs: NamedRecord[], color = false): string {
       record.hol.index === null ? 'n/a' : `${record.hol.index}×`,
       record.hol.deliveryRatio === null ? 'n/a' : `${record.hol.deliveryRatio}×`,
       sendMax === undefined || sendMax === null ? 'n/a' : formatUs(sendMax),
-      server ? formatUs(server.oldestInFlightUs ?? 0) : 'n/a',
+      server ? (server.sendsInFlight ? formatUs(server.oldestInFlightUs ?? 0) : 'none') : 'n/a',
       record.server?.slowClientCloses === undefined ? 'n/a' : String(record.server.slowClientCloses),
       record.generator.bound ? c.red('bound') : 'ok',
       v === 'hol' ? c.red.bold('HOL') : v === 'none' ? c.green.bold('none') : c.yellow('unknown'),
