@@ -16,6 +16,11 @@ export function formatBytes(bytes: number): string {
   return `${bytes} B`;
 }
 
+/** A percentile read from histogram buckets: `≤ bound`, or `> 10.0s` beyond the last bucket (scraped as -1). */
+export function formatBucket(us: number): string {
+  return us < 0 ? '> 10.0s' : `≤ ${formatUs(us)}`;
+}
+
 /** The phase-end scrapes of the stress phases, or nothing when the run has none. */
 export function stressScrapes(record: RunRecord): ServerPhaseScrape[] {
   const stress = phasesWithRole(record, 'stress');
@@ -41,11 +46,11 @@ export function serverViewEvidence(record: RunRecord): HolEvidence[] {
     const base = baseline ? ` (end of ${baseline.phase}: ${inFlight(baseline)})` : '';
     rows.push(row(`server: oldest in-flight send at the end of ${p.phase}`, `${inFlight(p)}${dispatch}${base}`));
     const d = p.sendDurationUs;
-    if (d) rows.push(row(`server: per-send time in ${p.phase}, in-flight sends included`, `p50 ≤ ${formatUs(d.p50)}, p99 ≤ ${formatUs(d.p99)}, max ${d.max === null ? 'unknown' : formatUs(d.max)} (${d.count} sends)`));
+    if (d) rows.push(row(`server: per-send time in ${p.phase}, in-flight sends included`, `p50 ${formatBucket(d.p50)}, p99 ${formatBucket(d.p99)}, max ${d.max === null ? 'unknown' : formatUs(d.max)} (${d.count} sends)`));
   }
   if (scrapes.length === 0) {
     const d = s.sendDurationUs;
-    rows.push(row('server: per-send time over the run, in-flight sends included', `p50 ≤ ${formatUs(d.p50)}, p99 ≤ ${formatUs(d.p99)}, max ${d.max === null ? 'unknown' : formatUs(d.max)} (${d.count} sends)`));
+    rows.push(row('server: per-send time over the run, in-flight sends included', `p50 ${formatBucket(d.p50)}, p99 ${formatBucket(d.p99)}, max ${d.max === null ? 'unknown' : formatUs(d.max)} (${d.count} sends)`));
   }
   if (s.slowClientCloses) rows.push(row('server: slow sessions closed (4008)', `${s.slowClientCloses}${s.queueBudgetBytes ? ` (queue budget ${formatBytes(s.queueBudgetBytes)} per session)` : ''}`));
   return rows;

@@ -1,11 +1,11 @@
 // The server's side of the story in words, written once for every renderer: its per-send view over
 // the run (in-flight sends included, so a send that never ends is not hidden) and at each phase's end.
-import { formatBytes } from '../analysis/serverView.js';
+import { formatBucket, formatBytes } from '../analysis/serverView.js';
 import type { RunRecord, SendDurationSummary, ServerPhaseScrape } from '../runner/record.js';
 import { formatUs } from '../scenario/units.js';
 
 const perSend = (d: SendDurationSummary): string =>
-  `per-send p50 ≤ ${formatUs(d.p50)}, p99 ≤ ${formatUs(d.p99)}${d.max === null ? '' : `, max ${formatUs(d.max)}`}`;
+  `per-send p50 ${formatBucket(d.p50)}, p99 ${formatBucket(d.p99)}${d.max === null ? '' : `, max ${formatUs(d.max)}`}`;
 
 function phaseText(p: ServerPhaseScrape): string {
   if (p.error) return `${p.phase}: not scraped (${p.error})`;

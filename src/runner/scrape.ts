@@ -127,7 +127,8 @@ export function phaseScrape(phase: string, atUs: number, now: MetricsSnapshot, b
     if (grew) endedMaxUs = toUs(now.endedMax!);
     else {
       const slowest = ended.find((b) => b.count === ended.at(-1)!.count && b.count > 0);
-      if (slowest) endedMaxUs = Math.min(toUs(slowest.le) < 0 ? Infinity : toUs(slowest.le), now.endedMax === undefined ? Infinity : toUs(now.endedMax));
+      const boundUs = slowest ? Math.min(toUs(slowest.le) < 0 ? Infinity : toUs(slowest.le), now.endedMax === undefined ? Infinity : toUs(now.endedMax)) : Infinity;
+      if (Number.isFinite(boundUs)) endedMaxUs = boundUs;
     }
     const max = endedMaxUs === undefined && inFlight.oldestInFlightUs === undefined ? null : Math.max(endedMaxUs ?? 0, inFlight.oldestInFlightUs ?? 0);
     sendDurationUs = sendSummary(ended, now.inFlightByAge, max);
