@@ -16,6 +16,8 @@ export interface ServerWatch {
 
 export function watchServer(metricsUrl: string | undefined, token: string | undefined, tl: Timeline, phases: { name: string }[]): ServerWatch {
   if (metricsUrl === undefined) return { stop: async () => [] };
+  // The counters of a server that ran before this run: the first phase counts only its own sends.
+  const atStart = fetchMetrics(metricsUrl, token);
   const texts: (Promise<{ atUs: number; got: Awaited<ReturnType<typeof fetchMetrics>> }> | undefined)[] = phases.map(() => undefined);
   const timers = phases.map((_, i) => {
     const due = Math.max(tl.starts[i]!, tl.ends[i]! - BEFORE_END_US);
@@ -33,7 +35,8 @@ export function watchServer(metricsUrl: string | undefined, token: string | unde
     async stop() {
       for (const t of timers) clearTimeout(t);
       const out: ServerPhaseScrape[] = [];
-      let before: MetricsSnapshot | undefined;
+      const start = await atStart;
+      let before: MetricsSnapshot | undefined = 'text' in start ? snapshotMetrics(start.text) : undefined;
       for (const [i, pending] of texts.entries()) {
         if (!pending) continue;
         const { atUs, got } = await pending;
