@@ -11,7 +11,7 @@ const SEND_BUCKETS_US = [
   2_500_000, 5_000_000, 10_000_000,
 ];
 
-/** Session queue ages (seconds) by which /metrics counts sessions: `evbench_sessions_by_queue_age{le}`. */
+/** Queue ages (µs) above which /metrics counts sessions: `evbench_sessions_by_queue_age{older_than}`. */
 const QUEUE_AGE_BOUNDS_US = [10_000, 100_000, 1_000_000, 10_000_000];
 
 export interface QueueStats {
