@@ -2,6 +2,7 @@
 // histograms are added (never averaged), counters summed (max for stalls), summaries recomputed,
 // then the HOL verdict and the thresholds are evaluated again on the whole.
 import { analyseHol } from '../analysis/hol.js';
+import { serverViewEvidence } from '../analysis/serverView.js';
 import { zeroCounters, type PhaseCounters } from '../measurement/recorder.js';
 import { combineInterval, combinePhase, combineReplays } from './combine.js';
 import type { GroupResult, IntervalRecord, PhaseResult, RunRecord } from '../runner/record.js';
@@ -147,6 +148,7 @@ export function mergeShards(inputs: ShardInput[]): RunRecord {
   if (invalid.length) merged.invalidReason = invalid.join('; ');
   if (!server) delete merged.server;
   merged.hol = analyseHol(merged, spec.hol);
+  merged.hol.evidence.push(...serverViewEvidence(merged)); // as a run does: the server's view beside the rules
   merged.thresholds = evaluateThresholds(merged, spec.thresholds);
   return merged;
 }
