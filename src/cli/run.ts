@@ -93,7 +93,7 @@ export function registerRun(program: Command): void {
     addTargetOptions(program
       .command('run'))
       .description('run a scenario (a file, or a built-in name from scenarios/) and judge head-of-line blocking')
-      .argument('<scenario>', 'scenario file or built-in name: slow-client, catch-up, seed, permissions')
+      .argument('<scenario>', 'scenario file or built-in name: slow-client, slow-drain, catch-up, seed, permissions')
       .option('--rate <n>', 'publisher events per second')
       .option('--payload <bytes>', 'event payload size (e.g. 200, 8KiB)')
       .option('--clients <group=N>', 'clients in a group (repeatable)', collect, [])

@@ -2,6 +2,7 @@
 // thresholds (measured always, judged only when the run is a result) and the warnings every
 // output repeats.
 import { analyseHol } from '../analysis/hol.js';
+import { serverDisagreement, serverViewEvidence } from '../analysis/serverView.js';
 import { evaluateThresholds } from '../thresholds/evaluate.js';
 import type { RunRecord } from '../runner/record.js';
 import type { Scenario } from '../scenario/types.js';
@@ -10,6 +11,7 @@ export const NOT_JUDGED = 'not judged: the run is not a result';
 
 export function finalizeRecord(record: RunRecord, spec: Pick<Scenario, 'hol' | 'thresholds'>): RunRecord {
   record.hol = analyseHol(record, spec.hol);
+  record.hol.evidence.push(...serverViewEvidence(record)); // the server's own view: evidence, not rules
   const judged = record.hol.verdict !== 'invalid';
   record.thresholds = evaluateThresholds(record, spec.thresholds).map((t) => (judged ? t : { ...t, judged: false, message: `${t.message} (${NOT_JUDGED})` }));
   const warnings: string[] = [];
@@ -17,6 +19,8 @@ export function finalizeRecord(record: RunRecord, spec: Pick<Scenario, 'hol' | '
   if (record.generator.replayBound) warnings.push("the catch-up clients' thread was saturated: replay rates are a lower bound of what the server can replay (fast clients ran on other threads)");
   if (record.partial) warnings.push(`partial run: ${record.partialReason}`);
   if (record.invalid) warnings.push(`invalid run: ${record.invalidReason}`);
+  const disagreement = serverDisagreement(record);
+  if (disagreement) warnings.push(disagreement);
   record.warnings = [...warnings, ...record.warnings.filter((w) => !warnings.includes(w))];
   return record;
 }

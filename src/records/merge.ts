@@ -1,11 +1,10 @@
 // Merges the shards of a distributed run (`evbench run --shard i/N` on N machines) into one record:
 // histograms are added (never averaged), counters summed (max for stalls), summaries recomputed,
 // then the HOL verdict and the thresholds are evaluated again on the whole.
-import { analyseHol } from '../analysis/hol.js';
+import { finalizeRecord } from './finalize.js';
 import { zeroCounters, type PhaseCounters } from '../measurement/recorder.js';
 import { combineInterval, combinePhase, combineReplays } from './combine.js';
 import type { GroupResult, IntervalRecord, PhaseResult, RunRecord } from '../runner/record.js';
-import { evaluateThresholds } from '../thresholds/evaluate.js';
 import { UserError } from '../util/errors.js';
 
 export interface ShardInput {
@@ -146,7 +145,5 @@ export function mergeShards(inputs: ShardInput[]): RunRecord {
   const invalid = records.map((r, i) => (r.invalid ? `${prefix(i)}: ${r.invalidReason ?? 'a worker failed'}` : '')).filter(Boolean);
   if (invalid.length) merged.invalidReason = invalid.join('; ');
   if (!server) delete merged.server;
-  merged.hol = analyseHol(merged, spec.hol);
-  merged.thresholds = evaluateThresholds(merged, spec.thresholds);
-  return merged;
+  return finalizeRecord(merged, spec);
 }

@@ -6,6 +6,7 @@ import { formatUs } from '../scenario/units.js';
 import { checkRows, runStatus, VERDICT_LABEL } from './outcomes.js';
 import { escapeHtml as esc, lineChart, type Band, type Series } from './svg.js';
 import { MISSING_COLUMN, PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';
+import { serverViewSentences } from './serverView.js';
 
 export interface HtmlOptions {
   failOnHol?: boolean;
@@ -130,7 +131,7 @@ export function renderHtml(record: RunRecord, opts: HtmlOptions = {}): string {
   body.push(`<div class="verdict v-${v}"><b>Verdict: ${esc(VERDICT_LABEL[v].text)}</b> — ${esc(record.hol.summary)}</div>`);
   for (const w of record.warnings) body.push(`<div class="warn">⚠ ${esc(w)}</div>`);
   if (record.hol.evidence.length) {
-    body.push(table(['', 'HOL rule', 'measured', 'bound'], record.hol.evidence.map((e) => [e.triggered ? '<b class="bad">✗</b>' : '<span class="ok">✓</span>', esc(e.rule), esc(e.measured), esc(e.bound)])));
+    body.push(table(['', 'HOL rule', 'measured', 'bound'], record.hol.evidence.map((e) => [e.triggered ? '<b class="bad">✗</b>' : e.informational ? '·' : '<span class="ok">✓</span>', esc(e.rule), esc(e.measured), esc(e.bound)])));
   }
   const checks = checkRows(record, !!opts.failOnHol);
   body.push('<h2>Thresholds</h2>');
@@ -162,10 +163,7 @@ export function renderHtml(record: RunRecord, opts: HtmlOptions = {}): string {
     `<p>${gen.bound ? '<b class="bad">BOUND</b>' : '<span class="ok">ok</span>'} — CPU ${gen.cpuPercent}% of one core (${gen.cores} cores), worst event-loop delay p99 ${esc(formatUs(gen.eventLoopDelayP99Us))}, utilisation ${Math.round(gen.eventLoopUtilization * 100)}%; publisher sent ${gen.publisher.sent} events, lateness p99 ${esc(formatUs(gen.publisher.latenessP99Us))} (${gen.publisher.lateEvents} late).</p>`,
   );
   if (gen.reasons.length) body.push(`<ul>${gen.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>`);
-  const s = record.server;
-  if (s && !s.error && s.sendDurationUs) {
-    body.push(`<p>Server <code>/metrics</code>: ${s.sendDurationUs.count} sends, per-send p50 ≤ ${esc(formatUs(s.sendDurationUs.p50))}, p99 ≤ ${esc(formatUs(s.sendDurationUs.p99))}; slow-client closes ${s.slowClientCloses ?? 0}, gaps ${s.gaps ?? 0}.</p>`);
-  }
+  for (const sentence of serverViewSentences(record)) body.push(`<p>${esc(sentence)}</p>`);
   body.push(`<p class="meta">Phases: ${record.phases.map((p) => esc(`${p.name} (${p.role}, ${formatUs(p.durationUs)})`)).join(' → ')}</p>`);
   return `<!DOCTYPE html>
 <html lang="en">

@@ -4,6 +4,7 @@ import type { RunRecord } from '../runner/record.js';
 import { formatUs } from '../scenario/units.js';
 import { checkRows, runStatus, VERDICT_LABEL } from './outcomes.js';
 import { PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';
+import { serverViewSentences } from './serverView.js';
 
 export interface MarkdownOptions {
   failOnHol?: boolean;
@@ -34,7 +35,7 @@ export function renderMarkdown(record: RunRecord, opts: MarkdownOptions = {}): s
   if (record.invalid) out.push('', `> ⚠️ **invalid run**: ${record.invalidReason ?? 'a worker failed'}`);
   out.push('');
   if (record.hol.evidence.length > 0) {
-    out.push(...table(['', 'HOL rule', 'measured', 'bound'], record.hol.evidence.map((e) => [e.triggered ? '✗' : '✓', e.rule, e.measured, e.bound]), () => false));
+    out.push(...table(['', 'HOL rule', 'measured', 'bound'], record.hol.evidence.map((e) => [e.triggered ? '✗' : e.informational ? '·' : '✓', e.rule, e.measured, e.bound]), () => false));
     out.push('');
   }
 
@@ -70,11 +71,7 @@ export function renderMarkdown(record: RunRecord, opts: MarkdownOptions = {}): s
     `${gen.bound ? '❌ **bound**' : '✅ ok'} — CPU ${gen.cpuPercent}% of one core (${gen.cores} cores), worst event-loop delay p99 ${formatUs(gen.eventLoopDelayP99Us)}, utilisation ${Math.round(gen.eventLoopUtilization * 100)}%; publisher sent ${gen.publisher.sent} events, lateness p99 ${formatUs(gen.publisher.latenessP99Us)}, max ${formatUs(gen.publisher.latenessMaxUs)} (${gen.publisher.lateEvents} late).`,
   );
   for (const reason of gen.reasons) out.push(`- ${reason}`);
-  const s = record.server;
-  if (s && !s.error && s.sendDurationUs) {
-    out.push('');
-    out.push(`Server (\`/metrics\`): ${s.sendDurationUs.count} sends, per-send p50 ≤ ${formatUs(s.sendDurationUs.p50)}, p99 ≤ ${formatUs(s.sendDurationUs.p99)}; slow-client closes ${s.slowClientCloses ?? 0}, gaps ${s.gaps ?? 0}.`);
-  }
+  for (const sentence of serverViewSentences(record)) out.push('', sentence);
   if (record.warnings.length > 0) {
     out.push('');
     out.push('### Warnings');

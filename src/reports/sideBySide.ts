@@ -2,6 +2,7 @@
 import type { RunRecord } from '../runner/record.js';
 import { formatUs } from '../scenario/units.js';
 import { isFast, phasesWithRole, select } from '../analysis/select.js';
+import { stressScrapes } from '../analysis/serverView.js';
 import { makeChalk } from './summary.js';
 import { renderTable } from './table.js';
 import { VERDICT_LABEL } from './outcomes.js';
@@ -18,6 +19,9 @@ export function renderSideBySide(runs: NamedRecord[], color = false): string {
     const stress = select(record, isFast, phasesWithRole(record, 'stress'));
     const p = (s: typeof base, q: number): string => (s.latency.totalCount ? formatUs(s.latency.getValueAtPercentile(q)) : 'n/a');
     const v = record.hol.verdict;
+    // the server's own view at the end of stress (its /metrics), in-flight sends included
+    const server = stressScrapes(record).at(-1);
+    const sendMax = server?.sendDurationUs?.max;
     return [
       p(base, 99),
       p(stress, 50),
@@ -27,11 +31,14 @@ export function renderSideBySide(runs: NamedRecord[], color = false): string {
       formatUs(stress.maxStallUs),
       record.hol.index === null ? 'n/a' : `${record.hol.index}×`,
       record.hol.deliveryRatio === null ? 'n/a' : `${record.hol.deliveryRatio}×`,
+      sendMax === undefined || sendMax === null ? 'n/a' : formatUs(sendMax),
+      server ? (server.sendsInFlight ? formatUs(server.oldestInFlightUs ?? 0) : 'none') : 'n/a',
+      record.server?.slowClientCloses === undefined ? 'n/a' : String(record.server.slowClientCloses),
       record.generator.bound ? c.red('bound') : 'ok',
       VERDICT_LABEL[v].tone === 'ok' ? c.green.bold(VERDICT_LABEL[v].text) : VERDICT_LABEL[v].tone === 'bad' ? c.red.bold(VERDICT_LABEL[v].text) : c.yellow(VERDICT_LABEL[v].text),
     ];
   });
-  const labels = ['fast p99, baseline', 'fast p50, stress', 'fast p99, stress', 'fast missing, stress', 'fast delivered, stress', 'fast max stall, stress', 'HOL index (p99)', 'delivery stress ÷ baseline', 'generator', 'verdict'];
+  const labels = ['fast p99, baseline', 'fast p50, stress', 'fast p99, stress', 'fast missing, stress', 'fast delivered, stress', 'fast max stall, stress', 'HOL index (p99)', 'delivery stress ÷ baseline', 'server per-send max, stress', 'server oldest in-flight send, end of stress', 'server slow-client closes', 'generator', 'verdict'];
   const rows = labels.map((label, i) => [label, ...cols.map((col) => col[i]!)]);
   return renderTable(['', ...runs.map((r) => r.name)], rows);
 }

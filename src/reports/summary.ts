@@ -4,6 +4,7 @@ import type { RunRecord } from '../runner/record.js';
 import { formatUs } from '../scenario/units.js';
 import { renderTable } from './table.js';
 import { VERDICT_LABEL } from './outcomes.js';
+import { serverViewSentences } from './serverView.js';
 
 export function makeChalk(color: boolean): ChalkInstance {
   return new Chalk({ level: color ? 1 : 0 });
@@ -58,15 +59,12 @@ export function renderSummary(record: RunRecord, color = false): string {
   }
   out.push('');
   out.push(verdictText(record, c));
-  for (const e of record.hol.evidence) out.push(`  ${e.triggered ? c.red('✗') : c.green('✓')} ${e.rule}: ${e.measured}`);
+  for (const e of record.hol.evidence) out.push(`  ${e.triggered ? c.red('✗') : e.informational ? c.dim('·') : c.green('✓')} ${e.rule}: ${e.measured}`);
   const g = record.generator;
   out.push(
     `generator: ${g.bound ? c.red.bold('BOUND') : c.green('ok')} — CPU ${g.cpuPercent}% of one core (${g.cores} cores), worst event-loop delay p99 ${formatUs(g.eventLoopDelayP99Us)}, utilisation ${Math.round(g.eventLoopUtilization * 100)}%, publisher lateness p99 ${formatUs(g.publisher.latenessP99Us)} (${g.publisher.sent} sent)`,
   );
-  if (record.server && !record.server.error && record.server.sendDurationUs) {
-    const s = record.server;
-    out.push(`server (/metrics): ${s.sendDurationUs!.count} sends, per-send p50 ≤ ${formatUs(s.sendDurationUs!.p50)}, p99 ≤ ${formatUs(s.sendDurationUs!.p99)}; slow-client closes ${s.slowClientCloses ?? 0}, gaps ${s.gaps ?? 0}`);
-  }
+  out.push(...serverViewSentences(record));
   if (record.thresholds.length > 0) {
     out.push('thresholds:');
     for (const t of record.thresholds) out.push(`  ${t.judged === false ? c.yellow('–') : t.passed ? c.green('✓') : c.red('✗')} ${t.message}`);

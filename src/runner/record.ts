@@ -73,6 +73,8 @@ export interface HolEvidence {
   measured: string;
   bound: string;
   triggered: boolean;
+  /** Evidence beside the rules (e.g. the server's own view): it has no bound and never triggers. */
+  informational?: boolean;
 }
 
 /**
@@ -119,15 +121,61 @@ export interface GeneratorHealth {
   replayBound: boolean;
 }
 
-export interface ServerScrape {
+/**
+ * The server's per-send durations: sends that ended (written, failed or abandoned) plus the sends
+ * still in flight at their age so far, so a send that never ends is not hidden. p50/p99 are
+ * histogram bucket upper bounds; `max` is the longest send, ended or in flight.
+ */
+export interface SendDurationSummary {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number | null;
+  /** Of `count`, sends still in flight at the scrape. */
+  inFlight?: number;
+}
+
+/** What the server's gauges said at one moment: sends in flight and queue ages (µs). */
+export interface ServerInFlight {
+  /** Event frame sends started but not ended. */
+  sendsInFlight?: number;
+  /** Age of the oldest send in flight (0 when none). */
+  oldestInFlightUs?: number;
+  /** Age of the oldest event frame not yet written, max over sessions (the same send seen per session). */
+  sessionQueueAgeMaxUs?: number;
+  /** Legacy: age of the oldest event the global loop has not finished dispatching (0 in isolated). */
+  dispatchQueueAgeUs?: number;
+}
+
+/** One /metrics scrape at the end of a phase. */
+export interface ServerPhaseScrape extends ServerInFlight {
+  phase: string;
+  /** When it was scraped, µs since t0. */
+  atUs: number;
+  /** Sends that ended during the phase, plus those in flight at its end. */
+  sendDurationUs?: SendDurationSummary;
+  /** Cumulative since the server started. */
+  slowClientCloses?: number;
+  error?: string;
+}
+
+export interface ServerScrape extends ServerInFlight {
   source: string;
-  sendDurationUs?: { count: number; p50: number; p99: number; max: number | null };
+  sendDurationUs?: SendDurationSummary;
   slowClientCloses?: number;
   gaps?: number;
   eventsIn?: number;
   eventsOut?: number;
   replayedEvents?: number;
   error?: string;
+  /** The server's mode (`evbench_server_info`). */
+  mode?: string;
+  /** How the ended sends ended. */
+  sendOutcomes?: { written: number; failed: number; abandoned: number };
+  /** Per-session queue budget in bytes (`evbench_server_limit{limit="queue_bytes"}`). */
+  queueBudgetBytes?: number;
+  /** One scrape at the end of each phase, in phase order (absent for older records or when unscraped). */
+  phases?: ServerPhaseScrape[];
 }
 
 export interface ThresholdOutcome {

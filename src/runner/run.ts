@@ -21,6 +21,7 @@ import { judgeGenerator, type HealthSample } from './generatorHealth.js';
 import { formatUs } from '../scenario/units.js';
 import { openTarget, type TargetHandle } from './target.js';
 import { scrapeServer } from './scrape.js';
+import { watchServer } from './serverWatch.js';
 import type { ClientPlan, ClientWorkerInit, MainToWorker, WorkerToMain } from './messages.js';
 import { noPublisher, startPublisher } from './publisherHandle.js';
 import { SCHEMA_VERSION, type RunRecord } from './record.js';
@@ -241,6 +242,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     const cpuStart = process.cpuUsage();
     publisher.start(t0Us, headId);
     broadcast({ type: 'start', t0Us, headId });
+    const serverWatch = watchServer(target.metricsUrl, target.metricsToken, tl, scenario.phases); // /metrics at each phase's end
     log(`run started: ${totalClients} clients on ${workerCount} worker(s), ${scenario.phases.map((p) => `${p.name} ${formatUs(p.durationUs)}`).join(' → ')}`);
 
     const progressTimer = setInterval(() => {
@@ -267,7 +269,9 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     if (results.length < clientWorkers.length) invalidReason ??= `${clientWorkers.length - results.length} client worker(s) did not report`;
     const cpu = process.cpuUsage(cpuStart);
     const endedUs = nowUs();
+    const serverPhases = await serverWatch.stop();
     const server = target.metricsUrl && !target.server?.child.exitCode ? await scrapeServer(target.metricsUrl, target.metricsToken) : undefined;
+    if (server && serverPhases.length) server.phases = serverPhases;
 
     // --- the record --------------------------------------------------------------------------
     const record: RunRecord = {

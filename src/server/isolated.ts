@@ -14,6 +14,7 @@ import type { QueueStats } from './metrics.js';
 import { ClientGuard } from './limits.js';
 import type { ClientRequest } from './messages.js';
 import { mayReadFast, type Reader } from './permissions.js';
+import { PendingSends, type ObserveSend } from './pendingSends.js';
 import { closeSockets, serveConnection, storeEvents, Subscriptions, unsubscribeReply, type Hub, type ServerContext } from './session.js';
 
 /** Matching events a replaying session writes before yielding to the event loop. */
@@ -48,19 +49,19 @@ class IsolatedSession {
   corked = false;
   /** Under policy drop: the skipped ids not yet announced. */
   gap: [number, number] | undefined;
-  /** Enqueue times of event frames not yet written to the kernel, oldest first. */
-  private readonly sendTimes: number[] = [];
-  private sendTimesHead = 0;
+  /** Event frames not yet written to the kernel, oldest first. */
+  readonly pending: PendingSends;
 
   constructor(
     readonly ws: WebSocket,
     readonly socket: Socket,
     readonly reader: Reader,
     readonly lowWater: number,
-    private readonly observeSend: (us: number) => void,
+    observeSend: ObserveSend,
     ctx: ServerContext,
   ) {
     this.guard = new ClientGuard(ctx, ws);
+    this.pending = new PendingSends(observeSend);
   }
 
   get open(): boolean {
@@ -68,7 +69,7 @@ class IsolatedSession {
   }
 
   noteEnqueued(us: number): void {
-    this.sendTimes.push(us);
+    this.pending.begin(us);
   }
 
   /**
@@ -77,15 +78,10 @@ class IsolatedSession {
    * run-to-run noise, so sends are timed one by one rather than once per uncorked batch.
    *
    * One shared callback for every event frame: write callbacks fire in write order, so the oldest
-   * enqueue time belongs to the frame just written. A failed write (socket gone) is not a send.
+   * enqueue time belongs to the frame just written. A failed write (socket gone) ends its send too.
    */
   readonly onWritten = (err?: Error | null): void => {
-    const enqueuedAt = this.sendTimes[this.sendTimesHead++]!;
-    if (this.sendTimesHead > 1024 && this.sendTimesHead * 2 > this.sendTimes.length) {
-      this.sendTimes.splice(0, this.sendTimesHead);
-      this.sendTimesHead = 0;
-    }
-    if (!err) this.observeSend(nowUs() - enqueuedAt);
+    this.pending.end(nowUs(), err ? 'failed' : 'written');
   };
 }
 
@@ -95,10 +91,10 @@ export class IsolatedHub implements Hub {
   private readonly live = new Set<IsolatedSession>();
   private readonly corked: IsolatedSession[] = [];
   private flushScheduled = false;
-  private readonly observeSend: (us: number) => void;
+  private readonly observeSend: ObserveSend;
 
   constructor(private readonly ctx: ServerContext) {
-    this.observeSend = (us) => ctx.metrics.observeSend(us);
+    this.observeSend = (us, outcome) => ctx.metrics.observeSend(us, outcome);
     ctx.log.onLive((events) => this.fanOut(events));
     ctx.log.onAvailability((available) => this.announceAvailability(available));
   }
@@ -115,6 +111,7 @@ export class IsolatedHub implements Hub {
       closed: () => {
         this.sessions.delete(s);
         this.live.delete(s);
+        s.pending.abandon(nowUs());
       },
     });
   }
@@ -199,6 +196,8 @@ export class IsolatedHub implements Hub {
       this.ctx.metrics.slowClientCloses++;
       this.live.delete(s);
       s.replaying = false;
+      // The session is given up: its queued frames are no longer sends the server waits on.
+      s.pending.abandon(nowUs());
       // The close frame queues behind the unread bytes; ws destroys the socket if the close
       // handshake does not finish within its closeTimeout.
       s.ws.close(CLOSE_SLOW_CLIENT, CLOSE_SLOW_CLIENT_REASON);
@@ -229,6 +228,7 @@ export class IsolatedHub implements Hub {
       this.ctx.metrics.slowClientCloses++;
       this.live.delete(s);
       s.replaying = false;
+      s.pending.abandon(nowUs());
       s.ws.close(CLOSE_SLOW_CLIENT, CLOSE_SLOW_CLIENT_REASON);
       return;
     }
@@ -346,12 +346,14 @@ export class IsolatedHub implements Hub {
   queueStats(): QueueStats {
     let maxBytes = 0;
     let sumBytes = 0;
+    const pending: PendingSends[] = [];
     for (const s of this.sessions) {
       const bytes = s.socket.writableLength;
       sumBytes += bytes;
       if (bytes > maxBytes) maxBytes = bytes;
+      pending.push(s.pending);
     }
-    return { sessions: this.sessions.size, maxBytes, sumBytes };
+    return { sessions: this.sessions.size, maxBytes, sumBytes, pending };
   }
 
   closeAll(code: number, reason: string, graceMs: number): Promise<void> {

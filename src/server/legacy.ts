@@ -11,6 +11,7 @@ import type { QueueStats } from './metrics.js';
 import { ClientGuard } from './limits.js';
 import type { ClientRequest } from './messages.js';
 import { mayReadByScan, type Reader } from './permissions.js';
+import { PendingSends } from './pendingSends.js';
 import { closeSockets, serveConnection, storeEvents, Subscriptions, unsubscribeReply, type Hub, type ServerContext } from './session.js';
 
 /** A replay whose page read failed (database away) tries again after this long. */
@@ -26,17 +27,22 @@ interface LegacySession {
   considered: number;
   /** Shared store: this session's publishes, one at a time, so ids and acks follow the order sent. */
   publishing?: Promise<void>;
+  /** Its event send in flight (the loop awaits one at a time), for /metrics. */
+  pending: PendingSends;
 }
 
-type Job =
+type Job = { enqueuedUs?: number } & (
   | { kind: 'fanout'; events: StoredEvent[] }
-  | { kind: 'subscribe'; session: LegacySession; request: Extract<ClientRequest, { method: 'subscribe' }> };
+  | { kind: 'subscribe'; session: LegacySession; request: Extract<ClientRequest, { method: 'subscribe' }> }
+);
 
 export class LegacyHub implements Hub {
   private readonly sessions = new Set<LegacySession>();
   private readonly queue: Job[] = [];
   private running = false;
   private stopped = false;
+  /** Enqueue time of the job the loop is working on, for the dispatch queue age in /metrics. */
+  private dispatchingSince: number | undefined;
 
   constructor(private readonly ctx: ServerContext) {
     ctx.log.onLive((events) => this.enqueue({ kind: 'fanout', events }));
@@ -56,12 +62,16 @@ export class LegacyHub implements Hub {
       guard: new ClientGuard(this.ctx, ws),
       msgId: 0,
       considered: this.ctx.log.headId,
+      pending: new PendingSends((us, outcome) => this.ctx.metrics.observeSend(us, outcome)),
     };
     this.sessions.add(s);
     serveConnection(this.ctx, ws, s.guard, {
       request: (request) => this.handle(s, request),
       refused: (reply) => this.reply(s, reply),
-      closed: () => this.sessions.delete(s),
+      closed: () => {
+        this.sessions.delete(s);
+        s.pending.abandon(nowUs()); // a send whose callback never came still ends, and is counted
+      },
     });
   }
 
@@ -95,6 +105,7 @@ export class LegacyHub implements Hub {
   }
 
   private enqueue(job: Job): void {
+    job.enqueuedUs = nowUs();
     this.queue.push(job);
     if (!this.running) void this.run();
   }
@@ -104,11 +115,13 @@ export class LegacyHub implements Hub {
     try {
       while (!this.stopped && this.queue.length > 0) {
         const job = this.queue.shift()!;
+        this.dispatchingSince = job.enqueuedUs;
         if (job.kind === 'fanout') await this.fanOut(job.events);
         else await this.subscribe(job.session, job.request);
       }
     } finally {
       this.running = false;
+      this.dispatchingSince = undefined;
     }
   }
 
@@ -179,11 +192,12 @@ export class LegacyHub implements Hub {
       properties: event.properties,
     });
     this.ctx.metrics.eventsOut++;
-    const enqueuedAt = nowUs();
+    s.pending.begin(nowUs());
     return new Promise((resolve) => {
       // ws calls back with an error when the socket is closed or destroyed, so the loop moves on.
+      // Failed sends are observed too: the one that blocked everyone ends that way.
       s.ws.send(message, (err) => {
-        if (!err) this.ctx.metrics.observeSend(nowUs() - enqueuedAt);
+        s.pending.end(nowUs(), err ? 'failed' : 'written');
         resolve();
       });
     });
@@ -196,12 +210,15 @@ export class LegacyHub implements Hub {
   queueStats(): QueueStats {
     let maxBytes = 0;
     let sumBytes = 0;
+    const pending: PendingSends[] = [];
     for (const s of this.sessions) {
       const bytes = s.ws.bufferedAmount;
       sumBytes += bytes;
       if (bytes > maxBytes) maxBytes = bytes;
+      pending.push(s.pending);
     }
-    return { sessions: this.sessions.size, maxBytes, sumBytes };
+    const dispatchOldestUs = this.dispatchingSince ?? this.queue[0]?.enqueuedUs;
+    return { sessions: this.sessions.size, maxBytes, sumBytes, pending, dispatchOldestUs };
   }
 
   async closeAll(code: number, reason: string, graceMs: number): Promise<void> {

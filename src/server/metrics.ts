@@ -1,7 +1,9 @@
 // Server instrumentation: plain numbers bumped on the hot path, rendered as Prometheus text
 // (format 0.0.4) only when /metrics is scraped.
+import { nowUs } from '../clock.js';
 import { MAX_NESTING, MAX_PUBLISH_BATCH } from './messages.js';
 import type { ServerOptions } from './options.js';
+import { SEND_OUTCOMES, type PendingSends, type SendOutcome } from './pendingSends.js';
 
 /** Upper bounds of the per-send histogram, in microseconds (10 µs … 10 s). */
 const SEND_BUCKETS_US = [
@@ -9,10 +11,17 @@ const SEND_BUCKETS_US = [
   2_500_000, 5_000_000, 10_000_000,
 ];
 
+/** Queue ages (µs) above which /metrics counts sessions: `evbench_sessions_by_queue_age{older_than}`. */
+const QUEUE_AGE_BOUNDS_US = [10_000, 100_000, 1_000_000, 10_000_000];
+
 export interface QueueStats {
   sessions: number;
   maxBytes: number;
   sumBytes: number;
+  /** Each session's sends in flight (event frames not yet written to the kernel). */
+  pending?: PendingSends[];
+  /** Legacy: enqueue time (µs) of the oldest event the global loop has not finished dispatching. */
+  dispatchOldestUs?: number;
 }
 
 /** Why the server refused a connection, a frame or a request; one counter each in /metrics. */
@@ -58,6 +67,9 @@ export class ServerMetrics {
   private readonly sendBuckets = new Array<number>(SEND_BUCKETS_US.length + 1).fill(0);
   private sendSumUs = 0;
   sendCount = 0;
+  /** Longest send that ended, µs. */
+  sendMaxUs = 0;
+  readonly sendOutcomes: Record<SendOutcome, number> = { written: 0, failed: 0, abandoned: 0 };
   slowClientCloses = 0;
   gaps = 0;
   replayedEvents = 0;
@@ -78,13 +90,15 @@ export class ServerMetrics {
     this.refusals[reason]++;
   }
 
-  /** One event frame written to the kernel, `us` after it was enqueued. */
-  observeSend(us: number): void {
+  /** One event frame's send ended (written to the kernel, failed, or abandoned), `us` after it was enqueued. */
+  observeSend(us: number, outcome: SendOutcome = 'written'): void {
     let i = 0;
     while (i < SEND_BUCKETS_US.length && us > SEND_BUCKETS_US[i]!) i++;
     this.sendBuckets[i]!++;
     this.sendSumUs += us;
     this.sendCount++;
+    if (us > this.sendMaxUs) this.sendMaxUs = us;
+    this.sendOutcomes[outcome]++;
   }
 
   render(): string {
@@ -95,7 +109,7 @@ export class ServerMetrics {
     metric('evbench_server_info', 'gauge', 'Reference server build and mode.');
     out.push(`evbench_server_info{mode="${this.mode}",protocol="v0"} 1`);
 
-    metric('evbench_send_duration_seconds', 'histogram', 'Time from enqueueing an event frame for a session to its write to the kernel.');
+    metric('evbench_send_duration_seconds', 'histogram', 'Time from enqueueing an event frame for a session until its send ended: written to the kernel, failed, or abandoned at close.');
     let cumulative = 0;
     for (let i = 0; i < SEND_BUCKETS_US.length; i++) {
       cumulative += this.sendBuckets[i]!;
@@ -105,8 +119,41 @@ export class ServerMetrics {
     out.push(`evbench_send_duration_seconds_bucket{le="+Inf"} ${cumulative}`);
     out.push(`evbench_send_duration_seconds_sum ${this.sendSumUs / 1e6}`);
     out.push(`evbench_send_duration_seconds_count ${this.sendCount}`);
+    metric('evbench_sends_total', 'counter', 'Event frame sends that ended, by how: written (to the kernel), failed (socket error), abandoned (session closed with the send in flight).');
+    for (const outcome of SEND_OUTCOMES) out.push(`evbench_sends_total{outcome="${outcome}"} ${this.sendOutcomes[outcome]}`);
+    metric('evbench_send_duration_max_seconds', 'gauge', 'Longest send that ended since the server started.');
+    out.push(`evbench_send_duration_max_seconds ${this.sendMaxUs / 1e6}`);
 
     const q = this.queueStats();
+    const now = nowUs();
+    const pending = q.pending ?? [];
+    let inFlight = 0;
+    let oldestUs = now;
+    const sessionAgeCounts = new Array<number>(QUEUE_AGE_BOUNDS_US.length).fill(0);
+    for (const p of pending) {
+      inFlight += p.size;
+      const oldest = p.oldestUs;
+      if (oldest === undefined) continue;
+      if (oldest < oldestUs) oldestUs = oldest;
+      for (let i = 0; i < QUEUE_AGE_BOUNDS_US.length; i++) if (now - oldest > QUEUE_AGE_BOUNDS_US[i]!) sessionAgeCounts[i]!++;
+    }
+    metric('evbench_sends_in_flight', 'gauge', 'Event frame sends started but not yet ended (frames not yet written to the kernel).');
+    out.push(`evbench_sends_in_flight ${inFlight}`);
+    metric('evbench_send_in_flight_oldest_seconds', 'gauge', 'Age of the oldest send still in flight (0 when none): a send that never ends shows here, not in the histogram.');
+    out.push(`evbench_send_in_flight_oldest_seconds ${(now - oldestUs) / 1e6}`);
+    metric('evbench_sends_in_flight_by_age', 'gauge', 'Sends in flight at most `le` seconds old (cumulative), on the send histogram\'s bounds.');
+    for (let i = 0; i <= SEND_BUCKETS_US.length; i++) {
+      const bound = SEND_BUCKETS_US[i];
+      const older = bound === undefined ? 0 : pending.reduce((n, p) => n + p.countEnqueuedBefore(now - bound), 0);
+      out.push(`evbench_sends_in_flight_by_age{le="${bound === undefined ? '+Inf' : bound / 1e6}"} ${inFlight - older}`);
+    }
+    metric('evbench_session_queue_age_seconds', 'gauge', 'Age of the oldest undelivered event frame, max over sessions (0 when every queue is empty).');
+    out.push(`evbench_session_queue_age_seconds{stat="max"} ${(now - oldestUs) / 1e6}`);
+    metric('evbench_sessions_by_queue_age', 'gauge', 'Sessions whose oldest undelivered event frame is more than `older_than` seconds old.');
+    QUEUE_AGE_BOUNDS_US.forEach((bound, i) => out.push(`evbench_sessions_by_queue_age{older_than="${bound / 1e6}"} ${sessionAgeCounts[i]}`));
+    metric('evbench_dispatch_queue_age_seconds', 'gauge', 'Legacy: age of the oldest event or subscription the global loop has not finished dispatching; isolated: always 0 (fan-out never waits).');
+    out.push(`evbench_dispatch_queue_age_seconds ${q.dispatchOldestUs === undefined ? 0 : Math.max(0, now - q.dispatchOldestUs) / 1e6}`);
+
     metric('evbench_session_queue_bytes', 'gauge', 'Bytes queued for sessions (own queue plus socket buffer), max and sum over sessions.');
     out.push(`evbench_session_queue_bytes{stat="max"} ${q.maxBytes}`, `evbench_session_queue_bytes{stat="sum"} ${q.sumBytes}`);
 

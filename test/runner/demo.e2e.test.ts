@@ -31,6 +31,14 @@ describe('evbench demo', () => {
     } else expect(r.code).toBe(4);
     // the isolated server dealt with its slow readers instead of waiting for them
     expect(out.isolated.server?.slowClientCloses ?? 0).toBeGreaterThanOrEqual(1);
+    // the server's own view: legacy holds a send in flight for seconds at the end of stress (the
+    // stalled reader's), isolated holds none that old
+    const stressEnd = (rec: RunRecord) => rec.server?.phases?.find((p) => p.phase === 'stress');
+    expect(stressEnd(out.legacy)?.oldestInFlightUs).toBeGreaterThanOrEqual(1_000_000);
+    expect(stressEnd(out.legacy)?.sendDurationUs?.max).toBeGreaterThanOrEqual(1_000_000);
+    if (!out.isolated.generator.bound) expect(stressEnd(out.isolated)?.oldestInFlightUs).toBeLessThan(1_000_000);
+    expect(out.legacy.hol.evidence.some((e) => e.informational && e.rule.startsWith('server: oldest in-flight send'))).toBe(true);
+    expect(r.stderr).toMatch(/server oldest in-flight send, end of stress\s+\d/);
     // the side-by-side table and both records on disk
     expect(r.stderr).toMatch(/verdict\s+(HOL|INVALID \(not a result\))\s+(none|INVALID \(not a result\))/);
     expect(existsSync(join(tmp, 'slow-client-legacy.json'))).toBe(true);

@@ -18,8 +18,17 @@ describe('evbench run --target', () => {
       const withToken = JSON.parse((await runCli([...common, '--metrics-token', 'scrape'], 60_000)).stdout) as RunRecord;
       expect(withToken.server?.error).toBeUndefined();
       expect(withToken.server?.sendDurationUs?.count).toBeGreaterThan(0);
+      // one scrape just before each phase ended, with the in-flight gauges, in phase order
+      expect(withToken.server?.phases?.map((p) => p.phase)).toEqual(withToken.phases.map((p) => p.name));
+      for (const p of withToken.server!.phases!) {
+        expect(p.error).toBeUndefined();
+        expect(p.sendsInFlight).toBeGreaterThanOrEqual(0);
+        expect(p.oldestInFlightUs).toBeGreaterThanOrEqual(0);
+      }
+      expect(withToken.server?.mode).toBe('isolated');
       const without = JSON.parse((await runCli(common, 60_000)).stdout) as RunRecord;
       expect(without.server?.error).toBe('HTTP 401');
+      expect(without.server?.phases?.map((p) => p.error)).toEqual(without.phases.map(() => 'HTTP 401'));
     } finally {
       await server.stop();
     }

@@ -98,5 +98,20 @@ describe.each(['isolated', 'legacy'] as const)('/metrics (%s)', (mode) => {
     expect(value(samples, 'evbench_session_queue_bytes', { stat: 'max' })).toBeGreaterThanOrEqual(0);
     expect(value(samples, 'evbench_session_queue_bytes', { stat: 'sum' })).toBeGreaterThanOrEqual(0);
     expect(value(samples, 'evbench_server_info', { mode })).toBe(1);
+    // Every send ended, written; nothing in flight on an idle server.
+    expect(types.get('evbench_sends_total')).toBe('counter');
+    expect(value(samples, 'evbench_sends_total', { outcome: 'written' })).toBe(sends);
+    expect(value(samples, 'evbench_sends_total', { outcome: 'failed' })).toBe(0);
+    expect(value(samples, 'evbench_sends_total', { outcome: 'abandoned' })).toBe(0);
+    expect(value(samples, 'evbench_send_duration_max_seconds')).toBeGreaterThan(0);
+    for (const gauge of ['evbench_sends_in_flight', 'evbench_send_in_flight_oldest_seconds', 'evbench_session_queue_age_seconds', 'evbench_sessions_by_queue_age', 'evbench_sends_in_flight_by_age', 'evbench_dispatch_queue_age_seconds']) {
+      expect(types.get(gauge), gauge).toBe('gauge');
+    }
+    expect(value(samples, 'evbench_sends_in_flight')).toBe(0);
+    expect(value(samples, 'evbench_send_in_flight_oldest_seconds')).toBe(0);
+    expect(value(samples, 'evbench_session_queue_age_seconds', { stat: 'max' })).toBe(0);
+    expect(value(samples, 'evbench_sessions_by_queue_age', { older_than: '0.01' })).toBe(0);
+    expect(value(samples, 'evbench_sends_in_flight_by_age', { le: '+Inf' })).toBe(0);
+    expect(value(samples, 'evbench_dispatch_queue_age_seconds')).toBe(0);
   });
 });

@@ -1,0 +1,77 @@
+// The event frames one session was handed but that are not yet written to the kernel: its sends in
+// flight, oldest first. Every send is observed once, when it ends however it ends (written, failed,
+// abandoned at close), and /metrics reads the ones still in flight without waiting for them to end:
+// the send that never finishes is the one that blocks a legacy server.
+
+/** How a send ended: its bytes reached the kernel, its socket failed, or its session was given up. */
+export type SendOutcome = 'written' | 'failed' | 'abandoned';
+export const SEND_OUTCOMES: readonly SendOutcome[] = ['written', 'failed', 'abandoned'];
+
+/** Receives each send's elapsed time (µs from enqueue to end) and how it ended. */
+export type ObserveSend = (us: number, outcome: SendOutcome) => void;
+
+export class PendingSends {
+  /** Enqueue times (µs), ascending; entries before `head` have ended. */
+  private times: number[] = [];
+  private head = 0;
+  /** Completions still to come for sends already observed as abandoned; they are ignored. */
+  private abandonedPending = 0;
+
+  constructor(private readonly observe: ObserveSend) {}
+
+  /** Sends in flight. */
+  get size(): number {
+    return this.times.length - this.head;
+  }
+
+  /** Enqueue time (µs) of the oldest send in flight; undefined when none is. */
+  get oldestUs(): number | undefined {
+    return this.head < this.times.length ? this.times[this.head] : undefined;
+  }
+
+  /** A send starts: its frame was handed to the socket at `enqueuedUs`. */
+  begin(enqueuedUs: number): void {
+    this.times.push(enqueuedUs);
+  }
+
+  /**
+   * The oldest send ended at `nowUs`. Sockets complete writes in the order they were made, so the
+   * completion always belongs to the oldest send in flight.
+   */
+  end(nowUs: number, outcome: 'written' | 'failed'): void {
+    if (this.abandonedPending > 0) {
+      this.abandonedPending--;
+      return;
+    }
+    if (this.head >= this.times.length) return;
+    const enqueuedUs = this.times[this.head++]!;
+    if (this.head > 1024 && this.head * 2 > this.times.length) {
+      this.times.splice(0, this.head);
+      this.head = 0;
+    }
+    this.observe(nowUs - enqueuedUs, outcome);
+  }
+
+  /**
+   * The session is being given up (closed as slow, or gone): every send still in flight ends now, as
+   * abandoned, with its elapsed time so far. Their completions, if the socket still reports them, are ignored.
+   */
+  abandon(nowUs: number): void {
+    for (let i = this.head; i < this.times.length; i++) this.observe(nowUs - this.times[i]!, 'abandoned');
+    this.abandonedPending += this.size;
+    this.times = [];
+    this.head = 0;
+  }
+
+  /** Sends in flight enqueued before `cutoffUs` (i.e. older than now − cutoff). */
+  countEnqueuedBefore(cutoffUs: number): number {
+    let lo = this.head;
+    let hi = this.times.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.times[mid]! < cutoffUs) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - this.head;
+  }
+}
