@@ -1,0 +1,73 @@
+// The one aggregate step (wrk2's, after its threads measure): what the threads shipped becomes the
+// run record — groups and intervals added up, the generator judged, the run's own warnings — and
+// finalizeRecord gives it its verdict and thresholds.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../util/paths.js';
+import type { IdMap } from '../measurement/idMap.js';
+import type { EncodedInterval } from '../measurement/recorder.js';
+import type { Timeline } from '../measurement/schedule.js';
+import { finalizeRecord } from '../records/finalize.js';
+import type { Scenario } from '../scenario/types.js';
+import { assembleGroups, assembleIntervals, type WorkerResult } from './assemble.js';
+import { SCHEMA_VERSION, type GeneratorHealth, type RunRecord, type ServerScrape } from './record.js';
+import type { RunState } from './runState.js';
+import type { TargetHandle } from './target.js';
+
+const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+export interface MeasuredParts {
+  /** The scenario as given, and this shard's part of it (the same without shards). */
+  fullScenario: Scenario;
+  scenario: Scenario;
+  target: TargetHandle;
+  shard: { index: number; count: number };
+  startedAt: string;
+  tl: Timeline;
+  endedUs: number;
+  workers: number;
+  results: WorkerResult[];
+  intervals: Map<string, EncodedInterval[]>;
+  generator: GeneratorHealth;
+  server?: ServerScrape;
+  idMap: IdMap;
+  state: RunState;
+}
+
+export function buildRecord(m: MeasuredParts): RunRecord {
+  const { scenario, tl, idMap } = m;
+  const record: RunRecord = {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'evbench', version },
+    scenario: { name: m.fullScenario.name, source: m.fullScenario.source, description: m.fullScenario.description, spec: m.fullScenario },
+    target: { kind: scenario.target.kind, url: m.target.url, mode: m.target.mode, adapter: scenario.target.kind === 'url' ? scenario.target.adapter : 'evbench' },
+    startedAt: m.startedAt,
+    t0Us: tl.t0Us,
+    durationUs: Math.min(m.endedUs, tl.endUs) - tl.t0Us,
+    ...m.state.marks(),
+    workers: m.workers,
+    shard: m.shard.count > 1 ? m.shard : undefined,
+    phases: scenario.phases.map((p, i) => ({ name: p.name, role: p.role, startUs: tl.starts[i]! - tl.t0Us, durationUs: p.durationUs })),
+    groups: assembleGroups(scenario, m.results),
+    intervals: assembleIntervals(m.intervals),
+    generator: m.generator,
+    hol: { verdict: 'unknown', index: null, p50Index: null, stallIndex: null, deliveryRatio: null, evidence: [], summary: '' },
+    server: m.server,
+    thresholds: [],
+    warnings: [],
+  };
+  const early = record.groups.reduce((a, g) => a + Object.values(g.phases).reduce((b, p) => b + (p.beforePublish ?? 0), 0), 0);
+  const deliveredAll = record.groups.reduce((a, g) => a + Object.values(g.phases).reduce((b, p) => b + p.delivered, 0), 0);
+  if (early > 0.01 * deliveredAll) {
+    record.warnings.push(`${early} of ${deliveredAll} events arrived before their publish time (clock skew between target and runner, or a target stamping times ahead): their latency was recorded as 0`);
+  }
+  const unacknowledged = idMap.sent - idMap.knownCount;
+  if (unacknowledged > 0) {
+    record.warnings.push(
+      `the target never acknowledged ${unacknowledged} of ${idMap.sent} published events` +
+        (idMap.ranges.length === 1 ? ': they are still owed to every client (their ids continue the acknowledged range)' : ': with several id ranges their ids are unknown, so they are NOT counted as missing'),
+    );
+  }
+  if (idMap.ranges.length > 1) record.warnings.push(`the target gave non-contiguous ids across publish batches (${idMap.ranges.length} ranges): another publisher shares it`);
+  return finalizeRecord(record, scenario);
+}

@@ -1,0 +1,127 @@
+// The client worker threads, seen from the main thread: plans which clients each runs, starts them,
+// and gathers what they ship — per-second intervals, health samples, learned stream heads, the
+// first seconds' diagnostic and, at the end, each worker's encoded results.
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { distFile } from '../util/paths.js';
+import { userToken } from '../protocol/v0.js';
+import type { Scenario } from '../scenario/types.js';
+import type { EncodedInterval } from '../measurement/recorder.js';
+import type { WorkerResult } from './assemble.js';
+import { diagnose, type DiagnosticReport } from './diagnose.js';
+import type { HealthSample } from './generatorHealth.js';
+import type { ClientPlan, ClientWorkerInit, MainToWorker, WorkerToMain } from './messages.js';
+import type { RunState } from './runState.js';
+import type { TargetHandle } from './target.js';
+
+/** Two client threads at least, so a replaying catch-up client never shares a thread with fast clients. */
+export function defaultWorkers(): number {
+  return Math.max(2, availableParallelism() - 1);
+}
+
+/**
+ * Spreads clients over workers round-robin; with two or more workers, catch-up clients (which
+ * read as fast as the server replays) get the last worker to themselves, so their load cannot
+ * show up as latency of the fast clients.
+ */
+export function planClients(scenario: Scenario, target: Pick<TargetHandle, 'users' | 'readerToken'>, workers: number): ClientPlan[][] {
+  const perWorker: ClientPlan[][] = Array.from({ length: workers }, () => []);
+  const hasCatchup = scenario.groups.some((g) => g.kind === 'catchup' && g.count > 0);
+  const others = hasCatchup && workers > 1 ? workers - 1 : workers;
+  let clientId = 0;
+  let next = 0;
+  scenario.groups.forEach((g, group) => {
+    for (let i = 0; i < g.count; i++) {
+      const user = target.users > 0 && g.kind !== 'catchup' ? i % target.users : -1;
+      const token = user >= 0 ? userToken(user) : target.readerToken;
+      const worker = g.kind === 'catchup' && others < workers ? workers - 1 : next++ % others;
+      perWorker[worker]!.push({ clientId, group, user, token });
+      clientId++;
+    }
+  });
+  return perWorker.filter((w) => w.length > 0);
+}
+
+export interface ClientWorkers {
+  threads: Worker[];
+  /** Resolves once every worker is up. */
+  ready: Promise<void>;
+  /** Resolves once every worker has reported or exited. */
+  done: Promise<void>;
+  results: WorkerResult[];
+  /** Interval parts by group and second (parts of one second are added when the record is built). */
+  intervals: Map<string, EncodedInterval[]>;
+  health: HealthSample[];
+  broadcast(m: MainToWorker): void;
+}
+
+export interface WorkerSinks {
+  /** Every interval part as it arrives (the progress line reads the fast groups'). */
+  onIntervals(parts: EncodedInterval[]): void;
+}
+
+export function startClientWorkers(scenario: Scenario, target: TargetHandle, plans: ClientPlan[][], state: RunState, sinks: WorkerSinks): ClientWorkers {
+  const threads: Worker[] = [];
+  const results: WorkerResult[] = [];
+  const intervals = new Map<string, EncodedInterval[]>();
+  const health: HealthSample[] = [];
+  const diagnostics: DiagnosticReport[] = [];
+  const broadcast = (m: MainToWorker): void => {
+    for (const w of threads) w.postMessage(m);
+  };
+  // learned streams: each phase's head is the highest id any worker's clients had at its end
+  const heads = new Map<number, { reported: number; id: number; timeUs: number }>();
+  const noteHead = (m: { phase: number; id: number; timeUs: number }): void => {
+    const cur = heads.get(m.phase) ?? { reported: 0, id: -1, timeUs: NaN };
+    cur.reported++;
+    if (m.id > cur.id) Object.assign(cur, { id: m.id, timeUs: m.timeUs });
+    heads.set(m.phase, cur);
+    if (cur.reported === plans.length && cur.id >= 0) broadcast({ type: 'streamHead', phase: m.phase, id: cur.id, timeUs: cur.timeUs });
+  };
+
+  const ready: Promise<void>[] = [];
+  const done: Promise<void>[] = [];
+  plans.forEach((clients, workerIndex) => {
+    const init: ClientWorkerInit = { workerIndex, url: target.url, urls: target.urls, scenario, clients, users: target.users };
+    const w = new Worker(distFile('runner/clientWorker.js'), { workerData: init });
+    threads.push(w);
+    const catchupOnly = clients.every((c) => scenario.groups[c.group]!.kind === 'catchup');
+    ready.push(new Promise((resolve) => w.once('message', () => resolve())));
+    done.push(
+      new Promise((resolve) => {
+        let reported = false;
+        w.on('message', (m: WorkerToMain) => {
+          if (m.type === 'interval') {
+            for (const iv of m.intervals) {
+              const key = `${iv.group}\u0000${iv.index}`;
+              (intervals.get(key) ?? intervals.set(key, []).get(key)!).push(iv);
+            }
+            sinks.onIntervals(m.intervals);
+          } else if (m.type === 'health') {
+            health.push({ source: `client worker ${workerIndex}`, catchupOnly, atUs: m.atUs, health: m.health });
+          } else if (m.type === 'result') {
+            reported = true;
+            results.push(m);
+            resolve();
+          } else if (m.type === 'streamHead') {
+            noteHead(m);
+          } else if (m.type === 'diagnostic') {
+            diagnostics.push(m);
+            if (diagnostics.length === plans.length) {
+              const diagnosis = diagnose(scenario, diagnostics);
+              if (diagnosis) state.diagnose(diagnosis);
+            }
+          } else if (m.type === 'fatal') {
+            state.fail(m.message, `a client worker failed: ${m.message.split('\n')[0]}`);
+          }
+        });
+        w.on('error', (err) => state.fail(`client worker ${workerIndex} crashed: ${err.message}`));
+        w.on('exit', () => {
+          if (!reported) state.invalidReason ??= `client worker ${workerIndex} exited without results`;
+          resolve();
+        });
+      }),
+    );
+  });
+  return { threads, ready: Promise.all(ready).then(() => {}), done: Promise.all(done).then(() => {}), results, intervals, health, broadcast };
+}
