@@ -4,6 +4,7 @@ import { decodeHistogram } from '../measurement/histogram.js';
 import type { GroupResult, RunRecord } from '../runner/record.js';
 import { formatUs } from '../scenario/units.js';
 import { checkRows, runStatus, VERDICT_LABEL } from './outcomes.js';
+import { generatorFact, replayFact } from './facts.js';
 import { escapeHtml as esc, lineChart, type Band, type Series } from './svg.js';
 import { MISSING_COLUMN, PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';
 import { serverViewSentences } from './serverView.js';
@@ -154,13 +155,12 @@ export function renderHtml(record: RunRecord, opts: HtmlOptions = {}): string {
   body.push(table(PHASE_TABLE_HEADER, summaryRows(record), (c) => c >= 2));
   for (const g of record.groups) {
     if (!g.replay) continue;
-    const r = g.replay;
-    body.push(`<p>Catch-up <b>${esc(g.name)}</b>: replayed ${r.received} of ${r.expected} events (${r.missing} missing, ${r.duplicates} duplicates, ${r.outOfOrder} out of order) at ${r.ratePerSec}/s per client; live after ${esc(r.timeToLiveUsMax === null ? 'never' : formatUs(r.timeToLiveUsMax))}.</p>`);
+    body.push(`<p>Catch-up <b>${esc(g.name)}</b>: ${esc(replayFact(g)!)}.</p>`);
   }
   const gen = record.generator;
   body.push('<h2>Generator health</h2>');
   body.push(
-    `<p>${gen.bound ? '<b class="bad">BOUND</b>' : '<span class="ok">ok</span>'} — CPU ${gen.cpuPercent}% of one core (${gen.cores} cores), worst event-loop delay p99 ${esc(formatUs(gen.eventLoopDelayP99Us))}, utilisation ${Math.round(gen.eventLoopUtilization * 100)}%; publisher sent ${gen.publisher.sent} events, lateness p99 ${esc(formatUs(gen.publisher.latenessP99Us))} (${gen.publisher.lateEvents} late).</p>`,
+    `<p>${gen.bound ? '<b class="bad">BOUND</b>' : '<span class="ok">ok</span>'} — ${esc(generatorFact(record))}.</p>`,
   );
   if (gen.reasons.length) body.push(`<ul>${gen.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>`);
   for (const sentence of serverViewSentences(record)) body.push(`<p>${esc(sentence)}</p>`);

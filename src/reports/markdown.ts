@@ -3,6 +3,7 @@
 import type { RunRecord } from '../runner/record.js';
 import { formatUs } from '../scenario/units.js';
 import { checkRows, runStatus, VERDICT_LABEL } from './outcomes.js';
+import { generatorFact, LATENCY_NOTE, replayFact } from './facts.js';
 import { PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';
 import { serverViewSentences } from './serverView.js';
 
@@ -55,12 +56,10 @@ export function renderMarkdown(record: RunRecord, opts: MarkdownOptions = {}): s
   out.push('');
   out.push(...table(PHASE_TABLE_HEADER, phaseRows(record).map((r) => r.cells), (c) => c >= 2));
   out.push('');
-  out.push('Latency is receive time − intended publish time; missing events are included at their lower bound. Churn rows show subscribe-ack latency and ack timeouts.');
+  out.push(LATENCY_NOTE);
   for (const g of record.groups) {
     if (!g.replay) continue;
-    const r = g.replay;
-    out.push('');
-    out.push(`Catch-up \`${g.name}\`: replayed ${r.received} of ${r.expected} events (${r.missing} missing, ${r.duplicates} duplicates, ${r.outOfOrder} out of order) at ${r.ratePerSec}/s per client; live after ${r.timeToLiveUsMax === null ? 'never' : formatUs(r.timeToLiveUsMax)}.`);
+    out.push(`Catch-up \`${g.name}\`: ${replayFact(g)}.`);
   }
   out.push('');
 
@@ -68,7 +67,7 @@ export function renderMarkdown(record: RunRecord, opts: MarkdownOptions = {}): s
   out.push('### Generator health');
   out.push('');
   out.push(
-    `${gen.bound ? '❌ **bound**' : '✅ ok'} — CPU ${gen.cpuPercent}% of one core (${gen.cores} cores), worst event-loop delay p99 ${formatUs(gen.eventLoopDelayP99Us)}, utilisation ${Math.round(gen.eventLoopUtilization * 100)}%; publisher sent ${gen.publisher.sent} events, lateness p99 ${formatUs(gen.publisher.latenessP99Us)}, max ${formatUs(gen.publisher.latenessMaxUs)} (${gen.publisher.lateEvents} late).`,
+    `${gen.bound ? '❌ **bound**' : '✅ ok'} — ${generatorFact(record)}.`,
   );
   for (const reason of gen.reasons) out.push(`- ${reason}`);
   for (const sentence of serverViewSentences(record)) out.push('', sentence);

@@ -4,6 +4,7 @@ import type { RunRecord } from '../runner/record.js';
 import { formatUs } from '../scenario/units.js';
 import { renderTable } from './table.js';
 import { VERDICT_LABEL } from './outcomes.js';
+import { generatorFact, LATENCY_NOTE, replayFact } from './facts.js';
 import { serverViewSentences } from './serverView.js';
 
 export function makeChalk(color: boolean): ChalkInstance {
@@ -50,19 +51,16 @@ export function renderSummary(record: RunRecord, color = false): string {
   }
   out.push('');
   out.push(renderTable(['group', 'phase', 'clients', 'delivered', 'missing', 'p50', 'p90', 'p99', 'p99.9', 'max', 'max stall', 'notes'], rows, (col) => col >= 2 && col <= 10));
-  out.push(c.dim('latency = receive time − intended publish time; missing events are included at their lower bound. churn rows show subscribe-ack latency.'));
+  out.push(c.dim(LATENCY_NOTE));
   for (const g of record.groups) {
-    if (g.replay) {
-      const r = g.replay;
-      out.push(`${g.name}: replayed ${r.received} of ${r.expected} events (${r.missing} missing, ${r.duplicates} dup, ${r.outOfOrder} out of order) at ${r.ratePerSec}/s per client; live after ${r.timeToLiveUsMax === null ? 'never' : formatUs(r.timeToLiveUsMax)}`);
-    }
+    if (g.replay) out.push(`${g.name}: ${replayFact(g)}`);
   }
   out.push('');
   out.push(verdictText(record, c));
   for (const e of record.hol.evidence) out.push(`  ${e.triggered ? c.red('✗') : e.informational ? c.dim('·') : c.green('✓')} ${e.rule}: ${e.measured}`);
   const g = record.generator;
   out.push(
-    `generator: ${g.bound ? c.red.bold('BOUND') : c.green('ok')} — CPU ${g.cpuPercent}% of one core (${g.cores} cores), worst event-loop delay p99 ${formatUs(g.eventLoopDelayP99Us)}, utilisation ${Math.round(g.eventLoopUtilization * 100)}%, publisher lateness p99 ${formatUs(g.publisher.latenessP99Us)} (${g.publisher.sent} sent)`,
+    `generator: ${g.bound ? c.red.bold('BOUND') : c.green('ok')} — ${generatorFact(record)}`,
   );
   out.push(...serverViewSentences(record));
   if (record.thresholds.length > 0) {
