@@ -4,6 +4,8 @@
 // bytes (the socket's buffer is its queue); catch-up replay reads the log in pages with the session's
 // own cursor, paced by that session's backpressure, and joins live delivery at the head. With a
 // shared store (PostgreSQL) pages are read asynchronously and live batches come from the store's feed.
+// Live fan-out visits only the sessions whose subscriptions can want an event (SubscriptionIndex)
+// and yields to the event loop every few milliseconds, so no publish holds the loop.
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { nowUs } from '../clock.js';
@@ -14,7 +16,8 @@ import type { QueueStats } from './metrics.js';
 import { ClientGuard } from './limits.js';
 import type { ClientRequest } from './messages.js';
 import { mayReadFast, type Reader } from './permissions.js';
-import { closeSockets, serveConnection, storeEvents, Subscriptions, unsubscribeReply, type Hub, type ServerContext } from './session.js';
+import { availabilityNotice, closeSockets, serveConnection, storeEvents, Subscriptions, unsubscribe, type Hub, type ServerContext } from './session.js';
+import { SubscriptionIndex } from './subscriptionIndex.js';
 
 /** Matching events a replaying session writes before yielding to the event loop. */
 const REPLAY_PAGE = 256;
@@ -27,6 +30,19 @@ const NO_EVENTS: StoredEvent[] = [];
 const REPLAY_LOW_WATER = 256 * 1024;
 /** Per-connection head (frame header + `{"msgID":N,`) counted against the budget before it is built. */
 const HEAD_ALLOWANCE = 32;
+/** Live fan-out yields to the event loop after this long, so one publish cannot hold it longer. */
+export const FANOUT_SLICE_MS = 10;
+/** Events fanned out between two looks at the clock. */
+const CLOCK_EVERY = 8;
+
+/** A stored batch on its way to live sessions, fanned out from `next` on. */
+interface FanOutBatch {
+  events: StoredEvent[];
+  next: number;
+  seq: number;
+  /** Bytes the whole batch takes in one session's queue. */
+  bytes: number;
+}
 
 class IsolatedSession {
   msgId = 0;
@@ -48,6 +64,11 @@ class IsolatedSession {
   corked = false;
   /** Under policy drop: the skipped ids not yet announced. */
   gap: [number, number] | undefined;
+  /** Set by SubscriptionIndex to visit this session once per event. */
+  indexStamp = 0;
+  /** The live batch this session last saw, and its queued bytes when that batch's fan-out reached it. */
+  batchSeq = 0;
+  queuedAtBatch = 0;
   /** Enqueue times of event frames not yet written to the kernel, oldest first. */
   private readonly sendTimes: number[] = [];
   private sendTimesHead = 0;
@@ -60,7 +81,7 @@ class IsolatedSession {
     private readonly observeSend: (us: number) => void,
     ctx: ServerContext,
   ) {
-    this.guard = new ClientGuard(ctx, ws);
+    this.guard = new ClientGuard(ctx, ws, reader);
   }
 
   get open(): boolean {
@@ -96,9 +117,19 @@ export class IsolatedHub implements Hub {
   private readonly corked: IsolatedSession[] = [];
   private flushScheduled = false;
   private readonly observeSend: (us: number) => void;
+  private readonly index = new SubscriptionIndex<IsolatedSession>();
+  /** Stored batches not yet fanned out to every live session, oldest first. */
+  private readonly pending: FanOutBatch[] = [];
+  private fanning = false;
+  private batchSeq = 0;
+  /** Every event up to this id has been fanned out; those after it are pending. */
+  private fannedThrough: number;
+  /** What the fan-out visitor is delivering now (so the visitor is one bound function, not a closure per event). */
+  private visiting: { event: StoredEvent; batch: FanOutBatch; now: number } | undefined;
 
   constructor(private readonly ctx: ServerContext) {
     this.observeSend = (us) => ctx.metrics.observeSend(us);
+    this.fannedThrough = ctx.log.headId;
     ctx.log.onLive((events) => this.fanOut(events));
     ctx.log.onAvailability((available) => this.announceAvailability(available));
   }
@@ -115,6 +146,7 @@ export class IsolatedHub implements Hub {
       closed: () => {
         this.sessions.delete(s);
         this.live.delete(s);
+        for (const sub of s.subs.all()) this.index.remove(s, sub.indexTerm);
       },
     });
   }
@@ -135,17 +167,22 @@ export class IsolatedHub implements Hub {
         if (outcome.stored.length > 0) this.fanOut(outcome.stored);
         return;
       }
-      case 'unsubscribe':
-        this.reply(s, unsubscribeReply(s.subs, request.filters));
+      case 'unsubscribe': {
+        const { reply, removed } = unsubscribe(s.subs, s.guard, request);
+        for (const sub of removed) this.index.remove(s, sub.indexTerm);
+        this.reply(s, reply);
         if (s.subs.size === 0) this.live.delete(s);
         return;
+      }
       case 'subscribe': {
         const refused = s.guard.admitSubscription(s.subs, request);
         if (refused) return this.reply(s, refused);
         const head = this.ctx.log.headId;
-        const considered = s.replaying ? s.cursor : head;
+        // Events after fannedThrough are still on their way to this session through pending fan-out.
+        const considered = s.replaying ? s.cursor : this.fannedThrough;
         const fromId = request.lastLogId === undefined ? head : Math.min(request.lastLogId, head);
-        s.subs.add(request.filters, request.predicate, fromId, considered);
+        const sub = s.subs.add(request, fromId, considered);
+        this.index.add(s, sub.indexTerm);
         this.reply(s, { status: 200, last_log_id: head });
         if (fromId < considered) {
           // Catch-up: leave live fan-out; the session's own cursor reads the log up to the head.
@@ -165,24 +202,62 @@ export class IsolatedHub implements Hub {
     }
   }
 
-  /** Live delivery of a stored batch: per session, its matching events in id order, never waiting. */
+  /**
+   * Live delivery of a stored batch: each event to the sessions that may want it, in id order, never
+   * waiting on a socket. Batches are fanned out in order; one that takes longer than FANOUT_SLICE_MS
+   * continues after the event loop has had its turn (later batches wait behind it).
+   */
   private fanOut(events: StoredEvent[]): void {
-    const now = nowUs();
-    for (const s of this.live) {
-      for (let i = 0; i < events.length; i++) {
-        const event = events[i]!;
-        if (mayReadFast(s.reader, event.ownerUuid) && s.subs.matches(event) && !this.deliver(s, event, now)) break;
-      }
-    }
+    let bytes = 0;
+    for (const event of events) bytes += event.body.length + HEAD_ALLOWANCE;
+    this.pending.push({ events, next: 0, seq: ++this.batchSeq, bytes });
+    if (!this.fanning) this.continueFanOut();
   }
 
-  /** Writes one event to a session within its byte budget; false when the session is gone or closed. */
-  private deliver(s: IsolatedSession, event: StoredEvent, now: number): boolean {
+  private readonly continueFanOut = (): void => {
+    this.fanning = true;
+    const started = performance.now();
+    const now = nowUs();
+    while (this.pending.length > 0) {
+      const batch = this.pending[0]!;
+      while (batch.next < batch.events.length) {
+        const event = batch.events[batch.next++]!;
+        this.visiting = { event, batch, now };
+        this.index.forEachCandidate(event, this.visitLive);
+        this.fannedThrough = event.id;
+        if (batch.next % CLOCK_EVERY === 0 && performance.now() - started > FANOUT_SLICE_MS) {
+          this.visiting = undefined;
+          setImmediate(this.continueFanOut);
+          return;
+        }
+      }
+      this.pending.shift();
+    }
+    this.visiting = undefined;
+    this.fanning = false;
+  };
+
+  private readonly visitLive = (s: IsolatedSession): void => {
+    const { event, batch, now } = this.visiting!;
+    // A session that replayed past this event (and then went live) already has it.
+    if (!this.live.has(s) || event.id <= s.cursor) return;
+    if (!mayReadFast(s.reader, event.ownerUuid) || !s.subs.matches(event)) return;
+    if (s.batchSeq !== batch.seq) {
+      s.batchSeq = batch.seq;
+      s.queuedAtBatch = s.socket.writableLength;
+    }
+    // One batch never cuts off a healthy client: a session with nothing queued when this batch
+    // reached it takes the whole batch (capped at 4 × --queue-bytes by the parser).
+    this.deliver(s, event, now, s.queuedAtBatch === 0 ? batch.bytes : 0);
+  };
+
+  /** Writes one event to a session within its byte budget (plus `allowance`); false when the session is gone or closed. */
+  private deliver(s: IsolatedSession, event: StoredEvent, now: number, allowance = 0): boolean {
     if (!s.open) return false;
     const socket = s.socket;
     const queued = socket.writableLength;
     // An empty queue always takes the event, so one event bigger than the budget is not undeliverable.
-    if (queued > 0 && queued + event.body.length + HEAD_ALLOWANCE > this.ctx.options.queueBytes) {
+    if (queued > 0 && queued + event.body.length + HEAD_ALLOWANCE > this.ctx.options.queueBytes + allowance) {
       return this.overflow(s, event);
     }
     if (s.gap) this.announceGap(s);
@@ -337,9 +412,7 @@ export class IsolatedHub implements Hub {
 
   /** Tells every session that live delivery paused (database away) or resumed; never silence. */
   private announceAvailability(available: boolean): void {
-    const status: StatusMessage = available
-      ? { status: 200, message: 'event store available again: live delivery resumed, nothing was lost' }
-      : { status: 503, message: `event store unavailable: ${this.ctx.log.unavailableReason}; live delivery paused, it resumes without loss once reconnected` };
+    const status = availabilityNotice(available, this.ctx.log.unavailableReason);
     for (const s of this.sessions) this.reply(s, status);
   }
 
