@@ -37,10 +37,17 @@ export function indexTermOf(filters: Filter[] | undefined): IndexTerm | undefine
   for (const [attribute, operator, operand] of filters ?? []) {
     if (!Object.hasOwn(STRING_ATTRIBUTES, attribute)) continue;
     const values = operator === '=' ? [operand as string] : operator === 'in' ? [...new Set(operand as string[])] : undefined;
-    if (values && (best === undefined || values.length < best.values.length)) best = { attribute: attribute as StringAttribute, values };
+    if (!values) continue;
+    const term = { attribute: attribute as StringAttribute, values };
+    if (best === undefined || values.length < best.values.length || (values.length === best.values.length && SPECIFICITY[term.attribute] > SPECIFICITY[best.attribute])) {
+      best = term;
+    }
   }
   return best;
 }
+
+/** On a tie in list length, index by the attribute with the most distinct values in practice. */
+const SPECIFICITY: Record<StringAttribute, number> = { event_type: 0, object_kind: 1, object_owner_uuid: 2, object_uuid: 3 };
 
 /** Compiles a subscription's filters (AND of all) or returns an error message naming the bad filter. */
 export function compileFilters(filters: unknown): EventPredicate | string {
