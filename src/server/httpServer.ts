@@ -11,6 +11,7 @@ import { WEBSOCKET_PATH } from '../protocol/v0.js';
 import type { RefusalReason, ServerMetrics } from './metrics.js';
 import type { ServerOptions } from './options.js';
 import type { PermissionDirectory } from './permissions.js';
+import { rawSocket } from './frame.js';
 import type { Hub } from './session.js';
 import { sameToken } from './tokens.js';
 /** How long a closing connection (e.g. a slow client told 4008) may take before its socket is destroyed. */
@@ -137,7 +138,10 @@ export function createHttpServer(
       p.frames++;
       if (awaitingPong.get(ws)?.equals(data)) awaitingPong.delete(ws);
     });
-    ws.on('error', (err: Error & { code?: string }) => metrics.refused(WS_ERROR_REASONS[err.code ?? ''] ?? 'protocol_error'));
+    ws.on('error', (err: Error & { code?: string }) => {
+      metrics.refused(WS_ERROR_REASONS[err.code ?? ''] ?? 'protocol_error');
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') stopReading(ws);
+    });
   };
   const every = (ms: number, tick: () => void): void => {
     const timer = setInterval(tick, ms);
@@ -180,6 +184,21 @@ export function createHttpServer(
   });
   return { server, wss };
 }
+
+/**
+ * After a frame over the size limit ws has sent its 1009 and would go on reading (and discarding)
+ * the rest of the frame until the close handshake ends: megabytes of a hostile client's choosing.
+ * Stop reading instead (ws resumes the socket on the next tick; this runs after it) and cut the
+ * connection once the close frame has had time to arrive.
+ */
+function stopReading(ws: WebSocket): void {
+  const socket = rawSocket(ws);
+  setImmediate(() => socket.pause());
+  setTimeout(() => ws.terminate(), OVERSIZED_CLOSE_GRACE_MS).unref();
+}
+
+/** How long a client whose frame was too large has to read our 1009 before its socket is destroyed. */
+const OVERSIZED_CLOSE_GRACE_MS = 1000;
 
 /** How far a connection has got: frames and messages finished, and since when it has been inside one. */
 interface Progress {

@@ -5,7 +5,10 @@
 // own cursor, paced by that session's backpressure, and joins live delivery at the head. With a
 // shared store (PostgreSQL) pages are read asynchronously and live batches come from the store's feed.
 // Live fan-out visits only the sessions whose subscriptions can want an event (SubscriptionIndex)
-// and yields to the event loop every few milliseconds, so no publish holds the loop.
+// and yields to the event loop every few milliseconds, so no publish holds the loop. A session whose
+// filters are expensive to try on most events (over HEAVY_SESSION_TERMS terms, visited more than
+// HEAVY_VISITS_PER_BATCH times in one batch) leaves live fan-out for its own cursor, like a
+// catch-up, until it is back at the head: its matching cost then delays nobody but itself.
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { nowUs } from '../clock.js';
@@ -23,6 +26,14 @@ import { SubscriptionIndex } from './subscriptionIndex.js';
 const REPLAY_PAGE = 256;
 /** Log entries a replaying session scans (matching or not) before yielding. */
 const REPLAY_SCAN = 8192;
+/** Replay steps of all sessions together run at most this long before the loop gets a turn. */
+const PUMP_TURN_MS = 5;
+/** Filter terms a replaying session may evaluate per step (events scanned × terms held) before yielding. */
+const REPLAY_SCAN_TERMS = 100_000;
+/** A session holding more filter terms than this is heavy to match... */
+export const HEAVY_SESSION_TERMS = 100;
+/** ...and when live fan-out tries it on more events than this in one batch, it continues on its own cursor. */
+const HEAVY_VISITS_PER_BATCH = 8;
 /** A replaying session whose page read failed (database away) tries again after this long. */
 const PAGE_RETRY_MS = 250;
 const NO_EVENTS: StoredEvent[] = [];
@@ -33,7 +44,7 @@ const HEAD_ALLOWANCE = 32;
 /** Live fan-out yields to the event loop after this long, so one publish cannot hold it longer. */
 export const FANOUT_SLICE_MS = 10;
 /** Events fanned out between two looks at the clock. */
-const CLOCK_EVERY = 8;
+const CLOCK_EVERY = 4;
 
 /** A stored batch on its way to live sessions, fanned out from `next` on. */
 interface FanOutBatch {
@@ -69,6 +80,8 @@ class IsolatedSession {
   /** The live batch this session last saw, and its queued bytes when that batch's fan-out reached it. */
   batchSeq = 0;
   queuedAtBatch = 0;
+  /** Events of that batch live fan-out tried this heavy session on. */
+  heavyVisits = 0;
   /** Enqueue times of event frames not yet written to the kernel, oldest first. */
   private readonly sendTimes: number[] = [];
   private sendTimesHead = 0;
@@ -115,6 +128,9 @@ export class IsolatedHub implements Hub {
   /** Sessions with at least one subscription that are not replaying: the fan-out targets. */
   private readonly live = new Set<IsolatedSession>();
   private readonly corked: IsolatedSession[] = [];
+  /** Replay steps waiting for their turn, oldest first. */
+  private readonly pumpQueue: IsolatedSession[] = [];
+  private pumpsScheduled = false;
   private flushScheduled = false;
   private readonly observeSend: (us: number) => void;
   private readonly index = new SubscriptionIndex<IsolatedSession>();
@@ -186,19 +202,27 @@ export class IsolatedHub implements Hub {
         this.reply(s, { status: 200, last_log_id: head });
         if (fromId < considered) {
           // Catch-up: leave live fan-out; the session's own cursor reads the log up to the head.
-          s.cursor = fromId;
-          s.page = NO_EVENTS;
-          s.pageAt = 0;
-          s.pageEnd = fromId;
-          s.pageGeneration++;
-          s.replaying = true;
-          this.live.delete(s);
-          if (!s.pumpPending) this.pump(s);
+          this.followCursor(s, fromId);
         } else if (!s.replaying) {
           this.live.add(s);
         }
         return;
       }
+    }
+  }
+
+  /** Takes a session out of live fan-out: its own cursor reads the log from `fromId` (catch-up, or a heavy session). */
+  private followCursor(s: IsolatedSession, fromId: number, pumpNow = true): void {
+    s.cursor = fromId;
+    s.page = NO_EVENTS;
+    s.pageAt = 0;
+    s.pageEnd = fromId;
+    s.pageGeneration++;
+    s.replaying = true;
+    this.live.delete(s);
+    if (!s.pumpPending) {
+      if (pumpNow) this.pump(s);
+      else this.yieldPump(s);
     }
   }
 
@@ -241,11 +265,16 @@ export class IsolatedHub implements Hub {
     const { event, batch, now } = this.visiting!;
     // A session that replayed past this event (and then went live) already has it.
     if (!this.live.has(s) || event.id <= s.cursor) return;
-    if (!mayReadFast(s.reader, event.ownerUuid) || !s.subs.matches(event)) return;
     if (s.batchSeq !== batch.seq) {
       s.batchSeq = batch.seq;
       s.queuedAtBatch = s.socket.writableLength;
+      s.heavyVisits = 0;
     }
+    if (s.subs.filterTerms > HEAVY_SESSION_TERMS && ++s.heavyVisits > HEAVY_VISITS_PER_BATCH) {
+      // Too expensive to try on every event here: it reads the rest from the log, paced, from this event on.
+      return this.followCursor(s, event.id - 1, false);
+    }
+    if (!mayReadFast(s.reader, event.ownerUuid) || !s.subs.matches(event)) return;
     // One batch never cuts off a healthy client: a session with nothing queued when this batch
     // reached it takes the whole batch (capped at 4 × --queue-bytes by the parser).
     this.deliver(s, event, now, s.queuedAtBatch === 0 ? batch.bytes : 0);
@@ -345,6 +374,7 @@ export class IsolatedHub implements Hub {
     const now = nowUs();
     let written = 0;
     let scanned = 0;
+    const scanLimit = Math.max(16, Math.min(REPLAY_SCAN, Math.floor(REPLAY_SCAN_TERMS / Math.max(1, s.subs.filterTerms))));
     for (;;) {
       if (s.pageAt >= s.page.length) {
         s.cursor = Math.max(s.cursor, s.pageEnd);
@@ -355,7 +385,7 @@ export class IsolatedHub implements Hub {
           if (s.subs.size > 0) this.live.add(s);
           return;
         }
-        if (written >= REPLAY_PAGE || scanned >= REPLAY_SCAN) return this.yieldPump(s);
+        if (written >= REPLAY_PAGE || scanned >= scanLimit) return this.yieldPump(s);
         const through = log.headId;
         const page = log.readPage(s.cursor, through, log.pageSize);
         if (page instanceof Promise) {
@@ -378,7 +408,7 @@ export class IsolatedHub implements Hub {
         s.socket.once('drain', () => this.pump(s));
         return;
       }
-      if (written >= REPLAY_PAGE || scanned >= REPLAY_SCAN) return this.yieldPump(s);
+      if (written >= REPLAY_PAGE || scanned >= scanLimit) return this.yieldPump(s);
       const event = s.page[s.pageAt++]!;
       s.cursor = event.id;
       scanned++;
@@ -390,10 +420,26 @@ export class IsolatedHub implements Hub {
     }
   }
 
+  /**
+   * Queues a replay step for the next turn. All replaying sessions share one turn of at most
+   * PUMP_TURN_MS, round robin, so many cursors together cannot hold the loop either.
+   */
   private yieldPump(s: IsolatedSession): void {
     s.pumpPending = true;
-    setImmediate(() => this.pump(s));
+    this.pumpQueue.push(s);
+    if (!this.pumpsScheduled) {
+      this.pumpsScheduled = true;
+      setImmediate(this.runPumps);
+    }
   }
+
+  private readonly runPumps = (): void => {
+    const started = performance.now();
+    let n = this.pumpQueue.length; // steps queued during this turn wait for the next one
+    while (n-- > 0 && performance.now() - started < PUMP_TURN_MS) this.pump(this.pumpQueue.shift()!);
+    if (this.pumpQueue.length > 0) setImmediate(this.runPumps);
+    else this.pumpsScheduled = false;
+  };
 
   /** Takes a page read after the cursor; ids the store no longer holds get a gap notice first. */
   private loadPage(s: IsolatedSession, page: LogPage, through: number, limit: number): void {
