@@ -4,7 +4,7 @@
 // token and server-wide. Every refusal is counted in /metrics.
 import type { RawData, WebSocket } from 'ws';
 import type { ClientRequest, ParseLimits, ParseResult } from './messages.js';
-import { parseClientFrame } from './messages.js';
+import { maxBatchBytes, parseClientFrame } from './messages.js';
 import type { Reader } from './permissions.js';
 import type { ServerContext, Subscriptions } from './session.js';
 import type { StatusMessage } from '../protocol/v0.js';
@@ -67,7 +67,7 @@ export class ClientGuard {
     this.byteBurst = Math.max(o.maxByteRate, o.maxSubscriberFrameBytes);
     this.bytes = this.byteBurst;
     this.holder = reader.holder ?? reader.name;
-    this.parseLimits = { maxFilters: o.maxFilters, maxBatchBytes: 4 * o.queueBytes };
+    this.parseLimits = { maxFilters: o.maxFilters, maxBatchBytes: maxBatchBytes(o.queueBytes) };
   }
 
   /**

@@ -15,6 +15,13 @@ export const MAX_NESTING = 64;
 const MIN_EVENT_AT_US = Date.parse('0001-01-01T00:00:00Z') * 1000;
 const MAX_EVENT_AT_US = Date.parse('9999-12-31T23:59:59.999Z') * 1000 + 999;
 
+/**
+ * A publish batch may take this many times --queue-bytes once framed: a session that had nothing
+ * queued takes a whole batch, so this bounds what one batch can add to any session's queue.
+ */
+const BATCH_QUEUE_BUDGETS = 4;
+export const maxBatchBytes = (queueBytes: number): number => BATCH_QUEUE_BUDGETS * queueBytes;
+
 /** What one stored event costs beyond its publisher's JSON (id, uuid, defaults, msgID head), for the batch cap. */
 const EVENT_OVERHEAD_BYTES = 192;
 

@@ -1,6 +1,6 @@
 // Server instrumentation: plain numbers bumped on the hot path, rendered as Prometheus text
 // (format 0.0.4) only when /metrics is scraped.
-import { MAX_NESTING, MAX_PUBLISH_BATCH } from './messages.js';
+import { MAX_NESTING, MAX_PUBLISH_BATCH, maxBatchBytes } from './messages.js';
 import type { ServerOptions } from './options.js';
 
 /** Upper bounds of the per-send histogram, in microseconds (10 µs … 10 s). */
@@ -57,7 +57,7 @@ export function limitGauges(o: ServerOptions): Record<string, number> {
     handshake_timeout_seconds: o.handshakeTimeoutMs / 1000,
     queue_bytes: o.queueBytes,
     max_publish_batch: MAX_PUBLISH_BATCH,
-    max_publish_batch_bytes: 4 * o.queueBytes,
+    max_publish_batch_bytes: maxBatchBytes(o.queueBytes),
     max_nesting: MAX_NESTING,
   };
 }
