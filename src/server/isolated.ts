@@ -75,6 +75,8 @@ class IsolatedSession {
   corked = false;
   /** Under policy drop: the skipped ids not yet announced. */
   gap: [number, number] | undefined;
+  /** A fan-out target: at least one subscription, and not following its own cursor. */
+  live = false;
   /** Set by SubscriptionIndex to visit this session once per event. */
   indexStamp = 0;
   /** The live batch this session last saw, and its queued bytes when that batch's fan-out reached it. */
@@ -125,8 +127,6 @@ class IsolatedSession {
 
 export class IsolatedHub implements Hub {
   private readonly sessions = new Set<IsolatedSession>();
-  /** Sessions with at least one subscription that are not replaying: the fan-out targets. */
-  private readonly live = new Set<IsolatedSession>();
   private readonly corked: IsolatedSession[] = [];
   /** Replay steps waiting for their turn, oldest first. */
   private readonly pumpQueue: IsolatedSession[] = [];
@@ -161,7 +161,7 @@ export class IsolatedHub implements Hub {
       refused: (reply) => this.reply(s, reply),
       closed: () => {
         this.sessions.delete(s);
-        this.live.delete(s);
+        s.live = false;
         for (const sub of s.subs.all()) this.index.remove(s, sub.indexTerm);
       },
     });
@@ -187,7 +187,7 @@ export class IsolatedHub implements Hub {
         const { reply, removed } = unsubscribe(s.subs, s.guard, request);
         for (const sub of removed) this.index.remove(s, sub.indexTerm);
         this.reply(s, reply);
-        if (s.subs.size === 0) this.live.delete(s);
+        if (s.subs.size === 0) s.live = false;
         return;
       }
       case 'subscribe': {
@@ -204,7 +204,7 @@ export class IsolatedHub implements Hub {
           // Catch-up: leave live fan-out; the session's own cursor reads the log up to the head.
           this.followCursor(s, fromId);
         } else if (!s.replaying) {
-          this.live.add(s);
+          s.live = true;
         }
         return;
       }
@@ -219,7 +219,7 @@ export class IsolatedHub implements Hub {
     s.pageEnd = fromId;
     s.pageGeneration++;
     s.replaying = true;
-    this.live.delete(s);
+    s.live = false;
     if (!s.pumpPending) {
       if (pumpNow) this.pump(s);
       else this.yieldPump(s);
@@ -264,7 +264,7 @@ export class IsolatedHub implements Hub {
   private readonly visitLive = (s: IsolatedSession): void => {
     const { event, batch, now } = this.visiting!;
     // A session that replayed past this event (and then went live) already has it.
-    if (!this.live.has(s) || event.id <= s.cursor) return;
+    if (!s.live || event.id <= s.cursor) return;
     if (s.batchSeq !== batch.seq) {
       s.batchSeq = batch.seq;
       s.queuedAtBatch = s.socket.writableLength;
@@ -301,7 +301,7 @@ export class IsolatedHub implements Hub {
   private overflow(s: IsolatedSession, event: StoredEvent): boolean {
     if (this.ctx.options.overflow === 'close') {
       this.ctx.metrics.slowClientCloses++;
-      this.live.delete(s);
+      s.live = false;
       s.replaying = false;
       // The close frame queues behind the unread bytes; ws destroys the socket if the close
       // handshake does not finish within its closeTimeout.
@@ -331,7 +331,7 @@ export class IsolatedHub implements Hub {
     if (s.socket.writableLength > this.ctx.options.queueBytes) {
       this.ctx.metrics.refused('reply_over_budget');
       this.ctx.metrics.slowClientCloses++;
-      this.live.delete(s);
+      s.live = false;
       s.replaying = false;
       s.ws.close(CLOSE_SLOW_CLIENT, CLOSE_SLOW_CLIENT_REASON);
       return;
@@ -382,7 +382,7 @@ export class IsolatedHub implements Hub {
         s.pageAt = 0;
         if (s.cursor >= log.headId) {
           s.replaying = false;
-          if (s.subs.size > 0) this.live.add(s);
+          if (s.subs.size > 0) s.live = true;
           return;
         }
         if (written >= REPLAY_PAGE || scanned >= scanLimit) return this.yieldPump(s);
