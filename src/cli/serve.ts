@@ -18,6 +18,11 @@ interface ServeFlags {
   users: string;
   groupsPerUser: string;
   maxFrameBytes: string;
+  maxSubscriberFrameBytes: string;
+  maxByteRate: string;
+  messageTimeout: string;
+  maxFiltersPerToken: string;
+  maxFiltersTotal: string;
   maxSubscriptions: string;
   maxFilters: string;
   maxConnections: string;
@@ -47,10 +52,15 @@ export function registerServe(program: Command): void {
     .option('--publisher-token <token>', 'token allowed to publish')
     .option('--users <n>', 'synthetic permission directory: tokens user-0 … user-(n-1)', String(d.users))
     .option('--groups-per-user <g>', 'groups each synthetic user may read (group-all last)', String(d.groupsPerUser))
-    .option('--max-frame-bytes <bytes>', 'largest client frame; bigger ones close the connection with 1009', String(d.maxFrameBytes))
+    .option('--max-frame-bytes <bytes>', 'largest publisher frame; bigger ones close the connection with 1009', String(d.maxFrameBytes))
+    .option('--max-subscriber-frame-bytes <bytes>', 'largest frame from any other client (1009 beyond)', String(d.maxSubscriberFrameBytes))
+    .option('--max-byte-rate <bytes>', 'client→server bytes per second per subscriber session (token bucket); over it → 429', String(d.maxByteRate))
+    .option('--message-timeout <duration>', 'terminate a connection whose message is still unfinished this long after its first byte', `${d.messageTimeoutMs / 1000}s`)
     .option('--max-subscriptions <n>', 'subscriptions per session (one more is a 413)', String(d.maxSubscriptions))
     .option('--max-filters <n>', 'filter terms per session over all subscriptions (an `in` list counts its length)', String(d.maxFilters))
-    .option('--max-connections <n>', 'open websocket connections; more are refused with HTTP 503', String(d.maxConnections))
+    .option('--max-filters-per-token <n>', 'filter terms all sessions of one token hold together (anonymous = one token)', String(d.maxFiltersPerToken))
+    .option('--max-filters-total <n>', 'filter terms all sessions of the server hold together', String(d.maxFiltersTotal))
+    .option('--max-connections <n>', 'open connections (websocket sessions and plain HTTP sockets); more are refused with HTTP 503', String(d.maxConnections))
     .option('--max-message-rate <n>', 'client frames per second per session (token bucket); over it → 429', String(d.maxMessageRate))
     .option('--message-burst <n>', 'token bucket size; this many 429s in a row close the session with 1008', String(d.messageBurst))
     .option('--keepalive-interval <duration>', 'ping every interval; no pong by the next one → terminated (0 = off)', `${d.keepaliveMs / 1000}s`)
@@ -98,6 +108,11 @@ export function serveOptionsFromFlags(flags: ServeFlags): Partial<ServerOptions>
     users: parseIntegerFlag('--users', flags.users),
     groupsPerUser: parseIntegerFlag('--groups-per-user', flags.groupsPerUser),
     maxFrameBytes: parseBytesFlag('--max-frame-bytes', flags.maxFrameBytes),
+    maxSubscriberFrameBytes: parseBytesFlag('--max-subscriber-frame-bytes', flags.maxSubscriberFrameBytes),
+    maxByteRate: parseBytesFlag('--max-byte-rate', flags.maxByteRate),
+    messageTimeoutMs: parseDurationFlag('--message-timeout', flags.messageTimeout),
+    maxFiltersPerToken: parseIntegerFlag('--max-filters-per-token', flags.maxFiltersPerToken),
+    maxFiltersTotal: parseIntegerFlag('--max-filters-total', flags.maxFiltersTotal),
     maxSubscriptions: parseIntegerFlag('--max-subscriptions', flags.maxSubscriptions),
     maxFilters: parseIntegerFlag('--max-filters', flags.maxFilters),
     maxConnections: parseIntegerFlag('--max-connections', flags.maxConnections),

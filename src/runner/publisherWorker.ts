@@ -13,8 +13,15 @@ import { sinkFor, type OutgoingEvent } from './publish/sink.js';
 const init = workerData as PublisherInit;
 const post = (m: PublisherToMain): void => parentPort!.postMessage(m);
 const { scenario } = init;
-const MAX_BATCH = 2000;
-const PREFILL_BATCH = 1000;
+/**
+ * Events per publish message: at most 2,000, and at most 256 KiB of payload, so one batch stays well
+ * inside a server's publish-batch cap (evbench serve refuses a batch over 4 × its per-session queue
+ * budget with 413, and a batch bigger than a session's budget would arrive at a subscriber at once).
+ */
+const BATCH_BYTES = 256 * 1024;
+const perBatch = (most: number): number => Math.max(1, Math.min(most, Math.floor(BATCH_BYTES / (scenario.publisher.payloadBytes + 256))));
+const MAX_BATCH = perBatch(2000);
+const PREFILL_BATCH = perBatch(1000);
 const LATE_US = 10_000;
 
 const lateness = createHistogram();

@@ -1,7 +1,8 @@
 // The event log abstraction both modes read: what a stored event is, how it is framed once, and the
 // EventStore interface the memory ring (store/memory.ts) and PostgreSQL (store/postgres.ts) implement.
-import { isoFromUs, usFromIso } from '../clock.js';
+import { isoFromUs } from '../clock.js';
 import { PUBLIC_GROUP, type PublishedEvent } from '../protocol/v0.js';
+import { strictUsFromIso } from './time.js';
 
 export const DEFAULT_OBJECT_KIND = 'arvados#object';
 const UUID_PREFIX = 'zzzzz-57u5n-';
@@ -44,7 +45,7 @@ export interface EventFields {
 
 /** Fills a published event's defaults and normalizes its time; `createdAtUs` is the store time. */
 export function eventFields(event: PublishedEvent, createdAtUs: number): EventFields {
-  const parsedAt = event.event_at === undefined ? NaN : usFromIso(event.event_at);
+  const parsedAt = event.event_at === undefined ? NaN : strictUsFromIso(event.event_at);
   const eventAtUs = Number.isFinite(parsedAt) ? parsedAt : createdAtUs;
   // Keep a publisher's canonical µs timestamp verbatim; normalize anything else.
   const eventAt = Number.isFinite(parsedAt) && CANONICAL_TIME.test(event.event_at!) ? event.event_at! : isoFromUs(eventAtUs);

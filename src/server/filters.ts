@@ -1,11 +1,12 @@
 // Subscription filters: compiled once at subscribe time into a predicate over stored events, so
 // fan-out never re-reads the client's JSON. An unknown attribute or operator is an error, never ignored.
-import { usFromIso } from '../clock.js';
+import type { Filter } from '../protocol/v0.js';
 import type { StoredEvent } from './eventLog.js';
+import { strictUsFromIso } from './time.js';
 
 export type EventPredicate = (event: StoredEvent) => boolean;
 
-const STRING_ATTRIBUTES = {
+export const STRING_ATTRIBUTES = {
   event_type: (e: StoredEvent) => e.eventType,
   object_uuid: (e: StoredEvent) => e.objectUuid,
   object_owner_uuid: (e: StoredEvent) => e.ownerUuid,
@@ -18,6 +19,35 @@ const TIME_ATTRIBUTES = {
 } as const;
 
 const matchAll: EventPredicate = () => true;
+
+export type StringAttribute = keyof typeof STRING_ATTRIBUTES;
+
+/** A subscription's `=`/`in` term on a string attribute: only events with one of `values` can match it. */
+export interface IndexTerm {
+  attribute: StringAttribute;
+  values: readonly string[];
+}
+
+/**
+ * The most selective `=`/`in` term of already compiled (valid) filters, by which fan-out indexes a
+ * subscription; undefined when it has none (time filters only, or no filters) and must be scanned.
+ */
+export function indexTermOf(filters: Filter[] | undefined): IndexTerm | undefined {
+  let best: IndexTerm | undefined;
+  for (const [attribute, operator, operand] of filters ?? []) {
+    if (!Object.hasOwn(STRING_ATTRIBUTES, attribute)) continue;
+    const values = operator === '=' ? [operand as string] : operator === 'in' ? [...new Set(operand as string[])] : undefined;
+    if (!values) continue;
+    const term = { attribute: attribute as StringAttribute, values };
+    if (best === undefined || values.length < best.values.length || (values.length === best.values.length && SPECIFICITY[term.attribute] > SPECIFICITY[best.attribute])) {
+      best = term;
+    }
+  }
+  return best;
+}
+
+/** On a tie in list length, index by the attribute with the most distinct values in practice. */
+const SPECIFICITY: Record<StringAttribute, number> = { event_type: 0, object_kind: 1, object_owner_uuid: 2, object_uuid: 3 };
 
 /** Compiles a subscription's filters (AND of all) or returns an error message naming the bad filter. */
 export function compileFilters(filters: unknown): EventPredicate | string {
@@ -59,7 +89,7 @@ function compileFilter(filter: unknown): EventPredicate | string {
   }
   if (Object.hasOwn(TIME_ATTRIBUTES, attribute)) {
     const read = TIME_ATTRIBUTES[attribute as keyof typeof TIME_ATTRIBUTES];
-    const bound = typeof operand === 'string' ? usFromIso(operand) : NaN;
+    const bound = typeof operand === 'string' ? strictUsFromIso(operand) : NaN;
     if (!Number.isFinite(bound)) return `${attribute} ${operator} expects an RFC 3339 UTC timestamp`;
     switch (operator) {
       case '<':

@@ -1,6 +1,9 @@
 // The HTTP side: /healthz, /metrics, and the websocket upgrade on /websocket, where capacity (503),
 // Origin (403) and the token (401) are checked before the upgrade and the session handed to the
-// mode's hub. Connection-level limits live here: handshake timeout, keepalive, frame size.
+// mode's hub. Connection-level limits live here: handshake timeout and connection count for every
+// socket, keepalive (answered only by a pong carrying our ping's nonce), frame size by role, and the
+// timeout of unfinished messages.
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -8,6 +11,7 @@ import { WEBSOCKET_PATH } from '../protocol/v0.js';
 import type { RefusalReason, ServerMetrics } from './metrics.js';
 import type { ServerOptions } from './options.js';
 import type { PermissionDirectory } from './permissions.js';
+import { rawSocket } from './frame.js';
 import type { Hub } from './session.js';
 import { sameToken } from './tokens.js';
 /** How long a closing connection (e.g. a slow client told 4008) may take before its socket is destroyed. */
@@ -15,8 +19,12 @@ export const CLOSE_TIMEOUT_MS = 10_000;
 
 export interface HttpParts {
   server: Server;
-  wss: WebSocketServer;
+  /** One websocket server per role (frame size): publishers, then everyone else. */
+  wss: WebSocketServer[];
 }
+
+/** Beyond this many times --max-connections, a new socket is dropped before it says anything. */
+const HARD_CONNECTION_FACTOR = 2;
 
 /** ws error codes for what a client sent wrong, by the refusal they count as. */
 const WS_ERROR_REASONS: Record<string, RefusalReason> = {
@@ -30,15 +38,24 @@ export function createHttpServer(
   metrics: ServerMetrics,
   options: ServerOptions,
 ): HttpParts {
-  const wss = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false, // isolated mode writes shared frames straight to the socket
-    maxPayload: options.maxFrameBytes,
-    closeTimeout: CLOSE_TIMEOUT_MS,
-  } as ConstructorParameters<typeof WebSocketServer>[0]);
+  const websocketServer = (maxPayload: number): WebSocketServer =>
+    new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false, // isolated mode writes shared frames straight to the socket
+      maxPayload,
+      autoPong: false, // pings are answered under the session's rate limit (ClientGuard.ping)
+      closeTimeout: CLOSE_TIMEOUT_MS,
+    } as ConstructorParameters<typeof WebSocketServer>[0]);
+  // A subscriber needs kilobytes; only a publisher may send megabytes.
+  const publishers = websocketServer(options.maxFrameBytes);
+  const subscribers = websocketServer(options.maxSubscriberFrameBytes);
+  const wss = [publishers, subscribers];
   const allowedOrigins = new Set(options.allowedOrigins.map(normalizeOrigin));
 
   const server = createServer((req, res) => {
+    // One request per plain HTTP connection: a socket is never kept for a next, dribbled request.
+    res.setHeader('connection', 'close');
+    res.once('finish', () => httpSockets.delete(req.socket));
     const path = pathOf(req);
     if (req.method === 'GET' && path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
@@ -56,25 +73,35 @@ export function createHttpServer(
     }
   });
 
-  // A socket that connects but never completes its request is destroyed; the timer stops at the
-  // request (plain HTTP then has Node's own timeouts) or the upgrade.
+  // Every socket is gone within --handshake-timeout unless it became a websocket: plain HTTP
+  // answers one request and closes, so the timer stops only at the upgrade. Sockets that are not
+  // (yet) websockets count toward --max-connections.
   const handshakeTimers = new WeakMap<Duplex, NodeJS.Timeout>();
-  const handshakeDone = (socket: Duplex): void => clearTimeout(handshakeTimers.get(socket));
+  const httpSockets = new Set<Duplex>();
+  const handshakeDone = (socket: Duplex): void => {
+    clearTimeout(handshakeTimers.get(socket));
+    httpSockets.delete(socket);
+  };
   server.on('connection', (socket: Duplex) => {
+    if (metrics.connections + httpSockets.size >= HARD_CONNECTION_FACTOR * options.maxConnections) {
+      metrics.refused('max_connections');
+      socket.destroy();
+      return;
+    }
+    httpSockets.add(socket);
     const timer = setTimeout(() => {
       metrics.refused('handshake_timeout');
       socket.destroy();
     }, options.handshakeTimeoutMs);
     handshakeTimers.set(socket, timer);
-    socket.once('close', () => clearTimeout(timer));
+    socket.once('close', () => handshakeDone(socket));
   });
-  server.on('request', (req: IncomingMessage) => handshakeDone(req.socket));
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     handshakeDone(socket);
     socket.on('error', () => socket.destroy());
     if (pathOf(req) !== WEBSOCKET_PATH) return refuse(socket, 404, 'Not Found');
-    if (metrics.connections >= options.maxConnections) {
+    if (metrics.connections + httpSockets.size >= options.maxConnections) {
       metrics.refused('max_connections');
       return refuse(socket, 503, 'Service Unavailable');
     }
@@ -88,7 +115,7 @@ export function createHttpServer(
       metrics.refused('unauthorized');
       return refuse(socket, 401, 'Unauthorized');
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
+    (reader.mayPublish ? publishers : subscribers).handleUpgrade(req, socket, head, (ws) => {
       watch(ws);
       hub.accept(ws, reader);
     });
@@ -96,28 +123,104 @@ export function createHttpServer(
   server.on('clientError', (_err, socket) => socket.destroy());
 
   // Keepalive: every interval, a session that has not answered the previous ping is terminated.
-  const awaitingPong = new WeakSet<WebSocket>();
+  // Only a pong carrying that ping's nonce answers it (unsolicited pongs are allowed and ignored).
+  const awaitingPong = new WeakMap<WebSocket, Buffer>();
+  const progress = new WeakMap<WebSocket, Progress>();
   const watch = (ws: WebSocket): void => {
-    ws.on('pong', () => awaitingPong.delete(ws));
-    ws.on('error', (err: Error & { code?: string }) => metrics.refused(WS_ERROR_REASONS[err.code ?? ''] ?? 'protocol_error'));
+    const p: Progress = { frames: 0, messages: 0, since: undefined, at: 0 };
+    progress.set(ws, p);
+    ws.on('message', () => {
+      p.frames++;
+      p.messages++;
+    });
+    ws.on('ping', () => p.frames++);
+    ws.on('pong', (data: Buffer) => {
+      p.frames++;
+      if (awaitingPong.get(ws)?.equals(data)) awaitingPong.delete(ws);
+    });
+    ws.on('error', (err: Error & { code?: string }) => {
+      metrics.refused(WS_ERROR_REASONS[err.code ?? ''] ?? 'protocol_error');
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') stopReading(ws);
+    });
+  };
+  const every = (ms: number, tick: () => void): void => {
+    const timer = setInterval(tick, ms);
+    timer.unref();
+    server.once('close', () => clearInterval(timer));
   };
   if (options.keepaliveMs > 0) {
-    const keepalive = setInterval(() => {
-      for (const ws of wss.clients) {
+    every(options.keepaliveMs, () => {
+      for (const ws of clientsOf(wss)) {
         if (ws.readyState !== ws.OPEN) continue;
         if (awaitingPong.has(ws)) {
           metrics.refused('keepalive_timeout');
           ws.terminate();
           continue;
         }
-        awaitingPong.add(ws);
-        ws.ping();
+        const nonce = randomBytes(8);
+        awaitingPong.set(ws, nonce);
+        ws.ping(nonce);
       }
-    }, options.keepaliveMs);
-    keepalive.unref();
-    server.once('close', () => clearInterval(keepalive));
+    });
   }
+  // Unfinished messages: a connection whose message (a frame, or a fragmented message) has made no
+  // progress to completion for --message-timeout is terminated, so parked fragments cannot hold memory.
+  every(Math.max(50, Math.min(1000, Math.floor(options.messageTimeoutMs / 4))), () => {
+    const now = performance.now();
+    for (const ws of clientsOf(wss)) {
+      const p = progress.get(ws);
+      if (!p || ws.readyState !== ws.OPEN) continue;
+      const state = receiverState(ws);
+      // Inside a fragmented message only a finished message is progress; inside one frame, any frame.
+      const mark = state === 'fragments' ? p.messages : p.frames;
+      if (state === 'idle' || p.since === undefined || p.at !== mark) {
+        p.since = state === 'idle' ? undefined : now;
+        p.at = mark;
+      } else if (now - p.since >= options.messageTimeoutMs) {
+        metrics.refused('message_timeout');
+        ws.terminate();
+      }
+    }
+  });
   return { server, wss };
+}
+
+/**
+ * After a frame over the size limit ws has sent its 1009 and would go on reading (and discarding)
+ * the rest of the frame until the close handshake ends: megabytes of a hostile client's choosing.
+ * Stop reading instead (ws resumes the socket on the next tick; this runs after it) and cut the
+ * connection once the close frame has had time to arrive.
+ */
+function stopReading(ws: WebSocket): void {
+  const socket = rawSocket(ws);
+  setImmediate(() => socket.pause());
+  setTimeout(() => ws.terminate(), OVERSIZED_CLOSE_GRACE_MS).unref();
+}
+
+/** How long a client whose frame was too large has to read our 1009 before its socket is destroyed. */
+const OVERSIZED_CLOSE_GRACE_MS = 1000;
+
+/** How far a connection has got: frames and messages finished, and since when it has been inside one. */
+interface Progress {
+  frames: number;
+  messages: number;
+  since: number | undefined;
+  at: number;
+}
+
+function* clientsOf(servers: WebSocketServer[]): Iterable<WebSocket> {
+  for (const wss of servers) yield* wss.clients;
+}
+
+/**
+ * Whether ws's receiver is between frames, inside a frame, or between the fragments of a message.
+ * ws does not expose this; these are the fields of its Receiver (ws 8), checked by the abuse tests.
+ */
+function receiverState(ws: WebSocket): 'idle' | 'frame' | 'fragments' {
+  const r = (ws as unknown as { _receiver?: { _state: number; _bufferedBytes: number; _fragmented: number } })._receiver;
+  if (!r) return 'idle';
+  if (r._fragmented !== 0) return 'fragments';
+  return r._state !== 0 || r._bufferedBytes > 0 ? 'frame' : 'idle';
 }
 
 /** `scheme://host[:port]`, lower-cased, without a trailing slash. */

@@ -6,6 +6,7 @@ import { UserError } from '../util/errors.js';
 import { createHttpServer } from './httpServer.js';
 import { IsolatedHub } from './isolated.js';
 import { LegacyHub } from './legacy.js';
+import { FilterBudget } from './limits.js';
 import { limitGauges, ServerMetrics } from './metrics.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
 import { PermissionDirectory } from './permissions.js';
@@ -31,7 +32,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   let hub: Hub | undefined;
   const metrics = new ServerMetrics(options.mode, () => hub!.queueStats(), limitGauges(options));
   const log = await openStore(options);
-  const ctx: ServerContext = { options, log, metrics };
+  const ctx: ServerContext = { options, log, metrics, filterBudget: new FilterBudget() };
   hub = options.mode === 'legacy' ? new LegacyHub(ctx) : new IsolatedHub(ctx);
   const directory = new PermissionDirectory(options);
   const { server, wss } = createHttpServer(hub, directory, metrics, options);
@@ -54,7 +55,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
     (closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       await hub!.closeAll(1001, 'server shutting down', SHUTDOWN_GRACE_MS);
-      wss.close();
+      for (const w of wss) w.close();
       server.closeAllConnections();
       await stopped;
       await log.close();

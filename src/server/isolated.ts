@@ -4,6 +4,11 @@
 // bytes (the socket's buffer is its queue); catch-up replay reads the log in pages with the session's
 // own cursor, paced by that session's backpressure, and joins live delivery at the head. With a
 // shared store (PostgreSQL) pages are read asynchronously and live batches come from the store's feed.
+// Live fan-out visits only the sessions whose subscriptions can want an event (SubscriptionIndex)
+// and yields to the event loop every few milliseconds, so no publish holds the loop. A session whose
+// filters are expensive to try on most events (over HEAVY_SESSION_TERMS terms, visited more than
+// HEAVY_VISITS_PER_BATCH times in one batch) leaves live fan-out for its own cursor, like a
+// catch-up, until it is back at the head: its matching cost then delays nobody but itself.
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { nowUs } from '../clock.js';
@@ -15,12 +20,21 @@ import { ClientGuard } from './limits.js';
 import type { ClientRequest } from './messages.js';
 import { mayReadFast, type Reader } from './permissions.js';
 import { PendingSends, type ObserveSend } from './pendingSends.js';
-import { closeSockets, serveConnection, storeEvents, Subscriptions, unsubscribeReply, type Hub, type ServerContext } from './session.js';
+import { availabilityNotice, closeSockets, serveConnection, storeEvents, Subscriptions, unsubscribe, type Hub, type ServerContext } from './session.js';
+import { SubscriptionIndex } from './subscriptionIndex.js';
 
 /** Matching events a replaying session writes before yielding to the event loop. */
 const REPLAY_PAGE = 256;
 /** Log entries a replaying session scans (matching or not) before yielding. */
 const REPLAY_SCAN = 8192;
+/** Replay steps of all sessions together run at most this long before the loop gets a turn. */
+const PUMP_TURN_MS = 5;
+/** Filter terms a replaying session may evaluate per step (events scanned × terms held) before yielding. */
+const REPLAY_SCAN_TERMS = 100_000;
+/** A session holding more filter terms than this is heavy to match... */
+export const HEAVY_SESSION_TERMS = 100;
+/** ...and when live fan-out tries it on more events than this in one batch, it continues on its own cursor. */
+const HEAVY_VISITS_PER_BATCH = 8;
 /** A replaying session whose page read failed (database away) tries again after this long. */
 const PAGE_RETRY_MS = 250;
 const NO_EVENTS: StoredEvent[] = [];
@@ -28,6 +42,21 @@ const NO_EVENTS: StoredEvent[] = [];
 const REPLAY_LOW_WATER = 256 * 1024;
 /** Per-connection head (frame header + `{"msgID":N,`) counted against the budget before it is built. */
 const HEAD_ALLOWANCE = 32;
+/** Live fan-out yields to the event loop after this long, so one publish cannot hold it longer. */
+export const FANOUT_SLICE_MS = 10;
+/** Live fan-out works in chunks of events sized to about this many session visits... */
+const CHUNK_VISITS = 2048;
+/** ...and at most this many events. */
+const MAX_CHUNK = 64;
+
+/** A stored batch on its way to live sessions, fanned out from `next` on. */
+interface FanOutBatch {
+  events: StoredEvent[];
+  next: number;
+  seq: number;
+  /** Bytes the whole batch takes in one session's queue. */
+  bytes: number;
+}
 
 class IsolatedSession {
   msgId = 0;
@@ -51,6 +80,17 @@ class IsolatedSession {
   gap: [number, number] | undefined;
   /** Event frames not yet written to the kernel, oldest first. */
   readonly pending: PendingSends;
+  /** A fan-out target: at least one subscription, and not following its own cursor. */
+  live = false;
+  /** Set by SubscriptionIndex to visit this session once per event. */
+  indexStamp = 0;
+  /** The live batch this session last saw, and its queued bytes when that batch's fan-out reached it. */
+  batchSeq = 0;
+  queuedAtBatch = 0;
+  /** Events of that batch live fan-out tried this heavy session on. */
+  heavyVisits = 0;
+  /** Events of the fan-out chunk being delivered that this session may want. */
+  readonly chunk: StoredEvent[] = [];
 
   constructor(
     readonly ws: WebSocket,
@@ -60,7 +100,7 @@ class IsolatedSession {
     observeSend: ObserveSend,
     ctx: ServerContext,
   ) {
-    this.guard = new ClientGuard(ctx, ws);
+    this.guard = new ClientGuard(ctx, ws, reader);
     this.pending = new PendingSends(observeSend);
   }
 
@@ -87,14 +127,28 @@ class IsolatedSession {
 
 export class IsolatedHub implements Hub {
   private readonly sessions = new Set<IsolatedSession>();
-  /** Sessions with at least one subscription that are not replaying: the fan-out targets. */
-  private readonly live = new Set<IsolatedSession>();
   private readonly corked: IsolatedSession[] = [];
+  /** Replay steps waiting for their turn, oldest first. */
+  private readonly pumpQueue: IsolatedSession[] = [];
+  private pumpsScheduled = false;
   private flushScheduled = false;
   private readonly observeSend: ObserveSend;
+  private readonly index = new SubscriptionIndex<IsolatedSession>();
+  /** Stored batches not yet fanned out to every live session, oldest first. */
+  private readonly pending: FanOutBatch[] = [];
+  private fanning = false;
+  private batchSeq = 0;
+  /** Every event up to this id has been fanned out; those after it are pending. */
+  private fannedThrough: number;
+  /** The chunk being fanned out: its current event, the sessions it touched, and how many it visited. */
+  private chunkEvent: StoredEvent | undefined;
+  private readonly touched: IsolatedSession[] = [];
+  private visits = 0;
+  private chunkSize = 1;
 
   constructor(private readonly ctx: ServerContext) {
     this.observeSend = (us, outcome) => ctx.metrics.observeSend(us, outcome);
+    this.fannedThrough = ctx.log.headId;
     ctx.log.onLive((events) => this.fanOut(events));
     ctx.log.onAvailability((available) => this.announceAvailability(available));
   }
@@ -110,7 +164,8 @@ export class IsolatedHub implements Hub {
       refused: (reply) => this.reply(s, reply),
       closed: () => {
         this.sessions.delete(s);
-        this.live.delete(s);
+        s.live = false;
+        for (const sub of s.subs.all()) this.index.remove(s, sub.indexTerm);
         s.pending.abandon(nowUs());
       },
     });
@@ -132,54 +187,136 @@ export class IsolatedHub implements Hub {
         if (outcome.stored.length > 0) this.fanOut(outcome.stored);
         return;
       }
-      case 'unsubscribe':
-        this.reply(s, unsubscribeReply(s.subs, request.filters));
-        if (s.subs.size === 0) this.live.delete(s);
+      case 'unsubscribe': {
+        const { reply, removed } = unsubscribe(s.subs, s.guard, request);
+        for (const sub of removed) this.index.remove(s, sub.indexTerm);
+        this.reply(s, reply);
+        if (s.subs.size === 0) s.live = false;
         return;
+      }
       case 'subscribe': {
         const refused = s.guard.admitSubscription(s.subs, request);
         if (refused) return this.reply(s, refused);
         const head = this.ctx.log.headId;
-        const considered = s.replaying ? s.cursor : head;
+        // Events after fannedThrough are still on their way to this session through pending fan-out.
+        const considered = s.replaying ? s.cursor : this.fannedThrough;
         const fromId = request.lastLogId === undefined ? head : Math.min(request.lastLogId, head);
-        s.subs.add(request.filters, request.predicate, fromId, considered);
+        const sub = s.subs.add(request, fromId, considered);
+        this.index.add(s, sub.indexTerm);
         this.reply(s, { status: 200, last_log_id: head });
         if (fromId < considered) {
           // Catch-up: leave live fan-out; the session's own cursor reads the log up to the head.
-          s.cursor = fromId;
-          s.page = NO_EVENTS;
-          s.pageAt = 0;
-          s.pageEnd = fromId;
-          s.pageGeneration++;
-          s.replaying = true;
-          this.live.delete(s);
-          if (!s.pumpPending) this.pump(s);
+          this.followCursor(s, fromId);
         } else if (!s.replaying) {
-          this.live.add(s);
+          s.live = true;
         }
         return;
       }
     }
   }
 
-  /** Live delivery of a stored batch: per session, its matching events in id order, never waiting. */
-  private fanOut(events: StoredEvent[]): void {
-    const now = nowUs();
-    for (const s of this.live) {
-      for (let i = 0; i < events.length; i++) {
-        const event = events[i]!;
-        if (mayReadFast(s.reader, event.ownerUuid) && s.subs.matches(event) && !this.deliver(s, event, now)) break;
-      }
+  /** Takes a session out of live fan-out: its own cursor reads the log from `fromId` (catch-up, or a heavy session). */
+  private followCursor(s: IsolatedSession, fromId: number, pumpNow = true): void {
+    s.cursor = fromId;
+    s.page = NO_EVENTS;
+    s.pageAt = 0;
+    s.pageEnd = fromId;
+    s.pageGeneration++;
+    s.replaying = true;
+    s.live = false;
+    if (!s.pumpPending) {
+      if (pumpNow) this.pump(s);
+      else this.yieldPump(s);
     }
   }
 
-  /** Writes one event to a session within its byte budget; false when the session is gone or closed. */
-  private deliver(s: IsolatedSession, event: StoredEvent, now: number): boolean {
+  /**
+   * Live delivery of a stored batch: each event to the sessions that may want it, in id order, never
+   * waiting on a socket. Batches are fanned out in order; one that takes longer than FANOUT_SLICE_MS
+   * continues after the event loop has had its turn (later batches wait behind it).
+   */
+  private fanOut(events: StoredEvent[]): void {
+    let bytes = 0;
+    for (const event of events) bytes += event.body.length + HEAD_ALLOWANCE;
+    this.pending.push({ events, next: 0, seq: ++this.batchSeq, bytes });
+    if (!this.fanning) this.continueFanOut();
+  }
+
+  private readonly continueFanOut = (): void => {
+    this.fanning = true;
+    const started = performance.now();
+    const now = nowUs();
+    while (this.pending.length > 0) {
+      const batch = this.pending[0]!;
+      while (batch.next < batch.events.length) {
+        // A chunk of events: first which live sessions may want each, then each session its own
+        // events in id order (one socket at a time is kinder to the CPU's caches than one event at a time).
+        const from = batch.next;
+        const to = Math.min(batch.events.length, from + this.chunkSize);
+        let visits = 0;
+        for (let i = from; i < to; i++) {
+          this.chunkEvent = batch.events[i]!;
+          this.index.forEachCandidate(this.chunkEvent, this.collect);
+          visits += this.visits;
+          this.visits = 0;
+        }
+        for (const s of this.touched) {
+          this.deliverChunk(s, batch, now);
+          s.chunk.length = 0;
+        }
+        this.touched.length = 0;
+        batch.next = to;
+        this.fannedThrough = batch.events[to - 1]!.id;
+        // About CHUNK_VISITS session visits per chunk, so the clock is read often enough.
+        const visitsPerEvent = visits / (to - from);
+        this.chunkSize = Math.max(1, Math.min(MAX_CHUNK, Math.floor(CHUNK_VISITS / Math.max(1, visitsPerEvent))));
+        if (performance.now() - started > FANOUT_SLICE_MS) {
+          setImmediate(this.continueFanOut);
+          return;
+        }
+      }
+      this.pending.shift();
+    }
+    this.fanning = false;
+  };
+
+  /** Notes that live session `s` may want the chunk's current event. */
+  private readonly collect = (s: IsolatedSession): void => {
+    this.visits++;
+    if (!s.live) return;
+    if (s.chunk.length === 0) this.touched.push(s);
+    s.chunk.push(this.chunkEvent!);
+  };
+
+  /** Delivers one session its events of the current chunk that it may read and matches, in id order. */
+  private deliverChunk(s: IsolatedSession, batch: FanOutBatch, now: number): void {
+    for (const event of s.chunk) {
+      // A session that replayed past this event (and then went live) already has it.
+      if (!s.live) return;
+      if (event.id <= s.cursor) continue;
+      if (s.batchSeq !== batch.seq) {
+        s.batchSeq = batch.seq;
+        s.queuedAtBatch = s.socket.writableLength;
+        s.heavyVisits = 0;
+      }
+      if (s.subs.filterTerms > HEAVY_SESSION_TERMS && ++s.heavyVisits > HEAVY_VISITS_PER_BATCH) {
+        // Too expensive to try on every event here: it reads the rest from the log, paced, from this event on.
+        return this.followCursor(s, event.id - 1, false);
+      }
+      if (!mayReadFast(s.reader, event.ownerUuid) || !s.subs.matches(event)) continue;
+      // One batch never cuts off a healthy client: a session with nothing queued when this batch
+      // reached it takes the whole batch (capped at 4 × --queue-bytes by the parser).
+      if (!this.deliver(s, event, now, s.queuedAtBatch === 0 ? batch.bytes : 0)) return;
+    }
+  }
+
+  /** Writes one event to a session within its byte budget (plus `allowance`); false when the session is gone or closed. */
+  private deliver(s: IsolatedSession, event: StoredEvent, now: number, allowance = 0): boolean {
     if (!s.open) return false;
     const socket = s.socket;
     const queued = socket.writableLength;
     // An empty queue always takes the event, so one event bigger than the budget is not undeliverable.
-    if (queued > 0 && queued + event.body.length + HEAD_ALLOWANCE > this.ctx.options.queueBytes) {
+    if (queued > 0 && queued + event.body.length + HEAD_ALLOWANCE > this.ctx.options.queueBytes + allowance) {
       return this.overflow(s, event);
     }
     if (s.gap) this.announceGap(s);
@@ -194,7 +331,7 @@ export class IsolatedHub implements Hub {
   private overflow(s: IsolatedSession, event: StoredEvent): boolean {
     if (this.ctx.options.overflow === 'close') {
       this.ctx.metrics.slowClientCloses++;
-      this.live.delete(s);
+      s.live = false;
       s.replaying = false;
       // The session is given up: its queued frames are no longer sends the server waits on.
       s.pending.abandon(nowUs());
@@ -226,7 +363,7 @@ export class IsolatedHub implements Hub {
     if (s.socket.writableLength > this.ctx.options.queueBytes) {
       this.ctx.metrics.refused('reply_over_budget');
       this.ctx.metrics.slowClientCloses++;
-      this.live.delete(s);
+      s.live = false;
       s.replaying = false;
       s.pending.abandon(nowUs());
       s.ws.close(CLOSE_SLOW_CLIENT, CLOSE_SLOW_CLIENT_REASON);
@@ -270,6 +407,7 @@ export class IsolatedHub implements Hub {
     const now = nowUs();
     let written = 0;
     let scanned = 0;
+    const scanLimit = Math.max(16, Math.min(REPLAY_SCAN, Math.floor(REPLAY_SCAN_TERMS / Math.max(1, s.subs.filterTerms))));
     for (;;) {
       if (s.pageAt >= s.page.length) {
         s.cursor = Math.max(s.cursor, s.pageEnd);
@@ -277,10 +415,10 @@ export class IsolatedHub implements Hub {
         s.pageAt = 0;
         if (s.cursor >= log.headId) {
           s.replaying = false;
-          if (s.subs.size > 0) this.live.add(s);
+          if (s.subs.size > 0) s.live = true;
           return;
         }
-        if (written >= REPLAY_PAGE || scanned >= REPLAY_SCAN) return this.yieldPump(s);
+        if (written >= REPLAY_PAGE || scanned >= scanLimit) return this.yieldPump(s);
         const through = log.headId;
         const page = log.readPage(s.cursor, through, log.pageSize);
         if (page instanceof Promise) {
@@ -303,7 +441,7 @@ export class IsolatedHub implements Hub {
         s.socket.once('drain', () => this.pump(s));
         return;
       }
-      if (written >= REPLAY_PAGE || scanned >= REPLAY_SCAN) return this.yieldPump(s);
+      if (written >= REPLAY_PAGE || scanned >= scanLimit) return this.yieldPump(s);
       const event = s.page[s.pageAt++]!;
       s.cursor = event.id;
       scanned++;
@@ -315,10 +453,26 @@ export class IsolatedHub implements Hub {
     }
   }
 
+  /**
+   * Queues a replay step for the next turn. All replaying sessions share one turn of at most
+   * PUMP_TURN_MS, round robin, so many cursors together cannot hold the loop either.
+   */
   private yieldPump(s: IsolatedSession): void {
     s.pumpPending = true;
-    setImmediate(() => this.pump(s));
+    this.pumpQueue.push(s);
+    if (!this.pumpsScheduled) {
+      this.pumpsScheduled = true;
+      setImmediate(this.runPumps);
+    }
   }
+
+  private readonly runPumps = (): void => {
+    const started = performance.now();
+    let n = this.pumpQueue.length; // steps queued during this turn wait for the next one
+    while (n-- > 0 && performance.now() - started < PUMP_TURN_MS) this.pump(this.pumpQueue.shift()!);
+    if (this.pumpQueue.length > 0) setImmediate(this.runPumps);
+    else this.pumpsScheduled = false;
+  };
 
   /** Takes a page read after the cursor; ids the store no longer holds get a gap notice first. */
   private loadPage(s: IsolatedSession, page: LogPage, through: number, limit: number): void {
@@ -337,9 +491,7 @@ export class IsolatedHub implements Hub {
 
   /** Tells every session that live delivery paused (database away) or resumed; never silence. */
   private announceAvailability(available: boolean): void {
-    const status: StatusMessage = available
-      ? { status: 200, message: 'event store available again: live delivery resumed, nothing was lost' }
-      : { status: 503, message: `event store unavailable: ${this.ctx.log.unavailableReason}; live delivery paused, it resumes without loss once reconnected` };
+    const status = availabilityNotice(available, this.ctx.log.unavailableReason);
     for (const s of this.sessions) this.reply(s, status);
   }
 

@@ -12,7 +12,7 @@ import { ClientGuard } from './limits.js';
 import type { ClientRequest } from './messages.js';
 import { mayReadByScan, type Reader } from './permissions.js';
 import { PendingSends } from './pendingSends.js';
-import { closeSockets, serveConnection, storeEvents, Subscriptions, unsubscribeReply, type Hub, type ServerContext } from './session.js';
+import { availabilityNotice, closeSockets, serveConnection, storeEvents, Subscriptions, unsubscribe, type Hub, type ServerContext } from './session.js';
 
 /** A replay whose page read failed (database away) tries again after this long. */
 const PAGE_RETRY_MS = 250;
@@ -47,9 +47,7 @@ export class LegacyHub implements Hub {
   constructor(private readonly ctx: ServerContext) {
     ctx.log.onLive((events) => this.enqueue({ kind: 'fanout', events }));
     ctx.log.onAvailability((available) => {
-      const status: StatusMessage = available
-        ? { status: 200, message: 'event store available again: live delivery resumed, nothing was lost' }
-        : { status: 503, message: `event store unavailable: ${ctx.log.unavailableReason}; live delivery paused, it resumes without loss once reconnected` };
+      const status = availabilityNotice(available, ctx.log.unavailableReason);
       for (const s of this.sessions) this.reply(s, status);
     });
   }
@@ -59,7 +57,7 @@ export class LegacyHub implements Hub {
       ws,
       reader,
       subs: new Subscriptions(),
-      guard: new ClientGuard(this.ctx, ws),
+      guard: new ClientGuard(this.ctx, ws, reader),
       msgId: 0,
       considered: this.ctx.log.headId,
       pending: new PendingSends((us, outcome) => this.ctx.metrics.observeSend(us, outcome)),
@@ -92,7 +90,7 @@ export class LegacyHub implements Hub {
         return;
       }
       case 'unsubscribe':
-        this.reply(s, unsubscribeReply(s.subs, request.filters));
+        this.reply(s, unsubscribe(s.subs, s.guard, request).reply);
         return;
       case 'subscribe':
         this.enqueue({ kind: 'subscribe', session: s, request });
@@ -144,7 +142,7 @@ export class LegacyHub implements Hub {
     if (refused) return this.sendStatus(s, refused);
     const head = this.ctx.log.headId;
     const fromId = request.lastLogId === undefined ? head : Math.min(request.lastLogId, head);
-    s.subs.add(request.filters, request.predicate, fromId, s.considered);
+    s.subs.add(request, fromId, s.considered);
     await this.sendStatus(s, { status: 200, last_log_id: head });
     if (fromId >= s.considered) return;
     // Catch-up inside the global loop, every send awaited: everyone else waits for this replay.

@@ -1,67 +1,124 @@
 // Per-session limits on what a client sends, the same in both modes: a token bucket on client→server
-// frames (429, then close 1008 when the client keeps going), binary frames and malformed messages
-// (400), and the subscription and filter budgets (413). Every refusal is counted in /metrics.
+// frames and pings (429, then close 1008 when the client keeps going), a byte bucket for subscribers,
+// binary frames and malformed messages (400), and the filter-term budgets (413) per session, per
+// token and server-wide. Every refusal is counted in /metrics.
 import type { RawData, WebSocket } from 'ws';
-import type { ClientRequest, ParseResult } from './messages.js';
-import { filterTerms, parseClientFrame } from './messages.js';
+import type { ClientRequest, ParseLimits, ParseResult } from './messages.js';
+import { maxBatchBytes, parseClientFrame } from './messages.js';
+import type { Reader } from './permissions.js';
 import type { ServerContext, Subscriptions } from './session.js';
 import type { StatusMessage } from '../protocol/v0.js';
 
 /** Close code and reason for a client that keeps sending over its message rate. */
 export const CLOSE_POLICY_VIOLATION = 1008;
 export const CLOSE_RATE_REASON = 'message rate limit';
+/** Close code for a client whose unread replies (pongs, statuses) exceed its byte budget. */
+const CLOSE_SLOW_CLIENT = 4008;
 
 type SubscribeRequest = Extract<ClientRequest, { method: 'subscribe' }>;
+
+/**
+ * Filter terms held by all sessions, per token and in total. Fan-out cost grows with the terms held
+ * server-wide, so a budget per session alone lets many sessions together hold the loop.
+ */
+export class FilterBudget {
+  total = 0;
+  private readonly byHolder = new Map<string, number>();
+
+  held(holder: string): number {
+    return this.byHolder.get(holder) ?? 0;
+  }
+
+  take(holder: string, terms: number): void {
+    this.total += terms;
+    this.byHolder.set(holder, this.held(holder) + terms);
+  }
+
+  give(holder: string, terms: number): void {
+    this.total -= terms;
+    const left = this.held(holder) - terms;
+    if (left > 0) this.byHolder.set(holder, left);
+    else this.byHolder.delete(holder);
+  }
+}
 
 export class ClientGuard {
   private tokens: number;
   private refilledAt = performance.now();
+  /** Byte bucket (subscribers only; publishers are trusted with their --max-frame-bytes). */
+  private bytes: number;
+  private readonly byteRate: number;
+  private readonly byteBurst: number;
   /** 429s since the last admitted frame. */
   private strikes = 0;
+  /** Filter terms this session holds in the shared budget. */
+  private heldTerms = 0;
+  private readonly holder: string;
+  private readonly parseLimits: ParseLimits;
 
   constructor(
     private readonly ctx: ServerContext,
     private readonly ws: WebSocket,
+    reader: Reader,
   ) {
-    this.tokens = ctx.options.messageBurst;
+    const o = ctx.options;
+    this.tokens = o.messageBurst;
+    this.byteRate = reader.mayPublish ? Infinity : o.maxByteRate;
+    this.byteBurst = Math.max(o.maxByteRate, o.maxSubscriberFrameBytes);
+    this.bytes = this.byteBurst;
+    this.holder = reader.holder ?? reader.name;
+    this.parseLimits = { maxFilters: o.maxFilters, maxBatchBytes: maxBatchBytes(o.queueBytes) };
   }
 
   /**
-   * One client frame → a request to handle, or the status to reply. Over the rate it is a 429 and
-   * the frame is not parsed; `messageBurst` refusals in a row close the session with 1008 (the
-   * caller's reply then goes nowhere, as the socket is no longer open).
+   * One client frame → a request to handle, or the status to reply. Over the rate (frames, or bytes
+   * for a subscriber) it is a 429 and the frame is not parsed; `messageBurst` refusals in a row close
+   * the session with 1008 (the caller's reply then goes nowhere, as the socket is no longer open).
    */
   read(data: RawData, isBinary: boolean): ParseResult {
     const { options, metrics } = this.ctx;
-    if (!this.take()) {
-      if (this.strikes >= options.messageBurst) {
-        // Already closing with 1008: frames still in flight are dropped without a reply.
-      } else if (++this.strikes === options.messageBurst) {
-        metrics.refused('rate_abuse');
-        this.ws.close(CLOSE_POLICY_VIOLATION, CLOSE_RATE_REASON);
-      } else {
-        metrics.refused('rate_limited');
-      }
-      return { error: { status: 429, message: `over the message rate of ${options.maxMessageRate}/s (--max-message-rate)` } };
+    const length = (data as Buffer).length;
+    if (!this.take(length)) {
+      const rate = this.tokens < 1 ? `message rate of ${options.maxMessageRate}/s (--max-message-rate)` : `byte rate of ${options.maxByteRate} B/s (--max-byte-rate)`;
+      this.strike();
+      return { error: { status: 429, message: `over the ${rate}` } };
     }
     this.strikes = 0;
     if (isBinary) {
       metrics.refused('bad_message');
       return { error: { status: 400, message: 'binary frames are not supported; send JSON text' } };
     }
-    const parsed = parseClientFrame(data.toString());
-    if ('error' in parsed) metrics.refused('bad_message');
+    const parsed = parseClientFrame(data.toString(), this.parseLimits);
+    if ('error' in parsed) metrics.refused(parsed.error.status === 413 ? 'too_many_filters' : 'bad_message');
     return parsed;
   }
 
-  /** A 413 naming the limit when `request` would take the session over its subscription or filter budget. */
+  /**
+   * A client ping, answered under the same frame rate as messages (ws's own auto-pong is off, as it
+   * terminated a client after 60 unanswered pings without counting it). The pong counts against the
+   * session's byte budget like any reply.
+   */
+  ping(data: Buffer): void {
+    if (!this.take(data.length)) return this.strike();
+    this.strikes = 0;
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount > this.ctx.options.queueBytes) {
+      this.ctx.metrics.refused('reply_over_budget');
+      this.ctx.metrics.slowClientCloses++;
+      this.ws.close(CLOSE_SLOW_CLIENT, 'slow client');
+      return;
+    }
+    this.ws.pong(data);
+  }
+
+  /** A 413 naming the limit when `request` would take the session, its token or the server over a filter budget. */
   admitSubscription(subs: Subscriptions, request: SubscribeRequest): StatusMessage | undefined {
-    const { options, metrics } = this.ctx;
+    const { options, metrics, filterBudget } = this.ctx;
     if (subs.size >= options.maxSubscriptions) {
       metrics.refused('too_many_subscriptions');
       return { status: 413, message: `a session may hold at most ${options.maxSubscriptions} subscriptions (--max-subscriptions)` };
     }
-    const terms = filterTerms(request.filters);
+    const terms = request.terms;
     if (subs.filterTerms + terms > options.maxFilters) {
       metrics.refused('too_many_filters');
       return {
@@ -69,16 +126,55 @@ export class ClientGuard {
         message: `a session may hold at most ${options.maxFilters} filter terms (--max-filters); it holds ${subs.filterTerms} and this subscription adds ${terms}`,
       };
     }
+    if (filterBudget.held(this.holder) + terms > options.maxFiltersPerToken) {
+      metrics.refused('too_many_filters_token');
+      return { status: 413, message: `the sessions of one token may hold at most ${options.maxFiltersPerToken} filter terms together (--max-filters-per-token)` };
+    }
+    if (filterBudget.total + terms > options.maxFiltersTotal) {
+      metrics.refused('too_many_filters_server');
+      return { status: 413, message: `the server holds its limit of ${options.maxFiltersTotal} filter terms (--max-filters-total); try again later` };
+    }
+    this.heldTerms += terms;
+    filterBudget.take(this.holder, terms);
     return undefined;
   }
 
-  private take(): boolean {
+  /** Gives back the terms of removed subscriptions. */
+  release(terms: number): void {
+    const n = Math.min(terms, this.heldTerms);
+    this.heldTerms -= n;
+    this.ctx.filterBudget.give(this.holder, n);
+  }
+
+  /** The session is gone: every term it held goes back to the budgets. */
+  releaseAll(): void {
+    this.release(this.heldTerms);
+  }
+
+  private strike(): void {
+    const { options, metrics } = this.ctx;
+    if (this.strikes >= options.messageBurst) {
+      // Already closing with 1008: frames still in flight are dropped without a reply.
+    } else if (++this.strikes === options.messageBurst) {
+      metrics.refused('rate_abuse');
+      this.ws.close(CLOSE_POLICY_VIOLATION, CLOSE_RATE_REASON);
+    } else {
+      metrics.refused('rate_limited');
+    }
+  }
+
+  /** Takes one frame token and `length` byte tokens (subscribers), or neither. */
+  private take(length: number): boolean {
     const now = performance.now();
+    const elapsed = now - this.refilledAt;
     const { maxMessageRate, messageBurst } = this.ctx.options;
-    this.tokens = Math.min(messageBurst, this.tokens + ((now - this.refilledAt) * maxMessageRate) / 1000);
+    this.tokens = Math.min(messageBurst, this.tokens + (elapsed * maxMessageRate) / 1000);
+    if (this.byteRate !== Infinity) this.bytes = Math.min(this.byteBurst, this.bytes + (elapsed * this.byteRate) / 1000);
     this.refilledAt = now;
     if (this.tokens < 1) return false;
+    if (this.byteRate !== Infinity && this.bytes < length) return false;
     this.tokens -= 1;
+    if (this.byteRate !== Infinity) this.bytes -= length;
     return true;
   }
 }

@@ -1,8 +1,8 @@
 // Client frames → a checked request or an error reply. Everything a client can send wrong ends here
 // as a status value; nothing a client sends can throw past this module.
-import { usFromIso } from '../clock.js';
 import type { Filter, PublishedEvent, StatusMessage } from '../protocol/v0.js';
-import { compileFilters, type EventPredicate } from './filters.js';
+import { compileFilters, indexTermOf, type EventPredicate, type IndexTerm } from './filters.js';
+import { strictUsFromIso } from './time.js';
 
 /** Largest publish batch accepted; a bigger one is refused with 413. */
 export const MAX_PUBLISH_BATCH = 10_000;
@@ -15,16 +15,47 @@ export const MAX_NESTING = 64;
 const MIN_EVENT_AT_US = Date.parse('0001-01-01T00:00:00Z') * 1000;
 const MAX_EVENT_AT_US = Date.parse('9999-12-31T23:59:59.999Z') * 1000 + 999;
 
+/**
+ * A publish batch may take this many times --queue-bytes once framed: a session that had nothing
+ * queued takes a whole batch, so this bounds what one batch can add to any session's queue.
+ */
+const BATCH_QUEUE_BUDGETS = 4;
+export const maxBatchBytes = (queueBytes: number): number => BATCH_QUEUE_BUDGETS * queueBytes;
+
+/** What one stored event costs beyond its publisher's JSON (id, uuid, defaults, msgID head), for the batch cap. */
+const EVENT_OVERHEAD_BYTES = 192;
+
 export type ClientRequest =
-  | { method: 'subscribe'; filters: Filter[] | undefined; predicate: EventPredicate; lastLogId: number | undefined }
-  | { method: 'unsubscribe'; filters: Filter[] | undefined }
+  | {
+      method: 'subscribe';
+      filters: Filter[] | undefined;
+      /** The filters' canonical text, computed once: unsubscribe compares keys, never re-serializes. */
+      key: string;
+      /** Filter terms, counted before compiling (--max-filters). */
+      terms: number;
+      predicate: EventPredicate;
+      /** The most selective `=`/`in` term, by which fan-out finds this subscription; undefined = scanned. */
+      indexTerm: IndexTerm | undefined;
+      lastLogId: number | undefined;
+    }
+  | { method: 'unsubscribe'; filters: Filter[] | undefined; key: string }
   | { method: 'publish'; events: PublishedEvent[] };
 
 export type ParseResult = { request: ClientRequest } | { error: StatusMessage };
 
+/** Per-request limits the parser checks before it pays for compiling or storing. */
+export interface ParseLimits {
+  /** Filter terms one request may carry (a session never holds more: --max-filters). */
+  maxFilters: number;
+  /** Estimated bytes of a publish batch once stored and framed (a share of --queue-bytes). */
+  maxBatchBytes: number;
+}
+
+const NO_LIMITS: ParseLimits = { maxFilters: Number.MAX_SAFE_INTEGER, maxBatchBytes: Number.MAX_SAFE_INTEGER };
+
 const fail = (status: number, message: string): ParseResult => ({ error: { status, message } });
 
-export function parseClientFrame(text: string): ParseResult {
+export function parseClientFrame(text: string, limits: ParseLimits = NO_LIMITS): ParseResult {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -36,20 +67,33 @@ export function parseClientFrame(text: string): ParseResult {
   const message = value as Record<string, unknown>;
   switch (message.method) {
     case 'subscribe':
-      return parseSubscribe(message);
-    case 'unsubscribe': {
-      const filters = message.filters ?? undefined;
-      if (filters !== undefined && !Array.isArray(filters)) return fail(400, 'filters must be an array');
-      return { request: { method: 'unsubscribe', filters: filters as Filter[] | undefined } };
-    }
+      return parseSubscribe(message, limits);
+    case 'unsubscribe':
+      return parseUnsubscribe(message, limits);
     case 'publish':
-      return parsePublish(message);
+      return parsePublish(message, text.length, limits);
     default:
       return fail(400, `unknown method ${JSON.stringify(message.method ?? null).slice(0, 64)} (use subscribe, unsubscribe or publish)`);
   }
 }
 
-function parseSubscribe(message: Record<string, unknown>): ParseResult {
+/** Counts a request's filter terms, cheaply and before anything is compiled; a 413 over `maxFilters`. */
+function countTerms(filters: unknown, limits: ParseLimits): number | ParseResult {
+  if (filters === undefined || filters === null) return 0;
+  if (!Array.isArray(filters)) return fail(400, 'filters must be an array of [attribute, operator, operand]');
+  let terms = 0;
+  for (const f of filters) {
+    terms += Array.isArray(f) && Array.isArray(f[2]) ? Math.max(1, f[2].length) : 1;
+    if (terms > limits.maxFilters) {
+      return fail(413, `a request may carry at most ${limits.maxFilters} filter terms (--max-filters)`);
+    }
+  }
+  return terms;
+}
+
+function parseSubscribe(message: Record<string, unknown>, limits: ParseLimits): ParseResult {
+  const terms = countTerms(message.filters, limits);
+  if (typeof terms !== 'number') return terms;
   const predicate = compileFilters(message.filters);
   if (typeof predicate === 'string') return fail(400, predicate);
   const last = message.last_log_id ?? undefined;
@@ -57,16 +101,36 @@ function parseSubscribe(message: Record<string, unknown>): ParseResult {
     return fail(400, 'last_log_id must be a non-negative integer');
   }
   const filters = (message.filters ?? undefined) as Filter[] | undefined;
-  return { request: { method: 'subscribe', filters, predicate, lastLogId: last as number | undefined } };
+  return {
+    request: { method: 'subscribe', filters, key: filtersKey(filters), terms, predicate, indexTerm: indexTermOf(filters), lastLogId: last as number | undefined },
+  };
+}
+
+/** Unsubscribe filters are checked and counted like subscribe filters: they cost the same to compare. */
+function parseUnsubscribe(message: Record<string, unknown>, limits: ParseLimits): ParseResult {
+  const terms = countTerms(message.filters, limits);
+  if (typeof terms !== 'number') return terms;
+  const checked = compileFilters(message.filters);
+  if (typeof checked === 'string') return fail(400, checked);
+  const filters = (message.filters ?? undefined) as Filter[] | undefined;
+  return { request: { method: 'unsubscribe', filters, key: filtersKey(filters) } };
 }
 
 const OPTIONAL_STRINGS = ['object_uuid', 'object_owner_uuid', 'object_kind', 'event_at'] as const;
 
-function parsePublish(message: Record<string, unknown>): ParseResult {
+function parsePublish(message: Record<string, unknown>, frameLength: number, limits: ParseLimits): ParseResult {
   const events = message.events;
   if (!Array.isArray(events) || events.length === 0) return fail(400, 'events must be a non-empty array');
   if (events.length > MAX_PUBLISH_BATCH) {
     return fail(413, `publish batch of ${events.length} events is over the limit of ${MAX_PUBLISH_BATCH}`);
+  }
+  // A batch bigger than a session's byte budget could not reach an idle subscriber whole.
+  const batchBytes = frameLength + events.length * EVENT_OVERHEAD_BYTES;
+  if (batchBytes > limits.maxBatchBytes) {
+    return fail(
+      413,
+      `publish batch of about ${batchBytes} bytes once framed is over the limit of ${limits.maxBatchBytes} (4 × --queue-bytes); send smaller batches`,
+    );
   }
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as Record<string, unknown> | null;
@@ -76,7 +140,7 @@ function parsePublish(message: Record<string, unknown>): ParseResult {
       if (e[key] !== undefined && typeof e[key] !== 'string') return fail(400, `events[${i}].${key} must be a string`);
     }
     if (typeof e.event_at === 'string') {
-      const us = usFromIso(e.event_at);
+      const us = strictUsFromIso(e.event_at);
       if (!(us >= MIN_EVENT_AT_US && us <= MAX_EVENT_AT_US)) {
         return fail(400, `events[${i}].event_at must be an RFC 3339 UTC timestamp between years 0001 and 9999`);
       }
@@ -108,7 +172,12 @@ export function filterTerms(filters: Filter[] | undefined): number {
   return n;
 }
 
-/** Deep equality of two filter lists, for `unsubscribe` (operands are JSON values). */
+/** A filter list's canonical text: two lists are the same subscription when their keys are equal. */
+export function filtersKey(filters: Filter[] | undefined): string {
+  return JSON.stringify(filters ?? []);
+}
+
+/** Deep equality of two filter lists (operands are JSON values). */
 export function sameFilters(a: Filter[] | undefined, b: Filter[] | undefined): boolean {
-  return JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
+  return filtersKey(a) === filtersKey(b);
 }

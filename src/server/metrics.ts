@@ -1,7 +1,7 @@
 // Server instrumentation: plain numbers bumped on the hot path, rendered as Prometheus text
 // (format 0.0.4) only when /metrics is scraped.
 import { nowUs } from '../clock.js';
-import { MAX_NESTING, MAX_PUBLISH_BATCH } from './messages.js';
+import { MAX_NESTING, MAX_PUBLISH_BATCH, maxBatchBytes } from './messages.js';
 import type { ServerOptions } from './options.js';
 import { SEND_OUTCOMES, type PendingSends, type SendOutcome } from './pendingSends.js';
 
@@ -37,10 +37,13 @@ export const REFUSAL_REASONS = [
   'bad_message', // 400: invalid JSON, wrong types, too deep, binary, unknown method or filter
   'publish_forbidden', // 403: publish without the publisher token
   'too_many_subscriptions', // 413
-  'too_many_filters', // 413
+  'too_many_filters', // 413: --max-filters per session (or per request)
+  'too_many_filters_token', // 413: --max-filters-per-token
+  'too_many_filters_server', // 413: --max-filters-total
   'rate_limited', // 429
   'rate_abuse', // close 1008 after too many 429s in a row
   'keepalive_timeout', // terminated: no pong to the previous ping
+  'message_timeout', // terminated: a message still unfinished after --message-timeout
   'reply_over_budget', // closed 4008: status replies the client does not read
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
@@ -49,6 +52,11 @@ export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 export function limitGauges(o: ServerOptions): Record<string, number> {
   return {
     max_frame_bytes: o.maxFrameBytes,
+    max_subscriber_frame_bytes: o.maxSubscriberFrameBytes,
+    max_byte_rate: o.maxByteRate,
+    message_timeout_seconds: o.messageTimeoutMs / 1000,
+    max_filters_per_token: o.maxFiltersPerToken,
+    max_filters_total: o.maxFiltersTotal,
     max_subscriptions: o.maxSubscriptions,
     max_filters: o.maxFilters,
     max_connections: o.maxConnections,
@@ -58,6 +66,7 @@ export function limitGauges(o: ServerOptions): Record<string, number> {
     handshake_timeout_seconds: o.handshakeTimeoutMs / 1000,
     queue_bytes: o.queueBytes,
     max_publish_batch: MAX_PUBLISH_BATCH,
+    max_publish_batch_bytes: maxBatchBytes(o.queueBytes),
     max_nesting: MAX_NESTING,
   };
 }

@@ -27,13 +27,23 @@ export interface ServerOptions {
   /** Synthetic permission directory: users `user-0`..`user-(N-1)`, each reading `groupsPerUser` groups. */
   users: number;
   groupsPerUser: number;
-  /** Largest client frame; a bigger one closes the connection with 1009. */
+  /** Largest frame from a publisher (a connection with the publisher token); a bigger one closes it with 1009. */
   maxFrameBytes: number;
+  /** Largest frame from any other client (subscribers need kilobytes); a bigger one closes it with 1009. */
+  maxSubscriberFrameBytes: number;
+  /** Client→server bytes per second per subscriber session (token bucket of one second, at least one frame); over it → 429. */
+  maxByteRate: number;
+  /** A message (frame or fragments) not finished this long after its first byte → connection terminated. */
+  messageTimeoutMs: number;
   /** Subscriptions one session may hold; one more is a 413. */
   maxSubscriptions: number;
   /** Filter terms one session may hold over all its subscriptions (a filter counts 1, an `in` list its length). */
   maxFilters: number;
-  /** Open websocket connections; one more upgrade is refused with HTTP 503. */
+  /** Filter terms all sessions of one token (anonymous sessions count as one token) may hold together. */
+  maxFiltersPerToken: number;
+  /** Filter terms all sessions of the server may hold together. */
+  maxFiltersTotal: number;
+  /** Open connections (websocket sessions plus plain HTTP sockets); one more is refused with HTTP 503. */
   maxConnections: number;
   /** Client→server frames per second per session (token bucket refill); over it → 429. */
   maxMessageRate: number;
@@ -62,8 +72,13 @@ export const defaultServerOptions: ServerOptions = {
   users: 0,
   groupsPerUser: 1,
   maxFrameBytes: 16 * 1024 * 1024,
+  maxSubscriberFrameBytes: 64 * 1024,
+  maxByteRate: 1024 * 1024,
+  messageTimeoutMs: 10_000,
   maxSubscriptions: 100,
   maxFilters: 1000,
+  maxFiltersPerToken: 20_000,
+  maxFiltersTotal: 200_000,
   maxConnections: 10_000,
   maxMessageRate: 2000,
   messageBurst: 4000,
@@ -108,7 +123,15 @@ export function resolveServerOptions(partial: Partial<ServerOptions>): ServerOpt
   checkInteger('--groups-per-user', o.groupsPerUser, 1, 1_000_000);
   checkInteger('--max-frame-bytes', o.maxFrameBytes, 1024, 1024 ** 3);
   checkInteger('--max-subscriptions', o.maxSubscriptions, 1, 1_000_000);
+  checkInteger('--max-subscriber-frame-bytes', o.maxSubscriberFrameBytes, 1024, 1024 ** 3);
+  checkInteger('--max-byte-rate', o.maxByteRate, 1024, 1024 ** 4);
+  checkInteger('--message-timeout', o.messageTimeoutMs, 1, 86_400_000);
   checkInteger('--max-filters', o.maxFilters, 1, 10_000_000);
+  checkInteger('--max-filters-per-token', o.maxFiltersPerToken, 1, 100_000_000);
+  checkInteger('--max-filters-total', o.maxFiltersTotal, 1, 100_000_000);
+  if (o.maxFiltersPerToken > o.maxFiltersTotal) {
+    throw new UserError(`--max-filters-per-token: ${o.maxFiltersPerToken} is over --max-filters-total ${o.maxFiltersTotal}`);
+  }
   checkInteger('--max-connections', o.maxConnections, 1, 10_000_000);
   checkInteger('--max-message-rate', o.maxMessageRate, 1, 10_000_000);
   checkInteger('--message-burst', o.messageBurst, 1, 10_000_000);

@@ -8,6 +8,8 @@ import { SecretTokens } from './tokens.js';
 export interface Reader {
   /** The token's name in logs, e.g. `user-3`, or `*` for read-everything tokens. */
   name: string;
+  /** Whose filter-term budget this reader's sessions share (--max-filters-per-token); default `name`. */
+  holder?: string;
   mayPublish: boolean;
   /** Groups this reader may read, in directory order; undefined = everything. */
   groups?: readonly string[];
@@ -24,7 +26,7 @@ export class PermissionDirectory {
 
   constructor(private readonly options: Pick<ServerOptions, 'tokens' | 'publisherToken' | 'users' | 'groupsPerUser'>) {
     this.tokenRequired = options.tokens.length > 0 || options.users > 0;
-    for (const token of options.tokens) this.fixed.set(token, { name: '*', mayPublish: false });
+    options.tokens.forEach((token, i) => this.fixed.set(token, { name: '*', holder: `tokens[${i}]`, mayPublish: false }));
     if (options.publisherToken !== undefined) {
       this.fixed.set(options.publisherToken, { name: 'publisher', mayPublish: true });
     }

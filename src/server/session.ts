@@ -6,14 +6,22 @@ import type { Filter, PublishedEvent, StatusMessage } from '../protocol/v0.js';
 import type { EventStore, StoredEvent } from './eventLog.js';
 import type { QueueStats, ServerMetrics } from './metrics.js';
 import type { ServerOptions } from './options.js';
-import type { EventPredicate } from './filters.js';
-import { filterTerms, sameFilters, type ClientRequest } from './messages.js';
-import type { ClientGuard } from './limits.js';
+import type { EventPredicate, IndexTerm } from './filters.js';
+import type { ClientRequest } from './messages.js';
+import type { ClientGuard, FilterBudget } from './limits.js';
 import type { Reader } from './permissions.js';
+
+type SubscribeRequest = Extract<ClientRequest, { method: 'subscribe' }>;
 
 export interface Subscription {
   filters: Filter[] | undefined;
+  /** The filters' canonical text (unsubscribe compares keys). */
+  key: string;
+  /** Filter terms it holds against the budgets. */
+  terms: number;
   predicate: EventPredicate;
+  /** How fan-out finds it (isolated mode); undefined = every event is tried. */
+  indexTerm: IndexTerm | undefined;
   /** This subscription covers only ids above this one. */
   fromId: number;
   /** Ids in (fromId, doneThrough] were already considered with this subscription present. */
@@ -38,18 +46,27 @@ export class Subscriptions {
    * Adds a subscription covering ids above `fromId`. `consideredThrough` is the highest id the
    * session has already considered with its existing subscriptions.
    */
-  add(filters: Filter[] | undefined, predicate: EventPredicate, fromId: number, consideredThrough: number): void {
+  add(request: SubscribeRequest, fromId: number, consideredThrough: number): Subscription {
     for (const old of this.list) if (old.doneThrough < consideredThrough) old.doneThrough = consideredThrough;
-    this.list.push({ filters, predicate, fromId, doneThrough: fromId });
-    this.filterTerms += filterTerms(filters);
+    const { filters, key, terms, predicate, indexTerm } = request;
+    const sub: Subscription = { filters, key, terms, predicate, indexTerm, fromId, doneThrough: fromId };
+    this.list.push(sub);
+    this.filterTerms += terms;
+    return sub;
   }
 
-  /** Removes the subscriptions with these filters (all when filters is undefined); returns how many. */
-  remove(filters: Filter[] | undefined): number {
-    const before = this.list.length;
-    this.list = filters === undefined ? [] : this.list.filter((s) => !sameFilters(s.filters, filters));
-    this.filterTerms = this.list.reduce((n, s) => n + filterTerms(s.filters), 0);
-    return before - this.list.length;
+  /** Removes the subscriptions with this filters key (all when undefined); returns them. */
+  remove(key: string | undefined): Subscription[] {
+    const removed = key === undefined ? this.list : this.list.filter((s) => s.key === key);
+    if (removed.length === 0) return removed;
+    this.list = key === undefined ? [] : this.list.filter((s) => s.key !== key);
+    this.filterTerms = this.list.reduce((n, s) => n + s.terms, 0);
+    return removed;
+  }
+
+  /** Every subscription held, oldest first. */
+  all(): readonly Subscription[] {
+    return this.list;
   }
 
   /** Whether to deliver `event` now: some subscription matches it and none has delivered it before. */
@@ -65,11 +82,12 @@ export class Subscriptions {
   }
 }
 
-/** What both modes share: the log, the counters, the options. */
+/** What both modes share: the log, the counters, the options, the server-wide filter budget. */
 export interface ServerContext {
   options: ServerOptions;
   log: EventStore;
   metrics: ServerMetrics;
+  filterBudget: FilterBudget;
 }
 
 /** The mode-specific part of the server: sessions, subscriptions and fan-out. */
@@ -106,12 +124,37 @@ export function storeEvents(
     return { status: 200, first_id: stored[0]!.id, last_id: stored[stored.length - 1]!.id };
   };
   if (!(appended instanceof Promise)) return { reply: ack(appended), stored: appended };
-  return appended.then(ack, (err: Error) => storeUnavailable(`${err.message}; the batch may not have been stored, publish it again`));
+  return appended.then(ack, (err: Error) => {
+    logStoreError(`publish failed: ${err.message}`);
+    return { status: 503, message: `${STORE_UNAVAILABLE}; the batch may not have been stored, publish it again` };
+  });
 }
+
+/**
+ * What clients are told while the event store is away. The store's own error text (host, port,
+ * user) goes to the server log only: clients are not the operator.
+ */
+export const STORE_UNAVAILABLE = 'event store unavailable';
 
 /** The reply to a publish while the event store is unreachable. */
 function storeUnavailable(reason: string): StatusMessage {
-  return { status: 503, message: `event store unavailable: ${reason}` };
+  logStoreError(reason);
+  return { status: 503, message: `${STORE_UNAVAILABLE}; publish it again later` };
+}
+
+/** The status every session gets when live delivery pauses (store away) or resumes. */
+export function availabilityNotice(available: boolean, reason: string): StatusMessage {
+  if (available) return { status: 200, message: 'event store available again: live delivery resumed, nothing was lost' };
+  logStoreError(reason);
+  return { status: 503, message: `${STORE_UNAVAILABLE}; live delivery paused, it resumes without loss once reconnected` };
+}
+
+let lastStoreError = '';
+/** The store's detail, on the server's stderr (once per distinct message in a row). */
+function logStoreError(detail: string): void {
+  if (detail === lastStoreError) return;
+  lastStoreError = detail;
+  process.stderr.write(`evbench serve: event store: ${detail}\n`);
 }
 
 /** Replies to an unsubscribe request. */
@@ -132,16 +175,26 @@ export function serveConnection(
     if ('error' in parsed) return handlers.refused(parsed.error);
     handlers.request(parsed.request);
   });
+  ws.on('ping', (data: Buffer) => guard.ping(data));
   ws.on('error', () => {}); // 'close' follows
   ws.once('close', () => {
     ctx.metrics.connections--;
+    guard.releaseAll();
     handlers.closed();
   });
 }
 
-export function unsubscribeReply(subs: Subscriptions, filters: Filter[] | undefined): StatusMessage {
-  const removed = subs.remove(filters);
-  return removed > 0 || filters === undefined ? { status: 200 } : { status: 404, message: 'no subscription with these filters' };
+/** Removes the subscriptions an unsubscribe names and frees their filter terms; the reply and what was removed. */
+export function unsubscribe(
+  subs: Subscriptions,
+  guard: ClientGuard,
+  request: Extract<ClientRequest, { method: 'unsubscribe' }>,
+): { reply: StatusMessage; removed: Subscription[] } {
+  const removed = subs.remove(request.filters === undefined ? undefined : request.key);
+  for (const sub of removed) guard.release(sub.terms);
+  const reply: StatusMessage =
+    removed.length > 0 || request.filters === undefined ? { status: 200 } : { status: 404, message: 'no subscription with these filters' };
+  return { reply, removed };
 }
 
 /** Resolves once every socket in `sessions` closed: a close handshake first, then terminate after `graceMs`. */

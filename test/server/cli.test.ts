@@ -46,6 +46,12 @@ describe('evbench serve (CLI)', () => {
     [['--handshake-timeout', '0'], /^evbench: --handshake-timeout: /],
     [['--allowed-origins', 'example.com'], /^evbench: --allowed-origins: /],
     [['--metrics-token', ''], /^evbench: --metrics-token: /],
+    [['--max-subscriber-frame-bytes', '10'], /^evbench: --max-subscriber-frame-bytes: expected an integer from 1024/],
+    [['--max-byte-rate', 'fast'], /^evbench: --max-byte-rate: /],
+    [['--message-timeout', 'soon'], /^evbench: --message-timeout: expected a duration/],
+    [['--max-filters-per-token', '0'], /^evbench: --max-filters-per-token: /],
+    [['--max-filters-total', 'many'], /^evbench: --max-filters-total: /],
+    [['--max-filters-per-token', '300000'], /^evbench: --max-filters-per-token: 300000 is over --max-filters-total 200000$/],
   ])('%j exits 2 with one line naming the flag', async (args, line) => {
     const { message, stderr } = await failingServe(args);
     expect(message).toMatch(/exited \(2\)/);

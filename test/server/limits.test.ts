@@ -10,8 +10,8 @@ afterEach(cleanup);
 const connections = (metricsUrl: string) => metric(metricsUrl, 'evbench_connections');
 
 describe.each(['isolated', 'legacy'] as const)('limits (%s)', (mode) => {
-  it('a frame over --max-frame-bytes closes the connection with 1009 (counted as frame_too_large)', async () => {
-    const srv = await server({ mode, maxFrameBytes: 1024 });
+  it('a frame over --max-subscriber-frame-bytes closes the connection with 1009 (counted as frame_too_large)', async () => {
+    const srv = await server({ mode, maxSubscriberFrameBytes: 1024 });
     const c = await TestClient.open(srv.url);
     expect((await c.request({ method: 'subscribe', filters: [['event_type', '=', 'x'.repeat(900)]] })).status).toBe(200);
     c.send({ method: 'subscribe', filters: [['event_type', '=', 'x'.repeat(2000)]] });
@@ -127,6 +127,11 @@ describe.each(['isolated', 'legacy'] as const)('limits (%s)', (mode) => {
 it('/metrics shows every configured limit as a gauge and every refusal reason as a counter', async () => {
   const srv = await server({
     maxFrameBytes: 65536,
+    maxSubscriberFrameBytes: 4096,
+    maxByteRate: 8192,
+    messageTimeoutMs: 3000,
+    maxFiltersPerToken: 700,
+    maxFiltersTotal: 7000,
     maxSubscriptions: 7,
     maxFilters: 70,
     maxConnections: 700,
@@ -137,6 +142,12 @@ it('/metrics shows every configured limit as a gauge and every refusal reason as
   });
   const limit = (name: string) => metric(srv.metricsUrl, 'evbench_server_limit', { limit: name });
   expect(await limit('max_frame_bytes')).toBe(65536);
+  expect(await limit('max_subscriber_frame_bytes')).toBe(4096);
+  expect(await limit('max_byte_rate')).toBe(8192);
+  expect(await limit('message_timeout_seconds')).toBe(3);
+  expect(await limit('max_filters_per_token')).toBe(700);
+  expect(await limit('max_filters_total')).toBe(7000);
+  expect(await limit('max_publish_batch_bytes')).toBe(4 * 1024 * 1024);
   expect(await limit('max_subscriptions')).toBe(7);
   expect(await limit('max_filters')).toBe(70);
   expect(await limit('max_connections')).toBe(700);
@@ -146,7 +157,7 @@ it('/metrics shows every configured limit as a gauge and every refusal reason as
   expect(await limit('handshake_timeout_seconds')).toBe(2.5);
   expect(await limit('queue_bytes')).toBe(1024 * 1024);
   expect(await limit('max_publish_batch')).toBe(10_000);
-  for (const reason of ['unauthorized', 'origin', 'max_connections', 'frame_too_large', 'invalid_utf8', 'rate_limited', 'rate_abuse']) {
+  for (const reason of ['unauthorized', 'origin', 'max_connections', 'frame_too_large', 'invalid_utf8', 'rate_limited', 'rate_abuse', 'message_timeout', 'too_many_filters_token', 'too_many_filters_server']) {
     expect(await refusals(srv.metricsUrl, reason)).toBe(0);
   }
 });
