@@ -15,6 +15,8 @@ import type { GroupResult, PhaseResult, RunRecord } from '../runner/record.js';
 import { formatUs } from '../scenario/units.js';
 import { mannWhitneyGreater, type RankTest } from './rankTest.js';
 
+export { notAResult } from './notAResult.js';
+
 export type CompareMetric = 'p50' | 'p90' | 'p99' | 'p99.9' | 'max' | 'missing' | 'delivered/s';
 
 export interface CompareRow {
@@ -63,15 +65,6 @@ export interface Comparison {
   notes: string[];
   /** What was compared, in one line. */
   scope: string;
-}
-
-/** Why a record cannot be ranked (it is not a result), or null when it can. */
-export function notAResult(record: RunRecord): string | null {
-  const reasons: string[] = [];
-  if (record.hol.verdict === 'invalid') reasons.push(`verdict invalid${record.hol.summary ? ` (${record.hol.summary})` : ''}`);
-  if (record.invalid) reasons.push(`invalid run (${record.invalidReason ?? 'a worker failed'})`);
-  if (record.generator.bound) reasons.push(`generator-bound${record.generator.reasons.length ? ` (${record.generator.reasons.join('; ')})` : ''}`);
-  return reasons.length ? reasons.join('; ') : null;
 }
 
 const LATENCY: { metric: CompareMetric; key: 'p50' | 'p90' | 'p99' | 'p999' | 'max'; percentile: number | null }[] = [
