@@ -60,7 +60,8 @@ Examples:
 
 By default only the fast groups in the measured phases (roles baseline and stress) are judged.
 Latency p50/p90/p99 regress when the rise exceeds the tolerance, an absolute floor (the largest of
---min-delta, the generator's event-loop delay p99 and BASE's own per-second spread) and is sustained
+--min-delta, the generator's event-loop delay p99 and the interquartile range of BASE's own
+per-second values) and is sustained
 (one-sided Mann–Whitney U test over the per-second interval histograms, p < --alpha); p99.9 and max
 are shown, not judged. Missing events and the delivery rate regress beyond the tolerance and an
 absolute floor. A hol or disconnect verdict where BASE had none is a regression. Each row prints

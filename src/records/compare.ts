@@ -4,8 +4,9 @@
 //
 // Latency p50/p90/p99 regress only when all three hold: (1) the rise exceeds the relative
 // tolerance; (2) it exceeds an absolute floor, the largest of --min-delta, the worse generator's
-// event-loop delay p99 (a late client thread stamps arrivals late by that much) and the spread of
-// the BASE run's own per-second values of that percentile in that phase; (3) it is sustained: a
+// event-loop delay p99 (a late client thread stamps arrivals late by that much) and the
+// interquartile range of the BASE run's own per-second values of that percentile in that phase
+// (its second-to-second noise, robust to one bad second); (3) it is sustained: a
 // one-sided Mann–Whitney U test over the per-second interval histograms says NEW's seconds are
 // higher than BASE's (p < α). p99.9 and max rest on a handful of events and are shown, not judged.
 // Missing events and the delivery rate regress when the change beats both a relative tolerance
@@ -91,6 +92,18 @@ function perSecond(record: RunRecord, group: string, phase: string, percentile: 
   return out;
 }
 
+/** q75 − q25 of the values (linear interpolation); 0 with fewer than 4, where quartiles mean little. */
+export function interquartileRange(values: number[]): number {
+  if (values.length < 4) return 0;
+  const v = [...values].sort((a, b) => a - b);
+  const q = (f: number): number => {
+    const at = f * (v.length - 1);
+    const lo = Math.floor(at);
+    return v[lo]! + (v[Math.min(lo + 1, v.length - 1)]! - v[lo]!) * (at - lo);
+  };
+  return Math.round(q(0.75) - q(0.25));
+}
+
 interface Floor {
   us: number;
   /** What set it: the flag, the generator's loop delay, or the base run's per-second spread. */
@@ -99,10 +112,10 @@ interface Floor {
 
 function latencyFloor(base: RunRecord, next: RunRecord, seconds: number[], opts: CompareOptions): Floor {
   const loop = Math.max(base.generator.eventLoopDelayP99Us, next.generator.eventLoopDelayP99Us);
-  const spread = seconds.length >= 2 ? Math.max(...seconds) - Math.min(...seconds) : 0;
+  const spread = interquartileRange(seconds);
   const floor: Floor = { us: opts.minDeltaUs, source: 'min-delta' };
   if (loop > floor.us) Object.assign(floor, { us: loop, source: 'generator loop delay p99' });
-  if (spread > floor.us) Object.assign(floor, { us: spread, source: 'base per-second spread' });
+  if (spread > floor.us) Object.assign(floor, { us: spread, source: 'base per-second IQR' });
   return floor;
 }
 

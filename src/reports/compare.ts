@@ -27,7 +27,7 @@ export function ruleSummary(o: CompareOptions): string {
   const tol = `${Math.round(o.tolerance * 1000) / 10}%`;
   return (
     `latency p50/p90/p99 regress when the rise is >${tol}, above a floor (max of --min-delta ${formatUs(o.minDeltaUs)}, ` +
-    `generator loop delay p99, BASE's per-second spread) and sustained (one-sided Mann–Whitney U over the per-second histograms, p<${o.alpha}); ` +
+    `generator loop delay p99, BASE's per-second IQR) and sustained (one-sided Mann–Whitney U over the per-second histograms, p<${o.alpha}); ` +
     `missing and delivered/s when beyond ${tol} and an absolute floor; a new hol or disconnect verdict`
   );
 }
