@@ -1,6 +1,8 @@
 // Unit tests of the threshold grammar and evaluator, value by value: every metric and aggregation,
 // every operator at its boundary, every error with its column, and the selection rules (tags, an
-// untagged key skips warmup, no data is a failure). Written so a mutant of src/thresholds fails.
+// untagged key skips warmup, no data is a failure). Written so a mutant of src/thresholds fails:
+// records are built inside each test, never while the file loads, because a file that throws while
+// it collects its tests reports no failed test, and Stryker then counts the mutant as survived.
 import { describe, expect, it } from 'vitest';
 import { createHistogram, encodeHistogram, recordUs, summarize } from '../../src/measurement/histogram.js';
 import { zeroCounters, type PhaseCounters } from '../../src/measurement/recorder.js';
@@ -28,6 +30,7 @@ describe('parseThresholdKey', () => {
     ['latency{group:fast,  oops}', '"latency{group:fast,  oops}": at column 22: bad tag "oops" (expected tag:value)'],
     ['latency{group:two words}', '"latency{group:two words}": at column 9: bad tag "group:two words" (expected tag:value)'],
     ['latency{group:}', '"latency{group:}": at column 9: bad tag "group:" (expected tag:value)'],
+    ['latency{1group:fast}', '"latency{1group:fast}": at column 9: bad tag "1group:fast" (expected tag:value)'],
   ])('%j is refused: %s', (text, message) => {
     expect(() => parseThresholdKey(text)).toThrow(ThresholdSyntaxError);
     expect(() => parseThresholdKey(text)).toThrow(message);
@@ -45,6 +48,8 @@ describe('parseThresholdExpression', () => {
 
   it('percentiles: p(N) with decimals and spaces, 0 and 100 included', () => {
     expect(parse('latency', 'p(99.9)<1ms')).toMatchObject({ aggregation: 'p(99.9)', percentile: 99.9, bound: 1000 });
+    expect(parse('latency', 'p(99.95)<1ms').percentile).toBe(99.95);
+    expect(parse('uncorrected', 'p(99.95)<1ms').percentile).toBe(99.95);
     expect(parse('latency', ' p( 50 ) < 2s')).toMatchObject({ aggregation: 'p(50)', percentile: 50, bound: 2_000_000 });
     expect(parse('latency', 'p(0)<1ms').percentile).toBe(0);
     expect(parse('latency', 'p(100)<1ms').percentile).toBe(100);
@@ -52,7 +57,7 @@ describe('parseThresholdExpression', () => {
   });
 
   it('units: µs, us, ms, s scale a duration; a number without unit is a plain bound elsewhere', () => {
-    expect(['5us', '5µs', '5ms', '5s', '1.5ms', '5 ms'].map((v) => parse('stall', `max<${v}`).bound)).toEqual([5, 5, 5000, 5_000_000, 1500, 5000]);
+    expect(['5us', '5µs', '5ms', '5s', '1.5ms', '1.25ms', '5 ms'].map((v) => parse('stall', `max<${v}`).bound)).toEqual([5, 5, 5000, 5_000_000, 1500, 1250, 5000]);
     expect(parse('hol', 'index<2.5').bound).toBe(2.5);
     expect(parse('generator', 'cpuPercent<90%').bound).toBe(90);
     expect(parse('missing', 'rate<=0.5%').bound).toBe(0.5);
@@ -79,6 +84,8 @@ describe('parseThresholdExpression', () => {
     ['latency', 'p(99)5ms', '"p(99)5ms": at column 6: expected an operator (<, <=, >, >=, ==, !=)'],
     ['latency', 'p(99) =< 5ms', '"p(99) =< 5ms": at column 6: expected an operator (<, <=, >, >=, ==, !=)'],
     ['latency', 'p(100.5)<5ms', '"p(100.5)<5ms": at column 1: percentile 100.5 is outside 0..100'],
+    ['latency', '  p(101)<5ms', '"  p(101)<5ms": at column 3: percentile 101 is outside 0..100'],
+    ['latency', 'p(99)<x5ms', '"p(99)<x5ms": at column 7: expected a number with an optional unit (µs, ms, s) or true/false'],
     ['latency', 'x p(101)<5ms', '"x p(101)<5ms": at column 1: "x" is not an aggregation of latency'],
     ['latency', 'p(99)<  soon', '"p(99)<  soon": at column 9: expected a number with an optional unit (µs, ms, s) or true/false'],
     ['latency', 'p(99)<5ms extra', '"p(99)<5ms extra": at column 7: expected a number with an optional unit (µs, ms, s) or true/false'],
@@ -97,6 +104,26 @@ describe('parseThresholdExpression', () => {
   ])('%s: %j is refused', (k, e, message) => {
     expect(() => parse(k, e)).toThrow(ThresholdSyntaxError);
     expect(() => parse(k, e)).toThrow(message);
+  });
+
+  it('aggregation names match whole: no prefix, no suffix', () => {
+    const names: Record<string, string[]> = {
+      latency: ['max', 'p(99)'],
+      uncorrected: ['max', 'p(99)'],
+      missing: ['count', 'rate'],
+      delivered: ['count', 'rate'],
+      duplicates: ['count'],
+      outOfOrder: ['count'],
+      stall: ['max'],
+      hol: ['index'],
+      generator: ['bound', 'cpuPercent'],
+    };
+    for (const [metric, aggs] of Object.entries(names)) {
+      for (const agg of aggs) {
+        const literal = agg.startsWith('p(') ? ['xp(99)'] : [`x${agg}`, `${agg}x`];
+        for (const bad of literal) expect(() => parse(metric, `${bad}<1`), `${metric}: ${bad}`).toThrow('is not an aggregation of');
+      }
+    }
   });
 
   it('each metric takes exactly its aggregations', () => {
@@ -179,8 +206,7 @@ function knownRecord(): RunRecord {
 }
 
 describe('evaluateThresholds', () => {
-  const record = knownRecord();
-  const one = (key: string, expr: string) => evaluateThresholds(record, { [key]: [expr] })[0]!;
+  const one = (key: string, expr: string) => evaluateThresholds(knownRecord(), { [key]: [expr] })[0]!;
 
   it('latency: percentiles, min, max, mean and count of the selected histograms', () => {
     expect(one('latency{group:fast,phase:stress}', 'p(50)<1s').measured).toBe(1000);
@@ -207,13 +233,14 @@ describe('evaluateThresholds', () => {
   });
 
   it('counters: missing (count, rate), delivered (count, rate per client-second), duplicates, out of order', () => {
-    expect(one('missing{group:fast,phase:stress}', 'rate<1').measured).toBe(0.25);
+    expect(one('missing{group:fast,phase:stress}', 'rate<1')).toMatchObject({ measured: 0.25, unit: '' });
+    expect(one('missing{group:fast,phase:stress}', 'count<9')).toMatchObject({ measured: 1, unit: '' });
     expect(one('missing{group:stalled}', 'rate<1').measured).toBe(1);
-    expect(one('delivered{group:fast}', 'count>0').measured).toBe(7);
+    expect(one('delivered{group:fast}', 'count>0')).toMatchObject({ measured: 7, unit: '' });
     // arrived 4 + 6 over 2 clients × (2 s + 4 s)
     expect(one('delivered{group:fast}', 'rate>0')).toMatchObject({ measured: 10 / 12, unit: '/s' });
-    expect(one('duplicates{group:fast}', 'count==0').measured).toBe(1);
-    expect(one('outOfOrder{group:fast}', 'count==0').measured).toBe(2);
+    expect(one('duplicates{group:fast}', 'count==0')).toMatchObject({ measured: 1, unit: '' });
+    expect(one('outOfOrder{group:fast}', 'count==0')).toMatchObject({ measured: 2, unit: '' });
   });
 
   it('no owed events and no client-seconds give a rate of 0, not NaN', () => {
@@ -247,6 +274,7 @@ describe('evaluateThresholds', () => {
     const at = (expr: string): boolean => one('latency{group:fast,phase:stress}', expr).passed;
     expect([at('max<2ms'), at('max<=2ms'), at('max>2ms'), at('max>=2ms'), at('max==2ms'), at('max!=2ms')]).toEqual([false, true, false, true, true, false]);
     expect([at('max<2001us'), at('max<=1999us'), at('max>1999us'), at('max>=2001us'), at('max!=1999us'), at('max==1999us')]).toEqual([true, false, true, false, true, false]);
+    expect([at('max>=1999us'), at('max<=2001us')]).toEqual([true, true]);
   });
 
   it('nothing matched, or an empty histogram, is no data and a failure — never a pass', () => {
@@ -270,7 +298,7 @@ describe('evaluateThresholds', () => {
       message: 'latency{group:fast,phase:stress}: p(99)<1ms: measured 2.00ms against bound < 1.00ms',
     });
     expect(one('missing{group:fast,phase:stress}', 'count<=1').message).toBe('missing{group:fast,phase:stress}: count<=1: measured 1 within bound <= 1');
-    expect(evaluateThresholds(record, { missing: ['count==0', 'count<5'], hol: ['index<5'] }).map((o) => o.passed)).toEqual([false, true, true]);
+    expect(evaluateThresholds(knownRecord(), { missing: ['count==0', 'count<5'], hol: ['index<5'] }).map((o) => o.passed)).toEqual([false, true, true]);
   });
 });
 
