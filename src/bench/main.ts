@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { packageRoot } from '../util/paths.js';
 import { loadAverage } from './procStats.js';
-import { formatNumber, renderTable, sleep, type BenchContext, type BenchResult } from './rounds.js';
+import { finiteRounds, formatNumber, renderTable, sleep, type BenchContext, type BenchResult } from './rounds.js';
 import { benchFanout } from './fanout.js';
 import { benchGenerator } from './generator.js';
 import { benchCatchup } from './catchup.js';
@@ -36,11 +36,25 @@ export interface BenchReport {
   failed: { name: string; error: string }[];
 }
 
+/** The medians, then every round they were taken from (so a quoted median can be checked), then the ratios. */
 export function renderResult(r: BenchResult): string {
   const metrics = [...new Set(r.contenders.flatMap((c) => Object.keys(c.median)))];
-  const rows = r.contenders.map((c) => [c.name, ...metrics.map((k) => (c.skipped ? 'skipped' : formatNumber(c.median[k] ?? NaN)))]);
+  const cell = (c: BenchResult['contenders'][number], k: string): string => {
+    if (c.skipped) return 'skipped';
+    const used = finiteRounds(c.samples, k);
+    return `${formatNumber(c.median[k] ?? NaN)}${used < c.samples.length ? ` (${used} of ${c.samples.length} rounds)` : ''}`;
+  };
+  const rows = r.contenders.map((c) => [c.name, ...metrics.map((k) => cell(c, k))]);
+  const roundRows = r.contenders.flatMap((c) => c.samples.map((s, i) => [c.name, String(i + 1), ...metrics.map((k) => formatNumber(s[k] ?? NaN))]));
   const ratios = Object.entries(r.ratios).map(([k, v]) => `  ${k}: ${Number.isFinite(v) ? `${v.toFixed(2)}×` : '—'}`);
-  return [`${r.name}: ${r.what} (medians)`, renderTable(['contender', ...metrics], rows), ...ratios, ...r.notes.map((n) => `  note: ${n}`)].join('\n');
+  return [
+    `${r.name}: ${r.what} (medians)`,
+    renderTable(['contender', ...metrics], rows),
+    'rounds:',
+    renderTable(['contender', 'round', ...metrics], roundRows),
+    ...ratios,
+    ...r.notes.map((n) => `  note: ${n}`),
+  ].join('\n');
 }
 
 /** Waits (bounded) for the 1-minute load average to drop below `below`; returns the load it saw last. */

@@ -15,11 +15,22 @@ export interface ContenderResult {
   skipped?: string;
 }
 
+/**
+ * The median of the rounds that produced a figure: the middle one of an odd count, the mean of the
+ * middle two of an even count. Rounds without a figure (NaN: e.g. no ramp step passed) are left
+ * out, and `finiteRounds` says how many remained, so a printed median can always be checked
+ * against the rounds printed beside it.
+ */
 export function median(values: number[]): number {
   const v = values.filter(Number.isFinite).sort((a, b) => a - b);
   if (v.length === 0) return NaN;
   const mid = Math.floor(v.length / 2);
   return v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+}
+
+/** How many rounds have a finite value of `metric`. */
+export function finiteRounds(samples: Sample[], metric: string): number {
+  return samples.filter((s) => Number.isFinite(s[metric] ?? NaN)).length;
 }
 
 export function medians(samples: Sample[]): Sample {

@@ -1,14 +1,16 @@
 // `evbench merge A.json B.json … -o merged.json`: the shards of a distributed run as one record,
-// with the HOL verdict and thresholds evaluated again on the whole.
+// with the HOL verdict and thresholds evaluated again on the whole; shards that did not start together
+// are refused, and a shard that is not a result makes the merged record not a result (exit 4).
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { readRunRecord } from '../records/load.js';
-import { mergeShards } from '../records/merge.js';
+import { DEFAULT_MAX_T0_SKEW_US, mergeShards } from '../records/merge.js';
 import { parseReportFormats } from '../reports/formats.js';
 import { runPassed } from '../reports/outcomes.js';
 import { renderSummary } from '../reports/summary.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
-import { EXIT_FAILED, EXIT_OK } from '../util/errors.js';
+import { parseDurationUs } from '../scenario/units.js';
+import { EXIT_FAILED, EXIT_INVALID, EXIT_OK, UserError } from '../util/errors.js';
 import { useColor } from './run.js';
 import { writeReports } from './writeReports.js';
 
@@ -18,6 +20,7 @@ interface MergeFlags {
   failOnHol?: boolean;
   json?: boolean;
   color?: boolean;
+  maxT0Skew: string;
 }
 
 export function registerMerge(program: Command): void {
@@ -28,6 +31,7 @@ export function registerMerge(program: Command): void {
     .requiredOption('-o, --output <file>', 'merged run record to write')
     .option('--report <formats>', 'reports of the merged record, next to it: md, html, hgrm, hlog, junit')
     .option('--fail-on-hol', 'exit 1 when the merged verdict is hol')
+    .option('--max-t0-skew <time>', 'largest spread of the shards\' start times (t0, schedule offsets removed) to accept', `${DEFAULT_MAX_T0_SKEW_US / 1e6}s`)
     .option('--json', 'print the merged record as JSON on stdout')
     .option('--no-color', 'no colors on stderr (also NO_COLOR)')
     .addHelpText(
@@ -37,19 +41,27 @@ Examples:
   evbench merge reports/slow-client.shard-*.json -o reports/slow-client.json --report md,junit
 
 Histograms are added and counters summed (max for stalls); thresholds and the HOL verdict are
-evaluated again on the merged record. Records from different scenarios, or a set with a shard
-missing or given twice, are refused.
+evaluated again on the merged record. Records from different scenarios, a set with a shard missing
+or given twice, or shards whose t0 differ by more than --max-t0-skew (default 1 s, the record's
+time resolution; shard i's own offset of i/rate is allowed for) are refused. A shard that is not a
+result (verdict invalid, a failed worker, a bound generator) makes the merged verdict invalid.
 
-Exit codes: 0 ok, 1 a threshold failed (or hol with --fail-on-hol), 2 bad input.`,
+Exit codes: 0 ok, 1 a threshold failed (or hol with --fail-on-hol), 2 bad input, 4 the merged
+record is not a result.`,
     )
     .action((files: string[], flags: MergeFlags) => {
       const reports = flags.report === undefined ? [] : parseReportFormats(flags.report, '--report').filter((f) => f !== 'json');
-      const merged = mergeShards(files.map((source) => ({ source, record: readRunRecord(source) })));
+      const maxT0SkewUs = /^\s*0\s*$/.test(flags.maxT0Skew) ? 0 : parseDurationUs(flags.maxT0Skew);
+      if (!Number.isFinite(maxT0SkewUs) || maxT0SkewUs < 0) throw new UserError(`--max-t0-skew: expected a duration such as 1s or 250ms, got "${flags.maxT0Skew}"`);
+      const merged = mergeShards(
+        files.map((source) => ({ source, record: readRunRecord(source) })),
+        { maxT0SkewUs },
+      );
       writeFileAtomic(flags.output, `${JSON.stringify(merged, null, 2)}\n`);
       const written = reports.length ? writeReports(merged, reports, dirname(flags.output), { failOnHol: !!flags.failOnHol }) : [];
       process.stderr.write(`${renderSummary(merged, useColor(flags.color))}\n`);
       process.stderr.write(`merged ${files.length} shards: ${flags.output}${written.length ? `; reports: ${written.map((f) => f.path).join(', ')}` : ''}\n`);
       if (flags.json) process.stdout.write(`${JSON.stringify(merged)}\n`);
-      process.exitCode = runPassed(merged, !!flags.failOnHol) ? EXIT_OK : EXIT_FAILED;
+      process.exitCode = merged.hol.verdict === 'invalid' ? EXIT_INVALID : runPassed(merged, !!flags.failOnHol) ? EXIT_OK : EXIT_FAILED;
     });
 }

@@ -24,3 +24,10 @@ export function finalizeRecord(record: RunRecord, spec: Pick<Scenario, 'hol' | '
   record.warnings = [...warnings, ...record.warnings.filter((w) => !warnings.includes(w))];
   return record;
 }
+
+/** Makes a judged record not a result after the fact (a merged record with a shard that was not one). */
+export function markNotAResult(record: RunRecord, why: string): void {
+  if (record.hol.verdict !== 'invalid') record.hol = { ...record.hol, verdict: 'invalid', summary: `NOT A RESULT: ${why}` };
+  record.thresholds = record.thresholds.map((t) => (t.judged === false ? t : { ...t, judged: false, message: `${t.message} (${NOT_JUDGED})` }));
+  record.warnings.push(`NOT A RESULT: ${why}`);
+}

@@ -1,11 +1,30 @@
 // Merges the shards of a distributed run (`evbench run --shard i/N` on N machines) into one record:
 // histograms are added (never averaged), counters summed (max for stalls), summaries recomputed,
-// then the HOL verdict and the thresholds are evaluated again on the whole.
-import { finalizeRecord } from './finalize.js';
+// then the HOL verdict and the thresholds are evaluated again on the whole. Shards must have started
+// together (t0 within a tolerance), and a shard that is not a result makes the whole not a result.
+import { finalizeRecord, markNotAResult } from './finalize.js';
 import { zeroCounters, type PhaseCounters } from '../measurement/recorder.js';
 import { combineInterval, combinePhase, combineReplays } from './combine.js';
 import type { GroupResult, IntervalRecord, PhaseResult, RunRecord } from '../runner/record.js';
+import { isoFromUs } from '../clock.js';
+import { formatUs } from '../scenario/units.js';
 import { UserError } from '../util/errors.js';
+import { notAResult } from './notAResult.js';
+
+/**
+ * How far apart the shards' t0 may be, after each shard's schedule offset (shard i's t0 is i/rate
+ * later: `shardScenario`). One second is the record's time resolution: merge adds interval k (the
+ * k-th clock second since t0) of every shard, and phase boundaries are read on the same clock, so
+ * shards further apart than one interval would add different moments together and let one shard's
+ * stress overlap another's baseline. An orchestrator that starts the shards together (a Kubernetes
+ * Indexed Job with parallelism N) keeps them well inside it; each run picks t0 ≈ 1 s after it starts.
+ */
+export const DEFAULT_MAX_T0_SKEW_US = 1_000_000;
+
+export interface MergeOptions {
+  /** Largest allowed spread of the shards' t0, offsets removed (µs). */
+  maxT0SkewUs: number;
+}
 
 export interface ShardInput {
   /** Where the record came from, for messages and `mergedFrom.sources`. */
@@ -21,8 +40,27 @@ function pickCounters(p: PhaseResult): PhaseCounters {
   return c;
 }
 
-/** Throws a UserError unless the inputs are all the shards of one run of one scenario. */
-export function checkShards(inputs: ShardInput[]): void {
+/** Shard i's t0 as the schedule sets it: i/rate after shard 0's (see shardScenario in runner/run.ts). */
+export function scheduleOffsetUs(record: RunRecord): number {
+  const rate = record.scenario.spec.publisher.rate;
+  return rate > 0 ? Math.floor((record.shard!.index * 1e6) / rate) : 0;
+}
+
+/** Throws a UserError naming the earliest and latest shard when their starts differ by more than the tolerance. */
+export function checkT0(inputs: ShardInput[], maxSkewUs: number): void {
+  const starts = inputs.map((i) => ({ ...i, startUs: i.record.t0Us - scheduleOffsetUs(i.record) })).sort((a, b) => a.startUs - b.startUs);
+  const first = starts[0]!;
+  const last = starts.at(-1)!;
+  const skew = last.startUs - first.startUs;
+  if (skew <= maxSkewUs) return;
+  const name = (x: ShardInput): string => `shard ${x.record.shard!.index}/${x.record.shard!.count} (${x.source}, t0 ${isoFromUs(x.record.t0Us)})`;
+  throw new UserError(
+    `merge: shards did not start together: ${name(last)} started ${formatUs(skew)} after ${name(first)} (schedule offsets removed), more than the ${formatUs(maxSkewUs)} tolerance (--max-t0-skew): start every shard of a run at once`,
+  );
+}
+
+/** Throws a UserError unless the inputs are all the shards of one run of one scenario, started together. */
+export function checkShards(inputs: ShardInput[], maxT0SkewUs = DEFAULT_MAX_T0_SKEW_US): void {
   if (inputs.length < 2) throw new UserError(`merge: give at least two shard records (got ${inputs.length})`);
   const first = inputs[0]!;
   const shape = (r: RunRecord): string => JSON.stringify({ phases: r.phases.map((p) => [p.name, p.role, p.durationUs]), groups: r.groups.map((g) => [g.name, g.kind]) });
@@ -48,6 +86,7 @@ export function checkShards(inputs: ShardInput[]): void {
   }
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
   if (missing.length) throw new UserError(`merge: shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')} missing: a verdict on part of the load would mislead`);
+  checkT0(inputs, maxT0SkewUs);
 }
 
 function mergePhase(parts: PhaseResult[], durationUs: number): PhaseResult {
@@ -83,8 +122,8 @@ function mergeIntervals(records: RunRecord[]): IntervalRecord[] {
   return [...byKey.values()].map((list) => combineInterval(list[0]!.group, list[0]!.startUs, list)).sort((a, b) => a.startUs - b.startUs);
 }
 
-export function mergeShards(inputs: ShardInput[]): RunRecord {
-  checkShards(inputs);
+export function mergeShards(inputs: ShardInput[], options: Partial<MergeOptions> = {}): RunRecord {
+  checkShards(inputs, options.maxT0SkewUs ?? DEFAULT_MAX_T0_SKEW_US);
   const sorted = [...inputs].sort((a, b) => a.record.shard!.index - b.record.shard!.index);
   const records = sorted.map((i) => i.record);
   const first = records[0]!;
@@ -145,5 +184,10 @@ export function mergeShards(inputs: ShardInput[]): RunRecord {
   const invalid = records.map((r, i) => (r.invalid ? `${prefix(i)}: ${r.invalidReason ?? 'a worker failed'}` : '')).filter(Boolean);
   if (invalid.length) merged.invalidReason = invalid.join('; ');
   if (!server) delete merged.server;
-  return finalizeRecord(merged, spec);
+  finalizeRecord(merged, spec);
+  // a shard that is not a result (invalid verdict, failed worker, bound generator) leaves a hole
+  // the others cannot fill: the whole is not a result either, whatever the sums say
+  const notResults = records.map((r, i) => ({ i, why: notAResult(r) })).filter((x) => x.why !== null);
+  if (notResults.length) markNotAResult(merged, notResults.map((x) => `${prefix(x.i)}: ${x.why}`).join('; '));
+  return merged;
 }

@@ -1,5 +1,6 @@
-// Renders a comparison of two run records: a text table for the terminal and Markdown for CI.
-import type { Comparison, CompareRow } from '../records/compare.js';
+// Renders a comparison of two run records: a text table for the terminal and Markdown for CI. Every
+// row carries the rule it was judged by, so a reader sees why a change did or did not count.
+import type { Comparison, CompareOptions, CompareRow } from '../records/compare.js';
 import { formatUs } from '../scenario/units.js';
 import { makeChalk } from './summary.js';
 import { renderTable } from './table.js';
@@ -13,36 +14,46 @@ const change = (r: CompareRow): string => {
   return pct === 0 ? '=' : `${pct > 0 ? '+' : ''}${pct}%`;
 };
 
-const status = (r: CompareRow): string => (r.regression ? 'REGRESSION' : r.improved ? 'better' : '');
+const status = (r: CompareRow): string => (r.regression ? 'REGRESSION' : r.improved ? 'better' : r.judged ? '' : 'info');
 
 export interface CompareLabels {
   base: string;
   next: string;
-  tolerance: number;
+  options: CompareOptions;
+}
+
+/** The rule in one line, for the table's heading. */
+export function ruleSummary(o: CompareOptions): string {
+  const tol = `${Math.round(o.tolerance * 1000) / 10}%`;
+  return (
+    `latency p50/p90/p99 regress when the rise is >${tol}, above a floor (max of --min-delta ${formatUs(o.minDeltaUs)}, ` +
+    `generator loop delay p99, BASE's per-second IQR) and sustained (one-sided Mann–Whitney U over the per-second histograms, p<${o.alpha}); ` +
+    `missing and delivered/s when beyond ${tol} and an absolute floor; a new hol or disconnect verdict`
+  );
 }
 
 export function renderCompareTable(c: Comparison, labels: CompareLabels, color = false): string {
   const ch = makeChalk(color);
-  const rows = c.rows.map((r) => [r.group, r.phase, r.metric, value(r.base, r.unit), value(r.next, r.unit), change(r), r.regression ? ch.red.bold(status(r)) : r.improved ? ch.green(status(r)) : '']);
-  const out = [`compare: ${labels.base} → ${labels.next} (tolerance ${Math.round(labels.tolerance * 1000) / 10}%)`];
+  const rows = c.rows.map((r) => [r.group, r.phase, r.metric, value(r.base, r.unit), value(r.next, r.unit), change(r), r.regression ? ch.red.bold(status(r)) : r.improved ? ch.green(status(r)) : ch.dim(status(r)), ch.dim(r.rule)]);
+  const out = [`compare: ${labels.base} → ${labels.next}: ${c.scope}`, ch.dim(`rule: ${ruleSummary(labels.options)}`)];
   for (const n of c.notes) out.push(ch.yellow(`note: ${n}`));
-  out.push('', renderTable(['group', 'phase', 'metric', 'base', 'new', 'change', ''], rows, (col) => col >= 3 && col <= 5), '');
-  out.push(c.regressions.length === 0 ? ch.green('no regression beyond tolerance') : ch.red.bold(`${c.regressions.length} regression(s) beyond tolerance`));
+  out.push('', renderTable(['group', 'phase', 'metric', 'base', 'new', 'change', '', 'rule'], rows, (col) => col >= 3 && col <= 5), '');
+  out.push(c.regressions.length === 0 ? ch.green('no regression beyond noise and tolerance') : ch.red.bold(`${c.regressions.length} regression(s) beyond noise and tolerance`));
   return out.join('\n');
 }
 
 export function renderCompareMarkdown(c: Comparison, labels: CompareLabels): string {
   const cell = (s: string): string => s.replace(/\|/g, '\\|');
   const table = (rows: CompareRow[]): string[] => [
-    '| group | phase | metric | base | new | change | |',
-    '|:---|:---|:---|---:|---:|---:|:---|',
-    ...rows.map((r) => `| ${[r.group, r.phase, r.metric, value(r.base, r.unit), value(r.next, r.unit), change(r), r.regression ? '❌ regression' : r.improved ? '✅ better' : ''].map(cell).join(' | ')} |`),
+    '| group | phase | metric | base | new | change | | rule |',
+    '|:---|:---|:---|---:|---:|---:|:---|:---|',
+    ...rows.map((r) => `| ${[r.group, r.phase, r.metric, value(r.base, r.unit), value(r.next, r.unit), change(r), r.regression ? '❌ regression' : r.improved ? '✅ better' : r.judged ? '' : 'info', r.rule].map(cell).join(' | ')} |`),
   ];
   const out: string[] = [];
-  const tol = `${Math.round(labels.tolerance * 1000) / 10}%`;
   out.push(`## evbench compare — ${c.regressions.length === 0 ? '✅ no regression' : `❌ ${c.regressions.length} regression(s)`}`);
   out.push('');
-  out.push(`\`${cell(labels.base)}\` → \`${cell(labels.next)}\`, tolerance ${tol}.`);
+  out.push(`\`${cell(labels.base)}\` → \`${cell(labels.next)}\`: ${c.scope}.`);
+  out.push('', `Rule: ${ruleSummary(labels.options)}.`);
   for (const n of c.notes) out.push('', `> ⚠️ ${n}`);
   out.push('');
   if (c.regressions.length) {

@@ -2,6 +2,7 @@
 // built by test/support/fixtureRecord.ts), compared as text. The goldens render the committed JSON,
 // so a change to the HOL rules or the evaluator does not move them; after an intended change to the
 // fixture or a renderer, regenerate with: UPDATE_GOLDEN=1 npx vitest run test/reports/golden.test.ts
+// Golden files are committed: a missing one fails (a test that writes its own expectation cannot fail).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { asRunRecord } from '../../src/records/load.js';
@@ -13,16 +14,22 @@ const fixtures = new URL('../fixtures/', import.meta.url);
 const update = process.env.UPDATE_GOLDEN === '1';
 const recordFile = new URL('run-record.json', fixtures);
 
-if (update || !existsSync(recordFile)) writeFileSync(recordFile, `${JSON.stringify(fixtureRecord(), null, 2)}\n`);
+if (update) writeFileSync(recordFile, `${JSON.stringify(fixtureRecord(), null, 2)}\n`);
+
+/** Reads a committed golden file; missing is a failure that says how to create it on purpose. */
+function readGolden(file: URL): string {
+  if (!existsSync(file)) throw new Error(`golden file ${file.pathname} is missing: golden files are committed; create it on purpose with UPDATE_GOLDEN=1 npx vitest run test/reports/golden.test.ts and review the diff`);
+  return readFileSync(file, 'utf8');
+}
 
 function golden(name: string, actual: string): void {
   const file = new URL(name, fixtures);
-  if (update || !existsSync(file)) writeFileSync(file, actual);
-  expect(actual).toBe(readFileSync(file, 'utf8'));
+  if (update) writeFileSync(file, actual);
+  expect(actual).toBe(readGolden(file));
 }
 
 describe('golden reports from a fixed run record', () => {
-  const record = asRunRecord(JSON.parse(readFileSync(recordFile, 'utf8')), 'test/fixtures/run-record.json');
+  const record = asRunRecord(JSON.parse(readGolden(recordFile)), 'test/fixtures/run-record.json');
 
   it('the fixture has real encoded histograms and a mix of passing and failing thresholds', () => {
     expect(record.groups[0]!.phases.stress!.histogram).toMatch(/^HISTF/);

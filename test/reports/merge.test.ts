@@ -1,15 +1,19 @@
 // evbench merge: two shards merged equal, count for count, a record built from both shards' samples;
-// mismatched inputs are refused with one line and exit 2.
+// mismatched inputs (including shards that did not start together) are refused with one line and
+// exit 2; a shard that is not a result makes the merged verdict invalid (exit 4).
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mergeShards } from '../../src/records/merge.js';
+import { DEFAULT_MAX_T0_SKEW_US, mergeShards, scheduleOffsetUs } from '../../src/records/merge.js';
+import type { RunRecord } from '../../src/runner/record.js';
 import { combineSamples, generateSamples, recordFromSamples } from '../support/fixtureRecord.js';
 import { countsOf } from '../support/histogramCounts.js';
 import { killAll, runCli } from '../support/cli.js';
 
 afterAll(killAll);
+/** The built CLI (dist/) cannot see a mutant of src/: Stryker's runs skip these cases (vitest.mutate.config.ts). */
+const describeCli = process.env.EVBENCH_MUTATION_RUN ? describe.skip : describe;
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-merge-'));
 const a = generateSamples(11, 3);
 const b = generateSamples(12, 2);
@@ -59,7 +63,54 @@ describe('merge of two shards', () => {
   });
 });
 
-describe('evbench merge (CLI)', () => {
+describe('shards must start together', () => {
+  /** Shard records of a 1 event/s run: shard 1's schedule puts its t0 a whole second after shard 0's. */
+  const slowRate = (r: RunRecord, t0Us: number): RunRecord => {
+    const x = structuredClone(r);
+    x.scenario.spec.publisher.rate = 1;
+    x.t0Us = t0Us;
+    return x;
+  };
+  const t0 = shard0.t0Us;
+  const merge = (a: RunRecord, b: RunRecord, maxT0SkewUs?: number): RunRecord =>
+    mergeShards([{ source: 'a.json', record: a }, { source: 'b.json', record: b }], maxT0SkewUs === undefined ? {} : { maxT0SkewUs });
+
+  it('shard i is offset by i/rate: that offset is not skew', () => {
+    expect(scheduleOffsetUs(slowRate(shard1, t0))).toBe(1_000_000);
+    expect(scheduleOffsetUs(shard1)).toBe(5000); // 200 events/s
+    // 1.5 s apart, of which 1 s is shard 1's schedule offset: 0.5 s of skew, accepted
+    expect(merge(slowRate(shard0, t0), slowRate(shard1, t0 + 1_500_000)).t0Us).toBe(t0);
+  });
+
+  it('refuses a skew beyond the tolerance (default 1 s), naming both shards in one line', () => {
+    expect(DEFAULT_MAX_T0_SKEW_US).toBe(1_000_000);
+    expect(() => merge(slowRate(shard0, t0), slowRate(shard1, t0 + 2_200_000))).toThrow(
+      /^merge: shards did not start together: shard 1\/2 \(b\.json, t0 2026-01-02T03:04:08\.200000Z\) started 1\.20s after shard 0\/2 \(a\.json, t0 2026-01-02T03:04:06\.000000Z\) \(schedule offsets removed\), more than the 1\.00s tolerance \(--max-t0-skew\): start every shard of a run at once$/,
+    );
+    // a shard that started early is named first
+    expect(() => merge(slowRate(shard0, t0 + 3_000_000), slowRate(shard1, t0))).toThrow(/shard 0\/2 \(a\.json.*\) started 4\.00s after shard 1\/2 \(b\.json/);
+    // the tolerance is a choice the user can make stricter
+    expect(() => merge(slowRate(shard0, t0), slowRate(shard1, t0 + 1_500_000), 400_000)).toThrow(/started 500\.0ms after .* more than the 400\.0ms tolerance/);
+  });
+});
+
+describe('a shard that is not a result', () => {
+  it.each([
+    ['generator-bound', (r: RunRecord) => ({ ...r, generator: { ...r.generator, bound: true, reasons: ['publisher event-loop delay p99 41ms (≥ 20ms)'] } }), /^NOT A RESULT: shard 1\/2: generator-bound \(publisher event-loop delay p99 41ms/],
+    ['with an invalid verdict', (r: RunRecord) => ({ ...r, hol: { ...r.hol, verdict: 'invalid' as const, summary: 'lost the data it needs' } }), /^NOT A RESULT: shard 1\/2: verdict invalid \(lost the data it needs\)/],
+    ['with a failed worker', (r: RunRecord) => ({ ...r, invalid: true, invalidReason: 'worker 2 exited' }), /^NOT A RESULT: shard 1\/2: (invalid run \()?worker 2 exited/],
+  ])('%s: the merged verdict is invalid, never re-derived as a pass', (_name, spoil, summary) => {
+    const merged = mergeShards([
+      { source: 'shard0.json', record: shard0 },
+      { source: 'shard1.json', record: spoil(structuredClone(shard1)) },
+    ]);
+    expect(merged.hol.verdict).toBe('invalid');
+    expect(merged.hol.summary).toMatch(summary);
+    expect(merged.warnings.some((w) => w.startsWith('NOT A RESULT: shard 1/2'))).toBe(true);
+  });
+});
+
+describeCli('evbench merge (CLI)', () => {
   const write = (name: string, data: unknown): string => {
     const f = join(tmp, name);
     writeFileSync(f, JSON.stringify(data));
@@ -78,7 +129,16 @@ describe('evbench merge (CLI)', () => {
     expect(readFileSync(join(tmp, 'out', 'fixture.junit.xml'), 'utf8')).toContain('<failure');
   });
 
+  it('a generator-bound shard: the merged record is written, its verdict invalid, exit 4', async () => {
+    const bound = write('bound1.json', { ...shard1, generator: { ...shard1.generator, bound: true, reasons: ['client worker 1 event-loop delay p99 23ms (≥ 20ms)'] } });
+    const out = join(tmp, 'out-bound', 'merged.json');
+    const r = await runCli(['merge', s0, bound, '-o', out]);
+    expect(r.code).toBe(4);
+    expect(JSON.parse(readFileSync(out, 'utf8')).hol.verdict).toBe('invalid');
+  });
+
   it.each([
+    ['shards that did not start together', () => [s0, write('late1.json', { ...shard1, t0Us: shard1.t0Us + 5_000_000 })], /merge: shards did not start together: shard 1\/2 \(.*late1\.json, t0 .*\) started 5\.00s after shard 0\/2 \(.*s0\.json/],
     ['a scenario that differs', () => [s0, write('other.json', { ...shard1, scenario: { ...shard1.scenario, name: 'other' } })], /other\.json: scenario "other" differs from "fixture" in .*s0\.json: records from different scenarios do not merge/],
     ['a shard given twice', () => [s0, s0], /shard 0\/2 given twice/],
     ['a missing shard', () => [s0, write('s0of3.json', { ...shard0, shard: { index: 0, count: 3 } })], /shard 0\/3 does not belong with/],
