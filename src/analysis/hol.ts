@@ -10,7 +10,7 @@
 //   none       — otherwise.
 import type { HolRules } from '../scenario/types.js';
 import { formatUs } from '../scenario/units.js';
-import type { GroupResult, HolEvidence, HolResult, RunRecord, Verdict } from '../runner/record.js';
+import type { GroupResult, HolEvidence, HolResult, RunRecord, Verdict } from '../records/schema.js';
 import { noiseModel, type NoiseModel } from './noise.js';
 import { isFast, phasesWithRole, select } from './select.js';
 

@@ -3,7 +3,7 @@
 // assembly and `evbench merge`, so a merged record is built exactly like a single run's.
 import { createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, summarize } from '../measurement/histogram.js';
 import { addCounters, zeroCounters, type PhaseCounters } from '../measurement/recorder.js';
-import type { GroupResult, IntervalRecord, PhaseResult } from '../runner/record.js';
+import type { GroupResult, IntervalRecord, PhaseResult } from './schema.js';
 
 export interface PhasePart {
   latency: string;

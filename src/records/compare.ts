@@ -12,7 +12,7 @@
 // Missing events and the delivery rate regress when the change beats both a relative tolerance
 // and an absolute floor; a verdict of hol or disconnect where BASE had none is a regression.
 import { decodeHistogram } from '../measurement/histogram.js';
-import type { GroupResult, PhaseResult, RunRecord } from '../runner/record.js';
+import type { GroupResult, PhaseResult, RunRecord } from './schema.js';
 import { formatUs } from '../scenario/units.js';
 import { mannWhitneyGreater, type RankTest } from './rankTest.js';
 

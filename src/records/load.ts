@@ -1,7 +1,7 @@
 // Reads a saved run record back: a bad, corrupt or foreign file is a UserError naming the file and
 // the problem, so `report`, `compare` and `merge` answer with one line and exit 2.
 import { readFileSync } from 'node:fs';
-import { SCHEMA_VERSION, type RunRecord } from '../runner/record.js';
+import { SCHEMA_VERSION, type RunRecord } from './schema.js';
 import { UserError } from '../util/errors.js';
 
 const REQUIRED: (keyof RunRecord)[] = ['scenario', 'phases', 'groups', 'intervals', 'generator', 'hol', 'thresholds', 'warnings'];

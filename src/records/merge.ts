@@ -5,7 +5,7 @@
 import { finalizeRecord, markNotAResult } from './finalize.js';
 import { zeroCounters, type PhaseCounters } from '../measurement/recorder.js';
 import { combineInterval, combinePhase, combineReplays } from './combine.js';
-import type { GroupResult, IntervalRecord, PhaseResult, RunRecord } from '../runner/record.js';
+import type { GroupResult, IntervalRecord, PhaseResult, RunRecord } from './schema.js';
 import { isoFromUs } from '../clock.js';
 import { formatUs } from '../scenario/units.js';
 import { UserError } from '../util/errors.js';

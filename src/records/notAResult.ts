@@ -1,7 +1,7 @@
 // Whether a run record is a result at all: an invalid verdict, an invalid run (a worker failed) or a
 // generator-bound run measured the load generator, not the server. compare refuses to rank one;
 // merge keeps the meaning (a merged record with such a shard is itself not a result).
-import type { RunRecord } from '../runner/record.js';
+import type { RunRecord } from './schema.js';
 
 /** Why a record is not a result, or null when it is one. */
 export function notAResult(record: RunRecord): string | null {

@@ -4,7 +4,7 @@ import type { EncodedInterval, EncodedPhase } from '../measurement/recorder.js';
 import { combineInterval, combinePhase, combineReplays } from '../records/combine.js';
 import type { Scenario } from '../scenario/types.js';
 import type { ClientResult } from './messages.js';
-import type { GroupResult, IntervalRecord } from './record.js';
+import type { GroupResult, IntervalRecord } from '../records/schema.js';
 
 export interface WorkerResult {
   groups: { group: number; phases: EncodedPhase[] }[];

@@ -5,7 +5,7 @@ import { phaseAt, type Timeline } from '../measurement/schedule.js';
 import { formatUs } from '../scenario/units.js';
 import type { Scenario } from '../scenario/types.js';
 import type { PublisherStats, WorkerHealth } from './messages.js';
-import type { GeneratorHealth } from './record.js';
+import type { GeneratorHealth } from '../records/schema.js';
 
 /** Beyond these, the generator, not the server, limits the run. */
 const BOUND_ELU = 0.9;

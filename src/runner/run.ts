@@ -14,7 +14,7 @@ import { judgeGenerator, type HealthSample } from './generatorHealth.js';
 import type { MainToWorker } from './messages.js';
 import { ProgressTracker, type ProgressSnapshot } from './progressTracker.js';
 import { noPublisher, startPublisher, type PublisherHandle } from './publisherHandle.js';
-import type { RunRecord } from './record.js';
+import type { RunRecord } from '../records/schema.js';
 import { RunState } from './runState.js';
 import { scrapeServer } from './scrape.js';
 import { watchServer } from './serverWatch.js';

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compareRecords, DEFAULT_COMPARE, interquartileRange, notAResult } from '../../src/records/compare.js';
 import { mannWhitneyGreater } from '../../src/records/rankTest.js';
 import { createHistogram, encodeHistogram, recordUs, summarize, type Histogram } from '../../src/measurement/histogram.js';
-import type { IntervalRecord, PhaseResult, RunRecord } from '../../src/runner/record.js';
+import type { IntervalRecord, PhaseResult, RunRecord } from '../../src/records/schema.js';
 import { generateSamples, recordFromSamples } from '../support/fixtureRecord.js';
 import { killAll, runCli } from '../support/cli.js';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_T0_SKEW_US, mergeShards, scheduleOffsetUs } from '../../src/records/merge.js';
-import type { RunRecord } from '../../src/runner/record.js';
+import type { RunRecord } from '../../src/records/schema.js';
 import { combineSamples, generateSamples, recordFromSamples } from '../support/fixtureRecord.js';
 import { countsOf } from '../support/histogramCounts.js';
 import { killAll, runCli } from '../support/cli.js';

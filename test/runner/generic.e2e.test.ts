@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, runCli } from '../support/cli.js';
 import { awaitingBroadcastServer, boundedQueueServer, chattyServer, kickingServer, relayServer, type ForeignServer } from '../../examples/foreign-servers.mjs';
-import type { RunRecord } from '../../src/runner/record.js';
+import type { RunRecord } from '../../src/records/schema.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-generic-'));
 let server: ForeignServer | undefined;

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHistogram, encodeHistogram, recordUs, summarize } from '../../src/measurement/histogram.js';
 import { zeroCounters, type PhaseCounters } from '../../src/measurement/recorder.js';
-import type { PhaseResult, RunRecord } from '../../src/runner/record.js';
+import type { PhaseResult, RunRecord } from '../../src/records/schema.js';
 import { evaluateThresholds, formatMeasure } from '../../src/thresholds/evaluate.js';
 import { METRICS, parseThresholdExpression, parseThresholdFlag, parseThresholdKey, parseThresholds, ThresholdSyntaxError } from '../../src/thresholds/parse.js';
 import { generateSamples, recordFromSamples } from '../support/fixtureRecord.js';
