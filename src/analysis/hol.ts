@@ -9,7 +9,7 @@
 //                their newest event grew stale;
 //   none       — otherwise.
 import type { HolRules } from '../scenario/types.js';
-import { formatUs } from '../scenario/units.js';
+import { formatUs } from '../util/units.js';
 import type { GroupResult, HolEvidence, HolResult, RunRecord, Verdict } from '../records/schema.js';
 import { noiseModel, type NoiseModel } from './noise.js';
 import { isFast, phasesWithRole, select } from './select.js';

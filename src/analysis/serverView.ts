@@ -1,7 +1,7 @@
 // The server's own view beside the verdict: what an evbench server's /metrics said about its sends
 // at the end of each phase, as evidence rows (they carry no bound and never trigger), and one
 // sentence when that view and the clients' view disagree, so neither is quietly believed.
-import { formatUs } from '../scenario/units.js';
+import { formatUs } from '../util/units.js';
 import type { HolEvidence, RunRecord, ServerPhaseScrape } from '../records/schema.js';
 import { isFast, phasesWithRole, select } from './select.js';
 

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { compareRecords, DEFAULT_COMPARE, notAResult, type CompareOptions } from '../records/compare.js';
 import { readRunRecord } from '../records/load.js';
 import { renderCompareMarkdown, renderCompareTable } from '../reports/compare.js';
-import { parseDurationUs } from '../scenario/units.js';
+import { parseDurationUs } from '../util/units.js';
 import { EXIT_FAILED, EXIT_INVALID, EXIT_OK, UserError } from '../util/errors.js';
 import { useColor } from './run.js';
 

@@ -9,7 +9,7 @@ import { parseReportFormats } from '../reports/formats.js';
 import { runPassed } from '../reports/outcomes.js';
 import { renderSummary } from '../reports/summary.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
-import { parseDurationUs } from '../scenario/units.js';
+import { parseDurationUs } from '../util/units.js';
 import { EXIT_FAILED, EXIT_INVALID, EXIT_OK, UserError } from '../util/errors.js';
 import { useColor } from './run.js';
 import { writeReports } from './writeReports.js';

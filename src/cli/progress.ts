@@ -1,7 +1,7 @@
 // Live progress on a TTY only (cli-progress): phase, elapsed, fast deliveries/s, fast p99.
 import cliProgress from 'cli-progress';
 import type { ProgressSnapshot } from '../runner/run.js';
-import { formatUs } from '../scenario/units.js';
+import { formatUs } from '../util/units.js';
 
 export interface Progress {
   update(p: ProgressSnapshot): void;

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { startServer, defaultServerOptions, type ServerOptions } from '../server/index.js';
 import { parseRetention } from '../server/store/retention.js';
-import { parseBytesFlag, parseDurationFlag, parseIntegerFlag, resolveServerOptions } from '../server/options.js';
+import { resolveServerOptions } from '../server/options.js';
+import { bytesFlag, durationFlagMs, integerFlag } from '../util/units.js';
 
 interface ServeFlags {
   host: string;
@@ -96,30 +97,30 @@ Examples:
 export function serveOptionsFromFlags(flags: ServeFlags): Partial<ServerOptions> {
   return {
     host: flags.host,
-    port: parseIntegerFlag('--port', flags.port),
+    port: integerFlag('--port', flags.port),
     mode: flags.mode as ServerOptions['mode'],
-    queueBytes: parseBytesFlag('--queue-bytes', flags.queueBytes),
+    queueBytes: bytesFlag('--queue-bytes', flags.queueBytes),
     overflow: flags.overflow as ServerOptions['overflow'],
-    logSize: parseIntegerFlag('--log-size', flags.logSize),
+    logSize: integerFlag('--log-size', flags.logSize),
     store: flags.store,
     retain: flags.retain === undefined ? undefined : parseRetention(flags.retain),
     tokens: flags.tokens === undefined ? [] : flags.tokens.split(',').map((t) => t.trim()),
     publisherToken: flags.publisherToken,
-    users: parseIntegerFlag('--users', flags.users),
-    groupsPerUser: parseIntegerFlag('--groups-per-user', flags.groupsPerUser),
-    maxFrameBytes: parseBytesFlag('--max-frame-bytes', flags.maxFrameBytes),
-    maxSubscriberFrameBytes: parseBytesFlag('--max-subscriber-frame-bytes', flags.maxSubscriberFrameBytes),
-    maxByteRate: parseBytesFlag('--max-byte-rate', flags.maxByteRate),
-    messageTimeoutMs: parseDurationFlag('--message-timeout', flags.messageTimeout),
-    maxFiltersPerToken: parseIntegerFlag('--max-filters-per-token', flags.maxFiltersPerToken),
-    maxFiltersTotal: parseIntegerFlag('--max-filters-total', flags.maxFiltersTotal),
-    maxSubscriptions: parseIntegerFlag('--max-subscriptions', flags.maxSubscriptions),
-    maxFilters: parseIntegerFlag('--max-filters', flags.maxFilters),
-    maxConnections: parseIntegerFlag('--max-connections', flags.maxConnections),
-    maxMessageRate: parseIntegerFlag('--max-message-rate', flags.maxMessageRate),
-    messageBurst: parseIntegerFlag('--message-burst', flags.messageBurst),
-    keepaliveMs: parseDurationFlag('--keepalive-interval', flags.keepaliveInterval),
-    handshakeTimeoutMs: parseDurationFlag('--handshake-timeout', flags.handshakeTimeout),
+    users: integerFlag('--users', flags.users),
+    groupsPerUser: integerFlag('--groups-per-user', flags.groupsPerUser),
+    maxFrameBytes: bytesFlag('--max-frame-bytes', flags.maxFrameBytes),
+    maxSubscriberFrameBytes: bytesFlag('--max-subscriber-frame-bytes', flags.maxSubscriberFrameBytes),
+    maxByteRate: bytesFlag('--max-byte-rate', flags.maxByteRate),
+    messageTimeoutMs: durationFlagMs('--message-timeout', flags.messageTimeout),
+    maxFiltersPerToken: integerFlag('--max-filters-per-token', flags.maxFiltersPerToken),
+    maxFiltersTotal: integerFlag('--max-filters-total', flags.maxFiltersTotal),
+    maxSubscriptions: integerFlag('--max-subscriptions', flags.maxSubscriptions),
+    maxFilters: integerFlag('--max-filters', flags.maxFilters),
+    maxConnections: integerFlag('--max-connections', flags.maxConnections),
+    maxMessageRate: integerFlag('--max-message-rate', flags.maxMessageRate),
+    messageBurst: integerFlag('--message-burst', flags.messageBurst),
+    keepaliveMs: durationFlagMs('--keepalive-interval', flags.keepaliveInterval),
+    handshakeTimeoutMs: durationFlagMs('--handshake-timeout', flags.handshakeTimeout),
     allowedOrigins: flags.allowedOrigins === undefined ? [] : flags.allowedOrigins.split(',').map((o) => o.trim()),
     metricsToken: flags.metricsToken,
   };

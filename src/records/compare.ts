@@ -13,7 +13,7 @@
 // and an absolute floor; a verdict of hol or disconnect where BASE had none is a regression.
 import { decodeHistogram } from '../measurement/histogram.js';
 import type { GroupResult, PhaseResult, RunRecord } from './schema.js';
-import { formatUs } from '../scenario/units.js';
+import { formatUs } from '../util/units.js';
 import { mannWhitneyGreater, type RankTest } from './rankTest.js';
 
 export { notAResult } from './notAResult.js';

@@ -7,7 +7,7 @@ import { zeroCounters, type PhaseCounters } from '../measurement/recorder.js';
 import { combineInterval, combinePhase, combineReplays } from './combine.js';
 import type { GroupResult, IntervalRecord, PhaseResult, RunRecord } from './schema.js';
 import { isoFromUs } from '../clock.js';
-import { formatUs } from '../scenario/units.js';
+import { formatUs } from '../util/units.js';
 import { UserError } from '../util/errors.js';
 import { notAResult } from './notAResult.js';
 

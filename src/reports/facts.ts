@@ -1,7 +1,7 @@
 // Facts about a record, as sentences: written once here, and only decorated by the terminal,
 // Markdown and HTML renderers (colour, bold, escaping), so the three never drift apart.
 import type { GroupResult, RunRecord } from '../records/schema.js';
-import { formatUs } from '../scenario/units.js';
+import { formatUs } from '../util/units.js';
 
 /** A catch-up group's replay, or undefined for other groups. */
 export function replayFact(g: GroupResult): string | undefined {

@@ -2,7 +2,7 @@
 // verdict, the checks, the percentile spectrum and latency-over-time charts, and the summary table.
 import { decodeHistogram } from '../measurement/histogram.js';
 import type { GroupResult, RunRecord } from '../records/schema.js';
-import { formatUs } from '../scenario/units.js';
+import { formatUs } from '../util/units.js';
 import { checkRows, runStatus, VERDICT_LABEL } from './outcomes.js';
 import { generatorFact, replayFact } from './facts.js';
 import { escapeHtml as esc, lineChart, type Band, type Series } from './svg.js';

@@ -1,7 +1,7 @@
 // The Markdown report (for pull requests and $GITHUB_STEP_SUMMARY): the verdict first, then the
 // checks with measured values beside bounds, the per-group per-phase table, generator health, warnings.
 import type { RunRecord } from '../records/schema.js';
-import { formatUs } from '../scenario/units.js';
+import { formatUs } from '../util/units.js';
 import { checkRows, runStatus, VERDICT_LABEL } from './outcomes.js';
 import { generatorFact, LATENCY_NOTE, replayFact } from './facts.js';
 import { PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';

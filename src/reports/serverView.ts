@@ -2,7 +2,7 @@
 // the run (in-flight sends included, so a send that never ends is not hidden) and at each phase's end.
 import { formatBucket, formatBytes } from '../analysis/serverView.js';
 import type { RunRecord, SendDurationSummary, ServerPhaseScrape } from '../records/schema.js';
-import { formatUs } from '../scenario/units.js';
+import { formatUs } from '../util/units.js';
 
 const perSend = (d: SendDurationSummary): string =>
   `per-send p50 ${formatBucket(d.p50)}, p99 ${formatBucket(d.p99)}${d.max === null ? '' : `, max ${formatUs(d.max)}`}`;

@@ -1,6 +1,6 @@
 // Variants side by side (the demo's legacy vs isolated): the fast group's view and the verdict.
 import type { RunRecord } from '../records/schema.js';
-import { formatUs } from '../scenario/units.js';
+import { formatUs } from '../util/units.js';
 import { isFast, phasesWithRole, select } from '../analysis/select.js';
 import { stressScrapes } from '../analysis/serverView.js';
 import { makeChalk } from './summary.js';

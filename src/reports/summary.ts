@@ -1,7 +1,7 @@
 // The terminal summary of a run record (pure: record in, text out; the caller prints it).
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { RunRecord } from '../records/schema.js';
-import { formatUs } from '../scenario/units.js';
+import { formatUs } from '../util/units.js';
 import { renderTable } from './table.js';
 import { VERDICT_LABEL } from './outcomes.js';
 import { generatorFact, LATENCY_NOTE, replayFact } from './facts.js';

@@ -2,7 +2,7 @@
 // event-loop utilisation and delay and the publisher's lateness, during baseline and stress.
 import { availableParallelism } from 'node:os';
 import { phaseAt, type Timeline } from '../measurement/schedule.js';
-import { formatUs } from '../scenario/units.js';
+import { formatUs } from '../util/units.js';
 import type { Scenario } from '../scenario/types.js';
 import type { PublisherStats, WorkerHealth } from './messages.js';
 import type { GeneratorHealth } from '../records/schema.js';

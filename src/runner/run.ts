@@ -5,7 +5,7 @@ import type { Worker } from 'node:worker_threads';
 import { nowUs } from '../clock.js';
 import { UserError, EXIT_UNREACHABLE } from '../util/errors.js';
 import type { Scenario } from '../scenario/types.js';
-import { formatUs } from '../scenario/units.js';
+import { formatUs } from '../util/units.js';
 import { IdMap } from '../measurement/idMap.js';
 import { timeline, type Timeline } from '../measurement/schedule.js';
 import { buildRecord } from './buildRecord.js';

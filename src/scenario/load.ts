@@ -5,7 +5,7 @@ import { scenariosDir } from '../util/paths.js';
 import { UserError } from '../util/errors.js';
 import { formatValidationError, validateScenario } from './validate.js';
 import type { Scenario, ServerMode } from './types.js';
-import { parseBytes, parseDurationUs } from './units.js';
+import { parseBytes, parseDurationUs, SIZE_FORMS } from '../util/units.js';
 
 export interface ScenarioOverrides {
   rate?: number;
@@ -113,7 +113,7 @@ export function parseOverrideFlags(flags: { rate?: string; payload?: string; cli
   }
   if (flags.payload !== undefined) {
     const b = parseBytes(flags.payload);
-    if (!Number.isFinite(b) || b < 0 || b > 8 << 20) throw new UserError(`--payload: expected a size in bytes up to 8MiB, got "${flags.payload}"`);
+    if (!Number.isFinite(b) || b > 8 << 20) throw new UserError(`--payload: expected a size up to 8MiB such as ${SIZE_FORMS}, got "${flags.payload}"`);
     o.payloadBytes = b;
   }
   for (const c of flags.clients ?? []) {
@@ -127,7 +127,7 @@ export function parseOverrideFlags(flags: { rate?: string; payload?: string; cli
   }
   if (flags.duration !== undefined) {
     const us = parseDurationUs(flags.duration);
-    if (!Number.isFinite(us) || us < 1_000_000) throw new UserError(`--duration: expected a duration of at least 1s such as "30s", got "${flags.duration}"`);
+    if (!Number.isFinite(us) || us < 1_000_000) throw new UserError(`--duration: expected a duration of at least 1s such as 30s or 1.5m, got "${flags.duration}"`);
     o.durationUs = us;
   }
   if (flags.out !== undefined) o.outDir = flags.out;

@@ -1,7 +1,12 @@
 // Turns untrusted scenario JSON into a Scenario, or errors that name the exact path and problem:
 //   scenarios/x.json: groups[1].behaviour: unknown "stal" (expected stall, rate, delay)
 import type { GenericOptions, GroupSpec, MixEntry, PhaseSpec, Scenario, Target, Variant } from './types.js';
-import { parseBytes, parseDurationUs } from './units.js';
+import { DURATION_FORMS, parseBytes, parseDurationUs, SIZE_FORMS } from '../util/units.js';
+import { SERVER_SETTINGS, type SettingRange } from '../protocol/serverSettings.js';
+
+/** A server setting's range with its default as the fallback (one table for serve and scenarios). */
+const range = (r: SettingRange): { min: number; max: number; fallback: number } => ({ min: r.min, max: r.max, fallback: r.default });
+const noDefault = (r: SettingRange): { min: number; max: number } => ({ min: r.min, max: r.max });
 import { parseThresholds, ThresholdSyntaxError } from '../thresholds/parse.js';
 import { unsupported } from './capabilities.js';
 
@@ -56,7 +61,7 @@ class Checker {
   duration(path: string, value: Json, opts: { min: number; max: number; fallback?: number }): number | undefined {
     if (value === undefined && opts.fallback !== undefined) return opts.fallback;
     const us = parseDurationUs(value);
-    if (Number.isNaN(us)) return this.fail(path, `expected a duration such as "10s" or "250ms", got ${describe(value)}`);
+    if (Number.isNaN(us)) return this.fail(path, `expected a duration such as ${DURATION_FORMS}, got ${describe(value)}`);
     if (us < opts.min || us > opts.max) return this.fail(path, `must be between ${opts.min / 1e6}s and ${opts.max / 1e6}s, got ${describe(value)}`);
     return us;
   }
@@ -64,7 +69,7 @@ class Checker {
   bytes(path: string, value: Json, opts: { min: number; max: number; fallback?: number }): number | undefined {
     if (value === undefined && opts.fallback !== undefined) return opts.fallback;
     const n = parseBytes(value);
-    if (Number.isNaN(n)) return this.fail(path, `expected a byte size such as 4096 or "64KiB", got ${describe(value)}`);
+    if (Number.isNaN(n)) return this.fail(path, `expected a size such as ${SIZE_FORMS}, got ${describe(value)}`);
     if (n < opts.min || n > opts.max) return this.fail(path, `must be between ${opts.min} and ${opts.max} bytes, got ${describe(value)}`);
     return n;
   }
@@ -157,7 +162,7 @@ function checkTarget(c: Checker, raw: Json): Target | undefined {
       publisherToken: t.publisherToken === undefined ? undefined : c.string('target.publisherToken', t.publisherToken),
       metricsUrl: t.metricsUrl === undefined ? undefined : c.string('target.metricsUrl', t.metricsUrl),
       metricsToken: t.metricsToken === undefined ? undefined : c.string('target.metricsToken', t.metricsToken),
-      users: c.number('target.users', t.users, { min: 0, max: 1_000_000, integer: true, fallback: 0 }) ?? 0,
+      users: c.number('target.users', t.users, { ...range(SERVER_SETTINGS.users), integer: true }) ?? 0,
     };
   }
   for (const k of ['adapter', 'token', 'publisherToken', 'metricsUrl', 'metricsToken', 'users', 'generic'] as const) {
@@ -173,11 +178,11 @@ function checkTarget(c: Checker, raw: Json): Target | undefined {
   return {
     kind: 'embedded',
     mode: c.oneOf('target.embedded.mode', e.mode, ['isolated', 'legacy'] as const, 'isolated') ?? 'isolated',
-    queueBytes: c.bytes('target.embedded.queueBytes', e.queueBytes, { min: 1024, max: 1 << 30, fallback: 1 << 20 }) ?? 0,
+    queueBytes: c.bytes('target.embedded.queueBytes', e.queueBytes, range(SERVER_SETTINGS.queueBytes)) ?? 0,
     overflow: c.oneOf('target.embedded.overflow', e.overflow, ['close', 'drop'] as const, 'close') ?? 'close',
-    logSize: c.number('target.embedded.logSize', e.logSize, { min: 1, max: 100_000_000, integer: true, fallback: 1_000_000 }) ?? 0,
-    users: c.number('target.embedded.users', e.users, { min: 0, max: 1_000_000, integer: true, fallback: 0 }) ?? 0,
-    groupsPerUser: c.number('target.embedded.groupsPerUser', e.groupsPerUser, { min: 1, max: 1_000_000, integer: true, fallback: 1 }) ?? 1,
+    logSize: c.number('target.embedded.logSize', e.logSize, { ...range(SERVER_SETTINGS.logSize), integer: true }) ?? 0,
+    users: c.number('target.embedded.users', e.users, { ...range(SERVER_SETTINGS.users), integer: true }) ?? 0,
+    groupsPerUser: c.number('target.embedded.groupsPerUser', e.groupsPerUser, { ...range(SERVER_SETTINGS.groupsPerUser), integer: true }) ?? 1,
     store,
     multi,
   };
@@ -345,10 +350,10 @@ export function validateScenario(raw: Json, source: string): { scenario?: Scenar
       seen.add(vname);
       const overrides: Variant['overrides'] = {};
       if (o.mode !== undefined) overrides.mode = c.oneOf(`${path}.mode`, o.mode, ['isolated', 'legacy'] as const);
-      if (o.queueBytes !== undefined) overrides.queueBytes = c.bytes(`${path}.queueBytes`, o.queueBytes, { min: 1024, max: 1 << 30 });
+      if (o.queueBytes !== undefined) overrides.queueBytes = c.bytes(`${path}.queueBytes`, o.queueBytes, noDefault(SERVER_SETTINGS.queueBytes));
       if (o.overflow !== undefined) overrides.overflow = c.oneOf(`${path}.overflow`, o.overflow, ['close', 'drop'] as const);
-      if (o.users !== undefined) overrides.users = c.number(`${path}.users`, o.users, { min: 0, max: 1_000_000, integer: true });
-      if (o.groupsPerUser !== undefined) overrides.groupsPerUser = c.number(`${path}.groupsPerUser`, o.groupsPerUser, { min: 1, max: 1_000_000, integer: true });
+      if (o.users !== undefined) overrides.users = c.number(`${path}.users`, o.users, { ...noDefault(SERVER_SETTINGS.users), integer: true });
+      if (o.groupsPerUser !== undefined) overrides.groupsPerUser = c.number(`${path}.groupsPerUser`, o.groupsPerUser, { ...noDefault(SERVER_SETTINGS.groupsPerUser), integer: true });
       variants.push({ name: vname, overrides });
     });
   }

@@ -1,6 +1,7 @@
 // Server options: the programmatic defaults and the validation shared by `startServer` and the
 // `evbench serve` flags, so a bad value gets the same one-line message from either door.
 import { UserError } from '../util/errors.js';
+import { SERVER_SETTINGS } from '../protocol/serverSettings.js';
 import type { Retention } from './store/retention.js';
 
 export type ServerMode = 'isolated' | 'legacy';
@@ -63,14 +64,14 @@ export const defaultServerOptions: ServerOptions = {
   host: '127.0.0.1',
   port: 0,
   mode: 'isolated',
-  queueBytes: 1024 * 1024,
+  queueBytes: SERVER_SETTINGS.queueBytes.default,
   overflow: 'close',
-  logSize: 1_000_000,
+  logSize: SERVER_SETTINGS.logSize.default,
   store: 'memory',
   retainEveryMs: 5000,
   tokens: [],
-  users: 0,
-  groupsPerUser: 1,
+  users: SERVER_SETTINGS.users.default,
+  groupsPerUser: SERVER_SETTINGS.groupsPerUser.default,
   maxFrameBytes: 16 * 1024 * 1024,
   maxSubscriberFrameBytes: 64 * 1024,
   maxByteRate: 1024 * 1024,
@@ -101,11 +102,11 @@ export function resolveServerOptions(partial: Partial<ServerOptions>): ServerOpt
   if (o.mode !== 'isolated' && o.mode !== 'legacy') {
     throw new UserError(`--mode: expected isolated or legacy, got ${JSON.stringify(o.mode)}`);
   }
-  checkInteger('--queue-bytes', o.queueBytes, 1024);
+  checkInteger('--queue-bytes', o.queueBytes, SERVER_SETTINGS.queueBytes.min, SERVER_SETTINGS.queueBytes.max);
   if (o.overflow !== 'close' && o.overflow !== 'drop') {
     throw new UserError(`--overflow: expected close or drop, got ${JSON.stringify(o.overflow)}`);
   }
-  checkInteger('--log-size', o.logSize, 1, 100_000_000);
+  checkInteger('--log-size', o.logSize, SERVER_SETTINGS.logSize.min, SERVER_SETTINGS.logSize.max);
   if (typeof o.store !== 'string' || (o.store !== 'memory' && !/^postgres(ql)?:\/\/./.test(o.store))) {
     throw new UserError(`--store: expected memory or a postgres://user@host/db URL, got ${JSON.stringify(o.store)}`);
   }
@@ -119,8 +120,8 @@ export function resolveServerOptions(partial: Partial<ServerOptions>): ServerOpt
   if (o.publisherToken !== undefined && (typeof o.publisherToken !== 'string' || o.publisherToken === '')) {
     throw new UserError('--publisher-token: expected a non-empty token');
   }
-  checkInteger('--users', o.users, 0, 10_000_000);
-  checkInteger('--groups-per-user', o.groupsPerUser, 1, 1_000_000);
+  checkInteger('--users', o.users, SERVER_SETTINGS.users.min, SERVER_SETTINGS.users.max);
+  checkInteger('--groups-per-user', o.groupsPerUser, SERVER_SETTINGS.groupsPerUser.min, SERVER_SETTINGS.groupsPerUser.max);
   checkInteger('--max-frame-bytes', o.maxFrameBytes, 1024, 1024 ** 3);
   checkInteger('--max-subscriptions', o.maxSubscriptions, 1, 1_000_000);
   checkInteger('--max-subscriber-frame-bytes', o.maxSubscriberFrameBytes, 1024, 1024 ** 3);
@@ -148,31 +149,4 @@ export function resolveServerOptions(partial: Partial<ServerOptions>): ServerOpt
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3 };
-
-/** Parses a flag value that is a whole number, e.g. `--users 10`. */
-export function parseIntegerFlag(flag: string, text: string): number {
-  if (!/^\d+$/.test(text.trim())) throw new UserError(`${flag}: expected a whole number, got ${JSON.stringify(text)}`);
-  return Number(text.trim());
-}
-
-/** Parses a byte size such as `1048576`, `64KiB` or `1MiB`. */
-export function parseBytesFlag(flag: string, text: string): number {
-  const m = /^(\d+)\s*([a-z]*)$/i.exec(text.trim());
-  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) {
-    throw new UserError(`${flag}: expected a size in bytes such as 1048576, 64KiB or 1MiB, got ${JSON.stringify(text)}`);
-  }
-  return Number(m[1]) * unit;
-}
-
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
-
-/** Parses a duration in milliseconds from `500ms`, `10s`, `2m` or a plain number of seconds (`0.5`). */
-export function parseDurationFlag(flag: string, text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/i.exec(text.trim());
-  if (!m) throw new UserError(`${flag}: expected a duration such as 500ms, 10s or 2m, got ${JSON.stringify(text)}`);
-  return Math.round(Number(m[1]) * DURATION_UNITS[(m[2] ?? 's').toLowerCase()]!);
 }

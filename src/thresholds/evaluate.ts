@@ -2,7 +2,7 @@
 // measured value beside the bound. Untagged selections cover all groups and every phase but warmup.
 import type { RunRecord, ThresholdOutcome } from '../records/schema.js';
 import { select } from '../analysis/select.js';
-import { formatUs } from '../scenario/units.js';
+import { formatUs } from '../util/units.js';
 import { parseThresholds, type Threshold } from './parse.js';
 
 function measure(record: RunRecord, t: Threshold): { value: number | null; unit: string } {

@@ -1,5 +1,7 @@
 // The threshold grammar (k6-like): a key `metric{tag:value,…}` and expressions `agg op value`,
-// e.g. "latency{group:fast,phase:stress}": ["p(99)<50ms"]. Parse errors name the column.
+// e.g. "latency{group:fast,phase:stress}": ["p(99)<50ms"]. Parse errors name the column. Duration
+// bounds use the one unit grammar (util/units.ts).
+import { DURATION_UNITS } from '../util/units.js';
 
 export const METRICS = ['latency', 'uncorrected', 'missing', 'delivered', 'duplicates', 'outOfOrder', 'stall', 'hol', 'generator'] as const;
 export type MetricName = (typeof METRICS)[number];
@@ -62,7 +64,7 @@ export function parseThresholdKey(text: string): ThresholdKey {
   return { metric, tags };
 }
 
-const DURATION_SCALE: Record<string, number> = { us: 1, µs: 1, ms: 1000, s: 1_000_000 };
+
 
 export function parseThresholdExpression(key: ThresholdKey, keyText: string, text: string): Threshold {
   const at = (col: number, what: string): ThresholdSyntaxError =>
@@ -83,8 +85,8 @@ export function parseThresholdExpression(key: ThresholdKey, keyText: string, tex
   const operator = opM[1] as Operator;
   pos += opM[0].length;
   const rest = text.slice(pos);
-  const valM = /^\s*(true|false|-?\d+(?:\.\d+)?)\s*(us|µs|ms|s|%)?\s*$/.exec(rest);
-  if (!valM) throw at(pos + (rest.length - rest.trimStart().length), 'expected a number with an optional unit (µs, ms, s) or true/false');
+  const valM = /^\s*(true|false|-?\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|h|%)?\s*$/.exec(rest);
+  if (!valM) throw at(pos + (rest.length - rest.trimStart().length), 'expected a number with an optional unit (µs, ms, s, m, h) or true/false');
   let bound: number;
   const isDuration = rule.duration && aggregation !== 'count';
   if (valM[1] === 'true' || valM[1] === 'false') {
@@ -95,7 +97,7 @@ export function parseThresholdExpression(key: ThresholdKey, keyText: string, tex
     const unit = valM[2];
     if (unit && unit !== '%') {
       if (!isDuration) throw at(text.lastIndexOf(unit), `unit "${unit}" on ${key.metric} ${aggregation}, which is not a duration`);
-      bound *= DURATION_SCALE[unit]!;
+      bound *= DURATION_UNITS[unit]!;
     } else if (isDuration) {
       throw at(text.length, `${key.metric} ${aggregation} is a duration: give a unit (µs, ms, s)`);
     }
