@@ -34,7 +34,7 @@ export interface ReplayTotals {
   ratePerSec: number;
 }
 
-/** What a client's books offer its connection, whether the stream is scheduled (ClientAccount) or learned (StreamAccount). */
+/** What a client's books offer its connection, whether the stream is scheduled (ClientAccount) or emitted by the server on its own (EmittedStreamAccount). */
 export interface Account {
   /**
    * The end of the client's last phase: nothing intended at or after it is owed. A close by the

@@ -3,7 +3,7 @@
 import type { EncodedInterval, EncodedPhase } from '../measurement/recorder.js';
 import { combineInterval, combinePhase, combineReplays } from '../records/combine.js';
 import type { Scenario } from '../scenario/types.js';
-import type { ClientResult } from './messages.js';
+import type { ClientResult } from './threadMessages.js';
 import type { GroupResult, IntervalRecord } from '../records/schema.js';
 
 export interface WorkerResult {

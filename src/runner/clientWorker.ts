@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { nowUs } from '../clock.js';
 import { ClientAccount, type Account } from '../measurement/accounting.js';
-import { StreamAccount, StreamKnowledge } from '../measurement/streamAccounting.js';
+import { EmittedStreamAccount, EmittedStreamHeads } from '../measurement/emittedStream.js';
 import { adapterFor } from './adapters/adapter.js';
 import type { ScannedEvent } from '../measurement/frameScan.js';
 import { IdMap } from '../measurement/idMap.js';
@@ -18,7 +18,7 @@ import { DelayClient } from './clients/delay.js';
 import { CatchupClient } from './clients/catchup.js';
 import { ChurnClient } from './clients/churn.js';
 import { HealthSampler } from './health.js';
-import type { ClientPlan, ClientWorkerInit, MainToWorker, WorkerToMain } from './messages.js';
+import type { ClientPlan, ClientWorkerInit, MainToWorker, WorkerToMain } from './threadMessages.js';
 import { withToken } from './url.js';
 
 const init = workerData as ClientWorkerInit;
@@ -29,9 +29,9 @@ let headId = 0;
 const recorders = scenario.groups.map((g) => new GroupRecorder(g.name, scenario.phases.length));
 const table = mixTable(scenario.publisher.mix);
 const adapter = adapterFor(scenario);
-/** The runner did not publish: which ids exist is learned from what arrives. */
-const learned = scenario.target.kind === 'url' && scenario.target.generic?.publish.kind === 'server';
-const knowledge = new StreamKnowledge();
+/** A server-emitted stream (`publish: server`): the runner did not publish, so which ids exist is learned from what arrives. */
+const serverEmitted = scenario.target.kind === 'url' && scenario.target.generic?.publish.kind === 'server';
+const knowledge = new EmittedStreamHeads();
 
 // the first seconds' diagnostic: do messages carry the id and time fields at all?
 const DIAGNOSTIC_US = 3_000_000;
@@ -80,8 +80,8 @@ function makeClient(slot: Slot, tl: Timeline, schedule: Schedule): Client {
     noteNonEvent,
   };
   if (g.kind === 'churn') return new ChurnClient(slot.plan.clientId, ctx);
-  const account: Account = learned
-    ? new StreamAccount(ctx.rec, tl, knowledge, nowUs())
+  const account: Account = serverEmitted
+    ? new EmittedStreamAccount(ctx.rec, tl, knowledge, nowUs())
     : new ClientAccount(ctx.rec, tl, schedule, expectation(g, slot.plan.user), nowUs());
   if (g.kind === 'catchup') return new CatchupClient(slot.plan.clientId, ctx, account);
   if (g.kind === 'slow') {
@@ -100,7 +100,7 @@ const countingAdapter: typeof adapter = {
     const kind = adapter.read(data, out);
     if (kind === 'event') {
       diag.events++;
-      if (learned && out.id > headId) headId = out.id; // the stream's head, as far as this worker has seen
+      if (serverEmitted && out.id > headId) headId = out.id; // the stream's head, as far as this worker has seen
       if (Number.isNaN(out.intendedUs)) {
         diag.eventsWithoutTime++;
         diag.firstEvent ??= sample(data);
@@ -214,13 +214,13 @@ function start(t0Us: number): void {
   at(t0Us + DIAGNOSTIC_US, () => {
     post({ type: 'diagnostic', ...diag });
   });
-  if (learned) {
+  if (serverEmitted) {
     // pool the stream's head at each phase end so every client is judged against the same ids
     for (let p = 0; p < scenario.phases.length; p++) {
       at(timeLine.ends[p]!, () => {
         let best: { id: number; timeUs: number } | undefined;
         for (const s of slots) {
-          const h = s.client instanceof ClientConnection && s.client.account instanceof StreamAccount ? s.client.account.head() : undefined;
+          const h = s.client instanceof ClientConnection && s.client.account instanceof EmittedStreamAccount ? s.client.account.head() : undefined;
           if (h && (!best || h.id > best.id)) best = h;
         }
         post({ type: 'streamHead', phase: p, id: best?.id ?? -1, timeUs: best?.timeUs ?? NaN });

@@ -1,5 +1,5 @@
 // The client worker threads, seen from the main thread: plans which clients each runs, starts them,
-// and gathers what they ship — per-second intervals, health samples, learned stream heads, the
+// and gathers what they ship — per-second intervals, health samples, server-emitted stream heads, the
 // first seconds' diagnostic and, at the end, each worker's encoded results.
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
@@ -10,7 +10,7 @@ import type { EncodedInterval } from '../measurement/recorder.js';
 import type { WorkerResult } from './assemble.js';
 import { diagnose, type DiagnosticReport } from './diagnose.js';
 import type { HealthSample } from './generatorHealth.js';
-import type { ClientPlan, ClientWorkerInit, MainToWorker, WorkerToMain } from './messages.js';
+import type { ClientPlan, ClientWorkerInit, MainToWorker, WorkerToMain } from './threadMessages.js';
 import type { RunState } from './runState.js';
 import type { TargetHandle } from './target.js';
 
@@ -69,7 +69,7 @@ export function startClientWorkers(scenario: Scenario, target: TargetHandle, pla
   const broadcast = (m: MainToWorker): void => {
     for (const w of threads) w.postMessage(m);
   };
-  // learned streams: each phase's head is the highest id any worker's clients had at its end
+  // server-emitted streams: each phase's head is the highest id any worker's clients had at its end
   const heads = new Map<number, { reported: number; id: number; timeUs: number }>();
   const noteHead = (m: { phase: number; id: number; timeUs: number }): void => {
     const cur = heads.get(m.phase) ?? { reported: 0, id: -1, timeUs: NaN };

@@ -1,6 +1,6 @@
 // The first seconds against an unknown server: are we reading its messages right at all?
 import type { Scenario } from '../scenario/types.js';
-import type { WorkerToMain } from './messages.js';
+import type { WorkerToMain } from './threadMessages.js';
 
 export type DiagnosticReport = Extract<WorkerToMain, { type: 'diagnostic' }>;
 

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { phaseAt, type Timeline } from '../measurement/schedule.js';
 import { formatUs } from '../util/units.js';
 import type { Scenario } from '../scenario/types.js';
-import type { PublisherStats, WorkerHealth } from './messages.js';
+import type { PublisherStats, WorkerHealth } from './threadMessages.js';
 import type { GeneratorHealth } from '../records/schema.js';
 
 /** Beyond these, the generator, not the server, limits the run. */

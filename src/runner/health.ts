@@ -1,7 +1,7 @@
 // Self-observation of a runner thread: event-loop utilisation and delay, sampled each second.
 // A saturated generator measures itself, so these numbers decide `generator.bound`.
 import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
-import type { WorkerHealth } from './messages.js';
+import type { WorkerHealth } from './threadMessages.js';
 
 export class HealthSampler {
   private readonly delay = monitorEventLoopDelay({ resolution: 10 });

@@ -3,7 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import { distFile } from '../util/paths.js';
 import type { IdRange } from '../measurement/idMap.js';
-import type { MainToWorker, PublisherInit, PublisherStats, PublisherToMain, WorkerHealth } from './messages.js';
+import type { MainToWorker, PublisherInit, PublisherStats, PublisherToMain, WorkerHealth } from './threadMessages.js';
 
 export interface PublisherHooks {
   onIds(ranges: IdRange[], headId: number, sent: number): void;
@@ -66,6 +66,6 @@ export function startPublisher(init: PublisherInit, hooks: PublisherHooks): Publ
 }
 
 /** For targets that publish on their own schedule: nothing to start, nothing to wait for. */
-export function noPublisher(): PublisherHandle {
+export function serverPublishesItself(): PublisherHandle {
   return { connected: Promise.resolve(0), done: Promise.resolve(), stats: () => undefined, start: () => {}, stop: () => {} };
 }

@@ -6,7 +6,7 @@ import { nowUs } from '../clock.js';
 import { dueCount, intendedUs, timeline, type Schedule } from '../measurement/schedule.js';
 import { createHistogram, encodeHistogram, recordUs } from '../measurement/histogram.js';
 import type { IdRange } from '../measurement/idMap.js';
-import type { MainToWorker, PublisherInit, PublisherToMain } from './messages.js';
+import type { MainToWorker, PublisherInit, PublisherToMain } from './threadMessages.js';
 import { HealthSampler } from './health.js';
 import { sinkFor, type OutgoingEvent } from './publish/sink.js';
 

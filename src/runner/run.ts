@@ -11,9 +11,9 @@ import { timeline, type Timeline } from '../measurement/schedule.js';
 import { buildRecord } from './buildRecord.js';
 import { defaultWorkers, planClients, startClientWorkers, type ClientWorkers } from './clientWorkers.js';
 import { judgeGenerator, type HealthSample } from './generatorHealth.js';
-import type { MainToWorker } from './messages.js';
+import type { MainToWorker } from './threadMessages.js';
 import { ProgressTracker, type ProgressSnapshot } from './progressTracker.js';
-import { noPublisher, startPublisher, type PublisherHandle } from './publisherHandle.js';
+import { serverPublishesItself, startPublisher, type PublisherHandle } from './publisherHandle.js';
 import type { RunRecord } from '../records/schema.js';
 import { RunState } from './runState.js';
 import { scrapeServer } from './scrape.js';
@@ -131,7 +131,7 @@ async function connectPublisher(
   const headId = { value: 0 };
   const selfEmitting = scenario.target.kind === 'url' && scenario.target.generic?.publish.kind === 'server';
   const handle = selfEmitting
-    ? noPublisher()
+    ? serverPublishesItself()
     : startPublisher(
         { url: target.url, token: target.publisherToken, scenario, users: target.users },
         {

@@ -17,7 +17,7 @@ import type { LogPage, StoredEvent } from './eventLog.js';
 import { eventFrameHead, rawSocket, textFrame } from './frame.js';
 import type { QueueStats } from './metrics.js';
 import { ClientGuard } from './limits.js';
-import type { ClientRequest } from './messages.js';
+import type { ClientRequest } from './clientFrames.js';
 import { mayReadFast, type Reader } from './permissions.js';
 import { PendingSends, type ObserveSend } from './pendingSends.js';
 import { availabilityNotice, closeSockets, serveConnection, storeEvents, Subscriptions, unsubscribe, type Hub, type ServerContext } from './session.js';

@@ -9,7 +9,7 @@ import { nowUs } from '../clock.js';
 import type { LogPage, StoredEvent } from './eventLog.js';
 import type { QueueStats } from './metrics.js';
 import { ClientGuard } from './limits.js';
-import type { ClientRequest } from './messages.js';
+import type { ClientRequest } from './clientFrames.js';
 import { mayReadByScan, type Reader } from './permissions.js';
 import { PendingSends } from './pendingSends.js';
 import { availabilityNotice, closeSockets, serveConnection, storeEvents, Subscriptions, unsubscribe, type Hub, type ServerContext } from './session.js';

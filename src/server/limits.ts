@@ -3,8 +3,8 @@
 // binary frames and malformed messages (400), and the filter-term budgets (413) per session, per
 // token and server-wide. Every refusal is counted in /metrics.
 import type { RawData, WebSocket } from 'ws';
-import type { ClientRequest, ParseLimits, ParseResult } from './messages.js';
-import { maxBatchBytes, parseClientFrame } from './messages.js';
+import type { ClientRequest, ParseLimits, ParseResult } from './clientFrames.js';
+import { maxBatchBytes, parseClientFrame } from './clientFrames.js';
 import type { Reader } from './permissions.js';
 import type { ServerContext, Subscriptions } from './session.js';
 import type { StatusMessage } from '../protocol/v0.js';

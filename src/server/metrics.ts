@@ -1,7 +1,7 @@
 // Server instrumentation: plain numbers bumped on the hot path, rendered as Prometheus text
 // (format 0.0.4) only when /metrics is scraped.
 import { nowUs } from '../clock.js';
-import { MAX_NESTING, MAX_PUBLISH_BATCH, maxBatchBytes } from './messages.js';
+import { MAX_NESTING, MAX_PUBLISH_BATCH, maxBatchBytes } from './clientFrames.js';
 import type { ServerOptions } from './options.js';
 import { SEND_OUTCOMES, type PendingSends, type SendOutcome } from './pendingSends.js';
 

@@ -7,7 +7,7 @@ import type { EventStore, StoredEvent } from './eventLog.js';
 import type { QueueStats, ServerMetrics } from './metrics.js';
 import type { ServerOptions } from './options.js';
 import type { EventPredicate, IndexTerm } from './filters.js';
-import type { ClientRequest } from './messages.js';
+import type { ClientRequest } from './clientFrames.js';
 import type { ClientGuard, FilterBudget } from './limits.js';
 import type { Reader } from './permissions.js';
 

@@ -127,10 +127,10 @@ describe('client accounting', () => {
 
 describe('learned-stream accounting (the server emits its own ids)', () => {
   it('owes every id from the first received to the stream head at phase end, bounded by the next known time', async () => {
-    const { StreamAccount, StreamKnowledge } = await import('../../src/measurement/streamAccounting.js');
+    const { EmittedStreamAccount, EmittedStreamHeads } = await import('../../src/measurement/emittedStream.js');
     const rec = new GroupRecorder('fast', phases.length);
-    const knowledge = new StreamKnowledge();
-    const account = new StreamAccount(rec, tl, knowledge, T0);
+    const knowledge = new EmittedStreamHeads();
+    const account = new EmittedStreamAccount(rec, tl, knowledge, T0);
     const ev = (id: number): ScannedEvent => ({ msgId: 0, id, intendedUs: T0 + id * 1000, sentUs: NaN });
     for (let id = 1; id <= 100; id++) account.onEvent(ev(id), T0 + id * 1000 + 300);
     for (let id = 151; id <= 200; id++) account.onEvent(ev(id), T0 + id * 1000 + 300); // 101…150 skipped

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { judgeGenerator, type HealthSample } from '../../src/runner/generatorHealth.js';
 import { timeline } from '../../src/measurement/schedule.js';
-import type { PublisherStats } from '../../src/runner/messages.js';
+import type { PublisherStats } from '../../src/runner/threadMessages.js';
 import type { Scenario } from '../../src/scenario/types.js';
 
 const T0 = 1_000_000_000;

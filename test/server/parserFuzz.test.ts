@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isoFromUs, usFromIso } from '../../src/clock.js';
-import { MAX_NESTING, parseClientFrame, sameFilters } from '../../src/server/messages.js';
+import { MAX_NESTING, parseClientFrame, sameFilters } from '../../src/server/clientFrames.js';
 
 /** Inputs checked so far, over every property in this file (reported in docs/reliability.md). */
 let checked = 0;

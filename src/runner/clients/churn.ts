@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { nowUs } from '../../clock.js';
 import { phaseAt } from '../../measurement/schedule.js';
 import type { ConnectionContext } from './connection.js';
-import type { ClientResult } from '../messages.js';
+import type { ClientResult } from '../threadMessages.js';
 
 const ACK_TIMEOUT_US = 10_000_000;
 

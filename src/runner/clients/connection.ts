@@ -8,7 +8,7 @@ import { phaseAt, type Timeline } from '../../measurement/schedule.js';
 import type { GroupRecorder } from '../../measurement/recorder.js';
 import { CLOSE_SLOW_CLIENT } from '../../protocol/v0.js';
 import type { GroupSpec } from '../../scenario/types.js';
-import type { ClientResult } from '../messages.js';
+import type { ClientResult } from '../threadMessages.js';
 import type { WireAdapter } from '../adapters/adapter.js';
 import type { Socket } from 'node:net';
 import { FrameReader } from './frameReader.js';

@@ -3,7 +3,7 @@
 import WebSocket from 'ws';
 import { isoFromUs } from '../../clock.js';
 import { mixTable, ownerOf } from '../../measurement/schedule.js';
-import type { PublisherInit } from '../messages.js';
+import type { PublisherInit } from '../threadMessages.js';
 import { withToken } from '../url.js';
 import type { OutgoingEvent, Sink, SinkCallbacks } from './sink.js';
 

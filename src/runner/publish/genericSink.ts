@@ -3,7 +3,7 @@
 import WebSocket from 'ws';
 import type { GenericOptions } from '../../scenario/types.js';
 import { setPath, usToTime } from '../adapters/generic.js';
-import type { PublisherInit } from '../messages.js';
+import type { PublisherInit } from '../threadMessages.js';
 import { withToken } from '../url.js';
 import type { OutgoingEvent, Sink, SinkCallbacks } from './sink.js';
 

@@ -1,6 +1,6 @@
 // Where the publisher's events go. The schedule (publisherWorker) decides when; a sink decides how
 // the target gets them and which id each one ends up with.
-import type { PublisherInit } from '../messages.js';
+import type { PublisherInit } from '../threadMessages.js';
 import { EvbenchSink } from './evbenchSink.js';
 import { GenericHttpSink, GenericWsSink } from './genericSink.js';
 

@@ -10,7 +10,7 @@ import { phaseAt, type Timeline } from './schedule.js';
 import type { ScannedEvent } from './frameScan.js';
 
 /** What the workers learned together: per phase, the highest id any client had at its end, and its time. */
-export class StreamKnowledge {
+export class EmittedStreamHeads {
   private readonly heads = new Map<number, { id: number; timeUs: number }>();
 
   set(phase: number, id: number, timeUs: number): void {
@@ -27,7 +27,7 @@ export class StreamKnowledge {
   }
 }
 
-export class StreamAccount implements Account {
+export class EmittedStreamAccount implements Account {
   leaveUs = Infinity;
   readonly totals: ClientTotals = { delivered: 0, missing: 0, duplicates: 0, outOfOrder: 0, lateArrivals: 0, maxStallUs: 0 };
   private firstId = -1;
@@ -43,7 +43,7 @@ export class StreamAccount implements Account {
   constructor(
     private readonly rec: GroupRecorder,
     private readonly tl: Timeline,
-    private readonly knowledge: StreamKnowledge,
+    private readonly knowledge: EmittedStreamHeads,
     joinedUs: number,
   ) {
     this.stall = new StallTracker(rec, tl, this.totals, Math.max(joinedUs, tl.t0Us));

@@ -34,7 +34,7 @@ export interface PublisherInit {
 export type MainToWorker =
   | { type: 'start'; t0Us: number; headId: number }
   | { type: 'ids'; ranges: IdRange[]; headId: number; sent: number }
-  /** Learned stream (publish server): the highest id any client had at the end of a phase. */
+  /** Server-emitted stream (publish server): the highest id any client had at the end of a phase. */
   | { type: 'streamHead'; phase: number; id: number; timeUs: number }
   | { type: 'stop'; reason: string };
 
@@ -65,7 +65,7 @@ export type WorkerToMain =
   | { type: 'interval'; intervals: EncodedInterval[] }
   | { type: 'health'; atUs: number; health: WorkerHealth }
   | { type: 'result'; groups: { group: number; phases: EncodedPhase[] }[]; clients: ClientResult[] }
-  /** The highest id this worker's clients had when phase `phase` ended (learned streams). */
+  /** The highest id this worker's clients had when phase `phase` ended (server-emitted streams). */
   | { type: 'streamHead'; phase: number; id: number; timeUs: number }
   /** What arrived in the first seconds: do the messages carry the id and time fields at all? */
   | { type: 'diagnostic'; events: number; eventsWithoutTime: number; nonEvents: number; firstNonEvent?: string; firstEvent?: string }
