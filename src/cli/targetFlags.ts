@@ -18,25 +18,28 @@ export interface TargetFlags {
   timeField?: string;
   timeUnit?: string;
   publish?: string;
+  topic?: string;
 }
 
 export function addTargetOptions(cmd: Command): Command {
   return cmd
-    .option('--target <url>', 'run against the server at this ws:// URL instead of the embedded one')
+    .option('--target <url>', 'run against the server at this ws:// URL (http:// for socketio and sse) instead of the embedded one')
     .option('--token <token>', 'subscriber token for --target (sent as ?api_token=)')
     .option('--publisher-token <token>', 'publisher token for --target')
     .option('--metrics-url <url>', "--target's evbench /metrics, scraped at the end for the server's side of the story")
     .option('--metrics-token <token>', 'Bearer token for --metrics-url (a server started with --metrics-token)')
-    .option('--adapter <name>', 'protocol of --target: evbench (v0) or generic (any JSON server)')
+    .option('--adapter <name>', 'protocol of --target: evbench (v0), generic (any JSON server), socketio (Socket.IO v4) or sse (Server-Sent Events)')
     .option('--subscribe-message <json>', 'generic: message sent after connecting; {{lastId}} is replaced for catch-up')
     .option('--id-field <path>', 'generic: dotted JSON path of the event id (default: id)')
     .option('--time-field <path>', 'generic: dotted JSON path of the event publish time (default: ts)')
     .option('--time-unit <unit>', 'generic: ms, us, ns (epoch numbers) or iso (default: ms)')
-    .option('--publish <how>', 'generic: server (the server emits events itself), ws (evbench sends frames), or http:URL (evbench POSTs)');
+    .option('--publish <how>', 'generic: server (the server emits events itself), ws (evbench sends frames), or http:URL (evbench POSTs)')
+    .option('--topic <name>', 'socketio: the event name clients listen to and evbench emits (default: event)');
 }
 
 const PATH = /^[A-Za-z_$][\w$-]*(\.[A-Za-z_$][\w$-]*)*$/;
-const GENERIC_FLAGS = ['subscribeMessage', 'idField', 'timeField', 'timeUnit', 'publish'] as const;
+const GENERIC_FLAGS = ['subscribeMessage', 'idField', 'timeField', 'timeUnit', 'publish', 'topic'] as const;
+const ADAPTERS = ['evbench', 'generic', 'socketio', 'sse'] as const;
 const flagName = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 function genericOptions(flags: TargetFlags, base: GenericOptions | undefined): GenericOptions {
@@ -64,6 +67,7 @@ function genericOptions(flags: TargetFlags, base: GenericOptions | undefined): G
     if (!p) throw new UserError(`--publish: expected server, ws or http:URL, got "${flags.publish}"`);
     g.publish = p;
   }
+  if (flags.topic !== undefined) g.topic = flags.topic;
   return g;
 }
 
@@ -71,23 +75,27 @@ function genericOptions(flags: TargetFlags, base: GenericOptions | undefined): G
 export function applyTargetFlags(scenario: Scenario, flags: TargetFlags): Scenario {
   const s = structuredClone(scenario);
   const adapter = flags.adapter ?? (s.target.kind === 'url' ? s.target.adapter : 'evbench');
-  if (adapter !== 'evbench' && adapter !== 'generic') throw new UserError(`--adapter: expected evbench or generic, got "${flags.adapter}"`);
+  if (!(ADAPTERS as readonly string[]).includes(adapter)) throw new UserError(`--adapter: expected ${ADAPTERS.join(', ')}, got "${flags.adapter}"`);
   const genericFlag = GENERIC_FLAGS.find((k) => flags[k] !== undefined);
-  if (genericFlag && adapter !== 'generic') throw new UserError(`${flagName(genericFlag)}: only with --adapter generic`);
+  if (genericFlag && adapter === 'evbench') throw new UserError(`${flagName(genericFlag)}: only with --adapter generic, socketio or sse`);
+  if (flags.subscribeMessage !== undefined && adapter !== 'generic') throw new UserError(`--subscribe-message: only with --adapter generic`);
+  if (flags.topic !== undefined && adapter !== 'socketio') throw new UserError(`--topic: only with --adapter socketio (an SSE stream is named by its URL's path)`);
+  const overHttp = adapter === 'socketio' || adapter === 'sse'; // their own clients take http:// URLs
   if (flags.target !== undefined) {
     let url: URL;
     try {
       url = new URL(flags.target);
     } catch {
-      throw new UserError(`--target: expected a ws:// or wss:// URL, got "${flags.target}"`);
+      throw new UserError(`--target: expected a ${overHttp ? 'http:// or https://' : 'ws:// or wss://'} URL, got "${flags.target}"`);
     }
-    if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new UserError(`--target: expected a ws:// or wss:// URL, got "${flags.target}"`);
+    if (overHttp && url.protocol !== 'http:' && url.protocol !== 'https:') throw new UserError(`--target: expected an http:// or https:// URL for --adapter ${adapter} (as its own clients take it), got "${flags.target}"`);
+    if (!overHttp && url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new UserError(`--target: expected a ws:// or wss:// URL, got "${flags.target}"`);
     if (adapter === 'evbench' && (url.pathname === '/' || url.pathname === '')) url.pathname = '/websocket';
     const previous = s.target.kind === 'url' ? s.target : undefined;
     s.target = {
       kind: 'url',
       url: url.toString(),
-      adapter,
+      adapter: adapter as (typeof ADAPTERS)[number],
       token: flags.token ?? previous?.token,
       publisherToken: flags.publisherToken ?? previous?.publisherToken,
       metricsUrl: flags.metricsUrl ?? previous?.metricsUrl,
@@ -101,13 +109,13 @@ export function applyTargetFlags(scenario: Scenario, flags: TargetFlags): Scenar
     if (flags.publisherToken !== undefined) s.target.publisherToken = flags.publisherToken;
     if (flags.metricsUrl !== undefined) s.target.metricsUrl = flags.metricsUrl;
     if (flags.metricsToken !== undefined) s.target.metricsToken = flags.metricsToken;
-    s.target.adapter = adapter;
+    s.target.adapter = adapter as (typeof ADAPTERS)[number];
   }
   if (s.target.kind === 'url' && s.target.metricsUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(s.target.metricsUrl)) {
     throw new UserError(`--metrics-url: expected an http:// URL such as http://127.0.0.1:8080/metrics, got "${s.target.metricsUrl}"`);
   }
   if (s.target.kind === 'url') {
-    s.target.generic = adapter === 'generic' ? genericOptions(flags, s.target.generic) : undefined;
+    s.target.generic = adapter === 'evbench' ? undefined : genericOptions(flags, s.target.generic);
     const gap = unsupported(s);
     if (gap) throw new UserError(`${s.source}: ${gap.path}: ${gap.message}`);
   }

@@ -95,6 +95,8 @@ function makeClient(slot: Slot, tl: Timeline, schedule: Schedule): Client {
 // counts what the adapter makes of each frame (and keeps a sample) for the first seconds' diagnostic
 const countingAdapter: typeof adapter = {
   acks: adapter.acks,
+  transport: adapter.transport,
+  keepaliveAnswer: adapter.keepaliveAnswer?.bind(adapter),
   subscribeMessage: (types, lastId) => adapter.subscribeMessage(types, lastId),
   read(data: Buffer, out: ScannedEvent) {
     const kind = adapter.read(data, out);

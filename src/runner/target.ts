@@ -6,6 +6,8 @@ import type { Scenario } from '../scenario/types.js';
 import { UserError, EXIT_UNREACHABLE } from '../util/errors.js';
 import WebSocket from 'ws';
 import { withToken } from './url.js';
+import { engineIoUrl } from './adapters/socketio.js';
+import { openSse } from './clients/sseTransport.js';
 
 /** One websocket handshake to a URL target, so an unreachable one fails at once with one line. */
 function probe(url: string, token: string | undefined): Promise<void> {
@@ -18,6 +20,29 @@ function probe(url: string, token: string | undefined): Promise<void> {
     ws.once('error', (err) => {
       ws.terminate();
       reject(new UserError(`target unreachable: ${url}: ${err.message}`, EXIT_UNREACHABLE));
+    });
+  });
+}
+
+/** One GET of an SSE target: the server must answer 200 with an event stream. */
+function probeSse(url: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stream.terminate();
+      reject(new UserError(`target unreachable: ${url}: no response within 5 s`, EXIT_UNREACHABLE));
+    }, 5000);
+    const stream = openSse(url, undefined, {
+      open: () => {
+        clearTimeout(timer);
+        stream.terminate();
+        resolve();
+      },
+      message: () => {},
+      refused: (reason) => {
+        clearTimeout(timer);
+        reject(new UserError(`target is not an SSE stream: ${url}: ${reason}`, EXIT_UNREACHABLE));
+      },
+      closed: () => {},
     });
   });
 }
@@ -41,8 +66,11 @@ export interface TargetHandle {
 export async function openTarget(scenario: Scenario, onServerLog?: (line: string) => void): Promise<TargetHandle> {
   const t = scenario.target;
   if (t.kind === 'url') {
-    await probe(t.url, t.token);
-    return { url: t.url, urls: [t.url], metricsUrl: t.metricsUrl, metricsToken: t.metricsToken, publisherToken: t.publisherToken, readerToken: t.token, users: t.users, stop: async () => {} };
+    // Socket.IO clients are given http://host:port[/namespace]; they speak Engine.IO's websocket endpoint
+    const url = t.adapter === 'socketio' ? engineIoUrl(t.url) : t.url;
+    if (t.adapter === 'sse') await probeSse(t.url);
+    else await probe(url, t.token);
+    return { url, urls: [url], metricsUrl: t.metricsUrl, metricsToken: t.metricsToken, publisherToken: t.publisherToken, readerToken: t.token, users: t.users, stop: async () => {} };
   }
   const publisherToken = `pub-${randomBytes(12).toString('hex')}`;
   const readerToken = t.users > 0 ? `reader-${randomBytes(12).toString('hex')}` : undefined;

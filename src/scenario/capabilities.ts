@@ -5,17 +5,22 @@ import type { Scenario } from './types.js';
 /** What the adapter cannot do for this scenario, as a path and a message; undefined when all is supported. */
 export function unsupported(scenario: Scenario): { path: string; message: string } | undefined {
   const t = scenario.target;
-  if (t.kind !== 'url' || t.adapter !== 'generic' || !t.generic) return undefined;
+  if (t.kind !== 'url' || t.adapter === 'evbench' || !t.generic) return undefined;
   const g = t.generic;
   const i = scenario.groups.findIndex((x) => x.kind === 'catchup' && x.count > 0);
-  if (i >= 0 && !g.subscribeMessage?.includes('{{lastId}}')) {
+  if (t.adapter === 'sse' && g.publish.kind === 'ws') return { path: 'target.generic.publish', message: 'an SSE stream has no way back to the server: publish server or http:URL' };
+  if (t.adapter === 'socketio' && g.publish.kind === 'http') return { path: 'target.generic.publish', message: 'the socketio adapter publishes by emitting over a socket (publish ws) or not at all (publish server)' };
+  if (i >= 0 && t.adapter === 'socketio') {
+    return { path: `groups[${i}].kind`, message: 'catchup is not supported by the socketio adapter yet (connection state recovery needs a session to recover, not an id to start from)' };
+  }
+  if (i >= 0 && t.adapter === 'generic' && !g.subscribeMessage?.includes('{{lastId}}')) {
     return { path: `groups[${i}].kind`, message: 'catchup needs a generic subscribe message with {{lastId}} (target.generic.subscribeMessage or --subscribe-message): otherwise the server cannot be asked to replay' };
   }
   if (i >= 0 && g.publish.kind === 'server') {
     return { path: `groups[${i}].kind`, message: 'catchup needs ids evbench published itself (publish ws or http:URL), not a stream the server emits on its own' };
   }
   const f = scenario.groups.findIndex((x) => x.eventTypes.length > 0);
-  if (f >= 0) return { path: `groups[${f}].eventTypes`, message: 'the generic adapter cannot filter by event type (put the filter in the subscribe message instead)' };
+  if (f >= 0) return { path: `groups[${f}].eventTypes`, message: `the ${t.adapter} adapter cannot filter by event type (put the filter in the subscribe message, topic or path instead)` };
   if (scenario.publisher.prefill > 0 && g.publish.kind === 'server') return { path: 'publisher.prefill', message: 'cannot prefill a server that emits its own events (publish server)' };
   if (scenario.publisher.mix.some((m) => m.owner === 'private')) return { path: 'publisher.mix', message: "private events need evbench's permission directory; the generic adapter has none" };
   if (scenario.variants.length > 0) return { path: 'variants', message: 'variants change the embedded server; a URL target has none' };

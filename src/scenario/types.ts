@@ -27,12 +27,15 @@ export interface GenericOptions {
   timeUnit: 'ms' | 'us' | 'ns' | 'iso';
   /** `server`: the server emits on its own schedule; `http:URL`: POST each event; `ws`: send each event as a frame. */
   publish: { kind: 'server' } | { kind: 'http'; url: string } | { kind: 'ws' };
+  /** socketio: the event name clients listen to (and evbench emits). */
+  topic?: string;
 }
 
 export interface UrlTarget {
   kind: 'url';
   url: string;
-  adapter: 'evbench' | 'generic';
+  adapter: 'evbench' | 'generic' | 'socketio' | 'sse';
+  /** The event's JSON fields and how it is published (generic, socketio, sse). */
   generic?: GenericOptions;
   /** Token subscribers connect with (ignored when the scenario assigns user tokens). */
   token?: string;

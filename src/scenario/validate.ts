@@ -114,7 +114,7 @@ export function parsePublishMode(value: string): GenericOptions['publish'] | und
 }
 
 function checkGeneric(c: Checker, raw: Json): GenericOptions | undefined {
-  const g = c.object('target.generic', raw, ['subscribeMessage', 'idField', 'timeField', 'timeUnit', 'publish'], ['idField', 'timeField']);
+  const g = c.object('target.generic', raw, ['subscribeMessage', 'idField', 'timeField', 'timeUnit', 'publish', 'topic'], ['idField', 'timeField']);
   if (!g) return undefined;
   const field = (name: 'idField' | 'timeField'): string => {
     const v = c.string(`target.generic.${name}`, g[name]) ?? '';
@@ -139,6 +139,7 @@ function checkGeneric(c: Checker, raw: Json): GenericOptions | undefined {
     timeField: field('timeField'),
     timeUnit: c.oneOf('target.generic.timeUnit', g.timeUnit, ['ms', 'us', 'ns', 'iso'] as const, 'ms') ?? 'ms',
     publish: publish ?? { kind: 'server' },
+    topic: g.topic === undefined ? undefined : c.string('target.generic.topic', g.topic),
   };
 }
 
@@ -148,16 +149,18 @@ function checkTarget(c: Checker, raw: Json): Target | undefined {
   if (t.embedded !== undefined && t.url !== undefined) return c.fail('target', 'give either embedded or url, not both');
   if (t.url !== undefined) {
     const url = c.string('target.url', t.url);
-    if (url && !/^wss?:\/\/[^\s/]+/.test(url)) c.fail('target.url', `expected a ws:// or wss:// URL, got ${describe(url)}`);
     for (const k of ['embedded'] as const) if (t[k] !== undefined) c.fail(`target.${k}`, 'not allowed with target.url');
-    const adapter = c.oneOf('target.adapter', t.adapter, ['evbench', 'generic'] as const, 'evbench') ?? 'evbench';
+    const adapter = c.oneOf('target.adapter', t.adapter, ['evbench', 'generic', 'socketio', 'sse'] as const, 'evbench') ?? 'evbench';
+    const overHttp = adapter === 'socketio' || adapter === 'sse'; // their clients take http:// URLs
+    if (url && !overHttp && !/^wss?:\/\/[^\s/]+/.test(url)) c.fail('target.url', `expected a ws:// or wss:// URL, got ${describe(url)}`);
+    if (url && overHttp && !/^https?:\/\/[^\s/]+/.test(url)) c.fail('target.url', `expected an http:// or https:// URL for adapter ${adapter}, got ${describe(url)}`);
     if (adapter === 'generic' && t.generic === undefined) c.fail('target.generic', 'the generic adapter needs its options: idField, timeField, timeUnit, publish');
-    if (adapter !== 'generic' && t.generic !== undefined) c.fail('target.generic', 'only allowed with adapter "generic"');
+    if (adapter === 'evbench' && t.generic !== undefined) c.fail('target.generic', 'not allowed with adapter "evbench"');
     return {
       kind: 'url',
       url: url ?? '',
       adapter,
-      generic: adapter === 'generic' && t.generic !== undefined ? checkGeneric(c, t.generic) : undefined,
+      generic: adapter !== 'evbench' && t.generic !== undefined ? checkGeneric(c, t.generic) : overHttp ? { idField: 'id', timeField: 'ts', timeUnit: 'ms', publish: { kind: 'server' } } : undefined,
       token: t.token === undefined ? undefined : c.string('target.token', t.token),
       publisherToken: t.publisherToken === undefined ? undefined : c.string('target.publisherToken', t.publisherToken),
       metricsUrl: t.metricsUrl === undefined ? undefined : c.string('target.metricsUrl', t.metricsUrl),

@@ -12,6 +12,8 @@ import type { ClientResult } from '../threadMessages.js';
 import type { WireAdapter } from '../adapters/adapter.js';
 import type { Socket } from 'node:net';
 import { FrameReader } from './frameReader.js';
+import { openSse } from './sseTransport.js';
+import { wsReadControl, type ReadControl } from './transport.js';
 
 const scratch = newScannedEvent();
 
@@ -33,6 +35,8 @@ const NO_ACK_SETTLE_MS = 250;
 
 export class ClientConnection {
   ws?: WebSocket;
+  /** How this client's bytes arrive: what stall, rate and delay pause, resume and watch. */
+  protected reading?: ReadControl;
   connectUs = NaN;
   ackUs = NaN;
   closedByServer?: number;
@@ -72,10 +76,12 @@ export class ClientConnection {
   open(): void {
     this.startedUs = nowUs();
     this.headAtOpen = this.ctx.headId();
+    if (this.ctx.adapter.transport === 'sse') return this.openSse();
     const ws = new WebSocket(this.ctx.url, { perMessageDeflate: false, skipUTF8Validation: true, handshakeTimeout: 30_000 });
     this.ws = ws;
     ws.on('open', () => {
       this.readFramesDirectly(ws); // before anything can arrive: ws has not read from the socket yet
+      this.reading = wsReadControl(ws);
       this.connectUs = nowUs() - this.startedUs;
       this.ctx.rec.connectTime(this.phaseNow(), this.connectUs);
       this.subscribeSentUs = nowUs();
@@ -124,13 +130,7 @@ export class ClientConnection {
     if (!socket || ws.readyState !== WebSocket.OPEN) return;
     let at = 0;
     const reader = new FrameReader({
-      message: (data, binary) => {
-        if (binary) return void this.ctx.noteNonEvent(data);
-        const kind = this.ctx.adapter.read(data, scratch);
-        if (kind === 'event') this.onEvent(scratch, at);
-        else if (kind === 'status') this.onStatus(data, at);
-        else this.ctx.noteNonEvent(data);
-      },
+      message: (data, binary) => this.onMessage(data, binary, at, ws),
       ping: (payload) => ws.pong(payload),
       close: (code, reason) => {
         this.serverCloseCode = code;
@@ -146,6 +146,56 @@ export class ClientConnection {
     });
   }
 
+  private onMessage(data: Buffer, binary: boolean, atUs: number, ws?: WebSocket): void {
+    if (binary) return void this.ctx.noteNonEvent(data);
+    const kind = this.ctx.adapter.read(data, scratch);
+    if (kind === 'event') this.onEvent(scratch, atUs);
+    else if (kind === 'status') this.onStatus(data, atUs);
+    else if (kind === 'keepalive') ws?.send(this.ctx.adapter.keepaliveAnswer!(data));
+    else this.ctx.noteNonEvent(data);
+  }
+
+  /**
+   * Server-Sent Events: one HTTP request whose response is the stream. The response is the
+   * subscription's acknowledgement; a catch-up client asks for its replay with Last-Event-ID.
+   */
+  private openSse(): void {
+    const from = this.replayFrom();
+    this.subscribeSentUs = nowUs();
+    this.headAtSubscribe = this.ctx.headId();
+    this.reading = openSse(this.ctx.url, from, {
+      open: (atUs) => {
+        this.connectUs = atUs - this.startedUs;
+        this.ctx.rec.connectTime(this.phaseNow(), this.connectUs);
+        if (from !== undefined) return this.acknowledged(this.ctx.headId(), atUs);
+        setTimeout(() => (this.headAtSubscribe = this.ctx.headId()), NO_ACK_SETTLE_MS).unref();
+        this.onSubscribed();
+      },
+      message: (data, atUs) => this.onMessage(data, false, atUs),
+      refused: (reason) => {
+        if (this.leaving) return;
+        this.refused = 'connect';
+        this.ctx.rec.count(this.phaseNow(), 'connectErrors');
+        this.noteEnd(reason);
+      },
+      closed: (reason) => {
+        if (this.leaving || this.refused === 'connect') return;
+        this.closedByServer = 1006; // an HTTP stream has no close code: the server ended the response
+        this.ctx.rec.count(this.phaseNow(), 'serverCloses');
+        this.noteEnd(reason);
+      },
+    });
+  }
+
+  /** The subscription stands, the target's head being `headId`: the window (and a replay) starts here. */
+  private acknowledged(headId: number, atUs: number): void {
+    this.acked = true;
+    this.ackUs = atUs - this.subscribeSentUs;
+    this.ctx.rec.ackTime(this.phaseNow(), this.ackUs);
+    this.account.subscribed(headId, atUs, this.replayFrom());
+    this.onSubscribed();
+  }
+
   private onStatus(data: Buffer, atUs: number): void {
     let msg: { status?: number; last_log_id?: number; gap?: [number, number]; message?: unknown };
     try {
@@ -154,11 +204,7 @@ export class ClientConnection {
       return;
     }
     if (msg.status === 200 && !this.acked && typeof msg.last_log_id === 'number') {
-      this.acked = true;
-      this.ackUs = atUs - this.subscribeSentUs;
-      this.ctx.rec.ackTime(this.phaseNow(), this.ackUs);
-      this.account.subscribed(msg.last_log_id, atUs, this.replayFrom());
-      this.onSubscribed();
+      this.acknowledged(msg.last_log_id, atUs);
     } else if (msg.status === 409 && Array.isArray(msg.gap)) {
       this.ctx.rec.count(this.phaseNow(), 'gapsAnnounced');
     } else if (!this.acked && typeof msg.status === 'number' && msg.status >= 400 && this.refused === undefined) {
@@ -183,6 +229,7 @@ export class ClientConnection {
     }
     this.prepareAccounting();
     this.ws?.terminate();
+    this.reading?.terminate();
   }
 
   /** Head id when the subscribe request was sent: the window start if the ack never comes. */

@@ -17,7 +17,7 @@ export class DelayClient extends ClientConnection {
     this.queue.push({ ...ev });
     if (this.queue.length >= PAUSE_AT && !this.paused) {
       this.paused = true;
-      this.ws?.pause();
+      this.reading?.pause();
     }
     if (!this.busy) this.next();
   }
@@ -33,7 +33,7 @@ export class DelayClient extends ClientConnection {
       this.account.onEvent(ev, nowUs()); // latency includes the hold: that is when this client has the event
       if (this.paused && this.queue.length <= RESUME_AT) {
         this.paused = false;
-        this.ws?.resume();
+        this.reading?.resume();
       }
       this.next();
     }, this.ctx.group.delayMs ?? 0);

@@ -3,29 +3,24 @@
 import { nowUs } from '../../clock.js';
 import { ClientConnection } from './connection.js';
 
-interface RawSocket {
-  on(event: 'data', fn: (chunk: Buffer) => void): void;
-}
-
 export class RateClient extends ClientConnection {
   private bytes = 0;
   private startUs = 0;
   private resumeTimer?: NodeJS.Timeout;
 
   protected override onSubscribed(): void {
-    const ws = this.ws!;
-    const socket = (ws as unknown as { _socket?: RawSocket })._socket;
+    const reading = this.reading!;
     const rate = this.ctx.group.bytesPerSecond ?? 1;
     this.startUs = nowUs();
-    socket?.on('data', (chunk: Buffer) => {
+    reading.onChunk((chunk: Buffer) => {
       this.bytes += chunk.length;
       const allowed = ((nowUs() - this.startUs) * rate) / 1e6;
       const aheadBytes = this.bytes - allowed;
       if (aheadBytes > 0 && !this.resumeTimer) {
-        ws.pause();
+        reading.pause();
         this.resumeTimer = setTimeout(() => {
           this.resumeTimer = undefined;
-          ws.resume();
+          reading.resume();
         }, Math.ceil((aheadBytes / rate) * 1000));
       }
     });

@@ -4,6 +4,6 @@ import { ClientConnection } from './connection.js';
 
 export class StallClient extends ClientConnection {
   protected override onSubscribed(): void {
-    this.ws?.pause();
+    this.reading?.pause();
   }
 }

@@ -8,11 +8,11 @@ import { withToken } from '../url.js';
 import type { OutgoingEvent, Sink, SinkCallbacks } from './sink.js';
 
 /** Ids evbench gives: prefill events take 1…prefill, scheduled event k takes prefill + k + 1. */
-function idOf(init: PublisherInit, k: number): number {
+export function idOf(init: PublisherInit, k: number): number {
   return init.scenario.publisher.prefill + k + 1;
 }
 
-function eventJson(init: PublisherInit, g: GenericOptions, pad: string, e: OutgoingEvent): string {
+export function eventJson(init: PublisherInit, g: GenericOptions, pad: string, e: OutgoingEvent): string {
   const body: Record<string, unknown> = {};
   setPath(body, g.idField.split('.'), idOf(init, e.k));
   setPath(body, g.timeField.split('.'), usToTime(e.intendedUs, g.timeUnit));

@@ -3,6 +3,7 @@
 import type { PublisherInit } from '../threadMessages.js';
 import { EvbenchSink } from './evbenchSink.js';
 import { GenericHttpSink, GenericWsSink } from './genericSink.js';
+import { SocketIoSink } from './socketioSink.js';
 
 export interface OutgoingEvent {
   /** Schedule index (negative: prefill). */
@@ -34,7 +35,8 @@ export interface SinkCallbacks {
 
 export function sinkFor(init: PublisherInit, cb: SinkCallbacks): Sink {
   const t = init.scenario.target;
-  if (t.kind === 'url' && t.adapter === 'generic' && t.generic) {
+  if (t.kind === 'url' && t.adapter === 'socketio' && t.generic?.publish.kind === 'ws') return new SocketIoSink(init, t.generic, cb);
+  if (t.kind === 'url' && t.adapter !== 'evbench' && t.generic) {
     if (t.generic.publish.kind === 'http') return new GenericHttpSink(init, t.generic, t.generic.publish.url, cb);
     return new GenericWsSink(init, t.generic, cb);
   }

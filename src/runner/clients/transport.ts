@@ -1,0 +1,25 @@
+// What a client behaviour needs from whatever carries its bytes (a websocket, an HTTP response for
+// SSE): stop and resume reading, and see each raw chunk as it arrives. Accounting stays in
+// ClientConnection; a transport only decides how bytes come in.
+import type WebSocket from 'ws';
+import type { Socket } from 'node:net';
+
+export interface ReadControl {
+  /** Stops reading from the network: the server sees the receive window close. */
+  pause(): void;
+  resume(): void;
+  /** Every raw chunk as it arrives, before it is parsed (the rate client counts bytes). */
+  onChunk(fn: (chunk: Buffer) => void): void;
+  /** Drops the connection at once. */
+  terminate(): void;
+}
+
+/** A websocket's reading: `ws.pause()` pauses its socket; chunks are the socket's own. */
+export function wsReadControl(ws: WebSocket): ReadControl {
+  return {
+    pause: () => ws.pause(),
+    resume: () => ws.resume(),
+    onChunk: (fn) => (ws as unknown as { _socket?: Socket })._socket?.on('data', fn),
+    terminate: () => ws.terminate(),
+  };
+}
