@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A Socket.IO v4 server (the `socket.io` package itself, nothing of evbench's): every connection
 // joins room "events" of its namespace; the server emits {id, ts, pad} to that room at a fixed
-// rate (`--rate 0`: it only relays), and relays what a client emits under the topic to the room.
+// rate (`--rate 0`: it only relays), and relays whatever a client emits to the rest of the room.
 // With `recovery`, connection state recovery (v4.6+) is on.
 //
 //   node examples/socketio-server.mjs 9010 500          # emits 500 events/s as "event" on /
@@ -26,7 +26,7 @@ export async function socketIoServer({ rate = 500, payloadBytes = 1024, topic = 
   const nsp = io.of(namespace);
   nsp.on('connection', (socket) => {
     socket.join('events');
-    socket.on(topic, (event) => socket.to('events').emit(topic, event));
+    socket.onAny((name, ...args) => socket.to('events').emit(name, ...args)); // a relay: whatever a client emits
   });
   const pad = 'x'.repeat(payloadBytes);
   let id = 0;
