@@ -24,7 +24,10 @@ export async function socketIoServer({ rate = 500, payloadBytes = 1024, topic = 
     ...(recovery ? { connectionStateRecovery: { maxDisconnectionDuration: 120_000, skipMiddlewares: true } } : {}),
   });
   const nsp = io.of(namespace);
+  const disconnects = []; // [reason, seconds since start] of every socket the server let go
+  const started = epochMs();
   nsp.on('connection', (socket) => {
+    socket.on('disconnect', (reason) => disconnects.push([reason, ((epochMs() - started) / 1000).toFixed(1)]));
     socket.join('events');
     socket.onAny((name, ...args) => socket.to('events').emit(name, ...args)); // a relay: whatever a client emits
   });
@@ -48,6 +51,7 @@ export async function socketIoServer({ rate = 500, payloadBytes = 1024, topic = 
   return {
     url: `http://127.0.0.1:${bound}${namespace === '/' ? '' : namespace}`,
     io,
+    disconnects,
     close: async () => {
       clearTimeout(timer);
       io.disconnectSockets(true);

@@ -16,6 +16,8 @@ import { StallClient } from './clients/stall.js';
 import { RateClient } from './clients/rate.js';
 import { DelayClient } from './clients/delay.js';
 import { CatchupClient } from './clients/catchup.js';
+import { SocketIoRecoveryClient } from './clients/socketioRecovery.js';
+import { SocketIoAdapter } from './adapters/socketio.js';
 import { ChurnClient } from './clients/churn.js';
 import { HealthSampler } from './health.js';
 import type { ClientPlan, ClientWorkerInit, MainToWorker, WorkerToMain } from './threadMessages.js';
@@ -83,6 +85,7 @@ function makeClient(slot: Slot, tl: Timeline, schedule: Schedule): Client {
   const account: Account = serverEmitted
     ? new EmittedStreamAccount(ctx.rec, tl, knowledge, nowUs())
     : new ClientAccount(ctx.rec, tl, schedule, expectation(g, slot.plan.user), nowUs());
+  if (g.kind === 'catchup' && adapter instanceof SocketIoAdapter) return new SocketIoRecoveryClient(slot.plan.clientId, ctx, account, adapter);
   if (g.kind === 'catchup') return new CatchupClient(slot.plan.clientId, ctx, account);
   if (g.kind === 'slow') {
     if (g.behaviour === 'stall') return new StallClient(slot.plan.clientId, ctx, account);

@@ -10,9 +10,6 @@ export function unsupported(scenario: Scenario): { path: string; message: string
   const i = scenario.groups.findIndex((x) => x.kind === 'catchup' && x.count > 0);
   if (t.adapter === 'sse' && g.publish.kind === 'ws') return { path: 'target.generic.publish', message: 'an SSE stream has no way back to the server: publish server or http:URL' };
   if (t.adapter === 'socketio' && g.publish.kind === 'http') return { path: 'target.generic.publish', message: 'the socketio adapter publishes by emitting over a socket (publish ws) or not at all (publish server)' };
-  if (i >= 0 && t.adapter === 'socketio') {
-    return { path: `groups[${i}].kind`, message: 'catchup is not supported by the socketio adapter yet (connection state recovery needs a session to recover, not an id to start from)' };
-  }
   if (i >= 0 && t.adapter === 'generic' && !g.subscribeMessage?.includes('{{lastId}}')) {
     return { path: `groups[${i}].kind`, message: 'catchup needs a generic subscribe message with {{lastId}} (target.generic.subscribeMessage or --subscribe-message): otherwise the server cannot be asked to replay' };
   }

@@ -51,6 +51,36 @@ export class SocketIoAdapter implements WireAdapter {
     return this.nsp === '/' ? '40' : `40${this.nsp},`;
   }
 
+  /** Connection state recovery: CONNECT with the session's pid and the offset of its last event. */
+  recoverMessage(pid: string, offset: string): string {
+    return `40${this.nsp === '/' ? '' : `${this.nsp},`}${JSON.stringify({ pid, offset })}`;
+  }
+
+  /** The server's CONNECT answer (`40{"sid","pid"}`); `pid` only when recovery is on. */
+  connectAnswer(text: string): { sid?: string; pid?: string } | undefined {
+    const start = text.indexOf('{');
+    if (start < 0) return undefined;
+    try {
+      return JSON.parse(text.slice(start)) as { sid?: string; pid?: string };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** With recovery on, the server appends each event's offset as its last argument. */
+  offsetOf(data: Buffer): string | undefined {
+    const text = data.toString();
+    const start = eventJsonStart(text, this.nsp);
+    if (start < 0) return undefined;
+    try {
+      const args = JSON.parse(text.slice(start)) as unknown[];
+      const last = args.length > 2 ? args[args.length - 1] : undefined;
+      return typeof last === 'string' ? last : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The message that emits `payload` as event `name` (for evbench publishing through the server). */
   emitMessage(payloadJson: string): string {
     return `42${this.nsp === '/' ? '' : `${this.nsp},`}[${JSON.stringify(this.topic)},${payloadJson}]`;

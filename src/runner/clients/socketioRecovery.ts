@@ -1,0 +1,99 @@
+// catchup over Socket.IO: connection state recovery (v4.6+) is its only replay, and it recovers a
+// session, not an id. So the client opens a session, notes its pid and the offset of the first
+// event, drops the connection the way a network does, waits while `backlog` events pass, and
+// reconnects with `40{"pid","offset"}`: the server must replay every event it missed, then go live.
+import WebSocket from 'ws';
+import { nowUs } from '../../clock.js';
+import type { Account } from '../../measurement/accounting.js';
+import { newScannedEvent } from '../../measurement/frameScan.js';
+import { phaseAt } from '../../measurement/schedule.js';
+import type { WireAdapter } from '../adapters/adapter.js';
+import { SocketIoAdapter } from '../adapters/socketio.js';
+import { ClientConnection, type ConnectionContext } from './connection.js';
+
+const POLL_MS = 10;
+
+export class SocketIoRecoveryClient extends ClientConnection {
+  private session?: { pid: string; offset: string; lastId: number };
+  private first?: WebSocket;
+  private timer?: NodeJS.Timeout;
+  private gone = false;
+  private recoverSentUs = 0;
+
+  constructor(clientId: number, ctx: ConnectionContext, account: Account, private readonly protocol: SocketIoAdapter) {
+    // the second connection asks for recovery; Socket.IO sends the missed events before its CONNECT answer
+    const adapter: WireAdapter = {
+      acks: false,
+      keepaliveAnswer: () => '3',
+      subscribeMessage: () => {
+        this.recoverSentUs = nowUs();
+        return protocol.recoverMessage(this.session!.pid, this.session!.offset);
+      },
+      read: (data, out) => {
+        const kind = ctx.adapter.read(data, out);
+        if (kind === 'other' && data[0] === 0x34 && data[1] === 0x30) this.onConnectAnswer();
+        return kind;
+      },
+    };
+    super(clientId, { ...ctx, adapter }, account);
+  }
+
+  protected override replayFrom(): number | undefined {
+    return this.session?.lastId;
+  }
+
+  override open(): void {
+    const ws = new WebSocket(this.ctx.url, { perMessageDeflate: false, handshakeTimeout: 30_000 });
+    this.first = ws;
+    const scratch = newScannedEvent();
+    let pid: string | undefined;
+    ws.on('open', () => ws.send(this.protocol.subscribeMessage()));
+    ws.on('message', (data: Buffer) => {
+      if (this.session) return;
+      const kind = this.protocol.read(data, scratch);
+      if (kind === 'keepalive') return void ws.send('3');
+      if (data[0] === 0x34 && data[1] === 0x30) pid = this.protocol.connectAnswer(data.toString())?.pid;
+      if (kind !== 'event') return;
+      const offset = this.protocol.offsetOf(data);
+      if (pid === undefined || offset === undefined) {
+        // no pid or offset: the server has connection state recovery off, so there is nothing to catch up with
+        ws.terminate();
+        return void super.open();
+      }
+      this.session = { pid, offset, lastId: scratch.id };
+      ws.terminate(); // an abrupt loss, not a disconnect packet: only that is recoverable
+      // From here the client is owed every event: the next `backlog` ones by the replay (its time
+      // to live counts from this disconnect), the rest live once it is back.
+      const liveAfter = scratch.id + (this.ctx.group.backlog ?? 0);
+      this.account.subscribed(liveAfter, nowUs(), scratch.id);
+      this.waitForBacklog(liveAfter);
+    });
+    ws.on('error', () => {
+      if (!this.session && !this.gone) super.open(); // the ordinary path says what went wrong
+    });
+  }
+
+  /** Reconnects once the stream has moved `backlog` events past the session's last one. */
+  private waitForBacklog(untilId: number): void {
+    const poll = (): void => {
+      if (this.gone) return;
+      if (this.ctx.headId() >= untilId || nowUs() >= this.ctx.tl.endUs) return void super.open();
+      this.timer = setTimeout(poll, POLL_MS);
+    };
+    poll();
+  }
+
+  /** The recovered session's CONNECT answer, after its replay (a new pid means the session was lost: the replay shows it missing). */
+  private onConnectAnswer(): void {
+    const now = nowUs();
+    this.ackUs = now - this.recoverSentUs;
+    this.ctx.rec.ackTime(phaseAt(this.ctx.tl, now), this.ackUs);
+  }
+
+  override leave(atUs: number): void {
+    this.gone = true;
+    clearTimeout(this.timer);
+    this.first?.terminate();
+    super.leave(atUs);
+  }
+}
