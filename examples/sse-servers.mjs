@@ -84,6 +84,8 @@ export async function plainSseServer({ rate = 500, payloadBytes = 1024, historyS
   return {
     url: `http://127.0.0.1:${bound}/events`,
     publishUrl: `http://127.0.0.1:${bound}/publish`,
+    /** Bytes written but not yet taken by the kernel, for the most backed-up client (what a stalled reader costs). */
+    maxBufferedBytes: () => Math.max(0, ...[...clients].map((res) => res.writableLength)),
     close: async () => {
       stop();
       for (const res of clients) res.destroy();

@@ -58,6 +58,10 @@ describe('socketio adapter against socket.io', () => {
     const stalled = group(rec, 'stalled');
     expect(stalled.phases.stress!.missing).toBeGreaterThan(0);
     expect(stalled.clientResults.every((c) => c.delivered < 500)).toBe(true);
+    // the server's side: the slow sockets (stalled, trickle) missed their pongs and were let go; no fast one was
+    const timedOut = s.disconnects.filter(([reason]) => reason === 'ping timeout');
+    expect(timedOut.length, JSON.stringify(s.disconnects)).toBeGreaterThanOrEqual(1);
+    expect(timedOut.length, JSON.stringify(s.disconnects)).toBeLessThanOrEqual(2);
   });
 
   it('evbench emits through a relaying namespace (publish ws): verdict none, nothing missing', async () => {
@@ -67,6 +71,38 @@ describe('socketio adapter against socket.io', () => {
     const rec = expectFastClientsUnharmed(r);
     expect(rec.target.url).toContain('/socket.io/');
     expect(group(rec, 'fast').phases.baseline!.missing).toBe(0);
+  });
+
+  it('catch-up by connection state recovery: a dropped session gets every event it missed, in order', async () => {
+    const s = await socketIoServer({ rate: 0, recovery: true });
+    server = s;
+    const file = join(tmp, 'socketio-catch-up.json');
+    writeFileSync(file, JSON.stringify({
+      name: 'socketio-catch-up',
+      target: { url: s.url, adapter: 'socketio', generic: { idField: 'id', timeField: 'ts', timeUnit: 'ms', publish: 'ws', topic: 'event' } },
+      publisher: { rate: 500, payloadBytes: 200 },
+      groups: [
+        { name: 'fast', kind: 'fast', count: 4 },
+        { name: 'replay', kind: 'catchup', count: 2, backlog: 1000, phases: ['stress'] },
+      ],
+      phases: [
+        { name: 'warmup', duration: '1s' },
+        { name: 'baseline', duration: '3s' },
+        { name: 'stress', duration: '5s' },
+        { name: 'recovery', duration: '1s' },
+      ],
+      thresholds: { 'missing{group:fast}': ['count==0'] },
+    }));
+    const r = await runCli(['run', file, '--out', tmp, '--json'], 90_000);
+    const rec = JSON.parse(r.stdout) as RunRecord;
+    expect(['none', 'invalid'], rec.hol.summary).toContain(rec.hol.verdict);
+    expect(r.code, r.stderr).toBe(exitFor(rec, 0));
+    const replay = group(rec, 'replay');
+    expect(replay.replay!.expected).toBe(2 * 1000);
+    expect(replay.phases.stress!.missing).toBe(0);
+    expect(replay.replay!.missing).toBe(0);
+    expect(replay.replay!.duplicates).toBe(0);
+    expect(replay.replay!.outOfOrder).toBe(0);
   });
 
   it('a target that is not Socket.IO fails at once with exit 3', async () => {
