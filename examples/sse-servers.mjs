@@ -55,11 +55,15 @@ export async function plainSseServer({ rate = 500, payloadBytes = 1024, historyS
   const clients = new Set();
   const history = []; // [id, frame], oldest first, at most historySize
   const pad = 'x'.repeat(payloadBytes);
+  let peakBuffered = 0;
   const send = (id, data) => {
     const frame = `id: ${id}\ndata: ${data}\n\n`;
     history.push([id, frame]);
     if (history.length > historySize) history.shift();
-    for (const res of clients) res.write(frame);
+    for (const res of clients) {
+      res.write(frame); // its `false` (the kernel took no more) is ignored: Node keeps the rest in memory
+      if (res.writableLength > peakBuffered) peakBuffered = res.writableLength;
+    }
   };
   const http = createServer(async (req, res) => {
     if (req.method === 'POST' && req.url === '/publish') {
@@ -84,8 +88,8 @@ export async function plainSseServer({ rate = 500, payloadBytes = 1024, historyS
   return {
     url: `http://127.0.0.1:${bound}/events`,
     publishUrl: `http://127.0.0.1:${bound}/publish`,
-    /** Bytes written but not yet taken by the kernel, for the most backed-up client (what a stalled reader costs). */
-    maxBufferedBytes: () => Math.max(0, ...[...clients].map((res) => res.writableLength)),
+    /** The most bytes ever held in memory for one client (written, not yet taken by the kernel): what a stalled reader costs. */
+    maxBufferedBytes: () => peakBuffered,
     close: async () => {
       stop();
       for (const res of clients) res.destroy();
