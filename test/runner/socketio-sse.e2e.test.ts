@@ -73,26 +73,29 @@ describe('socketio adapter against socket.io', () => {
     expect(group(rec, 'fast').phases.baseline!.missing).toBe(0);
   });
 
+  /** 500 events/s emitted by evbench through the relay, 4 fast clients, 2 catch-up clients 1000 events behind. */
+  const recoveryScenario = (url: string): string => JSON.stringify({
+    name: 'socketio-catch-up',
+    target: { url, adapter: 'socketio', generic: { idField: 'id', timeField: 'ts', timeUnit: 'ms', publish: 'ws', topic: 'event' } },
+    publisher: { rate: 500, payloadBytes: 200 },
+    groups: [
+      { name: 'fast', kind: 'fast', count: 4 },
+      { name: 'replay', kind: 'catchup', count: 2, backlog: 1000, phases: ['stress'] },
+    ],
+    phases: [
+      { name: 'warmup', duration: '1s' },
+      { name: 'baseline', duration: '3s' },
+      { name: 'stress', duration: '5s' },
+      { name: 'recovery', duration: '1s' },
+    ],
+    thresholds: { 'missing{group:fast}': ['count==0'] },
+  });
+
   it('catch-up by connection state recovery: a dropped session gets every event it missed, in order', async () => {
     const s = await socketIoServer({ rate: 0, recovery: true });
     server = s;
     const file = join(tmp, 'socketio-catch-up.json');
-    writeFileSync(file, JSON.stringify({
-      name: 'socketio-catch-up',
-      target: { url: s.url, adapter: 'socketio', generic: { idField: 'id', timeField: 'ts', timeUnit: 'ms', publish: 'ws', topic: 'event' } },
-      publisher: { rate: 500, payloadBytes: 200 },
-      groups: [
-        { name: 'fast', kind: 'fast', count: 4 },
-        { name: 'replay', kind: 'catchup', count: 2, backlog: 1000, phases: ['stress'] },
-      ],
-      phases: [
-        { name: 'warmup', duration: '1s' },
-        { name: 'baseline', duration: '3s' },
-        { name: 'stress', duration: '5s' },
-        { name: 'recovery', duration: '1s' },
-      ],
-      thresholds: { 'missing{group:fast}': ['count==0'] },
-    }));
+    writeFileSync(file, recoveryScenario(s.url));
     const r = await runCli(['run', file, '--out', tmp, '--json'], 90_000);
     const rec = JSON.parse(r.stdout) as RunRecord;
     expect(['none', 'invalid'], rec.hol.summary).toContain(rec.hol.verdict);
@@ -103,6 +106,19 @@ describe('socketio adapter against socket.io', () => {
     expect(replay.replay!.missing).toBe(0);
     expect(replay.replay!.duplicates).toBe(0);
     expect(replay.replay!.outOfOrder).toBe(0);
+  });
+
+  it('catch-up against a server with recovery off: the backlog is owed and shown missing, not forgotten', async () => {
+    const s = await socketIoServer({ rate: 0, recovery: false });
+    server = s;
+    const file = join(tmp, 'socketio-no-recovery.json');
+    writeFileSync(file, recoveryScenario(s.url));
+    const r = await runCli(['run', file, '--out', tmp, '--json'], 90_000);
+    const rec = JSON.parse(r.stdout) as RunRecord;
+    const replay = group(rec, 'replay');
+    expect(replay.replay!.expected).toBe(2 * 1000);
+    expect(replay.replay!.received).toBe(0);
+    expect(replay.replay!.missing).toBe(2 * 1000);
   });
 
   it('a target that is not Socket.IO fails at once with exit 3', async () => {

@@ -12,6 +12,8 @@ import { SocketIoAdapter } from '../adapters/socketio.js';
 import { ClientConnection, type ConnectionContext } from './connection.js';
 
 const POLL_MS = 10;
+/** A first session that sees no event this long has nothing to recover: the client connects live instead. */
+const FIRST_EVENT_MS = 5000;
 
 export class SocketIoRecoveryClient extends ClientConnection {
   private session?: { pid: string; offset: string; lastId: number };
@@ -27,7 +29,12 @@ export class SocketIoRecoveryClient extends ClientConnection {
       keepaliveAnswer: () => '3',
       subscribeMessage: () => {
         this.recoverSentUs = nowUs();
-        return protocol.recoverMessage(this.session!.pid, this.session!.offset);
+        if (this.session) return protocol.recoverMessage(this.session.pid, this.session.offset);
+        // no session to recover (recovery off, or no event to take an offset from): the backlog
+        // is still owed, and nothing will replay it, so the replay row shows it missing
+        const head = ctx.headId();
+        this.account.subscribed(head, this.recoverSentUs, Math.max(0, head - (ctx.group.backlog ?? 0)));
+        return protocol.subscribeMessage();
       },
       read: (data, out) => {
         const kind = ctx.adapter.read(data, out);
@@ -47,19 +54,26 @@ export class SocketIoRecoveryClient extends ClientConnection {
     this.first = ws;
     const scratch = newScannedEvent();
     let pid: string | undefined;
+    let done = false; // the first session has served (or failed): no second way forward
+    const connectLive = (): void => {
+      done = true;
+      clearTimeout(this.timer);
+      ws.terminate();
+      if (!this.gone) super.open();
+    };
     ws.on('open', () => ws.send(this.protocol.subscribeMessage()));
+    this.timer = setTimeout(() => done || connectLive(), FIRST_EVENT_MS);
     ws.on('message', (data: Buffer) => {
-      if (this.session) return;
+      if (done) return;
       const kind = this.protocol.read(data, scratch);
       if (kind === 'keepalive') return void ws.send('3');
       if (data[0] === 0x34 && data[1] === 0x30) pid = this.protocol.connectAnswer(data.toString())?.pid;
       if (kind !== 'event') return;
       const offset = this.protocol.offsetOf(data);
-      if (pid === undefined || offset === undefined) {
-        // no pid or offset: the server has connection state recovery off, so there is nothing to catch up with
-        ws.terminate();
-        return void super.open();
-      }
+      // no pid or offset: the server has connection state recovery off, so there is nothing to catch up with
+      if (pid === undefined || offset === undefined) return connectLive();
+      done = true;
+      clearTimeout(this.timer);
       this.session = { pid, offset, lastId: scratch.id };
       ws.terminate(); // an abrupt loss, not a disconnect packet: only that is recoverable
       // From here the client is owed every event: the next `backlog` ones by the replay (its time
@@ -68,9 +82,7 @@ export class SocketIoRecoveryClient extends ClientConnection {
       this.account.subscribed(liveAfter, nowUs(), scratch.id);
       this.waitForBacklog(liveAfter);
     });
-    ws.on('error', () => {
-      if (!this.session && !this.gone) super.open(); // the ordinary path says what went wrong
-    });
+    ws.on('error', () => done || connectLive()); // the ordinary path then says what went wrong
   }
 
   /** Reconnects once the stream has moved `backlog` events past the session's last one. */
