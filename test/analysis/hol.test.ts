@@ -226,6 +226,19 @@ describe('invalid: not a result, whatever the rules say', () => {
     expect(judge({ baseline: steady(0).map(() => []), stress: steady(5_000) }).verdict).toBe('invalid');
   });
 
+  it('a strained generator does not hide a close the server chose (1013), but a 4008 could be its doing', () => {
+    const rec = verdictRecord({ ...bad(), clientResults: [{ closedByServer: 1013, closeReason: 'try again later' }] });
+    rec.generator = { ...rec.generator, bound: true, eventLoopDelayP99Us: 70_000, reasons: ['client worker 0 event-loop delay p99 70.0ms (≥ 20.0ms)'] };
+    expect(analyseHol(rec, RULES)).toMatchObject({ verdict: 'disconnect' });
+    expect(analyseHol(rec, RULES).summary).toMatch(/^DISCONNECT despite a strained generator: the server closed or refused 1 of 10 fast clients \(closed 1013 "try again later" ×1\)/);
+    rec.groups[0]!.clientResults[0]!.closedByServer = 4008;
+    expect(analyseHol(rec, RULES).verdict).toBe('invalid');
+    rec.groups[0]!.clientResults[0] = { ...rec.groups[0]!.clientResults[0]!, closedByServer: null, refused: 'subscribe' };
+    expect(analyseHol(rec, RULES).verdict).toBe('disconnect');
+    rec.invalid = true; // a failed worker: nothing stands
+    expect(analyseHol(rec, RULES).verdict).toBe('invalid');
+  });
+
   it('precedes disconnect', () => {
     const rec = verdictRecord({ ...bad(), clientResults: [{ closedByServer: 4008 }] });
     rec.generator.bound = true;
