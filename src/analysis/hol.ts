@@ -196,11 +196,12 @@ function noiseSummary(n: NoiseModel): NonNullable<HolResult['noise']> {
 }
 
 /**
- * Fast p99 rose: stress ÷ baseline reaches the index limit by at least minDelta, and the rise
- * lasted — hol.sustain worth of whole stress seconds had a p99 above the run's own noise floor.
+ * Fast p99 rose: stress ÷ baseline reaches the index limit, and the rise lasted — hol.sustain worth
+ * of whole stress seconds had a p99 above the run's own noise floor.
  */
 function p99Rule(rules: Required<HolRules>, index: number | null, sP99: number, bP99: number, noise: NoiseModel): HolEvidence {
-  const risen = index !== null && index >= rules.indexLimit && sP99 - bP99 >= rules.minDeltaUs;
+  // hol.minDelta acts through the floor (at least the baseline median + minDelta)
+  const risen = index !== null && index >= rules.indexLimit;
   const measured = `${fmtRatio(index)} (${formatUs(sP99)} vs ${formatUs(bP99)})`;
   if (noise.baselineP99s.length < 2 || noise.stressP99s.length < noise.neededSeconds) {
     // one or two seconds of data cannot tell a sustained rise from noise: the other rules still judge
