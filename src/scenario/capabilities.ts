@@ -16,7 +16,8 @@ export function unsupported(scenario: Scenario): { path: string; message: string
   }
   const f = scenario.groups.findIndex((x) => x.eventTypes.length > 0);
   if (f >= 0) return { path: `groups[${f}].eventTypes`, message: `the ${t.adapter} adapter cannot filter by event type (put the filter in the subscribe message or topic instead)` };
-  if (scenario.publisher.prefill > 0 && g.publish.kind === 'server') return { path: 'publisher.prefill', message: 'cannot prefill a server that emits its own events (publish server)' };
+  // a server that emits its own events has its own history: a catch-up replays what it kept, whatever prefill says
+  if (scenario.publisher.prefill > 0 && g.publish.kind === 'server' && i < 0) return { path: 'publisher.prefill', message: 'cannot prefill a server that emits its own events (publish server)' };
   if (scenario.publisher.mix.some((m) => m.owner === 'private')) return { path: 'publisher.mix', message: `private events need evbench's permission directory; the ${t.adapter} adapter has none` };
   if (scenario.variants.length > 0) return { path: 'variants', message: 'variants change the embedded server; a URL target has none' };
   return undefined;
