@@ -82,7 +82,7 @@ class NatsSession implements WireSession {
       off = eol + 2;
       if (line === 'PING') out.send('PONG\r\n');
       else if (line.startsWith('-ERR')) out.refused(`nats-server said ${line}`);
-      else if (!(line === 'PONG' || line === '+OK' || line.startsWith('INFO '))) out.other(Buffer.from(line));
+      else if (line !== 'PONG' && line !== '+OK') out.other(Buffer.from(line)); // INFO too: the first thing a diagnostic shows
     }
     this.pending = off < b.length ? Buffer.from(b.subarray(off)) : EMPTY;
   }
