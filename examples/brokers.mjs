@@ -63,6 +63,8 @@ function startProcess(name, bin, args, ports, dir) {
   return Promise.all(ports.map((p) => waitForPort(p, 10_000, child, name))).then(
     () => ({
       child,
+      /** The last 4000 characters the server logged on stderr. */
+      log: () => child.stderrText,
       stop: () =>
         new Promise((resolve) => {
           const done = () => (rmSync(dir, { recursive: true, force: true }), resolve());
@@ -76,15 +78,15 @@ function startProcess(name, bin, args, ports, dir) {
   );
 }
 
-/** nats-server with a websocket listener (no TLS, loopback). */
-export async function startNats({ port, wsPort } = {}) {
+/** nats-server with a websocket listener (no TLS, loopback); `writeDeadline` (e.g. "2s") overrides its 10 s default. */
+export async function startNats({ port, wsPort, writeDeadline } = {}) {
   port ??= await freePort();
   wsPort ??= await freePort();
   const bin = findBinary('nats-server');
   if (!bin) throw new Error('nats-server is not installed (apt-get install nats-server)');
   const dir = mkdtempSync(join(tmpdir(), 'evbench-nats-'));
   const conf = join(dir, 'nats.conf');
-  writeFileSync(conf, `listen: "127.0.0.1:${port}"\nwebsocket {\n  listen: "127.0.0.1:${wsPort}"\n  no_tls: true\n}\n`);
+  writeFileSync(conf, `listen: "127.0.0.1:${port}"\n${writeDeadline ? `write_deadline: "${writeDeadline}"\n` : ''}websocket {\n  listen: "127.0.0.1:${wsPort}"\n  no_tls: true\n}\n`);
   const p = await startProcess('nats-server', bin, ['-c', conf], [port, wsPort], dir);
   return { ...p, port, wsPort, url: `ws://127.0.0.1:${wsPort}/`, conf };
 }
