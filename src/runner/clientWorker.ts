@@ -119,6 +119,7 @@ const countingAdapter: typeof adapter = {
         return {
           opening: () => s.opening(),
           keepalive: s.keepalive,
+          confirms: s.confirms,
           read(data, binary, out) {
             counted ??= { ...out, event: (ev) => (noteEvent(undefined, ev), out.event(ev)) };
             s.read(data, binary, counted);

@@ -56,6 +56,7 @@ function probe(scenario: Scenario, url: string, token: string | undefined): Prom
         event: () => done(),
         other: (data: Buffer) => void (frames.length < 3 && frames.push(sample(data))),
         send: (frame: string | Buffer) => ws.send(frame),
+        subscribed: () => {},
         refused: (reason: string) =>
           done(new UserError(`${url}: the ${scenario.target.kind === 'url' ? scenario.target.adapter : ''} subscription was refused: ${reason}.${seen()}`, EXIT_UNREACHABLE)),
       };

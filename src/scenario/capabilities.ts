@@ -14,6 +14,7 @@ export function unsupported(scenario: Scenario): { path: string; message: string
   if (i >= 0 && !g.subscribeMessage?.includes('{{lastId}}')) {
     return { path: `groups[${i}].kind`, message: 'catchup needs a generic subscribe message with {{lastId}} (target.generic.subscribeMessage or --subscribe-message): otherwise the server cannot be asked to replay' };
   }
+  if (t.adapter === 'graphql-ws' && g.publish.kind === 'ws') return { path: 'target.generic.publish', message: 'graphql-ws: evbench publishes through a GraphQL mutation over HTTP (--publish http:URL with a --publish-body template), not over the subscription socket' };
   const f = scenario.groups.findIndex((x) => x.eventTypes.length > 0);
   if (f >= 0) return { path: `groups[${f}].eventTypes`, message: `the ${t.adapter} adapter cannot filter by event type (put the filter in the subscribe message or topic instead)` };
   // a server that emits its own events has its own history: a catch-up replays what it kept, whatever prefill says

@@ -38,7 +38,7 @@ export interface GenericOptions {
 }
 
 /** Protocol adapters: `generic` JSON, or a real server's own protocol; all read id and time from the event's JSON. */
-export type ForeignAdapter = 'generic' | 'nats' | 'mqtt';
+export type ForeignAdapter = 'generic' | 'nats' | 'mqtt' | 'graphql-ws';
 
 export interface UrlTarget {
   kind: 'url';

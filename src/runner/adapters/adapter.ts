@@ -7,6 +7,7 @@ import { EvbenchAdapter } from './evbench.js';
 import { GenericAdapter } from './generic.js';
 import { NatsAdapter } from './nats.js';
 import { MqttAdapter } from './mqtt.js';
+import { GraphqlWsAdapter } from './graphqlWs.js';
 
 export type FrameKind = 'event' | 'status' | 'other';
 
@@ -37,6 +38,8 @@ export interface WireOutput {
   send(frame: string | Buffer): void;
   /** The server refused the connection or the subscription, and said why. */
   refused(reason: string): void;
+  /** The server has taken the subscription (sessions that `confirm`): the client's behaviour starts now. */
+  subscribed(): void;
 }
 
 export interface WireSession {
@@ -47,6 +50,8 @@ export interface WireSession {
    * the client reads, so replies to keepalives come from clients that read: a stalled client is stalled.
    */
   read(data: Buffer, binary: boolean, out: WireOutput): void;
+  /** True when the session calls `out.subscribed()` (after a handshake); otherwise the client counts as subscribed once the opening frames are sent. */
+  readonly confirms?: boolean;
   /** A frame the client must send every `intervalMs` while it still reads (MQTT PINGREQ). */
   readonly keepalive?: { intervalMs: number; frame: Buffer | string };
   /** Publisher role: the frame that publishes one event body (NATS PUB, MQTT PUBLISH). */
@@ -59,6 +64,7 @@ export function adapterFor(scenario: Scenario): WireAdapter {
     if (t.adapter === 'generic') return new GenericAdapter(t.generic);
     if (t.adapter === 'nats') return new NatsAdapter(t.generic);
     if (t.adapter === 'mqtt') return new MqttAdapter(t.generic);
+    if (t.adapter === 'graphql-ws') return new GraphqlWsAdapter(t.generic);
   }
   return new EvbenchAdapter();
 }

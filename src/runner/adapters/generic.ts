@@ -62,6 +62,11 @@ export class GenericAdapter implements WireAdapter {
     } catch {
       return 'other';
     }
+    return this.readParsed(msg, out);
+  }
+
+  /** Reads an event from JSON already parsed (an envelope's payload, for protocol adapters). */
+  readParsed(msg: unknown, out: ScannedEvent): FrameKind {
     const id = getPath(msg, this.idPath);
     const idNum = typeof id === 'number' ? id : typeof id === 'string' && /^\d+$/.test(id) ? Number(id) : NaN;
     if (!Number.isSafeInteger(idNum)) return 'other';

@@ -96,7 +96,7 @@ export class ClientConnection {
         if (replayFrom !== undefined) this.account.subscribed(this.headAtSubscribe, nowUs(), replayFrom);
         // no acknowledgement will come: the window starts where the stream is once the request settled
         else setTimeout(() => (this.headAtSubscribe = this.ctx.headId()), NO_ACK_SETTLE_MS).unref();
-        this.onSubscribed();
+        if (!this.session?.confirms) this.onSubscribed();
       }
     });
     ws.on('error', (err: Error) => {
@@ -117,6 +117,7 @@ export class ClientConnection {
   }
 
   private session?: WireSession;
+  private sessionSubscribed = false;
   private keepaliveTimer?: NodeJS.Timeout;
 
   /** Client-driven keepalive (MQTT PINGREQ), sent only while the client reads: a paused socket sends nothing. */
@@ -143,6 +144,12 @@ export class ClientConnection {
         this.refused = 'subscribe';
         this.ctx.rec.count(this.phaseNow(), 'subscribeRefusals');
         this.noteEnd(reason);
+      },
+      subscribed: () => {
+        if (this.session?.confirms && !this.sessionSubscribed) {
+          this.sessionSubscribed = true;
+          this.onSubscribed();
+        }
       },
     };
   }
