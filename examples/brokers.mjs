@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Real message brokers to point evbench at: Debian's nats-server (websocket listener) and mosquitto
-// (websockets listener), each started from a config file written here on loopback ports, and a
+// Real servers to point evbench at: Debian's nats-server (websocket listener) and mosquitto
+// (websockets listener), each started from a config file written here on loopback ports, with a
 // small publisher that emits {"id":n,"ts":<epoch ms, fractional>,"pad":"…"} at a fixed rate over
-// the broker's plain TCP port (the broker's own protocol, a few lines each).
+// the broker's plain TCP port (the broker's own protocol, a few lines each); and ruby-actioncable
+// under puma (examples/actioncable/config.ru, which broadcasts on its own).
 //
 //   node examples/brokers.mjs nats 4222 8222        # nats-server: TCP 4222, websocket 8222, publishing on "events"
 //   node examples/brokers.mjs mosquitto 1883 8883   # mosquitto: TCP 1883, websockets 8883, publishing on "events"
@@ -56,8 +57,8 @@ async function waitForPort(port, deadlineMs, child, name) {
   throw new Error(`${name} did not listen on 127.0.0.1:${port} within ${deadlineMs} ms: ${child.stderrText.slice(0, 400)}`);
 }
 
-function startProcess(name, bin, args, ports, dir) {
-  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+function startProcess(name, bin, args, ports, dir, env = {}) {
+  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   child.stderrText = '';
   child.stderr.on('data', (d) => (child.stderrText = (child.stderrText + d).slice(-4000)));
   return Promise.all(ports.map((p) => waitForPort(p, 10_000, child, name))).then(
@@ -102,6 +103,29 @@ export async function startMosquitto({ port, wsPort } = {}) {
   writeFileSync(conf, `per_listener_settings false\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlistener ${port} 127.0.0.1\nlistener ${wsPort} 127.0.0.1\nprotocol websockets\n`);
   const p = await startProcess('mosquitto', bin, ['-c', conf], [port, wsPort], dir);
   return { ...p, port, wsPort, url: `ws://127.0.0.1:${wsPort}/`, conf };
+}
+
+/** True when Ruby can load Debian's ruby-actioncable (puma serves it). */
+export function hasActionCable() {
+  if (!findBinary('puma') || !findBinary('ruby')) return false;
+  try {
+    execFileSync(findBinary('ruby'), ['-e', 'require "action_cable"'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** examples/actioncable/config.ru under puma (4 threads): EventsChannel, broadcasting RATE/s of PAYLOAD bytes (rate 0: none). */
+export async function startActionCable({ port, rate = 100, payloadBytes = 1024 } = {}) {
+  port ??= await freePort();
+  const bin = findBinary('puma');
+  if (!bin) throw new Error('puma is not installed (apt-get install puma ruby-actioncable)');
+  const dir = mkdtempSync(join(tmpdir(), 'evbench-actioncable-'));
+  const ru = new URL('./actioncable/config.ru', import.meta.url).pathname;
+  const child = startProcess('puma', bin, ['-b', `tcp://127.0.0.1:${port}`, '-t', '4:4', ru], [port], dir, { RATE: String(rate), PAYLOAD: String(payloadBytes) });
+  const p = await child;
+  return { ...p, port, url: `ws://127.0.0.1:${port}/cable` };
 }
 
 /** Calls `emit(body)` for each event on a fixed schedule (event n due at start + n/rate), stamped with its due time. */

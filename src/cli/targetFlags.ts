@@ -28,7 +28,7 @@ export interface TargetFlags {
   tokensFile?: string;
 }
 
-const ADAPTERS = ['evbench', 'generic', 'nats', 'mqtt', 'graphql-ws'] as const;
+const ADAPTERS = ['evbench', 'generic', 'nats', 'mqtt', 'graphql-ws', 'actioncable'] as const;
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 /** `Name: value` → [name, value]; errors name the flag. */
@@ -45,8 +45,8 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--publisher-token <token>', 'publisher token for --target')
     .option('--metrics-url <url>', "--target's evbench /metrics, scraped at the end for the server's side of the story")
     .option('--metrics-token <token>', 'Bearer token for --metrics-url (a server started with --metrics-token)')
-    .option('--adapter <name>', 'protocol of --target: evbench (v0), generic (any JSON server), nats (NATS over websocket), mqtt (MQTT 3.1.1 over websocket) or graphql-ws (graphql-transport-ws)')
-    .option('--topic <name>', 'nats: the subject; mqtt: the topic filter; graphql-ws: the subscription document (id and time paths are read from its data)')
+    .option('--adapter <name>', 'protocol of --target: evbench (v0), generic (any JSON server), nats (NATS over websocket), mqtt (MQTT 3.1.1 over websocket), graphql-ws (graphql-transport-ws) or actioncable (Rails)')
+    .option('--topic <name>', 'nats: the subject; mqtt: the topic filter; graphql-ws: the subscription document (id and time are read from its data); actioncable: the channel identifier JSON')
     .option('--qos <n>', 'mqtt: QoS of the subscription and of what evbench publishes, 0 or 1 (default: 0)')
     .option('--header <header>', "'Name: value' on the websocket upgrade and on HTTP publishing (repeatable; {{token}} is the client's token)", collect)
     .option('--insecure', 'accept a wss:// target whose certificate does not verify (self-signed)')
@@ -114,7 +114,7 @@ export function applyTargetFlags(scenario: Scenario, flags: TargetFlags): Scenar
   if (!(ADAPTERS as readonly string[]).includes(adapterText)) throw new UserError(`--adapter: expected ${ADAPTERS.join(', ')}, got "${flags.adapter}"`);
   const adapter = adapterText as (typeof ADAPTERS)[number];
   const genericFlag = GENERIC_FLAGS.find((k) => flags[k] !== undefined);
-  if (genericFlag && adapter === 'evbench') throw new UserError(`${flagName(genericFlag)}: only with --adapter generic (or nats, mqtt, graphql-ws)`);
+  if (genericFlag && adapter === 'evbench') throw new UserError(`${flagName(genericFlag)}: only with --adapter generic (or nats, mqtt, graphql-ws, actioncable)`);
   if (flags.target !== undefined) {
     let url: URL;
     try {
@@ -158,8 +158,9 @@ export function applyTargetFlags(scenario: Scenario, flags: TargetFlags): Scenar
     if (flags.header !== undefined) s.target.headers = flags.header.map((h) => headerPair('--header', h));
     if (flags.insecure) s.target.insecure = true;
     if (flags.tokensFile !== undefined) s.target.tokens = readTokens(flags.tokensFile);
-    const topicKind = { nats: 'the subject', mqtt: 'the topic filter', 'graphql-ws': 'the subscription document' } as Record<string, string>;
+    const topicKind = { nats: 'the subject', mqtt: 'the topic filter', 'graphql-ws': 'the subscription document', actioncable: 'the channel identifier, e.g. {"channel":"EventsChannel"},' } as Record<string, string>;
     if (adapter !== 'evbench' && adapter !== 'generic' && !s.target.generic?.topic) throw new UserError(`--adapter ${adapter}: needs --topic (${topicKind[adapter]} to subscribe to)`);
+    if (adapter === 'actioncable' && !isJsonObject(s.target.generic?.topic ?? '')) throw new UserError(`--topic: an ActionCable channel identifier is a JSON object such as {"channel":"EventsChannel"}, got ${s.target.generic?.topic}`);
     if ((adapter === 'nats' || adapter === 'mqtt') && /\s/.test(s.target.generic?.topic ?? '')) throw new UserError(`--topic: a ${adapter} ${adapter === 'nats' ? 'subject' : 'topic filter'} has no spaces, got "${s.target.generic?.topic}"`);
     const gap = unsupported(s);
     if (gap) throw new UserError(`${s.source}: ${gap.path}: ${gap.message}`);
@@ -177,4 +178,13 @@ function readTokens(path: string): string[] {
   const tokens = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
   if (tokens.length === 0) throw new UserError(`--tokens-file: ${path} has no tokens (one per line)`);
   return tokens;
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
+  }
 }

@@ -38,7 +38,7 @@ export interface GenericOptions {
 }
 
 /** Protocol adapters: `generic` JSON, or a real server's own protocol; all read id and time from the event's JSON. */
-export type ForeignAdapter = 'generic' | 'nats' | 'mqtt' | 'graphql-ws';
+export type ForeignAdapter = 'generic' | 'nats' | 'mqtt' | 'graphql-ws' | 'actioncable';
 
 export interface UrlTarget {
   kind: 'url';

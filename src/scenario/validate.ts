@@ -153,7 +153,7 @@ function checkTarget(c: Checker, raw: Json): Target | undefined {
     const url = c.string('target.url', t.url);
     if (url && !/^wss?:\/\/[^\s/]+/.test(url)) c.fail('target.url', `expected a ws:// or wss:// URL, got ${describe(url)}`);
     for (const k of ['embedded'] as const) if (t[k] !== undefined) c.fail(`target.${k}`, 'not allowed with target.url');
-    const adapter = c.oneOf('target.adapter', t.adapter, ['evbench', 'generic', 'nats', 'mqtt', 'graphql-ws'] as const, 'evbench') ?? 'evbench';
+    const adapter = c.oneOf('target.adapter', t.adapter, ['evbench', 'generic', 'nats', 'mqtt', 'graphql-ws', 'actioncable'] as const, 'evbench') ?? 'evbench';
     if (adapter !== 'evbench' && t.generic === undefined) c.fail('target.generic', `the ${adapter} adapter needs its options: idField, timeField, timeUnit, publish`);
     if (adapter === 'evbench' && t.generic !== undefined) c.fail('target.generic', 'not allowed with adapter "evbench"');
     return {

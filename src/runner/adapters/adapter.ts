@@ -8,6 +8,7 @@ import { GenericAdapter } from './generic.js';
 import { NatsAdapter } from './nats.js';
 import { MqttAdapter } from './mqtt.js';
 import { GraphqlWsAdapter } from './graphqlWs.js';
+import { ActionCableAdapter } from './actioncable.js';
 
 export type FrameKind = 'event' | 'status' | 'other';
 
@@ -65,6 +66,7 @@ export function adapterFor(scenario: Scenario): WireAdapter {
     if (t.adapter === 'nats') return new NatsAdapter(t.generic);
     if (t.adapter === 'mqtt') return new MqttAdapter(t.generic);
     if (t.adapter === 'graphql-ws') return new GraphqlWsAdapter(t.generic);
+    if (t.adapter === 'actioncable') return new ActionCableAdapter(t.generic);
   }
   return new EvbenchAdapter();
 }

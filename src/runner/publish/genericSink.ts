@@ -56,7 +56,7 @@ export class GenericWsSink implements Sink {
           const k = session.keepalive;
           if (k) this.keepalive = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send(k.frame), k.intervalMs).unref();
         }
-        resolve();
+        if (!session?.confirms) resolve(); // else: publish once the channel is subscribed (ActionCable performs need it)
       });
       // a relay may echo to its publisher: not ours to count; a protocol may want answers (PONG)
       ws.on('message', (data: Buffer, binary: boolean) => {
@@ -65,7 +65,7 @@ export class GenericWsSink implements Sink {
           other: () => {},
           send: (frame) => ws.readyState === WebSocket.OPEN && ws.send(frame),
           refused: (reason) => this.cb.onFatal(`publisher connection: ${reason}`),
-          subscribed: () => {},
+          subscribed: () => resolve(),
         });
       });
       ws.on('error', (err) => {
