@@ -4,6 +4,9 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -140,6 +143,47 @@ describe('connecting like a real client', () => {
     const r3 = await runCli(['run', short, '--target', 'ws://127.0.0.1:9/', '--adapter', 'nats']);
     expect(r3.code).toBe(2);
     expect(r3.stderr.trim()).toBe('evbench: --adapter nats: needs --topic (the subject to subscribe to)');
+  });
+});
+
+/** A self-signed certificate for 127.0.0.1, or undefined when openssl is not there. */
+function selfSigned(): { key: Buffer; cert: Buffer } | undefined {
+  try {
+    const key = join(scenarios, 'key.pem');
+    const cert = join(scenarios, 'cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    return { key: readFileSync(key), cert: readFileSync(cert) };
+  } catch {
+    return undefined;
+  }
+}
+const tls = selfSigned();
+if (!tls) console.warn('!!! openssl is not installed: the --insecure (self-signed wss) test is SKIPPED !!!');
+
+describe('wss with a self-signed certificate', () => {
+  it.skipIf(!tls)('refused with a hint at --insecure; with --insecure the run goes on', async () => {
+    const https = createHttpsServer(tls!);
+    const wss = new WebSocketServer({ server: https, perMessageDeflate: false });
+    let id = 0;
+    const timer = setInterval(() => {
+      id++;
+      const msg = JSON.stringify({ id, ts: performance.timeOrigin + performance.now() });
+      for (const c of wss.clients) if (c.readyState === WebSocket.OPEN) c.send(msg);
+    }, 5);
+    await new Promise<void>((r) => https.listen(0, '127.0.0.1', () => r()));
+    closers.push(async () => {
+      clearInterval(timer);
+      for (const c of wss.clients) c.terminate();
+      await new Promise((r) => https.close(() => r(undefined)));
+    });
+    const url = `wss://127.0.0.1:${(https.address() as { port: number }).port}/`;
+    const refused = await runCli(['run', short, ...base(url, 'server')], 30_000);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/target unreachable: wss:\/\/127\.0\.0\.1:\d+\/: self[- ]signed certificate \(a self-signed certificate\? --insecure accepts it\)/);
+    const r = await runCli(['run', short, ...base(url, 'server'), '--insecure'], 60_000);
+    const rec = record(r);
+    expect(r.code, r.stderr).toBe(exitFor(rec, 0));
+    expect(group(rec, 'fast').phases.stress!.delivered).toBeGreaterThan(300);
   });
 });
 
