@@ -52,7 +52,8 @@ export class GenericAdapter implements WireAdapter {
   subscribeMessage(_eventTypes: string[], lastId?: number): string | undefined {
     const template = this.options.subscribeMessage;
     if (template === undefined) return undefined;
-    return template.replaceAll('{{lastId}}', String(lastId ?? 0));
+    // a client that does not catch up asks for no replay: null, as a JSON API reads an absent id
+    return template.replaceAll('{{lastId}}', lastId === undefined ? 'null' : String(lastId));
   }
 
   read(data: Buffer, out: ScannedEvent): FrameKind {
