@@ -145,16 +145,22 @@ export class EmittedStreamAccount implements Account {
       const head = this.knowledge.headFor(phaseAt(this.tl, Math.min(end, this.tl.endUs) - 1));
       const gaps = [...this.gaps];
       if (head && head.id > this.maxId) gaps.push([this.maxId + 1, head.id, head.timeUs]);
+      // only ids the stream had reached by the phase's end are due now; a hole above that head is an
+      // event of a later phase still on its way (a server that delivers out of order): judged later
+      const dueThrough = untilUs === Infinity || !head ? Infinity : head.id;
+      const later: typeof this.gaps = [];
       for (const [from, to, upperUs] of gaps) {
-        for (let id = Math.max(from, this.accountedThroughId + 1); id <= to; id++) {
+        if (to > dueThrough) later.push([Math.max(from, dueThrough + 1), to, upperUs]);
+        for (let id = Math.max(from, this.accountedThroughId + 1); id <= Math.min(to, dueThrough); id++) {
           if (this.received.has(id - this.firstId)) continue;
           this.totals.missing++;
           this.rec.missing(phaseAt(this.tl, upperUs), nowUs - upperUs, upperUs);
           this.outstanding.push(id, upperUs);
         }
       }
-      this.gaps = [];
-      this.accountedThroughId = Math.max(this.accountedThroughId, head && head.id > this.maxId ? head.id : this.maxId);
+      this.gaps = later;
+      const settled = dueThrough === Infinity ? Math.max(this.maxId, head?.id ?? -1) : dueThrough;
+      this.accountedThroughId = Math.max(this.accountedThroughId, settled);
     }
     // the publish time of a missing id is only bounded from above: its stall is a lower bound too
     const oldest = this.outstanding.oldest((id) => this.received.has(id - this.firstId));
