@@ -10,7 +10,7 @@ export type DiagnosticReport = Extract<WorkerToMain, { type: 'diagnostic' }>;
  */
 export function diagnose(scenario: Scenario, reports: DiagnosticReport[]): string | undefined {
   const t = scenario.target;
-  if (t.kind !== 'url' || t.adapter !== 'generic' || !t.generic) return undefined;
+  if (t.kind !== 'url' || t.adapter === 'evbench' || !t.generic) return undefined;
   const events = reports.reduce((a, r) => a + r.events, 0);
   const withoutTime = reports.reduce((a, r) => a + r.eventsWithoutTime, 0);
   const nonEvents = reports.reduce((a, r) => a + r.nonEvents, 0);

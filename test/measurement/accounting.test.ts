@@ -149,6 +149,31 @@ describe('learned-stream accounting (the server emits its own ids)', () => {
   });
 });
 
+describe('learned-stream accounting with out-of-order delivery', () => {
+  it('a hole above the phase head is an event still on its way, not a missing one; at the end it is', async () => {
+    const { EmittedStreamAccount, EmittedStreamHeads } = await import('../../src/measurement/emittedStream.js');
+    const rec = new GroupRecorder('fast', phases.length);
+    const knowledge = new EmittedStreamHeads();
+    const account = new EmittedStreamAccount(rec, tl, knowledge, T0);
+    const ev = (id: number): ScannedEvent => ({ msgId: 0, id, intendedUs: T0 + id * 1000, sentUs: NaN });
+    for (let id = 1; id <= 1000; id++) account.onEvent(ev(id), T0 + id * 1000 + 300);
+    knowledge.set(0, 1000, T0 + 1_000_000);
+    // baseline's books close during stress: 1101 came before 1100 (a server with a worker pool)
+    for (let id = 1001; id <= 1099; id++) account.onEvent(ev(id), T0 + id * 1000 + 300);
+    account.onEvent(ev(1101), T0 + 1_101_300);
+    account.account(tl.ends[0]!, T0 + 1_101_400, new IdMap());
+    expect(account.totals.missing).toBe(0);
+    account.onEvent(ev(1100), T0 + 1_101_500);
+    expect(account.totals).toMatchObject({ missing: 0, lateArrivals: 0, outOfOrder: 1, delivered: 1101 });
+    // an id that never comes is missing once the phase it belongs to is accounted
+    for (let id = 1103; id <= 1999; id++) account.onEvent(ev(id), T0 + id * 1000 + 300);
+    knowledge.set(1, 1999, T0 + 1_999_000);
+    account.account(Infinity, T0 + 2_500_000, new IdMap());
+    expect(account.totals.missing).toBe(1);
+    expect(rec.phases[1]!.counters.missing).toBe(1);
+  });
+});
+
 describe('events the target never acknowledged', () => {
   it('are still owed: their ids continue the acknowledged range', () => {
     const rec = new GroupRecorder('fast', phases.length);

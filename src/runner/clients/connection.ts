@@ -9,7 +9,7 @@ import type { GroupRecorder } from '../../measurement/recorder.js';
 import { CLOSE_SLOW_CLIENT } from '../../protocol/v0.js';
 import type { GroupSpec } from '../../scenario/types.js';
 import type { ClientResult } from '../threadMessages.js';
-import type { WireAdapter } from '../adapters/adapter.js';
+import type { WireAdapter, WireOutput, WireSession } from '../adapters/adapter.js';
 import type { Socket } from 'node:net';
 import { FrameReader } from './frameReader.js';
 
@@ -26,6 +26,8 @@ export interface ConnectionContext {
   adapter: WireAdapter;
   /** Frames that are not events (no id field), and the first one seen, for the diagnostic. */
   noteNonEvent: (data: Buffer) => void;
+  /** Upgrade headers (--header) and TLS leniency (--insecure) for a URL target. */
+  connectOptions?: { headers?: Record<string, string>; rejectUnauthorized?: boolean };
 }
 
 /** Without acks, the head this long after subscribing is where the client's window starts. */
@@ -72,20 +74,29 @@ export class ClientConnection {
   open(): void {
     this.startedUs = nowUs();
     this.headAtOpen = this.ctx.headId();
-    const ws = new WebSocket(this.ctx.url, { perMessageDeflate: false, skipUTF8Validation: true, handshakeTimeout: 30_000 });
+    const ws = new WebSocket(this.ctx.url, this.ctx.adapter.protocols, { perMessageDeflate: false, skipUTF8Validation: true, handshakeTimeout: 30_000, ...this.ctx.connectOptions });
     this.ws = ws;
+    this.session = this.ctx.adapter.session?.('subscriber');
     ws.on('open', () => {
       this.readFramesDirectly(ws); // before anything can arrive: ws has not read from the socket yet
       this.connectUs = nowUs() - this.startedUs;
       this.ctx.rec.connectTime(this.phaseNow(), this.connectUs);
       this.subscribeSentUs = nowUs();
       this.headAtSubscribe = this.ctx.headId();
-      const message = this.ctx.adapter.subscribeMessage(this.ctx.group.eventTypes, this.replayFrom());
-      if (message !== undefined) ws.send(message);
+      const replayFrom = this.replayFrom();
+      if (this.session) {
+        for (const frame of this.session.opening()) ws.send(frame);
+        this.startKeepalive(ws, this.session);
+      } else {
+        const message = this.ctx.adapter.subscribeMessage(this.ctx.group.eventTypes, replayFrom);
+        if (message !== undefined) ws.send(message);
+      }
       if (!this.ctx.adapter.acks) {
+        // a catch-up client is owed the replay (replayFrom, head] and everything live after it
+        if (replayFrom !== undefined) this.account.subscribed(this.headAtSubscribe, nowUs(), replayFrom);
         // no acknowledgement will come: the window starts where the stream is once the request settled
-        setTimeout(() => (this.headAtSubscribe = this.ctx.headId()), NO_ACK_SETTLE_MS).unref();
-        this.onSubscribed();
+        else setTimeout(() => (this.headAtSubscribe = this.ctx.headId()), NO_ACK_SETTLE_MS).unref();
+        if (!this.session?.confirms) this.onSubscribed();
       }
     });
     ws.on('error', (err: Error) => {
@@ -103,6 +114,44 @@ export class ClientConnection {
       this.ctx.rec.count(phase, code === CLOSE_SLOW_CLIENT ? 'slowCloses' : 'serverCloses');
       this.noteEnd(this.serverCloseReason ?? wsReason.toString());
     });
+  }
+
+  private session?: WireSession;
+  private sessionSubscribed = false;
+  private keepaliveTimer?: NodeJS.Timeout;
+
+  /** Client-driven keepalive (MQTT PINGREQ), sent only while the client reads: a paused socket sends nothing. */
+  private startKeepalive(ws: WebSocket, session: WireSession): void {
+    const k = session.keepalive;
+    if (!k) return;
+    this.keepaliveTimer = setInterval(() => {
+      if (ws.readyState === WebSocket.OPEN && !ws.isPaused) ws.send(k.frame);
+    }, k.intervalMs);
+    this.keepaliveTimer.unref();
+    ws.once('close', () => clearInterval(this.keepaliveTimer));
+  }
+
+  /** What a session reports, routed as a v0 frame would be. */
+  private sessionOutput(ws: WebSocket, at: () => number): WireOutput {
+    return {
+      event: (ev) => this.onEvent(ev, at()),
+      other: (data) => this.ctx.noteNonEvent(data),
+      send: (frame) => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(frame);
+      },
+      refused: (reason) => {
+        if (this.refused !== undefined) return;
+        this.refused = 'subscribe';
+        this.ctx.rec.count(this.phaseNow(), 'subscribeRefusals');
+        this.noteEnd(reason);
+      },
+      subscribed: () => {
+        if (this.session?.confirms && !this.sessionSubscribed) {
+          this.sessionSubscribed = true;
+          this.onSubscribed();
+        }
+      },
+    };
   }
 
   private noteEnd(reason: string): void {
@@ -123,8 +172,11 @@ export class ClientConnection {
     const socket = (ws as unknown as { _socket?: Socket })._socket;
     if (!socket || ws.readyState !== WebSocket.OPEN) return;
     let at = 0;
+    const session = this.session;
+    const out = session ? this.sessionOutput(ws, () => at) : undefined;
     const reader = new FrameReader({
       message: (data, binary) => {
+        if (session) return session.read(data, binary, out!);
         if (binary) return void this.ctx.noteNonEvent(data);
         const kind = this.ctx.adapter.read(data, scratch);
         if (kind === 'event') this.onEvent(scratch, at);
@@ -177,6 +229,7 @@ export class ClientConnection {
   /** Closes the client; nothing intended after `atUs` is expected. */
   leave(atUs: number): void {
     this.leaving = true;
+    clearInterval(this.keepaliveTimer);
     this.stopExpecting(atUs);
     if (!this.acked && this.ctx.adapter.acks && this.refused === undefined && this.closedByServer === undefined) {
       this.ctx.rec.count(phaseAt(this.ctx.tl, atUs - 1), 'ackTimeouts');

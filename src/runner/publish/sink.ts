@@ -34,7 +34,7 @@ export interface SinkCallbacks {
 
 export function sinkFor(init: PublisherInit, cb: SinkCallbacks): Sink {
   const t = init.scenario.target;
-  if (t.kind === 'url' && t.adapter === 'generic' && t.generic) {
+  if (t.kind === 'url' && t.adapter !== 'evbench' && t.generic) {
     if (t.generic.publish.kind === 'http') return new GenericHttpSink(init, t.generic, t.generic.publish.url, cb);
     return new GenericWsSink(init, t.generic, cb);
   }
