@@ -12,6 +12,7 @@ interface ServeFlags {
   queueBytes: string;
   overflow: string;
   logSize: string;
+  logBytes: string;
   store: string;
   retain?: string;
   tokens?: string;
@@ -47,6 +48,7 @@ export function registerServe(program: Command): void {
     .option('--queue-bytes <bytes>', 'byte budget of each session queue, isolated mode (e.g. 1MiB)', String(d.queueBytes))
     .option('--overflow <policy>', 'when a session is over budget: close (4008) | drop (gap notice)', d.overflow)
     .option('--log-size <events>', 'capacity of the memory event log', String(d.logSize))
+    .option('--log-bytes <bytes>', 'byte budget of the memory event log, oldest evicted first (a catch-up below it gets a 409 gap notice)', '256MiB')
     .option('--store <store>', 'event store: memory | postgres://user@host/db (shared by several serve processes)', d.store)
     .option('--retain <age|count>', 'postgres store: keep events this long (90s, 30m, 1h, 7d) or this many (100000)')
     .option('--tokens <list>', 'comma-separated subscriber tokens (default: open)')
@@ -102,6 +104,7 @@ export function serveOptionsFromFlags(flags: ServeFlags): Partial<ServerOptions>
     queueBytes: bytesFlag('--queue-bytes', flags.queueBytes),
     overflow: flags.overflow as ServerOptions['overflow'],
     logSize: integerFlag('--log-size', flags.logSize),
+    logBytes: bytesFlag('--log-bytes', flags.logBytes),
     store: flags.store,
     retain: flags.retain === undefined ? undefined : parseRetention(flags.retain),
     tokens: flags.tokens === undefined ? [] : flags.tokens.split(',').map((t) => t.trim()),
