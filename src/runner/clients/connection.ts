@@ -30,6 +30,10 @@ export interface ConnectionContext {
 
 /** Without acks, the head this long after subscribing is where the client's window starts. */
 const NO_ACK_SETTLE_MS = 250;
+/** After answering a server's close frame, how long the server gets to close the TCP connection. */
+const CLOSE_GRACE_MS = 1000;
+/** Pongs are skipped while this much is unsent: a ping flood from a target that never reads cannot grow our buffers. */
+const PONG_BACKLOG_BYTES = 64 * 1024;
 
 export class ClientConnection {
   ws?: WebSocket;
@@ -45,6 +49,9 @@ export class ClientConnection {
   private subscribeSentUs = 0;
   private acked = false;
   private leaving = false;
+  /** What the target sent that the reader refused, and pings left unanswered (see frameReader.ts). */
+  private frameFaults?: Record<string, number>;
+  private socketError?: string;
 
   constructor(
     readonly clientId: number,
@@ -101,8 +108,13 @@ export class ClientConnection {
       this.closedByServer = code;
       const phase = this.phaseNow();
       this.ctx.rec.count(phase, code === CLOSE_SLOW_CLIENT ? 'slowCloses' : 'serverCloses');
-      this.noteEnd(this.serverCloseReason ?? wsReason.toString());
+      this.noteEnd(this.serverCloseReason ?? (wsReason.toString() || this.socketError || 'connection lost without a close frame'));
     });
+  }
+
+  private countFault(kind: string): void {
+    this.frameFaults ??= {};
+    this.frameFaults[kind] = (this.frameFaults[kind] ?? 0) + 1;
   }
 
   private noteEnd(reason: string): void {
@@ -131,14 +143,22 @@ export class ClientConnection {
         else if (kind === 'status') this.onStatus(data, at);
         else this.ctx.noteNonEvent(data);
       },
-      ping: (payload) => ws.pong(payload),
+      ping: (payload) => (socket.writableLength < PONG_BACKLOG_BYTES ? ws.pong(payload) : this.countFault('pings_unanswered')),
       close: (code, reason) => {
         this.serverCloseCode = code;
         this.serverCloseReason = reason;
-        ws.close(code === 1005 || code === 1006 || code === 1015 ? 1000 : code);
+        ws.close(code === 1005 || code === 1006 || code === 1015 || code < 1000 || code >= 5000 ? 1000 : code);
+        // a server that never closes its side does not keep the client (or the run) waiting
+        setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
       },
-      protocolError: () => ws.terminate(),
+      protocolError: (what, code, fault) => {
+        this.countFault(fault);
+        this.serverCloseCode = code;
+        this.serverCloseReason = `protocol error: ${what}`;
+        ws.terminate();
+      },
     });
+    socket.on('error', (err: NodeJS.ErrnoException) => (this.socketError ??= err.code ?? err.message));
     for (const listener of socket.listeners('data')) socket.removeListener('data', listener as (chunk: Buffer) => void);
     socket.on('data', (chunk: Buffer) => {
       at = nowUs();
@@ -176,6 +196,12 @@ export class ClientConnection {
 
   /** Closes the client; nothing intended after `atUs` is expected. */
   leave(atUs: number): void {
+    if (this.connectUs !== this.connectUs && this.refused === undefined) {
+      // the handshake was never answered: a refused connect, not silence
+      this.refused = 'connect';
+      this.ctx.rec.count(phaseAt(this.ctx.tl, atUs - 1), 'connectErrors');
+      this.noteEnd('no answer to the websocket handshake');
+    }
     this.leaving = true;
     this.stopExpecting(atUs);
     if (!this.acked && this.ctx.adapter.acks && this.refused === undefined && this.closedByServer === undefined) {
@@ -208,6 +234,7 @@ export class ClientConnection {
       closeReason: this.closeReason,
       closedAtUs: this.closedAtUs,
       refused: this.refused,
+      frameFaults: this.frameFaults,
     };
   }
 }
