@@ -25,6 +25,16 @@ describe('memory log byte budget (store)', () => {
     expect(page.events.map((e) => e.id)).toEqual(Array.from({ length: events }, (_, i) => store.oldestId + i));
   });
 
+  it('pages hold about 16 MiB: fewer events per page when they are big, so a replaying session pins little', () => {
+    const store = new MemoryStore(1_000_000, false, 64 * 1024 * 1024);
+    expect(store.pageSize).toBe(8192);
+    for (let i = 0; i < 100; i++) store.append([{ event_type: 'small' }], 0);
+    expect(store.pageSize).toBe(8192);
+    for (let i = 0; i < 500; i++) store.append([{ event_type: 'update', properties: { pad: KIB64 } }], 0);
+    expect(store.pageSize).toBeGreaterThanOrEqual(16);
+    expect(store.pageSize).toBeLessThan(400); // about 16 MiB of 64 KiB events, not 8,192 of them (512 MiB)
+  });
+
   it('keeps the newest event even when it alone is over the budget, and counts tiny events by their overhead', () => {
     const store = new MemoryStore(1_000_000, false, 64 * 1024);
     store.append([{ event_type: 'big', properties: { pad: KIB64 + KIB64 } }], 0);
@@ -78,5 +88,25 @@ describe('memory log byte budget (server)', () => {
     }
     expect(await metric(srv.metricsUrl, 'evbench_log_bytes')).toBeLessThanOrEqual(1024 * 1024);
     expect(await metric(srv.metricsUrl, 'evbench_log_events')).toBeLessThanOrEqual(8); // each event counted twice: body and properties
+  });
+
+  it('legacy: while a stalled client holds the global loop, publishes get 503 once the queue is over --log-bytes', async () => {
+    const srv = await server({ mode: 'legacy', logBytes: 1024 * 1024 });
+    const stalled = await TestClient.open(srv.url);
+    await stalled.subscribe();
+    stalled.ws.pause();
+    const pub = await TestClient.open(srv.url, PUBLISHER);
+    const pad = 'x'.repeat(16 * 1024);
+    let published = 0;
+    let refused: { status: number; message?: string } | undefined;
+    while (published < 4000 && refused === undefined) {
+      const reply = await pub.publish(Array.from({ length: 8 }, () => ({ event_type: 'update', properties: { pad } })));
+      if (reply.status === 200) published += 8;
+      else refused = reply;
+    }
+    expect(refused?.status).toBe(503);
+    expect(refused?.message).toMatch(/legacy dispatch queue holds \d+ bytes, over --log-bytes/);
+    // kernel buffers fill first (a few MiB), then at most the budget and one batch queue up
+    expect(published * pad.length).toBeLessThan(40 * 1024 * 1024);
   });
 });

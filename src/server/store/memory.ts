@@ -4,8 +4,13 @@
 import type { PublishedEvent } from '../../protocol/v0.js';
 import { eventFields, storedEvent, type EventStore, type LogPage, type StoredEvent } from '../eventLog.js';
 
-/** Log entries a replaying session scans (matching or not) before it yields. */
+/** Log entries a replaying session scans (matching or not) before it yields, at most. */
 const MEMORY_PAGE = 8192;
+/**
+ * About how many bytes one page may hold: a replaying session keeps its page alive, evicted or not,
+ * so with big events pages get fewer (at least 16 events) instead of pinning 8,192 of them.
+ */
+const MEMORY_PAGE_BYTES = 16 * 1024 * 1024;
 
 /**
  * What one stored event costs besides its body: the StoredEvent object, its strings (uuid, owner,
@@ -24,7 +29,6 @@ export class MemoryStore implements EventStore {
   readonly shared = false;
   readonly available = true;
   readonly unavailableReason = '';
-  readonly pageSize = MEMORY_PAGE;
   private readonly ring: (StoredEvent | undefined)[] = [];
   private readonly charged: number[] = [];
   private head = 0;
@@ -48,6 +52,13 @@ export class MemoryStore implements EventStore {
   /** Id of the oldest event still stored (headId + 1 when empty). */
   get oldestId(): number {
     return this.oldest;
+  }
+
+  /** Largest page a catch-up read should ask for: 8,192 events, fewer when the log's events are big. */
+  get pageSize(): number {
+    const events = this.head - this.oldest + 1;
+    if (events <= 0) return MEMORY_PAGE;
+    return Math.max(16, Math.min(MEMORY_PAGE, Math.floor(MEMORY_PAGE_BYTES / (this.bytes / events))));
   }
 
   /** Events and bytes the log holds now (for /metrics). */
