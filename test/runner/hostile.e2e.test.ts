@@ -69,13 +69,13 @@ describe.concurrent('the runner against a hostile target', () => {
     try {
       const out = join(tmp, fault);
       const started = Date.now();
-      const run = startCli(['run', scenarioPath, '--target', server.url, '--adapter', 'generic', '--publish', 'server', '--id-field', 'id', '--time-field', 'ts', '--time-unit', 'ms', '--out', out, '--json'], 30_000);
+      const run = startCli(['run', scenarioPath, '--target', server.url, '--adapter', 'generic', '--publish', 'server', '--id-field', 'id', '--time-field', 'ts', '--time-unit', 'ms', '--fail-on-hol', '--out', out, '--json'], 30_000);
       const peak = watchPeak(run.child.pid!);
       const r = await run.done;
       const peakMiB = peak.stop();
       const tookMs = Date.now() - started;
       expect(r.signal, r.stderr).toBeNull();
-      expect([1, 4], r.stderr).toContain(r.code); // thresholds/verdict failed, or not a result: never a crash (2, 3, or a signal)
+      expect([1, 4], r.stderr).toContain(r.code); // --fail-on-hol: disconnect or hol, or not a result; never a crash (2, 3, or a signal)
       const rec = JSON.parse(r.stdout) as RunRecord;
       console.info(rec.hol.summary);
       const fast = rec.groups.find((g) => g.name === 'fast')!;
