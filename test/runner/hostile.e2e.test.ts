@@ -42,6 +42,7 @@ const expectations: Record<Fault, { client: (c: ClientRecord) => void; verdicts:
   compressed: { client: (c) => (expect(c.closedByServer).toBe(1002), expect(c.frameFaults).toEqual({ reserved_bits: 1 })), verdicts: ['disconnect'] },
   'ping-flood': { client: (c) => expect(c.frameFaults?.pings_unanswered).toBeGreaterThan(0), verdicts: ['hol', 'disconnect'] },
   'close-never-completed': { client: (c) => (expect(c.closedByServer).toBe(1001), expect(c.closeReason).toBe('bye')), verdicts: ['disconnect'] },
+  'bad-close-code': { client: (c) => (expect(c.closedByServer).toBe(2000), expect(c.closeReason).toBe('odd!')), verdicts: ['disconnect'] },
   'no-handshake': { client: (c) => (expect(c.refused).toBe('connect'), expect(c.closeReason).toBe('no answer to the websocket handshake')), verdicts: ['disconnect'] },
   'reset-mid-frame': { client: (c) => (expect(c.closedByServer).toBe(1006), expect(c.closeReason).toMatch(/ECONNRESET|connection lost/)), verdicts: ['disconnect'] },
   // a server-emitted stream: ids nobody received are unknown, so the stall and staleness rules carry it

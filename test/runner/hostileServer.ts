@@ -14,6 +14,7 @@ export const FAULTS = [
   'compressed', // a frame with RSV1 set (permessage-deflate) that was never negotiated
   'ping-flood', // pings as fast as the socket takes them, never reading the pongs
   'close-never-completed', // a close frame, then the TCP connection held open and never read
+  'bad-close-code', // a close frame with code 2000, which no endpoint may send (ws throws when asked to echo it)
   'no-handshake', // the upgrade request is never answered (but for the first: the runner's probe)
   'reset-mid-frame', // half a frame, then a TCP RST
   'silence', // the connection stays open and nothing more is sent (30 s by default)
@@ -103,6 +104,13 @@ export async function hostileServer(fault: Fault, opts: { rate?: number; faultAf
         payload.write('bye', 2);
         socket.write(frame(0x88, payload));
         socket.pause(); // never read the answer, never close
+        return;
+      }
+      case 'bad-close-code': {
+        const payload = Buffer.alloc(2 + 4);
+        payload.writeUInt16BE(2000, 0);
+        payload.write('odd!', 2);
+        socket.write(frame(0x88, payload));
         return;
       }
       case 'reset-mid-frame': {

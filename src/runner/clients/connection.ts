@@ -35,6 +35,11 @@ const CLOSE_GRACE_MS = 1000;
 /** Pongs are skipped while this much is unsent: a ping flood from a target that never reads cannot grow our buffers. */
 const PONG_BACKLOG_BYTES = 64 * 1024;
 
+/** Close codes an endpoint may send back (RFC 6455 §7.4): 1000–1014 but 1004–1006, and 3000–4999. */
+function echoableCloseCode(code: number): boolean {
+  return (code >= 1000 && code <= 1014 && (code < 1004 || code > 1006)) || (code >= 3000 && code <= 4999);
+}
+
 export class ClientConnection {
   ws?: WebSocket;
   connectUs = NaN;
@@ -147,7 +152,7 @@ export class ClientConnection {
       close: (code, reason) => {
         this.serverCloseCode = code;
         this.serverCloseReason = reason;
-        ws.close(code === 1005 || code === 1006 || code === 1015 || code < 1000 || code >= 5000 ? 1000 : code);
+        ws.close(echoableCloseCode(code) ? code : 1000); // ws throws on a code it may not send; a target may send any
         // a server that never closes its side does not keep the client (or the run) waiting
         setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
       },
