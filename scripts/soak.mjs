@@ -7,7 +7,7 @@
 //
 // Usage: npm run build && node scripts/soak.mjs --minutes 30 [--out reports/soak] [--warmup-minutes 5]
 //          [--rate 1000] [--payload 1024] [--max-rss-slope-mib-per-hour 32] [--max-fd-slope-per-hour 20]
-//          [--serve-args "--log-bytes 64MiB"]
+//          [--sample-seconds 10] [--fast 20] [--serve-args="--log-bytes 64MiB"]   (--serve-args needs the = form)
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
