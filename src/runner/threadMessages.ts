@@ -60,6 +60,8 @@ export interface ClientResult {
   /** µs since t0. */
   closedAtUs?: number;
   refused?: 'connect' | 'subscribe';
+  /** Frames the runner refused (clients/frameReader.ts), and pings it left unanswered, by kind. */
+  frameFaults?: Record<string, number>;
 }
 
 export type WorkerToMain =

@@ -32,6 +32,15 @@ export interface ConnectionContext {
 
 /** Without acks, the head this long after subscribing is where the client's window starts. */
 const NO_ACK_SETTLE_MS = 250;
+/** After answering a server's close frame, how long the server gets to close the TCP connection. */
+const CLOSE_GRACE_MS = 1000;
+/** Pongs are skipped while this much is unsent: a ping flood from a target that never reads cannot grow our buffers. */
+const PONG_BACKLOG_BYTES = 64 * 1024;
+
+/** Close codes an endpoint may send back (RFC 6455 §7.4): 1000–1014 but 1004–1006, and 3000–4999. */
+function echoableCloseCode(code: number): boolean {
+  return (code >= 1000 && code <= 1014 && (code < 1004 || code > 1006)) || (code >= 3000 && code <= 4999);
+}
 
 export class ClientConnection {
   ws?: WebSocket;
@@ -47,6 +56,9 @@ export class ClientConnection {
   private subscribeSentUs = 0;
   private acked = false;
   private leaving = false;
+  /** What the target sent that the reader refused, and pings left unanswered (see frameReader.ts). */
+  private frameFaults?: Record<string, number>;
+  private socketError?: string;
 
   constructor(
     readonly clientId: number,
@@ -112,7 +124,7 @@ export class ClientConnection {
       this.closedByServer = code;
       const phase = this.phaseNow();
       this.ctx.rec.count(phase, code === CLOSE_SLOW_CLIENT ? 'slowCloses' : 'serverCloses');
-      this.noteEnd(this.serverCloseReason ?? wsReason.toString());
+      this.noteEnd(this.serverCloseReason ?? (wsReason.toString() || this.socketError || 'connection lost without a close frame'));
     });
   }
 
@@ -154,6 +166,11 @@ export class ClientConnection {
     };
   }
 
+  private countFault(kind: string): void {
+    this.frameFaults ??= {};
+    this.frameFaults[kind] = (this.frameFaults[kind] ?? 0) + 1;
+  }
+
   private noteEnd(reason: string): void {
     this.closeReason ??= reason.slice(0, 200);
     this.closedAtUs ??= nowUs() - this.ctx.tl.t0Us;
@@ -183,14 +200,22 @@ export class ClientConnection {
         else if (kind === 'status') this.onStatus(data, at);
         else this.ctx.noteNonEvent(data);
       },
-      ping: (payload) => ws.pong(payload),
+      ping: (payload) => (socket.writableLength < PONG_BACKLOG_BYTES ? ws.pong(payload) : this.countFault('pings_unanswered')),
       close: (code, reason) => {
         this.serverCloseCode = code;
         this.serverCloseReason = reason;
-        ws.close(code === 1005 || code === 1006 || code === 1015 ? 1000 : code);
+        ws.close(echoableCloseCode(code) ? code : 1000); // ws throws on a code it may not send; a target may send any
+        // a server that never closes its side does not keep the client (or the run) waiting
+        setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
       },
-      protocolError: () => ws.terminate(),
+      protocolError: (what, code, fault) => {
+        this.countFault(fault);
+        this.serverCloseCode = code;
+        this.serverCloseReason = `protocol error: ${what}`;
+        ws.terminate();
+      },
     });
+    socket.on('error', (err: NodeJS.ErrnoException) => (this.socketError ??= err.code ?? err.message));
     for (const listener of socket.listeners('data')) socket.removeListener('data', listener as (chunk: Buffer) => void);
     socket.on('data', (chunk: Buffer) => {
       at = nowUs();
@@ -228,6 +253,12 @@ export class ClientConnection {
 
   /** Closes the client; nothing intended after `atUs` is expected. */
   leave(atUs: number): void {
+    if (this.connectUs !== this.connectUs && this.refused === undefined) {
+      // the handshake was never answered: a refused connect, not silence
+      this.refused = 'connect';
+      this.ctx.rec.count(phaseAt(this.ctx.tl, atUs - 1), 'connectErrors');
+      this.noteEnd('no answer to the websocket handshake');
+    }
     this.leaving = true;
     clearInterval(this.keepaliveTimer);
     this.stopExpecting(atUs);
@@ -261,6 +292,7 @@ export class ClientConnection {
       closeReason: this.closeReason,
       closedAtUs: this.closedAtUs,
       refused: this.refused,
+      frameFaults: this.frameFaults,
     };
   }
 }
