@@ -8,6 +8,7 @@
 //   node examples/foreign-servers.mjs relay 9003      # relays frames and HTTP POSTs to every client
 //   node examples/foreign-servers.mjs chatty 9004     # talks, but not in events (no id field)
 //   node examples/foreign-servers.mjs kicking 9005    # healthy, then closes every client with 1013 after 12 s
+//   node examples/foreign-servers.mjs replaying 9006  # keeps its log; {"method":"subscribe","last_log_id":N} replays ids > N, then live
 // then e.g.
 //   npx evbench run slow-client --target ws://127.0.0.1:9001/ --adapter generic --publish server \
 //       --id-field id --time-field ts --time-unit ms
@@ -116,6 +117,48 @@ export async function kickingServer({ rate, payloadBytes, kickAfterMs, kick = In
   };
 }
 
+/**
+ * Keeps every event it emitted and replays on request: a client subscribes with
+ * {"method":"subscribe","last_log_id":N} and gets every id > N, then the live stream, through one
+ * cursor per client that is advanced only while the client's socket takes it (under 1 MiB
+ * buffered): replay and live delivery share that per-client queue, and nobody waits for anybody.
+ */
+export async function replayingServer({ rate, payloadBytes, port = 0 }) {
+  const http = createServer();
+  const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
+  const pad = 'x'.repeat(payloadBytes);
+  const log = [];
+  const cursors = new Map();
+  wss.on('connection', (ws) => {
+    ws.on('message', (data) => {
+      let msg;
+      try {
+        msg = JSON.parse(data.toString());
+      } catch {
+        return void ws.send(JSON.stringify({ status: 400, message: 'not JSON' }));
+      }
+      if (msg.method !== 'subscribe') return void ws.send(JSON.stringify({ status: 400, message: 'unknown method' }));
+      cursors.set(ws, Number.isInteger(msg.last_log_id) ? Math.max(0, Math.min(msg.last_log_id, log.length)) : log.length);
+    });
+    ws.on('close', () => cursors.delete(ws));
+  });
+  const start = epochMs();
+  const timer = setInterval(() => {
+    const now = epochMs();
+    while (start + (log.length * 1000) / rate <= now) {
+      const due = start + (log.length * 1000) / rate;
+      log.push(JSON.stringify({ id: log.length + 1, ts: due, kind: 'update', pad }));
+    }
+    for (const [ws, cursor] of cursors) {
+      let c = cursor;
+      while (c < log.length && ws.readyState === WebSocket.OPEN && ws.bufferedAmount < 1 << 20) ws.send(log[c++]);
+      cursors.set(ws, c);
+    }
+  }, 1);
+  const bound = await listen(http, port);
+  return { url: `ws://127.0.0.1:${bound}/`, httpUrl: `http://127.0.0.1:${bound}/`, emitted: () => log.length, close: closer(http, wss, () => clearInterval(timer)) };
+}
+
 /** Relays every event it is given (a frame from any client, or an HTTP POST body) to all other clients. */
 export async function relayServer({ port = 0 } = {}) {
   let received = 0;
@@ -161,10 +204,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     bounded: () => boundedQueueServer({ rate: 500, payloadBytes: 8192, queueBytes: 1 << 20, port }),
     relay: () => relayServer({ port }),
     chatty: () => chattyServer({ port }),
+    replaying: () => replayingServer({ rate: 500, payloadBytes: 200, port }),
     kicking: () => kickingServer({ rate: 500, payloadBytes: 200, kickAfterMs: 12_000, port }),
   }[kind];
   if (!make || !Number.isInteger(port)) {
-    process.stderr.write('usage: node examples/foreign-servers.mjs awaiting|bounded|relay|chatty|kicking [port]\n');
+    process.stderr.write('usage: node examples/foreign-servers.mjs awaiting|bounded|relay|chatty|kicking|replaying [port]\n');
     process.exit(2);
   }
   const server = await make();

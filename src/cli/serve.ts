@@ -3,7 +3,11 @@ import type { Command } from 'commander';
 import { startServer, defaultServerOptions, type ServerOptions } from '../server/index.js';
 import { parseRetention } from '../server/store/retention.js';
 import { resolveServerOptions } from '../server/options.js';
+import { exposureWarning, singleToken, TOKEN_ENV, tokenList } from './serveSecrets.js';
 import { bytesFlag, durationFlagMs, integerFlag } from '../util/units.js';
+
+/** Past the sessions' close grace (1 s), how long a shutdown may take before the process just exits. */
+const SHUTDOWN_DEADLINE_MS = 10_000;
 
 interface ServeFlags {
   host: string;
@@ -12,10 +16,13 @@ interface ServeFlags {
   queueBytes: string;
   overflow: string;
   logSize: string;
+  logBytes: string;
   store: string;
   retain?: string;
   tokens?: string;
+  tokensFile?: string;
   publisherToken?: string;
+  publisherTokenFile?: string;
   users: string;
   groupsPerUser: string;
   maxFrameBytes: string;
@@ -33,6 +40,7 @@ interface ServeFlags {
   handshakeTimeout: string;
   allowedOrigins?: string;
   metricsToken?: string;
+  metricsTokenFile?: string;
   json?: boolean;
 }
 
@@ -47,10 +55,13 @@ export function registerServe(program: Command): void {
     .option('--queue-bytes <bytes>', 'byte budget of each session queue, isolated mode (e.g. 1MiB)', String(d.queueBytes))
     .option('--overflow <policy>', 'when a session is over budget: close (4008) | drop (gap notice)', d.overflow)
     .option('--log-size <events>', 'capacity of the memory event log', String(d.logSize))
+    .option('--log-bytes <bytes>', 'byte budget of the memory event log, oldest evicted first (a catch-up below it gets a 409 gap notice)', '256MiB')
     .option('--store <store>', 'event store: memory | postgres://user@host/db (shared by several serve processes)', d.store)
     .option('--retain <age|count>', 'postgres store: keep events this long (90s, 30m, 1h, 7d) or this many (100000)')
-    .option('--tokens <list>', 'comma-separated subscriber tokens (default: open)')
-    .option('--publisher-token <token>', 'token allowed to publish')
+    .option('--tokens <list>', `comma-separated subscriber tokens (default: open; also --tokens-file or $${TOKEN_ENV.tokens})`)
+    .option('--tokens-file <path>', 'subscriber tokens from a file, one per line (not visible in ps)')
+    .option('--publisher-token <token>', `token allowed to publish (also --publisher-token-file or $${TOKEN_ENV.publisherToken})`)
+    .option('--publisher-token-file <path>', 'the publisher token from a file (not visible in ps)')
     .option('--users <n>', 'synthetic permission directory: tokens user-0 … user-(n-1)', String(d.users))
     .option('--groups-per-user <g>', 'groups each synthetic user may read (group-all last)', String(d.groupsPerUser))
     .option('--max-frame-bytes <bytes>', 'largest publisher frame; bigger ones close the connection with 1009', String(d.maxFrameBytes))
@@ -67,7 +78,8 @@ export function registerServe(program: Command): void {
     .option('--keepalive-interval <duration>', 'ping every interval; no pong by the next one → terminated (0 = off)', `${d.keepaliveMs / 1000}s`)
     .option('--handshake-timeout <duration>', 'destroy a socket that has not completed its upgrade request by then', `${d.handshakeTimeoutMs / 1000}s`)
     .option('--allowed-origins <list>', 'comma-separated browser origins allowed to connect (others: 403); no Origin header is allowed')
-    .option('--metrics-token <token>', 'require Authorization: Bearer TOKEN on /metrics')
+    .option('--metrics-token <token>', `require Authorization: Bearer TOKEN on /metrics (also --metrics-token-file or $${TOKEN_ENV.metricsToken})`)
+    .option('--metrics-token-file <path>', 'the metrics token from a file')
     .option('--json', 'print {"url","metrics"} as one JSON line on stdout once listening')
     .addHelpText(
       'after',
@@ -77,19 +89,33 @@ Examples:
   evbench serve --mode legacy --publisher-token pub --json
   evbench serve --users 1000 --groups-per-user 50 --publisher-token pub
   evbench serve --store postgres://evbench@localhost/evbench --retain 1h --publisher-token pub
-  evbench serve --host 0.0.0.0 --tokens s1,s2 --allowed-origins https://app.example.com --metrics-token m`,
+  evbench serve --host 0.0.0.0 --tokens s1,s2 --allowed-origins https://app.example.com --metrics-token m
+  EVBENCH_PUBLISHER_TOKEN=pub evbench serve --host 0.0.0.0 --tokens-file /etc/evbench/tokens`,
     )
     .action(async (flags: ServeFlags) => {
       const options = resolveServerOptions(serveOptionsFromFlags(flags));
+      const warning = exposureWarning(options);
+      if (warning !== undefined) process.stderr.write(`${warning}\n`);
       const server = await startServer(options);
       process.stderr.write(`evbench serve (${options.mode}) listening on ${server.url}\n`);
       if (flags.json) process.stdout.write(`${JSON.stringify({ url: server.url, metrics: server.metricsUrl })}\n`);
+      let stopping = false;
       const shutdown = (signal: string): void => {
+        if (stopping) {
+          process.stderr.write(`evbench serve: ${signal} again, exiting now\n`);
+          process.exit(1);
+        }
+        stopping = true;
+        // drain: stop accepting, close every session with 1001, terminate what has not closed after the grace
         process.stderr.write(`evbench serve: ${signal}, shutting down\n`);
+        setTimeout(() => {
+          process.stderr.write('evbench serve: shutdown did not finish in time, exiting\n');
+          process.exit(1);
+        }, SHUTDOWN_DEADLINE_MS).unref();
         void server.close().then(() => process.exit(0));
       };
-      process.once('SIGINT', () => shutdown('SIGINT'));
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.on('SIGINT', () => shutdown('SIGINT'));
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
     });
 }
 
@@ -102,10 +128,11 @@ export function serveOptionsFromFlags(flags: ServeFlags): Partial<ServerOptions>
     queueBytes: bytesFlag('--queue-bytes', flags.queueBytes),
     overflow: flags.overflow as ServerOptions['overflow'],
     logSize: integerFlag('--log-size', flags.logSize),
+    logBytes: bytesFlag('--log-bytes', flags.logBytes),
     store: flags.store,
     retain: flags.retain === undefined ? undefined : parseRetention(flags.retain),
-    tokens: flags.tokens === undefined ? [] : flags.tokens.split(',').map((t) => t.trim()),
-    publisherToken: flags.publisherToken,
+    tokens: tokenList(flags.tokens, { flag: '--tokens-file', path: flags.tokensFile }, TOKEN_ENV.tokens) ?? [],
+    publisherToken: singleToken(flags.publisherToken, { flag: '--publisher-token-file', path: flags.publisherTokenFile }, TOKEN_ENV.publisherToken),
     users: integerFlag('--users', flags.users),
     groupsPerUser: integerFlag('--groups-per-user', flags.groupsPerUser),
     maxFrameBytes: bytesFlag('--max-frame-bytes', flags.maxFrameBytes),
@@ -122,6 +149,6 @@ export function serveOptionsFromFlags(flags: ServeFlags): Partial<ServerOptions>
     keepaliveMs: durationFlagMs('--keepalive-interval', flags.keepaliveInterval),
     handshakeTimeoutMs: durationFlagMs('--handshake-timeout', flags.handshakeTimeout),
     allowedOrigins: flags.allowedOrigins === undefined ? [] : flags.allowedOrigins.split(',').map((o) => o.trim()),
-    metricsToken: flags.metricsToken,
+    metricsToken: singleToken(flags.metricsToken, { flag: '--metrics-token-file', path: flags.metricsTokenFile }, TOKEN_ENV.metricsToken),
   };
 }

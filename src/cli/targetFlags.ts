@@ -5,6 +5,7 @@ import type { GenericOptions, Scenario } from '../scenario/types.js';
 import { parsePublishMode } from '../scenario/validate.js';
 import { unsupported } from '../scenario/capabilities.js';
 import { UserError } from '../util/errors.js';
+import { readFileSync } from 'node:fs';
 
 export interface TargetFlags {
   target?: string;
@@ -19,6 +20,22 @@ export interface TargetFlags {
   timeUnit?: string;
   publish?: string;
   topic?: string;
+  qos?: string;
+  publishBody?: string;
+  publishHeader?: string[];
+  header?: string[];
+  insecure?: boolean;
+  tokensFile?: string;
+}
+
+const ADAPTERS = ['evbench', 'generic', 'nats', 'mqtt', 'graphql-ws', 'actioncable', 'socketio', 'sse'] as const;
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** `Name: value` → [name, value]; errors name the flag. */
+function headerPair(flag: string, text: string): [string, string] {
+  const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/.exec(text);
+  if (!m) throw new UserError(`${flag}: expected 'Name: value', got "${text.slice(0, 80)}"`);
+  return [m[1]!, m[2]!];
 }
 
 export function addTargetOptions(cmd: Command): Command {
@@ -28,18 +45,23 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--publisher-token <token>', 'publisher token for --target')
     .option('--metrics-url <url>', "--target's evbench /metrics, scraped at the end for the server's side of the story")
     .option('--metrics-token <token>', 'Bearer token for --metrics-url (a server started with --metrics-token)')
-    .option('--adapter <name>', 'protocol of --target: evbench (v0), generic (any JSON server), socketio (Socket.IO v4) or sse (Server-Sent Events)')
+    .option('--adapter <name>', 'protocol of --target: evbench (v0), generic (any JSON server), nats (NATS over websocket), mqtt (MQTT 3.1.1 over websocket), graphql-ws (graphql-transport-ws) actioncable (Rails), socketio (Socket.IO v4) or sse (Server-Sent Events)')
+    .option('--topic <name>', 'nats: the subject; mqtt: the topic filter; graphql-ws: the subscription document (id and time are read from its data); actioncable: the channel identifier JSON; socketio: the event name clients listen to and evbench emits (default: event)')
+    .option('--qos <n>', 'mqtt: QoS of the subscription and of what evbench publishes, 0 or 1 (default: 0)')
+    .option('--header <header>', "'Name: value' on the websocket upgrade and on HTTP publishing (repeatable; {{token}} is the client's token)", collect)
+    .option('--insecure', 'accept a wss:// target whose certificate does not verify (self-signed)')
+    .option('--tokens-file <path>', 'subscriber tokens, one per line, given to the clients in turn')
+    .option('--publish-body <template>', 'body of each event evbench publishes (http: POST body or ws frame): {{id}}, {{ts}}, {{payload}} are replaced')
+    .option('--publish-header <header>', "'Name: value' on each HTTP publish (repeatable)", collect)
     .option('--subscribe-message <json>', 'generic: message sent after connecting; {{lastId}} is replaced for catch-up')
     .option('--id-field <path>', 'generic: dotted JSON path of the event id (default: id)')
     .option('--time-field <path>', 'generic: dotted JSON path of the event publish time (default: ts)')
     .option('--time-unit <unit>', 'generic: ms, us, ns (epoch numbers) or iso (default: ms)')
-    .option('--publish <how>', 'generic: server (the server emits events itself), ws (evbench sends frames), or http:URL (evbench POSTs)')
-    .option('--topic <name>', 'socketio: the event name clients listen to and evbench emits (default: event)');
+    .option('--publish <how>', 'generic: server (the server emits events itself), ws (evbench sends frames), or http:URL (evbench POSTs)');
 }
 
 const PATH = /^[A-Za-z_$][\w$-]*(\.[A-Za-z_$][\w$-]*)*$/;
-const GENERIC_FLAGS = ['subscribeMessage', 'idField', 'timeField', 'timeUnit', 'publish', 'topic'] as const;
-const ADAPTERS = ['evbench', 'generic', 'socketio', 'sse'] as const;
+const GENERIC_FLAGS = ['subscribeMessage', 'idField', 'timeField', 'timeUnit', 'publish', 'topic', 'qos', 'publishBody', 'publishHeader'] as const;
 const flagName = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 function genericOptions(flags: TargetFlags, base: GenericOptions | undefined): GenericOptions {
@@ -67,19 +89,34 @@ function genericOptions(flags: TargetFlags, base: GenericOptions | undefined): G
     if (!p) throw new UserError(`--publish: expected server, ws or http:URL, got "${flags.publish}"`);
     g.publish = p;
   }
-  if (flags.topic !== undefined) g.topic = flags.topic;
+  if (flags.topic !== undefined) {
+    if (flags.topic.trim() === '') throw new UserError('--topic: empty');
+    g.topic = flags.topic;
+  }
+  if (flags.qos !== undefined) {
+    if (flags.qos !== '0' && flags.qos !== '1') throw new UserError(`--qos: expected 0 or 1, got "${flags.qos}"`);
+    g.qos = Number(flags.qos) as 0 | 1;
+  }
+  if (flags.publishBody !== undefined) {
+    if (!flags.publishBody.includes('{{id}}') || !flags.publishBody.includes('{{ts}}')) {
+      throw new UserError('--publish-body: the template must carry {{id}} and {{ts}} (evbench reads them back from what the clients receive)');
+    }
+    g.publishBody = flags.publishBody;
+  }
+  if (flags.publishHeader !== undefined) g.publishHeaders = flags.publishHeader.map((h) => headerPair('--publish-header', h));
   return g;
 }
 
 /** Applies the target flags to a scenario; errors name the flag. */
 export function applyTargetFlags(scenario: Scenario, flags: TargetFlags): Scenario {
   const s = structuredClone(scenario);
-  const adapter = flags.adapter ?? (s.target.kind === 'url' ? s.target.adapter : 'evbench');
-  if (!(ADAPTERS as readonly string[]).includes(adapter)) throw new UserError(`--adapter: expected ${ADAPTERS.join(', ')}, got "${flags.adapter}"`);
+  const adapterText = flags.adapter ?? (s.target.kind === 'url' ? s.target.adapter : 'evbench');
+  if (!(ADAPTERS as readonly string[]).includes(adapterText)) throw new UserError(`--adapter: expected ${ADAPTERS.join(', ')}, got "${flags.adapter}"`);
+  const adapter = adapterText as (typeof ADAPTERS)[number];
   const genericFlag = GENERIC_FLAGS.find((k) => flags[k] !== undefined);
-  if (genericFlag && adapter === 'evbench') throw new UserError(`${flagName(genericFlag)}: only with --adapter generic, socketio or sse`);
+  if (genericFlag && adapter === 'evbench') throw new UserError(`${flagName(genericFlag)}: only with --adapter generic (or nats, mqtt, graphql-ws, actioncable, socketio, sse)`);
   if (flags.subscribeMessage !== undefined && adapter !== 'generic') throw new UserError(`--subscribe-message: only with --adapter generic`);
-  if (flags.topic !== undefined && adapter !== 'socketio') throw new UserError(`--topic: only with --adapter socketio (an SSE stream is named by its URL's path)`);
+  if (flags.topic !== undefined && (adapter === 'generic' || adapter === 'sse')) throw new UserError(`--topic: only with --adapter socketio, nats, mqtt, graphql-ws or actioncable (an SSE stream is named by its URL's path)`);
   const overHttp = adapter === 'socketio' || adapter === 'sse'; // their own clients take http:// URLs
   if (flags.target !== undefined) {
     let url: URL;
@@ -95,12 +132,15 @@ export function applyTargetFlags(scenario: Scenario, flags: TargetFlags): Scenar
     s.target = {
       kind: 'url',
       url: url.toString(),
-      adapter: adapter as (typeof ADAPTERS)[number],
+      adapter,
       token: flags.token ?? previous?.token,
       publisherToken: flags.publisherToken ?? previous?.publisherToken,
       metricsUrl: flags.metricsUrl ?? previous?.metricsUrl,
       metricsToken: flags.metricsToken ?? previous?.metricsToken,
       users: previous?.users ?? 0,
+      headers: previous?.headers,
+      insecure: previous?.insecure,
+      tokens: previous?.tokens,
     };
     s.variants = [];
   } else if (flags.token !== undefined || flags.publisherToken !== undefined || flags.metricsUrl !== undefined || flags.metricsToken !== undefined || flags.adapter !== undefined || genericFlag) {
@@ -109,15 +149,46 @@ export function applyTargetFlags(scenario: Scenario, flags: TargetFlags): Scenar
     if (flags.publisherToken !== undefined) s.target.publisherToken = flags.publisherToken;
     if (flags.metricsUrl !== undefined) s.target.metricsUrl = flags.metricsUrl;
     if (flags.metricsToken !== undefined) s.target.metricsToken = flags.metricsToken;
-    s.target.adapter = adapter as (typeof ADAPTERS)[number];
+    s.target.adapter = adapter;
+  } else if (flags.header !== undefined || flags.insecure || flags.tokensFile !== undefined) {
+    throw new UserError('--header/--insecure/--tokens-file: only with --target (the embedded server gets its own tokens)');
   }
   if (s.target.kind === 'url' && s.target.metricsUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(s.target.metricsUrl)) {
     throw new UserError(`--metrics-url: expected an http:// URL such as http://127.0.0.1:8080/metrics, got "${s.target.metricsUrl}"`);
   }
   if (s.target.kind === 'url') {
-    s.target.generic = adapter === 'evbench' ? undefined : genericOptions(flags, s.target.generic);
+    s.target.adapter = adapter;
+    s.target.generic = adapter !== 'evbench' ? genericOptions(flags, s.target.generic) : undefined;
+    if (flags.header !== undefined) s.target.headers = flags.header.map((h) => headerPair('--header', h));
+    if (flags.insecure) s.target.insecure = true;
+    if (flags.tokensFile !== undefined) s.target.tokens = readTokens(flags.tokensFile);
+    const topicKind = { nats: 'the subject', mqtt: 'the topic filter', 'graphql-ws': 'the subscription document', actioncable: 'the channel identifier, e.g. {"channel":"EventsChannel"},' } as Record<string, string>;
+    if (adapter in topicKind && !s.target.generic?.topic) throw new UserError(`--adapter ${adapter}: needs --topic (${topicKind[adapter]} to subscribe to)`);
+    if (adapter === 'actioncable' && !isJsonObject(s.target.generic?.topic ?? '')) throw new UserError(`--topic: an ActionCable channel identifier is a JSON object such as {"channel":"EventsChannel"}, got ${s.target.generic?.topic}`);
+    if ((adapter === 'nats' || adapter === 'mqtt') && /\s/.test(s.target.generic?.topic ?? '')) throw new UserError(`--topic: a ${adapter} ${adapter === 'nats' ? 'subject' : 'topic filter'} has no spaces, got "${s.target.generic?.topic}"`);
     const gap = unsupported(s);
     if (gap) throw new UserError(`${s.source}: ${gap.path}: ${gap.message}`);
   }
   return s;
+}
+
+function readTokens(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UserError(`--tokens-file: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const tokens = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  if (tokens.length === 0) throw new UserError(`--tokens-file: ${path} has no tokens (one per line)`);
+  return tokens;
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
+  }
 }

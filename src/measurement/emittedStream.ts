@@ -2,7 +2,7 @@
 // exist is learned from what arrives. A client is owed every id from its first one up to the
 // highest id any client had received when the phase ended; each id it lacks is missing, recorded
 // at (accounting time − publish time of the next event known after it), a lower bound of its delay.
-import type { Account, ClientTotals } from './accounting.js';
+import type { Account, ClientTotals, ReplayTotals } from './accounting.js';
 import { Bitset, noteStaleness, OutstandingQueue } from './accounting.js';
 import { StallTracker } from './stall.js';
 import type { GroupRecorder } from './recorder.js';
@@ -49,7 +49,36 @@ export class EmittedStreamAccount implements Account {
     this.stall = new StallTracker(rec, tl, this.totals, Math.max(joinedUs, tl.t0Us));
   }
 
-  subscribed(): void {}
+  private replay?: ReplayTotals & { startedUs: number; lastUs: number; lastId: number; seen: Bitset };
+
+  /**
+   * A catch-up subscription (`{{lastId}}` = replayFromId): the replay covers (replayFromId, headId],
+   * the head as far as the runner had seen it, and the client is owed every id after it, live.
+   */
+  subscribed(headId: number, nowUs: number, replayFromId?: number): void {
+    if (replayFromId === undefined || this.firstId >= 0) return;
+    this.firstId = headId + 1;
+    this.maxId = headId;
+    const total = Math.max(0, headId - replayFromId);
+    this.replay = {
+      fromId: replayFromId, toId: headId, received: 0, missing: 0, duplicates: 0, outOfOrder: 0,
+      timeToLiveUs: total === 0 ? 0 : NaN, ratePerSec: 0, startedUs: nowUs, lastUs: nowUs, lastId: 0, seen: new Bitset(),
+    };
+  }
+
+  private onReplayed(id: number, nowUs: number): void {
+    const r = this.replay;
+    if (!r || id <= r.fromId) return; // before the replay asked for: not ours to judge
+    if (r.seen.testAndSet(id - r.fromId - 1)) {
+      r.duplicates++;
+      return;
+    }
+    if (r.received > 0 && id < r.lastId) r.outOfOrder++;
+    r.lastId = Math.max(r.lastId, id);
+    r.received++;
+    r.lastUs = nowUs;
+    if (r.received === r.toId - r.fromId) r.timeToLiveUs = nowUs - r.startedUs;
+  }
 
   /** Received nothing yet: the client is owed every id after the stream's head when it subscribed (or tried to). */
   assumeWindow(headId: number): void {
@@ -57,8 +86,16 @@ export class EmittedStreamAccount implements Account {
     this.firstId = headId + 1;
     this.maxId = headId;
   }
-  replayTotals(): undefined {
-    return undefined;
+  replayTotals(): ReplayTotals | undefined {
+    const r = this.replay;
+    if (!r) return undefined;
+    const span = (r.lastUs - r.startedUs) / 1e6;
+    return {
+      fromId: r.fromId, toId: r.toId, received: r.received,
+      missing: Math.max(0, r.toId - r.fromId - r.received),
+      duplicates: r.duplicates, outOfOrder: r.outOfOrder, timeToLiveUs: r.timeToLiveUs,
+      ratePerSec: span > 0 ? Math.round(r.received / span) : 0,
+    };
   }
 
   /** Highest id this client received and its publish time (workers pool these at phase ends). */
@@ -69,7 +106,7 @@ export class EmittedStreamAccount implements Account {
   onEvent(ev: ScannedEvent, nowUs: number): void {
     const id = ev.id;
     if (this.firstId < 0) this.firstId = id;
-    if (id < this.firstId) return; // before this client's stream began: not owed, not judged
+    if (id < this.firstId) return this.onReplayed(id, nowUs); // before this client's live stream: a replay, or not owed
     const phase = phaseAt(this.tl, ev.intendedUs);
     if (this.received.testAndSet(id - this.firstId)) {
       this.totals.duplicates++;
@@ -108,16 +145,22 @@ export class EmittedStreamAccount implements Account {
       const head = this.knowledge.headFor(phaseAt(this.tl, Math.min(end, this.tl.endUs) - 1));
       const gaps = [...this.gaps];
       if (head && head.id > this.maxId) gaps.push([this.maxId + 1, head.id, head.timeUs]);
+      // only ids the stream had reached by the phase's end are due now; a hole above that head is an
+      // event of a later phase still on its way (a server that delivers out of order): judged later
+      const dueThrough = untilUs === Infinity || !head ? Infinity : head.id;
+      const later: typeof this.gaps = [];
       for (const [from, to, upperUs] of gaps) {
-        for (let id = Math.max(from, this.accountedThroughId + 1); id <= to; id++) {
+        if (to > dueThrough) later.push([Math.max(from, dueThrough + 1), to, upperUs]);
+        for (let id = Math.max(from, this.accountedThroughId + 1); id <= Math.min(to, dueThrough); id++) {
           if (this.received.has(id - this.firstId)) continue;
           this.totals.missing++;
           this.rec.missing(phaseAt(this.tl, upperUs), nowUs - upperUs, upperUs);
           this.outstanding.push(id, upperUs);
         }
       }
-      this.gaps = [];
-      this.accountedThroughId = Math.max(this.accountedThroughId, head && head.id > this.maxId ? head.id : this.maxId);
+      this.gaps = later;
+      const settled = dueThrough === Infinity ? Math.max(this.maxId, head?.id ?? -1) : dueThrough;
+      this.accountedThroughId = Math.max(this.accountedThroughId, settled);
     }
     // the publish time of a missing id is only bounded from above: its stall is a lower bound too
     const oldest = this.outstanding.oldest((id) => this.received.has(id - this.firstId));

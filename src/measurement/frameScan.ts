@@ -113,7 +113,8 @@ export function scanEvent(buf: Buffer, out: ScannedEvent): boolean {
   if (close >= 0 && matchAt(buf, close, SENT_AFTER_EVENT_AT)) {
     out.sentUs = readUint(buf, close + SENT_AFTER_EVENT_AT.length);
   } else {
-    const sentAt = buf.indexOf(SENT_US, timeAt);
+    let sentAt = buf.indexOf(SENT_US, timeAt);
+    if (sentAt < 0) sentAt = buf.indexOf(SENT_US, MSGID.length); // properties may come before event_at
     out.sentUs = sentAt < 0 ? NaN : readUint(buf, sentAt + SENT_US.length);
   }
   return true;

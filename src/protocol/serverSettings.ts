@@ -13,6 +13,8 @@ export const SERVER_SETTINGS = {
   queueBytes: { default: 1024 * 1024, min: 1024, max: 1024 ** 3 },
   /** Events the memory log keeps for catch-up. */
   logSize: { default: 1_000_000, min: 1, max: 100_000_000 },
+  /** Bytes the memory log keeps (bodies plus per-event overhead); the oldest events are evicted first. */
+  logBytes: { default: 256 * 1024 * 1024, min: 64 * 1024, max: 1024 ** 4 },
   /** Synthetic permission directory: users, and groups each may read. */
   users: { default: 0, min: 0, max: 10_000_000 },
   groupsPerUser: { default: 1, min: 1, max: 1_000_000 },

@@ -28,7 +28,10 @@ export interface ClientRecord extends ClientTotals {
   id: number;
   connectUs: number | null;
   ackUs: number | null;
-  /** Close code the server sent (or 1006 for a connection lost without one); null when the runner closed it. */
+  /**
+   * Close code the server sent (or 1006 for a connection lost without one, or the code the runner
+   * failed it with when the server broke the protocol: 1002, 1007, 1009); null when the runner closed it.
+   */
   closedByServer: number | null;
   /** The close reason the server gave, or why the connection or subscription failed. */
   closeReason?: string;
@@ -36,6 +39,8 @@ export interface ClientRecord extends ClientTotals {
   closedAtUs?: number;
   /** What went wrong before the client was subscribed: the connect failed, or the subscription was refused. */
   refused?: 'connect' | 'subscribe';
+  /** What the target sent that the runner refused, by kind (message_too_large, invalid_utf8, …, pings_unanswered); absent when none. */
+  frameFaults?: Record<string, number>;
   replay?: ReplayTotals;
 }
 

@@ -32,6 +32,7 @@ export function assembleGroups(scenario: Scenario, results: WorkerResult[]): Gro
         ...(c.closeReason !== undefined ? { closeReason: c.closeReason } : {}),
         ...(c.closedAtUs !== undefined ? { closedAtUs: c.closedAtUs } : {}),
         ...(c.refused !== undefined ? { refused: c.refused } : {}),
+        ...(c.frameFaults !== undefined ? { frameFaults: c.frameFaults } : {}),
         replay: c.replay ? { ...c.replay, timeToLiveUs: nn(c.replay.timeToLiveUs) ?? NaN } : undefined,
       })),
     };

@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { nowUs } from '../clock.js';
 import { ClientAccount, type Account } from '../measurement/accounting.js';
 import { EmittedStreamAccount, EmittedStreamHeads } from '../measurement/emittedStream.js';
-import { adapterFor } from './adapters/adapter.js';
+import { adapterFor, type WireOutput } from './adapters/adapter.js';
 import type { ScannedEvent } from '../measurement/frameScan.js';
 import { IdMap } from '../measurement/idMap.js';
 import { GroupRecorder } from '../measurement/recorder.js';
@@ -21,7 +21,7 @@ import { SocketIoAdapter } from './adapters/socketio.js';
 import { ChurnClient } from './clients/churn.js';
 import { HealthSampler } from './health.js';
 import type { ClientPlan, ClientWorkerInit, MainToWorker, WorkerToMain } from './threadMessages.js';
-import { withToken } from './url.js';
+import { targetConnectOptions, withToken } from './url.js';
 
 const init = workerData as ClientWorkerInit;
 const post = (m: WorkerToMain): void => parentPort!.postMessage(m);
@@ -80,6 +80,7 @@ function makeClient(slot: Slot, tl: Timeline, schedule: Schedule): Client {
     headId: () => headId,
     adapter: countingAdapter,
     noteNonEvent,
+    connectOptions: scenario.target.kind === 'url' ? targetConnectOptions(scenario, slot.plan.token) : undefined,
   };
   if (g.kind === 'churn') return new ChurnClient(slot.plan.clientId, ctx);
   const account: Account = serverEmitted
@@ -95,24 +96,42 @@ function makeClient(slot: Slot, tl: Timeline, schedule: Schedule): Client {
   return new ClientConnection(slot.plan.clientId, ctx, account);
 }
 
+function noteEvent(data: Buffer | undefined, out: ScannedEvent): void {
+  diag.events++;
+  if (serverEmitted && out.id > headId) headId = out.id; // the stream's head, as far as this worker has seen
+  if (Number.isNaN(out.intendedUs)) {
+    diag.eventsWithoutTime++;
+    if (data) diag.firstEvent ??= sample(data);
+  }
+}
+
 // counts what the adapter makes of each frame (and keeps a sample) for the first seconds' diagnostic
 const countingAdapter: typeof adapter = {
   acks: adapter.acks,
   transport: adapter.transport,
   keepaliveAnswer: adapter.keepaliveAnswer?.bind(adapter),
   subscribeMessage: (types, lastId) => adapter.subscribeMessage(types, lastId),
+  protocols: adapter.protocols,
   read(data: Buffer, out: ScannedEvent) {
     const kind = adapter.read(data, out);
-    if (kind === 'event') {
-      diag.events++;
-      if (serverEmitted && out.id > headId) headId = out.id; // the stream's head, as far as this worker has seen
-      if (Number.isNaN(out.intendedUs)) {
-        diag.eventsWithoutTime++;
-        diag.firstEvent ??= sample(data);
-      }
-    }
+    if (kind === 'event') noteEvent(data, out);
     return kind;
   },
+  session: adapter.session
+    ? (role) => {
+        const s = adapter.session!(role);
+        let counted: WireOutput | undefined;
+        return {
+          opening: () => s.opening(),
+          keepalive: s.keepalive,
+          confirms: s.confirms,
+          read(data, binary, out) {
+            counted ??= { ...out, event: (ev) => (noteEvent(undefined, ev), out.event(ev)) };
+            s.read(data, binary, counted);
+          },
+        };
+      }
+    : undefined,
 };
 
 function accountAll(untilUs: number, only?: (s: Slot) => boolean): void {
@@ -220,6 +239,13 @@ function start(t0Us: number): void {
     post({ type: 'diagnostic', ...diag });
   });
   if (serverEmitted) {
+    // share the head this worker has seen, so a catch-up client in another worker replays from it
+    let shared = 0;
+    const share = setInterval(() => {
+      if (headId > shared) post({ type: 'streamSeen', id: (shared = headId) });
+    }, 100);
+    share.unref();
+    timers.push(share);
     // pool the stream's head at each phase end so every client is judged against the same ids
     for (let p = 0; p < scenario.phases.length; p++) {
       at(timeLine.ends[p]!, () => {
@@ -251,6 +277,8 @@ parentPort!.on('message', (m: MainToWorker) => {
     headId = Math.max(headId, m.headId);
   } else if (m.type === 'streamHead') {
     knowledge.set(m.phase, m.id, m.timeUs);
+  } else if (m.type === 'streamSeen') {
+    headId = Math.max(headId, m.id);
   } else if (m.type === 'stop') {
     finish();
   }

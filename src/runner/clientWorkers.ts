@@ -24,7 +24,7 @@ export function defaultWorkers(): number {
  * read as fast as the server replays) get the last worker to themselves, so their load cannot
  * show up as latency of the fast clients.
  */
-export function planClients(scenario: Scenario, target: Pick<TargetHandle, 'users' | 'readerToken'>, workers: number): ClientPlan[][] {
+export function planClients(scenario: Scenario, target: Pick<TargetHandle, 'users' | 'readerToken' | 'tokens'>, workers: number): ClientPlan[][] {
   const perWorker: ClientPlan[][] = Array.from({ length: workers }, () => []);
   const hasCatchup = scenario.groups.some((g) => g.kind === 'catchup' && g.count > 0);
   const others = hasCatchup && workers > 1 ? workers - 1 : workers;
@@ -33,7 +33,7 @@ export function planClients(scenario: Scenario, target: Pick<TargetHandle, 'user
   scenario.groups.forEach((g, group) => {
     for (let i = 0; i < g.count; i++) {
       const user = target.users > 0 && g.kind !== 'catchup' ? i % target.users : -1;
-      const token = user >= 0 ? userToken(user) : target.readerToken;
+      const token = user >= 0 ? userToken(user) : target.tokens ? target.tokens[clientId % target.tokens.length] : target.readerToken;
       const worker = g.kind === 'catchup' && others < workers ? workers - 1 : next++ % others;
       perWorker[worker]!.push({ clientId, group, user, token });
       clientId++;
@@ -105,6 +105,8 @@ export function startClientWorkers(scenario: Scenario, target: TargetHandle, pla
             resolve();
           } else if (m.type === 'streamHead') {
             noteHead(m);
+          } else if (m.type === 'streamSeen') {
+            broadcast(m);
           } else if (m.type === 'diagnostic') {
             diagnostics.push(m);
             if (diagnostics.length === plans.length) {

@@ -5,33 +5,87 @@ import { spawnServe, type ServeProcess } from '../util/spawnServe.js';
 import type { Scenario } from '../scenario/types.js';
 import { UserError, EXIT_UNREACHABLE } from '../util/errors.js';
 import WebSocket from 'ws';
-import { withToken } from './url.js';
+import { targetConnectOptions, withToken } from './url.js';
 import { engineIoUrl } from './adapters/socketio.js';
 import { openSse } from './clients/sseTransport.js';
+import { adapterFor } from './adapters/adapter.js';
+import { newScannedEvent } from '../measurement/frameScan.js';
 
-/** One websocket handshake to a URL target, so an unreachable one fails at once with one line. */
-function probe(url: string, token: string | undefined): Promise<void> {
+const PROBE_LISTEN_MS = 1500;
+
+/**
+ * One connection to a URL target as a client would make it, so what cannot work fails at once with
+ * one paragraph a user can act on: the HTTP status of a refused upgrade, or — for adapters that
+ * subscribe — the close code or refusal the subscription got and the first frames the server sent.
+ */
+function probe(scenario: Scenario, url: string, token: string | undefined): Promise<void> {
+  const adapter = adapterFor(scenario);
+  const listens = scenario.target.kind === 'url' && scenario.target.adapter !== 'evbench';
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(withToken(url, token), { handshakeTimeout: 5000 });
-    ws.once('open', () => {
+    const ws = new WebSocket(withToken(url, token), adapter.protocols, { handshakeTimeout: 5000, ...targetConnectOptions(scenario, token) });
+    const frames: string[] = [];
+    const seen = (): string => (frames.length > 0 ? ` The server's first frames were: ${frames.join(' | ')}` : ' The server sent nothing before that.');
+    let settled = false;
+    const done = (err?: UserError): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
       ws.terminate();
-      resolve();
+      if (err) reject(err);
+      else resolve();
+    };
+    let timer: NodeJS.Timeout | undefined;
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk.slice(0, 400 - body.length)));
+      res.on('end', () => {
+        const hint = res.statusCode === 401 || res.statusCode === 403 ? ' — check --token, --tokens-file or --header' : res.statusCode === 404 ? ' — check the path of --target' : '';
+        done(new UserError(`target refused the websocket upgrade: ${url}: HTTP ${res.statusCode} ${res.statusMessage ?? ''}${body ? `: ${body.trim().replace(/\s+/g, ' ').slice(0, 200)}` : ''}${hint}`, EXIT_UNREACHABLE));
+      });
+    });
+    ws.once('open', () => {
+      if (!listens) return done();
+      const session = adapter.session?.('subscriber');
+      if (session) for (const frame of session.opening()) ws.send(frame);
+      else {
+        const message = adapter.subscribeMessage([], 0);
+        if (message !== undefined) ws.send(message);
+      }
+      timer = setTimeout(() => done(), PROBE_LISTEN_MS);
+      const scratch = newScannedEvent();
+      const out = {
+        event: () => done(),
+        other: (data: Buffer) => void (frames.length < 3 && frames.push(sample(data))),
+        send: (frame: string | Buffer) => ws.send(frame),
+        subscribed: () => {},
+        refused: (reason: string) =>
+          done(new UserError(`${url}: the ${scenario.target.kind === 'url' ? scenario.target.adapter : ''} subscription was refused: ${reason}.${seen()}`, EXIT_UNREACHABLE)),
+      };
+      ws.on('message', (data: Buffer, binary: boolean) => {
+        if (session) return session.read(data, binary, out);
+        if (adapter.read(data, scratch) === 'event') return done();
+        out.other(data);
+      });
+    });
+    ws.once('close', (code: number, reason: Buffer) => {
+      done(new UserError(`${url}: the server closed the connection while subscribing (code ${code}${reason.length ? ` "${reason.toString().slice(0, 120)}"` : ''}).${seen()}`, EXIT_UNREACHABLE));
     });
     ws.once('error', (err) => {
-      ws.terminate();
-      reject(new UserError(`target unreachable: ${url}: ${err.message}`, EXIT_UNREACHABLE));
+      const hint = /certificate|self[- ]signed/i.test(err.message) ? ' (a self-signed certificate? --insecure accepts it)' : '';
+      done(new UserError(`target unreachable: ${url}: ${err.message}${hint}`, EXIT_UNREACHABLE));
     });
   });
 }
 
 /** One GET of an SSE target: the server must answer 200 with an event stream. */
-function probeSse(url: string): Promise<void> {
+function probeSse(scenario: Scenario, url: string, token: string | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       stream.terminate();
       reject(new UserError(`target unreachable: ${url}: no response within 5 s`, EXIT_UNREACHABLE));
     }, 5000);
-    const stream = openSse(url, undefined, {
+    const stream = openSse(withToken(url, token), undefined, {
       open: () => {
         clearTimeout(timer);
         stream.terminate();
@@ -43,8 +97,13 @@ function probeSse(url: string): Promise<void> {
         reject(new UserError(`target is not an SSE stream: ${url}: ${reason}`, EXIT_UNREACHABLE));
       },
       closed: () => {},
-    });
+    }, targetConnectOptions(scenario, token));
   });
+}
+
+function sample(data: Buffer): string {
+  const printable = data.toString('utf8', 0, Math.min(data.length, 120)).replace(/[\x00-\x1f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return data.length > 120 ? `${printable}…` : printable;
 }
 
 export interface TargetHandle {
@@ -57,6 +116,8 @@ export interface TargetHandle {
   publisherToken?: string;
   /** Token for clients that read everything (catch-up, and every client without a user). */
   readerToken?: string;
+  /** Subscriber tokens from --tokens-file, one per client in turn. */
+  tokens?: string[];
   users: number;
   mode?: string;
   server?: ServeProcess;
@@ -68,9 +129,9 @@ export async function openTarget(scenario: Scenario, onServerLog?: (line: string
   if (t.kind === 'url') {
     // Socket.IO clients are given http://host:port[/namespace]; they speak Engine.IO's websocket endpoint
     const url = t.adapter === 'socketio' ? engineIoUrl(t.url) : t.url;
-    if (t.adapter === 'sse') await probeSse(t.url);
-    else await probe(url, t.token);
-    return { url, urls: [url], metricsUrl: t.metricsUrl, metricsToken: t.metricsToken, publisherToken: t.publisherToken, readerToken: t.token, users: t.users, stop: async () => {} };
+    if (t.adapter === 'sse') await probeSse(scenario, t.url, t.tokens?.[0] ?? t.token);
+    else await probe(scenario, url, t.tokens?.[0] ?? t.token);
+    return { url, urls: [url], metricsUrl: t.metricsUrl, metricsToken: t.metricsToken, publisherToken: t.publisherToken, readerToken: t.token, tokens: t.tokens, users: t.users, stop: async () => {} };
   }
   const publisherToken = `pub-${randomBytes(12).toString('hex')}`;
   const readerToken = t.users > 0 ? `reader-${randomBytes(12).toString('hex')}` : undefined;

@@ -36,6 +36,8 @@ export type MainToWorker =
   | { type: 'ids'; ranges: IdRange[]; headId: number; sent: number }
   /** Server-emitted stream (publish server): the highest id any client had at the end of a phase. */
   | { type: 'streamHead'; phase: number; id: number; timeUs: number }
+  /** Server-emitted stream: the highest id any worker's clients have seen so far (where catch-up replays from). */
+  | { type: 'streamSeen'; id: number }
   | { type: 'stop'; reason: string };
 
 export interface WorkerHealth {
@@ -58,6 +60,8 @@ export interface ClientResult {
   /** µs since t0. */
   closedAtUs?: number;
   refused?: 'connect' | 'subscribe';
+  /** Frames the runner refused (clients/frameReader.ts), and pings it left unanswered, by kind. */
+  frameFaults?: Record<string, number>;
 }
 
 export type WorkerToMain =
@@ -68,6 +72,7 @@ export type WorkerToMain =
   /** The highest id this worker's clients had when phase `phase` ended (server-emitted streams). */
   | { type: 'streamHead'; phase: number; id: number; timeUs: number }
   /** What arrived in the first seconds: do the messages carry the id and time fields at all? */
+  | { type: 'streamSeen'; id: number }
   | { type: 'diagnostic'; events: number; eventsWithoutTime: number; nonEvents: number; firstNonEvent?: string; firstEvent?: string }
   | { type: 'fatal'; message: string };
 

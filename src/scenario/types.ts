@@ -27,16 +27,31 @@ export interface GenericOptions {
   timeUnit: 'ms' | 'us' | 'ns' | 'iso';
   /** `server`: the server emits on its own schedule; `http:URL`: POST each event; `ws`: send each event as a frame. */
   publish: { kind: 'server' } | { kind: 'http'; url: string } | { kind: 'ws' };
-  /** socketio: the event name clients listen to (and evbench emits). */
+  /** What a protocol adapter subscribes to: NATS subject, MQTT topic filter, ActionCable channel identifier, GraphQL document, Socket.IO event name (default: event). */
   topic?: string;
+  /** Body of each published event (HTTP POST, or ws frame): {{id}}, {{ts}} (in timeUnit), {{payload}} are replaced. */
+  publishBody?: string;
+  /** Extra headers on each HTTP publish, as [name, value]. */
+  publishHeaders?: [string, string][];
+  /** MQTT: QoS of the subscription and of what evbench publishes (0 or 1). */
+  qos?: 0 | 1;
 }
+
+/** Protocol adapters: `generic` JSON, or a real server's own protocol (socketio and sse over http:// URLs); all read id and time from the event's JSON. */
+export type ForeignAdapter = 'generic' | 'nats' | 'mqtt' | 'graphql-ws' | 'actioncable' | 'socketio' | 'sse';
 
 export interface UrlTarget {
   kind: 'url';
   url: string;
-  adapter: 'evbench' | 'generic' | 'socketio' | 'sse';
-  /** The event's JSON fields and how it is published (generic, socketio, sse). */
+  adapter: 'evbench' | ForeignAdapter;
+  /** Options of every adapter but evbench (id and time fields, publishing, topic). */
   generic?: GenericOptions;
+  /** Headers on the websocket upgrade and on HTTP publishing; `{{token}}` is the client's token. */
+  headers?: [string, string][];
+  /** Accept a wss:// target's certificate without verifying it (self-signed). */
+  insecure?: boolean;
+  /** Subscriber tokens, one per client in turn (from --tokens-file). */
+  tokens?: string[];
   /** Token subscribers connect with (ignored when the scenario assigns user tokens). */
   token?: string;
   publisherToken?: string;

@@ -114,7 +114,7 @@ export function parsePublishMode(value: string): GenericOptions['publish'] | und
 }
 
 function checkGeneric(c: Checker, raw: Json): GenericOptions | undefined {
-  const g = c.object('target.generic', raw, ['subscribeMessage', 'idField', 'timeField', 'timeUnit', 'publish', 'topic'], ['idField', 'timeField']);
+  const g = c.object('target.generic', raw, ['subscribeMessage', 'idField', 'timeField', 'timeUnit', 'publish', 'topic', 'qos', 'publishBody'], ['idField', 'timeField']);
   if (!g) return undefined;
   const field = (name: 'idField' | 'timeField'): string => {
     const v = c.string(`target.generic.${name}`, g[name]) ?? '';
@@ -140,6 +140,8 @@ function checkGeneric(c: Checker, raw: Json): GenericOptions | undefined {
     timeUnit: c.oneOf('target.generic.timeUnit', g.timeUnit, ['ms', 'us', 'ns', 'iso'] as const, 'ms') ?? 'ms',
     publish: publish ?? { kind: 'server' },
     topic: g.topic === undefined ? undefined : c.string('target.generic.topic', g.topic),
+    qos: g.qos === undefined ? undefined : g.qos === 0 || g.qos === 1 ? g.qos : c.fail('target.generic.qos', `expected 0 or 1, got ${describe(g.qos)}`),
+    publishBody: g.publishBody === undefined ? undefined : c.string('target.generic.publishBody', g.publishBody),
   };
 }
 
@@ -150,11 +152,11 @@ function checkTarget(c: Checker, raw: Json): Target | undefined {
   if (t.url !== undefined) {
     const url = c.string('target.url', t.url);
     for (const k of ['embedded'] as const) if (t[k] !== undefined) c.fail(`target.${k}`, 'not allowed with target.url');
-    const adapter = c.oneOf('target.adapter', t.adapter, ['evbench', 'generic', 'socketio', 'sse'] as const, 'evbench') ?? 'evbench';
+    const adapter = c.oneOf('target.adapter', t.adapter, ['evbench', 'generic', 'nats', 'mqtt', 'graphql-ws', 'actioncable', 'socketio', 'sse'] as const, 'evbench') ?? 'evbench';
     const overHttp = adapter === 'socketio' || adapter === 'sse'; // their clients take http:// URLs
     if (url && !overHttp && !/^wss?:\/\/[^\s/]+/.test(url)) c.fail('target.url', `expected a ws:// or wss:// URL, got ${describe(url)}`);
     if (url && overHttp && !/^https?:\/\/[^\s/]+/.test(url)) c.fail('target.url', `expected an http:// or https:// URL for adapter ${adapter}, got ${describe(url)}`);
-    if (adapter === 'generic' && t.generic === undefined) c.fail('target.generic', 'the generic adapter needs its options: idField, timeField, timeUnit, publish');
+    if (adapter !== 'evbench' && !overHttp && t.generic === undefined) c.fail('target.generic', `the ${adapter} adapter needs its options: idField, timeField, timeUnit, publish`);
     if (adapter === 'evbench' && t.generic !== undefined) c.fail('target.generic', 'not allowed with adapter "evbench"');
     return {
       kind: 'url',

@@ -12,6 +12,7 @@ import { resolveServerOptions, type ServerOptions } from './options.js';
 import { PermissionDirectory } from './permissions.js';
 import type { Hub, ServerContext } from './session.js';
 import { openStore } from './store/index.js';
+import { MemoryStore } from './store/memory.js';
 
 export { defaultServerOptions, type ServerOptions } from './options.js';
 
@@ -32,6 +33,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
   let hub: Hub | undefined;
   const metrics = new ServerMetrics(options.mode, () => hub!.queueStats(), limitGauges(options));
   const log = await openStore(options);
+  if (log instanceof MemoryStore) metrics.logStats = () => log.stats;
   const ctx: ServerContext = { options, log, metrics, filterBudget: new FilterBudget() };
   hub = options.mode === 'legacy' ? new LegacyHub(ctx) : new IsolatedHub(ctx);
   const directory = new PermissionDirectory(options);
@@ -59,6 +61,7 @@ export async function startServer(partial: Partial<ServerOptions> = {}): Promise
       server.closeAllConnections();
       await stopped;
       await log.close();
+      metrics.stop();
     })());
 
   return { url: `ws://${host}:${port}${WEBSOCKET_PATH}`, metricsUrl: `http://${host}:${port}/metrics`, port, close };

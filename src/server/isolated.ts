@@ -420,20 +420,21 @@ export class IsolatedHub implements Hub {
         }
         if (written >= REPLAY_PAGE || scanned >= scanLimit) return this.yieldPump(s);
         const through = log.headId;
-        const page = log.readPage(s.cursor, through, log.pageSize);
+        const limit = log.pageSize; // the memory log's page size follows its event sizes: read it once
+        const page = log.readPage(s.cursor, through, limit);
         if (page instanceof Promise) {
           s.pumpPending = true;
           const generation = s.pageGeneration;
           page.then(
             (p) => {
-              if (generation === s.pageGeneration) this.loadPage(s, p, through, log.pageSize);
+              if (generation === s.pageGeneration) this.loadPage(s, p, through, limit);
               this.pump(s);
             },
             () => setTimeout(() => this.pump(s), PAGE_RETRY_MS),
           );
           return;
         }
-        this.loadPage(s, page, through, log.pageSize);
+        this.loadPage(s, page, through, limit);
         continue;
       }
       if (s.socket.writableLength >= s.lowWater) {

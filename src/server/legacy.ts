@@ -39,6 +39,12 @@ type Job = { enqueuedUs?: number } & (
 export class LegacyHub implements Hub {
   private readonly sessions = new Set<LegacySession>();
   private readonly queue: Job[] = [];
+  /**
+   * Bytes of event bodies waiting in the global queue. The queue itself is the seed's bug and stays
+   * unbounded in jobs, but over --log-bytes this process refuses publishes (503) rather than grow
+   * until the machine runs out of memory; a shared store's live batches are queued regardless.
+   */
+  private queuedBytes = 0;
   private running = false;
   private stopped = false;
   /** Enqueue time of the job the loop is working on, for the dispatch queue age in /metrics. */
@@ -84,6 +90,10 @@ export class LegacyHub implements Hub {
           });
           return;
         }
+        if (this.queuedBytes > this.ctx.options.logBytes) {
+          this.reply(s, { status: 503, message: `the legacy dispatch queue holds ${this.queuedBytes} bytes, over --log-bytes; try again later` });
+          return;
+        }
         const outcome = storeEvents(this.ctx, s.reader, request.events) as Exclude<ReturnType<typeof storeEvents>, Promise<unknown>>;
         this.reply(s, outcome.reply);
         if (outcome.stored.length > 0) this.enqueue({ kind: 'fanout', events: outcome.stored });
@@ -104,6 +114,7 @@ export class LegacyHub implements Hub {
 
   private enqueue(job: Job): void {
     job.enqueuedUs = nowUs();
+    if (job.kind === 'fanout') this.queuedBytes += bodyBytes(job.events);
     this.queue.push(job);
     if (!this.running) void this.run();
   }
@@ -114,7 +125,10 @@ export class LegacyHub implements Hub {
       while (!this.stopped && this.queue.length > 0) {
         const job = this.queue.shift()!;
         this.dispatchingSince = job.enqueuedUs;
-        if (job.kind === 'fanout') await this.fanOut(job.events);
+        if (job.kind === 'fanout') {
+          await this.fanOut(job.events);
+          this.queuedBytes -= bodyBytes(job.events);
+        }
         else await this.subscribe(job.session, job.request);
       }
     } finally {
@@ -151,8 +165,9 @@ export class LegacyHub implements Hub {
     const until = Math.max(head, s.considered);
     while (id < until && !this.stopped && s.ws.readyState === s.ws.OPEN) {
       let page: LogPage;
+      const limit = log.pageSize; // the memory log's page size follows its event sizes: read it once
       try {
-        page = await log.readPage(id, until, log.pageSize);
+        page = await log.readPage(id, until, limit);
       } catch {
         await new Promise((resolve) => setTimeout(resolve, PAGE_RETRY_MS)); // the database is away: everyone waits
         continue;
@@ -171,7 +186,7 @@ export class LegacyHub implements Hub {
           this.ctx.metrics.replayedEvents++;
         }
       }
-      if (page.events.length < log.pageSize) id = until;
+      if (page.events.length < limit) id = until;
     }
     s.considered = until;
   }
@@ -222,6 +237,13 @@ export class LegacyHub implements Hub {
   async closeAll(code: number, reason: string, graceMs: number): Promise<void> {
     this.stopped = true;
     this.queue.length = 0;
+    this.queuedBytes = 0;
     await closeSockets([...this.sessions].map((s) => s.ws), code, reason, graceMs);
   }
+}
+
+function bodyBytes(events: StoredEvent[]): number {
+  let n = 0;
+  for (const e of events) n += e.body.length;
+  return n;
 }

@@ -1,5 +1,6 @@
 // Server instrumentation: plain numbers bumped on the hot path, rendered as Prometheus text
 // (format 0.0.4) only when /metrics is scraped.
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { nowUs } from '../clock.js';
 import { MAX_NESTING, MAX_PUBLISH_BATCH, maxBatchBytes } from './clientFrames.js';
 import type { ServerOptions } from './options.js';
@@ -65,13 +66,26 @@ export function limitGauges(o: ServerOptions): Record<string, number> {
     keepalive_interval_seconds: o.keepaliveMs / 1000,
     handshake_timeout_seconds: o.handshakeTimeoutMs / 1000,
     queue_bytes: o.queueBytes,
+    log_bytes: o.logBytes,
     max_publish_batch: MAX_PUBLISH_BATCH,
     max_publish_batch_bytes: maxBatchBytes(o.queueBytes),
     max_nesting: MAX_NESTING,
   };
 }
 
+/** What the event log holds now; the memory store reports it, a shared store does not. */
+export interface LogStats {
+  events: number;
+  bytes: number;
+  evictedForBytes: number;
+}
+
 export class ServerMetrics {
+  /** Set once the store is open (memory store only): rendered as evbench_log_* gauges. */
+  logStats?: () => LogStats;
+  /** The process's event-loop delay since the last scrape, for soak runs and dashboards. */
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+
   /** Per-bucket (not cumulative) counts; the last slot is +Inf. */
   private readonly sendBuckets = new Array<number>(SEND_BUCKETS_US.length + 1).fill(0);
   private sendSumUs = 0;
@@ -93,7 +107,14 @@ export class ServerMetrics {
     private readonly queueStats: () => QueueStats,
     /** Configured limits, rendered as gauges (`evbench_server_limit{limit="…"}`). */
     private readonly limits: Record<string, number> = {},
-  ) {}
+  ) {
+    this.loopDelay.enable();
+  }
+
+  /** Stops the event-loop delay sampler (its timer would keep nothing alive, but it costs a little). */
+  stop(): void {
+    this.loopDelay.disable();
+  }
 
   refused(reason: RefusalReason): void {
     this.refusals[reason]++;
@@ -180,6 +201,24 @@ export class ServerMetrics {
     counter('evbench_connections_total', 'Websocket connections accepted.', this.connectionsTotal);
     metric('evbench_refusals_total', 'counter', 'Connections, frames and requests refused, by reason.');
     for (const reason of REFUSAL_REASONS) out.push(`evbench_refusals_total{reason="${reason}"} ${this.refusals[reason]}`);
+    const log = this.logStats?.();
+    if (log) {
+      metric('evbench_log_events', 'gauge', 'Events the memory log holds.');
+      out.push(`evbench_log_events ${log.events}`);
+      metric('evbench_log_bytes', 'gauge', 'Bytes the memory log is charged for (bodies plus per-event overhead); bounded by --log-bytes.');
+      out.push(`evbench_log_bytes ${log.bytes}`);
+      counter('evbench_log_evicted_for_bytes_total', 'Events evicted from the memory log because it was over --log-bytes.', log.evictedForBytes);
+    }
+    const mem = process.memoryUsage();
+    metric('evbench_process_memory_bytes', 'gauge', 'This process: resident set, V8 heap used, and memory outside the heap (Buffers).');
+    out.push(`evbench_process_memory_bytes{kind="rss"} ${mem.rss}`, `evbench_process_memory_bytes{kind="heap_used"} ${mem.heapUsed}`, `evbench_process_memory_bytes{kind="external"} ${mem.external}`);
+    metric('evbench_event_loop_delay_seconds', 'gauge', 'Event-loop delay since the previous scrape (10 ms sampling).');
+    const d = this.loopDelay;
+    // every sample includes the monitor's 10 ms resolution: subtract it (as runner/health.ts does)
+    const delay = (ns: number): number => Math.max(0, ns / 1e9 - 0.01);
+    const quantile = (p: number): number => (d.count > 0 ? delay(d.percentile(p)) : 0);
+    out.push(`evbench_event_loop_delay_seconds{quantile="0.5"} ${quantile(50)}`, `evbench_event_loop_delay_seconds{quantile="0.99"} ${quantile(99)}`, `evbench_event_loop_delay_seconds{quantile="1"} ${d.count > 0 ? delay(d.max) : 0}`);
+    d.reset();
     metric('evbench_server_limit', 'gauge', 'Configured server limits (bytes, counts, per-second rates, seconds).');
     for (const [name, value] of Object.entries(this.limits)) out.push(`evbench_server_limit{limit="${name}"} ${value}`);
     return out.join('\n') + '\n';

@@ -16,6 +16,8 @@ export interface ServerOptions {
   overflow: OverflowPolicy;
   /** Capacity of the memory event log (ring), in events. */
   logSize: number;
+  /** Byte budget of the memory event log; the oldest events are evicted first (a replay below them gets a gap notice). */
+  logBytes: number;
   /** Event store: `memory` (one process) or a `postgres://user@host/db` URL (shared by several processes). */
   store: string;
   /** How much history a postgres store keeps (age or count); undefined = all. */
@@ -67,6 +69,7 @@ export const defaultServerOptions: ServerOptions = {
   queueBytes: SERVER_SETTINGS.queueBytes.default,
   overflow: 'close',
   logSize: SERVER_SETTINGS.logSize.default,
+  logBytes: SERVER_SETTINGS.logBytes.default,
   store: 'memory',
   retainEveryMs: 5000,
   tokens: [],
@@ -107,11 +110,12 @@ export function resolveServerOptions(partial: Partial<ServerOptions>): ServerOpt
     throw new UserError(`--overflow: expected close or drop, got ${JSON.stringify(o.overflow)}`);
   }
   checkInteger('--log-size', o.logSize, SERVER_SETTINGS.logSize.min, SERVER_SETTINGS.logSize.max);
+  checkInteger('--log-bytes', o.logBytes, SERVER_SETTINGS.logBytes.min, SERVER_SETTINGS.logBytes.max);
   if (typeof o.store !== 'string' || (o.store !== 'memory' && !/^postgres(ql)?:\/\/./.test(o.store))) {
     throw new UserError(`--store: expected memory or a postgres://user@host/db URL, got ${JSON.stringify(o.store)}`);
   }
   if (o.retain !== undefined && o.store === 'memory') {
-    throw new UserError('--retain: only with --store postgres://…; the memory log is bounded by --log-size');
+    throw new UserError('--retain: only with --store postgres://…; the memory log is bounded by --log-size and --log-bytes');
   }
   checkInteger('retainEveryMs', o.retainEveryMs, 10, 3_600_000);
   if (!Array.isArray(o.tokens) || o.tokens.some((t) => typeof t !== 'string' || t === '')) {

@@ -52,6 +52,22 @@ describe('the p99 rule: above the noise floor, and sustained', () => {
     expect(judge({ baseline: steady(5_000), stress: spiky(6, 55_000) }).verdict).toBe('hol');
   });
 
+  it('a sustained rise that is small against the whole baseline p99 (index under 3) is not blocking', () => {
+    // one slow baseline second sets the floor and the baseline p99; four stress seconds just above it
+    const baseline = [...steady(5_000, 7), second(60_000)];
+    const r = judge({ baseline, stress: spiky(4, 70_000) });
+    expect(r.noise!.elevatedSeconds).toBe(4);
+    expect(r.index!).toBeLessThan(3);
+    expect(r.verdict).toBe('none');
+  });
+
+  it('the index boundary: 3× is blocking with indexLimit 3, and not with indexLimit 3.5', () => {
+    const r = judge({ baseline: steady(10_000), stress: spiky(8, 30_000) });
+    expect(r.index).toBeGreaterThanOrEqual(3);
+    expect(r.verdict).toBe('hol');
+    expect(judge({ baseline: steady(10_000), stress: spiky(8, 30_000) }, { ...RULES, indexLimit: 3.5 }).verdict).toBe('none');
+  });
+
   it('the floor is at least indexLimit × the baseline median', () => {
     // 12 ms is 2.4× a 5 ms baseline: above max(B) and median + minDelta, below 3×
     const r = judge({ baseline: steady(5_000), stress: spiky(6, 12_000) });
@@ -126,6 +142,34 @@ describe('starvation rules', () => {
   it('names the slow clients only when some were connected in stress', () => {
     const r = judge({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { missing: 10 }, slowInStress: true });
     expect(r.summary).toMatch(/^HEAD-OF-LINE BLOCKING: slow clients delayed the fast ones \(fast clients missed events in stress\)$/);
+    // a slow group that was connected only in baseline, or had no clients in stress, delayed nobody in stress
+    const rec = verdictRecord({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { missing: 10 }, slowInStress: true });
+    const slow = rec.groups[1]!;
+    slow.phases.baseline = { ...slow.phases.stress!, clients: 1 };
+    slow.phases.stress = { ...slow.phases.stress!, clients: 0 };
+    expect(analyseHol(rec, RULES).summary).toMatch(/^HEAD-OF-LINE BLOCKING: fast clients were delayed or starved in stress/);
+    slow.kind = 'churn';
+    slow.phases.stress = { ...slow.phases.stress!, clients: 2 };
+    expect(analyseHol(rec, RULES).summary).toMatch(/^HEAD-OF-LINE BLOCKING: slow clients delayed/);
+    slow.kind = 'catchup';
+    expect(analyseHol(rec, RULES).summary).toMatch(/^HEAD-OF-LINE BLOCKING: slow clients delayed/);
+  });
+
+  it('the evidence, as every report prints it', () => {
+    const r = judge({
+      baseline: steady(5_000), stress: [...steady(5_000, 6), ...steady(50_000, 4)], stressCounters: { missing: 3, arrived: 1500, maxStallUs: 1_200_000, maxStalenessUs: 40_000 },
+      baseCounters: { maxStalenessUs: 10_000 },
+    });
+    expect(r.evidence.map((e) => [e.rule, e.measured, e.bound, e.triggered])).toEqual([
+      ['fast clients closed or refused by the server', '0 of 10', '0', false],
+      ['fast p99 stress ÷ baseline ≥ 3, sustained above the noise floor for ≥ 3s', '9.97× (54.7ms vs 5.49ms); 4 of 10 stress seconds above 16.5ms', "3× and 3s above 16.5ms (3× the baseline's median per-second p99)", true],
+      ['fast clients missed events in stress', '3 missing of 2003', '0', true],
+      ['fast delivery rate stress ÷ baseline < 0.9', '0.75× (15.0 vs 20.0 events/s per client)', '0.9×', true],
+      ['fast max stall in stress ≥ 1.00s and ≥ 2× baseline', '1.20s (baseline 5.50ms)', '1.00s', true],
+      ['fast staleness at the end of stress ≥ 1.00s and ≥ 3× baseline', '40.0ms (baseline 10.0ms)', '1.00s', false],
+    ]);
+    expect(r.summary).toBe('HEAD-OF-LINE BLOCKING: fast clients were delayed or starved in stress (fast p99 stress ÷ baseline ≥ 3, sustained above the noise floor for ≥ 3s; fast clients missed events in stress; fast delivery rate stress ÷ baseline < 0.9; fast max stall in stress ≥ 1.00s and ≥ 2× baseline)');
+    expect(judge({ baseline: steady(2_000), stress: steady(2_000) }).evidence[1]!.bound).toMatch(/\(the baseline median \+ hol\.minDelta\)$/);
   });
 });
 
@@ -154,9 +198,15 @@ describe('disconnect', () => {
   });
 
   it('a record without client results still counts closes from its counters', () => {
-    const rec = verdictRecord({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { slowCloses: 1 } });
-    rec.groups[0]!.clientResults = [];
-    expect(analyseHol(rec, RULES).verdict).toBe('disconnect');
+    for (const counter of ['slowCloses', 'serverCloses', 'connectErrors', 'subscribeRefusals'] as const) {
+      const rec = verdictRecord({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { [counter]: 2 } });
+      rec.groups[0]!.clientResults = [];
+      expect(disconnects(rec.groups).count, counter).toBe(2);
+      expect(analyseHol(rec, RULES).verdict, counter).toBe('disconnect');
+    }
+    const none = verdictRecord({ baseline: steady(5_000), stress: steady(5_000) });
+    none.groups[0]!.clientResults = [];
+    expect(analyseHol(none, RULES).verdict).toBe('none');
   });
 
   it('clients closed before they had a baseline: disconnect, not unknown', () => {
@@ -224,6 +274,19 @@ describe('invalid: not a result, whatever the rules say', () => {
 
   it('a baseline in which the fast group received nothing', () => {
     expect(judge({ baseline: steady(0).map(() => []), stress: steady(5_000) }).verdict).toBe('invalid');
+  });
+
+  it('a strained generator does not hide a close the server chose (1013), but a 4008 could be its doing', () => {
+    const rec = verdictRecord({ ...bad(), clientResults: [{ closedByServer: 1013, closeReason: 'try again later' }] });
+    rec.generator = { ...rec.generator, bound: true, eventLoopDelayP99Us: 70_000, reasons: ['client worker 0 event-loop delay p99 70.0ms (≥ 20.0ms)'] };
+    expect(analyseHol(rec, RULES)).toMatchObject({ verdict: 'disconnect' });
+    expect(analyseHol(rec, RULES).summary).toMatch(/^DISCONNECT despite a strained generator: the server closed or refused 1 of 10 fast clients \(closed 1013 "try again later" ×1\)/);
+    rec.groups[0]!.clientResults[0]!.closedByServer = 4008;
+    expect(analyseHol(rec, RULES).verdict).toBe('invalid');
+    rec.groups[0]!.clientResults[0] = { ...rec.groups[0]!.clientResults[0]!, closedByServer: null, refused: 'subscribe' };
+    expect(analyseHol(rec, RULES).verdict).toBe('disconnect');
+    rec.invalid = true; // a failed worker: nothing stands
+    expect(analyseHol(rec, RULES).verdict).toBe('invalid');
   });
 
   it('precedes disconnect', () => {

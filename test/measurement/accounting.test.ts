@@ -149,6 +149,31 @@ describe('learned-stream accounting (the server emits its own ids)', () => {
   });
 });
 
+describe('learned-stream accounting with out-of-order delivery', () => {
+  it('a hole above the phase head is an event still on its way, not a missing one; at the end it is', async () => {
+    const { EmittedStreamAccount, EmittedStreamHeads } = await import('../../src/measurement/emittedStream.js');
+    const rec = new GroupRecorder('fast', phases.length);
+    const knowledge = new EmittedStreamHeads();
+    const account = new EmittedStreamAccount(rec, tl, knowledge, T0);
+    const ev = (id: number): ScannedEvent => ({ msgId: 0, id, intendedUs: T0 + id * 1000, sentUs: NaN });
+    for (let id = 1; id <= 1000; id++) account.onEvent(ev(id), T0 + id * 1000 + 300);
+    knowledge.set(0, 1000, T0 + 1_000_000);
+    // baseline's books close during stress: 1101 came before 1100 (a server with a worker pool)
+    for (let id = 1001; id <= 1099; id++) account.onEvent(ev(id), T0 + id * 1000 + 300);
+    account.onEvent(ev(1101), T0 + 1_101_300);
+    account.account(tl.ends[0]!, T0 + 1_101_400, new IdMap());
+    expect(account.totals.missing).toBe(0);
+    account.onEvent(ev(1100), T0 + 1_101_500);
+    expect(account.totals).toMatchObject({ missing: 0, lateArrivals: 0, outOfOrder: 1, delivered: 1101 });
+    // an id that never comes is missing once the phase it belongs to is accounted
+    for (let id = 1103; id <= 1999; id++) account.onEvent(ev(id), T0 + id * 1000 + 300);
+    knowledge.set(1, 1999, T0 + 1_999_000);
+    account.account(Infinity, T0 + 2_500_000, new IdMap());
+    expect(account.totals.missing).toBe(1);
+    expect(rec.phases[1]!.counters.missing).toBe(1);
+  });
+});
+
 describe('events the target never acknowledged', () => {
   it('are still owed: their ids continue the acknowledged range', () => {
     const rec = new GroupRecorder('fast', phases.length);
@@ -251,5 +276,156 @@ describe('a client that never got to subscribe', () => {
     account.assumeWindow(FIRST_ID + 1500);
     account.account(tl.endUs, tl.endUs + 1_000_000, ids);
     expect(account.totals.missing).toBe(2000);
+  });
+});
+
+describe('staleness at a phase end (a stream evbench published)', () => {
+  const endedWith = (deliveredUpTo: number, opts: { expects?: (k: number) => boolean; known?: number; joinedUs?: number } = {}) => {
+    const rec = new GroupRecorder('fast', phases.length);
+    rec.t0Us = T0;
+    const ids = new IdMap();
+    ids.add(0, FIRST_ID, opts.known ?? 2000);
+    const account = new ClientAccount(rec, tl, schedule, opts.expects ?? (() => true), opts.joinedUs ?? T0 - 1000);
+    account.subscribed(FIRST_ID - 1, T0 - 500);
+    for (let k = 0; k < deliveredUpTo; k++) {
+      if (opts.expects && !opts.expects(k)) continue;
+      const intended = intendedUs(schedule, k);
+      account.onEvent({ msgId: k + 1, id: FIRST_ID + k, intendedUs: intended, sentUs: intended }, intended + 300);
+    }
+    account.phaseEnded(tl.ends[0]!, ids);
+    return rec.phases[0]!.counters.maxStalenessUs;
+  };
+
+  it('0 when the client has everything due by the end', () => {
+    expect(endedWith(1000)).toBe(0);
+  });
+
+  it('the age of the first due event after its newest one', () => {
+    expect(endedWith(600)).toBe(tl.ends[0]! - intendedUs(schedule, 600));
+  });
+
+  it('skips events its filters do not take', () => {
+    expect(endedWith(600, { expects: (k) => k % 10 === 0 })).toBe(tl.ends[0]! - intendedUs(schedule, 600));
+    expect(endedWith(591, { expects: (k) => k % 10 === 0 })).toBe(tl.ends[0]! - intendedUs(schedule, 600));
+  });
+
+  it('events the publisher has not sent are not due', () => {
+    expect(endedWith(600, { known: 600 })).toBe(0);
+    expect(endedWith(600, { known: 601 })).toBe(tl.ends[0]! - intendedUs(schedule, 600));
+  });
+
+  it('a client that received nothing: aged from when it was owed events', () => {
+    expect(endedWith(0, { joinedUs: T0 + 200_000 })).toBe(tl.ends[0]! - (T0 + 200_000));
+  });
+
+  it('nothing recorded for a client that already left, or at a time that is not a phase end', () => {
+    const rec = new GroupRecorder('fast', phases.length);
+    const ids = new IdMap();
+    ids.add(0, FIRST_ID, 2000);
+    const account = new ClientAccount(rec, tl, schedule, () => true, T0);
+    account.subscribed(FIRST_ID - 1, T0);
+    account.leaveUs = tl.ends[0]! - 1;
+    account.phaseEnded(tl.ends[0]!, ids);
+    account.leaveUs = Infinity;
+    account.phaseEnded(tl.ends[0]! - 5, ids);
+    expect(rec.phases.map((p) => p.counters.maxStalenessUs)).toEqual([0, 0]);
+  });
+});
+
+describe('what a delivery records', () => {
+  it('latency from the intended time, uncorrected latency from the send time', () => {
+    const { rec, account } = setup();
+    const intended = intendedUs(schedule, 3);
+    account.onEvent({ msgId: 1, id: FIRST_ID + 3, intendedUs: intended, sentUs: intended + 40_000 }, intended + 50_000);
+    expect(rec.phases[0]!.latency.maxValue).toBeGreaterThanOrEqual(49_950);
+    expect(rec.phases[0]!.latency.maxValue).toBeLessThan(50_100);
+    expect(rec.phases[0]!.uncorrected.maxValue).toBeGreaterThanOrEqual(9_990);
+    expect(rec.phases[0]!.uncorrected.maxValue).toBeLessThan(10_020);
+    expect(rec.phases[0]!.counters).toMatchObject({ delivered: 1, arrived: 1 });
+  });
+
+  it('an event published after the client stopped being owed events is counted but ages no stall', () => {
+    const { account, deliver } = setup();
+    account.leaveUs = intendedUs(schedule, 10);
+    deliver(12, 900_000);
+    expect(account.totals.maxStallUs).toBe(0);
+  });
+
+  it('the first event before any ack starts the window just before it', () => {
+    const rec = new GroupRecorder('fast', phases.length);
+    const ids = new IdMap();
+    ids.add(0, FIRST_ID, 2000);
+    const account = new ClientAccount(rec, tl, schedule, () => true, T0);
+    for (let k = 100; k < 1000; k++) account.onEvent({ msgId: 1, id: FIRST_ID + k, intendedUs: intendedUs(schedule, k), sentUs: NaN }, intendedUs(schedule, k) + 10);
+    account.account(tl.ends[0]!, tl.ends[0]! + 10, ids);
+    expect(account.totals).toMatchObject({ delivered: 900, missing: 0 });
+  });
+});
+
+describe('catch-up replay books', () => {
+  const replayed = (id: number): ScannedEvent => ({ msgId: 0, id, intendedUs: T0 - 10_000_000, sentUs: NaN });
+
+  it('an empty replay is live at once; ids at or below last_log_id are not judged', () => {
+    const rec = new GroupRecorder('replay', phases.length);
+    const account = new ClientAccount(rec, tl, schedule, () => true, T0);
+    account.subscribed(500, T0, 500);
+    account.onEvent(replayed(400), T0 + 5);
+    expect(account.replayTotals()).toMatchObject({ fromId: 500, toId: 500, received: 0, missing: 0, timeToLiveUs: 0, ratePerSec: 0 });
+  });
+
+  it('rate and time to live over the replay; the first out-of-order one is not counted twice', () => {
+    const rec = new GroupRecorder('replay', phases.length);
+    const account = new ClientAccount(rec, tl, schedule, () => true, T0);
+    account.subscribed(110, T0, 100); // (100, 110]
+    account.onEvent(replayed(101), T0 + 100_000);
+    for (let id = 102; id <= 110; id++) account.onEvent(replayed(id), T0 + 100_000 * (id - 100));
+    const r = account.replayTotals()!;
+    expect(r).toMatchObject({ received: 10, missing: 0, outOfOrder: 0, duplicates: 0, timeToLiveUs: 1_000_000, ratePerSec: 10 });
+  });
+
+  it('a replay that never finished: the rest is missing and the time to live is NaN', () => {
+    const rec = new GroupRecorder('replay', phases.length);
+    const account = new ClientAccount(rec, tl, schedule, () => true, T0);
+    account.subscribed(110, T0, 100);
+    for (let id = 101; id <= 105; id++) account.onEvent(replayed(id), T0 + 1000 * id);
+    const r = account.replayTotals()!;
+    expect(r.missing).toBe(5);
+    expect(r.timeToLiveUs).toBeNaN();
+  });
+
+  it('no replay asked for: no replay books', () => {
+    const { account } = setup();
+    expect(account.replayTotals()).toBeUndefined();
+  });
+});
+
+describe('books for long runs', () => {
+  it('the bitset grows for far ids and answers for ids it never saw', async () => {
+    const { Bitset } = await import('../../src/measurement/accounting.js');
+    const b = new Bitset();
+    expect(b.has(5)).toBe(false);
+    expect(b.testAndSet(1_000_003)).toBe(false);
+    expect(b.testAndSet(1_000_003)).toBe(true);
+    expect(b.has(1_000_003)).toBe(true);
+    expect(b.has(1_000_002)).toBe(false);
+    expect(b.has(50_000_000)).toBe(false);
+    expect(b.testAndSet(7)).toBe(false);
+    expect(b.has(7)).toBe(true);
+  });
+
+  it('the outstanding queue skips what arrived and stays right after compacting', async () => {
+    const { OutstandingQueue } = await import('../../src/measurement/accounting.js');
+    const q = new OutstandingQueue();
+    const arrived = new Set<number>();
+    expect(q.oldest((id) => arrived.has(id))).toBeNaN();
+    for (let id = 0; id < 10_000; id++) q.push(id, 1000 + id);
+    for (let id = 0; id < 6000; id++) arrived.add(id);
+    expect(q.oldest((id) => arrived.has(id))).toBe(7000);
+    arrived.add(6000);
+    expect(q.oldest((id) => arrived.has(id))).toBe(7001);
+    for (let id = 6001; id < 10_000; id++) arrived.add(id);
+    expect(q.oldest((id) => arrived.has(id))).toBeNaN();
+    q.push(20_000, 5);
+    expect(q.oldest((id) => arrived.has(id))).toBe(5);
   });
 });

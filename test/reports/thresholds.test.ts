@@ -92,7 +92,7 @@ describe('exit codes through the CLI', () => {
   it('a threshold syntax error: exit 2, one line with the column', async () => {
     const r = await runCli(['report', fixtureFile, '--out', tmp, '--threshold', 'latency{group:fast}: p(99)<fast']);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe('evbench: --threshold "p(99)<fast": at column 7: expected a number with an optional unit (µs, ms, s) or true/false');
+    expect(r.stderr.trim()).toBe('evbench: --threshold "p(99)<fast": at column 7: expected a number with an optional unit (µs, ms, s, m, h) or true/false');
   });
 
   it('--shard out of range on run: exit 2 before anything starts', async () => {

@@ -73,4 +73,45 @@ describe('FrameReader', () => {
       expect(got.map((g) => g.kind)).toEqual(['error']);
     }
   });
+
+  it('bounds a message in bytes: a frame header over the limit fails at once, before its payload', () => {
+    const faults: string[] = [];
+    const r = new FrameReader({ message: () => {}, ping: () => {}, close: () => {}, protocolError: (_w, code, fault) => faults.push(`${code} ${fault}`) }, 1024);
+    const head = Buffer.from([0x81, 127, 0, 0, 0, 0, 0x0f, 0xf0, 0, 0]); // 255 MiB announced
+    r.push(head);
+    expect(faults).toEqual(['1009 message_too_large']);
+    r.push(Buffer.alloc(1 << 20)); // what follows is ignored, not buffered
+    expect(faults).toHaveLength(1);
+  });
+
+  it('bounds a fragmented message in bytes and in fragments', () => {
+    const run = (fragment: string, count: number, limit?: number): string[] => {
+      const faults: string[] = [];
+      const r = new FrameReader({ message: () => faults.push('message'), ping: () => {}, close: () => {}, protocolError: (_w, code, fault) => faults.push(`${code} ${fault}`) }, limit);
+      r.push(frame(fragment, 0x1, { fin: false }));
+      for (let i = 0; i < count && faults.length === 0; i++) r.push(frame(fragment, 0x0, { fin: false }));
+      return faults;
+    };
+    expect(run('x'.repeat(1000), 100, 64 * 1024)).toEqual(['1009 message_too_large']);
+    expect(run('', 10_000)).toEqual(['1009 too_many_fragments']);
+    expect(run('x', 100)).toEqual([]); // a long message still arriving is not a fault by itself
+  });
+
+  it('fails text that is not UTF-8 (1007), including a close reason, but passes binary as it is', () => {
+    const bad = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]);
+    for (const [f, want] of [[frame(bad, 0x1), ['error 1007 invalid_utf8']], [frame(Buffer.concat([Buffer.from([0x03, 0xe8]), bad]), 0x8), ['error 1007 invalid_utf8']], [frame(bad, 0x2), ['binary']]] as const) {
+      const got: string[] = [];
+      new FrameReader({ message: (_p, binary) => got.push(binary ? 'binary' : 'text'), ping: () => {}, close: () => got.push('close'), protocolError: (_w, code, fault) => got.push(`error ${code} ${fault}`) }).push(f);
+      expect(got).toEqual(want);
+    }
+  });
+
+  it('fails a fragmented or oversized control frame, and reads nothing after a close frame', () => {
+    const got: Got = [];
+    reader(got).push(Buffer.concat([frame('p', 0x9, { fin: false })]));
+    expect(got.map((g) => g.kind)).toEqual(['error']);
+    const after: Got = [];
+    reader(after).push(Buffer.concat([frame(Buffer.from([0x03, 0xe9]), 0x8), frame('{"msgID":1}', 0x1)]));
+    expect(after).toEqual([{ kind: 'close', data: '1001 ' }]);
+  });
 });

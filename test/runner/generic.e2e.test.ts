@@ -139,6 +139,6 @@ describe('generic adapter: what it cannot do is an error', () => {
   it('generic options without the generic adapter', async () => {
     const r = await runCli(['run', 'slow-client', '--id-field', 'seq']);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe('evbench: --id-field: only with --adapter generic, socketio or sse');
+    expect(r.stderr.trim()).toBe('evbench: --id-field: only with --adapter generic (or nats, mqtt, graphql-ws, actioncable, socketio, sse)');
   });
 });

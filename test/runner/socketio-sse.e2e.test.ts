@@ -126,7 +126,7 @@ describe('socketio adapter against socket.io', () => {
     server = s;
     const r = await runCli(['run', 'slow-client', '--duration', '10s', '--target', s.url, '--adapter', 'socketio', '--publish', 'server', ...fields], 30_000);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/target unreachable: ws:\/\/127\.0\.0\.1:\d+\/socket\.io\/\?EIO=4&transport=websocket/);
+    expect(r.stderr).toMatch(/target refused the websocket upgrade: ws:\/\/127\.0\.0\.1:\d+\/socket\.io\/\?EIO=4&transport=websocket: HTTP 404/);
   });
 });
 

@@ -76,6 +76,6 @@ describe('socketio and sse target flags', () => {
     expect(() => applyTargetFlags(scenario, { target: 'http://127.0.0.1:9/events', adapter: 'sse', publish: 'ws' })).toThrow(/SSE stream has no way back/);
     expect(() => applyTargetFlags(scenario, { target: 'http://127.0.0.1:9/', adapter: 'socketio', publish: 'http:http://127.0.0.1:9/p' })).toThrow(/emitting over a socket/);
     expect(() => applyTargetFlags(scenario, { target: 'http://127.0.0.1:9/', adapter: 'socketio', subscribeMessage: '{}' })).toThrow(/--subscribe-message: only with --adapter generic/);
-    expect(() => applyTargetFlags(scenario, { target: 'http://127.0.0.1:9/', adapter: 'nope' })).toThrow(/--adapter: expected evbench, generic, socketio, sse/);
+    expect(() => applyTargetFlags(scenario, { target: 'http://127.0.0.1:9/', adapter: 'nope' })).toThrow(/--adapter: expected evbench, generic, nats, mqtt, graphql-ws, actioncable, socketio, sse,/);
   });
 });

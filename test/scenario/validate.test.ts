@@ -58,7 +58,7 @@ describe('scenario validation names the exact path and problem', () => {
   it('negative and unparseable durations, unknown phases', () => {
     const s = base();
     s.phases[1].duration = '-3s';
-    expect(firstError(s)).toBe('scenarios/x.json: phases[1].duration: expected a duration such as "10s" or "250ms", got "-3s"');
+    expect(firstError(s)).toBe('scenarios/x.json: phases[1].duration: expected a duration such as 250ms, 10s, 1.5m, 40us or a number of seconds, got "-3s"');
     const t = base();
     t.groups[1].phases = ['stres'];
     expect(firstError(t)).toBe('scenarios/x.json: groups[1].phases[0]: unknown phase "stres" (expected warmup, baseline, stress)');

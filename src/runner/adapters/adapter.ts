@@ -1,5 +1,6 @@
 // How a client speaks to its target: what it sends to subscribe and how it reads a frame.
 // `evbench` speaks the v0 protocol and reads raw frames; `generic` reads any JSON by dotted paths;
+// `nats` and `mqtt` are byte-stream protocols carried over websocket, read by a session per connection.
 // `socketio` and `sse` read the same JSON from inside their protocol's messages.
 import type { ScannedEvent } from '../../measurement/frameScan.js';
 import type { Scenario } from '../../scenario/types.js';
@@ -7,6 +8,10 @@ import { EvbenchAdapter } from './evbench.js';
 import { GenericAdapter } from './generic.js';
 import { SocketIoAdapter } from './socketio.js';
 import { SseAdapter } from './sse.js';
+import { NatsAdapter } from './nats.js';
+import { MqttAdapter } from './mqtt.js';
+import { GraphqlWsAdapter } from './graphqlWs.js';
+import { ActionCableAdapter } from './actioncable.js';
 
 /** `keepalive`: a protocol ping the client answers with `keepaliveAnswer` (only while it reads). */
 export type FrameKind = 'event' | 'status' | 'keepalive' | 'other';
@@ -14,20 +19,68 @@ export type FrameKind = 'event' | 'status' | 'keepalive' | 'other';
 export interface WireAdapter {
   /** True when the server acknowledges subscriptions with the log head (v0). */
   readonly acks: boolean;
+  /** Websocket subprotocols offered on the upgrade (MQTT needs `mqtt`). */
+  readonly protocols?: string[];
   /** The subscribe message, or undefined for servers that stream without being asked. */
   subscribeMessage(eventTypes: string[], lastId?: number): string | undefined;
   /** Classifies a text frame; for events fills `out` (id, intendedUs, sentUs). */
   read(data: Buffer, out: ScannedEvent): FrameKind;
-  /** The answer to a `keepalive` frame. */
+  /**
+   * The answer to a `keepalive` frame (a server's ping, e.g. Socket.IO's `2`), sent only as the client
+   * reads. Sessions answer theirs through `out.send` in `read`; `session().keepalive` is the other
+   * direction, a ping the client itself must send.
+   */
   keepaliveAnswer?(data: Buffer): string;
   /** `sse`: messages come over an HTTP response, not a websocket. */
   readonly transport?: 'sse';
+  /**
+   * Protocols with a conversation of their own (a handshake, keepalives, acknowledgements, several
+   * messages per frame or one message over several): one session per connection replaces
+   * subscribeMessage and read.
+   */
+  session?(role: 'subscriber' | 'publisher'): WireSession;
+}
+
+/** What a session reports as it reads. */
+export interface WireOutput {
+  /** An event read from the stream (`ev` is reused: copy it to keep it). */
+  event(ev: ScannedEvent): void;
+  /** A message that is not an event (for the first seconds' diagnostic). */
+  other(data: Buffer): void;
+  /** A frame the protocol requires in reply (PONG, PUBACK). */
+  send(frame: string | Buffer): void;
+  /** The server refused the connection or the subscription, and said why. */
+  refused(reason: string): void;
+  /** The server has taken the subscription (sessions that `confirm`): the client's behaviour starts now. */
+  subscribed(): void;
+}
+
+export interface WireSession {
+  /** Frames sent once the websocket is open: the protocol's connect and (for a subscriber) subscribe. */
+  opening(): (string | Buffer)[];
+  /**
+   * Reads one websocket message (any number of protocol messages, or part of one). Called only as
+   * the client reads, so replies to keepalives come from clients that read: a stalled client is stalled.
+   */
+  read(data: Buffer, binary: boolean, out: WireOutput): void;
+  /** True when the session calls `out.subscribed()` (after a handshake); otherwise the client counts as subscribed once the opening frames are sent. */
+  readonly confirms?: boolean;
+  /** A frame the client must send every `intervalMs` while it still reads (MQTT PINGREQ); a server's pings are answered in `read`. */
+  readonly keepalive?: { intervalMs: number; frame: Buffer | string };
+  /** Publisher role: the frame that publishes one event body (NATS PUB, MQTT PUBLISH). */
+  publish?(body: string): Buffer | string;
 }
 
 export function adapterFor(scenario: Scenario): WireAdapter {
   const t = scenario.target;
-  if (t.kind === 'url' && t.adapter === 'generic' && t.generic) return new GenericAdapter(t.generic);
-  if (t.kind === 'url' && t.adapter === 'socketio' && t.generic) return new SocketIoAdapter(t.url, t.generic);
-  if (t.kind === 'url' && t.adapter === 'sse' && t.generic) return new SseAdapter(t.generic);
+  if (t.kind === 'url' && t.generic) {
+    if (t.adapter === 'generic') return new GenericAdapter(t.generic);
+    if (t.adapter === 'nats') return new NatsAdapter(t.generic);
+    if (t.adapter === 'mqtt') return new MqttAdapter(t.generic);
+    if (t.adapter === 'graphql-ws') return new GraphqlWsAdapter(t.generic);
+    if (t.adapter === 'actioncable') return new ActionCableAdapter(t.generic);
+    if (t.adapter === 'socketio') return new SocketIoAdapter(t.url, t.generic);
+    if (t.adapter === 'sse') return new SseAdapter(t.generic);
+  }
   return new EvbenchAdapter();
 }

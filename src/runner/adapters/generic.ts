@@ -52,7 +52,8 @@ export class GenericAdapter implements WireAdapter {
   subscribeMessage(_eventTypes: string[], lastId?: number): string | undefined {
     const template = this.options.subscribeMessage;
     if (template === undefined) return undefined;
-    return template.replaceAll('{{lastId}}', String(lastId ?? 0));
+    // a client that does not catch up asks for no replay: null, as a JSON API reads an absent id
+    return template.replaceAll('{{lastId}}', lastId === undefined ? 'null' : String(lastId));
   }
 
   read(data: Buffer, out: ScannedEvent): FrameKind {
@@ -62,11 +63,11 @@ export class GenericAdapter implements WireAdapter {
     } catch {
       return 'other';
     }
-    return this.readValue(msg, out);
+    return this.readParsed(msg, out);
   }
 
-  /** Reads an event from an already parsed message (or a protocol's payload inside one). */
-  readValue(msg: unknown, out: ScannedEvent): FrameKind {
+  /** Reads an event from JSON already parsed (an envelope's payload, for protocol adapters). */
+  readParsed(msg: unknown, out: ScannedEvent): FrameKind {
     const id = getPath(msg, this.idPath);
     const idNum = typeof id === 'number' ? id : typeof id === 'string' && /^\d+$/.test(id) ? Number(id) : NaN;
     if (!Number.isSafeInteger(idNum)) return 'other';

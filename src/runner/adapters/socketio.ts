@@ -99,7 +99,7 @@ export class SocketIoAdapter implements WireAdapter {
       return 'other';
     }
     if (!Array.isArray(args) || args[0] !== this.topic) return 'other';
-    return this.payload.readValue(args[1], out);
+    return this.payload.readParsed(args[1], out);
   }
 
   keepaliveAnswer(): string {

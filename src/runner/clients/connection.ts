@@ -9,7 +9,7 @@ import type { GroupRecorder } from '../../measurement/recorder.js';
 import { CLOSE_SLOW_CLIENT } from '../../protocol/v0.js';
 import type { GroupSpec } from '../../scenario/types.js';
 import type { ClientResult } from '../threadMessages.js';
-import type { WireAdapter } from '../adapters/adapter.js';
+import type { WireAdapter, WireOutput, WireSession } from '../adapters/adapter.js';
 import type { Socket } from 'node:net';
 import { FrameReader } from './frameReader.js';
 import { openSse } from './sseTransport.js';
@@ -28,10 +28,21 @@ export interface ConnectionContext {
   adapter: WireAdapter;
   /** Frames that are not events (no id field), and the first one seen, for the diagnostic. */
   noteNonEvent: (data: Buffer) => void;
+  /** Upgrade headers (--header) and TLS leniency (--insecure) for a URL target. */
+  connectOptions?: { headers?: Record<string, string>; rejectUnauthorized?: boolean };
 }
 
 /** Without acks, the head this long after subscribing is where the client's window starts. */
 const NO_ACK_SETTLE_MS = 250;
+/** After answering a server's close frame, how long the server gets to close the TCP connection. */
+const CLOSE_GRACE_MS = 1000;
+/** Pongs are skipped while this much is unsent: a ping flood from a target that never reads cannot grow our buffers. */
+const PONG_BACKLOG_BYTES = 64 * 1024;
+
+/** Close codes an endpoint may send back (RFC 6455 §7.4): 1000–1014 but 1004–1006, and 3000–4999. */
+function echoableCloseCode(code: number): boolean {
+  return (code >= 1000 && code <= 1014 && (code < 1004 || code > 1006)) || (code >= 3000 && code <= 4999);
+}
 
 export class ClientConnection {
   ws?: WebSocket;
@@ -49,6 +60,9 @@ export class ClientConnection {
   private subscribeSentUs = 0;
   private acked = false;
   private leaving = false;
+  /** What the target sent that the reader refused, and pings left unanswered (see frameReader.ts). */
+  private frameFaults?: Record<string, number>;
+  private socketError?: string;
 
   constructor(
     readonly clientId: number,
@@ -64,6 +78,11 @@ export class ClientConnection {
   /** Called once the subscription is acknowledged (stall pauses reading here). */
   protected onSubscribed(): void {}
 
+  /** Without an acknowledgement, a catch-up client is owed the replay (replayFrom, head] and everything live after it. */
+  protected owedReplayWithoutAck(headId: number, atUs: number, replayFrom: number): void {
+    this.account.subscribed(headId, atUs, replayFrom);
+  }
+
   /** Receives each event as read from its frame (`ev` is reused: copy it to keep it). */
   protected onEvent(ev: ScannedEvent, atUs: number): void {
     this.account.onEvent(ev, atUs);
@@ -77,8 +96,9 @@ export class ClientConnection {
     this.startedUs = nowUs();
     this.headAtOpen = this.ctx.headId();
     if (this.ctx.adapter.transport === 'sse') return this.openSse();
-    const ws = new WebSocket(this.ctx.url, { perMessageDeflate: false, skipUTF8Validation: true, handshakeTimeout: 30_000 });
+    const ws = new WebSocket(this.ctx.url, this.ctx.adapter.protocols, { perMessageDeflate: false, skipUTF8Validation: true, handshakeTimeout: 30_000, ...this.ctx.connectOptions });
     this.ws = ws;
+    this.session = this.ctx.adapter.session?.('subscriber');
     ws.on('open', () => {
       this.readFramesDirectly(ws); // before anything can arrive: ws has not read from the socket yet
       this.reading = wsReadControl(ws);
@@ -86,12 +106,20 @@ export class ClientConnection {
       this.ctx.rec.connectTime(this.phaseNow(), this.connectUs);
       this.subscribeSentUs = nowUs();
       this.headAtSubscribe = this.ctx.headId();
-      const message = this.ctx.adapter.subscribeMessage(this.ctx.group.eventTypes, this.replayFrom());
-      if (message !== undefined) ws.send(message);
+      const replayFrom = this.replayFrom();
+      if (this.session) {
+        for (const frame of this.session.opening()) ws.send(frame);
+        this.startKeepalive(ws, this.session);
+      } else {
+        const message = this.ctx.adapter.subscribeMessage(this.ctx.group.eventTypes, replayFrom);
+        if (message !== undefined) ws.send(message);
+      }
       if (!this.ctx.adapter.acks) {
+        // a catch-up client is owed the replay (replayFrom, head] and everything live after it
+        if (replayFrom !== undefined) this.owedReplayWithoutAck(this.headAtSubscribe, nowUs(), replayFrom);
         // no acknowledgement will come: the window starts where the stream is once the request settled
-        setTimeout(() => (this.headAtSubscribe = this.ctx.headId()), NO_ACK_SETTLE_MS).unref();
-        this.onSubscribed();
+        else setTimeout(() => (this.headAtSubscribe = this.ctx.headId()), NO_ACK_SETTLE_MS).unref();
+        if (!this.session?.confirms) this.onSubscribed();
       }
     });
     ws.on('error', (err: Error) => {
@@ -107,8 +135,51 @@ export class ClientConnection {
       this.closedByServer = code;
       const phase = this.phaseNow();
       this.ctx.rec.count(phase, code === CLOSE_SLOW_CLIENT ? 'slowCloses' : 'serverCloses');
-      this.noteEnd(this.serverCloseReason ?? wsReason.toString());
+      this.noteEnd(this.serverCloseReason ?? (wsReason.toString() || this.socketError || 'connection lost without a close frame'));
     });
+  }
+
+  private session?: WireSession;
+  private sessionSubscribed = false;
+  private keepaliveTimer?: NodeJS.Timeout;
+
+  /** Client-driven keepalive (MQTT PINGREQ), sent only while the client reads: a paused socket sends nothing. */
+  private startKeepalive(ws: WebSocket, session: WireSession): void {
+    const k = session.keepalive;
+    if (!k) return;
+    this.keepaliveTimer = setInterval(() => {
+      if (ws.readyState === WebSocket.OPEN && !ws.isPaused) ws.send(k.frame);
+    }, k.intervalMs);
+    this.keepaliveTimer.unref();
+    ws.once('close', () => clearInterval(this.keepaliveTimer));
+  }
+
+  /** What a session reports, routed as a v0 frame would be. */
+  private sessionOutput(ws: WebSocket, at: () => number): WireOutput {
+    return {
+      event: (ev) => this.onEvent(ev, at()),
+      other: (data) => this.ctx.noteNonEvent(data),
+      send: (frame) => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(frame);
+      },
+      refused: (reason) => {
+        if (this.refused !== undefined) return;
+        this.refused = 'subscribe';
+        this.ctx.rec.count(this.phaseNow(), 'subscribeRefusals');
+        this.noteEnd(reason);
+      },
+      subscribed: () => {
+        if (this.session?.confirms && !this.sessionSubscribed) {
+          this.sessionSubscribed = true;
+          this.onSubscribed();
+        }
+      },
+    };
+  }
+
+  private countFault(kind: string): void {
+    this.frameFaults ??= {};
+    this.frameFaults[kind] = (this.frameFaults[kind] ?? 0) + 1;
   }
 
   private noteEnd(reason: string): void {
@@ -129,16 +200,26 @@ export class ClientConnection {
     const socket = (ws as unknown as { _socket?: Socket })._socket;
     if (!socket || ws.readyState !== WebSocket.OPEN) return;
     let at = 0;
+    const session = this.session;
+    const out = session ? this.sessionOutput(ws, () => at) : undefined;
     const reader = new FrameReader({
-      message: (data, binary) => this.onMessage(data, binary, at, ws),
-      ping: (payload) => ws.pong(payload),
+      message: (data, binary) => (session ? session.read(data, binary, out!) : this.onMessage(data, binary, at, ws)),
+      ping: (payload) => (socket.writableLength < PONG_BACKLOG_BYTES ? ws.pong(payload) : this.countFault('pings_unanswered')),
       close: (code, reason) => {
         this.serverCloseCode = code;
         this.serverCloseReason = reason;
-        ws.close(code === 1005 || code === 1006 || code === 1015 ? 1000 : code);
+        ws.close(echoableCloseCode(code) ? code : 1000); // ws throws on a code it may not send; a target may send any
+        // a server that never closes its side does not keep the client (or the run) waiting
+        setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
       },
-      protocolError: () => ws.terminate(),
+      protocolError: (what, code, fault) => {
+        this.countFault(fault);
+        this.serverCloseCode = code;
+        this.serverCloseReason = `protocol error: ${what}`;
+        ws.terminate();
+      },
     });
+    socket.on('error', (err: NodeJS.ErrnoException) => (this.socketError ??= err.code ?? err.message));
     for (const listener of socket.listeners('data')) socket.removeListener('data', listener as (chunk: Buffer) => void);
     socket.on('data', (chunk: Buffer) => {
       at = nowUs();
@@ -184,7 +265,7 @@ export class ClientConnection {
         this.ctx.rec.count(this.phaseNow(), 'serverCloses');
         this.noteEnd(reason);
       },
-    });
+    }, this.ctx.connectOptions);
   }
 
   /** The subscription stands, the target's head being `headId`: the window (and a replay) starts here. */
@@ -222,7 +303,14 @@ export class ClientConnection {
 
   /** Closes the client; nothing intended after `atUs` is expected. */
   leave(atUs: number): void {
+    if (this.connectUs !== this.connectUs && this.refused === undefined) {
+      // the handshake was never answered: a refused connect, not silence
+      this.refused = 'connect';
+      this.ctx.rec.count(phaseAt(this.ctx.tl, atUs - 1), 'connectErrors');
+      this.noteEnd(this.ctx.adapter.transport === 'sse' ? 'no answer to the SSE request' : 'no answer to the websocket handshake');
+    }
     this.leaving = true;
+    clearInterval(this.keepaliveTimer);
     this.stopExpecting(atUs);
     if (!this.acked && this.ctx.adapter.acks && this.refused === undefined && this.closedByServer === undefined) {
       this.ctx.rec.count(phaseAt(this.ctx.tl, atUs - 1), 'ackTimeouts');
@@ -255,6 +343,7 @@ export class ClientConnection {
       closeReason: this.closeReason,
       closedAtUs: this.closedAtUs,
       refused: this.refused,
+      frameFaults: this.frameFaults,
     };
   }
 }

@@ -2,17 +2,33 @@
 // general-purpose Receiver costs about a quarter of a client thread (BENCHMARKS.md); a client only
 // needs to split frames, so this does that, and hands control frames back to the connection.
 // Frames from a server are unmasked (RFC 6455 §5.1); a masked one is unmasked all the same.
+// A target may be hostile or broken: a message is bounded in bytes and fragments, text must be
+// UTF-8, reserved bits and opcodes fail the connection; each failure is named so the client counts it.
+import { isUtf8 } from 'node:buffer';
 
 export interface FrameHandlers {
   /** A complete text (or binary) message; `payload` is only valid during the call. */
   message(payload: Buffer, binary: boolean): void;
   ping(payload: Buffer): void;
   close(code: number, reason: string): void;
-  /** A frame no websocket server may send (reserved bits or opcodes, bad fragmentation). */
-  protocolError(what: string): void;
+  /**
+   * A frame no websocket server may send, or a message over the runner's limits: the connection is
+   * failed with `code` (1002 protocol, 1007 invalid UTF-8, 1009 too big); `fault` names it for counting.
+   */
+  protocolError(what: string, code: number, fault: FrameFault): void;
 }
 
-const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+/** Why a reader failed its connection: one counter each per client in the run record. */
+export type FrameFault = 'message_too_large' | 'too_many_fragments' | 'invalid_utf8' | 'reserved_bits' | 'reserved_opcode' | 'bad_fragmentation' | 'bad_control_frame';
+
+/**
+ * The largest message the runner accepts (the reference server's own publisher limit). A reader
+ * holds at most one message: its chunks while it arrives, then one contiguous copy, so a client's
+ * frame memory is bounded by about twice this, whatever the target sends.
+ */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** Fragments one message may have: an endless stream of tiny continuation frames is a fault too. */
+export const MAX_FRAGMENTS = 4096;
 
 export class FrameReader {
   /** Bytes of an unfinished frame, and how many the frame needs in all (0 = header not complete yet). */
@@ -20,10 +36,14 @@ export class FrameReader {
   private pendingBytes = 0;
   private need = 0;
   private fragments: Buffer[] = [];
+  private fragmentsBytes = 0;
   private fragmentsBinary = false;
   private failed = false;
 
-  constructor(private readonly on: FrameHandlers) {}
+  constructor(
+    private readonly on: FrameHandlers,
+    private readonly maxMessageBytes = MAX_MESSAGE_BYTES,
+  ) {}
 
   push(chunk: Buffer): void {
     if (this.failed) return;
@@ -57,7 +77,7 @@ export class FrameReader {
       }
       const masked = (b1 & 0x80) !== 0;
       const total = header + (masked ? 4 : 0) + size;
-      if (size > MAX_MESSAGE_BYTES) return this.fail(`a frame of ${size} bytes`);
+      if (size > this.maxMessageBytes) return this.fail(`a frame of ${size} bytes (limit ${this.maxMessageBytes})`, 1009, 'message_too_large');
       if (avail < total) {
         this.need = total;
         break;
@@ -76,41 +96,58 @@ export class FrameReader {
   }
 
   private frame(b0: number, payload: Buffer): void {
-    if ((b0 & 0x70) !== 0) return this.fail('reserved bits set (compression was not negotiated)');
+    if ((b0 & 0x70) !== 0) return this.fail('reserved bits set (compression was not negotiated)', 1002, 'reserved_bits');
     const fin = (b0 & 0x80) !== 0;
     const opcode = b0 & 0x0f;
+    if (opcode >= 0x8 && (!fin || payload.length > 125)) return this.fail('a fragmented or oversized control frame', 1002, 'bad_control_frame');
     switch (opcode) {
       case 0x1:
       case 0x2:
-        if (this.fragments.length > 0) return this.fail('a new message inside a fragmented one');
-        if (fin) return this.on.message(payload, opcode === 0x2);
+        if (this.fragments.length > 0) return this.fail('a new message inside a fragmented one', 1002, 'bad_fragmentation');
+        if (fin) return this.deliver(payload, opcode === 0x2);
         this.fragments.push(Buffer.from(payload));
+        this.fragmentsBytes = payload.length;
         this.fragmentsBinary = opcode === 0x2;
         return;
       case 0x0: {
-        if (this.fragments.length === 0) return this.fail('a continuation frame with nothing to continue');
+        if (this.fragments.length === 0) return this.fail('a continuation frame with nothing to continue', 1002, 'bad_fragmentation');
+        this.fragmentsBytes += payload.length;
+        if (this.fragmentsBytes > this.maxMessageBytes) return this.fail(`a fragmented message over ${this.maxMessageBytes} bytes`, 1009, 'message_too_large');
+        if (this.fragments.length >= MAX_FRAGMENTS) return this.fail(`a message in more than ${MAX_FRAGMENTS} fragments`, 1009, 'too_many_fragments');
         this.fragments.push(Buffer.from(payload));
         if (!fin) return;
-        const whole = Buffer.concat(this.fragments);
+        const whole = Buffer.concat(this.fragments, this.fragmentsBytes);
         this.fragments = [];
-        return this.on.message(whole, this.fragmentsBinary);
+        this.fragmentsBytes = 0;
+        return this.deliver(whole, this.fragmentsBinary);
       }
-      case 0x8:
+      case 0x8: {
+        if (payload.length > 2 && !isUtf8(payload.subarray(2))) return this.fail('a close reason that is not UTF-8', 1007, 'invalid_utf8');
+        this.failed = true; // nothing after a close frame is read
         return this.on.close(payload.length >= 2 ? payload.readUInt16BE(0) : 1005, payload.length > 2 ? payload.toString('utf8', 2) : '');
+      }
       case 0x9:
         return this.on.ping(Buffer.from(payload));
       case 0xa:
         return; // pong: nothing to do
       default:
-        return this.fail(`reserved opcode ${opcode}`);
+        return this.fail(`reserved opcode ${opcode}`, 1002, 'reserved_opcode');
     }
   }
 
-  private fail(what: string): void {
+  /** Text must be UTF-8 (RFC 6455 §8.1): what does not decode is a broken or hostile target, not an event. */
+  private deliver(payload: Buffer, binary: boolean): void {
+    if (!binary && !isUtf8(payload)) return this.fail('a text message that is not UTF-8', 1007, 'invalid_utf8');
+    this.on.message(payload, binary);
+  }
+
+  private fail(what: string, code: number, fault: FrameFault): void {
     this.failed = true;
     this.pending = [];
     this.pendingBytes = 0;
-    this.on.protocolError(what);
+    this.fragments = [];
+    this.fragmentsBytes = 0;
+    this.on.protocolError(what, code, fault);
   }
 }
 

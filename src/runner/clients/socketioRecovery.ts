@@ -16,7 +16,7 @@ const POLL_MS = 10;
 const FIRST_EVENT_MS = 5000;
 
 export class SocketIoRecoveryClient extends ClientConnection {
-  private session?: { pid: string; offset: string; lastId: number };
+  private recoverable?: { pid: string; offset: string; lastId: number };
   private first?: WebSocket;
   private timer?: NodeJS.Timeout;
   private gone = false;
@@ -29,7 +29,7 @@ export class SocketIoRecoveryClient extends ClientConnection {
       keepaliveAnswer: () => '3',
       subscribeMessage: () => {
         this.recoverSentUs = nowUs();
-        if (this.session) return protocol.recoverMessage(this.session.pid, this.session.offset);
+        if (this.recoverable) return protocol.recoverMessage(this.recoverable.pid, this.recoverable.offset);
         // no session to recover (recovery off, or no event to take an offset from): the backlog
         // is still owed, and nothing will replay it, so the replay row shows it missing
         const head = ctx.headId();
@@ -46,11 +46,11 @@ export class SocketIoRecoveryClient extends ClientConnection {
   }
 
   protected override replayFrom(): number | undefined {
-    return this.session?.lastId;
+    return this.recoverable?.lastId;
   }
 
   override open(): void {
-    const ws = new WebSocket(this.ctx.url, { perMessageDeflate: false, handshakeTimeout: 30_000 });
+    const ws = new WebSocket(this.ctx.url, { perMessageDeflate: false, handshakeTimeout: 30_000, ...this.ctx.connectOptions });
     this.first = ws;
     const scratch = newScannedEvent();
     let pid: string | undefined;
@@ -74,7 +74,7 @@ export class SocketIoRecoveryClient extends ClientConnection {
       if (pid === undefined || offset === undefined) return connectLive();
       done = true;
       clearTimeout(this.timer);
-      this.session = { pid, offset, lastId: scratch.id };
+      this.recoverable = { pid, offset, lastId: scratch.id };
       ws.terminate(); // an abrupt loss, not a disconnect packet: only that is recoverable
       // From here the client is owed every event: the next `backlog` ones by the replay (its time
       // to live counts from this disconnect), the rest live once it is back.
@@ -101,6 +101,9 @@ export class SocketIoRecoveryClient extends ClientConnection {
     this.ackUs = now - this.recoverSentUs;
     this.ctx.rec.ackTime(phaseAt(this.ctx.tl, now), this.ackUs);
   }
+
+  /** Already owed from the moment the first session dropped (the next `backlog` events by the replay): reconnecting changes nothing. */
+  protected override owedReplayWithoutAck(): void {}
 
   override leave(atUs: number): void {
     this.gone = true;

@@ -53,16 +53,19 @@ export class SseParser {
   }
 }
 
-/** Opens the stream at `url`; `lastEventId` (catch-up) goes in the Last-Event-ID header. */
-export function openSse(url: string, lastEventId: number | undefined, on: SseHandlers): ReadControl {
-  const headers: Record<string, string> = { accept: 'text/event-stream', 'cache-control': 'no-cache' };
+/**
+ * Opens the stream at `url`; `lastEventId` (catch-up) goes in the Last-Event-ID header. `connect`
+ * carries --header (on the GET) and --insecure, as a websocket upgrade would.
+ */
+export function openSse(url: string, lastEventId: number | undefined, on: SseHandlers, connect: { headers?: Record<string, string>; rejectUnauthorized?: boolean } = {}): ReadControl {
+  const headers: Record<string, string> = { ...connect.headers, accept: 'text/event-stream', 'cache-control': 'no-cache' };
   if (lastEventId !== undefined) headers['last-event-id'] = String(lastEventId);
   const get = url.startsWith('https:') ? https.get : http.get;
   let res: http.IncomingMessage | undefined;
   let started = false;
   let ended = false;
   const chunkWatchers: ((chunk: Buffer) => void)[] = [];
-  const req = get(url, { headers, agent: false, timeout: 30_000 }, (response) => {
+  const req = get(url, { headers, agent: false, timeout: 30_000, rejectUnauthorized: connect.rejectUnauthorized ?? true }, (response) => {
     res = response;
     const type = String(response.headers['content-type'] ?? '');
     if (response.statusCode !== 200 || !type.startsWith('text/event-stream')) {

@@ -1,10 +1,12 @@
 // Publishing to a server that speaks its own JSON: evbench gives each event its id and intended
-// time in the configured fields and sends it as a websocket frame (`ws`) or an HTTP POST (`http:URL`).
+// time in the configured fields (or fills the --publish-body template) and sends it as a websocket
+// frame (`ws`: plain, or wrapped by the protocol's session: NATS PUB, MQTT PUBLISH) or an HTTP POST.
 import WebSocket from 'ws';
 import type { GenericOptions } from '../../scenario/types.js';
+import { adapterFor, type WireSession } from '../adapters/adapter.js';
 import { setPath, usToTime } from '../adapters/generic.js';
 import type { PublisherInit } from '../threadMessages.js';
-import { withToken } from '../url.js';
+import { targetConnectOptions, withToken } from '../url.js';
 import type { OutgoingEvent, Sink, SinkCallbacks } from './sink.js';
 
 /** Ids evbench gives: prefill events take 1…prefill, scheduled event k takes prefill + k + 1. */
@@ -13,6 +15,10 @@ export function idOf(init: PublisherInit, k: number): number {
 }
 
 export function eventJson(init: PublisherInit, g: GenericOptions, pad: string, e: OutgoingEvent): string {
+  if (g.publishBody !== undefined) {
+    const ts = usToTime(e.intendedUs, g.timeUnit);
+    return g.publishBody.replaceAll('{{id}}', String(idOf(init, e.k))).replaceAll('{{ts}}', String(ts)).replaceAll('{{payload}}', pad);
+  }
   const body: Record<string, unknown> = {};
   setPath(body, g.idField.split('.'), idOf(init, e.k));
   setPath(body, g.timeField.split('.'), usToTime(e.intendedUs, g.timeUnit));
@@ -25,6 +31,9 @@ export class GenericWsSink implements Sink {
   private ws?: WebSocket;
   private closing = false;
   private readonly pad: string;
+  /** NATS, MQTT: the protocol's own conversation around each event. */
+  private readonly session?: WireSession;
+  private keepalive?: NodeJS.Timeout;
 
   constructor(
     private readonly init: PublisherInit,
@@ -32,14 +41,33 @@ export class GenericWsSink implements Sink {
     private readonly cb: SinkCallbacks,
   ) {
     this.pad = 'x'.repeat(init.scenario.publisher.payloadBytes);
+    this.session = adapterFor(init.scenario).session?.('publisher');
   }
 
   open(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(withToken(this.init.url, this.init.token), { perMessageDeflate: false });
+      const adapter = adapterFor(this.init.scenario);
+      const ws = new WebSocket(withToken(this.init.url, this.init.token), adapter.protocols, { perMessageDeflate: false, ...targetConnectOptions(this.init.scenario, this.init.token) });
       this.ws = ws;
-      ws.once('open', () => resolve());
-      ws.on('message', () => {}); // a relay may echo to its publisher: not ours to count
+      const session = this.session;
+      ws.once('open', () => {
+        if (session) {
+          for (const frame of session.opening()) ws.send(frame);
+          const k = session.keepalive;
+          if (k) this.keepalive = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send(k.frame), k.intervalMs).unref();
+        }
+        if (!session?.confirms) resolve(); // else: publish once the channel is subscribed (ActionCable performs need it)
+      });
+      // a relay may echo to its publisher: not ours to count; a protocol may want answers (PONG)
+      ws.on('message', (data: Buffer, binary: boolean) => {
+        session?.read(data, binary, {
+          event: () => {},
+          other: () => {},
+          send: (frame) => ws.readyState === WebSocket.OPEN && ws.send(frame),
+          refused: (reason) => this.cb.onFatal(`publisher connection: ${reason}`),
+          subscribed: () => resolve(),
+        });
+      });
       ws.on('error', (err) => {
         reject(new Error(err.message));
         this.cb.onFatal(`publisher connection: ${err.message}`);
@@ -53,7 +81,11 @@ export class GenericWsSink implements Sink {
   send(events: OutgoingEvent[]): void {
     if (events.length === 0) return;
     const ws = this.ws!;
-    for (const e of events) ws.send(eventJson(this.init, this.g, this.pad, e));
+    const session = this.session;
+    for (const e of events) {
+      const body = eventJson(this.init, this.g, this.pad, e);
+      ws.send(session?.publish ? session.publish(body) : body);
+    }
     // no acknowledgement in a foreign protocol: the id is ours, known the moment it is sent
     this.cb.onIds(events[0]!.k, idOf(this.init, events[0]!.k), events.length);
   }
@@ -66,6 +98,7 @@ export class GenericWsSink implements Sink {
 
   close(): void {
     this.closing = true;
+    clearInterval(this.keepalive);
     this.ws?.close(1000);
   }
 }
@@ -73,6 +106,9 @@ export class GenericWsSink implements Sink {
 const MAX_IN_FLIGHT = 256;
 
 export class GenericHttpSink implements Sink {
+  private saidStatus = false;
+  private accepted = 0;
+  private readonly headers: Record<string, string>;
   private inFlight = 0;
   private queued: string[] = [];
   private readonly pad: string;
@@ -85,6 +121,8 @@ export class GenericHttpSink implements Sink {
     private readonly cb: SinkCallbacks,
   ) {
     this.pad = 'x'.repeat(init.scenario.publisher.payloadBytes);
+    // --header applies to every request evbench makes of the target; --publish-header to publishing only
+    this.headers = { 'content-type': 'application/json', ...targetConnectOptions(init.scenario, init.token).headers, ...Object.fromEntries(g.publishHeaders ?? []) };
   }
 
   async open(): Promise<void> {
@@ -93,10 +131,17 @@ export class GenericHttpSink implements Sink {
 
   private post(body: string): void {
     this.inFlight++;
-    fetch(this.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(10_000) })
+    fetch(this.url, { method: 'POST', headers: this.headers, body, signal: AbortSignal.timeout(10_000) })
       .then(async (res) => {
-        await res.arrayBuffer();
-        if (!res.ok) this.cb.onError();
+        const text = await res.text();
+        if (!res.ok) {
+          // the first refusal says what the endpoint answered, once: a wrong URL or token is a user's to fix
+          if (!this.saidStatus) {
+            this.saidStatus = true;
+            if (this.accepted === 0) this.cb.onFatal(`POST ${this.url} answered HTTP ${res.status} ${res.statusText}: ${text.slice(0, 200).replace(/\s+/g, ' ')}`);
+          }
+          this.cb.onError();
+        } else this.accepted++;
       })
       .catch((err: Error) => {
         if (this.inFlight === 1 && this.queued.length === 0 && /ECONNREFUSED|ENOTFOUND/.test(String((err as { cause?: unknown }).cause ?? err.message))) {

@@ -6,6 +6,6 @@ import { PostgresStore } from './postgres.js';
 
 export async function openStore(options: ServerOptions): Promise<EventStore> {
   const keepProperties = options.mode === 'legacy';
-  if (options.store === 'memory') return new MemoryStore(options.logSize, keepProperties);
+  if (options.store === 'memory') return new MemoryStore(options.logSize, keepProperties, options.logBytes);
   return PostgresStore.open({ url: options.store, keepProperties, retention: options.retain, retentionEveryMs: options.retainEveryMs });
 }

@@ -11,6 +11,9 @@ import { eventFields, storedEvent, type EventStore, type LogPage, type StoredEve
 import { APPEND_LOCK, migrate, NOTIFY_CHANNEL } from './migrations.js';
 import type { Retention } from './retention.js';
 
+/** A database that accepts the TCP connection but never answers is unreachable, not a hang. */
+const CONNECT_TIMEOUT_MS = 5000;
+
 /** Rows a catch-up page asks for. */
 const PAGE_SIZE = 2000;
 /** Rows the listener fetches per query while following the head. */
@@ -97,7 +100,7 @@ export class PostgresStore implements EventStore {
   private closed = false;
 
   private constructor(private readonly options: PostgresStoreOptions) {
-    this.pool = new pg.Pool({ connectionString: options.url, max: 8 });
+    this.pool = new pg.Pool({ connectionString: options.url, max: 8, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     // An idle pooled connection that the server ends (e.g. pg_terminate_backend) is dropped by the pool.
     this.pool.on('error', () => {});
   }
@@ -226,7 +229,7 @@ export class PostgresStore implements EventStore {
    * on a reconnect, everything inserted while disconnected is fetched and delivered first.
    */
   private async connectListener(initial: boolean): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.url });
+    const client = new pg.Client({ connectionString: this.options.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client, new Error('connection closed')));
     client.on('notification', () => {

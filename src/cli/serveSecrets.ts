@@ -1,0 +1,73 @@
+// Where `evbench serve` gets its secrets besides the command line (which `ps` shows to every user of
+// the machine): a file or an environment variable; and the warning for a server open to a network.
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { UserError } from '../util/errors.js';
+
+/** Environment variables `evbench serve` reads its tokens from when no flag gives them. */
+export const TOKEN_ENV = { tokens: 'EVBENCH_TOKENS', publisherToken: 'EVBENCH_PUBLISHER_TOKEN', metricsToken: 'EVBENCH_METRICS_TOKEN' } as const;
+
+/** Tokens from a file: one per line or comma-separated; blank lines and `#` comments are skipped. */
+export function readTokenFile(flag: string, path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UserError(`${flag}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const tokens = text
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('#'))
+    .flatMap((line) => line.split(','))
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+  if (tokens.length === 0) throw new UserError(`${flag}: ${path} holds no token`);
+  return tokens;
+}
+
+/** A list from a comma-separated flag, else a file, else an environment variable; undefined when none. */
+export function tokenList(flagValue: string | undefined, file: { flag: string; path?: string }, envName: string, env: NodeJS.ProcessEnv = process.env): string[] | undefined {
+  if (flagValue !== undefined) return flagValue.split(',').map((t) => t.trim());
+  if (file.path !== undefined) return readTokenFile(file.flag, file.path);
+  const fromEnv = env[envName];
+  return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv.split(',').map((t) => t.trim());
+}
+
+/** One token from a flag, else a file (its first token), else an environment variable. */
+export function singleToken(flagValue: string | undefined, file: { flag: string; path?: string }, envName: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (flagValue !== undefined) return flagValue;
+  if (file.path !== undefined) {
+    const tokens = readTokenFile(file.flag, file.path);
+    if (tokens.length > 1) throw new UserError(`${file.flag}: ${file.path} holds ${tokens.length} tokens, expected one`);
+    return tokens[0];
+  }
+  const fromEnv = env[envName];
+  return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv.trim();
+}
+
+/** Whether `host` only accepts connections from this machine. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h === '::1') return true;
+  return isIP(h) === 4 && h.startsWith('127.');
+}
+
+/**
+ * The loud warning for a server listening beyond loopback without subscriber tokens (anyone who can
+ * reach it reads every event: a data leak) or without a publisher token; undefined when protected.
+ */
+export function exposureWarning(o: { host: string; tokens: string[]; users: number; publisherToken?: string }): string | undefined {
+  if (isLoopback(o.host)) return undefined;
+  const missing: string[] = [];
+  if (o.tokens.length === 0 && o.users === 0) missing.push('--tokens (anyone who can reach it reads every event)');
+  if (o.publisherToken === undefined) missing.push('--publisher-token');
+  if (missing.length === 0) return undefined;
+  const bar = '!'.repeat(78);
+  return [
+    bar,
+    `!!! WARNING: evbench serve listens on ${o.host}, beyond this machine, without ${missing.join(' and ')}.`,
+    `!!! An open event server on a network is a data leak. Give tokens (--tokens-file, ${TOKEN_ENV.tokens},`,
+    `!!! --publisher-token-file, ${TOKEN_ENV.publisherToken}) or listen on 127.0.0.1.`,
+    bar,
+  ].join('\n');
+}

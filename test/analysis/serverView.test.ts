@@ -1,0 +1,88 @@
+// The server's own view as evidence rows and the disagreement sentence, on records made to order.
+import { describe, expect, it } from 'vitest';
+import { formatBucket, formatBytes, serverDisagreement, serverViewEvidence, stressScrapes } from '../../src/analysis/serverView.js';
+import type { RunRecord, ServerScrape } from '../../src/records/schema.js';
+import { steady, verdictRecord } from '../support/verdictRecord.js';
+
+const send = (p50: number, p99: number, max: number | null, count = 100) => ({ count, p50, p99, max });
+function withServer(server: Partial<ServerScrape>, counters: { maxStallUs?: number; maxStalenessUs?: number } = {}): RunRecord {
+  const rec = verdictRecord({ baseline: steady(5_000), stress: steady(5_000), stressCounters: counters });
+  rec.server = { source: 'http://127.0.0.1:1/metrics', sendDurationUs: send(25, 250, 1000), ...server };
+  return rec;
+}
+const phase = (name: string, o: Record<string, unknown> = {}) => ({ phase: name, atUs: 0, ...o });
+
+describe('formatting', () => {
+  it('bytes and bucket bounds', () => {
+    expect([512, 2048, 1536, 3 * 1024 * 1024].map(formatBytes)).toEqual(['512 B', '2 KiB', '1.5 KiB', '3 MiB']);
+    expect(formatBucket(250)).toBe('≤ 250µs');
+    expect(formatBucket(-1)).toBe('> 10.0s');
+  });
+});
+
+describe('serverViewEvidence', () => {
+  it('nothing when the server was not scraped, failed, or has no per-send view', () => {
+    const rec = verdictRecord({ baseline: steady(5_000), stress: steady(5_000) });
+    expect(serverViewEvidence(rec)).toEqual([]);
+    expect(serverViewEvidence(withServer({ error: 'ECONNREFUSED' }))).toEqual([]);
+    expect(serverViewEvidence(withServer({ sendDurationUs: undefined }))).toEqual([]);
+  });
+
+  it('without phase scrapes: one row over the run, and the slow closes with the budget', () => {
+    const rows = serverViewEvidence(withServer({ slowClientCloses: 2, queueBudgetBytes: 1024 * 1024 }));
+    expect(rows.map((r) => [r.rule, r.measured])).toEqual([
+      ['server: per-send time over the run, in-flight sends included', 'p50 ≤ 25µs, p99 ≤ 250µs, max 1.00ms (100 sends)'],
+      ['server: slow sessions closed (4008)', '2 (queue budget 1 MiB per session)'],
+    ]);
+    expect(rows.every((r) => r.informational && !r.triggered && r.bound === '')).toBe(true);
+    expect(serverViewEvidence(withServer({ slowClientCloses: 1 }))[1]!.measured).toBe('1');
+  });
+
+  it('with phase scrapes: the oldest in-flight send at the end of stress, beside baseline\'s, and stress\'s per-send time', () => {
+    const rows = serverViewEvidence(withServer({
+      phases: [
+        phase('warmup'),
+        phase('baseline'),
+        phase('stress', { sendsInFlight: 1, oldestInFlightUs: 6_900_000, dispatchQueueAgeUs: 6_900_000, sendDurationUs: send(25, 100, 6_900_000, 6005) }),
+      ],
+    }));
+    expect(rows.map((r) => [r.rule, r.measured])).toEqual([
+      ['server: oldest in-flight send at the end of stress', '6.90s, 1 in flight; dispatch queue 6.90s behind (end of baseline: none in flight)'],
+      ['server: per-send time in stress, in-flight sends included', 'p50 ≤ 25µs, p99 ≤ 100µs, max 6.90s (6005 sends)'],
+    ]);
+  });
+
+  it('a failed phase scrape is left out; an unknown max says so', () => {
+    const rec = withServer({ phases: [phase('stress', { error: 'timeout' })], sendDurationUs: send(25, 250, null) });
+    expect(stressScrapes(rec)).toEqual([]);
+    expect(serverViewEvidence(rec)[0]!.measured).toBe('p50 ≤ 25µs, p99 ≤ 250µs, max unknown (100 sends)');
+    const ok = withServer({ phases: [phase('stress', { sendDurationUs: send(25, -1, null) })] });
+    expect(serverViewEvidence(ok).map((r) => r.measured)).toEqual(['none in flight', 'p50 ≤ 25µs, p99 > 10.0s, max unknown (100 sends)']);
+  });
+});
+
+describe('serverDisagreement', () => {
+  it('agree: nothing to say', () => {
+    expect(serverDisagreement(withServer({}))).toBeUndefined();
+    expect(serverDisagreement(withServer({ mode: 'legacy', phases: [phase('stress', { oldestInFlightUs: 5_000_000 })] }, { maxStallUs: 5_000_000 }))).toBeUndefined();
+    expect(serverDisagreement(verdictRecord({ baseline: steady(5_000), stress: steady(5_000) }))).toBeUndefined();
+    expect(serverDisagreement(withServer({ error: 'x' }, { maxStallUs: 5_000_000 }))).toBeUndefined();
+  });
+
+  it('clients stalled for seconds, the server saw nothing: the delay is outside its send path', () => {
+    const s = serverDisagreement(withServer({ phases: [phase('stress', { oldestInFlightUs: 0, sendDurationUs: send(25, 250, 50_000) })] }, { maxStallUs: 2_000_000 }));
+    expect(s).toBe('server and clients disagree: fast clients stalled up to 2.00s in stress, but the server reports no slow send, none in flight and no dispatch backlog (longest 50.0ms): the delay is outside its per-send path (publisher, store, network, or the clients\' own threads)');
+    // staleness counts as a client stall too; without phase scrapes the end-of-run scrape stands in
+    expect(serverDisagreement(withServer({}, { maxStalenessUs: 1_000_000 }))).toMatch(/^server and clients disagree: fast clients stalled up to 1.00s/);
+    expect(serverDisagreement(withServer({}, { maxStalenessUs: 999_999 }))).toBeUndefined();
+  });
+
+  it('a legacy-like server stuck for seconds while fast clients saw nothing: check the subscriptions', () => {
+    const stuck = { phases: [phase('stress', { oldestInFlightUs: 3_000_000 })] };
+    expect(serverDisagreement(withServer({ ...stuck, mode: 'legacy' }, { maxStallUs: 50_000 }))).toBe('server and clients disagree: the server waited 3.00s on a send or its dispatch queue in stress, but fast clients stalled at most 50.0ms: check that the clients subscribe to what the server sends, and the scrape target');
+    expect(serverDisagreement(withServer({ phases: [phase('stress', { dispatchQueueAgeUs: 3_000_000 })] }, { maxStallUs: 50_000 }))).toMatch(/^server and clients disagree: the server waited 3.00s/);
+    // isolated holds a stalled reader's send without delaying anyone: no disagreement
+    expect(serverDisagreement(withServer({ ...stuck, mode: 'isolated' }, { maxStallUs: 50_000 }))).toBeUndefined();
+    expect(serverDisagreement(withServer({ ...stuck, mode: 'legacy' }, { maxStallUs: 100_000 }))).toBeUndefined();
+  });
+});

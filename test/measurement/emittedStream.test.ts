@@ -1,0 +1,103 @@
+// A stream the server emits on its own: which ids a client is owed is learned from what arrives.
+import { describe, expect, it } from 'vitest';
+import { EmittedStreamAccount, EmittedStreamHeads } from '../../src/measurement/emittedStream.js';
+import { GroupRecorder } from '../../src/measurement/recorder.js';
+import { IdMap } from '../../src/measurement/idMap.js';
+import { timeline } from '../../src/measurement/schedule.js';
+import type { ScannedEvent } from '../../src/measurement/frameScan.js';
+
+const T0 = 1_000_000_000;
+const tl = timeline(T0, [
+  { name: 'baseline', durationUs: 1_000_000, role: 'baseline' },
+  { name: 'stress', durationUs: 1_000_000, role: 'stress' },
+]);
+// one event per ms: id n is due at T0 + n ms
+const ev = (id: number): ScannedEvent => ({ msgId: 0, id, intendedUs: T0 + id * 1000, sentUs: NaN });
+
+function setup(joinedUs = T0) {
+  const rec = new GroupRecorder('fast', 2);
+  rec.t0Us = T0;
+  const heads = new EmittedStreamHeads();
+  return { rec, heads, account: new EmittedStreamAccount(rec, tl, heads, joinedUs) };
+}
+
+describe('EmittedStreamHeads', () => {
+  it('the head for a phase is the latest one known at or before it', () => {
+    const h = new EmittedStreamHeads();
+    expect(h.headFor(1)).toBeUndefined();
+    h.set(0, 10, 5);
+    expect(h.headFor(1)).toEqual({ id: 10, timeUs: 5 });
+    h.set(1, 20, 6);
+    expect(h.headFor(1)).toEqual({ id: 20, timeUs: 6 });
+    expect(h.headFor(0)).toEqual({ id: 10, timeUs: 5 });
+  });
+});
+
+describe('EmittedStreamAccount', () => {
+  it('everything in order: delivered, nothing missing, the stall is the latency', () => {
+    const { rec, heads, account } = setup();
+    for (let id = 1; id <= 900; id++) account.onEvent(ev(id), T0 + id * 1000 + 200);
+    heads.set(0, 900, T0 + 900_000);
+    account.phaseEnded(tl.ends[0]!);
+    account.account(tl.ends[0]!, tl.ends[0]! + 500_000);
+    expect(account.totals).toMatchObject({ delivered: 900, missing: 0, duplicates: 0, outOfOrder: 0 });
+    expect(account.totals.maxStallUs).toBe(200);
+    expect(rec.phases[0]!.counters.maxStalenessUs).toBe(tl.ends[0]! - (T0 + 900_000));
+    expect(account.head()).toEqual({ id: 900, timeUs: T0 + 900_000 });
+  });
+
+  it('duplicates and reordering are counted, not delivered twice', () => {
+    const { account } = setup();
+    for (const id of [1, 2, 3, 2, 5, 4]) account.onEvent(ev(id), T0 + id * 1000 + 100);
+    expect(account.totals).toMatchObject({ delivered: 5, duplicates: 1, outOfOrder: 1 });
+  });
+
+  it('events before the client\'s first id, before t0 or after the run are not this run\'s', () => {
+    const { account } = setup();
+    account.onEvent(ev(10), T0 + 10_100);
+    account.onEvent(ev(5), T0 + 10_200); // before its stream began
+    account.onEvent({ ...ev(11), intendedUs: T0 - 1 }, T0 + 10_300); // emitted before t0
+    account.onEvent({ ...ev(12), intendedUs: tl.endUs }, tl.endUs + 10); // after the run
+    expect(account.totals.delivered).toBe(1);
+  });
+
+  it('a gap is owed, recorded at the next known time, and stays outstanding until it arrives', () => {
+    const { rec, heads, account } = setup();
+    account.onEvent(ev(1), T0 + 1100);
+    account.onEvent(ev(5), T0 + 5100); // 2…4 skipped
+    heads.set(0, 5, T0 + 5000);
+    account.account(tl.ends[0]!, tl.ends[0]! + 100_000);
+    expect(account.totals.missing).toBe(3);
+    expect(rec.phases[0]!.counters.missing).toBe(3);
+    // their publish time is at most the next event's (id 5): the stall is a lower bound from there
+    expect(rec.phases[0]!.counters.maxStallUs).toBe(tl.ends[0]! - (T0 + 5000));
+    // still owed in stress, so still outstanding when it was found missing
+    expect(account.totals.maxStallUs).toBe(tl.ends[0]! + 100_000 - (T0 + 5000));
+    account.onEvent(ev(3), tl.ends[0]! + 200_000);
+    expect(account.totals.lateArrivals).toBe(1);
+    account.account(tl.endUs, tl.endUs + 100_000);
+    expect(account.totals.missing).toBe(3); // counted once
+  });
+
+  it('owed everything up to the head other clients saw', () => {
+    const { heads, account } = setup();
+    account.onEvent(ev(1), T0 + 1100);
+    heads.set(0, 50, T0 + 50_000);
+    account.account(tl.ends[0]!, tl.ends[0]! + 100_000, new IdMap());
+    expect(account.totals.missing).toBe(49);
+  });
+
+  it('a client that received nothing is owed the ids after the head when it set out; with no head, nothing is known', () => {
+    const { heads, account } = setup();
+    account.assumeWindow(100);
+    account.assumeWindow(500); // the first assumption stands
+    heads.set(0, 110, T0 + 110_000);
+    account.account(tl.ends[0]!, tl.ends[0]! + 100_000);
+    expect(account.totals.missing).toBe(10);
+    const none = setup();
+    none.account.assumeWindow(0);
+    none.account.account(tl.ends[0]!, tl.ends[0]! + 100_000);
+    expect(none.account.totals.missing).toBe(0);
+    expect(none.account.replayTotals()).toBeUndefined();
+  });
+});

@@ -1,0 +1,92 @@
+// The raw-frame scanner against JSON.parse: for any event the server (or another one) may write, in
+// its field order or another, it reads the same id, intended time and send time.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { usFromIso } from '../../src/clock.js';
+import { newScannedEvent, scanEvent } from '../../src/measurement/frameScan.js';
+
+const iso = (us: number): string => {
+  const ms = Math.floor(us / 1000);
+  const frac = String(us % 1_000_000).padStart(6, '0');
+  return `${new Date(ms).toISOString().slice(0, 19)}.${frac}Z`;
+};
+
+const eventArb = fc.record({
+  msgId: fc.integer({ min: 1, max: 2 ** 31 }),
+  id: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+  // 2001 … 2100, µs precision
+  atUs: fc.integer({ min: 978_307_200_000_000, max: 4_102_444_800_000_000 }),
+  sentUs: fc.option(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), { nil: undefined }),
+  pad: fc.string({ maxLength: 40 }),
+  order: fc.constantFrom('server', 'shuffled', 'time-first'),
+});
+
+function frameOf(e: { msgId: number; id: number; atUs: number; sentUs?: number; pad: string; order: string }): string {
+  const props = e.sentUs === undefined ? { pad: e.pad } : e.order === 'server' ? { sent_us: e.sentUs, pad: e.pad } : { pad: e.pad, sent_us: e.sentUs };
+  if (e.order === 'server') {
+    return JSON.stringify({ msgID: e.msgId, id: e.id, uuid: 'u', object_uuid: 'o', object_owner_uuid: 'g', object_kind: 'k', event_type: 'update', event_at: iso(e.atUs), properties: props });
+  }
+  if (e.order === 'time-first') return JSON.stringify({ msgID: e.msgId, event_at: iso(e.atUs), uuid: 'u', id: e.id, properties: props });
+  return JSON.stringify({ msgID: e.msgId, uuid: 'u', event_type: 'update', id: e.id, properties: props, event_at: iso(e.atUs) });
+}
+
+describe('scanEvent', () => {
+  it('reads what JSON.parse reads, in any field order', () => {
+    const out = newScannedEvent();
+    fc.assert(
+      fc.property(eventArb, (e) => {
+        const text = frameOf(e);
+        const parsed = JSON.parse(text) as { msgID: number; id: number; event_at: string; properties: { sent_us?: number } };
+        expect(scanEvent(Buffer.from(text), out)).toBe(true);
+        expect(out.msgId).toBe(parsed.msgID);
+        expect(out.id).toBe(parsed.id);
+        expect(out.intendedUs).toBe(usFromIso(parsed.event_at));
+        expect(out.intendedUs).toBe(e.atUs);
+        if (parsed.properties.sent_us === undefined) expect(out.sentUs).toBeNaN();
+        else expect(out.sentUs).toBe(parsed.properties.sent_us);
+      }),
+      { numRuns: 2000, seed: 42 },
+    );
+  });
+
+  it('whole seconds and short fractions', () => {
+    const out = newScannedEvent();
+    for (const [t, us] of [
+      ['2026-11-26T14:45:48Z', Date.parse('2026-11-26T14:45:48Z') * 1000],
+      ['2026-11-26T14:45:48.5Z', Date.parse('2026-11-26T14:45:48Z') * 1000 + 500_000],
+      ['2026-11-26T14:45:48.000001Z', Date.parse('2026-11-26T14:45:48Z') * 1000 + 1],
+      ['2026-11-26T14:45:48.1234567Z', Date.parse('2026-11-26T14:45:48Z') * 1000 + 123_456],
+    ] as const) {
+      expect(scanEvent(Buffer.from(`{"msgID":1,"id":2,"event_at":"${t}","properties":{"sent_us":9}}`), out)).toBe(true);
+      expect(out.intendedUs, t).toBe(us);
+      expect(out.sentUs).toBe(9);
+    }
+  });
+
+  it('not an event: status messages, short frames, no id, a non-numeric id', () => {
+    const out = newScannedEvent();
+    expect(scanEvent(Buffer.from('{"status":200,"last_log_id":5}'), out)).toBe(false);
+    expect(scanEvent(Buffer.from('{"msgID":1,"id":2}'), out)).toBe(false); // under 20 bytes
+    expect(scanEvent(Buffer.from('{"msgID":1,"uuid":"no id here at all"}'), out)).toBe(false);
+    expect(scanEvent(Buffer.from('{"msgID":1,"id":"x","event_at":"2026-11-26T14:45:48Z"}'), out)).toBe(false);
+  });
+
+  it('an event without a time: id read, times NaN', () => {
+    const out = newScannedEvent();
+    expect(scanEvent(Buffer.from('{"msgID":12,"id":345,"uuid":"abc","properties":{}}'), out)).toBe(true);
+    expect(out.msgId).toBe(12);
+    expect(out.id).toBe(345);
+    expect(out.intendedUs).toBeNaN();
+    expect(out.sentUs).toBeNaN();
+  });
+
+  it('a malformed time: NaN, and the next frame in the same minute is read right (the cached prefix is not poisoned)', () => {
+    const out = newScannedEvent();
+    for (const bad of ['2026-11-26T14:45:7x.0Z', '2026-11-26T14:45:48.0X', '2026-11-26T14:45:4', '2026-13-45T99:99:00Z']) {
+      expect(scanEvent(Buffer.from(`{"msgID":1,"id":2,"event_at":"${bad}","properties":{"sent_us":3}}`), out)).toBe(true);
+      expect(out.intendedUs, bad).toBeNaN();
+    }
+    expect(scanEvent(Buffer.from('{"msgID":1,"id":2,"event_at":"2026-11-26T14:45:49.25Z","properties":{"sent_us":3}}'), out)).toBe(true);
+    expect(out.intendedUs).toBe(Date.parse('2026-11-26T14:45:49Z') * 1000 + 250_000);
+  });
+});
