@@ -42,14 +42,34 @@ describe('EmittedStreamAccount', () => {
     account.account(tl.ends[0]!, tl.ends[0]! + 500_000);
     expect(account.totals).toMatchObject({ delivered: 900, missing: 0, duplicates: 0, outOfOrder: 0 });
     expect(account.totals.maxStallUs).toBe(200);
+    expect(rec.phases[0]!.latency.minNonZeroValue).toBe(200);
+    expect(rec.phases[0]!.latency.maxValue).toBe(200);
+    expect(rec.phases[0]!.counters).toMatchObject({ delivered: 900, arrived: 900, missing: 0 });
     expect(rec.phases[0]!.counters.maxStalenessUs).toBe(tl.ends[0]! - (T0 + 900_000));
     expect(account.head()).toEqual({ id: 900, timeUs: T0 + 900_000 });
   });
 
   it('duplicates and reordering are counted, not delivered twice', () => {
-    const { account } = setup();
+    const { rec, heads, account } = setup();
     for (const id of [1, 2, 3, 2, 5, 4]) account.onEvent(ev(id), T0 + id * 1000 + 100);
     expect(account.totals).toMatchObject({ delivered: 5, duplicates: 1, outOfOrder: 1 });
+    expect(rec.phases[0]!.counters).toMatchObject({ duplicates: 1, outOfOrder: 1 });
+    // the reordered id 4 filled its gap: nothing is missing
+    heads.set(0, 5, T0 + 5000);
+    account.account(tl.ends[0]!, tl.ends[0]! + 10);
+    expect(account.totals.missing).toBe(0);
+    expect(account.head()).toEqual({ id: 5, timeUs: T0 + 5000 });
+  });
+
+  it('the next id right after the newest is no gap; an id two further is', () => {
+    const { heads, account } = setup();
+    account.onEvent(ev(7), T0 + 7100);
+    account.onEvent(ev(8), T0 + 8100);
+    account.onEvent(ev(10), T0 + 10_100);
+    heads.set(0, 10, T0 + 10_000);
+    account.account(tl.ends[0]!, tl.ends[0]! + 10);
+    expect(account.totals.missing).toBe(1);
+    expect(account.head()).toEqual({ id: 10, timeUs: T0 + 10_000 });
   });
 
   it('events before the client\'s first id, before t0 or after the run are not this run\'s', () => {
@@ -75,6 +95,10 @@ describe('EmittedStreamAccount', () => {
     expect(account.totals.maxStallUs).toBe(tl.ends[0]! + 100_000 - (T0 + 5000));
     account.onEvent(ev(3), tl.ends[0]! + 200_000);
     expect(account.totals.lateArrivals).toBe(1);
+    expect(rec.phases[0]!.counters.lateArrivals).toBe(1);
+    expect(rec.phases[0]!.latency.totalCount).toBe(5); // 2 delivered + 3 missing; the late one not again
+    // the missing ones were recorded at (accounting time − the next known publish time)
+    expect(rec.phases[0]!.latency.maxValue).toBeGreaterThanOrEqual(tl.ends[0]! + 100_000 - (T0 + 5000) - 1000);
     account.account(tl.endUs, tl.endUs + 100_000);
     expect(account.totals.missing).toBe(3); // counted once
   });

@@ -34,7 +34,7 @@ describe('generic adapter, publish server (the server emits events itself)', () 
     const rec = JSON.parse(r.stdout) as RunRecord;
     expect(rec.target.adapter).toBe('generic');
     expect(rec.hol.verdict, rec.hol.summary).not.toBe('none');
-    expect(r.code, r.stderr).toBe(exitFor(rec, 1)); // the scenario's thresholds (hol index<3) fail, as they should
+    expect(r.code, r.stderr).toBe(exitFor(rec, 1)); // the scenario's thresholds (delivery ratio, stall) fail, as they should
     if (rec.hol.verdict === 'invalid') return;
     expect(rec.hol.verdict).toBe('hol');
     // the loop stopped emitting: no ids went missing, but delivery and staleness give it away

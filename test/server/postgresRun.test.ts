@@ -78,6 +78,8 @@ describe.skipIf(noDatabase)('scenarios on the postgres store', () => {
     expect(fast.phases.stress!.delivered).toBeGreaterThan(0);
     expect(replay.replay).toMatchObject({ missing: 0, duplicates: 0, outOfOrder: 0 });
     expect(replay.replay!.received).toBe(replay.replay!.expected);
-    expect(replay.replay!.expected).toBeGreaterThanOrEqual(2 * 20_000);
+    // the second server's head may trail the publisher's by a few events when a subscription lands
+    // there (NOTIFY crosses processes): those few are delivered live instead of replayed
+    expect(replay.replay!.expected).toBeGreaterThanOrEqual(2 * (20_000 - 50));
   });
 });
