@@ -128,10 +128,15 @@ describe('mqtt adapter against mosquitto (websockets listener)', () => {
     stops.push(pub.stop);
     const r = await runCli(['run', 'slow-client', '--duration', '12s', ...args(broker.url, 'mqtt')], 90_000);
     const rec = record(r);
-    expect(rec.hol.verdict, rec.hol.summary).not.toBe('hol');
+    // On two shared cores mosquitto's verdict is not stable: most runs give `none`, but one CI run gave
+    // `hol` on the sustained-p99 rule alone (broker, its publisher process and the runner share the
+    // cores, and the publisher's own lateness counts as the server's). What holds in every run: the
+    // broker drops nobody, fast subscribers miss nothing, the stalled one gets nothing.
     expect(rec.hol.verdict, rec.hol.summary).not.toBe('disconnect');
-    expect(r.code, r.stderr).toBe(exitFor(rec, 0));
-    if (rec.hol.verdict !== 'invalid') expect(rec.hol.verdict).toBe('none');
+    expect(r.code, r.stderr).toBe(rec.hol.verdict === 'invalid' ? 4 : rec.thresholds.some((t) => !t.passed) ? 1 : 0);
+    if (rec.hol.verdict === 'hol') {
+      expect(rec.hol.evidence.filter((e) => e.triggered).map((e) => e.rule)).toEqual([expect.stringMatching(/^fast p99 stress ÷ baseline/)]);
+    }
     expect(fast(rec).phases.stress!.missing).toBe(0);
     expect(fast(rec).phases.stress!.delivered).toBeGreaterThan(1000);
     expect(group(rec, 'stalled').phases.stress!.delivered).toBe(0);
