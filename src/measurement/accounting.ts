@@ -110,6 +110,50 @@ export class Bitset {
   }
 }
 
+/** A catch-up replay's books: ids (fromId, toId] checked for completeness, order and duplicates, timed from the subscribe. */
+export class ReplayBooks {
+  private received = 0;
+  private duplicates = 0;
+  private outOfOrder = 0;
+  private lastId = 0;
+  private lastUs: number;
+  private timeToLiveUs: number;
+  private readonly seen = new Bitset();
+
+  constructor(
+    readonly fromId: number,
+    readonly toId: number,
+    private readonly startedUs: number,
+  ) {
+    this.lastUs = startedUs;
+    this.timeToLiveUs = Math.max(0, toId - fromId) === 0 ? 0 : NaN;
+  }
+
+  /** A replayed event arrived (ids at or below last_log_id are not the replay's: ignored). */
+  note(id: number, nowUs: number): void {
+    if (id <= this.fromId) return;
+    if (this.seen.testAndSet(id - this.fromId - 1)) {
+      this.duplicates++;
+      return;
+    }
+    if (this.received > 0 && id < this.lastId) this.outOfOrder++;
+    this.lastId = Math.max(this.lastId, id);
+    this.received++;
+    this.lastUs = nowUs;
+    if (this.received === this.toId - this.fromId) this.timeToLiveUs = nowUs - this.startedUs;
+  }
+
+  totals(): ReplayTotals {
+    const span = (this.lastUs - this.startedUs) / 1e6;
+    return {
+      fromId: this.fromId, toId: this.toId, received: this.received,
+      missing: Math.max(0, this.toId - this.fromId - this.received),
+      duplicates: this.duplicates, outOfOrder: this.outOfOrder, timeToLiveUs: this.timeToLiveUs,
+      ratePerSec: span > 0 ? Math.round(this.received / span) : 0,
+    };
+  }
+}
+
 export class ClientAccount implements Account {
   /** Live delivery covers ids > windowStartId (the head the subscribe ack reported). */
   windowStartId = -1;
@@ -122,7 +166,7 @@ export class ClientAccount implements Account {
   private accountedThroughId = 0;
   leaveUs = Infinity;
   readonly totals: ClientTotals = { delivered: 0, missing: 0, duplicates: 0, outOfOrder: 0, lateArrivals: 0, maxStallUs: 0 };
-  replay?: ReplayTotals & { startedUs: number; lastUs: number; lastId: number; seen: Bitset };
+  private replay?: ReplayBooks;
   private readonly stall: StallTracker;
   private readonly outstanding = new OutstandingQueue();
   private readonly ownedFromUs: number;
@@ -141,13 +185,7 @@ export class ClientAccount implements Account {
   /** The subscribe ack arrived: live ids start after `headId`. For catch-up, `fromId` is last_log_id. */
   subscribed(headId: number, nowUs: number, replayFromId?: number): void {
     if (this.windowStartId < 0) this.windowStartId = headId;
-    if (replayFromId !== undefined) {
-      const total = Math.max(0, headId - replayFromId);
-      this.replay = {
-        fromId: replayFromId, toId: headId, received: 0, missing: 0, duplicates: 0, outOfOrder: 0,
-        timeToLiveUs: total === 0 ? 0 : NaN, ratePerSec: 0, startedUs: nowUs, lastUs: nowUs, lastId: 0, seen: new Bitset(),
-      };
-    }
+    if (replayFromId !== undefined) this.replay = new ReplayBooks(replayFromId, headId, nowUs);
   }
 
   /** Subscribe was never acknowledged (or never sent: the connection failed): expect everything the target stored after `headId`. */
@@ -192,17 +230,7 @@ export class ClientAccount implements Account {
   }
 
   private onReplayed(id: number, nowUs: number): void {
-    const r = this.replay;
-    if (!r || id <= r.fromId) return; // before the window and not a replay: not ours to judge
-    if (r.seen.testAndSet(id - r.fromId - 1)) {
-      r.duplicates++;
-      return;
-    }
-    if (r.received > 0 && id < r.lastId) r.outOfOrder++;
-    r.lastId = Math.max(r.lastId, id);
-    r.received++;
-    r.lastUs = nowUs;
-    if (r.received === r.toId - r.fromId) r.timeToLiveUs = nowUs - r.startedUs;
+    this.replay?.note(id, nowUs); // before the window and not a replay: not ours to judge
   }
 
   /**
@@ -245,14 +273,6 @@ export class ClientAccount implements Account {
 
   /** Closes the replay's books (at the end of the run or when the client leaves). */
   replayTotals(): ReplayTotals | undefined {
-    const r = this.replay;
-    if (!r) return undefined;
-    const span = (r.lastUs - r.startedUs) / 1e6;
-    return {
-      fromId: r.fromId, toId: r.toId, received: r.received,
-      missing: Math.max(0, r.toId - r.fromId - r.received),
-      duplicates: r.duplicates, outOfOrder: r.outOfOrder, timeToLiveUs: r.timeToLiveUs,
-      ratePerSec: span > 0 ? Math.round(r.received / span) : 0,
-    };
+    return this.replay?.totals();
   }
 }

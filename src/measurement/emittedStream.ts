@@ -3,7 +3,7 @@
 // highest id any client had received when the phase ended; each id it lacks is missing, recorded
 // at (accounting time − publish time of the next event known after it), a lower bound of its delay.
 import type { Account, ClientTotals, ReplayTotals } from './accounting.js';
-import { Bitset, noteStaleness, OutstandingQueue } from './accounting.js';
+import { Bitset, noteStaleness, OutstandingQueue, ReplayBooks } from './accounting.js';
 import { StallTracker } from './stall.js';
 import type { GroupRecorder } from './recorder.js';
 import { phaseAt, type Timeline } from './schedule.js';
@@ -49,7 +49,7 @@ export class EmittedStreamAccount implements Account {
     this.stall = new StallTracker(rec, tl, this.totals, Math.max(joinedUs, tl.t0Us));
   }
 
-  private replay?: ReplayTotals & { startedUs: number; lastUs: number; lastId: number; seen: Bitset };
+  private replay?: ReplayBooks;
 
   /**
    * A catch-up subscription (`{{lastId}}` = replayFromId): the replay covers (replayFromId, headId],
@@ -59,25 +59,11 @@ export class EmittedStreamAccount implements Account {
     if (replayFromId === undefined || this.firstId >= 0) return;
     this.firstId = headId + 1;
     this.maxId = headId;
-    const total = Math.max(0, headId - replayFromId);
-    this.replay = {
-      fromId: replayFromId, toId: headId, received: 0, missing: 0, duplicates: 0, outOfOrder: 0,
-      timeToLiveUs: total === 0 ? 0 : NaN, ratePerSec: 0, startedUs: nowUs, lastUs: nowUs, lastId: 0, seen: new Bitset(),
-    };
+    this.replay = new ReplayBooks(replayFromId, headId, nowUs);
   }
 
   private onReplayed(id: number, nowUs: number): void {
-    const r = this.replay;
-    if (!r || id <= r.fromId) return; // before the replay asked for: not ours to judge
-    if (r.seen.testAndSet(id - r.fromId - 1)) {
-      r.duplicates++;
-      return;
-    }
-    if (r.received > 0 && id < r.lastId) r.outOfOrder++;
-    r.lastId = Math.max(r.lastId, id);
-    r.received++;
-    r.lastUs = nowUs;
-    if (r.received === r.toId - r.fromId) r.timeToLiveUs = nowUs - r.startedUs;
+    this.replay?.note(id, nowUs); // before the replay asked for: not ours to judge
   }
 
   /** Received nothing yet: the client is owed every id after the stream's head when it subscribed (or tried to). */
@@ -87,16 +73,9 @@ export class EmittedStreamAccount implements Account {
     this.maxId = headId;
   }
   replayTotals(): ReplayTotals | undefined {
-    const r = this.replay;
-    if (!r) return undefined;
-    const span = (r.lastUs - r.startedUs) / 1e6;
-    return {
-      fromId: r.fromId, toId: r.toId, received: r.received,
-      missing: Math.max(0, r.toId - r.fromId - r.received),
-      duplicates: r.duplicates, outOfOrder: r.outOfOrder, timeToLiveUs: r.timeToLiveUs,
-      ratePerSec: span > 0 ? Math.round(r.received / span) : 0,
-    };
+    return this.replay?.totals();
   }
+
 
   /** Highest id this client received and its publish time (workers pool these at phase ends). */
   head(): { id: number; timeUs: number } | undefined {
