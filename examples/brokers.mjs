@@ -87,7 +87,10 @@ export async function startNats({ port, wsPort, writeDeadline } = {}) {
   if (!bin) throw new Error('nats-server is not installed (apt-get install nats-server)');
   const dir = mkdtempSync(join(tmpdir(), 'evbench-nats-'));
   const conf = join(dir, 'nats.conf');
-  writeFileSync(conf, `listen: "127.0.0.1:${port}"\n${writeDeadline ? `write_deadline: "${writeDeadline}"\n` : ''}websocket {\n  listen: "127.0.0.1:${wsPort}"\n  no_tls: true\n}\n`);
+  writeFileSync(
+    conf,
+    `listen: "127.0.0.1:${port}"\n${writeDeadline ? `write_deadline: "${writeDeadline}"\n` : ''}websocket {\n  listen: "127.0.0.1:${wsPort}"\n  no_tls: true\n}\n`,
+  );
   const p = await startProcess('nats-server', bin, ['-c', conf], [port, wsPort], dir);
   return { ...p, port, wsPort, url: `ws://127.0.0.1:${wsPort}/`, conf };
 }
@@ -100,7 +103,10 @@ export async function startMosquitto({ port, wsPort } = {}) {
   if (!bin) throw new Error('mosquitto is not installed (apt-get install mosquitto)');
   const dir = mkdtempSync(join(tmpdir(), 'evbench-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `per_listener_settings false\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlistener ${port} 127.0.0.1\nlistener ${wsPort} 127.0.0.1\nprotocol websockets\n`);
+  writeFileSync(
+    conf,
+    `per_listener_settings false\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlistener ${port} 127.0.0.1\nlistener ${wsPort} 127.0.0.1\nprotocol websockets\n`,
+  );
   const p = await startProcess('mosquitto', bin, ['-c', conf], [port, wsPort], dir);
   return { ...p, port, wsPort, url: `ws://127.0.0.1:${wsPort}/`, conf };
 }
@@ -123,7 +129,10 @@ export async function startActionCable({ port, rate = 100, payloadBytes = 1024 }
   if (!bin) throw new Error('puma is not installed (apt-get install puma ruby-actioncable)');
   const dir = mkdtempSync(join(tmpdir(), 'evbench-actioncable-'));
   const ru = new URL('./actioncable/config.ru', import.meta.url).pathname;
-  const child = startProcess('puma', bin, ['-b', `tcp://127.0.0.1:${port}`, '-t', '4:4', ru], [port], dir, { RATE: String(rate), PAYLOAD: String(payloadBytes) });
+  const child = startProcess('puma', bin, ['-b', `tcp://127.0.0.1:${port}`, '-t', '4:4', ru], [port], dir, {
+    RATE: String(rate),
+    PAYLOAD: String(payloadBytes),
+  });
   const p = await child;
   return { ...p, port, url: `ws://127.0.0.1:${port}/cable` };
 }
@@ -182,9 +191,13 @@ function mqttPacket(type, body) {
 export async function mqttPublisher({ port, topic = 'events', rate, payloadBytes }) {
   const socket = await tcp(port);
   socket.on('data', () => {});
-  socket.write(mqttPacket(0x10, Buffer.concat([mqttString('MQTT'), Buffer.from([4, 0x02, 0, 30]), mqttString(`publisher-${process.pid}-${port}`)])));
+  socket.write(
+    mqttPacket(0x10, Buffer.concat([mqttString('MQTT'), Buffer.from([4, 0x02, 0, 30]), mqttString(`publisher-${process.pid}-${port}`)])),
+  );
   const ping = setInterval(() => socket.write(Buffer.from([0xc0, 0])), 10_000);
-  const s = schedule({ rate, payloadBytes }, (body) => socket.write(mqttPacket(0x30, Buffer.concat([mqttString(topic), Buffer.from(body)]))));
+  const s = schedule({ rate, payloadBytes }, (body) =>
+    socket.write(mqttPacket(0x30, Buffer.concat([mqttString(topic), Buffer.from(body)]))),
+  );
   return { published: s.published, stop: () => (s.stop(), clearInterval(ping), socket.destroy()) };
 }
 
@@ -198,8 +211,13 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     console.error('usage: brokers.mjs nats|mosquitto [tcpPort] [wsPort]   (RATE, PAYLOAD env)');
     process.exit(2);
   }
-  const pub = kind === 'nats' ? await natsPublisher({ port: broker.port, rate, payloadBytes }) : await mqttPublisher({ port: broker.port, rate, payloadBytes });
-  console.error(`${kind}: websocket ${broker.url}, TCP 127.0.0.1:${broker.port}; publishing ${rate}/s of ${payloadBytes} B on "events" (Ctrl-C stops)`);
+  const pub =
+    kind === 'nats'
+      ? await natsPublisher({ port: broker.port, rate, payloadBytes })
+      : await mqttPublisher({ port: broker.port, rate, payloadBytes });
+  console.error(
+    `${kind}: websocket ${broker.url}, TCP 127.0.0.1:${broker.port}; publishing ${rate}/s of ${payloadBytes} B on "events" (Ctrl-C stops)`,
+  );
   process.on('SIGINT', async () => {
     pub.stop();
     await broker.stop();

@@ -112,7 +112,8 @@ export async function kickingServer({ rate, payloadBytes, kickAfterMs, kick = In
   }, 1);
   const bound = await listen(http, port);
   return {
-    url: `ws://127.0.0.1:${bound}/`, httpUrl: `http://127.0.0.1:${bound}/`,
+    url: `ws://127.0.0.1:${bound}/`,
+    httpUrl: `http://127.0.0.1:${bound}/`,
     close: closer(http, wss, () => (clearInterval(timer), clearTimeout(kickTimer))),
   };
 }
@@ -156,7 +157,12 @@ export async function replayingServer({ rate, payloadBytes, port = 0 }) {
     }
   }, 1);
   const bound = await listen(http, port);
-  return { url: `ws://127.0.0.1:${bound}/`, httpUrl: `http://127.0.0.1:${bound}/`, emitted: () => log.length, close: closer(http, wss, () => clearInterval(timer)) };
+  return {
+    url: `ws://127.0.0.1:${bound}/`,
+    httpUrl: `http://127.0.0.1:${bound}/`,
+    emitted: () => log.length,
+    close: closer(http, wss, () => clearInterval(timer)),
+  };
 }
 
 /** Relays every event it is given (a frame from any client, or an HTTP POST body) to all other clients. */
@@ -182,7 +188,12 @@ export async function relayServer({ port = 0 } = {}) {
     });
   });
   const bound = await listen(http, port);
-  return { url: `ws://127.0.0.1:${bound}/`, httpUrl: `http://127.0.0.1:${bound}/publish`, received: () => received, close: closer(http, wss, () => {}) };
+  return {
+    url: `ws://127.0.0.1:${bound}/`,
+    httpUrl: `http://127.0.0.1:${bound}/publish`,
+    received: () => received,
+    close: closer(http, wss, () => {}),
+  };
 }
 
 /** Talks, but not in events: ticks without any id field. */

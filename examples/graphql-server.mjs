@@ -120,7 +120,12 @@ export async function graphqlServer({ mode = 'emit', rate = 500, payloadBytes = 
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const [mode = 'emit', port = '4000'] = process.argv.slice(2);
-  const s = await graphqlServer({ mode, port: Number(port), rate: Number(process.env.RATE ?? 500), payloadBytes: Number(process.env.PAYLOAD ?? 8192) });
+  const s = await graphqlServer({
+    mode,
+    port: Number(port),
+    rate: Number(process.env.RATE ?? 500),
+    payloadBytes: Number(process.env.PAYLOAD ?? 8192),
+  });
   process.stderr.write(`graphql-ws server (${mode}) on ${s.url}, mutations on POST ${s.httpUrl}; Ctrl-C to stop\n`);
   process.on('SIGINT', () => void s.close().then(() => process.exit(0)));
 }

@@ -15,7 +15,16 @@ import { Server } from 'socket.io';
 
 const epochMs = () => performance.timeOrigin + performance.now();
 
-export async function socketIoServer({ rate = 500, payloadBytes = 1024, topic = 'event', namespace = '/', recovery = false, pingInterval = 25_000, pingTimeout = 20_000, port = 0 } = {}) {
+export async function socketIoServer({
+  rate = 500,
+  payloadBytes = 1024,
+  topic = 'event',
+  namespace = '/',
+  recovery = false,
+  pingInterval = 25_000,
+  pingTimeout = 20_000,
+  port = 0,
+} = {}) {
   const http = createServer();
   const io = new Server(http, {
     serveClient: false,

@@ -17,7 +17,9 @@ const payload = 'x'.repeat(Number(payloadArg));
 
 const admin = new pg.Client({ connectionString: url });
 await admin.connect();
-await admin.query('DROP TABLE IF EXISTS logs, logs_retention, evbench_migrations CASCADE; DROP FUNCTION IF EXISTS evbench_logs_notify() CASCADE');
+await admin.query(
+  'DROP TABLE IF EXISTS logs, logs_retention, evbench_migrations CASCADE; DROP FUNCTION IF EXISTS evbench_logs_notify() CASCADE',
+);
 
 const serve = await spawnServe({ args: ['--store', url, '--publisher-token', 'pub'] });
 const open = (token) =>
@@ -31,10 +33,14 @@ const open = (token) =>
 const pub = await open('pub');
 const pending = [];
 pub.on('message', (data) => pending.shift()?.(JSON.parse(data.toString())));
-const publish = (batch) => new Promise((resolve) => { pending.push(resolve); pub.send(JSON.stringify({ method: 'publish', events: batch })); });
+const publish = (batch) =>
+  new Promise((resolve) => {
+    pending.push(resolve);
+    pub.send(JSON.stringify({ method: 'publish', events: batch }));
+  });
 const fillStart = performance.now();
 const batch = Array.from({ length: 10_000 }, () => ({ event_type: 'update', properties: { note: payload } }));
-for (let done = 0; done < events; ) {
+for (let done = 0; done < events;) {
   const inFlight = [];
   for (let k = 0; k < 4 && done < events; k++) {
     const n = Math.min(10_000, events - done);
@@ -46,7 +52,9 @@ for (let done = 0; done < events; ) {
 const fillS = (performance.now() - fillStart) / 1000;
 await admin.query('VACUUM ANALYZE logs');
 const size = (await admin.query("SELECT pg_size_pretty(pg_total_relation_size('logs')) AS s")).rows[0].s;
-console.error(`filled ${events} events (${payload.length}-byte payload) in ${fillS.toFixed(1)} s (${Math.round(events / fillS)} inserts/s); table ${size}`);
+console.error(
+  `filled ${events} events (${payload.length}-byte payload) in ${fillS.toFixed(1)} s (${Math.round(events / fillS)} inserts/s); table ${size}`,
+);
 
 // Replay to one client.
 const client = await open();
@@ -73,7 +81,16 @@ const done = new Promise((resolve) => {
 client.send(JSON.stringify({ method: 'subscribe', last_log_id: 0 }));
 await done;
 const s = (performance.now() - t0) / 1000;
-console.log(JSON.stringify({ store: 'postgres', events: received, payloadBytes: payload.length, seconds: +s.toFixed(2), eventsPerSecond: Math.round(received / s), inOrder: ordered }));
+console.log(
+  JSON.stringify({
+    store: 'postgres',
+    events: received,
+    payloadBytes: payload.length,
+    seconds: +s.toFixed(2),
+    eventsPerSecond: Math.round(received / s),
+    inOrder: ordered,
+  }),
+);
 client.close();
 pub.close();
 await serve.stop();

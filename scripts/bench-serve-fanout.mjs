@@ -31,7 +31,16 @@ if (process.argv[2] === '--naive-server') {
         const first = nextId;
         for (const e of m.events) {
           const id = nextId++;
-          const event = { id, uuid: `zzzzz-57u5n-${id}`, object_uuid: '', object_owner_uuid: 'group-all', object_kind: 'x', event_type: e.event_type, event_at: new Date().toISOString(), properties: e.properties };
+          const event = {
+            id,
+            uuid: `zzzzz-57u5n-${id}`,
+            object_uuid: '',
+            object_owner_uuid: 'group-all',
+            object_kind: 'x',
+            event_type: e.event_type,
+            event_at: new Date().toISOString(),
+            properties: e.properties,
+          };
           for (const s of subscribers) s.send(JSON.stringify({ msgID: s.msgId(), ...event }));
         }
         ws.send(JSON.stringify({ status: 200, first_id: first, last_id: nextId - 1 }));
@@ -96,11 +105,27 @@ if (process.argv[2] === '--naive-server') {
     workers.push(worker);
   }
   const count = async () =>
-    (await Promise.all(workers.map((w) => new Promise((r) => { w.once('message', (m) => r(m.received)); w.postMessage('count'); })))).reduce((a, b) => a + b, 0);
+    (
+      await Promise.all(
+        workers.map(
+          (w) =>
+            new Promise((r) => {
+              w.once('message', (m) => r(m.received));
+              w.postMessage('count');
+            }),
+        ),
+      )
+    ).reduce((a, b) => a + b, 0);
 
   const pub = new WebSocket(`${url}?api_token=pub`, { perMessageDeflate: false });
   await new Promise((r) => pub.once('open', r));
-  const frame = JSON.stringify({ method: 'publish', events: Array.from({ length: Number(values.batch) }, () => ({ event_type: 'update', properties: { pad: 'x'.repeat(Number(values.payload)) } })) });
+  const frame = JSON.stringify({
+    method: 'publish',
+    events: Array.from({ length: Number(values.batch) }, () => ({
+      event_type: 'update',
+      properties: { pad: 'x'.repeat(Number(values.payload)) },
+    })),
+  });
   let running = true;
   let published = 0;
   pub.on('message', () => {
@@ -117,7 +142,18 @@ if (process.argv[2] === '--naive-server') {
   const t1 = performance.now();
   running = false;
   const rate = ((c1 - c0) / (t1 - t0)) * 1000;
-  console.log(JSON.stringify({ mode: values.mode, clients, batch: Number(values.batch), payloadBytes: Number(values.payload), seconds: (t1 - t0) / 1000, deliveries: c1 - c0, deliveriesPerSecond: Math.round(rate), eventsPublished: published }));
+  console.log(
+    JSON.stringify({
+      mode: values.mode,
+      clients,
+      batch: Number(values.batch),
+      payloadBytes: Number(values.payload),
+      seconds: (t1 - t0) / 1000,
+      deliveries: c1 - c0,
+      deliveriesPerSecond: Math.round(rate),
+      eventsPublished: published,
+    }),
+  );
   pub.terminate();
   for (const w of workers) w.postMessage('stop');
   await stop();

@@ -53,8 +53,16 @@ function run(label, mode) {
     log(`${label}: no run record (exit ${r.code}): ${r.stderr.trim().split('\n').at(-1)}`);
     return { label, file, verdict: 'no record', bound: null };
   }
-  const v = { label, file, verdict: record.hol.verdict, bound: record.generator.bound, p99: record.groups.find((g) => g.kind === 'fast')?.phases?.stress?.latencyUs?.p99 ?? null };
-  log(`${label}: ${mode}, verdict ${v.verdict}${v.bound ? ' (generator bound)' : ''}, fast stress p99 ${v.p99 === null ? '—' : `${(v.p99 / 1000).toFixed(1)}ms`}`);
+  const v = {
+    label,
+    file,
+    verdict: record.hol.verdict,
+    bound: record.generator.bound,
+    p99: record.groups.find((g) => g.kind === 'fast')?.phases?.stress?.latencyUs?.p99 ?? null,
+  };
+  log(
+    `${label}: ${mode}, verdict ${v.verdict}${v.bound ? ' (generator bound)' : ''}, fast stress p99 ${v.p99 === null ? '—' : `${(v.p99 / 1000).toFixed(1)}ms`}`,
+  );
   return v;
 }
 
@@ -63,7 +71,13 @@ function compare(base, next) {
   const flagged = r.stderr
     .split('\n')
     .filter((l) => /\bREGRESSION\b/.test(l))
-    .map((l) => l.trim().split(/\s{2,}/).slice(0, 3).join(' '));
+    .map((l) =>
+      l
+        .trim()
+        .split(/\s{2,}/)
+        .slice(0, 3)
+        .join(' '),
+    );
   const refused = r.code === 4 ? r.stderr.trim().split('\n').at(-1) : '';
   let ruleAlone = null;
   if (r.code === 4) {
@@ -80,25 +94,38 @@ for (let i = 0; i < pairs; i++) {
   const b = run(`${i}-isolated-b`, 'isolated');
   const same = compare(a, b);
   const fixVsBug = compare(a, l);
-  rows.push({ pair: i, verdicts: { isolatedA: a.verdict, isolatedB: b.verdict, legacy: l.verdict }, bound: { isolatedA: a.bound, isolatedB: b.bound, legacy: l.bound }, same, fixVsBug });
-  log(`pair ${i}: same-commit exit ${same.code}${same.flagged.length ? ` (${same.flagged.join('; ')})` : ''}${same.refused ? ` ${same.refused}` : ''}; isolated→legacy exit ${fixVsBug.code}`);
+  rows.push({
+    pair: i,
+    verdicts: { isolatedA: a.verdict, isolatedB: b.verdict, legacy: l.verdict },
+    bound: { isolatedA: a.bound, isolatedB: b.bound, legacy: l.bound },
+    same,
+    fixVsBug,
+  });
+  log(
+    `pair ${i}: same-commit exit ${same.code}${same.flagged.length ? ` (${same.flagged.join('; ')})` : ''}${same.refused ? ` ${same.refused}` : ''}; isolated→legacy exit ${fixVsBug.code}`,
+  );
 }
 
 const cell = (v) => String(v);
 const table = [
   '| pair | isolated A | isolated B | legacy | same commit (A→B) exit | flagged | isolated→legacy exit | rule alone (refused pairs): same / legacy |',
   '|---:|:---|:---|:---|---:|:---|---:|:---|',
-  ...rows.map((r) =>
-    `| ${[
-      r.pair,
-      `${r.verdicts.isolatedA}${r.bound.isolatedA ? ' (bound)' : ''}`,
-      `${r.verdicts.isolatedB}${r.bound.isolatedB ? ' (bound)' : ''}`,
-      `${r.verdicts.legacy}${r.bound.legacy ? ' (bound)' : ''}`,
-      r.same.code,
-      r.same.flagged.join('; ') || (r.same.refused ? 'refused: not a result' : '—'),
-      r.fixVsBug.code,
-      r.same.ruleAlone || r.fixVsBug.ruleAlone ? `${r.same.ruleAlone ? `${r.same.ruleAlone.exit}${r.same.ruleAlone.flagged.length ? ` (${r.same.ruleAlone.flagged.join('; ')})` : ''}` : '—'} / ${r.fixVsBug.ruleAlone?.exit ?? '—'}` : '—',
-    ].map(cell).join(' | ')} |`,
+  ...rows.map(
+    (r) =>
+      `| ${[
+        r.pair,
+        `${r.verdicts.isolatedA}${r.bound.isolatedA ? ' (bound)' : ''}`,
+        `${r.verdicts.isolatedB}${r.bound.isolatedB ? ' (bound)' : ''}`,
+        `${r.verdicts.legacy}${r.bound.legacy ? ' (bound)' : ''}`,
+        r.same.code,
+        r.same.flagged.join('; ') || (r.same.refused ? 'refused: not a result' : '—'),
+        r.fixVsBug.code,
+        r.same.ruleAlone || r.fixVsBug.ruleAlone
+          ? `${r.same.ruleAlone ? `${r.same.ruleAlone.exit}${r.same.ruleAlone.flagged.length ? ` (${r.same.ruleAlone.flagged.join('; ')})` : ''}` : '—'} / ${r.fixVsBug.ruleAlone?.exit ?? '—'}`
+          : '—',
+      ]
+        .map(cell)
+        .join(' | ')} |`,
   ),
 ];
 const same0 = rows.filter((r) => r.same.code === 0).length;
@@ -110,6 +137,9 @@ const summary =
   `same commit: exit 0 in ${same0}/${pairs} (${refused} refused, exit 4: a run was not a result); legacy vs isolated: exit 1 in ${bug1}/${pairs} ` +
   `(${values.scenario}, --duration ${values.duration}). The rule alone, refused pairs included: same commit 0 in ${ruleSame0}/${pairs}, legacy vs isolated 1 in ${ruleBug1}/${pairs}`;
 process.stdout.write(`${table.join('\n')}\n\n${summary}\n`);
-writeFileSync(join(out, 'compare-stability.json'), `${JSON.stringify({ scenario: values.scenario, duration: values.duration, pairs, rows, summary }, null, 2)}\n`);
+writeFileSync(
+  join(out, 'compare-stability.json'),
+  `${JSON.stringify({ scenario: values.scenario, duration: values.duration, pairs, rows, summary }, null, 2)}\n`,
+);
 log(`runs and records in ${out}`);
 process.exit(same0 >= Math.ceil(0.9 * pairs) && bug1 === pairs ? 0 : 1);

@@ -33,5 +33,7 @@ if (process.argv.includes('--json')) {
   console.log(JSON.stringify({ crossing, pairs: Object.fromEntries(edges), cycles, intoRunner: Object.fromEntries(intoRunner) }, null, 2));
 } else {
   console.log(`${crossing} cross-folder imports over ${edges.size} folder pairs; cycles: ${cycles.length ? cycles.join(', ') : 'none'}`);
-  console.log(`imports of runner/ from outside cli/ and bench/: ${intoRunner.reduce((a, [, n]) => a + n, 0)} (${intoRunner.map(([k, n]) => `${k} ×${n}`).join(', ') || 'none'})`);
+  console.log(
+    `imports of runner/ from outside cli/ and bench/: ${intoRunner.reduce((a, [, n]) => a + n, 0)} (${intoRunner.map(([k, n]) => `${k} ×${n}`).join(', ') || 'none'})`,
+  );
 }

@@ -22,7 +22,10 @@ try {
     pub.once('open', resolve);
     pub.once('error', reject);
   });
-  const frame = JSON.stringify({ method: 'publish', events: Array.from({ length: BATCH }, () => ({ event_type: 'update', properties: { pad: PAD } })) });
+  const frame = JSON.stringify({
+    method: 'publish',
+    events: Array.from({ length: BATCH }, () => ({ event_type: 'update', properties: { pad: PAD } })),
+  });
   const started = Date.now();
   for (let k = 0; k < EVENTS; k += BATCH) {
     pub.send(frame);

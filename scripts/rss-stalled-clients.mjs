@@ -50,7 +50,12 @@ try {
   let peakDuring = connected;
   const started = Date.now();
   for (let k = 0; k < EVENTS; k += BATCH) {
-    pub.send(JSON.stringify({ method: 'publish', events: Array.from({ length: BATCH }, () => ({ event_type: 'update', properties: { pad: PAD } })) }));
+    pub.send(
+      JSON.stringify({
+        method: 'publish',
+        events: Array.from({ length: BATCH }, () => ({ event_type: 'update', properties: { pad: PAD } })),
+      }),
+    );
     await reply(pub);
     if (k % 256 === 0) peakDuring = Math.max(peakDuring, kib(serve.pid, 'VmRSS'));
   }
@@ -68,7 +73,13 @@ try {
       publishSeconds: publishMs / 1000,
       fastClientReceived: fastReceived,
       slowClientCloses: sample('evbench_slow_client_closes_total'),
-      rssMiB: { idle: mib(idle), with100Connected: mib(connected), peakWhilePublishing: mib(peakDuring), afterPublishing: mib(after), hwm: mib(kib(serve.pid, 'VmHWM')) },
+      rssMiB: {
+        idle: mib(idle),
+        with100Connected: mib(connected),
+        peakWhilePublishing: mib(peakDuring),
+        afterPublishing: mib(after),
+        hwm: mib(kib(serve.pid, 'VmHWM')),
+      },
     }),
   );
   for (const ws of [...stalled, fast, pub]) ws.terminate();

@@ -28,15 +28,25 @@ export function screenshot(chromium, htmlPath, pngPath, { width = 1280, height =
     const r = spawnSync(
       chromium,
       [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--hide-scrollbars', `--user-data-dir=${profile}`, `--screenshot=${pngPath}`, `--window-size=${width},${height}`,
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--hide-scrollbars',
+        `--user-data-dir=${profile}`,
+        `--screenshot=${pngPath}`,
+        `--window-size=${width},${height}`,
         pathToFileURL(htmlPath).href,
       ],
       { encoding: 'utf8', timeout: 60_000 },
     );
     if (r.error) throw r.error;
-    if (!existsSync(pngPath) || statSync(pngPath).size === 0) throw new Error(`chromium wrote no screenshot (exit ${r.status}): ${r.stderr}`);
+    if (!existsSync(pngPath) || statSync(pngPath).size === 0)
+      throw new Error(`chromium wrote no screenshot (exit ${r.status}): ${r.stderr}`);
     return r.stderr;
   } finally {
     rmSync(profile, { recursive: true, force: true });

@@ -54,7 +54,8 @@ const CATCHUP_BACK = 20_000;
 const CHURN_PER_SECOND = 5;
 
 const mib = (bytes) => Math.round((bytes / 1048576) * 10) / 10;
-const procStatusKiB = (pid, field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+const procStatusKiB = (pid, field) =>
+  Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
 const openFds = (pid) => readdirSync(`/proc/${pid}/fd`).length;
 const sample = (text, name) => Number(new RegExp(`^${name.replace(/[{}"=.]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
 
@@ -128,7 +129,11 @@ await new Promise((resolve, reject) => {
 let headId = 0;
 const publishTimer = setInterval(() => {
   if (pub.readyState !== WebSocket.OPEN || pub.bufferedAmount > 4 * 1024 * 1024) return;
-  const events = Array.from({ length: PER_BATCH }, (_, k) => ({ event_type: k % 3 === 0 ? 'create' : 'update', object_uuid: `obj-${k % 50}`, properties: { pad } }));
+  const events = Array.from({ length: PER_BATCH }, (_, k) => ({
+    event_type: k % 3 === 0 ? 'create' : 'update',
+    object_uuid: `obj-${k % 50}`,
+    properties: { pad },
+  }));
   pub.send(JSON.stringify({ method: 'publish', events }));
   counts.published += PER_BATCH;
   headId += PER_BATCH;
@@ -168,7 +173,8 @@ const churnTimer = setInterval(() => {
 // Sampling.
 mkdirSync(OUT, { recursive: true });
 const csvPath = join(OUT, 'soak.csv');
-const header = 't_s,rss_mib,heap_used_mib,external_mib,open_fds,loop_delay_p99_ms,loop_delay_max_ms,delivered_per_s,published_per_s,connections,log_events,log_mib,slow_closes,catchup_gaps,churned,soak_rss_mib';
+const header =
+  't_s,rss_mib,heap_used_mib,external_mib,open_fds,loop_delay_p99_ms,loop_delay_max_ms,delivered_per_s,published_per_s,connections,log_events,log_mib,slow_closes,catchup_gaps,churned,soak_rss_mib';
 const rows = [];
 writeFileSync(csvPath, header + '\n');
 const t0 = Date.now();
@@ -198,7 +204,9 @@ async function takeSample() {
   last = { delivered: counts.delivered, published: counts.published, at: now };
   rows.push(row);
   writeFileSync(csvPath, Object.values(row).join(',') + '\n', { flag: 'a' });
-  console.error(`soak t=${row.t}s rss=${row.rss}MiB heap=${row.heap}MiB fds=${row.fds} loop.p99=${row.loopP99}ms delivered/s=${row.deliveredPerS} log=${row.logEvents}ev/${row.logMib}MiB conns=${row.connections}`);
+  console.error(
+    `soak t=${row.t}s rss=${row.rss}MiB heap=${row.heap}MiB fds=${row.fds} loop.p99=${row.loopP99}ms delivered/s=${row.deliveredPerS} log=${row.logEvents}ev/${row.logMib}MiB conns=${row.connections}`,
+  );
 }
 
 /** Least-squares slope of y over x. */
@@ -242,7 +250,15 @@ const summary = {
   minutes: MINUTES,
   warmupMinutes: WARMUP_MIN,
   samples: rows.length,
-  load: { fast: FAST, stalled: STALLED, rateLimited: RATE_LIMITED, catchupEverySeconds: CATCHUP_EVERY_MS / 1000, churnPerSecond: CHURN_PER_SECOND, eventsPerSecond: RATE, payloadBytes: PAYLOAD },
+  load: {
+    fast: FAST,
+    stalled: STALLED,
+    rateLimited: RATE_LIMITED,
+    catchupEverySeconds: CATCHUP_EVERY_MS / 1000,
+    churnPerSecond: CHURN_PER_SECOND,
+    eventsPerSecond: RATE,
+    payloadBytes: PAYLOAD,
+  },
   atWarmupEnd: first,
   atEnd: lastRow,
   peakRssMiB: Math.max(...rows.map((r) => r.rss)),
@@ -266,20 +282,47 @@ const minutesOf = (key) => rows.map((r) => [r.t / 60, r[key]]);
 const band = [{ from: 0, to: WARMUP_MIN, label: 'warm-up', fill: '#eee' }];
 const x = { label: 'minutes' };
 const panels = [
-  lineChart({ title: 'server memory (MiB)', x, y: { label: 'MiB', min: 0 }, bands: band, series: [
-    { name: 'RSS', color: '#c0392b', points: minutesOf('rss') },
-    { name: 'heap used', color: '#2980b9', points: minutesOf('heap') },
-    { name: 'external (Buffers)', color: '#8e44ad', points: minutesOf('external'), dash: '4 3' },
-  ] }),
-  lineChart({ title: 'server open fds', x, y: { label: 'fds', min: 0 }, bands: band, series: [{ name: 'open fds', color: '#16a085', points: minutesOf('fds') }] }),
-  lineChart({ title: 'server event-loop delay (ms, per 10 s)', x, y: { label: 'ms', min: 0 }, bands: band, series: [
-    { name: 'p99', color: '#d35400', points: minutesOf('loopP99') },
-    { name: 'max', color: '#7f8c8d', points: minutesOf('loopMax'), dash: '4 3' },
-  ] }),
-  lineChart({ title: 'events delivered per second (all fast clients)', x, y: { label: 'events/s', min: 0 }, bands: band, series: [{ name: 'delivered/s', color: '#27ae60', points: minutesOf('deliveredPerS') }] }),
+  lineChart({
+    title: 'server memory (MiB)',
+    x,
+    y: { label: 'MiB', min: 0 },
+    bands: band,
+    series: [
+      { name: 'RSS', color: '#c0392b', points: minutesOf('rss') },
+      { name: 'heap used', color: '#2980b9', points: minutesOf('heap') },
+      { name: 'external (Buffers)', color: '#8e44ad', points: minutesOf('external'), dash: '4 3' },
+    ],
+  }),
+  lineChart({
+    title: 'server open fds',
+    x,
+    y: { label: 'fds', min: 0 },
+    bands: band,
+    series: [{ name: 'open fds', color: '#16a085', points: minutesOf('fds') }],
+  }),
+  lineChart({
+    title: 'server event-loop delay (ms, per 10 s)',
+    x,
+    y: { label: 'ms', min: 0 },
+    bands: band,
+    series: [
+      { name: 'p99', color: '#d35400', points: minutesOf('loopP99') },
+      { name: 'max', color: '#7f8c8d', points: minutesOf('loopMax'), dash: '4 3' },
+    ],
+  }),
+  lineChart({
+    title: 'events delivered per second (all fast clients)',
+    x,
+    y: { label: 'events/s', min: 0 },
+    bands: band,
+    series: [{ name: 'delivered/s', color: '#27ae60', points: minutesOf('deliveredPerS') }],
+  }),
 ];
 const H = 300;
-const svg = [`<svg xmlns="http://www.w3.org/2000/svg" width="560" height="${H * panels.length}" viewBox="0 0 560 ${H * panels.length}">`, '<rect width="100%" height="100%" fill="#fff"/>']
+const svg = [
+  `<svg xmlns="http://www.w3.org/2000/svg" width="560" height="${H * panels.length}" viewBox="0 0 560 ${H * panels.length}">`,
+  '<rect width="100%" height="100%" fill="#fff"/>',
+]
   .concat(panels.map((p, i) => p.replace('<svg ', `<svg y="${i * H}" `)))
   .concat('</svg>')
   .join('\n');

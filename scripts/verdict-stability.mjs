@@ -56,7 +56,11 @@ function runOnce(mode, tag) {
         const rec = JSON.parse(stdout);
         const fast = rec.groups.find((g) => g.kind === 'fast');
         resolve({
-          mode, code, verdict: rec.hol.verdict, index: rec.hol.index, deliveryRatio: rec.hol.deliveryRatio,
+          mode,
+          code,
+          verdict: rec.hol.verdict,
+          index: rec.hol.index,
+          deliveryRatio: rec.hol.deliveryRatio,
           floorMs: rec.hol.noise ? Math.round(rec.hol.noise.floorUs / 100) / 10 : null,
           elevated: rec.hol.noise ? `${rec.hol.noise.elevatedSeconds}/${rec.hol.noise.stressSeconds}` : null,
           stressP99Ms: Math.round(fast.phases.stress.latencyUs.p99 / 100) / 10,
@@ -81,7 +85,9 @@ for (const burner of settings) {
         const r = await runOnce(mode, `${mode}-${burner ? 'burn' : 'quiet'}-${i}`);
         r.burner = burner;
         results.push(r);
-        process.stderr.write(`${burner ? 'burner' : 'quiet '} ${mode.padEnd(8)} #${i + 1}: ${r.verdict.padEnd(10)} exit ${r.code} index ${r.index} floor ${r.floorMs}ms elevated ${r.elevated} stress p99 ${r.stressP99Ms}ms missing ${r.missing}${r.fired.length ? ` fired: ${r.fired.join('; ')}` : ''}${r.bound ? ` [bound: ${r.bound}]` : ''}\n`);
+        process.stderr.write(
+          `${burner ? 'burner' : 'quiet '} ${mode.padEnd(8)} #${i + 1}: ${r.verdict.padEnd(10)} exit ${r.code} index ${r.index} floor ${r.floorMs}ms elevated ${r.elevated} stress p99 ${r.stressP99Ms}ms missing ${r.missing}${r.fired.length ? ` fired: ${r.fired.join('; ')}` : ''}${r.bound ? ` [bound: ${r.bound}]` : ''}\n`,
+        );
       }
     }
   } finally {
@@ -94,7 +100,9 @@ const lines = ['| server | CPU burner | runs | ' + verdicts.join(' | ') + ' |', 
 for (const burner of settings) {
   for (const mode of modes) {
     const rs = results.filter((r) => r.mode === mode && r.burner === burner);
-    lines.push(`| ${mode} | ${burner ? 'on' : 'off'} | ${rs.length} | ${verdicts.map((v) => rs.filter((r) => r.verdict === v).length).join(' | ')} |`);
+    lines.push(
+      `| ${mode} | ${burner ? 'on' : 'off'} | ${rs.length} | ${verdicts.map((v) => rs.filter((r) => r.verdict === v).length).join(' | ')} |`,
+    );
   }
 }
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -31,12 +31,22 @@ describe('import direction', () => {
   const graph = imports();
 
   it('only cli/ and bench/ import runner/', () => {
-    const offenders = [...graph].flatMap(([f, ts]) => ts.filter((t) => folderOf(t) === 'runner' && !['runner', 'cli', 'bench'].includes(folderOf(f))).map((t) => `${relative(src, f)} → ${relative(src, t)}`));
+    const offenders = [...graph].flatMap(([f, ts]) =>
+      ts
+        .filter((t) => folderOf(t) === 'runner' && !['runner', 'cli', 'bench'].includes(folderOf(f)))
+        .map((t) => `${relative(src, f)} → ${relative(src, t)}`),
+    );
     expect(offenders).toEqual([]);
   });
 
   it('server/ imports only protocol/, util/ and the clock', () => {
-    const offenders = [...graph].flatMap(([f, ts]) => (folderOf(f) === 'server' ? ts.filter((t) => !['server', 'protocol', 'util'].includes(folderOf(t)) && relative(src, t) !== 'clock.ts').map((t) => `${relative(src, f)} → ${relative(src, t)}`) : []));
+    const offenders = [...graph].flatMap(([f, ts]) =>
+      folderOf(f) === 'server'
+        ? ts
+            .filter((t) => !['server', 'protocol', 'util'].includes(folderOf(t)) && relative(src, t) !== 'clock.ts')
+            .map((t) => `${relative(src, f)} → ${relative(src, t)}`)
+        : [],
+    );
     expect(offenders).toEqual([]);
   });
 
@@ -46,7 +56,8 @@ describe('import direction', () => {
     const cycles: string[] = [];
     const visit = (f: string, path: string[]): void => {
       if (state.get(f) === 'done') return;
-      if (state.get(f) === 'visiting') return void cycles.push([...path.slice(path.indexOf(f)), f].map((p) => relative(src, p)).join(' → '));
+      if (state.get(f) === 'visiting')
+        return void cycles.push([...path.slice(path.indexOf(f)), f].map((p) => relative(src, p)).join(' → '));
       state.set(f, 'visiting');
       for (const t of runtime.get(f) ?? []) visit(t, [...path, f]);
       state.set(f, 'done');

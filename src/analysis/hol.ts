@@ -19,7 +19,13 @@ const ratio = (a: number, b: number): number | null => (b > 0 ? Math.round((a / 
 export const fmtRatio = (r: number | null): string => (r === null ? 'n/a' : r === Infinity ? '∞' : `${r.toFixed(2)}×`);
 
 /** The defaults a scenario gets (scenario/validate.ts applies them). */
-export const DEFAULT_HOL_RULES: HolRules = { indexLimit: 3, minDeltaUs: 5_000, minDeliveryRatio: 0.9, maxStallUs: 1_000_000, sustainUs: 3_000_000 };
+export const DEFAULT_HOL_RULES: HolRules = {
+  indexLimit: 3,
+  minDeltaUs: 5_000,
+  minDeliveryRatio: 0.9,
+  maxStallUs: 1_000_000,
+  sustainUs: 3_000_000,
+};
 
 /** Why the run is not a result, or undefined. */
 export function invalidReason(record: RunRecord): string | undefined {
@@ -38,15 +44,22 @@ const BLOCKING_OVER_STRAIN = 20;
  * 20× its delay, or fast clients getting less than half their events. That evidence stands; the
  * rest of a strained run is not a result.
  */
-function robustUnderStrain(record: RunRecord, fired: HolEvidence[], stress: { maxStallUs: number; missing: number }, deliveryRatio: number | null): string | undefined {
+function robustUnderStrain(
+  record: RunRecord,
+  fired: HolEvidence[],
+  stress: { maxStallUs: number; missing: number },
+  deliveryRatio: number | null,
+): string | undefined {
   const g = record.generator;
   if (!g?.bound || record.invalid || record.partial || g.eventLoopUtilization >= 0.9) return undefined;
   const distortion = Math.max(g.eventLoopDelayP99Us, g.publisher.latenessP99Us);
   const graceUs = record.scenario.spec?.graceUs ?? 1_000_000;
   const fires = (prefix: string): boolean => fired.some((e) => e.rule.startsWith(prefix));
   if (fires('fast max stall') && stress.maxStallUs >= BLOCKING_OVER_STRAIN * distortion) return `a ${formatUs(stress.maxStallUs)} stall`;
-  if (fires('fast clients missed') && graceUs >= BLOCKING_OVER_STRAIN * distortion) return `${stress.missing} events still missing ${formatUs(graceUs)} after their phase`;
-  if (fires('fast delivery rate') && deliveryRatio !== null && deliveryRatio < 0.5) return `fast clients getting ${fmtRatio(deliveryRatio)} of their baseline rate`;
+  if (fires('fast clients missed') && graceUs >= BLOCKING_OVER_STRAIN * distortion)
+    return `${stress.missing} events still missing ${formatUs(graceUs)} after their phase`;
+  if (fires('fast delivery rate') && deliveryRatio !== null && deliveryRatio < 0.5)
+    return `fast clients getting ${fmtRatio(deliveryRatio)} of their baseline rate`;
   return undefined;
 }
 
@@ -63,8 +76,10 @@ export function disconnects(groups: GroupResult[]): { count: number; clients: nu
     for (const c of g.clientResults ?? []) {
       if (c.refused === undefined && c.closedByServer === null) continue;
       count++;
-      if (c.refused === 'subscribe' || (c.refused === undefined && c.closedByServer !== CLOSE_SLOW_CLIENT && c.closedByServer !== 1006)) deliberate++;
-      const what = c.refused === 'connect' ? 'connect failed' : c.refused === 'subscribe' ? 'subscription refused' : `closed ${c.closedByServer}`;
+      if (c.refused === 'subscribe' || (c.refused === undefined && c.closedByServer !== CLOSE_SLOW_CLIENT && c.closedByServer !== 1006))
+        deliberate++;
+      const what =
+        c.refused === 'connect' ? 'connect failed' : c.refused === 'subscribe' ? 'subscription refused' : `closed ${c.closedByServer}`;
       const key = `${what}${c.closeReason ? ` "${c.closeReason}"` : ''}`;
       kinds.set(key, (kinds.get(key) ?? 0) + 1);
     }
@@ -91,7 +106,10 @@ export function analyseHol(record: RunRecord, rulesIn: HolRules): HolResult {
   const dropped = disconnects(record.groups);
   const disconnectRow: HolEvidence = {
     rule: 'fast clients closed or refused by the server',
-    measured: dropped.count === 0 ? `0 of ${dropped.clients}` : `${dropped.count} of ${dropped.clients}${dropped.detail ? `: ${dropped.detail}` : ''}`,
+    measured:
+      dropped.count === 0
+        ? `0 of ${dropped.clients}`
+        : `${dropped.count} of ${dropped.clients}${dropped.detail ? `: ${dropped.detail}` : ''}`,
     bound: '0',
     triggered: dropped.count > 0,
   };
@@ -101,8 +119,15 @@ export function analyseHol(record: RunRecord, rulesIn: HolRules): HolResult {
   }
   if (base.latency.totalCount === 0) {
     if (invalid) return noResult('invalid', `NOT A RESULT: ${invalid}`, [disconnectRow]);
-    if (dropped.count > 0) return noResult('disconnect', `DISCONNECT: the server closed or refused ${dropped.count} of ${dropped.clients} fast clients before they had a baseline (${dropped.detail})`, [disconnectRow]);
-    return noResult('invalid', 'NOT A RESULT: the fast group received nothing in baseline, so there is nothing to compare with', [disconnectRow]);
+    if (dropped.count > 0)
+      return noResult(
+        'disconnect',
+        `DISCONNECT: the server closed or refused ${dropped.count} of ${dropped.clients} fast clients before they had a baseline (${dropped.detail})`,
+        [disconnectRow],
+      );
+    return noResult('invalid', 'NOT A RESULT: the fast group received nothing in baseline, so there is nothing to compare with', [
+      disconnectRow,
+    ]);
   }
 
   const bP99 = base.latency.getValueAtPercentile(99);
@@ -153,7 +178,9 @@ export function analyseHol(record: RunRecord, rulesIn: HolRules): HolResult {
   const strainedOnly = invalid !== undefined && !record.invalid && !record.partial;
   if (strainedOnly && dropped.deliberate > 0) {
     return {
-      verdict: 'disconnect', ...figures, evidence: all,
+      verdict: 'disconnect',
+      ...figures,
+      evidence: all,
       summary: `DISCONNECT despite a strained generator: the server closed or refused ${dropped.count} of ${dropped.clients} fast clients (${dropped.detail}) — its own decision, not the generator's doing; a failure, but not head-of-line blocking.`,
     };
   }
@@ -161,25 +188,38 @@ export function analyseHol(record: RunRecord, rulesIn: HolRules): HolResult {
   if (robust) {
     const g = record.generator;
     return {
-      verdict: 'hol', ...figures, evidence: all,
+      verdict: 'hol',
+      ...figures,
+      evidence: all,
       summary: `HEAD-OF-LINE BLOCKING despite a strained generator: ${robust} is ≥ ${BLOCKING_OVER_STRAIN}× anything its ${formatUs(Math.max(g.eventLoopDelayP99Us, g.publisher.latenessP99Us))} delay can cause (${names(fired)})`,
     };
   }
   if (invalid) return { verdict: 'invalid', ...figures, evidence: all, summary: `NOT A RESULT: ${invalid}` };
   if (dropped.count > 0) {
-    const alsoHol = fired.length > 0 ? ` The HOL rules fired too (${names(fired)}), but events owed to the dropped clients count there: fix the disconnects first.` : '';
+    const alsoHol =
+      fired.length > 0
+        ? ` The HOL rules fired too (${names(fired)}), but events owed to the dropped clients count there: fix the disconnects first.`
+        : '';
     return {
-      verdict: 'disconnect', ...figures, evidence: all,
+      verdict: 'disconnect',
+      ...figures,
+      evidence: all,
       summary: `DISCONNECT: the server closed or refused ${dropped.count} of ${dropped.clients} fast clients (${dropped.detail}) — a failure, but not head-of-line blocking.${alsoHol}`,
     };
   }
   if (fired.length > 0) {
-    const slowPresent = record.groups.some((g) => (g.kind === 'slow' || g.kind === 'catchup' || g.kind === 'churn') && Object.entries(g.phases).some(([name, p]) => p.clients > 0 && record.phases.find((x) => x.name === name)?.role === 'stress'));
+    const slowPresent = record.groups.some(
+      (g) =>
+        (g.kind === 'slow' || g.kind === 'catchup' || g.kind === 'churn') &&
+        Object.entries(g.phases).some(([name, p]) => p.clients > 0 && record.phases.find((x) => x.name === name)?.role === 'stress'),
+    );
     const who = slowPresent ? 'slow clients delayed the fast ones' : 'fast clients were delayed or starved in stress';
     return { verdict: 'hol', ...figures, evidence: all, summary: `HEAD-OF-LINE BLOCKING: ${who} (${names(fired)})` };
   }
   return {
-    verdict: 'none', ...figures, evidence: all,
+    verdict: 'none',
+    ...figures,
+    evidence: all,
     summary: `no head-of-line blocking: fast clients kept their baseline (p99 ${fmtRatio(index)}, ${noise.elevatedSeconds} of ${noise.stressP99s.length} stress seconds above the noise floor ${formatUs(noise.floorUs)}, delivery ${fmtRatio(deliveryRatio)}, nothing missed)`,
   };
 }
@@ -190,8 +230,14 @@ function names(fired: HolEvidence[]): string {
 
 function noiseSummary(n: NoiseModel): NonNullable<HolResult['noise']> {
   return {
-    floorUs: n.floorUs, floorFrom: n.floorFrom, baselineMedianP99Us: n.baselineMedianUs, baselineMaxP99Us: n.baselineMaxUs,
-    loopDelayP99Us: n.loopDelayUs, elevatedSeconds: n.elevatedSeconds, stressSeconds: n.stressP99s.length, neededSeconds: n.neededSeconds,
+    floorUs: n.floorUs,
+    floorFrom: n.floorFrom,
+    baselineMedianP99Us: n.baselineMedianUs,
+    baselineMaxP99Us: n.baselineMaxUs,
+    loopDelayP99Us: n.loopDelayUs,
+    elevatedSeconds: n.elevatedSeconds,
+    stressSeconds: n.stressP99s.length,
+    neededSeconds: n.neededSeconds,
   };
 }
 

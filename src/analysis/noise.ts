@@ -65,5 +65,15 @@ export function noiseModel(record: RunRecord, fastGroups: Set<string>, rules: No
   const [floorUs, floorFrom] = candidates.reduce((a, c) => (c[0] > a[0] ? c : a));
   const elevatedSeconds = stressP99s.filter((v) => v > floorUs).length;
   const neededSeconds = Math.max(1, Math.ceil(rules.sustainUs / 1e6));
-  return { baselineP99s, stressP99s, baselineMedianUs: med, baselineMaxUs: max, loopDelayUs: loop, floorUs, floorFrom, elevatedSeconds, neededSeconds };
+  return {
+    baselineP99s,
+    stressP99s,
+    baselineMedianUs: med,
+    baselineMaxUs: max,
+    loopDelayUs: loop,
+    floorUs,
+    floorFrom,
+    elevatedSeconds,
+    neededSeconds,
+  };
 }

@@ -41,18 +41,36 @@ export function serverViewEvidence(record: RunRecord): HolEvidence[] {
   const baseline = (s.phases ?? []).find((p) => phasesWithRole(record, 'baseline')(p.phase) && !p.error);
   const scrapes = stressScrapes(record);
   for (const p of scrapes) {
-    const inFlight = (q: ServerPhaseScrape): string => (q.sendsInFlight ? `${formatUs(q.oldestInFlightUs ?? 0)}, ${q.sendsInFlight} in flight` : 'none in flight');
+    const inFlight = (q: ServerPhaseScrape): string =>
+      q.sendsInFlight ? `${formatUs(q.oldestInFlightUs ?? 0)}, ${q.sendsInFlight} in flight` : 'none in flight';
     const dispatch = p.dispatchQueueAgeUs ? `; dispatch queue ${formatUs(p.dispatchQueueAgeUs)} behind` : '';
     const base = baseline ? ` (end of ${baseline.phase}: ${inFlight(baseline)})` : '';
     rows.push(row(`server: oldest in-flight send at the end of ${p.phase}`, `${inFlight(p)}${dispatch}${base}`));
     const d = p.sendDurationUs;
-    if (d) rows.push(row(`server: per-send time in ${p.phase}, in-flight sends included`, `p50 ${formatBucket(d.p50)}, p99 ${formatBucket(d.p99)}, max ${d.max === null ? 'unknown' : formatUs(d.max)} (${d.count} sends)`));
+    if (d)
+      rows.push(
+        row(
+          `server: per-send time in ${p.phase}, in-flight sends included`,
+          `p50 ${formatBucket(d.p50)}, p99 ${formatBucket(d.p99)}, max ${d.max === null ? 'unknown' : formatUs(d.max)} (${d.count} sends)`,
+        ),
+      );
   }
   if (scrapes.length === 0) {
     const d = s.sendDurationUs;
-    rows.push(row('server: per-send time over the run, in-flight sends included', `p50 ${formatBucket(d.p50)}, p99 ${formatBucket(d.p99)}, max ${d.max === null ? 'unknown' : formatUs(d.max)} (${d.count} sends)`));
+    rows.push(
+      row(
+        'server: per-send time over the run, in-flight sends included',
+        `p50 ${formatBucket(d.p50)}, p99 ${formatBucket(d.p99)}, max ${d.max === null ? 'unknown' : formatUs(d.max)} (${d.count} sends)`,
+      ),
+    );
   }
-  if (s.slowClientCloses) rows.push(row('server: slow sessions closed (4008)', `${s.slowClientCloses}${s.queueBudgetBytes ? ` (queue budget ${formatBytes(s.queueBudgetBytes)} per session)` : ''}`));
+  if (s.slowClientCloses)
+    rows.push(
+      row(
+        'server: slow sessions closed (4008)',
+        `${s.slowClientCloses}${s.queueBudgetBytes ? ` (queue budget ${formatBytes(s.queueBudgetBytes)} per session)` : ''}`,
+      ),
+    );
   return rows;
 }
 

@@ -71,7 +71,13 @@ async function leanReplay(url: string, backlog: number, timeoutMs: number): Prom
           first = false;
           // the ack carries the head: ask for the backlog below it on the same connection
           t0 = performance.now();
-          ws.send(JSON.stringify({ method: 'subscribe', last_log_id: Math.max(0, status.last_log_id - backlog), filters: [['event_type', 'in', ['update']]] }));
+          ws.send(
+            JSON.stringify({
+              method: 'subscribe',
+              last_log_id: Math.max(0, status.last_log_id - backlog),
+              filters: [['event_type', 'in', ['update']]],
+            }),
+          );
         }
       });
       ws.send('{"method":"subscribe","filters":[["event_type","in",["none"]]]}');
@@ -106,7 +112,9 @@ async function runnerReplay(server: ServerProcess, backlog: number, quick: boole
   const timeToLiveS = (replay?.timeToLiveUsMax ?? NaN) / 1e6;
   // the fast group's p99 over the seconds the replay ran (interval log), not the whole phase
   const stressStartUs = record.phases.find((p) => p.name === 'stress')!.startUs;
-  const during = record.intervals.filter((iv) => iv.group === 'fast' && iv.startUs >= stressStartUs && iv.startUs < stressStartUs + Math.max(1, Math.ceil(timeToLiveS)) * 1e6);
+  const during = record.intervals.filter(
+    (iv) => iv.group === 'fast' && iv.startUs >= stressStartUs && iv.startUs < stressStartUs + Math.max(1, Math.ceil(timeToLiveS)) * 1e6,
+  );
   const duringP99 = Math.max(...during.map((iv) => iv.p99Us));
   return {
     replayPerSec: replay?.ratePerSec ?? NaN,

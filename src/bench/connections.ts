@@ -21,9 +21,20 @@ interface ChildReport {
 /** Runs connectionsChild with `clients` clients; reads the server's RSS before and while they idle. */
 function runChild(server: ServerProcess, clients: number, timeoutMs: number): Promise<ChildReport> {
   const serverBefore = rssBytes(server.pid);
-  const child = spawn('/bin/sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', process.execPath, distFile('bench/connectionsChild.js'), server.url, String(clients)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    '/bin/sh',
+    [
+      '-c',
+      'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"',
+      process.execPath,
+      distFile('bench/connectionsChild.js'),
+      server.url,
+      String(clients),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
@@ -83,7 +94,12 @@ export async function benchConnections(ctx: BenchContext): Promise<BenchResult> 
       what: `resident memory per idle subscribed connection at ${clients.toLocaleString('en-US')} connections (1 event/s)`,
       contenders: results,
       ratios: {},
-      params: { clients, smallRun: SMALL, serverRss: 'VmRSS(idle with clients) − VmRSS(before)', generatorRss: `(RSS(${clients}) − RSS(${SMALL})) ÷ ${clients - SMALL}` },
+      params: {
+        clients,
+        smallRun: SMALL,
+        serverRss: 'VmRSS(idle with clients) − VmRSS(before)',
+        generatorRss: `(RSS(${clients}) − RSS(${SMALL})) ÷ ${clients - SMALL}`,
+      },
       notes: [],
     };
   }

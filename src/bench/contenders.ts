@@ -55,7 +55,9 @@ export function buildGoServer(): { binary?: string; skipped?: string } {
     return { skipped: 'Go is not installed (apt-get install -y golang-go golang-github-gorilla-websocket-dev): Go contender skipped' };
   }
   if (!existsSync(join(GOPATH, 'src', 'github.com', 'gorilla', 'websocket'))) {
-    return { skipped: `gorilla/websocket not found under ${GOPATH} (apt-get install -y golang-github-gorilla-websocket-dev): Go contender skipped` };
+    return {
+      skipped: `gorilla/websocket not found under ${GOPATH} (apt-get install -y golang-github-gorilla-websocket-dev): Go contender skipped`,
+    };
   }
   const outDir = distFile('bench/go');
   mkdirSync(outDir, { recursive: true });
@@ -63,7 +65,8 @@ export function buildGoServer(): { binary?: string; skipped?: string } {
   const env: NodeJS.ProcessEnv = { ...process.env, GO111MODULE: 'off', GOPATH, GOFLAGS: '' };
   env.GOCACHE ??= join(tmpdir(), 'evbench-gocache');
   const build = spawnSync('go', ['build', '-o', binary, GO_SOURCE], { encoding: 'utf8', env, timeout: 180_000 });
-  if (build.status !== 0) return { skipped: `Go contender did not build: ${(build.stderr || build.error?.message || '').trim().split('\n')[0]}` };
+  if (build.status !== 0)
+    return { skipped: `Go contender did not build: ${(build.stderr || build.error?.message || '').trim().split('\n')[0]}` };
   return { binary };
 }
 

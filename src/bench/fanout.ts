@@ -44,7 +44,15 @@ export async function benchFanout(ctx: BenchContext): Promise<BenchResult> {
         'isolated ÷ plain ws, p99 at fixed load': ratio(m('evbench isolated', 'fixedP99Ms'), m('plain ws', 'fixedP99Ms')),
         'isolated ÷ go gorilla, p99 at fixed load': ratio(m('evbench isolated', 'fixedP99Ms'), m('go gorilla', 'fixedP99Ms')),
       },
-      params: { clients, payloadBytes: PAYLOAD, fixedRateEventsPerSec: fixedRate, measureMs, batch: 100, windowPerClient: 2000, subscriberThreads: 2 },
+      params: {
+        clients,
+        payloadBytes: PAYLOAD,
+        fixedRateEventsPerSec: fixedRate,
+        measureMs,
+        batch: 100,
+        windowPerClient: 2000,
+        subscriberThreads: 2,
+      },
       notes,
     };
   } finally {

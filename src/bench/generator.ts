@@ -63,7 +63,9 @@ async function ramp(server: ServerProcess, workers: number, ctx: BenchContext): 
   let stopper: Step | undefined;
   for (let i = 0; i < maxSteps; i++) {
     const s = await step(server, workers, Math.round(rate), ctx.quick);
-    ctx.log(`    ${workers} worker(s), ${s.rate} events/s × ${clients}: ${Math.round(s.accountedPerSec)} accounted/s, server CPU ${Math.round(s.serverCpuPct)}%, missing ${s.missing}${s.bound ? `, bound: ${s.reasons.join('; ')}` : ''}`);
+    ctx.log(
+      `    ${workers} worker(s), ${s.rate} events/s × ${clients}: ${Math.round(s.accountedPerSec)} accounted/s, server CPU ${Math.round(s.serverCpuPct)}%, missing ${s.missing}${s.bound ? `, bound: ${s.reasons.join('; ')}` : ''}`,
+    );
     if (s.bound || s.missing > 0) {
       stopper = s;
       break;
@@ -95,8 +97,15 @@ export async function benchGenerator(ctx: BenchContext): Promise<BenchResult> {
       what: `highest accounted deliveries/s with the generator not bound and nothing missing (ramp ×${RAMP} from 300 events/s per worker, ${ctx.quick ? 20 : CLIENTS} fast clients, 200-byte payloads)`,
       contenders: results,
       ratios: { '2 workers ÷ 1 worker': ratio(m('2 workers', 'accountedPerSec'), m('1 worker', 'accountedPerSec')) },
-      params: { clients: ctx.quick ? 20 : CLIENTS, payloadBytes: 200, step: '1s warmup + 3s baseline (measured) + 1s stress', rampFactor: RAMP },
-      notes: ['nextStep* describe the first step that failed: bound=1 means the generator marked itself bound; bound=0 means events went missing (the server or the machine could not keep up)'],
+      params: {
+        clients: ctx.quick ? 20 : CLIENTS,
+        payloadBytes: 200,
+        step: '1s warmup + 3s baseline (measured) + 1s stress',
+        rampFactor: RAMP,
+      },
+      notes: [
+        'nextStep* describe the first step that failed: bound=1 means the generator marked itself bound; bound=0 means events went missing (the server or the machine could not keep up)',
+      ],
     };
   } finally {
     await server.stop();

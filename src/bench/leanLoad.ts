@@ -59,7 +59,9 @@ export async function startFleet(url: string, tokens: (string | undefined)[], wo
   try {
     await Promise.race([
       Promise.all(ready),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`subscribers not ready within ${readyTimeoutMs} ms`)), readyTimeoutMs))),
+      new Promise(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`subscribers not ready within ${readyTimeoutMs} ms`)), readyTimeoutMs)),
+      ),
     ]);
   } catch (err) {
     await stop();
@@ -149,7 +151,9 @@ export async function drive(url: string, publisherToken: string | undefined, fle
     inflight--;
     pump();
   });
-  const failed = new Promise<never>((_, reject) => pub.once('close', () => running && reject(new Error(`${url}: the server closed the publisher`))));
+  const failed = new Promise<never>((_, reject) =>
+    pub.once('close', () => running && reject(new Error(`${url}: the server closed the publisher`))),
+  );
   failed.catch(() => {});
   const wait = (ms: number): Promise<void> => Promise.race([new Promise<void>((r) => setTimeout(r, ms)), failed]);
   try {
@@ -164,7 +168,14 @@ export async function drive(url: string, publisherToken: string | undefined, fle
       const seconds = (performance.now() - t0) / 1000;
       o.onMeasureEnd?.();
       const deliveries = r1 - r0;
-      return { deliveries, seconds, deliveriesPerSec: deliveries / seconds, published, closedByServer: fleet.closedByServer() - closedBase, complete: true };
+      return {
+        deliveries,
+        seconds,
+        deliveriesPerSec: deliveries / seconds,
+        published,
+        closedByServer: fleet.closedByServer() - closedBase,
+        complete: true,
+      };
     }
     o.onMeasureStart?.();
     const t0 = performance.now();
@@ -174,7 +185,14 @@ export async function drive(url: string, publisherToken: string | undefined, fle
     const seconds = (performance.now() - t0) / 1000;
     o.onMeasureEnd?.();
     const deliveries = fleet.received() - base;
-    return { deliveries, seconds, deliveriesPerSec: deliveries / seconds, published, closedByServer: fleet.closedByServer() - closedBase, complete: deliveries >= expected };
+    return {
+      deliveries,
+      seconds,
+      deliveriesPerSec: deliveries / seconds,
+      published,
+      closedByServer: fleet.closedByServer() - closedBase,
+      complete: deliveries >= expected,
+    };
   } finally {
     running = false;
     if (poll) clearTimeout(poll);

@@ -45,7 +45,9 @@ export function renderResult(r: BenchResult): string {
     return `${formatNumber(c.median[k] ?? NaN)}${used < c.samples.length ? ` (${used} of ${c.samples.length} rounds)` : ''}`;
   };
   const rows = r.contenders.map((c) => [c.name, ...metrics.map((k) => cell(c, k))]);
-  const roundRows = r.contenders.flatMap((c) => c.samples.map((s, i) => [c.name, String(i + 1), ...metrics.map((k) => formatNumber(s[k] ?? NaN))]));
+  const roundRows = r.contenders.flatMap((c) =>
+    c.samples.map((s, i) => [c.name, String(i + 1), ...metrics.map((k) => formatNumber(s[k] ?? NaN))]),
+  );
   const ratios = Object.entries(r.ratios).map(([k, v]) => `  ${k}: ${Number.isFinite(v) ? `${v.toFixed(2)}×` : '—'}`);
   return [
     `${r.name}: ${r.what} (medians)`,
@@ -113,7 +115,12 @@ async function main(): Promise<void> {
       'wait-for-load': { type: 'string' },
     },
   });
-  const names = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : Object.keys(BENCHMARKS);
+  const names = values.only
+    ? values.only
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : Object.keys(BENCHMARKS);
   const unknown = names.filter((n) => !(n in BENCHMARKS));
   if (unknown.length) {
     process.stderr.write(`--only: unknown benchmark ${unknown.join(', ')} (expected ${Object.keys(BENCHMARKS).join(', ')})\n`);

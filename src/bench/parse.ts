@@ -31,7 +31,10 @@ export async function benchParse(ctx: BenchContext): Promise<BenchResult> {
   const passes = ctx.quick ? 20 : 500;
   const out = newScannedEvent();
   const contenders: RoundContender[] = [
-    { name: 'scanEvent (raw frame)', measure: async () => timePerFrame(input, passes, (b) => (scanEvent(b, out) ? out.id + out.intendedUs : 0)) },
+    {
+      name: 'scanEvent (raw frame)',
+      measure: async () => timePerFrame(input, passes, (b) => (scanEvent(b, out) ? out.id + out.intendedUs : 0)),
+    },
     {
       name: 'JSON.parse',
       measure: async () =>

@@ -40,7 +40,9 @@ export async function benchPermissions(ctx: BenchContext): Promise<BenchResult> 
   try {
     for (const mode of ['isolated', 'legacy'])
       for (const groups of GROUP_COUNTS)
-        servers.push(await startEvbench(`${mode} ${groups} groups`, ['--mode', mode, '--users', String(USERS), '--groups-per-user', String(groups)]));
+        servers.push(
+          await startEvbench(`${mode} ${groups} groups`, ['--mode', mode, '--users', String(USERS), '--groups-per-user', String(groups)]),
+        );
     const results = await alternate(
       servers.map((s) => ({ name: s.name, measure: () => measure(s, events) })),
       ctx.rounds,

@@ -62,7 +62,12 @@ export async function alternate(contenders: RoundContender[], rounds: number, lo
       log(`  round ${r + 1}/${rounds} ${c.name}: ${formatSample(s)}`);
     }
   }
-  return contenders.map((c) => ({ name: c.name, samples: samples.get(c.name)!, median: medians(samples.get(c.name)!), skipped: c.skipped }));
+  return contenders.map((c) => ({
+    name: c.name,
+    samples: samples.get(c.name)!,
+    median: medians(samples.get(c.name)!),
+    skipped: c.skipped,
+  }));
 }
 
 export function ratio(a: number, b: number): number {

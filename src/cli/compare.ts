@@ -27,7 +27,8 @@ export function parseTolerance(text: string): number {
 
 function parseAlpha(text: string): number {
   const a = Number(text);
-  if (!/^\s*0?\.\d+\s*$/.test(text) || !(a > 0 && a < 1)) throw new UserError(`--alpha: expected a probability between 0 and 1 such as 0.01, got "${text}"`);
+  if (!/^\s*0?\.\d+\s*$/.test(text) || !(a > 0 && a < 1))
+    throw new UserError(`--alpha: expected a probability between 0 and 1 such as 0.01, got "${text}"`);
   return a;
 }
 
@@ -46,7 +47,11 @@ export function registerCompare(program: Command): void {
     .argument('<base>', 'the baseline run record')
     .argument('<new>', 'the run record to judge')
     .option('--tolerance <pct>', 'relative worsening a change must exceed to count', pct)
-    .option('--min-delta <time>', 'latency rises smaller than this are noise, whatever their ratio', `${DEFAULT_COMPARE.minDeltaUs / 1000}ms`)
+    .option(
+      '--min-delta <time>',
+      'latency rises smaller than this are noise, whatever their ratio',
+      `${DEFAULT_COMPARE.minDeltaUs / 1000}ms`,
+    )
     .option('--alpha <p>', 'significance of the per-second distribution test (one-sided Mann–Whitney U)', String(DEFAULT_COMPARE.alpha))
     .option('--all', 'every group and phase (default: fast groups in the baseline and stress phases)')
     .option('--md', 'print the comparison as Markdown on stdout')

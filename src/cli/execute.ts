@@ -85,13 +85,21 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
       } finally {
         progress.stop();
       }
-      const files = writeOrRescue(record, () => writeReports(record, ['json', ...(opts.reports ?? []).filter((f) => f !== 'json')], s.outputs.dir, { failOnHol: opts.failOnHol }));
+      const files = writeOrRescue(record, () =>
+        writeReports(record, ['json', ...(opts.reports ?? []).filter((f) => f !== 'json')], s.outputs.dir, { failOnHol: opts.failOnHol }),
+      );
       const path = files[0]!.path;
       if (!opts.quiet) {
         say('');
         say(renderSummary(record, opts.color));
         say(`run record: ${path}`);
-        if (files.length > 1) say(`reports: ${files.slice(1).map((f) => f.path).join(', ')}`);
+        if (files.length > 1)
+          say(
+            `reports: ${files
+              .slice(1)
+              .map((f) => f.path)
+              .join(', ')}`,
+          );
       }
       runs.push({ name: s.name.split('/').pop()!, record, path });
     }

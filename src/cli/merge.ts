@@ -31,7 +31,11 @@ export function registerMerge(program: Command): void {
     .requiredOption('-o, --output <file>', 'merged run record to write')
     .option('--report <formats>', 'reports of the merged record, next to it: md, html, hgrm, hlog, junit')
     .option('--fail-on-hol', 'exit 1 when the merged verdict is hol')
-    .option('--max-t0-skew <time>', 'largest spread of the shards\' start times (t0, schedule offsets removed) to accept', `${DEFAULT_MAX_T0_SKEW_US / 1e6}s`)
+    .option(
+      '--max-t0-skew <time>',
+      "largest spread of the shards' start times (t0, schedule offsets removed) to accept",
+      `${DEFAULT_MAX_T0_SKEW_US / 1e6}s`,
+    )
     .option('--json', 'print the merged record as JSON on stdout')
     .option('--no-color', 'no colors on stderr (also NO_COLOR)')
     .addHelpText(
@@ -52,7 +56,8 @@ record is not a result.`,
     .action((files: string[], flags: MergeFlags) => {
       const reports = flags.report === undefined ? [] : parseReportFormats(flags.report, '--report').filter((f) => f !== 'json');
       const maxT0SkewUs = /^\s*0\s*$/.test(flags.maxT0Skew) ? 0 : parseDurationUs(flags.maxT0Skew);
-      if (!Number.isFinite(maxT0SkewUs) || maxT0SkewUs < 0) throw new UserError(`--max-t0-skew: expected a duration such as 1s or 250ms, got "${flags.maxT0Skew}"`);
+      if (!Number.isFinite(maxT0SkewUs) || maxT0SkewUs < 0)
+        throw new UserError(`--max-t0-skew: expected a duration such as 1s or 250ms, got "${flags.maxT0Skew}"`);
       const merged = mergeShards(
         files.map((source) => ({ source, record: readRunRecord(source) })),
         { maxT0SkewUs },
@@ -60,7 +65,9 @@ record is not a result.`,
       writeFileAtomic(flags.output, `${JSON.stringify(merged, null, 2)}\n`);
       const written = reports.length ? writeReports(merged, reports, dirname(flags.output), { failOnHol: !!flags.failOnHol }) : [];
       process.stderr.write(`${renderSummary(merged, useColor(flags.color))}\n`);
-      process.stderr.write(`merged ${files.length} shards: ${flags.output}${written.length ? `; reports: ${written.map((f) => f.path).join(', ')}` : ''}\n`);
+      process.stderr.write(
+        `merged ${files.length} shards: ${flags.output}${written.length ? `; reports: ${written.map((f) => f.path).join(', ')}` : ''}\n`,
+      );
       if (flags.json) process.stdout.write(`${JSON.stringify(merged)}\n`);
       process.exitCode = merged.hol.verdict === 'invalid' ? EXIT_INVALID : runPassed(merged, !!flags.failOnHol) ? EXIT_OK : EXIT_FAILED;
     });

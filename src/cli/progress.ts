@@ -23,7 +23,12 @@ export function createProgress(label: string): Progress {
   let started = false;
   return {
     update(p) {
-      const payload = { phase: p.phase.padEnd(9), elapsed: (p.elapsedUs / 1e6).toFixed(0), eps: p.eventsPerSec, p99: formatUs(p.fastP99Us) };
+      const payload = {
+        phase: p.phase.padEnd(9),
+        elapsed: (p.elapsedUs / 1e6).toFixed(0),
+        eps: p.eventsPerSec,
+        p99: formatUs(p.fastP99Us),
+      };
       if (!started) {
         bar.start(Math.max(1, Math.round(p.totalUs / 1e5)), 0, payload);
         started = true;

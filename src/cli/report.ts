@@ -29,8 +29,13 @@ export function registerReport(program: Command): void {
     .description('render a saved run record as Markdown, HTML, .hgrm, .hlog or JUnit')
     .argument('<record>', 'run record JSON written by evbench run/demo/merge')
     .option('--format <formats>', 'md, html, hgrm, hlog, junit, json (comma-separated)', 'md,html')
-    .option('--out <dir>', 'folder for the reports (default: the record\'s folder)')
-    .option('--threshold <spec>', "evaluate an extra threshold on the record, e.g. 'latency{group:fast,phase:stress}: p(99)<50ms' (repeatable)", collect, [])
+    .option('--out <dir>', "folder for the reports (default: the record's folder)")
+    .option(
+      '--threshold <spec>',
+      "evaluate an extra threshold on the record, e.g. 'latency{group:fast,phase:stress}: p(99)<50ms' (repeatable)",
+      collect,
+      [],
+    )
     .option('--fail-on-hol', 'exit 1 when the verdict is hol (and a failed check in the JUnit report)')
     .option('--quiet', 'do not print the summary')
     .option('--no-color', 'no colors on stderr (also NO_COLOR)')

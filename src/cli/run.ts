@@ -57,7 +57,8 @@ export function parseShard(value: string | undefined, env: NodeJS.ProcessEnv = p
   let index: number;
   if (m[1] === 'auto') {
     const fromEnv = env.JOB_COMPLETION_INDEX;
-    if (fromEnv === undefined || fromEnv.trim() === '') throw new UserError(`--shard ${value}: JOB_COMPLETION_INDEX is not set (give the shard as i/${count})`);
+    if (fromEnv === undefined || fromEnv.trim() === '')
+      throw new UserError(`--shard ${value}: JOB_COMPLETION_INDEX is not set (give the shard as i/${count})`);
     if (!/^\d+$/.test(fromEnv.trim())) throw new UserError(`--shard ${value}: JOB_COMPLETION_INDEX is "${fromEnv}", not a whole number`);
     index = Number(fromEnv.trim());
   } else index = Number(m[1]);
@@ -90,8 +91,7 @@ function addRunOptions(cmd: Command): Command {
 
 export function registerRun(program: Command): void {
   addRunOptions(
-    addTargetOptions(program
-      .command('run'))
+    addTargetOptions(program.command('run'))
       .description('run a scenario (a file, or a built-in name from scenarios/) and judge head-of-line blocking')
       .argument('<scenario>', 'scenario file or built-in name: slow-client, slow-drain, catch-up, seed, permissions')
       .option('--rate <n>', 'publisher events per second')
@@ -123,7 +123,14 @@ Exit codes: 0 ok, 1 thresholds failed (or a hol/disconnect verdict with --fail-o
       const reports = parseReports(flags.report);
       const shard = parseShard(flags.shard);
       const scenario = applyRunFlags(loadScenario(name, overrides), flags);
-      const { runs, exitCode } = await execute(scenario, { workers, json: !!flags.json, failOnHol: !!flags.failOnHol, color: useColor(flags.color), reports, shard });
+      const { runs, exitCode } = await execute(scenario, {
+        workers,
+        json: !!flags.json,
+        failOnHol: !!flags.failOnHol,
+        color: useColor(flags.color),
+        reports,
+        shard,
+      });
       if (flags.json) process.stdout.write(`${jsonOutput(runs)}\n`);
       process.exitCode = exitCode;
     });
@@ -145,7 +152,13 @@ export function registerDemo(program: Command): void {
         { name: 'legacy', overrides: { mode: 'legacy' } },
         { name: 'isolated', overrides: { mode: 'isolated' } },
       ];
-      const { runs, exitCode } = await execute(scenario, { workers, json: !!flags.json, failOnHol: !!flags.failOnHol, color: useColor(flags.color), reports });
+      const { runs, exitCode } = await execute(scenario, {
+        workers,
+        json: !!flags.json,
+        failOnHol: !!flags.failOnHol,
+        color: useColor(flags.color),
+        reports,
+      });
       if (flags.json) process.stdout.write(`${jsonOutput(runs)}\n`);
       // the demo exists to show legacy failing: only the isolated run (the fix) can fail it
       const fix = runs.find((r) => r.name === 'isolated')?.record;

@@ -55,7 +55,11 @@ export function registerServe(program: Command): void {
     .option('--queue-bytes <bytes>', 'byte budget of each session queue, isolated mode (e.g. 1MiB)', String(d.queueBytes))
     .option('--overflow <policy>', 'when a session is over budget: close (4008) | drop (gap notice)', d.overflow)
     .option('--log-size <events>', 'capacity of the memory event log', String(d.logSize))
-    .option('--log-bytes <bytes>', 'byte budget of the memory event log, oldest evicted first (a catch-up below it gets a 409 gap notice)', '256MiB')
+    .option(
+      '--log-bytes <bytes>',
+      'byte budget of the memory event log, oldest evicted first (a catch-up below it gets a 409 gap notice)',
+      '256MiB',
+    )
     .option('--store <store>', 'event store: memory | postgres://user@host/db (shared by several serve processes)', d.store)
     .option('--retain <age|count>', 'postgres store: keep events this long (90s, 30m, 1h, 7d) or this many (100000)')
     .option('--tokens <list>', `comma-separated subscriber tokens (default: open; also --tokens-file or $${TOKEN_ENV.tokens})`)
@@ -66,19 +70,46 @@ export function registerServe(program: Command): void {
     .option('--groups-per-user <g>', 'groups each synthetic user may read (group-all last)', String(d.groupsPerUser))
     .option('--max-frame-bytes <bytes>', 'largest publisher frame; bigger ones close the connection with 1009', String(d.maxFrameBytes))
     .option('--max-subscriber-frame-bytes <bytes>', 'largest frame from any other client (1009 beyond)', String(d.maxSubscriberFrameBytes))
-    .option('--max-byte-rate <bytes>', 'client→server bytes per second per subscriber session (token bucket); over it → 429', String(d.maxByteRate))
-    .option('--message-timeout <duration>', 'terminate a connection whose message is still unfinished this long after its first byte', `${d.messageTimeoutMs / 1000}s`)
+    .option(
+      '--max-byte-rate <bytes>',
+      'client→server bytes per second per subscriber session (token bucket); over it → 429',
+      String(d.maxByteRate),
+    )
+    .option(
+      '--message-timeout <duration>',
+      'terminate a connection whose message is still unfinished this long after its first byte',
+      `${d.messageTimeoutMs / 1000}s`,
+    )
     .option('--max-subscriptions <n>', 'subscriptions per session (one more is a 413)', String(d.maxSubscriptions))
     .option('--max-filters <n>', 'filter terms per session over all subscriptions (an `in` list counts its length)', String(d.maxFilters))
-    .option('--max-filters-per-token <n>', 'filter terms all sessions of one token hold together (anonymous = one token)', String(d.maxFiltersPerToken))
+    .option(
+      '--max-filters-per-token <n>',
+      'filter terms all sessions of one token hold together (anonymous = one token)',
+      String(d.maxFiltersPerToken),
+    )
     .option('--max-filters-total <n>', 'filter terms all sessions of the server hold together', String(d.maxFiltersTotal))
-    .option('--max-connections <n>', 'open connections (websocket sessions and plain HTTP sockets); more are refused with HTTP 503', String(d.maxConnections))
+    .option(
+      '--max-connections <n>',
+      'open connections (websocket sessions and plain HTTP sockets); more are refused with HTTP 503',
+      String(d.maxConnections),
+    )
     .option('--max-message-rate <n>', 'client frames per second per session (token bucket); over it → 429', String(d.maxMessageRate))
     .option('--message-burst <n>', 'token bucket size; this many 429s in a row close the session with 1008', String(d.messageBurst))
-    .option('--keepalive-interval <duration>', 'ping every interval; no pong by the next one → terminated (0 = off)', `${d.keepaliveMs / 1000}s`)
-    .option('--handshake-timeout <duration>', 'destroy a socket that has not completed its upgrade request by then', `${d.handshakeTimeoutMs / 1000}s`)
+    .option(
+      '--keepalive-interval <duration>',
+      'ping every interval; no pong by the next one → terminated (0 = off)',
+      `${d.keepaliveMs / 1000}s`,
+    )
+    .option(
+      '--handshake-timeout <duration>',
+      'destroy a socket that has not completed its upgrade request by then',
+      `${d.handshakeTimeoutMs / 1000}s`,
+    )
     .option('--allowed-origins <list>', 'comma-separated browser origins allowed to connect (others: 403); no Origin header is allowed')
-    .option('--metrics-token <token>', `require Authorization: Bearer TOKEN on /metrics (also --metrics-token-file or $${TOKEN_ENV.metricsToken})`)
+    .option(
+      '--metrics-token <token>',
+      `require Authorization: Bearer TOKEN on /metrics (also --metrics-token-file or $${TOKEN_ENV.metricsToken})`,
+    )
     .option('--metrics-token-file <path>', 'the metrics token from a file')
     .option('--json', 'print {"url","metrics"} as one JSON line on stdout once listening')
     .addHelpText(
@@ -132,7 +163,11 @@ export function serveOptionsFromFlags(flags: ServeFlags): Partial<ServerOptions>
     store: flags.store,
     retain: flags.retain === undefined ? undefined : parseRetention(flags.retain),
     tokens: tokenList(flags.tokens, { flag: '--tokens-file', path: flags.tokensFile }, TOKEN_ENV.tokens) ?? [],
-    publisherToken: singleToken(flags.publisherToken, { flag: '--publisher-token-file', path: flags.publisherTokenFile }, TOKEN_ENV.publisherToken),
+    publisherToken: singleToken(
+      flags.publisherToken,
+      { flag: '--publisher-token-file', path: flags.publisherTokenFile },
+      TOKEN_ENV.publisherToken,
+    ),
     users: integerFlag('--users', flags.users),
     groupsPerUser: integerFlag('--groups-per-user', flags.groupsPerUser),
     maxFrameBytes: bytesFlag('--max-frame-bytes', flags.maxFrameBytes),

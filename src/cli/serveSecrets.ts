@@ -5,7 +5,11 @@ import { isIP } from 'node:net';
 import { UserError } from '../util/errors.js';
 
 /** Environment variables `evbench serve` reads its tokens from when no flag gives them. */
-export const TOKEN_ENV = { tokens: 'EVBENCH_TOKENS', publisherToken: 'EVBENCH_PUBLISHER_TOKEN', metricsToken: 'EVBENCH_METRICS_TOKEN' } as const;
+export const TOKEN_ENV = {
+  tokens: 'EVBENCH_TOKENS',
+  publisherToken: 'EVBENCH_PUBLISHER_TOKEN',
+  metricsToken: 'EVBENCH_METRICS_TOKEN',
+} as const;
 
 /** Tokens from a file: one per line or comma-separated; blank lines and `#` comments are skipped. */
 export function readTokenFile(flag: string, path: string): string[] {
@@ -26,7 +30,12 @@ export function readTokenFile(flag: string, path: string): string[] {
 }
 
 /** A list from a comma-separated flag, else a file, else an environment variable; undefined when none. */
-export function tokenList(flagValue: string | undefined, file: { flag: string; path?: string }, envName: string, env: NodeJS.ProcessEnv = process.env): string[] | undefined {
+export function tokenList(
+  flagValue: string | undefined,
+  file: { flag: string; path?: string },
+  envName: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] | undefined {
   if (flagValue !== undefined) return flagValue.split(',').map((t) => t.trim());
   if (file.path !== undefined) return readTokenFile(file.flag, file.path);
   const fromEnv = env[envName];
@@ -34,7 +43,12 @@ export function tokenList(flagValue: string | undefined, file: { flag: string; p
 }
 
 /** One token from a flag, else a file (its first token), else an environment variable. */
-export function singleToken(flagValue: string | undefined, file: { flag: string; path?: string }, envName: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function singleToken(
+  flagValue: string | undefined,
+  file: { flag: string; path?: string },
+  envName: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   if (flagValue !== undefined) return flagValue;
   if (file.path !== undefined) {
     const tokens = readTokenFile(file.flag, file.path);

@@ -45,13 +45,26 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--publisher-token <token>', 'publisher token for --target')
     .option('--metrics-url <url>', "--target's evbench /metrics, scraped at the end for the server's side of the story")
     .option('--metrics-token <token>', 'Bearer token for --metrics-url (a server started with --metrics-token)')
-    .option('--adapter <name>', 'protocol of --target: evbench (v0), generic (any JSON server), nats (NATS over websocket), mqtt (MQTT 3.1.1 over websocket), graphql-ws (graphql-transport-ws) actioncable (Rails), socketio (Socket.IO v4) or sse (Server-Sent Events)')
-    .option('--topic <name>', 'nats: the subject; mqtt: the topic filter; graphql-ws: the subscription document (id and time are read from its data); actioncable: the channel identifier JSON; socketio: the event name clients listen to and evbench emits (default: event)')
+    .option(
+      '--adapter <name>',
+      'protocol of --target: evbench (v0), generic (any JSON server), nats (NATS over websocket), mqtt (MQTT 3.1.1 over websocket), graphql-ws (graphql-transport-ws) actioncable (Rails), socketio (Socket.IO v4) or sse (Server-Sent Events)',
+    )
+    .option(
+      '--topic <name>',
+      'nats: the subject; mqtt: the topic filter; graphql-ws: the subscription document (id and time are read from its data); actioncable: the channel identifier JSON; socketio: the event name clients listen to and evbench emits (default: event)',
+    )
     .option('--qos <n>', 'mqtt: QoS of the subscription and of what evbench publishes, 0 or 1 (default: 0)')
-    .option('--header <header>', "'Name: value' on the websocket upgrade and on HTTP publishing (repeatable; {{token}} is the client's token)", collect)
+    .option(
+      '--header <header>',
+      "'Name: value' on the websocket upgrade and on HTTP publishing (repeatable; {{token}} is the client's token)",
+      collect,
+    )
     .option('--insecure', 'accept a wss:// target whose certificate does not verify (self-signed)')
     .option('--tokens-file <path>', 'subscriber tokens, one per line, given to the clients in turn')
-    .option('--publish-body <template>', 'body of each event evbench publishes (http: POST body or ws frame): {{id}}, {{ts}}, {{payload}} are replaced')
+    .option(
+      '--publish-body <template>',
+      'body of each event evbench publishes (http: POST body or ws frame): {{id}}, {{ts}}, {{payload}} are replaced',
+    )
     .option('--publish-header <header>', "'Name: value' on each HTTP publish (repeatable)", collect)
     .option('--subscribe-message <json>', 'generic: message sent after connecting; {{lastId}} is replaced for catch-up')
     .option('--id-field <path>', 'generic: dotted JSON path of the event id (default: id)')
@@ -61,7 +74,17 @@ export function addTargetOptions(cmd: Command): Command {
 }
 
 const PATH = /^[A-Za-z_$][\w$-]*(\.[A-Za-z_$][\w$-]*)*$/;
-const GENERIC_FLAGS = ['subscribeMessage', 'idField', 'timeField', 'timeUnit', 'publish', 'topic', 'qos', 'publishBody', 'publishHeader'] as const;
+const GENERIC_FLAGS = [
+  'subscribeMessage',
+  'idField',
+  'timeField',
+  'timeUnit',
+  'publish',
+  'topic',
+  'qos',
+  'publishBody',
+  'publishHeader',
+] as const;
 const flagName = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 function genericOptions(flags: TargetFlags, base: GenericOptions | undefined): GenericOptions {
@@ -73,7 +96,8 @@ function genericOptions(flags: TargetFlags, base: GenericOptions | undefined): G
     g[k] = v;
   }
   if (flags.timeUnit !== undefined) {
-    if (!['ms', 'us', 'ns', 'iso'].includes(flags.timeUnit)) throw new UserError(`--time-unit: expected ms, us, ns or iso, got "${flags.timeUnit}"`);
+    if (!['ms', 'us', 'ns', 'iso'].includes(flags.timeUnit))
+      throw new UserError(`--time-unit: expected ms, us, ns or iso, got "${flags.timeUnit}"`);
     g.timeUnit = flags.timeUnit as GenericOptions['timeUnit'];
   }
   if (flags.subscribeMessage !== undefined) {
@@ -99,7 +123,9 @@ function genericOptions(flags: TargetFlags, base: GenericOptions | undefined): G
   }
   if (flags.publishBody !== undefined) {
     if (!flags.publishBody.includes('{{id}}') || !flags.publishBody.includes('{{ts}}')) {
-      throw new UserError('--publish-body: the template must carry {{id}} and {{ts}} (evbench reads them back from what the clients receive)');
+      throw new UserError(
+        '--publish-body: the template must carry {{id}} and {{ts}} (evbench reads them back from what the clients receive)',
+      );
     }
     g.publishBody = flags.publishBody;
   }
@@ -111,12 +137,18 @@ function genericOptions(flags: TargetFlags, base: GenericOptions | undefined): G
 export function applyTargetFlags(scenario: Scenario, flags: TargetFlags): Scenario {
   const s = structuredClone(scenario);
   const adapterText = flags.adapter ?? (s.target.kind === 'url' ? s.target.adapter : 'evbench');
-  if (!(ADAPTERS as readonly string[]).includes(adapterText)) throw new UserError(`--adapter: expected ${ADAPTERS.join(', ')}, got "${flags.adapter}"`);
+  if (!(ADAPTERS as readonly string[]).includes(adapterText))
+    throw new UserError(`--adapter: expected ${ADAPTERS.join(', ')}, got "${flags.adapter}"`);
   const adapter = adapterText as (typeof ADAPTERS)[number];
   const genericFlag = GENERIC_FLAGS.find((k) => flags[k] !== undefined);
-  if (genericFlag && adapter === 'evbench') throw new UserError(`${flagName(genericFlag)}: only with --adapter generic (or nats, mqtt, graphql-ws, actioncable, socketio, sse)`);
-  if (flags.subscribeMessage !== undefined && adapter !== 'generic') throw new UserError(`--subscribe-message: only with --adapter generic`);
-  if (flags.topic !== undefined && (adapter === 'generic' || adapter === 'sse')) throw new UserError(`--topic: only with --adapter socketio, nats, mqtt, graphql-ws or actioncable (an SSE stream is named by its URL's path)`);
+  if (genericFlag && adapter === 'evbench')
+    throw new UserError(`${flagName(genericFlag)}: only with --adapter generic (or nats, mqtt, graphql-ws, actioncable, socketio, sse)`);
+  if (flags.subscribeMessage !== undefined && adapter !== 'generic')
+    throw new UserError(`--subscribe-message: only with --adapter generic`);
+  if (flags.topic !== undefined && (adapter === 'generic' || adapter === 'sse'))
+    throw new UserError(
+      `--topic: only with --adapter socketio, nats, mqtt, graphql-ws or actioncable (an SSE stream is named by its URL's path)`,
+    );
   const overHttp = adapter === 'socketio' || adapter === 'sse'; // their own clients take http:// URLs
   if (flags.target !== undefined) {
     let url: URL;
@@ -125,8 +157,12 @@ export function applyTargetFlags(scenario: Scenario, flags: TargetFlags): Scenar
     } catch {
       throw new UserError(`--target: expected a ${overHttp ? 'http:// or https://' : 'ws:// or wss://'} URL, got "${flags.target}"`);
     }
-    if (overHttp && url.protocol !== 'http:' && url.protocol !== 'https:') throw new UserError(`--target: expected an http:// or https:// URL for --adapter ${adapter} (as its own clients take it), got "${flags.target}"`);
-    if (!overHttp && url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new UserError(`--target: expected a ws:// or wss:// URL, got "${flags.target}"`);
+    if (overHttp && url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new UserError(
+        `--target: expected an http:// or https:// URL for --adapter ${adapter} (as its own clients take it), got "${flags.target}"`,
+      );
+    if (!overHttp && url.protocol !== 'ws:' && url.protocol !== 'wss:')
+      throw new UserError(`--target: expected a ws:// or wss:// URL, got "${flags.target}"`);
     if (adapter === 'evbench' && (url.pathname === '/' || url.pathname === '')) url.pathname = '/websocket';
     const previous = s.target.kind === 'url' ? s.target : undefined;
     s.target = {
@@ -143,8 +179,18 @@ export function applyTargetFlags(scenario: Scenario, flags: TargetFlags): Scenar
       tokens: previous?.tokens,
     };
     s.variants = [];
-  } else if (flags.token !== undefined || flags.publisherToken !== undefined || flags.metricsUrl !== undefined || flags.metricsToken !== undefined || flags.adapter !== undefined || genericFlag) {
-    if (s.target.kind !== 'url') throw new UserError(`${flags.adapter !== undefined ? '--adapter' : genericFlag ? flagName(genericFlag) : '--token/--publisher-token/--metrics-url/--metrics-token'}: only with --target (the embedded server speaks evbench's protocol and gets its own tokens)`);
+  } else if (
+    flags.token !== undefined ||
+    flags.publisherToken !== undefined ||
+    flags.metricsUrl !== undefined ||
+    flags.metricsToken !== undefined ||
+    flags.adapter !== undefined ||
+    genericFlag
+  ) {
+    if (s.target.kind !== 'url')
+      throw new UserError(
+        `${flags.adapter !== undefined ? '--adapter' : genericFlag ? flagName(genericFlag) : '--token/--publisher-token/--metrics-url/--metrics-token'}: only with --target (the embedded server speaks evbench's protocol and gets its own tokens)`,
+      );
     if (flags.token !== undefined) s.target.token = flags.token;
     if (flags.publisherToken !== undefined) s.target.publisherToken = flags.publisherToken;
     if (flags.metricsUrl !== undefined) s.target.metricsUrl = flags.metricsUrl;
@@ -162,10 +208,22 @@ export function applyTargetFlags(scenario: Scenario, flags: TargetFlags): Scenar
     if (flags.header !== undefined) s.target.headers = flags.header.map((h) => headerPair('--header', h));
     if (flags.insecure) s.target.insecure = true;
     if (flags.tokensFile !== undefined) s.target.tokens = readTokens(flags.tokensFile);
-    const topicKind = { nats: 'the subject', mqtt: 'the topic filter', 'graphql-ws': 'the subscription document', actioncable: 'the channel identifier, e.g. {"channel":"EventsChannel"},' } as Record<string, string>;
-    if (adapter in topicKind && !s.target.generic?.topic) throw new UserError(`--adapter ${adapter}: needs --topic (${topicKind[adapter]} to subscribe to)`);
-    if (adapter === 'actioncable' && !isJsonObject(s.target.generic?.topic ?? '')) throw new UserError(`--topic: an ActionCable channel identifier is a JSON object such as {"channel":"EventsChannel"}, got ${s.target.generic?.topic}`);
-    if ((adapter === 'nats' || adapter === 'mqtt') && /\s/.test(s.target.generic?.topic ?? '')) throw new UserError(`--topic: a ${adapter} ${adapter === 'nats' ? 'subject' : 'topic filter'} has no spaces, got "${s.target.generic?.topic}"`);
+    const topicKind = {
+      nats: 'the subject',
+      mqtt: 'the topic filter',
+      'graphql-ws': 'the subscription document',
+      actioncable: 'the channel identifier, e.g. {"channel":"EventsChannel"},',
+    } as Record<string, string>;
+    if (adapter in topicKind && !s.target.generic?.topic)
+      throw new UserError(`--adapter ${adapter}: needs --topic (${topicKind[adapter]} to subscribe to)`);
+    if (adapter === 'actioncable' && !isJsonObject(s.target.generic?.topic ?? ''))
+      throw new UserError(
+        `--topic: an ActionCable channel identifier is a JSON object such as {"channel":"EventsChannel"}, got ${s.target.generic?.topic}`,
+      );
+    if ((adapter === 'nats' || adapter === 'mqtt') && /\s/.test(s.target.generic?.topic ?? ''))
+      throw new UserError(
+        `--topic: a ${adapter} ${adapter === 'nats' ? 'subject' : 'topic filter'} has no spaces, got "${s.target.generic?.topic}"`,
+      );
     const gap = unsupported(s);
     if (gap) throw new UserError(`${s.source}: ${gap.path}: ${gap.message}`);
   }
@@ -179,7 +237,10 @@ function readTokens(path: string): string[] {
   } catch (err) {
     throw new UserError(`--tokens-file: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  const tokens = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const tokens = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
   if (tokens.length === 0) throw new UserError(`--tokens-file: ${path} has no tokens (one per line)`);
   return tokens;
 }

@@ -146,9 +146,13 @@ export class ReplayBooks {
   totals(): ReplayTotals {
     const span = (this.lastUs - this.startedUs) / 1e6;
     return {
-      fromId: this.fromId, toId: this.toId, received: this.received,
+      fromId: this.fromId,
+      toId: this.toId,
+      received: this.received,
       missing: Math.max(0, this.toId - this.fromId - this.received),
-      duplicates: this.duplicates, outOfOrder: this.outOfOrder, timeToLiveUs: this.timeToLiveUs,
+      duplicates: this.duplicates,
+      outOfOrder: this.outOfOrder,
+      timeToLiveUs: this.timeToLiveUs,
       ratePerSec: span > 0 ? Math.round(this.received / span) : 0,
     };
   }
@@ -240,7 +244,9 @@ export class ClientAccount implements Account {
    */
   phaseEnded(endUs: number, ids: IdMap): void {
     const known = ids.expectedCount;
-    let k = Number.isNaN(this.newestIntendedUs) ? firstKAtOrAfter(this.schedule, this.ownedFromUs) : firstKAtOrAfter(this.schedule, this.newestIntendedUs + 1);
+    let k = Number.isNaN(this.newestIntendedUs)
+      ? firstKAtOrAfter(this.schedule, this.ownedFromUs)
+      : firstKAtOrAfter(this.schedule, this.newestIntendedUs + 1);
     // the mix repeats, so a filter that takes nothing for a whole table length takes nothing at all
     for (let tries = 0; tries < 4096 && k < known && intendedUs(this.schedule, k) < endUs && !this.expects(k); tries++) k++;
     const due = k < known && intendedUs(this.schedule, k) < endUs && this.expects(k);

@@ -76,7 +76,6 @@ export class EmittedStreamAccount implements Account {
     return this.replay?.totals();
   }
 
-
   /** Highest id this client received and its publish time (workers pool these at phase ends). */
   head(): { id: number; timeUs: number } | undefined {
     return this.maxId >= 0 && !Number.isNaN(this.newestUs) ? { id: this.maxId, timeUs: this.newestUs } : undefined;

@@ -35,7 +35,23 @@ export interface PhaseCounters {
 }
 
 export function zeroCounters(): PhaseCounters {
-  return { delivered: 0, arrived: 0, missing: 0, duplicates: 0, outOfOrder: 0, lateArrivals: 0, beforePublish: 0, gapsAnnounced: 0, slowCloses: 0, serverCloses: 0, subscribeRefusals: 0, maxStallUs: 0, maxStalenessUs: 0, ackTimeouts: 0, connectErrors: 0 };
+  return {
+    delivered: 0,
+    arrived: 0,
+    missing: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    lateArrivals: 0,
+    beforePublish: 0,
+    gapsAnnounced: 0,
+    slowCloses: 0,
+    serverCloses: 0,
+    subscribeRefusals: 0,
+    maxStallUs: 0,
+    maxStalenessUs: 0,
+    ackTimeouts: 0,
+    connectErrors: 0,
+  };
 }
 
 export function addCounters(into: PhaseCounters, from: PhaseCounters): void {

@@ -119,7 +119,16 @@ function latencyFloor(base: RunRecord, next: RunRecord, seconds: number[], opts:
   return floor;
 }
 
-function latencyRow(base: RunRecord, next: RunRecord, group: string, phase: string, bp: PhaseResult, np: PhaseResult, l: (typeof LATENCY)[number], opts: CompareOptions): CompareRow {
+function latencyRow(
+  base: RunRecord,
+  next: RunRecord,
+  group: string,
+  phase: string,
+  bp: PhaseResult,
+  np: PhaseResult,
+  l: (typeof LATENCY)[number],
+  opts: CompareOptions,
+): CompareRow {
   const b = bp.latencyUs[l.key];
   const n = np.latencyUs[l.key];
   const change = b !== 0 ? (n - b) / b : null;
@@ -138,7 +147,9 @@ function latencyRow(base: RunRecord, next: RunRecord, group: string, phase: stri
   const test = mannWhitneyGreater(bs, ns);
   const decisive = test.p !== null && test.minP !== null && test.minP < opts.alpha;
   const sustained = decisive ? test.p! < opts.alpha : true;
-  const testText = decisive ? `U-test p<${opts.alpha} (p=${fmtP(test.p!)}, ${test.nBase}/${test.nNext} s)` : `no U-test (${test.nBase}/${test.nNext} s: too few)`;
+  const testText = decisive
+    ? `U-test p<${opts.alpha} (p=${fmtP(test.p!)}, ${test.nBase}/${test.nNext} s)`
+    : `no U-test (${test.nBase}/${test.nNext} s: too few)`;
   const rule = `rise >${pct(opts.tolerance)} & >${formatUs(floor.us)} (${floor.source}) & ${testText}`;
   // improvements are judged by the mirror of the same rule
   const drop = -rise;
@@ -154,20 +165,48 @@ function missingRow(group: string, phase: string, bp: PhaseResult, np: PhaseResu
   const rise = np.missing - bp.missing;
   const beyond = (d: number): boolean => d > floor && (bp.missing === 0 || d / bp.missing > opts.tolerance);
   return {
-    group, phase, metric: 'missing', base: bp.missing, next: np.missing, unit: '', change: bp.missing !== 0 ? rise / bp.missing : null,
+    group,
+    phase,
+    metric: 'missing',
+    base: bp.missing,
+    next: np.missing,
+    unit: '',
+    change: bp.missing !== 0 ? rise / bp.missing : null,
     judged: true,
     rule: `rise >${pct(opts.tolerance)} & >${floor} (${pct(MIN_MISSING_SHARE)} of ${owed} owed)`,
-    regression: beyond(rise), improved: beyond(-rise),
+    regression: beyond(rise),
+    improved: beyond(-rise),
   };
 }
 
 function rateRow(group: GroupResult, phase: string, bp: PhaseResult, np: PhaseResult, opts: CompareOptions): CompareRow {
   const b = bp.deliveredPerClientPerSec;
   const n = np.deliveredPerClientPerSec;
-  const common = { group: group.name, phase, metric: 'delivered/s' as const, base: b, next: n, unit: '/s' as const, change: b !== 0 ? (n - b) / b : null };
-  if (group.kind === 'slow') return { ...common, judged: false, rule: 'shown, not judged: a slow group reads at the pace its behaviour sets', regression: false, improved: false };
+  const common = {
+    group: group.name,
+    phase,
+    metric: 'delivered/s' as const,
+    base: b,
+    next: n,
+    unit: '/s' as const,
+    change: b !== 0 ? (n - b) / b : null,
+  };
+  if (group.kind === 'slow')
+    return {
+      ...common,
+      judged: false,
+      rule: 'shown, not judged: a slow group reads at the pace its behaviour sets',
+      regression: false,
+      improved: false,
+    };
   const beyond = (d: number): boolean => d > MIN_RATE_DROP && b > 0 && d / b > opts.tolerance;
-  return { ...common, judged: true, rule: `drop >${pct(opts.tolerance)} & >${MIN_RATE_DROP}/s per client`, regression: beyond(b - n), improved: beyond(n - b) };
+  return {
+    ...common,
+    judged: true,
+    rule: `drop >${pct(opts.tolerance)} & >${MIN_RATE_DROP}/s per client`,
+    regression: beyond(b - n),
+    improved: beyond(n - b),
+  };
 }
 
 const VERDICT_FAILS = new Set(['hol', 'disconnect']);
@@ -176,7 +215,13 @@ function verdictRow(base: RunRecord, next: RunRecord): CompareRow {
   const b = base.hol.verdict;
   const n = next.hol.verdict;
   return {
-    group: '', phase: '', metric: 'hol verdict', base: b, next: n, unit: '', change: null,
+    group: '',
+    phase: '',
+    metric: 'hol verdict',
+    base: b,
+    next: n,
+    unit: '',
+    change: null,
     judged: true,
     rule: 'none → hol or disconnect',
     regression: b === 'none' && VERDICT_FAILS.has(n),
@@ -190,7 +235,10 @@ export function compareRecords(base: RunRecord, next: RunRecord, options: Partia
   const rows: CompareRow[] = [];
   const notes: string[] = [];
   if (base.scenario.name !== next.scenario.name) notes.push(`different scenarios: "${base.scenario.name}" vs "${next.scenario.name}"`);
-  for (const [label, r] of [['BASE', base], ['NEW', next]] as const) {
+  for (const [label, r] of [
+    ['BASE', base],
+    ['NEW', next],
+  ] as const) {
     if (r.partial) notes.push(`${label} is a partial run (${r.partialReason ?? 'stopped early'})`);
   }
   const measured = new Set(base.phases.filter((p) => MEASURED_ROLES.includes(p.role)).map((p) => p.name));
@@ -207,7 +255,19 @@ export function compareRecords(base: RunRecord, next: RunRecord, options: Partia
       }
       const np = ng?.phases[ph.name];
       if (!np || np.clients === 0) {
-        rows.push({ group: bg.name, phase: ph.name, metric: 'present', base: 'yes', next: 'absent', unit: '', change: null, judged: true, rule: 'present in BASE', regression: true, improved: false });
+        rows.push({
+          group: bg.name,
+          phase: ph.name,
+          metric: 'present',
+          base: 'yes',
+          next: 'absent',
+          unit: '',
+          change: null,
+          judged: true,
+          rule: 'present in BASE',
+          regression: true,
+          improved: false,
+        });
         continue;
       }
       if (bp.latencyUs.count > 0 || np.latencyUs.count > 0) {

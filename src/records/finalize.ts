@@ -13,10 +13,16 @@ export function finalizeRecord(record: RunRecord, spec: Pick<Scenario, 'hol' | '
   record.hol = analyseHol(record, spec.hol);
   record.hol.evidence.push(...serverViewEvidence(record)); // the server's own view: evidence, not rules
   const judged = record.hol.verdict !== 'invalid';
-  record.thresholds = evaluateThresholds(record, spec.thresholds).map((t) => (judged ? t : { ...t, judged: false, message: `${t.message} (${NOT_JUDGED})` }));
+  record.thresholds = evaluateThresholds(record, spec.thresholds).map((t) =>
+    judged ? t : { ...t, judged: false, message: `${t.message} (${NOT_JUDGED})` },
+  );
   const warnings: string[] = [];
-  if (record.generator.bound) warnings.push(`generator-bound: ${record.generator.reasons.join('; ')} — these numbers measure the load generator, not the server`);
-  if (record.generator.replayBound) warnings.push("the catch-up clients' thread was saturated: replay rates are a lower bound of what the server can replay (fast clients ran on other threads)");
+  if (record.generator.bound)
+    warnings.push(`generator-bound: ${record.generator.reasons.join('; ')} — these numbers measure the load generator, not the server`);
+  if (record.generator.replayBound)
+    warnings.push(
+      "the catch-up clients' thread was saturated: replay rates are a lower bound of what the server can replay (fast clients ran on other threads)",
+    );
   if (record.partial) warnings.push(`partial run: ${record.partialReason}`);
   if (record.invalid) warnings.push(`invalid run: ${record.invalidReason}`);
   const disagreement = serverDisagreement(record);
@@ -28,6 +34,8 @@ export function finalizeRecord(record: RunRecord, spec: Pick<Scenario, 'hol' | '
 /** Makes a judged record not a result after the fact (a merged record with a shard that was not one). */
 export function markNotAResult(record: RunRecord, why: string): void {
   if (record.hol.verdict !== 'invalid') record.hol = { ...record.hol, verdict: 'invalid', summary: `NOT A RESULT: ${why}` };
-  record.thresholds = record.thresholds.map((t) => (t.judged === false ? t : { ...t, judged: false, message: `${t.message} (${NOT_JUDGED})` }));
+  record.thresholds = record.thresholds.map((t) =>
+    t.judged === false ? t : { ...t, judged: false, message: `${t.message} (${NOT_JUDGED})` },
+  );
   record.warnings.push(`NOT A RESULT: ${why}`);
 }

@@ -8,13 +8,16 @@ const REQUIRED: (keyof RunRecord)[] = ['scenario', 'phases', 'groups', 'interval
 
 /** Checks that parsed JSON is a run record this version understands. */
 export function asRunRecord(raw: unknown, file: string): RunRecord {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UserError(`${file}: not a run record (expected a JSON object)`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new UserError(`${file}: not a run record (expected a JSON object)`);
   const r = raw as Partial<RunRecord> & { tool?: { name?: string } };
   if (r.tool?.name !== 'evbench' || r.schemaVersion === undefined) {
     throw new UserError(`${file}: not an evbench run record (no tool.name "evbench" or schemaVersion)`);
   }
   if (r.schemaVersion !== SCHEMA_VERSION) {
-    throw new UserError(`${file}: run record schemaVersion ${String(r.schemaVersion)} is not supported (this evbench reads ${SCHEMA_VERSION})`);
+    throw new UserError(
+      `${file}: run record schemaVersion ${String(r.schemaVersion)} is not supported (this evbench reads ${SCHEMA_VERSION})`,
+    );
   }
   for (const k of REQUIRED) if (r[k] === undefined) throw new UserError(`${file}: corrupt run record: field "${k}" is missing`);
   if (!Array.isArray(r.groups) || !Array.isArray(r.phases) || !Array.isArray(r.intervals)) {

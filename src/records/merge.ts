@@ -53,7 +53,8 @@ export function checkT0(inputs: ShardInput[], maxSkewUs: number): void {
   const last = starts.at(-1)!;
   const skew = last.startUs - first.startUs;
   if (skew <= maxSkewUs) return;
-  const name = (x: ShardInput): string => `shard ${x.record.shard!.index}/${x.record.shard!.count} (${x.source}, t0 ${isoFromUs(x.record.t0Us)})`;
+  const name = (x: ShardInput): string =>
+    `shard ${x.record.shard!.index}/${x.record.shard!.count} (${x.source}, t0 ${isoFromUs(x.record.t0Us)})`;
   throw new UserError(
     `merge: shards did not start together: ${name(last)} started ${formatUs(skew)} after ${name(first)} (schedule offsets removed), more than the ${formatUs(maxSkewUs)} tolerance (--max-t0-skew): start every shard of a run at once`,
   );
@@ -63,18 +64,25 @@ export function checkT0(inputs: ShardInput[], maxSkewUs: number): void {
 export function checkShards(inputs: ShardInput[], maxT0SkewUs = DEFAULT_MAX_T0_SKEW_US): void {
   if (inputs.length < 2) throw new UserError(`merge: give at least two shard records (got ${inputs.length})`);
   const first = inputs[0]!;
-  const shape = (r: RunRecord): string => JSON.stringify({ phases: r.phases.map((p) => [p.name, p.role, p.durationUs]), groups: r.groups.map((g) => [g.name, g.kind]) });
+  const shape = (r: RunRecord): string =>
+    JSON.stringify({ phases: r.phases.map((p) => [p.name, p.role, p.durationUs]), groups: r.groups.map((g) => [g.name, g.kind]) });
   for (const { source, record } of inputs) {
     if (record.mergedFrom) throw new UserError(`${source}: already a merged record (merge the original shards instead)`);
     if (!record.shard) throw new UserError(`${source}: not a shard (no "shard" field; run each part with --shard i/N)`);
     if (record.scenario.name !== first.record.scenario.name) {
-      throw new UserError(`${source}: scenario "${record.scenario.name}" differs from "${first.record.scenario.name}" in ${first.source}: records from different scenarios do not merge`);
+      throw new UserError(
+        `${source}: scenario "${record.scenario.name}" differs from "${first.record.scenario.name}" in ${first.source}: records from different scenarios do not merge`,
+      );
     }
     if (shape(record) !== shape(first.record)) {
-      throw new UserError(`${source}: phases or groups differ from ${first.source} (same scenario name, different scenario): records do not merge`);
+      throw new UserError(
+        `${source}: phases or groups differ from ${first.source} (same scenario name, different scenario): records do not merge`,
+      );
     }
     if (record.shard.count !== first.record.shard!.count) {
-      throw new UserError(`${source}: shard ${record.shard.index}/${record.shard.count} does not belong with ${first.source} (shard ${first.record.shard!.index}/${first.record.shard!.count})`);
+      throw new UserError(
+        `${source}: shard ${record.shard.index}/${record.shard.count} does not belong with ${first.source} (shard ${first.record.shard!.index}/${first.record.shard!.count})`,
+      );
     }
   }
   const count = first.record.shard!.count;
@@ -85,13 +93,26 @@ export function checkShards(inputs: ShardInput[], maxT0SkewUs = DEFAULT_MAX_T0_S
     seen.set(record.shard!.index, source);
   }
   const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !seen.has(i));
-  if (missing.length) throw new UserError(`merge: shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')} missing: a verdict on part of the load would mislead`);
+  if (missing.length)
+    throw new UserError(
+      `merge: shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')} missing: a verdict on part of the load would mislead`,
+    );
   checkT0(inputs, maxT0SkewUs);
 }
 
 function mergePhase(parts: PhaseResult[], durationUs: number): PhaseResult {
-  const encoded = parts.map((p) => ({ latency: p.histogram, uncorrected: p.uncorrectedHistogram, connect: p.connectHistogram, ack: p.ackHistogram, counters: pickCounters(p) }));
-  return combinePhase(encoded, parts.reduce((a, p) => a + p.clients, 0), durationUs);
+  const encoded = parts.map((p) => ({
+    latency: p.histogram,
+    uncorrected: p.uncorrectedHistogram,
+    connect: p.connectHistogram,
+    ack: p.ackHistogram,
+    counters: pickCounters(p),
+  }));
+  return combinePhase(
+    encoded,
+    parts.reduce((a, p) => a + p.clients, 0),
+    durationUs,
+  );
 }
 
 function mergeGroup(parts: GroupResult[], record: RunRecord): GroupResult {
@@ -104,7 +125,14 @@ function mergeGroup(parts: GroupResult[], record: RunRecord): GroupResult {
   // client ids are per shard: renumber so they stay unique in the merged record
   let id = 0;
   const clientResults = parts.flatMap((g) => g.clientResults.map((c) => ({ ...c, id: id++ })));
-  const group: GroupResult = { name: first.name, kind: first.kind, behaviour: first.behaviour, clients: parts.reduce((a, g) => a + g.clients, 0), phases, clientResults };
+  const group: GroupResult = {
+    name: first.name,
+    kind: first.kind,
+    behaviour: first.behaviour,
+    clients: parts.reduce((a, g) => a + g.clients, 0),
+    phases,
+    clientResults,
+  };
   if (first.behaviour === undefined) delete group.behaviour;
   const replays = parts.map((g) => g.replay).filter((r): r is NonNullable<GroupResult['replay']> => r !== undefined);
   const clientRates = clientResults.map((c) => c.replay?.ratePerSec).filter((r): r is number => typeof r === 'number');
@@ -115,10 +143,11 @@ function mergeGroup(parts: GroupResult[], record: RunRecord): GroupResult {
 
 function mergeIntervals(records: RunRecord[]): IntervalRecord[] {
   const byKey = new Map<string, IntervalRecord[]>();
-  for (const r of records) for (const iv of r.intervals) {
-    const key = `${iv.group}\u0000${iv.startUs}`;
-    (byKey.get(key) ?? byKey.set(key, []).get(key)!).push(iv);
-  }
+  for (const r of records)
+    for (const iv of r.intervals) {
+      const key = `${iv.group}\u0000${iv.startUs}`;
+      (byKey.get(key) ?? byKey.set(key, []).get(key)!).push(iv);
+    }
   return [...byKey.values()].map((list) => combineInterval(list[0]!.group, list[0]!.startUs, list)).sort((a, b) => a.startUs - b.startUs);
 }
 
@@ -137,7 +166,11 @@ export function mergeShards(inputs: ShardInput[], options: Partial<MergeOptions>
   if (records.some((r) => r.server)) {
     if (urls.size === 1 && first.target.kind === 'url') {
       // one shared server: its counters are cumulative, the last scrape saw every shard's load
-      server = records.map((r) => r.server).filter((s) => s !== undefined).sort((a, b) => (a.sendDurationUs?.count ?? 0) - (b.sendDurationUs?.count ?? 0)).at(-1);
+      server = records
+        .map((r) => r.server)
+        .filter((s) => s !== undefined)
+        .sort((a, b) => (a.sendDurationUs?.count ?? 0) - (b.sendDurationUs?.count ?? 0))
+        .at(-1);
     } else {
       server = undefined;
       warnings.push('each shard scraped its own server: server-side metrics are per shard (see the shard records), not merged');
@@ -156,7 +189,12 @@ export function mergeShards(inputs: ShardInput[], options: Partial<MergeOptions>
     workers: records.reduce((a, r) => a + r.workers, 0),
     mergedFrom: { shards: records.length, sources: sorted.map((i) => i.source) },
     phases: first.phases,
-    groups: first.groups.map((g) => mergeGroup(records.map((r) => r.groups.find((x) => x.name === g.name)!), first)),
+    groups: first.groups.map((g) =>
+      mergeGroup(
+        records.map((r) => r.groups.find((x) => x.name === g.name)!),
+        first,
+      ),
+    ),
     intervals: mergeIntervals(records),
     generator: {
       cpuPercent: Math.max(...gens.map((g) => g.cpuPercent)),

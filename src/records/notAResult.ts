@@ -8,6 +8,7 @@ export function notAResult(record: RunRecord): string | null {
   const reasons: string[] = [];
   if (record.hol.verdict === 'invalid') reasons.push(`verdict invalid${record.hol.summary ? ` (${record.hol.summary})` : ''}`);
   if (record.invalid) reasons.push(`invalid run (${record.invalidReason ?? 'a worker failed'})`);
-  if (record.generator.bound) reasons.push(`generator-bound${record.generator.reasons.length ? ` (${record.generator.reasons.join('; ')})` : ''}`);
+  if (record.generator.bound)
+    reasons.push(`generator-bound${record.generator.reasons.length ? ` (${record.generator.reasons.join('; ')})` : ''}`);
   return reasons.length ? reasons.join('; ') : null;
 }

@@ -52,7 +52,15 @@ export interface GroupResult {
   phases: Record<string, PhaseResult>;
   clientResults: ClientRecord[];
   /** Catch-up groups: the replay, summed over clients (rate is the median client's). */
-  replay?: { expected: number; received: number; missing: number; duplicates: number; outOfOrder: number; ratePerSec: number; timeToLiveUsMax: number | null };
+  replay?: {
+    expected: number;
+    received: number;
+    missing: number;
+    duplicates: number;
+    outOfOrder: number;
+    ratePerSec: number;
+    timeToLiveUsMax: number | null;
+  };
 }
 
 export interface IntervalRecord {

@@ -18,7 +18,10 @@ export function assembleGroups(scenario: Scenario, results: WorkerResult[]): Gro
       const parts = results.map((r) => r.groups.find((x) => x.group === gi)?.phases[pi]).filter((x): x is EncodedPhase => x !== undefined);
       phases[p.name] = combinePhase(parts, g.phases.includes(p.name) ? g.count : 0, p.durationUs);
     });
-    const clients = results.flatMap((r) => r.clients).filter((c) => c.group === gi).sort((a, b) => a.clientId - b.clientId);
+    const clients = results
+      .flatMap((r) => r.clients)
+      .filter((c) => c.group === gi)
+      .sort((a, b) => a.clientId - b.clientId);
     const nn = (v: number): number | null => (Number.isFinite(v) ? v : null);
     const group: GroupResult = {
       name: g.name,
@@ -27,8 +30,11 @@ export function assembleGroups(scenario: Scenario, results: WorkerResult[]): Gro
       clients: g.count,
       phases,
       clientResults: clients.map((c) => ({
-        id: c.clientId, ...c.totals,
-        connectUs: nn(c.connectUs), ackUs: nn(c.ackUs), closedByServer: c.closedByServer ?? null,
+        id: c.clientId,
+        ...c.totals,
+        connectUs: nn(c.connectUs),
+        ackUs: nn(c.ackUs),
+        closedByServer: c.closedByServer ?? null,
         ...(c.closeReason !== undefined ? { closeReason: c.closeReason } : {}),
         ...(c.closedAtUs !== undefined ? { closedAtUs: c.closedAtUs } : {}),
         ...(c.refused !== undefined ? { refused: c.refused } : {}),
@@ -38,11 +44,21 @@ export function assembleGroups(scenario: Scenario, results: WorkerResult[]): Gro
     };
     if (g.kind === 'catchup') {
       group.replay = combineReplays(
-        clients.flatMap((c) => (c.replay ? [{
-          expected: c.replay.toId - c.replay.fromId, received: c.replay.received, missing: c.replay.missing,
-          duplicates: c.replay.duplicates, outOfOrder: c.replay.outOfOrder, ratePerSec: c.replay.ratePerSec,
-          timeToLiveUsMax: nn(c.replay.timeToLiveUs),
-        }] : [])),
+        clients.flatMap((c) =>
+          c.replay
+            ? [
+                {
+                  expected: c.replay.toId - c.replay.fromId,
+                  received: c.replay.received,
+                  missing: c.replay.missing,
+                  duplicates: c.replay.duplicates,
+                  outOfOrder: c.replay.outOfOrder,
+                  ratePerSec: c.replay.ratePerSec,
+                  timeToLiveUsMax: nn(c.replay.timeToLiveUs),
+                },
+              ]
+            : [],
+        ),
       );
     }
     return group;
@@ -51,6 +67,18 @@ export function assembleGroups(scenario: Scenario, results: WorkerResult[]): Gro
 
 export function assembleIntervals(intervals: Map<string, EncodedInterval[]>): IntervalRecord[] {
   return [...intervals.values()]
-    .map((list) => combineInterval(list[0]!.group, list[0]!.index * 1_000_000, list.map((iv) => ({ delivered: iv.delivered, missing: iv.missing, arrived: iv.arrived, maxStallUs: iv.maxStallUs, histogram: iv.latency }))))
+    .map((list) =>
+      combineInterval(
+        list[0]!.group,
+        list[0]!.index * 1_000_000,
+        list.map((iv) => ({
+          delivered: iv.delivered,
+          missing: iv.missing,
+          arrived: iv.arrived,
+          maxStallUs: iv.maxStallUs,
+          histogram: iv.latency,
+        })),
+      ),
+    )
     .sort((a, b) => a.startUs - b.startUs || a.group.localeCompare(b.group));
 }

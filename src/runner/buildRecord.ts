@@ -40,7 +40,12 @@ export function buildRecord(m: MeasuredParts): RunRecord {
     schemaVersion: SCHEMA_VERSION,
     tool: { name: 'evbench', version },
     scenario: { name: m.fullScenario.name, source: m.fullScenario.source, description: m.fullScenario.description, spec: m.fullScenario },
-    target: { kind: scenario.target.kind, url: m.target.url, mode: m.target.mode, adapter: scenario.target.kind === 'url' ? scenario.target.adapter : 'evbench' },
+    target: {
+      kind: scenario.target.kind,
+      url: m.target.url,
+      mode: m.target.mode,
+      adapter: scenario.target.kind === 'url' ? scenario.target.adapter : 'evbench',
+    },
     startedAt: m.startedAt,
     t0Us: tl.t0Us,
     durationUs: Math.min(m.endedUs, tl.endUs) - tl.t0Us,
@@ -59,15 +64,22 @@ export function buildRecord(m: MeasuredParts): RunRecord {
   const early = record.groups.reduce((a, g) => a + Object.values(g.phases).reduce((b, p) => b + (p.beforePublish ?? 0), 0), 0);
   const deliveredAll = record.groups.reduce((a, g) => a + Object.values(g.phases).reduce((b, p) => b + p.delivered, 0), 0);
   if (early > 0.01 * deliveredAll) {
-    record.warnings.push(`${early} of ${deliveredAll} events arrived before their publish time (clock skew between target and runner, or a target stamping times ahead): their latency was recorded as 0`);
+    record.warnings.push(
+      `${early} of ${deliveredAll} events arrived before their publish time (clock skew between target and runner, or a target stamping times ahead): their latency was recorded as 0`,
+    );
   }
   const unacknowledged = idMap.sent - idMap.knownCount;
   if (unacknowledged > 0) {
     record.warnings.push(
       `the target never acknowledged ${unacknowledged} of ${idMap.sent} published events` +
-        (idMap.ranges.length === 1 ? ': they are still owed to every client (their ids continue the acknowledged range)' : ': with several id ranges their ids are unknown, so they are NOT counted as missing'),
+        (idMap.ranges.length === 1
+          ? ': they are still owed to every client (their ids continue the acknowledged range)'
+          : ': with several id ranges their ids are unknown, so they are NOT counted as missing'),
     );
   }
-  if (idMap.ranges.length > 1) record.warnings.push(`the target gave non-contiguous ids across publish batches (${idMap.ranges.length} ranges): another publisher shares it`);
+  if (idMap.ranges.length > 1)
+    record.warnings.push(
+      `the target gave non-contiguous ids across publish batches (${idMap.ranges.length} ranges): another publisher shares it`,
+    );
   return finalizeRecord(record, scenario);
 }

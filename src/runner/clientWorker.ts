@@ -37,7 +37,13 @@ const knowledge = new EmittedStreamHeads();
 
 // the first seconds' diagnostic: do messages carry the id and time fields at all?
 const DIAGNOSTIC_US = 3_000_000;
-const diag = { events: 0, eventsWithoutTime: 0, nonEvents: 0, firstNonEvent: undefined as string | undefined, firstEvent: undefined as string | undefined };
+const diag = {
+  events: 0,
+  eventsWithoutTime: 0,
+  nonEvents: 0,
+  firstNonEvent: undefined as string | undefined,
+  firstEvent: undefined as string | undefined,
+};
 const sample = (data: Buffer): string => {
   const text = data.toString('utf8', 0, Math.min(data.length, 400));
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
@@ -86,7 +92,8 @@ function makeClient(slot: Slot, tl: Timeline, schedule: Schedule): Client {
   const account: Account = serverEmitted
     ? new EmittedStreamAccount(ctx.rec, tl, knowledge, nowUs())
     : new ClientAccount(ctx.rec, tl, schedule, expectation(g, slot.plan.user), nowUs());
-  if (g.kind === 'catchup' && adapter instanceof SocketIoAdapter) return new SocketIoRecoveryClient(slot.plan.clientId, ctx, account, adapter);
+  if (g.kind === 'catchup' && adapter instanceof SocketIoAdapter)
+    return new SocketIoRecoveryClient(slot.plan.clientId, ctx, account, adapter);
   if (g.kind === 'catchup') return new CatchupClient(slot.plan.clientId, ctx, account);
   if (g.kind === 'slow') {
     if (g.behaviour === 'stall') return new StallClient(slot.plan.clientId, ctx, account);
@@ -251,7 +258,8 @@ function start(t0Us: number): void {
       at(timeLine.ends[p]!, () => {
         let best: { id: number; timeUs: number } | undefined;
         for (const s of slots) {
-          const h = s.client instanceof ClientConnection && s.client.account instanceof EmittedStreamAccount ? s.client.account.head() : undefined;
+          const h =
+            s.client instanceof ClientConnection && s.client.account instanceof EmittedStreamAccount ? s.client.account.head() : undefined;
           if (h && (!best || h.id > best.id)) best = h;
         }
         post({ type: 'streamHead', phase: p, id: best?.id ?? -1, timeUs: best?.timeUs ?? NaN });

@@ -24,7 +24,11 @@ export function defaultWorkers(): number {
  * read as fast as the server replays) get the last worker to themselves, so their load cannot
  * show up as latency of the fast clients.
  */
-export function planClients(scenario: Scenario, target: Pick<TargetHandle, 'users' | 'readerToken' | 'tokens'>, workers: number): ClientPlan[][] {
+export function planClients(
+  scenario: Scenario,
+  target: Pick<TargetHandle, 'users' | 'readerToken' | 'tokens'>,
+  workers: number,
+): ClientPlan[][] {
   const perWorker: ClientPlan[][] = Array.from({ length: workers }, () => []);
   const hasCatchup = scenario.groups.some((g) => g.kind === 'catchup' && g.count > 0);
   const others = hasCatchup && workers > 1 ? workers - 1 : workers;
@@ -60,7 +64,13 @@ export interface WorkerSinks {
   onIntervals(parts: EncodedInterval[]): void;
 }
 
-export function startClientWorkers(scenario: Scenario, target: TargetHandle, plans: ClientPlan[][], state: RunState, sinks: WorkerSinks): ClientWorkers {
+export function startClientWorkers(
+  scenario: Scenario,
+  target: TargetHandle,
+  plans: ClientPlan[][],
+  state: RunState,
+  sinks: WorkerSinks,
+): ClientWorkers {
   const threads: Worker[] = [];
   const results: WorkerResult[] = [];
   const intervals = new Map<string, EncodedInterval[]>();
@@ -125,5 +135,13 @@ export function startClientWorkers(scenario: Scenario, target: TargetHandle, pla
       }),
     );
   });
-  return { threads, ready: Promise.all(ready).then(() => {}), done: Promise.all(done).then(() => {}), results, intervals, health, broadcast };
+  return {
+    threads,
+    ready: Promise.all(ready).then(() => {}),
+    done: Promise.all(done).then(() => {}),
+    results,
+    intervals,
+    health,
+    broadcast,
+  };
 }

@@ -42,8 +42,10 @@ export function judgeGenerator(
   const delay = worst((h) => h.loopDelayP99Us);
   const reasons: string[] = [];
   if (elu.value >= BOUND_ELU) reasons.push(`${elu.source} was busy ${Math.round(elu.value * 100)}% of a second (≥ ${BOUND_ELU * 100}%)`);
-  if (delay.value >= BOUND_LOOP_DELAY_US) reasons.push(`${delay.source} event-loop delay p99 ${formatUs(delay.value)} (≥ ${formatUs(BOUND_LOOP_DELAY_US)})`);
-  if (pub && pub.latenessP99Us >= BOUND_LATENESS_US) reasons.push(`publisher fell behind schedule: lateness p99 ${formatUs(pub.latenessP99Us)} (≥ ${formatUs(BOUND_LATENESS_US)})`);
+  if (delay.value >= BOUND_LOOP_DELAY_US)
+    reasons.push(`${delay.source} event-loop delay p99 ${formatUs(delay.value)} (≥ ${formatUs(BOUND_LOOP_DELAY_US)})`);
+  if (pub && pub.latenessP99Us >= BOUND_LATENESS_US)
+    reasons.push(`publisher fell behind schedule: lateness p99 ${formatUs(pub.latenessP99Us)} (≥ ${formatUs(BOUND_LATENESS_US)})`);
   return {
     cpuPercent: wallUs > 0 ? Math.round(((cpu.user + cpu.system) / wallUs) * 1000) / 10 : 0,
     cores: availableParallelism(),

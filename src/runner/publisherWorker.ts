@@ -47,7 +47,7 @@ const sink = sinkFor(init, {
 });
 
 async function prefill(total: number): Promise<void> {
-  for (let k = -total; k < 0; ) {
+  for (let k = -total; k < 0;) {
     const n = Math.min(PREFILL_BATCH, -k);
     const at = nowUs();
     const events: OutgoingEvent[] = [];
@@ -109,7 +109,10 @@ async function finish(): Promise<void> {
   post({
     type: 'done',
     stats: {
-      sent, prefilled, lateEvents, publishErrors,
+      sent,
+      prefilled,
+      lateEvents,
+      publishErrors,
       lateness: encodeHistogram(lateness),
       latenessP99Us: lateness.totalCount ? lateness.getValueAtPercentile(99) : 0,
       latenessMaxUs: lateness.totalCount ? lateness.maxValue : 0,

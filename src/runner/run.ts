@@ -41,7 +41,8 @@ export function shardScenario(scenario: Scenario, shard: { index: number; count:
   if (shard.count <= 1) return { scenario, t0OffsetUs: 0 };
   const s = structuredClone(scenario);
   s.publisher.rate = scenario.publisher.rate / shard.count;
-  s.publisher.prefill = Math.floor(scenario.publisher.prefill / shard.count) + (shard.index < scenario.publisher.prefill % shard.count ? 1 : 0);
+  s.publisher.prefill =
+    Math.floor(scenario.publisher.prefill / shard.count) + (shard.index < scenario.publisher.prefill % shard.count ? 1 : 0);
   for (const g of s.groups) g.count = Math.floor(g.count / shard.count) + (shard.index < g.count % shard.count ? 1 : 0);
   return { scenario: s, t0OffsetUs: Math.floor((shard.index * 1e6) / scenario.publisher.rate) };
 }
@@ -56,7 +57,9 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
   const shard = options.shard ?? { index: 0, count: 1 };
   if (shard.count > 1 && fullScenario.target.kind === 'embedded') {
     // N embedded servers at 1/N of the load each would merge into a record of no server at all
-    throw new UserError('--shard: shards split one load against one shared server: give it with --target (an embedded server is private to each shard)');
+    throw new UserError(
+      '--shard: shards split one load against one shared server: give it with --target (an embedded server is private to each shard)',
+    );
   }
   const { scenario, t0OffsetUs } = shardScenario(fullScenario, shard);
   const log = options.log ?? (() => {});
@@ -87,27 +90,44 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     publisher.start(tl.t0Us, headId.value);
     started.broadcast({ type: 'start', t0Us: tl.t0Us, headId: headId.value });
     const serverWatch = watchServer(target.metricsUrl, target.metricsToken, tl, scenario.phases); // /metrics at each phase's end
-    log(`run started: ${totalClients} clients on ${plans.length} worker(s), ${scenario.phases.map((p) => `${p.name} ${formatUs(p.durationUs)}`).join(' → ')}`);
+    log(
+      `run started: ${totalClients} clients on ${plans.length} worker(s), ${scenario.phases.map((p) => `${p.name} ${formatUs(p.durationUs)}`).join(' → ')}`,
+    );
     const progressTimer = setInterval(() => options.onProgress?.(progress.snapshot(tl, nowUs())), 250);
     state.onAbort(() => {
       publisher.stop(state.abortReason ?? '');
       started.broadcast({ type: 'stop', reason: state.abortReason ?? '' });
     });
     // a worker that never reports must not hang the run
-    const deadline = new Promise<void>((resolve) => setTimeout(resolve, (tl.endUs - nowUs()) / 1000 + scenario.graceUs / 1000 + 20_000).unref());
+    const deadline = new Promise<void>((resolve) =>
+      setTimeout(resolve, (tl.endUs - nowUs()) / 1000 + scenario.graceUs / 1000 + 20_000).unref(),
+    );
     await Promise.race([Promise.all([started.done, publisher.done]), deadline]);
     clearInterval(progressTimer);
-    if (started.results.length < plans.length) state.invalidReason ??= `${plans.length - started.results.length} client worker(s) did not report`;
+    if (started.results.length < plans.length)
+      state.invalidReason ??= `${plans.length - started.results.length} client worker(s) did not report`;
     const cpu = process.cpuUsage(cpuStart);
     const endedUs = nowUs();
     const serverPhases = await serverWatch.stop();
-    const server = target.metricsUrl && !target.server?.child.exitCode ? await scrapeServer(target.metricsUrl, target.metricsToken) : undefined;
+    const server =
+      target.metricsUrl && !target.server?.child.exitCode ? await scrapeServer(target.metricsUrl, target.metricsToken) : undefined;
     if (server && serverPhases.length) server.phases = serverPhases;
     state.throwIfNoResult(target.url);
     return buildRecord({
-      fullScenario, scenario, target, shard, startedAt, tl, endedUs, workers: plans.length, results: started.results, intervals: started.intervals,
+      fullScenario,
+      scenario,
+      target,
+      shard,
+      startedAt,
+      tl,
+      endedUs,
+      workers: plans.length,
+      results: started.results,
+      intervals: started.intervals,
       generator: judgeGenerator(scenario, tl, [...started.health, ...publisher.health], publisher.stats(), cpu, endedUs - tl.t0Us),
-      server, idMap, state,
+      server,
+      idMap,
+      state,
     });
   } finally {
     await Promise.all(threads.map((t) => t.terminate().catch(() => 0)));
@@ -158,6 +178,9 @@ async function connectPublisher(
     if (state.abortReason === 'interrupted') throw new UserError('interrupted before the run started: nothing was measured', 130);
     throw new UserError(`target unreachable: ${target.url}: ${(err as Error).message}`, EXIT_UNREACHABLE);
   }
-  if (!selfEmitting) log(`publisher connected to ${target.url}${scenario.publisher.prefill ? ` (prefilled ${scenario.publisher.prefill} events, head ${headId.value})` : ''}`);
+  if (!selfEmitting)
+    log(
+      `publisher connected to ${target.url}${scenario.publisher.prefill ? ` (prefilled ${scenario.publisher.prefill} events, head ${headId.value})` : ''}`,
+    );
   return { publisher, headId };
 }

@@ -63,6 +63,11 @@ export class RunState {
 
   /** The record's marks. */
   marks(): Pick<RunRecord, 'partial' | 'partialReason' | 'invalid' | 'invalidReason'> {
-    return { partial: this.isAborted, partialReason: this.abortReason, invalid: this.invalidReason !== undefined, invalidReason: this.invalidReason };
+    return {
+      partial: this.isAborted,
+      partialReason: this.abortReason,
+      invalid: this.invalidReason !== undefined,
+      invalidReason: this.invalidReason,
+    };
   }
 }

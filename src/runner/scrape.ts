@@ -72,7 +72,13 @@ function sendSummary(ended: { le: number; count: number }[], inFlightByAge: { le
   const inFlight = inFlightByAge.at(-1)?.count ?? 0;
   const combined = ended.map((b) => ({ le: b.le, count: b.count + inFlightAt(b.le) }));
   const count = (ended.at(-1)?.count ?? 0) + inFlight;
-  return { count, p50: toUs(bucketPercentile(combined, count, 50)), p99: toUs(bucketPercentile(combined, count, 99)), max: maxUs, inFlight };
+  return {
+    count,
+    p50: toUs(bucketPercentile(combined, count, 50)),
+    p99: toUs(bucketPercentile(combined, count, 99)),
+    max: maxUs,
+    inFlight,
+  };
 }
 
 /** The in-flight gauges, in µs. */
@@ -106,7 +112,10 @@ export function summarizeServerMetrics(text: string, source: string): ServerScra
     replayedEvents: m.get('evbench_replayed_events_total'),
     ...inFlight,
     mode,
-    sendOutcomes: m.get('evbench_sends_total', { outcome: 'written' }) === undefined ? undefined : { written: outcome('written'), failed: outcome('failed'), abandoned: outcome('abandoned') },
+    sendOutcomes:
+      m.get('evbench_sends_total', { outcome: 'written' }) === undefined
+        ? undefined
+        : { written: outcome('written'), failed: outcome('failed'), abandoned: outcome('abandoned') },
     queueBudgetBytes: m.get('evbench_server_limit', { limit: 'queue_bytes' }),
   };
 }
@@ -127,10 +136,15 @@ export function phaseScrape(phase: string, atUs: number, now: MetricsSnapshot, b
     if (grew) endedMaxUs = toUs(now.endedMax!);
     else {
       const slowest = ended.find((b) => b.count === ended.at(-1)!.count && b.count > 0);
-      const boundUs = slowest ? Math.min(toUs(slowest.le) < 0 ? Infinity : toUs(slowest.le), now.endedMax === undefined ? Infinity : toUs(now.endedMax)) : Infinity;
+      const boundUs = slowest
+        ? Math.min(toUs(slowest.le) < 0 ? Infinity : toUs(slowest.le), now.endedMax === undefined ? Infinity : toUs(now.endedMax))
+        : Infinity;
       if (Number.isFinite(boundUs)) endedMaxUs = boundUs;
     }
-    const max = endedMaxUs === undefined && inFlight.oldestInFlightUs === undefined ? null : Math.max(endedMaxUs ?? 0, inFlight.oldestInFlightUs ?? 0);
+    const max =
+      endedMaxUs === undefined && inFlight.oldestInFlightUs === undefined
+        ? null
+        : Math.max(endedMaxUs ?? 0, inFlight.oldestInFlightUs ?? 0);
     sendDurationUs = sendSummary(ended, now.inFlightByAge, max);
   }
   return { phase, atUs, sendDurationUs, ...inFlight, slowClientCloses: now.get('evbench_slow_client_closes_total') };

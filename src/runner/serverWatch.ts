@@ -14,7 +14,12 @@ export interface ServerWatch {
   stop(): Promise<ServerPhaseScrape[]>;
 }
 
-export function watchServer(metricsUrl: string | undefined, token: string | undefined, tl: Timeline, phases: { name: string }[]): ServerWatch {
+export function watchServer(
+  metricsUrl: string | undefined,
+  token: string | undefined,
+  tl: Timeline,
+  phases: { name: string }[],
+): ServerWatch {
   if (metricsUrl === undefined) return { stop: async () => [] };
   // The counters of a server that ran before this run: the first phase counts only its own sends.
   const atStart = fetchMetrics(metricsUrl, token);

@@ -22,9 +22,13 @@ function probe(scenario: Scenario, url: string, token: string | undefined): Prom
   const adapter = adapterFor(scenario);
   const listens = scenario.target.kind === 'url' && scenario.target.adapter !== 'evbench';
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(withToken(url, token), adapter.protocols, { handshakeTimeout: 5000, ...targetConnectOptions(scenario, token) });
+    const ws = new WebSocket(withToken(url, token), adapter.protocols, {
+      handshakeTimeout: 5000,
+      ...targetConnectOptions(scenario, token),
+    });
     const frames: string[] = [];
-    const seen = (): string => (frames.length > 0 ? ` The server's first frames were: ${frames.join(' | ')}` : ' The server sent nothing before that.');
+    const seen = (): string =>
+      frames.length > 0 ? ` The server's first frames were: ${frames.join(' | ')}` : ' The server sent nothing before that.';
     let settled = false;
     const done = (err?: UserError): void => {
       if (settled) return;
@@ -40,8 +44,18 @@ function probe(scenario: Scenario, url: string, token: string | undefined): Prom
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk.slice(0, 400 - body.length)));
       res.on('end', () => {
-        const hint = res.statusCode === 401 || res.statusCode === 403 ? ' — check --token, --tokens-file or --header' : res.statusCode === 404 ? ' — check the path of --target' : '';
-        done(new UserError(`target refused the websocket upgrade: ${url}: HTTP ${res.statusCode} ${res.statusMessage ?? ''}${body ? `: ${body.trim().replace(/\s+/g, ' ').slice(0, 200)}` : ''}${hint}`, EXIT_UNREACHABLE));
+        const hint =
+          res.statusCode === 401 || res.statusCode === 403
+            ? ' — check --token, --tokens-file or --header'
+            : res.statusCode === 404
+              ? ' — check the path of --target'
+              : '';
+        done(
+          new UserError(
+            `target refused the websocket upgrade: ${url}: HTTP ${res.statusCode} ${res.statusMessage ?? ''}${body ? `: ${body.trim().replace(/\s+/g, ' ').slice(0, 200)}` : ''}${hint}`,
+            EXIT_UNREACHABLE,
+          ),
+        );
       });
     });
     ws.once('open', () => {
@@ -60,7 +74,12 @@ function probe(scenario: Scenario, url: string, token: string | undefined): Prom
         send: (frame: string | Buffer) => ws.send(frame),
         subscribed: () => {},
         refused: (reason: string) =>
-          done(new UserError(`${url}: the ${scenario.target.kind === 'url' ? scenario.target.adapter : ''} subscription was refused: ${reason}.${seen()}`, EXIT_UNREACHABLE)),
+          done(
+            new UserError(
+              `${url}: the ${scenario.target.kind === 'url' ? scenario.target.adapter : ''} subscription was refused: ${reason}.${seen()}`,
+              EXIT_UNREACHABLE,
+            ),
+          ),
       };
       ws.on('message', (data: Buffer, binary: boolean) => {
         if (session) return session.read(data, binary, out);
@@ -69,7 +88,12 @@ function probe(scenario: Scenario, url: string, token: string | undefined): Prom
       });
     });
     ws.once('close', (code: number, reason: Buffer) => {
-      done(new UserError(`${url}: the server closed the connection while subscribing (code ${code}${reason.length ? ` "${reason.toString().slice(0, 120)}"` : ''}).${seen()}`, EXIT_UNREACHABLE));
+      done(
+        new UserError(
+          `${url}: the server closed the connection while subscribing (code ${code}${reason.length ? ` "${reason.toString().slice(0, 120)}"` : ''}).${seen()}`,
+          EXIT_UNREACHABLE,
+        ),
+      );
     });
     ws.once('error', (err) => {
       const hint = /certificate|self[- ]signed/i.test(err.message) ? ' (a self-signed certificate? --insecure accepts it)' : '';
@@ -85,24 +109,31 @@ function probeSse(scenario: Scenario, url: string, token: string | undefined): P
       stream.terminate();
       reject(new UserError(`target unreachable: ${url}: no response within 5 s`, EXIT_UNREACHABLE));
     }, 5000);
-    const stream = openSse(withToken(url, token), undefined, {
-      open: () => {
-        clearTimeout(timer);
-        stream.terminate();
-        resolve();
+    const stream = openSse(
+      withToken(url, token),
+      undefined,
+      {
+        open: () => {
+          clearTimeout(timer);
+          stream.terminate();
+          resolve();
+        },
+        message: () => {},
+        refused: (reason) => {
+          clearTimeout(timer);
+          reject(new UserError(`target is not an SSE stream: ${url}: ${reason}`, EXIT_UNREACHABLE));
+        },
+        closed: () => {},
       },
-      message: () => {},
-      refused: (reason) => {
-        clearTimeout(timer);
-        reject(new UserError(`target is not an SSE stream: ${url}: ${reason}`, EXIT_UNREACHABLE));
-      },
-      closed: () => {},
-    }, targetConnectOptions(scenario, token));
+      targetConnectOptions(scenario, token),
+    );
   });
 }
 
 function sample(data: Buffer): string {
-  const printable = data.toString('utf8', 0, Math.min(data.length, 120)).replace(/[\x00-\x1f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  const printable = data
+    .toString('utf8', 0, Math.min(data.length, 120))
+    .replace(/[\x00-\x1f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return data.length > 120 ? `${printable}…` : printable;
 }
 
@@ -131,16 +162,31 @@ export async function openTarget(scenario: Scenario, onServerLog?: (line: string
     const url = t.adapter === 'socketio' ? engineIoUrl(t.url) : t.url;
     if (t.adapter === 'sse') await probeSse(scenario, t.url, t.tokens?.[0] ?? t.token);
     else await probe(scenario, url, t.tokens?.[0] ?? t.token);
-    return { url, urls: [url], metricsUrl: t.metricsUrl, metricsToken: t.metricsToken, publisherToken: t.publisherToken, readerToken: t.token, tokens: t.tokens, users: t.users, stop: async () => {} };
+    return {
+      url,
+      urls: [url],
+      metricsUrl: t.metricsUrl,
+      metricsToken: t.metricsToken,
+      publisherToken: t.publisherToken,
+      readerToken: t.token,
+      tokens: t.tokens,
+      users: t.users,
+      stop: async () => {},
+    };
   }
   const publisherToken = `pub-${randomBytes(12).toString('hex')}`;
   const readerToken = t.users > 0 ? `reader-${randomBytes(12).toString('hex')}` : undefined;
   const args = [
-    '--mode', t.mode,
-    '--queue-bytes', String(t.queueBytes),
-    '--overflow', t.overflow,
-    '--log-size', String(t.logSize),
-    '--publisher-token', publisherToken,
+    '--mode',
+    t.mode,
+    '--queue-bytes',
+    String(t.queueBytes),
+    '--overflow',
+    t.overflow,
+    '--log-size',
+    String(t.logSize),
+    '--publisher-token',
+    publisherToken,
   ];
   if (t.users > 0) args.push('--users', String(t.users), '--groups-per-user', String(t.groupsPerUser), '--tokens', readerToken!);
   if (t.store !== 'memory') args.push('--store', t.store);

@@ -9,7 +9,10 @@ export function withToken(url: string, token: string | undefined): string {
 }
 
 /** --header (with the connection's token as {{token}}) and --insecure, for every connection to a URL target. */
-export function targetConnectOptions(scenario: Scenario, token: string | undefined): { headers?: Record<string, string>; rejectUnauthorized: boolean } {
+export function targetConnectOptions(
+  scenario: Scenario,
+  token: string | undefined,
+): { headers?: Record<string, string>; rejectUnauthorized: boolean } {
   const t = scenario.target;
   if (t.kind !== 'url') return { rejectUnauthorized: true };
   const headers = t.headers ? Object.fromEntries(t.headers.map(([k, v]) => [k, v.replaceAll('{{token}}', token ?? '')])) : undefined;

@@ -27,7 +27,9 @@ export function builtInScenarios(): string[] {
 }
 
 function readdirNames(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5));
 }
 
 export function resolveScenarioPath(nameOrPath: string): { path: string; source: string } {
@@ -49,7 +51,13 @@ export function parseScenarioText(text: string, source: string): Scenario {
   }
   const { scenario, errors } = validateScenario(raw, source);
   if (!scenario) {
-    const more = errors.length > 1 ? ` (and ${errors.length - 1} more: ${errors.slice(1, 4).map((e) => e.path || '(top level)').join(', ')}${errors.length > 4 ? ', …' : ''})` : '';
+    const more =
+      errors.length > 1
+        ? ` (and ${errors.length - 1} more: ${errors
+            .slice(1, 4)
+            .map((e) => e.path || '(top level)')
+            .join(', ')}${errors.length > 4 ? ', …' : ''})`
+        : '';
     throw new UserError(`${formatValidationError(source, errors[0]!)}${more}`);
   }
   return scenario;
@@ -69,7 +77,10 @@ export function loadScenario(nameOrPath: string, overrides: ScenarioOverrides = 
 /** The scenario as one variant runs it: the variant's server options applied, its name recorded. */
 export function scenarioForVariant(scenario: Scenario, variantName: string): Scenario {
   const v = scenario.variants.find((x) => x.name === variantName);
-  if (!v) throw new UserError(`${scenario.source}: no variant "${variantName}" (variants: ${scenario.variants.map((x) => x.name).join(', ') || 'none'})`);
+  if (!v)
+    throw new UserError(
+      `${scenario.source}: no variant "${variantName}" (variants: ${scenario.variants.map((x) => x.name).join(', ') || 'none'})`,
+    );
   if (scenario.target.kind !== 'embedded') throw new UserError(`${scenario.source}: variants need an embedded target`);
   const s = structuredClone(scenario);
   s.target = { ...(s.target as typeof scenario.target & { kind: 'embedded' }), ...stripUndefined(v.overrides) };
@@ -92,7 +103,10 @@ export function applyOverrides(scenario: Scenario, o: ScenarioOverrides): Scenar
   }
   for (const [name, count] of Object.entries(o.clients ?? {})) {
     const g = s.groups.find((x) => x.name === name);
-    if (!g) throw new UserError(`--clients ${name}=${count}: no group "${name}" in ${s.source} (groups: ${s.groups.map((x) => x.name).join(', ')})`);
+    if (!g)
+      throw new UserError(
+        `--clients ${name}=${count}: no group "${name}" in ${s.source} (groups: ${s.groups.map((x) => x.name).join(', ')})`,
+      );
     g.count = count;
   }
   if (o.durationUs !== undefined) {
@@ -104,7 +118,14 @@ export function applyOverrides(scenario: Scenario, o: ScenarioOverrides): Scenar
 }
 
 /** Parses CLI flag values into overrides, naming the flag on error. */
-export function parseOverrideFlags(flags: { rate?: string; payload?: string; clients?: string[]; mode?: string; duration?: string; out?: string }): ScenarioOverrides {
+export function parseOverrideFlags(flags: {
+  rate?: string;
+  payload?: string;
+  clients?: string[];
+  mode?: string;
+  duration?: string;
+  out?: string;
+}): ScenarioOverrides {
   const o: ScenarioOverrides = {};
   if (flags.rate !== undefined) {
     const r = Number(flags.rate);
@@ -113,7 +134,8 @@ export function parseOverrideFlags(flags: { rate?: string; payload?: string; cli
   }
   if (flags.payload !== undefined) {
     const b = parseBytes(flags.payload);
-    if (!Number.isFinite(b) || b > 8 << 20) throw new UserError(`--payload: expected a size up to 8MiB such as ${SIZE_FORMS}, got "${flags.payload}"`);
+    if (!Number.isFinite(b) || b > 8 << 20)
+      throw new UserError(`--payload: expected a size up to 8MiB such as ${SIZE_FORMS}, got "${flags.payload}"`);
     o.payloadBytes = b;
   }
   for (const c of flags.clients ?? []) {
@@ -122,12 +144,14 @@ export function parseOverrideFlags(flags: { rate?: string; payload?: string; cli
     (o.clients ??= {})[m[1]!] = Number(m[2]);
   }
   if (flags.mode !== undefined) {
-    if (flags.mode !== 'isolated' && flags.mode !== 'legacy') throw new UserError(`--mode: expected isolated or legacy, got "${flags.mode}"`);
+    if (flags.mode !== 'isolated' && flags.mode !== 'legacy')
+      throw new UserError(`--mode: expected isolated or legacy, got "${flags.mode}"`);
     o.mode = flags.mode;
   }
   if (flags.duration !== undefined) {
     const us = parseDurationUs(flags.duration);
-    if (!Number.isFinite(us) || us < 1_000_000) throw new UserError(`--duration: expected a duration of at least 1s such as 30s or 1.5m, got "${flags.duration}"`);
+    if (!Number.isFinite(us) || us < 1_000_000)
+      throw new UserError(`--duration: expected a duration of at least 1s such as 30s or 1.5m, got "${flags.duration}"`);
     o.durationUs = us;
   }
   if (flags.out !== undefined) o.outDir = flags.out;

@@ -27,7 +27,8 @@ class Checker {
   }
 
   object(path: string, value: Json, allowed: readonly string[], required: readonly string[] = []): Obj | undefined {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return this.fail(path, `expected an object, got ${describe(value)}`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      return this.fail(path, `expected an object, got ${describe(value)}`);
     const obj = value as Obj;
     for (const k of Object.keys(obj)) {
       if (!allowed.includes(k)) this.fail(join(path, k), `unknown field (expected one of ${allowed.join(', ')})`);
@@ -62,7 +63,8 @@ class Checker {
     if (value === undefined && opts.fallback !== undefined) return opts.fallback;
     const us = parseDurationUs(value);
     if (Number.isNaN(us)) return this.fail(path, `expected a duration such as ${DURATION_FORMS}, got ${describe(value)}`);
-    if (us < opts.min || us > opts.max) return this.fail(path, `must be between ${opts.min / 1e6}s and ${opts.max / 1e6}s, got ${describe(value)}`);
+    if (us < opts.min || us > opts.max)
+      return this.fail(path, `must be between ${opts.min / 1e6}s and ${opts.max / 1e6}s, got ${describe(value)}`);
     return us;
   }
 
@@ -77,7 +79,8 @@ class Checker {
   array(path: string, value: Json, opts: { min?: number; max?: number } = {}): Json[] | undefined {
     if (!Array.isArray(value)) return this.fail(path, `expected an array, got ${describe(value)}`);
     if (opts.min !== undefined && value.length < opts.min) return this.fail(path, `expected at least ${opts.min} entries`);
-    if (opts.max !== undefined && value.length > opts.max) return this.fail(path, `expected at most ${opts.max} entries, got ${value.length}`);
+    if (opts.max !== undefined && value.length > opts.max)
+      return this.fail(path, `expected at most ${opts.max} entries, got ${value.length}`);
     return value;
   }
 }
@@ -114,7 +117,12 @@ export function parsePublishMode(value: string): GenericOptions['publish'] | und
 }
 
 function checkGeneric(c: Checker, raw: Json): GenericOptions | undefined {
-  const g = c.object('target.generic', raw, ['subscribeMessage', 'idField', 'timeField', 'timeUnit', 'publish', 'topic', 'qos', 'publishBody'], ['idField', 'timeField']);
+  const g = c.object(
+    'target.generic',
+    raw,
+    ['subscribeMessage', 'idField', 'timeField', 'timeUnit', 'publish', 'topic', 'qos', 'publishBody'],
+    ['idField', 'timeField'],
+  );
   if (!g) return undefined;
   const field = (name: 'idField' | 'timeField'): string => {
     const v = c.string(`target.generic.${name}`, g[name]) ?? '';
@@ -140,29 +148,57 @@ function checkGeneric(c: Checker, raw: Json): GenericOptions | undefined {
     timeUnit: c.oneOf('target.generic.timeUnit', g.timeUnit, ['ms', 'us', 'ns', 'iso'] as const, 'ms') ?? 'ms',
     publish: publish ?? { kind: 'server' },
     topic: g.topic === undefined ? undefined : c.string('target.generic.topic', g.topic),
-    qos: g.qos === undefined ? undefined : g.qos === 0 || g.qos === 1 ? g.qos : c.fail('target.generic.qos', `expected 0 or 1, got ${describe(g.qos)}`),
+    qos:
+      g.qos === undefined
+        ? undefined
+        : g.qos === 0 || g.qos === 1
+          ? g.qos
+          : c.fail('target.generic.qos', `expected 0 or 1, got ${describe(g.qos)}`),
     publishBody: g.publishBody === undefined ? undefined : c.string('target.generic.publishBody', g.publishBody),
   };
 }
 
 function checkTarget(c: Checker, raw: Json): Target | undefined {
-  const t = c.object('target', raw, ['embedded', 'url', 'adapter', 'token', 'publisherToken', 'metricsUrl', 'metricsToken', 'users', 'generic']);
+  const t = c.object('target', raw, [
+    'embedded',
+    'url',
+    'adapter',
+    'token',
+    'publisherToken',
+    'metricsUrl',
+    'metricsToken',
+    'users',
+    'generic',
+  ]);
   if (!t) return undefined;
   if (t.embedded !== undefined && t.url !== undefined) return c.fail('target', 'give either embedded or url, not both');
   if (t.url !== undefined) {
     const url = c.string('target.url', t.url);
     for (const k of ['embedded'] as const) if (t[k] !== undefined) c.fail(`target.${k}`, 'not allowed with target.url');
-    const adapter = c.oneOf('target.adapter', t.adapter, ['evbench', 'generic', 'nats', 'mqtt', 'graphql-ws', 'actioncable', 'socketio', 'sse'] as const, 'evbench') ?? 'evbench';
+    const adapter =
+      c.oneOf(
+        'target.adapter',
+        t.adapter,
+        ['evbench', 'generic', 'nats', 'mqtt', 'graphql-ws', 'actioncable', 'socketio', 'sse'] as const,
+        'evbench',
+      ) ?? 'evbench';
     const overHttp = adapter === 'socketio' || adapter === 'sse'; // their clients take http:// URLs
     if (url && !overHttp && !/^wss?:\/\/[^\s/]+/.test(url)) c.fail('target.url', `expected a ws:// or wss:// URL, got ${describe(url)}`);
-    if (url && overHttp && !/^https?:\/\/[^\s/]+/.test(url)) c.fail('target.url', `expected an http:// or https:// URL for adapter ${adapter}, got ${describe(url)}`);
-    if (adapter !== 'evbench' && !overHttp && t.generic === undefined) c.fail('target.generic', `the ${adapter} adapter needs its options: idField, timeField, timeUnit, publish`);
+    if (url && overHttp && !/^https?:\/\/[^\s/]+/.test(url))
+      c.fail('target.url', `expected an http:// or https:// URL for adapter ${adapter}, got ${describe(url)}`);
+    if (adapter !== 'evbench' && !overHttp && t.generic === undefined)
+      c.fail('target.generic', `the ${adapter} adapter needs its options: idField, timeField, timeUnit, publish`);
     if (adapter === 'evbench' && t.generic !== undefined) c.fail('target.generic', 'not allowed with adapter "evbench"');
     return {
       kind: 'url',
       url: url ?? '',
       adapter,
-      generic: adapter !== 'evbench' && t.generic !== undefined ? checkGeneric(c, t.generic) : overHttp ? { idField: 'id', timeField: 'ts', timeUnit: 'ms', publish: { kind: 'server' } } : undefined,
+      generic:
+        adapter !== 'evbench' && t.generic !== undefined
+          ? checkGeneric(c, t.generic)
+          : overHttp
+            ? { idField: 'id', timeField: 'ts', timeUnit: 'ms', publish: { kind: 'server' } }
+            : undefined,
       token: t.token === undefined ? undefined : c.string('target.token', t.token),
       publisherToken: t.publisherToken === undefined ? undefined : c.string('target.publisherToken', t.publisherToken),
       metricsUrl: t.metricsUrl === undefined ? undefined : c.string('target.metricsUrl', t.metricsUrl),
@@ -173,13 +209,25 @@ function checkTarget(c: Checker, raw: Json): Target | undefined {
   for (const k of ['adapter', 'token', 'publisherToken', 'metricsUrl', 'metricsToken', 'users', 'generic'] as const) {
     if (t[k] !== undefined) c.fail(`target.${k}`, 'only allowed with target.url');
   }
-  const e = c.object('target.embedded', t.embedded ?? {}, ['mode', 'queueBytes', 'overflow', 'logSize', 'users', 'groupsPerUser', 'store', 'multi']);
+  const e = c.object('target.embedded', t.embedded ?? {}, [
+    'mode',
+    'queueBytes',
+    'overflow',
+    'logSize',
+    'users',
+    'groupsPerUser',
+    'store',
+    'multi',
+  ]);
   if (!e) return undefined;
   const store = c.string('target.embedded.store', e.store, 'memory') ?? 'memory';
-  if (store !== 'memory' && !/^postgres(ql)?:\/\/./.test(store)) c.fail('target.embedded.store', `expected memory or a postgres://user@host/db URL, got ${describe(store)}`);
-  if (e.multi !== undefined && typeof e.multi !== 'boolean') c.fail('target.embedded.multi', `expected true or false, got ${describe(e.multi)}`);
+  if (store !== 'memory' && !/^postgres(ql)?:\/\/./.test(store))
+    c.fail('target.embedded.store', `expected memory or a postgres://user@host/db URL, got ${describe(store)}`);
+  if (e.multi !== undefined && typeof e.multi !== 'boolean')
+    c.fail('target.embedded.multi', `expected true or false, got ${describe(e.multi)}`);
   const multi = e.multi === true;
-  if (multi && store === 'memory') c.fail('target.embedded.multi', 'several server processes need a shared store: set target.embedded.store to a postgres:// URL');
+  if (multi && store === 'memory')
+    c.fail('target.embedded.multi', 'several server processes need a shared store: set target.embedded.store to a postgres:// URL');
   return {
     kind: 'embedded',
     mode: c.oneOf('target.embedded.mode', e.mode, ['isolated', 'legacy'] as const, 'isolated') ?? 'isolated',
@@ -187,7 +235,8 @@ function checkTarget(c: Checker, raw: Json): Target | undefined {
     overflow: c.oneOf('target.embedded.overflow', e.overflow, ['close', 'drop'] as const, 'close') ?? 'close',
     logSize: c.number('target.embedded.logSize', e.logSize, { ...range(SERVER_SETTINGS.logSize), integer: true }) ?? 0,
     users: c.number('target.embedded.users', e.users, { ...range(SERVER_SETTINGS.users), integer: true }) ?? 0,
-    groupsPerUser: c.number('target.embedded.groupsPerUser', e.groupsPerUser, { ...range(SERVER_SETTINGS.groupsPerUser), integer: true }) ?? 1,
+    groupsPerUser:
+      c.number('target.embedded.groupsPerUser', e.groupsPerUser, { ...range(SERVER_SETTINGS.groupsPerUser), integer: true }) ?? 1,
     store,
     multi,
   };
@@ -226,7 +275,18 @@ function checkPhases(c: Checker, raw: Json): PhaseSpec[] {
   });
 }
 
-const GROUP_FIELDS = ['name', 'kind', 'count', 'phases', 'eventTypes', 'behaviour', 'bytesPerSecond', 'delayMs', 'backlog', 'connectsPerSecond'];
+const GROUP_FIELDS = [
+  'name',
+  'kind',
+  'count',
+  'phases',
+  'eventTypes',
+  'behaviour',
+  'bytesPerSecond',
+  'delayMs',
+  'backlog',
+  'connectsPerSecond',
+];
 
 function checkGroups(c: Checker, raw: Json, phases: PhaseSpec[]): GroupSpec[] {
   const arr = c.array('groups', raw, { min: 1, max: 64 }) ?? [];
@@ -290,7 +350,12 @@ function checkGroups(c: Checker, raw: Json, phases: PhaseSpec[]): GroupSpec[] {
 /** Validates raw scenario JSON. `source` prefixes every message (a file path or `built-in NAME`). */
 export function validateScenario(raw: Json, source: string): { scenario?: Scenario; errors: ValidationError[] } {
   const c = new Checker();
-  const top = c.object('', raw, ['name', 'description', 'target', 'publisher', 'groups', 'phases', 'hol', 'thresholds', 'outputs', 'grace', 'variants', '$schema'], ['name', 'publisher', 'groups', 'phases']);
+  const top = c.object(
+    '',
+    raw,
+    ['name', 'description', 'target', 'publisher', 'groups', 'phases', 'hol', 'thresholds', 'outputs', 'grace', 'variants', '$schema'],
+    ['name', 'publisher', 'groups', 'phases'],
+  );
   if (!top) return { errors: c.errors };
   const name = c.string('name', top.name) ?? '';
   const target = checkTarget(c, top.target ?? { embedded: {} });
@@ -332,8 +397,10 @@ export function validateScenario(raw: Json, source: string): { scenario?: Scenar
   const outputs = c.object('outputs', top.outputs ?? {}, ['dir']) ?? {};
   const graceUs = c.duration('grace', top.grace, { min: 0, max: 60e6, fallback: 1_000_000 }) ?? 1_000_000;
 
-  if (groups.length > 0 && !groups.some((g) => g.kind === 'fast')) c.fail('groups', 'at least one group of kind "fast" is needed: HOL is judged on fast clients');
-  if (phases.length > 0 && !phases.some((p) => p.role === 'baseline')) c.fail('phases', 'one phase needs role "baseline" (or the name baseline)');
+  if (groups.length > 0 && !groups.some((g) => g.kind === 'fast'))
+    c.fail('groups', 'at least one group of kind "fast" is needed: HOL is judged on fast clients');
+  if (phases.length > 0 && !phases.some((p) => p.role === 'baseline'))
+    c.fail('phases', 'one phase needs role "baseline" (or the name baseline)');
   if (phases.length > 0 && !phases.some((p) => p.role === 'stress')) c.fail('phases', 'one phase needs role "stress" (or the name stress)');
   if (target?.kind === 'embedded' && target.store === 'memory') {
     if (groups.some((g) => g.kind === 'catchup' && (g.backlog ?? 0) > target.logSize)) {
@@ -355,10 +422,16 @@ export function validateScenario(raw: Json, source: string): { scenario?: Scenar
       seen.add(vname);
       const overrides: Variant['overrides'] = {};
       if (o.mode !== undefined) overrides.mode = c.oneOf(`${path}.mode`, o.mode, ['isolated', 'legacy'] as const);
-      if (o.queueBytes !== undefined) overrides.queueBytes = c.bytes(`${path}.queueBytes`, o.queueBytes, noDefault(SERVER_SETTINGS.queueBytes));
+      if (o.queueBytes !== undefined)
+        overrides.queueBytes = c.bytes(`${path}.queueBytes`, o.queueBytes, noDefault(SERVER_SETTINGS.queueBytes));
       if (o.overflow !== undefined) overrides.overflow = c.oneOf(`${path}.overflow`, o.overflow, ['close', 'drop'] as const);
-      if (o.users !== undefined) overrides.users = c.number(`${path}.users`, o.users, { ...noDefault(SERVER_SETTINGS.users), integer: true });
-      if (o.groupsPerUser !== undefined) overrides.groupsPerUser = c.number(`${path}.groupsPerUser`, o.groupsPerUser, { ...noDefault(SERVER_SETTINGS.groupsPerUser), integer: true });
+      if (o.users !== undefined)
+        overrides.users = c.number(`${path}.users`, o.users, { ...noDefault(SERVER_SETTINGS.users), integer: true });
+      if (o.groupsPerUser !== undefined)
+        overrides.groupsPerUser = c.number(`${path}.groupsPerUser`, o.groupsPerUser, {
+          ...noDefault(SERVER_SETTINGS.groupsPerUser),
+          integer: true,
+        });
       variants.push({ name: vname, overrides });
     });
   }

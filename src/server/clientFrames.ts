@@ -102,7 +102,15 @@ function parseSubscribe(message: Record<string, unknown>, limits: ParseLimits): 
   }
   const filters = (message.filters ?? undefined) as Filter[] | undefined;
   return {
-    request: { method: 'subscribe', filters, key: filtersKey(filters), terms, predicate, indexTerm: indexTermOf(filters), lastLogId: last as number | undefined },
+    request: {
+      method: 'subscribe',
+      filters,
+      key: filtersKey(filters),
+      terms,
+      predicate,
+      indexTerm: indexTermOf(filters),
+      lastLogId: last as number | undefined,
+    },
   };
 }
 

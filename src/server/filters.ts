@@ -39,7 +39,11 @@ export function indexTermOf(filters: Filter[] | undefined): IndexTerm | undefine
     const values = operator === '=' ? [operand as string] : operator === 'in' ? [...new Set(operand as string[])] : undefined;
     if (!values) continue;
     const term = { attribute: attribute as StringAttribute, values };
-    if (best === undefined || values.length < best.values.length || (values.length === best.values.length && SPECIFICITY[term.attribute] > SPECIFICITY[best.attribute])) {
+    if (
+      best === undefined ||
+      values.length < best.values.length ||
+      (values.length === best.values.length && SPECIFICITY[term.attribute] > SPECIFICITY[best.attribute])
+    ) {
       best = term;
     }
   }

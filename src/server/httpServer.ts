@@ -32,12 +32,7 @@ const WS_ERROR_REASONS: Record<string, RefusalReason> = {
   WS_ERR_INVALID_UTF8: 'invalid_utf8',
 };
 
-export function createHttpServer(
-  hub: Hub,
-  directory: PermissionDirectory,
-  metrics: ServerMetrics,
-  options: ServerOptions,
-): HttpParts {
+export function createHttpServer(hub: Hub, directory: PermissionDirectory, metrics: ServerMetrics, options: ServerOptions): HttpParts {
   const websocketServer = (maxPayload: number): WebSocketServer =>
     new WebSocketServer({
       noServer: true,

@@ -20,7 +20,16 @@ import { ClientGuard } from './limits.js';
 import type { ClientRequest } from './clientFrames.js';
 import { mayReadFast, type Reader } from './permissions.js';
 import { PendingSends, type ObserveSend } from './pendingSends.js';
-import { availabilityNotice, closeSockets, serveConnection, storeEvents, Subscriptions, unsubscribe, type Hub, type ServerContext } from './session.js';
+import {
+  availabilityNotice,
+  closeSockets,
+  serveConnection,
+  storeEvents,
+  Subscriptions,
+  unsubscribe,
+  type Hub,
+  type ServerContext,
+} from './session.js';
 import { SubscriptionIndex } from './subscriptionIndex.js';
 
 /** Matching events a replaying session writes before yielding to the event loop. */
@@ -510,6 +519,11 @@ export class IsolatedHub implements Hub {
   }
 
   closeAll(code: number, reason: string, graceMs: number): Promise<void> {
-    return closeSockets([...this.sessions].map((s) => s.ws), code, reason, graceMs);
+    return closeSockets(
+      [...this.sessions].map((s) => s.ws),
+      code,
+      reason,
+      graceMs,
+    );
   }
 }

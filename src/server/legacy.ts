@@ -12,7 +12,16 @@ import { ClientGuard } from './limits.js';
 import type { ClientRequest } from './clientFrames.js';
 import { mayReadByScan, type Reader } from './permissions.js';
 import { PendingSends } from './pendingSends.js';
-import { availabilityNotice, closeSockets, serveConnection, storeEvents, Subscriptions, unsubscribe, type Hub, type ServerContext } from './session.js';
+import {
+  availabilityNotice,
+  closeSockets,
+  serveConnection,
+  storeEvents,
+  Subscriptions,
+  unsubscribe,
+  type Hub,
+  type ServerContext,
+} from './session.js';
 
 /** A replay whose page read failed (database away) tries again after this long. */
 const PAGE_RETRY_MS = 250;
@@ -91,7 +100,10 @@ export class LegacyHub implements Hub {
           return;
         }
         if (this.queuedBytes > this.ctx.options.logBytes) {
-          this.reply(s, { status: 503, message: `the legacy dispatch queue holds ${this.queuedBytes} bytes, over --log-bytes; try again later` });
+          this.reply(s, {
+            status: 503,
+            message: `the legacy dispatch queue holds ${this.queuedBytes} bytes, over --log-bytes; try again later`,
+          });
           return;
         }
         const outcome = storeEvents(this.ctx, s.reader, request.events) as Exclude<ReturnType<typeof storeEvents>, Promise<unknown>>;
@@ -128,8 +140,7 @@ export class LegacyHub implements Hub {
         if (job.kind === 'fanout') {
           await this.fanOut(job.events);
           this.queuedBytes -= bodyBytes(job.events);
-        }
-        else await this.subscribe(job.session, job.request);
+        } else await this.subscribe(job.session, job.request);
       }
     } finally {
       this.running = false;
@@ -238,7 +249,12 @@ export class LegacyHub implements Hub {
     this.stopped = true;
     this.queue.length = 0;
     this.queuedBytes = 0;
-    await closeSockets([...this.sessions].map((s) => s.ws), code, reason, graceMs);
+    await closeSockets(
+      [...this.sessions].map((s) => s.ws),
+      code,
+      reason,
+      graceMs,
+    );
   }
 }
 

@@ -79,7 +79,10 @@ export class ClientGuard {
     const { options, metrics } = this.ctx;
     const length = (data as Buffer).length;
     if (!this.take(length)) {
-      const rate = this.tokens < 1 ? `message rate of ${options.maxMessageRate}/s (--max-message-rate)` : `byte rate of ${options.maxByteRate} B/s (--max-byte-rate)`;
+      const rate =
+        this.tokens < 1
+          ? `message rate of ${options.maxMessageRate}/s (--max-message-rate)`
+          : `byte rate of ${options.maxByteRate} B/s (--max-byte-rate)`;
       this.strike();
       return { error: { status: 429, message: `over the ${rate}` } };
     }
@@ -128,11 +131,17 @@ export class ClientGuard {
     }
     if (filterBudget.held(this.holder) + terms > options.maxFiltersPerToken) {
       metrics.refused('too_many_filters_token');
-      return { status: 413, message: `the sessions of one token may hold at most ${options.maxFiltersPerToken} filter terms together (--max-filters-per-token)` };
+      return {
+        status: 413,
+        message: `the sessions of one token may hold at most ${options.maxFiltersPerToken} filter terms together (--max-filters-per-token)`,
+      };
     }
     if (filterBudget.total + terms > options.maxFiltersTotal) {
       metrics.refused('too_many_filters_server');
-      return { status: 413, message: `the server holds its limit of ${options.maxFiltersTotal} filter terms (--max-filters-total); try again later` };
+      return {
+        status: 413,
+        message: `the server holds its limit of ${options.maxFiltersTotal} filter terms (--max-filters-total); try again later`,
+      };
     }
     this.heldTerms += terms;
     filterBudget.take(this.holder, terms);

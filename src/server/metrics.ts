@@ -8,8 +8,8 @@ import { SEND_OUTCOMES, type PendingSends, type SendOutcome } from './pendingSen
 
 /** Upper bounds of the per-send histogram, in microseconds (10 µs … 10 s). */
 const SEND_BUCKETS_US = [
-  10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000,
-  2_500_000, 5_000_000, 10_000_000,
+  10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000, 5_000_000,
+  10_000_000,
 ];
 
 /** Queue ages (µs) above which /metrics counts sessions: `evbench_sessions_by_queue_age{older_than}`. */
@@ -139,7 +139,11 @@ export class ServerMetrics {
     metric('evbench_server_info', 'gauge', 'Reference server build and mode.');
     out.push(`evbench_server_info{mode="${this.mode}",protocol="v0"} 1`);
 
-    metric('evbench_send_duration_seconds', 'histogram', 'Time from enqueueing an event frame for a session until its send ended: written to the kernel, failed, or abandoned at close.');
+    metric(
+      'evbench_send_duration_seconds',
+      'histogram',
+      'Time from enqueueing an event frame for a session until its send ended: written to the kernel, failed, or abandoned at close.',
+    );
     let cumulative = 0;
     for (let i = 0; i < SEND_BUCKETS_US.length; i++) {
       cumulative += this.sendBuckets[i]!;
@@ -149,7 +153,11 @@ export class ServerMetrics {
     out.push(`evbench_send_duration_seconds_bucket{le="+Inf"} ${cumulative}`);
     out.push(`evbench_send_duration_seconds_sum ${this.sendSumUs / 1e6}`);
     out.push(`evbench_send_duration_seconds_count ${this.sendCount}`);
-    metric('evbench_sends_total', 'counter', 'Event frame sends that ended, by how: written (to the kernel), failed (socket error), abandoned (session closed with the send in flight).');
+    metric(
+      'evbench_sends_total',
+      'counter',
+      'Event frame sends that ended, by how: written (to the kernel), failed (socket error), abandoned (session closed with the send in flight).',
+    );
     for (const outcome of SEND_OUTCOMES) out.push(`evbench_sends_total{outcome="${outcome}"} ${this.sendOutcomes[outcome]}`);
     metric('evbench_send_duration_max_seconds', 'gauge', 'Longest send that ended since the server started.');
     out.push(`evbench_send_duration_max_seconds ${this.sendMaxUs / 1e6}`);
@@ -169,19 +177,41 @@ export class ServerMetrics {
     }
     metric('evbench_sends_in_flight', 'gauge', 'Event frame sends started but not yet ended (frames not yet written to the kernel).');
     out.push(`evbench_sends_in_flight ${inFlight}`);
-    metric('evbench_send_in_flight_oldest_seconds', 'gauge', 'Age of the oldest send still in flight (0 when none): a send that never ends shows here, not in the histogram.');
+    metric(
+      'evbench_send_in_flight_oldest_seconds',
+      'gauge',
+      'Age of the oldest send still in flight (0 when none): a send that never ends shows here, not in the histogram.',
+    );
     out.push(`evbench_send_in_flight_oldest_seconds ${(now - oldestUs) / 1e6}`);
-    metric('evbench_sends_in_flight_by_age', 'gauge', 'Sends in flight at most `le` seconds old (cumulative), on the send histogram\'s bounds.');
+    metric(
+      'evbench_sends_in_flight_by_age',
+      'gauge',
+      "Sends in flight at most `le` seconds old (cumulative), on the send histogram's bounds.",
+    );
     for (let i = 0; i <= SEND_BUCKETS_US.length; i++) {
       const bound = SEND_BUCKETS_US[i];
       const older = bound === undefined ? 0 : pending.reduce((n, p) => n + p.countEnqueuedBefore(now - bound), 0);
       out.push(`evbench_sends_in_flight_by_age{le="${bound === undefined ? '+Inf' : bound / 1e6}"} ${inFlight - older}`);
     }
-    metric('evbench_session_queue_age_seconds', 'gauge', 'Age of the oldest undelivered event frame, max over sessions (0 when every queue is empty).');
+    metric(
+      'evbench_session_queue_age_seconds',
+      'gauge',
+      'Age of the oldest undelivered event frame, max over sessions (0 when every queue is empty).',
+    );
     out.push(`evbench_session_queue_age_seconds{stat="max"} ${(now - oldestUs) / 1e6}`);
-    metric('evbench_sessions_by_queue_age', 'gauge', 'Sessions whose oldest undelivered event frame is more than `older_than` seconds old.');
-    QUEUE_AGE_BOUNDS_US.forEach((bound, i) => out.push(`evbench_sessions_by_queue_age{older_than="${bound / 1e6}"} ${sessionAgeCounts[i]}`));
-    metric('evbench_dispatch_queue_age_seconds', 'gauge', 'Legacy: age of the oldest event or subscription the global loop has not finished dispatching; isolated: always 0 (fan-out never waits).');
+    metric(
+      'evbench_sessions_by_queue_age',
+      'gauge',
+      'Sessions whose oldest undelivered event frame is more than `older_than` seconds old.',
+    );
+    QUEUE_AGE_BOUNDS_US.forEach((bound, i) =>
+      out.push(`evbench_sessions_by_queue_age{older_than="${bound / 1e6}"} ${sessionAgeCounts[i]}`),
+    );
+    metric(
+      'evbench_dispatch_queue_age_seconds',
+      'gauge',
+      'Legacy: age of the oldest event or subscription the global loop has not finished dispatching; isolated: always 0 (fan-out never waits).',
+    );
     out.push(`evbench_dispatch_queue_age_seconds ${q.dispatchOldestUs === undefined ? 0 : Math.max(0, now - q.dispatchOldestUs) / 1e6}`);
 
     metric('evbench_session_queue_bytes', 'gauge', 'Bytes queued for sessions (own queue plus socket buffer), max and sum over sessions.');
@@ -191,7 +221,11 @@ export class ServerMetrics {
       metric(name, 'counter', help);
       out.push(`${name} ${value}`);
     };
-    counter('evbench_slow_client_closes_total', 'Sessions closed with 4008 because their queue exceeded the byte budget.', this.slowClientCloses);
+    counter(
+      'evbench_slow_client_closes_total',
+      'Sessions closed with 4008 because their queue exceeded the byte budget.',
+      this.slowClientCloses,
+    );
     counter('evbench_gaps_total', 'Gap notices sent (skipped events under policy drop, or a replay cursor older than the log).', this.gaps);
     counter('evbench_replayed_events_total', 'Events delivered by catch-up replay.', this.replayedEvents);
     counter('evbench_events_in_total', 'Events published and stored.', this.eventsIn);
@@ -207,17 +241,29 @@ export class ServerMetrics {
       out.push(`evbench_log_events ${log.events}`);
       metric('evbench_log_bytes', 'gauge', 'Bytes the memory log is charged for (bodies plus per-event overhead); bounded by --log-bytes.');
       out.push(`evbench_log_bytes ${log.bytes}`);
-      counter('evbench_log_evicted_for_bytes_total', 'Events evicted from the memory log because it was over --log-bytes.', log.evictedForBytes);
+      counter(
+        'evbench_log_evicted_for_bytes_total',
+        'Events evicted from the memory log because it was over --log-bytes.',
+        log.evictedForBytes,
+      );
     }
     const mem = process.memoryUsage();
     metric('evbench_process_memory_bytes', 'gauge', 'This process: resident set, V8 heap used, and memory outside the heap (Buffers).');
-    out.push(`evbench_process_memory_bytes{kind="rss"} ${mem.rss}`, `evbench_process_memory_bytes{kind="heap_used"} ${mem.heapUsed}`, `evbench_process_memory_bytes{kind="external"} ${mem.external}`);
+    out.push(
+      `evbench_process_memory_bytes{kind="rss"} ${mem.rss}`,
+      `evbench_process_memory_bytes{kind="heap_used"} ${mem.heapUsed}`,
+      `evbench_process_memory_bytes{kind="external"} ${mem.external}`,
+    );
     metric('evbench_event_loop_delay_seconds', 'gauge', 'Event-loop delay since the previous scrape (10 ms sampling).');
     const d = this.loopDelay;
     // every sample includes the monitor's 10 ms resolution: subtract it (as runner/health.ts does)
     const delay = (ns: number): number => Math.max(0, ns / 1e9 - 0.01);
     const quantile = (p: number): number => (d.count > 0 ? delay(d.percentile(p)) : 0);
-    out.push(`evbench_event_loop_delay_seconds{quantile="0.5"} ${quantile(50)}`, `evbench_event_loop_delay_seconds{quantile="0.99"} ${quantile(99)}`, `evbench_event_loop_delay_seconds{quantile="1"} ${d.count > 0 ? delay(d.max) : 0}`);
+    out.push(
+      `evbench_event_loop_delay_seconds{quantile="0.5"} ${quantile(50)}`,
+      `evbench_event_loop_delay_seconds{quantile="0.99"} ${quantile(99)}`,
+      `evbench_event_loop_delay_seconds{quantile="1"} ${d.count > 0 ? delay(d.max) : 0}`,
+    );
     d.reset();
     metric('evbench_server_limit', 'gauge', 'Configured server limits (bytes, counts, per-second rates, seconds).');
     for (const [name, value] of Object.entries(this.limits)) out.push(`evbench_server_limit{limit="${name}"} ${value}`);

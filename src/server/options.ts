@@ -142,7 +142,10 @@ export function resolveServerOptions(partial: Partial<ServerOptions>): ServerOpt
   checkInteger('--message-burst', o.messageBurst, 1, 10_000_000);
   checkInteger('--keepalive-interval', o.keepaliveMs, 0, 86_400_000);
   checkInteger('--handshake-timeout', o.handshakeTimeoutMs, 1, 86_400_000);
-  if (!Array.isArray(o.allowedOrigins) || o.allowedOrigins.some((x) => typeof x !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/i.test(x))) {
+  if (
+    !Array.isArray(o.allowedOrigins) ||
+    o.allowedOrigins.some((x) => typeof x !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/i.test(x))
+  ) {
     throw new UserError('--allowed-origins: expected a comma-separated list of origins such as https://app.example.com');
   }
   if (o.metricsToken !== undefined && (typeof o.metricsToken !== 'string' || o.metricsToken === '')) {

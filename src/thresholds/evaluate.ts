@@ -8,7 +8,12 @@ import { parseThresholds, type Threshold } from './parse.js';
 function measure(record: RunRecord, t: Threshold): { value: number | null; unit: string } {
   const { metric, tags } = t.key;
   if (metric === 'hol') {
-    const v = { index: record.hol.index, p50index: record.hol.p50Index, stallIndex: record.hol.stallIndex, deliveryRatio: record.hol.deliveryRatio }[t.aggregation as 'index'];
+    const v = {
+      index: record.hol.index,
+      p50index: record.hol.p50Index,
+      stallIndex: record.hol.stallIndex,
+      deliveryRatio: record.hol.deliveryRatio,
+    }[t.aggregation as 'index'];
     return { value: v ?? null, unit: '×' };
   }
   if (metric === 'generator') {
@@ -34,7 +39,8 @@ function measure(record: RunRecord, t: Threshold): { value: number | null; unit:
       return { value: v, unit: 'µs' };
     }
     case 'missing':
-      if (t.aggregation === 'rate') return { value: sel.delivered + sel.missing > 0 ? sel.missing / (sel.delivered + sel.missing) : 0, unit: '' };
+      if (t.aggregation === 'rate')
+        return { value: sel.delivered + sel.missing > 0 ? sel.missing / (sel.delivered + sel.missing) : 0, unit: '' };
       return { value: sel.missing, unit: '' };
     case 'delivered':
       if (t.aggregation === 'rate') return { value: sel.clientSeconds > 0 ? sel.arrived / sel.clientSeconds : 0, unit: '/s' };
@@ -50,17 +56,24 @@ function measure(record: RunRecord, t: Threshold): { value: number | null; unit:
 
 function compare(a: number, op: Threshold['operator'], b: number): boolean {
   switch (op) {
-    case '<': return a < b;
-    case '<=': return a <= b;
-    case '>': return a > b;
-    case '>=': return a >= b;
-    case '==': return a === b;
-    case '!=': return a !== b;
+    case '<':
+      return a < b;
+    case '<=':
+      return a <= b;
+    case '>':
+      return a > b;
+    case '>=':
+      return a >= b;
+    case '==':
+      return a === b;
+    case '!=':
+      return a !== b;
   }
 }
 
 /** A measured value or bound as people read it, in the outcome's unit (µs values as 850µs, 12.3ms, …). */
-export const formatMeasure = (v: number, unit: string): string => (unit === 'µs' ? formatUs(v) : unit === 'bool' ? String(v === 1) : `${Math.round(v * 1000) / 1000}${unit === '×' ? '×' : unit}`);
+export const formatMeasure = (v: number, unit: string): string =>
+  unit === 'µs' ? formatUs(v) : unit === 'bool' ? String(v === 1) : `${Math.round(v * 1000) / 1000}${unit === '×' ? '×' : unit}`;
 
 export function evaluateThresholds(record: RunRecord, thresholds: Record<string, string[]>): ThresholdOutcome[] {
   const out: ThresholdOutcome[] = [];

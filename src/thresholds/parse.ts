@@ -64,11 +64,8 @@ export function parseThresholdKey(text: string): ThresholdKey {
   return { metric, tags };
 }
 
-
-
 export function parseThresholdExpression(key: ThresholdKey, keyText: string, text: string): Threshold {
-  const at = (col: number, what: string): ThresholdSyntaxError =>
-    new ThresholdSyntaxError(`"${text}": at column ${col + 1}: ${what}`);
+  const at = (col: number, what: string): ThresholdSyntaxError => new ThresholdSyntaxError(`"${text}": at column ${col + 1}: ${what}`);
   const aggM = /^\s*(p\(\s*\d+(?:\.\d+)?\s*\)|[A-Za-z0-9]+)/.exec(text);
   if (!aggM) throw at(0, 'expected an aggregation such as p(99), max, count, index, bound');
   const aggregation = aggM[1]!.replace(/\s+/g, '');
@@ -86,7 +83,8 @@ export function parseThresholdExpression(key: ThresholdKey, keyText: string, tex
   pos += opM[0].length;
   const rest = text.slice(pos);
   const valM = /^\s*(true|false|-?\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|h|%)?\s*$/.exec(rest);
-  if (!valM) throw at(pos + (rest.length - rest.trimStart().length), 'expected a number with an optional unit (µs, ms, s, m, h) or true/false');
+  if (!valM)
+    throw at(pos + (rest.length - rest.trimStart().length), 'expected a number with an optional unit (µs, ms, s, m, h) or true/false');
   let bound: number;
   const isDuration = rule.duration && aggregation !== 'count';
   if (valM[1] === 'true' || valM[1] === 'false') {

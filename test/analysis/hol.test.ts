@@ -42,7 +42,7 @@ describe('the p99 rule: above the noise floor, and sustained', () => {
     expect(judge({ baseline: steady(5_000), stress: spiky(4) }, { ...RULES, sustainUs: 4_000_000 }).verdict).toBe('hol');
   });
 
-  it('the floor is the baseline\'s own worst second: a stress no worse than that is not blocking', () => {
+  it("the floor is the baseline's own worst second: a stress no worse than that is not blocking", () => {
     const baseline = [...steady(5_000, 7), second(60_000)];
     const r = judge({ baseline, stress: spiky(6, 55_000) });
     expect(r.noise!.floorUs).toBeGreaterThanOrEqual(60_000);
@@ -82,7 +82,7 @@ describe('the p99 rule: above the noise floor, and sustained', () => {
     expect(judge({ baseline: steady(200), stress: spiky(8, 3_000) }, { ...RULES, minDeltaUs: 1_000 }).verdict).toBe('hol');
   });
 
-  it('the generator\'s own loop delay raises the floor', () => {
+  it("the generator's own loop delay raises the floor", () => {
     const rec = verdictRecord({ baseline: steady(5_000), stress: spiky(6, 35_000) });
     expect(analyseHol(rec, RULES).verdict).toBe('hol');
     rec.generator.eventLoopDelayP99Us = 19_000;
@@ -108,7 +108,9 @@ describe('the p99 rule: above the noise floor, and sustained', () => {
 describe('starvation rules', () => {
   it('any missing event in stress is blocking; none is not', () => {
     expect(judge({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { missing: 1 } }).verdict).toBe('hol');
-    expect(rule(judge({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { missing: 0 } }), 'fast clients missed').triggered).toBe(false);
+    expect(
+      rule(judge({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { missing: 0 } }), 'fast clients missed').triggered,
+    ).toBe(false);
   });
 
   it('delivery rate: below the ratio is blocking, at it is not', () => {
@@ -127,16 +129,42 @@ describe('starvation rules', () => {
     expect(judge({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { maxStallUs: 999_999 } }).verdict).toBe('none');
   });
 
-  it('max stall must also be twice the baseline\'s', () => {
-    const r = judge({ baseline: steady(5_000), stress: steady(5_000), baseCounters: { maxStallUs: 800_000 }, stressCounters: { maxStallUs: 1_500_000 } });
+  it("max stall must also be twice the baseline's", () => {
+    const r = judge({
+      baseline: steady(5_000),
+      stress: steady(5_000),
+      baseCounters: { maxStallUs: 800_000 },
+      stressCounters: { maxStallUs: 1_500_000 },
+    });
     expect(rule(r, 'fast max stall').bound).toBe('1.60s');
     expect(r.verdict).toBe('none');
-    expect(judge({ baseline: steady(5_000), stress: steady(5_000), baseCounters: { maxStallUs: 800_000 }, stressCounters: { maxStallUs: 1_600_000 } }).verdict).toBe('hol');
+    expect(
+      judge({
+        baseline: steady(5_000),
+        stress: steady(5_000),
+        baseCounters: { maxStallUs: 800_000 },
+        stressCounters: { maxStallUs: 1_600_000 },
+      }).verdict,
+    ).toBe('hol');
   });
 
   it('staleness: at max(maxStall, 3× baseline) is blocking, under it is not', () => {
-    expect(judge({ baseline: steady(5_000), stress: steady(5_000), baseCounters: { maxStalenessUs: 500_000 }, stressCounters: { maxStalenessUs: 1_499_999 } }).verdict).toBe('none');
-    expect(judge({ baseline: steady(5_000), stress: steady(5_000), baseCounters: { maxStalenessUs: 500_000 }, stressCounters: { maxStalenessUs: 1_500_000 } }).verdict).toBe('hol');
+    expect(
+      judge({
+        baseline: steady(5_000),
+        stress: steady(5_000),
+        baseCounters: { maxStalenessUs: 500_000 },
+        stressCounters: { maxStalenessUs: 1_499_999 },
+      }).verdict,
+    ).toBe('none');
+    expect(
+      judge({
+        baseline: steady(5_000),
+        stress: steady(5_000),
+        baseCounters: { maxStalenessUs: 500_000 },
+        stressCounters: { maxStalenessUs: 1_500_000 },
+      }).verdict,
+    ).toBe('hol');
   });
 
   it('names the slow clients only when some were connected in stress', () => {
@@ -157,27 +185,43 @@ describe('starvation rules', () => {
 
   it('the evidence, as every report prints it', () => {
     const r = judge({
-      baseline: steady(5_000), stress: [...steady(5_000, 6), ...steady(50_000, 4)], stressCounters: { missing: 3, arrived: 1500, maxStallUs: 1_200_000, maxStalenessUs: 40_000 },
+      baseline: steady(5_000),
+      stress: [...steady(5_000, 6), ...steady(50_000, 4)],
+      stressCounters: { missing: 3, arrived: 1500, maxStallUs: 1_200_000, maxStalenessUs: 40_000 },
       baseCounters: { maxStalenessUs: 10_000 },
     });
     expect(r.evidence.map((e) => [e.rule, e.measured, e.bound, e.triggered])).toEqual([
       ['fast clients closed or refused by the server', '0 of 10', '0', false],
-      ['fast p99 stress ÷ baseline ≥ 3, sustained above the noise floor for ≥ 3s', '9.97× (54.7ms vs 5.49ms); 4 of 10 stress seconds above 16.5ms', "3× and 3s above 16.5ms (3× the baseline's median per-second p99)", true],
+      [
+        'fast p99 stress ÷ baseline ≥ 3, sustained above the noise floor for ≥ 3s',
+        '9.97× (54.7ms vs 5.49ms); 4 of 10 stress seconds above 16.5ms',
+        "3× and 3s above 16.5ms (3× the baseline's median per-second p99)",
+        true,
+      ],
       ['fast clients missed events in stress', '3 missing of 2003', '0', true],
       ['fast delivery rate stress ÷ baseline < 0.9', '0.75× (15.0 vs 20.0 events/s per client)', '0.9×', true],
       ['fast max stall in stress ≥ 1.00s and ≥ 2× baseline', '1.20s (baseline 5.50ms)', '1.00s', true],
       ['fast staleness at the end of stress ≥ 1.00s and ≥ 3× baseline', '40.0ms (baseline 10.0ms)', '1.00s', false],
     ]);
-    expect(r.summary).toBe('HEAD-OF-LINE BLOCKING: fast clients were delayed or starved in stress (fast p99 stress ÷ baseline ≥ 3, sustained above the noise floor for ≥ 3s; fast clients missed events in stress; fast delivery rate stress ÷ baseline < 0.9; fast max stall in stress ≥ 1.00s and ≥ 2× baseline)');
-    expect(judge({ baseline: steady(2_000), stress: steady(2_000) }).evidence[1]!.bound).toMatch(/\(the baseline median \+ hol\.minDelta\)$/);
+    expect(r.summary).toBe(
+      'HEAD-OF-LINE BLOCKING: fast clients were delayed or starved in stress (fast p99 stress ÷ baseline ≥ 3, sustained above the noise floor for ≥ 3s; fast clients missed events in stress; fast delivery rate stress ÷ baseline < 0.9; fast max stall in stress ≥ 1.00s and ≥ 2× baseline)',
+    );
+    expect(judge({ baseline: steady(2_000), stress: steady(2_000) }).evidence[1]!.bound).toMatch(
+      /\(the baseline median \+ hol\.minDelta\)$/,
+    );
   });
 });
 
 describe('disconnect', () => {
   it('a fast client the server closed: disconnect, with the code and reason, even though the HOL rules fire', () => {
     const r = judge({
-      baseline: steady(5_000), stress: steady(5_000), stressCounters: { missing: 5000, serverCloses: 2 },
-      clientResults: [{ closedByServer: 1013, closeReason: 'try again later' }, { closedByServer: 1013, closeReason: 'try again later' }],
+      baseline: steady(5_000),
+      stress: steady(5_000),
+      stressCounters: { missing: 5000, serverCloses: 2 },
+      clientResults: [
+        { closedByServer: 1013, closeReason: 'try again later' },
+        { closedByServer: 1013, closeReason: 'try again later' },
+      ],
     });
     expect(r.verdict).toBe('disconnect');
     expect(r.summary).toContain('closed or refused 2 of 10 fast clients (closed 1013 "try again later" ×2)');
@@ -186,15 +230,30 @@ describe('disconnect', () => {
   });
 
   it('one of ten is enough (the delivery ratio alone would say 0.90×: none)', () => {
-    const r = judge({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { arrived: 1440 }, clientResults: [{ closedByServer: 1011, closeReason: '' }] });
+    const r = judge({
+      baseline: steady(5_000),
+      stress: steady(5_000),
+      stressCounters: { arrived: 1440 },
+      clientResults: [{ closedByServer: 1011, closeReason: '' }],
+    });
     expect(r.verdict).toBe('disconnect');
     expect(rule(r, 'fast clients closed').measured).toBe('1 of 10: closed 1011 ×1');
   });
 
   it('refused connects and refused subscriptions count too', () => {
-    const r = judge({ baseline: steady(5_000), stress: steady(5_000), clientResults: [{ refused: 'connect', closeReason: 'Unexpected server response: 503' }, {}, { refused: 'subscribe', closeReason: 'subscribe refused: 403' }] });
+    const r = judge({
+      baseline: steady(5_000),
+      stress: steady(5_000),
+      clientResults: [
+        { refused: 'connect', closeReason: 'Unexpected server response: 503' },
+        {},
+        { refused: 'subscribe', closeReason: 'subscribe refused: 403' },
+      ],
+    });
     expect(r.verdict).toBe('disconnect');
-    expect(disconnects(verdictRecord({ baseline: [], stress: [], clientResults: [{ refused: 'connect', closeReason: 'x' }] }).groups)).toMatchObject({ count: 1, clients: 10, detail: 'connect failed "x" ×1' });
+    expect(
+      disconnects(verdictRecord({ baseline: [], stress: [], clientResults: [{ refused: 'connect', closeReason: 'x' }] }).groups),
+    ).toMatchObject({ count: 1, clients: 10, detail: 'connect failed "x" ×1' });
   });
 
   it('a record without client results still counts closes from its counters', () => {
@@ -210,7 +269,11 @@ describe('disconnect', () => {
   });
 
   it('clients closed before they had a baseline: disconnect, not unknown', () => {
-    const r = judge({ baseline: steady(0).map(() => []), stress: steady(5_000), clientResults: Array.from({ length: 10 }, () => ({ refused: 'connect' as const, closeReason: 'ECONNREFUSED' })) });
+    const r = judge({
+      baseline: steady(0).map(() => []),
+      stress: steady(5_000),
+      clientResults: Array.from({ length: 10 }, () => ({ refused: 'connect' as const, closeReason: 'ECONNREFUSED' })),
+    });
     expect(r.verdict).toBe('disconnect');
   });
 });
@@ -225,17 +288,27 @@ describe('invalid: not a result, whatever the rules say', () => {
     rec.generator.reasons = ['client worker 0 was busy 95% of a second (≥ 90%)'];
     const r = analyseHol(rec, RULES);
     expect(r.verdict).toBe('invalid');
-    expect(r.summary).toBe('NOT A RESULT: the load generator, not the server, was the bottleneck (client worker 0 was busy 95% of a second (≥ 90%))');
+    expect(r.summary).toBe(
+      'NOT A RESULT: the load generator, not the server, was the bottleneck (client worker 0 was busy 95% of a second (≥ 90%))',
+    );
     // the evidence is still there to read
     expect(r.evidence.some((e) => e.triggered)).toBe(true);
   });
 
   it('a strained (not saturated) generator keeps a blocking verdict far beyond its own delay', () => {
     const rec = verdictRecord({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { maxStallUs: 5_000_000 } });
-    rec.generator = { ...rec.generator, bound: true, eventLoopDelayP99Us: 30_000, eventLoopUtilization: 0.2, reasons: ['client worker 0 event-loop delay p99 30.0ms (≥ 20.0ms)'] };
+    rec.generator = {
+      ...rec.generator,
+      bound: true,
+      eventLoopDelayP99Us: 30_000,
+      eventLoopUtilization: 0.2,
+      reasons: ['client worker 0 event-loop delay p99 30.0ms (≥ 20.0ms)'],
+    };
     const r = analyseHol(rec, RULES);
     expect(r.verdict).toBe('hol');
-    expect(r.summary).toMatch(/^HEAD-OF-LINE BLOCKING despite a strained generator: a 5.00s stall is ≥ 20× anything its 30.0ms delay can cause/);
+    expect(r.summary).toMatch(
+      /^HEAD-OF-LINE BLOCKING despite a strained generator: a 5.00s stall is ≥ 20× anything its 30.0ms delay can cause/,
+    );
     // a stall under 20× the delay could be the generator's own doing
     rec.groups[0]!.phases.stress!.maxStallUs = 599_999 * 2;
     rec.generator.eventLoopDelayP99Us = 60_000;
@@ -278,9 +351,16 @@ describe('invalid: not a result, whatever the rules say', () => {
 
   it('a strained generator does not hide a close the server chose (1013), but a 4008 could be its doing', () => {
     const rec = verdictRecord({ ...bad(), clientResults: [{ closedByServer: 1013, closeReason: 'try again later' }] });
-    rec.generator = { ...rec.generator, bound: true, eventLoopDelayP99Us: 70_000, reasons: ['client worker 0 event-loop delay p99 70.0ms (≥ 20.0ms)'] };
+    rec.generator = {
+      ...rec.generator,
+      bound: true,
+      eventLoopDelayP99Us: 70_000,
+      reasons: ['client worker 0 event-loop delay p99 70.0ms (≥ 20.0ms)'],
+    };
     expect(analyseHol(rec, RULES)).toMatchObject({ verdict: 'disconnect' });
-    expect(analyseHol(rec, RULES).summary).toMatch(/^DISCONNECT despite a strained generator: the server closed or refused 1 of 10 fast clients \(closed 1013 "try again later" ×1\)/);
+    expect(analyseHol(rec, RULES).summary).toMatch(
+      /^DISCONNECT despite a strained generator: the server closed or refused 1 of 10 fast clients \(closed 1013 "try again later" ×1\)/,
+    );
     rec.groups[0]!.clientResults[0]!.closedByServer = 4008;
     expect(analyseHol(rec, RULES).verdict).toBe('invalid');
     rec.groups[0]!.clientResults[0] = { ...rec.groups[0]!.clientResults[0]!, closedByServer: null, refused: 'subscribe' };

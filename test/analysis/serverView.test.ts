@@ -38,16 +38,26 @@ describe('serverViewEvidence', () => {
     expect(serverViewEvidence(withServer({ slowClientCloses: 1 }))[1]!.measured).toBe('1');
   });
 
-  it('with phase scrapes: the oldest in-flight send at the end of stress, beside baseline\'s, and stress\'s per-send time', () => {
-    const rows = serverViewEvidence(withServer({
-      phases: [
-        phase('warmup'),
-        phase('baseline'),
-        phase('stress', { sendsInFlight: 1, oldestInFlightUs: 6_900_000, dispatchQueueAgeUs: 6_900_000, sendDurationUs: send(25, 100, 6_900_000, 6005) }),
-      ],
-    }));
+  it("with phase scrapes: the oldest in-flight send at the end of stress, beside baseline's, and stress's per-send time", () => {
+    const rows = serverViewEvidence(
+      withServer({
+        phases: [
+          phase('warmup'),
+          phase('baseline'),
+          phase('stress', {
+            sendsInFlight: 1,
+            oldestInFlightUs: 6_900_000,
+            dispatchQueueAgeUs: 6_900_000,
+            sendDurationUs: send(25, 100, 6_900_000, 6005),
+          }),
+        ],
+      }),
+    );
     expect(rows.map((r) => [r.rule, r.measured])).toEqual([
-      ['server: oldest in-flight send at the end of stress', '6.90s, 1 in flight; dispatch queue 6.90s behind (end of baseline: none in flight)'],
+      [
+        'server: oldest in-flight send at the end of stress',
+        '6.90s, 1 in flight; dispatch queue 6.90s behind (end of baseline: none in flight)',
+      ],
       ['server: per-send time in stress, in-flight sends included', 'p50 ≤ 25µs, p99 ≤ 100µs, max 6.90s (6005 sends)'],
     ]);
   });
@@ -64,23 +74,37 @@ describe('serverViewEvidence', () => {
 describe('serverDisagreement', () => {
   it('agree: nothing to say', () => {
     expect(serverDisagreement(withServer({}))).toBeUndefined();
-    expect(serverDisagreement(withServer({ mode: 'legacy', phases: [phase('stress', { oldestInFlightUs: 5_000_000 })] }, { maxStallUs: 5_000_000 }))).toBeUndefined();
+    expect(
+      serverDisagreement(
+        withServer({ mode: 'legacy', phases: [phase('stress', { oldestInFlightUs: 5_000_000 })] }, { maxStallUs: 5_000_000 }),
+      ),
+    ).toBeUndefined();
     expect(serverDisagreement(verdictRecord({ baseline: steady(5_000), stress: steady(5_000) }))).toBeUndefined();
     expect(serverDisagreement(withServer({ error: 'x' }, { maxStallUs: 5_000_000 }))).toBeUndefined();
   });
 
   it('clients stalled for seconds, the server saw nothing: the delay is outside its send path', () => {
-    const s = serverDisagreement(withServer({ phases: [phase('stress', { oldestInFlightUs: 0, sendDurationUs: send(25, 250, 50_000) })] }, { maxStallUs: 2_000_000 }));
-    expect(s).toBe('server and clients disagree: fast clients stalled up to 2.00s in stress, but the server reports no slow send, none in flight and no dispatch backlog (longest 50.0ms): the delay is outside its per-send path (publisher, store, network, or the clients\' own threads)');
+    const s = serverDisagreement(
+      withServer({ phases: [phase('stress', { oldestInFlightUs: 0, sendDurationUs: send(25, 250, 50_000) })] }, { maxStallUs: 2_000_000 }),
+    );
+    expect(s).toBe(
+      "server and clients disagree: fast clients stalled up to 2.00s in stress, but the server reports no slow send, none in flight and no dispatch backlog (longest 50.0ms): the delay is outside its per-send path (publisher, store, network, or the clients' own threads)",
+    );
     // staleness counts as a client stall too; without phase scrapes the end-of-run scrape stands in
-    expect(serverDisagreement(withServer({}, { maxStalenessUs: 1_000_000 }))).toMatch(/^server and clients disagree: fast clients stalled up to 1.00s/);
+    expect(serverDisagreement(withServer({}, { maxStalenessUs: 1_000_000 }))).toMatch(
+      /^server and clients disagree: fast clients stalled up to 1.00s/,
+    );
     expect(serverDisagreement(withServer({}, { maxStalenessUs: 999_999 }))).toBeUndefined();
   });
 
   it('a legacy-like server stuck for seconds while fast clients saw nothing: check the subscriptions', () => {
     const stuck = { phases: [phase('stress', { oldestInFlightUs: 3_000_000 })] };
-    expect(serverDisagreement(withServer({ ...stuck, mode: 'legacy' }, { maxStallUs: 50_000 }))).toBe('server and clients disagree: the server waited 3.00s on a send or its dispatch queue in stress, but fast clients stalled at most 50.0ms: check that the clients subscribe to what the server sends, and the scrape target');
-    expect(serverDisagreement(withServer({ phases: [phase('stress', { dispatchQueueAgeUs: 3_000_000 })] }, { maxStallUs: 50_000 }))).toMatch(/^server and clients disagree: the server waited 3.00s/);
+    expect(serverDisagreement(withServer({ ...stuck, mode: 'legacy' }, { maxStallUs: 50_000 }))).toBe(
+      'server and clients disagree: the server waited 3.00s on a send or its dispatch queue in stress, but fast clients stalled at most 50.0ms: check that the clients subscribe to what the server sends, and the scrape target',
+    );
+    expect(
+      serverDisagreement(withServer({ phases: [phase('stress', { dispatchQueueAgeUs: 3_000_000 })] }, { maxStallUs: 50_000 })),
+    ).toMatch(/^server and clients disagree: the server waited 3.00s/);
     // isolated holds a stalled reader's send without delaying anyone: no disagreement
     expect(serverDisagreement(withServer({ ...stuck, mode: 'isolated' }, { maxStallUs: 50_000 }))).toBeUndefined();
     expect(serverDisagreement(withServer({ ...stuck, mode: 'legacy' }, { maxStallUs: 100_000 }))).toBeUndefined();

@@ -21,7 +21,10 @@ describe('median of rounds', () => {
 
   it('alternate rotates the order each round; renderResult prints every round beside the median', async () => {
     const order: string[] = [];
-    const make = (name: string, values: number[]) => ({ name, measure: async (round: number) => (order.push(name), { perSec: values[round]! }) });
+    const make = (name: string, values: number[]) => ({
+      name,
+      measure: async (round: number) => (order.push(name), { perSec: values[round]! }),
+    });
     const results = await alternate([make('a', [436_402, 279_295, 223_464]), make('b', [357_615, NaN, 228_931])], 3, () => {});
     expect(order).toEqual(['a', 'b', 'b', 'a', 'a', 'b']);
     expect(results.map((r) => r.median.perSec)).toEqual([279_295, (357_615 + 228_931) / 2]);

@@ -209,7 +209,8 @@ describe('stall: the age of the oldest owed, undelivered event', () => {
     ids.add(0, FIRST_ID, 2);
     const account = new ClientAccount(rec, tl, slow, () => true, T0 - 1000);
     account.subscribed(FIRST_ID - 1, T0 - 500);
-    for (let k = 0; k < 2; k++) account.onEvent({ msgId: k + 1, id: FIRST_ID + k, intendedUs: intendedUs(slow, k), sentUs: NaN }, intendedUs(slow, k) + 500);
+    for (let k = 0; k < 2; k++)
+      account.onEvent({ msgId: k + 1, id: FIRST_ID + k, intendedUs: intendedUs(slow, k), sentUs: NaN }, intendedUs(slow, k) + 500);
     account.phaseEnded(tl.ends[0]!, ids);
     account.account(tl.endUs, tl.endUs + 1_000_000, ids);
     expect(account.totals.maxStallUs).toBe(500);
@@ -242,7 +243,7 @@ describe('stall: the age of the oldest owed, undelivered event', () => {
     expect(rec.phases[0]!.counters.maxStallUs).toBe(tl.ends[0]! - intendedUs(schedule, 500));
   });
 
-  it('draws a stall second by second: every second of it holds its age at that second\'s end', () => {
+  it("draws a stall second by second: every second of it holds its age at that second's end", () => {
     const { rec, ids, account, deliver } = setup();
     rec.t0Us = T0;
     for (let k = 0; k < 200; k++) deliver(k); // then nothing: stalled from k = 200 (T0 + 200 ms)
@@ -356,7 +357,8 @@ describe('what a delivery records', () => {
     const ids = new IdMap();
     ids.add(0, FIRST_ID, 2000);
     const account = new ClientAccount(rec, tl, schedule, () => true, T0);
-    for (let k = 100; k < 1000; k++) account.onEvent({ msgId: 1, id: FIRST_ID + k, intendedUs: intendedUs(schedule, k), sentUs: NaN }, intendedUs(schedule, k) + 10);
+    for (let k = 100; k < 1000; k++)
+      account.onEvent({ msgId: 1, id: FIRST_ID + k, intendedUs: intendedUs(schedule, k), sentUs: NaN }, intendedUs(schedule, k) + 10);
     account.account(tl.ends[0]!, tl.ends[0]! + 10, ids);
     expect(account.totals).toMatchObject({ delivered: 900, missing: 0 });
   });

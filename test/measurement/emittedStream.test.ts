@@ -72,7 +72,7 @@ describe('EmittedStreamAccount', () => {
     expect(account.head()).toEqual({ id: 10, timeUs: T0 + 10_000 });
   });
 
-  it('events before the client\'s first id, before t0 or after the run are not this run\'s', () => {
+  it("events before the client's first id, before t0 or after the run are not this run's", () => {
     const { account } = setup();
     account.onEvent(ev(10), T0 + 10_100);
     account.onEvent(ev(5), T0 + 10_200); // before its stream began

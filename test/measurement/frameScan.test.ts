@@ -22,9 +22,20 @@ const eventArb = fc.record({
 });
 
 function frameOf(e: { msgId: number; id: number; atUs: number; sentUs?: number; pad: string; order: string }): string {
-  const props = e.sentUs === undefined ? { pad: e.pad } : e.order === 'server' ? { sent_us: e.sentUs, pad: e.pad } : { pad: e.pad, sent_us: e.sentUs };
+  const props =
+    e.sentUs === undefined ? { pad: e.pad } : e.order === 'server' ? { sent_us: e.sentUs, pad: e.pad } : { pad: e.pad, sent_us: e.sentUs };
   if (e.order === 'server') {
-    return JSON.stringify({ msgID: e.msgId, id: e.id, uuid: 'u', object_uuid: 'o', object_owner_uuid: 'g', object_kind: 'k', event_type: 'update', event_at: iso(e.atUs), properties: props });
+    return JSON.stringify({
+      msgID: e.msgId,
+      id: e.id,
+      uuid: 'u',
+      object_uuid: 'o',
+      object_owner_uuid: 'g',
+      object_kind: 'k',
+      event_type: 'update',
+      event_at: iso(e.atUs),
+      properties: props,
+    });
   }
   if (e.order === 'time-first') return JSON.stringify({ msgID: e.msgId, event_at: iso(e.atUs), uuid: 'u', id: e.id, properties: props });
   return JSON.stringify({ msgID: e.msgId, uuid: 'u', event_type: 'update', id: e.id, properties: props, event_at: iso(e.atUs) });

@@ -53,10 +53,18 @@ describe('clock and frame scanning', () => {
 
   it('reads the same fields in another field order, and across minute boundaries (cached prefix)', () => {
     const out = newScannedEvent();
-    const other = Buffer.from('{"msgID":3,"uuid":"u","event_at":"2026-11-26T23:59:59.999999Z","id":77,"properties":{"pad":"x","sent_us":42}}');
+    const other = Buffer.from(
+      '{"msgID":3,"uuid":"u","event_at":"2026-11-26T23:59:59.999999Z","id":77,"properties":{"pad":"x","sent_us":42}}',
+    );
     expect(scanEvent(other, out)).toBe(true);
     expect(out).toEqual({ msgId: 3, id: 77, intendedUs: usFromIso('2026-11-26T23:59:59.999999Z'), sentUs: 42 });
-    const times = ['2026-11-26T23:59:58.000001Z', '2026-11-26T23:59:59.5Z', '2026-11-27T00:00:00.000000Z', '2026-11-27T00:00:01Z', '2026-11-26T23:59:58.000002Z'];
+    const times = [
+      '2026-11-26T23:59:58.000001Z',
+      '2026-11-26T23:59:59.5Z',
+      '2026-11-27T00:00:00.000000Z',
+      '2026-11-27T00:00:01Z',
+      '2026-11-26T23:59:58.000002Z',
+    ];
     for (const t of times) {
       const frame = Buffer.from(`{"msgID":1,"id":5,"event_at":"${t}","properties":{"sent_us":1}}`);
       expect(scanEvent(frame, out)).toBe(true);

@@ -23,7 +23,11 @@ describe('IdMap', () => {
     expect(m.ranges).toEqual([[0, 101, 5]]);
     m.add(5, 200, 1); // ids jump: another publisher took 106…199
     m.add(7, 201, 1); // k jumps
-    expect(m.ranges).toEqual([[0, 101, 5], [5, 200, 1], [7, 201, 1]]);
+    expect(m.ranges).toEqual([
+      [0, 101, 5],
+      [5, 200, 1],
+      [7, 201, 1],
+    ]);
     expect(m.knownCount).toBe(8);
     expect(m.highestId).toBe(201);
   });
@@ -33,18 +37,40 @@ describe('IdMap', () => {
     m.addAll([[0, 11, 4]]);
     m.sent = 6;
     expect(m.expectedCount).toBe(6);
-    expect(all(m)).toEqual([[0, 11], [1, 12], [2, 13], [3, 14], [4, 15], [5, 16]]);
-    expect(all(m, 2, 5)).toEqual([[2, 13], [3, 14], [4, 15]]);
+    expect(all(m)).toEqual([
+      [0, 11],
+      [1, 12],
+      [2, 13],
+      [3, 14],
+      [4, 15],
+      [5, 16],
+    ]);
+    expect(all(m, 2, 5)).toEqual([
+      [2, 13],
+      [3, 14],
+      [4, 15],
+    ]);
     m.sent = 2; // fewer sent than acknowledged cannot shrink what is known
     expect(m.expectedCount).toBe(4);
   });
 
   it('with several ranges, only acknowledged events are expected', () => {
     const m = new IdMap();
-    m.addAll([[0, 11, 2], [2, 50, 2]]);
+    m.addAll([
+      [0, 11, 2],
+      [2, 50, 2],
+    ]);
     m.sent = 10;
     expect(m.expectedCount).toBe(4);
-    expect(all(m)).toEqual([[0, 11], [1, 12], [2, 50], [3, 51]]);
-    expect(all(m, 1, 3)).toEqual([[1, 12], [2, 50]]);
+    expect(all(m)).toEqual([
+      [0, 11],
+      [1, 12],
+      [2, 50],
+      [3, 51],
+    ]);
+    expect(all(m, 1, 3)).toEqual([
+      [1, 12],
+      [2, 50],
+    ]);
   });
 });

@@ -11,7 +11,10 @@ import type { RunRecord } from '../../src/records/schema.js';
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-actioncable-'));
 const scenarios = mkdtempSync(join(tmpdir(), 'evbench-actioncable-scenarios-'));
 const available = hasActionCable();
-if (!available) console.warn('!!! puma or ruby-actioncable is not installed: the ActionCable e2e tests are SKIPPED (apt-get install puma ruby-actioncable; .ci/run installs them) !!!');
+if (!available)
+  console.warn(
+    '!!! puma or ruby-actioncable is not installed: the ActionCable e2e tests are SKIPPED (apt-get install puma ruby-actioncable; .ci/run installs them) !!!',
+  );
 
 const stops: (() => unknown)[] = [];
 afterEach(async () => {
@@ -30,7 +33,17 @@ const record = (r: { stdout: string; stderr: string; code: number | null }): Run
 };
 const group = (r: RunRecord, name: string) => r.groups.find((g) => g.name === name)!;
 const args = (url: string, publish: string): string[] => [
-  '--target', url, '--adapter', 'actioncable', '--topic', '{"channel":"EventsChannel"}', '--publish', publish, '--out', tmp, '--json',
+  '--target',
+  url,
+  '--adapter',
+  'actioncable',
+  '--topic',
+  '{"channel":"EventsChannel"}',
+  '--publish',
+  publish,
+  '--out',
+  tmp,
+  '--json',
 ];
 
 describe('actioncable adapter against ruby-actioncable under puma', () => {

@@ -12,8 +12,10 @@ import type { RunRecord } from '../../src/records/schema.js';
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-brokers-'));
 const hasNats = findBinary('nats-server') !== undefined;
 const hasMosquitto = findBinary('mosquitto') !== undefined;
-if (!hasNats) console.warn('!!! nats-server is not installed: the NATS e2e tests are SKIPPED (apt-get install nats-server; .ci/run installs it) !!!');
-if (!hasMosquitto) console.warn('!!! mosquitto is not installed: the MQTT e2e tests are SKIPPED (apt-get install mosquitto; .ci/run installs it) !!!');
+if (!hasNats)
+  console.warn('!!! nats-server is not installed: the NATS e2e tests are SKIPPED (apt-get install nats-server; .ci/run installs it) !!!');
+if (!hasMosquitto)
+  console.warn('!!! mosquitto is not installed: the MQTT e2e tests are SKIPPED (apt-get install mosquitto; .ci/run installs it) !!!');
 
 const stops: (() => unknown)[] = [];
 afterEach(async () => {
@@ -35,7 +37,24 @@ const exitFor = (rec: RunRecord, expected: number): number => {
   return 4;
 };
 const args = (url: string, adapter: string, publish = 'server', extra: string[] = []): string[] => [
-  '--target', url, '--adapter', adapter, '--topic', 'events', '--publish', publish, '--id-field', 'id', '--time-field', 'ts', '--time-unit', 'ms', '--out', tmp, '--json', ...extra,
+  '--target',
+  url,
+  '--adapter',
+  adapter,
+  '--topic',
+  'events',
+  '--publish',
+  publish,
+  '--id-field',
+  'id',
+  '--time-field',
+  'ts',
+  '--time-unit',
+  'ms',
+  '--out',
+  tmp,
+  '--json',
+  ...extra,
 ];
 
 const relayScenario = join(mkdtempSync(join(tmpdir(), 'evbench-brokers-scenario-')), 'publish.json');
@@ -116,7 +135,7 @@ describe('nats adapter against nats-server (websocket listener)', () => {
     const r = await runCli(['run', 'slow-client', ...args(nats.url, 'nats').map((a) => (a === 'events' ? 'bad..subject' : a))], 30_000);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/subscription was refused: nats-server said -ERR 'Invalid Subject'/);
-    expect(r.stderr).toContain("first frames were: INFO {");
+    expect(r.stderr).toContain('first frames were: INFO {');
   });
 });
 
@@ -135,19 +154,24 @@ describe('mqtt adapter against mosquitto (websockets listener)', () => {
     expect(rec.hol.verdict, rec.hol.summary).not.toBe('disconnect');
     expect(r.code, r.stderr).toBe(rec.hol.verdict === 'invalid' ? 4 : rec.thresholds.some((t) => !t.passed) ? 1 : 0);
     if (rec.hol.verdict === 'hol') {
-      expect(rec.hol.evidence.filter((e) => e.triggered).map((e) => e.rule)).toEqual([expect.stringMatching(/^fast p99 stress ÷ baseline/)]);
+      expect(rec.hol.evidence.filter((e) => e.triggered).map((e) => e.rule)).toEqual([
+        expect.stringMatching(/^fast p99 stress ÷ baseline/),
+      ]);
     }
     expect(fast(rec).phases.stress!.missing).toBe(0);
     expect(fast(rec).phases.stress!.delivered).toBeGreaterThan(1000);
     expect(group(rec, 'stalled').phases.stress!.delivered).toBe(0);
   });
 
-  it.skipIf(!hasMosquitto).each([['0'], ['1']])('evbench publishes with PUBLISH, QoS %s: every event arrives once, in order', async (qos) => {
-    const broker = await startMosquitto();
-    stops.push(broker.stop);
-    const r = await runCli(['run', relayScenario, ...args(broker.url, 'mqtt', 'ws', ['--qos', qos])], 60_000);
-    const rec = record(r);
-    expect(r.code, r.stderr).toBe(exitFor(rec, 0));
-    expectAllDelivered(rec);
-  });
+  it.skipIf(!hasMosquitto).each([['0'], ['1']])(
+    'evbench publishes with PUBLISH, QoS %s: every event arrives once, in order',
+    async (qos) => {
+      const broker = await startMosquitto();
+      stops.push(broker.stop);
+      const r = await runCli(['run', relayScenario, ...args(broker.url, 'mqtt', 'ws', ['--qos', qos])], 60_000);
+      const rec = record(r);
+      expect(r.code, r.stderr).toBe(exitFor(rec, 0));
+      expectAllDelivered(rec);
+    },
+  );
 });

@@ -25,7 +25,9 @@ describe('evbench run: bad input', () => {
     const r = await runCli(['run', 'no-such-scenario']);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/scenario "no-such-scenario": no such file, and not a built-in scenario \(built-in: catch-up, permissions, seed, slow-client, slow-drain\)/);
+    expect(r.stderr).toMatch(
+      /scenario "no-such-scenario": no such file, and not a built-in scenario \(built-in: catch-up, permissions, seed, slow-client, slow-drain\)/,
+    );
   });
 
   it('a scenario with an error names the file and the path', async () => {

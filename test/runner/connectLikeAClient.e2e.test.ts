@@ -90,21 +90,38 @@ async function gatedServer(closeOnSubscribe = false) {
   return { url: `ws://127.0.0.1:${port}/`, httpUrl: `http://127.0.0.1:${port}/publish`, upgrades, posts };
 }
 
-const base = (url: string, publish: string): string[] => ['--target', url, '--adapter', 'generic', '--publish', publish, '--out', tmp, '--json'];
+const base = (url: string, publish: string): string[] => [
+  '--target',
+  url,
+  '--adapter',
+  'generic',
+  '--publish',
+  publish,
+  '--out',
+  tmp,
+  '--json',
+];
 
 describe('connecting like a real client', () => {
   it('a refused upgrade: the HTTP status and body in one line, exit 3', async () => {
     const s = await gatedServer();
     const r = await runCli(['run', short, ...base(s.url, 'ws')], 30_000);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/target refused the websocket upgrade: ws:\/\/127\.0\.0\.1:\d+\/: HTTP 401 Unauthorized: bad api key — check --token, --tokens-file or --header/);
+    expect(r.stderr).toMatch(
+      /target refused the websocket upgrade: ws:\/\/127\.0\.0\.1:\d+\/: HTTP 401 Unauthorized: bad api key — check --token, --tokens-file or --header/,
+    );
   });
 
   it('a subscription closed by the server: the close code and the first frames, exit 3', async () => {
     const s = await gatedServer(true);
-    const r = await runCli(['run', short, ...base(s.url, 'server'), '--header', 'x-api-key: k', '--subscribe-message', '{"subscribe":"nope"}'], 30_000);
+    const r = await runCli(
+      ['run', short, ...base(s.url, 'server'), '--header', 'x-api-key: k', '--subscribe-message', '{"subscribe":"nope"}'],
+      30_000,
+    );
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain('the server closed the connection while subscribing (code 4001 "unknown channel"). The server\'s first frames were: {"error":"unknown channel \\"nope\\""}');
+    expect(r.stderr).toContain(
+      'the server closed the connection while subscribing (code 4001 "unknown channel"). The server\'s first frames were: {"error":"unknown channel \\"nope\\""}',
+    );
   });
 
   it('--header on every upgrade and POST, {{token}} from --tokens-file, --publish-body and --publish-header', async () => {
@@ -113,10 +130,23 @@ describe('connecting like a real client', () => {
     writeFileSync(tokens, '# one per client\nt-one\nt-two\nt-three\n');
     const r = await runCli(
       [
-        'run', short, ...base(s.url, `http:${s.httpUrl}`),
-        '--header', 'x-api-key: k', '--header', 'Authorization: Bearer {{token}}', '--tokens-file', tokens,
-        '--publish-body', '{"log":{"id":{{id}},"properties":{"ts":{{ts}},"pad":"{{payload}}"}}}', '--publish-header', 'X-Publisher: evbench',
-        '--id-field', 'log.id', '--time-field', 'log.properties.ts',
+        'run',
+        short,
+        ...base(s.url, `http:${s.httpUrl}`),
+        '--header',
+        'x-api-key: k',
+        '--header',
+        'Authorization: Bearer {{token}}',
+        '--tokens-file',
+        tokens,
+        '--publish-body',
+        '{"log":{"id":{{id}},"properties":{"ts":{{ts}},"pad":"{{payload}}"}}}',
+        '--publish-header',
+        'X-Publisher: evbench',
+        '--id-field',
+        'log.id',
+        '--time-field',
+        'log.properties.ts',
       ],
       60_000,
     );
@@ -137,7 +167,16 @@ describe('connecting like a real client', () => {
     const r1 = await runCli(['run', short, '--target', 'ws://127.0.0.1:9/', '--adapter', 'generic', '--header', 'no colon']);
     expect(r1.code).toBe(2);
     expect(r1.stderr.trim()).toBe(`evbench: --header: expected 'Name: value', got "no colon"`);
-    const r2 = await runCli(['run', short, '--target', 'ws://127.0.0.1:9/', '--adapter', 'generic', '--tokens-file', join(scenarios, 'absent.txt')]);
+    const r2 = await runCli([
+      'run',
+      short,
+      '--target',
+      'ws://127.0.0.1:9/',
+      '--adapter',
+      'generic',
+      '--tokens-file',
+      join(scenarios, 'absent.txt'),
+    ]);
     expect(r2.code).toBe(2);
     expect(r2.stderr).toMatch(/--tokens-file: cannot read .*absent\.txt: ENOENT/);
     const r3 = await runCli(['run', short, '--target', 'ws://127.0.0.1:9/', '--adapter', 'nats']);
@@ -151,7 +190,11 @@ function selfSigned(): { key: Buffer; cert: Buffer } | undefined {
   try {
     const key = join(scenarios, 'key.pem');
     const cert = join(scenarios, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'],
+      { stdio: 'ignore' },
+    );
     return { key: readFileSync(key), cert: readFileSync(cert) };
   } catch {
     return undefined;
@@ -179,7 +222,9 @@ describe('wss with a self-signed certificate', () => {
     const url = `wss://127.0.0.1:${(https.address() as { port: number }).port}/`;
     const refused = await runCli(['run', short, ...base(url, 'server')], 30_000);
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toMatch(/target unreachable: wss:\/\/127\.0\.0\.1:\d+\/: self[- ]signed certificate \(a self-signed certificate\? --insecure accepts it\)/);
+    expect(refused.stderr).toMatch(
+      /target unreachable: wss:\/\/127\.0\.0\.1:\d+\/: self[- ]signed certificate \(a self-signed certificate\? --insecure accepts it\)/,
+    );
     const r = await runCli(['run', short, ...base(url, 'server'), '--insecure'], 60_000);
     const rec = record(r);
     expect(r.code, r.stderr).toBe(exitFor(rec, 0));
@@ -203,7 +248,10 @@ describe('catch-up against a server that emits its own stream', () => {
       ],
       thresholds: { 'missing{group:fast}': ['count==0'] },
     });
-    const r = await runCli(['run', catchup, ...base(s.url, 'server'), '--subscribe-message', '{"method":"subscribe","last_log_id":{{lastId}}}'], 60_000);
+    const r = await runCli(
+      ['run', catchup, ...base(s.url, 'server'), '--subscribe-message', '{"method":"subscribe","last_log_id":{{lastId}}}'],
+      60_000,
+    );
     const rec = record(r);
     expect(rec.hol.verdict, rec.hol.summary).not.toBe('hol');
     expect(r.code, r.stderr).toBe(exitFor(rec, 0));

@@ -18,7 +18,8 @@ describe('evbench demo', () => {
     // never the wrong verdict; `invalid` (a starved generator on a busy machine) is not a result either way
     expect(out.legacy.hol.verdict, out.legacy.hol.summary).not.toBe('none');
     expect(out.isolated.hol.verdict, out.isolated.hol.summary).not.toBe('hol');
-    for (const [name, rec] of Object.entries(out)) if (rec.hol.verdict === 'invalid') console.warn(`demo ${name} run not a result: ${rec.hol.summary}`);
+    for (const [name, rec] of Object.entries(out))
+      if (rec.hol.verdict === 'invalid') console.warn(`demo ${name} run not a result: ${rec.hol.summary}`);
     if (out.legacy.hol.verdict !== 'invalid') {
       expect(out.legacy.hol.verdict).toBe('hol');
       expect(fast(out.legacy).phases.stress!.missing).toBeGreaterThan(0);

@@ -15,7 +15,10 @@ describe('runner faults', () => {
     const server = await spawnServe({ args: ['--publisher-token', 'secret'] });
     const out = join(tmp, 'server-died');
     try {
-      const run = startCli(['run', 'slow-client', '--duration', '30s', '--target', server.url, '--publisher-token', 'secret', '--out', out], 60_000);
+      const run = startCli(
+        ['run', 'slow-client', '--duration', '30s', '--target', server.url, '--publisher-token', 'secret', '--out', out],
+        60_000,
+      );
       await run.waitForStderr('run started');
       // kill it once the run has measured something: the record must keep that
       await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -49,7 +52,9 @@ describe('runner faults', () => {
     writeFileSync(blocked, 'a file where the folder should be');
     const r = await runCli(['run', 'slow-client', '--duration', '2s', '--out', join(blocked, 'reports')], 60_000);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^evbench: cannot write .*blocked\/reports\/slow-client\.json: ENOTDIR; the run record was saved to (\S+) instead$/);
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(
+      /^evbench: cannot write .*blocked\/reports\/slow-client\.json: ENOTDIR; the run record was saved to (\S+) instead$/,
+    );
     const rescued = /saved to (\S+) instead/.exec(r.stderr)![1]!;
     expect((JSON.parse(readFileSync(rescued, 'utf8')) as RunRecord).scenario.name).toBe('slow-client');
     const ro = join(tmp, 'read-only');

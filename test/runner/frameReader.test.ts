@@ -76,7 +76,10 @@ describe('FrameReader', () => {
 
   it('bounds a message in bytes: a frame header over the limit fails at once, before its payload', () => {
     const faults: string[] = [];
-    const r = new FrameReader({ message: () => {}, ping: () => {}, close: () => {}, protocolError: (_w, code, fault) => faults.push(`${code} ${fault}`) }, 1024);
+    const r = new FrameReader(
+      { message: () => {}, ping: () => {}, close: () => {}, protocolError: (_w, code, fault) => faults.push(`${code} ${fault}`) },
+      1024,
+    );
     const head = Buffer.from([0x81, 127, 0, 0, 0, 0, 0x0f, 0xf0, 0, 0]); // 255 MiB announced
     r.push(head);
     expect(faults).toEqual(['1009 message_too_large']);
@@ -87,7 +90,15 @@ describe('FrameReader', () => {
   it('bounds a fragmented message in bytes and in fragments', () => {
     const run = (fragment: string, count: number, limit?: number): string[] => {
       const faults: string[] = [];
-      const r = new FrameReader({ message: () => faults.push('message'), ping: () => {}, close: () => {}, protocolError: (_w, code, fault) => faults.push(`${code} ${fault}`) }, limit);
+      const r = new FrameReader(
+        {
+          message: () => faults.push('message'),
+          ping: () => {},
+          close: () => {},
+          protocolError: (_w, code, fault) => faults.push(`${code} ${fault}`),
+        },
+        limit,
+      );
       r.push(frame(fragment, 0x1, { fin: false }));
       for (let i = 0; i < count && faults.length === 0; i++) r.push(frame(fragment, 0x0, { fin: false }));
       return faults;
@@ -99,9 +110,18 @@ describe('FrameReader', () => {
 
   it('fails text that is not UTF-8 (1007), including a close reason, but passes binary as it is', () => {
     const bad = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]);
-    for (const [f, want] of [[frame(bad, 0x1), ['error 1007 invalid_utf8']], [frame(Buffer.concat([Buffer.from([0x03, 0xe8]), bad]), 0x8), ['error 1007 invalid_utf8']], [frame(bad, 0x2), ['binary']]] as const) {
+    for (const [f, want] of [
+      [frame(bad, 0x1), ['error 1007 invalid_utf8']],
+      [frame(Buffer.concat([Buffer.from([0x03, 0xe8]), bad]), 0x8), ['error 1007 invalid_utf8']],
+      [frame(bad, 0x2), ['binary']],
+    ] as const) {
       const got: string[] = [];
-      new FrameReader({ message: (_p, binary) => got.push(binary ? 'binary' : 'text'), ping: () => {}, close: () => got.push('close'), protocolError: (_w, code, fault) => got.push(`error ${code} ${fault}`) }).push(f);
+      new FrameReader({
+        message: (_p, binary) => got.push(binary ? 'binary' : 'text'),
+        ping: () => {},
+        close: () => got.push('close'),
+        protocolError: (_w, code, fault) => got.push(`error ${code} ${fault}`),
+      }).push(f);
       expect(got).toEqual(want);
     }
   });

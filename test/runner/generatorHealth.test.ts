@@ -15,15 +15,34 @@ const phases = [
 const scenario = { phases } as unknown as Scenario;
 const tl = timeline(T0, phases);
 const sample = (atS: number, elu: number, delayUs: number, catchupOnly = false): HealthSample => ({
-  source: catchupOnly ? 'client worker 1' : 'client worker 0', catchupOnly, atUs: T0 + atS * 1e6, health: { elu, loopDelayP99Us: delayUs, loopDelayMaxUs: delayUs },
+  source: catchupOnly ? 'client worker 1' : 'client worker 0',
+  catchupOnly,
+  atUs: T0 + atS * 1e6,
+  health: { elu, loopDelayP99Us: delayUs, loopDelayMaxUs: delayUs },
 });
-const pub = (latenessP99Us: number): PublisherStats => ({ sent: 100, lateness: '', latenessP99Us, latenessMaxUs: latenessP99Us, lateEvents: 0, publishErrors: 0, prefilled: 0 });
-const judge = (samples: HealthSample[], p = pub(0)) => judgeGenerator(scenario, tl, samples, p, { user: 2_000_000, system: 500_000 }, 10_000_000);
+const pub = (latenessP99Us: number): PublisherStats => ({
+  sent: 100,
+  lateness: '',
+  latenessP99Us,
+  latenessMaxUs: latenessP99Us,
+  lateEvents: 0,
+  publishErrors: 0,
+  prefilled: 0,
+});
+const judge = (samples: HealthSample[], p = pub(0)) =>
+  judgeGenerator(scenario, tl, samples, p, { user: 2_000_000, system: 500_000 }, 10_000_000);
 
 describe('generator health', () => {
   it('healthy threads and an on-time publisher: not bound; CPU as % of one core', () => {
     const g = judge([sample(3, 0.5, 5_000), sample(7, 0.6, 8_000)]);
-    expect(g).toMatchObject({ bound: false, reasons: [], eventLoopDelayP99Us: 8_000, eventLoopUtilization: 0.6, cpuPercent: 25, replayBound: false });
+    expect(g).toMatchObject({
+      bound: false,
+      reasons: [],
+      eventLoopDelayP99Us: 8_000,
+      eventLoopUtilization: 0.6,
+      cpuPercent: 25,
+      replayBound: false,
+    });
   });
 
   it('utilisation: 90% is bound, 89% is not', () => {

@@ -5,7 +5,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, runCli } from '../support/cli.js';
-import { awaitingBroadcastServer, boundedQueueServer, chattyServer, kickingServer, relayServer, type ForeignServer } from '../../examples/foreign-servers.mjs';
+import {
+  awaitingBroadcastServer,
+  boundedQueueServer,
+  chattyServer,
+  kickingServer,
+  relayServer,
+  type ForeignServer,
+} from '../../examples/foreign-servers.mjs';
 import type { RunRecord } from '../../src/records/schema.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-generic-'));
@@ -17,7 +24,21 @@ afterEach(async () => {
 afterAll(killAll);
 
 const generic = (url: string, publish = 'server'): string[] => [
-  '--target', url, '--adapter', 'generic', '--publish', publish, '--id-field', 'id', '--time-field', 'ts', '--time-unit', 'ms', '--out', tmp, '--json',
+  '--target',
+  url,
+  '--adapter',
+  'generic',
+  '--publish',
+  publish,
+  '--id-field',
+  'id',
+  '--time-field',
+  'ts',
+  '--time-unit',
+  'ms',
+  '--out',
+  tmp,
+  '--json',
 ];
 const fast = (r: RunRecord) => r.groups.find((g) => g.name === 'fast')!;
 /** The exit code a run must have: `expected`, unless it was not a result (a starved generator on a busy machine: 4, said loudly). */
@@ -58,7 +79,9 @@ describe('generic adapter, publish server (the server emits events itself)', () 
     server = await chattyServer();
     const r = await runCli(['run', 'slow-client', '--duration', '10s', ...generic(server.url)], 60_000);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/none of the \d+ messages in the first seconds has the id field "id"; the first one was: \{"type":"tick","value":1/);
+    expect(r.stderr).toMatch(
+      /none of the \d+ messages in the first seconds has the id field "id"; the first one was: \{"type":"tick","value":1/,
+    );
     expect(r.stderr).toContain('set --id-field');
   });
 });
@@ -139,6 +162,8 @@ describe('generic adapter: what it cannot do is an error', () => {
   it('generic options without the generic adapter', async () => {
     const r = await runCli(['run', 'slow-client', '--id-field', 'seq']);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe('evbench: --id-field: only with --adapter generic (or nats, mqtt, graphql-ws, actioncable, socketio, sse)');
+    expect(r.stderr.trim()).toBe(
+      'evbench: --id-field: only with --adapter generic (or nats, mqtt, graphql-ws, actioncable, socketio, sse)',
+    );
   });
 });

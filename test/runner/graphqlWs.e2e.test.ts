@@ -51,7 +51,11 @@ async function graphqlServer({ mode, rate = 500, payloadBytes = 8192 }: { mode: 
     url,
     httpUrl,
     published: async () => {
-      const res = await fetch(httpUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ published }"}' });
+      const res = await fetch(httpUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"query":"{ published }"}',
+      });
       return ((await res.json()) as { data: { published: number } }).data.published;
     },
     close: () =>
@@ -65,7 +69,21 @@ async function graphqlServer({ mode, rate = 500, payloadBytes = 8192 }: { mode: 
 const group = (r: RunRecord, name: string) => r.groups.find((g) => g.name === name)!;
 const DOCUMENT = 'subscription { events { id ts pad } }';
 const args = (url: string, publish: string, document = DOCUMENT): string[] => [
-  '--target', url, '--adapter', 'graphql-ws', '--topic', document, '--publish', publish, '--id-field', 'events.id', '--time-field', 'events.ts', '--out', tmp, '--json',
+  '--target',
+  url,
+  '--adapter',
+  'graphql-ws',
+  '--topic',
+  document,
+  '--publish',
+  publish,
+  '--id-field',
+  'events.id',
+  '--time-field',
+  'events.ts',
+  '--out',
+  tmp,
+  '--json',
 ];
 
 describe('graphql-ws adapter against a graphql-ws server', () => {
@@ -113,11 +131,13 @@ describe('graphql-ws adapter against a graphql-ws server', () => {
     expect(f.phases.baseline!.missing + f.phases.stress!.missing).toBe(0);
   });
 
-  it('a document the schema rejects: the server\'s error in one paragraph, exit 3', async () => {
+  it("a document the schema rejects: the server's error in one paragraph, exit 3", async () => {
     const s = await graphqlServer({ mode: 'emit', rate: 100, payloadBytes: 10 });
     close = s.close;
     const r = await runCli(['run', 'slow-client', ...args(s.url, 'server', 'subscription { nope { id } }')], 30_000);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/the graphql-ws subscription was refused: the subscription failed: \[\{"message":"Cannot query field \\"nope\\" on type \\"Subscription\\"/);
+    expect(r.stderr).toMatch(
+      /the graphql-ws subscription was refused: the subscription failed: \[\{"message":"Cannot query field \\"nope\\" on type \\"Subscription\\"/,
+    );
   });
 });

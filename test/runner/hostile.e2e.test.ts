@@ -36,15 +36,36 @@ writeFileSync(
 
 /** What each fault must leave on the fast clients' records, and the verdicts that apply. */
 const expectations: Record<Fault, { client: (c: ClientRecord) => void; verdicts: string[] }> = {
-  'max-size-frame': { client: (c) => (expect(c.closedByServer).toBe(1009), expect(c.frameFaults).toEqual({ message_too_large: 1 })), verdicts: ['disconnect'] },
-  'endless-fragments': { client: (c) => (expect(c.closedByServer).toBe(1009), expect(c.frameFaults).toEqual({ message_too_large: 1 })), verdicts: ['disconnect'] },
-  'invalid-utf8': { client: (c) => (expect(c.closedByServer).toBe(1007), expect(c.frameFaults).toEqual({ invalid_utf8: 1 })), verdicts: ['disconnect'] },
-  compressed: { client: (c) => (expect(c.closedByServer).toBe(1002), expect(c.frameFaults).toEqual({ reserved_bits: 1 })), verdicts: ['disconnect'] },
+  'max-size-frame': {
+    client: (c) => (expect(c.closedByServer).toBe(1009), expect(c.frameFaults).toEqual({ message_too_large: 1 })),
+    verdicts: ['disconnect'],
+  },
+  'endless-fragments': {
+    client: (c) => (expect(c.closedByServer).toBe(1009), expect(c.frameFaults).toEqual({ message_too_large: 1 })),
+    verdicts: ['disconnect'],
+  },
+  'invalid-utf8': {
+    client: (c) => (expect(c.closedByServer).toBe(1007), expect(c.frameFaults).toEqual({ invalid_utf8: 1 })),
+    verdicts: ['disconnect'],
+  },
+  compressed: {
+    client: (c) => (expect(c.closedByServer).toBe(1002), expect(c.frameFaults).toEqual({ reserved_bits: 1 })),
+    verdicts: ['disconnect'],
+  },
   'ping-flood': { client: (c) => expect(c.frameFaults?.pings_unanswered).toBeGreaterThan(0), verdicts: ['hol', 'disconnect'] },
-  'close-never-completed': { client: (c) => (expect(c.closedByServer).toBe(1001), expect(c.closeReason).toBe('bye')), verdicts: ['disconnect'] },
+  'close-never-completed': {
+    client: (c) => (expect(c.closedByServer).toBe(1001), expect(c.closeReason).toBe('bye')),
+    verdicts: ['disconnect'],
+  },
   'bad-close-code': { client: (c) => (expect(c.closedByServer).toBe(2000), expect(c.closeReason).toBe('odd!')), verdicts: ['disconnect'] },
-  'no-handshake': { client: (c) => (expect(c.refused).toBe('connect'), expect(c.closeReason).toBe('no answer to the websocket handshake')), verdicts: ['disconnect'] },
-  'reset-mid-frame': { client: (c) => (expect(c.closedByServer).toBe(1006), expect(c.closeReason).toMatch(/ECONNRESET|connection lost/)), verdicts: ['disconnect'] },
+  'no-handshake': {
+    client: (c) => (expect(c.refused).toBe('connect'), expect(c.closeReason).toBe('no answer to the websocket handshake')),
+    verdicts: ['disconnect'],
+  },
+  'reset-mid-frame': {
+    client: (c) => (expect(c.closedByServer).toBe(1006), expect(c.closeReason).toMatch(/ECONNRESET|connection lost/)),
+    verdicts: ['disconnect'],
+  },
   // a server-emitted stream: ids nobody received are unknown, so the stall and staleness rules carry it
   silence: { client: (c) => (expect(c.closedByServer).toBeNull(), expect(c.frameFaults).toBeUndefined()), verdicts: ['hol'] },
 };
@@ -70,7 +91,29 @@ describe.concurrent('the runner against a hostile target', () => {
     try {
       const out = join(tmp, fault);
       const started = Date.now();
-      const run = startCli(['run', scenarioPath, '--target', server.url, '--adapter', 'generic', '--publish', 'server', '--id-field', 'id', '--time-field', 'ts', '--time-unit', 'ms', '--fail-on-hol', '--out', out, '--json'], 30_000);
+      const run = startCli(
+        [
+          'run',
+          scenarioPath,
+          '--target',
+          server.url,
+          '--adapter',
+          'generic',
+          '--publish',
+          'server',
+          '--id-field',
+          'id',
+          '--time-field',
+          'ts',
+          '--time-unit',
+          'ms',
+          '--fail-on-hol',
+          '--out',
+          out,
+          '--json',
+        ],
+        30_000,
+      );
       const peak = watchPeak(run.child.pid!);
       const r = await run.done;
       const peakMiB = peak.stop();
@@ -80,7 +123,9 @@ describe.concurrent('the runner against a hostile target', () => {
       const rec = JSON.parse(r.stdout) as RunRecord;
       console.info(rec.hol.summary);
       const fast = rec.groups.find((g) => g.name === 'fast')!;
-      console.info(`hostile ${fault}: verdict ${rec.hol.verdict}, ${tookMs} ms, peak RSS ${peakMiB.toFixed(0)} MiB, client 0 ${JSON.stringify({ closedByServer: fast.clientResults[0]!.closedByServer, closeReason: fast.clientResults[0]!.closeReason, refused: fast.clientResults[0]!.refused, frameFaults: fast.clientResults[0]!.frameFaults })}`);
+      console.info(
+        `hostile ${fault}: verdict ${rec.hol.verdict}, ${tookMs} ms, peak RSS ${peakMiB.toFixed(0)} MiB, client 0 ${JSON.stringify({ closedByServer: fast.clientResults[0]!.closedByServer, closeReason: fast.clientResults[0]!.closeReason, refused: fast.clientResults[0]!.refused, frameFaults: fast.clientResults[0]!.frameFaults })}`,
+      );
       expect(tookMs).toBeLessThan(ON_TIME_MS);
       expect(peakMiB).toBeLessThan(MEMORY_BOUND_MIB);
       expect(rec.partial ?? false, 'the run itself did not fail').toBe(false);

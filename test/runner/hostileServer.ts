@@ -58,7 +58,10 @@ function flood(socket: Socket, chunk: () => Buffer): void {
   pump();
 }
 
-export async function hostileServer(fault: Fault, opts: { rate?: number; faultAfterMs?: number; silenceMs?: number } = {}): Promise<HostileServer> {
+export async function hostileServer(
+  fault: Fault,
+  opts: { rate?: number; faultAfterMs?: number; silenceMs?: number } = {},
+): Promise<HostileServer> {
   const rate = opts.rate ?? 200;
   const faultAfterMs = opts.faultAfterMs ?? 2000;
   const silenceMs = opts.silenceMs ?? 30_000;
@@ -86,7 +89,9 @@ export async function hostileServer(fault: Fault, opts: { rate?: number; faultAf
         return flood(socket, () => continuation);
       }
       case 'invalid-utf8':
-        socket.write(frame(0x81, Buffer.concat([Buffer.from('{"id":999999,"ts":1,"x":"'), Buffer.from([0xff, 0xfe, 0xc0, 0xaf]), Buffer.from('"}')])));
+        socket.write(
+          frame(0x81, Buffer.concat([Buffer.from('{"id":999999,"ts":1,"x":"'), Buffer.from([0xff, 0xfe, 0xc0, 0xaf]), Buffer.from('"}')])),
+        );
         return;
       case 'compressed':
         // RSV1 + text: a deflated '{"id":1}' the client never agreed to
@@ -142,7 +147,9 @@ export async function hostileServer(fault: Fault, opts: { rate?: number; faultAf
       return;
     }
     const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    );
     healthy.add(socket);
   });
 

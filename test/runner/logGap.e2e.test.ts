@@ -34,7 +34,10 @@ describe('--log-bytes and the runner', () => {
           grace: '500ms',
         }),
       );
-      const r = await runCli(['run', scenario, '--target', server.url, '--publisher-token', 'p', '--out', join(tmp, 'out'), '--json'], 60_000);
+      const r = await runCli(
+        ['run', scenario, '--target', server.url, '--publisher-token', 'p', '--out', join(tmp, 'out'), '--json'],
+        60_000,
+      );
       const rec = JSON.parse(r.stdout) as RunRecord;
       const replay = rec.groups.find((g) => g.name === 'replay')!;
       const gaps = Object.values(replay.phases).reduce((n, p) => n + p.gapsAnnounced, 0);

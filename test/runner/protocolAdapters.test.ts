@@ -8,10 +8,23 @@ import { ActionCableAdapter } from '../../src/runner/adapters/actioncable.js';
 import type { WireOutput, WireSession } from '../../src/runner/adapters/adapter.js';
 import type { GenericOptions } from '../../src/scenario/types.js';
 
-const options = (topic: string, extra: Partial<GenericOptions> = {}): GenericOptions => ({ idField: 'id', timeField: 'ts', timeUnit: 'ms', publish: { kind: 'server' }, topic, ...extra });
+const options = (topic: string, extra: Partial<GenericOptions> = {}): GenericOptions => ({
+  idField: 'id',
+  timeField: 'ts',
+  timeUnit: 'ms',
+  publish: { kind: 'server' },
+  topic,
+  ...extra,
+});
 
 function collector() {
-  const seen = { events: [] as { id: number; intendedUs: number }[], sent: [] as (string | Buffer)[], others: [] as string[], refused: [] as string[], subscribed: 0 };
+  const seen = {
+    events: [] as { id: number; intendedUs: number }[],
+    sent: [] as (string | Buffer)[],
+    others: [] as string[],
+    refused: [] as string[],
+    subscribed: 0,
+  };
   const out: WireOutput = {
     event: (ev) => seen.events.push({ id: ev.id, intendedUs: ev.intendedUs }),
     other: (d) => seen.others.push(d.toString()),
@@ -77,10 +90,20 @@ describe('mqtt session', () => {
   it.each([[1], [5], [300]])('reads PUBLISH packets across and within frames (%i bytes), PUBACKs QoS 1', (size) => {
     const session = new MqttAdapter(options('events', { qos: 1 })).session('subscriber');
     const { seen, out } = collector();
-    const bytes = Buffer.concat([Buffer.from([0x20, 2, 0, 0]), Buffer.from([0x90, 3, 0, 1, 1]), publish(1, 1), publish(2, 0, 200), publish(3, 1), Buffer.from([0xd0, 0])]);
+    const bytes = Buffer.concat([
+      Buffer.from([0x20, 2, 0, 0]),
+      Buffer.from([0x90, 3, 0, 1, 1]),
+      publish(1, 1),
+      publish(2, 0, 200),
+      publish(3, 1),
+      Buffer.from([0xd0, 0]),
+    ]);
     feed(session, out, bytes, size);
     expect(seen.events.map((e) => e.id)).toEqual([1, 2, 3]);
-    expect(seen.sent.map((b) => [...(b as Buffer)])).toEqual([[0x40, 2, 0, 1], [0x40, 2, 0, 3]]);
+    expect(seen.sent.map((b) => [...(b as Buffer)])).toEqual([
+      [0x40, 2, 0, 1],
+      [0x40, 2, 0, 3],
+    ]);
     expect(seen.refused).toEqual([]);
   });
 
@@ -107,7 +130,9 @@ describe('mqtt session', () => {
 
 describe('graphql-ws session', () => {
   it('subscribes only once acknowledged, reads next data, answers ping, reports errors', () => {
-    const session = new GraphqlWsAdapter(options('subscription { e { id ts } }', { idField: 'e.id', timeField: 'e.ts' })).session('subscriber');
+    const session = new GraphqlWsAdapter(options('subscription { e { id ts } }', { idField: 'e.id', timeField: 'e.ts' })).session(
+      'subscriber',
+    );
     const { seen, out } = collector();
     expect(session.opening()).toEqual(['{"type":"connection_init","payload":{}}']);
     expect(session.confirms).toBe(true);
@@ -138,6 +163,10 @@ describe('actioncable session', () => {
     expect(seen.events).toEqual([{ id: 4, intendedUs: 5000 }]);
     expect(seen.refused).toEqual([`ActionCable rejected the subscription to ${identifier}`]);
     expect(seen.sent).toHaveLength(1);
-    expect(JSON.parse(session.publish!('{"id":1,"ts":2}') as string)).toEqual({ command: 'message', identifier, data: '{"action":"publish","id":1,"ts":2}' });
+    expect(JSON.parse(session.publish!('{"id":1,"ts":2}') as string)).toEqual({
+      command: 'message',
+      identifier,
+      data: '{"action":"publish","id":1,"ts":2}',
+    });
   });
 });

@@ -51,7 +51,24 @@ describe('socketio adapter against socket.io', () => {
     // short heartbeats, so that a client that answers no ping is seen to be dropped within the run
     const s = await socketIoServer({ rate: 500, payloadBytes: 1024, pingInterval: 1000, pingTimeout: 1000 });
     server = s;
-    const r = await runCli(['run', 'slow-client', '--duration', '10s', '--target', s.url, '--adapter', 'socketio', '--topic', 'event', '--publish', 'server', ...fields], 90_000);
+    const r = await runCli(
+      [
+        'run',
+        'slow-client',
+        '--duration',
+        '10s',
+        '--target',
+        s.url,
+        '--adapter',
+        'socketio',
+        '--topic',
+        'event',
+        '--publish',
+        'server',
+        ...fields,
+      ],
+      90_000,
+    );
     const rec = expectFastClientsUnharmed(r);
     expect(rec.target.adapter).toBe('socketio');
     // fast clients answered every ping (they are still connected, above); the stalled one answered none
@@ -67,29 +84,51 @@ describe('socketio adapter against socket.io', () => {
   it('evbench emits through a relaying namespace (publish ws): verdict none, nothing missing', async () => {
     const s = await socketIoServer({ rate: 0, namespace: '/feed' });
     server = s;
-    const r = await runCli(['run', 'slow-client', '--duration', '10s', '--rate', '500', '--payload', '1024', '--target', s.url, '--adapter', 'socketio', '--topic', 'tick', '--publish', 'ws', ...fields], 90_000);
+    const r = await runCli(
+      [
+        'run',
+        'slow-client',
+        '--duration',
+        '10s',
+        '--rate',
+        '500',
+        '--payload',
+        '1024',
+        '--target',
+        s.url,
+        '--adapter',
+        'socketio',
+        '--topic',
+        'tick',
+        '--publish',
+        'ws',
+        ...fields,
+      ],
+      90_000,
+    );
     const rec = expectFastClientsUnharmed(r);
     expect(rec.target.url).toContain('/socket.io/');
     expect(group(rec, 'fast').phases.baseline!.missing).toBe(0);
   });
 
   /** 500 events/s emitted by evbench through the relay, 4 fast clients, 2 catch-up clients 1000 events behind. */
-  const recoveryScenario = (url: string): string => JSON.stringify({
-    name: 'socketio-catch-up',
-    target: { url, adapter: 'socketio', generic: { idField: 'id', timeField: 'ts', timeUnit: 'ms', publish: 'ws', topic: 'event' } },
-    publisher: { rate: 500, payloadBytes: 200 },
-    groups: [
-      { name: 'fast', kind: 'fast', count: 4 },
-      { name: 'replay', kind: 'catchup', count: 2, backlog: 1000, phases: ['stress'] },
-    ],
-    phases: [
-      { name: 'warmup', duration: '1s' },
-      { name: 'baseline', duration: '3s' },
-      { name: 'stress', duration: '5s' },
-      { name: 'recovery', duration: '1s' },
-    ],
-    thresholds: { 'missing{group:fast}': ['count==0'] },
-  });
+  const recoveryScenario = (url: string): string =>
+    JSON.stringify({
+      name: 'socketio-catch-up',
+      target: { url, adapter: 'socketio', generic: { idField: 'id', timeField: 'ts', timeUnit: 'ms', publish: 'ws', topic: 'event' } },
+      publisher: { rate: 500, payloadBytes: 200 },
+      groups: [
+        { name: 'fast', kind: 'fast', count: 4 },
+        { name: 'replay', kind: 'catchup', count: 2, backlog: 1000, phases: ['stress'] },
+      ],
+      phases: [
+        { name: 'warmup', duration: '1s' },
+        { name: 'baseline', duration: '3s' },
+        { name: 'stress', duration: '5s' },
+        { name: 'recovery', duration: '1s' },
+      ],
+      thresholds: { 'missing{group:fast}': ['count==0'] },
+    });
 
   it('catch-up by connection state recovery: a dropped session gets every event it missed, in order', async () => {
     const s = await socketIoServer({ rate: 0, recovery: true });
@@ -124,9 +163,14 @@ describe('socketio adapter against socket.io', () => {
   it('a target that is not Socket.IO fails at once with exit 3', async () => {
     const s = await plainSseServer({ rate: 0 });
     server = s;
-    const r = await runCli(['run', 'slow-client', '--duration', '10s', '--target', s.url, '--adapter', 'socketio', '--publish', 'server', ...fields], 30_000);
+    const r = await runCli(
+      ['run', 'slow-client', '--duration', '10s', '--target', s.url, '--adapter', 'socketio', '--publish', 'server', ...fields],
+      30_000,
+    );
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/target refused the websocket upgrade: ws:\/\/127\.0\.0\.1:\d+\/socket\.io\/\?EIO=4&transport=websocket: HTTP 404/);
+    expect(r.stderr).toMatch(
+      /target refused the websocket upgrade: ws:\/\/127\.0\.0\.1:\d+\/socket\.io\/\?EIO=4&transport=websocket: HTTP 404/,
+    );
   });
 });
 
@@ -134,7 +178,10 @@ describe('sse adapter', () => {
   it('a plain Node http endpoint (res.write): the stalled reader is buffered for, not waited on (verdict none)', async () => {
     const s = await plainSseServer({ rate: 500, payloadBytes: 1024 });
     server = s;
-    const r = await runCli(['run', 'slow-client', '--duration', '10s', '--target', s.url, '--adapter', 'sse', '--publish', 'server', ...fields], 90_000);
+    const r = await runCli(
+      ['run', 'slow-client', '--duration', '10s', '--target', s.url, '--adapter', 'sse', '--publish', 'server', ...fields],
+      90_000,
+    );
     const rec = expectFastClientsUnharmed(r);
     expect(rec.target.adapter).toBe('sse');
     expect(group(rec, 'stalled').phases.stress!.missing).toBeGreaterThan(0);
@@ -144,7 +191,10 @@ describe('sse adapter', () => {
   it('better-sse channel broadcast: verdict none', async () => {
     const s = await betterSseServer({ rate: 500, payloadBytes: 1024 });
     server = s;
-    const r = await runCli(['run', 'slow-client', '--duration', '10s', '--target', s.url, '--adapter', 'sse', '--publish', 'server', ...fields], 90_000);
+    const r = await runCli(
+      ['run', 'slow-client', '--duration', '10s', '--target', s.url, '--adapter', 'sse', '--publish', 'server', ...fields],
+      90_000,
+    );
     expectFastClientsUnharmed(r);
   });
 
@@ -152,22 +202,29 @@ describe('sse adapter', () => {
     const s = await plainSseServer({ rate: 0 });
     server = s;
     const file = join(tmp, 'sse-catch-up.json');
-    writeFileSync(file, JSON.stringify({
-      name: 'sse-catch-up',
-      target: { url: s.url, adapter: 'sse', generic: { idField: 'id', timeField: 'ts', timeUnit: 'ms', publish: `http:${s.publishUrl}` } },
-      publisher: { rate: 200, payloadBytes: 200, prefill: 2000 },
-      groups: [
-        { name: 'fast', kind: 'fast', count: 4 },
-        { name: 'replay', kind: 'catchup', count: 2, backlog: 2000, phases: ['stress'] },
-      ],
-      phases: [
-        { name: 'warmup', duration: '1s' },
-        { name: 'baseline', duration: '3s' },
-        { name: 'stress', duration: '4s' },
-        { name: 'recovery', duration: '1s' },
-      ],
-      thresholds: { 'missing{group:fast}': ['count==0'] },
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'sse-catch-up',
+        target: {
+          url: s.url,
+          adapter: 'sse',
+          generic: { idField: 'id', timeField: 'ts', timeUnit: 'ms', publish: `http:${s.publishUrl}` },
+        },
+        publisher: { rate: 200, payloadBytes: 200, prefill: 2000 },
+        groups: [
+          { name: 'fast', kind: 'fast', count: 4 },
+          { name: 'replay', kind: 'catchup', count: 2, backlog: 2000, phases: ['stress'] },
+        ],
+        phases: [
+          { name: 'warmup', duration: '1s' },
+          { name: 'baseline', duration: '3s' },
+          { name: 'stress', duration: '4s' },
+          { name: 'recovery', duration: '1s' },
+        ],
+        thresholds: { 'missing{group:fast}': ['count==0'] },
+      }),
+    );
     const r = await runCli(['run', file, '--out', tmp, '--json'], 90_000);
     const rec = JSON.parse(r.stdout) as RunRecord;
     expect(r.code, r.stderr).toBe(exitFor(rec, 0));

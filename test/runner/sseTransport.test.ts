@@ -34,10 +34,16 @@ describe('SseParser', () => {
 });
 
 describe('socketio packets', () => {
-  const adapter = new SocketIoAdapter('http://h:1/feed', { idField: 'id', timeField: 'ts', timeUnit: 'ms', publish: { kind: 'server' }, topic: 'tick' });
+  const adapter = new SocketIoAdapter('http://h:1/feed', {
+    idField: 'id',
+    timeField: 'ts',
+    timeUnit: 'ms',
+    publish: { kind: 'server' },
+    topic: 'tick',
+  });
   const ev = newScannedEvent();
 
-  it('maps the target to Engine.IO\'s websocket endpoint and the namespace', () => {
+  it("maps the target to Engine.IO's websocket endpoint and the namespace", () => {
     expect(engineIoUrl('http://h:1/feed')).toBe('ws://h:1/socket.io/?EIO=4&transport=websocket');
     expect(engineIoUrl('https://h/')).toBe('wss://h/socket.io/?EIO=4&transport=websocket');
     expect(namespaceOf('http://h:1')).toBe('/');
@@ -65,17 +71,34 @@ describe('socketio and sse target flags', () => {
 
   it('take http:// targets as their own clients do, and keep the adapter options', () => {
     const s = applyTargetFlags(scenario, { target: 'http://127.0.0.1:9/feed', adapter: 'socketio', topic: 'tick', publish: 'ws' });
-    expect(s.target).toMatchObject({ kind: 'url', url: 'http://127.0.0.1:9/feed', adapter: 'socketio', generic: { topic: 'tick', publish: { kind: 'ws' } } });
+    expect(s.target).toMatchObject({
+      kind: 'url',
+      url: 'http://127.0.0.1:9/feed',
+      adapter: 'socketio',
+      generic: { topic: 'tick', publish: { kind: 'ws' } },
+    });
     const e = applyTargetFlags(scenario, { target: 'http://127.0.0.1:9/events', adapter: 'sse', publish: 'server' });
     expect(e.target).toMatchObject({ adapter: 'sse', generic: { idField: 'id', timeField: 'ts', publish: { kind: 'server' } } });
   });
 
   it('refuse what cannot work, naming the flag', () => {
-    expect(() => applyTargetFlags(scenario, { target: 'ws://127.0.0.1:9/', adapter: 'socketio' })).toThrow(/--target: expected an http:\/\/ or https:\/\/ URL for --adapter socketio/);
-    expect(() => applyTargetFlags(scenario, { target: 'http://127.0.0.1:9/events', adapter: 'sse', topic: 'x' })).toThrow(/--topic: only with --adapter socketio/);
-    expect(() => applyTargetFlags(scenario, { target: 'http://127.0.0.1:9/events', adapter: 'sse', publish: 'ws' })).toThrow(/SSE stream has no way back/);
-    expect(() => applyTargetFlags(scenario, { target: 'http://127.0.0.1:9/', adapter: 'socketio', publish: 'http:http://127.0.0.1:9/p' })).toThrow(/emitting over a socket/);
-    expect(() => applyTargetFlags(scenario, { target: 'http://127.0.0.1:9/', adapter: 'socketio', subscribeMessage: '{}' })).toThrow(/--subscribe-message: only with --adapter generic/);
-    expect(() => applyTargetFlags(scenario, { target: 'http://127.0.0.1:9/', adapter: 'nope' })).toThrow(/--adapter: expected evbench, generic, nats, mqtt, graphql-ws, actioncable, socketio, sse,/);
+    expect(() => applyTargetFlags(scenario, { target: 'ws://127.0.0.1:9/', adapter: 'socketio' })).toThrow(
+      /--target: expected an http:\/\/ or https:\/\/ URL for --adapter socketio/,
+    );
+    expect(() => applyTargetFlags(scenario, { target: 'http://127.0.0.1:9/events', adapter: 'sse', topic: 'x' })).toThrow(
+      /--topic: only with --adapter socketio/,
+    );
+    expect(() => applyTargetFlags(scenario, { target: 'http://127.0.0.1:9/events', adapter: 'sse', publish: 'ws' })).toThrow(
+      /SSE stream has no way back/,
+    );
+    expect(() =>
+      applyTargetFlags(scenario, { target: 'http://127.0.0.1:9/', adapter: 'socketio', publish: 'http:http://127.0.0.1:9/p' }),
+    ).toThrow(/emitting over a socket/);
+    expect(() => applyTargetFlags(scenario, { target: 'http://127.0.0.1:9/', adapter: 'socketio', subscribeMessage: '{}' })).toThrow(
+      /--subscribe-message: only with --adapter generic/,
+    );
+    expect(() => applyTargetFlags(scenario, { target: 'http://127.0.0.1:9/', adapter: 'nope' })).toThrow(
+      /--adapter: expected evbench, generic, nats, mqtt, graphql-ws, actioncable, socketio, sse,/,
+    );
   });
 });

@@ -14,7 +14,21 @@ describe('evbench run --target', () => {
   it('scrapes a token-protected /metrics with --metrics-url and --metrics-token', async () => {
     const server = await spawnServe({ args: ['--publisher-token', 'pub', '--metrics-token', 'scrape'] });
     try {
-      const common = ['run', 'slow-client', '--duration', '3s', '--target', server.url, '--publisher-token', 'pub', '--metrics-url', server.metricsUrl, '--json', '--out', tmp];
+      const common = [
+        'run',
+        'slow-client',
+        '--duration',
+        '3s',
+        '--target',
+        server.url,
+        '--publisher-token',
+        'pub',
+        '--metrics-url',
+        server.metricsUrl,
+        '--json',
+        '--out',
+        tmp,
+      ];
       const withToken = JSON.parse((await runCli([...common, '--metrics-token', 'scrape'], 60_000)).stdout) as RunRecord;
       expect(withToken.server?.error).toBeUndefined();
       expect(withToken.server?.sendDurationUs?.count).toBeGreaterThan(0);
@@ -37,6 +51,8 @@ describe('evbench run --target', () => {
   it('--metrics-url must be an http URL', async () => {
     const r = await runCli(['run', 'slow-client', '--target', 'ws://127.0.0.1:9/', '--metrics-url', 'ws://x/metrics']);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe('evbench: --metrics-url: expected an http:// URL such as http://127.0.0.1:8080/metrics, got "ws://x/metrics"');
+    expect(r.stderr.trim()).toBe(
+      'evbench: --metrics-url: expected an http:// URL such as http://127.0.0.1:8080/metrics, got "ws://x/metrics"',
+    );
   });
 });

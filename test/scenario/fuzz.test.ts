@@ -30,7 +30,27 @@ function setAt(root: unknown, path: (string | number)[], value: unknown): unknow
 }
 
 const nasty = fc.oneof(
-  fc.constantFrom(null, true, false, '', '-3s', '0s', 'NaN', '1e400', -1, 0, -0.5, 1e308, Number.MAX_SAFE_INTEGER + 2, 0.1, 3.7, [], {}, ['x'], { a: 1 }),
+  fc.constantFrom(
+    null,
+    true,
+    false,
+    '',
+    '-3s',
+    '0s',
+    'NaN',
+    '1e400',
+    -1,
+    0,
+    -0.5,
+    1e308,
+    Number.MAX_SAFE_INTEGER + 2,
+    0.1,
+    3.7,
+    [],
+    {},
+    ['x'],
+    { a: 1 },
+  ),
   fc.string({ maxLength: 12 }),
   fc.integer(),
   fc.double(),

@@ -52,13 +52,17 @@ describe('scenario validation names the exact path and problem', () => {
   it('bad threshold string, with the column', () => {
     const s = base();
     s.thresholds = { 'latency{group:fast}': ['p(99)~50ms'] };
-    expect(firstError(s)).toBe('scenarios/x.json: thresholds["latency{group:fast}"][0]: "p(99)~50ms": at column 6: expected an operator (<, <=, >, >=, ==, !=)');
+    expect(firstError(s)).toBe(
+      'scenarios/x.json: thresholds["latency{group:fast}"][0]: "p(99)~50ms": at column 6: expected an operator (<, <=, >, >=, ==, !=)',
+    );
   });
 
   it('negative and unparseable durations, unknown phases', () => {
     const s = base();
     s.phases[1].duration = '-3s';
-    expect(firstError(s)).toBe('scenarios/x.json: phases[1].duration: expected a duration such as 250ms, 10s, 1.5m, 40us or a number of seconds, got "-3s"');
+    expect(firstError(s)).toBe(
+      'scenarios/x.json: phases[1].duration: expected a duration such as 250ms, 10s, 1.5m, 40us or a number of seconds, got "-3s"',
+    );
     const t = base();
     t.groups[1].phases = ['stres'];
     expect(firstError(t)).toBe('scenarios/x.json: groups[1].phases[0]: unknown phase "stres" (expected warmup, baseline, stress)');
@@ -83,7 +87,12 @@ describe('scenario validation names the exact path and problem', () => {
 describe('threshold grammar', () => {
   it('parses tags, percentiles and units into base units', () => {
     const [t] = parseThresholds('latency{group:fast,phase:stress}', ['p(99.9) < 50ms']);
-    expect(t).toMatchObject({ key: { metric: 'latency', tags: { group: 'fast', phase: 'stress' } }, percentile: 99.9, operator: '<', bound: 50_000 });
+    expect(t).toMatchObject({
+      key: { metric: 'latency', tags: { group: 'fast', phase: 'stress' } },
+      percentile: 99.9,
+      operator: '<',
+      bound: 50_000,
+    });
     expect(parseThresholds('generator', ['bound==false'])[0]!.bound).toBe(0);
     expect(parseThresholds('missing{group:fast}', ['count==0'])[0]!.bound).toBe(0);
   });

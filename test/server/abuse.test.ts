@@ -67,6 +67,11 @@ it('100 stalled clients: every session stays within its byte budget, all are clo
   for (const ws of stalled) ws.resume();
   await waitUntil(() => closeCodes.length === STALLED, 'every stalled client to see its close', 20_000);
   expect(new Set(closeCodes)).toEqual(new Set([CLOSE_SLOW_CLIENT]));
-  await waitUntilAsync(async () => (await metric(srv.metricsUrl, 'evbench_connections')) === 2, 'only the fast client and the publisher left');
-  process.stderr.write(`abuse: ${published} events of ${PAD.length} B published; max session queue ${maxQueue} B, max sum ${maxSum} B over ${STALLED} stalled sessions\n`);
+  await waitUntilAsync(
+    async () => (await metric(srv.metricsUrl, 'evbench_connections')) === 2,
+    'only the fast client and the publisher left',
+  );
+  process.stderr.write(
+    `abuse: ${published} events of ${PAD.length} B published; max session queue ${maxQueue} B, max sum ${maxSum} B over ${STALLED} stalled sessions\n`,
+  );
 });

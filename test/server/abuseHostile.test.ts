@@ -53,7 +53,11 @@ function rssMiB(pid: number): number {
 }
 
 const report = (row: string, values: Record<string, number | string>): void => {
-  process.stderr.write(`abuse ${row}: ${Object.entries(values).map(([k, v]) => `${k} ${typeof v === 'number' ? Math.round(v) : v}`).join(', ')}\n`);
+  process.stderr.write(
+    `abuse ${row}: ${Object.entries(values)
+      .map(([k, v]) => `${k} ${typeof v === 'number' ? Math.round(v) : v}`)
+      .join(', ')}\n`,
+  );
 };
 
 /**
@@ -62,7 +66,9 @@ const report = (row: string, values: Record<string, number | string>): void => {
  * its connections was closed by the server.
  */
 function attack(args: string[]): { sent: Promise<void>; result: Promise<{ closed: number; codes: number[] }> } {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./attacker.mjs', import.meta.url)), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./attacker.mjs', import.meta.url)), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   attackers.push(child);
   const lines: string[] = [];
   const waiters: (() => void)[] = [];
@@ -208,7 +214,13 @@ it('100 anonymous sessions at every per-session limit, last term false: publishe
   await new Promise((r) => setTimeout(r, 300));
   const { maxMs, samples } = await probe.stop();
   const each = (at: number[]): string => sentAt.map((t, k) => Math.round(at[k]! - t)).join('/');
-  report('fan-out at the limits', { 'probe max ms': maxMs, samples, 'publish→receive ms': each(arrivals), 'publish→ack ms': each(ackedAt), refused });
+  report('fan-out at the limits', {
+    'probe max ms': maxMs,
+    samples,
+    'publish→receive ms': each(arrivals),
+    'publish→ack ms': each(ackedAt),
+    refused,
+  });
   expect(maxMs, 'probe round trip').toBeLessThan(ROUND_TRIP_BOUND_MS);
   expect(deliveryMs, 'fast client publish→receive').toBeLessThan(DELIVERY_BOUND_MS);
   // --max-filters-per-token 20,000: the fast client's 1 term, 19 sessions' 19,000 and 99 more subscriptions (990); the rest are refused.
@@ -222,7 +234,9 @@ it('an indexed subscription costs nothing for events it cannot match: 19 session
     Array.from({ length: 19 }, async (_, k) => {
       const c = await TestClient.open(srv.url);
       for (let i = 0; i < 100; i++) {
-        await c.subscribe({ filters: [...Array.from({ length: 9 }, () => ['event_type', '=', 'update']), ['object_uuid', '=', `obj-${k}-${i}`]] });
+        await c.subscribe({
+          filters: [...Array.from({ length: 9 }, () => ['event_type', '=', 'update']), ['object_uuid', '=', `obj-${k}-${i}`]],
+        });
       }
     }),
   );
@@ -249,7 +263,12 @@ it('40 clients park an unfinished 8 MiB fragment: refused 1009 at the first head
     const outcome = await Promise.race([result, new Promise<undefined>((r) => setTimeout(r, 10_000))]);
     await new Promise((r) => setTimeout(r, 300));
     const { maxMs } = await probe.stop();
-    report('parked fragments (subscribers)', { 'RSS before MiB': before, 'peak MiB': peak, 'probe max ms': maxMs, closed: outcome?.closed ?? 'none' });
+    report('parked fragments (subscribers)', {
+      'RSS before MiB': before,
+      'peak MiB': peak,
+      'probe max ms': maxMs,
+      closed: outcome?.closed ?? 'none',
+    });
     expect(peak - before).toBeLessThan(96); // before issue 18: +320 MiB (40 × 8 MiB held as long as they like)
     expect(outcome?.codes).toEqual(Array.from({ length: 40 }, () => 1009));
     expect(await refusals(srv.metricsUrl, 'frame_too_large')).toBe(40);
@@ -313,7 +332,10 @@ it('one 16 MiB subscribe frame (an `in` list of 2M entries): closed 1009 before 
 it('the rate limit counts bytes: 60 KiB frames as fast as possible get 429 after about 1 MiB', async () => {
   const srv = await serve();
   const c = await TestClient.open(srv.url);
-  const frame = JSON.stringify({ method: 'subscribe', filters: [['event_type', 'in', Array.from({ length: 7000 }, (_, i) => `t${String(i).padStart(5, '0')}`)]] });
+  const frame = JSON.stringify({
+    method: 'subscribe',
+    filters: [['event_type', 'in', Array.from({ length: 7000 }, (_, i) => `t${String(i).padStart(5, '0')}`)]],
+  });
   expect(frame.length).toBeGreaterThan(60_000);
   for (let i = 0; i < 40; i++) c.send(frame);
   await waitUntil(() => c.statuses.length === 40, 'every reply');
@@ -409,7 +431,9 @@ it('store errors reach clients as a generic reason; the detail goes to the serve
     const down = { available: false, unavailableReason: detail } as unknown as EventStore;
     const refused = storeEvents({ options, log: down, metrics, filterBudget: new FilterBudget() }, publisher, [{ event_type: 'x' }]);
     const failing = { available: true, append: () => Promise.reject(new Error(detail)) } as unknown as EventStore;
-    const failed = await storeEvents({ options, log: failing, metrics, filterBudget: new FilterBudget() }, publisher, [{ event_type: 'x' }]);
+    const failed = await storeEvents({ options, log: failing, metrics, filterBudget: new FilterBudget() }, publisher, [
+      { event_type: 'x' },
+    ]);
     const notice = availabilityNotice(false, `${detail} (again)`);
     for (const reply of [(refused as { reply: StatusMessage }).reply, failed as StatusMessage, notice]) {
       expect(reply.status).toBe(503);
@@ -426,7 +450,16 @@ describe.each(['isolated', 'legacy'] as const)('%s', (mode) => {
   it('event_at and time filters accept strict RFC 3339 UTC only', async () => {
     const srv = await server({ mode });
     const pub = await TestClient.open(srv.url, PUBLISHER);
-    const bad = ['1', 'Jan 1 2026', '2026-01-01T00:00:69Z', '2026-02-30T00:00:00Z', '2026-01-01T00:00:00+01:00', '2026-01-01T00:00:00', '2026-13-01T00:00:00Z', '2026-01-01 00:00:00Z'];
+    const bad = [
+      '1',
+      'Jan 1 2026',
+      '2026-01-01T00:00:69Z',
+      '2026-02-30T00:00:00Z',
+      '2026-01-01T00:00:00+01:00',
+      '2026-01-01T00:00:00',
+      '2026-13-01T00:00:00Z',
+      '2026-01-01 00:00:00Z',
+    ];
     for (const eventAt of bad) {
       expect((await pub.publish([{ event_type: 'x', event_at: eventAt }])).status, eventAt).toBe(400);
       expect((await pub.request({ method: 'subscribe', filters: [['event_at', '>', eventAt]] })).status, eventAt).toBe(400);

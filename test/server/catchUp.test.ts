@@ -36,10 +36,14 @@ describe('catch-up (isolated)', () => {
     const head = (await catcher.subscribe({ last_log_id: 0 })).last_log_id!;
     expect(head).toBeGreaterThanOrEqual(STORED);
     let caughtUpAt = 0;
-    await waitUntil(() => {
-      if (!caughtUpAt && catcher.ids().at(-1)! >= head) caughtUpAt = nowUs();
-      return catcher.ids().at(-1)! >= head + 100; // well into live delivery
-    }, 'the catch-up client to reach live delivery', 30_000);
+    await waitUntil(
+      () => {
+        if (!caughtUpAt && catcher.ids().at(-1)! >= head) caughtUpAt = nowUs();
+        return catcher.ids().at(-1)! >= head + 100; // well into live delivery
+      },
+      'the catch-up client to reach live delivery',
+      30_000,
+    );
     publishing = false;
     await publisher;
     const last = (await pub.publish([body])).last_id!;

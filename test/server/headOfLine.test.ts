@@ -55,13 +55,16 @@ describe('one stalled client', () => {
     expect(await settle(() => late.statuses.length, 500)).toBe(0); // its ack is queued behind the stall
     stalled.ws.terminate(); // the pending send's callback fails, and the global loop moves on
     await waitUntil(() => fast.every((c) => c.events.length === EVENTS), 'every event at every fast client');
-    await waitUntil(() => late.statuses.length === 1, 'the late subscriber\'s ack');
+    await waitUntil(() => late.statuses.length === 1, "the late subscriber's ack");
     expect(late.statuses[0]).toEqual({ status: 200, last_log_id: EVENTS });
   });
 
   it('isolated (overflow close): fast clients get every event; the stalled client is closed with 4008', async () => {
     const { stalled, fast } = await stalledScenario({ mode: 'isolated', overflow: 'close', queueBytes: QUEUE_BYTES });
-    await waitUntil(() => fast.every((c) => c.events.length === EVENTS), `every event at every fast client (${fast.map((c) => `${c.events.length}/${c.closeCode}`)})`);
+    await waitUntil(
+      () => fast.every((c) => c.events.length === EVENTS),
+      `every event at every fast client (${fast.map((c) => `${c.events.length}/${c.closeCode}`)})`,
+    );
     for (const c of fast) expect(c.ids()).toEqual(Array.from({ length: EVENTS }, (_, i) => i + 1));
     stalled.ws.resume();
     await waitUntil(() => stalled.closeCode !== undefined, 'the stalled client to be closed');
@@ -72,7 +75,10 @@ describe('one stalled client', () => {
 
   it('isolated (overflow drop): fast clients get every event; the stalled client gets a 409 gap notice for what it missed', async () => {
     const { stalled, fast } = await stalledScenario({ mode: 'isolated', overflow: 'drop', queueBytes: QUEUE_BYTES });
-    await waitUntil(() => fast.every((c) => c.events.length === EVENTS), `every event at every fast client (${fast.map((c) => `${c.events.length}/${c.closeCode}`)})`);
+    await waitUntil(
+      () => fast.every((c) => c.events.length === EVENTS),
+      `every event at every fast client (${fast.map((c) => `${c.events.length}/${c.closeCode}`)})`,
+    );
     stalled.ws.resume();
     await waitUntil(() => stalled.statuses.some((s) => s.status === 409), 'a gap notice');
     const gaps = stalled.statuses.filter((s) => s.status === 409).map((s) => s.gap!);

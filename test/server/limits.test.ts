@@ -40,7 +40,12 @@ describe.each(['isolated', 'legacy'] as const)('limits (%s)', (mode) => {
     const six = await c.request({ method: 'subscribe', filters: [['event_type', 'in', ['a', 'b', 'c', 'd', 'e', 'f']]] });
     expect(six.status).toBe(413);
     expect(six.message).toMatch(/at most 5 filter terms \(--max-filters\)/);
-    await c.subscribe({ filters: [['event_type', 'in', ['a', 'b']], ['object_uuid', '=', 'o']] });
+    await c.subscribe({
+      filters: [
+        ['event_type', 'in', ['a', 'b']],
+        ['object_uuid', '=', 'o'],
+      ],
+    });
     const more = await c.request({ method: 'subscribe', filters: [['event_type', 'in', ['x', 'y', 'z']]] });
     expect(more.status).toBe(413);
     expect(more.message).toMatch(/holds 3 and this subscription adds 3/);
@@ -157,7 +162,18 @@ it('/metrics shows every configured limit as a gauge and every refusal reason as
   expect(await limit('handshake_timeout_seconds')).toBe(2.5);
   expect(await limit('queue_bytes')).toBe(1024 * 1024);
   expect(await limit('max_publish_batch')).toBe(10_000);
-  for (const reason of ['unauthorized', 'origin', 'max_connections', 'frame_too_large', 'invalid_utf8', 'rate_limited', 'rate_abuse', 'message_timeout', 'too_many_filters_token', 'too_many_filters_server']) {
+  for (const reason of [
+    'unauthorized',
+    'origin',
+    'max_connections',
+    'frame_too_large',
+    'invalid_utf8',
+    'rate_limited',
+    'rate_abuse',
+    'message_timeout',
+    'too_many_filters_token',
+    'too_many_filters_server',
+  ]) {
     expect(await refusals(srv.metricsUrl, reason)).toBe(0);
   }
 });

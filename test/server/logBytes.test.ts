@@ -53,7 +53,9 @@ describe('memory log byte budget (store)', () => {
     expect(store.stats.events).toBe(10);
     for (let i = 0; i < 20; i++) store.append([{ event_type: 'update', properties: { pad: KIB64 + KIB64 + KIB64 } }], 0);
     expect(store.stats.bytes).toBeLessThanOrEqual(1024 * 1024);
-    expect(store.readPage(0, store.headId, 100).events.map((e) => e.id)).toEqual(Array.from({ length: store.stats.events }, (_, i) => store.oldestId + i));
+    expect(store.readPage(0, store.headId, 100).events.map((e) => e.id)).toEqual(
+      Array.from({ length: store.stats.events }, (_, i) => store.oldestId + i),
+    );
   });
 });
 

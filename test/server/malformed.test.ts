@@ -41,7 +41,11 @@ describe.each(['isolated', 'legacy'] as const)('malformed frames (%s)', (mode) =
     // huge arrays
     // (filter terms are counted before anything is compiled: 20,000 is over --max-filters)
     expect(await status(JSON.stringify({ method: 'subscribe', filters: Array.from({ length: 20_000 }, () => 'x') }))).toBe(413);
-    expect(await status(JSON.stringify({ method: 'subscribe', filters: [['event_type', 'in', Array.from({ length: 50_000 }, (_, i) => `t${i}`)]] }))).toBe(413);
+    expect(
+      await status(
+        JSON.stringify({ method: 'subscribe', filters: [['event_type', 'in', Array.from({ length: 50_000 }, (_, i) => `t${i}`)]] }),
+      ),
+    ).toBe(413);
     expect(await status(`[${'0,'.repeat(200_000)}0]`)).toBe(400);
     // deep nesting
     expect(await status(`{"method":${deep(50_000)}}`)).toBe(400);
@@ -88,12 +92,22 @@ describe.each(['isolated', 'legacy'] as const)('malformed frames (%s)', (mode) =
       fc.uint8Array({ maxLength: 300 }).map((bytes) => ({ bytes, binary: true })),
       fc.uint8Array({ maxLength: 300 }).map((bytes) => ({ bytes, binary: false })), // mostly invalid UTF-8
       fc
-        .record({
-          method: fc.constantFrom('subscribe', 'unsubscribe', 'publish', 'frobnicate'),
-          filters: fc.array(fc.tuple(fc.constantFrom('event_type', 'object_uuid', 'event_at', 'x'), fc.constantFrom('=', 'in', '>', '?'), fc.jsonValue({ maxDepth: 2 })), { maxLength: 4 }),
-          last_log_id: fc.integer({ min: -2, max: 100 }),
-          events: fc.array(fc.record({ event_type: fc.oneof(fc.string(), fc.integer()) }), { maxLength: 3 }),
-        }, { requiredKeys: ['method'] })
+        .record(
+          {
+            method: fc.constantFrom('subscribe', 'unsubscribe', 'publish', 'frobnicate'),
+            filters: fc.array(
+              fc.tuple(
+                fc.constantFrom('event_type', 'object_uuid', 'event_at', 'x'),
+                fc.constantFrom('=', 'in', '>', '?'),
+                fc.jsonValue({ maxDepth: 2 }),
+              ),
+              { maxLength: 4 },
+            ),
+            last_log_id: fc.integer({ min: -2, max: 100 }),
+            events: fc.array(fc.record({ event_type: fc.oneof(fc.string(), fc.integer()) }), { maxLength: 3 }),
+          },
+          { requiredKeys: ['method'] },
+        )
         .map((m) => ({ text: JSON.stringify(m) })),
     );
     const frames = fc.sample(frame, { numRuns: 400, seed: 6100 });

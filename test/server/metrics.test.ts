@@ -104,7 +104,14 @@ describe.each(['isolated', 'legacy'] as const)('/metrics (%s)', (mode) => {
     expect(value(samples, 'evbench_sends_total', { outcome: 'failed' })).toBe(0);
     expect(value(samples, 'evbench_sends_total', { outcome: 'abandoned' })).toBe(0);
     expect(value(samples, 'evbench_send_duration_max_seconds')).toBeGreaterThan(0);
-    for (const gauge of ['evbench_sends_in_flight', 'evbench_send_in_flight_oldest_seconds', 'evbench_session_queue_age_seconds', 'evbench_sessions_by_queue_age', 'evbench_sends_in_flight_by_age', 'evbench_dispatch_queue_age_seconds']) {
+    for (const gauge of [
+      'evbench_sends_in_flight',
+      'evbench_send_in_flight_oldest_seconds',
+      'evbench_session_queue_age_seconds',
+      'evbench_sessions_by_queue_age',
+      'evbench_sends_in_flight_by_age',
+      'evbench_dispatch_queue_age_seconds',
+    ]) {
       expect(types.get(gauge), gauge).toBe('gauge');
     }
     expect(value(samples, 'evbench_sends_in_flight')).toBe(0);

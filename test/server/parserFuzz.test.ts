@@ -57,8 +57,16 @@ function checkFrame(text: string): void {
 
 const ATTRIBUTES = ['event_type', 'object_uuid', 'object_owner_uuid', 'object_kind', 'event_at', 'created_at'];
 const OPERATORS = ['=', 'in', '<', '<=', '>', '>=', 'like', ''];
-const TIMES = ['2026-11-26T14:45:48.123456Z', '2026-11-26T14:45:48Z', '9999-12-31T23:59:59.999999Z', '0000-01-01T00:00:00Z',
-  '+275760-09-13T00:00:59.000000Z', '2026-13-45T99:99:99Z', 'yesterday', ''];
+const TIMES = [
+  '2026-11-26T14:45:48.123456Z',
+  '2026-11-26T14:45:48Z',
+  '9999-12-31T23:59:59.999999Z',
+  '0000-01-01T00:00:00Z',
+  '+275760-09-13T00:00:59.000000Z',
+  '2026-13-45T99:99:99Z',
+  'yesterday',
+  '',
+];
 
 const anyValue = fc.oneof(
   { depthSize: 'small' },
@@ -101,27 +109,35 @@ const message = fc.record(
 );
 
 /** Arrays/objects nested `depth` deep, in the places the server reads (method, filters, properties). */
-const deep = fc.tuple(fc.integer({ min: 1, max: 5000 }), fc.constantFrom('method', 'filters', 'properties', 'operand')).map(([depth, where]) => {
-  const open = depth % 2 === 0 ? '['.repeat(depth) : '{"a":'.repeat(depth);
-  const close = depth % 2 === 0 ? ']'.repeat(depth) : '}'.repeat(depth);
-  const nested = `${open}1${close}`;
-  switch (where) {
-    case 'method':
-      return `{"method":${nested}}`;
-    case 'filters':
-      return `{"method":"subscribe","filters":${nested}}`;
-    case 'operand':
-      return `{"method":"unsubscribe","filters":[["event_type","=",${nested}]]}`;
-    default:
-      return `{"method":"publish","events":[{"event_type":"x","properties":{"p":${nested}}}]}`;
-  }
-});
+const deep = fc
+  .tuple(fc.integer({ min: 1, max: 5000 }), fc.constantFrom('method', 'filters', 'properties', 'operand'))
+  .map(([depth, where]) => {
+    const open = depth % 2 === 0 ? '['.repeat(depth) : '{"a":'.repeat(depth);
+    const close = depth % 2 === 0 ? ']'.repeat(depth) : '}'.repeat(depth);
+    const nested = `${open}1${close}`;
+    switch (where) {
+      case 'method':
+        return `{"method":${nested}}`;
+      case 'filters':
+        return `{"method":"subscribe","filters":${nested}}`;
+      case 'operand':
+        return `{"method":"unsubscribe","filters":[["event_type","=",${nested}]]}`;
+      default:
+        return `{"method":"publish","events":[{"event_type":"x","properties":{"p":${nested}}}]}`;
+    }
+  });
 
 /** Large arrays: long filter lists, long `in` lists, long event batches (up to and over 10,000). */
 const huge = fc.oneof(
-  fc.integer({ min: 0, max: 20_000 }).map((n) => JSON.stringify({ method: 'publish', events: Array.from({ length: n }, () => ({ event_type: 'x' })) })),
-  fc.integer({ min: 0, max: 20_000 }).map((n) => JSON.stringify({ method: 'subscribe', filters: [['event_type', 'in', Array.from({ length: n }, (_, i) => `t${i}`)]] })),
-  fc.integer({ min: 0, max: 5_000 }).map((n) => JSON.stringify({ method: 'subscribe', filters: Array.from({ length: n }, () => ['object_uuid', '=', 'o']) })),
+  fc
+    .integer({ min: 0, max: 20_000 })
+    .map((n) => JSON.stringify({ method: 'publish', events: Array.from({ length: n }, () => ({ event_type: 'x' })) })),
+  fc
+    .integer({ min: 0, max: 20_000 })
+    .map((n) => JSON.stringify({ method: 'subscribe', filters: [['event_type', 'in', Array.from({ length: n }, (_, i) => `t${i}`)]] })),
+  fc
+    .integer({ min: 0, max: 5_000 })
+    .map((n) => JSON.stringify({ method: 'subscribe', filters: Array.from({ length: n }, () => ['object_uuid', '=', 'o']) })),
   fc.integer({ min: 0, max: 100_000 }).map((n) => `[${Array.from({ length: n }, () => '0').join(',')}]`),
 );
 
@@ -132,12 +148,16 @@ const VALID = [
   '{"method":"publish","events":[{"event_type":"update","object_uuid":"o","event_at":"2026-11-26T14:45:48.123456Z","properties":{"n":1}}]}',
 ];
 const mutated = fc
-  .tuple(fc.constantFrom(...VALID), fc.array(fc.tuple(fc.nat(), fc.nat(3), fc.string({ unit: 'binary', maxLength: 3 })), { minLength: 1, maxLength: 4 }))
+  .tuple(
+    fc.constantFrom(...VALID),
+    fc.array(fc.tuple(fc.nat(), fc.nat(3), fc.string({ unit: 'binary', maxLength: 3 })), { minLength: 1, maxLength: 4 }),
+  )
   .map(([text, edits]) => {
     let out = text;
     for (const [at, kind, insert] of edits) {
       const i = at % (out.length + 1);
-      out = kind === 0 ? out.slice(0, i) : kind === 1 ? out.slice(0, i) + insert + out.slice(i + 1) : out.slice(0, i) + insert + out.slice(i);
+      out =
+        kind === 0 ? out.slice(0, i) : kind === 1 ? out.slice(0, i) + insert + out.slice(i + 1) : out.slice(0, i) + insert + out.slice(i);
     }
     return out;
   });
@@ -154,7 +174,10 @@ describe('message parser (fast-check)', () => {
   });
 
   it(`protocol-shaped messages with wrong types, unknown methods, filters and operators (${RUNS.structured} inputs)`, () => {
-    fc.assert(fc.property(message, (m) => checkFrame(JSON.stringify(m))), { numRuns: RUNS.structured, seed: 6003 });
+    fc.assert(
+      fc.property(message, (m) => checkFrame(JSON.stringify(m))),
+      { numRuns: RUNS.structured, seed: 6003 },
+    );
   });
 
   it(`valid messages cut, with characters replaced or inserted (${RUNS.mutated} inputs)`, () => {

@@ -32,7 +32,14 @@ describe.skipIf(noDatabase)('postgres store: several serve processes, one stream
       "SELECT column_name FROM information_schema.columns WHERE table_name = 'logs' ORDER BY ordinal_position",
     );
     expect(columns.map((c) => c.column_name)).toEqual([
-      'id', 'event_type', 'object_uuid', 'object_owner_uuid', 'object_kind', 'event_at', 'created_at', 'properties',
+      'id',
+      'event_type',
+      'object_uuid',
+      'object_owner_uuid',
+      'object_kind',
+      'event_at',
+      'created_at',
+      'properties',
     ]);
   });
 
@@ -85,7 +92,11 @@ describe.skipIf(noDatabase)('postgres store: several serve processes, one stream
     const catcher = await TestClient.open(b.url);
     const head = (await catcher.subscribe({ last_log_id: 0 })).last_log_id!;
     expect(head).toBeGreaterThanOrEqual(liveFrom);
-    await waitUntil(() => (catcher.ids().at(-1) ?? 0) >= Math.max(head, 100_000) + 300, 'the catch-up client well into live delivery', 60_000);
+    await waitUntil(
+      () => (catcher.ids().at(-1) ?? 0) >= Math.max(head, 100_000) + 300,
+      'the catch-up client well into live delivery',
+      60_000,
+    );
     publishing = false;
     await publisher;
     const last = (await pub.publish([body])).last_id!;

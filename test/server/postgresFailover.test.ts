@@ -54,7 +54,11 @@ describe.skipIf(noDatabase)('postgres store: lost database connection', () => {
       await sleep(500);
     });
     expect(terminated).toBeGreaterThanOrEqual(4); // two listeners, and pooled connections
-    await waitUntil(() => onA.statuses.some((s) => s.status === 200 && /available again/.test(s.message ?? '')), 'the all-clear on A', 20_000);
+    await waitUntil(
+      () => onA.statuses.some((s) => s.status === 200 && /available again/.test(s.message ?? '')),
+      'the all-clear on A',
+      20_000,
+    );
     await sleep(300); // publishing resumes
     publishing = false;
     await loops;
@@ -112,7 +116,10 @@ describe.skipIf(noDatabase)('postgres store: --retain', () => {
 describe('evbench serve --store / --retain flags', () => {
   it.each([
     [['--store', 'mysql://x'], /^evbench: --store: expected memory or a postgres:\/\/user@host\/db URL, got "mysql:\/\/x"$/],
-    [['--store', 'postgres://nobody:secret@127.0.0.1:1/none'], /^evbench: --store: cannot use postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:1\/none: .*ECONNREFUSED/],
+    [
+      ['--store', 'postgres://nobody:secret@127.0.0.1:1/none'],
+      /^evbench: --store: cannot use postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:1\/none: .*ECONNREFUSED/,
+    ],
     [['--retain', '1h'], /^evbench: --retain: only with --store postgres:\/\/…/],
     [['--store', 'postgres://x@127.0.0.1:1/y', '--retain', 'soon'], /^evbench: --retain: expected an age such as 90s/],
   ])('%j exits 2 with one line naming the flag (no password shown)', async (args, line) => {

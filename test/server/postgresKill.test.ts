@@ -39,7 +39,10 @@ describe.skipIf(noDatabase)('postgres store: SIGKILL mid-publish', () => {
 
     const stored = await storedIds();
     const storedSet = new Set(stored);
-    expect(ackedAtKill.filter((id) => !storedSet.has(id)), 'acknowledged but not stored').toEqual([]);
+    expect(
+      ackedAtKill.filter((id) => !storedSet.has(id)),
+      'acknowledged but not stored',
+    ).toEqual([]);
     expect(stored.length).toBeGreaterThanOrEqual(ackedAtKill.length); // unacknowledged batches may or may not have committed
     expect(stored.length % BATCH, 'batches are all or nothing').toBe(0);
 

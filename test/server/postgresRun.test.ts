@@ -42,7 +42,9 @@ describe('scenario validation: target.embedded.store and multi', () => {
     expect(validateScenario(scenario({}), 'x').scenario!.target).toMatchObject({ store: 'memory', multi: false });
     expect(validateScenario(scenario({ multi: true }), 'x').errors.map((e) => e.path)).toEqual(['target.embedded.multi']);
     expect(validateScenario(scenario({ store: 'redis://h' }), 'x').errors.map((e) => e.path)).toEqual(['target.embedded.store']);
-    expect(validateScenario(scenario({ store: 'postgres://u@h/db', multi: 'yes' }), 'x').errors.map((e) => e.path)).toEqual(['target.embedded.multi']);
+    expect(validateScenario(scenario({ store: 'postgres://u@h/db', multi: 'yes' }), 'x').errors.map((e) => e.path)).toEqual([
+      'target.embedded.multi',
+    ]);
   });
 });
 

@@ -23,7 +23,15 @@ describe.each(['isolated', 'legacy'] as const)('protocol (%s)', (mode) => {
     expect(sub.ids()).toEqual([1, 2, 3]);
     const first = JSON.parse(sub.raw.find((r) => r.includes('"msgID":1,'))!) as Record<string, unknown>;
     expect(Object.keys(first)).toEqual([
-      'msgID', 'id', 'uuid', 'object_uuid', 'object_owner_uuid', 'object_kind', 'event_type', 'event_at', 'properties',
+      'msgID',
+      'id',
+      'uuid',
+      'object_uuid',
+      'object_owner_uuid',
+      'object_kind',
+      'event_type',
+      'event_at',
+      'properties',
     ]);
     expect(first).toMatchObject({ object_uuid: 'o1', object_owner_uuid: 'group-all', event_type: 'update', properties: { n: 1 } });
     expect(first.event_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
@@ -34,7 +42,12 @@ describe.each(['isolated', 'legacy'] as const)('protocol (%s)', (mode) => {
     const srv = await server({ mode });
     const pub = await TestClient.open(srv.url, PUBLISHER);
     const typed = await TestClient.open(srv.url);
-    await typed.subscribe({ filters: [['event_type', 'in', ['update']], ['object_owner_uuid', '=', 'g1']] });
+    await typed.subscribe({
+      filters: [
+        ['event_type', 'in', ['update']],
+        ['object_owner_uuid', '=', 'g1'],
+      ],
+    });
     const either = await TestClient.open(srv.url);
     await either.subscribe({ filters: [['object_uuid', '=', 'a']] });
     await either.subscribe({ filters: [['event_type', '=', 'create']] });

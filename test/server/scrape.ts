@@ -1,5 +1,10 @@
 // Reads one sample from the server's /metrics (Prometheus text), for tests that watch counters.
-export async function metric(metricsUrl: string, name: string, labels: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<number> {
+export async function metric(
+  metricsUrl: string,
+  name: string,
+  labels: Record<string, string> = {},
+  headers: Record<string, string> = {},
+): Promise<number> {
   const text = await (await fetch(metricsUrl, { headers })).text();
   const want = Object.entries(labels)
     .map(([k, v]) => `${k}="${v}"`)
@@ -10,5 +15,4 @@ export async function metric(metricsUrl: string, name: string, labels: Record<st
   return Number(line.slice(prefix.length));
 }
 
-export const refusals = (metricsUrl: string, reason: string): Promise<number> =>
-  metric(metricsUrl, 'evbench_refusals_total', { reason });
+export const refusals = (metricsUrl: string, reason: string): Promise<number> => metric(metricsUrl, 'evbench_refusals_total', { reason });

@@ -77,7 +77,9 @@ describe.each(stores)('legacy, one stalled reader ($name)', ({ options, skip }) 
     const total = buckets.at(-1)!.count;
     const belowStall = buckets.filter((b) => b.le < stalledForS).at(-1)!.count;
     expect(total - belowStall, 'sends at least as long as the stall').toBeGreaterThanOrEqual(1);
-    const ended = (await metric(srv.metricsUrl, 'evbench_sends_total', { outcome: 'failed' })) + (await metric(srv.metricsUrl, 'evbench_sends_total', { outcome: 'abandoned' }));
+    const ended =
+      (await metric(srv.metricsUrl, 'evbench_sends_total', { outcome: 'failed' })) +
+      (await metric(srv.metricsUrl, 'evbench_sends_total', { outcome: 'abandoned' }));
     expect(ended, 'the stuck send did not end as written').toBeGreaterThanOrEqual(1);
     expect(await metric(srv.metricsUrl, 'evbench_send_duration_seconds_count')).toBe(
       (await metric(srv.metricsUrl, 'evbench_sends_total', { outcome: 'written' })) + ended,

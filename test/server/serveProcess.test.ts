@@ -60,7 +60,9 @@ describe('SIGTERM drains', () => {
     const pub = await open(`${srv.url}?api_token=p`);
     const pad = 'x'.repeat(16 * 1024);
     for (let k = 0; k < 5; k++) {
-      pub.send(JSON.stringify({ method: 'publish', events: Array.from({ length: 8 }, () => ({ event_type: 'update', properties: { pad } })) }));
+      pub.send(
+        JSON.stringify({ method: 'publish', events: Array.from({ length: 8 }, () => ({ event_type: 'update', properties: { pad } })) }),
+      );
       await new Promise((r) => pub.once('message', r));
     }
     await waitUntil(() => received.every((r) => r.length === 40), 'the 40 events at both readers');
@@ -89,13 +91,19 @@ describe('PostgreSQL unreachable at start', () => {
     const stderr: string[] = [];
     const startedAt = Date.now();
     try {
-      const error = await spawnServe({ args: ['--store', `postgres://u:secret@127.0.0.1:${port}/db`], onStderr: (l) => stderr.push(l), startTimeoutMs: 20_000 }).then(
+      const error = await spawnServe({
+        args: ['--store', `postgres://u:secret@127.0.0.1:${port}/db`],
+        onStderr: (l) => stderr.push(l),
+        startTimeoutMs: 20_000,
+      }).then(
         async (p) => (await p.stop(0), new Error('started')),
         (err: Error) => err,
       );
       expect(error.message).toMatch(/exited \(2\)/);
       expect(stderr).toHaveLength(1);
-      expect(stderr[0]).toMatch(new RegExp(`^evbench: --store: cannot use postgres://u:\\*\\*\\*@127\\.0\\.0\\.1:${port}/db: .*timeout`, 'i'));
+      expect(stderr[0]).toMatch(
+        new RegExp(`^evbench: --store: cannot use postgres://u:\\*\\*\\*@127\\.0\\.0\\.1:${port}/db: .*timeout`, 'i'),
+      );
       expect(Date.now() - startedAt).toBeLessThan(12_000);
     } finally {
       for (const s of sockets) s.destroy();

@@ -19,7 +19,10 @@ export interface CliRun {
 const children = new Set<ChildProcess>();
 
 export function startCli(args: string[], timeoutMs = 120_000, env: NodeJS.ProcessEnv = {}): CliRun {
-  const child = spawn(process.execPath, [cliEntry, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
+  const child = spawn(process.execPath, [cliEntry, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1', ...env },
+  });
   children.add(child);
   let stdout = '';
   let stderr = '';

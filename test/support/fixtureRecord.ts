@@ -70,7 +70,16 @@ export function fixtureScenario(): Scenario {
 /** Samples for `fastClients` fast clients and one stalled client, from a seed. */
 export function generateSamples(seed: number, fastClients = 2): Samples {
   const r = rng(seed);
-  const phase = (clients: number, n: number, startUs: number, durationUs: number, draw: () => number, missing: number, stall: number, joins = 0): PhaseSamples => {
+  const phase = (
+    clients: number,
+    n: number,
+    startUs: number,
+    durationUs: number,
+    draw: () => number,
+    missing: number,
+    stall: number,
+    joins = 0,
+  ): PhaseSamples => {
     const counters = zeroCounters();
     const latency: number[] = [];
     const arrivals: number[] = [];
@@ -127,8 +136,15 @@ export function combineSamples(a: Samples, b: Samples): Samples {
         const x = g.phases[name]!;
         const y = h.phases[name]!;
         const counters = zeroCounters();
-        for (const k of Object.keys(counters) as (keyof PhaseCounters)[]) counters[k] = k === 'maxStallUs' ? Math.max(x.counters[k], y.counters[k]) : x.counters[k] + y.counters[k];
-        phases[name] = { clients: x.clients + y.clients, latency: [...x.latency, ...y.latency], arrivals: [...x.arrivals, ...y.arrivals], connect: [...x.connect, ...y.connect], counters };
+        for (const k of Object.keys(counters) as (keyof PhaseCounters)[])
+          counters[k] = k === 'maxStallUs' ? Math.max(x.counters[k], y.counters[k]) : x.counters[k] + y.counters[k];
+        phases[name] = {
+          clients: x.clients + y.clients,
+          latency: [...x.latency, ...y.latency],
+          arrivals: [...x.arrivals, ...y.arrivals],
+          connect: [...x.connect, ...y.connect],
+          counters,
+        };
       }
       return { ...g, clients: g.clients + h.clients, phases };
     }),
@@ -166,17 +182,40 @@ export function recordFromSamples(samples: Samples, opts: { shard?: { index: num
         ackHistogram: encodeHistogram(connect),
       };
     }
-    const clientResults = Array.from({ length: g.clients }, (_, id) => ({ id, delivered: 0, missing: 0, duplicates: 0, outOfOrder: 0, lateArrivals: 0, maxStallUs: 0, connectUs: 1200, ackUs: 300, closedByServer: null }));
+    const clientResults = Array.from({ length: g.clients }, (_, id) => ({
+      id,
+      delivered: 0,
+      missing: 0,
+      duplicates: 0,
+      outOfOrder: 0,
+      lateArrivals: 0,
+      maxStallUs: 0,
+      connectUs: 1200,
+      ackUs: 300,
+      closedByServer: null,
+    }));
     return { name: g.name, kind: g.kind, ...(g.behaviour ? { behaviour: g.behaviour } : {}), clients: g.clients, phases, clientResults };
   });
   const intervals: IntervalRecord[] = [];
   for (let sec = 0; sec < 6; sec++) {
     for (const g of samples.groups) {
       const values: number[] = [];
-      for (const s of Object.values(g.phases)) s.arrivals.forEach((at, i) => at >= sec * 1e6 && at < (sec + 1) * 1e6 && values.push(s.latency[i]!));
+      for (const s of Object.values(g.phases))
+        s.arrivals.forEach((at, i) => at >= sec * 1e6 && at < (sec + 1) * 1e6 && values.push(s.latency[i]!));
       const h = histogramOf(values);
       const sum = summarize(h);
-      intervals.push({ group: g.name, startUs: sec * 1_000_000, delivered: values.length, missing: 0, arrived: values.length, maxStallUs: sum.max, p50Us: sum.p50, p99Us: sum.p99, maxUs: sum.max, histogram: values.length ? encodeHistogram(h) : '' });
+      intervals.push({
+        group: g.name,
+        startUs: sec * 1_000_000,
+        delivered: values.length,
+        missing: 0,
+        arrived: values.length,
+        maxStallUs: sum.max,
+        p50Us: sum.p50,
+        p99Us: sum.p99,
+        maxUs: sum.max,
+        histogram: values.length ? encodeHistogram(h) : '',
+      });
     }
   }
   const record: RunRecord = {
@@ -222,9 +261,36 @@ export function recordFromSamples(samples: Samples, opts: { shard?: { index: num
       dispatchQueueAgeUs: 0,
       queueBudgetBytes: 1_048_576,
       phases: [
-        { phase: 'warmup', atUs: 950_000, sendDurationUs: { count: 1600, p50: 250, p99: 1000, max: 900, inFlight: 0 }, sendsInFlight: 0, oldestInFlightUs: 0, sessionQueueAgeMaxUs: 0, dispatchQueueAgeUs: 0, slowClientCloses: 0 },
-        { phase: 'baseline', atUs: 2_950_000, sendDurationUs: { count: 3200, p50: 250, p99: 1000, max: 1_200, inFlight: 0 }, sendsInFlight: 0, oldestInFlightUs: 0, sessionQueueAgeMaxUs: 0, dispatchQueueAgeUs: 0, slowClientCloses: 0 },
-        { phase: 'stress', atUs: 5_950_000, sendDurationUs: { count: 2201, p50: 250, p99: 100_000, max: 2_900_000, inFlight: 1 }, sendsInFlight: 1, oldestInFlightUs: 2_900_000, sessionQueueAgeMaxUs: 2_900_000, dispatchQueueAgeUs: 2_900_000, slowClientCloses: 0 },
+        {
+          phase: 'warmup',
+          atUs: 950_000,
+          sendDurationUs: { count: 1600, p50: 250, p99: 1000, max: 900, inFlight: 0 },
+          sendsInFlight: 0,
+          oldestInFlightUs: 0,
+          sessionQueueAgeMaxUs: 0,
+          dispatchQueueAgeUs: 0,
+          slowClientCloses: 0,
+        },
+        {
+          phase: 'baseline',
+          atUs: 2_950_000,
+          sendDurationUs: { count: 3200, p50: 250, p99: 1000, max: 1_200, inFlight: 0 },
+          sendsInFlight: 0,
+          oldestInFlightUs: 0,
+          sessionQueueAgeMaxUs: 0,
+          dispatchQueueAgeUs: 0,
+          slowClientCloses: 0,
+        },
+        {
+          phase: 'stress',
+          atUs: 5_950_000,
+          sendDurationUs: { count: 2201, p50: 250, p99: 100_000, max: 2_900_000, inFlight: 1 },
+          sendsInFlight: 1,
+          oldestInFlightUs: 2_900_000,
+          sessionQueueAgeMaxUs: 2_900_000,
+          dispatchQueueAgeUs: 2_900_000,
+          slowClientCloses: 0,
+        },
       ],
     },
     thresholds: [],

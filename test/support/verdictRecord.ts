@@ -35,8 +35,17 @@ function phase(seconds: number[][], clients: number, over: Partial<PhaseCounters
   const enc = encodeHistogram(h);
   const empty = encodeHistogram(createHistogram());
   return {
-    ...counters, clients, latencyUs: s, uncorrectedUs: s, connectUs: summarize(createHistogram()), ackUs: summarize(createHistogram()),
-    deliveredPerClientPerSec: 0, histogram: enc, uncorrectedHistogram: enc, connectHistogram: empty, ackHistogram: empty,
+    ...counters,
+    clients,
+    latencyUs: s,
+    uncorrectedUs: s,
+    connectUs: summarize(createHistogram()),
+    ackUs: summarize(createHistogram()),
+    deliveredPerClientPerSec: 0,
+    histogram: enc,
+    uncorrectedHistogram: enc,
+    connectHistogram: empty,
+    ackHistogram: empty,
   };
 }
 
@@ -49,15 +58,37 @@ export function verdictRecord(spec: VerdictSpec): RunRecord {
     const h = createHistogram();
     for (const v of values) recordUs(h, v);
     const s = summarize(h);
-    intervals.push({ group: 'fast', startUs: 1_000_000 + i * 1_000_000, delivered: values.length, missing: 0, arrived: values.length, maxStallUs: s.max, p50Us: s.p50, p99Us: s.p99, maxUs: s.max, histogram: values.length ? encodeHistogram(h) : '' });
+    intervals.push({
+      group: 'fast',
+      startUs: 1_000_000 + i * 1_000_000,
+      delivered: values.length,
+      missing: 0,
+      arrived: values.length,
+      maxStallUs: s.max,
+      p50Us: s.p50,
+      p99Us: s.p99,
+      maxUs: s.max,
+      histogram: values.length ? encodeHistogram(h) : '',
+    });
   });
   const clientResults: ClientRecord[] = Array.from({ length: clients }, (_, id) => ({
-    id, delivered: 0, missing: 0, duplicates: 0, outOfOrder: 0, lateArrivals: 0, maxStallUs: 0, connectUs: 1000, ackUs: 200, closedByServer: null,
+    id,
+    delivered: 0,
+    missing: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    lateArrivals: 0,
+    maxStallUs: 0,
+    connectUs: 1000,
+    ackUs: 200,
+    closedByServer: null,
     ...(spec.clientResults?.[id] ?? {}),
   }));
   const groups: GroupResult[] = [
     {
-      name: 'fast', kind: 'fast', clients,
+      name: 'fast',
+      kind: 'fast',
+      clients,
       phases: {
         warmup: phase([], clients, {}),
         baseline: phase(spec.baseline, clients, spec.baseCounters ?? {}),
@@ -68,7 +99,10 @@ export function verdictRecord(spec: VerdictSpec): RunRecord {
   ];
   if (spec.slowInStress) {
     groups.push({
-      name: 'stalled', kind: 'slow', behaviour: 'stall', clients: 1,
+      name: 'stalled',
+      kind: 'slow',
+      behaviour: 'stall',
+      clients: 1,
       phases: { warmup: phase([], 0, {}), baseline: phase([], 0, {}), stress: phase([[5_000_000]], 1, { missing: 100 }) },
       clientResults: [],
     });
@@ -92,9 +126,14 @@ export function verdictRecord(spec: VerdictSpec): RunRecord {
     groups,
     intervals,
     generator: {
-      cpuPercent: 20, cores: 2, eventLoopDelayP99Us: 1_000, eventLoopUtilization: 0.2,
+      cpuPercent: 20,
+      cores: 2,
+      eventLoopDelayP99Us: 1_000,
+      eventLoopUtilization: 0.2,
       publisher: { sent: 1000, latenessP99Us: 100, latenessMaxUs: 200, lateEvents: 0, prefilled: 0 },
-      bound: false, reasons: [], replayBound: false,
+      bound: false,
+      reasons: [],
+      replayBound: false,
     },
     hol: { verdict: 'unknown', index: null, p50Index: null, stallIndex: null, deliveryRatio: null, evidence: [], summary: '' },
     thresholds: [],

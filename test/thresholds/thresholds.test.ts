@@ -8,13 +8,23 @@ import { createHistogram, encodeHistogram, recordUs, summarize } from '../../src
 import { zeroCounters, type PhaseCounters } from '../../src/measurement/recorder.js';
 import type { PhaseResult, RunRecord } from '../../src/records/schema.js';
 import { evaluateThresholds, formatMeasure } from '../../src/thresholds/evaluate.js';
-import { METRICS, parseThresholdExpression, parseThresholdFlag, parseThresholdKey, parseThresholds, ThresholdSyntaxError } from '../../src/thresholds/parse.js';
+import {
+  METRICS,
+  parseThresholdExpression,
+  parseThresholdFlag,
+  parseThresholdKey,
+  parseThresholds,
+  ThresholdSyntaxError,
+} from '../../src/thresholds/parse.js';
 import { generateSamples, recordFromSamples } from '../support/fixtureRecord.js';
 
 describe('parseThresholdKey', () => {
   it('a bare metric, and tags in any order with spaces around them', () => {
     expect(parseThresholdKey('hol')).toEqual({ metric: 'hol', tags: {} });
-    expect(parseThresholdKey('  latency{ phase : stress , group:fast }')).toEqual({ metric: 'latency', tags: { group: 'fast', phase: 'stress' } });
+    expect(parseThresholdKey('  latency{ phase : stress , group:fast }')).toEqual({
+      metric: 'latency',
+      tags: { group: 'fast', phase: 'stress' },
+    });
     expect(parseThresholdKey('outOfOrder{group:a-1.b}')).toEqual({ metric: 'outOfOrder', tags: { group: 'a-1.b' } });
     expect(METRICS).toEqual(['latency', 'uncorrected', 'missing', 'delivered', 'duplicates', 'outOfOrder', 'stall', 'hol', 'generator']);
     for (const m of METRICS) expect(parseThresholdKey(m).metric).toBe(m);
@@ -24,7 +34,10 @@ describe('parseThresholdKey', () => {
     ['latency{group:fast', '"latency{group:fast": at column 8: expected metric or metric{tag:value,…}'],
     ['  lat-ency', '"  lat-ency": at column 6: expected metric or metric{tag:value,…}'],
     ['9lives', '"9lives": at column 1: expected metric or metric{tag:value,…}'],
-    ['  latncy', '"  latncy": at column 3: unknown metric "latncy" (expected latency, uncorrected, missing, delivered, duplicates, outOfOrder, stall, hol, generator)'],
+    [
+      '  latncy',
+      '"  latncy": at column 3: unknown metric "latncy" (expected latency, uncorrected, missing, delivered, duplicates, outOfOrder, stall, hol, generator)',
+    ],
     ['latency{}', '"latency{}": at column 9: bad tag "" (expected tag:value)'],
     ['latency{group:fast, grp:x}', '"latency{group:fast, grp:x}": at column 21: unknown tag "grp" (expected group, phase)'],
     ['latency{group:fast,  oops}', '"latency{group:fast,  oops}": at column 22: bad tag "oops" (expected tag:value)'],
@@ -42,7 +55,8 @@ describe('parseThresholdExpression', () => {
   const parse = (k: string, e: string) => parseThresholdExpression(key(k), k, e);
 
   it('every operator, kept as written', () => {
-    for (const op of ['<', '<=', '>', '>=', '==', '!='] as const) expect(parse('missing', `count${op}3`)).toMatchObject({ operator: op, bound: 3 });
+    for (const op of ['<', '<=', '>', '>=', '==', '!='] as const)
+      expect(parse('missing', `count${op}3`)).toMatchObject({ operator: op, bound: 3 });
     expect(parse('missing', 'count  <=  3').operator).toBe('<=');
   });
 
@@ -57,7 +71,9 @@ describe('parseThresholdExpression', () => {
   });
 
   it('units: µs, us, ms, s scale a duration; a number without unit is a plain bound elsewhere', () => {
-    expect(['5us', '5µs', '5ms', '5s', '1.5ms', '1.25ms', '5 ms'].map((v) => parse('stall', `max<${v}`).bound)).toEqual([5, 5, 5000, 5_000_000, 1500, 1250, 5000]);
+    expect(['5us', '5µs', '5ms', '5s', '1.5ms', '1.25ms', '5 ms'].map((v) => parse('stall', `max<${v}`).bound)).toEqual([
+      5, 5, 5000, 5_000_000, 1500, 1250, 5000,
+    ]);
     expect(parse('hol', 'index<2.5').bound).toBe(2.5);
     expect(parse('generator', 'cpuPercent<90%').bound).toBe(90);
     expect(parse('missing', 'rate<=0.5%').bound).toBe(0.5);
@@ -88,7 +104,11 @@ describe('parseThresholdExpression', () => {
     ['latency', 'p(99)<x5ms', '"p(99)<x5ms": at column 7: expected a number with an optional unit (µs, ms, s, m, h) or true/false'],
     ['latency', 'x p(101)<5ms', '"x p(101)<5ms": at column 1: "x" is not an aggregation of latency'],
     ['latency', 'p(99)<  soon', '"p(99)<  soon": at column 9: expected a number with an optional unit (µs, ms, s, m, h) or true/false'],
-    ['latency', 'p(99)<5ms extra', '"p(99)<5ms extra": at column 7: expected a number with an optional unit (µs, ms, s, m, h) or true/false'],
+    [
+      'latency',
+      'p(99)<5ms extra',
+      '"p(99)<5ms extra": at column 7: expected a number with an optional unit (µs, ms, s, m, h) or true/false',
+    ],
     ['latency', 'p(99)<5', '"p(99)<5": at column 8: latency p(99) is a duration: give a unit (µs, ms, s)'],
     ['stall', 'max < 5 ', '"max < 5 ": at column 9: stall max is a duration: give a unit (µs, ms, s)'],
     ['missing', 'count<5ms', '"count<5ms": at column 8: unit "ms" on missing count, which is not a duration'],
@@ -138,7 +158,8 @@ describe('parseThresholdExpression', () => {
       hol: ['index<3', 'p50index<3', 'stallIndex<3', 'deliveryRatio>0.9'],
       generator: ['bound==false', 'cpuPercent<90', 'eventLoopDelayP99<20000'],
     };
-    for (const [metric, exprs] of Object.entries(ok)) for (const e of exprs) expect(() => parse(metric, e), `${metric}: ${e}`).not.toThrow();
+    for (const [metric, exprs] of Object.entries(ok))
+      for (const e of exprs) expect(() => parse(metric, e), `${metric}: ${e}`).not.toThrow();
   });
 });
 
@@ -151,7 +172,10 @@ describe('parseThresholds and parseThresholdFlag', () => {
   });
 
   it('a flag splits at the colon after the tags, or at the first colon without tags', () => {
-    expect(parseThresholdFlag('latency{group:fast,phase:stress}: p(99)<50ms')).toEqual({ key: 'latency{group:fast,phase:stress}', expression: 'p(99)<50ms' });
+    expect(parseThresholdFlag('latency{group:fast,phase:stress}: p(99)<50ms')).toEqual({
+      key: 'latency{group:fast,phase:stress}',
+      expression: 'p(99)<50ms',
+    });
     expect(parseThresholdFlag('  hol :  index<3 ')).toEqual({ key: 'hol', expression: 'index<3' });
     expect(parseThresholdFlag('hol:index<3')).toEqual({ key: 'hol', expression: 'index<3' });
     expect(() => parseThresholdFlag('index<3')).toThrow(`"index<3": expected 'metric{tags}: expression'`);
@@ -196,7 +220,12 @@ function knownRecord(): RunRecord {
   fast.phases = {
     warmup: phase([90_000, 90_000], { delivered: 2, arrived: 2, missing: 9, duplicates: 50, outOfOrder: 50, maxStallUs: 9_000_000 }, 2),
     baseline: phase([1000, 1000, 1001, 1001], { delivered: 4, arrived: 4, missing: 0, duplicates: 1, maxStallUs: 20_000 }, 2),
-    stress: phase([500, 1000, 1500, 2000], { delivered: 3, arrived: 6, missing: 1, outOfOrder: 2, maxStallUs: 300_000 }, 2, [500, 500, 500, 500]),
+    stress: phase(
+      [500, 1000, 1500, 2000],
+      { delivered: 3, arrived: 6, missing: 1, outOfOrder: 2, maxStallUs: 300_000 },
+      2,
+      [500, 500, 500, 500],
+    ),
   };
   const slow = r.groups.find((g) => g.name === 'stalled')!;
   slow.phases = { stress: phase([2047], { delivered: 0, arrived: 0, missing: 1, maxStallUs: 4_000_000 }, 1) };
@@ -246,7 +275,10 @@ describe('evaluateThresholds', () => {
   it('no owed events and no client-seconds give a rate of 0, not NaN', () => {
     const r = knownRecord();
     r.groups[0]!.phases.stress = phase([], { delivered: 0, missing: 0 }, 0);
-    const [missing, delivered] = evaluateThresholds(r, { 'missing{group:fast,phase:stress}': ['rate==0'], 'delivered{group:fast,phase:stress}': ['rate==0'] });
+    const [missing, delivered] = evaluateThresholds(r, {
+      'missing{group:fast,phase:stress}': ['rate==0'],
+      'delivered{group:fast,phase:stress}': ['rate==0'],
+    });
     expect(missing).toMatchObject({ measured: 0, passed: true });
     expect(delivered).toMatchObject({ measured: 0, passed: true });
   });
@@ -255,30 +287,71 @@ describe('evaluateThresholds', () => {
     expect(one('hol', 'index<3')).toMatchObject({ measured: 4, unit: '×', passed: false });
     expect(one('hol', 'p50index<3').measured).toBe(1.5);
     expect(one('hol', 'stallIndex<3').measured).toBe(15);
-    expect(one('hol', 'deliveryRatio>=0.9')).toMatchObject({ measured: 0.75, passed: false, message: 'hol: deliveryRatio>=0.9: measured 0.75× against bound >= 0.9×' });
+    expect(one('hol', 'deliveryRatio>=0.9')).toMatchObject({
+      measured: 0.75,
+      passed: false,
+      message: 'hol: deliveryRatio>=0.9: measured 0.75× against bound >= 0.9×',
+    });
     const r = knownRecord();
     r.hol.index = null;
-    expect(evaluateThresholds(r, { hol: ['index<3'] })[0]).toMatchObject({ measured: null, passed: false, message: 'hol: index<3: no data (nothing matched hol)' });
+    expect(evaluateThresholds(r, { hol: ['index<3'] })[0]).toMatchObject({
+      measured: null,
+      passed: false,
+      message: 'hol: index<3: no data (nothing matched hol)',
+    });
   });
 
   it('generator: bound as a boolean, cpuPercent in %, eventLoopDelayP99 in µs', () => {
-    expect(one('generator', 'bound==false')).toMatchObject({ measured: 0, unit: 'bool', passed: true, message: 'generator: bound==false: measured false within bound == false' });
+    expect(one('generator', 'bound==false')).toMatchObject({
+      measured: 0,
+      unit: 'bool',
+      passed: true,
+      message: 'generator: bound==false: measured false within bound == false',
+    });
     const bound = knownRecord();
     bound.generator.bound = true;
-    expect(evaluateThresholds(bound, { generator: ['bound==false'] })[0]).toMatchObject({ measured: 1, passed: false, message: 'generator: bound==false: measured true against bound == false' });
-    expect(one('generator', 'cpuPercent<40')).toMatchObject({ measured: 41.5, unit: '%', passed: false, message: 'generator: cpuPercent<40: measured 41.5% against bound < 40%' });
+    expect(evaluateThresholds(bound, { generator: ['bound==false'] })[0]).toMatchObject({
+      measured: 1,
+      passed: false,
+      message: 'generator: bound==false: measured true against bound == false',
+    });
+    expect(one('generator', 'cpuPercent<40')).toMatchObject({
+      measured: 41.5,
+      unit: '%',
+      passed: false,
+      message: 'generator: cpuPercent<40: measured 41.5% against bound < 40%',
+    });
     expect(one('generator', 'eventLoopDelayP99<20000')).toMatchObject({ measured: 2100, unit: 'µs', passed: true });
   });
 
   it('every operator at its boundary', () => {
     const at = (expr: string): boolean => one('latency{group:fast,phase:stress}', expr).passed;
-    expect([at('max<2ms'), at('max<=2ms'), at('max>2ms'), at('max>=2ms'), at('max==2ms'), at('max!=2ms')]).toEqual([false, true, false, true, true, false]);
-    expect([at('max<2001us'), at('max<=1999us'), at('max>1999us'), at('max>=2001us'), at('max!=1999us'), at('max==1999us')]).toEqual([true, false, true, false, true, false]);
+    expect([at('max<2ms'), at('max<=2ms'), at('max>2ms'), at('max>=2ms'), at('max==2ms'), at('max!=2ms')]).toEqual([
+      false,
+      true,
+      false,
+      true,
+      true,
+      false,
+    ]);
+    expect([at('max<2001us'), at('max<=1999us'), at('max>1999us'), at('max>=2001us'), at('max!=1999us'), at('max==1999us')]).toEqual([
+      true,
+      false,
+      true,
+      false,
+      true,
+      false,
+    ]);
     expect([at('max>=1999us'), at('max<=2001us')]).toEqual([true, true]);
   });
 
   it('nothing matched, or an empty histogram, is no data and a failure — never a pass', () => {
-    expect(one('latency{group:nobody}', 'p(99)<1s')).toMatchObject({ measured: null, unit: '', passed: false, message: 'latency{group:nobody}: p(99)<1s: no data (nothing matched latency{group:nobody})' });
+    expect(one('latency{group:nobody}', 'p(99)<1s')).toMatchObject({
+      measured: null,
+      unit: '',
+      passed: false,
+      message: 'latency{group:nobody}: p(99)<1s: no data (nothing matched latency{group:nobody})',
+    });
     expect(one('missing{phase:nope}', 'count==0')).toMatchObject({ measured: null, passed: false });
     const r = knownRecord();
     r.groups[0]!.phases.stress = phase([], {}, 2);
@@ -297,8 +370,14 @@ describe('evaluateThresholds', () => {
       passed: false,
       message: 'latency{group:fast,phase:stress}: p(99)<1ms: measured 2.00ms against bound < 1.00ms',
     });
-    expect(one('missing{group:fast,phase:stress}', 'count<=1').message).toBe('missing{group:fast,phase:stress}: count<=1: measured 1 within bound <= 1');
-    expect(evaluateThresholds(knownRecord(), { missing: ['count==0', 'count<5'], hol: ['index<5'] }).map((o) => o.passed)).toEqual([false, true, true]);
+    expect(one('missing{group:fast,phase:stress}', 'count<=1').message).toBe(
+      'missing{group:fast,phase:stress}: count<=1: measured 1 within bound <= 1',
+    );
+    expect(evaluateThresholds(knownRecord(), { missing: ['count==0', 'count<5'], hol: ['index<5'] }).map((o) => o.passed)).toEqual([
+      false,
+      true,
+      true,
+    ]);
   });
 });
 

@@ -1,7 +1,16 @@
 // One grammar for durations and sizes: every spelling means the same everywhere, and a bad one
 // gets an error that names the flag and shows the accepted forms.
 import { describe, expect, it } from 'vitest';
-import { bytesFlag, durationFlagMs, durationFlagUs, formatBytes, formatUs, integerFlag, parseBytes, parseDurationUs } from '../../src/util/units.js';
+import {
+  bytesFlag,
+  durationFlagMs,
+  durationFlagUs,
+  formatBytes,
+  formatUs,
+  integerFlag,
+  parseBytes,
+  parseDurationUs,
+} from '../../src/util/units.js';
 import { UserError } from '../../src/util/errors.js';
 
 describe('sizes', () => {
@@ -21,7 +30,9 @@ describe('sizes', () => {
   });
 
   it('a bad size flag names the flag and the forms', () => {
-    expect(() => bytesFlag('--queue-bytes', '64q')).toThrow(new UserError('--queue-bytes: expected a size such as 4096, 64k, 64KiB, 64kb or 1MiB (k = KiB = 1024), got "64q"'));
+    expect(() => bytesFlag('--queue-bytes', '64q')).toThrow(
+      new UserError('--queue-bytes: expected a size such as 4096, 64k, 64KiB, 64kb or 1MiB (k = KiB = 1024), got "64q"'),
+    );
     expect(bytesFlag('--queue-bytes', '64kb')).toBe(65_536);
   });
 });
@@ -47,7 +58,9 @@ describe('durations', () => {
     expect(durationFlagUs('--min-delta', '500us')).toBe(500);
     expect(durationFlagMs('--handshake-timeout', '500us')).toBe(1);
     expect(durationFlagMs('--handshake-timeout', '3s')).toBe(3000);
-    expect(() => durationFlagMs('--handshake-timeout', '3 secs')).toThrow(/^--handshake-timeout: expected a duration such as 250ms, 10s, 1.5m, 40us or a number of seconds, got "3 secs"$/);
+    expect(() => durationFlagMs('--handshake-timeout', '3 secs')).toThrow(
+      /^--handshake-timeout: expected a duration such as 250ms, 10s, 1.5m, 40us or a number of seconds, got "3 secs"$/,
+    );
   });
 
   it('whole numbers', () => {
@@ -58,7 +71,15 @@ describe('durations', () => {
 
 describe('formatting', () => {
   it('µs, ms and s with sensible precision', () => {
-    expect([999, 1000, 9_999, 12_345, 999_999, 1_000_000, 4_200_000].map(formatUs)).toEqual(['999µs', '1.00ms', '10.00ms', '12.3ms', '1000.0ms', '1.00s', '4.20s']);
+    expect([999, 1000, 9_999, 12_345, 999_999, 1_000_000, 4_200_000].map(formatUs)).toEqual([
+      '999µs',
+      '1.00ms',
+      '10.00ms',
+      '12.3ms',
+      '1000.0ms',
+      '1.00s',
+      '4.20s',
+    ]);
     expect(formatUs(NaN)).toBe('NaN');
   });
 

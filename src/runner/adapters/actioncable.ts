@@ -51,7 +51,11 @@ class ActionCableSession implements WireSession {
   }
 
   publish(body: string): string {
-    return JSON.stringify({ command: 'message', identifier: this.identifier, data: JSON.stringify({ action: 'publish', ...(JSON.parse(body) as object) }) });
+    return JSON.stringify({
+      command: 'message',
+      identifier: this.identifier,
+      data: JSON.stringify({ action: 'publish', ...(JSON.parse(body) as object) }),
+    });
   }
 
   read(data: Buffer, _binary: boolean, out: WireOutput): void {

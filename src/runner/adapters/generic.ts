@@ -35,7 +35,8 @@ export function setPath(target: Record<string, unknown>, path: string[], value: 
 
 /** The time field's value for an intended time in µs, in the configured unit. */
 export function usToTime(us: number, unit: GenericOptions['timeUnit']): number | string {
-  if (unit === 'iso') return new Date(us / 1000).toISOString().replace(/\.(\d{3})Z$/, (_, ms: string) => `.${ms}${String(us % 1000).padStart(3, '0')}Z`);
+  if (unit === 'iso')
+    return new Date(us / 1000).toISOString().replace(/\.(\d{3})Z$/, (_, ms: string) => `.${ms}${String(us % 1000).padStart(3, '0')}Z`);
   return unit === 'ms' ? us / 1000 : unit === 'us' ? us : us * 1000;
 }
 

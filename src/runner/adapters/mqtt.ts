@@ -11,7 +11,14 @@ import { GenericAdapter } from './generic.js';
 const EMPTY = Buffer.alloc(0);
 /** Seconds the broker waits for a packet from the client before closing it (1.5× by the spec). */
 export const MQTT_KEEPALIVE_S = 10;
-const CONNACK_CODES = ['accepted', 'unacceptable protocol version', 'identifier rejected', 'server unavailable', 'bad user name or password', 'not authorized'];
+const CONNACK_CODES = [
+  'accepted',
+  'unacceptable protocol version',
+  'identifier rejected',
+  'server unavailable',
+  'bad user name or password',
+  'not authorized',
+];
 
 export class MqttAdapter implements WireAdapter {
   readonly acks = false;
@@ -107,7 +114,8 @@ class MqttSession implements WireSession {
         if ((b[i]! & 0x80) === 0) break;
       }
       if (i >= b.length) break; // length bytes still arriving
-      if (i === off + 5) return out.refused(`not MQTT: a remaining length over 4 bytes at ${JSON.stringify(b.toString('latin1', off, off + 16))}`);
+      if (i === off + 5)
+        return out.refused(`not MQTT: a remaining length over 4 bytes at ${JSON.stringify(b.toString('latin1', off, off + 16))}`);
       const start = i + 1;
       if (b.length < start + len) break;
       this.packet(b[off]!, b.subarray(start, start + len), out);

@@ -29,7 +29,11 @@ export class ChurnClient {
       if (this.stopped) return;
       const started = nowUs();
       const phase = phaseAt(this.ctx.tl, started);
-      const ws = new WebSocket(this.ctx.url, { perMessageDeflate: false, handshakeTimeout: ACK_TIMEOUT_US / 1000, ...this.ctx.connectOptions });
+      const ws = new WebSocket(this.ctx.url, {
+        perMessageDeflate: false,
+        handshakeTimeout: ACK_TIMEOUT_US / 1000,
+        ...this.ctx.connectOptions,
+      });
       this.ws = ws;
       let sentAt = 0;
       let done = false;

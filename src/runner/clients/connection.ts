@@ -96,7 +96,12 @@ export class ClientConnection {
     this.startedUs = nowUs();
     this.headAtOpen = this.ctx.headId();
     if (this.ctx.adapter.transport === 'sse') return this.openSse();
-    const ws = new WebSocket(this.ctx.url, this.ctx.adapter.protocols, { perMessageDeflate: false, skipUTF8Validation: true, handshakeTimeout: 30_000, ...this.ctx.connectOptions });
+    const ws = new WebSocket(this.ctx.url, this.ctx.adapter.protocols, {
+      perMessageDeflate: false,
+      skipUTF8Validation: true,
+      handshakeTimeout: 30_000,
+      ...this.ctx.connectOptions,
+    });
     this.ws = ws;
     this.session = this.ctx.adapter.session?.('subscriber');
     ws.on('open', () => {
@@ -244,28 +249,33 @@ export class ClientConnection {
     const from = this.replayFrom();
     this.subscribeSentUs = nowUs();
     this.headAtSubscribe = this.ctx.headId();
-    this.reading = openSse(this.ctx.url, from, {
-      open: (atUs) => {
-        this.connectUs = atUs - this.startedUs;
-        this.ctx.rec.connectTime(this.phaseNow(), this.connectUs);
-        if (from !== undefined) return this.acknowledged(this.ctx.headId(), atUs);
-        setTimeout(() => (this.headAtSubscribe = this.ctx.headId()), NO_ACK_SETTLE_MS).unref();
-        this.onSubscribed();
+    this.reading = openSse(
+      this.ctx.url,
+      from,
+      {
+        open: (atUs) => {
+          this.connectUs = atUs - this.startedUs;
+          this.ctx.rec.connectTime(this.phaseNow(), this.connectUs);
+          if (from !== undefined) return this.acknowledged(this.ctx.headId(), atUs);
+          setTimeout(() => (this.headAtSubscribe = this.ctx.headId()), NO_ACK_SETTLE_MS).unref();
+          this.onSubscribed();
+        },
+        message: (data, atUs) => this.onMessage(data, false, atUs),
+        refused: (reason) => {
+          if (this.leaving) return;
+          this.refused = 'connect';
+          this.ctx.rec.count(this.phaseNow(), 'connectErrors');
+          this.noteEnd(reason);
+        },
+        closed: (reason) => {
+          if (this.leaving || this.refused === 'connect') return;
+          this.closedByServer = 1006; // an HTTP stream has no close code: the server ended the response
+          this.ctx.rec.count(this.phaseNow(), 'serverCloses');
+          this.noteEnd(reason);
+        },
       },
-      message: (data, atUs) => this.onMessage(data, false, atUs),
-      refused: (reason) => {
-        if (this.leaving) return;
-        this.refused = 'connect';
-        this.ctx.rec.count(this.phaseNow(), 'connectErrors');
-        this.noteEnd(reason);
-      },
-      closed: (reason) => {
-        if (this.leaving || this.refused === 'connect') return;
-        this.closedByServer = 1006; // an HTTP stream has no close code: the server ended the response
-        this.ctx.rec.count(this.phaseNow(), 'serverCloses');
-        this.noteEnd(reason);
-      },
-    }, this.ctx.connectOptions);
+      this.ctx.connectOptions,
+    );
   }
 
   /** The subscription stands, the target's head being `headId`: the window (and a replay) starts here. */

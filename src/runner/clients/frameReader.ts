@@ -19,7 +19,14 @@ export interface FrameHandlers {
 }
 
 /** Why a reader failed its connection: one counter each per client in the run record. */
-export type FrameFault = 'message_too_large' | 'too_many_fragments' | 'invalid_utf8' | 'reserved_bits' | 'reserved_opcode' | 'bad_fragmentation' | 'bad_control_frame';
+export type FrameFault =
+  | 'message_too_large'
+  | 'too_many_fragments'
+  | 'invalid_utf8'
+  | 'reserved_bits'
+  | 'reserved_opcode'
+  | 'bad_fragmentation'
+  | 'bad_control_frame';
 
 /**
  * The largest message the runner accepts (the reference server's own publisher limit). A reader
@@ -77,7 +84,8 @@ export class FrameReader {
       }
       const masked = (b1 & 0x80) !== 0;
       const total = header + (masked ? 4 : 0) + size;
-      if (size > this.maxMessageBytes) return this.fail(`a frame of ${size} bytes (limit ${this.maxMessageBytes})`, 1009, 'message_too_large');
+      if (size > this.maxMessageBytes)
+        return this.fail(`a frame of ${size} bytes (limit ${this.maxMessageBytes})`, 1009, 'message_too_large');
       if (avail < total) {
         this.need = total;
         break;
@@ -99,7 +107,8 @@ export class FrameReader {
     if ((b0 & 0x70) !== 0) return this.fail('reserved bits set (compression was not negotiated)', 1002, 'reserved_bits');
     const fin = (b0 & 0x80) !== 0;
     const opcode = b0 & 0x0f;
-    if (opcode >= 0x8 && (!fin || payload.length > 125)) return this.fail('a fragmented or oversized control frame', 1002, 'bad_control_frame');
+    if (opcode >= 0x8 && (!fin || payload.length > 125))
+      return this.fail('a fragmented or oversized control frame', 1002, 'bad_control_frame');
     switch (opcode) {
       case 0x1:
       case 0x2:
@@ -112,8 +121,10 @@ export class FrameReader {
       case 0x0: {
         if (this.fragments.length === 0) return this.fail('a continuation frame with nothing to continue', 1002, 'bad_fragmentation');
         this.fragmentsBytes += payload.length;
-        if (this.fragmentsBytes > this.maxMessageBytes) return this.fail(`a fragmented message over ${this.maxMessageBytes} bytes`, 1009, 'message_too_large');
-        if (this.fragments.length >= MAX_FRAGMENTS) return this.fail(`a message in more than ${MAX_FRAGMENTS} fragments`, 1009, 'too_many_fragments');
+        if (this.fragmentsBytes > this.maxMessageBytes)
+          return this.fail(`a fragmented message over ${this.maxMessageBytes} bytes`, 1009, 'message_too_large');
+        if (this.fragments.length >= MAX_FRAGMENTS)
+          return this.fail(`a message in more than ${MAX_FRAGMENTS} fragments`, 1009, 'too_many_fragments');
         this.fragments.push(Buffer.from(payload));
         if (!fin) return;
         const whole = Buffer.concat(this.fragments, this.fragmentsBytes);

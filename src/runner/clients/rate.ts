@@ -18,10 +18,13 @@ export class RateClient extends ClientConnection {
       const aheadBytes = this.bytes - allowed;
       if (aheadBytes > 0 && !this.resumeTimer) {
         reading.pause();
-        this.resumeTimer = setTimeout(() => {
-          this.resumeTimer = undefined;
-          reading.resume();
-        }, Math.ceil((aheadBytes / rate) * 1000));
+        this.resumeTimer = setTimeout(
+          () => {
+            this.resumeTimer = undefined;
+            reading.resume();
+          },
+          Math.ceil((aheadBytes / rate) * 1000),
+        );
       }
     });
   }

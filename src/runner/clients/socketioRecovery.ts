@@ -22,7 +22,12 @@ export class SocketIoRecoveryClient extends ClientConnection {
   private gone = false;
   private recoverSentUs = 0;
 
-  constructor(clientId: number, ctx: ConnectionContext, account: Account, private readonly protocol: SocketIoAdapter) {
+  constructor(
+    clientId: number,
+    ctx: ConnectionContext,
+    account: Account,
+    private readonly protocol: SocketIoAdapter,
+  ) {
     // the second connection asks for recovery; Socket.IO sends the missed events before its CONNECT answer
     const adapter: WireAdapter = {
       acks: false,

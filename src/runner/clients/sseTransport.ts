@@ -57,7 +57,12 @@ export class SseParser {
  * Opens the stream at `url`; `lastEventId` (catch-up) goes in the Last-Event-ID header. `connect`
  * carries --header (on the GET) and --insecure, as a websocket upgrade would.
  */
-export function openSse(url: string, lastEventId: number | undefined, on: SseHandlers, connect: { headers?: Record<string, string>; rejectUnauthorized?: boolean } = {}): ReadControl {
+export function openSse(
+  url: string,
+  lastEventId: number | undefined,
+  on: SseHandlers,
+  connect: { headers?: Record<string, string>; rejectUnauthorized?: boolean } = {},
+): ReadControl {
   const headers: Record<string, string> = { ...connect.headers, accept: 'text/event-stream', 'cache-control': 'no-cache' };
   if (lastEventId !== undefined) headers['last-event-id'] = String(lastEventId);
   const get = url.startsWith('https:') ? https.get : http.get;

@@ -17,7 +17,10 @@ export function idOf(init: PublisherInit, k: number): number {
 export function eventJson(init: PublisherInit, g: GenericOptions, pad: string, e: OutgoingEvent): string {
   if (g.publishBody !== undefined) {
     const ts = usToTime(e.intendedUs, g.timeUnit);
-    return g.publishBody.replaceAll('{{id}}', String(idOf(init, e.k))).replaceAll('{{ts}}', String(ts)).replaceAll('{{payload}}', pad);
+    return g.publishBody
+      .replaceAll('{{id}}', String(idOf(init, e.k)))
+      .replaceAll('{{ts}}', String(ts))
+      .replaceAll('{{payload}}', pad);
   }
   const body: Record<string, unknown> = {};
   setPath(body, g.idField.split('.'), idOf(init, e.k));
@@ -47,7 +50,10 @@ export class GenericWsSink implements Sink {
   open(): Promise<void> {
     return new Promise((resolve, reject) => {
       const adapter = adapterFor(this.init.scenario);
-      const ws = new WebSocket(withToken(this.init.url, this.init.token), adapter.protocols, { perMessageDeflate: false, ...targetConnectOptions(this.init.scenario, this.init.token) });
+      const ws = new WebSocket(withToken(this.init.url, this.init.token), adapter.protocols, {
+        perMessageDeflate: false,
+        ...targetConnectOptions(this.init.scenario, this.init.token),
+      });
       this.ws = ws;
       const session = this.session;
       ws.once('open', () => {
@@ -122,7 +128,11 @@ export class GenericHttpSink implements Sink {
   ) {
     this.pad = 'x'.repeat(init.scenario.publisher.payloadBytes);
     // --header applies to every request evbench makes of the target; --publish-header to publishing only
-    this.headers = { 'content-type': 'application/json', ...targetConnectOptions(init.scenario, init.token).headers, ...Object.fromEntries(g.publishHeaders ?? []) };
+    this.headers = {
+      'content-type': 'application/json',
+      ...targetConnectOptions(init.scenario, init.token).headers,
+      ...Object.fromEntries(g.publishHeaders ?? []),
+    };
   }
 
   async open(): Promise<void> {
@@ -138,13 +148,18 @@ export class GenericHttpSink implements Sink {
           // the first refusal says what the endpoint answered, once: a wrong URL or token is a user's to fix
           if (!this.saidStatus) {
             this.saidStatus = true;
-            if (this.accepted === 0) this.cb.onFatal(`POST ${this.url} answered HTTP ${res.status} ${res.statusText}: ${text.slice(0, 200).replace(/\s+/g, ' ')}`);
+            if (this.accepted === 0)
+              this.cb.onFatal(`POST ${this.url} answered HTTP ${res.status} ${res.statusText}: ${text.slice(0, 200).replace(/\s+/g, ' ')}`);
           }
           this.cb.onError();
         } else this.accepted++;
       })
       .catch((err: Error) => {
-        if (this.inFlight === 1 && this.queued.length === 0 && /ECONNREFUSED|ENOTFOUND/.test(String((err as { cause?: unknown }).cause ?? err.message))) {
+        if (
+          this.inFlight === 1 &&
+          this.queued.length === 0 &&
+          /ECONNREFUSED|ENOTFOUND/.test(String((err as { cause?: unknown }).cause ?? err.message))
+        ) {
           this.cb.onFatal(`cannot POST to ${this.url}: ${String((err as { cause?: { code?: string } }).cause?.code ?? err.message)}`);
         }
         this.cb.onError();

@@ -30,8 +30,10 @@ export class SocketIoSink implements Sink {
       this.ws = ws;
       ws.on('message', (data: Buffer) => {
         const text = data.toString();
-        if (text === '2') ws.send('3'); // Engine.IO ping: the publisher keeps its session alive
-        else if (text.startsWith('40')) resolve(); // joined the namespace: emits will be taken
+        if (text === '2')
+          ws.send('3'); // Engine.IO ping: the publisher keeps its session alive
+        else if (text.startsWith('40'))
+          resolve(); // joined the namespace: emits will be taken
         else if (text.startsWith('44')) {
           reject(new Error(`the server refused the namespace: ${text.slice(0, 200)}`));
           this.cb.onFatal(`publisher connection: the server refused the namespace: ${text.slice(0, 200)}`);

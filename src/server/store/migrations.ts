@@ -37,7 +37,9 @@ const MIGRATIONS: string[] = [
 export async function migrate(client: pg.ClientBase): Promise<void> {
   await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK.toString()]);
   try {
-    await client.query('CREATE TABLE IF NOT EXISTS evbench_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS evbench_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
     const done = await client.query<{ version: number }>('SELECT version FROM evbench_migrations');
     const applied = new Set(done.rows.map((r) => r.version));
     for (let i = 0; i < MIGRATIONS.length; i++) {

@@ -170,7 +170,12 @@ export class PostgresStore implements EventStore {
   }
 
   async readPage(afterId: number, throughId: number, limit: number): Promise<LogPage> {
-    const result = await this.pool.query<Row>({ name: 'evbench_page', text: READ_PAGE, values: [afterId, throughId, limit], rowMode: 'array' });
+    const result = await this.pool.query<Row>({
+      name: 'evbench_page',
+      text: READ_PAGE,
+      values: [afterId, throughId, limit],
+      rowMode: 'array',
+    });
     const rows = result.rows;
     const oldestId = Number(rows[0]?.[0] ?? 1);
     const events: StoredEvent[] = [];
@@ -266,7 +271,12 @@ export class PostgresStore implements EventStore {
       for (;;) {
         const client = this.listener;
         if (!client) throw new Error('listener connection lost');
-        const result = await client.query<Row>({ name: 'evbench_tail', text: READ_TAIL, values: [this.headId, TAIL_PAGE], rowMode: 'array' });
+        const result = await client.query<Row>({
+          name: 'evbench_tail',
+          text: READ_TAIL,
+          values: [this.headId, TAIL_PAGE],
+          rowMode: 'array',
+        });
         const fresh: StoredEvent[] = [];
         // Rows this process already fed (its own batch, fed on commit) are skipped.
         for (const row of result.rows) if (Number(row[0]) > this.headId) fresh.push(this.rowEvent(row, 0));

@@ -12,7 +12,9 @@ export function parseRetention(text: string): Retention {
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(t);
   const ms = m ? Number(m[1]) * AGE_UNITS[m[2]!]! : NaN;
   if (!m || !(ms >= 1)) {
-    throw new UserError(`--retain: expected an age such as 90s, 30m, 1h, 7d or a number of events such as 100000, got ${JSON.stringify(text)}`);
+    throw new UserError(
+      `--retain: expected an age such as 90s, 30m, 1h, 7d or a number of events such as 100000, got ${JSON.stringify(text)}`,
+    );
   }
   return { kind: 'age', ms };
 }
