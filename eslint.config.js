@@ -12,9 +12,14 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node } },
     rules: {
       // `_`-prefixed names are deliberately unused (destructuring, callback signatures)
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
       // bound checks on ids and indexes read as `x!`: the type system cannot see them
       '@typescript-eslint/no-non-null-assertion': 'off',
+      // a closure that reads a variable assigned later (after its dependency exists) needs `let`
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },

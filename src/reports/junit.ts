@@ -10,6 +10,7 @@ export interface JunitOptions {
 const escapeXml = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
     // characters XML 1.0 cannot carry at all
+    // eslint-disable-next-line no-control-regex -- these control characters are the point
     .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '');
 
 export function renderJunit(record: RunRecord, opts: JunitOptions = {}): string {

@@ -1,6 +1,7 @@
 // A tiny text table: columns padded to their widest cell, numbers right-aligned. Cells may carry
 // ANSI colors; widths are measured without them.
 
+// eslint-disable-next-line no-control-regex -- ESC starts every ANSI colour sequence
 const ANSI = /\x1b\[[0-9;]*m/g;
 const width = (s: string): number => [...s.replace(ANSI, '')].length;
 

@@ -133,6 +133,7 @@ function probeSse(scenario: Scenario, url: string, token: string | undefined): P
 function sample(data: Buffer): string {
   const printable = data
     .toString('utf8', 0, Math.min(data.length, 120))
+    // eslint-disable-next-line no-control-regex -- control characters are what this escapes
     .replace(/[\x00-\x1f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return data.length > 120 ? `${printable}…` : printable;
 }

@@ -25,7 +25,7 @@ describe('.hgrm', () => {
     expect(rows.at(-1)![2]).toBe(h.totalCount);
     expect(text).toMatch(new RegExp(`#\\[Mean    = +${(h.mean / 1000).toFixed(3)}, StdDeviation   = +[\\d.]+\\]`));
     expect(text).toMatch(new RegExp(`#\\[Max     = +${(h.maxValue / 1000).toFixed(3)}, Total count    = +${h.totalCount}\\]`));
-    expect(text).toMatch(/#\[Buckets = +\d+, SubBuckets     = +\d+\]/);
+    expect(text).toMatch(/#\[Buckets = +\d+, SubBuckets {5}= +\d+\]/);
   });
 
   it('one file per group and phase with data', () => {

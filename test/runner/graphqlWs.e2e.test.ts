@@ -42,9 +42,15 @@ async function graphqlServer({ mode, rate = 500, payloadBytes = 8192 }: { mode: 
     child.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();
       const m = /on (ws:\/\/\S+),/.exec(stderr);
-      if (m) (clearTimeout(timer), resolve(m[1]!));
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
     });
-    child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`graphql server exited ${code}: ${stderr}`))));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`graphql server exited ${code}: ${stderr}`));
+    });
   });
   const httpUrl = url.replace('ws://', 'http://');
   return {

@@ -17,7 +17,7 @@ import { ServerMetrics } from '../../src/server/metrics.js';
 import { resolveServerOptions } from '../../src/server/options.js';
 import { availabilityNotice, storeEvents } from '../../src/server/session.js';
 import { spawnServe, type ServeProcess } from '../../src/util/spawnServe.js';
-import { cleanup, PUBLISHER, server, TestClient, waitUntil, waitUntilAsync } from './helpers.js';
+import { cleanup, PUBLISHER, server, TestClient, waitUntil } from './helpers.js';
 import { metric, refusals } from './scrape.js';
 
 /** The fast client's worst round trip while an attack runs. Before issue 18: 2.4 s to 24.5 s. */
@@ -33,7 +33,10 @@ const sockets: (WebSocket | Socket)[] = [];
 const attackers: ChildProcess[] = [];
 afterEach(async () => {
   for (const child of attackers.splice(0)) child.kill('SIGKILL');
-  for (const s of sockets.splice(0)) s instanceof WebSocket ? s.terminate() : s.destroy();
+  for (const s of sockets.splice(0)) {
+    if (s instanceof WebSocket) s.terminate();
+    else s.destroy();
+  }
   await Promise.all(servers.splice(0).map((s) => s.stop()));
   await cleanup();
 });

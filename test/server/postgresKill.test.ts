@@ -28,7 +28,10 @@ describe.skipIf(noDatabase)('postgres store: SIGKILL mid-publish', () => {
     // 4 publishes in flight at any time; once 2,000 events are acknowledged, kill it with the next ones unanswered
     let sent = 0;
     while (acked.length < 2000) {
-      while (sent - acked.length / BATCH < 4) (pub.send(frame), sent++);
+      while (sent - acked.length / BATCH < 4) {
+        pub.send(frame);
+        sent++;
+      }
       await new Promise((r) => setTimeout(r, 1));
     }
     for (let i = 0; i < 4; i++) pub.send(frame);

@@ -30,7 +30,11 @@ export function startCli(args: string[], timeoutMs = 120_000, env: NodeJS.Proces
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => {
     stderr += d.toString();
-    for (const w of [...waiters]) if (stderr.includes(w.text)) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+    for (const w of [...waiters]) {
+      if (!stderr.includes(w.text)) continue;
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const done = new Promise<CliResult>((resolve) => {

@@ -29,7 +29,11 @@ export function second(us: number, n = 200): number[] {
 function phase(seconds: number[][], clients: number, over: Partial<PhaseCounters>): PhaseResult {
   const h = createHistogram();
   let count = 0;
-  for (const s of seconds) for (const v of s) (recordUs(h, v), count++);
+  for (const s of seconds)
+    for (const v of s) {
+      recordUs(h, v);
+      count++;
+    }
   const counters = { ...zeroCounters(), delivered: count, arrived: count, maxStallUs: h.totalCount ? h.maxValue : 0, ...over };
   const s = summarize(h);
   const enc = encodeHistogram(h);
