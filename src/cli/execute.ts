@@ -77,7 +77,7 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
         shard: opts.shard,
         signal: controller.signal,
         onProgress: (p) => progress.update(p),
-        log: opts.quiet ? undefined : (line) => (line.startsWith('server: ') ? undefined : say(line)),
+        say: opts.quiet ? undefined : (line) => (line.startsWith('server: ') ? undefined : say(line)),
       };
       let record: RunRecord;
       try {
