@@ -28,7 +28,7 @@ export interface RunOptions {
   workers?: number;
   signal?: AbortSignal;
   onProgress?: (p: ProgressSnapshot) => void;
-  /** Receives the runner's one-line notes for a person (publisher connected, server lines) */
+  /** Receives the runner's one-line notes for a person (publisher connected, server lines). */
   say?: (line: string) => void;
   /** Run shard `index` of `count` (0-based): this process takes its share of every group's clients and of the publisher's schedule. */
   shard?: { index: number; count: number };
