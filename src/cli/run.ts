@@ -8,8 +8,9 @@ import { execute, type NamedRun } from './execute.js';
 import { addTargetOptions, applyTargetFlags, type TargetFlags } from './targetFlags.js';
 import { withThresholdFlags } from './thresholdFlags.js';
 import { parseReportFormats, type ReportFormat } from '../reports/formats.js';
+import { addVerbosityOptions, terminalOutput, type VerbosityFlags } from './verbosity.js';
 
-interface RunFlags extends TargetFlags {
+interface RunFlags extends TargetFlags, VerbosityFlags {
   rate?: string;
   payload?: string;
   clients: string[];
@@ -79,7 +80,10 @@ export function jsonOutput(runs: NamedRun[]): string {
 }
 
 function addRunOptions(cmd: Command): Command {
-  return cmd
+  return addVerbosityOptions(cmd, {
+    quiet: 'print only the verdict line (and failed thresholds) and errors; exit codes unchanged',
+    verbose: "also each client's fate (closes, stalls, missing), connect and ack times, the noise floor and the server's log",
+  })
     .option('--duration <time>', 'total duration; phases are rescaled (e.g. 30s)')
     .option('--workers <n>', 'client worker threads (default: cores − 1)')
     .option('--out <dir>', 'folder for the run records (default: reports)')
@@ -126,6 +130,7 @@ Exit codes: 0 ok, 1 thresholds failed (or a hol/disconnect verdict with --fail-o
       const { runs, exitCode } = await execute(scenario, {
         workers,
         json: !!flags.json,
+        ...terminalOutput(flags),
         failOnHol: !!flags.failOnHol,
         color: useColor(flags.color),
         reports,
@@ -155,6 +160,7 @@ export function registerDemo(program: Command): void {
       const { runs, exitCode } = await execute(scenario, {
         workers,
         json: !!flags.json,
+        ...terminalOutput(flags),
         failOnHol: !!flags.failOnHol,
         color: useColor(flags.color),
         reports,
