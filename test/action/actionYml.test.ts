@@ -183,3 +183,17 @@ describe('the workflows in .github/workflows', () => {
     }
   });
 });
+
+describe('docs/ci.md', () => {
+  const doc = readFileSync(join(packageRoot, 'docs', 'ci.md'), 'utf8');
+
+  it('has a row for every input and output, with the input’s default', () => {
+    for (const [name, spec] of Object.entries(action.inputs)) {
+      const row = doc.split('\n').find((l) => l.startsWith(`| \`${name}\` |`));
+      expect(row, `input ${name}`).toBeDefined();
+      const cell = row!.split('|')[2]!.trim();
+      expect(cell, `default of ${name}`).toBe(spec.default ? `\`${spec.default}\`` : '');
+    }
+    for (const name of Object.keys(action.outputs)) expect(doc, `output ${name}`).toContain(`| \`${name}\` |`);
+  });
+});
