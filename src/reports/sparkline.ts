@@ -67,10 +67,12 @@ export function sparkline(values: (number | null)[], boundaries: number[], scale
   return out + BOUNDARY.repeat(boundaries.filter((b) => b === values.length).length);
 }
 
-/** The run's length in whole seconds, as the intervals see it. */
+/**
+ * The run's length in whole seconds: a rescaled timeline ends a few milliseconds past a whole second
+ * (16.01 s), and that sliver belongs to the last column rather than a column of its own.
+ */
 function runSeconds(record: RunRecord): number {
-  const last = record.intervals.reduce((m, iv) => Math.max(m, Math.floor(iv.startUs / 1e6) + 1), 0);
-  return Math.max(1, Math.ceil(record.durationUs / 1e6), last);
+  return Math.max(1, Math.round(record.durationUs / 1e6));
 }
 
 /** Seconds per column: 1 while the run fits, more for a long run. */
@@ -91,8 +93,8 @@ export function columnValues(record: RunRecord, groups: string[], perColumn: num
   const out: (number | null)[] = Array.from({ length: n }, () => null);
   for (const iv of record.intervals) {
     if (!groups.includes(iv.group) || !hasData(iv)) continue;
-    const col = Math.floor(iv.startUs / 1e6 / perColumn);
-    if (col < 0 || col >= n) continue;
+    const col = Math.min(n - 1, Math.floor(iv.startUs / 1e6 / perColumn));
+    if (col < 0) continue;
     out[col] = Math.max(out[col] ?? 0, iv.p99Us);
   }
   return out;

@@ -191,3 +191,15 @@ describe('in the terminal summary', () => {
     expect(at).toBeLessThan(text.indexOf('verdict: HOL'));
   });
 });
+
+describe('a rescaled timeline', () => {
+  it('a sliver past the last whole second joins the last column instead of making a blank one', () => {
+    const r = fixture();
+    r.durationUs = 6_010_000;
+    const last = r.intervals.find((iv) => iv.group === 'fast' && iv.startUs === 5_000_000)!;
+    r.intervals.push({ ...last, startUs: 6_000_000, p99Us: 190_000 });
+    const values = columnValues(r, ['fast'], 1);
+    expect(values).toHaveLength(6);
+    expect(values[5]).toBe(190_000);
+  });
+});
