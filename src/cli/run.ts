@@ -8,9 +8,9 @@ import { execute, type NamedRun } from './execute.js';
 import { addTargetOptions, applyTargetFlags, type TargetFlags } from './targetFlags.js';
 import { withThresholdFlags } from './thresholdFlags.js';
 import { parseReportFormats, type ReportFormat } from '../reports/formats.js';
-import { addVerbosityOptions, terminalOutput, type VerbosityFlags } from './verbosity.js';
+import { quietOption, terminalOutput, verboseOption } from './verbosity.js';
 
-interface RunFlags extends TargetFlags, VerbosityFlags {
+interface RunFlags extends TargetFlags {
   rate?: string;
   payload?: string;
   clients: string[];
@@ -25,6 +25,8 @@ interface RunFlags extends TargetFlags, VerbosityFlags {
   color?: boolean;
   report?: string;
   shard?: string;
+  quiet?: boolean;
+  verbose?: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -80,17 +82,18 @@ export function jsonOutput(runs: NamedRun[]): string {
 }
 
 function addRunOptions(cmd: Command): Command {
-  return addVerbosityOptions(cmd, {
-    quiet: 'print only the verdict line (and failed thresholds) and errors; exit codes unchanged',
-    verbose: "also each client's fate (closes, stalls, missing), connect and ack times, the noise floor and the server's log",
-  })
+  return cmd
     .option('--duration <time>', 'total duration; phases are rescaled (e.g. 30s)')
     .option('--workers <n>', 'client worker threads (default: cores − 1)')
     .option('--out <dir>', 'folder for the run records (default: reports)')
     .option('--json', 'print the run record(s) as JSON on stdout')
     .option('--report <formats>', 'reports besides the JSON record: md, html, hgrm, hlog, junit (comma-separated)')
     .option('--fail-on-hol', 'exit 1 when the verdict is hol or disconnect (and a failed check in the JUnit report)')
-    .option('--no-color', 'no colors on stderr (also NO_COLOR)');
+    .option('--no-color', 'no colors on stderr (also NO_COLOR)')
+    .addOption(quietOption('print only the verdict line (and failed thresholds) and errors; exit codes unchanged'))
+    .addOption(
+      verboseOption("also each client's fate (closes, stalls, missing), connect and ack times, the noise floor and the server's log"),
+    );
 }
 
 export function registerRun(program: Command): void {

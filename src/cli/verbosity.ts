@@ -10,10 +10,11 @@ export interface VerbosityFlags {
   verbose?: boolean;
 }
 
+export const quietOption = (description: string): Option => new Option('-q, --quiet', description).conflicts('verbose');
+export const verboseOption = (description: string): Option => new Option('-v, --verbose', description).conflicts('quiet');
+
 export function addVerbosityOptions(cmd: Command, what: { quiet: string; verbose: string }): Command {
-  return cmd
-    .addOption(new Option('-q, --quiet', what.quiet).conflicts('verbose'))
-    .addOption(new Option('-v, --verbose', what.verbose).conflicts('quiet'));
+  return cmd.addOption(quietOption(what.quiet)).addOption(verboseOption(what.verbose));
 }
 
 export function verbosityOf(flags: VerbosityFlags): Verbosity {
