@@ -4,11 +4,11 @@ import { loadScenario, parseOverrideFlags, scenarioForVariant } from '../scenari
 import type { Scenario } from '../scenario/types.js';
 import { EXIT_FAILED, EXIT_OK, UserError } from '../util/errors.js';
 import { runStatus } from '../reports/outcomes.js';
+import { quietOption, terminalOutput, verboseOption } from './verbosity.js';
 import { execute, type NamedRun } from './execute.js';
 import { addTargetOptions, applyTargetFlags, type TargetFlags } from './targetFlags.js';
 import { withThresholdFlags } from './thresholdFlags.js';
 import { parseReportFormats, type ReportFormat } from '../reports/formats.js';
-import { quietOption, terminalOutput, verboseOption } from './verbosity.js';
 
 interface RunFlags extends TargetFlags {
   rate?: string;
