@@ -42,7 +42,8 @@ export function sparklineView(
   if (verbosity === 'quiet') return false;
   const ci = set(env.CI);
   if (!stream.isTTY && !ci && verbosity !== 'verbose') return false;
-  const ascii = ci || env.NO_COLOR !== undefined || !utf8Locale(env);
+  // NO_COLOR counts when set to anything but the empty string (no-color.org)
+  const ascii = ci || (env.NO_COLOR ?? '') !== '' || !utf8Locale(env);
   // label, range and phase marks take about 40 characters beside the data
   const columns = Math.max(20, Math.min(120, (stream.isTTY && stream.columns ? stream.columns : 100) - 40));
   return { ascii, columns };

@@ -2,6 +2,7 @@
 // the verdict lines only and keeps the exit code; verbose unfolds each client and draws the sparkline
 // even into a pipe; `report` and `compare` follow the same rules on the record that run wrote.
 import { afterAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { killAll, runCli } from '../support/cli.js';
 import type { RunRecord } from '../../src/records/schema.js';
 import { runStatus } from '../../src/reports/outcomes.js';
 import { LEVELS_ASCII, LEVELS_UNICODE } from '../../src/reports/sparkline.js';
+import { cliEntry, packageRoot } from '../../src/util/paths.js';
 
 afterAll(killAll);
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-verbosity-'));
@@ -161,5 +163,32 @@ describe('--verbose, then report and compare on its record', () => {
     expect(quiet.stderr.trim()).toBe('compare: no regression beyond noise and tolerance');
     const verbose = await runCli(['compare', recordFile, recordFile, '-v'], 30_000, PIPE_ENV);
     expect(sparkRows(verbose.stderr).map((l) => l.trim().split('  ')[0])).toEqual(['BASE fast', 'NEW fast']);
+  });
+});
+
+describe('on a real terminal', () => {
+  // script(1) (util-linux, in every Debian base system) gives the CLI a pseudo-terminal, as a user's shell does
+  const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+
+  it.skipIf(!hasScript)('the summary draws the sparkline in block elements on a UTF-8 tty, and not into a pipe', () => {
+    const fixture = join(packageRoot, 'test', 'fixtures', 'run-record.json');
+    const out = join(tmp, 'tty');
+    const command = [process.execPath, cliEntry, 'report', fixture, '--format', 'md', '--out', out].map((a) => `'${a}'`).join(' ');
+    const env = { ...process.env, LANG: 'C.UTF-8', LC_ALL: '', LC_CTYPE: '', COLUMNS: '120' };
+    delete env.CI;
+    delete env.NO_COLOR;
+    const tty = spawnSync('script', ['-qec', command, '/dev/null'], { env, encoding: 'utf8', timeout: 30_000 });
+    // eslint-disable-next-line no-control-regex -- ESC starts every ANSI colour sequence (colours are on, on a tty)
+    const text = tty.stdout.replace(/\r/g, '').replace(/\x1b\[[0-9;]*m/g, '');
+    expect(text).toContain('latency over time: p99 per second, log scale ▁ 1.88ms … █ 188.0ms; | between warmup | baseline | stress');
+    expect(text).toMatch(/^ {2}fast {5}▁\|▁▁\|▆▆▆ {2}1\.88ms … 55\.0ms$/m);
+    expect(text).toMatch(/^ {2}stalled {3}\| {2}\|▁▁▁ {2}2\.58ms … 2\.97ms$/m);
+    const piped = spawnSync(process.execPath, [cliEntry, 'report', fixture, '--format', 'md', '--out', out], {
+      env,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(piped.stderr).toContain('verdict: HOL');
+    expect(piped.stderr).not.toContain('latency over time');
   });
 });

@@ -47,6 +47,8 @@ describe('the sparkline at the end of a run', () => {
     expect(sparklineView('normal', tty, { ...utf8, NO_COLOR: '1' })).toMatchObject({ ascii: true });
     expect(sparklineView('normal', tty, { LANG: 'C' })).toMatchObject({ ascii: true });
     expect(sparklineView('normal', tty, {})).toMatchObject({ ascii: true });
+    // an empty NO_COLOR does not count (no-color.org)
+    expect(sparklineView('normal', tty, { ...utf8, NO_COLOR: '' })).toMatchObject({ ascii: false });
   });
 
   it('--quiet: never', () => {
