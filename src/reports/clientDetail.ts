@@ -8,6 +8,8 @@ import { renderTable } from './table.js';
 
 /** Unremarkable clients listed per group before the rest are folded into one line. */
 export const PLAIN_CLIENTS_SHOWN = 5;
+/** Clients with something to note listed per group (a thousand clients closed alike need not be a thousand lines). */
+export const NOTED_CLIENTS_SHOWN = 50;
 
 /** What happened to a client besides its counts (missing has a column of its own); empty when nothing did. */
 export function clientNotes(c: ClientRecord): string[] {
@@ -31,47 +33,56 @@ export function clientNotes(c: ClientRecord): string[] {
 
 const opt = (us: number | null): string => (us === null ? '—' : formatUs(us));
 
-function clientRows(g: GroupResult, c: ChalkInstance): { rows: string[][]; folded: ClientRecord[] } {
-  const rows: string[][] = [];
-  const folded: ClientRecord[] = [];
-  let plainShown = 0;
-  for (const cl of g.clientResults) {
-    const notes = clientNotes(cl);
-    const plain = notes.length === 0 && cl.missing === 0;
-    if (plain && plainShown >= PLAIN_CLIENTS_SHOWN) {
-      folded.push(cl);
-      continue;
-    }
-    if (plain) plainShown++;
-    rows.push([
-      g.name,
-      String(cl.id),
-      String(cl.delivered),
-      cl.missing > 0 ? c.red(String(cl.missing)) : '0',
-      formatUs(cl.maxStallUs),
-      opt(cl.connectUs),
-      opt(cl.ackUs),
-      notes.join('; '),
-    ]);
-  }
-  return { rows, folded };
+function clientRow(g: GroupResult, cl: ClientRecord, notes: string[], c: ChalkInstance): string[] {
+  return [
+    g.name,
+    String(cl.id),
+    String(cl.delivered),
+    cl.missing > 0 ? c.red(String(cl.missing)) : '0',
+    formatUs(cl.maxStallUs),
+    opt(cl.connectUs),
+    opt(cl.ackUs),
+    notes.join('; '),
+  ];
 }
 
-/** Every client with something to note, and the first few without; the rest of each group in one line. */
+/** What a folded set of clients had in common: how many, what they got, how they ended. */
+function foldedLine(g: GroupResult, folded: ClientRecord[], plain: boolean): string {
+  const delivered = folded.map((f) => f.delivered);
+  const stall = Math.max(...folded.map((f) => f.maxStallUs));
+  const head = `  … and ${folded.length} more ${g.name} client(s) ${plain ? 'with nothing to note' : 'with notes'}: delivered ${Math.min(...delivered)}–${Math.max(...delivered)} each, max stall ${formatUs(stall)}`;
+  if (plain) return head;
+  const ends = new Map<string, number>();
+  for (const f of folded) {
+    const end = f.refused ? `${f.refused} refused` : f.closedByServer !== null ? `closed ${f.closedByServer}` : null;
+    if (end) ends.set(end, (ends.get(end) ?? 0) + 1);
+  }
+  const missing = folded.reduce((a, f) => a + f.missing, 0);
+  const parts = [...[...ends].map(([end, n]) => `${end} ×${n}`), ...(missing > 0 ? [`${missing} missing in all`] : [])];
+  return parts.length ? `${head}; ${parts.join(', ')}` : head;
+}
+
+/**
+ * Every client with something to note (up to NOTED_CLIENTS_SHOWN per group) and the first few
+ * without; the rest of each group folded into a line that says what they had in common.
+ */
 export function renderClientDetail(record: RunRecord, c: ChalkInstance): string {
   const out: string[] = ['per client:'];
   const rows: string[][] = [];
   const foldedLines: string[] = [];
   for (const g of record.groups) {
-    const { rows: r, folded } = clientRows(g, c);
-    rows.push(...r);
-    if (folded.length > 0) {
-      const delivered = folded.map((f) => f.delivered);
-      const stall = Math.max(...folded.map((f) => f.maxStallUs));
-      foldedLines.push(
-        `  … and ${folded.length} more ${g.name} client(s) with nothing to note: delivered ${Math.min(...delivered)}–${Math.max(...delivered)} each, max stall ${formatUs(stall)}`,
-      );
+    const foldedPlain: ClientRecord[] = [];
+    const foldedNoted: ClientRecord[] = [];
+    let plainShown = 0;
+    let notedShown = 0;
+    for (const cl of g.clientResults) {
+      const notes = clientNotes(cl);
+      const plain = notes.length === 0 && cl.missing === 0;
+      if (plain ? plainShown++ >= PLAIN_CLIENTS_SHOWN : notedShown++ >= NOTED_CLIENTS_SHOWN) (plain ? foldedPlain : foldedNoted).push(cl);
+      else rows.push(clientRow(g, cl, notes, c));
     }
+    if (foldedNoted.length > 0) foldedLines.push(foldedLine(g, foldedNoted, false));
+    if (foldedPlain.length > 0) foldedLines.push(foldedLine(g, foldedPlain, true));
   }
   if (rows.length === 0) return '';
   out.push(renderTable(['group', 'client', 'delivered', 'missing', 'max stall', 'connect', 'subscribe ack', 'what happened'], rows, (col) => col >= 1 && col <= 6));

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { asRunRecord } from '../../src/records/load.js';
 import type { ClientRecord, RunRecord } from '../../src/records/schema.js';
-import { clientNotes, PLAIN_CLIENTS_SHOWN, renderClientDetail, renderConnectDetail, verdictDetail } from '../../src/reports/clientDetail.js';
+import { clientNotes, NOTED_CLIENTS_SHOWN, PLAIN_CLIENTS_SHOWN, renderClientDetail, renderConnectDetail, verdictDetail } from '../../src/reports/clientDetail.js';
 import { makeChalk, renderSummary, renderVerdictLines } from '../../src/reports/summary.js';
 
 const fixture = (): RunRecord =>
@@ -64,6 +64,24 @@ describe('the per-client table', () => {
     expect(rows.find((r) => /^fast +21 /.test(r))).toContain('closed by server 4008 "slow client" at 3.50s');
     expect(rows.find((r) => /^stalled +30 /.test(r))).toMatch(/ 598 +2\.99s/);
     expect(text).toContain(`… and 3 more fast client(s) with nothing to note: delivered ${990 + PLAIN_CLIENTS_SHOWN}–${990 + PLAIN_CLIENTS_SHOWN + 2} each`);
+  });
+
+  it('a thousand clients closed alike: the first NOTED_CLIENTS_SHOWN listed, the rest counted by how they ended', () => {
+    const record = fixture();
+    const fast = record.groups.find((g) => g.name === 'fast')!;
+    const extra = 1000 - NOTED_CLIENTS_SHOWN;
+    fast.clientResults = Array.from({ length: 1000 }, (_, i) => ({
+      ...plain(i, 10),
+      missing: 4,
+      closedByServer: i % 2 ? 4008 : 1006,
+      closeReason: i % 2 ? 'slow client' : 'connection lost',
+      closedAtUs: 2_000_000,
+    }));
+    const text = renderClientDetail(record, makeChalk(false));
+    expect(text.split('\n').filter((l) => /^fast /.test(l))).toHaveLength(NOTED_CLIENTS_SHOWN);
+    expect(text).toContain(
+      `… and ${extra} more fast client(s) with notes: delivered 10–10 each, max stall 2.00ms; closed 1006 ×${extra / 2}, closed 4008 ×${extra / 2}, ${4 * extra} missing in all`,
+    );
   });
 
   it('connect and subscribe-ack times per group and phase, beside p99 from the actual send and from the intended time', () => {
