@@ -6,8 +6,9 @@ import type { Scenario } from '../scenario/types.js';
 import { scenarioForVariant } from '../scenario/load.js';
 import type { ReportFormat } from '../reports/formats.js';
 import { writeReports } from './writeReports.js';
-import { renderSummary } from '../reports/summary.js';
-import { renderSideBySide } from '../reports/sideBySide.js';
+import type { SparklineOptions } from '../reports/sparkline.js';
+import { printRunEnd, printRunsEnd, runLog } from './runOutput.js';
+import type { Verbosity } from './verbosity.js';
 import { createProgress } from './progress.js';
 import { EXIT_FAILED, EXIT_INVALID, EXIT_OK, EXIT_UNREACHABLE, UserError } from '../util/errors.js';
 import { runStatus } from '../reports/outcomes.js';
@@ -20,7 +21,10 @@ export interface ExecuteOptions {
   json: boolean;
   failOnHol: boolean;
   color: boolean;
-  quiet?: boolean;
+  /** quiet: only the verdict line (and failed thresholds); verbose: each client's fate and the server's log too. */
+  verbosity?: Verbosity;
+  /** The latency-over-time sparkline at the end (false: none). */
+  sparkline?: SparklineOptions | false;
   /** Reports besides the JSON record (always written), e.g. md, html, junit. */
   reports?: ReportFormat[];
   /** Run one shard of a distributed run. */
@@ -68,16 +72,18 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
   process.on('SIGTERM', onSignal);
   const variants = scenario.variants.length > 0 ? scenario.variants.map((v) => scenarioForVariant(scenario, v.name)) : [scenario];
   const runs: NamedRun[] = [];
+  const verbosity = opts.verbosity ?? 'normal';
+  const output = { verbosity, color: opts.color, failOnHol: opts.failOnHol, sparkline: opts.sparkline ?? false };
   try {
     for (const s of variants) {
       if (controller.signal.aborted) break;
-      const progress = createProgress(s.name);
+      const progress = verbosity === 'quiet' ? { update: () => {}, stop: () => {} } : createProgress(s.name);
       const runOpts: RunOptions = {
         workers: opts.workers,
         shard: opts.shard,
         signal: controller.signal,
         onProgress: (p) => progress.update(p),
-        say: opts.quiet ? undefined : (line) => (line.startsWith('server: ') ? undefined : say(line)),
+        say: runLog(verbosity),
       };
       let record: RunRecord;
       try {
@@ -89,28 +95,15 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
         writeReports(record, ['json', ...(opts.reports ?? []).filter((f) => f !== 'json')], s.outputs.dir, { failOnHol: opts.failOnHol }),
       );
       const path = files[0]!.path;
-      if (!opts.quiet) {
-        say('');
-        say(renderSummary(record, opts.color));
-        say(`run record: ${path}`);
-        if (files.length > 1)
-          say(
-            `reports: ${files
-              .slice(1)
-              .map((f) => f.path)
-              .join(', ')}`,
-          );
-      }
-      runs.push({ name: s.name.split('/').pop()!, record, path });
+      const name = s.name.split('/').pop()!;
+      printRunEnd(record, files, output, variants.length > 1 ? name : undefined);
+      runs.push({ name, record, path });
     }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  if (runs.length > 1 && !opts.quiet) {
-    say('');
-    say(renderSideBySide(runs, opts.color));
-  }
+  printRunsEnd(runs, output);
   const status = runs.map((r) => runStatus(r.record, opts.failOnHol));
   let exitCode = EXIT_OK;
   if (status.includes('failed')) exitCode = EXIT_FAILED;
