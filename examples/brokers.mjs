@@ -95,8 +95,8 @@ export async function startNats({ port, wsPort, writeDeadline } = {}) {
   return { ...p, port, wsPort, url: `ws://127.0.0.1:${wsPort}/`, conf };
 }
 
-/** mosquitto with a websockets listener and a plain MQTT one (anonymous, no persistence, loopback). */
-export async function startMosquitto({ port, wsPort } = {}) {
+/** mosquitto with a websockets listener and a plain MQTT one (anonymous, no persistence, loopback); `config`: more lines for mosquitto.conf. */
+export async function startMosquitto({ port, wsPort, config = '' } = {}) {
   port ??= await freePort();
   wsPort ??= await freePort();
   const bin = findBinary('mosquitto');
@@ -105,7 +105,7 @@ export async function startMosquitto({ port, wsPort } = {}) {
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(
     conf,
-    `per_listener_settings false\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlistener ${port} 127.0.0.1\nlistener ${wsPort} 127.0.0.1\nprotocol websockets\n`,
+    `per_listener_settings false\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n${config}listener ${port} 127.0.0.1\nlistener ${wsPort} 127.0.0.1\nprotocol websockets\n`,
   );
   const p = await startProcess('mosquitto', bin, ['-c', conf], [port, wsPort], dir);
   return { ...p, port, wsPort, url: `ws://127.0.0.1:${wsPort}/`, conf };
@@ -187,17 +187,20 @@ function mqttPacket(type, body) {
   return Buffer.concat([Buffer.from([type, ...len]), body]);
 }
 
-/** An MQTT 3.1.1 publisher on the plain TCP port: CONNECT, then PUBLISH (QoS 0) at `rate`, PINGREQ to stay connected. */
-export async function mqttPublisher({ port, topic = 'events', rate, payloadBytes }) {
+/** An MQTT 3.1.1 publisher on the plain TCP port: CONNECT, then PUBLISH (QoS 0, or 1) at `rate`, PINGREQ to stay connected. */
+export async function mqttPublisher({ port, topic = 'events', rate, payloadBytes, qos = 0 }) {
   const socket = await tcp(port);
   socket.on('data', () => {});
   socket.write(
     mqttPacket(0x10, Buffer.concat([mqttString('MQTT'), Buffer.from([4, 0x02, 0, 30]), mqttString(`publisher-${process.pid}-${port}`)])),
   );
   const ping = setInterval(() => socket.write(Buffer.from([0xc0, 0])), 10_000);
-  const s = schedule({ rate, payloadBytes }, (body) =>
-    socket.write(mqttPacket(0x30, Buffer.concat([mqttString(topic), Buffer.from(body)]))),
-  );
+  let packetId = 0;
+  const s = schedule({ rate, payloadBytes }, (body) => {
+    // QoS 1 carries a packet id (1…65535); the broker's PUBACKs are read and dropped
+    const id = qos ? Buffer.from([((packetId = (packetId % 0xffff) + 1) >> 8) & 0xff, packetId & 0xff]) : Buffer.alloc(0);
+    socket.write(mqttPacket(0x30 | (qos << 1), Buffer.concat([mqttString(topic), id, Buffer.from(body)])));
+  });
   return { published: s.published, stop: () => (s.stop(), clearInterval(ping), socket.destroy()) };
 }
 

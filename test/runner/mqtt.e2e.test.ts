@@ -1,0 +1,178 @@
+// The mqtt adapter's MQTT 5 and its catch-up by persistent session against a real mosquitto
+// (Debian's, which .ci/run installs), started on loopback ports by examples/brokers.mjs with the
+// queue limit the catch-up needs in its mosquitto.conf.
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { killAll, runCli } from '../support/cli.js';
+import { findBinary, mqttPublisher, startMosquitto } from '../../examples/brokers.mjs';
+import type { RunRecord } from '../../src/records/schema.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'evbench-mqtt-'));
+const hasMosquitto = findBinary('mosquitto') !== undefined;
+if (!hasMosquitto)
+  console.warn('!!! mosquitto is not installed: the MQTT e2e tests are SKIPPED (apt-get install mosquitto; .ci/run installs it) !!!');
+
+const stops: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0).reverse()) await stop();
+});
+afterAll(killAll);
+
+const record = (r: { stdout: string; stderr: string; code: number | null }): RunRecord => {
+  if (!r.stdout.trim()) throw new Error(`no run record (exit ${r.code}): ${r.stderr.slice(-2000)}`);
+  return JSON.parse(r.stdout) as RunRecord;
+};
+const group = (r: RunRecord, name: string) => r.groups.find((g) => g.name === name)!;
+/** The exit code a run must have: `expected`, unless it was not a result (a starved generator on a busy machine: 4, said loudly). */
+const exitFor = (rec: RunRecord, expected: number): number => {
+  if (rec.hol.verdict !== 'invalid') return expected;
+  console.warn(`${rec.scenario.name} run not a result: ${rec.hol.summary}`);
+  return 4;
+};
+const fields = ['--topic', 'events', '--id-field', 'id', '--time-field', 'ts', '--time-unit', 'ms', '--out', tmp, '--json'];
+
+/** Above the backlog: mosquitto's default (1000 per client) would drop most of it. */
+const QUEUE = 'max_queued_messages 10000\n';
+const BACKLOG = 2000;
+
+/** 500 events/s, 4 fast subscribers, 2 catch-up clients that stay away for BACKLOG events (4 s) during stress. */
+function catchUpScenario(name: string, target: object): string {
+  const file = join(tmp, `${name}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name,
+      target,
+      publisher: { rate: 500, payloadBytes: 200 },
+      groups: [
+        { name: 'fast', kind: 'fast', count: 4 },
+        { name: 'replay', kind: 'catchup', count: 2, backlog: BACKLOG, phases: ['stress'] },
+      ],
+      phases: [
+        { name: 'warmup', duration: '1s' },
+        { name: 'baseline', duration: '3s' },
+        { name: 'stress', duration: '8s' },
+        { name: 'recovery', duration: '1s' },
+      ],
+      thresholds: { 'missing{group:fast}': ['count==0'] },
+    }),
+  );
+  return file;
+}
+
+const generic = (extra: object) => ({ idField: 'id', timeField: 'ts', timeUnit: 'ms', topic: 'events', ...extra });
+
+/** The catch-up clients got every event owed: the queued backlog in order, once, then live. */
+function expectCaughtUp(r: { stdout: string; stderr: string; code: number | null }): RunRecord {
+  const rec = record(r);
+  // a slow catch-up or a queue that fails fast clients would be `hol`/`disconnect`: never right here
+  expect(['none', 'invalid'], rec.hol.summary).toContain(rec.hol.verdict);
+  expect(r.code, r.stderr).toBe(exitFor(rec, 0));
+  const replay = group(rec, 'replay');
+  expect(replay.replay!.expected).toBe(2 * BACKLOG);
+  expect(replay.replay!.received).toBe(2 * BACKLOG);
+  expect(replay.replay!.missing).toBe(0);
+  expect(replay.replay!.duplicates).toBe(0);
+  expect(replay.replay!.outOfOrder).toBe(0);
+  expect(replay.phases.stress!.missing).toBe(0);
+  expect(replay.phases.stress!.delivered).toBeGreaterThan(0); // live after the replay
+  expect(group(rec, 'fast').phases.stress!.missing).toBe(0);
+  return rec;
+}
+
+describe('mqtt catch-up by persistent session (mosquitto)', () => {
+  it.skipIf(!hasMosquitto)('3.1.1, clean session 0, evbench publishes at QoS 1: the queued backlog arrives whole, then live', async () => {
+    const broker = await startMosquitto({ config: QUEUE });
+    stops.push(broker.stop);
+    const file = catchUpScenario('mqtt-catch-up-311', { url: broker.url, adapter: 'mqtt', generic: generic({ publish: 'ws', qos: 1 }) });
+    const r = await runCli(['run', file, '--out', tmp, '--json'], 90_000);
+    expectCaughtUp(r);
+    expect(broker.log()).toMatch(/as evbench-[0-9a-f]{8}-\d+ \(p2, c0, k10\)/); // the catch-up client: clean session 0
+  });
+
+  it.skipIf(!hasMosquitto)('5, clean start + session expiry, the broker emits its own stream at QoS 1: nothing missing', async () => {
+    const broker = await startMosquitto({ config: QUEUE });
+    stops.push(broker.stop);
+    const pub = await mqttPublisher({ port: broker.port, rate: 500, payloadBytes: 200, qos: 1 });
+    stops.push(pub.stop);
+    const file = catchUpScenario('mqtt-catch-up-5', {
+      url: broker.url,
+      adapter: 'mqtt',
+      generic: generic({ publish: 'server', qos: 1, mqttVersion: '5' }),
+    });
+    const r = await runCli(['run', file, '--out', tmp, '--json'], 90_000);
+    expectCaughtUp(r);
+    expect(broker.log()).toMatch(/as evbench-[0-9a-f]{8}-\d+ \(p5, c0, k10\)/); // resumed: clean start 0
+  });
+
+  it.skipIf(!hasMosquitto)("mosquitto's default queue (1000 messages) is smaller than the backlog: the rest is missing, and said", async () => {
+    const broker = await startMosquitto();
+    stops.push(broker.stop);
+    const file = catchUpScenario('mqtt-catch-up-queue', { url: broker.url, adapter: 'mqtt', generic: generic({ publish: 'ws', qos: 1 }) });
+    const r = await runCli(['run', file, '--out', tmp, '--json'], 90_000);
+    const rec = record(r);
+    expect(rec.hol.verdict, rec.hol.summary).not.toBe('hol');
+    const replay = group(rec, 'replay').replay!;
+    expect(replay.expected).toBe(2 * BACKLOG);
+    // what the queue held (1000 each, plus up to 20 in flight) arrived; the rest never will
+    expect(replay.received).toBeGreaterThanOrEqual(2 * 1000);
+    expect(replay.received).toBeLessThanOrEqual(2 * 1100);
+    expect(replay.missing).toBe(replay.expected - replay.received);
+    expect(broker.log()).toMatch(/Outgoing messages are being dropped for client evbench-/);
+  });
+});
+
+describe('mqtt 5 against mosquitto', () => {
+  it.skipIf(!hasMosquitto)('evbench publishes at QoS 1 over MQTT 5: every event arrives once, in order', async () => {
+    const broker = await startMosquitto();
+    stops.push(broker.stop);
+    const file = join(tmp, 'mqtt5-relay.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'mqtt5-relay',
+        publisher: { rate: 200, payloadBytes: 100 },
+        groups: [{ name: 'fast', kind: 'fast', count: 3 }],
+        phases: [
+          { name: 'baseline', duration: '2s' },
+          { name: 'stress', duration: '2s' },
+        ],
+      }),
+    );
+    const r = await runCli(
+      ['run', file, '--target', broker.url, '--adapter', 'mqtt', '--mqtt-version', '5', '--qos', '1', '--publish', 'ws', ...fields],
+      60_000,
+    );
+    const rec = record(r);
+    expect(r.code, r.stderr).toBe(exitFor(rec, 0));
+    const f = group(rec, 'fast');
+    const published = rec.generator.publisher.sent;
+    expect(published).toBeGreaterThanOrEqual(700);
+    expect(f.phases.baseline!.delivered + f.phases.stress!.delivered).toBe(3 * published);
+    expect(f.phases.baseline!.missing + f.phases.stress!.missing).toBe(0);
+    expect(f.clientResults.every((c) => c.duplicates === 0 && c.outOfOrder === 0)).toBe(true);
+    expect(broker.log()).toMatch(/\(p5, c1, k10\)/);
+  });
+
+  it.skipIf(!hasMosquitto)('a broker that wants a password: CONNACK 0x87 (not authorized) by name, exit 3', async () => {
+    const broker = await startMosquitto({ config: 'allow_anonymous false\n' });
+    stops.push(broker.stop);
+    const r = await runCli(['run', 'slow-client', '--target', broker.url, '--adapter', 'mqtt', '--mqtt-version', '5', '--publish', 'server', ...fields], 30_000);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('the mqtt subscription was refused: the broker refused the connection: CONNACK 0x87 (not authorized)');
+  });
+
+  it.skipIf(!hasMosquitto)("a topic filter mosquitto rejects: its DISCONNECT's reason code by name, exit 3", async () => {
+    const broker = await startMosquitto();
+    stops.push(broker.stop);
+    const args = ['run', 'slow-client', '--target', broker.url, '--adapter', 'mqtt', '--mqtt-version', '5', '--publish', 'server', ...fields];
+    const r = await runCli(
+      args.map((a) => (a === 'events' ? 'a/#/b' : a)),
+      30_000,
+    );
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('the broker sent DISCONNECT 0x81 (malformed packet) while subscribing');
+  });
+});
