@@ -21,7 +21,8 @@ export function unsupported(scenario: Scenario): { path: string; message: string
   if (i >= 0 && t.adapter === 'mqtt' && g.publish.kind === 'ws' && g.qos !== 1)
     return {
       path: 'target.generic.qos',
-      message: 'catchup over mqtt needs the events published at QoS 1 (--qos 1): a broker keeps no QoS 0 message for a session that is away',
+      message:
+        'catchup over mqtt needs the events published at QoS 1 (--qos 1): a broker keeps no QoS 0 message for a session that is away',
     };
   if (i >= 0 && t.adapter !== 'generic' && t.adapter !== 'socketio' && t.adapter !== 'sse' && t.adapter !== 'mqtt') {
     return {

@@ -15,7 +15,14 @@ export const MQTT_KEEPALIVE_S = 10;
 const PINGREQ = Buffer.from([0xc0, 0x00]);
 
 /** 3.1.1's CONNACK return codes (§3.2.2.3). */
-const CONNACK_V3 = ['accepted', 'unacceptable protocol version', 'identifier rejected', 'server unavailable', 'bad user name or password', 'not authorized'];
+const CONNACK_V3 = [
+  'accepted',
+  'unacceptable protocol version',
+  'identifier rejected',
+  'server unavailable',
+  'bad user name or password',
+  'not authorized',
+];
 
 /** MQTT 5's reason codes (§2.4) that a broker sends a subscriber or publisher: CONNACK, SUBACK, DISCONNECT. */
 const REASONS_V5: Record<number, string> = {
@@ -136,7 +143,10 @@ class MqttSession implements WireSession {
   }
 
   private subscribe(): Buffer {
-    return generate({ cmd: 'subscribe', messageId: this.packetId(), subscriptions: [{ topic: this.spec.topic, qos: this.spec.qos }] }, this.codec);
+    return generate(
+      { cmd: 'subscribe', messageId: this.packetId(), subscriptions: [{ topic: this.spec.topic, qos: this.spec.qos }] },
+      this.codec,
+    );
   }
 
   private packetId(): number {
@@ -147,7 +157,10 @@ class MqttSession implements WireSession {
 
   publish(body: string): Buffer {
     const { topic, qos } = this.spec;
-    return generate({ cmd: 'publish', topic, payload: body, qos, dup: false, retain: false, ...(qos ? { messageId: this.packetId() } : {}) }, this.codec);
+    return generate(
+      { cmd: 'publish', topic, payload: body, qos, dup: false, retain: false, ...(qos ? { messageId: this.packetId() } : {}) },
+      this.codec,
+    );
   }
 
   read(data: Buffer, _binary: boolean, out: WireOutput): void {
@@ -169,7 +182,8 @@ class MqttSession implements WireSession {
       }
       case 'connack': {
         const code = (version === '5' ? p.reasonCode : p.returnCode) ?? 0;
-        if (code !== 0) return out.refused(`the broker refused the connection: CONNACK ${mqttReason(version, code, p.properties?.reasonString)}`);
+        if (code !== 0)
+          return out.refused(`the broker refused the connection: CONNACK ${mqttReason(version, code, p.properties?.reasonString)}`);
         if (this.spec.role === 'publisher') return out.subscribed();
         if (!this.spec.persistent?.resume) return; // SUBACK confirms
         if (p.sessionPresent) return out.subscribed();
@@ -181,7 +195,9 @@ class MqttSession implements WireSession {
         const code = p.granted[0] as number;
         // 3.1.1 refuses with 0x80; 5 with any reason code from 0x80 (0x87 not authorized, 0x8F topic filter invalid, …)
         if (code >= 0x80)
-          return out.refused(`the broker refused the subscription to "${topic}": SUBACK ${version === '5' ? mqttReason(version, code, p.properties?.reasonString) : '0x80 (failure)'}`);
+          return out.refused(
+            `the broker refused the subscription to "${topic}": SUBACK ${version === '5' ? mqttReason(version, code, p.properties?.reasonString) : '0x80 (failure)'}`,
+          );
         if (code < this.spec.qos) out.other(Buffer.from(`SUBACK granted QoS ${code} for QoS ${this.spec.qos} on "${topic}"`));
         return out.subscribed();
       }

@@ -1,9 +1,9 @@
 // catchup over MQTT: a persistent session is its only replay, and it queues for a client id, not
 // from an event id. So the client connects under a fixed client id with a session that outlives the
-// connection (3.1.1: clean session 0; 5: a session expiry), subscribes at QoS 1, notes the first
-// event's id, drops the connection the way a network does, stays away while `backlog` events pass,
-// and reconnects under the same id: the broker owes it every QoS 1 message published meanwhile (as
-// many as its queue holds), then live.
+// connection (3.1.1: clean session 0; 5: a session expiry), subscribes at QoS 1, reads a quarter
+// second of events, drops the connection the way a network does, stays away while `backlog` events
+// pass, and reconnects under the same id: the broker owes it every QoS 1 message published
+// meanwhile (as many as its queue holds), then live.
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { nowUs } from '../../clock.js';
@@ -15,6 +15,8 @@ import { ClientConnection, type ConnectionContext } from './connection.js';
 const POLL_MS = 10;
 /** A first session that sees no event this long has nothing to resume from: the client subscribes live instead. */
 const FIRST_EVENT_MS = 5000;
+/** The first session reads this much of the stream (by its events' own times) to learn its rate. */
+const RATE_SAMPLE_US = 250_000;
 /** How long the broker keeps an MQTT 5 session after the run's end (3.1.1 has no expiry: the broker keeps it). */
 const EXPIRY_MARGIN_S = 60;
 
@@ -54,54 +56,78 @@ export class MqttPersistentSessionClient extends ClientConnection {
     });
     this.first = ws;
     const session = this.protocol.session!('subscriber', { ...this.persistent, resume: false });
-    let done = false; // the first session has served (or failed): no second way forward
-    const subscribeLive = (): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(this.timer);
-      ws.terminate();
-      if (this.gone) return;
-      // nothing to resume from: the backlog is still owed, and nothing will replay it, so the replay row shows it missing
-      const head = this.ctx.headId();
-      this.account.subscribed(head, nowUs(), Math.max(0, head - (this.ctx.group.backlog ?? 0)));
-      this.reconnect();
-    };
+    let sample: { firstId: number; firstUs: number; id: number; us: number } | undefined;
     const out: WireOutput = {
       event: (ev) => {
-        if (done) return;
-        done = true;
-        clearTimeout(this.timer);
-        this.lastId = ev.id;
-        ws.terminate(); // an abrupt loss, not a DISCONNECT: the broker keeps the session all the same
-        // From here the client is owed every event: the next `backlog` ones from the broker's queue
-        // (its time to live counts from this drop), the rest live once it is back.
-        const liveAfter = ev.id + (this.ctx.group.backlog ?? 0);
-        this.account.subscribed(liveAfter, nowUs(), ev.id);
-        this.waitForBacklog(liveAfter);
+        if (this.dropped) return;
+        const us = Number.isNaN(ev.intendedUs) ? nowUs() : ev.intendedUs;
+        sample ??= { firstId: ev.id, firstUs: us, id: ev.id, us };
+        if (ev.id > sample.id) Object.assign(sample, { id: ev.id, us });
+        if (sample.us - sample.firstUs >= RATE_SAMPLE_US) this.drop(sample);
       },
       other: () => {},
       send: (frame) => ws.readyState === WebSocket.OPEN && ws.send(frame),
-      refused: subscribeLive, // the ordinary path then says what went wrong
-      closing: subscribeLive,
+      refused: () => this.drop(sample), // without an event, the ordinary path then says what went wrong
+      closing: () => this.drop(sample),
       subscribed: () => {},
     };
     ws.on('open', () => {
       for (const frame of session.opening()) ws.send(frame);
     });
-    ws.on('message', (data: Buffer, binary: boolean) => done || session.read(data, binary, out));
-    ws.on('error', subscribeLive);
-    ws.on('close', subscribeLive);
-    this.timer = setTimeout(subscribeLive, FIRST_EVENT_MS);
+    ws.on('message', (data: Buffer, binary: boolean) => this.dropped || session.read(data, binary, out));
+    ws.on('error', () => this.drop(sample));
+    ws.on('close', () => this.drop(sample));
+    this.timer = setTimeout(() => this.drop(sample), FIRST_EVENT_MS);
+    this.dropNow = () => this.drop(sample);
   }
 
-  /** Reconnects once the stream has moved `backlog` events past the first session's event. */
+  private dropped = false;
+  /** Ends the first session at once (accounting has reached the client: its books must be open). */
+  private dropNow?: () => void;
+
+  /**
+   * Drops the first session, from the newest event it read, and opens the client's books: it is owed
+   * every event after that one — the next `backlog` from the broker's queue (the replay, timed from
+   * this drop), the rest live. The backlog is no more than the stream publishes, at the rate its own
+   * timestamps showed, in half the rest of the phase, so the replay and live delivery are measured in
+   * the phase the client left in and nothing is owed that the stream will not have published.
+   */
+  private drop(sample?: { firstId: number; firstUs: number; id: number; us: number }): void {
+    if (this.dropped) return;
+    this.dropped = true;
+    clearTimeout(this.timer);
+    this.first?.terminate(); // an abrupt loss, not a DISCONNECT: the broker keeps the session all the same
+    const now = nowUs();
+    const backlog = this.ctx.group.backlog ?? 0;
+    if (!sample) {
+      // no event to resume from: the backlog is still owed, and nothing will replay it, so the replay
+      // row shows it missing (socketioRecovery.ts does the same); the client subscribes anew
+      const head = this.ctx.headId();
+      this.account.subscribed(head, now, Math.max(0, head - backlog));
+      if (!this.gone) this.reconnect();
+      return;
+    }
+    const perUs = sample.us > sample.firstUs ? (sample.id - sample.firstId) / (sample.us - sample.firstUs) : Infinity;
+    const phaseLeftUs = this.ctx.tl.ends[phaseAt(this.ctx.tl, now)]! - now;
+    const untilId = sample.id + Math.min(backlog, Math.floor((perUs * phaseLeftUs) / 2));
+    this.lastId = sample.id;
+    this.account.subscribed(untilId, now, sample.id);
+    this.waitForBacklog(untilId);
+  }
+
+  /** Reconnects once the stream has reached `untilId` (or the client's time is up). */
   private waitForBacklog(untilId: number): void {
     const poll = (): void => {
       if (this.gone) return;
-      if (this.ctx.headId() >= untilId || nowUs() >= this.ctx.tl.endUs) return this.reconnect();
+      if (this.ctx.headId() >= untilId || nowUs() >= Math.min(this.ctx.tl.endUs, this.account.leaveUs)) return this.reconnect();
       this.timer = setTimeout(poll, POLL_MS);
     };
     poll();
+  }
+
+  override prepareAccounting(): void {
+    if (!this.dropped) this.dropNow?.();
+    super.prepareAccounting();
   }
 
   private reconnect(): void {
