@@ -1,13 +1,14 @@
 // The mqtt adapter's MQTT 5 and its catch-up by persistent session against a real mosquitto
 // (Debian's, which .ci/run installs), started on loopback ports by examples/brokers.mjs with the
 // queue limit the catch-up needs in its mosquitto.conf.
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { generate, parser, type Packet } from 'mqtt-packet';
 import { killAll, runCli } from '../support/cli.js';
+import { exitFor, group, record, stoppedAfterEach } from '../support/runOutcome.js';
 import { findBinary, mqttPublisher, startMosquitto } from '../../examples/brokers.mjs';
 import type { RunRecord } from '../../src/records/schema.js';
 
@@ -16,23 +17,9 @@ const hasMosquitto = findBinary('mosquitto') !== undefined;
 if (!hasMosquitto)
   console.warn('!!! mosquitto is not installed: the MQTT e2e tests are SKIPPED (apt-get install mosquitto; .ci/run installs it) !!!');
 
-const stops: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
+const stops = stoppedAfterEach();
 afterAll(killAll);
 
-const record = (r: { stdout: string; stderr: string; code: number | null }): RunRecord => {
-  if (!r.stdout.trim()) throw new Error(`no run record (exit ${r.code}): ${r.stderr.slice(-2000)}`);
-  return JSON.parse(r.stdout) as RunRecord;
-};
-const group = (r: RunRecord, name: string) => r.groups.find((g) => g.name === name)!;
-/** The exit code a run must have: `expected`, unless it was not a result (a starved generator on a busy machine: 4, said loudly). */
-const exitFor = (rec: RunRecord, expected: number): number => {
-  if (rec.hol.verdict !== 'invalid') return expected;
-  console.warn(`${rec.scenario.name} run not a result: ${rec.hol.summary}`);
-  return 4;
-};
 const fields = ['--topic', 'events', '--id-field', 'id', '--time-field', 'ts', '--time-unit', 'ms', '--out', tmp, '--json'];
 
 /** Above the backlog: mosquitto's default (1000 per client) would drop most of it. */
@@ -135,23 +122,25 @@ describe('mqtt catch-up by persistent session (mosquitto)', () => {
   );
 });
 
+/** `count` fast clients only, 2 s of baseline and 2 s of stress at 200 events/s. */
+function fastOnly(name: string, count: number): string {
+  const file = join(tmp, `${name}.json`);
+  const phases = [
+    { name: 'baseline', duration: '2s' },
+    { name: 'stress', duration: '2s' },
+  ];
+  writeFileSync(
+    file,
+    JSON.stringify({ name, publisher: { rate: 200, payloadBytes: 100 }, groups: [{ name: 'fast', kind: 'fast', count }], phases }),
+  );
+  return file;
+}
+
 describe('mqtt 5 against mosquitto', () => {
   it.skipIf(!hasMosquitto)('evbench publishes at QoS 1 over MQTT 5: every event arrives once, in order', async () => {
     const broker = await startMosquitto();
     stops.push(broker.stop);
-    const file = join(tmp, 'mqtt5-relay.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        name: 'mqtt5-relay',
-        publisher: { rate: 200, payloadBytes: 100 },
-        groups: [{ name: 'fast', kind: 'fast', count: 3 }],
-        phases: [
-          { name: 'baseline', duration: '2s' },
-          { name: 'stress', duration: '2s' },
-        ],
-      }),
-    );
+    const file = fastOnly('mqtt5-relay', 3);
     const r = await runCli(
       ['run', file, '--target', broker.url, '--adapter', 'mqtt', '--mqtt-version', '5', '--qos', '1', '--publish', 'ws', ...fields],
       60_000,
@@ -254,19 +243,7 @@ describe('mqtt 5 refusals in a run', () => {
   it('a SUBACK 0x87 (not authorized) for some fast clients: refused subscriptions, said by name, verdict disconnect', async () => {
     const broker = await refusingBroker();
     stops.push(broker.stop);
-    const file = join(tmp, 'mqtt5-refusing.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        name: 'mqtt5-refusing',
-        publisher: { rate: 200, payloadBytes: 100 },
-        groups: [{ name: 'fast', kind: 'fast', count: 6 }],
-        phases: [
-          { name: 'baseline', duration: '2s' },
-          { name: 'stress', duration: '2s' },
-        ],
-      }),
-    );
+    const file = fastOnly('mqtt5-refusing', 6);
     const r = await runCli(
       ['run', file, '--target', broker.url, '--adapter', 'mqtt', '--mqtt-version', '5', '--publish', 'server', ...fields],
       60_000,

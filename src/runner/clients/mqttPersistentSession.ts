@@ -10,9 +10,9 @@ import { nowUs } from '../../clock.js';
 import type { Account } from '../../measurement/accounting.js';
 import { phaseAt } from '../../measurement/schedule.js';
 import type { PersistentSession, WireAdapter, WireOutput } from '../adapters/adapter.js';
-import { ClientConnection, type ConnectionContext } from './connection.js';
+import type { ConnectionContext } from './connection.js';
+import { ResumingClient } from './resuming.js';
 
-const POLL_MS = 10;
 /** A first session that sees no event this long has nothing to resume from: the client subscribes live instead. */
 const FIRST_EVENT_MS = 5000;
 /** The first session reads this much of the stream (by its events' own times) to learn its rate. */
@@ -20,14 +20,11 @@ const RATE_SAMPLE_US = 250_000;
 /** How long the broker keeps an MQTT 5 session after the run's end (3.1.1 has no expiry: the broker keeps it). */
 const EXPIRY_MARGIN_S = 60;
 
-export class MqttPersistentSessionClient extends ClientConnection {
-  /** The id of the first session's first event: where the replay starts. Unset until then, and if there was none. */
+export class MqttPersistentSessionClient extends ResumingClient {
+  /** The newest event the first session read: the replay starts after it. Unset until the drop, and if there was none. */
   private lastId?: number;
   private readonly persistent: Omit<PersistentSession, 'resume'>;
   private readonly protocol: WireAdapter;
-  private first?: WebSocket;
-  private timer?: NodeJS.Timeout;
-  private gone = false;
   private reconnectUs = 0;
 
   constructor(clientId: number, ctx: ConnectionContext, account: Account) {
@@ -56,34 +53,33 @@ export class MqttPersistentSessionClient extends ClientConnection {
     });
     this.first = ws;
     const session = this.protocol.session!('subscriber', { ...this.persistent, resume: false });
-    let sample: { firstId: number; firstUs: number; id: number; us: number } | undefined;
+    const drop = (): void => this.drop();
     const out: WireOutput = {
       event: (ev) => {
         if (this.dropped) return;
         const us = Number.isNaN(ev.intendedUs) ? nowUs() : ev.intendedUs;
-        sample ??= { firstId: ev.id, firstUs: us, id: ev.id, us };
-        if (ev.id > sample.id) Object.assign(sample, { id: ev.id, us });
-        if (sample.us - sample.firstUs >= RATE_SAMPLE_US) this.drop(sample);
+        const s = (this.sample ??= { firstId: ev.id, firstUs: us, id: ev.id, us });
+        if (ev.id > s.id) Object.assign(s, { id: ev.id, us });
+        if (s.us - s.firstUs >= RATE_SAMPLE_US) this.drop();
       },
       other: () => {},
       send: (frame) => ws.readyState === WebSocket.OPEN && ws.send(frame),
-      refused: () => this.drop(sample), // without an event, the ordinary path then says what went wrong
-      closing: () => this.drop(sample),
+      refused: drop, // without an event, the ordinary path then says what went wrong
+      closing: drop,
       subscribed: () => {},
     };
     ws.on('open', () => {
       for (const frame of session.opening()) ws.send(frame);
     });
     ws.on('message', (data: Buffer, binary: boolean) => this.dropped || session.read(data, binary, out));
-    ws.on('error', () => this.drop(sample));
-    ws.on('close', () => this.drop(sample));
-    this.timer = setTimeout(() => this.drop(sample), FIRST_EVENT_MS);
-    this.dropNow = () => this.drop(sample);
+    ws.on('error', drop);
+    ws.on('close', drop);
+    this.timer = setTimeout(drop, FIRST_EVENT_MS);
   }
 
   private dropped = false;
-  /** Ends the first session at once (accounting has reached the client: its books must be open). */
-  private dropNow?: () => void;
+  /** What the first session read: its first and newest event ids, and their publish times. */
+  private sample?: { firstId: number; firstUs: number; id: number; us: number };
 
   /**
    * Drops the first session, from the newest event it read, and opens the client's books: it is owed
@@ -92,8 +88,9 @@ export class MqttPersistentSessionClient extends ClientConnection {
    * timestamps showed, in half the rest of the phase, so the replay and live delivery are measured in
    * the phase the client left in and nothing is owed that the stream will not have published.
    */
-  private drop(sample?: { firstId: number; firstUs: number; id: number; us: number }): void {
+  private drop(): void {
     if (this.dropped) return;
+    const sample = this.sample;
     this.dropped = true;
     clearTimeout(this.timer);
     this.first?.terminate(); // an abrupt loss, not a DISCONNECT: the broker keeps the session all the same
@@ -109,46 +106,26 @@ export class MqttPersistentSessionClient extends ClientConnection {
     }
     const perUs = sample.us > sample.firstUs ? (sample.id - sample.firstId) / (sample.us - sample.firstUs) : Infinity;
     const phaseLeftUs = this.ctx.tl.ends[phaseAt(this.ctx.tl, now)]! - now;
-    const untilId = sample.id + Math.min(backlog, Math.floor((perUs * phaseLeftUs) / 2));
+    const buildable = perUs === Infinity ? backlog : Math.max(0, Math.floor((perUs * phaseLeftUs) / 2));
+    const untilId = sample.id + Math.min(backlog, buildable);
     this.lastId = sample.id;
     this.account.subscribed(untilId, now, sample.id);
-    this.waitForBacklog(untilId);
+    this.reconnectAt(untilId);
   }
 
-  /** Reconnects once the stream has reached `untilId` (or the client's time is up). */
-  private waitForBacklog(untilId: number): void {
-    const poll = (): void => {
-      if (this.gone) return;
-      if (this.ctx.headId() >= untilId || nowUs() >= Math.min(this.ctx.tl.endUs, this.account.leaveUs)) return this.reconnect();
-      this.timer = setTimeout(poll, POLL_MS);
-    };
-    poll();
-  }
-
+  /** Accounting has reached a client still in its first session (a busy machine): it drops now, so its books are open. */
   override prepareAccounting(): void {
-    if (!this.dropped) this.dropNow?.();
+    if (this.first) this.drop();
     super.prepareAccounting();
   }
 
-  private reconnect(): void {
+  protected override reconnect(): void {
     this.reconnectUs = nowUs();
-    super.open();
+    super.reconnect();
   }
 
   /** The broker took the client back (session present) or took its new subscription: the ack time counts from the reconnect. */
   protected override onSubscribed(): void {
-    const now = nowUs();
-    this.ackUs = now - this.reconnectUs;
-    this.ctx.rec.ackTime(phaseAt(this.ctx.tl, now), this.ackUs);
-  }
-
-  /** Already owed from the moment the first session dropped: reconnecting changes nothing. */
-  protected override owedReplayWithoutAck(): void {}
-
-  override leave(atUs: number): void {
-    this.gone = true;
-    clearTimeout(this.timer);
-    this.first?.terminate();
-    super.leave(atUs);
+    this.noteAck(this.reconnectUs);
   }
 }
