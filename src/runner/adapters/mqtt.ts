@@ -99,7 +99,13 @@ interface SessionSpec {
 }
 
 class MqttSession implements WireSession {
-  readonly confirms = true;
+  /**
+   * Only a resumed session waits for the broker (its CONNACK says whether the session, and so the
+   * subscription, is still there). A new one counts as subscribed once CONNECT and SUBSCRIBE are
+   * sent, as a client that hangs right after subscribing does: the broker still takes the
+   * subscription, and a stalled client reads nothing, not even what came with the SUBACK.
+   */
+  readonly confirms: boolean;
   readonly keepalive = { intervalMs: (MQTT_KEEPALIVE_S * 1000) / 2, frame: PINGREQ };
   private readonly ev = newScannedEvent();
   private readonly codec: { protocolVersion: 4 | 5 };
@@ -113,6 +119,7 @@ class MqttSession implements WireSession {
     private readonly json: GenericAdapter,
     private readonly spec: SessionSpec,
   ) {
+    this.confirms = spec.persistent?.resume === true;
     this.codec = { protocolVersion: spec.version === '5' ? 5 : 4 };
     this.parser = parser(this.codec);
     this.parser.on('packet', (p: Packet) => this.packet(p, this.out!));
@@ -184,8 +191,7 @@ class MqttSession implements WireSession {
         const code = (version === '5' ? p.reasonCode : p.returnCode) ?? 0;
         if (code !== 0)
           return out.refused(`the broker refused the connection: CONNACK ${mqttReason(version, code, p.properties?.reasonString)}`);
-        if (this.spec.role === 'publisher') return out.subscribed();
-        if (!this.spec.persistent?.resume) return; // SUBACK confirms
+        if (!this.spec.persistent?.resume) return;
         if (p.sessionPresent) return out.subscribed();
         // the broker kept no session (expired, restarted, or never made): subscribe anew; what it would have queued is missing
         out.other(Buffer.from(`CONNACK without the session ${this.spec.persistent.clientId}: the broker kept nothing for it`));
