@@ -7,6 +7,7 @@
 //
 //   node examples/brokers.mjs nats 4222 8222        # nats-server: TCP 4222, websocket 8222, publishing on "events"
 //   node examples/brokers.mjs mosquitto 1883 8883   # mosquitto: TCP 1883, websockets 8883, publishing on "events"
+//   QOS=1 QUEUE=10000 node examples/brokers.mjs mosquitto 1883 8883   # publishing at QoS 1, 10000 queued per client
 // then e.g.
 //   npx evbench run slow-client --target ws://127.0.0.1:8222/ --adapter nats --topic events --publish server
 //   npx evbench run slow-client --target ws://127.0.0.1:8883/ --adapter mqtt --topic events --publish server
@@ -208,16 +209,21 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const [kind, port, wsPort] = process.argv.slice(2);
   const rate = Number(process.env.RATE ?? 500);
   const payloadBytes = Number(process.env.PAYLOAD ?? 8192);
-  const opts = { port: port ? Number(port) : undefined, wsPort: wsPort ? Number(wsPort) : undefined };
+  const qos = Number(process.env.QOS ?? 0);
+  // mosquitto: how many QoS 1 messages it queues for each client (its default, 1000, caps a persistent session's backlog)
+  const config = process.env.QUEUE ? `max_queued_messages ${Number(process.env.QUEUE)}\n` : '';
+  const opts = { port: port ? Number(port) : undefined, wsPort: wsPort ? Number(wsPort) : undefined, config };
   const broker = kind === 'nats' ? await startNats(opts) : kind === 'mosquitto' ? await startMosquitto(opts) : undefined;
   if (!broker) {
-    console.error('usage: brokers.mjs nats|mosquitto [tcpPort] [wsPort]   (RATE, PAYLOAD env)');
+    console.error(
+      'usage: brokers.mjs nats|mosquitto [tcpPort] [wsPort]   (RATE, PAYLOAD env; mosquitto: QOS 0|1, QUEUE max_queued_messages)',
+    );
     process.exit(2);
   }
   const pub =
     kind === 'nats'
       ? await natsPublisher({ port: broker.port, rate, payloadBytes })
-      : await mqttPublisher({ port: broker.port, rate, payloadBytes });
+      : await mqttPublisher({ port: broker.port, rate, payloadBytes, qos });
   console.error(
     `${kind}: websocket ${broker.url}, TCP 127.0.0.1:${broker.port}; publishing ${rate}/s of ${payloadBytes} B on "events" (Ctrl-C stops)`,
   );
