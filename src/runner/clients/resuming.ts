@@ -1,7 +1,8 @@
 // What the catch-up clients of protocols that resume a session, rather than replay from an id, share
 // (Socket.IO connection state recovery, MQTT persistent sessions): a first connection that is dropped
 // the way a network drops it, a wait while the backlog builds, and the reconnect, whose answer is the
-// subscription's acknowledgement. The replay is owed from the drop, so reconnecting owes nothing more.
+// subscription's acknowledgement. The replay is owed from the drop, so reconnecting owes nothing more;
+// its rate and time to live count from the reconnect, when the server is asked for it.
 import type WebSocket from 'ws';
 import { nowUs } from '../../clock.js';
 import { phaseAt } from '../../measurement/schedule.js';
@@ -25,8 +26,9 @@ export abstract class ResumingClient extends ClientConnection {
     poll();
   }
 
-  /** Connects again, the ordinary way (ClientConnection's), to the session the first connection left. */
+  /** Connects again, the ordinary way (ClientConnection's), to the session the first connection left: this asks for the replay. */
   protected reconnect(): void {
+    this.account.replayAskedFor(nowUs());
     super.open();
   }
 
