@@ -227,9 +227,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   console.error(
     `${kind}: websocket ${broker.url}, TCP 127.0.0.1:${broker.port}; publishing ${rate}/s of ${payloadBytes} B on "events" (Ctrl-C stops)`,
   );
-  process.on('SIGINT', async () => {
-    pub.stop();
-    await broker.stop();
-    process.exit(0);
-  });
+  // the broker is a child process: stop it on Ctrl-C and on kill alike, or it keeps the ports
+  for (const signal of ['SIGINT', 'SIGTERM'])
+    process.on(signal, async () => {
+      pub.stop();
+      await broker.stop();
+      process.exit(0);
+    });
 }
