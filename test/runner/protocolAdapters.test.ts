@@ -230,7 +230,13 @@ describe('mqtt 5 session', () => {
     adapter()
       .session('subscriber')
       .read(generate({ cmd: 'disconnect', reasonCode: 0x8e }, v5), true, out);
-    expect(seen.closing).toEqual(['the broker sent DISCONNECT 0x8E (session taken over)']);
+    adapter()
+      .session('subscriber')
+      .read(generate({ cmd: 'disconnect', reasonCode: 0 }, v5), true, out);
+    expect(seen.closing).toEqual([
+      'the broker sent DISCONNECT 0x8E (session taken over)',
+      'the broker sent DISCONNECT 0x00 (normal disconnection)',
+    ]);
     expect(seen.refused).toEqual([]);
   });
 

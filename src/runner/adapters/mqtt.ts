@@ -207,8 +207,12 @@ class MqttSession implements WireSession {
         if (code < this.spec.qos) out.other(Buffer.from(`SUBACK granted QoS ${code} for QoS ${this.spec.qos} on "${topic}"`));
         return out.subscribed();
       }
-      case 'disconnect': // MQTT 5: the broker says why it closes
-        return out.closing(`the broker sent DISCONNECT ${mqttReason(version, p.reasonCode ?? 0, p.properties?.reasonString)}`);
+      case 'disconnect': {
+        // MQTT 5: the broker says why it closes (0x00 here is a normal disconnection, not a success)
+        const code = p.reasonCode ?? 0;
+        const reason = code === 0 ? '0x00 (normal disconnection)' : mqttReason(version, code, p.properties?.reasonString);
+        return out.closing(`the broker sent DISCONNECT ${reason}`);
+      }
       case 'puback': // to our QoS 1 publish
       case 'pingresp':
         return;
