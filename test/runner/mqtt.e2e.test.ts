@@ -26,7 +26,7 @@ const fields = ['--topic', 'events', '--id-field', 'id', '--time-field', 'ts', '
 const QUEUE = 'max_queued_messages 10000\n';
 const BACKLOG = 2000;
 
-/** 500 events/s, 4 fast subscribers, 2 catch-up clients that stay away for BACKLOG events (4 s) during stress (at most 5 s, half of it). */
+/** 500 events/s, 4 fast subscribers, 2 catch-up clients that stay away for BACKLOG events (4 s) during stress (at most half the rest of it). */
 function catchUpScenario(name: string, target: object): string {
   const file = join(tmp, `${name}.json`);
   writeFileSync(
@@ -42,7 +42,7 @@ function catchUpScenario(name: string, target: object): string {
       phases: [
         { name: 'warmup', duration: '1s' },
         { name: 'baseline', duration: '3s' },
-        { name: 'stress', duration: '10s' },
+        { name: 'stress', duration: '14s' },
         { name: 'recovery', duration: '1s' },
       ],
       thresholds: { 'missing{group:fast}': ['count==0'] },
@@ -60,9 +60,9 @@ function expectCaughtUp(r: { stdout: string; stderr: string; code: number | null
   expect(['none', 'invalid'], rec.hol.summary).toContain(rec.hol.verdict);
   expect(r.code, r.stderr).toBe(exitFor(rec, 0));
   const replay = group(rec, 'replay');
-  // owed: what was published while they were away (the backlog, and the few events the reconnect took)
-  expect(replay.replay!.expected).toBeGreaterThanOrEqual(2 * BACKLOG);
-  expect(replay.replay!.expected).toBeLessThan(2 * BACKLOG + 500);
+  // owed: the backlog (less, had a busy machine left the first session so late that half the rest of the phase publishes less)
+  expect(replay.replay!.expected).toBeLessThanOrEqual(2 * BACKLOG);
+  expect(replay.replay!.expected).toBeGreaterThan(2 * 1000);
   expect(replay.replay!.received).toBe(replay.replay!.expected);
   expect(replay.replay!.missing).toBe(0);
   expect(replay.replay!.duplicates).toBe(0);
@@ -112,7 +112,7 @@ describe('mqtt catch-up by persistent session (mosquitto)', () => {
       const rec = record(r);
       expect(rec.hol.verdict, rec.hol.summary).not.toBe('hol');
       const replay = group(rec, 'replay').replay!;
-      expect(replay.expected).toBeGreaterThanOrEqual(2 * BACKLOG);
+      expect(replay.expected).toBeGreaterThan(2 * 1500); // well over what the queue holds
       // what the queue held (1000 each, plus up to 20 in flight) arrived; the rest never will
       expect(replay.received).toBeGreaterThanOrEqual(2 * 1000);
       expect(replay.received).toBeLessThanOrEqual(2 * 1100);
