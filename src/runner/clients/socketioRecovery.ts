@@ -78,8 +78,8 @@ export class SocketIoRecoveryClient extends ResumingClient {
       clearTimeout(this.timer);
       this.recoverable = { pid, offset, lastId: scratch.id };
       ws.terminate(); // an abrupt loss, not a disconnect packet: only that is recoverable
-      // From here the client is owed every event: the next `backlog` ones by the replay (its time
-      // to live counts from this disconnect), the rest live once it is back.
+      // From here the client is owed every event: the next `backlog` ones by the replay (its rate
+      // and time to live count from the reconnect, see resuming.ts), the rest live once it is back.
       const liveAfter = scratch.id + (this.ctx.group.backlog ?? 0);
       this.account.subscribed(liveAfter, nowUs(), scratch.id);
       this.reconnectAt(liveAfter);
