@@ -7,6 +7,7 @@
 //
 //   node examples/brokers.mjs nats 4222 8222        # nats-server: TCP 4222, websocket 8222, publishing on "events"
 //   node examples/brokers.mjs mosquitto 1883 8883   # mosquitto: TCP 1883, websockets 8883, publishing on "events"
+//   QOS=1 QUEUE=10000 node examples/brokers.mjs mosquitto 1883 8883   # publishing at QoS 1, 10000 queued per client
 // then e.g.
 //   npx evbench run slow-client --target ws://127.0.0.1:8222/ --adapter nats --topic events --publish server
 //   npx evbench run slow-client --target ws://127.0.0.1:8883/ --adapter mqtt --topic events --publish server
@@ -95,8 +96,8 @@ export async function startNats({ port, wsPort, writeDeadline } = {}) {
   return { ...p, port, wsPort, url: `ws://127.0.0.1:${wsPort}/`, conf };
 }
 
-/** mosquitto with a websockets listener and a plain MQTT one (anonymous, no persistence, loopback). */
-export async function startMosquitto({ port, wsPort } = {}) {
+/** mosquitto with a websockets listener and a plain MQTT one (anonymous, no persistence, loopback); `config`: more lines for mosquitto.conf. */
+export async function startMosquitto({ port, wsPort, config = '' } = {}) {
   port ??= await freePort();
   wsPort ??= await freePort();
   const bin = findBinary('mosquitto');
@@ -105,7 +106,7 @@ export async function startMosquitto({ port, wsPort } = {}) {
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(
     conf,
-    `per_listener_settings false\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlistener ${port} 127.0.0.1\nlistener ${wsPort} 127.0.0.1\nprotocol websockets\n`,
+    `per_listener_settings false\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\n${config}listener ${port} 127.0.0.1\nlistener ${wsPort} 127.0.0.1\nprotocol websockets\n`,
   );
   const p = await startProcess('mosquitto', bin, ['-c', conf], [port, wsPort], dir);
   return { ...p, port, wsPort, url: `ws://127.0.0.1:${wsPort}/`, conf };
@@ -187,17 +188,20 @@ function mqttPacket(type, body) {
   return Buffer.concat([Buffer.from([type, ...len]), body]);
 }
 
-/** An MQTT 3.1.1 publisher on the plain TCP port: CONNECT, then PUBLISH (QoS 0) at `rate`, PINGREQ to stay connected. */
-export async function mqttPublisher({ port, topic = 'events', rate, payloadBytes }) {
+/** An MQTT 3.1.1 publisher on the plain TCP port: CONNECT, then PUBLISH (QoS 0, or 1) at `rate`, PINGREQ to stay connected. */
+export async function mqttPublisher({ port, topic = 'events', rate, payloadBytes, qos = 0 }) {
   const socket = await tcp(port);
   socket.on('data', () => {});
   socket.write(
     mqttPacket(0x10, Buffer.concat([mqttString('MQTT'), Buffer.from([4, 0x02, 0, 30]), mqttString(`publisher-${process.pid}-${port}`)])),
   );
   const ping = setInterval(() => socket.write(Buffer.from([0xc0, 0])), 10_000);
-  const s = schedule({ rate, payloadBytes }, (body) =>
-    socket.write(mqttPacket(0x30, Buffer.concat([mqttString(topic), Buffer.from(body)]))),
-  );
+  let packetId = 0;
+  const s = schedule({ rate, payloadBytes }, (body) => {
+    // QoS 1 carries a packet id (1…65535); the broker's PUBACKs are read and dropped
+    const id = qos ? Buffer.from([((packetId = (packetId % 0xffff) + 1) >> 8) & 0xff, packetId & 0xff]) : Buffer.alloc(0);
+    socket.write(mqttPacket(0x30 | (qos << 1), Buffer.concat([mqttString(topic), id, Buffer.from(body)])));
+  });
   return { published: s.published, stop: () => (s.stop(), clearInterval(ping), socket.destroy()) };
 }
 
@@ -205,22 +209,29 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const [kind, port, wsPort] = process.argv.slice(2);
   const rate = Number(process.env.RATE ?? 500);
   const payloadBytes = Number(process.env.PAYLOAD ?? 8192);
-  const opts = { port: port ? Number(port) : undefined, wsPort: wsPort ? Number(wsPort) : undefined };
+  const qos = Number(process.env.QOS ?? 0);
+  // mosquitto: how many QoS 1 messages it queues for each client (its default, 1000, caps a persistent session's backlog)
+  const config = process.env.QUEUE ? `max_queued_messages ${Number(process.env.QUEUE)}\n` : '';
+  const opts = { port: port ? Number(port) : undefined, wsPort: wsPort ? Number(wsPort) : undefined, config };
   const broker = kind === 'nats' ? await startNats(opts) : kind === 'mosquitto' ? await startMosquitto(opts) : undefined;
   if (!broker) {
-    console.error('usage: brokers.mjs nats|mosquitto [tcpPort] [wsPort]   (RATE, PAYLOAD env)');
+    console.error(
+      'usage: brokers.mjs nats|mosquitto [tcpPort] [wsPort]   (RATE, PAYLOAD env; mosquitto: QOS 0|1, QUEUE max_queued_messages)',
+    );
     process.exit(2);
   }
   const pub =
     kind === 'nats'
       ? await natsPublisher({ port: broker.port, rate, payloadBytes })
-      : await mqttPublisher({ port: broker.port, rate, payloadBytes });
+      : await mqttPublisher({ port: broker.port, rate, payloadBytes, qos });
   console.error(
     `${kind}: websocket ${broker.url}, TCP 127.0.0.1:${broker.port}; publishing ${rate}/s of ${payloadBytes} B on "events" (Ctrl-C stops)`,
   );
-  process.on('SIGINT', async () => {
-    pub.stop();
-    await broker.stop();
-    process.exit(0);
-  });
+  // the broker is a child process: stop it on Ctrl-C and on kill alike, or it keeps the ports
+  for (const signal of ['SIGINT', 'SIGTERM'])
+    process.on(signal, async () => {
+      pub.stop();
+      await broker.stop();
+      process.exit(0);
+    });
 }

@@ -21,6 +21,7 @@ export interface TargetFlags {
   publish?: string;
   topic?: string;
   qos?: string;
+  mqttVersion?: string;
   publishBody?: string;
   publishHeader?: string[];
   header?: string[];
@@ -47,13 +48,14 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--metrics-token <token>', 'Bearer token for --metrics-url (a server started with --metrics-token)')
     .option(
       '--adapter <name>',
-      'protocol of --target: evbench (v0), generic (any JSON server), nats (NATS over websocket), mqtt (MQTT 3.1.1 over websocket), graphql-ws (graphql-transport-ws) actioncable (Rails), socketio (Socket.IO v4) or sse (Server-Sent Events)',
+      'protocol of --target: evbench (v0), generic (any JSON server), nats (NATS over websocket), mqtt (MQTT 3.1.1 or 5 over websocket), graphql-ws (graphql-transport-ws) actioncable (Rails), socketio (Socket.IO v4) or sse (Server-Sent Events)',
     )
     .option(
       '--topic <name>',
       'nats: the subject; mqtt: the topic filter; graphql-ws: the subscription document (id and time are read from its data); actioncable: the channel identifier JSON; socketio: the event name clients listen to and evbench emits (default: event)',
     )
     .option('--qos <n>', 'mqtt: QoS of the subscription and of what evbench publishes, 0 or 1 (default: 0)')
+    .option('--mqtt-version <v>', 'mqtt: the protocol version clients speak, 3.1.1 or 5 (default: 3.1.1)')
     .option(
       '--header <header>',
       "'Name: value' on the websocket upgrade and on HTTP publishing (repeatable; {{token}} is the client's token)",
@@ -82,6 +84,7 @@ const GENERIC_FLAGS = [
   'publish',
   'topic',
   'qos',
+  'mqttVersion',
   'publishBody',
   'publishHeader',
 ] as const;
@@ -120,6 +123,11 @@ function genericOptions(flags: TargetFlags, base: GenericOptions | undefined): G
   if (flags.qos !== undefined) {
     if (flags.qos !== '0' && flags.qos !== '1') throw new UserError(`--qos: expected 0 or 1, got "${flags.qos}"`);
     g.qos = Number(flags.qos) as 0 | 1;
+  }
+  if (flags.mqttVersion !== undefined) {
+    if (flags.mqttVersion !== '3.1.1' && flags.mqttVersion !== '5')
+      throw new UserError(`--mqtt-version: expected 3.1.1 or 5, got "${flags.mqttVersion}"`);
+    g.mqttVersion = flags.mqttVersion;
   }
   if (flags.publishBody !== undefined) {
     if (!flags.publishBody.includes('{{id}}') || !flags.publishBody.includes('{{ts}}')) {

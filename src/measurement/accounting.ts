@@ -43,6 +43,11 @@ export interface Account {
   leaveUs: number;
   readonly totals: ClientTotals;
   subscribed(headId: number, nowUs: number, replayFromId?: number): void;
+  /**
+   * The replay is asked for now: a client that stayed away while its backlog built (a resumed
+   * session) comes back, and the replay's rate and time to live count from here, not from the drop.
+   */
+  replayAskedFor(nowUs: number): void;
   assumeWindow(headId: number): void;
   onEvent(ev: ScannedEvent, nowUs: number): void;
   account(untilUs: number, nowUs: number, ids: IdMap): void;
@@ -123,10 +128,17 @@ export class ReplayBooks {
   constructor(
     readonly fromId: number,
     readonly toId: number,
-    private readonly startedUs: number,
+    private startedUs: number,
   ) {
     this.lastUs = startedUs;
     this.timeToLiveUs = Math.max(0, toId - fromId) === 0 ? 0 : NaN;
+  }
+
+  /** The replay starts now, not when the books were opened (nothing has arrived yet). */
+  askedFor(atUs: number): void {
+    if (this.received > 0) return;
+    this.startedUs = atUs;
+    this.lastUs = atUs;
   }
 
   /** A replayed event arrived (ids at or below last_log_id are not the replay's: ignored). */
@@ -190,6 +202,10 @@ export class ClientAccount implements Account {
   subscribed(headId: number, nowUs: number, replayFromId?: number): void {
     if (this.windowStartId < 0) this.windowStartId = headId;
     if (replayFromId !== undefined) this.replay = new ReplayBooks(replayFromId, headId, nowUs);
+  }
+
+  replayAskedFor(nowUs: number): void {
+    this.replay?.askedFor(nowUs);
   }
 
   /** Subscribe was never acknowledged (or never sent: the connection failed): expect everything the target stored after `headId`. */

@@ -62,6 +62,10 @@ export class EmittedStreamAccount implements Account {
     this.replay = new ReplayBooks(replayFromId, headId, nowUs);
   }
 
+  replayAskedFor(nowUs: number): void {
+    this.replay?.askedFor(nowUs);
+  }
+
   private onReplayed(id: number, nowUs: number): void {
     this.replay?.note(id, nowUs); // before the replay asked for: not ours to judge
   }

@@ -18,6 +18,8 @@ import { DelayClient } from './clients/delay.js';
 import { CatchupClient } from './clients/catchup.js';
 import { SocketIoRecoveryClient } from './clients/socketioRecovery.js';
 import { SocketIoAdapter } from './adapters/socketio.js';
+import { MqttPersistentSessionClient } from './clients/mqttPersistentSession.js';
+import { MqttAdapter } from './adapters/mqtt.js';
 import { ChurnClient } from './clients/churn.js';
 import { HealthSampler } from './health.js';
 import type { ClientPlan, ClientWorkerInit, MainToWorker, WorkerToMain } from './threadMessages.js';
@@ -94,6 +96,7 @@ function makeClient(slot: Slot, tl: Timeline, schedule: Schedule): Client {
     : new ClientAccount(ctx.rec, tl, schedule, expectation(g, slot.plan.user), nowUs());
   if (g.kind === 'catchup' && adapter instanceof SocketIoAdapter)
     return new SocketIoRecoveryClient(slot.plan.clientId, ctx, account, adapter);
+  if (g.kind === 'catchup' && adapter instanceof MqttAdapter) return new MqttPersistentSessionClient(slot.plan.clientId, ctx, account);
   if (g.kind === 'catchup') return new CatchupClient(slot.plan.clientId, ctx, account);
   if (g.kind === 'slow') {
     if (g.behaviour === 'stall') return new StallClient(slot.plan.clientId, ctx, account);
@@ -125,8 +128,8 @@ const countingAdapter: typeof adapter = {
     return kind;
   },
   session: adapter.session
-    ? (role) => {
-        const s = adapter.session!(role);
+    ? (role, persistent) => {
+        const s = adapter.session!(role, persistent);
         let counted: WireOutput | undefined;
         return {
           opening: () => s.opening(),

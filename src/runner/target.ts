@@ -80,6 +80,7 @@ function probe(scenario: Scenario, url: string, token: string | undefined): Prom
               EXIT_UNREACHABLE,
             ),
           ),
+        closing: (reason: string) => done(new UserError(`${url}: ${reason} while subscribing.${seen()}`, EXIT_UNREACHABLE)),
       };
       ws.on('message', (data: Buffer, binary: boolean) => {
         if (session) return session.read(data, binary, out);

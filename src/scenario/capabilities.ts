@@ -15,7 +15,16 @@ export function unsupported(scenario: Scenario): { path: string; message: string
       path: 'target.generic.publish',
       message: 'the socketio adapter publishes by emitting over a socket (publish ws) or not at all (publish server)',
     };
-  if (i >= 0 && t.adapter !== 'generic' && t.adapter !== 'socketio' && t.adapter !== 'sse') {
+  for (const key of ['qos', 'mqttVersion'] as const)
+    if (g[key] !== undefined && t.adapter !== 'mqtt') return { path: `target.generic.${key}`, message: `only for the mqtt adapter` };
+  // mqtt catches up by persistent session: the broker queues, for a session that is away, QoS 1 messages only
+  if (i >= 0 && t.adapter === 'mqtt' && g.publish.kind === 'ws' && g.qos !== 1)
+    return {
+      path: 'target.generic.qos',
+      message:
+        'catchup over mqtt needs the events published at QoS 1 (--qos 1): a broker keeps no QoS 0 message for a session that is away',
+    };
+  if (i >= 0 && t.adapter !== 'generic' && t.adapter !== 'socketio' && t.adapter !== 'sse' && t.adapter !== 'mqtt') {
     return {
       path: `groups[${i}].kind`,
       message: `catchup needs a server that replays from an id; the ${t.adapter} protocol has no such request (use the generic adapter with a subscribe message carrying {{lastId}})`,

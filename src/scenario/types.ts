@@ -35,6 +35,8 @@ export interface GenericOptions {
   publishHeaders?: [string, string][];
   /** MQTT: QoS of the subscription and of what evbench publishes (0 or 1). */
   qos?: 0 | 1;
+  /** MQTT: the protocol version clients speak (default 3.1.1, which every broker speaks). */
+  mqttVersion?: '3.1.1' | '5';
 }
 
 /** Protocol adapters: `generic` JSON, or a real server's own protocol (socketio and sse over http:// URLs); all read id and time from the event's JSON. */

@@ -120,7 +120,7 @@ function checkGeneric(c: Checker, raw: Json): GenericOptions | undefined {
   const g = c.object(
     'target.generic',
     raw,
-    ['subscribeMessage', 'idField', 'timeField', 'timeUnit', 'publish', 'topic', 'qos', 'publishBody'],
+    ['subscribeMessage', 'idField', 'timeField', 'timeUnit', 'publish', 'topic', 'qos', 'mqttVersion', 'publishBody'],
     ['idField', 'timeField'],
   );
   if (!g) return undefined;
@@ -154,6 +154,12 @@ function checkGeneric(c: Checker, raw: Json): GenericOptions | undefined {
         : g.qos === 0 || g.qos === 1
           ? g.qos
           : c.fail('target.generic.qos', `expected 0 or 1, got ${describe(g.qos)}`),
+    mqttVersion:
+      g.mqttVersion === undefined
+        ? undefined
+        : g.mqttVersion === '3.1.1' || g.mqttVersion === '5' || g.mqttVersion === 5
+          ? (String(g.mqttVersion) as '3.1.1' | '5')
+          : c.fail('target.generic.mqttVersion', `expected "3.1.1" or "5", got ${describe(g.mqttVersion)}`),
     publishBody: g.publishBody === undefined ? undefined : c.string('target.generic.publishBody', g.publishBody),
   };
 }

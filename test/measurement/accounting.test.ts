@@ -125,6 +125,19 @@ describe('client accounting', () => {
   });
 });
 
+describe('a replay asked for after the backlog built (a resumed session)', () => {
+  it('counts its rate and time to live from the reconnect, not from the drop that opened the books', () => {
+    const rec = new GroupRecorder('replay', phases.length);
+    const account = new ClientAccount(rec, tl, schedule, () => true, T0);
+    account.subscribed(1000, T0, 900); // dropped at T0, owed (900, 1000] from the broker's queue
+    account.replayAskedFor(T0 + 4_000_000); // back 4 s later
+    const ev = (id: number): ScannedEvent => ({ msgId: 0, id, intendedUs: T0 + id, sentUs: NaN });
+    for (let id = 901; id <= 1000; id++) account.onEvent(ev(id), T0 + 4_000_000 + (id - 900) * 1000);
+    account.replayAskedFor(T0 + 9_000_000); // too late: the replay has begun
+    expect(account.replayTotals()).toMatchObject({ received: 100, missing: 0, timeToLiveUs: 100_000, ratePerSec: 1000 });
+  });
+});
+
 describe('learned-stream accounting (the server emits its own ids)', () => {
   it('owes every id from the first received to the stream head at phase end, bounded by the next known time', async () => {
     const { EmittedStreamAccount, EmittedStreamHeads } = await import('../../src/measurement/emittedStream.js');

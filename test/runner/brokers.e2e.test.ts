@@ -1,11 +1,12 @@
 // The nats and mqtt adapters against the real brokers (Debian's nats-server and mosquitto, which
 // .ci/run installs), started on loopback ports from config files by examples/brokers.mjs, with a
 // publisher emitting {id, ts, pad} over the broker's TCP port (or evbench publishing itself).
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, runCli } from '../support/cli.js';
+import { exitFor, group, record, stoppedAfterEach } from '../support/runOutcome.js';
 import { findBinary, mqttPublisher, natsPublisher, startMosquitto, startNats } from '../../examples/brokers.mjs';
 import type { RunRecord } from '../../src/records/schema.js';
 
@@ -17,25 +18,10 @@ if (!hasNats)
 if (!hasMosquitto)
   console.warn('!!! mosquitto is not installed: the MQTT e2e tests are SKIPPED (apt-get install mosquitto; .ci/run installs it) !!!');
 
-const stops: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-});
+const stops = stoppedAfterEach();
 afterAll(killAll);
 
-/** The run record on stdout, or a failure that shows what the run said instead. */
-const record = (r: { stdout: string; stderr: string; code: number | null }): RunRecord => {
-  if (!r.stdout.trim()) throw new Error(`no run record (exit ${r.code}): ${r.stderr.slice(-2000)}`);
-  return JSON.parse(r.stdout) as RunRecord;
-};
 const fast = (r: RunRecord) => r.groups.find((g) => g.name === 'fast')!;
-const group = (r: RunRecord, name: string) => r.groups.find((g) => g.name === name)!;
-/** The exit code a run must have: `expected`, unless it was not a result (a starved generator on a busy machine: 4, said loudly). */
-const exitFor = (rec: RunRecord, expected: number): number => {
-  if (rec.hol.verdict !== 'invalid') return expected;
-  console.warn(`${rec.scenario.name} run not a result: ${rec.hol.summary}`);
-  return 4;
-};
 const args = (url: string, adapter: string, publish = 'server', extra: string[] = []): string[] => [
   '--target',
   url,

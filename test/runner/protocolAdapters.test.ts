@@ -7,6 +7,7 @@ import { GraphqlWsAdapter } from '../../src/runner/adapters/graphqlWs.js';
 import { ActionCableAdapter } from '../../src/runner/adapters/actioncable.js';
 import type { WireOutput, WireSession } from '../../src/runner/adapters/adapter.js';
 import type { GenericOptions } from '../../src/scenario/types.js';
+import { generate, parser, type IConnectPacket, type ISubscribePacket, type Packet } from 'mqtt-packet';
 
 const options = (topic: string, extra: Partial<GenericOptions> = {}): GenericOptions => ({
   idField: 'id',
@@ -23,6 +24,7 @@ function collector() {
     sent: [] as (string | Buffer)[],
     others: [] as string[],
     refused: [] as string[],
+    closing: [] as string[],
     subscribed: 0,
   };
   const out: WireOutput = {
@@ -31,6 +33,7 @@ function collector() {
     send: (f) => seen.sent.push(f),
     refused: (r) => seen.refused.push(r),
     subscribed: () => seen.subscribed++,
+    closing: (r) => seen.closing.push(r),
   };
   return { seen, out };
 }
@@ -125,6 +128,144 @@ describe('mqtt session', () => {
     const pub = new MqttAdapter(options('t', { qos: 1 })).session('publisher');
     const frame = pub.publish!('{}') as Buffer;
     expect([...frame]).toEqual([0x32, 7, 0, 1, 0x74, 0, 1, 0x7b, 0x7d]);
+  });
+});
+
+describe('mqtt 5 session', () => {
+  const v5 = { protocolVersion: 5 };
+  const adapter = (extra: Partial<GenericOptions> = {}) => new MqttAdapter(options('events', { mqttVersion: '5', qos: 1, ...extra }));
+  /** The packets a client's opening holds, as a broker reads them. */
+  function packets(bytes: Buffer[], version: 4 | 5): Packet[] {
+    const seen: Packet[] = [];
+    const p = parser({ protocolVersion: version });
+    p.on('packet', (x: Packet) => seen.push(x));
+    for (const b of bytes) p.parse(b);
+    return seen;
+  }
+  const persistent = { clientId: 'evbench-c1', expiryS: 42 };
+
+  it('CONNECT at level 5 with clean start, then SUBSCRIBE; a persistent session: clean start and an expiry first, clean start 0 and no SUBSCRIBE to resume', () => {
+    const [connect, subscribe] = packets(adapter().session('subscriber').opening() as Buffer[], 5) as [IConnectPacket, ISubscribePacket];
+    expect(connect).toMatchObject({ cmd: 'connect', protocolVersion: 5, clean: true, keepalive: 10 });
+    expect(subscribe.subscriptions).toEqual([expect.objectContaining({ topic: 'events', qos: 1 })]);
+    const first = packets(
+      adapter({ qos: 0 })
+        .session('subscriber', { ...persistent, resume: false })
+        .opening() as Buffer[],
+      5,
+    );
+    expect(first[0]).toMatchObject({ clientId: 'evbench-c1', clean: true, properties: { sessionExpiryInterval: 42 } });
+    expect((first[1] as ISubscribePacket).subscriptions[0]!.qos).toBe(1); // a session that must queue asks for QoS 1
+    const resume = packets(
+      adapter()
+        .session('subscriber', { ...persistent, resume: true })
+        .opening() as Buffer[],
+      5,
+    );
+    expect(resume).toEqual([expect.objectContaining({ cmd: 'connect', clientId: 'evbench-c1', clean: false })]);
+    // 3.1.1 has no expiry: the session is kept by clean session 0, from the first connection on
+    const v3 = packets(
+      adapter({ mqttVersion: '3.1.1' })
+        .session('subscriber', { ...persistent, resume: false })
+        .opening() as Buffer[],
+      4,
+    );
+    expect(v3[0]).toMatchObject({ protocolVersion: 4, clean: false, clientId: 'evbench-c1' });
+    expect(v3[0]!).not.toHaveProperty('properties');
+  });
+
+  it('reads PUBLISH with properties across frames, PUBACKs QoS 1', () => {
+    const session = adapter().session('subscriber');
+    expect(session.confirms).toBe(false); // subscribed once CONNECT and SUBSCRIBE are sent, as before the SUBACK a hung client never reads
+    const { seen, out } = collector();
+    const publish = (id: number) =>
+      generate(
+        {
+          cmd: 'publish',
+          topic: 'events',
+          qos: 1,
+          messageId: id,
+          dup: false,
+          retain: false,
+          payload: JSON.stringify({ id, ts: 3000 + id }),
+          properties: { messageExpiryInterval: 60, userProperties: { k: 'v' }, contentType: 'application/json' },
+        },
+        v5,
+      );
+    const bytes = Buffer.concat([
+      generate({ cmd: 'connack', sessionPresent: false, reasonCode: 0, properties: { topicAliasMaximum: 10 } }, v5),
+      generate({ cmd: 'suback', messageId: 1, granted: [1] }, v5),
+      publish(7),
+      publish(8),
+      generate({ cmd: 'pingresp' }, v5),
+    ]);
+    feed(session, out, bytes, 3);
+    expect(seen.subscribed).toBe(1);
+    expect(seen.events.map((e) => e.id)).toEqual([7, 8]);
+    expect(seen.events[0]!.intendedUs).toBe(3_007_000);
+    expect(seen.sent.map((b) => [...(b as Buffer)])).toEqual([
+      [0x40, 2, 0, 7],
+      [0x40, 2, 0, 8],
+    ]);
+    expect(seen.refused).toEqual([]);
+  });
+
+  it('names the reason codes: CONNACK and SUBACK refusals, and the DISCONNECT that is the close reason', () => {
+    const refusals = [
+      [
+        generate({ cmd: 'suback', messageId: 1, granted: [0x87] }, v5),
+        'the broker refused the subscription to "events": SUBACK 0x87 (not authorized)',
+      ],
+      [
+        generate({ cmd: 'connack', sessionPresent: false, reasonCode: 0x84, properties: { reasonString: 'v5 only here' } }, v5),
+        'the broker refused the connection: CONNACK 0x84 (unsupported protocol version): "v5 only here"',
+      ],
+    ] as const;
+    for (const [bytes, reason] of refusals) {
+      const { seen, out } = collector();
+      adapter().session('subscriber').read(bytes, true, out);
+      expect(seen.refused).toEqual([reason]);
+    }
+    const { seen, out } = collector();
+    adapter()
+      .session('subscriber')
+      .read(generate({ cmd: 'disconnect', reasonCode: 0x8e }, v5), true, out);
+    adapter()
+      .session('subscriber')
+      .read(generate({ cmd: 'disconnect', reasonCode: 0 }, v5), true, out);
+    expect(seen.closing).toEqual([
+      'the broker sent DISCONNECT 0x8E (session taken over)',
+      'the broker sent DISCONNECT 0x00 (normal disconnection)',
+    ]);
+    expect(seen.refused).toEqual([]);
+  });
+
+  it('resuming: a CONNACK with the session is the subscription; without it, the client subscribes anew and says so', () => {
+    expect(adapter().session('subscriber', { ...persistent, resume: true }).confirms).toBe(true);
+    const present = collector();
+    adapter()
+      .session('subscriber', { ...persistent, resume: true })
+      .read(generate({ cmd: 'connack', sessionPresent: true, reasonCode: 0 }, v5), true, present.out);
+    expect(present.seen.subscribed).toBe(1);
+    expect(present.seen.sent).toEqual([]);
+    const lost = collector();
+    const session = adapter().session('subscriber', { ...persistent, resume: true });
+    session.read(generate({ cmd: 'connack', sessionPresent: false, reasonCode: 0 }, v5), true, lost.out);
+    expect(lost.seen.subscribed).toBe(0);
+    expect(lost.seen.others).toEqual(['CONNACK without the session evbench-c1: the broker kept nothing for it']);
+    expect(packets(lost.seen.sent as Buffer[], 5)).toEqual([expect.objectContaining({ cmd: 'subscribe' })]);
+    session.read(generate({ cmd: 'suback', messageId: 1, granted: [1] }, v5), true, lost.out);
+    expect(lost.seen.subscribed).toBe(1);
+  });
+
+  it('bytes that are not MQTT are a refusal once, then ignored', () => {
+    const session = adapter().session('subscriber');
+    const { seen, out } = collector();
+    session.read(Buffer.from('HTTP/1.1 200 OK\r\n'), true, out);
+    session.read(generate({ cmd: 'suback', messageId: 1, granted: [1] }, v5), true, out);
+    expect(seen.refused).toHaveLength(1);
+    expect(seen.refused[0]).toMatch(/^not MQTT 5: /);
+    expect(seen.subscribed).toBe(0);
   });
 });
 

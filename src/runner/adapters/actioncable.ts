@@ -3,48 +3,25 @@
 // string), the server confirms or rejects, then broadcasts arrive as {identifier, message}; the
 // event is `message` (id and time paths are read from it). Server pings need no answer. evbench
 // publishes by performing the channel's `publish` action with the event as its data.
-import { newScannedEvent, type ScannedEvent } from '../../measurement/frameScan.js';
-import type { GenericOptions } from '../../scenario/types.js';
-import type { FrameKind, WireAdapter, WireOutput, WireSession } from './adapter.js';
-import { GenericAdapter } from './generic.js';
+import type { WireSession } from './adapter.js';
+import { JsonSubscriptionSession, SessionAdapter, type JsonMeaning } from './session.js';
+import type { GenericAdapter } from './generic.js';
 
-export class ActionCableAdapter implements WireAdapter {
-  readonly acks = false;
+export class ActionCableAdapter extends SessionAdapter {
   readonly protocols = ['actioncable-v1-json', 'actioncable-unsupported'];
-  private readonly json: GenericAdapter;
-
-  constructor(private readonly options: GenericOptions) {
-    this.json = new GenericAdapter(options);
-  }
-
-  subscribeMessage(): undefined {
-    return undefined;
-  }
-
-  read(data: Buffer, out: ScannedEvent): FrameKind {
-    return this.json.read(data, out);
-  }
 
   session(): WireSession {
     return new ActionCableSession(this.json, this.options.topic ?? '{}');
   }
 }
 
-interface Message {
-  type?: string;
-  identifier?: string;
-  message?: unknown;
-  reason?: string;
-}
-
-class ActionCableSession implements WireSession {
-  readonly confirms = true;
-  private readonly ev = newScannedEvent();
-
+class ActionCableSession extends JsonSubscriptionSession {
   constructor(
-    private readonly json: GenericAdapter,
+    json: GenericAdapter,
     private readonly identifier: string,
-  ) {}
+  ) {
+    super(json);
+  }
 
   opening(): string[] {
     return []; // subscribe once welcomed, as ActionCable's own client does
@@ -58,30 +35,21 @@ class ActionCableSession implements WireSession {
     });
   }
 
-  read(data: Buffer, _binary: boolean, out: WireOutput): void {
-    let msg: Message;
-    try {
-      msg = JSON.parse(data.toString()) as Message;
-    } catch {
-      return out.other(data);
-    }
-    if (msg.type === undefined && msg.message !== undefined) {
-      if (this.json.readParsed(msg.message, this.ev) === 'event') return out.event(this.ev);
-      return out.other(data);
-    }
+  protected meaning(msg: { type?: unknown; message?: unknown; reason?: unknown }): JsonMeaning {
+    if (msg.type === undefined && msg.message !== undefined) return { event: msg.message };
     switch (msg.type) {
       case 'ping':
-        return; // the server's heartbeat: ActionCable clients only watch it
+        return {}; // the server's heartbeat: ActionCable clients only watch it
       case 'welcome':
-        return out.send(JSON.stringify({ command: 'subscribe', identifier: this.identifier }));
+        return { reply: JSON.stringify({ command: 'subscribe', identifier: this.identifier }) };
       case 'confirm_subscription':
-        return out.subscribed();
+        return { subscribed: true };
       case 'reject_subscription':
-        return out.refused(`ActionCable rejected the subscription to ${this.identifier}`);
+        return { refused: `ActionCable rejected the subscription to ${this.identifier}` };
       case 'disconnect':
-        return out.refused(`ActionCable disconnected the client: ${msg.reason ?? 'no reason given'}`);
+        return { refused: `ActionCable disconnected the client: ${typeof msg.reason === 'string' ? msg.reason : 'no reason given'}` };
       default:
-        return out.other(data);
+        return { other: true };
     }
   }
 }

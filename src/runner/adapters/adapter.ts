@@ -1,7 +1,8 @@
 // How a client speaks to its target: what it sends to subscribe and how it reads a frame.
 // `evbench` speaks the v0 protocol and reads raw frames; `generic` reads any JSON by dotted paths;
-// `nats` and `mqtt` are byte-stream protocols carried over websocket, read by a session per connection.
-// `socketio` and `sse` read the same JSON from inside their protocol's messages.
+// `nats` and `mqtt` are byte-stream protocols carried over websocket, read by a session per connection;
+// `graphql-ws` and `actioncable` are JSON conversations (jsonSession.ts); `socketio` and `sse` read the
+// same JSON from inside their protocol's messages.
 import type { ScannedEvent } from '../../measurement/frameScan.js';
 import type { Scenario } from '../../scenario/types.js';
 import { EvbenchAdapter } from './evbench.js';
@@ -38,7 +39,19 @@ export interface WireAdapter {
    * messages per frame or one message over several): one session per connection replaces
    * subscribeMessage and read.
    */
-  session?(role: 'subscriber' | 'publisher'): WireSession;
+  session?(role: 'subscriber' | 'publisher', persistent?: PersistentSession): WireSession;
+}
+
+/**
+ * A session that outlives its connection (MQTT: clean session 0, v5 session expiry), for a catch-up
+ * client that leaves and comes back under the same client id to be sent what it missed.
+ */
+export interface PersistentSession {
+  clientId: string;
+  /** False on the first connection (a new session is made); true on the reconnect, which takes the one the broker kept. */
+  resume: boolean;
+  /** How long the broker keeps the session once its connection is gone, in seconds (MQTT 5). */
+  expiryS: number;
 }
 
 /** What a session reports as it reads. */
@@ -53,6 +66,8 @@ export interface WireOutput {
   refused(reason: string): void;
   /** The server has taken the subscription (sessions that `confirm`): the client's behaviour starts now. */
   subscribed(): void;
+  /** The server said why it is ending the connection (an MQTT 5 DISCONNECT): the client's close reason. */
+  closing(reason: string): void;
 }
 
 export interface WireSession {

@@ -2,82 +2,49 @@
 // connection_init → connection_ack, then subscribe with the --topic document; each `next` carries
 // an ExecutionResult whose `data` holds the event (id and time paths are read from `data`).
 // Pings are answered with pongs by clients that read; `error`/`complete` end the subscription aloud.
-import { newScannedEvent } from '../../measurement/frameScan.js';
-import type { ScannedEvent } from '../../measurement/frameScan.js';
-import type { GenericOptions } from '../../scenario/types.js';
-import type { FrameKind, WireAdapter, WireOutput, WireSession } from './adapter.js';
-import { GenericAdapter } from './generic.js';
+import type { WireSession } from './adapter.js';
+import { JsonSubscriptionSession, SessionAdapter, type JsonMeaning } from './session.js';
+import type { GenericAdapter } from './generic.js';
 
-export class GraphqlWsAdapter implements WireAdapter {
-  readonly acks = false;
+export class GraphqlWsAdapter extends SessionAdapter {
   readonly protocols = ['graphql-transport-ws'];
-  private readonly json: GenericAdapter;
-
-  constructor(private readonly options: GenericOptions) {
-    this.json = new GenericAdapter(options);
-  }
-
-  subscribeMessage(): undefined {
-    return undefined;
-  }
-
-  read(data: Buffer, out: ScannedEvent): FrameKind {
-    return this.json.read(data, out);
-  }
 
   session(): WireSession {
     return new GraphqlWsSession(this.json, this.options.topic ?? '');
   }
 }
 
-interface Message {
-  type?: string;
-  id?: string;
-  payload?: { data?: unknown; errors?: unknown } | unknown[];
-}
-
 const SUBSCRIPTION_ID = '1';
 
-class GraphqlWsSession implements WireSession {
-  readonly confirms = true;
-  private readonly ev = newScannedEvent();
-
+class GraphqlWsSession extends JsonSubscriptionSession {
   constructor(
-    private readonly json: GenericAdapter,
+    json: GenericAdapter,
     private readonly document: string,
-  ) {}
+  ) {
+    super(json);
+  }
 
   opening(): string[] {
     return [JSON.stringify({ type: 'connection_init', payload: {} })];
   }
 
-  read(data: Buffer, _binary: boolean, out: WireOutput): void {
-    let msg: Message;
-    try {
-      msg = JSON.parse(data.toString()) as Message;
-    } catch {
-      return out.other(data);
-    }
+  protected meaning(msg: { type?: unknown; id?: unknown; payload?: unknown }): JsonMeaning {
     switch (msg.type) {
-      case 'next': {
-        const payload = msg.payload as { data?: unknown } | undefined;
-        if (msg.id === SUBSCRIPTION_ID && this.json.readParsed(payload?.data, this.ev) === 'event') return out.event(this.ev);
-        return out.other(data);
-      }
+      case 'next':
+        return msg.id === SUBSCRIPTION_ID ? { event: (msg.payload as { data?: unknown } | undefined)?.data } : { other: true };
       case 'connection_ack':
         // subscribe only once acknowledged: graphql-ws closes 4401 a subscribe that comes before
-        out.send(JSON.stringify({ id: SUBSCRIPTION_ID, type: 'subscribe', payload: { query: this.document } }));
-        return out.subscribed();
+        return { reply: JSON.stringify({ id: SUBSCRIPTION_ID, type: 'subscribe', payload: { query: this.document } }), subscribed: true };
       case 'ping':
-        return out.send(JSON.stringify({ type: 'pong' }));
+        return { reply: JSON.stringify({ type: 'pong' }) };
       case 'pong':
-        return;
+        return {};
       case 'error':
-        return out.refused(`the subscription failed: ${JSON.stringify(msg.payload).slice(0, 300)}`);
+        return { refused: `the subscription failed: ${JSON.stringify(msg.payload).slice(0, 300)}` };
       case 'complete':
-        return out.refused('the server completed the subscription (it will send no more events)');
+        return { refused: 'the server completed the subscription (it will send no more events)' };
       default:
-        return out.other(data);
+        return { other: true };
     }
   }
 }

@@ -2,32 +2,17 @@
 // INFO, then CONNECT and SUB from the client; MSG subject sid [reply] size\r\n<payload>\r\n from the
 // server, PING answered with PONG, -ERR said aloud. Frames may hold several messages or part of one.
 // The event's id and time are read from the JSON payload by the generic adapter's paths.
-import { newScannedEvent, type ScannedEvent } from '../../measurement/frameScan.js';
-import type { GenericOptions } from '../../scenario/types.js';
-import type { FrameKind, WireAdapter, WireOutput, WireSession } from './adapter.js';
-import { GenericAdapter } from './generic.js';
+import { newScannedEvent } from '../../measurement/frameScan.js';
+import type { WireOutput, WireSession } from './adapter.js';
+import type { GenericAdapter } from './generic.js';
+import { SessionAdapter } from './session.js';
 
 const CRLF = Buffer.from('\r\n');
 const EMPTY = Buffer.alloc(0);
 /** A protocol line longer than this without CRLF is not NATS. */
 const MAX_LINE = 64 * 1024;
 
-export class NatsAdapter implements WireAdapter {
-  readonly acks = false;
-  private readonly json: GenericAdapter;
-
-  constructor(private readonly options: GenericOptions) {
-    this.json = new GenericAdapter(options);
-  }
-
-  subscribeMessage(): undefined {
-    return undefined;
-  }
-
-  read(data: Buffer, out: ScannedEvent): FrameKind {
-    return this.json.read(data, out);
-  }
-
+export class NatsAdapter extends SessionAdapter {
   session(role: 'subscriber' | 'publisher'): WireSession {
     return new NatsSession(this.json, this.options.topic ?? '>', role);
   }

@@ -179,6 +179,7 @@ export class ClientConnection {
           this.onSubscribed();
         }
       },
+      closing: (reason) => this.noteEnd(reason), // the close that follows counts it; this is why
     };
   }
 

@@ -6,20 +6,16 @@ import WebSocket from 'ws';
 import { nowUs } from '../../clock.js';
 import type { Account } from '../../measurement/accounting.js';
 import { newScannedEvent } from '../../measurement/frameScan.js';
-import { phaseAt } from '../../measurement/schedule.js';
 import type { WireAdapter } from '../adapters/adapter.js';
 import { SocketIoAdapter } from '../adapters/socketio.js';
-import { ClientConnection, type ConnectionContext } from './connection.js';
+import type { ConnectionContext } from './connection.js';
+import { ResumingClient } from './resuming.js';
 
-const POLL_MS = 10;
 /** A first session that sees no event this long has nothing to recover: the client connects live instead. */
 const FIRST_EVENT_MS = 5000;
 
-export class SocketIoRecoveryClient extends ClientConnection {
+export class SocketIoRecoveryClient extends ResumingClient {
   private recoverable?: { pid: string; offset: string; lastId: number };
-  private first?: WebSocket;
-  private timer?: NodeJS.Timeout;
-  private gone = false;
   private recoverSentUs = 0;
 
   constructor(
@@ -43,7 +39,8 @@ export class SocketIoRecoveryClient extends ClientConnection {
       },
       read: (data, out) => {
         const kind = ctx.adapter.read(data, out);
-        if (kind === 'other' && data[0] === 0x34 && data[1] === 0x30) this.onConnectAnswer();
+        // the recovered session's CONNECT answer, after its replay (a new pid means the session was lost: the replay shows it missing)
+        if (kind === 'other' && data[0] === 0x34 && data[1] === 0x30) this.noteAck(this.recoverSentUs);
         return kind;
       },
     };
@@ -64,7 +61,7 @@ export class SocketIoRecoveryClient extends ClientConnection {
       done = true;
       clearTimeout(this.timer);
       ws.terminate();
-      if (!this.gone) super.open();
+      if (!this.gone) this.reconnect();
     };
     ws.on('open', () => ws.send(this.protocol.subscribeMessage()));
     this.timer = setTimeout(() => done || connectLive(), FIRST_EVENT_MS);
@@ -81,39 +78,12 @@ export class SocketIoRecoveryClient extends ClientConnection {
       clearTimeout(this.timer);
       this.recoverable = { pid, offset, lastId: scratch.id };
       ws.terminate(); // an abrupt loss, not a disconnect packet: only that is recoverable
-      // From here the client is owed every event: the next `backlog` ones by the replay (its time
-      // to live counts from this disconnect), the rest live once it is back.
+      // From here the client is owed every event: the next `backlog` ones by the replay (its rate
+      // and time to live count from the reconnect, see resuming.ts), the rest live once it is back.
       const liveAfter = scratch.id + (this.ctx.group.backlog ?? 0);
       this.account.subscribed(liveAfter, nowUs(), scratch.id);
-      this.waitForBacklog(liveAfter);
+      this.reconnectAt(liveAfter);
     });
     ws.on('error', () => done || connectLive()); // the ordinary path then says what went wrong
-  }
-
-  /** Reconnects once the stream has moved `backlog` events past the session's last one. */
-  private waitForBacklog(untilId: number): void {
-    const poll = (): void => {
-      if (this.gone) return;
-      if (this.ctx.headId() >= untilId || nowUs() >= this.ctx.tl.endUs) return void super.open();
-      this.timer = setTimeout(poll, POLL_MS);
-    };
-    poll();
-  }
-
-  /** The recovered session's CONNECT answer, after its replay (a new pid means the session was lost: the replay shows it missing). */
-  private onConnectAnswer(): void {
-    const now = nowUs();
-    this.ackUs = now - this.recoverSentUs;
-    this.ctx.rec.ackTime(phaseAt(this.ctx.tl, now), this.ackUs);
-  }
-
-  /** Already owed from the moment the first session dropped (the next `backlog` events by the replay): reconnecting changes nothing. */
-  protected override owedReplayWithoutAck(): void {}
-
-  override leave(atUs: number): void {
-    this.gone = true;
-    clearTimeout(this.timer);
-    this.first?.terminate();
-    super.leave(atUs);
   }
 }

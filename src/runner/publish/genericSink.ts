@@ -71,6 +71,7 @@ export class GenericWsSink implements Sink {
           other: () => {},
           send: (frame) => ws.readyState === WebSocket.OPEN && ws.send(frame),
           refused: (reason) => this.cb.onFatal(`publisher connection: ${reason}`),
+          closing: (reason) => this.cb.onFatal(`publisher connection: ${reason}`),
           subscribed: () => resolve(),
         });
       });
