@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { runScenario } from '../runner/run.js';
 import { PUBLISHER_TOKEN, startEvbench, type ServerProcess } from './contenders.js';
 import { openPublisher, publishFrame } from './leanLoad.js';
-import { alternate, ratio, type BenchContext, type BenchResult, type Sample } from './rounds.js';
+import { alternate, ratio, target, type BenchContext, type BenchResult, type Sample } from './rounds.js';
 import { phaseOf, urlScenario } from './scenario.js';
 
 /** Publishes `count` events as fast as the server acks them (batches of 5,000, 4 in flight). */
@@ -88,8 +88,8 @@ async function leanReplay(url: string, backlog: number, timeoutMs: number): Prom
   }
 }
 
-async function runnerReplay(server: ServerProcess, backlog: number, quick: boolean, round: number): Promise<Sample> {
-  const replayS = quick ? 3 : 10;
+async function runnerReplay(server: ServerProcess, backlog: number, quick: boolean, round: number, pinned: boolean): Promise<Sample> {
+  const replayS = quick ? 2 : 10;
   const scenario = urlScenario({
     name: `catchup-r${round}`,
     url: server.url,
@@ -100,12 +100,13 @@ async function runnerReplay(server: ServerProcess, backlog: number, quick: boole
       { name: 'replay', kind: 'catchup', count: 1, backlog, phases: ['stress'] },
     ],
     phases: [
-      { name: 'warmup', duration: '2s' },
-      { name: 'baseline', duration: `${quick ? 2 : 5}s` },
+      { name: 'warmup', duration: quick ? '1s' : '2s' },
+      { name: 'baseline', duration: `${quick ? 1 : 5}s` },
       { name: 'stress', duration: `${replayS}s` },
     ],
   });
-  const record = await runScenario(scenario, {});
+  // pinned: the fast clients' thread and the catch-up client's thread share the generator's core
+  const record = await runScenario(scenario, pinned ? { workers: 1 } : {});
   const base = phaseOf(record, 'fast', 'baseline');
   const stress = phaseOf(record, 'fast', 'stress');
   const replay = record.groups.find((g) => g.name === 'replay')?.replay;
@@ -132,7 +133,7 @@ async function runnerReplay(server: ServerProcess, backlog: number, quick: boole
 }
 
 export async function benchCatchup(ctx: BenchContext): Promise<BenchResult> {
-  const backlog = ctx.quick ? 50_000 : 1_000_000;
+  const backlog = ctx.quick ? 20_000 : 1_000_000;
   const server = await startEvbench('evbench isolated', ['--mode', 'isolated', '--log-size', String(backlog + 200_000)]);
   try {
     const t0 = performance.now();
@@ -141,13 +142,16 @@ export async function benchCatchup(ctx: BenchContext): Promise<BenchResult> {
     ctx.log(`  prefilled ${backlog} events in ${prefillS.toFixed(1)} s (${Math.round(backlog / prefillS)} events/s)`);
     const results = await alternate(
       [
-        { name: 'runner: 10 fast + 1 catch-up', measure: (r) => runnerReplay(server, backlog, ctx.quick, r) },
+        { name: 'runner: 10 fast + 1 catch-up', measure: (r) => runnerReplay(server, backlog, ctx.quick, r, ctx.pinned ?? false) },
         { name: 'lean catch-up client alone', measure: () => leanReplay(server.url, backlog, 120_000) },
       ],
       ctx.rounds,
       ctx.log,
     );
     const runner = results[0]!.median;
+    const perRound = results[0]!.samples.map((s) => ratio(s['fastP99DuringReplayMs']!, s['fastP99BaselineMs']!));
+    const finite = perRound.filter(Number.isFinite);
+    const bound = results[0]!.samples.filter((s) => s['generatorBound'] === 1 || s['replayThreadBound'] === 1).length;
     return {
       name: 'catchup',
       what: `replay of a ${backlog.toLocaleString('en-US')}-event backlog (200-byte payloads) from the memory log to one client, beside 10 fast clients at 1,000 events/s`,
@@ -156,6 +160,18 @@ export async function benchCatchup(ctx: BenchContext): Promise<BenchResult> {
         'fast p99 during replay ÷ baseline': ratio(runner['fastP99DuringReplayMs']!, runner['fastP99BaselineMs']!),
         'runner replay rate ÷ lean replay rate': ratio(runner['replayPerSec']!, results[1]!.median['replayPerSec']!),
       },
+      targets: [
+        target(
+          `fast p99 during a ${backlog.toLocaleString('en-US')}-event catch-up replay ÷ fast p99 baseline`,
+          ratio(runner['fastP99DuringReplayMs']!, runner['fastP99BaselineMs']!),
+          '<=',
+          1.5,
+          '×',
+          `${(runner['fastP99DuringReplayMs'] ?? NaN).toFixed(2)} ÷ ${(runner['fastP99BaselineMs'] ?? NaN).toFixed(2)} ms; round by round ` +
+            (finite.length ? `${Math.min(...finite).toFixed(2)}–${Math.max(...finite).toFixed(2)}×` : '—') +
+            `; generator or replay thread bound in ${bound} of ${perRound.length} rounds`,
+        ),
+      ],
       params: { backlog, prefillEventsPerSec: Math.round(backlog / prefillS), fastClients: 10, liveRate: 1000 },
       notes: ['"during replay" = the fast group\'s per-second intervals from the start of stress until the catch-up client went live'],
     };
