@@ -10,6 +10,9 @@ import { openPublisher, publishFrame } from './leanLoad.js';
 import { alternate, ratio, target, type BenchContext, type BenchResult, type Sample } from './rounds.js';
 import { phaseOf, urlScenario } from './scenario.js';
 
+/** Generous bytes per logged 200-byte-payload event (the log counted ~1,060 with its overhead when this was written). */
+const LOG_BYTES_PER_EVENT = 2048;
+
 /** Publishes `count` events as fast as the server acks them (batches of 5,000, 4 in flight). */
 export async function prefill(url: string, count: number, payloadBytes: number, timeoutMs = 120_000): Promise<number> {
   const pub = await openPublisher(url, PUBLISHER_TOKEN);
@@ -113,10 +116,12 @@ async function runnerReplay(server: ServerProcess, backlog: number, quick: boole
   const timeToLiveS = (replay?.timeToLiveUsMax ?? NaN) / 1e6;
   // the fast group's p99 over the seconds the replay ran (interval log), not the whole phase
   const stressStartUs = record.phases.find((p) => p.name === 'stress')!.startUs;
+  // a replay that never went live within stress disturbed all of it
+  const liveS = Number.isFinite(timeToLiveS) ? Math.max(1, Math.ceil(timeToLiveS)) : replayS;
   const during = record.intervals.filter(
-    (iv) => iv.group === 'fast' && iv.startUs >= stressStartUs && iv.startUs < stressStartUs + Math.max(1, Math.ceil(timeToLiveS)) * 1e6,
+    (iv) => iv.group === 'fast' && iv.startUs >= stressStartUs && iv.startUs < stressStartUs + liveS * 1e6,
   );
-  const duringP99 = Math.max(...during.map((iv) => iv.p99Us));
+  const duringP99 = during.length ? Math.max(...during.map((iv) => iv.p99Us)) : NaN;
   return {
     replayPerSec: replay?.ratePerSec ?? NaN,
     replayReceived: replay?.received ?? NaN,
@@ -126,6 +131,7 @@ async function runnerReplay(server: ServerProcess, backlog: number, quick: boole
     fastP99DuringReplayMs: duringP99 / 1000,
     fastP99StressMs: stress.latencyUs.p99 / 1000,
     holIndexDuringReplay: duringP99 / base.latencyUs.p99,
+    replayWentLive: Number.isFinite(timeToLiveS) ? 1 : 0,
     fastMissing: stress.missing,
     replayThreadBound: record.generator.replayBound ? 1 : 0,
     generatorBound: record.generator.bound ? 1 : 0,
@@ -134,7 +140,17 @@ async function runnerReplay(server: ServerProcess, backlog: number, quick: boole
 
 export async function benchCatchup(ctx: BenchContext): Promise<BenchResult> {
   const backlog = ctx.quick ? 20_000 : 1_000_000;
-  const server = await startEvbench('evbench isolated', ['--mode', 'isolated', '--log-size', String(backlog + 200_000)]);
+  // the memory log is bounded in events and in bytes (--log-bytes, 256 MiB by default: ~250,000 of
+  // these events): both must hold the whole backlog, or the replay ends at the byte bound
+  const logEvents = backlog + 200_000;
+  const server = await startEvbench('evbench isolated', [
+    '--mode',
+    'isolated',
+    '--log-size',
+    String(logEvents),
+    '--log-bytes',
+    String(logEvents * LOG_BYTES_PER_EVENT),
+  ]);
   try {
     const t0 = performance.now();
     await prefill(server.url, backlog, 200);
@@ -172,7 +188,14 @@ export async function benchCatchup(ctx: BenchContext): Promise<BenchResult> {
             `; generator or replay thread bound in ${bound} of ${perRound.length} rounds`,
         ),
       ],
-      params: { backlog, prefillEventsPerSec: Math.round(backlog / prefillS), fastClients: 10, liveRate: 1000 },
+      params: {
+        backlog,
+        logEvents,
+        logBytes: logEvents * LOG_BYTES_PER_EVENT,
+        prefillEventsPerSec: Math.round(backlog / prefillS),
+        fastClients: 10,
+        liveRate: 1000,
+      },
       notes: ['"during replay" = the fast group\'s per-second intervals from the start of stress until the catch-up client went live'],
     };
   } finally {

@@ -18,6 +18,7 @@ import { sourceAddressPreload } from './sourceAddresses.js';
 const SMALL = 100;
 export const HOLD_TARGET = 50_000;
 const KIB = 1024;
+const HANDSHAKE_TIMEOUT = '120s';
 
 interface ChildReport {
   generatorRss: number;
@@ -69,12 +70,13 @@ function runChild(
   server: ServerProcess,
   clients: number,
   timeoutMs: number,
-  o: { shard?: [number, number]; preload?: string; onIdle?: () => void; quick?: boolean } = {},
+  o: { shard?: [number, number]; preload?: string; onIdle?: () => void; quick?: boolean; warmupS?: number } = {},
 ): Promise<ChildReport> {
   const serverBefore = rssBytes(server.pid);
   const node = [...(o.preload ? ['--require', o.preload] : []), distFile('bench/connectionsChild.js'), server.url, String(clients)];
   node.push(`${o.shard?.[0] ?? 0}/${o.shard?.[1] ?? 1}`);
   if (o.quick) node.push('quick');
+  else if (o.warmupS) node.push(String(o.warmupS));
   const child = spawn('/bin/sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', process.execPath, ...node], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -119,7 +121,8 @@ function runChild(
 /** (a) A fresh server per measurement: a server that already held 10,000 connections keeps that heap. */
 async function measureMemory(clients: number, quick: boolean): Promise<Sample> {
   // quick (smoke): both at once, to save seconds; a measurement: one after the other, apart
-  const run = (n: number, timeoutMs: number): Promise<ChildReport> => withServer((server) => runChild(server, n, timeoutMs, { quick }));
+  const run = (n: number, timeoutMs: number): Promise<ChildReport> =>
+    withServer((server) => runChild(server, n, timeoutMs, { quick }), { clients: n });
   const [small, large] = quick
     ? await Promise.all([run(SMALL, 60_000), run(clients, 180_000)])
     : [await run(SMALL, 60_000), await run(clients, 180_000)];
@@ -168,20 +171,23 @@ export function planHold(wanted: number, hardLimit: number, ports: number, force
  * processes holding `plan.clients` idle subscribed clients between them. The connect rate is
  * the server's: its open descriptors counted every 100 ms, 10% → 90% of the clients.
  */
-async function measureHold(plan: HoldPlan, quick: boolean): Promise<Sample> {
+async function measureHold(plan: HoldPlan, quick: boolean, log: (line: string) => void): Promise<Sample> {
   return withServer(
     async (server) => {
       const base = socketCount(server.pid);
       const t0 = performance.now();
-      let t10 = NaN;
-      let t90 = NaN;
+      const series: [number, number][] = [];
       let peak = 0;
+      let said = t0;
       const poll = setInterval(() => {
         const n = socketCount(server.pid) - base;
         peak = Math.max(peak, n);
         const t = performance.now();
-        if (Number.isNaN(t10) && n >= plan.clients * 0.1) t10 = t;
-        if (Number.isNaN(t90) && n >= plan.clients * 0.9) t90 = t;
+        if (t - said >= 5000) {
+          said = t;
+          log(`    hold: ${n.toLocaleString('en-US')} server sockets after ${((t - t0) / 1000).toFixed(0)} s`);
+        }
+        series.push([t, n]);
       }, 100);
       let idle = 0;
       let heldAtIdle = NaN;
@@ -195,6 +201,8 @@ async function measureHold(plan: HoldPlan, quick: boolean): Promise<Sample> {
               shard: [i, plan.shards],
               preload,
               quick,
+              // a connect storm on a busy machine: ~2,000 connects/s is a safe floor
+              warmupS: Math.ceil(plan.clients / 2000),
               onIdle: () => {
                 if (++idle === plan.shards) {
                   heldAtIdle = socketCount(server.pid) - base;
@@ -205,15 +213,20 @@ async function measureHold(plan: HoldPlan, quick: boolean): Promise<Sample> {
           ),
         );
         const sum = (k: keyof ChildReport): number => reports.reduce((s, r) => s + r[k], 0);
+        // the connect rate: 10% → 90% of the sockets the server held once the clients were idle
+        const at = (share: number): number => series.find(([, n]) => n >= heldAtIdle * share)?.[0] ?? NaN;
+        const t10 = at(0.1);
+        const t90 = at(0.9);
         const subscribed = sum('clients') - sum('connectErrors') - sum('ackTimeouts');
         return {
           asked: plan.clients,
           heldSubscribed: Math.min(subscribed, heldAtIdle),
           serverSocketsAtIdle: heldAtIdle,
+          serverSocketsPeak: peak,
           connectErrors: sum('connectErrors'),
           ackTimeouts: sum('ackTimeouts'),
           // polled every 100 ms: a faster ramp than that reads as one poll interval
-          connectsPerSec: (plan.clients * 0.8) / (Math.max(100, t90 - t10) / 1000),
+          connectsPerSec: (heldAtIdle * 0.8) / (Math.max(100, t90 - t10) / 1000),
           secondsTo90Pct: (t90 - t0) / 1000,
           serverRssMiB: serverRssAtIdle / 2 ** 20,
           generatorRssMiB: sum('generatorRss') / 2 ** 20,
@@ -225,7 +238,7 @@ async function measureHold(plan: HoldPlan, quick: boolean): Promise<Sample> {
         clearInterval(poll);
       }
     },
-    { raiseFdLimit: true },
+    { raiseFdLimit: true, clients: plan.clients },
   );
 }
 
@@ -245,7 +258,7 @@ export async function benchConnections(ctx: BenchContext): Promise<BenchResult> 
   const results = await alternate(
     [
       { name: memoryName, measure: () => measureMemory(clients, ctx.quick) },
-      { name: holdName, measure: () => measureHold(hold, ctx.quick) },
+      { name: holdName, measure: () => measureHold(hold, ctx.quick, ctx.log) },
     ],
     ctx.rounds,
     ctx.log,
@@ -298,6 +311,7 @@ export async function benchConnections(ctx: BenchContext): Promise<BenchResult> 
       holdShards: hold.shards,
       holdSourceAddresses: hold.sourceAddresses.join(',') || '127.0.0.1',
       fileLimitHard: hard,
+      serverFlags: `--max-connections <clients + 1000> --handshake-timeout ${HANDSHAKE_TIMEOUT}`,
       ephemeralPorts: ports,
       kib: KIB,
     },
@@ -305,8 +319,15 @@ export async function benchConnections(ctx: BenchContext): Promise<BenchResult> 
   };
 }
 
-async function withServer<T>(f: (server: ServerProcess) => Promise<T>, o: { raiseFdLimit?: boolean } = {}): Promise<T> {
-  const server = await startEvbench('evbench isolated', ['--mode', 'isolated'], o);
+/**
+ * A fresh `evbench serve` isolated whose connection cap (10,000 by default) leaves room for
+ * `clients` and the publishers, and whose handshake timeout (10 s by default, against sockets that
+ * never upgrade) outlasts a connect storm of all of them at once: the runner opens every client
+ * together, and the last upgrade of tens of thousands waits behind the others.
+ */
+async function withServer<T>(f: (server: ServerProcess) => Promise<T>, o: { raiseFdLimit?: boolean; clients: number }): Promise<T> {
+  const args = ['--mode', 'isolated', '--max-connections', String(o.clients + 1000), '--handshake-timeout', HANDSHAKE_TIMEOUT];
+  const server = await startEvbench('evbench isolated', args, o);
   try {
     return await f(server);
   } finally {

@@ -2,13 +2,15 @@
 // clients against a URL, in its own process so its resident memory can be read apart from the
 // benchmark's and the server's. Prints JSON lines on stdout: {"event":"idle","rss":…} once the
 // clients have been subscribed a second, then {"event":"done",…} with connection failures.
-// Arguments: URL CLIENTS [SHARD/SHARDS [quick]] — with a shard, it runs that share of the CLIENTS (the
+// Arguments: URL CLIENTS [SHARD/SHARDS [quick|WARMUP_SECONDS]] — with a shard, it runs that share of the CLIENTS (the
 // runner's own sharding), so several children can hold more connections than one process may.
 import { runScenario } from '../runner/run.js';
 import { urlScenario, phaseOf } from './scenario.js';
 
 const [url, clientsText, shardText, speed] = process.argv.slice(2);
 const quick = speed === 'quick';
+// a connect storm of tens of thousands may outlast the runner's lead before t0: a longer warm-up lets it finish
+const warmup = quick ? '1s' : `${Math.max(3, Number(speed) || 0)}s`;
 const clients = Number(clientsText);
 const [shardIndex, shardCount] = (shardText ?? '0/1').split('/').map(Number);
 const emit = (o: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(o)}\n`);
@@ -20,7 +22,7 @@ const scenario = urlScenario({
   payloadBytes: 200,
   groups: [{ name: 'fast', kind: 'fast', count: clients }],
   phases: [
-    { name: 'warmup', duration: quick ? '1s' : '3s' },
+    { name: 'warmup', duration: warmup },
     { name: 'baseline', duration: quick ? '1s' : '3s' },
     { name: 'stress', duration: '1s' },
   ],

@@ -65,6 +65,9 @@ async function ramp(server: ServerProcess, workers: number, ctx: BenchContext): 
   const maxSteps = ctx.quick ? 1 : 16;
   let best: Step | undefined;
   let stopper: Step | undefined;
+  // a first step that already fails (a busy machine) halves the rate, up to 3 times, rather than
+  // leaving the round without a figure
+  let descents = ctx.quick ? 0 : 3;
   for (let i = 0; i < maxSteps; i++) {
     const s = await step(server, workers, Math.round(rate), ctx.quick);
     ctx.log(
@@ -72,6 +75,10 @@ async function ramp(server: ServerProcess, workers: number, ctx: BenchContext): 
     );
     if (s.bound || s.missing > 0) {
       stopper = s;
+      if (best === undefined && descents-- > 0) {
+        rate /= 2;
+        continue;
+      }
       break;
     }
     best = s;
