@@ -10,6 +10,9 @@
 //
 // Build: gcc -O2 -o evbench-subscribers bench/limit/subscribers.c
 // Run:   ./evbench-subscribers --port P --path /websocket --clients N --counters FILE [--token T]
+//                               [--subscribe '{"method":"subscribe","last_log_id":123}']  (≤ 125 bytes)
+// With a last_log_id it is the catch-up benchmark's replay consumer: it takes a replay at the
+// speed the server sends it while costing the generator's core next to nothing.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -89,7 +92,7 @@ static void consume(struct conn *c, const uint8_t *p, size_t n) {
 }
 
 int main(int argc, char **argv) {
-  const char *path = "/websocket", *token = NULL, *countersFile = NULL;
+  const char *path = "/websocket", *token = NULL, *countersFile = NULL, *sub = "{\"method\":\"subscribe\"}";
   int port = 0, clients = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--port")) port = atoi(argv[i + 1]);
@@ -97,12 +100,13 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--clients")) clients = atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--token")) token = argv[i + 1];
     else if (!strcmp(argv[i], "--counters")) countersFile = argv[i + 1];
+    else if (!strcmp(argv[i], "--subscribe")) sub = argv[i + 1];
     else {
       fprintf(stderr, "unknown option %s\n", argv[i]);
       return 2;
     }
   }
-  if (port <= 0 || clients <= 0 || !countersFile) {
+  if (port <= 0 || clients <= 0 || !countersFile || strlen(sub) > 125) {
     fprintf(stderr, "usage: evbench-subscribers --port P --clients N --counters FILE [--path /websocket] [--token T]\n");
     return 2;
   }
@@ -117,9 +121,8 @@ int main(int argc, char **argv) {
            "GET %s%s%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
            path, token ? "?api_token=" : "", token ? token : "", port);
-  // {"method":"subscribe"}, masked with a zero key (allowed: the key is any 32 bits)
-  const char *sub = "{\"method\":\"subscribe\"}";
-  uint8_t frame[64];
+  // the subscribe message, masked with a zero key (allowed: the key is any 32 bits)
+  uint8_t frame[6 + 125];
   size_t sublen = strlen(sub);
   frame[0] = 0x81;
   frame[1] = 0x80 | (uint8_t)sublen;

@@ -27,13 +27,20 @@ export function buildCSubscribers(): { binary?: string; skipped?: string } {
 let seq = 0;
 
 /** Starts `clients` C subscribers on `url` (ws://127.0.0.1:PORT/PATH) and resolves once every one is acked. */
-export async function startCFleet(binary: string, url: string, clients: number, readyTimeoutMs = 60_000): Promise<Fleet> {
+export async function startCFleet(
+  binary: string,
+  url: string,
+  clients: number,
+  readyTimeoutMs = 60_000,
+  subscribe?: Record<string, unknown>,
+): Promise<Fleet> {
   const u = new URL(url);
   const dir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
   const file = join(dir, `evbench-subscribers-${process.pid}-${++seq}`);
   const token = u.searchParams.get('api_token');
   const args = ['--port', u.port, '--path', u.pathname, '--clients', String(clients), '--counters', file];
   if (token) args.push('--token', encodeURIComponent(token));
+  if (subscribe) args.push('--subscribe', JSON.stringify(subscribe));
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-1000)));
