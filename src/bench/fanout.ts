@@ -141,6 +141,10 @@ export async function benchFanout(ctx: BenchContext): Promise<BenchResult> {
       },
       notes: [
         ...notes,
+        ...['evbench isolated', 'go gorilla', 'plain ws'].map((name) => {
+          const x = roundRatios(r(name), r(LIMIT_BATCHED), 'deliveriesPerSec');
+          return `${name} ÷ physical limit (100 frames per write), round by round: median ${x.median.toFixed(3)}, ${x.min.toFixed(3)}–${x.max.toFixed(3)}`;
+        }),
         'the plain ws loop is measured at saturation only: it cannot carry the fixed load on one core',
         'serverCpuPct is the process CPU time from /proc (the limit: the writer process); softirq time (the loopback receive path run in the sender) is not charged to it',
       ],
