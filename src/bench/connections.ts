@@ -1,40 +1,85 @@
-// connections: resident memory per idle subscribed connection at 10,000 connections, for the
+// connections: (a) resident memory per idle subscribed connection at 10,000 connections, for the
 // server (`evbench serve` isolated: VmRSS with the clients connected − before) and for the
 // generator (the runner in its own process: VmRSS with 10,000 clients − with 100, per extra
-// client, so the fixed cost of its threads cancels out). Each side needs > 10,000 descriptors:
-// the child raises its soft limit to the hard one; the server inherits this process's limit.
+// client, so the fixed cost of its threads cancels out); (b) how many subscribed idle clients one
+// machine holds, up to 50,000 (server + runner shards on loopback), and how fast they connect.
+// Each side needs a descriptor per connection: children raise their soft limit to the hard one
+// (`ulimit -n`); a hard limit below the count (it cannot be raised without CAP_SYS_RESOURCE) caps
+// the measurement and the output says so. Past the ephemeral port range, the runner's connections
+// are spread over several source addresses in 127.0.0.0/8 (sourceAddresses.ts).
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { distFile } from '../util/paths.js';
 import { startEvbench, type ServerProcess } from './contenders.js';
 import { rssBytes } from './procStats.js';
-import { alternate, type BenchContext, type BenchResult, type Sample } from './rounds.js';
+import { alternate, target, type BenchContext, type BenchResult, type Sample } from './rounds.js';
+import { sourceAddressPreload } from './sourceAddresses.js';
 
 const SMALL = 100;
+export const HOLD_TARGET = 50_000;
+const KIB = 1024;
+const HANDSHAKE_TIMEOUT = '120s';
 
 interface ChildReport {
   generatorRss: number;
   serverRssDelta: number;
   connectErrors: number;
   ackTimeouts: number;
+  delivered: number;
+  clients: number;
 }
 
-/** Runs connectionsChild with `clients` clients; reads the server's RSS before and while they idle. */
-function runChild(server: ServerProcess, clients: number, timeoutMs: number): Promise<ChildReport> {
+/** RLIMIT_NOFILE of this process: [soft, hard] (Infinity for unlimited). */
+export function fileLimits(): [number, number] {
+  try {
+    const m = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    const n = (v: string): number => (v === 'unlimited' ? Infinity : Number(v));
+    if (m) return [n(m[1]!), n(m[2]!)];
+  } catch {
+    // not Linux
+  }
+  return [NaN, NaN];
+}
+
+/** How many local ports one source address can use to reach one server port. */
+export function ephemeralPorts(): number {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    return hi! - lo! + 1;
+  } catch {
+    return 28_232; // Linux's default range, 32768–60999
+  }
+}
+
+/** Open descriptors of a process. */
+export function socketCount(pid: number): number {
+  try {
+    // every descriptor, not only sockets (a readlink per fd would be exact but slow at 50,000):
+    // callers subtract the count before the clients came
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Runs connectionsChild with `clients` clients (shard `shard` of `shards` when given) and reports
+ * its RSS once idle; `onIdle` runs at that moment (to read the server). Rejects after `timeoutMs`.
+ */
+function runChild(
+  server: ServerProcess,
+  clients: number,
+  timeoutMs: number,
+  o: { shard?: [number, number]; preload?: string; onIdle?: () => void; quick?: boolean; warmupS?: number } = {},
+): Promise<ChildReport> {
   const serverBefore = rssBytes(server.pid);
-  const child = spawn(
-    '/bin/sh',
-    [
-      '-c',
-      'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"',
-      process.execPath,
-      distFile('bench/connectionsChild.js'),
-      server.url,
-      String(clients),
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const node = [...(o.preload ? ['--require', o.preload] : []), distFile('bench/connectionsChild.js'), server.url, String(clients)];
+  node.push(`${o.shard?.[0] ?? 0}/${o.shard?.[1] ?? 1}`);
+  if (o.quick) node.push('quick');
+  else if (o.warmupS) node.push(String(o.warmupS));
+  const child = spawn('/bin/sh', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', process.execPath, ...node], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
@@ -50,14 +95,17 @@ function runChild(server: ServerProcess, clients: number, timeoutMs: number): Pr
       buf += d;
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
-        const m = JSON.parse(buf.slice(0, nl)) as { event: string; rss?: number; connectErrors?: number; ackTimeouts?: number };
+        const m = JSON.parse(buf.slice(0, nl)) as Record<string, number | string>;
         buf = buf.slice(nl + 1);
-        if (m.event === 'idle') {
-          report.generatorRss = m.rss!;
+        if (m['event'] === 'idle') {
+          report.generatorRss = m['rss'] as number;
           report.serverRssDelta = rssBytes(server.pid) - serverBefore;
-        } else if (m.event === 'done') {
-          report.connectErrors = m.connectErrors;
-          report.ackTimeouts = m.ackTimeouts;
+          o.onIdle?.();
+        } else if (m['event'] === 'done') {
+          report.connectErrors = m['connectErrors'] as number;
+          report.ackTimeouts = m['ackTimeouts'] as number;
+          report.delivered = m['delivered'] as number;
+          report.clients = m['clients'] as number;
         }
       }
     });
@@ -70,43 +118,216 @@ function runChild(server: ServerProcess, clients: number, timeoutMs: number): Pr
   });
 }
 
-/** A fresh server per measurement: a server that already held 10,000 connections keeps that heap. */
-async function measure(clients: number): Promise<Sample> {
-  const small = await withServer((server) => runChild(server, SMALL, 60_000));
-  const large = await withServer((server) => runChild(server, clients, 180_000));
+/** (a) A fresh server per measurement: a server that already held 10,000 connections keeps that heap. */
+async function measureMemory(clients: number, quick: boolean): Promise<Sample> {
+  // quick (smoke): both at once, to save seconds; a measurement: one after the other, apart
+  const run = (n: number, timeoutMs: number): Promise<ChildReport> =>
+    withServer((server) => runChild(server, n, timeoutMs, { quick }), { clients: n });
+  const [small, large] = quick
+    ? await Promise.all([run(SMALL, 60_000), run(clients, 180_000)])
+    : [await run(SMALL, 60_000), await run(clients, 180_000)];
   // a few refused connects among 10,000 (a connect storm on a shared machine) are reported, not fatal
   return {
     connectErrors: large.connectErrors,
     ackTimeouts: large.ackTimeouts,
-    serverBytesPerConnection: large.serverRssDelta / (clients - large.connectErrors - large.ackTimeouts),
-    generatorBytesPerConnection: (large.generatorRss - small.generatorRss) / (clients - SMALL),
+    serverKiBPerConnection: large.serverRssDelta / (clients - large.connectErrors - large.ackTimeouts) / KIB,
+    generatorKiBPerConnection: (large.generatorRss - small.generatorRss) / (clients - SMALL) / KIB,
     generatorRssMiB: large.generatorRss / 2 ** 20,
     serverRssDeltaMiB: large.serverRssDelta / 2 ** 20,
   };
 }
 
-export async function benchConnections(ctx: BenchContext): Promise<BenchResult> {
-  const clients = ctx.quick ? 300 : 10_000;
-  {
-    const results = await alternate([{ name: 'evbench isolated + runner', measure: () => measure(clients) }], ctx.rounds, ctx.log);
-    return {
-      name: 'connections',
-      what: `resident memory per idle subscribed connection at ${clients.toLocaleString('en-US')} connections (1 event/s)`,
-      contenders: results,
-      ratios: {},
-      params: {
-        clients,
-        smallRun: SMALL,
-        serverRss: 'VmRSS(idle with clients) − VmRSS(before)',
-        generatorRss: `(RSS(${clients}) − RSS(${SMALL})) ÷ ${clients - SMALL}`,
-      },
-      notes: [],
-    };
-  }
+export interface HoldPlan {
+  /** Clients this machine can be asked to hold (the target, or less where descriptors run out). */
+  clients: number;
+  /** Why fewer than asked, if so. */
+  capped?: string;
+  shards: number;
+  /** Source addresses in 127.0.0.0/8 the runner's connections are spread over (1 = none added). */
+  sourceAddresses: string[];
 }
 
-async function withServer<T>(f: (server: ServerProcess) => Promise<T>): Promise<T> {
-  const server = await startEvbench('evbench isolated', ['--mode', 'isolated']);
+/** How to hold `wanted` connections here: capped by the descriptor limit, sharded, spread over source addresses. */
+export function planHold(wanted: number, hardLimit: number, ports: number, force?: { shards?: number; addresses?: number }): HoldPlan {
+  const perProcess = Number.isFinite(hardLimit) ? hardLimit - 200 : Infinity;
+  let clients = wanted;
+  let capped: string | undefined;
+  if (clients > perProcess) {
+    clients = Math.max(1000, Math.floor(perProcess / 1000) * 1000);
+    capped =
+      `RLIMIT_NOFILE hard limit ${hardLimit} here: one server process cannot hold ${wanted.toLocaleString('en-US')} sockets ` +
+      `(raising it needs CAP_SYS_RESOURCE; run \`ulimit -n ${wanted + 10_000}\` as a user allowed to first) — measured ${clients.toLocaleString('en-US')}`;
+  }
+  const shards = force?.shards ?? Math.max(1, Math.ceil(clients / Math.min(perProcess, 25_000)));
+  // each address reaches the server's one port through `ports` local ports, less a margin for others
+  const perAddress = Math.max(1000, ports - 2000);
+  const addresses = force?.addresses ?? Math.ceil(clients / perAddress);
+  const sourceAddresses = Array.from({ length: addresses }, (_, i) => `127.0.0.${i + 2}`);
+  return { clients, capped, shards, sourceAddresses: addresses > 1 ? sourceAddresses : [] };
+}
+
+/**
+ * (b) A fresh server (soft descriptor limit raised to the hard one) and `plan.shards` runner
+ * processes holding `plan.clients` idle subscribed clients between them. The connect rate is
+ * the server's: its open descriptors counted every 100 ms, 10% → 90% of the clients.
+ */
+async function measureHold(plan: HoldPlan, quick: boolean, log: (line: string) => void): Promise<Sample> {
+  return withServer(
+    async (server) => {
+      const base = socketCount(server.pid);
+      const t0 = performance.now();
+      const series: [number, number][] = [];
+      let peak = 0;
+      let said = t0;
+      const poll = setInterval(() => {
+        const n = socketCount(server.pid) - base;
+        peak = Math.max(peak, n);
+        const t = performance.now();
+        if (t - said >= 5000) {
+          said = t;
+          log(`    hold: ${n.toLocaleString('en-US')} server sockets after ${((t - t0) / 1000).toFixed(0)} s`);
+        }
+        series.push([t, n]);
+      }, 100);
+      let idle = 0;
+      let heldAtIdle = NaN;
+      let serverRssAtIdle = NaN;
+      const preload = plan.sourceAddresses.length > 1 ? sourceAddressPreload(plan.sourceAddresses) : undefined;
+      try {
+        const timeoutMs = 120_000 + plan.clients * 6;
+        const reports = await Promise.all(
+          Array.from({ length: plan.shards }, (_, i) =>
+            runChild(server, plan.clients, timeoutMs, {
+              shard: [i, plan.shards],
+              preload,
+              quick,
+              // a connect storm on a busy machine: ~2,000 connects/s is a safe floor
+              warmupS: Math.ceil(plan.clients / 2000),
+              onIdle: () => {
+                if (++idle === plan.shards) {
+                  heldAtIdle = socketCount(server.pid) - base;
+                  serverRssAtIdle = rssBytes(server.pid);
+                }
+              },
+            }),
+          ),
+        );
+        const sum = (k: keyof ChildReport): number => reports.reduce((s, r) => s + r[k], 0);
+        // the connect rate: 10% → 90% of the sockets the server held once the clients were idle
+        const at = (share: number): number => series.find(([, n]) => n >= heldAtIdle * share)?.[0] ?? NaN;
+        const t10 = at(0.1);
+        const t90 = at(0.9);
+        const subscribed = sum('clients') - sum('connectErrors') - sum('ackTimeouts');
+        return {
+          asked: plan.clients,
+          heldSubscribed: Math.min(subscribed, heldAtIdle),
+          serverSocketsAtIdle: heldAtIdle,
+          serverSocketsPeak: peak,
+          connectErrors: sum('connectErrors'),
+          ackTimeouts: sum('ackTimeouts'),
+          // polled every 100 ms: a faster ramp than that reads as one poll interval
+          connectsPerSec: (heldAtIdle * 0.8) / (Math.max(100, t90 - t10) / 1000),
+          secondsTo90Pct: (t90 - t0) / 1000,
+          serverRssMiB: serverRssAtIdle / 2 ** 20,
+          generatorRssMiB: sum('generatorRss') / 2 ** 20,
+          deliveredInBaseline: sum('delivered'),
+          shards: plan.shards,
+          sourceAddresses: Math.max(1, plan.sourceAddresses.length),
+        };
+      } finally {
+        clearInterval(poll);
+      }
+    },
+    { raiseFdLimit: true, clients: plan.clients },
+  );
+}
+
+export async function benchConnections(ctx: BenchContext): Promise<BenchResult> {
+  const clients = ctx.quick ? 300 : 10_000;
+  const [, hard] = fileLimits();
+  const ports = ephemeralPorts();
+  // quick: a few hundred clients, but over 2 runner shards and 2 source addresses, so those paths run
+  const hold = ctx.quick ? planHold(400, hard, ports, { shards: 2, addresses: 2 }) : planHold(HOLD_TARGET, hard, ports);
+  if (hold.capped) ctx.log(`  connections: ${hold.capped}`);
+  ctx.log(
+    `  connections: holding ${hold.clients.toLocaleString('en-US')} clients over ${hold.shards} runner process(es)` +
+      (hold.sourceAddresses.length ? `, source addresses ${hold.sourceAddresses.join(', ')}` : ''),
+  );
+  const memoryName = `memory at ${clients.toLocaleString('en-US')} idle`;
+  const holdName = `hold ${hold.clients.toLocaleString('en-US')} idle`;
+  const results = await alternate(
+    [
+      { name: memoryName, measure: () => measureMemory(clients, ctx.quick) },
+      { name: holdName, measure: () => measureHold(hold, ctx.quick, ctx.log) },
+    ],
+    ctx.rounds,
+    ctx.log,
+  );
+  const mem = results[0]!;
+  const held = results[1]!;
+  const heldAll = held.samples.filter((s) => s['heldSubscribed']! >= hold.clients).length;
+  return {
+    name: 'connections',
+    what: `resident memory per idle subscribed connection at ${clients.toLocaleString('en-US')} connections (1 event/s), and ${hold.clients.toLocaleString('en-US')} idle subscribed clients held on one machine`,
+    contenders: results,
+    ratios: {},
+    targets: [
+      target(
+        `generator memory per idle connection (runner, at ${clients.toLocaleString('en-US')})`,
+        mem.median['generatorKiBPerConnection'] ?? NaN,
+        '<=',
+        10,
+        'KiB',
+        `(RSS(${clients}) − RSS(${SMALL})) ÷ ${clients - SMALL}`,
+      ),
+      target(
+        `server memory per idle connection (evbench serve isolated, at ${clients.toLocaleString('en-US')})`,
+        mem.median['serverKiBPerConnection'] ?? NaN,
+        '<=',
+        8,
+        'KiB',
+        'VmRSS delta ÷ subscribed connections',
+      ),
+      {
+        ...target(
+          `one machine holds ${(ctx.quick ? hold.clients : HOLD_TARGET).toLocaleString('en-US')} subscribed idle clients (server + runner, loopback)`,
+          held.median['heldSubscribed'] ?? NaN,
+          '>=',
+          ctx.quick ? hold.clients : HOLD_TARGET,
+          '',
+          `held all in ${heldAll} of ${held.samples.length} rounds; connect rate ${Math.round(held.median['connectsPerSec'] ?? NaN).toLocaleString('en-US')}/s (server-side, 10% → 90%)` +
+            (hold.capped ? `; ${hold.capped}` : ''),
+        ),
+        // a cap by the descriptor limit means the target was not put to the test here
+        ...(hold.capped ? { reached: null } : {}),
+      },
+    ],
+    params: {
+      clients,
+      smallRun: SMALL,
+      serverRss: 'VmRSS(idle with clients) − VmRSS(before)',
+      generatorRss: `(RSS(${clients}) − RSS(${SMALL})) ÷ ${clients - SMALL}`,
+      holdClients: hold.clients,
+      holdShards: hold.shards,
+      holdSourceAddresses: hold.sourceAddresses.join(',') || '127.0.0.1',
+      fileLimitHard: hard,
+      serverFlags: `--max-connections <clients + 1000> --handshake-timeout ${HANDSHAKE_TIMEOUT}`,
+      ephemeralPorts: ports,
+      kib: KIB,
+    },
+    notes: hold.capped ? [hold.capped] : [],
+  };
+}
+
+/**
+ * A fresh `evbench serve` isolated whose connection cap (10,000 by default) leaves room for
+ * `clients` and the publishers, and whose handshake timeout (10 s by default, against sockets that
+ * never upgrade) outlasts a connect storm of all of them at once: the runner opens every client
+ * together, and the last upgrade of tens of thousands waits behind the others.
+ */
+async function withServer<T>(f: (server: ServerProcess) => Promise<T>, o: { raiseFdLimit?: boolean; clients: number }): Promise<T> {
+  const args = ['--mode', 'isolated', '--max-connections', String(o.clients + 1000), '--handshake-timeout', HANDSHAKE_TIMEOUT];
+  const server = await startEvbench('evbench isolated', args, o);
   try {
     return await f(server);
   } finally {

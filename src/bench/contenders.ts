@@ -3,11 +3,12 @@
 // gorilla/websocket server (built here from bench/go in GOPATH mode). Every one is stopped by `stop()`
 // and killed when this process exits.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnListening, spawnServe } from '../util/spawnServe.js';
-import { distFile, packageRoot } from '../util/paths.js';
+import { cliEntry, distFile, packageRoot } from '../util/paths.js';
+import { currentPinning, pinServer, threadAffinities } from './pinning.js';
 
 export const PUBLISHER_TOKEN = 'bench-publisher';
 
@@ -19,14 +20,50 @@ export interface ServerProcess {
   stop(graceMs?: number): Promise<void>;
   /** True once the process has exited. */
   exited(): boolean;
+  /** The CPUs its threads may use, as read from /proc right after it was pinned (e.g. "0"). */
+  cpus: string;
 }
 
-/** `evbench serve` with the publisher token and `args` (e.g. ['--mode', 'legacy']). */
-export async function startEvbench(name: string, args: string[] = []): Promise<ServerProcess> {
-  const serve = await spawnServe({ args: ['--publisher-token', PUBLISHER_TOKEN, ...args] });
+/** Pins a just-started contender to the server core (when pinning is on) and says where it runs. */
+async function placed(p: Omit<ServerProcess, 'cpus'>): Promise<ServerProcess> {
+  try {
+    pinServer(p.pid);
+  } catch (err) {
+    await p.stop(0);
+    throw err;
+  }
+  return { ...p, cpus: threadAffinities(p.pid).join(' | ') || '?' };
+}
+
+/**
+ * `evbench serve` with the publisher token and `args` (e.g. ['--mode', 'legacy']). `raiseFdLimit`:
+ * started through sh with its soft descriptor limit raised to the hard one (sh execs node, so the
+ * pid is the server's) — for the connections benchmark, which needs tens of thousands of sockets.
+ */
+export async function startEvbench(name: string, args: string[] = [], o: { raiseFdLimit?: boolean } = {}): Promise<ServerProcess> {
+  const all = ['--publisher-token', PUBLISHER_TOKEN, ...args];
+  const serve = o.raiseFdLimit
+    ? await spawnListening(
+        '/bin/sh',
+        [
+          '-c',
+          'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"',
+          process.execPath,
+          cliEntry,
+          'serve',
+          '--host',
+          '127.0.0.1',
+          '--port',
+          '0',
+          '--json',
+          ...all,
+        ],
+        { name: 'evbench serve' },
+      )
+    : await spawnServe({ args: all });
   let gone = false;
   void serve.exited.then(() => (gone = true));
-  return { name, url: serve.url, pid: serve.pid, stop: (graceMs) => serve.stop(graceMs), exited: () => gone };
+  return placed({ name, url: serve.url, pid: serve.pid, stop: (graceMs) => serve.stop(graceMs), exited: () => gone });
 }
 
 /** A contender that prints `{"url":…}` once it listens, started by the project's one spawner. */
@@ -34,7 +71,7 @@ async function startUrlProcess(name: string, command: string, args: string[]): P
   const p = await spawnListening(command, args, { name });
   let gone = false;
   void p.exited.then(() => (gone = true));
-  return { name, url: p.url, pid: p.pid, stop: (graceMs) => p.stop(graceMs), exited: () => gone };
+  return placed({ name, url: p.url, pid: p.pid, stop: (graceMs) => p.stop(graceMs), exited: () => gone });
 }
 
 /** The plain `ws` broadcast loop (src/bench/plainWsServer.ts). */
@@ -62,6 +99,8 @@ export function buildGoServer(): { binary?: string; skipped?: string } {
   const outDir = distFile('bench/go');
   mkdirSync(outDir, { recursive: true });
   const binary = join(outDir, 'evbench-go-server');
+  // built already from this source (dist/ is never committed): linking again costs seconds
+  if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(GO_SOURCE).mtimeMs) return { binary };
   const env: NodeJS.ProcessEnv = { ...process.env, GO111MODULE: 'off', GOPATH, GOFLAGS: '' };
   env.GOCACHE ??= join(tmpdir(), 'evbench-gocache');
   const build = spawnSync('go', ['build', '-o', binary, GO_SOURCE], { encoding: 'utf8', env, timeout: 180_000 });
@@ -70,6 +109,10 @@ export function buildGoServer(): { binary?: string; skipped?: string } {
   return { binary };
 }
 
+/** The Go contender; pinned runs give it GOMAXPROCS=1 (through env(1), so the pid stays the server's). */
 export function startGoServer(binary: string, queueEvents = 16384): Promise<ServerProcess> {
-  return startUrlProcess('go gorilla', binary, ['-queue', String(queueEvents)]);
+  const args = [binary, '-queue', String(queueEvents)];
+  return currentPinning().enabled
+    ? startUrlProcess('go gorilla', 'env', ['GOMAXPROCS=1', ...args])
+    : startUrlProcess('go gorilla', binary, args.slice(1));
 }

@@ -35,7 +35,7 @@ async function measure(server: ServerProcess, events: number): Promise<Sample> {
 }
 
 export async function benchPermissions(ctx: BenchContext): Promise<BenchResult> {
-  const events = ctx.quick ? 1000 : 10_000;
+  const events = ctx.quick ? 300 : 10_000;
   const servers: ServerProcess[] = [];
   try {
     for (const mode of ['isolated', 'legacy'])

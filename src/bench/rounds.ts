@@ -11,6 +11,9 @@ export interface ContenderResult {
   samples: Sample[];
   /** Median of each metric over the rounds. */
   median: Sample;
+  /** Smallest and largest round of each metric (rounds without a figure left out). */
+  min: Sample;
+  max: Sample;
   /** Why the contender was not measured (e.g. Go absent). */
   skipped?: string;
 }
@@ -40,6 +43,22 @@ export function medians(samples: Sample[]): Sample {
   return out;
 }
 
+/** Smallest (or largest) finite value of each metric; NaN where no round has one. */
+export function extremes(samples: Sample[], pick: 'min' | 'max'): Sample {
+  const keys = new Set(samples.flatMap((s) => Object.keys(s)));
+  const out: Sample = {};
+  for (const k of keys) {
+    const v = samples.map((s) => s[k] ?? NaN).filter(Number.isFinite);
+    out[k] = v.length === 0 ? NaN : pick === 'min' ? Math.min(...v) : Math.max(...v);
+  }
+  return out;
+}
+
+/** A contender's result from its rounds: median, min and max of every metric. */
+export function summarize(name: string, samples: Sample[], skipped?: string): ContenderResult {
+  return { name, samples, median: medians(samples), min: extremes(samples, 'min'), max: extremes(samples, 'max'), skipped };
+}
+
 export interface RoundContender {
   name: string;
   /** One measurement; resolves with its metrics. */
@@ -62,16 +81,58 @@ export async function alternate(contenders: RoundContender[], rounds: number, lo
       log(`  round ${r + 1}/${rounds} ${c.name}: ${formatSample(s)}`);
     }
   }
-  return contenders.map((c) => ({
-    name: c.name,
-    samples: samples.get(c.name)!,
-    median: medians(samples.get(c.name)!),
-    skipped: c.skipped,
-  }));
+  return contenders.map((c) => summarize(c.name, samples.get(c.name)!, c.skipped));
 }
 
 export function ratio(a: number, b: number): number {
   return Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : NaN;
+}
+
+/**
+ * The ratio a ÷ b round by round (round i of one contender with round i of the other: measured
+ * minutes apart, under the same machine load), as min / median / max.
+ */
+export function roundRatios(
+  a: ContenderResult | undefined,
+  b: ContenderResult | undefined,
+  metric: string,
+): { min: number; median: number; max: number } {
+  const n = Math.min(a?.samples.length ?? 0, b?.samples.length ?? 0);
+  const v: number[] = [];
+  for (let i = 0; i < n; i++) v.push(ratio(a!.samples[i]![metric] ?? NaN, b!.samples[i]![metric] ?? NaN));
+  const f = v.filter(Number.isFinite);
+  return { min: f.length ? Math.min(...f) : NaN, median: median(f), max: f.length ? Math.max(...f) : NaN };
+}
+
+/** A target of issue 15: a figure (usually a ratio of medians from one run) against a bound. */
+export interface Target {
+  /** What is compared, e.g. "fan-out saturation, evbench isolated ÷ go gorilla". */
+  name: string;
+  value: number;
+  /** How the value prints: '×' (a ratio), '/s', 'KB', 'ms', or '' (a count). */
+  unit: string;
+  op: '>=' | '<=';
+  bound: number;
+  /** true / false, or null when it could not be measured in this run (see detail). */
+  reached: boolean | null;
+  /** Spread (min–max of the round-by-round ratio), or why it is not measured. */
+  detail?: string;
+}
+
+export function target(name: string, value: number, op: '>=' | '<=', bound: number, unit: string, detail?: string): Target {
+  const reached = Number.isFinite(value) ? (op === '>=' ? value >= bound : value <= bound) : null;
+  return { name, value, unit, op, bound, reached, detail };
+}
+
+export function formatTargetValue(v: number, unit: string): string {
+  if (!Number.isFinite(v)) return '—';
+  if (unit === '×') return `${v.toFixed(2)}×`;
+  return `${formatNumber(v)}${unit && unit !== '/s' ? ` ${unit}` : unit}`;
+}
+
+/** "reached", "NOT reached", or "not measured". */
+export function reachedText(t: Target): string {
+  return t.reached === null ? 'not measured' : t.reached ? 'reached' : 'NOT reached';
 }
 
 export function formatNumber(v: number): string {
@@ -102,6 +163,8 @@ export function sleep(ms: number): Promise<void> {
 
 export interface BenchContext {
   rounds: number;
+  /** Whether server contenders and generator are pinned to a core each (pinning.ts). */
+  pinned?: boolean;
   /** Shorter phases and smaller sizes: a smoke run, not a result. */
   quick: boolean;
   log: (line: string) => void;
@@ -117,4 +180,6 @@ export interface BenchResult {
   /** Parameters the figures depend on (clients, payload, durations). */
   params: Record<string, number | string>;
   notes: string[];
+  /** Issue 15's targets this benchmark measures (may be empty). */
+  targets?: Target[];
 }

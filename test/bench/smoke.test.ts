@@ -1,11 +1,13 @@
-// The benchmarks' smoke test: one tiny round of each (`--quick`), so `npm run bench` cannot rot.
-// It asserts only that each produces sane figures and stops every process it started — never a
-// speed target (the machine is shared; speed is BENCHMARKS.md's business).
+// The benchmarks' smoke test: one tiny round of each (`--quick`) through runBenchmarks, as
+// `npm run bench` runs them, so the harness cannot rot. It checks the harness — pinning applied
+// (where taskset and two CPUs exist) and released, min / median / max in every table, every
+// target of issue 15 evaluated, no process left behind — never a speed: the machine is shared,
+// speed is BENCHMARKS.md's business.
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BENCHMARKS, renderResult } from '../../src/bench/main.js';
+import { renderResult, runBenchmarks, type BenchReport } from '../../src/bench/main.js';
 import { buildGoServer } from '../../src/bench/contenders.js';
-import type { BenchResult } from '../../src/bench/rounds.js';
+import { allowedCpus, tasksetAvailable } from '../../src/bench/pinning.js';
 
 /** Live (non-zombie) child processes of this process. */
 function children(): number[] {
@@ -23,63 +25,77 @@ function children(): number[] {
   return out;
 }
 
-const ctx = { rounds: 1, quick: true, log: () => {} };
-
-function expectSane(result: BenchResult, metric: string): void {
-  expect(renderResult(result)).toContain(result.name);
-  for (const c of result.contenders) {
-    if (c.skipped) continue;
-    expect(c.samples).toHaveLength(1);
-    expect(c.median[metric], `${result.name} ${c.name} ${metric}`).toBeGreaterThan(0);
-    expect(Number.isFinite(c.median[metric])).toBe(true);
-  }
-}
-
-describe('npm run bench (one quick round each)', () => {
-  const before = new Set(children());
-  const leftovers = (): number[] => children().filter((pid) => !before.has(pid));
-
-  it('fanout: deliveries/s and fixed-load p99 for every contender (Go skipped with a message when absent)', async () => {
+describe('npm run bench --quick (one tiny round of each benchmark)', () => {
+  it('pins, prints min / median / max, evaluates every target and stops every process', async () => {
+    const before = new Set(children());
+    const cpusBefore = allowedCpus('self');
+    const lines: string[] = [];
     const go = buildGoServer();
     if (go.skipped) console.warn(`bench smoke: ${go.skipped}`);
-    const r = await BENCHMARKS.fanout!(ctx);
-    expectSane(r, 'deliveriesPerSec');
-    expectSane(r, 'fixedP99Ms');
-    const names = r.contenders.map((c) => c.name);
-    expect(names).toEqual(expect.arrayContaining(['evbench isolated', 'plain ws', 'go gorilla']));
-    if (go.skipped) expect(r.notes.join(' ')).toMatch(/Go/);
-    expect(leftovers()).toEqual([]);
-  }, 120_000);
+    const report: BenchReport = await runBenchmarks(
+      ['fanout', 'generator', 'catchup', 'permissions', 'connections', 'parse'],
+      { rounds: 1, quick: true, log: (l) => lines.push(l) },
+      { command: 'smoke test' },
+    );
+    const output = lines.join('\n');
+    expect(report.failed, output.slice(-3000)).toEqual([]);
 
-  it('generator: accounted deliveries/s with 1 and 2 workers', async () => {
-    const r = await BENCHMARKS.generator!(ctx);
-    expectSane(r, 'accountedPerSec');
-    expect(leftovers()).toEqual([]);
-  }, 120_000);
+    // pinning: applied where it can be, said in the output, and released afterwards
+    const canPin = tasksetAvailable() && cpusBefore.length >= 2;
+    expect(report.pinning.enabled).toBe(canPin);
+    expect(output).toContain(report.pinning.description);
+    if (canPin) {
+      expect(output).toMatch(/pinned with taskset: every server contender on CPU \d+ \(Go with GOMAXPROCS=1\)/);
+      expect(output).toMatch(new RegExp(`evbench isolated: pid \\d+, threads on CPU ${report.pinning.serverCpu}\\b`));
+    }
+    expect(allowedCpus('self')).toEqual(cpusBefore);
+    expect(output).toMatch(/load average at start \d/);
+    expect(report.commit).toMatch(/^([0-9a-f]{7,}(\+dirty)?|unknown)$/);
 
-  it('catchup: replay rate and fast p99 during the replay', async () => {
-    const r = await BENCHMARKS.catchup!(ctx);
-    expectSane(r, 'replayPerSec');
-    expect(r.contenders[0]!.median['fastP99BaselineMs']).toBeGreaterThan(0);
-    expect(leftovers()).toEqual([]);
-  }, 120_000);
+    // every table: min / median / max of its rounds, every contender measured (or skipped with a reason)
+    for (const r of report.benchmarks) {
+      const text = renderResult(r);
+      expect(text).toMatch(/contender\s+metric\s+min\s+median\s+max\s+rounds/);
+      for (const c of r.contenders) {
+        if (c.skipped) continue;
+        expect(c.samples, `${r.name} ${c.name}`).toHaveLength(1);
+        for (const k of Object.keys(c.median)) {
+          if (!Number.isFinite(c.median[k])) continue;
+          expect(c.min[k]).toBe(c.median[k]);
+          expect(c.max[k]).toBe(c.median[k]);
+        }
+      }
+    }
+    const fanout = report.benchmarks.find((b) => b.name === 'fanout')!;
+    expect(fanout.contenders.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['evbench isolated', 'plain ws', 'go gorilla', 'limit: 100 frames per write', 'limit: 1 frame per write']),
+    );
+    for (const c of fanout.contenders) if (!c.skipped) expect(c.median['deliveriesPerSec'], c.name).toBeGreaterThan(0);
+    if (go.skipped) expect(fanout.notes.join(' ')).toMatch(/Go/);
+    expect(report.benchmarks.find((b) => b.name === 'parse')!.contenders[0]!.median['nsPerFrame']).toBeGreaterThan(0);
 
-  it('permissions: CPU per delivery for 10 and 10,000 groups, isolated and legacy', async () => {
-    const r = await BENCHMARKS.permissions!(ctx);
-    expect(r.contenders).toHaveLength(4);
-    expectSane(r, 'serverCpuUsPerDelivery');
-    expect(leftovers()).toEqual([]);
-  }, 120_000);
+    // every target of issue 15 evaluated: a value and reached / not reached (or not measured, with why)
+    const names = report.targets.map((t) => t.name).join('\n');
+    for (const pattern of [
+      /fan-out saturation, evbench isolated ÷ go gorilla/,
+      /fan-out p99 at .* evbench isolated ÷ go gorilla/,
+      /fast p99 during a .*catch-up replay ÷ fast p99 baseline/,
+      /generator accounted deliveries\/s per worker/,
+      /generator memory per idle connection/,
+      /server memory per idle connection/,
+      /one machine holds .* subscribed idle clients/,
+    ])
+      expect(names).toMatch(pattern);
+    for (const t of report.targets) {
+      if (t.reached === null) expect(t.detail, t.name).toBeTruthy();
+      else expect(Number.isFinite(t.value), t.name).toBe(true);
+    }
+    expect(output).toMatch(/── targets \((pinned|UNPINNED), medians of 1 alternated round\) ──/);
+    expect(output).toMatch(/reached/);
+    const hold = report.benchmarks.find((b) => b.name === 'connections')!.contenders[1]!;
+    expect(hold.median['heldSubscribed']).toBe(400);
+    expect(hold.median['sourceAddresses']).toBe(2);
 
-  it('connections: bytes per idle connection, server and generator', async () => {
-    const r = await BENCHMARKS.connections!(ctx);
-    expectSane(r, 'serverBytesPerConnection');
-    expect(Number.isFinite(r.contenders[0]!.median['generatorBytesPerConnection'])).toBe(true);
-    expect(leftovers()).toEqual([]);
-  }, 120_000);
-
-  it('parse: ns per frame, raw scan and JSON.parse', async () => {
-    const r = await BENCHMARKS.parse!(ctx);
-    expectSane(r, 'nsPerFrame');
-  }, 60_000);
+    expect(children().filter((pid) => !before.has(pid))).toEqual([]);
+  }, 150_000);
 });
