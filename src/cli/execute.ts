@@ -9,6 +9,7 @@ import { writeReports } from './writeReports.js';
 import { renderSummary } from '../reports/summary.js';
 import { renderSideBySide } from '../reports/sideBySide.js';
 import { createProgress } from './progress.js';
+import type { DashboardHooks } from './dashboard.js';
 import { EXIT_FAILED, EXIT_INVALID, EXIT_OK, EXIT_UNREACHABLE, UserError } from '../util/errors.js';
 import { runStatus } from '../reports/outcomes.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
@@ -25,6 +26,8 @@ export interface ExecuteOptions {
   reports?: ReportFormat[];
   /** Run one shard of a distributed run. */
   shard?: { index: number; count: number };
+  /** A live dashboard to feed (`--dashboard`). */
+  dashboard?: DashboardHooks;
 }
 
 export interface NamedRun {
@@ -72,11 +75,17 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
     for (const s of variants) {
       if (controller.signal.aborted) break;
       const progress = createProgress(s.name);
+      const name = s.name.split('/').pop()!;
+      const dashboard = opts.dashboard;
       const runOpts: RunOptions = {
         workers: opts.workers,
         shard: opts.shard,
         signal: controller.signal,
-        onProgress: (p) => progress.update(p),
+        onProgress: (p) => {
+          progress.update(p);
+          dashboard?.onProgress(name, p);
+        },
+        onLive: dashboard ? (u) => dashboard.onLive(name, u) : undefined,
         log: opts.quiet ? undefined : (line) => (line.startsWith('server: ') ? undefined : say(line)),
       };
       let record: RunRecord;
@@ -89,6 +98,7 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
         writeReports(record, ['json', ...(opts.reports ?? []).filter((f) => f !== 'json')], s.outputs.dir, { failOnHol: opts.failOnHol }),
       );
       const path = files[0]!.path;
+      dashboard?.onFinal(name, record);
       if (!opts.quiet) {
         say('');
         say(renderSummary(record, opts.color));
@@ -101,7 +111,7 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
               .join(', ')}`,
           );
       }
-      runs.push({ name: s.name.split('/').pop()!, record, path });
+      runs.push({ name, record, path });
     }
   } finally {
     process.off('SIGINT', onSignal);

@@ -34,9 +34,12 @@ export interface MeasuredParts {
   state: RunState;
 }
 
-export function buildRecord(m: MeasuredParts): RunRecord {
-  const { scenario, tl, idMap } = m;
-  const record: RunRecord = {
+/** The parts of a record that say what ran, where and when (shared with the live dashboard's provisional record). */
+export function recordHead(
+  m: Pick<MeasuredParts, 'fullScenario' | 'scenario' | 'target' | 'shard' | 'startedAt' | 'tl' | 'workers'>,
+): Pick<RunRecord, 'schemaVersion' | 'tool' | 'scenario' | 'target' | 'startedAt' | 't0Us' | 'workers' | 'shard'> {
+  const { scenario } = m;
+  return {
     schemaVersion: SCHEMA_VERSION,
     tool: { name: 'evbench', version },
     scenario: { name: m.fullScenario.name, source: m.fullScenario.source, description: m.fullScenario.description, spec: m.fullScenario },
@@ -47,16 +50,33 @@ export function buildRecord(m: MeasuredParts): RunRecord {
       adapter: scenario.target.kind === 'url' ? scenario.target.adapter : 'evbench',
     },
     startedAt: m.startedAt,
-    t0Us: tl.t0Us,
-    durationUs: Math.min(m.endedUs, tl.endUs) - tl.t0Us,
-    ...m.state.marks(),
+    t0Us: m.tl.t0Us,
     workers: m.workers,
     shard: m.shard.count > 1 ? m.shard : undefined,
+  };
+}
+
+export const NO_VERDICT_YET: RunRecord['hol'] = {
+  verdict: 'unknown',
+  index: null,
+  p50Index: null,
+  stallIndex: null,
+  deliveryRatio: null,
+  evidence: [],
+  summary: '',
+};
+
+export function buildRecord(m: MeasuredParts): RunRecord {
+  const { scenario, tl, idMap } = m;
+  const record: RunRecord = {
+    ...recordHead(m),
+    durationUs: Math.min(m.endedUs, tl.endUs) - tl.t0Us,
+    ...m.state.marks(),
     phases: scenario.phases.map((p, i) => ({ name: p.name, role: p.role, startUs: tl.starts[i]! - tl.t0Us, durationUs: p.durationUs })),
     groups: assembleGroups(scenario, m.results),
     intervals: assembleIntervals(m.intervals),
     generator: m.generator,
-    hol: { verdict: 'unknown', index: null, p50Index: null, stallIndex: null, deliveryRatio: null, evidence: [], summary: '' },
+    hol: { ...NO_VERDICT_YET, evidence: [] },
     server: m.server,
     thresholds: [],
     warnings: [],

@@ -13,6 +13,7 @@ import { defaultWorkers, planClients, startClientWorkers, type ClientWorkers } f
 import { judgeGenerator, type HealthSample } from './generatorHealth.js';
 import type { MainToWorker } from './threadMessages.js';
 import { ProgressTracker, type ProgressSnapshot } from './progressTracker.js';
+import { LiveRecord } from './liveRecord.js';
 import { serverPublishesItself, startPublisher, type PublisherHandle } from './publisherHandle.js';
 import type { RunRecord } from '../records/schema.js';
 import { RunState } from './runState.js';
@@ -21,6 +22,12 @@ import { watchServer } from './serverWatch.js';
 import { openTarget, type TargetHandle } from './target.js';
 
 export { defaultWorkers } from './clientWorkers.js';
+
+export interface LiveUpdate {
+  record: RunRecord;
+  /** Each group's clients connected now, and of those the ones whose oldest owed event is ≥ 1 s old. */
+  clients: { group: string; open: number; stalled: number }[];
+}
 export type { ProgressSnapshot } from './progressTracker.js';
 
 export interface RunOptions {
@@ -28,6 +35,8 @@ export interface RunOptions {
   workers?: number;
   signal?: AbortSignal;
   onProgress?: (p: ProgressSnapshot) => void;
+  /** Once a second after t0: the record so far, with its provisional verdict (feeds a live dashboard; costs the main thread a little). */
+  onLive?: (update: LiveUpdate) => void;
   log?: (line: string) => void;
   /** Run shard `index` of `count` (0-based): this process takes its share of every group's clients and of the publisher's schedule. */
   shard?: { index: number; count: number };
@@ -79,7 +88,14 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     if (publisher.thread) threads.push(publisher.thread);
     const progress = new ProgressTracker(scenario);
     const plans = planClients(scenario, target, requestedWorkers);
-    const started = startClientWorkers(scenario, target, plans, state, { onIntervals: (parts) => progress.note(parts) });
+    let live: LiveRecord | undefined;
+    const started = startClientWorkers(scenario, target, plans, state, {
+      onIntervals: (parts) => {
+        progress.note(parts);
+        live?.noteIntervals(parts);
+      },
+      onLive: options.onLive ? (workerIndex, snapshot) => live?.noteSnapshot(workerIndex, snapshot) : undefined,
+    });
     workers = started;
     threads.push(...started.threads);
     await started.ready;
@@ -87,6 +103,25 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     // one timeline: phase-0 clients get time to connect and subscribe before t0
     const tl: Timeline = timeline(nowUs() + 1_000_000 + totalClients * 1_000 + t0OffsetUs, scenario.phases);
     const cpuStart = process.cpuUsage();
+    // the live record, rebuilt 400 ms after each of the workers' whole-second ticks
+    const liveTimers: NodeJS.Timeout[] = [];
+    if (options.onLive) {
+      const onLive = options.onLive;
+      const current = (live = new LiveRecord({ fullScenario, scenario, target, shard, startedAt, tl, workers: plans.length }));
+      const build = (): void => {
+        const now = nowUs();
+        const generator = judgeGenerator(
+          scenario,
+          tl,
+          [...started.health, ...publisher.health],
+          publisher.stats(),
+          process.cpuUsage(cpuStart),
+          now - tl.t0Us,
+        );
+        onLive({ record: current.build(now, generator, state.marks()), clients: current.clientsNow() });
+      };
+      liveTimers.push(setTimeout(() => liveTimers.push(setInterval(build, 1000)), Math.max(0, (tl.t0Us - nowUs()) / 1000 + 1400)));
+    }
     publisher.start(tl.t0Us, headId.value);
     started.broadcast({ type: 'start', t0Us: tl.t0Us, headId: headId.value });
     const serverWatch = watchServer(target.metricsUrl, target.metricsToken, tl, scenario.phases); // /metrics at each phase's end
@@ -104,6 +139,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     );
     await Promise.race([Promise.all([started.done, publisher.done]), deadline]);
     clearInterval(progressTimer);
+    for (const t of liveTimers) clearTimeout(t);
     if (started.results.length < plans.length)
       state.invalidReason ??= `${plans.length - started.results.length} client worker(s) did not report`;
     const cpu = process.cpuUsage(cpuStart);
