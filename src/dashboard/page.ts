@@ -29,7 +29,7 @@ const num = (v) => (v === null || v === undefined ? '–' : String(v));
 const cell = (metric, text, value) => $('td', { class: 'num', 'data-metric': metric, 'data-value': value ?? '' }, text);
 
 function groupTable(run) {
-  const head = ['group', 'clients', 'p50 now', 'p99 now', 'p99 this phase', 'delivered/s per client', 'missing', 'longest stall', 'closed 4008', 'other closes', 'gaps', 'still stalled', 'refused'];
+  const head = ['group', 'clients', 'p50 last s', 'p99 last s', 'p99 this phase', 'delivered/s per client', 'missing', 'longest stall', 'closed 4008', 'other closes', 'gaps', 'still stalled', 'refused'];
   const t = $('table', { class: 'groups' }, $('thead', {}, $('tr', {}, ...head.map((h) => $('th', {}, h)))));
   const body = $('tbody');
   for (const g of run.groups) {
@@ -53,7 +53,10 @@ function groupTable(run) {
     );
   }
   t.append(body);
-  return t;
+  const note = $('p', { class: 'meta' }, run.final
+    ? 'The final record: latency counts missing events at their lower bound; "still stalled" counts clients never closed that missed events.'
+    : 'Events still owed count at their age so far, a lower bound (so the newest second always looks young): the phase p99 and the longest stall show a stall as it grows. "Still stalled": connected clients whose oldest owed event is at least 1 s old.');
+  return $('div', {}, t, note);
 }
 
 function rows(header, list, row) {

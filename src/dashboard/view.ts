@@ -98,7 +98,7 @@ function latencyChart(record: RunRecord, g: GroupResult, frame: { bands: Band[];
   const pick = (f: (iv: (typeof ivs)[number]) => number): [number, number][] => ivs.map((iv) => [at(iv), hasData(iv) ? ms(f(iv)) : NaN]);
   return lineChart({
     title: `${g.name}: latency over time`,
-    width: 560,
+    width: 536,
     height: 260,
     x: { label: 'seconds since start', min: 0, max: frame.totalS, format: (v) => `${v}s` },
     y: { label: 'latency', min: 0, format: fmtMs },
@@ -129,7 +129,7 @@ function deliveredChart(record: RunRecord, frame: { bands: Band[]; totalS: numbe
   });
   return lineChart({
     title: 'events delivered per second, per client',
-    width: 560,
+    width: 536,
     height: 260,
     x: { label: 'seconds since start', min: 0, max: frame.totalS, format: (v) => `${v}s` },
     y: { label: 'events/s per client', min: 0, format: (v) => String(Math.round(v * 10) / 10) },
@@ -151,7 +151,7 @@ function stallChart(record: RunRecord, frame: { bands: Band[]; totalS: number })
     }));
   return lineChart({
     title: 'longest stall (age of the oldest owed, undelivered event)',
-    width: 560,
+    width: 536,
     height: 260,
     x: { label: 'seconds since start', min: 0, max: frame.totalS, format: (v) => `${v}s` },
     y: { label: 'stall', min: 0, format: fmtMs },
