@@ -97,7 +97,7 @@ export async function startWithDashboard(args) {
 export async function groupFigures(page, run, group) {
   return page.evaluate(
     ([run, group]) => {
-      const row = document.querySelector(`section[data-run="${run}"] tr[data-group="${group}"]`);
+      const row = globalThis.document.querySelector(`section[data-run="${run}"] tr[data-group="${group}"]`);
       if (!row) return null;
       const out = {};
       for (const td of row.querySelectorAll('td[data-metric]')) {
