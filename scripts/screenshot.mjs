@@ -86,10 +86,14 @@ export async function startWithDashboard(args) {
   });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d.toString()));
-  const url = await until('the dashboard URL on stderr', () => {
-    if (child.exitCode !== null) throw new Error(`evbench exited (${child.exitCode}) before its dashboard started:\n${stderr}`);
-    return /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr)?.[1];
-  }, 30_000);
+  const url = await until(
+    'the dashboard URL on stderr',
+    () => {
+      if (child.exitCode !== null) throw new Error(`evbench exited (${child.exitCode}) before its dashboard started:\n${stderr}`);
+      return /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr)?.[1];
+    },
+    30_000,
+  );
   return { child, url, stderr: () => stderr };
 }
 
@@ -159,14 +163,18 @@ async function demoScreenshots(browser) {
     process.stderr.write(`screenshot: ${join(img, 'dashboard.png')}\n`);
     await page.close();
     const report = join(out, 'slow-client-legacy.html');
-    await until('the legacy run HTML report', () => {
-      try {
-        accessSync(report);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 120_000);
+    await until(
+      'the legacy run HTML report',
+      () => {
+        try {
+          accessSync(report);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      120_000,
+    );
     await screenshotReport(browser, report, join(img, 'report.png'), { height: 1600 });
     process.stderr.write(`screenshot: ${join(img, 'report.png')}\n`);
   } finally {

@@ -64,7 +64,7 @@ export async function openDashboard(
   return {
     dashboard,
     onProgress: (name, p) => dashboard.progress(name, { phase: p.phase, elapsedUs: p.elapsedUs, totalUs: p.totalUs }),
-    onLive: (name, u) => dashboard.update({ name, record: u.record, clients: u.clients, final: false }),
+    onLive: (name, u) => dashboard.update({ name, record: u.record, clients: u.clients, costUs: u.costUs, final: false }),
     onFinal: (name, record) => dashboard.update({ name, record, final: true }),
     async lingerAndClose(sayLine) {
       dashboard.finish();

@@ -95,6 +95,7 @@ function renderRun(run) {
         ', CPU ' + gen.cpuPercent + '% of one core' + (gen.publisherLatenessP99Us === null ? '' : ', publisher lateness p99 ' + fmtUs(gen.publisherLatenessP99Us)) +
         (gen.reasons.length ? ' (' + gen.reasons.join('; ') + ')' : '')));
   }
+  if (run.liveCostUs !== null) s.append($('p', { class: 'meta', 'data-metric': 'live-cost', 'data-value': run.liveCostUs }, 'This live view has cost the runner ' + fmtUs(run.liveCostUs) + ' of CPU so far (worker snapshots and provisional records).'));
   return s;
 }
 
@@ -106,7 +107,8 @@ events.addEventListener('view', (m) => {
   root.replaceChildren(...view.runs.map(renderRun));
   document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1);
   document.body.dataset.done = String(view.done);
-  status.textContent = view.done ? 'all runs finished: showing the final records' : 'live, updated ' + new Date().toLocaleTimeString();
+  status.textContent = (view.done ? 'all runs finished: showing the final records' : 'live, updated ' + new Date().toLocaleTimeString()) +
+    ' · drawing and sending this page has cost evbench ' + fmtUs(view.drawUs) + ' of CPU';
 });
 events.onerror = () => {
   if (events.readyState === EventSource.CLOSED || document.body.dataset.done === 'true') {

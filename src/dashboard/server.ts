@@ -4,6 +4,7 @@
 // owner closes it.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { threadCpuUs } from '../util/threadCpu.js';
 import { dashboardPage } from './page.js';
 import { runView, type RunFeed, type RunView } from './view.js';
 
@@ -11,6 +12,8 @@ export interface DashboardView {
   runs: RunView[];
   /** Every run has its final record. */
   done: boolean;
+  /** CPU time this server has spent drawing views and writing them to pages, µs (the runner's main thread pays it). */
+  drawUs: number;
 }
 
 export interface Dashboard {
@@ -23,6 +26,8 @@ export interface Dashboard {
   finish(): void;
   /** The latest view (what `/view.json` serves). */
   view(): DashboardView;
+  /** Time spent drawing views and writing them to pages so far, µs. */
+  drawUs(): number;
   close(): Promise<void>;
 }
 
@@ -43,6 +48,7 @@ export async function startDashboard(opts: { port?: number; title: string }): Pr
   let cached: { json: string; view: DashboardView } | undefined;
   let lastSentMs = 0;
   let pending: NodeJS.Timeout | undefined;
+  let drawUs = 0;
 
   // a run's view is drawn again only when its record changed; progress alone patches the line above it
   const drawn = new Map<string, { feed: RunFeed; view: RunView }>();
@@ -58,8 +64,10 @@ export async function startDashboard(opts: { port?: number; title: string }): Pr
   };
   const view = (): { json: string; view: DashboardView } => {
     if (!cached) {
-      const v: DashboardView = { runs: [...feeds.values()].map(runViewOf), done };
+      const started = threadCpuUs();
+      const v: DashboardView = { runs: [...feeds.values()].map(runViewOf), done, drawUs: Math.round(drawUs) };
       cached = { json: JSON.stringify(v), view: v };
+      drawUs += threadCpuUs() - started;
     }
     return cached;
   };
@@ -68,7 +76,9 @@ export async function startDashboard(opts: { port?: number; title: string }): Pr
     lastSentMs = Date.now();
     if (streams.size === 0) return; // nobody watching: render nothing
     const frame = `event: view\ndata: ${view().json}\n\n`;
+    const started = threadCpuUs();
     for (const s of streams) s.write(frame);
+    drawUs += threadCpuUs() - started;
   };
   const changed = (): void => {
     cached = undefined;
@@ -117,6 +127,7 @@ export async function startDashboard(opts: { port?: number; title: string }): Pr
       const prev = feeds.get(feed.name);
       feeds.set(feed.name, {
         ...feed,
+        costUs: feed.costUs ?? prev?.costUs,
         progress: feed.progress ?? prev?.progress,
         clients: feed.clients ?? (feed.final ? undefined : prev?.clients),
       });
@@ -133,6 +144,7 @@ export async function startDashboard(opts: { port?: number; title: string }): Pr
       changed();
     },
     view: () => view().view,
+    drawUs: () => drawUs,
     async close() {
       if (pending) clearTimeout(pending);
       for (const s of streams) s.end();

@@ -18,6 +18,8 @@ export interface RunFeed {
   /** Clients connected now, and of those the ones whose oldest owed event is ≥ 1 s old (live only). */
   clients?: { group: string; open: number; stalled: number }[];
   progress?: { phase: string; elapsedUs: number; totalUs: number };
+  /** Time the live view has kept the runner's threads busy so far, µs (live only). */
+  costUs?: number;
 }
 
 export interface GroupView {
@@ -66,6 +68,8 @@ export interface RunView {
     eventLoopDelayP99Us: number;
     publisherLatenessP99Us: number | null;
   } | null;
+  /** Time the live view kept the runner's threads busy during this run, µs. */
+  liveCostUs: number | null;
   /** SVG markup from the report's chart code: latency over time per group, then delivery rate and stalls. */
   charts: { id: string; svg: string }[];
 }
@@ -218,6 +222,7 @@ export function runView(feed: RunFeed): RunView {
     phase: feed.final ? 'done' : (progress?.phase ?? 'connecting'),
     elapsedS: Math.round((progress?.elapsedUs ?? record?.durationUs ?? 0) / 1e5) / 10,
     totalS: Math.round((progress?.totalUs ?? 0) / 1e5) / 10,
+    liveCostUs: feed.costUs ?? null,
   };
   if (!record) {
     return {

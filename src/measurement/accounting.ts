@@ -296,7 +296,7 @@ export class ClientAccount implements Account {
     const kEnd = Math.min(firstKAtOrAfter(this.schedule, Math.min(nowUs, this.leaveUs)), ids.expectedCount, from + maxChecks);
     let firstOwed = -1;
     ids.forEach(from, kEnd, (k, id) => {
-      if (id <= this.windowStartId || !this.expects(k) || this.received.has(id - this.windowStartId - 1)) return;
+      if (id <= this.windowStartId || this.received.has(id - this.windowStartId - 1) || !this.expects(k)) return;
       if (firstOwed < 0) firstOwed = k;
       fn(intendedUs(this.schedule, k));
     });

@@ -4,8 +4,17 @@
 // refused). Owed events enter the latency at their age so far — a lower bound of what the record
 // will say — so a stalled stream is drawn while it stalls, not after its phase is accounted. The
 // verdict and thresholds are the record's own (finalizeRecord), judged on the phases begun so far;
-// the final record replaces all of it when the run ends.
-import { createHistogram, decodeHistogram, encodeHistogram, recordUs, summarize, type Histogram } from '../measurement/histogram.js';
+// the final record replaces all of it when the run ends. Histograms are added once as parts arrive
+// and summarised or encoded again only when they change: the generator's main thread pays little.
+import {
+  createHistogram,
+  decodeHistogram,
+  encodeHistogram,
+  recordUs,
+  summarize,
+  type Histogram,
+  type LatencySummary,
+} from '../measurement/histogram.js';
 import { addCounters, zeroCounters, type EncodedInterval } from '../measurement/recorder.js';
 import { phaseAt } from '../measurement/schedule.js';
 import { finalizeRecord } from '../records/finalize.js';
@@ -17,11 +26,36 @@ import type { ClientResult, WorkerToMain } from './threadMessages.js';
 type LiveMessage = Extract<WorkerToMain, { type: 'live' }>;
 type Head = Pick<MeasuredParts, 'fullScenario' | 'scenario' | 'target' | 'shard' | 'startedAt' | 'tl' | 'workers'>;
 
+/** A histogram that keeps its summary and (for fast groups, whose per-second p99s the verdict reads) its encoding until it changes. */
+class Kept {
+  readonly latency = createHistogram();
+  private summary?: LatencySummary;
+  private encoded?: string;
+
+  add(h: Histogram): void {
+    this.latency.add(h);
+    this.summary = this.encoded = undefined;
+  }
+
+  /** Summary and encoding, with `owed` events added at their ages (on a copy: the kept one holds only what arrived or was accounted). */
+  read(owed: { ageUs: number; count: number }[] | undefined, encode: boolean): { summary: LatencySummary; encoded: string } {
+    if (owed && owed.length > 0) {
+      const h = createHistogram();
+      h.add(this.latency);
+      for (const o of owed) recordUs(h, o.ageUs, o.count);
+      return { summary: liveSummary(h), encoded: encode ? encodeHistogram(h) : '' };
+    }
+    this.summary ??= liveSummary(this.latency);
+    if (encode && this.latency.totalCount > 0) this.encoded ??= encodeHistogram(this.latency);
+    return { summary: this.summary, encoded: encode ? (this.encoded ?? '') : '' };
+  }
+}
+
 interface Second {
   group: number;
   index: number;
-  /** Delivered events (and missing ones, once accounted) at their latency. */
-  latency: Histogram;
+  phase: number;
+  kept: Kept;
   delivered: number;
   missing: number;
   arrived: number;
@@ -30,20 +64,34 @@ interface Second {
 
 const EMPTY = summarize(createHistogram());
 
+/** summarize() without the mean, which hdr-histogram-js computes by walking every bucket: nothing live shows it. */
+function liveSummary(h: Histogram): LatencySummary {
+  if (h.totalCount === 0) return EMPTY;
+  const at = (p: number): number => h.getValueAtPercentile(p);
+  return { count: h.totalCount, min: at(0), p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: h.maxValue, mean: 0 };
+}
+
 export class LiveRecord {
   private readonly seconds = new Map<number, Second>();
+  /** By group × phase: every part's latency added as it arrives. */
+  private readonly phases: Kept[][];
   private readonly snapshots = new Map<number, LiveMessage>();
   private readonly ended = new Map<number, ClientResult>();
   private readonly groupIndex: Map<string, number>;
-  /** Encoded per-second histograms of the fast groups (the noise floor reads them), until the second changes. */
-  private readonly encoded = new Map<number, string>();
+  /** Time the live view has kept the runner's threads busy: the workers' snapshots and these builds, µs. */
+  costUs = 0;
 
   constructor(private readonly head: Head) {
     this.groupIndex = new Map(head.scenario.groups.map((g, i) => [g.name, i]));
+    this.phases = head.scenario.groups.map(() => head.scenario.phases.map(() => new Kept()));
   }
 
   private key(group: number, index: number): number {
     return index * this.head.scenario.groups.length + group;
+  }
+
+  private phaseOfSecond(index: number): number {
+    return phaseAt(this.head.tl, this.head.tl.t0Us + index * 1_000_000);
   }
 
   noteIntervals(parts: EncodedInterval[]): void {
@@ -52,22 +100,34 @@ export class LiveRecord {
       if (group === undefined) continue;
       const key = this.key(group, iv.index);
       let s = this.seconds.get(key);
-      if (!s)
-        this.seconds.set(
-          key,
-          (s = { group, index: iv.index, latency: createHistogram(), delivered: 0, missing: 0, arrived: 0, maxStallUs: 0 }),
-        );
-      if (iv.latency) s.latency.add(decodeHistogram(iv.latency));
+      if (!s) {
+        s = {
+          group,
+          index: iv.index,
+          phase: this.phaseOfSecond(iv.index),
+          kept: new Kept(),
+          delivered: 0,
+          missing: 0,
+          arrived: 0,
+          maxStallUs: 0,
+        };
+        this.seconds.set(key, s);
+      }
+      if (iv.latency) {
+        const h = decodeHistogram(iv.latency);
+        s.kept.add(h);
+        this.phases[group]![s.phase]!.add(h);
+      }
       s.delivered += iv.delivered;
       s.missing += iv.missing;
       s.arrived += iv.arrived;
       s.maxStallUs = Math.max(s.maxStallUs, iv.maxStallUs);
-      this.encoded.delete(key);
     }
   }
 
   noteSnapshot(workerIndex: number, m: LiveMessage): void {
     this.snapshots.set(workerIndex, m);
+    this.costUs += m.tookUs;
     for (const c of m.ended) this.ended.set(c.clientId, c);
   }
 
@@ -81,54 +141,45 @@ export class LiveRecord {
     marks: Pick<RunRecord, 'partial' | 'partialReason' | 'invalid' | 'invalidReason'>,
   ): RunRecord {
     const { scenario, tl } = this.head;
+    const groupCount = scenario.groups.length;
     const snapshotsAt = [...this.snapshots.values()].map((s) => s.atUs);
     const asOfUs = snapshotsAt.length > 0 ? Math.max(...snapshotsAt) : nowUs;
     const current = asOfUs < tl.t0Us ? -1 : phaseAt(tl, Math.min(asOfUs, tl.endUs - 1));
-    // owed events of every worker, added to their second at their age so far (a lower bound)
-    const owed = new Map<number, { ageUs: number; count: number }[]>();
+    // owed events of every worker, by second and by phase, at their age so far (a lower bound)
+    const owedBySecond = new Map<number, { ageUs: number; count: number }[]>();
+    const owedByPhase = new Map<number, { ageUs: number; count: number }[]>();
     const liveStallUs = scenario.groups.map(() => 0);
     for (const snap of this.snapshots.values()) {
       for (const g of snap.groups) {
         for (const [index, count, newestUs] of g.owed) {
+          const o = { ageUs: snap.atUs - newestUs, count };
           const key = this.key(g.group, index);
-          (owed.get(key) ?? owed.set(key, []).get(key)!).push({ ageUs: snap.atUs - newestUs, count });
+          (owedBySecond.get(key) ?? owedBySecond.set(key, []).get(key)!).push(o);
+          const pk = this.phaseOfSecond(index) * groupCount + g.group;
+          (owedByPhase.get(pk) ?? owedByPhase.set(pk, []).get(pk)!).push(o);
         }
         if (g.oldestOwedUs === g.oldestOwedUs) liveStallUs[g.group] = Math.max(liveStallUs[g.group]!, snap.atUs - g.oldestOwedUs);
       }
     }
-    const keys = [...new Set([...this.seconds.keys(), ...owed.keys()])].sort((a, b) => a - b);
+    const isFast = scenario.groups.map((g) => g.kind === 'fast');
+    const lastWhole = Math.floor((asOfUs - tl.t0Us) / 1e6) - 1;
     const intervals: IntervalRecord[] = [];
-    const latencyOf = new Map<number, Histogram>();
-    for (const key of keys) {
-      const group = key % scenario.groups.length;
-      const index = Math.floor(key / scenario.groups.length);
+    for (const key of [...new Set([...this.seconds.keys(), ...owedBySecond.keys()])].sort((a, b) => a - b)) {
+      const group = key % groupCount;
+      const index = Math.floor(key / groupCount);
       const s = this.seconds.get(key);
-      const extra = owed.get(key);
-      let h = s?.latency ?? createHistogram();
-      if (extra) {
-        h = createHistogram();
-        if (s) h.add(s.latency);
-        for (const o of extra) recordUs(h, o.ageUs, o.count);
-      }
-      latencyOf.set(key, h);
-      const fast = scenario.groups[group]!.kind === 'fast';
-      let histogram = '';
-      if (fast && h.totalCount > 0) {
-        histogram = extra ? encodeHistogram(h) : (this.encoded.get(key) ?? encodeHistogram(h));
-        if (!extra) this.encoded.set(key, histogram);
-      }
-      const sum = summarize(h);
+      const { summary, encoded } = (s?.kept ?? new Kept()).read(owedBySecond.get(key), isFast[group]!);
       intervals.push({
         group: scenario.groups[group]!.name,
         startUs: index * 1_000_000,
         delivered: s?.delivered ?? 0,
         missing: s?.missing ?? 0,
         arrived: s?.arrived ?? 0,
-        maxStallUs: Math.max(s?.maxStallUs ?? 0, index === Math.floor((asOfUs - tl.t0Us) / 1e6) - 1 ? liveStallUs[group]! : 0),
-        p50Us: sum.p50,
-        p99Us: sum.p99,
-        maxUs: sum.max,
-        histogram,
+        maxStallUs: Math.max(s?.maxStallUs ?? 0, index === lastWhole ? liveStallUs[group]! : 0),
+        p50Us: summary.p50,
+        p99Us: summary.p99,
+        maxUs: summary.max,
+        histogram: summary.count > 0 ? encoded : '',
       });
     }
 
@@ -147,24 +198,18 @@ export class LiveRecord {
           if (c) addCounters(counters, c);
         }
         if (p === current) counters.maxStallUs = Math.max(counters.maxStallUs, liveStallUs[gi]!);
-        const h = createHistogram();
-        const from = phases[p]!.startUs;
-        const to = p === current ? Infinity : from + phases[p]!.durationUs;
-        for (const [key, lh] of latencyOf) {
-          const startUs = Math.floor(key / scenario.groups.length) * 1e6;
-          if (key % scenario.groups.length === gi && startUs >= from && startUs < to) h.add(lh);
-        }
+        const { summary, encoded } = this.phases[gi]![p]!.read(owedByPhase.get(p * groupCount + gi), isFast[gi]!);
         const clients = g.phases.includes(scenario.phases[p]!.name) ? g.count : 0;
         const seconds = phases[p]!.durationUs / 1e6;
         const result: PhaseResult = {
           clients,
           ...counters,
-          latencyUs: summarize(h),
+          latencyUs: summary,
           uncorrectedUs: EMPTY,
           connectUs: EMPTY,
           ackUs: EMPTY,
           deliveredPerClientPerSec: clients > 0 && seconds > 0 ? Math.round((counters.arrived / clients / seconds) * 10) / 10 : 0,
-          histogram: g.kind === 'fast' && h.totalCount > 0 ? encodeHistogram(h) : '',
+          histogram: summary.count > 0 ? encoded : '',
           uncorrectedHistogram: '',
           connectHistogram: '',
           ackHistogram: '',

@@ -7,6 +7,7 @@ import type { IdMap } from '../measurement/idMap.js';
 import { secondOf, type GroupRecorder } from '../measurement/recorder.js';
 import type { ClientConnection } from './clients/connection.js';
 import type { ClientResult, LiveGroup, WorkerToMain } from './threadMessages.js';
+import { threadCpuUs } from '../util/threadCpu.js';
 
 /** Owed events looked at per client per snapshot: a larger backlog is shown as a lower bound. */
 const MAX_CHECKS = 100_000;
@@ -22,6 +23,7 @@ export class LiveSnapshots {
   ) {}
 
   take(clients: { client: ClientConnection; group: number }[], t0Us: number, nowUs: number): Extract<WorkerToMain, { type: 'live' }> {
+    const started = threadCpuUs();
     const groups: LiveGroup[] = this.recorders.map((r, group) => ({
       group,
       counters: r.phases.map((p) => ({ ...p.counters })),
@@ -59,6 +61,6 @@ export class LiveSnapshots {
       }
     }
     groups.forEach((g, i) => (g.owed = [...owed[i]!.values()].sort((a, b) => a[0] - b[0])));
-    return { type: 'live', atUs: nowUs, groups, ended };
+    return { type: 'live', atUs: nowUs, groups, ended, tookUs: Math.round(threadCpuUs() - started) };
   }
 }

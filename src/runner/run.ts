@@ -6,6 +6,7 @@ import { nowUs } from '../clock.js';
 import { UserError, EXIT_UNREACHABLE } from '../util/errors.js';
 import type { Scenario } from '../scenario/types.js';
 import { formatUs } from '../util/units.js';
+import { threadCpuUs } from '../util/threadCpu.js';
 import { IdMap } from '../measurement/idMap.js';
 import { timeline, type Timeline } from '../measurement/schedule.js';
 import { buildRecord } from './buildRecord.js';
@@ -27,6 +28,8 @@ export interface LiveUpdate {
   record: RunRecord;
   /** Each group's clients connected now, and of those the ones whose oldest owed event is ≥ 1 s old. */
   clients: { group: string; open: number; stalled: number }[];
+  /** Time the live view has kept the runner's threads busy so far (worker snapshots, building these records), µs. */
+  costUs: number;
 }
 export type { ProgressSnapshot } from './progressTracker.js';
 
@@ -109,6 +112,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
       const onLive = options.onLive;
       const current = (live = new LiveRecord({ fullScenario, scenario, target, shard, startedAt, tl, workers: plans.length }));
       const build = (): void => {
+        const cpu = threadCpuUs();
         const now = nowUs();
         const generator = judgeGenerator(
           scenario,
@@ -118,7 +122,9 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
           process.cpuUsage(cpuStart),
           now - tl.t0Us,
         );
-        onLive({ record: current.build(now, generator, state.marks()), clients: current.clientsNow() });
+        const record = current.build(now, generator, state.marks());
+        current.costUs += threadCpuUs() - cpu;
+        onLive({ record, clients: current.clientsNow(), costUs: current.costUs });
       };
       liveTimers.push(setTimeout(() => liveTimers.push(setInterval(build, 1000)), Math.max(0, (tl.t0Us - nowUs()) / 1000 + 1400)));
     }

@@ -92,7 +92,13 @@ export type WorkerToMain =
   | { type: 'diagnostic'; events: number; eventsWithoutTime: number; nonEvents: number; firstNonEvent?: string; firstEvent?: string }
   | { type: 'fatal'; message: string }
   /** The live dashboard's snapshot, each second; `ended` holds the clients closed or refused since the last one. */
-  | { type: 'live'; atUs: number; groups: LiveGroup[]; ended: ClientResult[] };
+  | {
+      type: 'live';
+      atUs: number;
+      groups: LiveGroup[];
+      ended: ClientResult[];
+      /** How long taking it kept the worker busy (its cost to the generator). */ tookUs: number;
+    };
 
 export interface PublisherStats {
   sent: number;

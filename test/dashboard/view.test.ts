@@ -147,7 +147,7 @@ describe('dashboard server', () => {
         dash.finish();
       }
     });
-    expect(got[0]!.data).toEqual({ runs: [], done: false });
+    expect(got[0]!.data).toMatchObject({ runs: [], done: false });
     expect(got[1]!.data).toMatchObject({ done: false, runs: [{ name: 'run', phase: 'baseline', elapsedS: 1.9, final: false }] });
     const last = got[got.length - 1]!.data as { done: boolean; runs: { final: boolean; verdict: { verdict: string } }[] };
     expect(last.done).toBe(true);
