@@ -36,8 +36,8 @@ export interface MeasuredParts {
 
 /** The parts of a record that say what ran, where and when (shared with the live dashboard's provisional record). */
 export function recordHead(
-  m: Pick<MeasuredParts, 'fullScenario' | 'scenario' | 'target' | 'shard' | 'startedAt' | 'tl' | 'workers'>,
-): Pick<RunRecord, 'schemaVersion' | 'tool' | 'scenario' | 'target' | 'startedAt' | 't0Us' | 'workers' | 'shard'> {
+  m: Pick<MeasuredParts, 'fullScenario' | 'scenario' | 'target' | 'startedAt' | 'tl'>,
+): Pick<RunRecord, 'schemaVersion' | 'tool' | 'scenario' | 'target' | 'startedAt' | 't0Us'> {
   const { scenario } = m;
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -51,8 +51,6 @@ export function recordHead(
     },
     startedAt: m.startedAt,
     t0Us: m.tl.t0Us,
-    workers: m.workers,
-    shard: m.shard.count > 1 ? m.shard : undefined,
   };
 }
 
@@ -72,6 +70,8 @@ export function buildRecord(m: MeasuredParts): RunRecord {
     ...recordHead(m),
     durationUs: Math.min(m.endedUs, tl.endUs) - tl.t0Us,
     ...m.state.marks(),
+    workers: m.workers,
+    shard: m.shard.count > 1 ? m.shard : undefined,
     phases: scenario.phases.map((p, i) => ({ name: p.name, role: p.role, startUs: tl.starts[i]! - tl.t0Us, durationUs: p.durationUs })),
     groups: assembleGroups(scenario, m.results),
     intervals: assembleIntervals(m.intervals),

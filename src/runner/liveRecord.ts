@@ -22,6 +22,17 @@ import type { GeneratorHealth, GroupResult, IntervalRecord, PhaseResult, RunReco
 import { clientRecord } from './assemble.js';
 import { NO_VERDICT_YET, recordHead, type MeasuredParts } from './buildRecord.js';
 import type { ClientResult, WorkerToMain } from './threadMessages.js';
+import type { HealthSample } from './generatorHealth.js';
+import { nowUs as clockUs } from '../clock.js';
+import { threadCpuUs } from '../util/threadCpu.js';
+
+export interface LiveUpdate {
+  record: RunRecord;
+  /** Each group's clients connected now, and of those the ones whose oldest owed event is ≥ 1 s old. */
+  clients: { group: string; open: number; stalled: number }[];
+  /** CPU time the live view has cost the runner's threads so far (worker snapshots, building these records), µs. */
+  costUs: number;
+}
 
 type LiveMessage = Extract<WorkerToMain, { type: 'live' }>;
 type Head = Pick<MeasuredParts, 'fullScenario' | 'scenario' | 'target' | 'shard' | 'startedAt' | 'tl' | 'workers'>;
@@ -84,6 +95,10 @@ export class LiveRecord {
   constructor(private readonly head: Head) {
     this.groupIndex = new Map(head.scenario.groups.map((g, i) => [g.name, i]));
     this.phases = head.scenario.groups.map(() => head.scenario.phases.map(() => new Kept()));
+  }
+
+  get t0Us(): number {
+    return this.head.tl.t0Us;
   }
 
   private key(group: number, index: number): number {
@@ -229,6 +244,8 @@ export class LiveRecord {
       ...recordHead(this.head),
       durationUs: Math.max(0, Math.min(asOfUs, tl.endUs) - tl.t0Us),
       ...marks,
+      workers: this.head.workers,
+      shard: this.head.shard.count > 1 ? this.head.shard : undefined,
       phases,
       groups,
       intervals,
@@ -253,4 +270,32 @@ export class LiveRecord {
       return { group: g.name, open, stalled };
     });
   }
+}
+
+/**
+ * Builds the live record 400 ms after each of the workers' whole-second ticks (when their parts
+ * and snapshots are in) and hands it to `onLive`; returns the function that stops it.
+ */
+export function feedLive(
+  live: LiveRecord,
+  onLive: (u: LiveUpdate) => void,
+  from: {
+    health: () => HealthSample[];
+    generatorJudged: (health: HealthSample[], nowUs: number) => GeneratorHealth;
+    marks: () => Pick<RunRecord, 'partial' | 'partialReason' | 'invalid' | 'invalidReason'>;
+  },
+): () => void {
+  const timers: NodeJS.Timeout[] = [];
+  const build = (): void => {
+    const cpu = threadCpuUs();
+    const now = clockUs();
+    const record = live.build(now, from.generatorJudged(from.health(), now), from.marks());
+    live.costUs += threadCpuUs() - cpu;
+    onLive({ record, clients: live.clientsNow(), costUs: live.costUs });
+  };
+  const firstMs = Math.max(0, (live.t0Us - clockUs()) / 1000 + 1400);
+  timers.push(setTimeout(() => timers.push(setInterval(build, 1000)), firstMs));
+  return () => {
+    for (const t of timers) clearTimeout(t);
+  };
 }

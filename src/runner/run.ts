@@ -6,7 +6,6 @@ import { nowUs } from '../clock.js';
 import { UserError, EXIT_UNREACHABLE } from '../util/errors.js';
 import type { Scenario } from '../scenario/types.js';
 import { formatUs } from '../util/units.js';
-import { threadCpuUs } from '../util/threadCpu.js';
 import { IdMap } from '../measurement/idMap.js';
 import { timeline, type Timeline } from '../measurement/schedule.js';
 import { buildRecord } from './buildRecord.js';
@@ -14,7 +13,7 @@ import { defaultWorkers, planClients, startClientWorkers, type ClientWorkers } f
 import { judgeGenerator, type HealthSample } from './generatorHealth.js';
 import type { MainToWorker } from './threadMessages.js';
 import { ProgressTracker, type ProgressSnapshot } from './progressTracker.js';
-import { LiveRecord } from './liveRecord.js';
+import { feedLive, LiveRecord, type LiveUpdate } from './liveRecord.js';
 import { serverPublishesItself, startPublisher, type PublisherHandle } from './publisherHandle.js';
 import type { RunRecord } from '../records/schema.js';
 import { RunState } from './runState.js';
@@ -23,14 +22,7 @@ import { watchServer } from './serverWatch.js';
 import { openTarget, type TargetHandle } from './target.js';
 
 export { defaultWorkers } from './clientWorkers.js';
-
-export interface LiveUpdate {
-  record: RunRecord;
-  /** Each group's clients connected now, and of those the ones whose oldest owed event is ≥ 1 s old. */
-  clients: { group: string; open: number; stalled: number }[];
-  /** Time the live view has kept the runner's threads busy so far (worker snapshots, building these records), µs. */
-  costUs: number;
-}
+export type { LiveUpdate } from './liveRecord.js';
 export type { ProgressSnapshot } from './progressTracker.js';
 
 export interface RunOptions {
@@ -84,6 +76,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
   void target.server?.exited.then((code) => state.abort(`embedded server exited (${code})`));
 
   const threads: Worker[] = [];
+  let stopLive = (): void => {};
   try {
     const idMap = new IdMap();
     let workers: ClientWorkers | undefined;
@@ -106,27 +99,14 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     // one timeline: phase-0 clients get time to connect and subscribe before t0
     const tl: Timeline = timeline(nowUs() + 1_000_000 + totalClients * 1_000 + t0OffsetUs, scenario.phases);
     const cpuStart = process.cpuUsage();
-    // the live record, rebuilt 400 ms after each of the workers' whole-second ticks
-    const liveTimers: NodeJS.Timeout[] = [];
     if (options.onLive) {
-      const onLive = options.onLive;
-      const current = (live = new LiveRecord({ fullScenario, scenario, target, shard, startedAt, tl, workers: plans.length }));
-      const build = (): void => {
-        const cpu = threadCpuUs();
-        const now = nowUs();
-        const generator = judgeGenerator(
-          scenario,
-          tl,
-          [...started.health, ...publisher.health],
-          publisher.stats(),
-          process.cpuUsage(cpuStart),
-          now - tl.t0Us,
-        );
-        const record = current.build(now, generator, state.marks());
-        current.costUs += threadCpuUs() - cpu;
-        onLive({ record, clients: current.clientsNow(), costUs: current.costUs });
-      };
-      liveTimers.push(setTimeout(() => liveTimers.push(setInterval(build, 1000)), Math.max(0, (tl.t0Us - nowUs()) / 1000 + 1400)));
+      live = new LiveRecord({ fullScenario, scenario, target, shard, startedAt, tl, workers: plans.length });
+      stopLive = feedLive(live, options.onLive, {
+        health: () => [...started.health, ...publisher.health],
+        generatorJudged: (health, atUs) =>
+          judgeGenerator(scenario, tl, health, publisher.stats(), process.cpuUsage(cpuStart), atUs - tl.t0Us),
+        marks: () => state.marks(),
+      });
     }
     publisher.start(tl.t0Us, headId.value);
     started.broadcast({ type: 'start', t0Us: tl.t0Us, headId: headId.value });
@@ -145,7 +125,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     );
     await Promise.race([Promise.all([started.done, publisher.done]), deadline]);
     clearInterval(progressTimer);
-    for (const t of liveTimers) clearTimeout(t);
+    stopLive();
     if (started.results.length < plans.length)
       state.invalidReason ??= `${plans.length - started.results.length} client worker(s) did not report`;
     const cpu = process.cpuUsage(cpuStart);
@@ -172,6 +152,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
       state,
     });
   } finally {
+    stopLive();
     await Promise.all(threads.map((t) => t.terminate().catch(() => 0)));
     await target.stop();
   }
