@@ -15,7 +15,7 @@ import {
   type Histogram,
   type LatencySummary,
 } from '../measurement/histogram.js';
-import { addCounters, zeroCounters, type EncodedInterval } from '../measurement/recorder.js';
+import { addCounters, secondOf, zeroCounters, type EncodedInterval } from '../measurement/recorder.js';
 import { phaseAt } from '../measurement/schedule.js';
 import { finalizeRecord } from '../records/finalize.js';
 import type { GeneratorHealth, GroupResult, IntervalRecord, PhaseResult, RunRecord } from '../records/schema.js';
@@ -89,8 +89,10 @@ export class LiveRecord {
   private readonly snapshots = new Map<number, LiveMessage>();
   private readonly ended = new Map<number, ClientResult>();
   private readonly groupIndex: Map<string, number>;
-  /** Time the live view has kept the runner's threads busy: the workers' snapshots and these builds, µs. */
+  /** CPU time the live view has cost the runner's threads so far: the workers' snapshots and these builds, µs. */
   costUs = 0;
+  /** Each group's live stall (its oldest owed event's age) as the snapshots saw it, by the second that had just ended. */
+  private readonly stallSeen = new Map<number, number>();
 
   constructor(private readonly head: Head) {
     this.groupIndex = new Map(head.scenario.groups.map((g, i) => [g.name, i]));
@@ -143,6 +145,12 @@ export class LiveRecord {
   noteSnapshot(workerIndex: number, m: LiveMessage): void {
     this.snapshots.set(workerIndex, m);
     this.costUs += m.tookUs;
+    const index = secondOf(this.head.tl.t0Us, m.atUs) - 1;
+    for (const g of m.groups) {
+      if (!(g.oldestOwedUs === g.oldestOwedUs) || index < 0) continue;
+      const key = this.key(g.group, index);
+      this.stallSeen.set(key, Math.max(this.stallSeen.get(key) ?? 0, m.atUs - g.oldestOwedUs));
+    }
     for (const c of m.ended) this.ended.set(c.clientId, c);
   }
 
@@ -177,9 +185,8 @@ export class LiveRecord {
       }
     }
     const isFast = scenario.groups.map((g) => g.kind === 'fast');
-    const lastWhole = Math.floor((asOfUs - tl.t0Us) / 1e6) - 1;
     const intervals: IntervalRecord[] = [];
-    for (const key of [...new Set([...this.seconds.keys(), ...owedBySecond.keys()])].sort((a, b) => a - b)) {
+    for (const key of [...new Set([...this.seconds.keys(), ...owedBySecond.keys(), ...this.stallSeen.keys()])].sort((a, b) => a - b)) {
       const group = key % groupCount;
       const index = Math.floor(key / groupCount);
       const s = this.seconds.get(key);
@@ -190,7 +197,7 @@ export class LiveRecord {
         delivered: s?.delivered ?? 0,
         missing: s?.missing ?? 0,
         arrived: s?.arrived ?? 0,
-        maxStallUs: Math.max(s?.maxStallUs ?? 0, index === lastWhole ? liveStallUs[group]! : 0),
+        maxStallUs: Math.max(s?.maxStallUs ?? 0, this.stallSeen.get(key) ?? 0),
         p50Us: summary.p50,
         p99Us: summary.p99,
         maxUs: summary.max,

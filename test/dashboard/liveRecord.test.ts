@@ -136,5 +136,16 @@ describe('LiveRecord', () => {
     expect(r.hol.summary).toMatch(/fast delivery rate|fast max stall/);
     expect(live.clientsNow()).toEqual([{ group: 'fast', open: 2, stalled: 2 }]);
     expect(live.costUs).toBe(100);
+    // a second later the stall is a second older; the chart keeps the earlier second's value
+    live.noteSnapshot(0, {
+      type: 'live',
+      atUs: T0 + 9_000_000,
+      groups: [{ group: 0, counters: counters([8000, 1000]), owed, oldestOwedUs: T0 + 4_500_000, open: 2, stalled: 2 }],
+      ended: [],
+      tookUs: 0,
+    });
+    const later = live.build(T0 + 9_400_000, generator, marks);
+    const stallAt = (s: number): number | undefined => later.intervals.find((iv) => iv.startUs === s * 1e6)?.maxStallUs;
+    expect([stallAt(7), stallAt(8)]).toEqual([3_500_000, 4_500_000]);
   });
 });
