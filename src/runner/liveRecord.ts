@@ -91,7 +91,7 @@ export class LiveRecord {
   private readonly groupIndex: Map<string, number>;
   /** CPU time the live view has cost the runner's threads so far: the workers' snapshots and these builds, µs. */
   costUs = 0;
-  /** Each group's live stall (its oldest owed event's age) as the snapshots saw it, by the second that had just ended. */
+  /** Each group's live stall (its oldest owed event's age) at the end of each second, as the snapshots saw it. */
   private readonly stallSeen = new Map<number, number>();
 
   constructor(private readonly head: Head) {
@@ -145,11 +145,16 @@ export class LiveRecord {
   noteSnapshot(workerIndex: number, m: LiveMessage): void {
     this.snapshots.set(workerIndex, m);
     this.costUs += m.tookUs;
-    const index = secondOf(this.head.tl.t0Us, m.atUs) - 1;
+    // the oldest owed event was already owed at every second's end since its intended time: each of
+    // those seconds saw a stall at least that old (so a late snapshot leaves no hole in the line)
+    const t0 = this.head.tl.t0Us;
     for (const g of m.groups) {
-      if (!(g.oldestOwedUs === g.oldestOwedUs) || index < 0) continue;
-      const key = this.key(g.group, index);
-      this.stallSeen.set(key, Math.max(this.stallSeen.get(key) ?? 0, m.atUs - g.oldestOwedUs));
+      if (!(g.oldestOwedUs === g.oldestOwedUs)) continue;
+      for (let index = secondOf(t0, g.oldestOwedUs); index < secondOf(t0, m.atUs); index++) {
+        const key = this.key(g.group, index);
+        const ageUs = Math.min(m.atUs, t0 + (index + 1) * 1_000_000) - g.oldestOwedUs;
+        if (ageUs > (this.stallSeen.get(key) ?? 0)) this.stallSeen.set(key, ageUs);
+      }
     }
     for (const c of m.ended) this.ended.set(c.clientId, c);
   }

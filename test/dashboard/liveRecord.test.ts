@@ -146,6 +146,6 @@ describe('LiveRecord', () => {
     });
     const later = live.build(T0 + 9_400_000, generator, marks);
     const stallAt = (s: number): number | undefined => later.intervals.find((iv) => iv.startUs === s * 1e6)?.maxStallUs;
-    expect([stallAt(7), stallAt(8)]).toEqual([3_500_000, 4_500_000]);
+    expect([4, 5, 6, 7, 8].map(stallAt)).toEqual([500_000, 1_500_000, 2_500_000, 3_500_000, 4_500_000]);
   });
 });
