@@ -150,7 +150,9 @@ export class LiveRecord {
     const t0 = this.head.tl.t0Us;
     for (const g of m.groups) {
       if (!(g.oldestOwedUs === g.oldestOwedUs)) continue;
-      for (let index = secondOf(t0, g.oldestOwedUs); index < secondOf(t0, m.atUs); index++) {
+      // snapshots are taken on the workers' whole-second ticks, which a timer may fire a little early
+      const ticks = Math.round((m.atUs - t0) / 1_000_000);
+      for (let index = secondOf(t0, g.oldestOwedUs); index < ticks; index++) {
         const key = this.key(g.group, index);
         const ageUs = Math.min(m.atUs, t0 + (index + 1) * 1_000_000) - g.oldestOwedUs;
         if (ageUs > (this.stallSeen.get(key) ?? 0)) this.stallSeen.set(key, ageUs);
