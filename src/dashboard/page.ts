@@ -95,6 +95,14 @@ function renderRun(run) {
         ', CPU ' + gen.cpuPercent + '% of one core' + (gen.publisherLatenessP99Us === null ? '' : ', publisher lateness p99 ' + fmtUs(gen.publisherLatenessP99Us)) +
         (gen.reasons.length ? ' (' + gen.reasons.join('; ') + ')' : '')));
   }
+  if (run.server) {
+    const sv = run.server;
+    s.append($('p', { 'data-metric': 'server-slow-closes', 'data-value': sv.slowClientCloses ?? '' },
+      $('b', {}, 'The server says'), ' (its /metrics): closed ' + num(sv.slowClientCloses) + ' client(s) as slow' +
+        (sv.oldestInFlightUs ? '; its oldest send in flight is ' + fmtUs(sv.oldestInFlightUs) + ' old' : '') +
+        '. A stalled reader does not read the close frame, so the table counts only the closes the clients saw.'));
+    for (const line of sv.sentences) s.append($('p', { class: 'meta' }, line));
+  }
   if (run.liveCostUs !== null) s.append($('p', { class: 'meta', 'data-metric': 'live-cost', 'data-value': run.liveCostUs }, 'This live view has cost the runner ' + fmtUs(run.liveCostUs) + ' of CPU so far (worker snapshots and provisional records).'));
   return s;
 }

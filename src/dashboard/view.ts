@@ -5,6 +5,7 @@
 import type { GroupResult, RunRecord } from '../records/schema.js';
 import { BAND_FILLS, GROUP_COLORS } from '../reports/html.js';
 import { checkRows, VERDICT_LABEL } from '../reports/outcomes.js';
+import { serverViewSentences } from '../reports/serverView.js';
 import { lineChart, type Band, type Series } from '../reports/svg.js';
 import { CLOSE_SLOW_CLIENT } from '../protocol/v0.js';
 import { formatUs } from '../util/units.js';
@@ -68,6 +69,8 @@ export interface RunView {
     eventLoopDelayP99Us: number;
     publisherLatenessP99Us: number | null;
   } | null;
+  /** The server's own view from its /metrics (scraped each second while live): the report's sentences, and its slow-client closes. */
+  server: { sentences: string[]; slowClientCloses: number | null; oldestInFlightUs: number | null } | null;
   /** Time the live view kept the runner's threads busy during this run, µs. */
   liveCostUs: number | null;
   /** SVG markup from the report's chart code: latency over time per group, then delivery rate and stalls. */
@@ -166,8 +169,9 @@ function stallChart(record: RunRecord, frame: { bands: Band[]; totalS: number })
 
 function groupView(record: RunRecord, g: GroupResult, feed: RunFeed): GroupView {
   const ivs = record.intervals.filter((iv) => iv.group === g.name && hasData(iv)).sort((a, b) => a.startUs - b.startUs);
-  // the latest second a client could have had everything of: not the one under way
-  const wholeUs = Math.floor(record.durationUs / 1e6) * 1e6;
+  // the latest second a client could have had everything of: not the one under way (a live record is
+  // taken on the workers' whole-second ticks, which a timer may fire a few milliseconds early)
+  const wholeUs = Math.floor((record.durationUs + 10_000) / 1e6) * 1e6;
   const latest = [...ivs].reverse().find((iv) => iv.startUs + 1e6 <= wholeUs) ?? ivs[ivs.length - 1];
   const arrivedIn = record.intervals.find((iv) => iv.group === g.name && iv.startUs + 1e6 === wholeUs);
   const begun = record.phases.filter((p) => g.phases[p.name] !== undefined);
@@ -233,6 +237,7 @@ export function runView(feed: RunFeed): RunView {
       warnings: [],
       groups: [],
       generator: null,
+      server: null,
       charts: [],
     };
   }
@@ -275,6 +280,13 @@ export function runView(feed: RunFeed): RunView {
       eventLoopDelayP99Us: record.generator.eventLoopDelayP99Us,
       publisherLatenessP99Us: feed.final ? record.generator.publisher.latenessP99Us : null,
     },
+    server: record.server
+      ? {
+          sentences: serverViewSentences(record),
+          slowClientCloses: record.server.slowClientCloses ?? null,
+          oldestInFlightUs: record.server.oldestInFlightUs ?? null,
+        }
+      : null,
     charts: [
       ...record.groups.filter((g) => g.kind !== 'churn').map((g) => ({ id: `latency-${g.name}`, svg: latencyChart(record, g, frame) })),
       { id: 'delivered', svg: deliveredChart(record, frame) },

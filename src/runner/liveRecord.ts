@@ -18,7 +18,8 @@ import {
 import { addCounters, secondOf, zeroCounters, type EncodedInterval } from '../measurement/recorder.js';
 import { phaseAt } from '../measurement/schedule.js';
 import { finalizeRecord } from '../records/finalize.js';
-import type { GeneratorHealth, GroupResult, IntervalRecord, PhaseResult, RunRecord } from '../records/schema.js';
+import type { GeneratorHealth, GroupResult, IntervalRecord, PhaseResult, RunRecord, ServerScrape } from '../records/schema.js';
+import { fetchMetrics, summarizeServerMetrics } from './scrape.js';
 import { clientRecord } from './assemble.js';
 import { NO_VERDICT_YET, recordHead, type MeasuredParts } from './buildRecord.js';
 import type { ClientResult, WorkerToMain } from './threadMessages.js';
@@ -169,6 +170,7 @@ export class LiveRecord {
     nowUs: number,
     generator: GeneratorHealth,
     marks: Pick<RunRecord, 'partial' | 'partialReason' | 'invalid' | 'invalidReason'>,
+    server?: ServerScrape,
   ): RunRecord {
     const { scenario, tl } = this.head;
     const groupCount = scenario.groups.length;
@@ -265,6 +267,7 @@ export class LiveRecord {
       intervals,
       generator,
       hol: { ...NO_VERDICT_YET, evidence: [] },
+      server,
       thresholds: [],
       warnings: [],
     };
@@ -297,15 +300,29 @@ export function feedLive(
     health: () => HealthSample[];
     generatorJudged: (health: HealthSample[], nowUs: number) => GeneratorHealth;
     marks: () => Pick<RunRecord, 'partial' | 'partialReason' | 'invalid' | 'invalidReason'>;
+    /** The target's /metrics, scraped once a second too: the server's own view (its slow-client closes, its oldest send in flight). */
+    metrics?: { url: string; token?: string };
   },
 ): () => void {
   const timers: NodeJS.Timeout[] = [];
+  let server: ServerScrape | undefined;
+  let scraping = false;
+  const scrape = (metrics: { url: string; token?: string }): void => {
+    scraping = true;
+    void fetchMetrics(metrics.url, metrics.token).then((got) => {
+      scraping = false;
+      const cpu = threadCpuUs();
+      server = 'error' in got ? { source: metrics.url, error: got.error } : summarizeServerMetrics(got.text, metrics.url);
+      live.costUs += threadCpuUs() - cpu;
+    });
+  };
   const build = (): void => {
     const cpu = threadCpuUs();
     const now = clockUs();
-    const record = live.build(now, from.generatorJudged(from.health(), now), from.marks());
+    const record = live.build(now, from.generatorJudged(from.health(), now), from.marks(), server);
     live.costUs += threadCpuUs() - cpu;
     onLive({ record, clients: live.clientsNow(), costUs: live.costUs });
+    if (from.metrics && !scraping) scrape(from.metrics);
   };
   const firstMs = Math.max(0, (live.t0Us - clockUs()) / 1000 + 1400);
   timers.push(setTimeout(() => timers.push(setInterval(build, 1000)), firstMs));

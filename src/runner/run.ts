@@ -106,6 +106,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
         generatorJudged: (health, atUs) =>
           judgeGenerator(scenario, tl, health, publisher.stats(), process.cpuUsage(cpuStart), atUs - tl.t0Us),
         marks: () => state.marks(),
+        metrics: target.metricsUrl ? { url: target.metricsUrl, token: target.metricsToken } : undefined,
       });
     }
     publisher.start(tl.t0Us, headId.value);
