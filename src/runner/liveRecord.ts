@@ -289,6 +289,9 @@ export class LiveRecord {
   }
 }
 
+/** Records between two /metrics scrapes: each costs the runner ~4 ms of CPU in Node's fetch, untimed (docs/dashboard.md). */
+const SCRAPE_EVERY = 5;
+
 /**
  * Builds the live record 400 ms after each of the workers' whole-second ticks (when their parts
  * and snapshots are in) and hands it to `onLive`; returns the function that stops it.
@@ -300,13 +303,14 @@ export function feedLive(
     health: () => HealthSample[];
     generatorJudged: (health: HealthSample[], nowUs: number) => GeneratorHealth;
     marks: () => Pick<RunRecord, 'partial' | 'partialReason' | 'invalid' | 'invalidReason'>;
-    /** The target's /metrics, scraped once a second too: the server's own view (its slow-client closes, its oldest send in flight). */
+    /** The target's /metrics, scraped every few seconds too: the server's own view (its slow-client closes, its oldest send in flight). */
     metrics?: { url: string; token?: string };
   },
 ): () => void {
   const timers: NodeJS.Timeout[] = [];
   let server: ServerScrape | undefined;
   let scraping = false;
+  let builds = 0;
   const scrape = (metrics: { url: string; token?: string }): void => {
     scraping = true;
     void fetchMetrics(metrics.url, metrics.token).then((got) => {
@@ -322,7 +326,7 @@ export function feedLive(
     const record = live.build(now, from.generatorJudged(from.health(), now), from.marks(), server);
     live.costUs += threadCpuUs() - cpu;
     onLive({ record, clients: live.clientsNow(), costUs: live.costUs });
-    if (from.metrics && !scraping) scrape(from.metrics);
+    if (from.metrics && !scraping && builds++ % SCRAPE_EVERY === 0) scrape(from.metrics);
   };
   const firstMs = Math.max(0, (live.t0Us - clockUs()) / 1000 + 1400);
   timers.push(setTimeout(() => timers.push(setInterval(build, 1000)), firstMs));
