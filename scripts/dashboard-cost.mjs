@@ -105,5 +105,10 @@ const withD = m('with', 'cpuUsPerKEvents');
 say('');
 say(`median CPU per 1000 delivered events: without ${without.toFixed(1)} µs, with the dashboard open ${withD.toFixed(1)} µs`);
 say(`dashboard cost: ${(((withD - without) / without) * 100).toFixed(2)}% of the generator's CPU per event (its throughput at saturation)`);
+// each round's two runs ran back to back: their ratio is less exposed to the machine's load drifting across rounds
+const pairs = results.with.map((w, i) => (w.cpuUsPerKEvents / results.without[i].cpuUsPerKEvents - 1) * 100);
+say(
+  `round by round (with ÷ without − 1): ${pairs.map((p) => `${p >= 0 ? '+' : ''}${p.toFixed(1)}%`).join(' ')}; median ${median(pairs).toFixed(2)}%`,
+);
 say(`median events delivered per run: without ${m('without', 'delivered')}, with ${m('with', 'delivered')}`);
 say(`the dashboard's own work, its CPU time where it runs, median: ${m('with', 'ownPercent').toFixed(2)}% of the runner's CPU`);
