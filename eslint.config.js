@@ -24,6 +24,11 @@ export default tseslint.config(
     },
   },
   {
+    // runScenario was one 239-line function (issue 12); the longest today is createHttpServer, 147 lines with comments
+    files: ['src/**/*.ts'],
+    rules: { 'max-lines-per-function': ['error', { max: 150, skipBlankLines: true, skipComments: true, IIFEs: true }] },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },

@@ -4,12 +4,14 @@
 import type { Command } from 'commander';
 import { compareRecords, DEFAULT_COMPARE, notAResult, type CompareOptions } from '../records/compare.js';
 import { readRunRecord } from '../records/load.js';
-import { renderCompareMarkdown, renderCompareTable } from '../reports/compare.js';
+import { renderCompareMarkdown, renderCompareTable, renderCompareVerdict } from '../reports/compare.js';
+import { renderFastSparklines } from '../reports/sparkline.js';
 import { parseDurationUs } from '../util/units.js';
 import { EXIT_FAILED, EXIT_INVALID, EXIT_OK, UserError } from '../util/errors.js';
 import { useColor } from './run.js';
+import { addVerbosityOptions, sparklineView, verbosityOf, type VerbosityFlags } from './verbosity.js';
 
-interface CompareFlags {
+interface CompareFlags extends VerbosityFlags {
   tolerance: string;
   minDelta: string;
   alpha: string;
@@ -41,8 +43,10 @@ export function refuseNonResults(records: { file: string; label: string; record:
 
 export function registerCompare(program: Command): void {
   const pct = `${DEFAULT_COMPARE.tolerance * 100}%`;
-  program
-    .command('compare')
+  addVerbosityOptions(program.command('compare'), {
+    quiet: 'print only the verdict line and each regression, and errors',
+    verbose: "also both runs' fast-group latency over time on one scale, even off a terminal",
+  })
     .description('compare two run records for CI: exit 1 when NEW is worse than BASE beyond noise and tolerance')
     .argument('<base>', 'the baseline run record')
     .argument('<new>', 'the run record to judge')
@@ -88,7 +92,23 @@ generator-bound): nothing is ranked.`,
       ]);
       const c = compareRecords(base, next, options);
       const labels = { base: baseFile, next: newFile, options };
-      process.stderr.write(`${renderCompareTable(c, labels, useColor(flags.color))}\n`);
+      const verbosity = verbosityOf(flags);
+      const color = useColor(flags.color);
+      if (verbosity === 'quiet') process.stderr.write(`${renderCompareVerdict(c, color)}\n`);
+      else {
+        process.stderr.write(`${renderCompareTable(c, labels, color)}\n`);
+        const view = sparklineView(verbosity);
+        const picture = view
+          ? renderFastSparklines(
+              [
+                { name: 'BASE', record: base },
+                { name: 'NEW', record: next },
+              ],
+              view,
+            )
+          : '';
+        if (picture) process.stderr.write(`\n${picture}\n`);
+      }
       if (flags.md) process.stdout.write(renderCompareMarkdown(c, labels));
       process.exitCode = c.regressions.length > 0 ? EXIT_FAILED : EXIT_OK;
     });

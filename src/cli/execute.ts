@@ -6,8 +6,9 @@ import type { Scenario } from '../scenario/types.js';
 import { scenarioForVariant } from '../scenario/load.js';
 import type { ReportFormat } from '../reports/formats.js';
 import { writeReports } from './writeReports.js';
-import { renderSummary } from '../reports/summary.js';
-import { renderSideBySide } from '../reports/sideBySide.js';
+import type { SparklineOptions } from '../reports/sparkline.js';
+import { printRunEnd, printRunsEnd, runLog } from './runOutput.js';
+import type { Verbosity } from './verbosity.js';
 import { createProgress } from './progress.js';
 import type { DashboardHooks } from './dashboard.js';
 import { EXIT_FAILED, EXIT_INVALID, EXIT_OK, EXIT_UNREACHABLE, UserError } from '../util/errors.js';
@@ -21,7 +22,10 @@ export interface ExecuteOptions {
   json: boolean;
   failOnHol: boolean;
   color: boolean;
-  quiet?: boolean;
+  /** quiet: only the verdict line (and failed thresholds); verbose: each client's fate and the server's log too. */
+  verbosity?: Verbosity;
+  /** The latency-over-time sparkline at the end (false: none). */
+  sparkline?: SparklineOptions | false;
   /** Reports besides the JSON record (always written), e.g. md, html, junit. */
   reports?: ReportFormat[];
   /** Run one shard of a distributed run. */
@@ -71,10 +75,12 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
   process.on('SIGTERM', onSignal);
   const variants = scenario.variants.length > 0 ? scenario.variants.map((v) => scenarioForVariant(scenario, v.name)) : [scenario];
   const runs: NamedRun[] = [];
+  const verbosity = opts.verbosity ?? 'normal';
+  const output = { verbosity, color: opts.color, failOnHol: opts.failOnHol, sparkline: opts.sparkline ?? false };
   try {
     for (const s of variants) {
       if (controller.signal.aborted) break;
-      const progress = createProgress(s.name);
+      const progress = verbosity === 'quiet' ? { update: () => {}, stop: () => {} } : createProgress(s.name);
       const name = s.name.split('/').pop()!;
       const dashboard = opts.dashboard;
       const runOpts: RunOptions = {
@@ -86,7 +92,7 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
           dashboard?.onProgress(name, p);
         },
         onLive: dashboard ? (u) => dashboard.onLive(name, u) : undefined,
-        log: opts.quiet ? undefined : (line) => (line.startsWith('server: ') ? undefined : say(line)),
+        say: runLog(verbosity),
       };
       let record: RunRecord;
       try {
@@ -99,28 +105,14 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
       );
       const path = files[0]!.path;
       dashboard?.onFinal(name, record);
-      if (!opts.quiet) {
-        say('');
-        say(renderSummary(record, opts.color));
-        say(`run record: ${path}`);
-        if (files.length > 1)
-          say(
-            `reports: ${files
-              .slice(1)
-              .map((f) => f.path)
-              .join(', ')}`,
-          );
-      }
+      printRunEnd(record, files, output, variants.length > 1 ? name : undefined);
       runs.push({ name, record, path });
     }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  if (runs.length > 1 && !opts.quiet) {
-    say('');
-    say(renderSideBySide(runs, opts.color));
-  }
+  printRunsEnd(runs, output);
   const status = runs.map((r) => runStatus(r.record, opts.failOnHol));
   let exitCode = EXIT_OK;
   if (status.includes('failed')) exitCode = EXIT_FAILED;

@@ -7,14 +7,15 @@ import { readRunRecord } from '../records/load.js';
 import { DEFAULT_MAX_T0_SKEW_US, mergeShards } from '../records/merge.js';
 import { parseReportFormats } from '../reports/formats.js';
 import { runPassed } from '../reports/outcomes.js';
-import { renderSummary } from '../reports/summary.js';
+import { renderSummary, renderVerdictLines } from '../reports/summary.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { parseDurationUs } from '../util/units.js';
 import { EXIT_FAILED, EXIT_INVALID, EXIT_OK, UserError } from '../util/errors.js';
 import { useColor } from './run.js';
 import { writeReports } from './writeReports.js';
+import { addVerbosityOptions, sparklineView, verbosityOf, type VerbosityFlags } from './verbosity.js';
 
-interface MergeFlags {
+interface MergeFlags extends VerbosityFlags {
   output: string;
   report?: string;
   failOnHol?: boolean;
@@ -24,8 +25,10 @@ interface MergeFlags {
 }
 
 export function registerMerge(program: Command): void {
-  program
-    .command('merge')
+  addVerbosityOptions(program.command('merge'), {
+    quiet: 'print only the merged verdict line (and failed thresholds) and errors',
+    verbose: "also each client's fate across the shards, connect and ack times and the noise floor",
+  })
     .description('merge the shard records of a distributed run (evbench run --shard i/N) into one, and judge it')
     .argument('<records...>', 'shard records, one per shard')
     .requiredOption('-o, --output <file>', 'merged run record to write')
@@ -64,10 +67,16 @@ record is not a result.`,
       );
       writeFileAtomic(flags.output, `${JSON.stringify(merged, null, 2)}\n`);
       const written = reports.length ? writeReports(merged, reports, dirname(flags.output), { failOnHol: !!flags.failOnHol }) : [];
-      process.stderr.write(`${renderSummary(merged, useColor(flags.color))}\n`);
-      process.stderr.write(
-        `merged ${files.length} shards: ${flags.output}${written.length ? `; reports: ${written.map((f) => f.path).join(', ')}` : ''}\n`,
-      );
+      const verbosity = verbosityOf(flags);
+      const color = useColor(flags.color);
+      if (verbosity === 'quiet') process.stderr.write(`${renderVerdictLines(merged, color, !!flags.failOnHol)}\n`);
+      else {
+        const summary = renderSummary(merged, color, { sparkline: sparklineView(verbosity), verbose: verbosity === 'verbose' });
+        process.stderr.write(`${summary}\n`);
+        process.stderr.write(
+          `merged ${files.length} shards: ${flags.output}${written.length ? `; reports: ${written.map((f) => f.path).join(', ')}` : ''}\n`,
+        );
+      }
       if (flags.json) process.stdout.write(`${JSON.stringify(merged)}\n`);
       process.exitCode = merged.hol.verdict === 'invalid' ? EXIT_INVALID : runPassed(merged, !!flags.failOnHol) ? EXIT_OK : EXIT_FAILED;
     });

@@ -5,27 +5,29 @@ import type { Command } from 'commander';
 import { readRunRecord } from '../records/load.js';
 import { parseReportFormats } from '../reports/formats.js';
 import { runStatus } from '../reports/outcomes.js';
-import { renderSummary } from '../reports/summary.js';
 import { evaluateThresholds } from '../thresholds/evaluate.js';
 import { exitCodeFor } from '../util/errors.js';
 import { withThresholdFlags } from './thresholdFlags.js';
 import { useColor } from './run.js';
 import { writeReports } from './writeReports.js';
+import { addVerbosityOptions, sparklineView, verbosityOf, type VerbosityFlags } from './verbosity.js';
+import { renderSummary, renderVerdictLines } from '../reports/summary.js';
 
-interface ReportFlags {
+interface ReportFlags extends VerbosityFlags {
   format: string;
   out?: string;
   threshold: string[];
   failOnHol?: boolean;
-  quiet?: boolean;
   color?: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function registerReport(program: Command): void {
-  program
-    .command('report')
+  addVerbosityOptions(program.command('report'), {
+    quiet: 'print only the verdict line (and failed thresholds) and errors',
+    verbose: "also each client's fate (closes, stalls, missing), connect and ack times and the noise floor",
+  })
     .description('render a saved run record as Markdown, HTML, .hgrm, .hlog or JUnit')
     .argument('<record>', 'run record JSON written by evbench run/demo/merge')
     .option('--format <formats>', 'md, html, hgrm, hlog, junit, json (comma-separated)', 'md,html')
@@ -37,7 +39,6 @@ export function registerReport(program: Command): void {
       [],
     )
     .option('--fail-on-hol', 'exit 1 when the verdict is hol (and a failed check in the JUnit report)')
-    .option('--quiet', 'do not print the summary')
     .option('--no-color', 'no colors on stderr (also NO_COLOR)')
     .addHelpText(
       'after',
@@ -56,8 +57,14 @@ Exit codes: 0 ok, 1 a threshold failed (or hol with --fail-on-hol), 2 bad input.
         record.thresholds = evaluateThresholds(record, thresholds);
       }
       const files = writeReports(record, formats, flags.out ?? dirname(file), { failOnHol: !!flags.failOnHol });
-      if (!flags.quiet) process.stderr.write(`${renderSummary(record, useColor(flags.color))}\n`);
-      process.stderr.write(`reports: ${files.map((f) => f.path).join(', ') || '(none: nothing to render)'}\n`);
+      const verbosity = verbosityOf(flags);
+      const color = useColor(flags.color);
+      if (verbosity === 'quiet') process.stderr.write(`${renderVerdictLines(record, color, !!flags.failOnHol)}\n`);
+      else {
+        const summary = renderSummary(record, color, { sparkline: sparklineView(verbosity), verbose: verbosity === 'verbose' });
+        process.stderr.write(`${summary}\n`);
+        process.stderr.write(`reports: ${files.map((f) => f.path).join(', ') || '(none: nothing to render)'}\n`);
+      }
       process.exitCode = exitCodeFor(runStatus(record, !!flags.failOnHol));
     });
 }

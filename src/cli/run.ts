@@ -4,6 +4,7 @@ import { loadScenario, parseOverrideFlags, scenarioForVariant } from '../scenari
 import type { Scenario } from '../scenario/types.js';
 import { EXIT_FAILED, EXIT_OK, UserError } from '../util/errors.js';
 import { runStatus } from '../reports/outcomes.js';
+import { quietOption, terminalOutput, verboseOption } from './verbosity.js';
 import { execute, type NamedRun } from './execute.js';
 import { addTargetOptions, applyTargetFlags, type TargetFlags } from './targetFlags.js';
 import { withThresholdFlags } from './thresholdFlags.js';
@@ -25,6 +26,8 @@ interface RunFlags extends TargetFlags, DashboardFlags {
   color?: boolean;
   report?: string;
   shard?: string;
+  quiet?: boolean;
+  verbose?: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -88,7 +91,11 @@ function addRunOptions(cmd: Command): Command {
     .option('--json', 'print the run record(s) as JSON on stdout')
     .option('--report <formats>', 'reports besides the JSON record: md, html, hgrm, hlog, junit (comma-separated)')
     .option('--fail-on-hol', 'exit 1 when the verdict is hol or disconnect (and a failed check in the JUnit report)')
-    .option('--no-color', 'no colors on stderr (also NO_COLOR)');
+    .option('--no-color', 'no colors on stderr (also NO_COLOR)')
+    .addOption(quietOption('print only the verdict line (and failed thresholds) and errors; exit codes unchanged'))
+    .addOption(
+      verboseOption("also each client's fate (closes, stalls, missing), connect and ack times, the noise floor and the server's log"),
+    );
 }
 
 export function registerRun(program: Command): void {
@@ -129,6 +136,7 @@ Exit codes: 0 ok, 1 thresholds failed (or a hol/disconnect verdict with --fail-o
       const { runs, exitCode } = await execute(scenario, {
         workers,
         json: !!flags.json,
+        ...terminalOutput(flags),
         failOnHol: !!flags.failOnHol,
         color: useColor(flags.color),
         reports,
@@ -161,6 +169,7 @@ export function registerDemo(program: Command): void {
       const { runs, exitCode } = await execute(scenario, {
         workers,
         json: !!flags.json,
+        ...terminalOutput(flags),
         failOnHol: !!flags.failOnHol,
         color: useColor(flags.color),
         reports,

@@ -38,7 +38,20 @@ export function renderCompareTable(c: Comparison, labels: CompareLabels, color =
   const out = [`compare: ${labels.base} → ${labels.next}: ${c.scope}`, ch.dim(`rule: ${ruleSummary(labels.options)}`)];
   for (const n of c.notes) out.push(ch.yellow(`note: ${n}`));
   out.push('', renderTable(['group', 'phase', 'metric', 'base', 'new', 'change', '', 'rule'], rows, (col) => col >= 3 && col <= 5), '');
-  out.push(c.regressions.length === 0 ? ch.green('no regression beyond noise and tolerance') : ch.red.bold(`${c.regressions.length} regression(s) beyond noise and tolerance`));
+  out.push(verdictLine(c, color));
+  return out.join('\n');
+}
+
+const verdictLine = (c: Comparison, color: boolean): string => {
+  const ch = makeChalk(color);
+  return c.regressions.length === 0 ? ch.green('no regression beyond noise and tolerance') : ch.red.bold(`${c.regressions.length} regression(s) beyond noise and tolerance`);
+};
+
+/** What `compare --quiet` prints: the verdict line and one line per regression (what, base → new, change). */
+export function renderCompareVerdict(c: Comparison, color = false): string {
+  const ch = makeChalk(color);
+  const out = [`compare: ${verdictLine(c, color)}`];
+  for (const r of c.regressions) out.push(`  ${ch.red('✗')} ${r.group} ${r.phase} ${r.metric}: ${value(r.base, r.unit)} → ${value(r.next, r.unit)} (${change(r)})`);
   return out.join('\n');
 }
 

@@ -3,9 +3,18 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type { RunRecord } from '../records/schema.js';
 import { formatUs } from '../util/units.js';
 import { renderTable } from './table.js';
-import { VERDICT_LABEL } from './outcomes.js';
+import { runStatus, VERDICT_LABEL } from './outcomes.js';
 import { generatorFact, LATENCY_NOTE, replayFact } from './facts.js';
 import { serverViewSentences } from './serverView.js';
+import { renderSparklines, type SparklineOptions } from './sparkline.js';
+import { renderClientDetail, renderConnectDetail, verdictDetail } from './clientDetail.js';
+
+export interface SummaryOptions {
+  /** Draw latency over time per group (`false`: not at all, e.g. off a terminal). */
+  sparkline?: SparklineOptions | false;
+  /** Unfold what the summary folds: each client's fate, connect and ack times, the noise floor, the generator's reasons. */
+  verbose?: boolean;
+}
 
 export function makeChalk(color: boolean): ChalkInstance {
   return new Chalk({ level: color ? 1 : 0 });
@@ -17,7 +26,7 @@ export function verdictText(record: RunRecord, c: ChalkInstance): string {
   return `verdict: ${label} — ${record.hol.summary}`;
 }
 
-export function renderSummary(record: RunRecord, color = false): string {
+export function renderSummary(record: RunRecord, color = false, opts: SummaryOptions = {}): string {
   const c = makeChalk(color);
   const out: string[] = [];
   const target = record.target.kind === 'embedded' ? `embedded evbench serve (${record.target.mode})` : record.target.url;
@@ -55,9 +64,15 @@ export function renderSummary(record: RunRecord, color = false): string {
   for (const g of record.groups) {
     if (g.replay) out.push(`${g.name}: ${replayFact(g)}`);
   }
+  if (opts.verbose) {
+    for (const block of [renderConnectDetail(record), renderClientDetail(record, c)]) if (block) out.push('', block);
+  }
+  const spark = opts.sparkline === undefined || opts.sparkline === false ? '' : renderSparklines(record, opts.sparkline);
+  if (spark) out.push('', spark);
   out.push('');
   out.push(verdictText(record, c));
   for (const e of record.hol.evidence) out.push(`  ${e.triggered ? c.red('✗') : e.informational ? c.dim('·') : c.green('✓')} ${e.rule}: ${e.measured}`);
+  if (opts.verbose) for (const line of verdictDetail(record)) out.push(`  ${c.dim(line)}`);
   const g = record.generator;
   out.push(
     `generator: ${g.bound ? c.red.bold('BOUND') : c.green('ok')} — ${generatorFact(record)}`,
@@ -67,5 +82,18 @@ export function renderSummary(record: RunRecord, color = false): string {
     out.push('thresholds:');
     for (const t of record.thresholds) out.push(`  ${t.judged === false ? c.yellow('–') : t.passed ? c.green('✓') : c.red('✗')} ${t.message}`);
   }
+  return out.join('\n');
+}
+
+/**
+ * What `--quiet` leaves: the verdict line, and each failed threshold (the reason for an exit code 1);
+ * `name` prefixes them when several runs print (the demo's variants).
+ */
+export function renderVerdictLines(record: RunRecord, color = false, failOnHol = false, name?: string): string {
+  const c = makeChalk(color);
+  const prefix = name ? `${name}: ` : '';
+  const out = [prefix + verdictText(record, c)];
+  if (runStatus(record, failOnHol) === 'failed')
+    for (const t of record.thresholds) if (!t.passed && t.judged !== false) out.push(`${prefix}  ${c.red('✗')} ${t.message}`);
   return out.join('\n');
 }

@@ -32,7 +32,8 @@ export interface RunOptions {
   onProgress?: (p: ProgressSnapshot) => void;
   /** Once a second after t0: the record so far, with its provisional verdict (feeds a live dashboard; costs the main thread a little). */
   onLive?: (update: LiveUpdate) => void;
-  log?: (line: string) => void;
+  /** Receives the runner's one-line notes for a person (publisher connected, server lines). */
+  say?: (line: string) => void;
   /** Run shard `index` of `count` (0-based): this process takes its share of every group's clients and of the publisher's schedule. */
   shard?: { index: number; count: number };
 }
@@ -66,11 +67,11 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     );
   }
   const { scenario, t0OffsetUs } = shardScenario(fullScenario, shard);
-  const log = options.log ?? (() => {});
+  const say = options.say ?? (() => {});
   const totalClients = scenario.groups.reduce((a, g) => a + g.count, 0);
   const requestedWorkers = Math.max(1, Math.min(options.workers ?? defaultWorkers(), Math.max(1, totalClients)));
   const startedAt = new Date().toISOString();
-  const target = await openTarget(scenario, (line) => log(`server: ${line}`));
+  const target = await openTarget(scenario, (line) => say(`server: ${line}`));
   const state = new RunState();
   options.signal?.addEventListener('abort', () => state.abort('interrupted'));
   void target.server?.exited.then((code) => state.abort(`embedded server exited (${code})`));
@@ -80,7 +81,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
   try {
     const idMap = new IdMap();
     let workers: ClientWorkers | undefined;
-    const { publisher, headId } = await connectPublisher(scenario, target, state, idMap, (m) => workers?.broadcast(m), log);
+    const { publisher, headId } = await connectPublisher(scenario, target, state, idMap, (m) => workers?.broadcast(m), say);
     if (publisher.thread) threads.push(publisher.thread);
     const progress = new ProgressTracker(scenario);
     const plans = planClients(scenario, target, requestedWorkers);
@@ -112,7 +113,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     publisher.start(tl.t0Us, headId.value);
     started.broadcast({ type: 'start', t0Us: tl.t0Us, headId: headId.value });
     const serverWatch = watchServer(target.metricsUrl, target.metricsToken, tl, scenario.phases); // /metrics at each phase's end
-    log(
+    say(
       `run started: ${totalClients} clients on ${plans.length} worker(s), ${scenario.phases.map((p) => `${p.name} ${formatUs(p.durationUs)}`).join(' → ')}`,
     );
     const progressTimer = setInterval(() => options.onProgress?.(progress.snapshot(tl, nowUs())), 250);
@@ -169,7 +170,7 @@ async function connectPublisher(
   state: RunState,
   idMap: IdMap,
   relay: (m: MainToWorker) => void,
-  log: (line: string) => void,
+  say: (line: string) => void,
 ): Promise<{ publisher: PublisherHandle & { health: HealthSample[] }; headId: { value: number } }> {
   const health: HealthSample[] = [];
   const headId = { value: 0 };
@@ -203,7 +204,7 @@ async function connectPublisher(
     throw new UserError(`target unreachable: ${target.url}: ${(err as Error).message}`, EXIT_UNREACHABLE);
   }
   if (!selfEmitting)
-    log(
+    say(
       `publisher connected to ${target.url}${scenario.publisher.prefill ? ` (prefilled ${scenario.publisher.prefill} events, head ${headId.value})` : ''}`,
     );
   return { publisher, headId };

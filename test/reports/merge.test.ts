@@ -129,6 +129,23 @@ describeCli('evbench merge (CLI)', () => {
     expect(readFileSync(join(tmp, 'out', 'fixture.junit.xml'), 'utf8')).toContain('<failure');
   });
 
+  it('-q: the merged verdict line and the failed thresholds only, same exit code; -v: each client across the shards', async () => {
+    const out = join(tmp, 'out-quiet', 'merged.json');
+    const quiet = await runCli(['merge', s0, s1, '-o', out, '-q']);
+    expect(quiet.code).toBe(1);
+    const merged = JSON.parse(readFileSync(out, 'utf8')) as RunRecord;
+    const lines = quiet.stderr.trimEnd().split('\n');
+    expect(lines[0]).toBe(`verdict: HOL — ${merged.hol.summary}`);
+    expect(lines.slice(1)).toEqual(merged.thresholds.filter((t) => !t.passed).map((t) => `  ✗ ${t.message}`));
+    const verbose = await runCli(['merge', s0, s1, '-o', join(tmp, 'out-verbose', 'merged.json'), '-v']);
+    expect(verbose.code).toBe(1);
+    expect(verbose.stderr).toContain('per client:');
+    // the shards' clients, numbered anew across the merge
+    for (const c of merged.groups[0]!.clientResults.slice(0, 5)) expect(verbose.stderr).toMatch(new RegExp(`^${merged.groups[0]!.name} +${c.id} +${c.delivered} `, 'm'));
+    expect(verbose.stderr).toContain('latency over time: p99 per second');
+    expect(verbose.stderr).toContain('merged 2 shards');
+  });
+
   it('a generator-bound shard: the merged record is written, its verdict invalid, exit 4', async () => {
     const bound = write('bound1.json', { ...shard1, generator: { ...shard1.generator, bound: true, reasons: ['client worker 1 event-loop delay p99 23ms (≥ 20ms)'] } });
     const out = join(tmp, 'out-bound', 'merged.json');
