@@ -10,6 +10,7 @@ import type { SparklineOptions } from '../reports/sparkline.js';
 import { printRunEnd, printRunsEnd, runLog } from './runOutput.js';
 import type { Verbosity } from './verbosity.js';
 import { createProgress } from './progress.js';
+import type { DashboardHooks } from './dashboard.js';
 import { EXIT_FAILED, EXIT_INVALID, EXIT_OK, EXIT_UNREACHABLE, UserError } from '../util/errors.js';
 import { runStatus } from '../reports/outcomes.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
@@ -29,6 +30,8 @@ export interface ExecuteOptions {
   reports?: ReportFormat[];
   /** Run one shard of a distributed run. */
   shard?: { index: number; count: number };
+  /** A live dashboard to feed (`--dashboard`). */
+  dashboard?: DashboardHooks;
 }
 
 export interface NamedRun {
@@ -78,11 +81,17 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
     for (const s of variants) {
       if (controller.signal.aborted) break;
       const progress = verbosity === 'quiet' ? { update: () => {}, stop: () => {} } : createProgress(s.name);
+      const name = s.name.split('/').pop()!;
+      const dashboard = opts.dashboard;
       const runOpts: RunOptions = {
         workers: opts.workers,
         shard: opts.shard,
         signal: controller.signal,
-        onProgress: (p) => progress.update(p),
+        onProgress: (p) => {
+          progress.update(p);
+          dashboard?.onProgress(name, p);
+        },
+        onLive: dashboard ? (u) => dashboard.onLive(name, u) : undefined,
         say: runLog(verbosity),
       };
       let record: RunRecord;
@@ -95,7 +104,7 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
         writeReports(record, ['json', ...(opts.reports ?? []).filter((f) => f !== 'json')], s.outputs.dir, { failOnHol: opts.failOnHol }),
       );
       const path = files[0]!.path;
-      const name = s.name.split('/').pop()!;
+      dashboard?.onFinal(name, record);
       printRunEnd(record, files, output, variants.length > 1 ? name : undefined);
       runs.push({ name, record, path });
     }

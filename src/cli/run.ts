@@ -9,8 +9,9 @@ import { execute, type NamedRun } from './execute.js';
 import { addTargetOptions, applyTargetFlags, type TargetFlags } from './targetFlags.js';
 import { withThresholdFlags } from './thresholdFlags.js';
 import { parseReportFormats, type ReportFormat } from '../reports/formats.js';
+import { addDashboardOptions, openDashboard, type DashboardFlags } from './dashboard.js';
 
-interface RunFlags extends TargetFlags {
+interface RunFlags extends TargetFlags, DashboardFlags {
   rate?: string;
   payload?: string;
   clients: string[];
@@ -30,6 +31,7 @@ interface RunFlags extends TargetFlags {
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const say = (line: string): void => void process.stderr.write(`${line}\n`);
 
 export function useColor(flag: boolean | undefined): boolean {
   if (flag === false || process.env.NO_COLOR !== undefined) return false;
@@ -82,7 +84,7 @@ export function jsonOutput(runs: NamedRun[]): string {
 }
 
 function addRunOptions(cmd: Command): Command {
-  return cmd
+  return addDashboardOptions(cmd)
     .option('--duration <time>', 'total duration; phases are rescaled (e.g. 30s)')
     .option('--workers <n>', 'client worker threads (default: cores − 1)')
     .option('--out <dir>', 'folder for the run records (default: reports)')
@@ -130,6 +132,7 @@ Exit codes: 0 ok, 1 thresholds failed (or a hol/disconnect verdict with --fail-o
       const reports = parseReports(flags.report);
       const shard = parseShard(flags.shard);
       const scenario = applyRunFlags(loadScenario(name, overrides), flags);
+      const dashboard = await openDashboard(flags, scenario.name, say);
       const { runs, exitCode } = await execute(scenario, {
         workers,
         json: !!flags.json,
@@ -138,9 +141,11 @@ Exit codes: 0 ok, 1 thresholds failed (or a hol/disconnect verdict with --fail-o
         color: useColor(flags.color),
         reports,
         shard,
+        dashboard,
       });
       if (flags.json) process.stdout.write(`${jsonOutput(runs)}\n`);
       process.exitCode = exitCode;
+      await dashboard?.lingerAndClose(say);
     });
 }
 
@@ -160,6 +165,7 @@ export function registerDemo(program: Command): void {
         { name: 'legacy', overrides: { mode: 'legacy' } },
         { name: 'isolated', overrides: { mode: 'isolated' } },
       ];
+      const dashboard = await openDashboard(flags, 'demo: slow-client, legacy then isolated', say);
       const { runs, exitCode } = await execute(scenario, {
         workers,
         json: !!flags.json,
@@ -167,11 +173,13 @@ export function registerDemo(program: Command): void {
         failOnHol: !!flags.failOnHol,
         color: useColor(flags.color),
         reports,
+        dashboard,
       });
       if (flags.json) process.stdout.write(`${jsonOutput(runs)}\n`);
       // the demo exists to show legacy failing: only the isolated run (the fix) can fail it
       const fix = runs.find((r) => r.name === 'isolated')?.record;
       const fixStatus = fix ? runStatus(fix, !!flags.failOnHol) : 'not a result';
       process.exitCode = exitCode === EXIT_FAILED && fixStatus === 'passed' ? EXIT_OK : exitCode;
+      await dashboard?.lingerAndClose(say);
     });
 }

@@ -186,6 +186,8 @@ export class ClientAccount implements Account {
   private readonly stall: StallTracker;
   private readonly outstanding = new OutstandingQueue();
   private readonly ownedFromUs: number;
+  /** forEachOwed's cursor: every k below it (and at or above cursorK) has arrived or is not owed. */
+  private liveK = 0;
 
   constructor(
     private readonly rec: GroupRecorder,
@@ -296,5 +298,25 @@ export class ClientAccount implements Account {
   /** Closes the replay's books (at the end of the run or when the client leaves). */
   replayTotals(): ReplayTotals | undefined {
     return this.replay?.totals();
+  }
+
+  /**
+   * For the live dashboard, read-only: every owed event intended before `nowUs` that has not
+   * arrived and is not yet accounted (accounted ones are already recorded as missing), passed to
+   * `fn` by its intended time, oldest first. At most `maxChecks` events are looked at per call, so
+   * a client owed a huge backlog yields a lower bound. Changes nothing the run record reads.
+   */
+  forEachOwed(nowUs: number, ids: IdMap, maxChecks: number, fn: (intendedUs: number) => void): void {
+    if (this.windowStartId < 0) return; // not subscribed yet: the live view waits for the ack
+    const from = Math.max(this.cursorK, this.liveK);
+    const kEnd = Math.min(firstKAtOrAfter(this.schedule, Math.min(nowUs, this.leaveUs)), ids.expectedCount, from + maxChecks);
+    let firstOwed = -1;
+    ids.forEach(from, kEnd, (k, id) => {
+      if (id <= this.windowStartId || this.received.has(id - this.windowStartId - 1) || !this.expects(k)) return;
+      if (firstOwed < 0) firstOwed = k;
+      fn(intendedUs(this.schedule, k));
+    });
+    // the delivered prefix is never looked at again
+    if (kEnd > from) this.liveK = firstOwed >= 0 ? firstOwed : kEnd;
   }
 }

@@ -13,9 +13,9 @@ export interface HtmlOptions {
   failOnHol?: boolean;
 }
 
-const GROUP_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+export const GROUP_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 const PHASE_COLORS: Record<string, string> = { warmup: '#9e9e9e', baseline: '#1f77b4', stress: '#d62728', recovery: '#2ca02c', other: '#9467bd' };
-const BAND_FILLS: Record<string, string> = { warmup: '#eeeeee', baseline: '#e3effa', stress: '#fbe3e3', recovery: '#e4f4e4', other: '#efe6f7' };
+export const BAND_FILLS: Record<string, string> = { warmup: '#eeeeee', baseline: '#e3effa', stress: '#fbe3e3', recovery: '#e4f4e4', other: '#efe6f7' };
 
 const ms = (us: number): number => us / 1000;
 const fmtMs = (v: number): string => formatUs(v * 1000);
@@ -109,7 +109,7 @@ function summaryRows(record: RunRecord): string[][] {
   return phaseRows(record).map((r) => r.cells.map((cell, c) => (c === MISSING_COLUMN && r.missing > 0 ? `<b class="bad">${esc(cell)}</b>` : esc(cell))));
 }
 
-const CSS = `
+export const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:#222;margin:24px auto;max-width:1160px;padding:0 12px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:26px 0 8px;border-bottom:1px solid #ddd;padding-bottom:3px}
 .meta{color:#666;font-size:12px}.verdict{font-size:16px;padding:10px 14px;border-radius:6px;margin:12px 0}

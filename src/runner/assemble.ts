@@ -4,11 +4,29 @@ import type { EncodedInterval, EncodedPhase } from '../measurement/recorder.js';
 import { combineInterval, combinePhase, combineReplays } from '../records/combine.js';
 import type { Scenario } from '../scenario/types.js';
 import type { ClientResult } from './threadMessages.js';
-import type { GroupResult, IntervalRecord } from '../records/schema.js';
+import type { ClientRecord, GroupResult, IntervalRecord } from '../records/schema.js';
 
 export interface WorkerResult {
   groups: { group: number; phases: EncodedPhase[] }[];
   clients: ClientResult[];
+}
+
+const nn = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+/** One client's line in the record, from what its worker shipped. */
+export function clientRecord(c: ClientResult): ClientRecord {
+  return {
+    id: c.clientId,
+    ...c.totals,
+    connectUs: nn(c.connectUs),
+    ackUs: nn(c.ackUs),
+    closedByServer: c.closedByServer ?? null,
+    ...(c.closeReason !== undefined ? { closeReason: c.closeReason } : {}),
+    ...(c.closedAtUs !== undefined ? { closedAtUs: c.closedAtUs } : {}),
+    ...(c.refused !== undefined ? { refused: c.refused } : {}),
+    ...(c.frameFaults !== undefined ? { frameFaults: c.frameFaults } : {}),
+    replay: c.replay ? { ...c.replay, timeToLiveUs: nn(c.replay.timeToLiveUs) ?? NaN } : undefined,
+  };
 }
 
 export function assembleGroups(scenario: Scenario, results: WorkerResult[]): GroupResult[] {
@@ -22,25 +40,13 @@ export function assembleGroups(scenario: Scenario, results: WorkerResult[]): Gro
       .flatMap((r) => r.clients)
       .filter((c) => c.group === gi)
       .sort((a, b) => a.clientId - b.clientId);
-    const nn = (v: number): number | null => (Number.isFinite(v) ? v : null);
     const group: GroupResult = {
       name: g.name,
       kind: g.kind,
       behaviour: g.behaviour,
       clients: g.count,
       phases,
-      clientResults: clients.map((c) => ({
-        id: c.clientId,
-        ...c.totals,
-        connectUs: nn(c.connectUs),
-        ackUs: nn(c.ackUs),
-        closedByServer: c.closedByServer ?? null,
-        ...(c.closeReason !== undefined ? { closeReason: c.closeReason } : {}),
-        ...(c.closedAtUs !== undefined ? { closedAtUs: c.closedAtUs } : {}),
-        ...(c.refused !== undefined ? { refused: c.refused } : {}),
-        ...(c.frameFaults !== undefined ? { frameFaults: c.frameFaults } : {}),
-        replay: c.replay ? { ...c.replay, timeToLiveUs: nn(c.replay.timeToLiveUs) ?? NaN } : undefined,
-      })),
+      clientResults: clients.map(clientRecord),
     };
     if (g.kind === 'catchup') {
       group.replay = combineReplays(

@@ -34,9 +34,12 @@ export interface MeasuredParts {
   state: RunState;
 }
 
-export function buildRecord(m: MeasuredParts): RunRecord {
-  const { scenario, tl, idMap } = m;
-  const record: RunRecord = {
+/** The parts of a record that say what ran, where and when (shared with the live dashboard's provisional record). */
+export function recordHead(
+  m: Pick<MeasuredParts, 'fullScenario' | 'scenario' | 'target' | 'startedAt' | 'tl'>,
+): Pick<RunRecord, 'schemaVersion' | 'tool' | 'scenario' | 'target' | 'startedAt' | 't0Us'> {
+  const { scenario } = m;
+  return {
     schemaVersion: SCHEMA_VERSION,
     tool: { name: 'evbench', version },
     scenario: { name: m.fullScenario.name, source: m.fullScenario.source, description: m.fullScenario.description, spec: m.fullScenario },
@@ -47,7 +50,24 @@ export function buildRecord(m: MeasuredParts): RunRecord {
       adapter: scenario.target.kind === 'url' ? scenario.target.adapter : 'evbench',
     },
     startedAt: m.startedAt,
-    t0Us: tl.t0Us,
+    t0Us: m.tl.t0Us,
+  };
+}
+
+export const NO_VERDICT_YET: RunRecord['hol'] = {
+  verdict: 'unknown',
+  index: null,
+  p50Index: null,
+  stallIndex: null,
+  deliveryRatio: null,
+  evidence: [],
+  summary: '',
+};
+
+export function buildRecord(m: MeasuredParts): RunRecord {
+  const { scenario, tl, idMap } = m;
+  const record: RunRecord = {
+    ...recordHead(m),
     durationUs: Math.min(m.endedUs, tl.endUs) - tl.t0Us,
     ...m.state.marks(),
     workers: m.workers,
@@ -56,7 +76,7 @@ export function buildRecord(m: MeasuredParts): RunRecord {
     groups: assembleGroups(scenario, m.results),
     intervals: assembleIntervals(m.intervals),
     generator: m.generator,
-    hol: { verdict: 'unknown', index: null, p50Index: null, stallIndex: null, deliveryRatio: null, evidence: [], summary: '' },
+    hol: { ...NO_VERDICT_YET, evidence: [] },
     server: m.server,
     thresholds: [],
     warnings: [],

@@ -22,6 +22,7 @@ import { MqttPersistentSessionClient } from './clients/mqttPersistentSession.js'
 import { MqttAdapter } from './adapters/mqtt.js';
 import { ChurnClient } from './clients/churn.js';
 import { HealthSampler } from './health.js';
+import { LiveSnapshots } from './liveSnapshot.js';
 import type { ClientPlan, ClientWorkerInit, MainToWorker, WorkerToMain } from './threadMessages.js';
 import { targetConnectOptions, withToken } from './url.js';
 
@@ -162,6 +163,7 @@ const at = (us: number, fn: () => void): void => {
 let tl: Timeline | undefined;
 let finished = false;
 const health = new HealthSampler();
+const live = init.live ? new LiveSnapshots(recorders, ids) : undefined;
 
 function finish(): void {
   if (finished) return;
@@ -272,6 +274,10 @@ function start(t0Us: number): void {
   const tick = (): void => {
     flushIntervals();
     post({ type: 'health', atUs: nowUs(), health: health.sample() });
+    if (live) {
+      const connected = slots.flatMap((s) => (s.client instanceof ClientConnection ? [{ client: s.client, group: s.plan.group }] : []));
+      post(live.take(connected, t0Us, nowUs()));
+    }
     ticks++;
     if (!finished) at(t0Us + (ticks + 1) * 1_000_000, tick);
   };

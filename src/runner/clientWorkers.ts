@@ -62,6 +62,8 @@ export interface ClientWorkers {
 export interface WorkerSinks {
   /** Every interval part as it arrives (the progress line reads the fast groups'). */
   onIntervals(parts: EncodedInterval[]): void;
+  /** Each worker's live snapshot, every second; when set, the workers are asked to ship them. */
+  onLive?(workerIndex: number, snapshot: Extract<WorkerToMain, { type: 'live' }>): void;
 }
 
 export function startClientWorkers(
@@ -92,7 +94,15 @@ export function startClientWorkers(
   const ready: Promise<void>[] = [];
   const done: Promise<void>[] = [];
   plans.forEach((clients, workerIndex) => {
-    const init: ClientWorkerInit = { workerIndex, url: target.url, urls: target.urls, scenario, clients, users: target.users };
+    const init: ClientWorkerInit = {
+      workerIndex,
+      url: target.url,
+      urls: target.urls,
+      scenario,
+      clients,
+      users: target.users,
+      live: sinks.onLive !== undefined,
+    };
     const w = new Worker(distFile('runner/clientWorker.js'), { workerData: init });
     threads.push(w);
     const catchupOnly = clients.every((c) => scenario.groups[c.group]!.kind === 'catchup');
@@ -123,6 +133,8 @@ export function startClientWorkers(
               const diagnosis = diagnose(scenario, diagnostics);
               if (diagnosis) state.diagnose(diagnosis);
             }
+          } else if (m.type === 'live') {
+            sinks.onLive?.(workerIndex, m);
           } else if (m.type === 'fatal') {
             state.fail(m.message, `a client worker failed: ${m.message.split('\n')[0]}`);
           }

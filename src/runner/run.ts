@@ -13,6 +13,7 @@ import { defaultWorkers, planClients, startClientWorkers, type ClientWorkers } f
 import { judgeGenerator, type HealthSample } from './generatorHealth.js';
 import type { MainToWorker } from './threadMessages.js';
 import { ProgressTracker, type ProgressSnapshot } from './progressTracker.js';
+import { feedLive, LiveRecord, type LiveUpdate } from './liveRecord.js';
 import { serverPublishesItself, startPublisher, type PublisherHandle } from './publisherHandle.js';
 import type { RunRecord } from '../records/schema.js';
 import { RunState } from './runState.js';
@@ -21,6 +22,7 @@ import { watchServer } from './serverWatch.js';
 import { openTarget, type TargetHandle } from './target.js';
 
 export { defaultWorkers } from './clientWorkers.js';
+export type { LiveUpdate } from './liveRecord.js';
 export type { ProgressSnapshot } from './progressTracker.js';
 
 export interface RunOptions {
@@ -28,6 +30,8 @@ export interface RunOptions {
   workers?: number;
   signal?: AbortSignal;
   onProgress?: (p: ProgressSnapshot) => void;
+  /** Once a second after t0: the record so far, with its provisional verdict (feeds a live dashboard; costs the main thread a little). */
+  onLive?: (update: LiveUpdate) => void;
   /** Receives the runner's one-line notes for a person (publisher connected, server lines). */
   say?: (line: string) => void;
   /** Run shard `index` of `count` (0-based): this process takes its share of every group's clients and of the publisher's schedule. */
@@ -73,6 +77,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
   void target.server?.exited.then((code) => state.abort(`embedded server exited (${code})`));
 
   const threads: Worker[] = [];
+  let stopLive = (): void => {};
   try {
     const idMap = new IdMap();
     let workers: ClientWorkers | undefined;
@@ -80,7 +85,14 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     if (publisher.thread) threads.push(publisher.thread);
     const progress = new ProgressTracker(scenario);
     const plans = planClients(scenario, target, requestedWorkers);
-    const started = startClientWorkers(scenario, target, plans, state, { onIntervals: (parts) => progress.note(parts) });
+    let live: LiveRecord | undefined;
+    const started = startClientWorkers(scenario, target, plans, state, {
+      onIntervals: (parts) => {
+        progress.note(parts);
+        live?.noteIntervals(parts);
+      },
+      onLive: options.onLive ? (workerIndex, snapshot) => live?.noteSnapshot(workerIndex, snapshot) : undefined,
+    });
     workers = started;
     threads.push(...started.threads);
     await started.ready;
@@ -88,6 +100,16 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     // one timeline: phase-0 clients get time to connect and subscribe before t0
     const tl: Timeline = timeline(nowUs() + 1_000_000 + totalClients * 1_000 + t0OffsetUs, scenario.phases);
     const cpuStart = process.cpuUsage();
+    if (options.onLive) {
+      live = new LiveRecord({ fullScenario, scenario, target, shard, startedAt, tl, workers: plans.length });
+      stopLive = feedLive(live, options.onLive, {
+        health: () => [...started.health, ...publisher.health],
+        generatorJudged: (health, atUs) =>
+          judgeGenerator(scenario, tl, health, publisher.stats(), process.cpuUsage(cpuStart), atUs - tl.t0Us),
+        marks: () => state.marks(),
+        metrics: target.metricsUrl ? { url: target.metricsUrl, token: target.metricsToken } : undefined,
+      });
+    }
     publisher.start(tl.t0Us, headId.value);
     started.broadcast({ type: 'start', t0Us: tl.t0Us, headId: headId.value });
     const serverWatch = watchServer(target.metricsUrl, target.metricsToken, tl, scenario.phases); // /metrics at each phase's end
@@ -105,6 +127,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     );
     await Promise.race([Promise.all([started.done, publisher.done]), deadline]);
     clearInterval(progressTimer);
+    stopLive();
     if (started.results.length < plans.length)
       state.invalidReason ??= `${plans.length - started.results.length} client worker(s) did not report`;
     const cpu = process.cpuUsage(cpuStart);
@@ -131,6 +154,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
       state,
     });
   } finally {
+    stopLive();
     await Promise.all(threads.map((t) => t.terminate().catch(() => 0)));
     await target.stop();
   }

@@ -1,7 +1,7 @@
 // Messages between the runner's main thread and its worker threads (publisher, client workers).
 import type { Scenario } from '../scenario/types.js';
 import type { IdRange } from '../measurement/idMap.js';
-import type { EncodedInterval, EncodedPhase } from '../measurement/recorder.js';
+import type { EncodedInterval, EncodedPhase, PhaseCounters } from '../measurement/recorder.js';
 import type { ClientTotals, ReplayTotals } from '../measurement/accounting.js';
 
 export interface ClientPlan {
@@ -21,6 +21,8 @@ export interface ClientWorkerInit {
   clients: ClientPlan[];
   /** Users in the target's directory: decides which events a user's client should see. */
   users: number;
+  /** Ship a `live` snapshot every second (only when a dashboard watches the run). */
+  live?: boolean;
 }
 
 export interface PublisherInit {
@@ -64,6 +66,20 @@ export interface ClientResult {
   frameFaults?: Record<string, number>;
 }
 
+/** One group in one client worker at one moment, for the live dashboard (nothing in the run record comes from it). */
+export interface LiveGroup {
+  group: number;
+  /** The group's counters so far, per phase. */
+  counters: PhaseCounters[];
+  /** Owed events not delivered and not yet accounted, by the second since t0 they were intended in: [second, count, newest intended µs]. */
+  owed: [number, number, number][];
+  /** Intended time of the oldest of them (NaN when none). */
+  oldestOwedUs: number;
+  /** Clients connected and not closed, and of those the ones whose oldest owed event is ≥ 1 s old. */
+  open: number;
+  stalled: number;
+}
+
 export type WorkerToMain =
   | { type: 'ready' }
   | { type: 'interval'; intervals: EncodedInterval[] }
@@ -74,7 +90,15 @@ export type WorkerToMain =
   /** What arrived in the first seconds: do the messages carry the id and time fields at all? */
   | { type: 'streamSeen'; id: number }
   | { type: 'diagnostic'; events: number; eventsWithoutTime: number; nonEvents: number; firstNonEvent?: string; firstEvent?: string }
-  | { type: 'fatal'; message: string };
+  | { type: 'fatal'; message: string }
+  /** The live dashboard's snapshot, each second; `ended` holds the clients closed or refused since the last one. */
+  | {
+      type: 'live';
+      atUs: number;
+      groups: LiveGroup[];
+      ended: ClientResult[];
+      /** How long taking it kept the worker busy (its cost to the generator). */ tookUs: number;
+    };
 
 export interface PublisherStats {
   sent: number;

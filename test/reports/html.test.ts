@@ -1,14 +1,18 @@
 // The HTML report is one self-contained file (no script, nothing fetched) whose SVG charts a real
-// browser draws: rendered in headless Chromium to a PNG when Chromium is installed.
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+// browser draws: opened in Debian's headless Chromium (driven by playwright-core), its charts
+// counted, its numbers compared with the record's, and rendered to a PNG.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { inflateSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asRunRecord } from '../../src/records/load.js';
 import { renderHtml } from '../../src/reports/html.js';
+import { formatUs } from '../../src/util/units.js';
 // @ts-expect-error: a plain .mjs script, shared with `npm run screenshot`
-import { findChromium, screenshot } from '../../scripts/screenshot.mjs';
+import { findChromium, launchChromium } from '../../scripts/screenshot.mjs';
 
 const record = asRunRecord(JSON.parse(readFileSync(new URL('../fixtures/run-record.json', import.meta.url), 'utf8')), 'run-record.json');
 const html = renderHtml(record);
@@ -29,25 +33,91 @@ describe('HTML report', () => {
 
   const chromium: string | null = findChromium();
   if (!chromium) {
-    console.warn('\n*** SKIPPING the Chromium rendering test: chromium is not installed (apt-get install chromium, or set CHROMIUM=/path/to/chrome) ***\n');
+    console.warn('\n*** SKIPPING the Chromium tests of the HTML report: chromium is not installed (apt-get install chromium, or set CHROMIUM=/path/to/chrome) ***\n');
   }
 
-  it.skipIf(!chromium)('renders in headless Chromium to a PNG with the charts drawn', () => {
+  describe.skipIf(!chromium)('in headless Chromium (playwright-core)', () => {
+    let browser: Browser;
+    let page: Page;
+    const requested: string[] = [];
     const dir = mkdtempSync(join(tmpdir(), 'evbench-html-'));
     const file = join(dir, 'report.html');
-    const png = join(dir, 'report.png');
-    writeFileSync(file, html);
-    screenshot(chromium, file, png, { width: 1280, height: 2000 });
-    const bytes = readFileSync(png);
-    expect(bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
-    expect(bytes.readUInt32BE(16)).toBe(1280);
-    expect(statSync(png).size).toBeGreaterThan(30_000);
-    // the chart colours are on the page: count pixels of the stress line red and the baseline blue
-    const colours = pixelColours(bytes);
-    expect(colours.get('d62728') ?? 0).toBeGreaterThan(200);
-    expect(colours.get('1f77b4') ?? 0).toBeGreaterThan(200);
-    expect(colours.get('fbe3e3') ?? 0).toBeGreaterThan(10_000); // the shaded stress band
-  }, 60_000);
+
+    beforeAll(async () => {
+      writeFileSync(file, html);
+      browser = (await launchChromium(chromium)) as Browser;
+      page = await browser.newPage({ viewport: { width: 1280, height: 2000 } });
+      page.on('request', (r) => requested.push(r.url()));
+      await page.goto(pathToFileURL(file).href);
+    }, 60_000);
+    afterAll(async () => {
+      await browser?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('loads nothing but itself and draws every chart', async () => {
+      expect(requested).toEqual([pathToFileURL(file).href]);
+      const sizes = await page.locator('svg.chart').evaluateAll((els) => els.map((e) => e.getBoundingClientRect()).map((r) => [r.width, r.height]));
+      expect(sizes.length).toBe(2 + 2 + 1); // spectrum and over-time per group, delivery rate
+      for (const [w, h] of sizes) expect(w! * h!).toBeGreaterThan(100 * 100);
+      const titles = await page.locator('svg.chart > title').allTextContents();
+      expect(titles).toEqual([
+        'fast: latency by percentile',
+        'stalled: latency by percentile',
+        'fast: latency over time',
+        'stalled: latency over time',
+        'events delivered per second, per client',
+      ]);
+      // each over-time chart draws its p50, p99 and max lines, and the three phase bands
+      for (const t of ['fast: latency over time', 'stalled: latency over time']) {
+        const chart = page.locator('svg.chart', { has: page.locator(`title:text-is("${t}")`) });
+        expect(await chart.locator('path > title').allTextContents()).toEqual(['p50', 'p99', 'max']);
+        expect(await chart.locator('rect > title').allTextContents()).toEqual(['warmup', 'baseline', 'stress']);
+      }
+    });
+
+    it("shows the record's numbers: verdict, thresholds, every group and phase", async () => {
+      expect(await page.locator('.verdict').innerText()).toBe(`Verdict: HOL — ${record.hol.summary}`);
+      const tables = await page.locator('table').evaluateAll((ts) =>
+        ts.map((t) => [...t.querySelectorAll('tr')].map((tr) => [...tr.querySelectorAll('th,td')].map((c) => (c as HTMLElement).innerText.trim()))),
+      );
+      const thresholds = tables.find((t) => t[0]!.join('|') === '|threshold|measured|bound')!;
+      for (const t of record.thresholds) {
+        const row = thresholds.find((r) => r[1] === t.threshold)!;
+        expect(row[0]).toBe(t.passed ? '✓ pass' : '✗ FAIL');
+        if (t.unit === '') expect(row[2]).toBe(String(t.measured));
+      }
+      const summary = tables.find((t) => t[0]![0] === 'group' && t[0]![1] === 'phase')!;
+      const col = (name: string): number => summary[0]!.indexOf(name);
+      let rows = 0;
+      for (const g of record.groups) {
+        for (const [phase, p] of Object.entries(g.phases)) {
+          if (p.clients === 0) continue;
+          const row = summary.find((r) => r[col('group')]!.startsWith(g.name) && r[col('phase')] === phase)!;
+          expect(row, `${g.name}/${phase}`).toBeDefined();
+          expect(Number(row[col('clients')])).toBe(p.clients);
+          expect(Number(row[col('delivered')])).toBe(p.delivered);
+          expect(Number(row[col('missing')])).toBe(p.missing);
+          expect(row[col('p99')]).toBe(formatUs(p.latencyUs.p99));
+          expect(row[col('max stall')]).toBe(formatUs(p.maxStallUs));
+          rows++;
+        }
+      }
+      expect(summary.length - 1).toBe(rows);
+      expect(await page.title()).toBe(`evbench: ${record.scenario.name} — HOL`);
+    });
+
+    it('renders to a PNG with the charts drawn in their colours', async () => {
+      const bytes = await page.screenshot({ clip: { x: 0, y: 0, width: 1280, height: 2000 } });
+      expect(bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+      expect(bytes.readUInt32BE(16)).toBe(1280);
+      // the chart colours are on the page: count pixels of the stress line red and the baseline blue
+      const colours = pixelColours(bytes);
+      expect(colours.get('d62728') ?? 0).toBeGreaterThan(200);
+      expect(colours.get('1f77b4') ?? 0).toBeGreaterThan(200);
+      expect(colours.get('fbe3e3') ?? 0).toBeGreaterThan(10_000); // the shaded stress band
+    });
+  });
 });
 
 /** Pixel counts by RGB hex of an 8-bit RGB or RGBA, non-interlaced PNG (what Chromium writes). */
