@@ -8,8 +8,11 @@
 //
 //   npm run build
 //   taskset -c 1 node scripts/replay-latency.mjs --rounds 3 [--server-cpu 0] [--backlog 1000000]
-//       [--serve-args '--replay-budget 0'] [--server-node-args '--cpu-prof --cpu-prof-dir=/tmp/prof']
+//       [--lean-rounds 3] [--serve-args='--queue-bytes 2MiB'] [--server-node-args='--cpu-prof --cpu-prof-dir=/tmp/prof']
+// --lean-rounds: then a lean client (counts frames) replays the backlog alone: rate and server CPU per event.
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import WebSocket from 'ws';
 import { parseArgs } from 'node:util';
 import { spawnListening } from '../dist/util/spawnServe.js';
 import { cliEntry } from '../dist/util/paths.js';
@@ -27,14 +30,67 @@ const { values } = parseArgs({
     'server-node-args': { type: 'string', default: '' },
     fast: { type: 'string', default: '10' },
     rate: { type: 'string', default: '1000' },
+    'lean-rounds': { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
   },
 });
 const rounds = Number(values.rounds);
 const backlog = Number(values.backlog);
 const split = (s) => s.split(' ').filter(Boolean);
-const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 const log = (line) => process.stderr.write(`${line}\n`);
+/** The server's CPU time so far (user + system), seconds, from /proc. */
+const cpuSeconds = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+
+/** A lean client (counts frames, parses nothing) replays the backlog alone: replay rate and server CPU per event. */
+async function leanReplay(url, pid) {
+  const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  let received = 0;
+  let t0 = 0;
+  let cpu0 = 0;
+  try {
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`lean replay: ${received} of ${backlog} within 120 s`)), 120_000);
+      let first = true;
+      ws.on('message', (data) => {
+        if (data[2] === 0x6d) {
+          if (++received >= backlog) {
+            clearTimeout(timer);
+            const s = (performance.now() - t0) / 1000;
+            resolve({ replayPerSec: received / s, serverCpuUsPerEvent: ((cpuSeconds(pid) - cpu0) * 1e6) / received });
+          }
+          return;
+        }
+        const status = JSON.parse(data.toString());
+        if (first && status.status === 200) {
+          first = false;
+          t0 = performance.now();
+          cpu0 = cpuSeconds(pid);
+          ws.send(
+            JSON.stringify({
+              method: 'subscribe',
+              last_log_id: Math.max(0, status.last_log_id - backlog),
+              filters: [['event_type', 'in', ['update']]],
+            }),
+          );
+        }
+      });
+      ws.send('{"method":"subscribe","filters":[["event_type","in",["none"]]]}');
+    });
+  } finally {
+    ws.terminate();
+  }
+}
 
 const serverArgs = [
   '-c',
@@ -118,6 +174,12 @@ try {
         (s.generatorReasons ? `; generator: ${s.generatorReasons}` : ''),
     );
   }
+  for (let round = 1; round <= Number(values['lean-rounds']); round++) {
+    const r = await leanReplay(server.url, server.pid);
+    log(
+      `lean round ${round} (load ${load()}): replay ${Math.round(r.replayPerSec)} events/s, server CPU ${r.serverCpuUsPerEvent.toFixed(2)} µs per replayed event`,
+    );
+  }
 } finally {
   await server.stop(10_000);
 }
@@ -127,10 +189,12 @@ const stat = (k) => {
   return [v[0], mid, v[v.length - 1]];
 };
 const fmt = (xs, d) => xs.map((x) => x.toFixed(d)).join(' / ');
-log(`\nmin / median / max over ${samples.length} rounds (load average now: ${load()})`);
-log(`  fast p99 baseline (ms)       ${fmt(stat('baselineP99Ms'), 2)}`);
-log(`  fast p99 during replay (ms)  ${fmt(stat('duringP99Ms'), 2)}`);
-log(`  ratio                        ${fmt(stat('ratio'), 2)}`);
-log(`  replay rate (events/s)       ${fmt(stat('replayPerSec'), 0)}`);
-log(`  time to live (s)             ${fmt(stat('timeToLiveS'), 2)}`);
+if (samples.length > 0) {
+  log(`\nmin / median / max over ${samples.length} rounds (load average now: ${load()})`);
+  log(`  fast p99 baseline (ms)       ${fmt(stat('baselineP99Ms'), 2)}`);
+  log(`  fast p99 during replay (ms)  ${fmt(stat('duringP99Ms'), 2)}`);
+  log(`  ratio                        ${fmt(stat('ratio'), 2)}`);
+  log(`  replay rate (events/s)       ${fmt(stat('replayPerSec'), 0)}`);
+  log(`  time to live (s)             ${fmt(stat('timeToLiveS'), 2)}`);
+}
 if (values.json) process.stdout.write(`${JSON.stringify(samples, null, 2)}\n`);
