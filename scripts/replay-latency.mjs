@@ -136,7 +136,32 @@ try {
         { name: 'stress', duration: '10s' },
       ],
     });
-    const record = await runScenario(scenario, {});
+    // the server's own event-loop delay, per 500 ms window (each /metrics scrape resets it), in
+    // baseline and in the windows where the replay advanced
+    let phase = '';
+    const windows = [];
+    let lastReplayed;
+    const poll = setInterval(async () => {
+      const at = phase;
+      try {
+        const text = await (await fetch(server.metricsUrl)).text();
+        const value = (re) => Number(re.exec(text)?.[1] ?? NaN);
+        const replayed = value(/^evbench_replayed_events_total (\S+)$/m);
+        windows.push({
+          phase: at,
+          replaying: lastReplayed !== undefined && replayed > lastReplayed,
+          p99Ms: value(/^evbench_event_loop_delay_seconds\{quantile="0.99"\} (\S+)$/m) * 1000,
+          maxMs: value(/^evbench_event_loop_delay_seconds\{quantile="1"\} (\S+)$/m) * 1000,
+        });
+        lastReplayed = replayed;
+      } catch {
+        // a missed scrape is a missing window, nothing more
+      }
+    }, 500);
+    const record = await runScenario(scenario, { onProgress: (p) => (phase = p.phase) }).finally(() => clearInterval(poll));
+    const worst = (ws, k) => Math.max(...ws.map((w) => w[k]));
+    const loopBase = windows.filter((w) => w.phase === 'baseline');
+    const loopReplay = windows.filter((w) => w.replaying);
     const base = phaseOf(record, 'fast', 'baseline');
     const stress = phaseOf(record, 'fast', 'stress');
     const replay = record.groups.find((g) => g.name === 'replay')?.replay;
@@ -164,12 +189,16 @@ try {
         ?.clientResults.map((c) => `${c.closedByServer ?? '-'} ${c.closeReason ?? ''}`.trim())
         .join(', '),
       generatorReasons: record.generator.reasons.join('; '),
+      serverLoopDelayBaselineMaxMs: worst(loopBase, 'maxMs'),
+      serverLoopDelayReplayMaxMs: worst(loopReplay, 'maxMs'),
+      serverLoopDelayReplayP99Ms: worst(loopReplay, 'p99Ms'),
     };
     samples.push(s);
     log(
       `round ${round} (load ${s.load}): fast p99 baseline ${s.baselineP99Ms.toFixed(2)} ms, during replay ${s.duringP99Ms.toFixed(2)} ms` +
         ` (${s.ratio.toFixed(2)}×), stress ${s.stressP99Ms.toFixed(2)} ms; replay ${Math.round(s.replayPerSec)} events/s,` +
         ` live after ${s.timeToLiveS.toFixed(2)} s; missing fast ${s.fastMissing} replay ${s.replayMissing};` +
+        ` server loop delay max: baseline ${s.serverLoopDelayBaselineMaxMs.toFixed(1)} ms, replay ${s.serverLoopDelayReplayMaxMs.toFixed(1)} ms;` +
         ` generator bound ${s.generatorBound}, replay thread bound ${s.replayBound}; replay client close: ${s.replayClose}` +
         (s.generatorReasons ? `; generator: ${s.generatorReasons}` : ''),
     );

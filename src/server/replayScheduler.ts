@@ -2,12 +2,18 @@
 // fan-out run, never while live fan-out still has a batch to finish, and at most a budgeted share of
 // each event-loop turn (bytes and time), shared round robin by every replaying session. A live
 // publish therefore waits behind at most one turn's replay budget, however large the backlog.
+// (Under live load that never lets up, replay still takes one turn in MAX_TURNS_GIVEN_WAY + 1.)
 // The policy is kept apart from sockets so a test can step it turn by turn.
 
 /** Replay bytes all sessions together may write in one loop turn. */
 export const REPLAY_TURN_BYTES = 64 * 1024;
 /** ...and the longest one turn's replay may run (a step scanning non-matching events writes little). */
 export const REPLAY_TURN_MS = 2;
+/**
+ * Turns in a row replay gives way to unfinished live fan-out before it takes one anyway, so a
+ * server whose live load never lets up still moves every catch-up forward (at 1 turn in 9).
+ */
+export const MAX_TURNS_GIVEN_WAY = 8;
 
 export interface ReplaySchedulerOptions<T> {
   /**
@@ -39,6 +45,7 @@ export class ReplayScheduler<T> {
   /** Turns run, and turns passed over because live fan-out had work (for tests and metrics). */
   turns = 0;
   yieldedToLive = 0;
+  private givenWayInARow = 0;
 
   constructor(options: ReplaySchedulerOptions<T>) {
     this.step = options.step;
@@ -79,11 +86,13 @@ export class ReplayScheduler<T> {
   readonly runTurn = (): void => {
     this.scheduled = false;
     if (this.queue.length === 0) return;
-    if (this.liveBusy()) {
+    if (this.liveBusy() && this.givenWayInARow < MAX_TURNS_GIVEN_WAY) {
+      this.givenWayInARow++;
       this.yieldedToLive++;
       this.schedule();
       return;
     }
+    this.givenWayInARow = 0;
     this.turns++;
     const started = this.now();
     let budget = this.turnBytes;

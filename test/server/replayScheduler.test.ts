@@ -1,7 +1,7 @@
 // The replay scheduler, stepped turn by turn with a fake loop and clock: replay gets at most its
 // budget of each turn, round robin, and no turn at all while live fan-out has work left.
 import { describe, expect, it } from 'vitest';
-import { ReplayScheduler } from '../../src/server/replayScheduler.js';
+import { MAX_TURNS_GIVEN_WAY, ReplayScheduler } from '../../src/server/replayScheduler.js';
 
 /** A fake event loop: `defer` queues for the next turn; `turn()` runs what was queued before it. */
 function fakeLoop() {
@@ -120,6 +120,16 @@ describe('ReplayScheduler', () => {
     t.setLive(false);
     t.runTurn();
     expect(t.steps).toHaveLength(1);
+  });
+
+  it('is never starved: under live work that never ends, one turn in MAX_TURNS_GIVEN_WAY + 1', () => {
+    const t = setup();
+    t.scheduler.request({ name: 'a', left: 1e9, frame: 100 });
+    t.setLive(true);
+    const turns = 10 * (MAX_TURNS_GIVEN_WAY + 1);
+    for (let i = 0; i < turns; i++) t.runTurn();
+    expect(t.steps).toHaveLength(10);
+    expect(t.steps.map((s) => s.turn)).toEqual(Array.from({ length: 10 }, (_, i) => (i + 1) * (MAX_TURNS_GIVEN_WAY + 1)));
   });
 
   it('asking twice before a turn is one step; cancel forgets it', () => {
