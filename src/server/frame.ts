@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 
 const MSGID_PREFIX = '{"msgID":';
+const MSGID_PREFIX_BYTES = Buffer.from(MSGID_PREFIX, 'latin1');
 
 /** Number of decimal digits of a positive integer. */
 function digits(n: number): number {
@@ -62,12 +63,15 @@ export function eventFrameLength(msgId: number, bodyLength: number): number {
  * step is one write and one completion instead of two writes per event.
  */
 export function writeEventFrame(buf: Buffer, at: number, msgId: number, body: Buffer): number {
-  const prefixLength = MSGID_PREFIX.length + digits(msgId) + 1;
-  at += writeHeader(buf, prefixLength + body.length, at);
-  at += buf.write(MSGID_PREFIX, at, 'latin1');
-  at += buf.write(String(msgId), at, 'latin1');
+  const idDigits = digits(msgId);
+  at += writeHeader(buf, MSGID_PREFIX.length + idDigits + 1 + body.length, at);
+  // byte by byte: a string write per frame costs more than the frame's other work together (profiled)
+  for (let i = 0; i < MSGID_PREFIX_BYTES.length; i++) buf[at++] = MSGID_PREFIX_BYTES[i]!;
+  for (let i = at + idDigits - 1, n = msgId; i >= at; i--, n = Math.floor(n / 10)) buf[i] = 0x30 + (n % 10);
+  at += idDigits;
   buf[at++] = 0x2c; // ,
-  return at + body.copy(buf, at);
+  buf.set(body, at);
+  return at + body.length;
 }
 
 /** A complete unmasked text frame (status replies, gap notices). */
