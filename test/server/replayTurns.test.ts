@@ -14,7 +14,11 @@ import { REPLAY_TURN_BYTES } from '../../src/server/replayScheduler.js';
 import type { ServerContext } from '../../src/server/session.js';
 import { MemoryStore } from '../../src/server/store/memory.js';
 
-/** A socket that takes every write at once (nothing ever queues) and keeps what it was given, turn by turn. */
+/**
+ * A socket that takes every write at once (nothing ever queues) and keeps what it was given, turn by
+ * turn. Like the kernel, it reads a written buffer when the write completes (then calls back), so a
+ * buffer the hub reused before its write completed would show up here as wrong bytes.
+ */
 class FakeSocket extends EventEmitter {
   readonly writableHighWaterMark = 16 * 1024;
   readonly writableLength = 0;
@@ -24,8 +28,12 @@ class FakeSocket extends EventEmitter {
     super();
   }
   write(data: Buffer, cb?: (err?: Error | null) => void): boolean {
-    this.chunks.push({ turn: this.clock.turn, bytes: Buffer.from(data) });
-    if (cb) process.nextTick(cb);
+    const chunk = { turn: this.clock.turn, bytes: data };
+    this.chunks.push(chunk);
+    process.nextTick(() => {
+      chunk.bytes = Buffer.from(chunk.bytes);
+      cb?.();
+    });
     return true;
   }
   cork(): void {}
@@ -102,10 +110,11 @@ function setup() {
     ctx,
     metrics,
     open,
-    /** One loop turn's check phase: the immediates queued before it, then the ticks they queue. */
-    turn(): void {
+    /** One loop turn's check phase: the immediates queued before it, then the ticks they queued (write completions). */
+    async turn(): Promise<void> {
       clock.turn++;
       vi.runOnlyPendingTimers();
+      await new Promise((resolve) => process.nextTick(resolve));
     },
   };
 }
@@ -138,7 +147,7 @@ describe('isolated replay, turn by turn', () => {
       pub.send({ method: 'publish', events: [event] });
       published.push(t.ctx.log.headId);
       expect(live._socket.chunks.length, 'the live event is written in the same phase it was published').toBe(before + 2);
-      t.turn();
+      await t.turn();
       turns++;
     }
     expect(t.ctx.metrics.replayedEvents).toBeGreaterThanOrEqual(backlog);
@@ -146,9 +155,8 @@ describe('isolated replay, turn by turn', () => {
     for (let i = 0; i < 5; i++) {
       pub.send({ method: 'publish', events: [event] });
       published.push(t.ctx.log.headId);
-      t.turn();
+      await t.turn();
     }
-    await vi.waitFor(() => expect(true).toBe(true));
 
     const frame = catchup._socket.messages()[1]!;
     const frameBytes = Buffer.byteLength(JSON.stringify(frame)) + 4;
@@ -169,13 +177,13 @@ describe('isolated replay, turn by turn', () => {
     ).toEqual(published.filter((id) => id > backlog));
   });
 
-  it('shares each turn between several replaying sessions: each gets a step every turn or two, none is starved', () => {
+  it('shares each turn between several replaying sessions: each gets a step every turn or two, none is starved', async () => {
     const t = setup();
     const pub = t.open(publisher);
     for (let i = 0; i < 10_000; i += 1000) pub.send({ method: 'publish', events: Array.from({ length: 1000 }, () => event) });
     const sessions = Array.from({ length: 4 }, () => t.open(reader));
     for (const s of sessions) s.send({ method: 'subscribe', last_log_id: 0 });
-    for (let i = 0; i < 20; i++) t.turn();
+    for (let i = 0; i < 20; i++) await t.turn();
     const counts = sessions.map((s) => s._socket.messages().filter((m) => 'msgID' in m).length);
     // 20 turns × 64 KiB ≈ 1.3 MB ≈ 4,000 frames of ~330 B, shared by 4 sessions
     for (const n of counts) expect(n).toBeGreaterThan(500);
