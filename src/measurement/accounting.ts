@@ -97,7 +97,7 @@ export class Bitset {
   testAndSet(i: number): boolean {
     const byte = i >>> 3;
     if (byte >= this.bits.length) {
-      let n = Math.max(256, this.bits.length);
+      let n = Math.max(32, this.bits.length);
       while (n <= byte) n *= 2;
       const grown = new Uint8Array(n);
       grown.set(this.bits);

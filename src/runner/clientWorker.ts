@@ -78,19 +78,34 @@ function expectation(g: GroupSpec, user: number): (k: number) => boolean {
   };
 }
 
+const currentHead = (): number => headId;
+/** Connection contexts, one per group, URL and token: clients that share them share the object (memory per idle client). */
+const contexts = new Map<string, ConnectionContext>();
+
+function contextFor(slot: Slot, tl: Timeline): ConnectionContext {
+  const url = withToken(init.urls[slot.plan.clientId % init.urls.length] ?? init.url, slot.plan.token);
+  const key = `${slot.plan.group}\u0000${url}\u0000${slot.plan.token ?? ''}`;
+  let ctx = contexts.get(key);
+  if (ctx?.tl !== tl) {
+    ctx = {
+      url,
+      group: scenario.groups[slot.plan.group]!,
+      groupIndex: slot.plan.group,
+      rec: recorders[slot.plan.group]!,
+      tl,
+      headId: currentHead,
+      adapter: countingAdapter,
+      noteNonEvent,
+      connectOptions: scenario.target.kind === 'url' ? targetConnectOptions(scenario, slot.plan.token) : undefined,
+    };
+    contexts.set(key, ctx);
+  }
+  return ctx;
+}
+
 function makeClient(slot: Slot, tl: Timeline, schedule: Schedule): Client {
   const g = scenario.groups[slot.plan.group]!;
-  const ctx: ConnectionContext = {
-    url: withToken(init.urls[slot.plan.clientId % init.urls.length] ?? init.url, slot.plan.token),
-    group: g,
-    groupIndex: slot.plan.group,
-    rec: recorders[slot.plan.group]!,
-    tl,
-    headId: () => headId,
-    adapter: countingAdapter,
-    noteNonEvent,
-    connectOptions: scenario.target.kind === 'url' ? targetConnectOptions(scenario, slot.plan.token) : undefined,
-  };
+  const ctx = contextFor(slot, tl);
   if (g.kind === 'churn') return new ChurnClient(slot.plan.clientId, ctx);
   const account: Account = serverEmitted
     ? new EmittedStreamAccount(ctx.rec, tl, knowledge, nowUs())

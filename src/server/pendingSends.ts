@@ -34,6 +34,16 @@ export class PendingSends {
     this.times.push(enqueuedUs);
   }
 
+  /** `count` sends start together (frames written in one buffer) at `enqueuedUs`. */
+  beginMany(enqueuedUs: number, count: number): void {
+    for (let i = 0; i < count; i++) this.times.push(enqueuedUs);
+  }
+
+  /** The oldest `count` sends ended together at `nowUs` (one write holding `count` frames). */
+  endMany(nowUs: number, outcome: 'written' | 'failed', count: number): void {
+    for (let i = 0; i < count; i++) this.end(nowUs, outcome);
+  }
+
   /**
    * The oldest send ended at `nowUs`. Sockets complete writes in the order they were made, so the
    * completion always belongs to the oldest send in flight.

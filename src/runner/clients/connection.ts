@@ -30,12 +30,20 @@ export interface ConnectionContext {
   noteNonEvent: (data: Buffer) => void;
   /** Upgrade headers (--header) and TLS leniency (--insecure) for a URL target. */
   connectOptions?: { headers?: Record<string, string>; rejectUnauthorized?: boolean };
+  /** How long the opening handshake may take (default HANDSHAKE_TIMEOUT_MS). */
+  handshakeTimeoutMs?: number;
 }
 
 /** Without acks, the head this long after subscribing is where the client's window starts. */
 const NO_ACK_SETTLE_MS = 250;
 /** After answering a server's close frame, how long the server gets to close the TCP connection. */
 const CLOSE_GRACE_MS = 1000;
+/**
+ * The opening handshake must finish within this long. Timed here rather than with ws's
+ * handshakeTimeout, which leaves a cleared socket timer (and its bound callback) on every open
+ * connection for good: ~250 bytes per idle client.
+ */
+export const HANDSHAKE_TIMEOUT_MS = 30_000;
 /** Pongs are skipped while this much is unsent: a ping flood from a target that never reads cannot grow our buffers. */
 const PONG_BACKLOG_BYTES = 64 * 1024;
 
@@ -99,12 +107,18 @@ export class ClientConnection {
     const ws = new WebSocket(this.ctx.url, this.ctx.adapter.protocols, {
       perMessageDeflate: false,
       skipUTF8Validation: true,
-      handshakeTimeout: 30_000,
       ...this.ctx.connectOptions,
     });
     this.ws = ws;
     this.session = this.ctx.adapter.session?.('subscriber');
+    this.handshakeTimer = setTimeout(() => {
+      this.handshakeTimer = undefined;
+      if (ws.readyState !== WebSocket.CONNECTING) return;
+      this.handshakeTimedOut = true;
+      ws.terminate(); // 'error', then 'close', as for any failed connect
+    }, this.ctx.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS).unref();
     ws.on('open', () => {
+      this.endHandshakeTimer();
       this.readFramesDirectly(ws); // before anything can arrive: ws has not read from the socket yet
       this.reading = wsReadControl(ws);
       this.connectUs = nowUs() - this.startedUs;
@@ -128,10 +142,11 @@ export class ClientConnection {
       }
     });
     ws.on('error', (err: Error) => {
+      this.endHandshakeTimer();
       if (this.leaving || this.connectUs === this.connectUs) return; // after open, 'close' tells the story
       this.refused = 'connect';
       this.ctx.rec.count(this.phaseNow(), 'connectErrors');
-      this.noteEnd(err.message);
+      this.noteEnd(this.handshakeTimedOut ? 'Opening handshake has timed out' : err.message);
     });
     ws.on('close', (wsCode: number, wsReason: Buffer) => {
       if (this.leaving || this.refused === 'connect') return;
@@ -142,6 +157,16 @@ export class ClientConnection {
       this.ctx.rec.count(phase, code === CLOSE_SLOW_CLIENT ? 'slowCloses' : 'serverCloses');
       this.noteEnd(this.serverCloseReason ?? (wsReason.toString() || this.socketError || 'connection lost without a close frame'));
     });
+  }
+
+  private handshakeTimer?: NodeJS.Timeout;
+  private handshakeTimedOut = false;
+
+  /** Drops the handshake timer, so an open connection keeps no timer object. */
+  private endHandshakeTimer(): void {
+    if (this.handshakeTimer === undefined) return;
+    clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
   }
 
   private session?: WireSession;
@@ -321,6 +346,7 @@ export class ClientConnection {
       this.noteEnd(this.ctx.adapter.transport === 'sse' ? 'no answer to the SSE request' : 'no answer to the websocket handshake');
     }
     this.leaving = true;
+    this.endHandshakeTimer();
     clearInterval(this.keepaliveTimer);
     this.stopExpecting(atUs);
     if (!this.acked && this.ctx.adapter.acks && this.refused === undefined && this.closedByServer === undefined) {

@@ -1,0 +1,114 @@
+// What an idle subscribed client costs the generator, checked structurally (no timing, no RSS): an
+// open connection keeps no timer object, clients of one group and token share their context, and a
+// worker of quiet clients gets a small young generation while busy, catch-up and churn workers do not.
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type WebSocket from 'ws';
+import { nowUs } from '../../src/clock.js';
+import { ClientAccount } from '../../src/measurement/accounting.js';
+import { GroupRecorder } from '../../src/measurement/recorder.js';
+import { timeline } from '../../src/measurement/schedule.js';
+import { adapterFor } from '../../src/runner/adapters/adapter.js';
+import { QUIET_YOUNG_GENERATION_MB, youngGenerationMb } from '../../src/runner/clientWorkers.js';
+import { ClientConnection, type ConnectionContext } from '../../src/runner/clients/connection.js';
+import type { ClientPlan } from '../../src/runner/threadMessages.js';
+import { validateScenario } from '../../src/scenario/validate.js';
+import type { Scenario } from '../../src/scenario/types.js';
+import { startServer, type RunningServer } from '../../src/server/index.js';
+import { waitUntil } from '../server/helpers.js';
+
+function scenario(rate: number, groups: Record<string, unknown>[]): Scenario {
+  const { scenario: s, errors } = validateScenario(
+    {
+      name: 'idle',
+      target: { url: 'ws://127.0.0.1:1/websocket', adapter: 'evbench' },
+      publisher: { rate, payloadBytes: 200 },
+      groups,
+      phases: [
+        { name: 'baseline', duration: '10s' },
+        { name: 'stress', duration: '10s' },
+      ],
+    },
+    'test',
+  );
+  if (!s) throw new Error(errors.map((e) => `${e.path}: ${e.message}`).join('; '));
+  return s;
+}
+
+const plans = (n: number, group = 0): ClientPlan[] => Array.from({ length: n }, (_, clientId) => ({ clientId, group, user: -1 }));
+
+describe('young generation of a client worker', () => {
+  it('is small for a worker of quiet clients (10,000 idle clients at 1 event/s)', () => {
+    expect(youngGenerationMb(scenario(1, [{ name: 'fast', kind: 'fast', count: 10_000 }]), plans(10_000))).toBe(QUIET_YOUNG_GENERATION_MB);
+  });
+
+  it("is V8's default for a busy worker, a catch-up worker and a churning one", () => {
+    expect(youngGenerationMb(scenario(3000, [{ name: 'fast', kind: 'fast', count: 100 }]), plans(100))).toBeUndefined();
+    const fast = { name: 'fast', kind: 'fast', count: 1 };
+    const catchup = scenario(1, [fast, { name: 'replay', kind: 'catchup', count: 1, backlog: 1000 }]);
+    expect(youngGenerationMb(catchup, plans(1, 1))).toBeUndefined();
+    const churn = scenario(1, [fast, { name: 'churn', kind: 'churn', count: 10, connectsPerSecond: 10 }]);
+    expect(youngGenerationMb(churn, plans(10, 1))).toBeUndefined();
+    expect(youngGenerationMb(churn, plans(10, 0)), 'the same scenario, a worker of its fast clients').toBe(QUIET_YOUNG_GENERATION_MB);
+  });
+});
+
+describe('an idle connection', () => {
+  let server: RunningServer | undefined;
+  let silent: Server | undefined;
+  const sockets: Socket[] = [];
+  const clients: ClientConnection[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.leave(nowUs());
+    for (const s of sockets.splice(0)) s.destroy();
+    await server?.close();
+    await new Promise<void>((resolve) => (silent ? silent.close(() => resolve()) : resolve()));
+    server = undefined;
+    silent = undefined;
+  });
+
+  function client(url: string, handshakeTimeoutMs?: number): ClientConnection {
+    const s = scenario(1, [{ name: 'fast', kind: 'fast', count: 1 }]);
+    const rec = new GroupRecorder('fast', s.phases.length);
+    const tl = timeline(nowUs(), s.phases);
+    rec.t0Us = tl.t0Us;
+    const ctx: ConnectionContext = {
+      url,
+      group: s.groups[0]!,
+      groupIndex: 0,
+      rec,
+      tl,
+      headId: () => 0,
+      adapter: adapterFor(s),
+      noteNonEvent: () => {},
+      handshakeTimeoutMs,
+    };
+    const account = new ClientAccount(rec, tl, { t0Us: tl.t0Us, rate: 1 }, () => true, nowUs());
+    const c = new ClientConnection(0, ctx, account);
+    clients.push(c);
+    c.open();
+    return c;
+  }
+
+  it('keeps no timer once it is open and subscribed (ws handshakeTimeout left one on every socket)', async () => {
+    server = await startServer({ port: 0 });
+    const c = client(server.url);
+    await waitUntil(() => c.account.windowStartId >= 0, 'the subscribe ack');
+    const socket = (c.ws as unknown as { _socket: Socket })._socket;
+    const timerSymbol = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'timeout');
+    expect(timerSymbol, 'net.Socket keeps its timer under Symbol(timeout)').toBeDefined();
+    expect((socket as unknown as Record<symbol, unknown>)[timerSymbol!] ?? null).toBeNull();
+    expect((c as unknown as { handshakeTimer?: unknown }).handshakeTimer).toBeUndefined();
+  });
+
+  it('a handshake that is never answered still fails as a refused connect, with the reason', async () => {
+    silent = createServer((s) => sockets.push(s)); // accepts, never answers the upgrade
+    await new Promise<void>((resolve) => silent!.listen(0, '127.0.0.1', () => resolve()));
+    const port = (silent.address() as { port: number }).port;
+    const c = client(`ws://127.0.0.1:${port}/websocket`, 100);
+    await waitUntil(() => c.result().refused !== undefined, 'the handshake timeout');
+    expect(c.result().refused).toBe('connect');
+    expect(c.result().closeReason).toBe('Opening handshake has timed out');
+    expect((c.ws as WebSocket).readyState).toBe(3); // CLOSED
+  });
+});

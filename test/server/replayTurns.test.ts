@@ -1,0 +1,197 @@
+// The isolated hub's replay, loop turn by loop turn: an IsolatedHub over fake sockets that never
+// push back (the worst case for live clients: the replay could always write), with setImmediate
+// faked so the test runs the loop's check phase one turn at a time. Live publishes are handled in
+// between turns (the I/O phase). Nothing here depends on timing: every bound is in bytes and turns.
+import { EventEmitter } from 'node:events';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { WebSocket } from 'ws';
+import { IsolatedHub } from '../../src/server/isolated.js';
+import { FilterBudget } from '../../src/server/limits.js';
+import { ServerMetrics } from '../../src/server/metrics.js';
+import { resolveServerOptions } from '../../src/server/options.js';
+import type { Reader } from '../../src/server/permissions.js';
+import { REPLAY_TURN_BYTES } from '../../src/server/replayScheduler.js';
+import type { ServerContext } from '../../src/server/session.js';
+import { MemoryStore } from '../../src/server/store/memory.js';
+
+/**
+ * A socket that takes every write at once (nothing ever queues) and keeps what it was given, turn by
+ * turn. Like the kernel, it reads a written buffer when the write completes (then calls back), so a
+ * buffer the hub reused before its write completed would show up here as wrong bytes.
+ */
+class FakeSocket extends EventEmitter {
+  readonly writableHighWaterMark = 16 * 1024;
+  readonly writableLength = 0;
+  readonly writableNeedDrain = false;
+  readonly chunks: { turn: number; bytes: Buffer }[] = [];
+  constructor(private readonly clock: { turn: number }) {
+    super();
+  }
+  write(data: Buffer, cb?: (err?: Error | null) => void): boolean {
+    const chunk = { turn: this.clock.turn, bytes: data };
+    this.chunks.push(chunk);
+    process.nextTick(() => {
+      chunk.bytes = Buffer.from(chunk.bytes);
+      cb?.();
+    });
+    return true;
+  }
+  cork(): void {}
+  uncork(): void {}
+  /** Every websocket text frame written so far, parsed. */
+  messages(): Record<string, unknown>[] {
+    const all = Buffer.concat(this.chunks.map((c) => c.bytes));
+    const out: Record<string, unknown>[] = [];
+    for (let at = 0; at < all.length;) {
+      expect(all[at]).toBe(0x81);
+      let len = all[at + 1]!;
+      let head = 2;
+      if (len === 126) {
+        len = all.readUInt16BE(at + 2);
+        head = 4;
+      } else if (len === 127) {
+        len = all.readUInt32BE(at + 6);
+        head = 10;
+      }
+      out.push(JSON.parse(all.toString('utf8', at + head, at + head + len)) as Record<string, unknown>);
+      at += head + len;
+    }
+    return out;
+  }
+  /** Bytes written during each turn. */
+  bytesByTurn(): Map<number, number> {
+    const m = new Map<number, number>();
+    for (const c of this.chunks) m.set(c.turn, (m.get(c.turn) ?? 0) + c.bytes.length);
+    return m;
+  }
+}
+
+class FakeWs extends EventEmitter {
+  readonly OPEN = 1;
+  readyState = 1;
+  readonly bufferedAmount = 0;
+  readonly _socket: FakeSocket;
+  constructor(clock: { turn: number }) {
+    super();
+    this._socket = new FakeSocket(clock);
+  }
+  send(message: unknown): void {
+    this.emit('message', Buffer.from(JSON.stringify(message)), false);
+  }
+  close(): void {
+    this.readyState = 3;
+    this.emit('close', 1000, Buffer.alloc(0));
+  }
+  pong(): void {}
+}
+
+const reader: Reader = { name: '*', mayPublish: false };
+const publisher: Reader = { name: 'publisher', mayPublish: true };
+const event = { event_type: 'update', properties: { note: 'y'.repeat(200) } };
+
+function setup() {
+  const clock = { turn: 0 };
+  const options = resolveServerOptions({ logSize: 100_000, maxMessageRate: 1e6, messageBurst: 1e6 });
+  const metrics = new ServerMetrics('isolated', () => ({ sessions: 0, maxBytes: 0, sumBytes: 0, pending: [] }), {});
+  const ctx: ServerContext = {
+    options,
+    log: new MemoryStore(options.logSize, false, options.logBytes),
+    metrics,
+    filterBudget: new FilterBudget(),
+  };
+  const hub = new IsolatedHub(ctx);
+  const open = (r: Reader): FakeWs => {
+    const ws = new FakeWs(clock);
+    hub.accept(ws as unknown as WebSocket, r);
+    return ws;
+  };
+  return {
+    clock,
+    ctx,
+    metrics,
+    open,
+    /** One loop turn's check phase: the immediates queued before it, then the ticks they queued (write completions). */
+    async turn(): Promise<void> {
+      clock.turn++;
+      vi.runOnlyPendingTimers();
+      await new Promise((resolve) => process.nextTick(resolve));
+    },
+  };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setImmediate', 'clearImmediate'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('isolated replay, turn by turn', () => {
+  it('replay writes at most its budget per loop turn and nothing in the I/O phase, while each live publish goes out before the next turn', async () => {
+    const t = setup();
+    const pub = t.open(publisher);
+    const backlog = 20_000;
+    for (let i = 0; i < backlog; i += 1000) pub.send({ method: 'publish', events: Array.from({ length: 1000 }, () => event) });
+    const live = t.open(reader);
+    live.send({ method: 'subscribe' });
+    const catchup = t.open(reader);
+    catchup.send({ method: 'subscribe', last_log_id: 0 });
+    // subscribing replies, but replays nothing yet: replay never runs in the I/O phase
+    expect(catchup._socket.messages()).toEqual([{ status: 200, last_log_id: backlog }]);
+
+    const published: number[] = [];
+    let turns = 0;
+    while (t.ctx.metrics.replayedEvents < backlog && turns < 10_000) {
+      // the I/O phase: a live publish every turn, fanned out at once
+      const before = live._socket.chunks.length;
+      pub.send({ method: 'publish', events: [event] });
+      published.push(t.ctx.log.headId);
+      expect(live._socket.chunks.length, 'the live event is written in the same phase it was published').toBe(before + 2);
+      await t.turn();
+      turns++;
+    }
+    expect(t.ctx.metrics.replayedEvents).toBeGreaterThanOrEqual(backlog);
+    // a few more turns: the catch-up reaches the head and goes live
+    for (let i = 0; i < 5; i++) {
+      pub.send({ method: 'publish', events: [event] });
+      published.push(t.ctx.log.headId);
+      await t.turn();
+    }
+
+    const frame = catchup._socket.messages()[1]!;
+    const frameBytes = Buffer.byteLength(JSON.stringify(frame)) + 4;
+    for (const [turn, bytes] of catchup._socket.bytesByTurn()) {
+      if (turn === 0) continue; // the subscribe reply
+      expect(bytes, `replay bytes in turn ${turn}`).toBeLessThanOrEqual(REPLAY_TURN_BYTES + frameBytes);
+    }
+    // every id once, in order, msgIDs counting from 1, no gap notice: replayed, then live
+    const events = catchup._socket.messages().filter((m) => 'msgID' in m);
+    const last = published.at(-1)!;
+    expect(events.map((e) => e['id'])).toEqual(Array.from({ length: last }, (_, i) => i + 1));
+    expect(events.map((e) => e['msgID'])).toEqual(Array.from({ length: last }, (_, i) => i + 1));
+    expect(
+      live._socket
+        .messages()
+        .filter((m) => 'msgID' in m)
+        .map((e) => e['id']),
+    ).toEqual(published.filter((id) => id > backlog));
+  });
+
+  it('shares each turn between several replaying sessions: each gets a step every turn or two, none is starved', async () => {
+    const t = setup();
+    const pub = t.open(publisher);
+    for (let i = 0; i < 10_000; i += 1000) pub.send({ method: 'publish', events: Array.from({ length: 1000 }, () => event) });
+    const sessions = Array.from({ length: 4 }, () => t.open(reader));
+    for (const s of sessions) s.send({ method: 'subscribe', last_log_id: 0 });
+    for (let i = 0; i < 20; i++) await t.turn();
+    const counts = sessions.map((s) => s._socket.messages().filter((m) => 'msgID' in m).length);
+    // 20 turns × 64 KiB ≈ 1.3 MB ≈ 4,000 frames of ~330 B, shared by 4 sessions
+    for (const n of counts) expect(n).toBeGreaterThan(500);
+    expect(Math.max(...counts) / Math.min(...counts)).toBeLessThan(2);
+    const total = sessions.reduce(
+      (sum, s) => sum + [...s._socket.bytesByTurn().entries()].filter(([turn]) => turn === 10).reduce((a, [, b]) => a + b, 0),
+      0,
+    );
+    expect(total, 'all sessions together in one turn').toBeLessThanOrEqual(REPLAY_TURN_BYTES + 4 * 400);
+  });
+});
