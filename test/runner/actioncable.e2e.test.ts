@@ -1,15 +1,15 @@
 // The actioncable adapter against Debian's ruby-actioncable served by puma (installed by .ci/run):
 // examples/actioncable/config.ru, an EventsChannel with a broadcast loop and a `publish` action.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, runCli } from '../support/cli.js';
 import { hasActionCable, startActionCable } from '../../examples/brokers.mjs';
 import type { RunRecord } from '../../src/records/schema.js';
+import { relayScenario } from '../support/relayScenario.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-actioncable-'));
-const scenarios = mkdtempSync(join(tmpdir(), 'evbench-actioncable-scenarios-'));
 const available = hasActionCable();
 if (!available)
   console.warn(
@@ -67,21 +67,7 @@ describe('actioncable adapter against ruby-actioncable under puma', () => {
   it.skipIf(!available)('evbench publishes by performing the channel action: every event arrives once', async () => {
     const app = await startActionCable({ rate: 0 });
     stops.push(app.stop);
-    const scenario = join(scenarios, 'perform.json');
-    writeFileSync(
-      scenario,
-      JSON.stringify({
-        name: 'perform',
-        publisher: { rate: 100, payloadBytes: 100 },
-        // late is not lost: on a busy machine a relay may hold an event past the default 1 s grace, and this test asks only whether one is lost
-        grace: '5s',
-        groups: [{ name: 'fast', kind: 'fast', count: 3 }],
-        phases: [
-          { name: 'baseline', duration: '2s' },
-          { name: 'stress', duration: '2s' },
-        ],
-      }),
-    );
+    const scenario = relayScenario('perform', { rate: 100 });
     const r = await runCli(['run', scenario, ...args(app.url, 'ws')], 60_000);
     const rec = record(r);
     expect(r.code, r.stderr).toBe(exitFor(rec, 0));

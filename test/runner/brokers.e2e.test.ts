@@ -2,13 +2,14 @@
 // .ci/run installs), started on loopback ports from config files by examples/brokers.mjs, with a
 // publisher emitting {id, ts, pad} over the broker's TCP port (or evbench publishing itself).
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, runCli } from '../support/cli.js';
 import { exitFor, group, record, stoppedAfterEach } from '../support/runOutcome.js';
 import { findBinary, mqttPublisher, natsPublisher, startMosquitto, startNats } from '../../examples/brokers.mjs';
 import type { RunRecord } from '../../src/records/schema.js';
+import { relayScenario } from '../support/relayScenario.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-brokers-'));
 const hasNats = findBinary('nats-server') !== undefined;
@@ -43,21 +44,7 @@ const args = (url: string, adapter: string, publish = 'server', extra: string[] 
   ...extra,
 ];
 
-const relayScenario = join(mkdtempSync(join(tmpdir(), 'evbench-brokers-scenario-')), 'publish.json');
-writeFileSync(
-  relayScenario,
-  JSON.stringify({
-    name: 'publish',
-    publisher: { rate: 200, payloadBytes: 100 },
-    // late is not lost: on a busy machine a relay may hold an event past the default 1 s grace, and this test asks only whether one is lost
-    grace: '5s',
-    groups: [{ name: 'fast', kind: 'fast', count: 3 }],
-    phases: [
-      { name: 'baseline', duration: '2s' },
-      { name: 'stress', duration: '2s' },
-    ],
-  }),
-);
+const publishScenario = relayScenario('publish');
 
 /** Every event evbench published arrived at every fast client once, in order. */
 function expectAllDelivered(rec: RunRecord): void {
@@ -111,7 +98,7 @@ describe('nats adapter against nats-server (websocket listener)', () => {
   it.skipIf(!hasNats)('evbench publishes with PUB: every event arrives once, in order', async () => {
     const nats = await startNats();
     stops.push(nats.stop);
-    const r = await runCli(['run', relayScenario, ...args(nats.url, 'nats', 'ws')], 60_000);
+    const r = await runCli(['run', publishScenario, ...args(nats.url, 'nats', 'ws')], 60_000);
     const rec = record(r);
     expect(r.code, r.stderr).toBe(exitFor(rec, 0));
     expectAllDelivered(rec);
@@ -156,7 +143,7 @@ describe('mqtt adapter against mosquitto (websockets listener)', () => {
     async (qos) => {
       const broker = await startMosquitto();
       stops.push(broker.stop);
-      const r = await runCli(['run', relayScenario, ...args(broker.url, 'mqtt', 'ws', ['--qos', qos])], 60_000);
+      const r = await runCli(['run', publishScenario, ...args(broker.url, 'mqtt', 'ws', ['--qos', qos])], 60_000);
       const rec = record(r);
       expect(r.code, r.stderr).toBe(exitFor(rec, 0));
       expectAllDelivered(rec);

@@ -1,7 +1,7 @@
 // The generic adapter against servers written in the test with plain `ws` (no code shared with
 // evbench serve), through the CLI the way a user runs it.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, runCli } from '../support/cli.js';
@@ -14,6 +14,7 @@ import {
   type ForeignServer,
 } from '../../examples/foreign-servers.mjs';
 import type { RunRecord } from '../../src/records/schema.js';
+import { relayScenario } from '../support/relayScenario.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-generic-'));
 let server: ForeignServer | undefined;
@@ -117,21 +118,7 @@ describe('a server that drops its clients (owed means owed)', () => {
 });
 
 describe('generic adapter, evbench publishes', () => {
-  const scenario = join(mkdtempSync(join(tmpdir(), 'evbench-scenario-')), 'relay.json');
-  writeFileSync(
-    scenario,
-    JSON.stringify({
-      name: 'relay',
-      publisher: { rate: 200, payloadBytes: 100 },
-      // late is not lost: on a busy machine a relay may hold an event past the default 1 s grace, and this test asks only whether one is lost
-      grace: '5s',
-      groups: [{ name: 'fast', kind: 'fast', count: 3 }],
-      phases: [
-        { name: 'baseline', duration: '2s' },
-        { name: 'stress', duration: '2s' },
-      ],
-    }),
-  );
+  const scenario = relayScenario('relay');
 
   it.each([['ws'], ['http']])('%s: every event published arrives once, with its latency', async (mode) => {
     const relay = await relayServer();

@@ -2,15 +2,15 @@
 // examples/graphql-server.mjs): the server emitting its own stream, evbench publishing through a
 // GraphQL mutation over HTTP, and a subscription the server rejects.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { killAll, runCli } from '../support/cli.js';
 import type { RunRecord } from '../../src/records/schema.js';
+import { relayScenario } from '../support/relayScenario.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-graphql-'));
-const scenarios = mkdtempSync(join(tmpdir(), 'evbench-graphql-scenarios-'));
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => {
   await close?.();
@@ -112,21 +112,7 @@ describe('graphql-ws adapter against a graphql-ws server', () => {
   it('evbench publishes through a mutation (--publish http: with --publish-body): every event arrives once', async () => {
     const s = await graphqlServer({ mode: 'relay' });
     close = s.close;
-    const scenario = join(scenarios, 'mutation.json');
-    writeFileSync(
-      scenario,
-      JSON.stringify({
-        name: 'mutation',
-        publisher: { rate: 200, payloadBytes: 100 },
-        // late is not lost: on a busy machine a relay may hold an event past the default 1 s grace, and this test asks only whether one is lost
-        grace: '5s',
-        groups: [{ name: 'fast', kind: 'fast', count: 3 }],
-        phases: [
-          { name: 'baseline', duration: '2s' },
-          { name: 'stress', duration: '2s' },
-        ],
-      }),
-    );
+    const scenario = relayScenario('mutation');
     const body = '{"query":"mutation { publish(id: {{id}}, ts: {{ts}}, pad: \\"{{payload}}\\") }"}';
     const r = await runCli(['run', scenario, ...args(s.url, `http:${s.httpUrl}`), '--publish-body', body], 60_000);
     const rec = record(r);

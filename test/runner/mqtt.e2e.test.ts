@@ -11,6 +11,7 @@ import { killAll, runCli } from '../support/cli.js';
 import { exitFor, group, record, stoppedAfterEach } from '../support/runOutcome.js';
 import { findBinary, mqttPublisher, startMosquitto } from '../../examples/brokers.mjs';
 import type { RunRecord } from '../../src/records/schema.js';
+import { relayScenario } from '../support/relayScenario.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-mqtt-'));
 const hasMosquitto = findBinary('mosquitto') !== undefined;
@@ -122,32 +123,11 @@ describe('mqtt catch-up by persistent session (mosquitto)', () => {
   );
 });
 
-/** `count` fast clients only, 2 s of baseline and 2 s of stress at 200 events/s. */
-function fastOnly(name: string, count: number): string {
-  const file = join(tmp, `${name}.json`);
-  const phases = [
-    { name: 'baseline', duration: '2s' },
-    { name: 'stress', duration: '2s' },
-  ];
-  writeFileSync(
-    file,
-    // late is not lost: on a busy machine the broker may hold an event past the default 1 s grace
-    JSON.stringify({
-      name,
-      publisher: { rate: 200, payloadBytes: 100 },
-      grace: '5s',
-      groups: [{ name: 'fast', kind: 'fast', count }],
-      phases,
-    }),
-  );
-  return file;
-}
-
 describe('mqtt 5 against mosquitto', () => {
   it.skipIf(!hasMosquitto)('evbench publishes at QoS 1 over MQTT 5: every event arrives once, in order', async () => {
     const broker = await startMosquitto();
     stops.push(broker.stop);
-    const file = fastOnly('mqtt5-relay', 3);
+    const file = relayScenario('mqtt5-relay');
     const r = await runCli(
       ['run', file, '--target', broker.url, '--adapter', 'mqtt', '--mqtt-version', '5', '--qos', '1', '--publish', 'ws', ...fields],
       60_000,
@@ -250,7 +230,7 @@ describe('mqtt 5 refusals in a run', () => {
   it('a SUBACK 0x87 (not authorized) for some fast clients: refused subscriptions, said by name, verdict disconnect', async () => {
     const broker = await refusingBroker();
     stops.push(broker.stop);
-    const file = fastOnly('mqtt5-refusing', 6);
+    const file = relayScenario('mqtt5-refusing', { count: 6 });
     const r = await runCli(
       ['run', file, '--target', broker.url, '--adapter', 'mqtt', '--mqtt-version', '5', '--publish', 'server', ...fields],
       60_000,
