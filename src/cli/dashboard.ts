@@ -29,6 +29,8 @@ export function addDashboardOptions(cmd: Command): Command {
 export interface DashboardHooks {
   onProgress(name: string, p: ProgressSnapshot): void;
   onLive(name: string, u: LiveUpdate): void;
+  /** Whether a page watches: the runner builds live records only while one does. */
+  watched(): boolean;
   onFinal(name: string, record: RunRecord): void;
 }
 
@@ -65,6 +67,7 @@ export async function openDashboard(
     dashboard,
     onProgress: (name, p) => dashboard.progress(name, { phase: p.phase, elapsedUs: p.elapsedUs, totalUs: p.totalUs }),
     onLive: (name, u) => dashboard.update({ name, record: u.record, clients: u.clients, costUs: u.costUs, final: false }),
+    watched: () => dashboard.watched(),
     onFinal: (name, record) => dashboard.update({ name, record, final: true }),
     async lingerAndClose(sayLine) {
       dashboard.finish();

@@ -92,6 +92,7 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
           dashboard?.onProgress(name, p);
         },
         onLive: dashboard ? (u) => dashboard.onLive(name, u) : undefined,
+        liveWatched: dashboard ? () => dashboard.watched() : undefined,
         say: runLog(verbosity),
       };
       let record: RunRecord;

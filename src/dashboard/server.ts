@@ -28,6 +28,8 @@ export interface Dashboard {
   view(): DashboardView;
   /** Time spent drawing views and writing them to pages so far, µs. */
   drawUs(): number;
+  /** Whether a page is open on `/events` now (the runner builds live records only while one is). */
+  watched(): boolean;
   close(): Promise<void>;
 }
 
@@ -145,6 +147,7 @@ export async function startDashboard(opts: { port?: number; title: string }): Pr
     },
     view: () => view().view,
     drawUs: () => drawUs,
+    watched: () => streams.size > 0,
     async close() {
       if (pending) clearTimeout(pending);
       for (const s of streams) s.end();

@@ -179,6 +179,8 @@ let tl: Timeline | undefined;
 let finished = false;
 const health = new HealthSampler();
 const live = init.live ? new LiveSnapshots(recorders, ids) : undefined;
+/** Whether a dashboard page watches now: snapshots cost this thread a scan of every owed event, so none while nobody looks. */
+let liveWatched = true;
 
 function finish(): void {
   if (finished) return;
@@ -289,7 +291,7 @@ function start(t0Us: number): void {
   const tick = (): void => {
     flushIntervals();
     post({ type: 'health', atUs: nowUs(), health: health.sample() });
-    if (live) {
+    if (live && liveWatched) {
       const connected = slots.flatMap((s) => (s.client instanceof ClientConnection ? [{ client: s.client, group: s.plan.group }] : []));
       post(live.take(connected, t0Us, nowUs()));
     }
@@ -311,6 +313,8 @@ parentPort!.on('message', (m: MainToWorker) => {
     knowledge.set(m.phase, m.id, m.timeUs);
   } else if (m.type === 'streamSeen') {
     headId = Math.max(headId, m.id);
+  } else if (m.type === 'live') {
+    liveWatched = m.on;
   } else if (m.type === 'stop') {
     finish();
   }

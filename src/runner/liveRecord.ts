@@ -94,6 +94,7 @@ export class LiveRecord {
   costUs = 0;
   /** Each group's live stall (its oldest owed event's age) at the end of each second, as the snapshots saw it. */
   private readonly stallSeen = new Map<number, number>();
+  private watched = true;
 
   constructor(private readonly head: Head) {
     this.groupIndex = new Map(head.scenario.groups.map((g, i) => [g.name, i]));
@@ -113,6 +114,23 @@ export class LiveRecord {
   }
 
   noteIntervals(parts: EncodedInterval[]): void {
+    const cpu = threadCpuUs();
+    this.addIntervals(parts);
+    this.costUs += threadCpuUs() - cpu;
+  }
+
+  /** Whether a page watches: while not, the workers send no snapshots, and the ones held (or still in flight) would be stale. */
+  watching(on: boolean): void {
+    this.watched = on;
+    if (!on) this.snapshots.clear();
+  }
+
+  /** Whether any worker has shipped a snapshot since a page last opened (a record without one would show no counters). */
+  get hasSnapshots(): boolean {
+    return this.snapshots.size > 0;
+  }
+
+  private addIntervals(parts: EncodedInterval[]): void {
     for (const iv of parts) {
       const group = this.groupIndex.get(iv.group);
       if (group === undefined) continue;
@@ -144,8 +162,11 @@ export class LiveRecord {
   }
 
   noteSnapshot(workerIndex: number, m: LiveMessage): void {
-    this.snapshots.set(workerIndex, m);
     this.costUs += m.tookUs;
+    // each worker reports a client's end once: keep it even from a snapshot that arrives after the last page closed
+    for (const c of m.ended) this.ended.set(c.clientId, c);
+    if (!this.watched) return;
+    this.snapshots.set(workerIndex, m);
     // the oldest owed event was already owed at every second's end since its intended time: each of
     // those seconds saw a stall at least that old (so a late snapshot leaves no hole in the line)
     const t0 = this.head.tl.t0Us;
@@ -159,7 +180,6 @@ export class LiveRecord {
         if (ageUs > (this.stallSeen.get(key) ?? 0)) this.stallSeen.set(key, ageUs);
       }
     }
-    for (const c of m.ended) this.ended.set(c.clientId, c);
   }
 
   /**
@@ -303,6 +323,9 @@ export function feedLive(
     health: () => HealthSample[];
     generatorJudged: (health: HealthSample[], nowUs: number) => GeneratorHealth;
     marks: () => Pick<RunRecord, 'partial' | 'partialReason' | 'invalid' | 'invalidReason'>;
+    /** Whether a page watches now; while not, nothing is built or scraped and the workers are told to pause. */
+    watched: () => boolean;
+    setWorkersWatched: (on: boolean) => void;
     /** The target's /metrics, scraped every few seconds too: the server's own view (its slow-client closes, its oldest send in flight). */
     metrics?: { url: string; token?: string };
   },
@@ -320,7 +343,16 @@ export function feedLive(
       live.costUs += threadCpuUs() - cpu;
     });
   };
+  let watched = true;
   const build = (): void => {
+    const looking = from.watched();
+    if (looking !== watched) {
+      watched = looking;
+      from.setWorkersWatched(looking);
+      live.watching(looking);
+    }
+    // a page just opened: wait for the workers' first snapshots (at their next whole-second tick)
+    if (!watched || !live.hasSnapshots) return;
     const cpu = threadCpuUs();
     const now = clockUs();
     const record = live.build(now, from.generatorJudged(from.health(), now), from.marks(), server);

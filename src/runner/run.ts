@@ -32,6 +32,12 @@ export interface RunOptions {
   onProgress?: (p: ProgressSnapshot) => void;
   /** Once a second after t0: the record so far, with its provisional verdict (feeds a live dashboard; costs the main thread a little). */
   onLive?: (update: LiveUpdate) => void;
+  /**
+   * With onLive: whether anyone watches now (a dashboard page is open). While nobody does, the
+   * workers ship no snapshots and no record is built, so an unwatched dashboard costs next to
+   * nothing; within about a second of a page opening, the records resume. Default: always watched.
+   */
+  liveWatched?: () => boolean;
   /** Receives the runner's one-line notes for a person (publisher connected, server lines). */
   say?: (line: string) => void;
   /** Run shard `index` of `count` (0-based): this process takes its share of every group's clients and of the publisher's schedule. */
@@ -107,6 +113,8 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
         generatorJudged: (health, atUs) =>
           judgeGenerator(scenario, tl, health, publisher.stats(), process.cpuUsage(cpuStart), atUs - tl.t0Us),
         marks: () => state.marks(),
+        watched: options.liveWatched ?? (() => true),
+        setWorkersWatched: (on) => started.broadcast({ type: 'live', on }),
         metrics: target.metricsUrl ? { url: target.metricsUrl, token: target.metricsToken } : undefined,
       });
     }

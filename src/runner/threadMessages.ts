@@ -21,7 +21,7 @@ export interface ClientWorkerInit {
   clients: ClientPlan[];
   /** Users in the target's directory: decides which events a user's client should see. */
   users: number;
-  /** Ship a `live` snapshot every second (only when a dashboard watches the run). */
+  /** Ship a `live` snapshot every second (only when a dashboard is on; paused by `live` messages while no page watches). */
   live?: boolean;
 }
 
@@ -40,6 +40,8 @@ export type MainToWorker =
   | { type: 'streamHead'; phase: number; id: number; timeUs: number }
   /** Server-emitted stream: the highest id any worker's clients have seen so far (where catch-up replays from). */
   | { type: 'streamSeen'; id: number }
+  /** A live dashboard's page opened (on) or every page closed (off): ship `live` snapshots only while on. */
+  | { type: 'live'; on: boolean }
   | { type: 'stop'; reason: string };
 
 export interface WorkerHealth {

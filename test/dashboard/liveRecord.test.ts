@@ -10,7 +10,9 @@ import { intendedUs, timeline, type Schedule } from '../../src/measurement/sched
 import type { ScannedEvent } from '../../src/measurement/frameScan.js';
 import { validateScenario } from '../../src/scenario/validate.js';
 import type { PhaseSpec } from '../../src/scenario/types.js';
-import { LiveRecord } from '../../src/runner/liveRecord.js';
+import { feedLive, LiveRecord, type LiveUpdate } from '../../src/runner/liveRecord.js';
+import { nowUs } from '../../src/clock.js';
+import { waitUntil } from '../server/helpers.js';
 import type { GeneratorHealth } from '../../src/records/schema.js';
 
 const T0 = 1_800_000_000_000_000;
@@ -135,7 +137,7 @@ describe('LiveRecord', () => {
     expect(r.hol.verdict).toBe('hol');
     expect(r.hol.summary).toMatch(/fast delivery rate|fast max stall/);
     expect(live.clientsNow()).toEqual([{ group: 'fast', open: 2, stalled: 2 }]);
-    expect(live.costUs).toBe(100);
+    expect(live.costUs).toBeGreaterThanOrEqual(100); // the workers' snapshots, plus this thread's own timed work
     // a second later the stall is a second older; the chart keeps the earlier second's value
     live.noteSnapshot(0, {
       type: 'live',
@@ -147,5 +149,55 @@ describe('LiveRecord', () => {
     const later = live.build(T0 + 9_400_000, generator, marks);
     const stallAt = (s: number): number | undefined => later.intervals.find((iv) => iv.startUs === s * 1e6)?.maxStallUs;
     expect([4, 5, 6, 7, 8].map(stallAt)).toEqual([500_000, 1_500_000, 2_500_000, 3_500_000, 4_500_000]);
+  });
+});
+
+describe('feedLive while nobody watches', () => {
+  it('builds nothing and pauses the workers until a page opens, then resumes from fresh snapshots only', async () => {
+    // t0 1.4 s ago: the first build is due at once, then one a second
+    const ltl = timeline(nowUs() - 1_400_000, scenario.phases);
+    const live = new LiveRecord({
+      fullScenario: scenario,
+      scenario,
+      target: { url: 'ws://127.0.0.1:1/websocket', mode: 'isolated' } as never,
+      shard: { index: 0, count: 1 },
+      startedAt: '2026-11-30T00:00:00Z',
+      tl: ltl,
+      workers: 1,
+    });
+    const snapshot = (atUs: number, arrived: number) => ({
+      type: 'live' as const,
+      atUs,
+      groups: [{ group: 0, counters: [{ ...zeroCounters(), arrived, delivered: arrived }], owed: [], oldestOwedUs: NaN, open: 2, stalled: 0 }],
+      ended: [],
+      tookUs: 0,
+    });
+    let watched = false;
+    const told: boolean[] = [];
+    const updates: LiveUpdate[] = [];
+    let builds = 0;
+    const stop = feedLive(live, (u) => updates.push(u), {
+      health: () => [],
+      generatorJudged: () => generator,
+      marks: () => ({ partial: false, invalid: false }),
+      watched: () => (builds++, watched),
+      setWorkersWatched: (on) => told.push(on),
+    });
+    try {
+      await waitUntil(() => builds >= 1, 'the first build tick', 5_000);
+      expect(told).toEqual([false]); // the workers are told to stop their snapshots
+      // a snapshot the worker sent before it heard is stale once a page opens: not kept
+      live.noteSnapshot(0, snapshot(ltl.t0Us + 1_000_000, 1000));
+      watched = true;
+      await waitUntil(() => builds >= 2, 'the next build tick', 5_000);
+      expect(told).toEqual([false, true]);
+      expect(updates, 'no record before a fresh snapshot').toHaveLength(0);
+      live.noteSnapshot(0, snapshot(ltl.t0Us + 2_000_000, 2000));
+      await waitUntil(() => updates.length >= 1, 'a record once a fresh snapshot is in', 5_000);
+      expect(updates[0]!.record.groups[0]!.phases.baseline!.arrived).toBe(2000);
+      expect(updates[0]!.record.durationUs).toBe(2_000_000); // as of the fresh snapshot
+    } finally {
+      stop();
+    }
   });
 });
