@@ -114,13 +114,23 @@ async function oneRun(server, run) {
     out.push({ k, open: isOpen(k), usPerKEvents: (cpuUs / delivered) * 1000, delivered });
   }
   const total = process.cpuUsage();
-  return { windows: out, verdict: record.hol.verdict, bound: record.generator.bound, ownUs: liveCostUs + drawUs, liveCostUs, drawUs, totalCpuUs: total.user + total.system };
+  return {
+    windows: out,
+    verdict: record.hol.verdict,
+    bound: record.generator.bound,
+    ownUs: liveCostUs + drawUs,
+    liveCostUs,
+    drawUs,
+    totalCpuUs: total.user + total.system,
+  };
 }
 
 const pinning = planPinning(process.env.UNPINNED === '1');
 applyPinning(pinning);
 say(`${describePinning(pinning)}`);
-say(`${runs} run(s), ${workers} client worker(s), ${fastClients} fast clients at ${rate} events/s, ${pairsPerRun} pairs of ${windowS} s windows per run`);
+say(
+  `${runs} run(s), ${workers} client worker(s), ${fastClients} fast clients at ${rate} events/s, ${pairsPerRun} pairs of ${windowS} s windows per run`,
+);
 const server = await startEvbench('evbench', ['--mode', 'isolated']);
 const pairs = [];
 const own = [];
@@ -164,7 +174,9 @@ if (k > 0) {
       (hi < 2 ? 'under 2%' : lo >= 2 ? '2% or more' : 'not resolved against 2%: more pairs'),
   );
 } else say('too few pairs for a 95% interval of the median (6 at least)');
-say(`the dashboard's own timed work over whole runs (workers' snapshots, records, drawing, and parts kept while no page is open): median ${median(own).toFixed(2)}%`);
+say(
+  `the dashboard's own timed work over whole runs (workers' snapshots, records, drawing, and parts kept while no page is open): median ${median(own).toFixed(2)}%`,
+);
 
 /** The largest k with P(Binomial(n, ½) ≤ k − 1) ≤ 2.5%: [x(k), x(n−k+1)] covers the median with ≥ 95%. */
 function signTestRank(n) {

@@ -168,7 +168,9 @@ describe('feedLive while nobody watches', () => {
     const snapshot = (atUs: number, arrived: number) => ({
       type: 'live' as const,
       atUs,
-      groups: [{ group: 0, counters: [{ ...zeroCounters(), arrived, delivered: arrived }], owed: [], oldestOwedUs: NaN, open: 2, stalled: 0 }],
+      groups: [
+        { group: 0, counters: [{ ...zeroCounters(), arrived, delivered: arrived }], owed: [], oldestOwedUs: NaN, open: 2, stalled: 0 },
+      ],
       ended: [],
       tookUs: 0,
     });
