@@ -1,52 +1,138 @@
 #!/usr/bin/env node
 // What the live dashboard costs the load generator (issue 16: under 2% of its throughput).
 //
-// Between two runs the runner's CPU per event differs by up to ±13% even pinned on a quiet machine
-// (the JIT's and the GC's choices differ run by run), which swamps a 2% effect. So the cost is
-// measured inside one run, where those choices are the same for both sides: the run has
-// `--dashboard` on throughout and a page (`curl -N …/events`) that opens and closes every WINDOW
-// seconds. With a page open the workers ship their snapshots every second and the main thread builds
-// the provisional record, scrapes /metrics and draws and sends the view; with none open the runner
-// only keeps the interval parts it receives anyway (the runner pauses everything else: run.ts
-// `liveWatched`). Each window's runner CPU (main and worker threads, `process.cpuUsage`) is divided
-// by the events delivered in it, its first 2 s left out (the runner notices a page within a second
-// and its workers at their next tick). Windows come in pairs, closed/open then open/closed, so a
-// drift favours neither; the figure is the median of the pairs' ratios with its distribution-free
-// 95% confidence interval (order statistics of the sign test): "under 2%" only when the interval's
-// upper end is. What an unwatched dashboard itself costs is timed where it runs (adding interval
-// parts) and printed as a share of the runner's CPU.
+// The runner's CPU per event wanders ±15% from one 5-second window to the next on this 2-vCPU VM,
+// even pinned and quiet, and between runs as much: far more than a 2% effect. Most of that
+// wander is the machine's (the same code, the same load, a different speed), so the measure has to
+// see the machine the same way on both sides. Two runners run AT THE SAME TIME on the same core, the
+// same scenario at the same fixed load, each against its own `evbench serve` (both servers on the
+// other core), each with `--dashboard` on. Time is cut into windows; in each pair of windows a page
+// (`curl -N …/events`) watches runner A in one window and runner B in the other (a crossover), and
+// the order swaps from pair to pair. With a page open a runner's workers ship their snapshots every
+// second and its main thread builds the provisional record, scrapes /metrics, and draws and sends
+// the view; with none open it only keeps the interval parts it receives anyway (run.ts `liveWatched`).
+// In window k, r(k) = CPU(A) ÷ CPU(B) over the same wall-clock seconds: the machine's speed cancels.
+// In a pair, r(A watched) ÷ r(B watched) = (1 + cost)², whatever A's and B's own speeds: so each
+// pair gives cost = √(that) − 1. The figure is the median over the pairs with its distribution-free
+// 95% confidence interval (order statistics of the sign test): "under 2%" only when its upper end is.
 //
-// Pinned where taskset and two CPUs exist (as `npm run bench`): the server on one core, this runner
-// and the viewer on the other. `UNPINNED=1` leaves the scheduler free.
-//   npm run build && node scripts/dashboard-cost.mjs [RUNS=2] [RATE=1000] [FAST_CLIENTS=50] [WORKERS=1] [PAIRS_PER_RUN=10] [WINDOW_S=5]
+// CPU, not events, is divided: the load is fixed (open loop) and the same on both sides, which each
+// run's record confirms (nothing missing, generator not bound); the first 2 s of each window are left
+// out (a runner notices a page within a second, its workers at their next whole-second tick).
+// Pinned where taskset and two CPUs exist: the servers on one core, both runners and viewers on the
+// other (`UNPINNED=1` leaves the scheduler free).
+//   npm run build && node scripts/dashboard-cost.mjs [PAIRS=20] [WINDOW_S=5] [FAST_CLIENTS=30] [RATE=1000]
 import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(pathToFileURL(join(root, 'dist', p)).href);
-const { runScenario } = await dist('runner/run.js');
-const { startEvbench } = await dist('bench/contenders.js');
-const { urlScenario } = await dist('bench/scenario.js');
-const { startDashboard } = await dist('dashboard/server.js');
-const { median } = await dist('bench/rounds.js');
-const { applyPinning, describePinning, planPinning, releasePinning } = await dist('bench/pinning.js');
-const { nowUs } = await dist('clock.js');
-
-const [runs, rate, fastClients, workers, pairsPerRun, windowS] = [2, 1000, 50, 1, 10, 5].map((d, i) => Number(process.argv[2 + i] ?? d));
-const SETTLE_S = 2; // left out at the start of each window
-const WARMUP_S = 2; // windows start with baseline
 const say = (line) => process.stderr.write(`${line}\n`);
+const SETTLE_S = 2; // left out at the start of each window
 
-/** Window k is open (a page watching) when…: pairs alternate closed→open and open→closed. */
-const isOpen = (k) => (Math.floor(k / 2) % 2 === 0 ? k % 2 === 1 : k % 2 === 0);
+/** Runner A is watched in window k when…: pairs alternate (A, B) and (B, A). */
+const aWatched = (k) => (Math.floor(k / 2) % 2 === 0 ? k % 2 === 0 : k % 2 === 1);
 
-async function oneRun(server, run) {
-  const windows = pairsPerRun * 2;
-  const halfS = (windows * windowS) / 2;
+if (process.argv[2] === '--child') await child(process.argv.slice(3));
+else await parent(process.argv.slice(2).map(Number));
+
+async function parent([pairs = 20, windowS = 5, fastClients = 30, rate = 1000]) {
+  const { startEvbench } = await dist('bench/contenders.js');
+  const { median } = await dist('bench/rounds.js');
+  const { applyPinning, describePinning, planPinning, releasePinning } = await dist('bench/pinning.js');
+  const pinning = planPinning(process.env.UNPINNED === '1');
+  applyPinning(pinning);
+  say(describePinning(pinning));
+  say(`2 runners at once, each ${fastClients} fast clients at ${rate} events/s (+1 stalled reader in stress), 1 client worker each;`);
+  say(`${pairs} pairs of ${windowS} s windows, a page watching runner A in one window of each pair and runner B in the other`);
+  const servers = [await startEvbench('evbench-a', ['--mode', 'isolated']), await startEvbench('evbench-b', ['--mode', 'isolated'])];
+  const windows = pairs * 2;
+  // both runners connect and warm up first; window 0 starts at the same wall-clock moment for both
+  const firstWindowMs = Date.now() + 8_000;
+  let results;
+  try {
+    results = await Promise.all(
+      ['A', 'B'].map(
+        (side, i) =>
+          new Promise((resolveRun, reject) => {
+            const args = [
+              fileURLToPath(import.meta.url),
+              '--child',
+              servers[i].url,
+              side,
+              firstWindowMs,
+              windows,
+              windowS,
+              fastClients,
+              rate,
+            ];
+            const p = spawn(
+              process.execPath,
+              [...(process.env.CHILD_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CHILD_PROF}`] : []), ...args.map(String)],
+              { stdio: ['ignore', 'pipe', 'inherit'] },
+            );
+            let out = '';
+            p.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+            p.once('exit', (code) => (code === 0 ? resolveRun(JSON.parse(out)) : reject(new Error(`runner ${side} exited ${code}`))));
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+    releasePinning();
+  }
+  const [a, b] = results;
+  for (const [side, r] of [
+    ['A', a],
+    ['B', b],
+  ])
+    say(
+      `runner ${side}: verdict ${r.verdict}, ${r.missing} missing, generator ${r.bound ? 'BOUND' : 'not bound'}, ` +
+        `${r.delivered} events delivered; the dashboard's own timed work ${r.ownPercent.toFixed(2)}% of its CPU (watched half the time)`,
+    );
+  const costs = [];
+  for (let j = 0; j < pairs; j++) {
+    const [k0, k1] = [2 * j, 2 * j + 1];
+    const r = (k) => a.cpuUs[k] / b.cpuUs[k];
+    const [kA, kB] = aWatched(k0) ? [k0, k1] : [k1, k0];
+    const cost = (Math.sqrt(r(kA) / r(kB)) - 1) * 100;
+    if (Number.isFinite(cost)) costs.push(cost);
+    say(
+      `pair ${String(j + 1).padStart(2)}: A watched ${(a.cpuUs[kA] / 1000).toFixed(0)} ms vs B ${(b.cpuUs[kA] / 1000).toFixed(0)} ms; ` +
+        `B watched ${(b.cpuUs[kB] / 1000).toFixed(0)} ms vs A ${(a.cpuUs[kB] / 1000).toFixed(0)} ms → ${cost >= 0 ? '+' : ''}${cost.toFixed(2)}%`,
+    );
+  }
+  const sorted = [...costs].sort((x, y) => x - y);
+  const k = signTestRank(sorted.length);
+  say('');
+  say(`a page watching vs none: median ${median(costs).toFixed(2)}% more runner CPU at the same load (${costs.length} pairs)`);
+  if (k > 0) {
+    const [lo, hi] = [sorted[k - 1], sorted[sorted.length - k]];
+    say(
+      `95% confidence interval of that median: ${lo.toFixed(2)}% … ${hi.toFixed(2)}% → ` +
+        (hi < 2 ? 'under 2%' : lo >= 2 ? '2% or more' : 'not resolved against 2%: more pairs'),
+    );
+  } else say('too few pairs for a 95% interval of the median (6 at least)');
+  const spread = (side) => {
+    const w = side.cpuUs.filter(Number.isFinite);
+    return `${(Math.min(...w) / 1000).toFixed(0)}–${(Math.max(...w) / 1000).toFixed(0)} ms`;
+  };
+  say(`(each runner's CPU per window ranged ${spread(a)} (A) and ${spread(b)} (B): the machine's wander the pairing cancels)`);
+}
+
+async function child([url, side, firstWindowMs, windows, windowS, fastClients, rate]) {
+  [firstWindowMs, windows, windowS, fastClients, rate] = [firstWindowMs, windows, windowS, fastClients, rate].map(Number);
+  const { runScenario } = await dist('runner/run.js');
+  const { urlScenario } = await dist('bench/scenario.js');
+  const { startDashboard } = await dist('dashboard/server.js');
+  const endMs = firstWindowMs + windows * windowS * 1000;
+  // t0 comes about 1 s after the run starts; warm-up runs until window 0, then baseline and stress share the windows
+  const leadS = Math.max(2, Math.round((firstWindowMs - Date.now()) / 1000) - 2);
+  const halfS = Math.ceil((endMs - firstWindowMs) / 2000) + 1;
   const scenario = urlScenario({
-    name: `dashboard-cost-${run}`,
-    url: server.url,
+    name: `dashboard-cost-${side}`,
+    url,
     rate,
     payloadBytes: 200,
     groups: [
@@ -55,7 +141,7 @@ async function oneRun(server, run) {
       { name: 'stalled', kind: 'slow', behaviour: 'stall', count: 1, phases: ['stress'] },
     ],
     phases: [
-      { name: 'warmup', duration: `${WARMUP_S}s` },
+      { name: 'warmup', duration: `${leadS}s` },
       { name: 'baseline', duration: `${halfS}s` },
       { name: 'stress', duration: `${halfS}s` },
     ],
@@ -69,114 +155,45 @@ async function oneRun(server, run) {
       viewer = undefined;
     }
   };
-  let liveCostUs = 0;
-  let t0Us;
+  const cpuAt = Array.from({ length: windows }, () => ({}));
   const timers = [];
-  const cpuAt = []; // [k] = { from, to } process.cpuUsage() at the window's measured start and its end
-  const schedule = () => {
-    for (let k = 0; k < windows; k++) {
-      const startMs = (t0Us - nowUs()) / 1000 + (WARMUP_S + k * windowS) * 1000;
-      timers.push(setTimeout(() => setViewer(isOpen(k)), Math.max(0, startMs)));
-      timers.push(setTimeout(() => ((cpuAt[k] ??= {}).from = process.cpuUsage()), startMs + SETTLE_S * 1000));
-      timers.push(setTimeout(() => ((cpuAt[k] ??= {}).to = process.cpuUsage()), startMs + windowS * 1000));
-    }
-  };
+  const at = (ms, fn) => timers.push(setTimeout(fn, Math.max(0, ms - Date.now())));
+  for (let k = 0; k < windows; k++) {
+    const start = firstWindowMs + k * windowS * 1000;
+    at(start, () => setViewer(side === 'A' ? aWatched(k) : !aWatched(k)));
+    at(start + SETTLE_S * 1000, () => (cpuAt[k].from = process.cpuUsage()));
+    at(start + windowS * 1000, () => (cpuAt[k].to = process.cpuUsage()));
+  }
+  let liveCostUs = 0;
+  const cpu0 = process.cpuUsage();
   const record = await runScenario(scenario, {
-    workers,
-    onProgress: (p) => {
-      if (t0Us === undefined && p.elapsedUs > 0) {
-        t0Us = nowUs() - p.elapsedUs;
-        schedule();
-      }
-      dashboard.progress('run', { phase: p.phase, elapsedUs: p.elapsedUs, totalUs: p.totalUs });
-    },
+    workers: 1,
+    onProgress: (p) => dashboard.progress('run', { phase: p.phase, elapsedUs: p.elapsedUs, totalUs: p.totalUs }),
     onLive: (u) => {
       liveCostUs = u.costUs;
       dashboard.update({ name: 'run', record: u.record, clients: u.clients, costUs: u.costUs, final: false });
     },
     liveWatched: () => dashboard.watched(),
   });
+  const cpu = process.cpuUsage(cpu0);
   for (const t of timers) clearTimeout(t);
   setViewer(false);
   const drawUs = dashboard.drawUs();
   await dashboard.close();
-
-  // events delivered in each window's measured seconds (intervals are by intended second after t0)
-  const perSecond = new Map();
-  for (const iv of record.intervals) perSecond.set(iv.startUs / 1e6, (perSecond.get(iv.startUs / 1e6) ?? 0) + iv.arrived);
-  const out = [];
-  for (let k = 0; k < windows; k++) {
-    const c = cpuAt[k];
-    if (!c?.from || !c?.to) continue;
-    let delivered = 0;
-    for (let s = WARMUP_S + k * windowS + SETTLE_S; s < WARMUP_S + (k + 1) * windowS; s++) delivered += perSecond.get(s) ?? 0;
-    const cpuUs = c.to.user + c.to.system - c.from.user - c.from.system;
-    out.push({ k, open: isOpen(k), usPerKEvents: (cpuUs / delivered) * 1000, delivered });
-  }
-  const total = process.cpuUsage();
-  return {
-    windows: out,
-    verdict: record.hol.verdict,
-    bound: record.generator.bound,
-    ownUs: liveCostUs + drawUs,
-    liveCostUs,
-    drawUs,
-    totalCpuUs: total.user + total.system,
-  };
-}
-
-const pinning = planPinning(process.env.UNPINNED === '1');
-applyPinning(pinning);
-say(`${describePinning(pinning)}`);
-say(
-  `${runs} run(s), ${workers} client worker(s), ${fastClients} fast clients at ${rate} events/s, ${pairsPerRun} pairs of ${windowS} s windows per run`,
-);
-const server = await startEvbench('evbench', ['--mode', 'isolated']);
-const pairs = [];
-const own = [];
-try {
-  for (let run = 0; run < runs; run++) {
-    const cpuBefore = process.cpuUsage();
-    const r = await oneRun(server, run);
-    const cpuRun = process.cpuUsage(cpuBefore);
-    own.push((r.ownUs / (cpuRun.user + cpuRun.system)) * 100);
-    const byK = new Map(r.windows.map((w) => [w.k, w]));
-    for (let p = 0; p < pairsPerRun; p++) {
-      const a = byK.get(2 * p);
-      const b = byK.get(2 * p + 1);
-      if (!a || !b) continue;
-      const [closed, open] = a.open ? [b, a] : [a, b];
-      const pct = (open.usPerKEvents / closed.usPerKEvents - 1) * 100;
-      pairs.push(pct);
-      say(
-        `run ${run + 1} pair ${p + 1}: closed ${closed.usPerKEvents.toFixed(1)}, open ${open.usPerKEvents.toFixed(1)} µs CPU per 1000 events ` +
-          `(${closed.delivered} / ${open.delivered} events) → ${pct >= 0 ? '+' : ''}${pct.toFixed(2)}%`,
-      );
-    }
-    const share = (us) => ((us / (cpuRun.user + cpuRun.system)) * 100).toFixed(2);
-    say(
-      `run ${run + 1}: verdict ${r.verdict}${r.bound ? ', generator-bound' : ''}; the dashboard's own timed work ${own.at(-1).toFixed(2)}% ` +
-        `of the runner's CPU (snapshots, parts and records ${share(r.liveCostUs)}%, drawing and sending ${share(r.drawUs)}%)`,
-    );
-  }
-} finally {
-  await server.stop();
-  releasePinning();
-}
-say('');
-const sorted = [...pairs].sort((a, b) => a - b);
-const k = signTestRank(sorted.length);
-say(`a page open vs none, ${pairs.length} paired windows: median ${median(pairs).toFixed(2)}% more runner CPU per delivered event`);
-if (k > 0) {
-  const [lo, hi] = [sorted[k - 1], sorted[sorted.length - k]];
-  say(
-    `95% confidence interval of that median: ${lo.toFixed(2)}% … ${hi.toFixed(2)}% → ` +
-      (hi < 2 ? 'under 2%' : lo >= 2 ? '2% or more' : 'not resolved against 2%: more pairs'),
+  const fast = record.groups.find((g) => g.name === 'fast');
+  const sum = (k) => Object.values(fast.phases).reduce((n, p) => n + p[k], 0);
+  process.stdout.write(
+    JSON.stringify({
+      cpuUs: cpuAt.map((c) => (c.from && c.to ? c.to.user + c.to.system - c.from.user - c.from.system : NaN)),
+      verdict: record.hol.verdict,
+      bound: record.generator.bound,
+      missing: sum('missing'),
+      delivered: sum('delivered'),
+      ownPercent: ((liveCostUs + drawUs) / (cpu.user + cpu.system)) * 100,
+    }),
   );
-} else say('too few pairs for a 95% interval of the median (6 at least)');
-say(
-  `the dashboard's own timed work over whole runs (workers' snapshots, records, drawing, and parts kept while no page is open): median ${median(own).toFixed(2)}%`,
-);
+  process.exit(0);
+}
 
 /** The largest k with P(Binomial(n, ½) ≤ k − 1) ≤ 2.5%: [x(k), x(n−k+1)] covers the median with ≥ 95%. */
 function signTestRank(n) {

@@ -44,6 +44,11 @@ export function decodeHistogram(encoded: string): Histogram {
   return h;
 }
 
+/** A decoded histogram only to add into others: no copy into a resizable one (which `decodeHistogram` makes to record into). */
+export function decodeToAdd(encoded: string): Histogram {
+  return hdr.decodeFromCompressedBase64(encoded);
+}
+
 /** Adds the encoded histograms into one new histogram. */
 export function mergeEncoded(encoded: Iterable<string>): Histogram {
   const h = createHistogram();

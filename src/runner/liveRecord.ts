@@ -9,6 +9,7 @@
 import {
   createHistogram,
   decodeHistogram,
+  decodeToAdd,
   encodeHistogram,
   recordUs,
   summarize,
@@ -38,30 +39,94 @@ export interface LiveUpdate {
 type LiveMessage = Extract<WorkerToMain, { type: 'live' }>;
 type Head = Pick<MeasuredParts, 'fullScenario' | 'scenario' | 'target' | 'shard' | 'startedAt' | 'tl' | 'workers'>;
 
-/** A histogram that keeps its summary and (for fast groups, whose per-second p99s the verdict reads) its encoding until it changes. */
+/**
+ * A histogram that keeps its summary and (for fast groups, whose per-second p99s the verdict reads)
+ * its encoding until it changes. An HDR histogram of this range holds ~70 KB of counts, so one per
+ * group per second would grow the main thread's heap by megabytes a minute: a second's histogram is
+ * compacted to its encoding once its parts are in, and decoded again only if a late part arrives.
+ */
 class Kept {
-  readonly latency = createHistogram();
+  private latency?: Histogram;
+  /** Everything added, encoded, while `latency` is compacted away. */
+  private packed?: string;
   private summary?: LatencySummary;
   private encoded?: string;
 
+  private histogram(): Histogram {
+    this.latency ??= this.packed ? decodeHistogram(this.packed) : createHistogram();
+    this.packed = undefined;
+    return this.latency;
+  }
+
   add(h: Histogram): void {
-    this.latency.add(h);
+    this.histogram().add(h);
     this.summary = this.encoded = undefined;
+  }
+
+  /** Keeps the summary and the encoding, lets the counts go (a later `add` decodes them again). */
+  compact(): void {
+    if (!this.latency) return;
+    this.summary ??= liveSummary(this.latency);
+    this.packed = this.encoded ??= encodeHistogram(this.latency);
+    this.latency = undefined;
   }
 
   /** Summary and encoding, with `owed` events added at their ages (on a copy: the kept one holds only what arrived or was accounted). */
   read(owed: { ageUs: number; count: number }[] | undefined, encode: boolean): { summary: LatencySummary; encoded: string } {
     if (owed && owed.length > 0) {
-      const h = createHistogram();
-      h.add(this.latency);
+      // nothing arrived in this second (a stalled group's every second): its few owed ages are the whole summary
+      if (!encode && !this.latency && !this.packed) return { summary: summaryOfPoints(owed), encoded: '' };
+      // one scratch histogram for every such read: a stalled group's every second has owed events, each build
+      const h = scratch();
+      if (this.latency) h.add(this.latency);
+      else if (this.packed) h.add(decodeToAdd(this.packed));
       for (const o of owed) recordUs(h, o.ageUs, o.count);
       return { summary: liveSummary(h), encoded: encode ? encodeHistogram(h) : '' };
     }
-    this.summary ??= liveSummary(this.latency);
-    if (encode && this.latency.totalCount > 0) this.encoded ??= encodeHistogram(this.latency);
+    if (!this.latency && !this.packed) return { summary: EMPTY, encoded: '' };
+    this.summary ??= liveSummary(this.histogram());
+    if (encode && this.summary.count > 0) this.encoded ??= encodeHistogram(this.histogram());
     return { summary: this.summary, encoded: encode ? (this.encoded ?? '') : '' };
   }
 }
+
+/**
+ * What liveSummary(a histogram of just these points) says, without the histogram: a second with
+ * nothing arrived has one owed age per worker, and filling and walking ~70 KB of counts for each
+ * such second on every build cost the main thread in proportion to the stall's length. The same
+ * rounding as HDR's getValueAtPercentile (the tests hold the two equal).
+ */
+export function summaryOfPoints(points: { ageUs: number; count: number }[]): LatencySummary {
+  const h = scratch() as Histogram & { lowestEquivalentValue(v: number): number; highestEquivalentValue(v: number): number };
+  const sorted = points
+    .filter((p) => p.count > 0)
+    .map((p) => ({ v: p.ageUs > 0 ? Math.floor(p.ageUs) : 0, count: p.count }))
+    .sort((a, b) => a.v - b.v);
+  const total = sorted.reduce((n, p) => n + p.count, 0);
+  if (total === 0) return EMPTY;
+  const at = (percentile: number): number => {
+    const fp = (percentile / 100) * total;
+    const wanted = Math.max(Math.ceil(fp - (fp > 0 ? 2 ** (Math.floor(Math.log2(fp)) - 52) : 0)), 1);
+    let seen = 0;
+    for (const p of sorted) {
+      seen += p.count;
+      if (seen >= wanted) return percentile === 0 ? h.lowestEquivalentValue(p.v) : h.highestEquivalentValue(p.v);
+    }
+    return 0;
+  };
+  return { count: total, min: at(0), p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: sorted.at(-1)!.v, mean: 0 };
+}
+
+let scratchHistogram: Histogram | undefined;
+/** The shared scratch histogram, emptied (read and encoded before the next call; the main thread is single-threaded). */
+function scratch(): Histogram {
+  scratchHistogram ??= createHistogram();
+  scratchHistogram.reset();
+  return scratchHistogram;
+}
+
+/** Seconds this far behind the latest snapshot get no more parts, bar stragglers: their histograms are compacted. */
+const COMPACT_AFTER_S = 3;
 
 interface Second {
   group: number;
@@ -150,7 +215,7 @@ export class LiveRecord {
         this.seconds.set(key, s);
       }
       if (iv.latency) {
-        const h = decodeHistogram(iv.latency);
+        const h = decodeToAdd(iv.latency);
         s.kept.add(h);
         this.phases[group]![s.phase]!.add(h);
       }
@@ -214,12 +279,14 @@ export class LiveRecord {
       }
     }
     const isFast = scenario.groups.map((g) => g.kind === 'fast');
+    const asOfIndex = Math.floor((asOfUs - tl.t0Us) / 1_000_000);
     const intervals: IntervalRecord[] = [];
     for (const key of [...new Set([...this.seconds.keys(), ...owedBySecond.keys(), ...this.stallSeen.keys()])].sort((a, b) => a - b)) {
       const group = key % groupCount;
       const index = Math.floor(key / groupCount);
       const s = this.seconds.get(key);
       const { summary, encoded } = (s?.kept ?? new Kept()).read(owedBySecond.get(key), isFast[group]!);
+      if (s && index < asOfIndex - COMPACT_AFTER_S) s.kept.compact();
       intervals.push({
         group: scenario.groups[group]!.name,
         startUs: index * 1_000_000,

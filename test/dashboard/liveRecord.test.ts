@@ -3,14 +3,14 @@
 // events count at their age so far, so a stall shows while it lasts.
 import { describe, expect, it } from 'vitest';
 import { ClientAccount } from '../../src/measurement/accounting.js';
-import { createHistogram, encodeHistogram, recordUs } from '../../src/measurement/histogram.js';
+import { createHistogram, decodeHistogram, encodeHistogram, recordUs } from '../../src/measurement/histogram.js';
 import { GroupRecorder, zeroCounters } from '../../src/measurement/recorder.js';
 import { IdMap } from '../../src/measurement/idMap.js';
 import { intendedUs, timeline, type Schedule } from '../../src/measurement/schedule.js';
 import type { ScannedEvent } from '../../src/measurement/frameScan.js';
 import { validateScenario } from '../../src/scenario/validate.js';
 import type { PhaseSpec } from '../../src/scenario/types.js';
-import { feedLive, LiveRecord, type LiveUpdate } from '../../src/runner/liveRecord.js';
+import { feedLive, LiveRecord, summaryOfPoints, type LiveUpdate } from '../../src/runner/liveRecord.js';
 import { nowUs } from '../../src/clock.js';
 import { waitUntil } from '../server/helpers.js';
 import type { GeneratorHealth } from '../../src/records/schema.js';
@@ -149,6 +149,14 @@ describe('LiveRecord', () => {
     const later = live.build(T0 + 9_400_000, generator, marks);
     const stallAt = (s: number): number | undefined => later.intervals.find((iv) => iv.startUs === s * 1e6)?.maxStallUs;
     expect([4, 5, 6, 7, 8].map(stallAt)).toEqual([500_000, 1_500_000, 2_500_000, 3_500_000, 4_500_000]);
+    // seconds 3 s behind the snapshot were compacted to their encoding: the same figures, and a late part still adds
+    live.noteIntervals([second(1, 50_000, 10)]);
+    const again = live.build(T0 + 9_400_000, generator, marks);
+    const at = (r: typeof later, s: number) => r.intervals.find((iv) => iv.startUs === s * 1e6)!;
+    for (const s of [0, 2, 3, 4, 5, 6, 7, 8]) expect(at(again, s)).toEqual(at(later, s));
+    expect(decodeHistogram(at(again, 1).histogram).totalCount).toBe(2010);
+    expect(at(again, 1).maxUs).toBeGreaterThanOrEqual(50_000);
+    expect(decodeHistogram(at(later, 1).histogram).totalCount).toBe(2000);
   });
 });
 
@@ -200,6 +208,33 @@ describe('feedLive while nobody watches', () => {
       expect(updates[0]!.record.durationUs).toBe(2_000_000); // as of the fresh snapshot
     } finally {
       stop();
+    }
+  });
+});
+
+describe('summaryOfPoints', () => {
+  it('says what an HDR histogram of the same points says, for every figure the live view shows', () => {
+    let seed = 42;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let trial = 0; trial < 500; trial++) {
+      const points = Array.from({ length: 1 + Math.floor(random() * 4) }, () => ({
+        // ages from sub-millisecond to a minute, fractional, sometimes 0 or negative (clock skew)
+        ageUs: random() < 0.05 ? -5 : random() ** 3 * 60_000_000,
+        count: 1 + Math.floor(random() * (random() < 0.5 ? 3 : 5000)),
+      }));
+      const h = createHistogram();
+      for (const p of points) recordUs(h, p.ageUs, p.count);
+      const at = (q: number): number => h.getValueAtPercentile(q);
+      expect(summaryOfPoints(points), JSON.stringify(points)).toEqual({
+        count: h.totalCount,
+        min: at(0),
+        p50: at(50),
+        p90: at(90),
+        p99: at(99),
+        p999: at(99.9),
+        max: h.maxValue,
+        mean: 0,
+      });
     }
   });
 });
