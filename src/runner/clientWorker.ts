@@ -22,7 +22,7 @@ import { MqttPersistentSessionClient } from './clients/mqttPersistentSession.js'
 import { MqttAdapter } from './adapters/mqtt.js';
 import { ChurnClient } from './clients/churn.js';
 import { HealthSampler } from './health.js';
-import { LiveSnapshots } from './liveSnapshot.js';
+import { LIVE_PERIOD_S, LiveSnapshots } from './liveSnapshot.js';
 import type { ClientPlan, ClientWorkerInit, MainToWorker, WorkerToMain } from './threadMessages.js';
 import { targetConnectOptions, withToken } from './url.js';
 
@@ -291,7 +291,7 @@ function start(t0Us: number): void {
   const tick = (): void => {
     flushIntervals();
     post({ type: 'health', atUs: nowUs(), health: health.sample() });
-    if (live && liveWatched) {
+    if (live && liveWatched && (ticks + 1) % LIVE_PERIOD_S === 0) {
       const connected = slots.flatMap((s) => (s.client instanceof ClientConnection ? [{ client: s.client, group: s.plan.group }] : []));
       post(live.take(connected, t0Us, nowUs()));
     }

@@ -36,7 +36,7 @@ describe('evbench demo --dashboard', () => {
   it.skipIf(!chromium)(
     "shows the legacy run's fast p99 climbing in stress and its verdict forming, then the record's numbers",
     async () => {
-      const demo = startCli(['demo', '--duration', '16s', '--out', tmp, '--dashboard', '--dashboard-linger', '0'], 150_000);
+      const demo = startCli(['demo', '--duration', '20s', '--out', tmp, '--dashboard', '--dashboard-linger', '0'], 150_000);
       let stderr = '';
       demo.child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
       await demo.waitForStderr('dashboard: http://127.0.0.1:');

@@ -10,8 +10,9 @@ import { intendedUs, timeline, type Schedule } from '../../src/measurement/sched
 import type { ScannedEvent } from '../../src/measurement/frameScan.js';
 import { validateScenario } from '../../src/scenario/validate.js';
 import type { PhaseSpec } from '../../src/scenario/types.js';
-import { feedLive, LiveRecord, summaryOfPoints, type LiveUpdate } from '../../src/runner/liveRecord.js';
+import { feedLive, liveSummary, LiveRecord, summaryOfPoints, type LiveUpdate } from '../../src/runner/liveRecord.js';
 import { nowUs } from '../../src/clock.js';
+import { LIVE_PERIOD_S } from '../../src/runner/liveSnapshot.js';
 import { waitUntil } from '../server/helpers.js';
 import type { GeneratorHealth } from '../../src/records/schema.js';
 
@@ -162,8 +163,8 @@ describe('LiveRecord', () => {
 
 describe('feedLive while nobody watches', () => {
   it('builds nothing and pauses the workers until a page opens, then resumes from fresh snapshots only', async () => {
-    // t0 1.4 s ago: the first build is due at once, then one a second
-    const ltl = timeline(nowUs() - 1_400_000, scenario.phases);
+    // t0 long enough ago that the first build is due at once, then one every LIVE_PERIOD_S
+    const ltl = timeline(nowUs() - LIVE_PERIOD_S * 1_000_000 - 400_000, scenario.phases);
     const live = new LiveRecord({
       fullScenario: scenario,
       scenario,
@@ -194,16 +195,16 @@ describe('feedLive while nobody watches', () => {
       setWorkersWatched: (on) => told.push(on),
     });
     try {
-      await waitUntil(() => builds >= 1, 'the first build tick', 5_000);
+      await waitUntil(() => builds >= 1, 'the first build tick', 10_000);
       expect(told).toEqual([false]); // the workers are told to stop their snapshots
       // a snapshot the worker sent before it heard is stale once a page opens: not kept
       live.noteSnapshot(0, snapshot(ltl.t0Us + 1_000_000, 1000));
       watched = true;
-      await waitUntil(() => builds >= 2, 'the next build tick', 5_000);
+      await waitUntil(() => builds >= 2, 'the next build tick', 10_000);
       expect(told).toEqual([false, true]);
       expect(updates, 'no record before a fresh snapshot').toHaveLength(0);
       live.noteSnapshot(0, snapshot(ltl.t0Us + 2_000_000, 2000));
-      await waitUntil(() => updates.length >= 1, 'a record once a fresh snapshot is in', 5_000);
+      await waitUntil(() => updates.length >= 1, 'a record once a fresh snapshot is in', 10_000);
       expect(updates[0]!.record.groups[0]!.phases.baseline!.arrived).toBe(2000);
       expect(updates[0]!.record.durationUs).toBe(2_000_000); // as of the fresh snapshot
     } finally {
@@ -226,6 +227,29 @@ describe('summaryOfPoints', () => {
       for (const p of points) recordUs(h, p.ageUs, p.count);
       const at = (q: number): number => h.getValueAtPercentile(q);
       expect(summaryOfPoints(points), JSON.stringify(points)).toEqual({
+        count: h.totalCount,
+        min: at(0),
+        p50: at(50),
+        p90: at(90),
+        p99: at(99),
+        p999: at(99.9),
+        max: h.maxValue,
+        mean: 0,
+      });
+    }
+  });
+});
+
+describe('liveSummary', () => {
+  it("gives getValueAtPercentile's answers in one walk, for histograms of every shape", () => {
+    let seed = 7;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let trial = 0; trial < 200; trial++) {
+      const h = createHistogram();
+      const values = 1 + Math.floor(random() * (random() < 0.3 ? 3 : 3000));
+      for (let i = 0; i < values; i++) recordUs(h, random() ** 4 * (random() < 0.1 ? 60_000_000 : 200_000), 1 + Math.floor(random() * 20));
+      const at = (q: number): number => h.getValueAtPercentile(q);
+      expect(liveSummary(h)).toEqual({
         count: h.totalCount,
         min: at(0),
         p50: at(50),
