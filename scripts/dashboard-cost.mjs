@@ -114,6 +114,18 @@ async function parent([pairs = 20, windowS = 5, fastClients = 30, rate = 1000]) 
         (hi < 2 ? 'under 2%' : lo >= 2 ? '2% or more' : 'not resolved against 2%: more pairs'),
     );
   } else say('too few pairs for a 95% interval of the median (6 at least)');
+  // in absolute terms: the median cost times what a runner used per second unwatched is the CPU a page takes per
+  // second, and at saturation (a whole core of CPU per second) that share of a core is the throughput lost
+  const unwatchedPerS = median(
+    Array.from({ length: windows }, (_, k) => (aWatched(k) ? b.cpuUs[k] : a.cpuUs[k]) / (windowS - SETTLE_S) / 1000).filter(
+      Number.isFinite,
+    ),
+  );
+  const msPerS = (median(costs) / 100) * unwatchedPerS;
+  say(
+    `in CPU time: ${msPerS.toFixed(1)} ms per second on top of the ${unwatchedPerS.toFixed(0)} ms a runner used unwatched, ` +
+      `i.e. ${(msPerS / 10).toFixed(2)}% of one core: the share of a saturated generator's throughput a page would take`,
+  );
   const spread = (side) => {
     const w = side.cpuUs.filter(Number.isFinite);
     return `${(Math.min(...w) / 1000).toFixed(0)}–${(Math.max(...w) / 1000).toFixed(0)} ms`;

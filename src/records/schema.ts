@@ -208,7 +208,8 @@ export interface RunRecord {
   tool: { name: 'evbench'; version: string };
   scenario: { name: string; source: string; description: string; spec: Scenario };
   /** What was run against: the embedded server's options or the URL. */
-  target: { kind: 'embedded' | 'url'; url: string; mode?: string; adapter: string };
+  /** `protocol`: the wire protocol's version and options where an adapter has them (e.g. "MQTT 5, QoS 1"). */
+  target: { kind: 'embedded' | 'url'; url: string; mode?: string; adapter: string; protocol?: string };
   startedAt: string;
   t0Us: number;
   durationUs: number;

@@ -3,6 +3,11 @@
 import type { GroupResult, RunRecord } from '../records/schema.js';
 import { formatUs } from '../util/units.js';
 
+/** The target's wire protocol, where the record names one: " (MQTT 5, QoS 1)", else "". */
+export function protocolFact(record: RunRecord): string {
+  return record.target.protocol ? ` (${record.target.protocol})` : '';
+}
+
 /** A catch-up group's replay, or undefined for other groups. */
 export function replayFact(g: GroupResult): string | undefined {
   const r = g.replay;

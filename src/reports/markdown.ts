@@ -3,7 +3,7 @@
 import type { RunRecord } from '../records/schema.js';
 import { formatUs } from '../util/units.js';
 import { checkRows, runStatus, VERDICT_LABEL } from './outcomes.js';
-import { generatorFact, LATENCY_NOTE, replayFact } from './facts.js';
+import { generatorFact, LATENCY_NOTE, protocolFact, replayFact } from './facts.js';
 import { PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';
 import { serverViewSentences } from './serverView.js';
 
@@ -20,7 +20,8 @@ const table = (header: string[], rows: string[][], right: (c: number) => boolean
 ];
 
 function targetText(record: RunRecord): string {
-  return record.target.kind === 'embedded' ? `embedded \`evbench serve --mode ${record.target.mode ?? '?'}\`` : `\`${record.target.url}\``;
+  return record.target.kind === 'embedded' ? `embedded \`evbench serve --mode ${record.target.mode ?? '?'}\``
+    : `\`${record.target.url}\`${protocolFact(record)}`;
 }
 
 export function renderMarkdown(record: RunRecord, opts: MarkdownOptions = {}): string {

@@ -4,7 +4,7 @@ import type { RunRecord } from '../records/schema.js';
 import { formatUs } from '../util/units.js';
 import { renderTable } from './table.js';
 import { runStatus, VERDICT_LABEL } from './outcomes.js';
-import { generatorFact, LATENCY_NOTE, replayFact } from './facts.js';
+import { generatorFact, LATENCY_NOTE, protocolFact, replayFact } from './facts.js';
 import { serverViewSentences } from './serverView.js';
 import { renderSparklines, type SparklineOptions } from './sparkline.js';
 import { renderClientDetail, renderConnectDetail, verdictDetail } from './clientDetail.js';
@@ -29,7 +29,7 @@ export function verdictText(record: RunRecord, c: ChalkInstance): string {
 export function renderSummary(record: RunRecord, color = false, opts: SummaryOptions = {}): string {
   const c = makeChalk(color);
   const out: string[] = [];
-  const target = record.target.kind === 'embedded' ? `embedded evbench serve (${record.target.mode})` : record.target.url;
+  const target = record.target.kind === 'embedded' ? `embedded evbench serve (${record.target.mode})` : record.target.url + protocolFact(record);
   out.push(c.bold(`evbench run: ${record.scenario.name}`) + ` against ${target}, ${(record.durationUs / 1e6).toFixed(1)}s, ${record.workers} worker(s)`);
   for (const w of record.warnings) out.push(c.yellow(`warning: ${w}`));
   const rows: string[][] = [];

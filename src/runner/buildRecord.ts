@@ -48,10 +48,18 @@ export function recordHead(
       url: m.target.url,
       mode: m.target.mode,
       adapter: scenario.target.kind === 'url' ? scenario.target.adapter : 'evbench',
+      protocol: protocolOf(scenario),
     },
     startedAt: m.startedAt,
     t0Us: m.tl.t0Us,
   };
+}
+
+/** The protocol version and options an adapter spoke, where it has a choice (MQTT's version and QoS). */
+function protocolOf(scenario: Scenario): string | undefined {
+  const t = scenario.target;
+  if (t.kind !== 'url' || t.adapter !== 'mqtt') return undefined;
+  return `MQTT ${t.generic?.mqttVersion ?? '3.1.1'}, QoS ${t.generic?.qos ?? 0}`;
 }
 
 export const NO_VERDICT_YET: RunRecord['hol'] = {

@@ -82,6 +82,7 @@ describe('mqtt catch-up by persistent session (mosquitto)', () => {
     const r = await runCli(['run', file, '--out', tmp, '--json'], 90_000);
     expectCaughtUp(r);
     expect(broker.log()).toMatch(/as evbench-[0-9a-f]{8}-\d+ \(p2, c0, k10\)/); // the catch-up client: clean session 0
+    expect(record(r).target.protocol).toBe('MQTT 3.1.1, QoS 1');
   });
 
   it.skipIf(!hasMosquitto)('5, clean start + session expiry, the broker emits its own stream at QoS 1: nothing missing', async () => {
@@ -97,6 +98,7 @@ describe('mqtt catch-up by persistent session (mosquitto)', () => {
     const r = await runCli(['run', file, '--out', tmp, '--json'], 90_000);
     expectCaughtUp(r);
     expect(broker.log()).toMatch(/as evbench-[0-9a-f]{8}-\d+ \(p5, c0, k10\)/); // resumed: clean start 0
+    expect(record(r).target.protocol).toBe('MQTT 5, QoS 1');
   });
 
   it.skipIf(!hasMosquitto)(
