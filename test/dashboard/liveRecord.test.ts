@@ -90,18 +90,21 @@ function second(index: number, latencyUs: number, count: number) {
   return { group: 'fast', index, delivered: count, missing: 0, arrived: count, maxStallUs: 1000, latency: encodeHistogram(h) };
 }
 
+const liveRecordAt = (tl: ReturnType<typeof timeline>): LiveRecord =>
+  new LiveRecord({
+    fullScenario: scenario,
+    scenario,
+    target: { url: 'ws://127.0.0.1:1/websocket', mode: 'legacy' } as never,
+    shard: { index: 0, count: 1 },
+    startedAt: '2026-11-29T00:00:00Z',
+    tl,
+    workers: 1,
+  });
+
 describe('LiveRecord', () => {
   it('a stall in progress: owed events count at their age, the verdict forms from the evidence so far', () => {
     const ltl = timeline(T0, scenario.phases);
-    const live = new LiveRecord({
-      fullScenario: scenario,
-      scenario,
-      target: { url: 'ws://127.0.0.1:1/websocket', mode: 'legacy' } as never,
-      shard: { index: 0, count: 1 },
-      startedAt: '2026-11-29T00:00:00Z',
-      tl: ltl,
-      workers: 1,
-    });
+    const live = liveRecordAt(ltl);
     const counters = (arrived: number[]) => arrived.map((a) => ({ ...zeroCounters(), arrived: a, delivered: a }));
     const marks = { partial: false, invalid: false };
     // in baseline: nothing to judge yet
@@ -165,15 +168,7 @@ describe('feedLive while nobody watches', () => {
   it('builds nothing and pauses the workers until a page opens, then resumes from fresh snapshots only', async () => {
     // t0 long enough ago that the first build is due at once, then one every LIVE_PERIOD_S
     const ltl = timeline(nowUs() - LIVE_PERIOD_S * 1_000_000 - 400_000, scenario.phases);
-    const live = new LiveRecord({
-      fullScenario: scenario,
-      scenario,
-      target: { url: 'ws://127.0.0.1:1/websocket', mode: 'isolated' } as never,
-      shard: { index: 0, count: 1 },
-      startedAt: '2026-11-30T00:00:00Z',
-      tl: ltl,
-      workers: 1,
-    });
+    const live = liveRecordAt(ltl);
     const snapshot = (atUs: number, arrived: number) => ({
       type: 'live' as const,
       atUs,
