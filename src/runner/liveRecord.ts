@@ -411,8 +411,8 @@ export class LiveRecord {
   }
 }
 
-/** Records between two /metrics scrapes: each costs the runner ~4 ms of CPU in Node's fetch, untimed (docs/dashboard.md). */
-const SCRAPE_EVERY = 5;
+/** Records between two /metrics scrapes (every 6 s): each costs the runner ~4 ms of CPU in Node's fetch, untimed (docs/dashboard.md). */
+const SCRAPE_EVERY = 3;
 
 /**
  * Builds the live record 400 ms after each of the workers' snapshot ticks, every LIVE_PERIOD_S
