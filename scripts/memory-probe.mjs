@@ -17,6 +17,17 @@ function procKiB(file) {
   return kib;
 }
 
+/** Resident bytes of the mappings named `name` in /proc/self/smaps. */
+function mappingRss(name) {
+  let rss = 0;
+  let inside = false;
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inside = line.trimEnd().endsWith(name);
+    else if (inside && line.startsWith('Rss:')) rss += Number(/(\d+)/.exec(line)[1]) * 1024;
+  }
+  return rss;
+}
+
 function reading() {
   const status = procKiB('/proc/self/status');
   const rollup = procKiB('/proc/self/smaps_rollup');
@@ -24,6 +35,8 @@ function reading() {
   for (const s of v8.getHeapSpaceStatistics()) spaces[s.space_name] = { size: s.space_size, used: s.space_used_size };
   return {
     vmRss: status.VmRSS * 1024,
+    // malloc's main arena (native memory: libuv handles, socket wraps, read buffers)
+    brkHeap: mappingRss('[heap]'),
     rssAnon: status.RssAnon * 1024,
     rssFile: status.RssFile * 1024,
     anonymous: rollup.Anonymous * 1024,

@@ -133,6 +133,7 @@ const fields = (r) => ({
   rss: r.vmRss,
   rssAnon: r.rssAnon,
   rssFile: r.rssFile,
+  brkHeap: r.brkHeap,
   heapUsed: r.memory.heapUsed,
   heapTotal: r.memory.heapTotal,
   external: r.memory.external,
