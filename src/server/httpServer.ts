@@ -128,21 +128,24 @@ export function createHttpServer(hub: Hub, directory: PermissionDirectory, metri
   // Only a pong carrying that ping's nonce answers it (unsolicited pongs are allowed and ignored).
   // The listeners are shared by every connection (`this` is the websocket), not closures per connection.
   const awaitingPong = new WeakMap<WebSocket, Buffer>();
+  /** Connections inside a message (frame or fragments) when the watchdog last looked; idle ones hold none. */
   const progress = new WeakMap<WebSocket, Progress>();
   function messageDone(this: WebSocket): void {
-    const p = progress.get(this)!;
+    const p = progress.get(this);
+    if (!p) return;
     p.frames++;
     p.messages++;
   }
   function pingDone(this: WebSocket): void {
-    progress.get(this)!.frames++;
+    const p = progress.get(this);
+    if (p) p.frames++;
   }
   function pongDone(this: WebSocket, data: Buffer): void {
-    progress.get(this)!.frames++;
+    const p = progress.get(this);
+    if (p) p.frames++;
     if (awaitingPong.get(this)?.equals(data)) awaitingPong.delete(this);
   }
   const watch = (ws: WebSocket): void => {
-    progress.set(ws, { frames: 0, messages: 0, since: undefined, at: 0 });
     ws.on('message', messageDone);
     ws.on('ping', pingDone);
     ws.on('pong', pongDone);
@@ -174,24 +177,45 @@ export function createHttpServer(hub: Hub, directory: PermissionDirectory, metri
   }
   // Unfinished messages: a connection whose message (a frame, or a fragmented message) has made no
   // progress to completion for --message-timeout is terminated, so parked fragments cannot hold memory.
-  every(Math.max(50, Math.min(1000, Math.floor(options.messageTimeoutMs / 4))), () => {
-    const now = performance.now();
-    for (const ws of clientsOf(wss)) {
-      const p = progress.get(ws);
-      if (!p || ws.readyState !== ws.OPEN) continue;
-      const state = receiverState(ws);
-      // Inside a fragmented message only a finished message is progress; inside one frame, any frame.
-      const mark = state === 'fragments' ? p.messages : p.frames;
-      if (state === 'idle' || p.since === undefined || p.at !== mark) {
-        p.since = state === 'idle' ? undefined : now;
-        p.at = mark;
-      } else if (now - p.since >= options.messageTimeoutMs) {
-        metrics.refused('message_timeout');
-        ws.terminate();
-      }
-    }
-  });
+  every(Math.max(50, Math.min(1000, Math.floor(options.messageTimeoutMs / 4))), () =>
+    checkUnfinishedMessages(wss, progress, options.messageTimeoutMs, metrics),
+  );
   return { server, wss };
+}
+
+/**
+ * One look at every connection: one inside a message gets a Progress (idle ones hold none), and one
+ * whose message has not moved for `timeoutMs` is terminated.
+ */
+function checkUnfinishedMessages(
+  wss: WebSocketServer[],
+  progress: WeakMap<WebSocket, Progress>,
+  timeoutMs: number,
+  metrics: ServerMetrics,
+): void {
+  const now = performance.now();
+  for (const ws of clientsOf(wss)) {
+    if (ws.readyState !== ws.OPEN) continue;
+    const state = receiverState(ws);
+    const p = progress.get(ws);
+    if (state === 'idle') {
+      if (p) progress.delete(ws);
+      continue;
+    }
+    if (!p) {
+      progress.set(ws, { frames: 0, messages: 0, since: now, at: 0 });
+      continue;
+    }
+    // Inside a fragmented message only a finished message is progress; inside one frame, any frame.
+    const mark = state === 'fragments' ? p.messages : p.frames;
+    if (p.at !== mark) {
+      p.since = now;
+      p.at = mark;
+    } else if (now - p.since >= timeoutMs) {
+      metrics.refused('message_timeout');
+      ws.terminate();
+    }
+  }
 }
 
 /**
@@ -209,11 +233,11 @@ function stopReading(ws: WebSocket): void {
 /** How long a client whose frame was too large has to read our 1009 before its socket is destroyed. */
 const OVERSIZED_CLOSE_GRACE_MS = 1000;
 
-/** How far a connection has got: frames and messages finished, and since when it has been inside one. */
+/** How far a connection inside a message has got: frames and messages finished, and since when `at` is their count. */
 interface Progress {
   frames: number;
   messages: number;
-  since: number | undefined;
+  since: number;
   at: number;
 }
 
