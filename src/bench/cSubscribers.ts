@@ -3,9 +3,9 @@
 // figure is the server's. Its counters (events, acks, closed, connected: four uint64) live in a small
 // file it maps; this side reads them with pread. Same interface as leanLoad.ts's Node fleet.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { distFile, packageRoot } from '../util/paths.js';
 import type { Fleet } from './leanLoad.js';
 import { sleep } from './rounds.js';
@@ -17,6 +17,7 @@ let built: { binary?: string; skipped?: string } | undefined;
 export function buildCSubscribers(): { binary?: string; skipped?: string } {
   if (built) return built;
   const binary = distFile('bench/limit/evbench-subscribers');
+  mkdirSync(dirname(binary), { recursive: true }); // absent when no benchmark built bench/limit yet (--only)
   const cc = spawnSync('gcc', ['-O2', '-o', binary, SOURCE], { encoding: 'utf8', timeout: 60_000 });
   if (cc.error) built = { skipped: 'gcc not found: Node lean subscribers used instead of the C ones' };
   else if (cc.status !== 0) built = { skipped: `bench/limit/subscribers.c did not build: ${cc.stderr.trim().split('\n')[0]}` };

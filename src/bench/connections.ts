@@ -2,23 +2,31 @@
 // server (`evbench serve` isolated: VmRSS with the clients connected − before) and for the
 // generator (the runner in its own process: VmRSS with 10,000 clients − with 100, per extra
 // client, so the fixed cost of its threads cancels out); (b) how many subscribed idle clients one
-// machine holds, up to 50,000 (server + runner shards on loopback), and how fast they connect.
+// machine holds, up to 50,000 (server + runner shards on loopback), and how fast they connect;
+// (c) the server's marginal memory per connection: the slope of its VmRSS between two counts held at
+// once, which leaves out what one connect storm costs once (see measureMarginal).
 // Each side needs a descriptor per connection: children raise their soft limit to the hard one
 // (`ulimit -n`); a hard limit below the count (it cannot be raised without CAP_SYS_RESOURCE) caps
 // the measurement and the output says so. Past the ephemeral port range, the runner's connections
 // are spread over several source addresses in 127.0.0.0/8 (sourceAddresses.ts).
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { distFile } from '../util/paths.js';
 import { startEvbench, type ServerProcess } from './contenders.js';
-import { rssBytes } from './procStats.js';
-import { alternate, target, type BenchContext, type BenchResult, type Sample } from './rounds.js';
+import { buildCSubscribers, startCFleet } from './cSubscribers.js';
+import { startFleet, type Fleet } from './leanLoad.js';
+import { gcAckFile, rssBytes } from './procStats.js';
+import { alternate, sleep, target, type BenchContext, type BenchResult, type Sample } from './rounds.js';
 import { sourceAddressPreload } from './sourceAddresses.js';
 
 const SMALL = 100;
 export const HOLD_TARGET = 50_000;
 const KIB = 1024;
 const HANDSHAKE_TIMEOUT = '120s';
+/** Clients in each of the marginal measurement's two steps... */
+const MARGINAL_STEP = 5_000;
+/** ...and how long after a step's last subscribe ack the server's RSS is read. */
+const MARGINAL_SETTLE_MS = 1000;
 
 interface ChildReport {
   generatorRss: number;
@@ -137,6 +145,63 @@ async function measureMemory(clients: number, quick: boolean): Promise<Sample> {
   };
 }
 
+/**
+ * (c) The server's marginal memory per idle subscribed connection, on a fresh server: `step` lean
+ * subscribers (bench/limit/subscribers.c, or lean Node clients without gcc), then `step` more held
+ * together with them: (VmRSS(2 × step) − VmRSS(step)) ÷ step. (a)'s delta from zero also holds what
+ * the connect storm leaves behind once — the young generation grown from 16 to 32 MB, old-space
+ * garbage no full GC has collected yet, malloc's free lists under it — which does not grow with the
+ * count (scripts/server-connection-memory.mjs). So each reading is taken after two full GCs (the
+ * server preloads gcOnSignal.ts), and the first step takes the one-off growth. Without the GCs the
+ * slope is whatever V8 happened to collect in between (3.8–7.7 KiB in two runs on one commit); the
+ * as-is slope is reported beside it.
+ */
+async function measureMarginal(step: number): Promise<Sample> {
+  const c = buildCSubscribers();
+  const nodeArgs = ['--expose-gc', '--import', distFile('bench/gcOnSignal.js')];
+  return withServer(
+    async (server) => {
+      const fleets: Fleet[] = [];
+      const asIs = [rssBytes(server.pid)];
+      const collected = [await collectGarbage(server.pid, 1)];
+      try {
+        for (let i = 0; i < 2; i++) {
+          fleets.push(
+            c.binary
+              ? await startCFleet(c.binary, server.url, step, 120_000)
+              : await startFleet(server.url, new Array<undefined>(step).fill(undefined), 1, 120_000),
+          );
+          await sleep(MARGINAL_SETTLE_MS);
+          asIs.push(rssBytes(server.pid));
+          collected.push(await collectGarbage(server.pid, i + 2));
+        }
+      } finally {
+        for (const f of fleets) await f.stop();
+        rmSync(gcAckFile(server.pid), { force: true });
+      }
+      const perConnection = (rss: number[], from: number): number => (rss[2]! - rss[from]!) / (2 * step - from * step) / KIB;
+      return {
+        serverMarginalKiBPerConnection: perConnection(collected, 1),
+        serverMarginalAsIsKiBPerConnection: perConnection(asIs, 1),
+        serverFromZeroKiBPerConnection: perConnection(collected, 0),
+        serverFromZeroAsIsKiBPerConnection: perConnection(asIs, 0),
+        leanClientsInC: c.binary ? 1 : 0,
+      };
+    },
+    { raiseFdLimit: true, clients: 2 * step, nodeArgs },
+  );
+}
+
+/** Asks a server preloaded with gcOnSignal.ts for its `n`th pair of full GCs; its VmRSS once they ran. */
+async function collectGarbage(pid: number, n: number): Promise<number> {
+  process.kill(pid, 'SIGUSR2');
+  const file = gcAckFile(pid);
+  for (const deadline = performance.now() + 30_000; performance.now() < deadline; await sleep(20)) {
+    if (existsSync(file) && Number(readFileSync(file, 'utf8')) >= n) return rssBytes(pid);
+  }
+  throw new Error(`evbench serve (pid ${pid}) did not report its full GC within 30 s`);
+}
+
 export interface HoldPlan {
   /** Clients this machine can be asked to hold (the target, or less where descriptors run out). */
   clients: number;
@@ -242,6 +307,8 @@ async function measureHold(plan: HoldPlan, quick: boolean, log: (line: string) =
   );
 }
 
+const kib = (v: number | undefined): string => `${(v ?? NaN).toFixed(1)} KiB`;
+
 export async function benchConnections(ctx: BenchContext): Promise<BenchResult> {
   const clients = ctx.quick ? 300 : 10_000;
   const [, hard] = fileLimits();
@@ -254,21 +321,27 @@ export async function benchConnections(ctx: BenchContext): Promise<BenchResult> 
       (hold.sourceAddresses.length ? `, source addresses ${hold.sourceAddresses.join(', ')}` : ''),
   );
   const memoryName = `memory at ${clients.toLocaleString('en-US')} idle`;
+  // each lean fleet (and, without gcc, this process) holds its step's sockets under the soft limit
+  const [soft] = fileLimits();
+  const step = ctx.quick ? 150 : Math.min(MARGINAL_STEP, Number.isFinite(soft) ? Math.floor((soft - 200) / 2) : MARGINAL_STEP);
+  const marginalName = `server marginal ${step.toLocaleString('en-US')} → ${(2 * step).toLocaleString('en-US')}`;
   const holdName = `hold ${hold.clients.toLocaleString('en-US')} idle`;
   const results = await alternate(
     [
       { name: memoryName, measure: () => measureMemory(clients, ctx.quick) },
       { name: holdName, measure: () => measureHold(hold, ctx.quick, ctx.log) },
+      { name: marginalName, measure: () => measureMarginal(step) },
     ],
     ctx.rounds,
     ctx.log,
   );
   const mem = results[0]!;
   const held = results[1]!;
+  const marginal = results[2]!;
   const heldAll = held.samples.filter((s) => s['heldSubscribed']! >= hold.clients).length;
   return {
     name: 'connections',
-    what: `resident memory per idle subscribed connection at ${clients.toLocaleString('en-US')} connections (1 event/s), and ${hold.clients.toLocaleString('en-US')} idle subscribed clients held on one machine`,
+    what: `resident memory per idle subscribed connection at ${clients.toLocaleString('en-US')} connections (1 event/s), ${hold.clients.toLocaleString('en-US')} idle subscribed clients held on one machine, and the server's marginal memory per connection (the slope between ${step.toLocaleString('en-US')} and ${(2 * step).toLocaleString('en-US')})`,
     contenders: results,
     ratios: {},
     targets: [
@@ -286,7 +359,17 @@ export async function benchConnections(ctx: BenchContext): Promise<BenchResult> 
         '<=',
         8,
         'KiB',
-        'VmRSS delta ÷ subscribed connections',
+        'VmRSS delta ÷ subscribed connections (with what the connect storm leaves once)',
+      ),
+      target(
+        `server memory per idle connection, marginal (evbench serve isolated, ${step.toLocaleString('en-US')} → ${(2 * step).toLocaleString('en-US')})`,
+        marginal.median['serverMarginalKiBPerConnection'] ?? NaN,
+        '<=',
+        8,
+        'KiB',
+        `(VmRSS(${2 * step}) − VmRSS(${step})) ÷ ${step} after full GCs, lean subscribers held together; without the GCs ` +
+          `${kib(marginal.median['serverMarginalAsIsKiBPerConnection'])}; from zero ${kib(marginal.median['serverFromZeroKiBPerConnection'])} ` +
+          `(${kib(marginal.median['serverFromZeroAsIsKiBPerConnection'])} without)`,
       ),
       {
         ...target(
@@ -306,6 +389,7 @@ export async function benchConnections(ctx: BenchContext): Promise<BenchResult> 
       clients,
       smallRun: SMALL,
       serverRss: 'VmRSS(idle with clients) − VmRSS(before)',
+      serverMarginalRss: `(VmRSS(${2 * step}) − VmRSS(${step})) ÷ ${step}, read ${MARGINAL_SETTLE_MS} ms after each step's acks, then after two full GCs`,
       generatorRss: `(RSS(${clients}) − RSS(${SMALL})) ÷ ${clients - SMALL}`,
       holdClients: hold.clients,
       holdShards: hold.shards,
@@ -325,7 +409,10 @@ export async function benchConnections(ctx: BenchContext): Promise<BenchResult> 
  * never upgrade) outlasts a connect storm of all of them at once: the runner opens every client
  * together, and the last upgrade of tens of thousands waits behind the others.
  */
-async function withServer<T>(f: (server: ServerProcess) => Promise<T>, o: { raiseFdLimit?: boolean; clients: number }): Promise<T> {
+async function withServer<T>(
+  f: (server: ServerProcess) => Promise<T>,
+  o: { raiseFdLimit?: boolean; clients: number; nodeArgs?: string[] },
+): Promise<T> {
   const args = ['--mode', 'isolated', '--max-connections', String(o.clients + 1000), '--handshake-timeout', HANDSHAKE_TIMEOUT];
   const server = await startEvbench('evbench isolated', args, o);
   try {

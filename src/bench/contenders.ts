@@ -39,28 +39,35 @@ async function placed(p: Omit<ServerProcess, 'cpus'>): Promise<ServerProcess> {
  * `evbench serve` with the publisher token and `args` (e.g. ['--mode', 'legacy']). `raiseFdLimit`:
  * started through sh with its soft descriptor limit raised to the hard one (sh execs node, so the
  * pid is the server's) — for the connections benchmark, which needs tens of thousands of sockets.
+ * `nodeArgs` go to node before the CLI (e.g. a preload), on the same path.
  */
-export async function startEvbench(name: string, args: string[] = [], o: { raiseFdLimit?: boolean } = {}): Promise<ServerProcess> {
+export async function startEvbench(
+  name: string,
+  args: string[] = [],
+  o: { raiseFdLimit?: boolean; nodeArgs?: string[] } = {},
+): Promise<ServerProcess> {
   const all = ['--publisher-token', PUBLISHER_TOKEN, ...args];
-  const serve = o.raiseFdLimit
-    ? await spawnListening(
-        '/bin/sh',
-        [
-          '-c',
-          'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"',
-          process.execPath,
-          cliEntry,
-          'serve',
-          '--host',
-          '127.0.0.1',
-          '--port',
-          '0',
-          '--json',
-          ...all,
-        ],
-        { name: 'evbench serve' },
-      )
-    : await spawnServe({ args: all });
+  const serve =
+    o.raiseFdLimit || o.nodeArgs
+      ? await spawnListening(
+          '/bin/sh',
+          [
+            '-c',
+            'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"',
+            process.execPath,
+            ...(o.nodeArgs ?? []),
+            cliEntry,
+            'serve',
+            '--host',
+            '127.0.0.1',
+            '--port',
+            '0',
+            '--json',
+            ...all,
+          ],
+          { name: 'evbench serve' },
+        )
+      : await spawnServe({ args: all });
   let gone = false;
   void serve.exited.then(() => (gone = true));
   return placed({ name, url: serve.url, pid: serve.pid, stop: (graceMs) => serve.stop(graceMs), exited: () => gone });

@@ -1,5 +1,7 @@
 // What the benchmarks read about a process from /proc: CPU time (utime + stime) and resident memory.
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -25,6 +27,11 @@ export function rssBytes(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+/** Where a server preloaded with gcOnSignal.ts counts the full GCs it was asked for. */
+export function gcAckFile(pid: number): string {
+  return join(tmpdir(), `evbench-gc-${pid}`);
 }
 
 /** Whether a process still exists (and is not a zombie). */

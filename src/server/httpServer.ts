@@ -70,13 +70,19 @@ export function createHttpServer(hub: Hub, directory: PermissionDirectory, metri
 
   // Every socket is gone within --handshake-timeout unless it became a websocket: plain HTTP
   // answers one request and closes, so the timer stops only at the upgrade. Sockets that are not
-  // (yet) websockets count toward --max-connections.
-  const handshakeTimers = new WeakMap<Duplex, NodeJS.Timeout>();
+  // (yet) websockets count toward --max-connections. None of this stays with an upgraded socket:
+  // at tens of thousands of idle connections, a timer and a listener each is megabytes.
+  const handshakeTimers = new Map<Duplex, NodeJS.Timeout>();
   const httpSockets = new Set<Duplex>();
   const handshakeDone = (socket: Duplex): void => {
     clearTimeout(handshakeTimers.get(socket));
+    handshakeTimers.delete(socket);
     httpSockets.delete(socket);
+    socket.off('close', httpSocketClosed);
   };
+  function httpSocketClosed(this: Duplex): void {
+    handshakeDone(this);
+  }
   server.on('connection', (socket: Duplex) => {
     if (metrics.connections + httpSockets.size >= HARD_CONNECTION_FACTOR * options.maxConnections) {
       metrics.refused('max_connections');
@@ -89,12 +95,12 @@ export function createHttpServer(hub: Hub, directory: PermissionDirectory, metri
       socket.destroy();
     }, options.handshakeTimeoutMs);
     handshakeTimers.set(socket, timer);
-    socket.once('close', () => handshakeDone(socket));
+    socket.on('close', httpSocketClosed);
   });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     handshakeDone(socket);
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroySocket);
     if (pathOf(req) !== WEBSOCKET_PATH) return refuse(socket, 404, 'Not Found');
     if (metrics.connections + httpSockets.size >= options.maxConnections) {
       metrics.refused('max_connections');
@@ -111,6 +117,7 @@ export function createHttpServer(hub: Hub, directory: PermissionDirectory, metri
       return refuse(socket, 401, 'Unauthorized');
     }
     (reader.mayPublish ? publishers : subscribers).handleUpgrade(req, socket, head, (ws) => {
+      socket.off('error', destroySocket); // ws owns the socket now and destroys it on error itself
       watch(ws);
       hub.accept(ws, reader);
     });
@@ -119,25 +126,35 @@ export function createHttpServer(hub: Hub, directory: PermissionDirectory, metri
 
   // Keepalive: every interval, a session that has not answered the previous ping is terminated.
   // Only a pong carrying that ping's nonce answers it (unsolicited pongs are allowed and ignored).
+  // The listeners are shared by every connection (`this` is the websocket), not closures per connection.
   const awaitingPong = new WeakMap<WebSocket, Buffer>();
+  /** Connections inside a message (frame or fragments) when the watchdog last looked; idle ones hold none. */
   const progress = new WeakMap<WebSocket, Progress>();
+  function messageDone(this: WebSocket): void {
+    const p = progress.get(this);
+    if (!p) return;
+    p.frames++;
+    p.messages++;
+  }
+  function pingDone(this: WebSocket): void {
+    const p = progress.get(this);
+    if (p) p.frames++;
+  }
+  function pongDone(this: WebSocket, data: Buffer): void {
+    const p = progress.get(this);
+    if (p) p.frames++;
+    if (awaitingPong.get(this)?.equals(data)) awaitingPong.delete(this);
+  }
   const watch = (ws: WebSocket): void => {
-    const p: Progress = { frames: 0, messages: 0, since: undefined, at: 0 };
-    progress.set(ws, p);
-    ws.on('message', () => {
-      p.frames++;
-      p.messages++;
-    });
-    ws.on('ping', () => p.frames++);
-    ws.on('pong', (data: Buffer) => {
-      p.frames++;
-      if (awaitingPong.get(ws)?.equals(data)) awaitingPong.delete(ws);
-    });
-    ws.on('error', (err: Error & { code?: string }) => {
-      metrics.refused(WS_ERROR_REASONS[err.code ?? ''] ?? 'protocol_error');
-      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') stopReading(ws);
-    });
+    ws.on('message', messageDone);
+    ws.on('ping', pingDone);
+    ws.on('pong', pongDone);
+    ws.on('error', wsError);
   };
+  function wsError(this: WebSocket, err: Error & { code?: string }): void {
+    metrics.refused(WS_ERROR_REASONS[err.code ?? ''] ?? 'protocol_error');
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') stopReading(this);
+  }
   const every = (ms: number, tick: () => void): void => {
     const timer = setInterval(tick, ms);
     timer.unref();
@@ -160,24 +177,45 @@ export function createHttpServer(hub: Hub, directory: PermissionDirectory, metri
   }
   // Unfinished messages: a connection whose message (a frame, or a fragmented message) has made no
   // progress to completion for --message-timeout is terminated, so parked fragments cannot hold memory.
-  every(Math.max(50, Math.min(1000, Math.floor(options.messageTimeoutMs / 4))), () => {
-    const now = performance.now();
-    for (const ws of clientsOf(wss)) {
-      const p = progress.get(ws);
-      if (!p || ws.readyState !== ws.OPEN) continue;
-      const state = receiverState(ws);
-      // Inside a fragmented message only a finished message is progress; inside one frame, any frame.
-      const mark = state === 'fragments' ? p.messages : p.frames;
-      if (state === 'idle' || p.since === undefined || p.at !== mark) {
-        p.since = state === 'idle' ? undefined : now;
-        p.at = mark;
-      } else if (now - p.since >= options.messageTimeoutMs) {
-        metrics.refused('message_timeout');
-        ws.terminate();
-      }
-    }
-  });
+  every(Math.max(50, Math.min(1000, Math.floor(options.messageTimeoutMs / 4))), () =>
+    checkUnfinishedMessages(wss, progress, options.messageTimeoutMs, metrics),
+  );
   return { server, wss };
+}
+
+/**
+ * One look at every connection: one inside a message gets a Progress (idle ones hold none), and one
+ * whose message has not moved for `timeoutMs` is terminated.
+ */
+function checkUnfinishedMessages(
+  wss: WebSocketServer[],
+  progress: WeakMap<WebSocket, Progress>,
+  timeoutMs: number,
+  metrics: ServerMetrics,
+): void {
+  const now = performance.now();
+  for (const ws of clientsOf(wss)) {
+    if (ws.readyState !== ws.OPEN) continue;
+    const state = receiverState(ws);
+    const p = progress.get(ws);
+    if (state === 'idle') {
+      if (p) progress.delete(ws);
+      continue;
+    }
+    if (!p) {
+      progress.set(ws, { frames: 0, messages: 0, since: now, at: 0 });
+      continue;
+    }
+    // Inside a fragmented message only a finished message is progress; inside one frame, any frame.
+    const mark = state === 'fragments' ? p.messages : p.frames;
+    if (p.at !== mark) {
+      p.since = now;
+      p.at = mark;
+    } else if (now - p.since >= timeoutMs) {
+      metrics.refused('message_timeout');
+      ws.terminate();
+    }
+  }
 }
 
 /**
@@ -195,12 +233,16 @@ function stopReading(ws: WebSocket): void {
 /** How long a client whose frame was too large has to read our 1009 before its socket is destroyed. */
 const OVERSIZED_CLOSE_GRACE_MS = 1000;
 
-/** How far a connection has got: frames and messages finished, and since when it has been inside one. */
+/** How far a connection inside a message has got: frames and messages finished, and since when `at` is their count. */
 interface Progress {
   frames: number;
   messages: number;
-  since: number | undefined;
+  since: number;
   at: number;
+}
+
+function destroySocket(this: Duplex): void {
+  this.destroy();
 }
 
 function* clientsOf(servers: WebSocketServer[]): Iterable<WebSocket> {

@@ -25,7 +25,7 @@ import { PendingSends, type ObserveSend } from './pendingSends.js';
 import {
   availabilityNotice,
   closeSockets,
-  serveConnection,
+  connectionWiring,
   storeEvents,
   Subscriptions,
   unsubscribe,
@@ -50,6 +50,8 @@ const HEAVY_VISITS_PER_BATCH = 8;
 /** A replaying session whose page read failed (database away) tries again after this long. */
 const PAGE_RETRY_MS = 250;
 const NO_EVENTS: StoredEvent[] = [];
+/** Where every session's chain of publishes starts: one promise for all, not one per subscriber. */
+const SETTLED = Promise.resolve();
 /** A replaying session pauses while its socket holds this much (bounded by half its byte budget). */
 const REPLAY_LOW_WATER = 256 * 1024;
 /** Per-connection head (frame header + `{"msgID":N,`) counted against the budget before it is built. */
@@ -85,7 +87,7 @@ class IsolatedSession {
   /** A shared store's page read the current step started (handed on by the hub as soon as the step ends). */
   pageRead: { page: Promise<LogPage>; through: number; limit: number } | undefined;
   /** Shared store: this session's publishes, one at a time, so ids and acks follow the order sent. */
-  publishing: Promise<void> = Promise.resolve();
+  publishing: Promise<void> = SETTLED;
   readonly guard: ClientGuard;
   /** A replay step is scheduled, or waiting for 'drain' or a page read; at most one at a time. */
   pumpPending = false;
@@ -182,8 +184,22 @@ export class IsolatedHub implements Hub {
   private visits = 0;
   private chunkSize = 1;
 
+  /** Wires an accepted connection to its session. */
+  private readonly serve: (ws: WebSocket, s: IsolatedSession) => void;
+
   constructor(private readonly ctx: ServerContext) {
     this.observeSend = (us, outcome) => ctx.metrics.observeSend(us, outcome);
+    this.serve = connectionWiring<IsolatedSession>(ctx, {
+      request: (s, request) => this.handle(s, request),
+      refused: (s, reply) => this.reply(s, reply),
+      closed: (s) => {
+        this.sessions.delete(s);
+        this.replay.cancel(s);
+        s.live = false;
+        for (const sub of s.subs.all()) this.index.remove(s, sub.indexTerm);
+        s.pending.abandon(nowUs());
+      },
+    });
     this.fannedThrough = ctx.log.headId;
     ctx.log.onLive((events) => this.fanOut(events));
     ctx.log.onAvailability((available) => this.announceAvailability(available));
@@ -195,17 +211,7 @@ export class IsolatedHub implements Hub {
     const lowWater = Math.max(socket.writableHighWaterMark, Math.min(REPLAY_LOW_WATER, budgetHalf));
     const s = new IsolatedSession(ws, socket, reader, lowWater, this.observeSend, this.ctx);
     this.sessions.add(s);
-    serveConnection(this.ctx, ws, s.guard, {
-      request: (request) => this.handle(s, request),
-      refused: (reply) => this.reply(s, reply),
-      closed: () => {
-        this.sessions.delete(s);
-        this.replay.cancel(s);
-        s.live = false;
-        for (const sub of s.subs.all()) this.index.remove(s, sub.indexTerm);
-        s.pending.abandon(nowUs());
-      },
-    });
+    this.serve(ws, s);
   }
 
   private handle(s: IsolatedSession, request: ClientRequest): void {

@@ -15,7 +15,7 @@ import { PendingSends } from './pendingSends.js';
 import {
   availabilityNotice,
   closeSockets,
-  serveConnection,
+  connectionWiring,
   storeEvents,
   Subscriptions,
   unsubscribe,
@@ -59,7 +59,18 @@ export class LegacyHub implements Hub {
   /** Enqueue time of the job the loop is working on, for the dispatch queue age in /metrics. */
   private dispatchingSince: number | undefined;
 
+  /** Wires an accepted connection to its session. */
+  private readonly serve: (ws: WebSocket, s: LegacySession) => void;
+
   constructor(private readonly ctx: ServerContext) {
+    this.serve = connectionWiring<LegacySession>(ctx, {
+      request: (s, request) => this.handle(s, request),
+      refused: (s, reply) => this.reply(s, reply),
+      closed: (s) => {
+        this.sessions.delete(s);
+        s.pending.abandon(nowUs()); // a send whose callback never came still ends, and is counted
+      },
+    });
     ctx.log.onLive((events) => this.enqueue({ kind: 'fanout', events }));
     ctx.log.onAvailability((available) => {
       const status = availabilityNotice(available, ctx.log.unavailableReason);
@@ -78,14 +89,7 @@ export class LegacyHub implements Hub {
       pending: new PendingSends((us, outcome) => this.ctx.metrics.observeSend(us, outcome)),
     };
     this.sessions.add(s);
-    serveConnection(this.ctx, ws, s.guard, {
-      request: (request) => this.handle(s, request),
-      refused: (reply) => this.reply(s, reply),
-      closed: () => {
-        this.sessions.delete(s);
-        s.pending.abandon(nowUs()); // a send whose callback never came still ends, and is counted
-      },
-    });
+    this.serve(ws, s);
   }
 
   private handle(s: LegacySession, request: ClientRequest): void {

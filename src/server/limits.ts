@@ -5,6 +5,7 @@
 import type { RawData, WebSocket } from 'ws';
 import type { ClientRequest, ParseLimits, ParseResult } from './clientFrames.js';
 import { maxBatchBytes, parseClientFrame } from './clientFrames.js';
+import type { ServerOptions } from './options.js';
 import type { Reader } from './permissions.js';
 import type { ServerContext, Subscriptions } from './session.js';
 import type { StatusMessage } from '../protocol/v0.js';
@@ -42,6 +43,14 @@ export class FilterBudget {
   }
 }
 
+/** The parser's limits: the same for every session of a server, so one object per server's options. */
+const parseLimitsByOptions = new WeakMap<ServerOptions, ParseLimits>();
+function parseLimitsOf(o: ServerOptions): ParseLimits {
+  let limits = parseLimitsByOptions.get(o);
+  if (!limits) parseLimitsByOptions.set(o, (limits = { maxFilters: o.maxFilters, maxBatchBytes: maxBatchBytes(o.queueBytes) }));
+  return limits;
+}
+
 export class ClientGuard {
   private tokens: number;
   private refilledAt = performance.now();
@@ -67,7 +76,7 @@ export class ClientGuard {
     this.byteBurst = Math.max(o.maxByteRate, o.maxSubscriberFrameBytes);
     this.bytes = this.byteBurst;
     this.holder = reader.holder ?? reader.name;
-    this.parseLimits = { maxFilters: o.maxFilters, maxBatchBytes: maxBatchBytes(o.queueBytes) };
+    this.parseLimits = parseLimitsOf(o);
   }
 
   /**

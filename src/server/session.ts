@@ -1,6 +1,6 @@
 // What every connection has in both modes: its reader (permissions), its subscriptions, its msgID
 // counter. The subscription bookkeeping guarantees each event is considered once per session.
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { nowUs } from '../clock.js';
 import type { Filter, PublishedEvent, StatusMessage } from '../protocol/v0.js';
 import type { EventStore, StoredEvent } from './eventLog.js';
@@ -157,32 +157,56 @@ function logStoreError(detail: string): void {
   process.stderr.write(`evbench serve: event store: ${detail}\n`);
 }
 
-/** Replies to an unsubscribe request. */
-/**
- * Wires one accepted connection, whatever the mode: counts it, reads and checks its frames (the
- * guard answers bad ones with a status), hands valid requests on, and forgets it when it closes.
- */
-export function serveConnection(
-  ctx: ServerContext,
-  ws: WebSocket,
-  guard: ClientGuard,
-  handlers: { request(request: ClientRequest): void; refused(reply: StatusMessage): void; closed(): void },
-): void {
-  ctx.metrics.connections++;
-  ctx.metrics.connectionsTotal++;
-  ws.on('message', (data, isBinary) => {
-    const parsed = guard.read(data as Buffer, isBinary);
-    if ('error' in parsed) return handlers.refused(parsed.error);
-    handlers.request(parsed.request);
-  });
-  ws.on('ping', (data: Buffer) => guard.ping(data));
-  ws.on('error', () => {}); // 'close' follows
-  ws.once('close', () => {
-    ctx.metrics.connections--;
-    guard.releaseAll();
-    handlers.closed();
-  });
+/** What a hub does with its sessions' traffic: one object per hub, shared by all its sessions. */
+export interface SessionHandlers<S> {
+  request(s: S, request: ClientRequest): void;
+  refused(s: S, reply: StatusMessage): void;
+  closed(s: S): void;
 }
+
+/**
+ * Wires accepted connections to a hub's sessions, whatever the mode: counts them, reads and checks
+ * their frames (the guard answers bad ones with a status), hands valid requests on, and forgets a
+ * session when its socket closes. Returns `serve(ws, session)`. The listeners are made once per hub
+ * and shared by every connection (`this` is the websocket): four closures per connection were
+ * hundreds of bytes of each idle subscriber (issue 15).
+ */
+export function connectionWiring<S extends { readonly guard: ClientGuard }>(
+  ctx: ServerContext,
+  handlers: SessionHandlers<S>,
+): (ws: WebSocket, session: S) => void {
+  const sessionOf = new WeakMap<WebSocket, S>();
+  function message(this: WebSocket, data: RawData, isBinary: boolean): void {
+    const s = sessionOf.get(this)!;
+    const parsed = s.guard.read(data, isBinary);
+    if ('error' in parsed) return handlers.refused(s, parsed.error);
+    handlers.request(s, parsed.request);
+  }
+  function ping(this: WebSocket, data: Buffer): void {
+    sessionOf.get(this)!.guard.ping(data);
+  }
+  function closed(this: WebSocket): void {
+    const s = sessionOf.get(this);
+    // a listener, not `once` (its wrapper is two more objects per connection): act on the first close only
+    if (!s || !sessionOf.delete(this)) return;
+    ctx.metrics.connections--;
+    s.guard.releaseAll();
+    handlers.closed(s);
+  }
+  return (ws, session) => {
+    sessionOf.set(ws, session);
+    ctx.metrics.connections++;
+    ctx.metrics.connectionsTotal++;
+    ws.on('message', message);
+    ws.on('ping', ping);
+    // an emitter throws an 'error' no one listens to; one listener (the http layer's) is enough
+    if (ws.listenerCount('error') === 0) ws.on('error', ignoreError);
+    ws.on('close', closed);
+  };
+}
+
+/** ws emits 'error' before 'close'; 'close' does the cleanup. */
+function ignoreError(): void {}
 
 /** Removes the subscriptions an unsubscribe names and frees their filter terms; the reply and what was removed. */
 export function unsubscribe(
