@@ -3,14 +3,13 @@
 // per-second interval histograms and health, and finally its encoded results.
 import { parentPort, workerData } from 'node:worker_threads';
 import { nowUs } from '../clock.js';
-import { ClientAccount, type Account } from '../measurement/accounting.js';
+import { ClientAccount, type Account, type Expectation } from '../measurement/accounting.js';
 import { EmittedStreamAccount, EmittedStreamHeads } from '../measurement/emittedStream.js';
 import { adapterFor, type WireOutput } from './adapters/adapter.js';
 import type { ScannedEvent } from '../measurement/frameScan.js';
 import { IdMap } from '../measurement/idMap.js';
 import { GroupRecorder } from '../measurement/recorder.js';
 import { mixTable, timeline, visibleTo, type Schedule, type Timeline } from '../measurement/schedule.js';
-import type { GroupSpec } from '../scenario/types.js';
 import { ClientConnection, type ConnectionContext } from './clients/connection.js';
 import { StallClient } from './clients/stall.js';
 import { RateClient } from './clients/rate.js';
@@ -21,6 +20,7 @@ import { SocketIoAdapter } from './adapters/socketio.js';
 import { MqttPersistentSessionClient } from './clients/mqttPersistentSession.js';
 import { MqttAdapter } from './adapters/mqtt.js';
 import { ChurnClient } from './clients/churn.js';
+import { collectAfterStorm } from './connectStorm.js';
 import { HealthSampler } from './health.js';
 import { LiveSnapshots } from './liveSnapshot.js';
 import type { ClientPlan, ClientWorkerInit, MainToWorker, WorkerToMain } from './threadMessages.js';
@@ -70,12 +70,22 @@ const slots: Slot[] = init.clients.map((plan) => {
   return { plan, first: Math.min(...idx), last: Math.max(...idx) };
 });
 
-function expectation(g: GroupSpec, user: number): (k: number) => boolean {
-  const types = g.eventTypes.length > 0 ? new Set(g.eventTypes) : undefined;
-  return (k) => {
-    const entry = table[k % table.length]!;
-    return (!types || types.has(entry.eventType)) && visibleTo(entry, k, init.users, user);
-  };
+/** Expectations by group and user: clients that share both share the function (memory per idle client). */
+const expectations = new Map<string, Expectation>();
+
+function expectation(group: number, user: number): Expectation {
+  const key = `${group}\u0000${user}`;
+  let expects = expectations.get(key);
+  if (!expects) {
+    const g = scenario.groups[group]!;
+    const types = g.eventTypes.length > 0 ? new Set(g.eventTypes) : undefined;
+    expects = (k) => {
+      const entry = table[k % table.length]!;
+      return (!types || types.has(entry.eventType)) && visibleTo(entry, k, init.users, user);
+    };
+    expectations.set(key, expects);
+  }
+  return expects;
 }
 
 const currentHead = (): number => headId;
@@ -109,7 +119,7 @@ function makeClient(slot: Slot, tl: Timeline, schedule: Schedule): Client {
   if (g.kind === 'churn') return new ChurnClient(slot.plan.clientId, ctx);
   const account: Account = serverEmitted
     ? new EmittedStreamAccount(ctx.rec, tl, knowledge, nowUs())
-    : new ClientAccount(ctx.rec, tl, schedule, expectation(g, slot.plan.user), nowUs());
+    : new ClientAccount(ctx.rec, tl, schedule, expectation(slot.plan.group, slot.plan.user), nowUs());
   if (g.kind === 'catchup' && adapter instanceof SocketIoAdapter)
     return new SocketIoRecoveryClient(slot.plan.clientId, ctx, account, adapter);
   if (g.kind === 'catchup' && adapter instanceof MqttAdapter) return new MqttPersistentSessionClient(slot.plan.clientId, ctx, account);
@@ -182,10 +192,14 @@ const live = init.live ? new LiveSnapshots(recorders, ids) : undefined;
 /** Whether a dashboard page watches now: snapshots cost this thread a scan of every owed event, so none while nobody looks. */
 let liveWatched = true;
 
+/** Cancels the collection after the first clients' connect storm, if it has not run yet. */
+let cancelStormCollection = (): void => {};
+
 function finish(): void {
   if (finished) return;
   finished = true;
   for (const t of timers) clearTimeout(t);
+  cancelStormCollection();
   const now = nowUs();
   for (const s of slots) {
     if (s.client instanceof ClientConnection) {
@@ -228,8 +242,14 @@ function start(t0Us: number): void {
         s.client.open();
       }
     };
-    if (p === 0) open();
-    else at(timeLine.starts[p]!, open);
+    if (p === 0) {
+      open();
+      // only the first join, before t0 or early in the first phase: a later one would pause clients mid-measurement
+      if (init.collectAfterConnecting)
+        cancelStormCollection = collectAfterStorm(() =>
+          joining.every((s) => !(s.client instanceof ClientConnection) || !s.client.connecting),
+        );
+    } else at(timeLine.starts[p]!, open);
     // leaves at the phase's end: nothing published after it is expected, but the connection stays
     // open for the grace period so events already in flight are not miscounted as missing
     if (p < scenario.phases.length - 1) {
