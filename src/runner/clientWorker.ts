@@ -9,8 +9,7 @@ import { adapterFor, type WireOutput } from './adapters/adapter.js';
 import type { ScannedEvent } from '../measurement/frameScan.js';
 import { IdMap } from '../measurement/idMap.js';
 import { GroupRecorder } from '../measurement/recorder.js';
-import { mixTable, timeline, visibleTo, type Schedule, type Timeline } from '../measurement/schedule.js';
-import type { GroupSpec } from '../scenario/types.js';
+import { timeline, type Schedule, type Timeline } from '../measurement/schedule.js';
 import { ClientConnection, type ConnectionContext } from './clients/connection.js';
 import { StallClient } from './clients/stall.js';
 import { RateClient } from './clients/rate.js';
@@ -21,6 +20,8 @@ import { SocketIoAdapter } from './adapters/socketio.js';
 import { MqttPersistentSessionClient } from './clients/mqttPersistentSession.js';
 import { MqttAdapter } from './adapters/mqtt.js';
 import { ChurnClient } from './clients/churn.js';
+import { collectAfterStorm } from './connectStorm.js';
+import { Expectations } from './expectations.js';
 import { HealthSampler } from './health.js';
 import { LIVE_PERIOD_S, LiveSnapshots } from './liveSnapshot.js';
 import type { ClientPlan, ClientWorkerInit, MainToWorker, WorkerToMain } from './threadMessages.js';
@@ -32,7 +33,6 @@ const { scenario } = init;
 const ids = new IdMap();
 let headId = 0;
 const recorders = scenario.groups.map((g) => new GroupRecorder(g.name, scenario.phases.length));
-const table = mixTable(scenario.publisher.mix);
 const adapter = adapterFor(scenario);
 /** A server-emitted stream (`publish: server`): the runner did not publish, so which ids exist is learned from what arrives. */
 const serverEmitted = scenario.target.kind === 'url' && scenario.target.generic?.publish.kind === 'server';
@@ -70,13 +70,7 @@ const slots: Slot[] = init.clients.map((plan) => {
   return { plan, first: Math.min(...idx), last: Math.max(...idx) };
 });
 
-function expectation(g: GroupSpec, user: number): (k: number) => boolean {
-  const types = g.eventTypes.length > 0 ? new Set(g.eventTypes) : undefined;
-  return (k) => {
-    const entry = table[k % table.length]!;
-    return (!types || types.has(entry.eventType)) && visibleTo(entry, k, init.users, user);
-  };
-}
+const expectations = new Expectations(scenario, init.users);
 
 const currentHead = (): number => headId;
 /** Connection contexts, one per group, URL and token: clients that share them share the object (memory per idle client). */
@@ -109,7 +103,7 @@ function makeClient(slot: Slot, tl: Timeline, schedule: Schedule): Client {
   if (g.kind === 'churn') return new ChurnClient(slot.plan.clientId, ctx);
   const account: Account = serverEmitted
     ? new EmittedStreamAccount(ctx.rec, tl, knowledge, nowUs())
-    : new ClientAccount(ctx.rec, tl, schedule, expectation(g, slot.plan.user), nowUs());
+    : new ClientAccount(ctx.rec, tl, schedule, expectations.of(slot.plan.group, slot.plan.user), nowUs());
   if (g.kind === 'catchup' && adapter instanceof SocketIoAdapter)
     return new SocketIoRecoveryClient(slot.plan.clientId, ctx, account, adapter);
   if (g.kind === 'catchup' && adapter instanceof MqttAdapter) return new MqttPersistentSessionClient(slot.plan.clientId, ctx, account);
@@ -182,10 +176,16 @@ const live = init.live ? new LiveSnapshots(recorders, ids) : undefined;
 /** Whether a dashboard page watches now: snapshots cost this thread a scan of every owed event, so none while nobody looks. */
 let liveWatched = true;
 
+/** The collection after the first connect storm ends at least this long before a measured phase starts. */
+const STORM_COLLECTION_MARGIN_US = 1_000_000;
+/** Cancels the collection after the first clients' connect storm, if it has not run yet. */
+let cancelStormCollection = (): void => {};
+
 function finish(): void {
   if (finished) return;
   finished = true;
   for (const t of timers) clearTimeout(t);
+  cancelStormCollection();
   const now = nowUs();
   for (const s of slots) {
     if (s.client instanceof ClientConnection) {
@@ -228,8 +228,18 @@ function start(t0Us: number): void {
         s.client.open();
       }
     };
-    if (p === 0) open();
-    else at(timeLine.starts[p]!, open);
+    if (p === 0) {
+      open();
+      if (init.collectAfterConnecting) {
+        // the first join only, and only while no measured phase runs (its pause would be measured)
+        const measured = scenario.phases.findIndex((ph) => ph.role === 'baseline' || ph.role === 'stress');
+        const untilUs = (measured < 0 ? timeLine.endUs : timeLine.starts[measured]!) - STORM_COLLECTION_MARGIN_US;
+        cancelStormCollection = collectAfterStorm(
+          () => joining.every((s) => !(s.client instanceof ClientConnection) || !s.client.connecting),
+          () => nowUs() < untilUs,
+        );
+      }
+    } else at(timeLine.starts[p]!, open);
     // leaves at the phase's end: nothing published after it is expected, but the connection stays
     // open for the grace period so events already in flight are not miscounted as missing
     if (p < scenario.phases.length - 1) {

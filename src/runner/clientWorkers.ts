@@ -113,6 +113,7 @@ export function startClientWorkers(
   const ready: Promise<void>[] = [];
   const done: Promise<void>[] = [];
   plans.forEach((clients, workerIndex) => {
+    const youngMb = youngGenerationMb(scenario, clients);
     const init: ClientWorkerInit = {
       workerIndex,
       url: target.url,
@@ -121,8 +122,8 @@ export function startClientWorkers(
       clients,
       users: target.users,
       live: sinks.onLive !== undefined,
+      collectAfterConnecting: youngMb !== undefined,
     };
-    const youngMb = youngGenerationMb(scenario, clients);
     const w = new Worker(distFile('runner/clientWorker.js'), {
       workerData: init,
       ...(youngMb === undefined ? {} : { resourceLimits: { maxYoungGenerationSizeMb: youngMb } }),

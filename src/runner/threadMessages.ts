@@ -23,6 +23,8 @@ export interface ClientWorkerInit {
   users: number;
   /** Ship a `live` snapshot every second (only when a dashboard is on; paused by `live` messages while no page watches). */
   live?: boolean;
+  /** A quiet worker (see youngGenerationMb): collect the garbage of its first clients' connect storm once they are connected (connectStorm.ts). */
+  collectAfterConnecting?: boolean;
 }
 
 export interface PublisherInit {

@@ -7,10 +7,10 @@ type Got = { kind: string; data: string }[];
 
 function reader(got: Got): FrameReader {
   return new FrameReader({
-    message: (p, binary) => got.push({ kind: binary ? 'binary' : 'text', data: p.toString() }),
-    ping: (p) => got.push({ kind: 'ping', data: p.toString() }),
-    close: (code, reason) => got.push({ kind: 'close', data: `${code} ${reason}` }),
-    protocolError: (what) => got.push({ kind: 'error', data: what }),
+    onMessage: (p, binary) => got.push({ kind: binary ? 'binary' : 'text', data: p.toString() }),
+    onPing: (p) => got.push({ kind: 'ping', data: p.toString() }),
+    onClose: (code, reason) => got.push({ kind: 'close', data: `${code} ${reason}` }),
+    onProtocolError: (what) => got.push({ kind: 'error', data: what }),
   });
 }
 
@@ -77,7 +77,7 @@ describe('FrameReader', () => {
   it('bounds a message in bytes: a frame header over the limit fails at once, before its payload', () => {
     const faults: string[] = [];
     const r = new FrameReader(
-      { message: () => {}, ping: () => {}, close: () => {}, protocolError: (_w, code, fault) => faults.push(`${code} ${fault}`) },
+      { onMessage: () => {}, onPing: () => {}, onClose: () => {}, onProtocolError: (_w, code, fault) => faults.push(`${code} ${fault}`) },
       1024,
     );
     const head = Buffer.from([0x81, 127, 0, 0, 0, 0, 0x0f, 0xf0, 0, 0]); // 255 MiB announced
@@ -92,10 +92,10 @@ describe('FrameReader', () => {
       const faults: string[] = [];
       const r = new FrameReader(
         {
-          message: () => faults.push('message'),
-          ping: () => {},
-          close: () => {},
-          protocolError: (_w, code, fault) => faults.push(`${code} ${fault}`),
+          onMessage: () => faults.push('message'),
+          onPing: () => {},
+          onClose: () => {},
+          onProtocolError: (_w, code, fault) => faults.push(`${code} ${fault}`),
         },
         limit,
       );
@@ -117,10 +117,10 @@ describe('FrameReader', () => {
     ] as const) {
       const got: string[] = [];
       new FrameReader({
-        message: (_p, binary) => got.push(binary ? 'binary' : 'text'),
-        ping: () => {},
-        close: () => got.push('close'),
-        protocolError: (_w, code, fault) => got.push(`error ${code} ${fault}`),
+        onMessage: (_p, binary) => got.push(binary ? 'binary' : 'text'),
+        onPing: () => {},
+        onClose: () => got.push('close'),
+        onProtocolError: (_w, code, fault) => got.push(`error ${code} ${fault}`),
       }).push(f);
       expect(got).toEqual(want);
     }

@@ -1,8 +1,10 @@
 // What an idle subscribed client costs the generator, checked structurally (no timing, no RSS): an
-// open connection keeps no timer object, clients of one group and token share their context, and a
-// worker of quiet clients gets a small young generation while busy, catch-up and churn workers do not.
+// open connection keeps no timer object and no closure per frame handler, clients of one group and
+// user share their expectation, a worker of quiet clients gets a small young generation while busy,
+// catch-up and churn workers do not, and the garbage of a connect storm is collected once it is over.
 import { createServer, type Server, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { runInNewContext } from 'node:vm';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type WebSocket from 'ws';
 import { nowUs } from '../../src/clock.js';
 import { ClientAccount } from '../../src/measurement/accounting.js';
@@ -11,6 +13,9 @@ import { timeline } from '../../src/measurement/schedule.js';
 import { adapterFor } from '../../src/runner/adapters/adapter.js';
 import { QUIET_YOUNG_GENERATION_MB, youngGenerationMb } from '../../src/runner/clientWorkers.js';
 import { ClientConnection, type ConnectionContext } from '../../src/runner/clients/connection.js';
+import { WsReadControl } from '../../src/runner/clients/transport.js';
+import { collectAfterStorm, collectAndCompact, STORM_POLL_MS, v8Collect } from '../../src/runner/connectStorm.js';
+import { Expectations } from '../../src/runner/expectations.js';
 import type { ClientPlan } from '../../src/runner/threadMessages.js';
 import { validateScenario } from '../../src/scenario/validate.js';
 import type { Scenario } from '../../src/scenario/types.js';
@@ -101,6 +106,20 @@ describe('an idle connection', () => {
     expect((c as unknown as { handshakeTimer?: unknown }).handshakeTimer).toBeUndefined();
   });
 
+  it('holds no function of its own: the frame reader calls its methods, and its read control is a class', async () => {
+    server = await startServer({ port: 0 });
+    const c = client(server.url);
+    await waitUntil(() => c.account.windowStartId >= 0, 'the subscribe ack');
+    const ownFunctions = (o: object): string[] => Object.entries(o).flatMap(([k, v]) => (typeof v === 'function' ? [k] : []));
+    expect(ownFunctions(c)).toEqual([]);
+    const reading = (c as unknown as { reading: WsReadControl }).reading;
+    expect(reading).toBeInstanceOf(WsReadControl);
+    expect(ownFunctions(reading)).toEqual([]);
+    const socket = (c.ws as unknown as { _socket: Socket })._socket;
+    expect(socket.listenerCount('data'), "the client's own reader, ws's is removed").toBe(1);
+    expect(c.ws!.listenerCount('open'), 'the open handler is gone once it ran').toBe(0);
+  });
+
   it('a handshake that is never answered still fails as a refused connect, with the reason', async () => {
     silent = createServer((s) => sockets.push(s)); // accepts, never answers the upgrade
     await new Promise<void>((resolve) => silent!.listen(0, '127.0.0.1', () => resolve()));
@@ -110,5 +129,79 @@ describe('an idle connection', () => {
     expect(c.result().refused).toBe('connect');
     expect(c.result().closeReason).toBe('Opening handshake has timed out');
     expect((c.ws as WebSocket).readyState).toBe(3); // CLOSED
+  });
+});
+
+describe('expectations', () => {
+  it('are one function per group and user, shared by the clients that have both', () => {
+    const s = scenario(1, [
+      { name: 'fast', kind: 'fast', count: 3 },
+      { name: 'updates', kind: 'fast', count: 3, eventTypes: ['update'] },
+    ]);
+    const e = new Expectations(s, 0);
+    expect(e.of(0, -1)).toBe(e.of(0, -1));
+    expect(e.of(0, 1)).toBe(e.of(0, 1));
+    expect(e.of(0, 1)).not.toBe(e.of(0, 2));
+    expect(e.of(1, -1)).not.toBe(e.of(0, -1));
+    expect(e.of(0, -1)(0)).toBe(true);
+  });
+});
+
+describe('the garbage of a connect storm', () => {
+  afterEach(() => void vi.useRealTimers());
+
+  it('is collected once, as soon as every client of the storm has connected or failed', () => {
+    vi.useFakeTimers();
+    let settled = false;
+    const collect = vi.fn(() => Promise.resolve());
+    collectAfterStorm(
+      () => settled,
+      () => true,
+      collect,
+    );
+    vi.advanceTimersByTime(STORM_POLL_MS * 10);
+    expect(collect).not.toHaveBeenCalled();
+    settled = true;
+    vi.advanceTimersByTime(STORM_POLL_MS);
+    expect(collect).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(STORM_POLL_MS * 10);
+    expect(collect).toHaveBeenCalledTimes(1);
+  });
+
+  it('is left alone when the storm outlasts its time (a measured phase would see the pause), or once cancelled', () => {
+    vi.useFakeTimers();
+    let inTime = true;
+    let settled = false;
+    const late = vi.fn(() => Promise.resolve());
+    collectAfterStorm(
+      () => settled,
+      () => inTime,
+      late,
+    );
+    vi.advanceTimersByTime(STORM_POLL_MS * 4);
+    inTime = false;
+    vi.advanceTimersByTime(STORM_POLL_MS);
+    settled = true;
+    inTime = true; // polling has stopped for good
+    vi.advanceTimersByTime(STORM_POLL_MS * 10);
+    expect(late).not.toHaveBeenCalled();
+    const cancelled = vi.fn(() => Promise.resolve());
+    const cancel = collectAfterStorm(
+      () => true,
+      () => true,
+      cancelled,
+    );
+    cancel();
+    vi.advanceTimersByTime(STORM_POLL_MS * 4);
+    expect(cancelled).not.toHaveBeenCalled();
+  });
+
+  it("with V8's own full collection, asked for incremental, and --expose-gc left off for every later context", async () => {
+    const gc = v8Collect();
+    expect(typeof gc).toBe('function');
+    expect(runInNewContext('typeof gc')).toBe('undefined');
+    const asked: unknown[] = [];
+    await collectAndCompact((o) => (asked.push(o), gc(o)));
+    expect(asked).toEqual([{ type: 'major', execution: 'async' }]);
   });
 });

@@ -11,9 +11,9 @@ import type { GroupSpec } from '../../scenario/types.js';
 import type { ClientResult } from '../threadMessages.js';
 import type { WireAdapter, WireOutput, WireSession } from '../adapters/adapter.js';
 import type { Socket } from 'node:net';
-import { FrameReader } from './frameReader.js';
+import { FrameReader, type FrameFault, type FrameHandlers } from './frameReader.js';
 import { openSse } from './sseTransport.js';
-import { wsReadControl, type ReadControl } from './transport.js';
+import { WsReadControl, type ReadControl } from './transport.js';
 
 const scratch = newScannedEvent();
 
@@ -47,12 +47,17 @@ export const HANDSHAKE_TIMEOUT_MS = 30_000;
 /** Pongs are skipped while this much is unsent: a ping flood from a target that never reads cannot grow our buffers. */
 const PONG_BACKLOG_BYTES = 64 * 1024;
 
+/** The socket under a ws connection (ws keeps it private). */
+function socketOf(ws: WebSocket): Socket | undefined {
+  return (ws as unknown as { _socket?: Socket })._socket;
+}
+
 /** Close codes an endpoint may send back (RFC 6455 §7.4): 1000–1014 but 1004–1006, and 3000–4999. */
 function echoableCloseCode(code: number): boolean {
   return (code >= 1000 && code <= 1014 && (code < 1004 || code > 1006)) || (code >= 3000 && code <= 4999);
 }
 
-export class ClientConnection {
+export class ClientConnection implements FrameHandlers {
   ws?: WebSocket;
   /** How this client's bytes arrive: what stall, rate and delay pause, resume and watch. */
   protected reading?: ReadControl;
@@ -77,6 +82,11 @@ export class ClientConnection {
     protected readonly ctx: ConnectionContext,
     readonly account: Account,
   ) {}
+
+  /** The opening handshake is under way: neither connected nor failed yet. */
+  get connecting(): boolean {
+    return this.connectUs !== this.connectUs && this.refused === undefined && !this.leaving;
+  }
 
   /** The id to replay from (catch-up overrides it); undefined for a live-only subscription. */
   protected replayFrom(): number | undefined {
@@ -117,10 +127,10 @@ export class ClientConnection {
       this.handshakeTimedOut = true;
       ws.terminate(); // 'error', then 'close', as for any failed connect
     }, this.ctx.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS).unref();
-    ws.on('open', () => {
+    ws.once('open', () => {
       this.endHandshakeTimer();
       this.readFramesDirectly(ws); // before anything can arrive: ws has not read from the socket yet
-      this.reading = wsReadControl(ws);
+      this.reading = new WsReadControl(ws);
       this.connectUs = nowUs() - this.startedUs;
       this.ctx.rec.connectTime(this.phaseNow(), this.connectUs);
       this.subscribeSentUs = nowUs();
@@ -222,43 +232,62 @@ export class ClientConnection {
   private serverCloseCode?: number;
   private serverCloseReason?: string;
 
+  /** When the chunk being read arrived: every message in one chunk arrived at the same moment. */
+  private chunkAtUs = 0;
+  /** A session's outputs (adapters with a session), made once per connection. */
+  private sessionOut?: WireOutput;
+
   /**
    * Takes the socket's bytes from ws and splits frames here (see frameReader.ts): every message in
    * one chunk arrived at the same moment, so it is stamped once. Control frames are answered
-   * through ws, which still owns sending.
+   * through ws, which still owns sending. The connection is the reader's handlers itself (the
+   * `on…` methods below): an idle client then holds no closure per handler.
    */
   private readFramesDirectly(ws: WebSocket): void {
-    const socket = (ws as unknown as { _socket?: Socket })._socket;
+    const socket = socketOf(ws);
     if (!socket || ws.readyState !== WebSocket.OPEN) return;
-    let at = 0;
-    const session = this.session;
-    const out = session ? this.sessionOutput(ws, () => at) : undefined;
-    const reader = new FrameReader({
-      message: (data, binary) => (session ? session.read(data, binary, out!) : this.onMessage(data, binary, at, ws)),
-      ping: (payload) => (socket.writableLength < PONG_BACKLOG_BYTES ? ws.pong(payload) : this.countFault('pings_unanswered')),
-      close: (code, reason) => {
-        this.serverCloseCode = code;
-        this.serverCloseReason = reason;
-        ws.close(echoableCloseCode(code) ? code : 1000); // ws throws on a code it may not send; a target may send any
-        // a server that never closes its side does not keep the client (or the run) waiting
-        setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
-      },
-      protocolError: (what, code, fault) => {
-        this.countFault(fault);
-        this.serverCloseCode = code;
-        this.serverCloseReason = `protocol error: ${what}`;
-        ws.terminate();
-      },
-    });
+    if (this.session) this.sessionOut = this.sessionOutput(ws, () => this.chunkAtUs);
+    const reader = new FrameReader(this);
     socket.on('error', (err: NodeJS.ErrnoException) => (this.socketError ??= err.code ?? err.message));
     for (const listener of socket.listeners('data')) socket.removeListener('data', listener as (chunk: Buffer) => void);
     socket.on('data', (chunk: Buffer) => {
-      at = nowUs();
+      this.chunkAtUs = nowUs();
       reader.push(chunk);
     });
   }
 
-  private onMessage(data: Buffer, binary: boolean, atUs: number, ws?: WebSocket): void {
+  /** FrameHandlers: a whole message from the server. */
+  onMessage(data: Buffer, binary: boolean): void {
+    if (this.session) this.session.read(data, binary, this.sessionOut!);
+    else this.readMessage(data, binary, this.chunkAtUs, this.ws);
+  }
+
+  /** FrameHandlers: answered through ws, unless our unsent bytes pile up. */
+  onPing(payload: Buffer): void {
+    const socket = socketOf(this.ws!);
+    if (socket && socket.writableLength < PONG_BACKLOG_BYTES) this.ws!.pong(payload);
+    else this.countFault('pings_unanswered');
+  }
+
+  /** FrameHandlers: the server's close frame. */
+  onClose(code: number, reason: string): void {
+    const ws = this.ws!;
+    this.serverCloseCode = code;
+    this.serverCloseReason = reason;
+    ws.close(echoableCloseCode(code) ? code : 1000); // ws throws on a code it may not send; a target may send any
+    // a server that never closes its side does not keep the client (or the run) waiting
+    setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
+  /** FrameHandlers: a frame no server may send. */
+  onProtocolError(what: string, code: number, fault: FrameFault): void {
+    this.countFault(fault);
+    this.serverCloseCode = code;
+    this.serverCloseReason = `protocol error: ${what}`;
+    this.ws!.terminate();
+  }
+
+  private readMessage(data: Buffer, binary: boolean, atUs: number, ws?: WebSocket): void {
     if (binary) return void this.ctx.noteNonEvent(data);
     const kind = this.ctx.adapter.read(data, scratch);
     if (kind === 'event') this.onEvent(scratch, atUs);
@@ -286,7 +315,7 @@ export class ClientConnection {
           setTimeout(() => (this.headAtSubscribe = this.ctx.headId()), NO_ACK_SETTLE_MS).unref();
           this.onSubscribed();
         },
-        message: (data, atUs) => this.onMessage(data, false, atUs),
+        message: (data, atUs) => this.readMessage(data, false, atUs),
         refused: (reason) => {
           if (this.leaving) return;
           this.refused = 'connect';

@@ -8,14 +8,14 @@ import { isUtf8 } from 'node:buffer';
 
 export interface FrameHandlers {
   /** A complete text (or binary) message; `payload` is only valid during the call. */
-  message(payload: Buffer, binary: boolean): void;
-  ping(payload: Buffer): void;
-  close(code: number, reason: string): void;
+  onMessage(payload: Buffer, binary: boolean): void;
+  onPing(payload: Buffer): void;
+  onClose(code: number, reason: string): void;
   /**
    * A frame no websocket server may send, or a message over the runner's limits: the connection is
    * failed with `code` (1002 protocol, 1007 invalid UTF-8, 1009 too big); `fault` names it for counting.
    */
-  protocolError(what: string, code: number, fault: FrameFault): void;
+  onProtocolError(what: string, code: number, fault: FrameFault): void;
 }
 
 /** Why a reader failed its connection: one counter each per client in the run record. */
@@ -135,10 +135,10 @@ export class FrameReader {
       case 0x8: {
         if (payload.length > 2 && !isUtf8(payload.subarray(2))) return this.fail('a close reason that is not UTF-8', 1007, 'invalid_utf8');
         this.failed = true; // nothing after a close frame is read
-        return this.on.close(payload.length >= 2 ? payload.readUInt16BE(0) : 1005, payload.length > 2 ? payload.toString('utf8', 2) : '');
+        return this.on.onClose(payload.length >= 2 ? payload.readUInt16BE(0) : 1005, payload.length > 2 ? payload.toString('utf8', 2) : '');
       }
       case 0x9:
-        return this.on.ping(Buffer.from(payload));
+        return this.on.onPing(Buffer.from(payload));
       case 0xa:
         return; // pong: nothing to do
       default:
@@ -149,7 +149,7 @@ export class FrameReader {
   /** Text must be UTF-8 (RFC 6455 §8.1): what does not decode is a broken or hostile target, not an event. */
   private deliver(payload: Buffer, binary: boolean): void {
     if (!binary && !isUtf8(payload)) return this.fail('a text message that is not UTF-8', 1007, 'invalid_utf8');
-    this.on.message(payload, binary);
+    this.on.onMessage(payload, binary);
   }
 
   private fail(what: string, code: number, fault: FrameFault): void {
@@ -158,7 +158,7 @@ export class FrameReader {
     this.pendingBytes = 0;
     this.fragments = [];
     this.fragmentsBytes = 0;
-    this.on.protocolError(what, code, fault);
+    this.on.onProtocolError(what, code, fault);
   }
 }
 

@@ -14,12 +14,26 @@ export interface ReadControl {
   terminate(): void;
 }
 
-/** A websocket's reading: `ws.pause()` pauses its socket; chunks are the socket's own. */
-export function wsReadControl(ws: WebSocket): ReadControl {
-  return {
-    pause: () => ws.pause(),
-    resume: () => ws.resume(),
-    onChunk: (fn) => (ws as unknown as { _socket?: Socket })._socket?.on('data', fn),
-    terminate: () => ws.terminate(),
-  };
+/**
+ * A websocket's reading: `ws.pause()` pauses its socket; chunks are the socket's own. A class, not an
+ * object of closures: every idle client holds one, and its methods are shared.
+ */
+export class WsReadControl implements ReadControl {
+  constructor(private readonly ws: WebSocket) {}
+
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.ws.resume();
+  }
+
+  onChunk(fn: (chunk: Buffer) => void): void {
+    (this.ws as unknown as { _socket?: Socket })._socket?.on('data', fn);
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
 }
