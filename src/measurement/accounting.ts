@@ -2,7 +2,7 @@
 // out-of-order, stalls, and (for catch-up) the replay. Undelivered events count: each expected
 // event still missing when its phase is accounted is recorded at (accounting time − intended time),
 // a lower bound of its real latency, so a histogram of survivors cannot hide a stalled server.
-import type { GroupRecorder } from './recorder.js';
+import { secondOf, type GroupRecorder } from './recorder.js';
 import type { IdMap } from './idMap.js';
 import { intendedUs, firstKAtOrAfter, phaseAt, type Schedule, type Timeline } from './schedule.js';
 import type { ScannedEvent } from './frameScan.js';
@@ -170,6 +170,21 @@ export class ReplayBooks {
   }
 }
 
+/** One second's owed events: [second after t0, how many, the newest one's intended time]. */
+export type OwedSecond = [number, number, number];
+
+interface OwedMemo {
+  t0Us: number;
+  /** The accounting cursor the sums were made under: once a phase is accounted, its events are missing, not owed. */
+  cursorK: number;
+  fromK: number;
+  /** Every k below it (from fromK) has been summed; throughUs is the last one's intended time. */
+  throughK: number;
+  throughUs: number;
+  bySecond: Map<number, OwedSecond>;
+  oldestUs: number;
+}
+
 export class ClientAccount implements Account {
   /** Live delivery covers ids > windowStartId (the head the subscribe ack reported). */
   windowStartId = -1;
@@ -188,6 +203,8 @@ export class ClientAccount implements Account {
   private readonly ownedFromUs: number;
   /** forEachOwed's cursor: every k below it (and at or above cursorK) has arrived or is not owed. */
   private liveK = 0;
+  /** owedSeconds' sums so far, kept while nothing it counted arrives and nothing is accounted. */
+  private owedMemo?: OwedMemo;
 
   constructor(
     private readonly rec: GroupRecorder,
@@ -221,6 +238,8 @@ export class ClientAccount implements Account {
 
   onEvent(ev: ScannedEvent, nowUs: number): void {
     const id = ev.id;
+    // an event the live view counted as owed has arrived: its sums are stale
+    if (this.owedMemo && ev.intendedUs <= this.owedMemo.throughUs) this.owedMemo = undefined;
     if (this.windowStartId < 0) this.windowStartId = id - 1; // event before any ack: start here
     if (id <= this.windowStartId) {
       this.onReplayed(id, nowUs);
@@ -309,14 +328,58 @@ export class ClientAccount implements Account {
   forEachOwed(nowUs: number, ids: IdMap, maxChecks: number, fn: (intendedUs: number) => void): void {
     if (this.windowStartId < 0) return; // not subscribed yet: the live view waits for the ack
     const from = Math.max(this.cursorK, this.liveK);
-    const kEnd = Math.min(firstKAtOrAfter(this.schedule, Math.min(nowUs, this.leaveUs)), ids.expectedCount, from + maxChecks);
+    this.scanOwed(from, this.owedEnd(nowUs, ids, from + maxChecks), ids, fn, true);
+  }
+
+  /**
+   * forEachOwed summed by second after `t0Us` ([second, count, newest intended time]) with the
+   * oldest owed event's time, for the live dashboard. A stalled client is owed more every second,
+   * and scanning all of it at every snapshot grew with the stall: the sums are kept, and a call only
+   * scans what came due since the last, until an event it counted arrives or a phase is accounted
+   * (then it sums afresh). At most `maxChecks` events are looked at per call.
+   */
+  owedSeconds(nowUs: number, ids: IdMap, maxChecks: number, t0Us: number): { bySecond: Map<number, OwedSecond>; oldestUs: number } {
+    if (this.windowStartId < 0) return { bySecond: new Map(), oldestUs: NaN };
+    let m = this.owedMemo;
+    if (!m || m.t0Us !== t0Us || m.cursorK !== this.cursorK) {
+      const fromK = Math.max(this.cursorK, this.liveK);
+      m = this.owedMemo = { t0Us, cursorK: this.cursorK, fromK, throughK: fromK, throughUs: -Infinity, bySecond: new Map(), oldestUs: NaN };
+    }
+    const memo = m;
+    const kEnd = this.owedEnd(nowUs, ids, memo.throughK + maxChecks);
+    this.scanOwed(
+      memo.throughK,
+      kEnd,
+      ids,
+      (intended) => {
+        if (!(memo.oldestUs <= intended)) memo.oldestUs = intended;
+        const n = secondOf(t0Us, intended);
+        const s = memo.bySecond.get(n) ?? memo.bySecond.set(n, [n, 0, intended]).get(n)!;
+        s[1]++;
+        if (intended > s[2]) s[2] = intended;
+      },
+      memo.throughK === memo.fromK,
+    );
+    if (kEnd > memo.throughK) {
+      memo.throughK = kEnd;
+      memo.throughUs = intendedUs(this.schedule, kEnd - 1);
+    }
+    return { bySecond: memo.bySecond, oldestUs: memo.oldestUs };
+  }
+
+  /** Where a scan of owed events stops: now (or when the client left), the ids known, and `limitK`. */
+  private owedEnd(nowUs: number, ids: IdMap, limitK: number): number {
+    return Math.min(firstKAtOrAfter(this.schedule, Math.min(nowUs, this.leaveUs)), ids.expectedCount, limitK);
+  }
+
+  /** Passes each owed event in [from, kEnd) to `fn`; with `skipPrefix`, the delivered prefix is never looked at again. */
+  private scanOwed(from: number, kEnd: number, ids: IdMap, fn: (intendedUs: number) => void, skipPrefix: boolean): void {
     let firstOwed = -1;
     ids.forEach(from, kEnd, (k, id) => {
       if (id <= this.windowStartId || this.received.has(id - this.windowStartId - 1) || !this.expects(k)) return;
       if (firstOwed < 0) firstOwed = k;
       fn(intendedUs(this.schedule, k));
     });
-    // the delivered prefix is never looked at again
-    if (kEnd > from) this.liveK = firstOwed >= 0 ? firstOwed : kEnd;
+    if (skipPrefix && kEnd > from) this.liveK = firstOwed >= 0 ? firstOwed : kEnd;
   }
 }

@@ -4,7 +4,7 @@
 // Read-only: nothing here changes what the run record measures.
 import { ClientAccount } from '../measurement/accounting.js';
 import type { IdMap } from '../measurement/idMap.js';
-import { secondOf, type GroupRecorder } from '../measurement/recorder.js';
+import type { GroupRecorder } from '../measurement/recorder.js';
 import type { ClientConnection } from './clients/connection.js';
 import type { ClientResult, LiveGroup, WorkerToMain } from './threadMessages.js';
 import { threadCpuUs } from '../util/threadCpu.js';
@@ -46,13 +46,14 @@ export class LiveSnapshots {
       const bySecond = owed[group]!;
       let oldest = NaN;
       if (c.account instanceof ClientAccount) {
-        c.account.forEachOwed(nowUs, this.ids, MAX_CHECKS, (intendedUs) => {
-          if (!(oldest <= intendedUs)) oldest = intendedUs;
-          const n = secondOf(t0Us, intendedUs);
-          const s = bySecond.get(n) ?? bySecond.set(n, [n, 0, intendedUs]).get(n)!;
-          s[1]++;
-          if (intendedUs > s[2]) s[2] = intendedUs;
-        });
+        // each client's sums are kept between snapshots (a stalled one is owed more every second)
+        const mine = c.account.owedSeconds(nowUs, this.ids, MAX_CHECKS, t0Us);
+        oldest = mine.oldestUs;
+        for (const [n, count, newestUs] of mine.bySecond.values()) {
+          const s = bySecond.get(n) ?? bySecond.set(n, [n, 0, newestUs]).get(n)!;
+          s[1] += count;
+          if (newestUs > s[2]) s[2] = newestUs;
+        }
       }
       if (!(g.oldestOwedUs <= oldest)) g.oldestOwedUs = oldest;
       if (this.ended.has(c.clientId)) continue;

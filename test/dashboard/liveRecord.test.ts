@@ -101,6 +101,57 @@ const liveRecordAt = (tl: ReturnType<typeof timeline>): LiveRecord =>
     workers: 1,
   });
 
+describe('ClientAccount.owedSeconds', () => {
+  it('sums forEachOwed by second, scanning only what came due since, until a counted event arrives or a phase is accounted', () => {
+    const rec = new GroupRecorder('fast', 2);
+    const ids = new IdMap();
+    ids.add(0, 101, 4000);
+    const account = new ClientAccount(rec, tl, schedule, () => true, T0 - 1000);
+    account.subscribed(100, T0 - 500);
+    const deliver = (k: number): void => {
+      const at = intendedUs(schedule, k);
+      account.onEvent({ msgId: k + 1, id: 101 + k, intendedUs: at, sentUs: at }, at + 300);
+    };
+    for (let k = 0; k < 300; k++) if (k !== 50) deliver(k); // a hole at k = 50, then a stall from k = 300
+    // what a fresh scan says, summed the same way
+    const fresh = (nowUs: number) => {
+      const bySecond = new Map<number, [number, number, number]>();
+      let oldestUs = NaN;
+      account.forEachOwed(nowUs, ids, 100_000, (us) => {
+        if (!(oldestUs <= us)) oldestUs = us;
+        const n = Math.floor((us - T0) / 1_000_000);
+        const x = bySecond.get(n) ?? bySecond.set(n, [n, 0, us]).get(n)!;
+        x[1]++;
+        x[2] = Math.max(x[2], us);
+      });
+      return { bySecond: [...bySecond.values()], oldestUs };
+    };
+    const sums = (nowUs: number) => {
+      const r = account.owedSeconds(nowUs, ids, 100_000, T0);
+      return { bySecond: [...r.bySecond.values()].map((x) => [...x]), oldestUs: r.oldestUs };
+    };
+    const at = sums(T0 + 1_500_000);
+    expect(at).toEqual(fresh(T0 + 1_500_000));
+    expect(at.bySecond).toEqual([
+      [0, 1 + 700, intendedUs(schedule, 999)],
+      [1, 500, intendedUs(schedule, 1499)],
+    ]);
+    // two seconds later: only the new seconds are scanned, and the sums still equal a fresh scan's
+    const later = sums(T0 + 3_500_000);
+    expect(later).toEqual(fresh(T0 + 3_500_000));
+    expect(later.bySecond.map((x) => x[1])).toEqual([701, 1000, 1000, 500]);
+    // the hole arrives: the kept sums are stale, and the next call sums afresh without it
+    deliver(50);
+    const healed = sums(T0 + 3_500_000);
+    expect(healed.bySecond.map((x) => x[1])).toEqual([700, 1000, 1000, 500]);
+    expect(healed.oldestUs).toBe(intendedUs(schedule, 300));
+    // once the first phase is accounted its events are missing, not owed
+    account.account(tl.ends[0]!, T0 + 3_600_000, ids);
+    expect(sums(T0 + 3_600_000)).toEqual(fresh(T0 + 3_600_000));
+    expect(sums(T0 + 3_600_000).bySecond[0]![0]).toBe(1);
+  });
+});
+
 describe('LiveRecord', () => {
   it('a stall in progress: owed events count at their age, the verdict forms from the evidence so far', () => {
     const ltl = timeline(T0, scenario.phases);
