@@ -8,6 +8,8 @@
 // were at least the round's p99). VARIANT="--max-semi-space-size=32" adds rounds with those flags,
 // alternated with the default ones, to try a remedy side by side. GO=1 adds rounds against the Go
 // gorilla contender (GOMAXPROCS=1, the same core), whose p99 shows what the runner itself adds.
+// PREFILL=N stores N events in the server's log before the run (the bench's server holds the
+// events of its earlier rounds): a fuller heap, longer full collections.
 //   npm run build && node scripts/fixed-load-gc.mjs [ROUNDS=3] [BASELINE_S=20]
 import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
@@ -99,6 +101,7 @@ async function round(flags, r) {
       { name: 'stress', duration: '1s' },
     ],
   });
+  if (flags !== 'go') scenario.publisher.prefill = Number(process.env.PREFILL ?? 0);
   let baselineFrom;
   let baselineTo;
   const record = await runScenario(scenario, {

@@ -47,15 +47,20 @@ export async function startEvbench(
   o: { raiseFdLimit?: boolean; nodeArgs?: string[] } = {},
 ): Promise<ServerProcess> {
   const all = ['--publisher-token', PUBLISHER_TOKEN, ...args];
+  // Pinned to one core, V8's concurrent and parallel collector threads share that core with the
+  // event loop and preempt it for milliseconds at a time: with 300,000 events in the log, the fixed
+  // load's p99 was 43 ms with them and 16 ms with --single-threaded-gc (scripts/fixed-load-gc.mjs).
+  // It is to V8 what GOMAXPROCS=1 is to the Go contender: the runtime told it has one core.
+  const nodeArgs = [...(currentPinning().enabled ? [SINGLE_CORE_V8_FLAG] : []), ...(o.nodeArgs ?? [])];
   const serve =
-    o.raiseFdLimit || o.nodeArgs
+    o.raiseFdLimit || nodeArgs.length > 0
       ? await spawnListening(
           '/bin/sh',
           [
             '-c',
             'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"',
             process.execPath,
-            ...(o.nodeArgs ?? []),
+            ...nodeArgs,
             cliEntry,
             'serve',
             '--host',
@@ -72,6 +77,9 @@ export async function startEvbench(
   void serve.exited.then(() => (gone = true));
   return placed({ name, url: serve.url, pid: serve.pid, stop: (graceMs) => serve.stop(graceMs), exited: () => gone });
 }
+
+/** What a pinned evbench server is started with: one core, so no collector threads beside the loop. */
+export const SINGLE_CORE_V8_FLAG = '--single-threaded-gc';
 
 /** A contender that prints `{"url":…}` once it listens, started by the project's one spawner. */
 async function startUrlProcess(name: string, command: string, args: string[]): Promise<ServerProcess> {

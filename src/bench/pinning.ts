@@ -2,7 +2,8 @@
 // its worker threads and the child processes it starts) on another, so a ratio compares one core of
 // server with one core of server, and neither side steals the other's CPU. `taskset` (util-linux)
 // sets the affinity of every thread of a process (`-a`); threads created later inherit it from the
-// thread that creates them. Go contenders also get GOMAXPROCS=1 (contenders.ts). Unpinned mode
+// thread that creates them. Go contenders also get GOMAXPROCS=1, and evbench servers node's
+// --single-threaded-gc (contenders.ts): each runtime is told it has one core. Unpinned mode
 // (`--unpinned`) leaves the scheduler free, for comparison with the history in BENCHMARKS.md.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -123,7 +124,7 @@ export function pinServer(pid: number): void {
 export function describePinning(p: Pinning): string {
   if (!p.enabled) return `unpinned (${p.reason ?? 'no reason given'}); CPUs ${p.allowed.join(',') || '?'} shared by everything`;
   return (
-    `pinned with taskset: every server contender on CPU ${p.serverCpu} (Go with GOMAXPROCS=1), ` +
+    `pinned with taskset: every server contender on CPU ${p.serverCpu} (Go with GOMAXPROCS=1, evbench with node --single-threaded-gc), ` +
     `the load generator (this process, its threads and children) on CPU ${p.generatorCpu}`
   );
 }
