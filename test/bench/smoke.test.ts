@@ -45,7 +45,9 @@ describe('npm run bench --quick (one tiny round of each benchmark)', () => {
     expect(report.pinning.enabled).toBe(canPin);
     expect(output).toContain(report.pinning.description);
     if (canPin) {
-      expect(output).toMatch(/pinned with taskset: every server contender on CPU \d+ \(Go with GOMAXPROCS=1, evbench with node --single-threaded-gc\)/);
+      expect(output).toMatch(
+        /pinned with taskset: every server contender on CPU \d+ \(Go with GOMAXPROCS=1, evbench with node --single-threaded-gc\)/,
+      );
       expect(output).toMatch(new RegExp(`evbench isolated: pid \\d+, threads on CPU ${report.pinning.serverCpu}\\b`));
     }
     expect(allowedCpus('self')).toEqual(cpusBefore);
