@@ -21,7 +21,7 @@ const { runScenario } = await dist('runner/run.js');
 const { urlScenario, phaseOf } = await dist('bench/scenario.js');
 const { applyPinning, describePinning, planPinning, releasePinning, pinServer } = await dist('bench/pinning.js');
 const { PUBLISHER_TOKEN, buildGoServer, startGoServer } = await dist('bench/contenders.js');
-const { cliEntry } = await dist('util/paths.js');
+const { SERVE_ON_LOOPBACK } = await dist('util/spawnServe.js');
 
 const rounds = Number(process.argv[2] ?? 3);
 const baselineS = Number(process.argv[3] ?? 20);
@@ -33,21 +33,7 @@ function startServer(flags) {
   const spawnedAt = performance.now(); // V8 counts --trace-gc times from its isolate's start, a few ms later
   const child = spawn(
     process.execPath,
-    [
-      ...flags,
-      '--trace-gc',
-      cliEntry,
-      'serve',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--json',
-      '--mode',
-      'isolated',
-      '--publisher-token',
-      PUBLISHER_TOKEN,
-    ],
+    [...flags, '--trace-gc', ...SERVE_ON_LOOPBACK, '--mode', 'isolated', '--publisher-token', PUBLISHER_TOKEN],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const gc = []; // { atMs (since the server started), kind, pauseMs }

@@ -15,7 +15,7 @@ import { loadavg } from 'node:os';
 import WebSocket from 'ws';
 import { parseArgs } from 'node:util';
 import { spawnListening } from '../dist/util/spawnServe.js';
-import { cliEntry } from '../dist/util/paths.js';
+import { SERVE_ON_LOOPBACK } from '../dist/util/spawnServe.js';
 import { prefill } from '../dist/bench/catchup.js';
 import { runScenario } from '../dist/runner/run.js';
 import { urlScenario, phaseOf } from '../dist/bench/scenario.js';
@@ -97,13 +97,7 @@ const serverArgs = [
   values['server-cpu'],
   process.execPath,
   ...split(values['server-node-args']),
-  cliEntry,
-  'serve',
-  '--host',
-  '127.0.0.1',
-  '--port',
-  '0',
-  '--json',
+  ...SERVE_ON_LOOPBACK,
   '--publisher-token',
   PUBLISHER_TOKEN,
   '--log-size',

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnListening } from '../dist/util/spawnServe.js';
-import { cliEntry } from '../dist/util/paths.js';
+import { SERVE_ON_LOOPBACK } from '../dist/util/spawnServe.js';
 import { PUBLISHER_TOKEN } from '../dist/bench/contenders.js';
 import { buildCSubscribers, startCFleet } from '../dist/bench/cSubscribers.js';
 import { spawn } from 'node:child_process';
@@ -57,13 +57,7 @@ const server = await spawnListening(
     '--expose-gc',
     '--import',
     probe,
-    cliEntry,
-    'serve',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--json',
+    ...SERVE_ON_LOOPBACK,
     ...serverArgs,
   ],
   { name: 'evbench serve' },

@@ -6,8 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnListening, spawnServe } from '../util/spawnServe.js';
-import { cliEntry, distFile, packageRoot } from '../util/paths.js';
+import { SERVE_ON_LOOPBACK, spawnListening, spawnServe } from '../util/spawnServe.js';
+import { distFile, packageRoot } from '../util/paths.js';
 import { currentPinning, pinServer, threadAffinities } from './pinning.js';
 
 export const PUBLISHER_TOKEN = 'bench-publisher';
@@ -56,20 +56,7 @@ export async function startEvbench(
     o.raiseFdLimit || nodeArgs.length > 0
       ? await spawnListening(
           '/bin/sh',
-          [
-            '-c',
-            'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"',
-            process.execPath,
-            ...nodeArgs,
-            cliEntry,
-            'serve',
-            '--host',
-            '127.0.0.1',
-            '--port',
-            '0',
-            '--json',
-            ...all,
-          ],
+          ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"', process.execPath, ...nodeArgs, ...SERVE_ON_LOOPBACK, ...all],
           { name: 'evbench serve' },
         )
       : await spawnServe({ args: all });

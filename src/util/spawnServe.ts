@@ -36,8 +36,11 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
+/** node's arguments for `evbench serve` on a free loopback port, printing its URL as JSON once it listens (options follow). */
+export const SERVE_ON_LOOPBACK: readonly string[] = [cliEntry, 'serve', '--host', '127.0.0.1', '--port', '0', '--json'];
+
 export function spawnServe(options: SpawnServeOptions = {}): Promise<ServeProcess> {
-  const args = [cliEntry, 'serve', '--host', '127.0.0.1', '--port', '0', '--json', ...(options.args ?? [])];
+  const args = [...SERVE_ON_LOOPBACK, ...(options.args ?? [])];
   return spawnListening(process.execPath, args, { ...options, name: 'evbench serve' });
 }
 
