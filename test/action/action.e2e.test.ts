@@ -11,6 +11,7 @@ import type { RunRecord } from '../../src/records/schema.js';
 import { runStatus } from '../../src/reports/outcomes.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { readGithubOutput } from './outputs.js';
+import { tinyStallScenario } from '../support/tinyStallScenario.js';
 
 const script = join(packageRoot, 'scripts', 'action.mjs');
 const action = parse(readFileSync(join(packageRoot, 'action.yml'), 'utf8')) as { outputs: Record<string, unknown> };
@@ -67,22 +68,7 @@ function step(command: 'install' | 'run', cwd: string, inputs: Record<string, st
   });
 }
 
-/** Three fast readers; a stalled reader joins in stress. Light enough for a busy machine, which may still call it invalid. */
-const tiny = {
-  name: 'tiny-action',
-  description: 'three fast readers; one stalled reader joins in stress',
-  target: { embedded: { mode: 'isolated' } },
-  publisher: { rate: 100, payloadBytes: 512 },
-  groups: [
-    { name: 'fast', kind: 'fast', count: 3 },
-    { name: 'stalled', kind: 'slow', behaviour: 'stall', count: 1, phases: ['stress'] },
-  ],
-  phases: [
-    { name: 'warmup', duration: '1s' },
-    { name: 'baseline', duration: '3s' },
-    { name: 'stress', duration: '3s' },
-  ],
-};
+const tiny = tinyStallScenario('tiny-action');
 
 const work = mkdtempSync(join(tmpdir(), 'evbench-action-'));
 writeFileSync(join(work, 'tiny.json'), JSON.stringify(tiny));

@@ -11,26 +11,12 @@ import type { RunRecord } from '../../src/records/schema.js';
 import { runStatus } from '../../src/reports/outcomes.js';
 import { LEVELS_ASCII, LEVELS_UNICODE } from '../../src/reports/sparkline.js';
 import { cliEntry, packageRoot } from '../../src/util/paths.js';
+import { tinyStallScenario } from '../support/tinyStallScenario.js';
 
 afterAll(killAll);
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-verbosity-'));
 
-/** Three fast readers, one stalled reader in stress: 7 s of light load (a busy machine may still call it invalid). */
-const tiny = {
-  name: 'tiny',
-  description: 'three fast readers; one stalled reader joins in stress',
-  target: { embedded: { mode: 'isolated' } },
-  publisher: { rate: 100, payloadBytes: 512 },
-  groups: [
-    { name: 'fast', kind: 'fast', count: 3 },
-    { name: 'stalled', kind: 'slow', behaviour: 'stall', count: 1, phases: ['stress'] },
-  ],
-  phases: [
-    { name: 'warmup', duration: '1s' },
-    { name: 'baseline', duration: '3s' },
-    { name: 'stress', duration: '3s' },
-  ],
-};
+const tiny = tinyStallScenario('tiny');
 const scenarioFile = (name: string, body: object): string => {
   const file = join(tmp, `${name}.json`);
   writeFileSync(file, JSON.stringify(body));
