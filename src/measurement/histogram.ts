@@ -44,7 +44,7 @@ export function decodeHistogram(encoded: string): Histogram {
   return h;
 }
 
-/** A decoded histogram only to add into others: no copy into a resizable one (which `decodeHistogram` makes to record into). */
+/** A decoded histogram only to read or add into others: no copy into a resizable one (which `decodeHistogram` makes to record into). */
 export function decodeToAdd(encoded: string): Histogram {
   return hdr.decodeFromCompressedBase64(encoded);
 }

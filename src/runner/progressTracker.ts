@@ -1,6 +1,6 @@
 // The progress line's numbers, from the interval parts the workers ship: the fast groups'
 // arrivals and a rough p99 (the worst part's) for the last whole second.
-import { decodeHistogram } from '../measurement/histogram.js';
+import { decodeToAdd } from '../measurement/histogram.js';
 import { secondOf, type EncodedInterval } from '../measurement/recorder.js';
 import { phaseAt, type Timeline } from '../measurement/schedule.js';
 import type { Scenario } from '../scenario/types.js';
@@ -27,7 +27,7 @@ export class ProgressTracker {
       if (!this.fast.has(iv.group)) continue;
       const s = this.seconds.get(iv.index) ?? this.seconds.set(iv.index, { arrived: 0, p99: 0 }).get(iv.index)!;
       s.arrived += iv.arrived;
-      if (iv.latency) s.p99 = Math.max(s.p99, decodeHistogram(iv.latency).getValueAtPercentile(99));
+      if (iv.latency) s.p99 = Math.max(s.p99, decodeToAdd(iv.latency).getValueAtPercentile(99));
     }
   }
 
