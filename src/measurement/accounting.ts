@@ -7,6 +7,7 @@ import type { IdMap } from './idMap.js';
 import { intendedUs, firstKAtOrAfter, phaseAt, type Schedule, type Timeline } from './schedule.js';
 import type { ScannedEvent } from './frameScan.js';
 import { StallTracker } from './stall.js';
+import type { AgeTicks } from './ageTicks.js';
 
 /** Decides whether scheduled event k belongs in this client's stream (filters, permissions). */
 export type Expectation = (k: number) => boolean;
@@ -42,6 +43,8 @@ export interface Account {
    */
   leaveUs: number;
   readonly totals: ClientTotals;
+  /** The client's age every tick, when the verdict tracks it (measurement/ageTicks.ts). */
+  readonly ticks?: AgeTicks;
   subscribed(headId: number, nowUs: number, replayFromId?: number): void;
   /**
    * The replay is asked for now: a client that stayed away while its backlog built (a resumed
@@ -212,9 +215,11 @@ export class ClientAccount implements Account {
     private readonly schedule: Schedule,
     private readonly expects: Expectation,
     joinedUs: number,
+    /** The client's age every tick (fast clients the verdict tracks). */
+    readonly ticks?: AgeTicks,
   ) {
     this.ownedFromUs = Math.max(joinedUs, tl.t0Us);
-    this.stall = new StallTracker(rec, tl, this.totals, this.ownedFromUs);
+    this.stall = new StallTracker(rec, tl, this.totals, this.ownedFromUs, ticks);
   }
 
   /** The subscribe ack arrived: live ids start after `headId`. For catch-up, `fromId` is last_log_id. */

@@ -5,6 +5,7 @@
 import type { Account, ClientTotals, ReplayTotals } from './accounting.js';
 import { Bitset, noteStaleness, OutstandingQueue, ReplayBooks } from './accounting.js';
 import { StallTracker } from './stall.js';
+import type { AgeTicks } from './ageTicks.js';
 import type { GroupRecorder } from './recorder.js';
 import { phaseAt, type Timeline } from './schedule.js';
 import type { ScannedEvent } from './frameScan.js';
@@ -45,8 +46,22 @@ export class EmittedStreamAccount implements Account {
     private readonly tl: Timeline,
     private readonly knowledge: EmittedStreamHeads,
     joinedUs: number,
+    /**
+     * The client's staleness every tick (fast clients the verdict tracks): a server that stamps each
+     * event when it finally sends it shows a freeze only as a silence, so for a stream the runner did
+     * not schedule the age that counts is how old the newest event a client has is.
+     */
+    readonly ticks?: AgeTicks,
   ) {
-    this.stall = new StallTracker(rec, tl, this.totals, Math.max(joinedUs, tl.t0Us));
+    this.ownedFromUs = Math.max(joinedUs, tl.t0Us);
+    this.stall = new StallTracker(rec, tl, this.totals, this.ownedFromUs);
+  }
+
+  private readonly ownedFromUs: number;
+
+  /** The newest event's publish time, or when the client began to be owed events if it has none yet. */
+  private newestOrJoinUs(): number {
+    return Number.isNaN(this.newestUs) ? this.ownedFromUs : Math.max(this.newestUs, this.ownedFromUs);
   }
 
   private replay?: ReplayBooks;
@@ -100,6 +115,7 @@ export class EmittedStreamAccount implements Account {
       this.rec.count(phase, 'outOfOrder');
     } else {
       if (this.maxId >= 0 && id > this.maxId + 1) this.gaps.push([this.maxId + 1, id - 1, ev.intendedUs]);
+      this.ticks?.span(this.newestOrJoinUs(), Math.min(nowUs, this.leaveUs, this.tl.endUs));
       this.maxId = id;
       this.newestUs = ev.intendedUs;
     }
@@ -144,6 +160,11 @@ export class EmittedStreamAccount implements Account {
       const settled = dueThrough === Infinity ? Math.max(this.maxId, head?.id ?? -1) : dueThrough;
       this.accountedThroughId = Math.max(this.accountedThroughId, settled);
     }
+    const capUs = Math.min(nowUs, this.leaveUs, this.tl.endUs);
+    this.ticks?.span(this.newestOrJoinUs(), capUs);
+    // a client that has received nothing while the stream went on has been stalled since it joined
+    if (Number.isNaN(this.newestUs) && this.knowledge.headFor(phaseAt(this.tl, Math.min(end, this.tl.endUs) - 1)))
+      this.stall.outstanding(this.ownedFromUs, nowUs, Math.min(this.leaveUs, this.tl.endUs));
     // the publish time of a missing id is only bounded from above: its stall is a lower bound too
     const oldest = this.outstanding.oldest((id) => this.received.has(id - this.firstId));
     if (!Number.isNaN(oldest)) this.stall.outstanding(oldest, nowUs, Math.min(this.leaveUs, this.tl.endUs));

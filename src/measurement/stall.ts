@@ -6,6 +6,7 @@
 import type { ClientTotals } from './accounting.js';
 import { secondOf, type GroupRecorder } from './recorder.js';
 import { phaseAt, type Timeline } from './schedule.js';
+import type { AgeTicks } from './ageTicks.js';
 
 export class StallTracker {
   /**
@@ -21,6 +22,8 @@ export class StallTracker {
     private readonly totals: ClientTotals,
     /** The client is owed events from here: max(join, t0). */
     private readonly ownedFromUs: number,
+    /** The client's age every tick, when the verdict tracks this client's freezes. */
+    private readonly ticks?: AgeTicks,
   ) {}
 
   /**
@@ -32,6 +35,7 @@ export class StallTracker {
     const from = Math.max(intendedUs, this.ownedFromUs);
     const to = Math.min(untilUs, capUs, this.tl.endUs);
     if (!(to > from)) return;
+    this.ticks?.span(from, to);
     if (to - from > this.totals.maxStallUs) this.totals.maxStallUs = to - from;
     for (let p = phaseAt(this.tl, from); p < this.tl.ends.length && this.tl.starts[p]! < to; p++) {
       this.rec.stall(p, Math.min(to, this.tl.ends[p]!) - from);

@@ -4,11 +4,13 @@ import type { EncodedInterval, EncodedPhase } from '../measurement/recorder.js';
 import { combineInterval, combinePhase, combineReplays } from '../records/combine.js';
 import type { Scenario } from '../scenario/types.js';
 import type { ClientResult } from './threadMessages.js';
+import type { GroupAges } from '../measurement/ageTicks.js';
 import type { ClientRecord, GroupResult, IntervalRecord } from '../records/schema.js';
 
 export interface WorkerResult {
-  groups: { group: number; phases: EncodedPhase[] }[];
+  groups: { group: number; phases: EncodedPhase[]; ages?: GroupAges }[];
   clients: ClientResult[];
+  lag?: Uint32Array;
 }
 
 const nn = (v: number): number | null => (Number.isFinite(v) ? v : null);

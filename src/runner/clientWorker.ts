@@ -8,6 +8,8 @@ import { EmittedStreamAccount, EmittedStreamHeads } from '../measurement/emitted
 import { adapterFor, type WireOutput } from './adapters/adapter.js';
 import type { ScannedEvent } from '../measurement/frameScan.js';
 import { IdMap } from '../measurement/idMap.js';
+import { AgeTicks, groupAges, LagTicks, TICK_US } from '../measurement/ageTicks.js';
+import { PushbackWatch, type PushbackResult } from './pushback.js';
 import { GroupRecorder } from '../measurement/recorder.js';
 import { timeline, type Schedule, type Timeline } from '../measurement/schedule.js';
 import { ClientConnection, type ConnectionContext } from './clients/connection.js';
@@ -97,13 +99,69 @@ function contextFor(slot: Slot, tl: Timeline): ConnectionContext {
   return ctx;
 }
 
+/**
+ * Fast clients whose age is tracked every tick, per group and worker: enough to say that all of them
+ * froze together, without a 24 KB-a-minute series for each of thousands of clients.
+ */
+const TRACKED_PER_GROUP = 128;
+const tracked = new Map<number, AgeTicks[]>();
+
+function ticksFor(slot: Slot, tl: Timeline): AgeTicks | undefined {
+  if (scenario.groups[slot.plan.group]!.kind !== 'fast') return undefined;
+  const list = tracked.get(slot.plan.group) ?? tracked.set(slot.plan.group, []).get(slot.plan.group)!;
+  if (list.length >= TRACKED_PER_GROUP) return undefined;
+  const ticks = new AgeTicks(tl.t0Us, tl.endUs, Math.max(nowUs(), tl.t0Us));
+  list.push(ticks);
+  return ticks;
+}
+
+/** Slow clients' backpressure, sampled while any of them is connected and not yet known to push back. */
+const PUSHBACK_SAMPLE_MS = 250;
+let pushback: PushbackWatch | undefined;
+let pushbackTimer: NodeJS.Timeout | undefined;
+const pushbackOf = new Map<Slot, PushbackResult>();
+
+/** A fast reader in this thread whose stream is the slow clients' (same event types): what they are owed, in bytes. */
+function referenceReader(slowGroup: number): () => number | undefined {
+  const types = JSON.stringify(scenario.groups[slowGroup]!.eventTypes ?? null);
+  let ref: ClientConnection | undefined;
+  return () => {
+    if (!ref) {
+      const s = slots.find(
+        (x) =>
+          x.client instanceof ClientConnection &&
+          scenario.groups[x.plan.group]!.kind === 'fast' &&
+          JSON.stringify(scenario.groups[x.plan.group]!.eventTypes ?? null) === types &&
+          x.client.socket() !== undefined,
+      );
+      ref = s?.client as ClientConnection | undefined;
+    }
+    return ref && ref.endedByServerAtUs() === undefined ? ref.bytesRead() : undefined;
+  };
+}
+
+function watchPushback(slot: Slot, client: ClientConnection, t0Us: number): void {
+  pushback ??= new PushbackWatch(t0Us, referenceReader(slot.plan.group));
+  pushbackOf.set(slot, pushback.watch({ socket: () => client.socket(), closedAtUs: () => client.endedByServerAtUs() }));
+  if (pushbackTimer) return;
+  pushbackTimer = setInterval(() => {
+    pushback!.sample(nowUs());
+    if (!pushback!.active) {
+      clearInterval(pushbackTimer);
+      pushbackTimer = undefined;
+    }
+  }, PUSHBACK_SAMPLE_MS);
+  pushbackTimer.unref();
+}
+
 function makeClient(slot: Slot, tl: Timeline, schedule: Schedule): Client {
   const g = scenario.groups[slot.plan.group]!;
   const ctx = contextFor(slot, tl);
   if (g.kind === 'churn') return new ChurnClient(slot.plan.clientId, ctx);
+  const ticks = ticksFor(slot, tl);
   const account: Account = serverEmitted
-    ? new EmittedStreamAccount(ctx.rec, tl, knowledge, nowUs())
-    : new ClientAccount(ctx.rec, tl, schedule, expectations.of(slot.plan.group, slot.plan.user), nowUs());
+    ? new EmittedStreamAccount(ctx.rec, tl, knowledge, nowUs(), ticks)
+    : new ClientAccount(ctx.rec, tl, schedule, expectations.of(slot.plan.group, slot.plan.user), nowUs(), ticks);
   if (g.kind === 'catchup' && adapter instanceof SocketIoAdapter)
     return new SocketIoRecoveryClient(slot.plan.clientId, ctx, account, adapter);
   if (g.kind === 'catchup' && adapter instanceof MqttAdapter) return new MqttPersistentSessionClient(slot.plan.clientId, ctx, account);
@@ -171,6 +229,20 @@ const at = (us: number, fn: () => void): void => {
 
 let tl: Timeline | undefined;
 let finished = false;
+/** This thread's own lateness per tick: a timer due every tick, and how late it fired. */
+let lag: LagTicks | undefined;
+let lagTimer: NodeJS.Timeout | undefined;
+function watchLag(t0Us: number, endUs: number): void {
+  const l = (lag = new LagTicks(t0Us, endUs));
+  let dueUs = nowUs() + TICK_US;
+  lagTimer = setInterval(() => {
+    const now = nowUs();
+    // a late firing explains the ticks it skipped; a timer's own millisecond jitter is no lag
+    if (now - dueUs > 2_000) l.late(dueUs, now);
+    dueUs = now + TICK_US;
+  }, TICK_US / 1000);
+  lagTimer.unref();
+}
 const health = new HealthSampler();
 const live = init.live ? new LiveSnapshots(recorders, ids) : undefined;
 /** Whether a dashboard page watches now: snapshots cost this thread a scan of every owed event, so none while nobody looks. */
@@ -191,16 +263,25 @@ function finish(): void {
     if (s.client instanceof ClientConnection) {
       if (s.client.account.leaveUs === Infinity) s.client.leave(Math.min(now, tl?.endUs ?? now));
       s.client.account.account(Infinity, now, ids);
+      s.client.account.ticks?.leave(Math.min(s.client.account.leaveUs, now));
     } else {
       s.client?.leave();
     }
   }
   flushIntervals();
   health.stop();
+  clearInterval(lagTimer);
+  pushback?.sample(nowUs());
+  clearInterval(pushbackTimer);
+  const ticks = tl ? Math.ceil((tl.endUs - tl.t0Us) / TICK_US) : 0;
   post({
     type: 'result',
-    groups: recorders.map((r, group) => ({ group, phases: r.encode() })),
-    clients: slots.filter((s) => s.client).map((s) => s.client!.result()),
+    groups: recorders.map((r, group) => {
+      const clients = tracked.get(group);
+      return { group, phases: r.encode(), ...(clients ? { ages: groupAges(clients, ticks) } : {}) };
+    }),
+    clients: slots.filter((s) => s.client).map((s) => ({ ...s.client!.result(), pushback: pushbackOf.get(s) })),
+    lag: lag?.lag,
   });
   setTimeout(() => process.exit(0), 100).unref();
 }
@@ -218,6 +299,7 @@ function start(t0Us: number): void {
   const timeLine = timeline(t0Us, scenario.phases);
   tl = timeLine;
   for (const r of recorders) r.t0Us = t0Us;
+  watchLag(t0Us, timeLine.endUs);
   const grace = scenario.graceUs;
   // joins: phase-0 groups connect now (before t0), later groups at their phase's start
   for (let p = 0; p < scenario.phases.length; p++) {
@@ -226,6 +308,7 @@ function start(t0Us: number): void {
       for (const s of joining) {
         s.client = makeClient(s, timeLine, schedule);
         s.client.open();
+        if (scenario.groups[s.plan.group]!.kind === 'slow' && s.client instanceof ClientConnection) watchPushback(s, s.client, t0Us);
       }
     };
     if (p === 0) {

@@ -21,6 +21,8 @@ export interface PublisherHandle {
   /** Resolves when the publisher has finished (or died). */
   done: Promise<void>;
   stats(): PublisherStats | undefined;
+  /** How late the publisher sent, per tick of the run (after it finished). */
+  lag(): Uint32Array | undefined;
   start(t0Us: number, headId: number): void;
   stop(reason: string): void;
 }
@@ -28,6 +30,7 @@ export interface PublisherHandle {
 export function startPublisher(init: PublisherInit, hooks: PublisherHooks): PublisherHandle {
   const thread = new Worker(distFile('runner/publisherWorker.js'), { workerData: init });
   let stats: PublisherStats | undefined;
+  let lag: Uint32Array | undefined;
   let rejectConnected: (e: Error) => void = () => {};
   const connected = new Promise<number>((resolve, reject) => {
     rejectConnected = reject;
@@ -41,6 +44,7 @@ export function startPublisher(init: PublisherInit, hooks: PublisherHooks): Publ
       else if (m.type === 'health') hooks.onHealth(m.atUs, m.health);
       else if (m.type === 'done') {
         stats = m.stats;
+        lag = m.lag;
         resolve();
       } else if (m.type === 'fatal') {
         rejectConnected(new Error(m.message));
@@ -60,6 +64,7 @@ export function startPublisher(init: PublisherInit, hooks: PublisherHooks): Publ
     connected,
     done,
     stats: () => stats,
+    lag: () => lag,
     start: (t0Us, headId) => thread.postMessage({ type: 'start', t0Us, headId } satisfies MainToWorker),
     stop: (reason) => thread.postMessage({ type: 'stop', reason } satisfies MainToWorker),
   };
@@ -67,5 +72,12 @@ export function startPublisher(init: PublisherInit, hooks: PublisherHooks): Publ
 
 /** For targets that publish on their own schedule: nothing to start, nothing to wait for. */
 export function serverPublishesItself(): PublisherHandle {
-  return { connected: Promise.resolve(0), done: Promise.resolve(), stats: () => undefined, start: () => {}, stop: () => {} };
+  return {
+    connected: Promise.resolve(0),
+    done: Promise.resolve(),
+    stats: () => undefined,
+    lag: () => undefined,
+    start: () => {},
+    stop: () => {},
+  };
 }

@@ -6,6 +6,7 @@ import { nowUs } from '../clock.js';
 import { dueCount, intendedUs, timeline, type Schedule } from '../measurement/schedule.js';
 import { createHistogram, encodeHistogram, recordUs } from '../measurement/histogram.js';
 import type { IdRange } from '../measurement/idMap.js';
+import { LagTicks } from '../measurement/ageTicks.js';
 import type { MainToWorker, PublisherInit, PublisherToMain } from './threadMessages.js';
 import { HealthSampler } from './health.js';
 import { sinkFor, type OutgoingEvent } from './publish/sink.js';
@@ -61,6 +62,7 @@ async function prefill(total: number): Promise<void> {
 }
 
 let schedule: Schedule | undefined;
+let lag: LagTicks | undefined;
 let nextK = 0;
 let endUs = Infinity;
 
@@ -70,6 +72,8 @@ function tick(): void {
   const due = Math.min(dueCount(schedule, Math.min(now, endUs - 1)), nextK + MAX_BATCH);
   if (due > nextK) {
     const events: OutgoingEvent[] = [];
+    // the oldest event of the batch is the latest: what the publisher's delay explains of every age meanwhile
+    lag?.late(intendedUs(schedule, nextK), now);
     for (let k = nextK; k < due; k++) {
       const intended = intendedUs(schedule, k);
       recordUs(lateness, now - intended);
@@ -117,6 +121,7 @@ async function finish(): Promise<void> {
       latenessP99Us: lateness.totalCount ? lateness.getValueAtPercentile(99) : 0,
       latenessMaxUs: lateness.totalCount ? lateness.maxValue : 0,
     },
+    lag: lag?.lag,
   });
   sink.close();
   setTimeout(() => process.exit(0), 200).unref();
@@ -132,6 +137,7 @@ parentPort!.on('message', (m: MainToWorker) => {
   if (m.type === 'start') {
     schedule = { t0Us: m.t0Us, rate: scenario.publisher.rate };
     endUs = timeline(m.t0Us, scenario.phases).endUs;
+    lag = new LagTicks(m.t0Us, endUs);
     idsTimer = setInterval(flushIds, 50);
     healthTimer = setInterval(() => post({ type: 'health', atUs: nowUs(), health: health.sample() }), 1000);
     setTimeout(tick, Math.max(0, Math.floor((m.t0Us - nowUs()) / 1000)));

@@ -3,6 +3,8 @@ import type { Scenario } from '../scenario/types.js';
 import type { IdRange } from '../measurement/idMap.js';
 import type { EncodedInterval, EncodedPhase, PhaseCounters } from '../measurement/recorder.js';
 import type { ClientTotals, ReplayTotals } from '../measurement/accounting.js';
+import type { GroupAges } from '../measurement/ageTicks.js';
+import type { PushbackResult } from './pushback.js';
 
 export interface ClientPlan {
   clientId: number;
@@ -68,6 +70,8 @@ export interface ClientResult {
   refused?: 'connect' | 'subscribe';
   /** Frames the runner refused (clients/frameReader.ts), and pings it left unanswered, by kind. */
   frameFaults?: Record<string, number>;
+  /** Slow clients: whether and when their backlog reached the server (runner/pushback.ts). */
+  pushback?: PushbackResult;
 }
 
 /** One group in one client worker at one moment, for the live dashboard (nothing in the run record comes from it). */
@@ -88,7 +92,13 @@ export type WorkerToMain =
   | { type: 'ready' }
   | { type: 'interval'; intervals: EncodedInterval[] }
   | { type: 'health'; atUs: number; health: WorkerHealth }
-  | { type: 'result'; groups: { group: number; phases: EncodedPhase[] }[]; clients: ClientResult[] }
+  | {
+      type: 'result';
+      groups: { group: number; phases: EncodedPhase[]; ages?: GroupAges }[];
+      clients: ClientResult[];
+      /** How late this thread's timers fired, per tick of the run (what its own delay explains of any age). */
+      lag?: Uint32Array;
+    }
   /** The highest id this worker's clients had when phase `phase` ended (server-emitted streams). */
   | { type: 'streamHead'; phase: number; id: number; timeUs: number }
   /** What arrived in the first seconds: do the messages carry the id and time fields at all? */
@@ -122,5 +132,5 @@ export type PublisherToMain =
   /** New id ranges acknowledged, and how many scheduled events have been sent so far. */
   | { type: 'ids'; ranges: IdRange[]; headId: number; sent: number }
   | { type: 'health'; atUs: number; health: WorkerHealth }
-  | { type: 'done'; stats: PublisherStats }
+  | { type: 'done'; stats: PublisherStats; lag?: Uint32Array }
   | { type: 'fatal'; message: string };

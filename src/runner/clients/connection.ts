@@ -83,6 +83,21 @@ export class ClientConnection implements FrameHandlers {
     readonly account: Account,
   ) {}
 
+  /** The TCP socket under the connection, once open. */
+  socket(): Socket | undefined {
+    return this.reading?.socket();
+  }
+
+  /** When the server closed or refused this client, µs since t0 (undefined while it has not). */
+  endedByServerAtUs(): number | undefined {
+    return this.closedByServer !== undefined || this.refused !== undefined ? this.closedAtUs : undefined;
+  }
+
+  /** Bytes read from the network so far (0 before the connection opened). */
+  bytesRead(): number {
+    return this.reading?.socket()?.bytesRead ?? 0;
+  }
+
   /** The opening handshake is under way: neither connected nor failed yet. */
   get connecting(): boolean {
     return this.connectUs !== this.connectUs && this.refused === undefined && !this.leaving;

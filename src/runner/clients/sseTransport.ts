@@ -111,5 +111,6 @@ export function openSse(
       ended = true;
       req.destroy();
     },
+    socket: () => req.socket ?? undefined,
   };
 }

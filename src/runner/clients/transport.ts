@@ -12,6 +12,8 @@ export interface ReadControl {
   onChunk(fn: (chunk: Buffer) => void): void;
   /** Drops the connection at once. */
   terminate(): void;
+  /** The TCP socket underneath (its queues tell whether the reader pushed back on the server). */
+  socket(): Socket | undefined;
 }
 
 /**
@@ -35,5 +37,9 @@ export class WsReadControl implements ReadControl {
 
   terminate(): void {
     this.ws.terminate();
+  }
+
+  socket(): Socket | undefined {
+    return (this.ws as unknown as { _socket?: Socket })._socket;
   }
 }

@@ -1,0 +1,131 @@
+// A client's age, sampled every 10 ms of the run: at each tick instant t0 + j·TICK_US, how old the
+// oldest event it was owed and did not have yet (or, for a stream the server emits on its own, the
+// newest event it had) was. Per-second maxima hide a 300 ms freeze among a second's good events and
+// drop seconds in which nothing arrived; ticks do neither. A group's ticks are summed up as two
+// series: `together` (the youngest age of its clients at each tick: every one of them was frozen at
+// least that long, as behind one shared queue) and `any` (the oldest).
+
+/** Tick spacing: a freeze shorter than a few ticks is below the resolution of the verdict anyway. */
+export const TICK_US = 10_000;
+/** Stored for a tick no tracked client was owed anything at (before it joined, after it left). */
+export const NO_CLIENT = 0xffffffff;
+/** Ages are stored in µs in 32 bits: longer ages (over 71 minutes) are clamped. */
+const MAX_AGE_US = 0xfffffffe;
+
+export class AgeTicks {
+  readonly ages: Uint32Array;
+  /** Ticks at and after `fromTick` and before `untilTick` are the client's own (it was owed events then). */
+  fromTick: number;
+  untilTick: number;
+  /**
+   * Ticks before `coveredUntilUs` were recorded from a span that began at `coveredFromUs` or earlier:
+   * a span that begins later has smaller ages there and needs no recording.
+   */
+  private coveredUntilUs = -Infinity;
+  private coveredFromUs = -Infinity;
+
+  constructor(
+    readonly t0Us: number,
+    endUs: number,
+    /** The client is owed events from here: max(join, t0). */
+    ownedFromUs: number,
+  ) {
+    this.ages = new Uint32Array(Math.max(0, Math.ceil((endUs - t0Us) / TICK_US)));
+    this.fromTick = tickAtOrAfter(t0Us, ownedFromUs);
+    this.untilTick = this.ages.length;
+  }
+
+  /** The client is owed nothing at or after `us` (it left): later ticks are not its own. */
+  leave(us: number): void {
+    this.untilTick = Math.min(this.untilTick, tickAtOrAfter(this.t0Us, us));
+  }
+
+  /**
+   * Something owed since `fromUs` was still outstanding until `toUs`: every tick instant τ in
+   * [fromUs, toUs) had an age of at least τ − fromUs.
+   */
+  span(fromUs: number, toUs: number): void {
+    if (!(toUs > fromUs)) return;
+    const younger = fromUs >= this.coveredFromUs;
+    const start = younger ? Math.max(fromUs, this.coveredUntilUs) : fromUs;
+    const end = Math.min(this.ages.length, tickAtOrAfter(this.t0Us, toUs));
+    for (let j = Math.max(0, tickAtOrAfter(this.t0Us, start)); j < end; j++) {
+      const age = Math.min(MAX_AGE_US, this.t0Us + j * TICK_US - fromUs);
+      if (age > this.ages[j]!) this.ages[j] = age;
+    }
+    if (toUs >= this.coveredUntilUs) {
+      this.coveredUntilUs = toUs;
+      this.coveredFromUs = fromUs;
+    }
+  }
+}
+
+/** The first tick whose instant is at or after `us`. */
+export function tickAtOrAfter(t0Us: number, us: number): number {
+  return us <= t0Us ? 0 : Math.ceil((us - t0Us) / TICK_US);
+}
+
+/** A group's ticks in one worker (or merged): the youngest and the oldest age of its clients at each tick. */
+export interface GroupAges {
+  /** Clients whose ages were tracked. */
+  clients: number;
+  together: Uint32Array;
+  any: Uint32Array;
+}
+
+/** Sums up clients' ticks: at each tick, over the clients owed events then, the youngest and the oldest age. */
+export function groupAges(clients: AgeTicks[], ticks: number): GroupAges {
+  const together = new Uint32Array(ticks).fill(NO_CLIENT);
+  const any = new Uint32Array(ticks).fill(NO_CLIENT);
+  for (const c of clients) {
+    const until = Math.min(ticks, c.untilTick, c.ages.length);
+    for (let j = c.fromTick; j < until; j++) {
+      const a = c.ages[j]!;
+      if (together[j] === NO_CLIENT || a < together[j]!) together[j] = a;
+      if (any[j] === NO_CLIENT || a > any[j]!) any[j] = a;
+    }
+  }
+  return { clients: clients.length, together, any };
+}
+
+/** Adds one worker's group ticks into another's (the youngest of the youngest, the oldest of the oldest). */
+export function addGroupAges(into: GroupAges, from: GroupAges): void {
+  into.clients += from.clients;
+  const n = Math.min(into.together.length, from.together.length);
+  for (let j = 0; j < n; j++) {
+    const t = from.together[j]!;
+    if (t !== NO_CLIENT && (into.together[j] === NO_CLIENT || t < into.together[j]!)) into.together[j] = t;
+    const a = from.any[j]!;
+    if (a !== NO_CLIENT && (into.any[j] === NO_CLIENT || a > into.any[j]!)) into.any[j] = a;
+  }
+}
+
+/**
+ * How late a generator thread was at each tick: a timer that fired `lateUs` late, or an event the
+ * publisher sent `lateUs` behind its schedule, explains up to that much of any age measured in the
+ * ticks it spans. Ages are judged only above this.
+ */
+export class LagTicks {
+  readonly lag: Uint32Array;
+
+  constructor(
+    readonly t0Us: number,
+    endUs: number,
+  ) {
+    this.lag = new Uint32Array(Math.max(0, Math.ceil((endUs - t0Us) / TICK_US)));
+  }
+
+  /** Something due at `dueUs` happened at `atUs`: every tick in [due, at] may be off by up to that delay. */
+  late(dueUs: number, atUs: number): void {
+    const lateUs = Math.min(MAX_AGE_US, atUs - dueUs);
+    if (!(lateUs > 0)) return;
+    const end = Math.min(this.lag.length, tickAtOrAfter(this.t0Us, atUs) + 1);
+    for (let j = Math.max(0, tickAtOrAfter(this.t0Us, dueUs)); j < end; j++) if (lateUs > this.lag[j]!) this.lag[j] = lateUs;
+  }
+}
+
+/** The worst of several threads' lags, tick by tick. */
+export function addLag(into: Uint32Array, from: Uint32Array): void {
+  const n = Math.min(into.length, from.length);
+  for (let j = 0; j < n; j++) if (from[j]! > into[j]!) into[j] = from[j]!;
+}

@@ -1,0 +1,158 @@
+// Did the slow clients push back on the server? A reader that stops reading only tests the server
+// once the kernels between them are full: its own receive queue, then the server's send queue
+// (several MB on loopback). Until then the server's writes succeed and nothing in it can block. So
+// for each slow client this thread samples both queues (Linux's /proc/net/tcp, where the server's
+// end is visible when it runs on this host) and what it owes: the bytes a fast reader of the same
+// stream received since the slow one joined. Owed bytes that are in neither kernel are held by the
+// server process (queued, or blocking its sender): from then on, the run tests the server.
+import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
+
+/** A socket's kernel queues, bytes: unsent or unacknowledged data (tx) and data not yet read (rx). */
+export interface SocketQueues {
+  tx: number;
+  rx: number;
+}
+
+/** "localPort:remotePort" → queues, from the text of /proc/net/tcp or /proc/net/tcp6. */
+export function parseProcNetTcp(text: string, into = new Map<string, SocketQueues>()): Map<string, SocketQueues> {
+  for (const line of text.split('\n')) {
+    // "  3: 0100007F:8E3D 0100007F:AECA 06 00000000:00000000 …"
+    const f = line.trim().split(/\s+/);
+    if (f.length < 5 || !f[0]!.endsWith(':')) continue;
+    const local = f[1]!.split(':');
+    const remote = f[2]!.split(':');
+    const queues = f[4]!.split(':');
+    if (local.length !== 2 || remote.length !== 2 || queues.length !== 2) continue;
+    const key = `${parseInt(local[1]!, 16)}:${parseInt(remote[1]!, 16)}`;
+    into.set(key, { tx: parseInt(queues[0]!, 16), rx: parseInt(queues[1]!, 16) });
+  }
+  return into;
+}
+
+function readQueues(): Map<string, SocketQueues> | undefined {
+  const out = new Map<string, SocketQueues>();
+  let any = false;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    try {
+      parseProcNetTcp(readFileSync(file, 'utf8'), out);
+      any = true;
+    } catch {
+      // not Linux, or no IPv6: the other file, or nothing
+    }
+  }
+  return any ? out : undefined;
+}
+
+/** The most a server's kernel holds for one socket (tcp_wmem's maximum), when its end cannot be seen. */
+function sendBufferMaxBytes(): number {
+  try {
+    const max = Number(readFileSync('/proc/sys/net/ipv4/tcp_wmem', 'utf8').trim().split(/\s+/)[2]);
+    if (Number.isFinite(max) && max > 0) return max;
+  } catch {
+    // not Linux
+  }
+  return 4 << 20;
+}
+
+/** Bytes beyond the kernels' that count as held by the server (a frame or two in flight is not). */
+export const HELD_SLACK_BYTES = 256 * 1024;
+
+export interface PushbackResult {
+  /** When owed bytes were first held by the server (µs since t0), or null if they never were. */
+  reachedAtUs: number | null;
+  /**
+   * How it was known: `server-queue` (the server's socket was seen full), `estimated` (its socket
+   * was not visible: its kernel assumed to hold tcp_wmem's maximum), `closed` (the server closed the
+   * client: it acted on the backlog), `unknown` (no reference reader or no /proc).
+   */
+  how: 'server-queue' | 'estimated' | 'closed' | 'unknown';
+  /** Bytes owed to the client since it joined, as a fast reader of the same stream received them (at the last sample). */
+  owedBytes: number;
+  /** The most the client's own receive queue and the server's send queue held. */
+  rxMaxBytes: number;
+  serverTxMaxBytes: number | null;
+  /** Owed bytes held by neither kernel, at their most. */
+  heldMaxBytes: number;
+}
+
+export interface PushbackSubject {
+  socket(): Socket | undefined;
+  /** µs since t0 when the server closed or refused it (undefined while connected). */
+  closedAtUs(): number | undefined;
+}
+
+interface Watched {
+  subject: PushbackSubject;
+  /** The reference reader's bytes and the subject's own when the watch began. */
+  refStart?: number;
+  ownStart?: number;
+  result: PushbackResult;
+}
+
+export class PushbackWatch {
+  private readonly watched: Watched[] = [];
+  private readonly serverMax = sendBufferMaxBytes();
+
+  constructor(
+    private readonly t0Us: number,
+    /** Bytes received so far by a fast reader of the same stream, or undefined when there is none. */
+    private readonly referenceBytes: () => number | undefined,
+  ) {}
+
+  watch(subject: PushbackSubject): PushbackResult {
+    const result: PushbackResult = {
+      reachedAtUs: null,
+      how: 'unknown',
+      owedBytes: 0,
+      rxMaxBytes: 0,
+      serverTxMaxBytes: null,
+      heldMaxBytes: 0,
+    };
+    this.watched.push({ subject, result });
+    return result;
+  }
+
+  get active(): boolean {
+    return this.watched.some((w) => w.result.reachedAtUs === null && w.subject.closedAtUs() === undefined);
+  }
+
+  /** One look at every watched client still connected and not yet known to push back. */
+  sample(nowUs: number): void {
+    let queues: Map<string, SocketQueues> | undefined | null = null;
+    for (const w of this.watched) {
+      const r = w.result;
+      if (r.reachedAtUs !== null) continue;
+      const closedAt = w.subject.closedAtUs();
+      if (closedAt !== undefined) {
+        r.reachedAtUs = closedAt;
+        r.how = 'closed';
+        continue;
+      }
+      const socket = w.subject.socket();
+      const ref = this.referenceBytes();
+      if (!socket || socket.localPort === undefined || socket.remotePort === undefined || ref === undefined) continue;
+      if (w.refStart === undefined) {
+        w.refStart = ref;
+        w.ownStart = socket.bytesRead;
+        continue;
+      }
+      if (queues === null) queues = readQueues();
+      if (!queues) continue;
+      const own = queues.get(`${socket.localPort}:${socket.remotePort}`);
+      if (!own) continue;
+      const peer = queues.get(`${socket.remotePort}:${socket.localPort}`);
+      r.owedBytes = ref - w.refStart;
+      r.rxMaxBytes = Math.max(r.rxMaxBytes, own.rx);
+      if (peer) r.serverTxMaxBytes = Math.max(r.serverTxMaxBytes ?? 0, peer.tx);
+      const read = socket.bytesRead - w.ownStart!;
+      const held = r.owedBytes - read - own.rx - (peer ? peer.tx : this.serverMax);
+      r.heldMaxBytes = Math.max(r.heldMaxBytes, held);
+      r.how = peer ? 'server-queue' : 'estimated';
+      if (held > HELD_SLACK_BYTES) {
+        r.reachedAtUs = nowUs - this.t0Us;
+        r.how = peer ? 'server-queue' : 'estimated';
+      }
+    }
+  }
+}

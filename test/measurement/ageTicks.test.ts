@@ -1,0 +1,93 @@
+// A client's age every tick, and a group's: the youngest (everyone frozen together) and the oldest.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { addGroupAges, AgeTicks, groupAges, LagTicks, NO_CLIENT, TICK_US } from '../../src/measurement/ageTicks.js';
+
+const T0 = 5_000_000_000;
+const END = T0 + 1_000_000; // 100 ticks
+
+describe('AgeTicks', () => {
+  it('an event outstanding 300 ms: the ticks it spans age from its intended time, the others stay 0', () => {
+    const a = new AgeTicks(T0, END, T0);
+    a.span(T0 + 100_000, T0 + 400_000);
+    expect(a.ages[9]).toBe(0);
+    expect(a.ages[10]).toBe(0); // the tick at the intended instant: age 0
+    expect(a.ages[11]).toBe(TICK_US);
+    expect(a.ages[39]).toBe(290_000);
+    expect(a.ages[40]).toBe(0); // delivered at that instant
+  });
+
+  it('an older event delivered later raises the ticks a younger one covered', () => {
+    const a = new AgeTicks(T0, END, T0);
+    a.span(T0 + 200_000, T0 + 250_000);
+    a.span(T0 + 100_000, T0 + 300_000);
+    expect(a.ages[24]).toBe(140_000);
+    expect(a.ages[29]).toBe(190_000);
+  });
+
+  it('equals a brute-force maximum over spans, whatever their order', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 0, max: 300_000 })), { maxLength: 30 }),
+        (spans) => {
+          const a = new AgeTicks(T0, END, T0);
+          for (const [from, len] of spans) a.span(T0 + from, T0 + from + len);
+          for (let j = 0; j < a.ages.length; j++) {
+            const tau = T0 + j * TICK_US;
+            let want = 0;
+            for (const [from, len] of spans) if (T0 + from <= tau && tau < T0 + from + len) want = Math.max(want, tau - T0 - from);
+            if (a.ages[j] !== want) return false;
+          }
+          return true;
+        },
+      ),
+    );
+  });
+});
+
+describe('groupAges', () => {
+  it('together is the youngest age of the clients owed events at that tick; any the oldest', () => {
+    const a = new AgeTicks(T0, END, T0);
+    const b = new AgeTicks(T0, END, T0 + 500_000); // joins half way
+    a.span(T0, T0 + 800_000);
+    b.span(T0 + 500_000, T0 + 700_000);
+    const g = groupAges([a, b], 100);
+    expect(g.together[30]).toBe(300_000); // only a is owed events then
+    expect(g.together[60]).toBe(100_000);
+    expect(g.any[60]).toBe(600_000);
+    expect(g.together[75]).toBe(0); // b has everything
+  });
+
+  it('ticks after a client left are not its own; ticks with nobody are marked', () => {
+    const a = new AgeTicks(T0, END, T0 + 200_000);
+    a.leave(T0 + 500_000);
+    const g = groupAges([a], 100);
+    expect(g.together[10]).toBe(NO_CLIENT);
+    expect(g.together[30]).toBe(0);
+    expect(g.together[60]).toBe(NO_CLIENT);
+  });
+
+  it('workers add: the youngest of the youngest, the oldest of the oldest', () => {
+    const a = new AgeTicks(T0, END, T0);
+    a.span(T0, T0 + 500_000);
+    const b = new AgeTicks(T0, END, T0);
+    b.span(T0 + 200_000, T0 + 300_000);
+    const into = groupAges([a], 100);
+    addGroupAges(into, groupAges([b], 100));
+    expect(into.clients).toBe(2);
+    expect(into.together[25]).toBe(50_000);
+    expect(into.any[25]).toBe(250_000);
+    expect(into.together[40]).toBe(0);
+  });
+});
+
+describe('LagTicks', () => {
+  it('a timer 120 ms late explains up to 120 ms at every tick it skipped, nothing elsewhere', () => {
+    const l = new LagTicks(T0, END);
+    l.late(T0 + 300_000, T0 + 420_000);
+    expect(l.lag[29]).toBe(0);
+    expect(l.lag[30]).toBe(120_000);
+    expect(l.lag[42]).toBe(120_000);
+    expect(l.lag[43]).toBe(0);
+  });
+});
