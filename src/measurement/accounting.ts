@@ -19,6 +19,8 @@ export interface ClientTotals {
   outOfOrder: number;
   lateArrivals: number;
   maxStallUs: number;
+  /** Server-emitted streams: ids in this client's gaps that no client received (not this stream's: its ids are not consecutive). */
+  unseenIds?: number;
 }
 
 export interface ReplayTotals {
@@ -115,6 +117,11 @@ export class Bitset {
   has(i: number): boolean {
     const byte = i >>> 3;
     return byte < this.bits.length && (this.bits[byte]! & (1 << (i & 7))) !== 0;
+  }
+
+  /** The bits as bytes (bit i is bit i & 7 of byte i >>> 3), to ship to another thread. */
+  bytes(): Uint8Array {
+    return this.bits.slice();
   }
 }
 

@@ -10,9 +10,46 @@ import type { GroupRecorder } from './recorder.js';
 import { phaseAt, type Timeline } from './schedule.js';
 import type { ScannedEvent } from './frameScan.js';
 
-/** What the workers learned together: per phase, the highest id any client had at its end, and its time. */
+/** Ids some client received, as bits from `base` (what a thread ships to the others). */
+export interface SeenIds {
+  base: number;
+  bits: Uint8Array;
+}
+
+/**
+ * What the workers learned together: per phase, the highest id any client had at its end, and its
+ * time; and which ids any client received at all. A stream's ids need not be consecutive (one
+ * sequence shared with other topics steps by 2 or more): an id no client ever received is not known
+ * to be this stream's, so it is never counted missing.
+ */
 export class EmittedStreamHeads {
   private readonly heads = new Map<number, { id: number; timeUs: number }>();
+  private seenBase = -1;
+  private seen = new Bitset();
+
+  /** A client of this thread received `id`. */
+  noteSeen(id: number): void {
+    if (this.seenBase < 0) this.seenBase = id;
+    if (id >= this.seenBase) this.seen.testAndSet(id - this.seenBase);
+  }
+
+  /** Ids other threads' clients received. */
+  addSeen(other: SeenIds): void {
+    if (other.base < 0) return;
+    for (let byte = 0; byte < other.bits.length; byte++) {
+      const b = other.bits[byte]!;
+      if (b === 0) continue;
+      for (let bit = 0; bit < 8; bit++) if (b & (1 << bit)) this.noteSeen(other.base + byte * 8 + bit);
+    }
+  }
+
+  seenByAny(id: number): boolean {
+    return this.seenBase >= 0 && id >= this.seenBase && this.seen.has(id - this.seenBase);
+  }
+
+  seenIds(): SeenIds {
+    return { base: this.seenBase, bits: this.seen.bytes() };
+  }
 
   set(phase: number, id: number, timeUs: number): void {
     this.heads.set(phase, { id, timeUs });
@@ -104,6 +141,7 @@ export class EmittedStreamAccount implements Account {
     const id = ev.id;
     if (this.firstId < 0) this.firstId = id;
     if (id < this.firstId) return this.onReplayed(id, nowUs); // before this client's live stream: a replay, or not owed
+    this.knowledge.noteSeen(id);
     const phase = phaseAt(this.tl, ev.intendedUs);
     if (this.received.testAndSet(id - this.firstId)) {
       this.totals.duplicates++;
@@ -151,6 +189,10 @@ export class EmittedStreamAccount implements Account {
         if (to > dueThrough) later.push([Math.max(from, dueThrough + 1), to, upperUs]);
         for (let id = Math.max(from, this.accountedThroughId + 1); id <= Math.min(to, dueThrough); id++) {
           if (this.received.has(id - this.firstId)) continue;
+          if (!this.knowledge.seenByAny(id)) {
+            this.totals.unseenIds = (this.totals.unseenIds ?? 0) + 1;
+            continue;
+          }
           this.totals.missing++;
           this.rec.missing(phaseAt(this.tl, upperUs), nowUs - upperUs, upperUs);
           this.outstanding.push(id, upperUs);

@@ -377,7 +377,7 @@ function start(t0Us: number): void {
             s.client instanceof ClientConnection && s.client.account instanceof EmittedStreamAccount ? s.client.account.head() : undefined;
           if (h && (!best || h.id > best.id)) best = h;
         }
-        post({ type: 'streamHead', phase: p, id: best?.id ?? -1, timeUs: best?.timeUs ?? NaN });
+        post({ type: 'streamHead', phase: p, id: best?.id ?? -1, timeUs: best?.timeUs ?? NaN, seen: knowledge.seenIds() });
       });
     }
   }
@@ -403,6 +403,7 @@ parentPort!.on('message', (m: MainToWorker) => {
     ids.sent = Math.max(ids.sent, m.sent);
     headId = Math.max(headId, m.headId);
   } else if (m.type === 'streamHead') {
+    if (m.seen) knowledge.addSeen(m.seen);
     knowledge.set(m.phase, m.id, m.timeUs);
   } else if (m.type === 'streamSeen') {
     headId = Math.max(headId, m.id);

@@ -5,6 +5,7 @@ import type { EncodedInterval, EncodedPhase, PhaseCounters } from '../measuremen
 import type { ClientTotals, ReplayTotals } from '../measurement/accounting.js';
 import type { GroupAges } from '../measurement/ageTicks.js';
 import type { PushbackResult } from './pushback.js';
+import type { SeenIds } from '../measurement/emittedStream.js';
 
 export interface ClientPlan {
   clientId: number;
@@ -41,7 +42,7 @@ export type MainToWorker =
   | { type: 'start'; t0Us: number; headId: number }
   | { type: 'ids'; ranges: IdRange[]; headId: number; sent: number }
   /** Server-emitted stream (publish server): the highest id any client had at the end of a phase. */
-  | { type: 'streamHead'; phase: number; id: number; timeUs: number }
+  | { type: 'streamHead'; phase: number; id: number; timeUs: number; seen?: SeenIds }
   /** Server-emitted stream: the highest id any worker's clients have seen so far (where catch-up replays from). */
   | { type: 'streamSeen'; id: number }
   /** A live dashboard's page opened (on) or every page closed (off): ship `live` snapshots only while on. */
@@ -100,7 +101,7 @@ export type WorkerToMain =
       lag?: Uint32Array;
     }
   /** The highest id this worker's clients had when phase `phase` ended (server-emitted streams). */
-  | { type: 'streamHead'; phase: number; id: number; timeUs: number }
+  | { type: 'streamHead'; phase: number; id: number; timeUs: number; seen?: SeenIds }
   /** What arrived in the first seconds: do the messages carry the id and time fields at all? */
   | { type: 'streamSeen'; id: number }
   | { type: 'diagnostic'; events: number; eventsWithoutTime: number; nonEvents: number; firstNonEvent?: string; firstEvent?: string }
