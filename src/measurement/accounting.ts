@@ -7,32 +7,10 @@ import type { IdMap } from './idMap.js';
 import { intendedUs, firstKAtOrAfter, phaseAt, type Schedule, type Timeline } from './schedule.js';
 import type { ScannedEvent } from './frameScan.js';
 import { StallTracker } from './stall.js';
+import type { ClientTotals, ReplayTotals } from '../records/schema.js';
 
 /** Decides whether scheduled event k belongs in this client's stream (filters, permissions). */
 export type Expectation = (k: number) => boolean;
-
-export interface ClientTotals {
-  delivered: number;
-  missing: number;
-  duplicates: number;
-  outOfOrder: number;
-  lateArrivals: number;
-  maxStallUs: number;
-}
-
-export interface ReplayTotals {
-  /** last_log_id sent, and the head the server acknowledged: the replay covers (from, to]. */
-  fromId: number;
-  toId: number;
-  received: number;
-  missing: number;
-  duplicates: number;
-  outOfOrder: number;
-  /** Subscribe sent → last replayed event, µs; NaN if the replay never finished. */
-  timeToLiveUs: number;
-  /** Replayed events per second over the replay. */
-  ratePerSec: number;
-}
 
 /** What a client's books offer its connection, whether the stream is scheduled (ClientAccount) or emitted by the server on its own (EmittedStreamAccount). */
 export interface Account {

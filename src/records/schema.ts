@@ -1,11 +1,80 @@
 // The run record: everything a run measured, schema-versioned. Renderers and analyses read only
 // this; histograms are kept encoded (compressed base64) so records merge exactly.
-import type { LatencySummary } from '../measurement/histogram.js';
-import type { PhaseCounters } from '../measurement/recorder.js';
 import type { GroupKind, Scenario, SlowBehaviour } from '../scenario/types.js';
-import type { ClientTotals, ReplayTotals } from '../measurement/accounting.js';
 
 export const SCHEMA_VERSION = 1;
+
+// The counters and summaries the record carries are defined here, not in measurement/: measurement
+// fills them, and a field added to them is a change to the on-disk schema, made in this file.
+
+/** Latency summary in integer microseconds, as it appears in run records. */
+export interface LatencySummary {
+  count: number;
+  min: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+}
+
+/** One group's counters for one phase, as written to disk (measurement/recorder.ts counts them). */
+export interface PhaseCounters {
+  /** Expected events delivered (by intended time: the phase the event was published in). */
+  delivered: number;
+  /** Events that arrived while this phase ran (by arrival time): the delivery rate clients saw. */
+  arrived: number;
+  /** Expected events not delivered within the grace period after their phase (recorded as latency too). */
+  missing: number;
+  duplicates: number;
+  outOfOrder: number;
+  /** Events that arrived after they had been counted missing (not recorded twice). */
+  lateArrivals: number;
+  /** Events received before their publish time (clock skew, or a server stamping future times): recorded as 0. */
+  beforePublish: number;
+  /** Gap notices the server sent (409). */
+  gapsAnnounced: number;
+  /** Sessions the server closed for being slow (4008). */
+  slowCloses: number;
+  /** Connections the server closed for any other reason (its code and reason are on the client's record). */
+  serverCloses: number;
+  /** Subscriptions the server refused with an error status (4xx/5xx). */
+  subscribeRefusals: number;
+  /** Stall: the age of the oldest event a client was owed and did not have yet, at its worst in this phase (0 when nothing was owed). */
+  maxStallUs: number;
+  /** At the phase's end, the age of the newest event a client had (phase end − its publish time); the worst client. */
+  maxStalenessUs: number;
+  /** Subscribe requests not acknowledged before the client left. */
+  ackTimeouts: number;
+  /** Connections that could not be opened (refused upgrade, reset, handshake timeout). */
+  connectErrors: number;
+}
+
+/** One client's own totals over the run, as written to disk (measurement/accounting.ts keeps them). */
+export interface ClientTotals {
+  delivered: number;
+  missing: number;
+  duplicates: number;
+  outOfOrder: number;
+  lateArrivals: number;
+  maxStallUs: number;
+}
+
+/** One catch-up client's replay, as written to disk. */
+export interface ReplayTotals {
+  /** last_log_id sent, and the head the server acknowledged: the replay covers (from, to]. */
+  fromId: number;
+  toId: number;
+  received: number;
+  missing: number;
+  duplicates: number;
+  outOfOrder: number;
+  /** Subscribe sent → last replayed event, µs; NaN if the replay never finished. */
+  timeToLiveUs: number;
+  /** Replayed events per second over the replay. */
+  ratePerSec: number;
+}
 
 export interface PhaseResult extends PhaseCounters {
   /** Clients of the group connected in this phase. */

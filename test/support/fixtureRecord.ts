@@ -2,8 +2,8 @@
 // HOL analysis and threshold evaluator. Samples can be combined, so a record built from two shards'
 // samples is what `evbench merge` of the two shard records must equal.
 import { createHistogram, decodeHistogram, encodeHistogram, recordUs, summarize, type Histogram } from '../../src/measurement/histogram.js';
-import { zeroCounters, type PhaseCounters } from '../../src/measurement/recorder.js';
-import type { GroupResult, IntervalRecord, RunRecord } from '../../src/records/schema.js';
+import { zeroCounters } from '../../src/measurement/recorder.js';
+import type { GroupResult, IntervalRecord, PhaseCounters, RunRecord } from '../../src/records/schema.js';
 import type { Scenario } from '../../src/scenario/types.js';
 import { finalizeRecord } from '../../src/records/finalize.js';
 

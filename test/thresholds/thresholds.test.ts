@@ -5,8 +5,8 @@
 // it collects its tests reports no failed test, and Stryker then counts the mutant as survived.
 import { describe, expect, it } from 'vitest';
 import { createHistogram, encodeHistogram, recordUs, summarize } from '../../src/measurement/histogram.js';
-import { zeroCounters, type PhaseCounters } from '../../src/measurement/recorder.js';
-import type { PhaseResult, RunRecord } from '../../src/records/schema.js';
+import { zeroCounters } from '../../src/measurement/recorder.js';
+import type { PhaseCounters, PhaseResult, RunRecord } from '../../src/records/schema.js';
 import { evaluateThresholds, formatMeasure } from '../../src/thresholds/evaluate.js';
 import {
   METRICS,
