@@ -10,7 +10,7 @@
 //   none       — otherwise.
 import type { HolRules } from '../scenario/types.js';
 import { formatUs } from '../util/units.js';
-import type { GroupResult, HolEvidence, HolResult, RunRecord, Verdict } from '../records/schema.js';
+import type { GroupResult, HolEvidence, HolResult, RunRecord, Verdict } from '../record/schema.js';
 import { noiseModel, type NoiseModel } from './noise.js';
 import { isFast, phasesWithRole, select } from './select.js';
 import { CLOSE_SLOW_CLIENT } from '../protocol/v0.js';

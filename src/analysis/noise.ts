@@ -3,7 +3,7 @@
 // as blocking only above this floor and only when it lasts, so the same server on the same
 // machine does not flip verdicts from run to run.
 import { decodeHistogram, mergeEncoded } from '../measurement/histogram.js';
-import type { RunRecord } from '../records/schema.js';
+import type { RunRecord } from '../record/schema.js';
 
 export interface NoiseModel {
   /** Per-second p99 of the fast groups in each whole second of baseline and stress (µs). */

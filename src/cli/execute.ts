@@ -1,7 +1,7 @@
 // What `run` and `demo` share: run a scenario (or each of its variants), write the run records
 // atomically, print summaries on stderr, and decide the exit code.
 import { runScenario, type RunOptions } from '../runner/run.js';
-import type { RunRecord } from '../records/schema.js';
+import type { RunRecord } from '../record/schema.js';
 import type { Scenario } from '../scenario/types.js';
 import { scenarioForVariant } from '../scenario/load.js';
 import type { ReportFormat } from '../reports/formats.js';

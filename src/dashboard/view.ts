@@ -2,7 +2,7 @@
 // per group the latency now and in the current phase, delivery rate, missing, the longest stall
 // and the clients' fate; the generator's health; the verdict with its evidence; and the charts,
 // drawn by the report's own SVG code. Pure: record in, JSON-ready view out (no histograms).
-import type { GroupResult, RunRecord } from '../records/schema.js';
+import type { GroupResult, RunRecord } from '../record/schema.js';
 import { BAND_FILLS, GROUP_COLORS } from '../reports/html.js';
 import { checkRows, VERDICT_LABEL } from '../reports/outcomes.js';
 import { serverViewSentences } from '../reports/serverView.js';

@@ -7,7 +7,7 @@ import type { IdMap } from './idMap.js';
 import { intendedUs, firstKAtOrAfter, phaseAt, type Schedule, type Timeline } from './schedule.js';
 import type { ScannedEvent } from './frameScan.js';
 import { StallTracker } from './stall.js';
-import type { ClientTotals, ReplayTotals } from '../records/schema.js';
+import type { ClientTotals, ReplayTotals } from '../record/schema.js';
 
 /** Decides whether scheduled event k belongs in this client's stream (filters, permissions). */
 export type Expectation = (k: number) => boolean;

@@ -1,7 +1,7 @@
 // The one histogram wrapper: HDR histograms of integer microseconds. Histograms cross thread and
 // machine boundaries as compressed base64 and are combined with add(), never by averaging.
 import * as hdr from 'hdr-histogram-js';
-import type { LatencySummary } from '../records/schema.js';
+import type { LatencySummary } from '../record/schema.js';
 
 export type Histogram = hdr.Histogram;
 

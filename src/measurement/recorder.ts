@@ -2,7 +2,7 @@
 // uncorrected latency from the actual send time, connect and subscribe-ack times), counters, and a
 // per-second interval histogram for charts. Shipped to the main thread encoded, then added.
 import { createHistogram, encodeHistogram, recordUs, type Histogram } from './histogram.js';
-import type { PhaseCounters } from '../records/schema.js';
+import type { PhaseCounters } from '../record/schema.js';
 
 export function zeroCounters(): PhaseCounters {
   return {

@@ -1,7 +1,7 @@
 // The HTML report: one self-contained file (inline CSS and SVG, no script, no network) with the
 // verdict, the checks, the percentile spectrum and latency-over-time charts, and the summary table.
 import { decodeHistogram } from '../measurement/histogram.js';
-import type { GroupResult, RunRecord } from '../records/schema.js';
+import type { GroupResult, RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
 import { checkRows, runStatus, VERDICT_LABEL } from './outcomes.js';
 import { generatorFact, replayFact } from './facts.js';

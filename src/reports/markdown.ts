@@ -1,6 +1,6 @@
 // The Markdown report (for pull requests and $GITHUB_STEP_SUMMARY): the verdict first, then the
 // checks with measured values beside bounds, the per-group per-phase table, generator health, warnings.
-import type { RunRecord } from '../records/schema.js';
+import type { RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
 import { checkRows, runStatus, VERDICT_LABEL } from './outcomes.js';
 import { generatorFact, LATENCY_NOTE, protocolFact, replayFact } from './facts.js';

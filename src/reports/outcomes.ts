@@ -1,6 +1,6 @@
 // The pass/fail lines every report shares: each threshold with its measured value beside its bound,
 // and the HOL verdict as a check of its own when the run was asked to fail on it.
-import type { RunRecord, ThresholdOutcome, Verdict } from '../records/schema.js';
+import type { RunRecord, ThresholdOutcome, Verdict } from '../record/schema.js';
 import { formatMeasure } from '../thresholds/evaluate.js';
 
 export interface CheckRow {

@@ -1,5 +1,5 @@
 // Variants side by side (the demo's legacy vs isolated): the fast group's view and the verdict.
-import type { RunRecord } from '../records/schema.js';
+import type { RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
 import { isFast, phasesWithRole, select } from '../analysis/select.js';
 import { stressScrapes } from '../analysis/serverView.js';

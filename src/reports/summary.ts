@@ -1,6 +1,6 @@
 // The terminal summary of a run record (pure: record in, text out; the caller prints it).
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { RunRecord } from '../records/schema.js';
+import type { RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
 import { renderTable } from './table.js';
 import { runStatus, VERDICT_LABEL } from './outcomes.js';

@@ -1,10 +1,10 @@
 // Builds the run record's group results and interval series from what the workers shipped:
 // histograms decoded and added, counters summed (max for maxima), never averaged.
 import type { EncodedInterval, EncodedPhase } from '../measurement/recorder.js';
-import { combineInterval, combinePhase, combineReplays } from '../records/combine.js';
+import { combineInterval, combinePhase, combineReplays } from '../measurement/combine.js';
 import type { Scenario } from '../scenario/types.js';
 import type { ClientResult } from './threadMessages.js';
-import type { ClientRecord, GroupResult, IntervalRecord } from '../records/schema.js';
+import type { ClientRecord, GroupResult, IntervalRecord } from '../record/schema.js';
 
 export interface WorkerResult {
   groups: { group: number; phases: EncodedPhase[] }[];

@@ -5,7 +5,7 @@ import { phaseAt, type Timeline } from '../measurement/schedule.js';
 import { formatUs } from '../util/units.js';
 import type { Scenario } from '../scenario/types.js';
 import type { PublisherStats, WorkerHealth } from './threadMessages.js';
-import type { GeneratorHealth } from '../records/schema.js';
+import type { GeneratorHealth } from '../record/schema.js';
 
 /** Beyond these, the generator, not the server, limits the run. */
 const BOUND_ELU = 0.9;

@@ -17,7 +17,7 @@ import {
 } from '../measurement/histogram.js';
 import { addCounters, secondOf, zeroCounters, type EncodedInterval } from '../measurement/recorder.js';
 import { phaseAt } from '../measurement/schedule.js';
-import { finalizeRecord } from '../records/finalize.js';
+import { finalizeRecord } from '../verdict/finalize.js';
 import type {
   GeneratorHealth,
   GroupResult,
@@ -26,7 +26,7 @@ import type {
   PhaseResult,
   RunRecord,
   ServerScrape,
-} from '../records/schema.js';
+} from '../record/schema.js';
 import { fetchMetrics, summarizeServerMetrics } from './scrape.js';
 import { clientRecord } from './assemble.js';
 import { NO_VERDICT_YET, recordHead, type MeasuredParts } from './buildRecord.js';

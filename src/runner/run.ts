@@ -15,7 +15,7 @@ import type { MainToWorker } from './threadMessages.js';
 import { ProgressTracker, type ProgressSnapshot } from './progressTracker.js';
 import { feedLive, LiveRecord, type LiveUpdate } from './liveRecord.js';
 import { serverPublishesItself, startPublisher, type PublisherHandle } from './publisherHandle.js';
-import type { RunRecord } from '../records/schema.js';
+import type { RunRecord } from '../record/schema.js';
 import { RunState } from './runState.js';
 import { scrapeServer } from './scrape.js';
 import { watchServer } from './serverWatch.js';

@@ -2,7 +2,7 @@
 import type { Scenario } from '../scenario/types.js';
 import type { IdRange } from '../measurement/idMap.js';
 import type { EncodedInterval, EncodedPhase } from '../measurement/recorder.js';
-import type { ClientTotals, PhaseCounters, ReplayTotals } from '../records/schema.js';
+import type { ClientTotals, PhaseCounters, ReplayTotals } from '../record/schema.js';
 
 export interface ClientPlan {
   clientId: number;

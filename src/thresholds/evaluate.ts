@@ -1,6 +1,6 @@
 // Evaluates thresholds against a run record, once, in one place: every outcome carries the
 // measured value beside the bound. Untagged selections cover all groups and every phase but warmup.
-import type { RunRecord, ThresholdOutcome } from '../records/schema.js';
+import type { RunRecord, ThresholdOutcome } from '../record/schema.js';
 import { select } from '../analysis/select.js';
 import { formatUs } from '../util/units.js';
 import { parseThresholds, type Threshold } from './parse.js';

@@ -6,10 +6,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compareRecords, DEFAULT_COMPARE, interquartileRange, notAResult } from '../../src/records/compare.js';
-import { mannWhitneyGreater } from '../../src/records/rankTest.js';
+import { compareRecords, DEFAULT_COMPARE, interquartileRange, notAResult } from '../../src/verdict/compareRuns.js';
+import { mannWhitneyGreater } from '../../src/verdict/mannWhitney.js';
 import { createHistogram, encodeHistogram, recordUs, summarize, type Histogram } from '../../src/measurement/histogram.js';
-import type { IntervalRecord, PhaseResult, RunRecord } from '../../src/records/schema.js';
+import type { IntervalRecord, PhaseResult, RunRecord } from '../../src/record/schema.js';
 import { generateSamples, recordFromSamples } from '../support/fixtureRecord.js';
 import { killAll, runCli } from '../support/cli.js';
 

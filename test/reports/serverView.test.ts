@@ -2,7 +2,7 @@
 // end is shown, its evidence rows never trigger, and a disagreement with the clients is a sentence.
 import { describe, expect, it } from 'vitest';
 import { serverDisagreement, serverViewEvidence } from '../../src/analysis/serverView.js';
-import type { RunRecord } from '../../src/records/schema.js';
+import type { RunRecord } from '../../src/record/schema.js';
 import { phaseScrape, snapshotMetrics, summarizeServerMetrics } from '../../src/runner/scrape.js';
 import { renderHtml } from '../../src/reports/html.js';
 import { renderMarkdown } from '../../src/reports/markdown.js';

@@ -3,7 +3,7 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RunRecord } from '../../src/records/schema.js';
+import type { RunRecord } from '../../src/record/schema.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseThresholdFlag, parseThresholds } from '../../src/thresholds/parse.js';
 import { evaluateThresholds } from '../../src/thresholds/evaluate.js';

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHistogram, encodeHistogram, recordUs, summarize } from '../../src/measurement/histogram.js';
 import { zeroCounters } from '../../src/measurement/recorder.js';
-import type { PhaseCounters, PhaseResult, RunRecord } from '../../src/records/schema.js';
+import type { PhaseCounters, PhaseResult, RunRecord } from '../../src/record/schema.js';
 import { evaluateThresholds, formatMeasure } from '../../src/thresholds/evaluate.js';
 import {
   METRICS,

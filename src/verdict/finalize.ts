@@ -4,7 +4,7 @@
 import { analyseHol } from '../analysis/hol.js';
 import { serverDisagreement, serverViewEvidence } from '../analysis/serverView.js';
 import { evaluateThresholds } from '../thresholds/evaluate.js';
-import type { RunRecord } from './schema.js';
+import type { RunRecord } from '../record/schema.js';
 import type { Scenario } from '../scenario/types.js';
 
 export const NOT_JUDGED = 'not judged: the run is not a result';
