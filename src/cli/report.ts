@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { readRunRecord } from '../record/loadRecord.js';
 import { parseReportFormats } from '../reports/formats.js';
 import { runStatus } from '../reports/outcomes.js';
-import { evaluateThresholds } from '../thresholds/evaluate.js';
+import { evaluateThresholds } from '../verdict/thresholds.js';
 import { exitCodeFor } from '../util/errors.js';
 import { withThresholdFlags } from './thresholdFlags.js';
 import { useColor } from './run.js';

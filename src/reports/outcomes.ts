@@ -1,7 +1,7 @@
 // The pass/fail lines every report shares: each threshold with its measured value beside its bound,
 // and the HOL verdict as a check of its own when the run was asked to fail on it.
 import type { RunRecord, ThresholdOutcome, Verdict } from '../record/schema.js';
-import { formatMeasure } from '../thresholds/evaluate.js';
+import { formatMeasure } from '../verdict/thresholds.js';
 
 export interface CheckRow {
   /** What was checked, e.g. `latency{group:fast,phase:stress}: p(99)<50ms` or `hol verdict`. */

@@ -7,7 +7,7 @@ import { SERVER_SETTINGS, type SettingRange } from '../protocol/serverSettings.j
 /** A server setting's range with its default as the fallback (one table for serve and scenarios). */
 const range = (r: SettingRange): { min: number; max: number; fallback: number } => ({ min: r.min, max: r.max, fallback: r.default });
 const noDefault = (r: SettingRange): { min: number; max: number } => ({ min: r.min, max: r.max });
-import { parseThresholds, ThresholdSyntaxError } from '../thresholds/parse.js';
+import { parseThresholds, ThresholdSyntaxError } from './thresholdGrammar.js';
 import { unsupported } from './capabilities.js';
 
 type Json = unknown;

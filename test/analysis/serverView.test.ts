@@ -1,6 +1,6 @@
 // The server's own view as evidence rows and the disagreement sentence, on records made to order.
 import { describe, expect, it } from 'vitest';
-import { formatBucket, formatBytes, serverDisagreement, serverViewEvidence, stressScrapes } from '../../src/analysis/serverView.js';
+import { formatBucket, formatBytes, serverDisagreement, serverViewEvidence, stressScrapes } from '../../src/verdict/serverViewEvidence.js';
 import type { RunRecord, ServerScrape } from '../../src/record/schema.js';
 import { steady, verdictRecord } from '../support/verdictRecord.js';
 

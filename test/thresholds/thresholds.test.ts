@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createHistogram, encodeHistogram, recordUs, summarize } from '../../src/measurement/histogram.js';
 import { zeroCounters } from '../../src/measurement/recorder.js';
 import type { PhaseCounters, PhaseResult, RunRecord } from '../../src/record/schema.js';
-import { evaluateThresholds, formatMeasure } from '../../src/thresholds/evaluate.js';
+import { evaluateThresholds, formatMeasure } from '../../src/verdict/thresholds.js';
 import {
   METRICS,
   parseThresholdExpression,
@@ -15,7 +15,7 @@ import {
   parseThresholdKey,
   parseThresholds,
   ThresholdSyntaxError,
-} from '../../src/thresholds/parse.js';
+} from '../../src/scenario/thresholdGrammar.js';
 import { generateSamples, recordFromSamples } from '../support/fixtureRecord.js';
 
 describe('parseThresholdKey', () => {
