@@ -1,6 +1,6 @@
 // Unit tests of the threshold grammar and evaluator, value by value: every metric and aggregation,
 // every operator at its boundary, every error with its column, and the selection rules (tags, an
-// untagged key skips warmup, no data is a failure). Written so a mutant of src/thresholds fails:
+// untagged key skips warmup, no data is a failure). Written so a mutant of the grammar or evaluator fails:
 // records are built inside each test, never while the file loads, because a file that throws while
 // it collects its tests reports no failed test, and Stryker then counts the mutant as survived.
 import { describe, expect, it } from 'vitest';
