@@ -14,8 +14,8 @@ export default defineConfig({
       'test/bench/**',
       'test/runner/cli.test.ts',
       'test/runner/faults.test.ts',
-      // a real run through the CLI (12 s); its in-process cases are covered by test/thresholds/
-      'test/reports/thresholds.test.ts',
+      // a real run through the CLI (12 s); its in-process cases are covered by test/verdict/thresholds.test.ts
+      'test/verdict/thresholdsCli.test.ts',
     ],
     env: { EVBENCH_MUTATION_RUN: '1' },
     testTimeout: 60_000,

@@ -19,7 +19,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'bin', 'evbench');
 // for a pair compare refuses (a record is not a result): what the rule alone would have said
-const { compareRecords } = await import(pathToFileURL(join(root, 'dist', 'records', 'compare.js')).href);
+const { compareRecords } = await import(pathToFileURL(join(root, 'dist', 'verdict', 'compareRuns.js')).href);
 const { values } = parseArgs({
   options: {
     pairs: { type: 'string', default: '10' },

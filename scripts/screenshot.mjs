@@ -46,7 +46,7 @@ export async function launchChromium(executablePath) {
 /** An HTML file for a record (rendered by the built dist/) or the HTML file itself; `cleanup` removes what was made. */
 export async function reportFile(input) {
   if (!input.endsWith('.json')) return { html: input, cleanup: () => {} };
-  const { asRunRecord } = await import(pathToFileURL(join(root, 'dist/records/load.js')).href);
+  const { asRunRecord } = await import(pathToFileURL(join(root, 'dist/record/loadRecord.js')).href);
   const { renderHtml } = await import(pathToFileURL(join(root, 'dist/reports/html.js')).href);
   const record = asRunRecord(JSON.parse(readFileSync(input, 'utf8')), input);
   const tmp = mkdtempSync(join(tmpdir(), 'evbench-html-'));

@@ -1,5 +1,7 @@
 // The import direction stays true: no folder but cli/ and bench/ reaches into runner/, the server
-// imports only protocol/, util/ and the clock, and no two files of src/ import each other in a cycle.
+// imports only protocol/, util/ and the clock, the run record imports nothing it does not carry, no
+// two folders of src/ import each other in a cycle (type-only imports count), and no two files do
+// at run time.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +29,31 @@ function imports(runtime = false): Map<string, string[]> {
 
 const folderOf = (f: string): string => relative(src, f).split('/').slice(0, -1)[0] ?? '.';
 
+/** Every cycle a depth-first walk of `edges` closes, each as `a → b → … → a`. */
+function cycles(edges: Map<string, Iterable<string>>, name: (n: string) => string = (n) => n): string[] {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const found: string[] = [];
+  const visit = (n: string, path: string[]): void => {
+    if (state.get(n) === 'done') return;
+    if (state.get(n) === 'visiting') return void found.push([...path.slice(path.indexOf(n)), n].map(name).join(' → '));
+    state.set(n, 'visiting');
+    for (const t of edges.get(n) ?? []) visit(t, [...path, n]);
+    state.set(n, 'done');
+  };
+  for (const n of edges.keys()) visit(n, []);
+  return found;
+}
+
+/** Folder → the other folders its files import, type-only imports included (`.` is src/ itself: clock.ts). */
+function folderGraph(graph: Map<string, string[]>): Map<string, Set<string>> {
+  const folders = new Map<string, Set<string>>();
+  for (const [f, ts] of graph) {
+    const from = folders.get(folderOf(f)) ?? folders.set(folderOf(f), new Set()).get(folderOf(f))!;
+    for (const t of ts) if (folderOf(t) !== folderOf(f)) from.add(folderOf(t));
+  }
+  return folders;
+}
+
 describe('import direction', () => {
   const graph = imports();
 
@@ -50,24 +77,55 @@ describe('import direction', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('record/ imports only the scenario it carries and util/: not measurement/, verdict/ or runner/, not even types', () => {
+    const offenders = [...graph].flatMap(([f, ts]) =>
+      folderOf(f) === 'record'
+        ? ts.filter((t) => !['record', 'scenario', 'util'].includes(folderOf(t))).map((t) => `${relative(src, f)} → ${relative(src, t)}`)
+        : [],
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it('no import cycles between folders of src/ (type-only imports count)', () => {
+    expect(cycles(folderGraph(graph))).toEqual([]);
+  });
+
   it('no file-level import cycles at run time (type-only imports are erased)', () => {
-    const runtime = imports(true);
-    const state = new Map<string, 'visiting' | 'done'>();
-    const cycles: string[] = [];
-    const visit = (f: string, path: string[]): void => {
-      if (state.get(f) === 'done') return;
-      if (state.get(f) === 'visiting')
-        return void cycles.push([...path.slice(path.indexOf(f)), f].map((p) => relative(src, p)).join(' → '));
-      state.set(f, 'visiting');
-      for (const t of runtime.get(f) ?? []) visit(t, [...path, f]);
-      state.set(f, 'done');
-    };
-    for (const f of runtime.keys()) visit(f, []);
-    expect(cycles).toEqual([]);
+    expect(cycles(imports(true), (p) => relative(src, p))).toEqual([]);
   });
 
   it('sees the imports at all (the check itself works)', () => {
     expect(graph.get(join(src, 'runner/run.ts'))).toContain(join(src, 'runner/runState.ts'));
     expect(graph.size).toBeGreaterThan(100);
+    // type-only imports are in the folder graph: measurement/ reaches record/ only through `import type`
+    expect(folderGraph(graph).get('measurement')).toContain('record');
+    expect(folderGraph(imports(true)).get('measurement') ?? new Set()).not.toContain('record');
+  });
+
+  it('finds a cycle through three folders, and none where the imports run one way', () => {
+    const g = (pairs: [string, string][]): Map<string, string[]> => {
+      const m = new Map<string, string[]>();
+      for (const [a, b] of pairs) m.set(a, [...(m.get(a) ?? []), b]);
+      return m;
+    };
+    expect(
+      cycles(
+        g([
+          ['scenario', 'verdict'],
+          ['verdict', 'record'],
+          ['record', 'scenario'],
+        ]),
+      ),
+    ).toEqual(['scenario → verdict → record → scenario']);
+    expect(
+      cycles(
+        g([
+          ['cli', 'verdict'],
+          ['verdict', 'record'],
+          ['cli', 'record'],
+          ['record', 'scenario'],
+        ]),
+      ),
+    ).toEqual([]);
   });
 });

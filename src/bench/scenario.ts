@@ -2,7 +2,7 @@
 // themselves: built as scenario JSON and passed through the same validator as a scenario file.
 import { validateScenario } from '../scenario/validate.js';
 import type { Scenario } from '../scenario/types.js';
-import type { RunRecord, PhaseResult } from '../records/schema.js';
+import type { RunRecord, PhaseResult } from '../record/schema.js';
 import { PUBLISHER_TOKEN } from './contenders.js';
 
 export interface UrlScenarioSpec {

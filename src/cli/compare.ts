@@ -2,8 +2,8 @@
 // runs of one commit show (exit 1), with the rule printed beside each row; a record that is not a
 // result (invalid, generator-bound) is refused (exit 4), never ranked.
 import type { Command } from 'commander';
-import { compareRecords, DEFAULT_COMPARE, notAResult, type CompareOptions } from '../records/compare.js';
-import { readRunRecord } from '../records/load.js';
+import { compareRecords, DEFAULT_COMPARE, notAResult, type CompareOptions } from '../verdict/compareRuns.js';
+import { readRunRecord } from '../record/loadRecord.js';
 import { renderCompareMarkdown, renderCompareTable, renderCompareVerdict } from '../reports/compare.js';
 import { renderFastSparklines } from '../reports/sparkline.js';
 import { parseDurationUs } from '../util/units.js';

@@ -3,7 +3,7 @@
 // `--dashboard-linger` (default 5 minutes, 0 to exit at once) or until Ctrl-C.
 import type { Command } from 'commander';
 import { startDashboard, type Dashboard } from '../dashboard/server.js';
-import type { RunRecord } from '../records/schema.js';
+import type { RunRecord } from '../record/schema.js';
 import type { LiveUpdate, ProgressSnapshot } from '../runner/run.js';
 import { UserError } from '../util/errors.js';
 import { durationFlagMs, formatUs } from '../util/units.js';

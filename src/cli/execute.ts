@@ -1,7 +1,7 @@
 // What `run` and `demo` share: run a scenario (or each of its variants), write the run records
 // atomically, print summaries on stderr, and decide the exit code.
 import { runScenario, type RunOptions } from '../runner/run.js';
-import type { RunRecord } from '../records/schema.js';
+import type { RunRecord } from '../record/schema.js';
 import type { Scenario } from '../scenario/types.js';
 import { scenarioForVariant } from '../scenario/load.js';
 import type { ReportFormat } from '../reports/formats.js';
@@ -11,7 +11,7 @@ import { printRunEnd, printRunsEnd, runLog } from './runOutput.js';
 import type { Verbosity } from './verbosity.js';
 import { createProgress } from './progress.js';
 import type { DashboardHooks } from './dashboard.js';
-import { EXIT_FAILED, EXIT_INVALID, EXIT_OK, EXIT_UNREACHABLE, UserError } from '../util/errors.js';
+import { EXIT_FAILED, EXIT_INVALID, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_UNREACHABLE, UserError } from '../util/errors.js';
 import { runStatus } from '../reports/outcomes.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { tmpdir } from 'node:os';
@@ -117,6 +117,8 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
   const status = runs.map((r) => runStatus(r.record, opts.failOnHol));
   let exitCode = EXIT_OK;
   if (status.includes('failed')) exitCode = EXIT_FAILED;
+  // could not have seen blocking (the slow clients never pushed back, too short): never a pass
+  else if (status.includes('inconclusive')) exitCode = EXIT_INCONCLUSIVE;
   // not a result (generator-bound, a worker failed, cut short): never a pass
   if (status.includes('not a result')) exitCode = EXIT_INVALID;
   // a run cut short by its target (server died, connection dropped): its partial record is written

@@ -3,8 +3,8 @@
 // are refused, and a shard that is not a result makes the merged record not a result (exit 4).
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { readRunRecord } from '../records/load.js';
-import { DEFAULT_MAX_T0_SKEW_US, mergeShards } from '../records/merge.js';
+import { readRunRecord } from '../record/loadRecord.js';
+import { DEFAULT_MAX_T0_SKEW_US, mergeShards } from '../verdict/mergeShards.js';
 import { parseReportFormats } from '../reports/formats.js';
 import { runPassed } from '../reports/outcomes.js';
 import { renderSummary, renderVerdictLines } from '../reports/summary.js';

@@ -2,10 +2,10 @@
 // extra thresholds evaluated on it) and exits 1 when its checks fail, so CI can gate on a saved run.
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { readRunRecord } from '../records/load.js';
+import { readRunRecord } from '../record/loadRecord.js';
 import { parseReportFormats } from '../reports/formats.js';
 import { runStatus } from '../reports/outcomes.js';
-import { evaluateThresholds } from '../thresholds/evaluate.js';
+import { evaluateThresholds } from '../verdict/thresholds.js';
 import { exitCodeFor } from '../util/errors.js';
 import { withThresholdFlags } from './thresholdFlags.js';
 import { useColor } from './run.js';

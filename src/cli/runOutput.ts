@@ -1,7 +1,7 @@
 // What `run` and `demo` print on stderr as each run ends and after the last one, at each verbosity:
 // quiet (the verdict line, and a failed threshold's line), normal (the summary, with the sparkline on
 // a terminal or in CI), verbose (each client's fate and the verdict's working besides).
-import type { RunRecord } from '../records/schema.js';
+import type { RunRecord } from '../record/schema.js';
 import type { ReportFile } from '../reports/formats.js';
 import { renderSideBySide } from '../reports/sideBySide.js';
 import { renderFastSparklines, type SparklineOptions } from '../reports/sparkline.js';

@@ -1,6 +1,6 @@
 // `--threshold 'key: expression'` flags, shared by run and report: validated here so a syntax error
 // is one line naming the flag, the expression and the column.
-import { parseThresholdFlag, parseThresholds, ThresholdSyntaxError } from '../thresholds/parse.js';
+import { parseThresholdFlag, parseThresholds, ThresholdSyntaxError } from '../scenario/thresholdGrammar.js';
 import { UserError } from '../util/errors.js';
 
 /** Adds `--threshold` flags to a scenario's thresholds (validated: a syntax error is a UserError). */

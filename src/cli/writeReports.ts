@@ -1,7 +1,7 @@
 // Writes a record's reports (each file atomically) and appends the Markdown to $GITHUB_STEP_SUMMARY
 // when CI set it: what `run`, `demo` and `report` share.
 import { appendToFile, writeFileAtomic } from '../util/atomicWrite.js';
-import type { RunRecord } from '../records/schema.js';
+import type { RunRecord } from '../record/schema.js';
 import { renderReportFiles, type RenderOptions, type ReportFile, type ReportFormat } from '../reports/formats.js';
 
 export function writeReports(record: RunRecord, formats: readonly ReportFormat[], dir: string, opts: RenderOptions = {}): ReportFile[] {

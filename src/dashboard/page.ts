@@ -85,7 +85,7 @@ function renderRun(run) {
     charts.append(box);
   }
   s.append(charts);
-  if (run.evidence.length) s.append(rows(['', 'HOL rule', 'measured', 'bound'], run.evidence, (e) => [e.triggered ? '✗' : e.informational ? '·' : '✓', e.rule, e.measured, e.bound]));
+  if (run.evidence.length) s.append(rows(['', 'HOL rule', 'measured', 'bound'], run.evidence, (e) => [e.triggered ? '✗' : e.informational ? '·' : e.judged === false ? '–' : '✓', e.rule, e.measured, e.bound]));
   if (run.checks.length) s.append(rows(['', 'threshold', 'measured', 'bound'], run.checks, (c) => [!c.judged ? '–' : c.passed ? '✓' : '✗', c.name, c.measured, c.bound]));
   const gen = run.generator;
   if (gen) {

@@ -2,7 +2,7 @@
 // per group the latency now and in the current phase, delivery rate, missing, the longest stall
 // and the clients' fate; the generator's health; the verdict with its evidence; and the charts,
 // drawn by the report's own SVG code. Pure: record in, JSON-ready view out (no histograms).
-import type { GroupResult, RunRecord } from '../records/schema.js';
+import type { GroupResult, RunRecord } from '../record/schema.js';
 import { BAND_FILLS, GROUP_COLORS } from '../reports/html.js';
 import { checkRows, VERDICT_LABEL } from '../reports/outcomes.js';
 import { serverViewSentences } from '../reports/serverView.js';
@@ -57,7 +57,7 @@ export interface RunView {
   elapsedS: number;
   totalS: number;
   verdict: { verdict: string; label: string; tone: string; summary: string; forming: boolean };
-  evidence: { rule: string; measured: string; bound: string; triggered: boolean; informational: boolean }[];
+  evidence: { rule: string; measured: string; bound: string; triggered: boolean; informational: boolean; judged: boolean }[];
   checks: { name: string; passed: boolean; judged: boolean; measured: string; bound: string }[];
   warnings: string[];
   groups: GroupView[];
@@ -262,6 +262,7 @@ export function runView(feed: RunFeed): RunView {
       bound: e.bound,
       triggered: e.triggered,
       informational: e.informational === true,
+      judged: e.judged !== false,
     })),
     checks: checkRows(record, false).map((c) => ({
       name: c.name,

@@ -8,34 +8,10 @@ import { intendedUs, firstKAtOrAfter, phaseAt, type Schedule, type Timeline } fr
 import type { ScannedEvent } from './frameScan.js';
 import { StallTracker } from './stall.js';
 import type { AgeTicks } from './ageTicks.js';
+import type { ClientTotals, ReplayTotals } from '../record/schema.js';
 
 /** Decides whether scheduled event k belongs in this client's stream (filters, permissions). */
 export type Expectation = (k: number) => boolean;
-
-export interface ClientTotals {
-  delivered: number;
-  missing: number;
-  duplicates: number;
-  outOfOrder: number;
-  lateArrivals: number;
-  maxStallUs: number;
-  /** Server-emitted streams: ids in this client's gaps that no client received (not this stream's: its ids are not consecutive). */
-  unseenIds?: number;
-}
-
-export interface ReplayTotals {
-  /** last_log_id sent, and the head the server acknowledged: the replay covers (from, to]. */
-  fromId: number;
-  toId: number;
-  received: number;
-  missing: number;
-  duplicates: number;
-  outOfOrder: number;
-  /** Subscribe sent → last replayed event, µs; NaN if the replay never finished. */
-  timeToLiveUs: number;
-  /** Replayed events per second over the replay. */
-  ratePerSec: number;
-}
 
 /** What a client's books offer its connection, whether the stream is scheduled (ClientAccount) or emitted by the server on its own (EmittedStreamAccount). */
 export interface Account {

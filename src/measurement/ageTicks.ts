@@ -5,10 +5,9 @@
 // series: `together` (the youngest age of its clients at each tick: every one of them was frozen at
 // least that long, as behind one shared queue) and `any` (the oldest).
 
-/** Tick spacing: a freeze shorter than a few ticks is below the resolution of the verdict anyway. */
-export const TICK_US = 10_000;
-/** Stored for a tick no tracked client was owed anything at (before it joined, after it left). */
-export const NO_CLIENT = 0xffffffff;
+import { NO_CLIENT, TICK_US } from '../util/ticksCodec.js';
+
+export { NO_CLIENT, TICK_US };
 /** Ages are stored in µs in 32 bits: longer ages (over 71 minutes) are clamped. */
 const MAX_AGE_US = 0xfffffffe;
 

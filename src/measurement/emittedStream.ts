@@ -2,7 +2,8 @@
 // exist is learned from what arrives. A client is owed every id from its first one up to the
 // highest id any client had received when the phase ended; each id it lacks is missing, recorded
 // at (accounting time − publish time of the next event known after it), a lower bound of its delay.
-import type { Account, ClientTotals, ReplayTotals } from './accounting.js';
+import type { Account } from './accounting.js';
+import type { ClientTotals, ReplayTotals } from '../record/schema.js';
 import { Bitset, noteStaleness, OutstandingQueue, ReplayBooks } from './accounting.js';
 import { StallTracker } from './stall.js';
 import type { AgeTicks } from './ageTicks.js';

@@ -1,20 +1,9 @@
 // The one histogram wrapper: HDR histograms of integer microseconds. Histograms cross thread and
 // machine boundaries as compressed base64 and are combined with add(), never by averaging.
 import * as hdr from 'hdr-histogram-js';
+import type { LatencySummary } from '../record/schema.js';
 
 export type Histogram = hdr.Histogram;
-
-/** Latency summary in integer microseconds, as it appears in run records. */
-export interface LatencySummary {
-  count: number;
-  min: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  max: number;
-  mean: number;
-}
 
 export function createHistogram(): Histogram {
   return hdr.build({

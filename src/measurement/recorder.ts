@@ -2,37 +2,7 @@
 // uncorrected latency from the actual send time, connect and subscribe-ack times), counters, and a
 // per-second interval histogram for charts. Shipped to the main thread encoded, then added.
 import { createHistogram, encodeHistogram, recordUs, type Histogram } from './histogram.js';
-
-export interface PhaseCounters {
-  /** Expected events delivered (by intended time: the phase the event was published in). */
-  delivered: number;
-  /** Events that arrived while this phase ran (by arrival time): the delivery rate clients saw. */
-  arrived: number;
-  /** Expected events not delivered within the grace period after their phase (recorded as latency too). */
-  missing: number;
-  duplicates: number;
-  outOfOrder: number;
-  /** Events that arrived after they had been counted missing (not recorded twice). */
-  lateArrivals: number;
-  /** Events received before their publish time (clock skew, or a server stamping future times): recorded as 0. */
-  beforePublish: number;
-  /** Gap notices the server sent (409). */
-  gapsAnnounced: number;
-  /** Sessions the server closed for being slow (4008). */
-  slowCloses: number;
-  /** Connections the server closed for any other reason (its code and reason are on the client's record). */
-  serverCloses: number;
-  /** Subscriptions the server refused with an error status (4xx/5xx). */
-  subscribeRefusals: number;
-  /** Stall: the age of the oldest event a client was owed and did not have yet, at its worst in this phase (0 when nothing was owed). */
-  maxStallUs: number;
-  /** At the phase's end, the age of the newest event a client had (phase end − its publish time); the worst client. */
-  maxStalenessUs: number;
-  /** Subscribe requests not acknowledged before the client left. */
-  ackTimeouts: number;
-  /** Connections that could not be opened (refused upgrade, reset, handshake timeout). */
-  connectErrors: number;
-}
+import type { PhaseCounters } from '../record/schema.js';
 
 export function zeroCounters(): PhaseCounters {
   return {

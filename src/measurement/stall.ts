@@ -3,7 +3,7 @@
 // owed event is outstanding from its intended time (or from when the client began to be owed
 // events, if later) until it is delivered — for ever, if it never is — and the tracker records
 // the worst age per phase, per second since t0 (for charts and the noise model) and per client.
-import type { ClientTotals } from './accounting.js';
+import type { ClientTotals } from '../record/schema.js';
 import { secondOf, type GroupRecorder } from './recorder.js';
 import { phaseAt, type Timeline } from './schedule.js';
 import type { AgeTicks } from './ageTicks.js';

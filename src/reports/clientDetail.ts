@@ -2,7 +2,7 @@
 // stalls, missing events, protocol faults), connect and subscribe times per phase, the noise floor the
 // verdict used and the generator's reasons. Pure: record in, text out.
 import type { ChalkInstance } from 'chalk';
-import type { ClientRecord, GroupResult, RunRecord } from '../records/schema.js';
+import type { ClientRecord, GroupResult, RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
 import { renderTable } from './table.js';
 

@@ -1,6 +1,6 @@
 // Renders a comparison of two run records: a text table for the terminal and Markdown for CI. Every
 // row carries the rule it was judged by, so a reader sees why a change did or did not count.
-import type { Comparison, CompareOptions, CompareRow } from '../records/compare.js';
+import type { Comparison, CompareOptions, CompareRow } from '../verdict/compareRuns.js';
 import { formatUs } from '../util/units.js';
 import { makeChalk } from './summary.js';
 import { renderTable } from './table.js';

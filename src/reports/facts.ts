@@ -1,6 +1,6 @@
 // Facts about a record, as sentences: written once here, and only decorated by the terminal,
 // Markdown and HTML renderers (colour, bold, escaping), so the three never drift apart.
-import type { GroupResult, RunRecord } from '../records/schema.js';
+import type { GroupResult, RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
 
 /** The target's wire protocol, where the record names one: " (MQTT 5, QoS 1)", else "". */

@@ -1,8 +1,8 @@
 // Which report formats exist and what files each makes for a record: names and contents, nothing
 // written here (the CLI writes them atomically).
 import { join } from 'node:path';
-import type { RunRecord } from '../records/schema.js';
-import { recordBaseName } from '../records/load.js';
+import type { RunRecord } from '../record/schema.js';
+import { recordBaseName } from '../record/loadRecord.js';
 import { UserError } from '../util/errors.js';
 import { renderHgrmFiles } from './hgrm.js';
 import { renderHlog } from './hlog.js';

@@ -1,7 +1,7 @@
 // HdrHistogram's percentile distribution format (.hgrm), one file per group and phase, values in
 // milliseconds, readable by HdrHistogram's plotter and tools that read its output.
 import { decodeHistogram } from '../measurement/histogram.js';
-import type { RunRecord } from '../records/schema.js';
+import type { RunRecord } from '../record/schema.js';
 
 /** µs in the record → ms in the file. */
 const MS = 1000;

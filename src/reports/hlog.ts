@@ -2,7 +2,7 @@
 // name, V2 compressed histograms of latency in µs (Interval_Max in ms), timestamps in seconds from t0.
 import { HistogramLogWriter } from 'hdr-histogram-js';
 import { createHistogram, decodeHistogram } from '../measurement/histogram.js';
-import type { RunRecord } from '../records/schema.js';
+import type { RunRecord } from '../record/schema.js';
 
 const INTERVAL_SEC = 1;
 

@@ -1,9 +1,16 @@
 // The HTML report: one self-contained file (inline CSS and SVG, no script, no network) with the
 // verdict, the checks, the percentile spectrum and latency-over-time charts, and the summary table.
 import { decodeHistogram } from '../measurement/histogram.js';
-import type { GroupResult, RunRecord } from '../records/schema.js';
+import type { GroupResult, RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
-import { checkRows, runStatus, VERDICT_LABEL } from './outcomes.js';
+import { checkRows, evidenceMark, runStatus, VERDICT_LABEL, type EvidenceMark } from './outcomes.js';
+
+const HTML_MARK: Record<EvidenceMark, string> = {
+  fired: '<b class="bad">✗</b>',
+  held: '<span class="ok">✓</span>',
+  'not judged': '<span title="not judged">–</span>',
+  info: '·',
+};
 import { generatorFact, replayFact } from './facts.js';
 import { escapeHtml as esc, lineChart, type Band, type Series } from './svg.js';
 import { MISSING_COLUMN, PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';
@@ -132,7 +139,7 @@ export function renderHtml(record: RunRecord, opts: HtmlOptions = {}): string {
   body.push(`<div class="verdict v-${v}"><b>Verdict: ${esc(VERDICT_LABEL[v].text)}</b> — ${esc(record.hol.summary)}</div>`);
   for (const w of record.warnings) body.push(`<div class="warn">⚠ ${esc(w)}</div>`);
   if (record.hol.evidence.length) {
-    body.push(table(['', 'HOL rule', 'measured', 'bound'], record.hol.evidence.map((e) => [e.triggered ? '<b class="bad">✗</b>' : e.informational ? '·' : '<span class="ok">✓</span>', esc(e.rule), esc(e.measured), esc(e.bound)])));
+    body.push(table(['', 'HOL rule', 'measured', 'bound'], record.hol.evidence.map((e) => [HTML_MARK[evidenceMark(e)], esc(e.rule), esc(e.measured), esc(e.bound)])));
   }
   const checks = checkRows(record, !!opts.failOnHol);
   body.push('<h2>Thresholds</h2>');

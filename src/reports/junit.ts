@@ -1,6 +1,6 @@
 // JUnit XML for CI test tabs: one test case per threshold (and one for the HOL verdict when the run
 // fails on it); a failure carries the measured value and the bound.
-import type { RunRecord } from '../records/schema.js';
+import type { RunRecord } from '../record/schema.js';
 import { checkRows } from './outcomes.js';
 
 export interface JunitOptions {

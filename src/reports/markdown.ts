@@ -1,8 +1,8 @@
 // The Markdown report (for pull requests and $GITHUB_STEP_SUMMARY): the verdict first, then the
 // checks with measured values beside bounds, the per-group per-phase table, generator health, warnings.
-import type { RunRecord } from '../records/schema.js';
+import type { RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
-import { checkRows, runStatus, VERDICT_LABEL } from './outcomes.js';
+import { checkRows, EVIDENCE_SYMBOL, evidenceMark, runStatus, VERDICT_LABEL } from './outcomes.js';
 import { generatorFact, LATENCY_NOTE, protocolFact, replayFact } from './facts.js';
 import { PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';
 import { serverViewSentences } from './serverView.js';
@@ -29,7 +29,7 @@ export function renderMarkdown(record: RunRecord, opts: MarkdownOptions = {}): s
   const status = runStatus(record, !!opts.failOnHol);
   const { text, tone } = VERDICT_LABEL[record.hol.verdict];
   const verdict = `${tone === 'ok' ? '🟢' : tone === 'bad' ? '🔴' : '🟡'} **Verdict: ${text}**`;
-  out.push(`## evbench: ${record.scenario.name} — ${status === 'passed' ? '✅ passed' : status === 'failed' ? '❌ failed' : '⚠️ not a result'}`);
+  out.push(`## evbench: ${record.scenario.name} — ${status === 'passed' ? '✅ passed' : status === 'failed' ? '❌ failed' : status === 'inconclusive' ? '⚠️ inconclusive (not tested)' : '⚠️ not a result'}`);
   out.push('');
   out.push(`${verdict} — ${record.hol.summary}`);
   if (record.generator.bound) out.push('', '> ⚠️ **generator-bound**: the load generator, not the server, was the bottleneck; these numbers are not a result.');
@@ -37,7 +37,7 @@ export function renderMarkdown(record: RunRecord, opts: MarkdownOptions = {}): s
   if (record.invalid) out.push('', `> ⚠️ **invalid run**: ${record.invalidReason ?? 'a worker failed'}`);
   out.push('');
   if (record.hol.evidence.length > 0) {
-    out.push(...table(['', 'HOL rule', 'measured', 'bound'], record.hol.evidence.map((e) => [e.triggered ? '✗' : e.informational ? '·' : '✓', e.rule, e.measured, e.bound]), () => false));
+    out.push(...table(['', 'HOL rule', 'measured', 'bound'], record.hol.evidence.map((e) => [EVIDENCE_SYMBOL[evidenceMark(e)], e.rule, e.measured, e.bound]), () => false));
     out.push('');
   }
 

@@ -1,7 +1,7 @@
 // The pass/fail lines every report shares: each threshold with its measured value beside its bound,
 // and the HOL verdict as a check of its own when the run was asked to fail on it.
-import type { RunRecord, ThresholdOutcome, Verdict } from '../records/schema.js';
-import { formatMeasure } from '../thresholds/evaluate.js';
+import type { RunRecord, ThresholdOutcome, Verdict } from '../record/schema.js';
+import { formatMeasure } from '../verdict/thresholds.js';
 
 export interface CheckRow {
   /** What was checked, e.g. `latency{group:fast,phase:stress}: p(99)<50ms` or `hol verdict`. */
@@ -37,8 +37,21 @@ export const VERDICT_LABEL: Record<Verdict, { text: string; tone: 'ok' | 'bad' |
   hol: { text: 'HOL', tone: 'bad' },
   disconnect: { text: 'DISCONNECT', tone: 'bad' },
   invalid: { text: 'INVALID (not a result)', tone: 'warn' },
+  inconclusive: { text: 'INCONCLUSIVE (not tested)', tone: 'warn' },
   unknown: { text: 'unknown', tone: 'warn' },
 };
+
+/** How an evidence row reads: fired (✗), held (✓), could not judge (–), or context beside the rules (·). */
+export type EvidenceMark = 'fired' | 'held' | 'not judged' | 'info';
+
+export function evidenceMark(e: { triggered: boolean; informational?: boolean; judged?: boolean }): EvidenceMark {
+  if (e.triggered) return 'fired';
+  if (e.informational) return 'info';
+  return e.judged === false ? 'not judged' : 'held';
+}
+
+/** The mark's symbol: a rule that could not judge is never shown as passed. */
+export const EVIDENCE_SYMBOL: Record<EvidenceMark, string> = { fired: '✗', held: '✓', 'not judged': '–', info: '·' };
 
 /** Verdicts that fail a run asked to fail on its verdict (`--fail-on-hol`). */
 export const failingVerdict = (v: Verdict): boolean => v === 'hol' || v === 'disconnect';
@@ -61,12 +74,17 @@ export function checkRows(record: RunRecord, failOnHol: boolean): CheckRow[] {
   return rows;
 }
 
-export type RunStatus = 'passed' | 'failed' | 'not a result';
+export type RunStatus = 'passed' | 'failed' | 'not a result' | 'inconclusive';
 
-/** A run that is not a result never passes; otherwise every threshold, and the verdict when asked to fail on it. */
+/**
+ * A run that is not a result never passes; a failed check fails it; a run that could not have seen
+ * blocking (verdict `inconclusive`) does not pass either; otherwise every threshold, and the verdict
+ * when asked to fail on it.
+ */
 export function runStatus(record: RunRecord, failOnHol: boolean): RunStatus {
   if (record.hol.verdict === 'invalid') return 'not a result';
-  return checkRows(record, failOnHol).every((r) => r.passed) ? 'passed' : 'failed';
+  if (!checkRows(record, failOnHol).every((r) => r.passed)) return 'failed';
+  return record.hol.verdict === 'inconclusive' ? 'inconclusive' : 'passed';
 }
 
 export function runPassed(record: RunRecord, failOnHol: boolean): boolean {

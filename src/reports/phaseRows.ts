@@ -1,6 +1,6 @@
 // The per-group, per-phase latency table that Markdown and HTML both show, as plain text cells;
 // each renderer only escapes and decorates them.
-import type { RunRecord } from '../records/schema.js';
+import type { RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
 
 export const PHASE_TABLE_HEADER = ['group', 'phase', 'clients', 'delivered', 'missing', 'p50', 'p90', 'p99', 'p99.9', 'max', 'max stall', 'events/s per client'];

@@ -1,7 +1,7 @@
 // The server's side of the story in words, written once for every renderer: its per-send view over
 // the run (in-flight sends included, so a send that never ends is not hidden) and at each phase's end.
-import { formatBucket, formatBytes } from '../analysis/serverView.js';
-import type { RunRecord, SendDurationSummary, ServerPhaseScrape } from '../records/schema.js';
+import { formatBucket, formatBytes } from '../verdict/serverViewEvidence.js';
+import type { RunRecord, SendDurationSummary, ServerPhaseScrape } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
 
 const perSend = (d: SendDurationSummary): string =>

@@ -1,8 +1,8 @@
 // Variants side by side (the demo's legacy vs isolated): the fast group's view and the verdict.
-import type { RunRecord } from '../records/schema.js';
+import type { RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
-import { isFast, phasesWithRole, select } from '../analysis/select.js';
-import { stressScrapes } from '../analysis/serverView.js';
+import { isFast, phasesWithRole, select } from '../verdict/select.js';
+import { stressScrapes } from '../verdict/serverViewEvidence.js';
 import { makeChalk } from './summary.js';
 import { renderTable } from './table.js';
 import { VERDICT_LABEL } from './outcomes.js';

@@ -1,7 +1,7 @@
 // Latency over time as one line of characters per group, drawn from the record's per-second
 // intervals with `|` at each phase boundary: the story of a run in a terminal or a CI log, no browser.
 // Pure: record in, text out.
-import type { GroupResult, IntervalRecord, RunRecord } from '../records/schema.js';
+import type { GroupResult, IntervalRecord, RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
 
 /** Eight levels, lowest first: Unicode block elements, or plain ASCII for logs that mangle them. */

@@ -1,9 +1,9 @@
 // The terminal summary of a run record (pure: record in, text out; the caller prints it).
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { RunRecord } from '../records/schema.js';
+import type { RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
 import { renderTable } from './table.js';
-import { runStatus, VERDICT_LABEL } from './outcomes.js';
+import { EVIDENCE_SYMBOL, evidenceMark, runStatus, VERDICT_LABEL } from './outcomes.js';
 import { generatorFact, LATENCY_NOTE, protocolFact, replayFact } from './facts.js';
 import { serverViewSentences } from './serverView.js';
 import { renderSparklines, type SparklineOptions } from './sparkline.js';
@@ -71,7 +71,11 @@ export function renderSummary(record: RunRecord, color = false, opts: SummaryOpt
   if (spark) out.push('', spark);
   out.push('');
   out.push(verdictText(record, c));
-  for (const e of record.hol.evidence) out.push(`  ${e.triggered ? c.red('✗') : e.informational ? c.dim('·') : c.green('✓')} ${e.rule}: ${e.measured}`);
+  const paint = { fired: c.red, held: c.green, 'not judged': c.yellow, info: c.dim };
+  for (const e of record.hol.evidence) {
+    const mark = evidenceMark(e);
+    out.push(`  ${paint[mark](EVIDENCE_SYMBOL[mark])} ${e.rule}: ${e.measured}`);
+  }
   if (opts.verbose) for (const line of verdictDetail(record)) out.push(`  ${c.dim(line)}`);
   const g = record.generator;
   out.push(

@@ -1,11 +1,12 @@
 // Builds the run record's group results and interval series from what the workers shipped:
 // histograms decoded and added, counters summed (max for maxima), never averaged.
 import type { EncodedInterval, EncodedPhase } from '../measurement/recorder.js';
-import { combineInterval, combinePhase, combineReplays } from '../records/combine.js';
+import { combineInterval, combinePhase, combineReplays } from '../measurement/combine.js';
 import type { Scenario } from '../scenario/types.js';
 import type { ClientResult } from './threadMessages.js';
-import type { GroupAges } from '../measurement/ageTicks.js';
-import type { ClientRecord, GroupResult, IntervalRecord } from '../records/schema.js';
+import { addGroupAges, addLag, NO_CLIENT, TICK_US, type GroupAges } from '../measurement/ageTicks.js';
+import { encodeTicks } from '../util/ticksCodec.js';
+import type { ClientRecord, GroupResult, IntervalRecord } from '../record/schema.js';
 
 export interface WorkerResult {
   groups: { group: number; phases: EncodedPhase[]; ages?: GroupAges }[];
@@ -27,6 +28,7 @@ export function clientRecord(c: ClientResult): ClientRecord {
     ...(c.closedAtUs !== undefined ? { closedAtUs: c.closedAtUs } : {}),
     ...(c.refused !== undefined ? { refused: c.refused } : {}),
     ...(c.frameFaults !== undefined ? { frameFaults: c.frameFaults } : {}),
+    ...(c.pushback !== undefined ? { pushback: c.pushback } : {}),
     replay: c.replay ? { ...c.replay, timeToLiveUs: nn(c.replay.timeToLiveUs) ?? NaN } : undefined,
   };
 }
@@ -50,6 +52,16 @@ export function assembleGroups(scenario: Scenario, results: WorkerResult[]): Gro
       phases,
       clientResults: clients.map(clientRecord),
     };
+    const ages = results.map((r) => r.groups.find((x) => x.group === gi)?.ages).filter((a): a is GroupAges => a !== undefined);
+    if (ages.length > 0) {
+      const into: GroupAges = {
+        clients: 0,
+        together: ages[0]!.together.slice().fill(NO_CLIENT),
+        any: ages[0]!.any.slice().fill(NO_CLIENT),
+      };
+      for (const a of ages) addGroupAges(into, a);
+      group.ages = { tickUs: TICK_US, clients: into.clients, together: encodeTicks(into.together), any: encodeTicks(into.any) };
+    }
     if (g.kind === 'catchup') {
       group.replay = combineReplays(
         clients.flatMap((c) =>
@@ -89,4 +101,13 @@ export function assembleIntervals(intervals: Map<string, EncodedInterval[]>): In
       ),
     )
     .sort((a, b) => a.startUs - b.startUs || a.group.localeCompare(b.group));
+}
+
+/** The worst of every thread's lateness, tick by tick, encoded for the record (undefined when no thread measured it). */
+export function assembleLag(parts: (Uint32Array | undefined)[]): string | undefined {
+  const present = parts.filter((p): p is Uint32Array => p !== undefined);
+  if (present.length === 0) return undefined;
+  const into = new Uint32Array(Math.max(...present.map((p) => p.length)));
+  for (const p of present) addLag(into, p);
+  return encodeTicks(into);
 }

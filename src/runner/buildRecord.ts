@@ -7,10 +7,10 @@ import { packageRoot } from '../util/paths.js';
 import type { IdMap } from '../measurement/idMap.js';
 import type { EncodedInterval } from '../measurement/recorder.js';
 import type { Timeline } from '../measurement/schedule.js';
-import { finalizeRecord } from '../records/finalize.js';
+import { finalizeRecord } from '../verdict/finalize.js';
 import type { Scenario } from '../scenario/types.js';
 import { assembleGroups, assembleIntervals, type WorkerResult } from './assemble.js';
-import { SCHEMA_VERSION, type GeneratorHealth, type RunRecord, type ServerScrape } from '../records/schema.js';
+import { SCHEMA_VERSION, type GeneratorHealth, type RunRecord, type ServerScrape } from '../record/schema.js';
 import type { RunState } from './runState.js';
 import type { TargetHandle } from './target.js';
 

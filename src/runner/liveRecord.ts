@@ -14,12 +14,19 @@ import {
   recordUs,
   summarize,
   type Histogram,
-  type LatencySummary,
 } from '../measurement/histogram.js';
 import { addCounters, secondOf, zeroCounters, type EncodedInterval } from '../measurement/recorder.js';
 import { phaseAt } from '../measurement/schedule.js';
-import { finalizeRecord } from '../records/finalize.js';
-import type { GeneratorHealth, GroupResult, IntervalRecord, PhaseResult, RunRecord, ServerScrape } from '../records/schema.js';
+import { finalizeRecord } from '../verdict/finalize.js';
+import type {
+  GeneratorHealth,
+  GroupResult,
+  IntervalRecord,
+  LatencySummary,
+  PhaseResult,
+  RunRecord,
+  ServerScrape,
+} from '../record/schema.js';
 import { fetchMetrics, summarizeServerMetrics } from './scrape.js';
 import { clientRecord } from './assemble.js';
 import { NO_VERDICT_YET, recordHead, type MeasuredParts } from './buildRecord.js';

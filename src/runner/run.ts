@@ -9,13 +9,14 @@ import { formatUs } from '../util/units.js';
 import { IdMap } from '../measurement/idMap.js';
 import { timeline, type Timeline } from '../measurement/schedule.js';
 import { buildRecord } from './buildRecord.js';
+import { assembleLag } from './assemble.js';
 import { defaultWorkers, planClients, startClientWorkers, type ClientWorkers } from './clientWorkers.js';
 import { judgeGenerator, type HealthSample } from './generatorHealth.js';
 import type { MainToWorker } from './threadMessages.js';
 import { ProgressTracker, type ProgressSnapshot } from './progressTracker.js';
 import { feedLive, LiveRecord, type LiveUpdate } from './liveRecord.js';
 import { serverPublishesItself, startPublisher, type PublisherHandle } from './publisherHandle.js';
-import type { RunRecord } from '../records/schema.js';
+import type { RunRecord } from '../record/schema.js';
 import { RunState } from './runState.js';
 import { scrapeServer } from './scrape.js';
 import { watchServer } from './serverWatch.js';
@@ -156,7 +157,10 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
       workers: plans.length,
       results: started.results,
       intervals: started.intervals,
-      generator: judgeGenerator(scenario, tl, [...started.health, ...publisher.health], publisher.stats(), cpu, endedUs - tl.t0Us),
+      generator: {
+        ...judgeGenerator(scenario, tl, [...started.health, ...publisher.health], publisher.stats(), cpu, endedUs - tl.t0Us),
+        lagTicks: assembleLag([...started.results.map((r) => r.lag), publisher.lag()]),
+      },
       server,
       idMap,
       state,

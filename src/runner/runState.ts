@@ -7,7 +7,7 @@
 //                   measured, so no record — a user error with exit code 3;
 //   diagnose(text)  the target's messages are not events the adapter can read: a user error, exit 2.
 import { EXIT_UNREACHABLE, UserError } from '../util/errors.js';
-import type { RunRecord } from '../records/schema.js';
+import type { RunRecord } from '../record/schema.js';
 
 export class RunState {
   abortReason?: string;

@@ -1,6 +1,6 @@
 // Reads an evbench server's /metrics (Prometheus text) so the report can put the server's
 // per-send histogram, and the sends still in flight, beside the clients' view.
-import type { SendDurationSummary, ServerInFlight, ServerPhaseScrape, ServerScrape } from '../records/schema.js';
+import type { SendDurationSummary, ServerInFlight, ServerPhaseScrape, ServerScrape } from '../record/schema.js';
 
 interface Sample {
   name: string;

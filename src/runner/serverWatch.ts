@@ -3,7 +3,7 @@
 // (a send stuck behind a stalled reader is visible only then, not in a histogram of ended sends).
 import { nowUs } from '../clock.js';
 import type { Timeline } from '../measurement/schedule.js';
-import type { ServerPhaseScrape } from '../records/schema.js';
+import type { ServerPhaseScrape } from '../record/schema.js';
 import { fetchMetrics, phaseScrape, snapshotMetrics, type MetricsSnapshot } from './scrape.js';
 
 /** Scrape this long before a phase's end: at the last phase's end the clients disconnect, and with them the stuck sends. */

@@ -1,8 +1,8 @@
 // Messages between the runner's main thread and its worker threads (publisher, client workers).
 import type { Scenario } from '../scenario/types.js';
 import type { IdRange } from '../measurement/idMap.js';
-import type { EncodedInterval, EncodedPhase, PhaseCounters } from '../measurement/recorder.js';
-import type { ClientTotals, ReplayTotals } from '../measurement/accounting.js';
+import type { EncodedInterval, EncodedPhase } from '../measurement/recorder.js';
+import type { ClientTotals, PhaseCounters, ReplayTotals } from '../record/schema.js';
 import type { GroupAges } from '../measurement/ageTicks.js';
 import type { PushbackResult } from './pushback.js';
 import type { SeenIds } from '../measurement/emittedStream.js';

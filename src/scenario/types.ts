@@ -123,6 +123,8 @@ export interface HolRules {
   maxStallUs: number;
   /** A p99 rise counts only when this many seconds of stress (µs) are above the run's noise floor. */
   sustainUs: number;
+  /** A freeze of every fast client together counts once its peak reaches this (µs) — and twice the run's floor. */
+  minFreezeUs?: number;
 }
 
 /** A named change to the embedded server: `run` runs each variant in turn and sets them side by side. */

@@ -7,7 +7,7 @@ import { SERVER_SETTINGS, type SettingRange } from '../protocol/serverSettings.j
 /** A server setting's range with its default as the fallback (one table for serve and scenarios). */
 const range = (r: SettingRange): { min: number; max: number; fallback: number } => ({ min: r.min, max: r.max, fallback: r.default });
 const noDefault = (r: SettingRange): { min: number; max: number } => ({ min: r.min, max: r.max });
-import { parseThresholds, ThresholdSyntaxError } from '../thresholds/parse.js';
+import { parseThresholds, ThresholdSyntaxError } from './thresholdGrammar.js';
 import { unsupported } from './capabilities.js';
 
 type Json = unknown;
@@ -374,13 +374,14 @@ export function validateScenario(raw: Json, source: string): { scenario?: Scenar
   };
   const phases = checkPhases(c, top.phases);
   const groups = checkGroups(c, top.groups, phases);
-  const holRaw = c.object('hol', top.hol ?? {}, ['indexLimit', 'minDelta', 'minDeliveryRatio', 'maxStall', 'sustain']) ?? {};
+  const holRaw = c.object('hol', top.hol ?? {}, ['indexLimit', 'minDelta', 'minDeliveryRatio', 'maxStall', 'sustain', 'minFreeze']) ?? {};
   const hol = {
     indexLimit: c.number('hol.indexLimit', holRaw.indexLimit, { min: 1, max: 1e6, fallback: 3 }) ?? 3,
     minDeltaUs: c.duration('hol.minDelta', holRaw.minDelta, { min: 0, max: 3600e6, fallback: 5_000 }) ?? 5_000,
     minDeliveryRatio: c.number('hol.minDeliveryRatio', holRaw.minDeliveryRatio, { min: 0, max: 1, fallback: 0.9 }) ?? 0.9,
     maxStallUs: c.duration('hol.maxStall', holRaw.maxStall, { min: 0, max: 3600e6, fallback: 1_000_000 }) ?? 1_000_000,
     sustainUs: c.duration('hol.sustain', holRaw.sustain, { min: 1_000_000, max: 3600e6, fallback: 3_000_000 }) ?? 3_000_000,
+    minFreezeUs: c.duration('hol.minFreeze', holRaw.minFreeze, { min: 10_000, max: 3600e6, fallback: 100_000 }) ?? 100_000,
   };
   const thresholds: Record<string, string[]> = {};
   if (top.thresholds !== undefined) {

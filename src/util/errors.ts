@@ -5,6 +5,7 @@ export const EXIT_FAILED = 1; // thresholds failed, or HOL verdict with --fail-o
 export const EXIT_USAGE = 2; // bad input: flag, scenario, URL, report file
 export const EXIT_UNREACHABLE = 3; // target unreachable
 export const EXIT_INVALID = 4; // the run is not a result: generator-bound or incomplete data (never a pass)
+export const EXIT_INCONCLUSIVE = 5; // the run could not have seen blocking: slow clients never pushed back, too short (never a pass)
 
 export class UserError extends Error {
   constructor(
@@ -17,6 +18,6 @@ export class UserError extends Error {
 }
 
 /** The exit code of a finished run (or re-rendered record) from its status. */
-export function exitCodeFor(status: 'passed' | 'failed' | 'not a result'): number {
-  return status === 'passed' ? EXIT_OK : status === 'failed' ? EXIT_FAILED : EXIT_INVALID;
+export function exitCodeFor(status: 'passed' | 'failed' | 'not a result' | 'inconclusive'): number {
+  return status === 'passed' ? EXIT_OK : status === 'failed' ? EXIT_FAILED : status === 'inconclusive' ? EXIT_INCONCLUSIVE : EXIT_INVALID;
 }

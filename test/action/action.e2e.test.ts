@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
-import type { RunRecord } from '../../src/records/schema.js';
+import type { RunRecord } from '../../src/record/schema.js';
 import { runStatus } from '../../src/reports/outcomes.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { readGithubOutput } from './outputs.js';

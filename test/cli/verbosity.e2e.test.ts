@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, runCli } from '../support/cli.js';
-import type { RunRecord } from '../../src/records/schema.js';
+import type { RunRecord } from '../../src/record/schema.js';
 import { runStatus } from '../../src/reports/outcomes.js';
 import { LEVELS_ASCII, LEVELS_UNICODE } from '../../src/reports/sparkline.js';
 import { cliEntry, packageRoot } from '../../src/util/paths.js';

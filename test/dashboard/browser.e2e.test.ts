@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../src/records/schema.js';
+import type { RunRecord } from '../../src/record/schema.js';
 import { killAll, startCli } from '../support/cli.js';
 // @ts-expect-error: a plain .mjs script, shared with `npm run screenshot`
 import { findChromium, groupFigures, launchChromium, until } from '../../scripts/screenshot.mjs';

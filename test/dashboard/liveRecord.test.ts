@@ -14,7 +14,7 @@ import { feedLive, liveSummary, LiveRecord, summaryOfPoints, type LiveUpdate } f
 import { nowUs } from '../../src/clock.js';
 import { LIVE_PERIOD_S } from '../../src/runner/liveSnapshot.js';
 import { waitUntil } from '../server/helpers.js';
-import type { GeneratorHealth } from '../../src/records/schema.js';
+import type { GeneratorHealth } from '../../src/record/schema.js';
 
 const T0 = 1_800_000_000_000_000;
 const phases: PhaseSpec[] = [

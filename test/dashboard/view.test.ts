@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { asRunRecord } from '../../src/records/load.js';
-import type { RunRecord } from '../../src/records/schema.js';
+import { asRunRecord } from '../../src/record/loadRecord.js';
+import type { RunRecord } from '../../src/record/schema.js';
 import { runView } from '../../src/dashboard/view.js';
 import { startDashboard, type Dashboard } from '../../src/dashboard/server.js';
 

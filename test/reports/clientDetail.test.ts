@@ -2,8 +2,8 @@
 // missing events, faults, replays), the first few unremarkable ones too, the rest fold into one line.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { asRunRecord } from '../../src/records/load.js';
-import type { ClientRecord, RunRecord } from '../../src/records/schema.js';
+import { asRunRecord } from '../../src/record/loadRecord.js';
+import type { ClientRecord, RunRecord } from '../../src/record/schema.js';
 import { clientNotes, NOTED_CLIENTS_SHOWN, PLAIN_CLIENTS_SHOWN, renderClientDetail, renderConnectDetail, verdictDetail } from '../../src/reports/clientDetail.js';
 import { makeChalk, renderSummary, renderVerdictLines } from '../../src/reports/summary.js';
 

@@ -5,7 +5,7 @@
 // Golden files are committed: a missing one fails (a test that writes its own expectation cannot fail).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { asRunRecord } from '../../src/records/load.js';
+import { asRunRecord } from '../../src/record/loadRecord.js';
 import { renderJunit } from '../../src/reports/junit.js';
 import { renderMarkdown } from '../../src/reports/markdown.js';
 import { fixtureRecord } from '../support/fixtureRecord.js';

@@ -4,7 +4,7 @@ import { HistogramLogReader, listTags } from 'hdr-histogram-js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeHistogram } from '../../src/measurement/histogram.js';
-import { asRunRecord } from '../../src/records/load.js';
+import { asRunRecord } from '../../src/record/loadRecord.js';
 import { renderHgrm, renderHgrmFiles } from '../../src/reports/hgrm.js';
 import { hlogTag, renderHlog } from '../../src/reports/hlog.js';
 

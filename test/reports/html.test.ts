@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { inflateSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asRunRecord } from '../../src/records/load.js';
+import { asRunRecord } from '../../src/record/loadRecord.js';
 import { renderHtml } from '../../src/reports/html.js';
 import { formatUs } from '../../src/util/units.js';
 // @ts-expect-error: a plain .mjs script, shared with `npm run screenshot`

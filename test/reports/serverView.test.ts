@@ -1,8 +1,8 @@
 // The server's own view in the reports: in-flight sends count in its per-send numbers, each phase's
 // end is shown, its evidence rows never trigger, and a disagreement with the clients is a sentence.
 import { describe, expect, it } from 'vitest';
-import { serverDisagreement, serverViewEvidence } from '../../src/analysis/serverView.js';
-import type { RunRecord } from '../../src/records/schema.js';
+import { serverDisagreement, serverViewEvidence } from '../../src/verdict/serverViewEvidence.js';
+import type { RunRecord } from '../../src/record/schema.js';
 import { phaseScrape, snapshotMetrics, summarizeServerMetrics } from '../../src/runner/scrape.js';
 import { renderHtml } from '../../src/reports/html.js';
 import { renderMarkdown } from '../../src/reports/markdown.js';

@@ -3,8 +3,8 @@
 // carries it only when asked.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { asRunRecord } from '../../src/records/load.js';
-import type { IntervalRecord, RunRecord } from '../../src/records/schema.js';
+import { asRunRecord } from '../../src/record/loadRecord.js';
+import type { IntervalRecord, RunRecord } from '../../src/record/schema.js';
 import {
   BOUNDARY,
   LEVELS_ASCII,

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { killAll, runCli } from '../support/cli.js';
 import { exitFor, group, record, stoppedAfterEach } from '../support/runOutcome.js';
 import { findBinary, mqttPublisher, natsPublisher, startMosquitto, startNats } from '../../examples/brokers.mjs';
-import type { RunRecord } from '../../src/records/schema.js';
+import type { RunRecord } from '../../src/record/schema.js';
 import { relayScenario } from '../support/relayScenario.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-brokers-'));

@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { WebSocketServer, WebSocket } from 'ws';
 import { killAll, runCli } from '../support/cli.js';
 import { replayingServer } from '../../examples/foreign-servers.mjs';
-import type { RunRecord } from '../../src/records/schema.js';
+import type { RunRecord } from '../../src/record/schema.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-connect-'));
 const scenarios = mkdtempSync(join(tmpdir(), 'evbench-connect-scenarios-'));

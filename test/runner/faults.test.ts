@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, runCli, startCli } from '../support/cli.js';
 import { spawnServe } from '../../src/util/spawnServe.js';
-import type { RunRecord } from '../../src/records/schema.js';
+import type { RunRecord } from '../../src/record/schema.js';
 
 afterAll(killAll);
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-faults-'));

@@ -13,7 +13,7 @@ import {
   relayServer,
   type ForeignServer,
 } from '../../examples/foreign-servers.mjs';
-import type { RunRecord } from '../../src/records/schema.js';
+import type { RunRecord } from '../../src/record/schema.js';
 import { relayScenario } from '../support/relayScenario.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-generic-'));

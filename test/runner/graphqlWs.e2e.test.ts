@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { killAll, runCli } from '../support/cli.js';
-import type { RunRecord } from '../../src/records/schema.js';
+import type { RunRecord } from '../../src/record/schema.js';
 import { relayScenario } from '../support/relayScenario.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-graphql-'));

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, startCli } from '../support/cli.js';
 import { FAULTS, hostileServer, type Fault } from './hostileServer.js';
-import type { ClientRecord, RunRecord } from '../../src/records/schema.js';
+import type { ClientRecord, RunRecord } from '../../src/record/schema.js';
 
 afterAll(killAll);
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-hostile-'));

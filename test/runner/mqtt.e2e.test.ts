@@ -10,7 +10,7 @@ import { generate, parser, type Packet } from 'mqtt-packet';
 import { killAll, runCli } from '../support/cli.js';
 import { exitFor, group, record, stoppedAfterEach } from '../support/runOutcome.js';
 import { findBinary, mqttPublisher, startMosquitto } from '../../examples/brokers.mjs';
-import type { RunRecord } from '../../src/records/schema.js';
+import type { RunRecord } from '../../src/record/schema.js';
 import { relayScenario } from '../support/relayScenario.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-mqtt-'));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { killAll, runCli } from '../support/cli.js';
 import { socketIoServer } from '../../examples/socketio-server.mjs';
 import { betterSseServer, plainSseServer } from '../../examples/sse-servers.mjs';
-import type { RunRecord } from '../../src/records/schema.js';
+import type { RunRecord } from '../../src/record/schema.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-sio-sse-'));
 let server: { close(): Promise<void> } | undefined;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { validateScenario, formatValidationError } from '../../src/scenario/validate.js';
 import { builtInScenarios, loadScenario, parseScenarioText } from '../../src/scenario/load.js';
-import { parseThresholds, ThresholdSyntaxError } from '../../src/thresholds/parse.js';
+import { parseThresholds, ThresholdSyntaxError } from '../../src/scenario/thresholdGrammar.js';
 import { UserError } from '../../src/util/errors.js';
 
 const base = () => JSON.parse(readFileSync(new URL('../../scenarios/slow-client.json', import.meta.url), 'utf8')) as Record<string, any>;

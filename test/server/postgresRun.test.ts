@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openTarget } from '../../src/runner/target.js';
 import { validateScenario } from '../../src/scenario/validate.js';
-import type { RunRecord } from '../../src/records/schema.js';
+import type { RunRecord } from '../../src/record/schema.js';
 import { killAll, runCli } from '../support/cli.js';
 import { cleanup, TestClient, waitUntil } from './helpers.js';
 import { noDatabase, PG_URL, resetDatabase } from './postgresHelpers.js';

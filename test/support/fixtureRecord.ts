@@ -2,10 +2,10 @@
 // HOL analysis and threshold evaluator. Samples can be combined, so a record built from two shards'
 // samples is what `evbench merge` of the two shard records must equal.
 import { createHistogram, decodeHistogram, encodeHistogram, recordUs, summarize, type Histogram } from '../../src/measurement/histogram.js';
-import { zeroCounters, type PhaseCounters } from '../../src/measurement/recorder.js';
-import type { GroupResult, IntervalRecord, RunRecord } from '../../src/records/schema.js';
+import { zeroCounters } from '../../src/measurement/recorder.js';
+import type { GroupResult, IntervalRecord, PhaseCounters, RunRecord } from '../../src/record/schema.js';
 import type { Scenario } from '../../src/scenario/types.js';
-import { finalizeRecord } from '../../src/records/finalize.js';
+import { finalizeRecord } from '../../src/verdict/finalize.js';
 
 /** mulberry32: a tiny seeded PRNG, so fixtures are identical on every machine. */
 function rng(seed: number): () => number {

@@ -1,7 +1,7 @@
 // What the e2e tests of real servers ask of a run: its record (or the stderr of a run that gave
 // none), one group, and the exit code the run must have — loud when a busy machine made it no result.
 import { afterEach } from 'vitest';
-import type { RunRecord } from '../../src/records/schema.js';
+import type { RunRecord } from '../../src/record/schema.js';
 import type { CliResult } from './cli.js';
 
 /** The run record on stdout, or a failure that shows what the run said instead. */

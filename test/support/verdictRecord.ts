@@ -2,8 +2,8 @@
 // baseline and stress (each second's histogram also feeds its phase), counters and client results
 // as a test sets them. Everything else is a healthy run.
 import { createHistogram, encodeHistogram, recordUs, summarize } from '../../src/measurement/histogram.js';
-import { zeroCounters, type PhaseCounters } from '../../src/measurement/recorder.js';
-import type { ClientRecord, GroupResult, IntervalRecord, PhaseResult, RunRecord } from '../../src/records/schema.js';
+import { zeroCounters } from '../../src/measurement/recorder.js';
+import type { ClientRecord, GroupResult, IntervalRecord, PhaseCounters, PhaseResult, RunRecord } from '../../src/record/schema.js';
 import type { HolRules } from '../../src/scenario/types.js';
 
 export const RULES: HolRules = { indexLimit: 3, minDeltaUs: 5_000, minDeliveryRatio: 0.9, maxStallUs: 1_000_000, sustainUs: 3_000_000 };

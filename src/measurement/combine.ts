@@ -1,9 +1,9 @@
 // Builds run-record parts from parts measured apart (worker threads, shards): histograms added
 // (never averaged), counters summed (max for maxima), summaries recomputed. Shared by the runner's
 // assembly and `evbench merge`, so a merged record is built exactly like a single run's.
-import { createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, summarize } from '../measurement/histogram.js';
-import { addCounters, zeroCounters, type PhaseCounters } from '../measurement/recorder.js';
-import type { GroupResult, IntervalRecord, PhaseResult } from './schema.js';
+import { createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, summarize } from './histogram.js';
+import { addCounters, zeroCounters } from './recorder.js';
+import type { GroupResult, IntervalRecord, PhaseCounters, PhaseResult } from '../record/schema.js';
 
 export interface PhasePart {
   latency: string;

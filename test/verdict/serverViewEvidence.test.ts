@@ -1,7 +1,7 @@
 // The server's own view as evidence rows and the disagreement sentence, on records made to order.
 import { describe, expect, it } from 'vitest';
-import { formatBucket, formatBytes, serverDisagreement, serverViewEvidence, stressScrapes } from '../../src/analysis/serverView.js';
-import type { RunRecord, ServerScrape } from '../../src/records/schema.js';
+import { formatBucket, formatBytes, serverDisagreement, serverViewEvidence, stressScrapes } from '../../src/verdict/serverViewEvidence.js';
+import type { RunRecord, ServerScrape } from '../../src/record/schema.js';
 import { steady, verdictRecord } from '../support/verdictRecord.js';
 
 const send = (p50: number, p99: number, max: number | null, count = 100) => ({ count, p50, p99, max });

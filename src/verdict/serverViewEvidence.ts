@@ -2,7 +2,7 @@
 // at the end of each phase, as evidence rows (they carry no bound and never trigger), and one
 // sentence when that view and the clients' view disagree, so neither is quietly believed.
 import { formatUs } from '../util/units.js';
-import type { HolEvidence, RunRecord, ServerPhaseScrape } from '../records/schema.js';
+import type { HolEvidence, RunRecord, ServerPhaseScrape } from '../record/schema.js';
 import { isFast, phasesWithRole, select } from './select.js';
 
 /** Below this a send, a queue age or a client stall is "nothing to see" for the disagreement check. */

@@ -1,10 +1,10 @@
 // Finishes a run record, the one way for a single run and a merged one alike: the verdict, the
 // thresholds (measured always, judged only when the run is a result) and the warnings every
 // output repeats.
-import { analyseHol } from '../analysis/hol.js';
-import { serverDisagreement, serverViewEvidence } from '../analysis/serverView.js';
-import { evaluateThresholds } from '../thresholds/evaluate.js';
-import type { RunRecord } from './schema.js';
+import { analyseHol } from './hol.js';
+import { serverDisagreement, serverViewEvidence } from './serverViewEvidence.js';
+import { evaluateThresholds } from './thresholds.js';
+import type { RunRecord } from '../record/schema.js';
 import type { Scenario } from '../scenario/types.js';
 
 export const NOT_JUDGED = 'not judged: the run is not a result';

@@ -1,7 +1,7 @@
 // Picks group/phase results out of a run record and merges them: histograms are added, counters
 // summed (max for stalls). Shared by the HOL analysis and threshold evaluation.
 import { mergeEncoded, type Histogram } from '../measurement/histogram.js';
-import type { GroupResult, PhaseResult, RunRecord } from '../records/schema.js';
+import type { GroupResult, PhaseResult, RunRecord } from '../record/schema.js';
 
 export interface Selection {
   latency: Histogram;

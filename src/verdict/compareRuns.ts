@@ -12,11 +12,11 @@
 // Missing events and the delivery rate regress when the change beats both a relative tolerance
 // and an absolute floor; a verdict of hol or disconnect where BASE had none is a regression.
 import { decodeHistogram } from '../measurement/histogram.js';
-import type { GroupResult, PhaseResult, RunRecord } from './schema.js';
+import type { GroupResult, PhaseResult, RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
-import { mannWhitneyGreater, type RankTest } from './rankTest.js';
+import { mannWhitneyGreater, type RankTest } from './mannWhitney.js';
 
-export { notAResult } from './notAResult.js';
+export { notAResult } from '../record/notAResult.js';
 
 export type CompareMetric = 'p50' | 'p90' | 'p99' | 'p99.9' | 'max' | 'missing' | 'delivered/s';
 

@@ -3,13 +3,13 @@
 // then the HOL verdict and the thresholds are evaluated again on the whole. Shards must have started
 // together (t0 within a tolerance), and a shard that is not a result makes the whole not a result.
 import { finalizeRecord, markNotAResult } from './finalize.js';
-import { zeroCounters, type PhaseCounters } from '../measurement/recorder.js';
-import { combineInterval, combinePhase, combineReplays } from './combine.js';
-import type { GroupResult, IntervalRecord, PhaseResult, RunRecord } from './schema.js';
+import { zeroCounters } from '../measurement/recorder.js';
+import { combineInterval, combinePhase, combineReplays } from '../measurement/combine.js';
+import type { GroupResult, IntervalRecord, PhaseCounters, PhaseResult, RunRecord } from '../record/schema.js';
 import { isoFromUs } from '../clock.js';
 import { formatUs } from '../util/units.js';
 import { UserError } from '../util/errors.js';
-import { notAResult } from './notAResult.js';
+import { notAResult } from '../record/notAResult.js';
 
 /**
  * How far apart the shards' t0 may be, after each shard's schedule offset (shard i's t0 is i/rate

@@ -3,7 +3,8 @@
 // as blocking only above this floor and only when it lasts, so the same server on the same
 // machine does not flip verdicts from run to run.
 import { decodeHistogram, mergeEncoded } from '../measurement/histogram.js';
-import type { RunRecord } from '../records/schema.js';
+import type { RunRecord } from '../record/schema.js';
+import { decodeTicks, TICK_US } from '../util/ticksCodec.js';
 
 export interface NoiseModel {
   /** Per-second p99 of the fast groups in each whole second of baseline and stress (µs). */
@@ -54,7 +55,12 @@ function p99Of(encoded: string): number {
 
 /** p99 per whole second of each phase with `role`, for the groups `isFast` picks (their parts added, never averaged). */
 export function perSecondP99(record: RunRecord, role: string, groups: Set<string>): number[] {
-  const out: number[] = [];
+  return perSecondP99At(record, role, groups).map(([, p99]) => p99);
+}
+
+/** [start of the second (µs since t0), p99] per whole second of each phase with `role`. */
+export function perSecondP99At(record: RunRecord, role: string, groups: Set<string>): [number, number][] {
+  const out: [number, number][] = [];
   for (const ph of record.phases.filter((p) => p.role === role)) {
     const bySecond = new Map<number, string[]>();
     for (const iv of record.intervals) {
@@ -62,37 +68,63 @@ export function perSecondP99(record: RunRecord, role: string, groups: Set<string
       if (iv.startUs < ph.startUs || iv.startUs + 1_000_000 > ph.startUs + ph.durationUs) continue;
       (bySecond.get(iv.startUs) ?? bySecond.set(iv.startUs, []).get(iv.startUs)!).push(iv.histogram);
     }
-    for (const [, parts] of [...bySecond].sort((a, b) => a[0] - b[0])) {
-      if (parts.length === 1) out.push(p99Of(parts[0]!));
-      else out.push(mergeEncoded(parts).getValueAtPercentile(99));
+    for (const [startUs, parts] of [...bySecond].sort((a, b) => a[0] - b[0])) {
+      out.push([startUs, parts.length === 1 ? p99Of(parts[0]!) : mergeEncoded(parts).getValueAtPercentile(99)]);
     }
   }
   return out;
 }
 
+/** The generator's worst lateness in each second since t0 (from its per-tick lag), or undefined for a record without it. */
+export function lagBySecond(record: RunRecord): ((startUs: number) => number) | undefined {
+  const encoded = record.generator?.lagTicks;
+  if (!encoded) return undefined;
+  const ticks = decodeTicks(encoded, Math.ceil(record.durationUs / TICK_US) + 1);
+  if (!ticks) return undefined;
+  const perSecond = 1_000_000 / TICK_US;
+  return (startUs) => {
+    let worst = 0;
+    const from = Math.floor(startUs / TICK_US);
+    for (let j = Math.max(0, from); j < Math.min(ticks.length, from + perSecond); j++) if (ticks[j]! > worst) worst = ticks[j]!;
+    return worst;
+  };
+}
+
+/**
+ * The floor is set from the baseline's per-second p99s with robust statistics — a median and a
+ * median absolute deviation, which one bad second cannot move much, where the baseline's worst
+ * second would let a single hiccup switch detection off. The generator's own delay is taken per
+ * second: a stress second is elevated only above the floor plus twice the generator's worst
+ * lateness *in that second*, so a strained moment of the runner neither hides a rise elsewhere nor
+ * counts as one.
+ */
 export function noiseModel(record: RunRecord, fastGroups: Set<string>, rules: NoiseRules): NoiseModel {
   const baselineP99s = perSecondP99(record, 'baseline', fastGroups);
-  const stressP99s = perSecondP99(record, 'stress', fastGroups);
-  const med = median(baselineP99s);
-  const max = baselineP99s.length ? Math.max(...baselineP99s) : NaN;
-  const loop = record.generator?.eventLoopDelayP99Us ?? 0;
+  const stressAt = perSecondP99At(record, 'stress', fastGroups);
+  const stressP99s = stressAt.map(([, v]) => v);
+  const med = baselineP99s.length ? median(baselineP99s) : 0;
+  const mad = baselineP99s.length ? median(baselineP99s.map((v) => Math.abs(v - med))) : 0;
+  const max = baselineP99s.length ? Math.max(...baselineP99s) : 0;
+  const lagAt = lagBySecond(record);
+  // older records carry only the run's loop delay p99: it widens every second, as it used to
+  const loop = lagAt ? 0 : (record.generator?.eventLoopDelayP99Us ?? 0);
   const candidates: [number, string][] = [
     [rules.indexLimit * med, `${rules.indexLimit}× the baseline's median per-second p99`],
     [med + rules.minDeltaUs, 'the baseline median + hol.minDelta'],
-    [max, "the baseline's worst second"],
+    [med + 4 * 1.4826 * mad, 'the baseline median + 4 robust standard deviations'],
     [med + 2 * loop, "the baseline median + twice the generator's loop delay p99"],
   ];
   const [floorUs, floorFrom] = candidates.reduce((a, c) => (c[0] > a[0] ? c : a));
-  const elevatedSeconds = stressP99s.filter((v) => v > floorUs).length;
+  const elevatedSeconds = stressAt.filter(([startUs, v]) => v > floorUs + 2 * (lagAt?.(startUs) ?? 0)).length;
   const neededSeconds = Math.max(1, Math.ceil(rules.sustainUs / 1e6));
   return {
     baselineP99s,
     stressP99s,
     baselineMedianUs: med,
     baselineMaxUs: max,
-    loopDelayUs: loop,
-    floorUs,
-    floorFrom,
+    loopDelayUs: lagAt ? 0 : loop,
+    floorUs: Math.round(floorUs),
+    floorFrom: lagAt ? `${floorFrom}; each second also above twice the generator's lateness in it` : floorFrom,
     elevatedSeconds,
     neededSeconds,
   };

@@ -4,28 +4,41 @@
 //                fast group has no baseline: not a result, never a pass;
 //   disconnect — the server closed or refused fast clients (codes and reasons listed): a failure,
 //                but not head-of-line blocking;
-//   hol        — any HOL rule fired: fast p99 rose above the run's own noise floor for several
-//                seconds; fast clients missed events; their delivery rate fell; one stalled;
-//                their newest event grew stale;
-//   none       — otherwise.
+//   hol        — any HOL rule fired: the fast clients froze together (time above the run's floor,
+//                per 10 ms, the generator's own lateness taken off); their p99 rose above the
+//                floor for several seconds; they missed events; their delivery rate fell beyond
+//                chance; one stalled;
+//   inconclusive — nothing fired, but the run could not have seen blocking: the slow clients never
+//                pushed back on the server (or nothing was replayed), or the rules that could show
+//                blocking could not judge (too short, too few events): never a pass;
+//   none       — the run tested the server and no rule fired.
 import type { HolRules } from '../scenario/types.js';
 import { formatUs } from '../util/units.js';
-import type { GroupResult, HolEvidence, HolResult, RunRecord, Verdict } from '../records/schema.js';
+import type { GroupResult, HolEvidence, HolResult, RunRecord, Verdict } from '../record/schema.js';
 import { noiseModel, type NoiseModel } from './noise.js';
 import { isFast, phasesWithRole, select } from './select.js';
 import { CLOSE_SLOW_CLIENT } from '../protocol/v0.js';
+import { DEFAULT_MIN_FREEZE_US, describeFreezes, freezeView, type FreezePhase, type FreezeView } from './freeze.js';
+import { fallPValue } from './counts.js';
+import { testedBy, type Tested } from './tested.js';
 
 const ratio = (a: number, b: number): number | null => (b > 0 ? Math.round((a / b) * 100) / 100 : a > 0 ? Infinity : null);
 export const fmtRatio = (r: number | null): string => (r === null ? 'n/a' : r === Infinity ? '∞' : `${r.toFixed(2)}×`);
 
 /** The defaults a scenario gets (scenario/validate.ts applies them). */
-export const DEFAULT_HOL_RULES: HolRules = {
+export const DEFAULT_HOL_RULES: Required<HolRules> = {
   indexLimit: 3,
   minDeltaUs: 5_000,
   minDeliveryRatio: 0.9,
   maxStallUs: 1_000_000,
   sustainUs: 3_000_000,
+  minFreezeUs: DEFAULT_MIN_FREEZE_US,
 };
+
+/** A fall in delivery counts only when a count that low had under this chance at the baseline's rate. */
+const DELIVERY_P = 0.001;
+/** The generator's own lateness above the floor for this share of the measured time: its figures are not the server's. */
+const LAG_OVER_FLOOR_SHARE = 0.2;
 
 /** Why the run is not a result, or undefined. */
 export function invalidReason(record: RunRecord): string | undefined {
@@ -99,8 +112,8 @@ function noResult(verdict: Verdict, summary: string, evidence: HolEvidence[] = [
 }
 
 export function analyseHol(record: RunRecord, rulesIn: HolRules): HolResult {
-  const rules = { ...DEFAULT_HOL_RULES, ...rulesIn };
-  const invalid = invalidReason(record);
+  const rules: Required<HolRules> = { ...DEFAULT_HOL_RULES, ...rulesIn } as Required<HolRules>;
+  let invalid = invalidReason(record);
   const base = select(record, isFast, phasesWithRole(record, 'baseline'));
   const stress = select(record, isFast, phasesWithRole(record, 'stress'));
   const dropped = disconnects(record.groups);
@@ -138,24 +151,27 @@ export function analyseHol(record: RunRecord, rulesIn: HolRules): HolResult {
   const bRate = base.clientSeconds > 0 ? base.arrived / base.clientSeconds : 0;
   const sRate = stress.clientSeconds > 0 ? stress.arrived / stress.clientSeconds : 0;
   const deliveryRatio = ratio(sRate, bRate);
-  const noise = noiseModel(record, new Set(record.groups.filter(isFast).map((g) => g.name)), rules);
+  const fast = new Set(record.groups.filter(isFast).map((g) => g.name));
+  const noise = noiseModel(record, fast, rules);
+  const emitted = serverEmitted(record);
+  const freeze = freezeView(record, { rules, fast, emittedRatePerSec: emitted ? bRate : undefined });
+  const tested = testedBy(record, rules.sustainUs);
   const stallBound = Math.max(rules.maxStallUs, 2 * base.maxStallUs);
   const staleBound = Math.max(rules.maxStallUs, 3 * base.maxStalenessUs);
+  if (!invalid && freeze && freeze.generatorOverFloorShare >= LAG_OVER_FLOOR_SHARE)
+    invalid = `the load generator could not keep up: its own lateness exceeded the ${formatUs(freeze.floorUs)} floor ${Math.round(freeze.generatorOverFloorShare * 100)}% of the measured time (≥ ${LAG_OVER_FLOOR_SHARE * 100}%)`;
+  const unknown = emitted ? unknownAfterAllLeft(record, bRate) : undefined;
 
   const evidence: HolEvidence[] = [
+    ...(freeze ? [freezeRule(freeze)] : []),
     p99Rule(rules, index, sP99, bP99, noise),
     {
       rule: 'fast clients missed events in stress',
-      measured: `${stress.missing} missing of ${stress.delivered + stress.missing}`,
+      measured: `${stress.missing} missing of ${stress.delivered + stress.missing}${unknown ? `; ${unknown}` : ''}`,
       bound: '0',
       triggered: stress.missing > 0,
     },
-    {
-      rule: `fast delivery rate stress ÷ baseline < ${rules.minDeliveryRatio}`,
-      measured: `${fmtRatio(deliveryRatio)} (${sRate.toFixed(1)} vs ${bRate.toFixed(1)} events/s per client)`,
-      bound: `${rules.minDeliveryRatio}×`,
-      triggered: deliveryRatio !== null && deliveryRatio < rules.minDeliveryRatio,
-    },
+    deliveryRule(rules, deliveryRatio, bRate, sRate, base.clientSeconds, stress.clientSeconds, record),
     {
       // the age of the oldest owed, undelivered event: a quiet stream is never a stall
       rule: `fast max stall in stress ≥ ${formatUs(rules.maxStallUs)} and ≥ 2× baseline`,
@@ -163,18 +179,33 @@ export function analyseHol(record: RunRecord, rulesIn: HolRules): HolResult {
       bound: formatUs(stallBound),
       triggered: stress.maxStallUs >= stallBound,
     },
-    {
-      // a server stuck behind a slow client may stop emitting altogether: nothing is "missing"
-      // then, but the newest event a fast client has grows old
-      rule: `fast staleness at the end of stress ≥ ${formatUs(rules.maxStallUs)} and ≥ 3× baseline`,
-      measured: `${formatUs(stress.maxStalenessUs)} (baseline ${formatUs(base.maxStalenessUs)})`,
-      bound: formatUs(staleBound),
-      triggered: stress.maxStalenessUs >= staleBound,
-    },
+    // records without age series: a server stuck behind a slow client may stop emitting altogether,
+    // and the newest event a fast client has grows old (the freeze rule sees this in time)
+    ...(freeze
+      ? []
+      : [
+          {
+            rule: `fast staleness at the end of stress ≥ ${formatUs(rules.maxStallUs)} and ≥ 3× baseline`,
+            measured: `${formatUs(stress.maxStalenessUs)} (baseline ${formatUs(base.maxStalenessUs)})`,
+            bound: formatUs(staleBound),
+            triggered: stress.maxStalenessUs >= staleBound,
+          },
+        ]),
+    testedRow(tested),
   ];
   const fired = evidence.filter((e) => e.triggered);
   const all = [disconnectRow, ...evidence];
-  const figures = { index, p50Index, stallIndex, deliveryRatio, noise: noiseSummary(noise) };
+  const resolutionUs = freeze?.judged ? freeze.countFromUs : noise.baselineP99s.length >= 2 ? noise.floorUs : undefined;
+  const figures = {
+    index,
+    p50Index,
+    stallIndex,
+    deliveryRatio,
+    noise: noiseSummary(noise),
+    ...(freeze ? { freezes: freezeSummary(freeze) } : {}),
+    tested,
+    ...(resolutionUs !== undefined ? { resolutionUs } : {}),
+  };
   const strainedOnly = invalid !== undefined && !record.invalid && !record.partial;
   if (strainedOnly && dropped.deliberate > 0) {
     return {
@@ -204,7 +235,7 @@ export function analyseHol(record: RunRecord, rulesIn: HolRules): HolResult {
       verdict: 'disconnect',
       ...figures,
       evidence: all,
-      summary: `DISCONNECT: the server closed or refused ${dropped.count} of ${dropped.clients} fast clients (${dropped.detail}) — a failure, but not head-of-line blocking.${alsoHol}`,
+      summary: `DISCONNECT: the server closed or refused ${dropped.count} of ${dropped.clients} fast clients (${dropped.detail}) — a failure, but not head-of-line blocking.${alsoHol}${unknown ? ` Missing: ${unknown}.` : ''}`,
     };
   }
   if (fired.length > 0) {
@@ -214,14 +245,146 @@ export function analyseHol(record: RunRecord, rulesIn: HolRules): HolResult {
         Object.entries(g.phases).some(([name, p]) => p.clients > 0 && record.phases.find((x) => x.name === name)?.role === 'stress'),
     );
     const who = slowPresent ? 'slow clients delayed the fast ones' : 'fast clients were delayed or starved in stress';
-    return { verdict: 'hol', ...figures, evidence: all, summary: `HEAD-OF-LINE BLOCKING: ${who} (${names(fired)})` };
+    const how = freeze?.triggered ? (freeze.sustained ? ' (sustained)' : ' (transient)') : '';
+    return { verdict: 'hol', ...figures, evidence: all, summary: `HEAD-OF-LINE BLOCKING${how}: ${who} (${names(fired)})` };
   }
+  if (tested.tested !== true) {
+    return {
+      verdict: 'inconclusive',
+      ...figures,
+      evidence: all,
+      summary: `INCONCLUSIVE: no rule fired, but the run could not have seen blocking — ${tested.detail}`,
+    };
+  }
+  const unjudged = [
+    freeze ? (freeze.judged ? undefined : `freezes: ${freeze.notJudged}`) : 'freezes: no age series',
+    p99Judged(noise) ? undefined : 'p99: too few whole seconds',
+  ].filter((x): x is string => x !== undefined);
+  if (unjudged.length === 2) {
+    return {
+      verdict: 'inconclusive',
+      ...figures,
+      evidence: all,
+      summary: `INCONCLUSIVE: no rule fired, but the rules that see blocking in time could not judge this run (${unjudged.join('; ')})`,
+    };
+  }
+  const freezeWords = freeze?.judged
+    ? `never frozen together (worst shared age ${formatUs(freeze.stress.worstUs)}; a freeze from ${formatUs(freeze.countFromUs)} would show)`
+    : `p99 ${fmtRatio(index)}`;
   return {
     verdict: 'none',
     ...figures,
     evidence: all,
-    summary: `no head-of-line blocking: fast clients kept their baseline (p99 ${fmtRatio(index)}, ${noise.elevatedSeconds} of ${noise.stressP99s.length} stress seconds above the noise floor ${formatUs(noise.floorUs)}, delivery ${fmtRatio(deliveryRatio)}, nothing missed)`,
+    summary: `no head-of-line blocking: the server was tested (${tested.detail}) and fast clients kept their baseline: ${freezeWords}, ${noise.elevatedSeconds} of ${noise.stressP99s.length} stress seconds above the p99 floor ${formatUs(noise.floorUs)}, delivery ${fmtRatio(deliveryRatio)}, nothing missed`,
   };
+}
+
+/** A stream the server emits on its own: which events exist is learned from what arrives. */
+function serverEmitted(record: RunRecord): boolean {
+  const t = record.scenario.spec?.target;
+  return t?.kind === 'url' && t.generic?.publish.kind === 'server';
+}
+
+/**
+ * Unknown is not zero: once every fast client has been closed, what a server-emitted stream carried
+ * meanwhile is unknown. Estimated from its baseline rate, and labelled so.
+ */
+function unknownAfterAllLeft(record: RunRecord, ratePerClientSec: number): string | undefined {
+  const stress = record.phases.filter((p) => p.role === 'stress');
+  if (stress.length === 0 || !(ratePerClientSec > 0)) return undefined;
+  const endUs = Math.max(...stress.map((p) => p.startUs + p.durationUs));
+  const clients = record.groups.filter(isFast).flatMap((g) => g.clientResults ?? []);
+  if (clients.length === 0 || clients.some((c) => c.closedAtUs === undefined || c.closedAtUs >= endUs)) return undefined;
+  const lastUs = Math.max(...clients.map((c) => c.closedAtUs!));
+  const perClient = Math.round((ratePerClientSec * (endUs - lastUs)) / 1e6);
+  if (perClient <= 0) return undefined;
+  return `unknown after every fast client was closed (${formatUs(lastUs)}): ≈${perClient} events each (${perClient * clients.length} in all), estimated from the stream's baseline rate`;
+}
+
+function testedRow(t: Tested): HolEvidence {
+  return {
+    rule: 'the run tested the server (a slow client pushed back, or a backlog was replayed)',
+    measured: t.detail,
+    bound: 'yes, before the last hol.sustain of stress',
+    triggered: false,
+    informational: true,
+  };
+}
+
+function freezeRule(f: FreezeView): HolEvidence {
+  const rule = `fast clients frozen together in stress (every one of ${f.clients} tracked, above the ${formatUs(f.floorUs)} floor; a freeze counts from ${formatUs(f.countFromUs)})`;
+  const share = (p: FreezePhase): string => (p.measuredUs > 0 ? `${Math.round((p.aboveFloorUs / p.measuredUs) * 100)}%` : 'n/a');
+  const measured = `stress: ${describeFreezes(f.stress)}, above the floor ${share(f.stress)} of the time; baseline: ${describeFreezes(f.baseline)}, ${share(f.baseline)}`;
+  if (!f.judged) return { rule: `${rule} (not judged: ${f.notJudged})`, measured, bound: 'n/a', triggered: false, judged: false };
+  return {
+    rule,
+    measured: f.triggered ? `${measured} — ${f.sustained ? 'sustained' : 'transient'}` : measured,
+    bound: `freezes ${OVER_BASELINE_TEXT} baseline's, or above the floor ≥ 25% of stress and ≥ 3× baseline`,
+    triggered: f.triggered,
+  };
+}
+const OVER_BASELINE_TEXT = 'over 2× the';
+
+function freezeSummary(f: FreezeView): NonNullable<HolResult['freezes']> {
+  const phase = (p: FreezePhase) => ({
+    measuredUs: p.measuredUs,
+    aboveFloorUs: p.aboveFloorUs,
+    frozenUs: p.frozenUs,
+    worstUs: p.worstUs,
+    freezes: p.freezes.slice(0, 50),
+    count: p.freezes.length,
+  });
+  return {
+    floorUs: f.floorUs,
+    countFromUs: f.countFromUs,
+    clients: f.clients,
+    baseline: phase(f.baseline),
+    stress: phase(f.stress),
+    sustained: f.sustained,
+  };
+}
+
+/**
+ * Delivery fell: stress ÷ baseline below the bound, and a count that low is unlikely at the
+ * baseline's rate (Poisson counts compared conditionally, per client: every fast client reads the
+ * same stream, so their counts are not independent samples). A few events a second cannot carry it.
+ */
+function deliveryRule(
+  rules: Required<HolRules>,
+  deliveryRatio: number | null,
+  bRate: number,
+  sRate: number,
+  baseClientSeconds: number,
+  stressClientSeconds: number,
+  record: RunRecord,
+): HolEvidence {
+  const seconds = (role: string): number => record.phases.filter((p) => p.role === role).reduce((a, p) => a + p.durationUs / 1e6, 0);
+  const tb = seconds('baseline');
+  const ts = seconds('stress');
+  const nb = bRate * tb;
+  const ns = sRate * ts;
+  const p = fallPValue(nb, tb, ns, ts);
+  const canSee = fallPValue(nb, tb, 0, ts) < DELIVERY_P && baseClientSeconds > 0 && stressClientSeconds > 0;
+  const measured = `${fmtRatio(deliveryRatio)} (${sRate.toFixed(1)} vs ${bRate.toFixed(1)} events/s per client; chance of so few at the baseline's rate ${p < 1e-6 ? '< 1e-6' : p.toPrecision(2)})`;
+  const rule = `fast delivery rate stress ÷ baseline < ${rules.minDeliveryRatio}, beyond chance (p < ${DELIVERY_P})`;
+  if (!canSee)
+    return {
+      rule: `${rule} (not judged: too few events — ${Math.round(nb)} per client in baseline)`,
+      measured,
+      bound: `${rules.minDeliveryRatio}×`,
+      triggered: false,
+      judged: false,
+    };
+  return {
+    rule,
+    measured,
+    bound: `${rules.minDeliveryRatio}×`,
+    triggered: deliveryRatio !== null && deliveryRatio < rules.minDeliveryRatio && p < DELIVERY_P,
+  };
+}
+
+function p99Judged(noise: NoiseModel): boolean {
+  return noise.baselineP99s.length >= 2 && noise.stressP99s.length >= noise.neededSeconds;
 }
 
 function names(fired: HolEvidence[]): string {
@@ -249,13 +412,14 @@ function p99Rule(rules: Required<HolRules>, index: number | null, sP99: number, 
   // hol.minDelta acts through the floor (at least the baseline median + minDelta)
   const risen = index !== null && index >= rules.indexLimit;
   const measured = `${fmtRatio(index)} (${formatUs(sP99)} vs ${formatUs(bP99)})`;
-  if (noise.baselineP99s.length < 2 || noise.stressP99s.length < noise.neededSeconds) {
+  if (!p99Judged(noise)) {
     // one or two seconds of data cannot tell a sustained rise from noise: the other rules still judge
     return {
       rule: `fast p99 stress ÷ baseline ≥ ${rules.indexLimit}, sustained for ≥ ${noise.neededSeconds}s (not judged: ${noise.baselineP99s.length} whole seconds of baseline, ${noise.stressP99s.length} of stress)`,
       measured,
       bound: `${rules.indexLimit}×`,
       triggered: false,
+      judged: false,
     };
   }
   return {

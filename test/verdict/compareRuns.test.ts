@@ -6,10 +6,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compareRecords, DEFAULT_COMPARE, interquartileRange, notAResult } from '../../src/records/compare.js';
-import { mannWhitneyGreater } from '../../src/records/rankTest.js';
+import { compareRecords, DEFAULT_COMPARE, interquartileRange, notAResult } from '../../src/verdict/compareRuns.js';
+import { mannWhitneyGreater } from '../../src/verdict/mannWhitney.js';
 import { createHistogram, encodeHistogram, recordUs, summarize, type Histogram } from '../../src/measurement/histogram.js';
-import type { IntervalRecord, PhaseResult, RunRecord } from '../../src/records/schema.js';
+import type { IntervalRecord, PhaseResult, RunRecord } from '../../src/record/schema.js';
 import { generateSamples, recordFromSamples } from '../support/fixtureRecord.js';
 import { killAll, runCli } from '../support/cli.js';
 
@@ -92,7 +92,16 @@ function interval(group: string, startUs: number, h: Histogram): IntervalRecord 
 }
 
 function phaseResult(p: PhaseResult, h: Histogram, delivered: number, missing: number, clients: number, seconds: number): PhaseResult {
-  return { ...p, clients, delivered, arrived: delivered, missing, latencyUs: summarize(h), histogram: encodeHistogram(h), deliveredPerClientPerSec: Math.round((delivered / clients / seconds) * 10) / 10 };
+  return {
+    ...p,
+    clients,
+    delivered,
+    arrived: delivered,
+    missing,
+    latencyUs: summarize(h),
+    histogram: encodeHistogram(h),
+    deliveredPerClientPerSec: Math.round((delivered / clients / seconds) * 10) / 10,
+  };
 }
 
 /** The legacy server's shape: fast clients starved in stress, thousands missing, verdict hol. */
@@ -144,9 +153,19 @@ describe('compareRecords: noise is not a regression', () => {
     const c = compareRecords(a, structuredClone(a));
     expect(c.regressions).toEqual([]);
     expect(new Set(c.rows.filter((r) => r.group).map((r) => `${r.group}/${r.phase}`))).toEqual(new Set(['fast/baseline', 'fast/stress']));
-    expect(c.rows.filter((r) => r.group === 'fast' && r.phase === 'stress').map((r) => r.metric)).toEqual(['p50', 'p90', 'p99', 'p99.9', 'max', 'missing', 'delivered/s']);
+    expect(c.rows.filter((r) => r.group === 'fast' && r.phase === 'stress').map((r) => r.metric)).toEqual([
+      'p50',
+      'p90',
+      'p99',
+      'p99.9',
+      'max',
+      'missing',
+      'delivered/s',
+    ]);
     expect(c.rows.every((r) => r.rule.length > 0)).toBe(true);
-    expect(c.rows.find((r) => r.phase === 'stress' && r.metric === 'p99')!.rule).toMatch(/^rise >25% & >[\d.]+m?s \(.+\) & U-test p<0\.01 \(p=[\d.e-]+, 12\/12 s\)$/);
+    expect(c.rows.find((r) => r.phase === 'stress' && r.metric === 'p99')!.rule).toMatch(
+      /^rise >25% & >[\d.]+m?s \(.+\) & U-test p<0\.01 \(p=[\d.e-]+, 12\/12 s\)$/,
+    );
     expect(c.notes).toContain('not compared (use --all): group stalled, phase warmup');
   });
 
@@ -232,7 +251,9 @@ describe('notAResult', () => {
     expect(notAResult(ok)).toBeNull();
     expect(notAResult({ ...ok, hol: { ...ok.hol, verdict: 'invalid', summary: 'NOT A RESULT' } })).toBe('verdict invalid (NOT A RESULT)');
     expect(notAResult({ ...ok, invalid: true, invalidReason: 'worker 1 failed' })).toBe('invalid run (worker 1 failed)');
-    expect(notAResult({ ...ok, generator: { ...ok.generator, bound: true, reasons: ['event-loop delay p99 31ms > 20ms'] } })).toBe('generator-bound (event-loop delay p99 31ms > 20ms)');
+    expect(notAResult({ ...ok, generator: { ...ok.generator, bound: true, reasons: ['event-loop delay p99 31ms > 20ms'] } })).toBe(
+      'generator-bound (event-loop delay p99 31ms > 20ms)',
+    );
   });
 });
 
@@ -271,8 +292,16 @@ describeCli('evbench compare (CLI)', () => {
   });
 
   it.each([
-    ['generator-bound NEW', () => [baseFile, boundFile], /^evbench: compare: NOT A RESULT, not ranked: NEW .*bound\.json: generator-bound \(event-loop delay p99 31ms > 20ms\)$/],
-    ['invalid BASE', () => [invalidFile, baseFile], /^evbench: compare: NOT A RESULT, not ranked: BASE .*invalid\.json: verdict invalid \(NOT A RESULT: the generator was the bottleneck\)$/],
+    [
+      'generator-bound NEW',
+      () => [baseFile, boundFile],
+      /^evbench: compare: NOT A RESULT, not ranked: NEW .*bound\.json: generator-bound \(event-loop delay p99 31ms > 20ms\)$/,
+    ],
+    [
+      'invalid BASE',
+      () => [invalidFile, baseFile],
+      /^evbench: compare: NOT A RESULT, not ranked: BASE .*invalid\.json: verdict invalid \(NOT A RESULT: the generator was the bottleneck\)$/,
+    ],
   ])('%s: refused with one line, exit 4', async (_name, files, message) => {
     const r = await runCli(['compare', ...files()]);
     expect(r.code).toBe(4);

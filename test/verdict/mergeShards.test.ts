@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_T0_SKEW_US, mergeShards, scheduleOffsetUs } from '../../src/records/merge.js';
-import type { RunRecord } from '../../src/records/schema.js';
+import { DEFAULT_MAX_T0_SKEW_US, mergeShards, scheduleOffsetUs } from '../../src/verdict/mergeShards.js';
+import type { RunRecord } from '../../src/record/schema.js';
 import { combineSamples, generateSamples, recordFromSamples } from '../support/fixtureRecord.js';
 import { countsOf } from '../support/histogramCounts.js';
 import { killAll, runCli } from '../support/cli.js';
@@ -27,7 +27,7 @@ describe('merge of two shards', () => {
     { source: 'shard0.json', record: shard0 },
   ]);
 
-  it('equals, count for count, the record built from both shards\' histograms', () => {
+  it("equals, count for count, the record built from both shards' histograms", () => {
     expect(merged.groups.map((g) => g.name)).toEqual(whole.groups.map((g) => g.name));
     for (const g of whole.groups) {
       const m = merged.groups.find((x) => x.name === g.name)!;
@@ -73,7 +73,13 @@ describe('shards must start together', () => {
   };
   const t0 = shard0.t0Us;
   const merge = (a: RunRecord, b: RunRecord, maxT0SkewUs?: number): RunRecord =>
-    mergeShards([{ source: 'a.json', record: a }, { source: 'b.json', record: b }], maxT0SkewUs === undefined ? {} : { maxT0SkewUs });
+    mergeShards(
+      [
+        { source: 'a.json', record: a },
+        { source: 'b.json', record: b },
+      ],
+      maxT0SkewUs === undefined ? {} : { maxT0SkewUs },
+    );
 
   it('shard i is offset by i/rate: that offset is not skew', () => {
     expect(scheduleOffsetUs(slowRate(shard1, t0))).toBe(1_000_000);
@@ -88,17 +94,33 @@ describe('shards must start together', () => {
       /^merge: shards did not start together: shard 1\/2 \(b\.json, t0 2026-01-02T03:04:08\.200000Z\) started 1\.20s after shard 0\/2 \(a\.json, t0 2026-01-02T03:04:06\.000000Z\) \(schedule offsets removed\), more than the 1\.00s tolerance \(--max-t0-skew\): start every shard of a run at once$/,
     );
     // a shard that started early is named first
-    expect(() => merge(slowRate(shard0, t0 + 3_000_000), slowRate(shard1, t0))).toThrow(/shard 0\/2 \(a\.json.*\) started 4\.00s after shard 1\/2 \(b\.json/);
+    expect(() => merge(slowRate(shard0, t0 + 3_000_000), slowRate(shard1, t0))).toThrow(
+      /shard 0\/2 \(a\.json.*\) started 4\.00s after shard 1\/2 \(b\.json/,
+    );
     // the tolerance is a choice the user can make stricter
-    expect(() => merge(slowRate(shard0, t0), slowRate(shard1, t0 + 1_500_000), 400_000)).toThrow(/started 500\.0ms after .* more than the 400\.0ms tolerance/);
+    expect(() => merge(slowRate(shard0, t0), slowRate(shard1, t0 + 1_500_000), 400_000)).toThrow(
+      /started 500\.0ms after .* more than the 400\.0ms tolerance/,
+    );
   });
 });
 
 describe('a shard that is not a result', () => {
   it.each([
-    ['generator-bound', (r: RunRecord) => ({ ...r, generator: { ...r.generator, bound: true, reasons: ['publisher event-loop delay p99 41ms (≥ 20ms)'] } }), /^NOT A RESULT: shard 1\/2: generator-bound \(publisher event-loop delay p99 41ms/],
-    ['with an invalid verdict', (r: RunRecord) => ({ ...r, hol: { ...r.hol, verdict: 'invalid' as const, summary: 'lost the data it needs' } }), /^NOT A RESULT: shard 1\/2: verdict invalid \(lost the data it needs\)/],
-    ['with a failed worker', (r: RunRecord) => ({ ...r, invalid: true, invalidReason: 'worker 2 exited' }), /^NOT A RESULT: shard 1\/2: (invalid run \()?worker 2 exited/],
+    [
+      'generator-bound',
+      (r: RunRecord) => ({ ...r, generator: { ...r.generator, bound: true, reasons: ['publisher event-loop delay p99 41ms (≥ 20ms)'] } }),
+      /^NOT A RESULT: shard 1\/2: generator-bound \(publisher event-loop delay p99 41ms/,
+    ],
+    [
+      'with an invalid verdict',
+      (r: RunRecord) => ({ ...r, hol: { ...r.hol, verdict: 'invalid' as const, summary: 'lost the data it needs' } }),
+      /^NOT A RESULT: shard 1\/2: verdict invalid \(lost the data it needs\)/,
+    ],
+    [
+      'with a failed worker',
+      (r: RunRecord) => ({ ...r, invalid: true, invalidReason: 'worker 2 exited' }),
+      /^NOT A RESULT: shard 1\/2: (invalid run \()?worker 2 exited/,
+    ],
   ])('%s: the merged verdict is invalid, never re-derived as a pass', (_name, spoil, summary) => {
     const merged = mergeShards([
       { source: 'shard0.json', record: shard0 },
@@ -141,13 +163,17 @@ describeCli('evbench merge (CLI)', () => {
     expect(verbose.code).toBe(1);
     expect(verbose.stderr).toContain('per client:');
     // the shards' clients, numbered anew across the merge
-    for (const c of merged.groups[0]!.clientResults.slice(0, 5)) expect(verbose.stderr).toMatch(new RegExp(`^${merged.groups[0]!.name} +${c.id} +${c.delivered} `, 'm'));
+    for (const c of merged.groups[0]!.clientResults.slice(0, 5))
+      expect(verbose.stderr).toMatch(new RegExp(`^${merged.groups[0]!.name} +${c.id} +${c.delivered} `, 'm'));
     expect(verbose.stderr).toContain('latency over time: p99 per second');
     expect(verbose.stderr).toContain('merged 2 shards');
   });
 
   it('a generator-bound shard: the merged record is written, its verdict invalid, exit 4', async () => {
-    const bound = write('bound1.json', { ...shard1, generator: { ...shard1.generator, bound: true, reasons: ['client worker 1 event-loop delay p99 23ms (≥ 20ms)'] } });
+    const bound = write('bound1.json', {
+      ...shard1,
+      generator: { ...shard1.generator, bound: true, reasons: ['client worker 1 event-loop delay p99 23ms (≥ 20ms)'] },
+    });
     const out = join(tmp, 'out-bound', 'merged.json');
     const r = await runCli(['merge', s0, bound, '-o', out]);
     expect(r.code).toBe(4);
@@ -155,13 +181,32 @@ describeCli('evbench merge (CLI)', () => {
   });
 
   it.each([
-    ['shards that did not start together', () => [s0, write('late1.json', { ...shard1, t0Us: shard1.t0Us + 5_000_000 })], /merge: shards did not start together: shard 1\/2 \(.*late1\.json, t0 .*\) started 5\.00s after shard 0\/2 \(.*s0\.json/],
-    ['a scenario that differs', () => [s0, write('other.json', { ...shard1, scenario: { ...shard1.scenario, name: 'other' } })], /other\.json: scenario "other" differs from "fixture" in .*s0\.json: records from different scenarios do not merge/],
+    [
+      'shards that did not start together',
+      () => [s0, write('late1.json', { ...shard1, t0Us: shard1.t0Us + 5_000_000 })],
+      /merge: shards did not start together: shard 1\/2 \(.*late1\.json, t0 .*\) started 5\.00s after shard 0\/2 \(.*s0\.json/,
+    ],
+    [
+      'a scenario that differs',
+      () => [s0, write('other.json', { ...shard1, scenario: { ...shard1.scenario, name: 'other' } })],
+      /other\.json: scenario "other" differs from "fixture" in .*s0\.json: records from different scenarios do not merge/,
+    ],
     ['a shard given twice', () => [s0, s0], /shard 0\/2 given twice/],
     ['a missing shard', () => [s0, write('s0of3.json', { ...shard0, shard: { index: 0, count: 3 } })], /shard 0\/3 does not belong with/],
-    ['shards missing from the set', () => [write('a3.json', { ...shard0, shard: { index: 0, count: 3 } }), write('b3.json', { ...shard1, shard: { index: 1, count: 3 } })], /merge: shard 2\/3 missing/],
+    [
+      'shards missing from the set',
+      () => [
+        write('a3.json', { ...shard0, shard: { index: 0, count: 3 } }),
+        write('b3.json', { ...shard1, shard: { index: 1, count: 3 } }),
+      ],
+      /merge: shard 2\/3 missing/,
+    ],
     ['a record that is not a shard', () => [s0, write('whole.json', whole)], /whole\.json: not a shard/],
-    ['a corrupt file', () => [s0, write('corrupt.json', { tool: { name: 'evbench' }, schemaVersion: 1 })], /corrupt\.json: corrupt run record: field "scenario" is missing/],
+    [
+      'a corrupt file',
+      () => [s0, write('corrupt.json', { tool: { name: 'evbench' }, schemaVersion: 1 })],
+      /corrupt\.json: corrupt run record: field "scenario" is missing/,
+    ],
   ])('refuses %s (exit 2, one line)', async (_name, files, message) => {
     const r = await runCli(['merge', ...files(), '-o', join(tmp, 'never.json')]);
     expect(r.code).toBe(2);

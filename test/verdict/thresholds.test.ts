@@ -1,13 +1,13 @@
 // Unit tests of the threshold grammar and evaluator, value by value: every metric and aggregation,
 // every operator at its boundary, every error with its column, and the selection rules (tags, an
-// untagged key skips warmup, no data is a failure). Written so a mutant of src/thresholds fails:
+// untagged key skips warmup, no data is a failure). Written so a mutant of the grammar or evaluator fails:
 // records are built inside each test, never while the file loads, because a file that throws while
 // it collects its tests reports no failed test, and Stryker then counts the mutant as survived.
 import { describe, expect, it } from 'vitest';
 import { createHistogram, encodeHistogram, recordUs, summarize } from '../../src/measurement/histogram.js';
-import { zeroCounters, type PhaseCounters } from '../../src/measurement/recorder.js';
-import type { PhaseResult, RunRecord } from '../../src/records/schema.js';
-import { evaluateThresholds, formatMeasure } from '../../src/thresholds/evaluate.js';
+import { zeroCounters } from '../../src/measurement/recorder.js';
+import type { PhaseCounters, PhaseResult, RunRecord } from '../../src/record/schema.js';
+import { evaluateThresholds, formatMeasure } from '../../src/verdict/thresholds.js';
 import {
   METRICS,
   parseThresholdExpression,
@@ -15,7 +15,7 @@ import {
   parseThresholdKey,
   parseThresholds,
   ThresholdSyntaxError,
-} from '../../src/thresholds/parse.js';
+} from '../../src/scenario/thresholdGrammar.js';
 import { generateSamples, recordFromSamples } from '../support/fixtureRecord.js';
 
 describe('parseThresholdKey', () => {

@@ -1,9 +1,9 @@
 // Evaluates thresholds against a run record, once, in one place: every outcome carries the
 // measured value beside the bound. Untagged selections cover all groups and every phase but warmup.
-import type { RunRecord, ThresholdOutcome } from '../records/schema.js';
-import { select } from '../analysis/select.js';
+import type { RunRecord, ThresholdOutcome } from '../record/schema.js';
+import { select } from './select.js';
 import { formatUs } from '../util/units.js';
-import { parseThresholds, type Threshold } from './parse.js';
+import { parseThresholds, type Threshold } from '../scenario/thresholdGrammar.js';
 
 function measure(record: RunRecord, t: Threshold): { value: number | null; unit: string } {
   const { metric, tags } = t.key;

@@ -3,10 +3,10 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RunRecord } from '../../src/records/schema.js';
+import type { RunRecord } from '../../src/record/schema.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseThresholdFlag, parseThresholds } from '../../src/thresholds/parse.js';
-import { evaluateThresholds } from '../../src/thresholds/evaluate.js';
+import { parseThresholdFlag, parseThresholds } from '../../src/scenario/thresholdGrammar.js';
+import { evaluateThresholds } from '../../src/verdict/thresholds.js';
 import { parseShard } from '../../src/cli/run.js';
 import { renderMarkdown } from '../../src/reports/markdown.js';
 import { renderHtml } from '../../src/reports/html.js';
@@ -34,10 +34,15 @@ describe('threshold syntax errors name the position', () => {
   });
 
   it('units: µs, ms, s; booleans only for generator bound', () => {
-    expect(parseThresholds('latency', ['p(99)<250us', 'p(99)<250µs', 'max<=2ms', 'p(50)<1.5s']).map((t) => t.bound)).toEqual([250, 250, 2000, 1_500_000]);
+    expect(parseThresholds('latency', ['p(99)<250us', 'p(99)<250µs', 'max<=2ms', 'p(50)<1.5s']).map((t) => t.bound)).toEqual([
+      250, 250, 2000, 1_500_000,
+    ]);
     expect(parseThresholds('generator', ['bound==false'])[0]!.bound).toBe(0);
     expect(() => parseThresholds('hol', ['index==true'])).toThrow('true/false only compares with generator bound');
-    expect(parseThresholdFlag('latency{group:fast,phase:stress}: p(99)<50ms')).toEqual({ key: 'latency{group:fast,phase:stress}', expression: 'p(99)<50ms' });
+    expect(parseThresholdFlag('latency{group:fast,phase:stress}: p(99)<50ms')).toEqual({
+      key: 'latency{group:fast,phase:stress}',
+      expression: 'p(99)<50ms',
+    });
   });
 });
 
@@ -64,7 +69,9 @@ describe('pass and fail, with value vs bound in every output', () => {
     const xml = renderJunit(r);
     expect(md).toMatch(/\| ❌ \| `latency\{group:fast,phase:baseline\}: p\(99\)<1ms` \| 1\.\d+ms \| < 1ms \|/);
     expect(md).toContain('| ❌ | `latency{group:nobody}: p(99)<1s` | no data | < 1s |');
-    expect(html).toMatch(/✗ FAIL<\/b><\/td><td><code>latency\{group:fast,phase:baseline\}: p\(99\)&lt;1ms<\/code><\/td><td>1\.\d+ms<\/td><td>&lt; 1ms<\/td>/);
+    expect(html).toMatch(
+      /✗ FAIL<\/b><\/td><td><code>latency\{group:fast,phase:baseline\}: p\(99\)&lt;1ms<\/code><\/td><td>1\.\d+ms<\/td><td>&lt; 1ms<\/td>/,
+    );
     expect(xml).toMatch(/<failure type="threshold" message="measured 1\.\d+ms, bound &lt; 1ms">/);
     expect(xml).toContain('tests="6" failures="3"');
   });
@@ -92,7 +99,9 @@ describe('exit codes through the CLI', () => {
   it('a threshold syntax error: exit 2, one line with the column', async () => {
     const r = await runCli(['report', fixtureFile, '--out', tmp, '--threshold', 'latency{group:fast}: p(99)<fast']);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe('evbench: --threshold "p(99)<fast": at column 7: expected a number with an optional unit (µs, ms, s, m, h) or true/false');
+    expect(r.stderr.trim()).toBe(
+      'evbench: --threshold "p(99)<fast": at column 7: expected a number with an optional unit (µs, ms, s, m, h) or true/false',
+    );
   });
 
   it('--shard out of range on run: exit 2 before anything starts', async () => {
@@ -128,7 +137,11 @@ describe('exit codes through the CLI', () => {
     const file = join(tmp, 'slow-client.json');
     writeFileSync(file, JSON.stringify(scenario));
     const out = join(tmp, 'run');
-    const pass = await runCli(['run', file, '--duration', '3s', '--out', out, '--report', 'md,junit', '--threshold', 'latency{group:fast}: p(99)<60s'], 120_000, { GITHUB_STEP_SUMMARY: join(tmp, 'step-summary.md') });
+    const pass = await runCli(
+      ['run', file, '--duration', '3s', '--out', out, '--report', 'md,junit', '--threshold', 'latency{group:fast}: p(99)<60s'],
+      120_000,
+      { GITHUB_STEP_SUMMARY: join(tmp, 'step-summary.md') },
+    );
     const passRecord = JSON.parse(readFileSync(join(out, 'slow-client.json'), 'utf8')) as RunRecord;
     if (passRecord.hol.verdict === 'invalid') {
       // a starved generator (a busy machine): not a result, so neither pass nor fail
@@ -140,11 +153,17 @@ describe('exit codes through the CLI', () => {
     expect(pass.code, pass.stderr).toBe(0);
     expect(readFileSync(join(tmp, 'step-summary.md'), 'utf8')).toBe(`${readFileSync(join(out, 'slow-client.md'), 'utf8')}\n`);
     expect(readFileSync(join(out, 'slow-client.md'), 'utf8')).toContain('| ✅ | `latency{group:fast}: p(99)<60s` |');
-    const fail = await runCli(['run', file, '--duration', '3s', '--out', out, '--report', 'junit', '--threshold', 'latency{group:fast}: p(99)<1us'], 120_000, { GITHUB_STEP_SUMMARY: join(tmp, 'summary.md') });
+    const fail = await runCli(
+      ['run', file, '--duration', '3s', '--out', out, '--report', 'junit', '--threshold', 'latency{group:fast}: p(99)<1us'],
+      120_000,
+      { GITHUB_STEP_SUMMARY: join(tmp, 'summary.md') },
+    );
     if (JSON.parse(readFileSync(join(out, 'slow-client.json'), 'utf8')).hol.verdict === 'invalid') return;
     expect(fail.code, fail.stderr).toBe(1);
     expect(fail.stderr).toMatch(/✗ latency\{group:fast\}: p\(99\)<1us: measured [\d.]+(µs|ms|s) against bound < 1µs/);
-    expect(readFileSync(join(out, 'slow-client.junit.xml'), 'utf8')).toMatch(/<failure type="threshold" message="measured [\d.]+(µs|ms|s), bound &lt; 1us">/);
+    expect(readFileSync(join(out, 'slow-client.junit.xml'), 'utf8')).toMatch(
+      /<failure type="threshold" message="measured [\d.]+(µs|ms|s), bound &lt; 1us">/,
+    );
     // md was not asked for in the failing run: nothing appended to the step summary
     expect(existsSync(join(tmp, 'summary.md'))).toBe(false);
   }, 90_000);

@@ -1,7 +1,7 @@
 // The verdict's rules, each in both directions and at its boundary, on records made to order.
 import { describe, expect, it } from 'vitest';
-import { analyseHol, disconnects, invalidReason } from '../../src/analysis/hol.js';
-import { median, noiseModel } from '../../src/analysis/noise.js';
+import { analyseHol, disconnects, invalidReason } from '../../src/verdict/hol.js';
+import { median, noiseModel } from '../../src/verdict/noise.js';
 import { RULES, second, steady, verdictRecord, type VerdictSpec } from '../support/verdictRecord.js';
 
 const judge = (spec: VerdictSpec, rules = RULES) => analyseHol(verdictRecord(spec), rules);

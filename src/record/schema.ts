@@ -1,11 +1,111 @@
 // The run record: everything a run measured, schema-versioned. Renderers and analyses read only
 // this; histograms are kept encoded (compressed base64) so records merge exactly.
-import type { LatencySummary } from '../measurement/histogram.js';
-import type { PhaseCounters } from '../measurement/recorder.js';
 import type { GroupKind, Scenario, SlowBehaviour } from '../scenario/types.js';
-import type { ClientTotals, ReplayTotals } from '../measurement/accounting.js';
 
 export const SCHEMA_VERSION = 1;
+
+// The counters and summaries the record carries are defined here, not in measurement/: measurement
+// fills them, and a field added to them is a change to the on-disk schema, made in this file.
+
+/** Latency summary in integer microseconds, as it appears in run records. */
+export interface LatencySummary {
+  count: number;
+  min: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  mean: number;
+}
+
+/** One group's counters for one phase, as written to disk (measurement/recorder.ts counts them). */
+export interface PhaseCounters {
+  /** Expected events delivered (by intended time: the phase the event was published in). */
+  delivered: number;
+  /** Events that arrived while this phase ran (by arrival time): the delivery rate clients saw. */
+  arrived: number;
+  /** Expected events not delivered within the grace period after their phase (recorded as latency too). */
+  missing: number;
+  duplicates: number;
+  outOfOrder: number;
+  /** Events that arrived after they had been counted missing (not recorded twice). */
+  lateArrivals: number;
+  /** Events received before their publish time (clock skew, or a server stamping future times): recorded as 0. */
+  beforePublish: number;
+  /** Gap notices the server sent (409). */
+  gapsAnnounced: number;
+  /** Sessions the server closed for being slow (4008). */
+  slowCloses: number;
+  /** Connections the server closed for any other reason (its code and reason are on the client's record). */
+  serverCloses: number;
+  /** Subscriptions the server refused with an error status (4xx/5xx). */
+  subscribeRefusals: number;
+  /** Stall: the age of the oldest event a client was owed and did not have yet, at its worst in this phase (0 when nothing was owed). */
+  maxStallUs: number;
+  /** At the phase's end, the age of the newest event a client had (phase end − its publish time); the worst client. */
+  maxStalenessUs: number;
+  /** Subscribe requests not acknowledged before the client left. */
+  ackTimeouts: number;
+  /** Connections that could not be opened (refused upgrade, reset, handshake timeout). */
+  connectErrors: number;
+}
+
+/** One client's own totals over the run, as written to disk (measurement/accounting.ts keeps them). */
+export interface ClientTotals {
+  delivered: number;
+  missing: number;
+  duplicates: number;
+  outOfOrder: number;
+  lateArrivals: number;
+  maxStallUs: number;
+  /** Server-emitted streams: ids in this client's gaps that no client received (not this stream's: its ids are not consecutive). */
+  unseenIds?: number;
+}
+
+/**
+ * Did a slow client's backlog reach the server? Bytes it was owed (what a fast reader of the same
+ * stream received since it joined) that neither its receive queue nor the server's send queue held
+ * were held by the server process: from then on the run tested the server.
+ */
+export interface PushbackRecord {
+  /** When owed bytes were first held by the server, µs since t0; null if they never were. */
+  reachedAtUs: number | null;
+  /** `server-queue`: the server's socket seen on this host; `estimated`: its kernel assumed to hold tcp_wmem's maximum; `closed`: the server closed the client; `unknown`: not measurable. */
+  how: 'server-queue' | 'estimated' | 'closed' | 'unknown';
+  owedBytes: number;
+  rxMaxBytes: number;
+  serverTxMaxBytes: number | null;
+  heldMaxBytes: number;
+}
+
+/**
+ * A group's tracked fast clients every 10 ms of the run (tick j at t0 + j × tickUs): `together`, the
+ * youngest age among them (how long every one of them had been waiting), and `any`, the oldest. Each
+ * series is 32-bit values, little-endian, deflated, base64 (util/ticksCodec.ts); 0xffffffff marks a
+ * tick no tracked client was owed anything at.
+ */
+export interface AgeSeries {
+  tickUs: number;
+  clients: number;
+  together: string;
+  any: string;
+}
+
+/** One catch-up client's replay, as written to disk. */
+export interface ReplayTotals {
+  /** last_log_id sent, and the head the server acknowledged: the replay covers (from, to]. */
+  fromId: number;
+  toId: number;
+  received: number;
+  missing: number;
+  duplicates: number;
+  outOfOrder: number;
+  /** Subscribe sent → last replayed event, µs; NaN if the replay never finished. */
+  timeToLiveUs: number;
+  /** Replayed events per second over the replay. */
+  ratePerSec: number;
+}
 
 export interface PhaseResult extends PhaseCounters {
   /** Clients of the group connected in this phase. */
@@ -42,6 +142,8 @@ export interface ClientRecord extends ClientTotals {
   /** What the target sent that the runner refused, by kind (message_too_large, invalid_utf8, …, pings_unanswered); absent when none. */
   frameFaults?: Record<string, number>;
   replay?: ReplayTotals;
+  /** Slow clients: whether and when their backlog reached the server. */
+  pushback?: PushbackRecord;
 }
 
 export interface GroupResult {
@@ -61,6 +163,8 @@ export interface GroupResult {
     ratePerSec: number;
     timeToLiveUsMax: number | null;
   };
+  /** Fast groups: the tracked clients' ages every tick (what the freeze rule reads). */
+  ages?: AgeSeries;
 }
 
 export interface IntervalRecord {
@@ -88,14 +192,18 @@ export interface HolEvidence {
   triggered: boolean;
   /** Evidence beside the rules (e.g. the server's own view): it has no bound and never triggers. */
   informational?: boolean;
+  /** false: the rule could not judge this run (too short, too few events); it neither passed nor fired. */
+  judged?: boolean;
 }
 
 /**
- * none: fast clients kept their baseline; hol: slow clients delayed or starved the fast ones;
- * disconnect: the server closed or refused fast clients (a failure, but not HOL); invalid: the
- * generator was the bottleneck or the data is incomplete (never a pass); unknown: nothing to compare.
+ * none: the run tested the server and fast clients kept their baseline; hol: slow clients delayed or
+ * starved the fast ones; disconnect: the server closed or refused fast clients (a failure, but not
+ * HOL); invalid: the generator could not keep up or the data is incomplete (never a pass);
+ * inconclusive: the run could not have seen blocking (the slow clients never pushed back, nothing was
+ * replayed, too short or too few events to judge: never a pass either); unknown: nothing to compare.
  */
-export type Verdict = 'none' | 'hol' | 'disconnect' | 'invalid' | 'unknown';
+export type Verdict = 'none' | 'hol' | 'disconnect' | 'invalid' | 'inconclusive' | 'unknown';
 
 export interface HolResult {
   verdict: Verdict;
@@ -115,9 +223,33 @@ export interface HolResult {
     stressSeconds: number;
     neededSeconds: number;
   };
+  /** The fast clients' shared freezes, stress against baseline (absent when the record has no age series). */
+  freezes?: {
+    floorUs: number;
+    countFromUs: number;
+    clients: number;
+    baseline: FreezeSummary;
+    stress: FreezeSummary;
+    sustained: boolean;
+  };
+  /** Whether the run tested the server (its slow clients pushed back, a backlog was replayed), and how it knows. */
+  tested?: { tested: boolean | null; detail: string };
+  /** The smallest rise this run could see (the freeze rule's counting bound, or the p99 floor). */
+  resolutionUs?: number;
   evidence: HolEvidence[];
   /** One sentence a person reads first. */
   summary: string;
+}
+
+/** Freezes in one role's phases: each a run of 10 ms ticks at which every tracked fast client's oldest owed event was older than the floor. */
+export interface FreezeSummary {
+  measuredUs: number;
+  aboveFloorUs: number;
+  frozenUs: number;
+  worstUs: number;
+  /** µs since t0; at most the first 50 are kept. */
+  freezes: { startUs: number; durationUs: number; peakUs: number }[];
+  count: number;
 }
 
 export interface GeneratorHealth {
@@ -130,8 +262,12 @@ export interface GeneratorHealth {
   publisher: { sent: number; latenessP99Us: number; latenessMaxUs: number; lateEvents: number; prefilled: number };
   bound: boolean;
   reasons: string[];
+  /** Set when a thread was delayed or busy but kept up: what the run's resolution suffers from. */
+  strained?: string;
   /** The thread running only catch-up clients was saturated: replay rates are the generator's limit. */
   replayBound: boolean;
+  /** The worst runner thread's lateness every 10 ms tick (encoded like AgeSeries): what the generator's own delay explains of any age. */
+  lagTicks?: string;
 }
 
 /**

@@ -1,0 +1,246 @@
+// Freezes: how long the fast clients were frozen together, judged in time, not whole seconds. Each
+// tracked fast client's age is sampled every 10 ms (measurement/ageTicks.ts); at each tick the
+// youngest of them is how long *every* fast client had been waiting — what one shared queue does
+// to all of them at once. The generator's own lateness at that tick is taken off, so a pause of the
+// runner is never counted as the server's. A tick is frozen when that age is above the run's floor
+// (robust statistics over the baseline's per-second maxima, so one bad second cannot switch
+// detection off); a run of frozen ticks is a freeze, and it counts once its peak is a real stall.
+import type { HolRules } from '../scenario/types.js';
+import type { RunRecord } from '../record/schema.js';
+import { decodeTicks, NO_CLIENT, TICK_US } from '../util/ticksCodec.js';
+import { formatUs } from '../util/units.js';
+import { median } from './noise.js';
+
+export interface Freeze {
+  /** µs since t0. */
+  startUs: number;
+  durationUs: number;
+  /** The fast clients' shared age at its worst, the generator's lateness taken off. */
+  peakUs: number;
+}
+
+export interface FreezePhase {
+  /** Measured time: ticks at which some tracked fast client was owed events. */
+  measuredUs: number;
+  /** Time above the floor, all of it (short excursions included). */
+  aboveFloorUs: number;
+  /** Freezes whose peak reached the counting bound. */
+  freezes: Freeze[];
+  frozenUs: number;
+  /** The worst shared age seen (generator lateness taken off), counted or not. */
+  worstUs: number;
+}
+
+export interface FreezeView {
+  judged: boolean;
+  /** Why the rule could not judge (too little baseline, too few events for a freeze to show). */
+  notJudged?: string;
+  floorUs: number;
+  floorFrom: string;
+  /** A freeze counts when its peak reaches this: the run cannot see a shorter one. */
+  countFromUs: number;
+  countFrom: string;
+  clients: number;
+  baseline: FreezePhase;
+  stress: FreezePhase;
+  /** Share of measured ticks at which the generator's own lateness exceeded the floor. */
+  generatorOverFloorShare: number;
+  triggered: boolean;
+  sustained: boolean;
+}
+
+/** Chance of a stream's silence being taken for a freeze, for the bound below. */
+const CHANCE = 0.01;
+/** Share of stress above the floor that makes a rise sustained (at least hol.sustain of it, or half a short stress). */
+const SUSTAINED_SHARE = 0.25;
+/** Stress must be frozen at least this many times as often as baseline. */
+const OVER_BASELINE = 2;
+
+/** Default for hol.minFreeze: a shared freeze shorter than this is not called blocking on its own. */
+export const DEFAULT_MIN_FREEZE_US = 100_000;
+
+interface Series {
+  /** Youngest tracked fast client's age per tick, generator lateness taken off; NaN where no client was owed events. */
+  age: Float64Array;
+  lag: Uint32Array;
+  clients: number;
+}
+
+function series(record: RunRecord, fast: Set<string>): Series | undefined {
+  const groups = record.groups.filter((g) => fast.has(g.name) && g.ages);
+  if (groups.length === 0) return undefined;
+  const ticks = Math.ceil(record.durationUs / TICK_US) + 1;
+  const age = new Float64Array(ticks).fill(NaN);
+  let clients = 0;
+  for (const g of groups) {
+    const together = decodeTicks(g.ages!.together, ticks);
+    if (!together) return undefined;
+    clients += g.ages!.clients;
+    for (let j = 0; j < together.length; j++) {
+      const t = together[j]!;
+      if (t !== NO_CLIENT && !(age[j]! <= t)) age[j] = t;
+    }
+  }
+  const lag = (record.generator.lagTicks && decodeTicks(record.generator.lagTicks, ticks)) || new Uint32Array(ticks);
+  for (let j = 0; j < age.length; j++) if (!Number.isNaN(age[j]!)) age[j] = Math.max(0, age[j]! - (lag[j] ?? 0));
+  return { age, lag, clients };
+}
+
+/** Tick ranges [from, to) of the phases with `role`. */
+function ticksOf(record: RunRecord, role: string): [number, number][] {
+  return record.phases
+    .filter((p) => p.role === role)
+    .map((p) => [Math.ceil(p.startUs / TICK_US), Math.ceil((p.startUs + p.durationUs) / TICK_US)]);
+}
+
+function phaseFreezes(s: Series, ranges: [number, number][], floorUs: number, countFromUs: number): FreezePhase {
+  const out: FreezePhase = { measuredUs: 0, aboveFloorUs: 0, freezes: [], frozenUs: 0, worstUs: 0 };
+  for (const [from, to] of ranges) {
+    let run: { start: number; n: number; peak: number } | undefined;
+    const close = (): void => {
+      if (run && run.peak >= countFromUs) {
+        out.freezes.push({ startUs: run.start * TICK_US, durationUs: run.n * TICK_US, peakUs: run.peak });
+        out.frozenUs += run.n * TICK_US;
+      }
+      run = undefined;
+    };
+    for (let j = from; j < Math.min(to, s.age.length); j++) {
+      const a = s.age[j]!;
+      if (Number.isNaN(a)) {
+        close();
+        continue;
+      }
+      out.measuredUs += TICK_US;
+      if (a > out.worstUs) out.worstUs = a;
+      if (a > floorUs) {
+        out.aboveFloorUs += TICK_US;
+        run ??= { start: j, n: 0, peak: 0 };
+        run.n++;
+        if (a > run.peak) run.peak = a;
+      } else close();
+    }
+    close();
+  }
+  return out;
+}
+
+/** Per whole second of the ranges, the worst tick (seconds with less than half their ticks measured are left out). */
+function perSecondWorst(s: Series, ranges: [number, number][]): number[] {
+  const out: number[] = [];
+  const perSecond = 1_000_000 / TICK_US;
+  for (const [from, to] of ranges) {
+    for (let k = from; k + perSecond <= Math.min(to, s.age.length); k += perSecond) {
+      let worst = 0;
+      let n = 0;
+      for (let j = k; j < k + perSecond; j++) {
+        const a = s.age[j]!;
+        if (Number.isNaN(a)) continue;
+        n++;
+        if (a > worst) worst = a;
+      }
+      if (n * 2 >= perSecond) out.push(worst);
+    }
+  }
+  return out;
+}
+
+/**
+ * The floor, from the baseline's per-second worst ages: the largest of indexLimit × their median,
+ * the median + minDelta, and the median + 4 robust standard deviations (1.4826 × MAD) — a median
+ * and a MAD ignore one bad second, where a maximum would let it switch detection off.
+ */
+export function robustFloor(
+  perSecond: number[],
+  rules: Pick<Required<HolRules>, 'indexLimit' | 'minDeltaUs'>,
+): { floorUs: number; from: string } {
+  const m = median(perSecond);
+  const mad = median(perSecond.map((v) => Math.abs(v - m)));
+  const candidates: [number, string][] = [
+    [rules.indexLimit * m, `${rules.indexLimit}× the baseline's median`],
+    [m + rules.minDeltaUs, 'the baseline median + hol.minDelta'],
+    [m + 4 * 1.4826 * mad, "the baseline median + 4 robust SD's"],
+  ];
+  const [floorUs, from] = candidates.reduce((a, c) => (c[0] > a[0] ? c : a));
+  return { floorUs: Math.round(floorUs), from };
+}
+
+/**
+ * For a stream the server emits on its own, a silence is a freeze only when it is longer than the
+ * stream's own gaps can be by chance: with λ events a second over a stress of T seconds, a gap longer
+ * than ln(λT / 1%) / λ happens by chance in under 1% of runs (exponential gaps: the worst case for a
+ * given rate).
+ */
+export function chanceGapUs(ratePerSec: number, stressUs: number): number {
+  if (!(ratePerSec > 0)) return Infinity;
+  const n = Math.max(1, (ratePerSec * stressUs) / 1e6);
+  return Math.round((Math.log(n / CHANCE) / ratePerSec) * 1e6);
+}
+
+export interface FreezeInputs {
+  rules: Required<HolRules>;
+  fast: Set<string>;
+  /** Set for a server-emitted stream: the events per second a fast client received in baseline. */
+  emittedRatePerSec?: number;
+}
+
+export function freezeView(record: RunRecord, inputs: FreezeInputs): FreezeView | undefined {
+  const s = series(record, inputs.fast);
+  if (!s) return undefined;
+  const { rules } = inputs;
+  const base = ticksOf(record, 'baseline');
+  const stressRanges = ticksOf(record, 'stress');
+  const perSecond = perSecondWorst(s, base);
+  const { floorUs, from } = perSecond.length ? robustFloor(perSecond, rules) : { floorUs: rules.minDeltaUs, from: 'hol.minDelta' };
+  const stressUs = stressRanges.reduce((a, [f, t]) => a + (t - f) * TICK_US, 0);
+  const chance = inputs.emittedRatePerSec !== undefined ? chanceGapUs(inputs.emittedRatePerSec, stressUs) : 0;
+  const bounds: [number, string][] = [
+    [rules.minFreezeUs, 'hol.minFreeze'],
+    [2 * floorUs, 'twice the floor'],
+    [chance, `the longest silence a stream of ${inputs.emittedRatePerSec?.toFixed(1)} events/s has by chance`],
+  ];
+  const [countFromUs, countFrom] = bounds.reduce((a, c) => (c[0] > a[0] ? c : a));
+  const baseline = phaseFreezes(s, base, floorUs, countFromUs);
+  const stress = phaseFreezes(s, stressRanges, floorUs, countFromUs);
+  let lagOver = 0;
+  let measured = 0;
+  for (const [f, t] of [...base, ...stressRanges]) {
+    for (let j = f; j < Math.min(t, s.lag.length); j++) {
+      measured++;
+      if (s.lag[j]! > floorUs) lagOver++;
+    }
+  }
+  let notJudged: string | undefined;
+  if (perSecond.length < 2) notJudged = `${perSecond.length} whole seconds of baseline measured: no floor to judge against`;
+  else if (countFromUs >= rules.maxStallUs)
+    notJudged = `too few events: a freeze under ${formatUs(countFromUs)} (${countFrom}) cannot be told from the stream's own gaps`;
+  else if (stress.measuredUs === 0) notJudged = 'no stress time measured';
+  const share = (p: FreezePhase, us: number): number => (p.measuredUs > 0 ? us / p.measuredUs : 0);
+  const freezesOver = stress.freezes.length > 0 && share(stress, stress.frozenUs) > OVER_BASELINE * share(baseline, baseline.frozenUs);
+  const sustainedUs = Math.min(rules.sustainUs, stress.measuredUs / 2);
+  const risen =
+    stress.aboveFloorUs >= sustainedUs &&
+    share(stress, stress.aboveFloorUs) >= SUSTAINED_SHARE &&
+    share(stress, stress.aboveFloorUs) >= 3 * share(baseline, baseline.aboveFloorUs);
+  const triggered = notJudged === undefined && (freezesOver || risen);
+  return {
+    judged: notJudged === undefined,
+    notJudged,
+    floorUs,
+    floorFrom: from,
+    countFromUs,
+    countFrom,
+    clients: s.clients,
+    baseline,
+    stress,
+    generatorOverFloorShare: measured > 0 ? lagOver / measured : 0,
+    triggered,
+    sustained: triggered && (risen || stress.freezes.some((f) => f.durationUs >= rules.sustainUs)),
+  };
+}
+
+/** "2 freezes (worst 312ms, 0.6s of 12.0s)" or "none". */
+export function describeFreezes(p: FreezePhase): string {
+  if (p.freezes.length === 0) return `none (worst shared age ${formatUs(p.worstUs)})`;
+  const worst = Math.max(...p.freezes.map((f) => f.peakUs));
+  return `${p.freezes.length} freeze${p.freezes.length === 1 ? '' : 's'} (worst ${formatUs(worst)}; ${formatUs(p.frozenUs)} frozen of ${formatUs(p.measuredUs)})`;
+}

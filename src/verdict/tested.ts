@@ -1,0 +1,104 @@
+// Tested, or not a `none`: a run can only see blocking once something slow actually pressed on the
+// server — a slow reader whose backlog outgrew the kernels between it and the server, a catch-up
+// client whose backlog the server replayed, a churn of connects. A run in which none of that
+// happened says nothing about head-of-line blocking, however clean its numbers look.
+import type { GroupResult, RunRecord } from '../record/schema.js';
+import { formatBytes, formatUs } from '../util/units.js';
+
+export interface Tested {
+  /** null: not measured (a record from before backpressure was measured). */
+  tested: boolean | null;
+  detail: string;
+}
+
+/** What the server's kernel is assumed to hold for one socket when its end could not be seen. */
+const ASSUMED_SERVER_QUEUE_BYTES = 4 << 20;
+/** Bytes beyond the kernels' that count as held by the server (runner/pushback.ts). */
+const HELD_SLACK_BYTES = 256 * 1024;
+
+function stressWindow(record: RunRecord): { startUs: number; endUs: number } | undefined {
+  const stress = record.phases.filter((p) => p.role === 'stress');
+  if (stress.length === 0) return undefined;
+  return { startUs: Math.min(...stress.map((p) => p.startUs)), endUs: Math.max(...stress.map((p) => p.startUs + p.durationUs)) };
+}
+
+function inStress(record: RunRecord, g: GroupResult): boolean {
+  return record.phases.some((p) => p.role === 'stress' && (g.phases[p.name]?.clients ?? 0) > 0);
+}
+
+const HOW: Record<string, string> = {
+  'server-queue': "the server's send queue full, more held by the server",
+  estimated: "its receive queue full and more owed than the server's kernel holds",
+  closed: 'the server closed it',
+  unknown: 'how unknown',
+};
+
+/**
+ * Whether the run tested the server, early enough to watch what followed: pushback must have begun
+ * at least `windowUs` (hol.sustain, or half a short stress phase) before the stress phase ended.
+ */
+export function testedBy(record: RunRecord, sustainUs: number): Tested {
+  const win = stressWindow(record);
+  if (!win) return { tested: null, detail: 'no stress phase' };
+  const windowUs = Math.min(sustainUs, (win.endUs - win.startUs) / 2);
+  const latestUs = win.endUs - windowUs;
+  const found: string[] = [];
+  const short: string[] = [];
+  let slowGroups = 0;
+  let measured = false;
+  let others = 0;
+  for (const g of record.groups) {
+    if (!inStress(record, g)) continue;
+    if (g.kind === 'slow') {
+      slowGroups++;
+      for (const c of g.clientResults ?? []) {
+        const pb = c.pushback;
+        if (!pb) continue;
+        measured = true;
+        const into = pb.reachedAtUs === null ? NaN : pb.reachedAtUs - win.startUs;
+        if (pb.reachedAtUs !== null && pb.reachedAtUs <= latestUs) {
+          found.push(`${g.name} #${c.id} pushed back ${formatUs(Math.max(0, into))} into stress (${HOW[pb.how] ?? pb.how})`);
+        } else if (pb.reachedAtUs !== null) {
+          short.push(`${g.name} #${c.id} pushed back only ${formatUs(Math.max(0, win.endUs - pb.reachedAtUs))} before stress ended`);
+        } else {
+          short.push(neverPushedBack(g.name, c.id, pb, win.endUs - win.startUs, windowUs));
+        }
+      }
+    } else if (g.kind === 'catchup') {
+      others++;
+      const r = g.replay;
+      if (r && r.expected > 0 && r.received > 0) found.push(`${g.name} replayed ${r.received} of ${r.expected} backlogged events`);
+      else short.push(`${g.name}: no backlog was replayed (${r ? `${r.received} of ${r.expected}` : 'no replay'})`);
+    } else if (g.kind === 'churn') {
+      others++;
+      const connects = Object.values(g.phases).reduce((a, p) => a + (p.connectUs?.count ?? 0), 0);
+      if (connects > 0) found.push(`${g.name} connected ${connects} times`);
+      else short.push(`${g.name}: no connection was made`);
+    }
+  }
+  if (found.length > 0) return { tested: true, detail: found.join('; ') };
+  if (slowGroups === 0 && others === 0)
+    return { tested: false, detail: 'nothing in stress could block: no slow, catch-up or churn clients' };
+  if (slowGroups > 0 && !measured && others === 0)
+    return { tested: null, detail: 'whether the slow clients pushed back was not measured (a record from before evbench measured it)' };
+  return { tested: false, detail: short.join('; ') || 'the slow clients never pushed back on the server' };
+}
+
+function neverPushedBack(
+  group: string,
+  id: number,
+  pb: NonNullable<GroupResult['clientResults'][number]['pushback']>,
+  stressUs: number,
+  windowUs: number,
+): string {
+  if (pb.how === 'unknown')
+    return `${group} #${id}: backpressure could not be measured (no fast reader of its stream beside it, or no /proc/net/tcp)`;
+  const holds = pb.rxMaxBytes + (pb.serverTxMaxBytes ?? ASSUMED_SERVER_QUEUE_BYTES) + HELD_SLACK_BYTES;
+  const perSec = stressUs > 0 ? pb.owedBytes / (stressUs / 1e6) : 0;
+  const kernels = `its receive queue held up to ${formatBytes(pb.rxMaxBytes)}, the server's send queue ${pb.serverTxMaxBytes === null ? `(not visible: ≤ ${formatBytes(ASSUMED_SERVER_QUEUE_BYTES)} assumed)` : `up to ${formatBytes(pb.serverTxMaxBytes)}`}`;
+  const need =
+    perSec > 0
+      ? `at this stream's ${formatBytes(perSec)}/s a stress phase of ≥ ${formatUs((holds / perSec) * 1e6 + windowUs)}, or a higher rate × payload, would test it`
+      : 'the stream carried nothing to it';
+  return `${group} #${id} was owed ${formatBytes(pb.owedBytes)}, but the kernels between it and the server hold ≈ ${formatBytes(holds)} (${kernels}): the server never felt it — ${need}`;
+}
