@@ -4,7 +4,7 @@
 // drawn by the report's own SVG code. Pure: record in, JSON-ready view out (no histograms).
 import type { GroupResult, RunRecord } from '../records/schema.js';
 import { BAND_FILLS, GROUP_COLORS } from '../reports/html.js';
-import { checkRows, VERDICT_LABEL } from '../reports/outcomes.js';
+import { checkRows, verdictLabel } from '../reports/outcomes.js';
 import { serverViewSentences } from '../reports/serverView.js';
 import { lineChart, type Band, type Series } from '../reports/svg.js';
 import { CLOSE_SLOW_CLIENT } from '../protocol/v0.js';
@@ -245,7 +245,7 @@ export function runView(feed: RunFeed): RunView {
   const v = record.hol.verdict;
   // before baseline and stress have both begun there is nothing to judge yet
   const forming = !feed.final && v === 'unknown';
-  const label = VERDICT_LABEL[v];
+  const label = verdictLabel(v);
   return {
     ...base,
     totalS: base.totalS || frame.totalS,
