@@ -3,7 +3,7 @@
 import { decodeHistogram } from '../measurement/histogram.js';
 import type { GroupResult, RunRecord } from '../records/schema.js';
 import { formatUs } from '../util/units.js';
-import { checkRows, runStatus, verdictLabel } from './outcomes.js';
+import { checkRows, runStatus, VERDICT_LABEL, verdictLabel } from './outcomes.js';
 import { generatorFact, replayFact } from './facts.js';
 import { lineChart, type Band, type Series } from './svg.js';
 import { escapeHtml as esc } from '../util/untrusted.js';
@@ -134,7 +134,7 @@ export function renderHtml(record: RunRecord, opts: HtmlOptions = {}): string {
   const body: string[] = [];
   body.push(`<h1>evbench: ${esc(record.scenario.name)} — <span class="${status === 'passed' ? 'ok' : 'bad'}">${status}</span></h1>`);
   body.push(`<div class="meta">${esc(target)} · ${(record.durationUs / 1e6).toFixed(1)}s from ${esc(record.startedAt)} · ${esc(record.workers)} worker(s)${record.shard ? ` · shard ${esc(record.shard.index)} of ${esc(record.shard.count)}` : ''}${record.mergedFrom ? ` · merged from ${esc(record.mergedFrom.shards)} shards` : ''} · ${esc(record.tool.name)} ${esc(record.tool.version)}</div>`);
-  body.push(`<div class="verdict v-${esc(v)}"><b>Verdict: ${esc(verdictLabel(v).text)}</b> — ${esc(record.hol.summary)}</div>`);
+  body.push(`<div class="verdict v-${Object.hasOwn(VERDICT_LABEL, v) ? v : 'unknown'}"><b>Verdict: ${esc(verdictLabel(v).text)}</b> — ${esc(record.hol.summary)}</div>`);
   for (const w of record.warnings) body.push(`<div class="warn">⚠ ${esc(w)}</div>`);
   if (record.hol.evidence.length) {
     body.push(table(['', 'HOL rule', 'measured', 'bound'], record.hol.evidence.map((e) => [e.triggered ? '<b class="bad">✗</b>' : e.informational ? '·' : '<span class="ok">✓</span>', esc(e.rule), esc(e.measured), esc(e.bound)])));

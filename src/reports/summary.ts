@@ -9,6 +9,7 @@ import { serverViewSentences } from './serverView.js';
 import { renderSparklines, type SparklineOptions } from './sparkline.js';
 import { renderClientDetail, renderConnectDetail, verdictDetail } from './clientDetail.js';
 import { terminalView } from './terminalView.js';
+import { terminalSafe } from '../util/untrusted.js';
 
 export interface SummaryOptions {
   /** Draw latency over time per group (`false`: not at all, e.g. off a terminal). */
@@ -94,7 +95,7 @@ export function renderSummary(untrusted: RunRecord, color = false, opts: Summary
 export function renderVerdictLines(untrusted: RunRecord, color = false, failOnHol = false, name?: string): string {
   const record = terminalView(untrusted);
   const c = makeChalk(color);
-  const prefix = name ? `${name}: ` : '';
+  const prefix = name ? `${terminalSafe(name)}: ` : '';
   const out = [prefix + verdictText(record, c)];
   if (runStatus(record, failOnHol) === 'failed')
     for (const t of record.thresholds) if (!t.passed && t.judged !== false) out.push(`${prefix}  ${c.red('✗')} ${t.message}`);

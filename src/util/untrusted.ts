@@ -87,6 +87,7 @@ export function markdownCode(value: unknown, max = MAX_TEXT): string {
 /** Text for HTML element content or a double-quoted attribute (evbench writes no other kind); control and bidi characters as visible escapes. */
 export function escapeHtml(value: unknown, max = MAX_TEXT): string {
   return capText(text(value), max)
+    .replace(/\r/g, '\\r')
     .replace(/[&<>"]/g, (c) => HTML_ENTITIES[c]!)
     .replace(CONTROL, visible);
 }
