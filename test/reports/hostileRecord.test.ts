@@ -9,6 +9,7 @@ import { asRunRecord } from '../../src/records/load.js';
 import type { ClientRecord, RunRecord } from '../../src/records/schema.js';
 import { clientNotes, renderClientDetail, renderConnectDetail, verdictDetail } from '../../src/reports/clientDetail.js';
 import { renderCompareMarkdown, renderCompareTable, renderCompareVerdict } from '../../src/reports/compare.js';
+import { runView } from '../../src/dashboard/view.js';
 import { renderHtml } from '../../src/reports/html.js';
 import { renderJunit } from '../../src/reports/junit.js';
 import { renderMarkdown } from '../../src/reports/markdown.js';
@@ -138,6 +139,9 @@ describe('terminal renderers, on a crafted record', () => {
   });
 });
 
+/** Every string of a value, joined: what a page would place as text. */
+const jsonRaw = (v: unknown): string => (typeof v === 'string' ? v : v && typeof v === 'object' ? Object.values(v).map(jsonRaw).join('\n') : '');
+
 /** Cells of a Markdown table row: split at every | not escaped by a backslash. */
 const cells = (line: string): number => line.split(/(?<!\\)\|/).length;
 
@@ -192,6 +196,18 @@ describe('Markdown, HTML and JUnit, on a crafted record', () => {
     const tags = new Set([...html.matchAll(/<\/?([a-zA-Z!][a-zA-Z0-9]*)/g)].map((m) => m[1]!.toLowerCase()));
     for (const t of tags)
       expect(['!doctype', 'html', 'head', 'meta', 'title', 'style', 'body', 'h1', 'h2', 'div', 'span', 'b', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'code', 'p', 'ul', 'li', 'svg', 'text', 'rect', 'line', 'path', 'circle']).toContain(t);
+  });
+
+  it('the dashboard: its text (placed with textContent) carries no control or bidi character; its SVG no element from the record', () => {
+    const view = runView({ name: PAYLOAD, record: other, final: true });
+    const { charts, ...text } = view;
+    expect(JSON.stringify(text)).toContain('\\\\x1b]0;pwned\\\\x07');
+    expect(jsonRaw(text)).not.toMatch(CONTROL);
+    expect(charts.length).toBeGreaterThan(0);
+    for (const c of charts) {
+      expect(c.svg).not.toMatch(/<img/i);
+      expect(c.svg).not.toMatch(CONTROL);
+    }
   });
 
   it('JUnit: no element from the record, no control character XML cannot carry', () => {
