@@ -40,6 +40,11 @@ export const VERDICT_LABEL: Record<Verdict, { text: string; tone: 'ok' | 'bad' |
   unknown: { text: 'unknown', tone: 'warn' },
 };
 
+/** A verdict's label; a verdict this version does not know (a crafted or newer record) reads as unknown, shown as it was written. */
+export function verdictLabel(v: Verdict): { text: string; tone: 'ok' | 'bad' | 'warn' } {
+  return Object.hasOwn(VERDICT_LABEL, v) ? VERDICT_LABEL[v] : { text: `unknown (${String(v)})`, tone: 'warn' };
+}
+
 /** Verdicts that fail a run asked to fail on its verdict (`--fail-on-hol`). */
 export const failingVerdict = (v: Verdict): boolean => v === 'hol' || v === 'disconnect';
 
