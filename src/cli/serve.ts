@@ -38,7 +38,7 @@ interface ServeFlags {
   messageBurst: string;
   keepaliveInterval: string;
   handshakeTimeout: string;
-  allowedOrigins?: string;
+  allowOrigin: string[];
   metricsToken?: string;
   metricsTokenFile?: string;
   json?: boolean;
@@ -105,7 +105,12 @@ export function registerServe(program: Command): void {
       'destroy a socket that has not completed its upgrade request by then',
       `${d.handshakeTimeoutMs / 1000}s`,
     )
-    .option('--allowed-origins <list>', 'comma-separated browser origins allowed to connect (others: 403); no Origin header is allowed')
+    .option(
+      '--allow-origin <origin>',
+      'a browser origin allowed to connect, e.g. https://app.example.com (repeatable; * = any); other Origins get 403, requests without Origin (non-browser clients) are allowed',
+      collect,
+      [],
+    )
     .option(
       '--metrics-token <token>',
       `require Authorization: Bearer TOKEN on /metrics (also --metrics-token-file or $${TOKEN_ENV.metricsToken})`,
@@ -120,7 +125,7 @@ Examples:
   evbench serve --mode legacy --publisher-token pub --json
   evbench serve --users 1000 --groups-per-user 50 --publisher-token pub
   evbench serve --store postgres://evbench@localhost/evbench --retain 1h --publisher-token pub
-  evbench serve --host 0.0.0.0 --tokens s1,s2 --allowed-origins https://app.example.com --metrics-token m
+  evbench serve --host 0.0.0.0 --tokens s1,s2 --allow-origin https://app.example.com --metrics-token m
   EVBENCH_PUBLISHER_TOKEN=pub evbench serve --host 0.0.0.0 --tokens-file /etc/evbench/tokens`,
     )
     .action(async (flags: ServeFlags) => {
@@ -183,7 +188,12 @@ export function serveOptionsFromFlags(flags: ServeFlags): Partial<ServerOptions>
     messageBurst: integerFlag('--message-burst', flags.messageBurst),
     keepaliveMs: durationFlagMs('--keepalive-interval', flags.keepaliveInterval),
     handshakeTimeoutMs: durationFlagMs('--handshake-timeout', flags.handshakeTimeout),
-    allowedOrigins: flags.allowedOrigins === undefined ? [] : flags.allowedOrigins.split(',').map((o) => o.trim()),
+    allowedOrigins: flags.allowOrigin.map((o) => o.trim()),
     metricsToken: singleToken(flags.metricsToken, { flag: '--metrics-token-file', path: flags.metricsTokenFile }, TOKEN_ENV.metricsToken),
   };
+}
+
+/** commander's accumulator for a repeatable flag. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }

@@ -45,6 +45,7 @@ export function createHttpServer(hub: Hub, directory: PermissionDirectory, metri
   const publishers = websocketServer(options.maxFrameBytes);
   const subscribers = websocketServer(options.maxSubscriberFrameBytes);
   const wss = [publishers, subscribers];
+  const anyOrigin = options.allowedOrigins.includes('*');
   const allowedOrigins = new Set(options.allowedOrigins.map(normalizeOrigin));
 
   const server = createServer((req, res) => {
@@ -107,7 +108,9 @@ export function createHttpServer(hub: Hub, directory: PermissionDirectory, metri
       return refuse(socket, 503, 'Service Unavailable');
     }
     const origin = req.headers.origin;
-    if (origin !== undefined && allowedOrigins.size > 0 && !allowedOrigins.has(normalizeOrigin(origin))) {
+    // Only browsers send Origin; a page may open websockets to any host its visitor can reach, so a
+    // browser is refused unless its origin was allowed (--allow-origin).
+    if (origin !== undefined && !anyOrigin && !allowedOrigins.has(normalizeOrigin(origin))) {
       metrics.refused('origin');
       return refuse(socket, 403, 'Forbidden');
     }

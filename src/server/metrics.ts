@@ -28,7 +28,7 @@ export interface QueueStats {
 /** Why the server refused a connection, a frame or a request; one counter each in /metrics. */
 export const REFUSAL_REASONS = [
   'unauthorized', // 401 before the upgrade
-  'origin', // 403 before the upgrade (--allowed-origins)
+  'origin', // 403 before the upgrade: a browser Origin not allowed by --allow-origin
   'max_connections', // 503 before the upgrade
   'handshake_timeout', // socket destroyed before completing its request
   'metrics_unauthorized', // 401 on /metrics (--metrics-token)

@@ -56,7 +56,11 @@ export interface ServerOptions {
   keepaliveMs: number;
   /** A socket that has not completed its HTTP request (upgrade) within this many ms is destroyed. */
   handshakeTimeoutMs: number;
-  /** Browser origins allowed to connect (exact `scheme://host[:port]`); empty = any. No Origin header is always allowed. */
+  /**
+   * Browser origins allowed to connect (exact `scheme://host[:port]`, or `*` for any); empty = none, so
+   * a page on any site cannot open a websocket with its visitor's network position. A request without
+   * an Origin header (not a browser: the runner, curl, other servers) is always allowed.
+   */
   allowedOrigins: string[];
   /** When set, /metrics needs `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string;
@@ -144,9 +148,9 @@ export function resolveServerOptions(partial: Partial<ServerOptions>): ServerOpt
   checkInteger('--handshake-timeout', o.handshakeTimeoutMs, 1, 86_400_000);
   if (
     !Array.isArray(o.allowedOrigins) ||
-    o.allowedOrigins.some((x) => typeof x !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/i.test(x))
+    o.allowedOrigins.some((x) => typeof x !== 'string' || (x !== '*' && !/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/i.test(x)))
   ) {
-    throw new UserError('--allowed-origins: expected a comma-separated list of origins such as https://app.example.com');
+    throw new UserError('--allow-origin: expected an origin such as https://app.example.com, or * for any');
   }
   if (o.metricsToken !== undefined && (typeof o.metricsToken !== 'string' || o.metricsToken === '')) {
     throw new UserError('--metrics-token: expected a non-empty token');

@@ -44,7 +44,7 @@ describe('evbench serve (CLI)', () => {
     [['--message-burst', '0'], /^evbench: --message-burst: /],
     [['--keepalive-interval', 'soon'], /^evbench: --keepalive-interval: expected a duration/],
     [['--handshake-timeout', '0'], /^evbench: --handshake-timeout: /],
-    [['--allowed-origins', 'example.com'], /^evbench: --allowed-origins: /],
+    [['--allow-origin', 'example.com'], /^evbench: --allow-origin: /],
     [['--metrics-token', ''], /^evbench: --metrics-token: /],
     [['--max-subscriber-frame-bytes', '10'], /^evbench: --max-subscriber-frame-bytes: expected an integer from 1024/],
     [['--max-byte-rate', 'fast'], /^evbench: --max-byte-rate: /],
