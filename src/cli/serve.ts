@@ -34,6 +34,7 @@ interface ServeFlags {
   maxSubscriptions: string;
   maxFilters: string;
   maxConnections: string;
+  maxConnectionsPerAddress?: string;
   maxMessageRate: string;
   messageBurst: string;
   keepaliveInterval: string;
@@ -92,6 +93,10 @@ export function registerServe(program: Command): void {
       '--max-connections <n>',
       'open connections (websocket sessions and plain HTTP sockets); more are refused with HTTP 503',
       String(d.maxConnections),
+    )
+    .option(
+      '--max-connections-per-address <n>',
+      'open connections from one peer address; more are refused with HTTP 429 (default: a quarter of --max-connections, loopback peers exempt)',
     )
     .option('--max-message-rate <n>', 'client frames per second per session (token bucket); over it → 429', String(d.maxMessageRate))
     .option('--message-burst <n>', 'token bucket size; this many 429s in a row close the session with 1008', String(d.messageBurst))
@@ -184,6 +189,10 @@ export function serveOptionsFromFlags(flags: ServeFlags): Partial<ServerOptions>
     maxSubscriptions: integerFlag('--max-subscriptions', flags.maxSubscriptions),
     maxFilters: integerFlag('--max-filters', flags.maxFilters),
     maxConnections: integerFlag('--max-connections', flags.maxConnections),
+    maxConnectionsPerAddress:
+      flags.maxConnectionsPerAddress === undefined
+        ? undefined
+        : integerFlag('--max-connections-per-address', flags.maxConnectionsPerAddress),
     maxMessageRate: integerFlag('--max-message-rate', flags.maxMessageRate),
     messageBurst: integerFlag('--message-burst', flags.messageBurst),
     keepaliveMs: durationFlagMs('--keepalive-interval', flags.keepaliveInterval),

@@ -3,7 +3,7 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { nowUs } from '../clock.js';
 import { MAX_NESTING, MAX_PUBLISH_BATCH, maxBatchBytes } from './clientFrames.js';
-import type { ServerOptions } from './options.js';
+import { defaultConnectionsPerAddress, type ServerOptions } from './options.js';
 import { SEND_OUTCOMES, type PendingSends, type SendOutcome } from './pendingSends.js';
 
 /** Upper bounds of the per-send histogram, in microseconds (10 µs … 10 s). */
@@ -30,6 +30,7 @@ export const REFUSAL_REASONS = [
   'unauthorized', // 401 before the upgrade
   'origin', // 403 before the upgrade: a browser Origin not allowed by --allow-origin
   'max_connections', // 503 before the upgrade
+  'max_connections_per_address', // 429 before the upgrade (--max-connections-per-address)
   'handshake_timeout', // socket destroyed before completing its request
   'metrics_unauthorized', // 401 on /metrics (--metrics-token)
   'frame_too_large', // close 1009
@@ -61,6 +62,7 @@ export function limitGauges(o: ServerOptions): Record<string, number> {
     max_subscriptions: o.maxSubscriptions,
     max_filters: o.maxFilters,
     max_connections: o.maxConnections,
+    max_connections_per_address: o.maxConnectionsPerAddress ?? defaultConnectionsPerAddress(o.maxConnections),
     max_message_rate: o.maxMessageRate,
     message_burst: o.messageBurst,
     keepalive_interval_seconds: o.keepaliveMs / 1000,

@@ -48,6 +48,13 @@ export interface ServerOptions {
   maxFiltersTotal: number;
   /** Open connections (websocket sessions plus plain HTTP sockets); one more is refused with HTTP 503. */
   maxConnections: number;
+  /**
+   * Open connections from one peer address; one more is refused with HTTP 429, so one address cannot
+   * hold every slot of maxConnections. Undefined: a quarter of maxConnections for every address but
+   * loopback ones (this machine: the runner's embedded target, or a local reverse proxy through which
+   * all clients arrive from one address). When set, it applies to every address, loopback included.
+   */
+  maxConnectionsPerAddress?: number;
   /** Client→server frames per second per session (token bucket refill); over it → 429. */
   maxMessageRate: number;
   /** Token bucket size; also how many refusals in a row close the session with 1008. */
@@ -142,6 +149,9 @@ export function resolveServerOptions(partial: Partial<ServerOptions>): ServerOpt
     throw new UserError(`--max-filters-per-token: ${o.maxFiltersPerToken} is over --max-filters-total ${o.maxFiltersTotal}`);
   }
   checkInteger('--max-connections', o.maxConnections, 1, 10_000_000);
+  if (o.maxConnectionsPerAddress !== undefined) {
+    checkInteger('--max-connections-per-address', o.maxConnectionsPerAddress, 1, o.maxConnections);
+  }
   checkInteger('--max-message-rate', o.maxMessageRate, 1, 10_000_000);
   checkInteger('--message-burst', o.messageBurst, 1, 10_000_000);
   checkInteger('--keepalive-interval', o.keepaliveMs, 0, 86_400_000);
@@ -160,4 +170,9 @@ export function resolveServerOptions(partial: Partial<ServerOptions>): ServerOpt
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The default --max-connections-per-address, for peers beyond loopback: a quarter of --max-connections. */
+export function defaultConnectionsPerAddress(maxConnections: number): number {
+  return Math.max(1, Math.ceil(maxConnections / 4));
 }
