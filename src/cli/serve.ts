@@ -31,6 +31,7 @@ interface ServeFlags {
   messageTimeout: string;
   maxFiltersPerToken: string;
   maxFiltersTotal: string;
+  maxFiltersPerAddress?: string;
   maxSubscriptions: string;
   maxFilters: string;
   maxConnections: string;
@@ -85,8 +86,12 @@ export function registerServe(program: Command): void {
     .option('--max-filters <n>', 'filter terms per session over all subscriptions (an `in` list counts its length)', String(d.maxFilters))
     .option(
       '--max-filters-per-token <n>',
-      'filter terms all sessions of one token hold together (anonymous = one token)',
+      'filter terms all sessions of one token hold together (anonymous sessions: those of one peer address)',
       String(d.maxFiltersPerToken),
+    )
+    .option(
+      '--max-filters-per-address <n>',
+      'filter terms all sessions from one peer address hold together, any token (default: a quarter of --max-filters-total, loopback exempt)',
     )
     .option('--max-filters-total <n>', 'filter terms all sessions of the server hold together', String(d.maxFiltersTotal))
     .option(
@@ -186,6 +191,8 @@ export function serveOptionsFromFlags(flags: ServeFlags): Partial<ServerOptions>
     messageTimeoutMs: durationFlagMs('--message-timeout', flags.messageTimeout),
     maxFiltersPerToken: integerFlag('--max-filters-per-token', flags.maxFiltersPerToken),
     maxFiltersTotal: integerFlag('--max-filters-total', flags.maxFiltersTotal),
+    maxFiltersPerAddress:
+      flags.maxFiltersPerAddress === undefined ? undefined : integerFlag('--max-filters-per-address', flags.maxFiltersPerAddress),
     maxSubscriptions: integerFlag('--max-subscriptions', flags.maxSubscriptions),
     maxFilters: integerFlag('--max-filters', flags.maxFilters),
     maxConnections: integerFlag('--max-connections', flags.maxConnections),

@@ -44,6 +44,11 @@ export interface ServerOptions {
   maxFilters: number;
   /** Filter terms all sessions of one token (anonymous sessions count as one token) may hold together. */
   maxFiltersPerToken: number;
+  /**
+   * Filter terms all sessions from one peer address may hold together, whatever their tokens.
+   * Undefined: a quarter of maxFiltersTotal beyond loopback, no share on loopback (as for connections).
+   */
+  maxFiltersPerAddress?: number;
   /** Filter terms all sessions of the server may hold together. */
   maxFiltersTotal: number;
   /** Open connections (websocket sessions plus plain HTTP sockets); one more is refused with HTTP 503. */
@@ -148,6 +153,9 @@ export function resolveServerOptions(partial: Partial<ServerOptions>): ServerOpt
   if (o.maxFiltersPerToken > o.maxFiltersTotal) {
     throw new UserError(`--max-filters-per-token: ${o.maxFiltersPerToken} is over --max-filters-total ${o.maxFiltersTotal}`);
   }
+  if (o.maxFiltersPerAddress !== undefined) {
+    checkInteger('--max-filters-per-address', o.maxFiltersPerAddress, 1, o.maxFiltersTotal);
+  }
   checkInteger('--max-connections', o.maxConnections, 1, 10_000_000);
   if (o.maxConnectionsPerAddress !== undefined) {
     checkInteger('--max-connections-per-address', o.maxConnectionsPerAddress, 1, o.maxConnections);
@@ -175,4 +183,9 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
 /** The default --max-connections-per-address, for peers beyond loopback: a quarter of --max-connections. */
 export function defaultConnectionsPerAddress(maxConnections: number): number {
   return Math.max(1, Math.ceil(maxConnections / 4));
+}
+
+/** The default --max-filters-per-address, for peers beyond loopback: a quarter of --max-filters-total. */
+export function defaultFiltersPerAddress(maxFiltersTotal: number): number {
+  return Math.max(1, Math.ceil(maxFiltersTotal / 4));
 }

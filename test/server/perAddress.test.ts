@@ -57,4 +57,48 @@ describe.each(['isolated', 'legacy'] as const)('per peer address (%s)', (mode) =
     // the share beyond loopback: a quarter of --max-connections
     expect(await metric(srv.metricsUrl, 'evbench_server_limit', { limit: 'max_connections_per_address' })).toBe(2);
   });
+
+  const terms = (n: number, tag: string) => [['event_type', 'in', Array.from({ length: n }, (_, i) => `${tag}${i}`)]];
+
+  it('anonymous sessions of one address cannot take the anonymous filter budget from another address', async () => {
+    const srv = await server({ mode, maxFilters: 50, maxFiltersPerToken: 100, maxFiltersTotal: 1000 });
+    const a1 = await TestClient.open(srv.url, undefined, {}, from('127.0.0.2'));
+    const a2 = await TestClient.open(srv.url, undefined, {}, from('127.0.0.2'));
+    await a1.subscribe({ filters: terms(50, 'a') });
+    await a2.subscribe({ filters: terms(50, 'b') });
+    const a3 = await TestClient.open(srv.url, undefined, {}, from('127.0.0.2'));
+    const more = await a3.request({ method: 'subscribe', filters: terms(1, 'c') });
+    expect(more.status).toBe(413);
+    expect(more.message).toMatch(/--max-filters-per-token/);
+    // another peer still subscribes with filters
+    const b = await TestClient.open(srv.url, undefined, {}, from('127.0.0.3'));
+    await b.subscribe({ filters: terms(50, 'd') });
+    expect(await refusals(srv.metricsUrl, 'too_many_filters_token')).toBe(1);
+    // and the address's terms come back when its sessions go
+    a1.ws.close();
+    await waitUntilAsync(async () => (await metric(srv.metricsUrl, 'evbench_connections')) === 3, 'a1 gone');
+    await a3.subscribe({ filters: terms(1, 'c') });
+  });
+
+  it('--max-filters-per-address: the sessions of one address share it whatever their tokens; another address is not affected', async () => {
+    const srv = await server({
+      mode,
+      tokens: ['t1', 't2', 't3'],
+      maxFilters: 50,
+      maxFiltersPerToken: 100,
+      maxFiltersPerAddress: 60,
+      maxFiltersTotal: 1000,
+    });
+    const t1 = await TestClient.open(srv.url, 't1', {}, from('127.0.0.2'));
+    const t2 = await TestClient.open(srv.url, 't2', {}, from('127.0.0.2'));
+    await t1.subscribe({ filters: terms(50, 'a') });
+    await t2.subscribe({ filters: terms(10, 'b') });
+    const over = await t2.request({ method: 'subscribe', filters: terms(1, 'c') });
+    expect(over.status).toBe(413);
+    expect(over.message).toMatch(/one address may hold at most 60 filter terms together \(--max-filters-per-address\)/);
+    const other = await TestClient.open(srv.url, 't2', {}, from('127.0.0.3'));
+    await other.subscribe({ filters: terms(50, 'd') });
+    expect(await refusals(srv.metricsUrl, 'too_many_filters_address')).toBe(1);
+    expect(await metric(srv.metricsUrl, 'evbench_server_limit', { limit: 'max_filters_per_address' })).toBe(60);
+  });
 });
