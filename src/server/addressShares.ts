@@ -1,7 +1,8 @@
 // Open sockets per peer address, so one address cannot hold every connection slot: a socket over
 // its address's share is kept only to be told 429 (it takes no slot meanwhile), and beyond twice
-// the share it is dropped at once. Websockets count for as long as their socket is open.
-import type { Socket } from 'node:net';
+// the share it is dropped at once. Websockets count for as long as their socket is open. An IPv6
+// peer is its /64 (one host commonly holds a whole /64), an IPv4 peer its address.
+import { isIPv6, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { defaultConnectionsPerAddress, type ServerOptions } from './options.js';
 
@@ -20,7 +21,7 @@ export class ConnectionsByAddress {
 
   /** Counts a new socket against its address's share and says what to do with it. */
   admit(socket: Socket): AddressAdmission {
-    const address = socket.remoteAddress ?? '';
+    const address = peerOf(socket);
     const held = this.held.get(address) ?? 0;
     const share = this.shareOf(address);
     if (held >= this.hardFactor * share) return 'drop';
@@ -59,6 +60,23 @@ export class ConnectionsByAddress {
 const countedBy = new WeakMap<Duplex, ConnectionsByAddress>();
 function socketClosed(this: Duplex): void {
   countedBy.get(this)?.release(this);
+}
+
+/** The peer a socket counts against: its IPv4 address, or its IPv6 /64 (`2001:db8:0:1::/64`). */
+export function peerOf(socket: Socket): string {
+  return peerKey(socket.remoteAddress ?? '');
+}
+
+export function peerKey(address: string): string {
+  if (!isIPv6(address) || address === '::1' || /^::ffff:\d/i.test(address)) return address;
+  const [head = '', tail] = address.toLowerCase().split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 /** Whether a peer address is this machine (127.0.0.0/8, ::1, or IPv4 loopback mapped into IPv6). */

@@ -6,7 +6,7 @@
 import type { RawData, WebSocket } from 'ws';
 import type { ClientRequest, ParseLimits, ParseResult } from './clientFrames.js';
 import { maxBatchBytes, parseClientFrame } from './clientFrames.js';
-import { isLoopbackAddress } from './addressShares.js';
+import { isLoopbackAddress, peerOf } from './addressShares.js';
 import { rawSocket } from './frame.js';
 import { defaultFiltersPerAddress, type ServerOptions } from './options.js';
 import type { Reader } from './permissions.js';
@@ -93,7 +93,7 @@ export class ClientGuard {
     this.byteRate = reader.mayPublish ? Infinity : o.maxByteRate;
     this.byteBurst = Math.max(o.maxByteRate, o.maxSubscriberFrameBytes);
     this.bytes = this.byteBurst;
-    this.address = rawSocket(ws).remoteAddress ?? '';
+    this.address = peerOf(rawSocket(ws));
     // Anonymous sessions share no secret: each peer address is its own holder, so one address cannot
     // take the budget every other anonymous client subscribes from.
     this.holder = reader.anonymous ? `anonymous@${this.address}` : (reader.holder ?? reader.name);

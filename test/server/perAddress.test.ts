@@ -4,6 +4,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, server, TestClient, upgradeStatus, waitUntil, waitUntilAsync } from './helpers.js';
+import { peerKey } from '../../src/server/addressShares.js';
 import { metric, refusals } from './scrape.js';
 
 const idle: Socket[] = [];
@@ -100,5 +101,17 @@ describe.each(['isolated', 'legacy'] as const)('per peer address (%s)', (mode) =
     await other.subscribe({ filters: terms(50, 'd') });
     expect(await refusals(srv.metricsUrl, 'too_many_filters_address')).toBe(1);
     expect(await metric(srv.metricsUrl, 'evbench_server_limit', { limit: 'max_filters_per_address' })).toBe(60);
+  });
+});
+
+describe('peer keys', () => {
+  it('an IPv4 peer is its address; an IPv6 peer is its /64 however it is written', () => {
+    expect(peerKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(peerKey('::ffff:203.0.113.7')).toBe('::ffff:203.0.113.7');
+    expect(peerKey('::1')).toBe('::1');
+    expect(peerKey('2001:db8:0:1::5')).toBe('2001:db8:0:1::/64');
+    expect(peerKey('2001:0db8:0000:0001:ffff:1:2:3')).toBe('2001:db8:0:1::/64');
+    expect(peerKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(peerKey('2001:db8:0:2::5')).not.toBe(peerKey('2001:db8:0:1::5'));
   });
 });
