@@ -1,8 +1,9 @@
-// The HTTP side: /healthz, /metrics, and the websocket upgrade on /websocket, where capacity (503),
-// the peer address's share (429), Origin (403) and the token (401) are checked before the upgrade and
-// the session handed to the mode's hub. Connection-level limits live here: handshake timeout and
-// connection counts (in total and per peer address) for every socket, keepalive (answered only by a pong carrying our ping's nonce), frame size by role, and the
-// timeout of unfinished messages.
+// The HTTP side: /healthz, /metrics, and the websocket upgrade on /websocket, where the peer
+// address's share (429), capacity (503), Origin (403) and the token (401) are checked before the
+// upgrade and the session handed to the mode's hub. Connection-level limits live here: handshake
+// timeout and connection counts (in total and per peer address) for every socket, keepalive
+// (answered only by a pong carrying our ping's nonce), frame size by role, and the timeout of
+// unfinished messages.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
