@@ -69,7 +69,9 @@ describe('pass and fail, with value vs bound in every output', () => {
     const xml = renderJunit(r);
     expect(md).toMatch(/\| ❌ \| <code>latency\{group:fast,phase:baseline\}: p\(99\)&lt;1ms<\/code> \| 1\.\d+ms \| &lt; 1ms \|/);
     expect(md).toContain('| ❌ | <code>latency{group:nobody}: p(99)&lt;1s</code> | no data | &lt; 1s |');
-    expect(html).toMatch(/✗ FAIL<\/b><\/td><td><code>latency\{group:fast,phase:baseline\}: p\(99\)&lt;1ms<\/code><\/td><td>1\.\d+ms<\/td><td>&lt; 1ms<\/td>/);
+    expect(html).toMatch(
+      /✗ FAIL<\/b><\/td><td><code>latency\{group:fast,phase:baseline\}: p\(99\)&lt;1ms<\/code><\/td><td>1\.\d+ms<\/td><td>&lt; 1ms<\/td>/,
+    );
     expect(xml).toMatch(/<failure type="threshold" message="measured 1\.\d+ms, bound &lt; 1ms">/);
     expect(xml).toContain('tests="6" failures="3"');
   });
@@ -151,7 +153,11 @@ describe('exit codes through the CLI', () => {
     expect(pass.code, pass.stderr).toBe(0);
     expect(readFileSync(join(tmp, 'step-summary.md'), 'utf8')).toBe(`${readFileSync(join(out, 'slow-client.md'), 'utf8')}\n`);
     expect(readFileSync(join(out, 'slow-client.md'), 'utf8')).toContain('| ✅ | <code>latency{group:fast}: p(99)&lt;60s</code> |');
-    const fail = await runCli(['run', file, '--duration', '3s', '--out', out, '--report', 'junit', '--threshold', 'latency{group:fast}: p(99)<1us'], 120_000, { GITHUB_STEP_SUMMARY: join(tmp, 'summary.md') });
+    const fail = await runCli(
+      ['run', file, '--duration', '3s', '--out', out, '--report', 'junit', '--threshold', 'latency{group:fast}: p(99)<1us'],
+      120_000,
+      { GITHUB_STEP_SUMMARY: join(tmp, 'summary.md') },
+    );
     if (JSON.parse(readFileSync(join(out, 'slow-client.json'), 'utf8')).hol.verdict === 'invalid') return;
     expect(fail.code, fail.stderr).toBe(1);
     expect(fail.stderr).toMatch(/✗ latency\{group:fast\}: p\(99\)<1us: measured [\d.]+(µs|ms|s) against bound < 1µs/);
