@@ -16,6 +16,7 @@ import { runStatus } from '../reports/outcomes.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jsonText } from '../util/untrusted.js';
 
 export interface ExecuteOptions {
   workers?: number;
@@ -53,7 +54,7 @@ function writeOrRescue<T>(record: RunRecord, write: () => T): T {
     if (!(err instanceof UserError)) throw err;
     const rescue = join(tmpdir(), `evbench-${record.scenario.name.replace(/[^A-Za-z0-9_-]+/g, '-')}-${Date.now()}.json`);
     try {
-      writeFileAtomic(rescue, `${JSON.stringify(record, null, 2)}\n`);
+      writeFileAtomic(rescue, `${jsonText(record, 2)}\n`);
     } catch {
       throw err;
     }

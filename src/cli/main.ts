@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { UserError, EXIT_USAGE } from '../util/errors.js';
 import { registerCommands } from './commands.js';
+import { terminalSafe } from '../util/untrusted.js';
 
 const program = new Command('evbench')
   .description('Find head-of-line blocking in websocket event servers.')
@@ -17,13 +18,14 @@ function fail(err: unknown): never {
     process.exit(err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : EXIT_USAGE);
   }
   if (err instanceof UserError) {
-    process.stderr.write(`evbench: ${err.message}\n`);
+    // a message may quote what a target said (a refusal body, a close reason): never raw on a terminal
+    process.stderr.write(`evbench: ${terminalSafe(err.message, { multiline: true })}\n`);
     process.exit(err.exitCode);
   }
   const debug = process.argv.includes('--debug');
   const e = err as Error;
-  process.stderr.write(`evbench: internal error: ${e?.message ?? String(err)}\n`);
-  if (debug && e?.stack) process.stderr.write(`${e.stack}\n`);
+  process.stderr.write(`evbench: internal error: ${terminalSafe(e?.message ?? String(err), { multiline: true })}\n`);
+  if (debug && e?.stack) process.stderr.write(`${terminalSafe(e.stack, { multiline: true, max: 20_000 })}\n`);
   process.exit(70);
 }
 

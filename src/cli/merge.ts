@@ -13,6 +13,7 @@ import { parseDurationUs } from '../util/units.js';
 import { EXIT_FAILED, EXIT_INVALID, EXIT_OK, UserError } from '../util/errors.js';
 import { useColor } from './run.js';
 import { writeReports } from './writeReports.js';
+import { jsonText, terminalSafe } from '../util/untrusted.js';
 import { addVerbosityOptions, sparklineView, verbosityOf, type VerbosityFlags } from './verbosity.js';
 
 interface MergeFlags extends VerbosityFlags {
@@ -65,7 +66,7 @@ record is not a result.`,
         files.map((source) => ({ source, record: readRunRecord(source) })),
         { maxT0SkewUs },
       );
-      writeFileAtomic(flags.output, `${JSON.stringify(merged, null, 2)}\n`);
+      writeFileAtomic(flags.output, `${jsonText(merged, 2)}\n`);
       const written = reports.length ? writeReports(merged, reports, dirname(flags.output), { failOnHol: !!flags.failOnHol }) : [];
       const verbosity = verbosityOf(flags);
       const color = useColor(flags.color);
@@ -74,10 +75,10 @@ record is not a result.`,
         const summary = renderSummary(merged, color, { sparkline: sparklineView(verbosity), verbose: verbosity === 'verbose' });
         process.stderr.write(`${summary}\n`);
         process.stderr.write(
-          `merged ${files.length} shards: ${flags.output}${written.length ? `; reports: ${written.map((f) => f.path).join(', ')}` : ''}\n`,
+          `merged ${files.length} shards: ${terminalSafe(flags.output)}${written.length ? `; reports: ${written.map((f) => terminalSafe(f.path)).join(', ')}` : ''}\n`,
         );
       }
-      if (flags.json) process.stdout.write(`${JSON.stringify(merged)}\n`);
+      if (flags.json) process.stdout.write(`${jsonText(merged)}\n`);
       process.exitCode = merged.hol.verdict === 'invalid' ? EXIT_INVALID : runPassed(merged, !!flags.failOnHol) ? EXIT_OK : EXIT_FAILED;
     });
 }

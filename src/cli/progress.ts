@@ -2,6 +2,7 @@
 import cliProgress from 'cli-progress';
 import type { ProgressSnapshot } from '../runner/run.js';
 import { formatUs } from '../util/units.js';
+import { terminalSafe } from '../util/untrusted.js';
 
 export interface Progress {
   update(p: ProgressSnapshot): void;
@@ -13,7 +14,7 @@ export function createProgress(label: string): Progress {
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: `${label} [{bar}] {percentage}% | {phase} | {elapsed}s | fast {eps} ev/s | fast p99 {p99}`,
+      format: `${terminalSafe(label, { max: 60 })} [{bar}] {percentage}% | {phase} | {elapsed}s | fast {eps} ev/s | fast p99 {p99}`,
       hideCursor: true,
       clearOnComplete: true,
       barsize: 24,
@@ -24,7 +25,7 @@ export function createProgress(label: string): Progress {
   return {
     update(p) {
       const payload = {
-        phase: p.phase.padEnd(9),
+        phase: terminalSafe(p.phase, { max: 40 }).padEnd(9),
         elapsed: (p.elapsedUs / 1e6).toFixed(0),
         eps: p.eventsPerSec,
         p99: formatUs(p.fastP99Us),

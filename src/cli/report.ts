@@ -12,6 +12,7 @@ import { useColor } from './run.js';
 import { writeReports } from './writeReports.js';
 import { addVerbosityOptions, sparklineView, verbosityOf, type VerbosityFlags } from './verbosity.js';
 import { renderSummary, renderVerdictLines } from '../reports/summary.js';
+import { terminalSafe } from '../util/untrusted.js';
 
 interface ReportFlags extends VerbosityFlags {
   format: string;
@@ -63,7 +64,7 @@ Exit codes: 0 ok, 1 a threshold failed (or hol with --fail-on-hol), 2 bad input.
       else {
         const summary = renderSummary(record, color, { sparkline: sparklineView(verbosity), verbose: verbosity === 'verbose' });
         process.stderr.write(`${summary}\n`);
-        process.stderr.write(`reports: ${files.map((f) => f.path).join(', ') || '(none: nothing to render)'}\n`);
+        process.stderr.write(`reports: ${files.map((f) => terminalSafe(f.path)).join(', ') || '(none: nothing to render)'}\n`);
       }
       process.exitCode = exitCodeFor(runStatus(record, !!flags.failOnHol));
     });

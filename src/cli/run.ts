@@ -10,6 +10,7 @@ import { addTargetOptions, applyTargetFlags, type TargetFlags } from './targetFl
 import { withThresholdFlags } from './thresholdFlags.js';
 import { parseReportFormats, type ReportFormat } from '../reports/formats.js';
 import { addDashboardOptions, openDashboard, type DashboardFlags } from './dashboard.js';
+import { jsonText } from '../util/untrusted.js';
 
 interface RunFlags extends TargetFlags, DashboardFlags {
   rate?: string;
@@ -79,8 +80,8 @@ function applyRunFlags(scenario: Scenario, flags: RunFlags): Scenario {
 }
 
 export function jsonOutput(runs: NamedRun[]): string {
-  if (runs.length === 1) return JSON.stringify(runs[0]!.record);
-  return JSON.stringify(Object.fromEntries(runs.map((r) => [r.name, r.record])));
+  if (runs.length === 1) return jsonText(runs[0]!.record);
+  return jsonText(Object.fromEntries(runs.map((r) => [r.name, r.record])));
 }
 
 function addRunOptions(cmd: Command): Command {

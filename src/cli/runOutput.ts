@@ -7,6 +7,7 @@ import { renderSideBySide } from '../reports/sideBySide.js';
 import { renderFastSparklines, type SparklineOptions } from '../reports/sparkline.js';
 import { renderSummary, renderVerdictLines } from '../reports/summary.js';
 import type { Verbosity } from './verbosity.js';
+import { terminalSafe } from '../util/untrusted.js';
 
 export interface RunOutputOptions {
   verbosity: Verbosity;
@@ -17,10 +18,13 @@ export interface RunOutputOptions {
 
 const say = (text: string): void => void process.stderr.write(`${text}\n`);
 
-/** The runner's progress lines: none when quiet; the embedded server's own lines only when verbose. */
+/**
+ * The runner's progress lines: none when quiet; the embedded server's own lines only when verbose.
+ * A line may quote a target (a close reason, a first message it could not read): printed inert.
+ */
 export function runLog(verbosity: Verbosity): ((line: string) => void) | undefined {
   if (verbosity === 'quiet') return undefined;
-  return (line) => (verbosity !== 'verbose' && line.startsWith('server: ') ? undefined : say(line));
+  return (line) => (verbosity !== 'verbose' && line.startsWith('server: ') ? undefined : say(terminalSafe(line)));
 }
 
 /** One run has ended and its files are written. `name` is set when it is one of several (variants). */
@@ -31,12 +35,12 @@ export function printRunEnd(record: RunRecord, files: ReportFile[], o: RunOutput
   }
   say('');
   say(renderSummary(record, o.color, { sparkline: o.sparkline, verbose: o.verbosity === 'verbose' }));
-  say(`run record: ${files[0]!.path}`);
+  say(`run record: ${terminalSafe(files[0]!.path)}`);
   if (files.length > 1)
     say(
       `reports: ${files
         .slice(1)
-        .map((f) => f.path)
+        .map((f) => terminalSafe(f.path))
         .join(', ')}`,
     );
 }

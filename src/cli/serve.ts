@@ -31,14 +31,16 @@ interface ServeFlags {
   messageTimeout: string;
   maxFiltersPerToken: string;
   maxFiltersTotal: string;
+  maxFiltersPerAddress?: string;
   maxSubscriptions: string;
   maxFilters: string;
   maxConnections: string;
+  maxConnectionsPerAddress?: string;
   maxMessageRate: string;
   messageBurst: string;
   keepaliveInterval: string;
   handshakeTimeout: string;
-  allowedOrigins?: string;
+  allowOrigin: string[];
   metricsToken?: string;
   metricsTokenFile?: string;
   json?: boolean;
@@ -84,14 +86,22 @@ export function registerServe(program: Command): void {
     .option('--max-filters <n>', 'filter terms per session over all subscriptions (an `in` list counts its length)', String(d.maxFilters))
     .option(
       '--max-filters-per-token <n>',
-      'filter terms all sessions of one token hold together (anonymous = one token)',
+      'filter terms all sessions of one token hold together (anonymous sessions: those of one peer address)',
       String(d.maxFiltersPerToken),
+    )
+    .option(
+      '--max-filters-per-address <n>',
+      'filter terms all sessions from one peer address hold together, any token (default: a quarter of --max-filters-total, loopback exempt)',
     )
     .option('--max-filters-total <n>', 'filter terms all sessions of the server hold together', String(d.maxFiltersTotal))
     .option(
       '--max-connections <n>',
       'open connections (websocket sessions and plain HTTP sockets); more are refused with HTTP 503',
       String(d.maxConnections),
+    )
+    .option(
+      '--max-connections-per-address <n>',
+      'open connections from one peer address; more are refused with HTTP 429 (default: a quarter of --max-connections, loopback peers exempt)',
     )
     .option('--max-message-rate <n>', 'client frames per second per session (token bucket); over it → 429', String(d.maxMessageRate))
     .option('--message-burst <n>', 'token bucket size; this many 429s in a row close the session with 1008', String(d.messageBurst))
@@ -105,7 +115,12 @@ export function registerServe(program: Command): void {
       'destroy a socket that has not completed its upgrade request by then',
       `${d.handshakeTimeoutMs / 1000}s`,
     )
-    .option('--allowed-origins <list>', 'comma-separated browser origins allowed to connect (others: 403); no Origin header is allowed')
+    .option(
+      '--allow-origin <origin>',
+      'a browser origin allowed to connect, e.g. https://app.example.com (repeatable; * = any); other Origins get 403, requests without Origin (non-browser clients) are allowed',
+      collect,
+      [],
+    )
     .option(
       '--metrics-token <token>',
       `require Authorization: Bearer TOKEN on /metrics (also --metrics-token-file or $${TOKEN_ENV.metricsToken})`,
@@ -120,7 +135,7 @@ Examples:
   evbench serve --mode legacy --publisher-token pub --json
   evbench serve --users 1000 --groups-per-user 50 --publisher-token pub
   evbench serve --store postgres://evbench@localhost/evbench --retain 1h --publisher-token pub
-  evbench serve --host 0.0.0.0 --tokens s1,s2 --allowed-origins https://app.example.com --metrics-token m
+  evbench serve --host 0.0.0.0 --tokens s1,s2 --allow-origin https://app.example.com --metrics-token m
   EVBENCH_PUBLISHER_TOKEN=pub evbench serve --host 0.0.0.0 --tokens-file /etc/evbench/tokens`,
     )
     .action(async (flags: ServeFlags) => {
@@ -176,14 +191,25 @@ export function serveOptionsFromFlags(flags: ServeFlags): Partial<ServerOptions>
     messageTimeoutMs: durationFlagMs('--message-timeout', flags.messageTimeout),
     maxFiltersPerToken: integerFlag('--max-filters-per-token', flags.maxFiltersPerToken),
     maxFiltersTotal: integerFlag('--max-filters-total', flags.maxFiltersTotal),
+    maxFiltersPerAddress:
+      flags.maxFiltersPerAddress === undefined ? undefined : integerFlag('--max-filters-per-address', flags.maxFiltersPerAddress),
     maxSubscriptions: integerFlag('--max-subscriptions', flags.maxSubscriptions),
     maxFilters: integerFlag('--max-filters', flags.maxFilters),
     maxConnections: integerFlag('--max-connections', flags.maxConnections),
+    maxConnectionsPerAddress:
+      flags.maxConnectionsPerAddress === undefined
+        ? undefined
+        : integerFlag('--max-connections-per-address', flags.maxConnectionsPerAddress),
     maxMessageRate: integerFlag('--max-message-rate', flags.maxMessageRate),
     messageBurst: integerFlag('--message-burst', flags.messageBurst),
     keepaliveMs: durationFlagMs('--keepalive-interval', flags.keepaliveInterval),
     handshakeTimeoutMs: durationFlagMs('--handshake-timeout', flags.handshakeTimeout),
-    allowedOrigins: flags.allowedOrigins === undefined ? [] : flags.allowedOrigins.split(',').map((o) => o.trim()),
+    allowedOrigins: flags.allowOrigin.map((o) => o.trim()),
     metricsToken: singleToken(flags.metricsToken, { flag: '--metrics-token-file', path: flags.metricsTokenFile }, TOKEN_ENV.metricsToken),
   };
+}
+
+/** commander's accumulator for a repeatable flag. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }

@@ -67,21 +67,41 @@ export function isLoopback(host: string): boolean {
 }
 
 /**
- * The loud warning for a server listening beyond loopback without subscriber tokens (anyone who can
- * reach it reads every event: a data leak) or without a publisher token; undefined when protected.
+ * The loud warning for a server listening beyond loopback where anyone who can reach it reads
+ * events (no subscriber tokens, or synthetic `--users`, whose tokens `user-0`, `user-1`… anyone can
+ * guess), may publish (no publisher token), or scrapes /metrics (no metrics token); undefined when
+ * protected or on loopback.
  */
-export function exposureWarning(o: { host: string; tokens: string[]; users: number; publisherToken?: string }): string | undefined {
+export function exposureWarning(o: {
+  host: string;
+  tokens: string[];
+  users: number;
+  publisherToken?: string;
+  metricsToken?: string;
+}): string | undefined {
   if (isLoopback(o.host)) return undefined;
-  const missing: string[] = [];
-  if (o.tokens.length === 0 && o.users === 0) missing.push('--tokens (anyone who can reach it reads every event)');
-  if (o.publisherToken === undefined) missing.push('--publisher-token');
-  if (missing.length === 0) return undefined;
+  const open: string[] = [];
+  if (o.users > 0) {
+    open.push(`with --users ${o.users} (its tokens user-0 … user-${o.users - 1} are public names: anyone can read as them)`);
+  } else if (o.tokens.length === 0) {
+    open.push('without --tokens (anyone who can reach it reads every event)');
+  }
+  if (o.publisherToken === undefined) open.push('without --publisher-token');
+  const lines: string[] = [];
+  if (open.length > 0) {
+    lines.push(
+      `!!! WARNING: evbench serve listens on ${o.host}, beyond this machine, ${open.join(' and ')}.`,
+      `!!! An open event server on a network is a data leak. Give tokens (--tokens-file, ${TOKEN_ENV.tokens},`,
+      `!!! --publisher-token-file, ${TOKEN_ENV.publisherToken})${o.users > 0 ? ' instead of --users' : ''}, or listen on 127.0.0.1.`,
+    );
+  }
+  if (o.metricsToken === undefined) {
+    lines.push(
+      `!!! /metrics is public on ${o.host} (connection counts, limits, refusals): give --metrics-token-file`,
+      `!!! or ${TOKEN_ENV.metricsToken} to put it behind a Bearer token.`,
+    );
+  }
+  if (lines.length === 0) return undefined;
   const bar = '!'.repeat(78);
-  return [
-    bar,
-    `!!! WARNING: evbench serve listens on ${o.host}, beyond this machine, without ${missing.join(' and ')}.`,
-    `!!! An open event server on a network is a data leak. Give tokens (--tokens-file, ${TOKEN_ENV.tokens},`,
-    `!!! --publisher-token-file, ${TOKEN_ENV.publisherToken}) or listen on 127.0.0.1.`,
-    bar,
-  ].join('\n');
+  return [bar, ...lines, bar].join('\n');
 }

@@ -2,6 +2,7 @@
 // /events stream). The script only places what the server sends: text through textContent, and
 // the charts' SVG as the report's chart code drew it.
 import { CSS } from '../reports/html.js';
+import { escapeHtml as esc } from '../util/untrusted.js';
 
 const PAGE_CSS = `
 .runs{display:flex;flex-direction:column;gap:18px}.run{border:1px solid #ddd;border-radius:6px;padding:10px 14px}
@@ -127,7 +128,6 @@ events.onerror = () => {
 `;
 
 export function dashboardPage(title: string): string {
-  const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -3,12 +3,13 @@
 // and the clients' fate; the generator's health; the verdict with its evidence; and the charts,
 // drawn by the report's own SVG code. Pure: record in, JSON-ready view out (no histograms).
 import type { GroupResult, RunRecord } from '../record/schema.js';
-import { BAND_FILLS, GROUP_COLORS } from '../reports/html.js';
-import { checkRows, VERDICT_LABEL } from '../reports/outcomes.js';
+import { bandFill, GROUP_COLORS } from '../reports/html.js';
+import { checkRows, verdictLabel } from '../reports/outcomes.js';
 import { serverViewSentences } from '../reports/serverView.js';
 import { lineChart, type Band, type Series } from '../reports/svg.js';
 import { CLOSE_SLOW_CLIENT } from '../protocol/v0.js';
 import { formatUs } from '../util/units.js';
+import { mapStrings, terminalSafe } from '../util/untrusted.js';
 
 /** One run as the dashboard is told about it. */
 export interface RunFeed {
@@ -92,7 +93,7 @@ function bands(record: RunRecord): { bands: Band[]; totalS: number } {
       })
     : record.phases.map((p) => ({ name: p.name, role: p.role, from: p.startUs / 1e6, to: (p.startUs + p.durationUs) / 1e6 }));
   return {
-    bands: phases.map((p) => ({ from: p.from, to: p.to, label: p.name, fill: BAND_FILLS[p.role] ?? BAND_FILLS.other! })),
+    bands: phases.map((p) => ({ from: p.from, to: p.to, label: p.name, fill: bandFill(p.role) })),
     totalS: Math.max(record.durationUs / 1e6, ...phases.map((p) => p.to)),
   };
 }
@@ -217,7 +218,20 @@ function groupView(record: RunRecord, g: GroupResult, feed: RunFeed): GroupView 
   };
 }
 
+/**
+ * The view of one run. Its text (names, reasons, what the target said) is placed as text, never as
+ * markup; control and bidi characters are shown as escapes so none reorders or hides what follows.
+ * The charts' SVG is escaped where it is drawn.
+ */
 export function runView(feed: RunFeed): RunView {
+  return mapStrings(
+    buildRunView(feed),
+    (s) => terminalSafe(s),
+    (key) => key === 'svg',
+  );
+}
+
+function buildRunView(feed: RunFeed): RunView {
   const record = feed.record;
   const progress = feed.progress;
   const base = {
@@ -245,7 +259,7 @@ export function runView(feed: RunFeed): RunView {
   const v = record.hol.verdict;
   // before baseline and stress have both begun there is nothing to judge yet
   const forming = !feed.final && v === 'unknown';
-  const label = VERDICT_LABEL[v];
+  const label = verdictLabel(v);
   return {
     ...base,
     totalS: base.totalS || frame.totalS,

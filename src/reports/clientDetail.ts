@@ -5,6 +5,7 @@ import type { ChalkInstance } from 'chalk';
 import type { ClientRecord, GroupResult, RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
 import { renderTable } from './table.js';
+import { terminalView } from './terminalView.js';
 
 /** Unremarkable clients listed per group before the rest are folded into one line. */
 export const PLAIN_CLIENTS_SHOWN = 5;
@@ -12,7 +13,8 @@ export const PLAIN_CLIENTS_SHOWN = 5;
 export const NOTED_CLIENTS_SHOWN = 50;
 
 /** What happened to a client besides its counts (missing has a column of its own); empty when nothing did. */
-export function clientNotes(c: ClientRecord): string[] {
+export function clientNotes(untrusted: ClientRecord): string[] {
+  const c = terminalView(untrusted);
   const notes: string[] = [];
   if (c.refused) notes.push(`${c.refused} refused${c.closeReason ? `: ${c.closeReason}` : ''}`);
   else if (c.closedByServer !== null)
@@ -66,7 +68,8 @@ function foldedLine(g: GroupResult, folded: ClientRecord[], plain: boolean): str
  * Every client with something to note (up to NOTED_CLIENTS_SHOWN per group) and the first few
  * without; the rest of each group folded into a line that says what they had in common.
  */
-export function renderClientDetail(record: RunRecord, c: ChalkInstance): string {
+export function renderClientDetail(untrusted: RunRecord, c: ChalkInstance): string {
+  const record = terminalView(untrusted);
   const out: string[] = ['per client:'];
   const rows: string[][] = [];
   const foldedLines: string[] = [];
@@ -91,7 +94,8 @@ export function renderClientDetail(record: RunRecord, c: ChalkInstance): string 
 }
 
 /** Connect and subscribe-ack latency per group and phase, and latency from the actual send time (which hides publisher lateness). */
-export function renderConnectDetail(record: RunRecord): string {
+export function renderConnectDetail(untrusted: RunRecord): string {
+  const record = terminalView(untrusted);
   const rows: string[][] = [];
   for (const g of record.groups) {
     for (const ph of record.phases) {
@@ -116,7 +120,8 @@ export function renderConnectDetail(record: RunRecord): string {
 }
 
 /** The noise floor the p99 rule judged against, and why the generator was (or was not) the bottleneck. */
-export function verdictDetail(record: RunRecord): string[] {
+export function verdictDetail(untrusted: RunRecord): string[] {
+  const record = terminalView(untrusted);
   const out: string[] = [];
   const n = record.hol.noise;
   if (n)

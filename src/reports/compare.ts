@@ -4,6 +4,8 @@ import type { Comparison, CompareOptions, CompareRow } from '../verdict/compareR
 import { formatUs } from '../util/units.js';
 import { makeChalk } from './summary.js';
 import { renderTable } from './table.js';
+import { terminalView } from './terminalView.js';
+import { markdownCode, markdownSafe } from '../util/untrusted.js';
 
 const value = (v: CompareRow['base'], unit: CompareRow['unit']): string =>
   v === null ? '—' : typeof v === 'string' ? v : unit === 'µs' ? formatUs(v) : `${Math.round(v * 10) / 10}${unit}`;
@@ -32,7 +34,9 @@ export function ruleSummary(o: CompareOptions): string {
   );
 }
 
-export function renderCompareTable(c: Comparison, labels: CompareLabels, color = false): string {
+export function renderCompareTable(untrusted: Comparison, untrustedLabels: CompareLabels, color = false): string {
+  const c = terminalView(untrusted);
+  const labels = terminalView(untrustedLabels);
   const ch = makeChalk(color);
   const rows = c.rows.map((r) => [r.group, r.phase, r.metric, value(r.base, r.unit), value(r.next, r.unit), change(r), r.regression ? ch.red.bold(status(r)) : r.improved ? ch.green(status(r)) : ch.dim(status(r)), ch.dim(r.rule)]);
   const out = [`compare: ${labels.base} → ${labels.next}: ${c.scope}`, ch.dim(`rule: ${ruleSummary(labels.options)}`)];
@@ -48,7 +52,8 @@ const verdictLine = (c: Comparison, color: boolean): string => {
 };
 
 /** What `compare --quiet` prints: the verdict line and one line per regression (what, base → new, change). */
-export function renderCompareVerdict(c: Comparison, color = false): string {
+export function renderCompareVerdict(untrusted: Comparison, color = false): string {
+  const c = terminalView(untrusted);
   const ch = makeChalk(color);
   const out = [`compare: ${verdictLine(c, color)}`];
   for (const r of c.regressions) out.push(`  ${ch.red('✗')} ${r.group} ${r.phase} ${r.metric}: ${value(r.base, r.unit)} → ${value(r.next, r.unit)} (${change(r)})`);
@@ -56,18 +61,17 @@ export function renderCompareVerdict(c: Comparison, color = false): string {
 }
 
 export function renderCompareMarkdown(c: Comparison, labels: CompareLabels): string {
-  const cell = (s: string): string => s.replace(/\|/g, '\\|');
   const table = (rows: CompareRow[]): string[] => [
     '| group | phase | metric | base | new | change | | rule |',
     '|:---|:---|:---|---:|---:|---:|:---|:---|',
-    ...rows.map((r) => `| ${[r.group, r.phase, r.metric, value(r.base, r.unit), value(r.next, r.unit), change(r), r.regression ? '❌ regression' : r.improved ? '✅ better' : r.judged ? '' : 'info', r.rule].map(cell).join(' | ')} |`),
+    ...rows.map((r) => `| ${[r.group, r.phase, r.metric, value(r.base, r.unit), value(r.next, r.unit), change(r), r.regression ? '❌ regression' : r.improved ? '✅ better' : r.judged ? '' : 'info', r.rule].map((s) => markdownSafe(s)).join(' | ')} |`),
   ];
   const out: string[] = [];
   out.push(`## evbench compare — ${c.regressions.length === 0 ? '✅ no regression' : `❌ ${c.regressions.length} regression(s)`}`);
   out.push('');
-  out.push(`\`${cell(labels.base)}\` → \`${cell(labels.next)}\`: ${c.scope}.`);
-  out.push('', `Rule: ${ruleSummary(labels.options)}.`);
-  for (const n of c.notes) out.push('', `> ⚠️ ${n}`);
+  out.push(`${markdownCode(labels.base)} → ${markdownCode(labels.next)}: ${markdownSafe(c.scope)}.`);
+  out.push('', `Rule: ${markdownSafe(ruleSummary(labels.options))}.`);
+  for (const n of c.notes) out.push('', `> ⚠️ ${markdownSafe(n)}`);
   out.push('');
   if (c.regressions.length) {
     out.push('### Regressions', '', ...table(c.regressions), '');

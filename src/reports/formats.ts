@@ -9,6 +9,7 @@ import { renderHlog } from './hlog.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
+import { jsonText } from '../util/untrusted.js';
 
 export const REPORT_FORMATS = ['json', 'md', 'html', 'hgrm', 'hlog', 'junit'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -43,7 +44,7 @@ export function renderReportFiles(record: RunRecord, formats: readonly ReportFor
   for (const format of formats) {
     switch (format) {
       case 'json':
-        files.push({ format, path: `${base}.json`, data: `${JSON.stringify(record, null, 2)}\n` });
+        files.push({ format, path: `${base}.json`, data: `${jsonText(record, 2)}\n` });
         break;
       case 'md':
         files.push({ format, path: `${base}.md`, data: renderMarkdown(record, opts) });

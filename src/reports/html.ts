@@ -3,7 +3,7 @@
 import { decodeHistogram } from '../measurement/histogram.js';
 import type { GroupResult, RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
-import { checkRows, evidenceMark, runStatus, VERDICT_LABEL, type EvidenceMark } from './outcomes.js';
+import { checkRows, evidenceMark, runStatus, VERDICT_LABEL, verdictLabel, type EvidenceMark } from './outcomes.js';
 
 const HTML_MARK: Record<EvidenceMark, string> = {
   fired: '<b class="bad">✗</b>',
@@ -12,7 +12,8 @@ const HTML_MARK: Record<EvidenceMark, string> = {
   info: '·',
 };
 import { generatorFact, replayFact } from './facts.js';
-import { escapeHtml as esc, lineChart, type Band, type Series } from './svg.js';
+import { lineChart, type Band, type Series } from './svg.js';
+import { escapeHtml as esc } from '../util/untrusted.js';
 import { MISSING_COLUMN, PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';
 import { serverViewSentences } from './serverView.js';
 
@@ -24,11 +25,15 @@ export const GROUP_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467b
 const PHASE_COLORS: Record<string, string> = { warmup: '#9e9e9e', baseline: '#1f77b4', stress: '#d62728', recovery: '#2ca02c', other: '#9467bd' };
 export const BAND_FILLS: Record<string, string> = { warmup: '#eeeeee', baseline: '#e3effa', stress: '#fbe3e3', recovery: '#e4f4e4', other: '#efe6f7' };
 
+/** A phase role's colour; a role from a record is a key like any other ("constructor" is not one of ours). */
+const byRole = (colors: Record<string, string>, role: unknown): string => (typeof role === 'string' && Object.hasOwn(colors, role) ? colors[role]! : colors.other!);
+export const bandFill = (role: unknown): string => byRole(BAND_FILLS, role);
+
 const ms = (us: number): number => us / 1000;
 const fmtMs = (v: number): string => formatUs(v * 1000);
 
 function phaseBands(record: RunRecord): Band[] {
-  return record.phases.map((p) => ({ from: p.startUs / 1e6, to: (p.startUs + p.durationUs) / 1e6, label: `${p.name}`, fill: BAND_FILLS[p.role] ?? BAND_FILLS.other! }));
+  return record.phases.map((p) => ({ from: p.startUs / 1e6, to: (p.startUs + p.durationUs) / 1e6, label: `${p.name}`, fill: bandFill(p.role) }));
 }
 
 /** The percentile spectrum of a group, one line per phase: x is 1/(1−percentile) on a log axis. */
@@ -47,7 +52,7 @@ function spectrumChart(record: RunRecord, g: GroupResult): string | null {
       const pct = 100 * (1 - 10 ** -k);
       points.push([10 ** k, ms(h.getValueAtPercentile(pct))]);
     }
-    series.push({ name: `${ph.name} (${p.latencyUs.count} events)`, color: PHASE_COLORS[ph.role] ?? PHASE_COLORS.other!, points });
+    series.push({ name: `${ph.name} (${p.latencyUs.count} events)`, color: byRole(PHASE_COLORS, ph.role), points });
   }
   if (series.length === 0) return null;
   const labels = ['0%', '90%', '99%', '99.9%', '99.99%', '99.999%', '99.9999%'];
@@ -135,8 +140,8 @@ export function renderHtml(record: RunRecord, opts: HtmlOptions = {}): string {
   const target = record.target.kind === 'embedded' ? `embedded evbench serve (${record.target.mode ?? '?'})` : record.target.url;
   const body: string[] = [];
   body.push(`<h1>evbench: ${esc(record.scenario.name)} — <span class="${status === 'passed' ? 'ok' : 'bad'}">${status}</span></h1>`);
-  body.push(`<div class="meta">${esc(target)} · ${(record.durationUs / 1e6).toFixed(1)}s from ${esc(record.startedAt)} · ${record.workers} worker(s)${record.shard ? ` · shard ${record.shard.index} of ${record.shard.count}` : ''}${record.mergedFrom ? ` · merged from ${record.mergedFrom.shards} shards` : ''} · ${esc(record.tool.name)} ${esc(record.tool.version)}</div>`);
-  body.push(`<div class="verdict v-${v}"><b>Verdict: ${esc(VERDICT_LABEL[v].text)}</b> — ${esc(record.hol.summary)}</div>`);
+  body.push(`<div class="meta">${esc(target)} · ${(record.durationUs / 1e6).toFixed(1)}s from ${esc(record.startedAt)} · ${esc(record.workers)} worker(s)${record.shard ? ` · shard ${esc(record.shard.index)} of ${esc(record.shard.count)}` : ''}${record.mergedFrom ? ` · merged from ${esc(record.mergedFrom.shards)} shards` : ''} · ${esc(record.tool.name)} ${esc(record.tool.version)}</div>`);
+  body.push(`<div class="verdict v-${Object.hasOwn(VERDICT_LABEL, v) ? v : 'unknown'}"><b>Verdict: ${esc(verdictLabel(v).text)}</b> — ${esc(record.hol.summary)}</div>`);
   for (const w of record.warnings) body.push(`<div class="warn">⚠ ${esc(w)}</div>`);
   if (record.hol.evidence.length) {
     body.push(table(['', 'HOL rule', 'measured', 'bound'], record.hol.evidence.map((e) => [HTML_MARK[evidenceMark(e)], esc(e.rule), esc(e.measured), esc(e.bound)])));
@@ -152,7 +157,7 @@ export function renderHtml(record: RunRecord, opts: HtmlOptions = {}): string {
   body.push('<p class="meta">Latency of the events published in each second since the start, events that never arrived at their lower bound (so a stall is drawn as a stall); phases shaded.</p>');
   body.push(`<div class="charts">${record.groups.map((g) => overTimeChart(record, g)).filter((c): c is string => c !== null).join('\n')}</div>`);
   const silent = record.groups.filter((g) => g.kind !== 'churn' && !record.intervals.some((iv) => iv.group === g.name && iv.histogram));
-  if (silent.length) body.push(`<p>No event arrived at all for: ${silent.map((g) => `<b>${esc(g.name)}</b> (${Object.values(g.phases).reduce((a, p) => a + p.missing, 0)} missing)`).join(', ')}.</p>`);
+  if (silent.length) body.push(`<p>No event arrived at all for: ${silent.map((g) => `<b>${esc(g.name)}</b> (${esc(Object.values(g.phases).reduce((a, p) => a + p.missing, 0))} missing)`).join(', ')}.</p>`);
   const delivered = deliveredChart(record);
   if (delivered) {
     body.push('<h2>Delivery rate</h2>');
@@ -177,7 +182,7 @@ export function renderHtml(record: RunRecord, opts: HtmlOptions = {}): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>evbench: ${esc(record.scenario.name)} — ${v === 'hol' ? 'HOL' : v}</title>
+<title>evbench: ${esc(record.scenario.name)} — ${v === 'hol' ? 'HOL' : esc(v)}</title>
 <style>${CSS}</style>
 </head>
 <body>

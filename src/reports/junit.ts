@@ -2,16 +2,11 @@
 // fails on it); a failure carries the measured value and the bound.
 import type { RunRecord } from '../record/schema.js';
 import { checkRows } from './outcomes.js';
+import { escapeXml } from '../util/untrusted.js';
 
 export interface JunitOptions {
   failOnHol?: boolean;
 }
-
-const escapeXml = (s: string): string =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
-    // characters XML 1.0 cannot carry at all
-    // eslint-disable-next-line no-control-regex -- these control characters are the point
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '');
 
 export function renderJunit(record: RunRecord, opts: JunitOptions = {}): string {
   const checks = checkRows(record, !!opts.failOnHol);
@@ -22,7 +17,7 @@ export function renderJunit(record: RunRecord, opts: JunitOptions = {}): string 
   const out: string[] = [];
   out.push('<?xml version="1.0" encoding="UTF-8"?>');
   out.push(`<testsuites name="evbench" tests="${checks.length}" failures="${failures}" errors="${errors}" time="${time}">`);
-  out.push(`  <testsuite name="${escapeXml(suite)}" tests="${checks.length}" failures="${failures}" errors="${errors}" skipped="0" time="${time}" timestamp="${escapeXml(record.startedAt.replace(/Z$/, ''))}">`);
+  out.push(`  <testsuite name="${escapeXml(suite)}" tests="${checks.length}" failures="${failures}" errors="${errors}" skipped="0" time="${time}" timestamp="${escapeXml(String(record.startedAt).replace(/Z$/, ''))}">`);
   out.push('    <properties>');
   const props: [string, string][] = [
     ['scenario', record.scenario.name],
@@ -53,7 +48,7 @@ export function renderJunit(record: RunRecord, opts: JunitOptions = {}): string 
     }
   }
   const notes = [record.hol.summary, ...record.warnings.map((w) => `warning: ${w}`)];
-  out.push(`    <system-out>${escapeXml(notes.join('\n'))}</system-out>`);
+  out.push(`    <system-out>${notes.map((n) => escapeXml(n)).join('\n')}</system-out>`);
   out.push('  </testsuite>');
   out.push('</testsuites>');
   return `${out.join('\n')}\n`;

@@ -53,6 +53,11 @@ export function evidenceMark(e: { triggered: boolean; informational?: boolean; j
 /** The mark's symbol: a rule that could not judge is never shown as passed. */
 export const EVIDENCE_SYMBOL: Record<EvidenceMark, string> = { fired: '✗', held: '✓', 'not judged': '–', info: '·' };
 
+/** A verdict's label; a verdict this version does not know (a crafted or newer record) reads as unknown, shown as it was written. */
+export function verdictLabel(v: Verdict): { text: string; tone: 'ok' | 'bad' | 'warn' } {
+  return Object.hasOwn(VERDICT_LABEL, v) ? VERDICT_LABEL[v] : { text: `unknown (${String(v)})`, tone: 'warn' };
+}
+
 /** Verdicts that fail a run asked to fail on its verdict (`--fail-on-hol`). */
 export const failingVerdict = (v: Verdict): boolean => v === 'hol' || v === 'disconnect';
 

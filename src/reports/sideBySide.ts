@@ -5,14 +5,16 @@ import { isFast, phasesWithRole, select } from '../verdict/select.js';
 import { stressScrapes } from '../verdict/serverViewEvidence.js';
 import { makeChalk } from './summary.js';
 import { renderTable } from './table.js';
-import { VERDICT_LABEL } from './outcomes.js';
+import { verdictLabel } from './outcomes.js';
+import { terminalView } from './terminalView.js';
 
 export interface NamedRecord {
   name: string;
   record: RunRecord;
 }
 
-export function renderSideBySide(runs: NamedRecord[], color = false): string {
+export function renderSideBySide(untrusted: NamedRecord[], color = false): string {
+  const runs = terminalView(untrusted);
   const c = makeChalk(color);
   const cols = runs.map(({ record }) => {
     const base = select(record, isFast, phasesWithRole(record, 'baseline'));
@@ -35,7 +37,7 @@ export function renderSideBySide(runs: NamedRecord[], color = false): string {
       server ? (server.sendsInFlight ? formatUs(server.oldestInFlightUs ?? 0) : 'none') : 'n/a',
       record.server?.slowClientCloses === undefined ? 'n/a' : String(record.server.slowClientCloses),
       record.generator.bound ? c.red('bound') : 'ok',
-      VERDICT_LABEL[v].tone === 'ok' ? c.green.bold(VERDICT_LABEL[v].text) : VERDICT_LABEL[v].tone === 'bad' ? c.red.bold(VERDICT_LABEL[v].text) : c.yellow(VERDICT_LABEL[v].text),
+      verdictLabel(v).tone === 'ok' ? c.green.bold(verdictLabel(v).text) : verdictLabel(v).tone === 'bad' ? c.red.bold(verdictLabel(v).text) : c.yellow(verdictLabel(v).text),
     ];
   });
   const labels = ['fast p99, baseline', 'fast p50, stress', 'fast p99, stress', 'fast missing, stress', 'fast delivered, stress', 'fast max stall, stress', 'HOL index (p99)', 'delivery stress ÷ baseline', 'server per-send max, stress', 'server oldest in-flight send, end of stress', 'server slow-client closes', 'generator', 'verdict'];

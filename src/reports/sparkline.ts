@@ -3,6 +3,7 @@
 // Pure: record in, text out.
 import type { GroupResult, IntervalRecord, RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
+import { terminalView } from './terminalView.js';
 
 /** Eight levels, lowest first: Unicode block elements, or plain ASCII for logs that mangle them. */
 export const LEVELS_UNICODE = '▁▂▃▄▅▆▇█';
@@ -125,7 +126,8 @@ function renderBlock(series: SparkSeries[], perColumn: number, phases: string[],
  * One line per group on one shared scale (so a fast group at 3 ms beside a stalled one at 10 s reads
  * as it is), `|` at each phase boundary; empty when the record has no intervals to draw.
  */
-export function renderSparklines(record: RunRecord, opts: SparklineOptions = {}): string {
+export function renderSparklines(untrusted: RunRecord, opts: SparklineOptions = {}): string {
+  const record = terminalView(untrusted);
   const perColumn = secondsPerColumn(record, opts.columns);
   const boundaries = phaseBoundaryColumns(record, perColumn);
   const series = record.groups.filter(drawable).map((g) => ({ label: g.name, values: columnValues(record, [g.name], perColumn), boundaries }));
@@ -142,7 +144,8 @@ export function renderSparklines(record: RunRecord, opts: SparklineOptions = {})
  * legacy climbing while isolated stays flat is the demo's whole story. Each line carries its own
  * run's phase marks; the heading names the first run's phases (variants of one scenario share them).
  */
-export function renderFastSparklines(runs: { name: string; record: RunRecord }[], opts: SparklineOptions = {}): string {
+export function renderFastSparklines(untrusted: { name: string; record: RunRecord }[], opts: SparklineOptions = {}): string {
+  const runs = terminalView(untrusted);
   if (runs.length === 0) return '';
   const perColumn = Math.max(...runs.map((r) => secondsPerColumn(r.record, opts.columns)));
   const first = runs[0]!.record;

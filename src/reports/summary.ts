@@ -3,11 +3,13 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type { RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
 import { renderTable } from './table.js';
-import { EVIDENCE_SYMBOL, evidenceMark, runStatus, VERDICT_LABEL } from './outcomes.js';
+import { EVIDENCE_SYMBOL, evidenceMark, runStatus, verdictLabel } from './outcomes.js';
 import { generatorFact, LATENCY_NOTE, protocolFact, replayFact } from './facts.js';
 import { serverViewSentences } from './serverView.js';
 import { renderSparklines, type SparklineOptions } from './sparkline.js';
 import { renderClientDetail, renderConnectDetail, verdictDetail } from './clientDetail.js';
+import { terminalView } from './terminalView.js';
+import { terminalSafe } from '../util/untrusted.js';
 
 export interface SummaryOptions {
   /** Draw latency over time per group (`false`: not at all, e.g. off a terminal). */
@@ -21,12 +23,13 @@ export function makeChalk(color: boolean): ChalkInstance {
 }
 
 export function verdictText(record: RunRecord, c: ChalkInstance): string {
-  const { text, tone } = VERDICT_LABEL[record.hol.verdict];
+  const { text, tone } = verdictLabel(record.hol.verdict);
   const label = tone === 'ok' ? c.green.bold(text) : tone === 'bad' ? c.red.bold(text) : c.yellow.bold(text);
   return `verdict: ${label} — ${record.hol.summary}`;
 }
 
-export function renderSummary(record: RunRecord, color = false, opts: SummaryOptions = {}): string {
+export function renderSummary(untrusted: RunRecord, color = false, opts: SummaryOptions = {}): string {
+  const record = terminalView(untrusted);
   const c = makeChalk(color);
   const out: string[] = [];
   const target = record.target.kind === 'embedded' ? `embedded evbench serve (${record.target.mode})` : record.target.url + protocolFact(record);
@@ -93,9 +96,10 @@ export function renderSummary(record: RunRecord, color = false, opts: SummaryOpt
  * What `--quiet` leaves: the verdict line, and each failed threshold (the reason for an exit code 1);
  * `name` prefixes them when several runs print (the demo's variants).
  */
-export function renderVerdictLines(record: RunRecord, color = false, failOnHol = false, name?: string): string {
+export function renderVerdictLines(untrusted: RunRecord, color = false, failOnHol = false, name?: string): string {
+  const record = terminalView(untrusted);
   const c = makeChalk(color);
-  const prefix = name ? `${name}: ` : '';
+  const prefix = name ? `${terminalSafe(name)}: ` : '';
   const out = [prefix + verdictText(record, c)];
   if (runStatus(record, failOnHol) === 'failed')
     for (const t of record.thresholds) if (!t.passed && t.judged !== false) out.push(`${prefix}  ${c.red('✗')} ${t.message}`);

@@ -1,5 +1,6 @@
 // A small SVG line chart for the HTML report: linear or log axes, labelled ticks, shaded bands,
 // a legend. Static markup only (no script), so the report reads with JavaScript off.
+import { escapeHtml } from '../util/untrusted.js';
 
 export interface Series {
   name: string;
@@ -36,7 +37,6 @@ export interface ChartSpec {
   bands?: Band[];
 }
 
-export const escapeHtml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 const n = (v: number): string => String(Math.round(v * 10) / 10);
 
@@ -98,7 +98,7 @@ export function lineChart(spec: ChartSpec): string {
     const a = tx(Math.max(b.from, x0));
     const z = tx(Math.min(b.to, x1));
     if (!(z > a)) continue;
-    out.push(`<rect x="${n(a)}" y="${m.top}" width="${n(z - a)}" height="${ph}" fill="${b.fill}"><title>${escapeHtml(b.label)}</title></rect>`);
+    out.push(`<rect x="${n(a)}" y="${m.top}" width="${n(z - a)}" height="${ph}" fill="${escapeHtml(b.fill)}"><title>${escapeHtml(b.label)}</title></rect>`);
     out.push(`<text x="${n(a + 4)}" y="${m.top + 12}" class="bl">${escapeHtml(b.label)}</text>`);
   }
   for (const t of ticks(spec.y, y0, y1)) {
@@ -130,12 +130,12 @@ export function lineChart(spec: ChartSpec): string {
       penDown = true;
     });
     if (d === '') continue;
-    out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}><title>${escapeHtml(s.name)}</title></path>`);
-    for (const [x, y] of lone) out.push(`<circle cx="${n(tx(x))}" cy="${n(ty(Math.min(Math.max(y, y0), y1)))}" r="3" fill="${s.color}"/>`);
+    out.push(`<path d="${d}" fill="none" stroke="${escapeHtml(s.color)}" stroke-width="2"${s.dash ? ` stroke-dasharray="${escapeHtml(s.dash)}"` : ''}><title>${escapeHtml(s.name)}</title></path>`);
+    for (const [x, y] of lone) out.push(`<circle cx="${n(tx(x))}" cy="${n(ty(Math.min(Math.max(y, y0), y1)))}" r="3" fill="${escapeHtml(s.color)}"/>`);
   }
   let lx = m.left;
   for (const s of spec.series) {
-    out.push(`<line x1="${lx}" x2="${lx + 18}" y1="${H - 8}" y2="${H - 8}" stroke="${s.color}" stroke-width="3"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
+    out.push(`<line x1="${lx}" x2="${lx + 18}" y1="${H - 8}" y2="${H - 8}" stroke="${escapeHtml(s.color)}" stroke-width="3"${s.dash ? ` stroke-dasharray="${escapeHtml(s.dash)}"` : ''}/>`);
     out.push(`<text x="${lx + 22}" y="${H - 4}" class="lg">${escapeHtml(s.name)}</text>`);
     lx += 30 + s.name.length * 6.5;
   }

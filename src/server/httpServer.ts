@@ -1,15 +1,18 @@
-// The HTTP side: /healthz, /metrics, and the websocket upgrade on /websocket, where capacity (503),
-// Origin (403) and the token (401) are checked before the upgrade and the session handed to the
-// mode's hub. Connection-level limits live here: handshake timeout and connection count for every
-// socket, keepalive (answered only by a pong carrying our ping's nonce), frame size by role, and the
-// timeout of unfinished messages.
+// The HTTP side: /healthz, /metrics, and the websocket upgrade on /websocket, where the peer
+// address's share (429), capacity (503), Origin (403) and the token (401) are checked before the
+// upgrade and the session handed to the mode's hub. Connection-level limits live here: handshake
+// timeout and connection counts (in total and per peer address) for every socket, keepalive
+// (answered only by a pong carrying our ping's nonce), frame size by role, and the timeout of
+// unfinished messages.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WEBSOCKET_PATH } from '../protocol/v0.js';
 import type { RefusalReason, ServerMetrics } from './metrics.js';
 import type { ServerOptions } from './options.js';
+import { ConnectionsByAddress } from './addressShares.js';
 import type { PermissionDirectory } from './permissions.js';
 import { rawSocket } from './frame.js';
 import type { Hub } from './session.js';
@@ -45,14 +48,19 @@ export function createHttpServer(hub: Hub, directory: PermissionDirectory, metri
   const publishers = websocketServer(options.maxFrameBytes);
   const subscribers = websocketServer(options.maxSubscriberFrameBytes);
   const wss = [publishers, subscribers];
+  const anyOrigin = options.allowedOrigins.includes('*');
   const allowedOrigins = new Set(options.allowedOrigins.map(normalizeOrigin));
+  const byAddress = new ConnectionsByAddress(options, HARD_CONNECTION_FACTOR);
 
   const server = createServer((req, res) => {
     // One request per plain HTTP connection: a socket is never kept for a next, dribbled request.
     res.setHeader('connection', 'close');
     res.once('finish', () => httpSockets.delete(req.socket));
     const path = pathOf(req);
-    if (req.method === 'GET' && path === '/healthz') {
+    if (byAddress.isOver(req.socket)) {
+      metrics.refused('max_connections_per_address');
+      res.writeHead(429, { 'content-type': 'text/plain' }).end('too many connections from this address\n');
+    } else if (req.method === 'GET' && path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     } else if (req.method === 'GET' && path === '/metrics') {
       if (options.metricsToken !== undefined && !sameToken(bearerOf(req) ?? '', options.metricsToken)) {
@@ -83,13 +91,20 @@ export function createHttpServer(hub: Hub, directory: PermissionDirectory, metri
   function httpSocketClosed(this: Duplex): void {
     handshakeDone(this);
   }
-  server.on('connection', (socket: Duplex) => {
+  server.on('connection', (socket: Socket) => {
     if (metrics.connections + httpSockets.size >= HARD_CONNECTION_FACTOR * options.maxConnections) {
       metrics.refused('max_connections');
       socket.destroy();
       return;
     }
-    httpSockets.add(socket);
+    const admission = byAddress.admit(socket);
+    if (admission === 'drop') {
+      metrics.refused('max_connections_per_address');
+      socket.destroy();
+      return;
+    }
+    // a socket over its address's share takes no slot while it waits to be told 429
+    if (admission === 'within') httpSockets.add(socket);
     const timer = setTimeout(() => {
       metrics.refused('handshake_timeout');
       socket.destroy();
@@ -102,12 +117,18 @@ export function createHttpServer(hub: Hub, directory: PermissionDirectory, metri
     handshakeDone(socket);
     socket.on('error', destroySocket);
     if (pathOf(req) !== WEBSOCKET_PATH) return refuse(socket, 404, 'Not Found');
+    if (byAddress.isOver(socket)) {
+      metrics.refused('max_connections_per_address');
+      return refuse(socket, 429, 'Too Many Requests');
+    }
     if (metrics.connections + httpSockets.size >= options.maxConnections) {
       metrics.refused('max_connections');
       return refuse(socket, 503, 'Service Unavailable');
     }
     const origin = req.headers.origin;
-    if (origin !== undefined && allowedOrigins.size > 0 && !allowedOrigins.has(normalizeOrigin(origin))) {
+    // Only browsers send Origin; a page may open websockets to any host its visitor can reach, so a
+    // browser is refused unless its origin was allowed (--allow-origin).
+    if (origin !== undefined && !anyOrigin && !allowedOrigins.has(normalizeOrigin(origin))) {
       metrics.refused('origin');
       return refuse(socket, 403, 'Forbidden');
     }

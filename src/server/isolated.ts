@@ -231,7 +231,7 @@ export class IsolatedHub implements Hub {
         return;
       }
       case 'unsubscribe': {
-        const { reply, removed } = unsubscribe(s.subs, s.guard, request);
+        const { reply, removed } = unsubscribe(s.subs, s.guard, request, this.consideredThrough(s));
         for (const sub of removed) this.index.remove(s, sub.indexTerm);
         this.reply(s, reply);
         if (s.subs.size === 0) s.live = false;
@@ -241,21 +241,24 @@ export class IsolatedHub implements Hub {
         const refused = s.guard.admitSubscription(s.subs, request);
         if (refused) return this.reply(s, refused);
         const head = this.ctx.log.headId;
-        // Events after fannedThrough are still on their way to this session through pending fan-out.
-        const considered = s.replaying ? s.cursor : this.fannedThrough;
-        const fromId = request.lastLogId === undefined ? head : Math.min(request.lastLogId, head);
-        const sub = s.subs.add(request, fromId, considered);
+        const considered = this.consideredThrough(s);
+        const sub = s.subs.add(request, request.lastLogId === undefined ? head : Math.min(request.lastLogId, head), considered);
         this.index.add(s, sub.indexTerm);
         this.reply(s, { status: 200, last_log_id: head });
-        if (fromId < considered) {
+        if (sub.fromId < considered) {
           // Catch-up: leave live fan-out; the session's own cursor reads the log up to the head.
-          this.followCursor(s, fromId);
+          this.followCursor(s, sub.fromId);
         } else if (!s.replaying) {
           s.live = true;
         }
         return;
       }
     }
+  }
+
+  /** The highest id a session has considered: its cursor while replaying; events after fannedThrough are still on their way through pending fan-out. */
+  private consideredThrough(s: IsolatedSession): number {
+    return s.replaying ? s.cursor : this.fannedThrough;
   }
 
   /** Takes a session out of live fan-out: its own cursor reads the log from `fromId` (catch-up, or a heavy session). */

@@ -116,7 +116,7 @@ export class LegacyHub implements Hub {
         return;
       }
       case 'unsubscribe':
-        this.reply(s, unsubscribe(s.subs, s.guard, request).reply);
+        this.reply(s, unsubscribe(s.subs, s.guard, request, s.considered).reply);
         return;
       case 'subscribe':
         this.enqueue({ kind: 'subscribe', session: s, request });
@@ -170,8 +170,7 @@ export class LegacyHub implements Hub {
     const refused = s.guard.admitSubscription(s.subs, request);
     if (refused) return this.sendStatus(s, refused);
     const head = this.ctx.log.headId;
-    const fromId = request.lastLogId === undefined ? head : Math.min(request.lastLogId, head);
-    s.subs.add(request, fromId, s.considered);
+    const { fromId } = s.subs.add(request, request.lastLogId === undefined ? head : Math.min(request.lastLogId, head), s.considered);
     await this.sendStatus(s, { status: 200, last_log_id: head });
     if (fromId >= s.considered) return;
     // Catch-up inside the global loop, every send awaited: everyone else waits for this replay.
@@ -196,6 +195,7 @@ export class LegacyHub implements Hub {
       for (const event of page.events) {
         if (this.stopped || s.ws.readyState !== s.ws.OPEN) break;
         id = event.id;
+        s.considered = Math.max(s.considered, id); // an unsubscribe meanwhile takes its floor from here
         if (mayReadByScan(s.reader, event.ownerUuid) && s.subs.matches(event)) {
           await this.send(s, event);
           this.ctx.metrics.replayedEvents++;

@@ -1,11 +1,14 @@
 // Per-session limits on what a client sends, the same in both modes: a token bucket on client→server
 // frames and pings (429, then close 1008 when the client keeps going), a byte bucket for subscribers,
 // binary frames and malformed messages (400), and the filter-term budgets (413) per session, per
-// token and server-wide. Every refusal is counted in /metrics.
+// token (anonymous sessions: per peer address), per peer address and server-wide. Every refusal is
+// counted in /metrics.
 import type { RawData, WebSocket } from 'ws';
 import type { ClientRequest, ParseLimits, ParseResult } from './clientFrames.js';
 import { maxBatchBytes, parseClientFrame } from './clientFrames.js';
-import type { ServerOptions } from './options.js';
+import { isLoopbackAddress, peerOf } from './addressShares.js';
+import { rawSocket } from './frame.js';
+import { defaultFiltersPerAddress, type ServerOptions } from './options.js';
 import type { Reader } from './permissions.js';
 import type { ServerContext, Subscriptions } from './session.js';
 import type { StatusMessage } from '../protocol/v0.js';
@@ -19,28 +22,40 @@ const CLOSE_SLOW_CLIENT = 4008;
 type SubscribeRequest = Extract<ClientRequest, { method: 'subscribe' }>;
 
 /**
- * Filter terms held by all sessions, per token and in total. Fan-out cost grows with the terms held
- * server-wide, so a budget per session alone lets many sessions together hold the loop.
+ * Filter terms held by all sessions, per token, per peer address and in total. Fan-out cost grows
+ * with the terms held server-wide, so a budget per session alone lets many sessions together hold
+ * the loop; and one peer address must not be able to take the whole of a shared budget.
  */
 export class FilterBudget {
   total = 0;
   private readonly byHolder = new Map<string, number>();
+  private readonly byAddress = new Map<string, number>();
 
   held(holder: string): number {
     return this.byHolder.get(holder) ?? 0;
   }
 
-  take(holder: string, terms: number): void {
-    this.total += terms;
-    this.byHolder.set(holder, this.held(holder) + terms);
+  heldByAddress(address: string): number {
+    return this.byAddress.get(address) ?? 0;
   }
 
-  give(holder: string, terms: number): void {
-    this.total -= terms;
-    const left = this.held(holder) - terms;
-    if (left > 0) this.byHolder.set(holder, left);
-    else this.byHolder.delete(holder);
+  take(holder: string, address: string, terms: number): void {
+    this.total += terms;
+    add(this.byHolder, holder, terms);
+    add(this.byAddress, address, terms);
   }
+
+  give(holder: string, address: string, terms: number): void {
+    this.total -= terms;
+    add(this.byHolder, holder, -terms);
+    add(this.byAddress, address, -terms);
+  }
+}
+
+function add(map: Map<string, number>, key: string, terms: number): void {
+  const now = (map.get(key) ?? 0) + terms;
+  if (now > 0) map.set(key, now);
+  else map.delete(key);
 }
 
 /** The parser's limits: the same for every session of a server, so one object per server's options. */
@@ -63,6 +78,9 @@ export class ClientGuard {
   /** Filter terms this session holds in the shared budget. */
   private heldTerms = 0;
   private readonly holder: string;
+  /** The peer's address, and how many filter terms its sessions may hold together. */
+  private readonly address: string;
+  private readonly addressShare: number;
   private readonly parseLimits: ParseLimits;
 
   constructor(
@@ -75,7 +93,12 @@ export class ClientGuard {
     this.byteRate = reader.mayPublish ? Infinity : o.maxByteRate;
     this.byteBurst = Math.max(o.maxByteRate, o.maxSubscriberFrameBytes);
     this.bytes = this.byteBurst;
-    this.holder = reader.holder ?? reader.name;
+    this.address = peerOf(rawSocket(ws));
+    // Anonymous sessions share no secret: each peer address is its own holder, so one address cannot
+    // take the budget every other anonymous client subscribes from.
+    this.holder = reader.anonymous ? `anonymous@${this.address}` : (reader.holder ?? reader.name);
+    this.addressShare =
+      o.maxFiltersPerAddress ?? (isLoopbackAddress(this.address) ? Infinity : defaultFiltersPerAddress(o.maxFiltersTotal));
     this.parseLimits = parseLimitsOf(o);
   }
 
@@ -145,6 +168,13 @@ export class ClientGuard {
         message: `the sessions of one token may hold at most ${options.maxFiltersPerToken} filter terms together (--max-filters-per-token)`,
       };
     }
+    if (filterBudget.heldByAddress(this.address) + terms > this.addressShare) {
+      metrics.refused('too_many_filters_address');
+      return {
+        status: 413,
+        message: `the sessions of one address may hold at most ${this.addressShare} filter terms together (--max-filters-per-address)`,
+      };
+    }
     if (filterBudget.total + terms > options.maxFiltersTotal) {
       metrics.refused('too_many_filters_server');
       return {
@@ -153,7 +183,7 @@ export class ClientGuard {
       };
     }
     this.heldTerms += terms;
-    filterBudget.take(this.holder, terms);
+    filterBudget.take(this.holder, this.address, terms);
     return undefined;
   }
 
@@ -161,7 +191,7 @@ export class ClientGuard {
   release(terms: number): void {
     const n = Math.min(terms, this.heldTerms);
     this.heldTerms -= n;
-    this.ctx.filterBudget.give(this.holder, n);
+    this.ctx.filterBudget.give(this.holder, this.address, n);
   }
 
   /** The session is gone: every term it held goes back to the budgets. */

@@ -3,7 +3,7 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { nowUs } from '../clock.js';
 import { MAX_NESTING, MAX_PUBLISH_BATCH, maxBatchBytes } from './clientFrames.js';
-import type { ServerOptions } from './options.js';
+import { defaultConnectionsPerAddress, defaultFiltersPerAddress, type ServerOptions } from './options.js';
 import { SEND_OUTCOMES, type PendingSends, type SendOutcome } from './pendingSends.js';
 
 /** Upper bounds of the per-send histogram, in microseconds (10 µs … 10 s). */
@@ -28,8 +28,9 @@ export interface QueueStats {
 /** Why the server refused a connection, a frame or a request; one counter each in /metrics. */
 export const REFUSAL_REASONS = [
   'unauthorized', // 401 before the upgrade
-  'origin', // 403 before the upgrade (--allowed-origins)
+  'origin', // 403 before the upgrade: a browser Origin not allowed by --allow-origin
   'max_connections', // 503 before the upgrade
+  'max_connections_per_address', // 429 before the upgrade (--max-connections-per-address)
   'handshake_timeout', // socket destroyed before completing its request
   'metrics_unauthorized', // 401 on /metrics (--metrics-token)
   'frame_too_large', // close 1009
@@ -39,7 +40,8 @@ export const REFUSAL_REASONS = [
   'publish_forbidden', // 403: publish without the publisher token
   'too_many_subscriptions', // 413
   'too_many_filters', // 413: --max-filters per session (or per request)
-  'too_many_filters_token', // 413: --max-filters-per-token
+  'too_many_filters_token', // 413: --max-filters-per-token (anonymous sessions: per peer address)
+  'too_many_filters_address', // 413: --max-filters-per-address
   'too_many_filters_server', // 413: --max-filters-total
   'rate_limited', // 429
   'rate_abuse', // close 1008 after too many 429s in a row
@@ -58,9 +60,11 @@ export function limitGauges(o: ServerOptions): Record<string, number> {
     message_timeout_seconds: o.messageTimeoutMs / 1000,
     max_filters_per_token: o.maxFiltersPerToken,
     max_filters_total: o.maxFiltersTotal,
+    max_filters_per_address: o.maxFiltersPerAddress ?? defaultFiltersPerAddress(o.maxFiltersTotal),
     max_subscriptions: o.maxSubscriptions,
     max_filters: o.maxFilters,
     max_connections: o.maxConnections,
+    max_connections_per_address: o.maxConnectionsPerAddress ?? defaultConnectionsPerAddress(o.maxConnections),
     max_message_rate: o.maxMessageRate,
     message_burst: o.messageBurst,
     keepalive_interval_seconds: o.keepaliveMs / 1000,

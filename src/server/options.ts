@@ -44,10 +44,22 @@ export interface ServerOptions {
   maxFilters: number;
   /** Filter terms all sessions of one token (anonymous sessions count as one token) may hold together. */
   maxFiltersPerToken: number;
+  /**
+   * Filter terms all sessions from one peer address may hold together, whatever their tokens.
+   * Undefined: a quarter of maxFiltersTotal beyond loopback, no share on loopback (as for connections).
+   */
+  maxFiltersPerAddress?: number;
   /** Filter terms all sessions of the server may hold together. */
   maxFiltersTotal: number;
   /** Open connections (websocket sessions plus plain HTTP sockets); one more is refused with HTTP 503. */
   maxConnections: number;
+  /**
+   * Open connections from one peer address; one more is refused with HTTP 429, so one address cannot
+   * hold every slot of maxConnections. Undefined: a quarter of maxConnections for every address but
+   * loopback ones (this machine: the runner's embedded target, or a local reverse proxy through which
+   * all clients arrive from one address). When set, it applies to every address, loopback included.
+   */
+  maxConnectionsPerAddress?: number;
   /** Client→server frames per second per session (token bucket refill); over it → 429. */
   maxMessageRate: number;
   /** Token bucket size; also how many refusals in a row close the session with 1008. */
@@ -56,7 +68,11 @@ export interface ServerOptions {
   keepaliveMs: number;
   /** A socket that has not completed its HTTP request (upgrade) within this many ms is destroyed. */
   handshakeTimeoutMs: number;
-  /** Browser origins allowed to connect (exact `scheme://host[:port]`); empty = any. No Origin header is always allowed. */
+  /**
+   * Browser origins allowed to connect (exact `scheme://host[:port]`, or `*` for any); empty = none, so
+   * a page on any site cannot open a websocket with its visitor's network position. A request without
+   * an Origin header (not a browser: the runner, curl, other servers) is always allowed.
+   */
   allowedOrigins: string[];
   /** When set, /metrics needs `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string;
@@ -137,16 +153,22 @@ export function resolveServerOptions(partial: Partial<ServerOptions>): ServerOpt
   if (o.maxFiltersPerToken > o.maxFiltersTotal) {
     throw new UserError(`--max-filters-per-token: ${o.maxFiltersPerToken} is over --max-filters-total ${o.maxFiltersTotal}`);
   }
+  if (o.maxFiltersPerAddress !== undefined) {
+    checkInteger('--max-filters-per-address', o.maxFiltersPerAddress, 1, o.maxFiltersTotal);
+  }
   checkInteger('--max-connections', o.maxConnections, 1, 10_000_000);
+  if (o.maxConnectionsPerAddress !== undefined) {
+    checkInteger('--max-connections-per-address', o.maxConnectionsPerAddress, 1, o.maxConnections);
+  }
   checkInteger('--max-message-rate', o.maxMessageRate, 1, 10_000_000);
   checkInteger('--message-burst', o.messageBurst, 1, 10_000_000);
   checkInteger('--keepalive-interval', o.keepaliveMs, 0, 86_400_000);
   checkInteger('--handshake-timeout', o.handshakeTimeoutMs, 1, 86_400_000);
   if (
     !Array.isArray(o.allowedOrigins) ||
-    o.allowedOrigins.some((x) => typeof x !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/i.test(x))
+    o.allowedOrigins.some((x) => typeof x !== 'string' || (x !== '*' && !/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/i.test(x)))
   ) {
-    throw new UserError('--allowed-origins: expected a comma-separated list of origins such as https://app.example.com');
+    throw new UserError('--allow-origin: expected an origin such as https://app.example.com, or * for any');
   }
   if (o.metricsToken !== undefined && (typeof o.metricsToken !== 'string' || o.metricsToken === '')) {
     throw new UserError('--metrics-token: expected a non-empty token');
@@ -156,4 +178,14 @@ export function resolveServerOptions(partial: Partial<ServerOptions>): ServerOpt
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The default --max-connections-per-address, for peers beyond loopback: a quarter of --max-connections. */
+export function defaultConnectionsPerAddress(maxConnections: number): number {
+  return Math.max(1, Math.ceil(maxConnections / 4));
+}
+
+/** The default --max-filters-per-address, for peers beyond loopback: a quarter of --max-filters-total. */
+export function defaultFiltersPerAddress(maxFiltersTotal: number): number {
+  return Math.max(1, Math.ceil(maxFiltersTotal / 4));
 }

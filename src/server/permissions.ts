@@ -11,11 +11,15 @@ export interface Reader {
   /** Whose filter-term budget this reader's sessions share (--max-filters-per-token); default `name`. */
   holder?: string;
   mayPublish: boolean;
+  /** Connected without a token (the server requires none): its filter budget is per peer address. */
+  anonymous?: boolean;
   /** Groups this reader may read, in directory order; undefined = everything. */
   groups?: readonly string[];
   /** O(1) answer for isolated sessions; undefined = everything. */
   groupSet?: ReadonlySet<string>;
 }
+
+const ANONYMOUS: Reader = { name: 'anonymous', mayPublish: false, anonymous: true };
 
 export class PermissionDirectory {
   /** Whether every connection must present a known token. */
@@ -40,7 +44,7 @@ export class PermissionDirectory {
       const user = this.userIndex(token);
       if (user !== undefined) return this.userReader(user);
     }
-    return this.tokenRequired ? undefined : { name: 'anonymous', mayPublish: false };
+    return this.tokenRequired ? undefined : ANONYMOUS;
   }
 
   private userIndex(token: string): number | undefined {

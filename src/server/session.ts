@@ -29,25 +29,31 @@ export interface Subscription {
 }
 
 /**
- * A session's subscriptions: OR across them, each event delivered at most once. A catch-up
- * subscription makes the session re-read part of the log; an event that an older subscription
- * already delivered there is not delivered again.
+ * A session's subscriptions: OR across them, each event delivered at most once per connection. A
+ * catch-up subscription makes the session re-read part of the log; an event that a subscription it
+ * holds already delivered there is not delivered again. A removed subscription takes its record of
+ * what it delivered with it, so after a removal new subscriptions cover only ids above what the
+ * session had considered by then (`floor`): a connection never receives an id twice.
  */
 export class Subscriptions {
   private list: Subscription[] = [];
   /** Filter terms over all subscriptions, for --max-filters. */
   filterTerms = 0;
+  /** The highest id the session had considered when it last removed a subscription; 0 = never. */
+  private floor = 0;
 
   get size(): number {
     return this.list.length;
   }
 
   /**
-   * Adds a subscription covering ids above `fromId`. `consideredThrough` is the highest id the
-   * session has already considered with its existing subscriptions.
+   * Adds a subscription covering ids above `requestedFrom`, raised to the floor when the session
+   * removed subscriptions before (its `fromId` says where it starts). `consideredThrough` is the
+   * highest id the session has already considered with its existing subscriptions.
    */
-  add(request: SubscribeRequest, fromId: number, consideredThrough: number): Subscription {
+  add(request: SubscribeRequest, requestedFrom: number, consideredThrough: number): Subscription {
     for (const old of this.list) if (old.doneThrough < consideredThrough) old.doneThrough = consideredThrough;
+    const fromId = Math.max(requestedFrom, this.floor);
     const { filters, key, terms, predicate, indexTerm } = request;
     const sub: Subscription = { filters, key, terms, predicate, indexTerm, fromId, doneThrough: fromId };
     this.list.push(sub);
@@ -55,10 +61,14 @@ export class Subscriptions {
     return sub;
   }
 
-  /** Removes the subscriptions with this filters key (all when undefined); returns them. */
-  remove(key: string | undefined): Subscription[] {
+  /**
+   * Removes the subscriptions with this filters key (all when undefined); returns them.
+   * `consideredThrough` is the highest id the session has considered so far.
+   */
+  remove(key: string | undefined, consideredThrough: number): Subscription[] {
     const removed = key === undefined ? this.list : this.list.filter((s) => s.key === key);
     if (removed.length === 0) return removed;
+    if (this.floor < consideredThrough) this.floor = consideredThrough;
     this.list = key === undefined ? [] : this.list.filter((s) => s.key !== key);
     this.filterTerms = this.list.reduce((n, s) => n + s.terms, 0);
     return removed;
@@ -213,8 +223,9 @@ export function unsubscribe(
   subs: Subscriptions,
   guard: ClientGuard,
   request: Extract<ClientRequest, { method: 'unsubscribe' }>,
+  consideredThrough: number,
 ): { reply: StatusMessage; removed: Subscription[] } {
-  const removed = subs.remove(request.filters === undefined ? undefined : request.key);
+  const removed = subs.remove(request.filters === undefined ? undefined : request.key, consideredThrough);
   for (const sub of removed) guard.release(sub.terms);
   const reply: StatusMessage =
     removed.length > 0 || request.filters === undefined ? { status: 200 } : { status: 404, message: 'no subscription with these filters' };

@@ -127,7 +127,7 @@ describe('dashboard server', () => {
     const page = await get(d.url);
     expect(page.status).toBe(200);
     expect(page.headers['content-security-policy']).toMatch(/default-src 'none'/);
-    expect(page.body).toContain('demo &lt;x>');
+    expect(page.body).toContain('demo &lt;x&gt;');
     expect(page.body).not.toMatch(/<link\b|@import|url\(|src=/i);
     expect(page.body.match(/https?:\/\/[^\s"'`)]+/g) ?? []).toEqual([]);
     expect(page.body).toContain("new EventSource('events')");

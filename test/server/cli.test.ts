@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnServe, type ServeProcess } from '../../src/util/spawnServe.js';
 import { TestClient, cleanup, waitUntil } from './helpers.js';
+import { metric } from './scrape.js';
 
 const started: ServeProcess[] = [];
 afterEach(async () => {
@@ -44,7 +45,7 @@ describe('evbench serve (CLI)', () => {
     [['--message-burst', '0'], /^evbench: --message-burst: /],
     [['--keepalive-interval', 'soon'], /^evbench: --keepalive-interval: expected a duration/],
     [['--handshake-timeout', '0'], /^evbench: --handshake-timeout: /],
-    [['--allowed-origins', 'example.com'], /^evbench: --allowed-origins: /],
+    [['--allow-origin', 'example.com'], /^evbench: --allow-origin: /],
     [['--metrics-token', ''], /^evbench: --metrics-token: /],
     [['--max-subscriber-frame-bytes', '10'], /^evbench: --max-subscriber-frame-bytes: expected an integer from 1024/],
     [['--max-byte-rate', 'fast'], /^evbench: --max-byte-rate: /],
@@ -52,6 +53,12 @@ describe('evbench serve (CLI)', () => {
     [['--max-filters-per-token', '0'], /^evbench: --max-filters-per-token: /],
     [['--max-filters-total', 'many'], /^evbench: --max-filters-total: /],
     [['--max-filters-per-token', '300000'], /^evbench: --max-filters-per-token: 300000 is over --max-filters-total 200000$/],
+    [['--max-connections-per-address', '0'], /^evbench: --max-connections-per-address: /],
+    [
+      ['--max-connections', '10', '--max-connections-per-address', '11'],
+      /^evbench: --max-connections-per-address: expected an integer from 1 to 10/,
+    ],
+    [['--max-filters-per-address', 'many'], /^evbench: --max-filters-per-address: /],
   ])('%j exits 2 with one line naming the flag', async (args, line) => {
     const { message, stderr } = await failingServe(args);
     expect(message).toMatch(/exited \(2\)/);
@@ -67,6 +74,7 @@ describe('evbench serve (CLI)', () => {
     expect(serve.metricsUrl).toBe(serve.url.replace('ws://', 'http://').replace('/websocket', '/metrics'));
     expect(stderr[0]).toBe(`evbench serve (legacy) listening on ${serve.url}`);
     expect((await fetch(serve.metricsUrl)).status).toBe(200);
+    expect(await metric(serve.metricsUrl, 'evbench_server_limit', { limit: 'max_connections_per_address' })).toBe(2500);
     const client = await TestClient.open(serve.url);
     await client.subscribe();
     const pub = await TestClient.open(serve.url, 'p');

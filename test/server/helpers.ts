@@ -79,8 +79,13 @@ export class TestClient {
     ws.on('error', () => {});
   }
 
-  static async open(url: string, token?: string, headers: Record<string, string> = {}): Promise<TestClient> {
-    const ws = new WebSocket(token === undefined ? url : `${url}?api_token=${encodeURIComponent(token)}`, { headers });
+  static async open(
+    url: string,
+    token?: string,
+    headers: Record<string, string> = {},
+    options: WebSocket.ClientOptions = {},
+  ): Promise<TestClient> {
+    const ws = new WebSocket(token === undefined ? url : `${url}?api_token=${encodeURIComponent(token)}`, { ...options, headers });
     const client = new TestClient(ws);
     clients.push(client);
     await new Promise<void>((resolve, reject) => {
@@ -118,9 +123,9 @@ export class TestClient {
 }
 
 /** Resolves with the HTTP status a websocket upgrade got refused with (or 101 when it opened). */
-export function upgradeStatus(url: string): Promise<number> {
+export function upgradeStatus(url: string, options: WebSocket.ClientOptions = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(url, options);
     ws.once('open', () => {
       ws.terminate();
       resolve(101);

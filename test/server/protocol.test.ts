@@ -89,6 +89,51 @@ describe.each(['isolated', 'legacy'] as const)('protocol (%s)', (mode) => {
     expect(sub.ids()).toEqual([2]);
   });
 
+  it('never sends a connection an id twice: unsubscribe all, then subscribe again with an old last_log_id', async () => {
+    const srv = await server({ mode });
+    const pub = await TestClient.open(srv.url, PUBLISHER);
+    const c = await TestClient.open(srv.url);
+    await c.subscribe();
+    await pub.publish(Array.from({ length: 5 }, () => ({ event_type: 'update' })));
+    await waitUntil(() => c.events.length === 5, 'ids 1-5');
+    expect(await c.request({ method: 'unsubscribe' })).toEqual({ status: 200 });
+    await pub.publish([{ event_type: 'update' }, { event_type: 'update' }]); // 6, 7: never sent to c
+    // the ack still names the head; the replay starts after what the connection was already sent
+    expect((await c.subscribe({ last_log_id: 0 })).last_log_id).toBe(7);
+    await pub.publish([{ event_type: 'marker' }]);
+    await waitUntil(() => c.ids().includes(8), 'the live marker');
+    expect(c.ids()).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(c.events.map((e) => e.msgID)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('never sends a connection an id twice: a removed filter subscribed again with last_log_id while another stays', async () => {
+    const srv = await server({ mode });
+    const pub = await TestClient.open(srv.url, PUBLISHER);
+    const c = await TestClient.open(srv.url);
+    const a = [['event_type', '=', 'a']];
+    await c.subscribe({ filters: a });
+    await c.subscribe({ filters: [['event_type', '=', 'b']] });
+    await pub.publish([{ event_type: 'a' }, { event_type: 'b' }, { event_type: 'a' }]);
+    await waitUntil(() => c.events.length === 3, 'ids 1-3');
+    expect(await c.request({ method: 'unsubscribe', filters: a })).toEqual({ status: 200 });
+    await c.subscribe({ filters: a, last_log_id: 0 });
+    await pub.publish([{ event_type: 'a' }]);
+    await waitUntil(() => c.ids().includes(4), 'the live a event');
+    expect(c.ids()).toEqual([1, 2, 3, 4]);
+  });
+
+  it('a catch-up subscription next to one that stays still replays what the connection was never sent', async () => {
+    const srv = await server({ mode });
+    const pub = await TestClient.open(srv.url, PUBLISHER);
+    const c = await TestClient.open(srv.url);
+    await c.subscribe({ filters: [['event_type', '=', 'a']] });
+    await pub.publish([{ event_type: 'a' }, { event_type: 'b' }, { event_type: 'a' }, { event_type: 'b' }]);
+    await waitUntil(() => c.events.length === 2, 'the a events');
+    await c.subscribe({ last_log_id: 0 });
+    await waitUntil(() => c.events.length === 4, 'the b events, replayed');
+    expect(c.ids()).toEqual([1, 3, 2, 4]);
+  });
+
   it('answers 400 to malformed JSON, unknown methods, bad filters, bad last_log_id and binary frames', async () => {
     const srv = await server({ mode });
     const c = await TestClient.open(srv.url);

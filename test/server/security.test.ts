@@ -1,7 +1,11 @@
-// Security: tokens compared in constant time and never logged, Origin checked before the upgrade,
-// /metrics optionally behind its own token, loopback by default. (Publish needs the publisher token:
+// Security: tokens compared in constant time and never logged, browser Origins refused before the
+// upgrade unless allowed, /metrics optionally behind its own token, loopback by default. (Publish needs the publisher token:
 // protocol.test.ts "refuses publish without the publisher token (403) and oversized batches (413)".)
+import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { defaultServerOptions } from '../../src/server/index.js';
 import { SecretTokens, sameToken } from '../../src/server/tokens.js';
 import { spawnServe, type ServeProcess } from '../../src/util/spawnServe.js';
@@ -13,6 +17,26 @@ afterEach(async () => {
   await cleanup();
   await Promise.all(started.splice(0).map((p) => p.stop(1000)));
 });
+
+/** The headers of the upgrade request a ws client with `options` sends (to a plain HTTP server that refuses it). */
+async function upgradeHeaders(options: WebSocket.ClientOptions): Promise<IncomingHttpHeaders> {
+  const http = createServer();
+  const seen = new Promise<IncomingHttpHeaders>((resolve) =>
+    http.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+      resolve(req.headers);
+      socket.destroy();
+    }),
+  );
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const ws = new WebSocket(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/websocket`, options);
+  ws.on('error', () => {});
+  try {
+    return await seen;
+  } finally {
+    ws.terminate();
+    http.close();
+  }
+}
 
 /** Upgrade status with an Origin header. */
 async function withOrigin(url: string, origin: string): Promise<number> {
@@ -41,15 +65,43 @@ describe('security', () => {
     expect(sameToken('m', 'mm')).toBe(false);
   });
 
-  it('--allowed-origins: another Origin gets 403 before the upgrade; listed or absent Origin connects', async () => {
+  it('by default a browser Origin gets 403 before the upgrade; a request without Origin connects', async () => {
+    const srv = await server();
+    expect(await withOrigin(srv.url, 'https://evil.example.com')).toBe(403);
+    expect(await withOrigin(srv.url, 'http://127.0.0.1:8080')).toBe(403); // a page served from this machine too
+    expect(await withOrigin(srv.url, 'null')).toBe(403);
+    expect(await upgradeStatus(srv.url)).toBe(101); // no Origin: a non-browser client
+    expect(await refusals(srv.metricsUrl, 'origin')).toBe(3);
+  });
+
+  it('--allow-origin: listed origins connect (case-insensitive exact match), others get 403', async () => {
     const srv = await server({ allowedOrigins: ['https://app.example.com', 'http://localhost:3000'] });
     expect(await withOrigin(srv.url, 'https://evil.example.com')).toBe(403);
     expect(await withOrigin(srv.url, 'https://app.example.com.evil.com')).toBe(403);
     expect(await withOrigin(srv.url, 'null')).toBe(403);
     expect(await withOrigin(srv.url, 'https://APP.example.com')).toBe(101);
     expect(await withOrigin(srv.url, 'http://localhost:3000')).toBe(101);
-    expect(await upgradeStatus(srv.url)).toBe(101); // no Origin: a non-browser client
+    expect(await upgradeStatus(srv.url)).toBe(101);
     expect(await refusals(srv.metricsUrl, 'origin')).toBe(3);
+  });
+
+  it('--allow-origin "*": any browser Origin connects', async () => {
+    const srv = await server({ allowedOrigins: ['*'] });
+    expect(await withOrigin(srv.url, 'https://evil.example.com')).toBe(101);
+    expect(await withOrigin(srv.url, 'null')).toBe(101);
+    expect(await refusals(srv.metricsUrl, 'origin')).toBe(0);
+  });
+
+  it('evbench serve --allow-origin is repeatable; clients made the way the runner makes them send no Origin', async () => {
+    const serve = await spawnServe({ args: ['--allow-origin', 'https://a.example', '--allow-origin', 'https://b.example'] });
+    started.push(serve);
+    expect(await withOrigin(serve.url, 'https://a.example')).toBe(101);
+    expect(await withOrigin(serve.url, 'https://b.example')).toBe(101);
+    expect(await withOrigin(serve.url, 'https://c.example')).toBe(403);
+    // ws sends an Origin header only when given the `origin` option, which evbench never sets.
+    const headers = await upgradeHeaders({ perMessageDeflate: false, skipUTF8Validation: true, handshakeTimeout: 1000 });
+    expect(headers['sec-websocket-key']).toBeDefined();
+    expect(headers.origin).toBeUndefined();
   });
 
   it('--metrics-token: /metrics needs that Bearer token (401 otherwise); /healthz stays open', async () => {

@@ -151,6 +151,7 @@ describe('exposure', () => {
     for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) {
       expect(isLoopback(host), host).toBe(true);
       expect(exposureWarning({ host, tokens: [], users: 0 })).toBeUndefined();
+      expect(exposureWarning({ host, tokens: [], users: 5 })).toBeUndefined();
     }
     for (const host of ['0.0.0.0', '::', '192.168.1.20', 'example.com']) {
       expect(isLoopback(host), host).toBe(false);
@@ -158,9 +159,27 @@ describe('exposure', () => {
       expect(open).toContain(`WARNING: evbench serve listens on ${host}, beyond this machine, without --tokens`);
       expect(open).toContain('--publisher-token');
       expect(open).toContain('data leak');
-      expect(exposureWarning({ host, tokens: ['s'], users: 0 })).toMatch(/without --publisher-token\./);
-      expect(exposureWarning({ host, tokens: [], users: 10, publisherToken: 'p' })).toBeUndefined();
-      expect(exposureWarning({ host, tokens: ['s'], users: 0, publisherToken: 'p' })).toBeUndefined();
+      expect(exposureWarning({ host, tokens: ['s'], users: 0, metricsToken: 'm' })).toMatch(/without --publisher-token\./);
+      expect(exposureWarning({ host, tokens: ['s'], users: 0, publisherToken: 'p', metricsToken: 'm' })).toBeUndefined();
     }
+  });
+
+  it('synthetic --users beyond loopback count as open access: their tokens are public names', () => {
+    const warning = exposureWarning({ host: '0.0.0.0', tokens: [], users: 5, publisherToken: 'p', metricsToken: 'm' })!;
+    expect(warning).toContain('WARNING: evbench serve listens on 0.0.0.0, beyond this machine, with --users 5');
+    expect(warning).toContain('user-0 … user-4 are public names');
+    expect(warning).toContain('instead of --users');
+    // also next to real tokens: user-0 still connects
+    expect(exposureWarning({ host: '0.0.0.0', tokens: ['s'], users: 5, publisherToken: 'p', metricsToken: 'm' })).toContain('--users 5');
+  });
+
+  it('/metrics beyond loopback without --metrics-token is called public; with it, or on loopback, not', () => {
+    const protectedServer = { host: '0.0.0.0', tokens: ['s'], users: 0, publisherToken: 'p' };
+    const warning = exposureWarning(protectedServer)!;
+    expect(warning).toContain('/metrics is public on 0.0.0.0');
+    expect(warning).toContain('--metrics-token');
+    expect(warning).not.toContain('data leak'); // the websocket side is protected
+    expect(exposureWarning({ ...protectedServer, metricsToken: 'm' })).toBeUndefined();
+    expect(exposureWarning({ ...protectedServer, host: '127.0.0.1' })).toBeUndefined();
   });
 });

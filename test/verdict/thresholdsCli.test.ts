@@ -67,8 +67,8 @@ describe('pass and fail, with value vs bound in every output', () => {
     const md = renderMarkdown(r);
     const html = renderHtml(r);
     const xml = renderJunit(r);
-    expect(md).toMatch(/\| ❌ \| `latency\{group:fast,phase:baseline\}: p\(99\)<1ms` \| 1\.\d+ms \| < 1ms \|/);
-    expect(md).toContain('| ❌ | `latency{group:nobody}: p(99)<1s` | no data | < 1s |');
+    expect(md).toMatch(/\| ❌ \| <code>latency\{group:fast,phase:baseline\}: p\(99\)&lt;1ms<\/code> \| 1\.\d+ms \| &lt; 1ms \|/);
+    expect(md).toContain('| ❌ | <code>latency{group:nobody}: p(99)&lt;1s</code> | no data | &lt; 1s |');
     expect(html).toMatch(
       /✗ FAIL<\/b><\/td><td><code>latency\{group:fast,phase:baseline\}: p\(99\)&lt;1ms<\/code><\/td><td>1\.\d+ms<\/td><td>&lt; 1ms<\/td>/,
     );
@@ -147,12 +147,12 @@ describe('exit codes through the CLI', () => {
       // a starved generator (a busy machine): not a result, so neither pass nor fail
       expect(pass.code, pass.stderr).toBe(4);
       expect(readFileSync(join(out, 'slow-client.junit.xml'), 'utf8')).toMatch(/<error type="invalid" message="not judged: NOT A RESULT: /);
-      expect(readFileSync(join(out, 'slow-client.md'), 'utf8')).toContain('| ➖ | `latency{group:fast}: p(99)<60s` |');
+      expect(readFileSync(join(out, 'slow-client.md'), 'utf8')).toContain('| ➖ | <code>latency{group:fast}: p(99)&lt;60s</code> |');
       return;
     }
     expect(pass.code, pass.stderr).toBe(0);
     expect(readFileSync(join(tmp, 'step-summary.md'), 'utf8')).toBe(`${readFileSync(join(out, 'slow-client.md'), 'utf8')}\n`);
-    expect(readFileSync(join(out, 'slow-client.md'), 'utf8')).toContain('| ✅ | `latency{group:fast}: p(99)<60s` |');
+    expect(readFileSync(join(out, 'slow-client.md'), 'utf8')).toContain('| ✅ | <code>latency{group:fast}: p(99)&lt;60s</code> |');
     const fail = await runCli(
       ['run', file, '--duration', '3s', '--out', out, '--report', 'junit', '--threshold', 'latency{group:fast}: p(99)<1us'],
       120_000,
