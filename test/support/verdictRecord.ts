@@ -5,6 +5,8 @@ import { createHistogram, encodeHistogram, recordUs, summarize } from '../../src
 import { zeroCounters } from '../../src/measurement/recorder.js';
 import type { ClientRecord, GroupResult, IntervalRecord, PhaseCounters, PhaseResult, RunRecord } from '../../src/record/schema.js';
 import type { HolRules } from '../../src/scenario/types.js';
+import type { PushbackRecord } from '../../src/record/schema.js';
+import { encodeTicks, TICK_US } from '../../src/util/ticksCodec.js';
 
 export const RULES: HolRules = { indexLimit: 3, minDeltaUs: 5_000, minDeliveryRatio: 0.9, maxStallUs: 1_000_000, sustainUs: 3_000_000 };
 
@@ -17,8 +19,24 @@ export interface VerdictSpec {
   baseCounters?: Partial<PhaseCounters>;
   stressCounters?: Partial<PhaseCounters>;
   clientResults?: Partial<ClientRecord>[];
-  /** Add a stalled slow group to stress. */
+  /** Add a stalled slow group to stress (default true); false: no slow clients at all. */
   slowInStress?: boolean;
+  /** The stalled client's backpressure (default: it pushed back half a second into stress, the server's queue seen full). */
+  pushback?: PushbackRecord | null;
+  /** The fast group's shared age (µs) at each 10 ms tick, from its time since t0 (absent: no age series in the record). */
+  ages?: (sinceT0Us: number) => number;
+  /** The generator's lateness at each tick (absent: none recorded). */
+  lag?: (sinceT0Us: number) => number;
+  /** A stream the server emits on its own (publish: server). */
+  emitted?: boolean;
+}
+
+/** A series of ticks from a function of time since t0, encoded as a record carries it. */
+export function tickSeries(durationUs: number, f: (sinceT0Us: number) => number): string {
+  const n = Math.ceil(durationUs / TICK_US);
+  const v = new Uint32Array(n);
+  for (let j = 0; j < n; j++) v[j] = Math.max(0, Math.round(f(j * TICK_US)));
+  return encodeTicks(v);
 }
 
 /** `n` samples around `us` (±10%, deterministic). */
@@ -101,24 +119,57 @@ export function verdictRecord(spec: VerdictSpec): RunRecord {
       clientResults,
     },
   ];
-  if (spec.slowInStress) {
+  const durationUs = 1_000_000 + bDur + sDur;
+  if (spec.ages)
+    groups[0]!.ages = { tickUs: TICK_US, clients, together: tickSeries(durationUs, spec.ages), any: tickSeries(durationUs, spec.ages) };
+  if (spec.slowInStress !== false) {
+    const pushback: PushbackRecord | undefined =
+      spec.pushback === null
+        ? undefined
+        : (spec.pushback ?? {
+            reachedAtUs: 1_000_000 + bDur + 500_000,
+            how: 'server-queue',
+            owedBytes: 8 << 20,
+            rxMaxBytes: 1 << 20,
+            serverTxMaxBytes: 2 << 20,
+            heldMaxBytes: 5 << 20,
+          });
     groups.push({
       name: 'stalled',
       kind: 'slow',
       behaviour: 'stall',
       clients: 1,
       phases: { warmup: phase([], 0, {}), baseline: phase([], 0, {}), stress: phase([[5_000_000]], 1, { missing: 100 }) },
-      clientResults: [],
+      clientResults: [
+        {
+          id: clients,
+          delivered: 0,
+          missing: 100,
+          duplicates: 0,
+          outOfOrder: 0,
+          lateArrivals: 0,
+          maxStallUs: 5_000_000,
+          connectUs: 1000,
+          ackUs: 200,
+          closedByServer: null,
+          ...(pushback ? { pushback } : {}),
+        },
+      ],
     });
   }
   return {
     schemaVersion: 1,
     tool: { name: 'evbench', version: 'test' },
-    scenario: { name: 'verdict', source: 'test', description: '', spec: {} as RunRecord['scenario']['spec'] },
+    scenario: {
+      name: 'verdict',
+      source: 'test',
+      description: '',
+      spec: (spec.emitted ? { target: { kind: 'url', generic: { publish: { kind: 'server' } } } } : {}) as RunRecord['scenario']['spec'],
+    },
     target: { kind: 'embedded', url: 'ws://127.0.0.1:1/websocket', mode: 'isolated', adapter: 'evbench' },
     startedAt: '2026-01-01T00:00:00.000Z',
     t0Us: 1_800_000_000_000_000,
-    durationUs: 1_000_000 + bDur + sDur,
+    durationUs,
     partial: false,
     invalid: false,
     workers: 1,
@@ -138,6 +189,7 @@ export function verdictRecord(spec: VerdictSpec): RunRecord {
       bound: false,
       reasons: [],
       replayBound: false,
+      ...(spec.lag ? { lagTicks: tickSeries(durationUs, spec.lag) } : {}),
     },
     hol: { verdict: 'unknown', index: null, p50Index: null, stallIndex: null, deliveryRatio: null, evidence: [], summary: '' },
     thresholds: [],
