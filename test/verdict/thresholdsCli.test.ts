@@ -128,7 +128,7 @@ describe('exit codes through the CLI', () => {
     expect(r.stderr.trim()).toMatch(new RegExp(`^evbench: ${join(tmp, 'fixture.junit.xml')}: not valid JSON: `));
   });
 
-  it('a real run: passing thresholds exit 0, a failing one exits 1 with a JUnit failure carrying value and bound', async () => {
+  it('a real run: passing thresholds exit 0 (5 when the run could not have seen blocking), a failing one exits 1 with a JUnit failure carrying value and bound', async () => {
     // slow-client without its own thresholds, so only the flags decide (a busy CI machine may miss events)
     const scenario = JSON.parse(readFileSync(new URL('../../scenarios/slow-client.json', import.meta.url), 'utf8'));
     delete scenario.thresholds;
@@ -150,7 +150,8 @@ describe('exit codes through the CLI', () => {
       expect(readFileSync(join(out, 'slow-client.md'), 'utf8')).toContain('| ➖ | <code>latency{group:fast}: p(99)&lt;60s</code> |');
       return;
     }
-    expect(pass.code, pass.stderr).toBe(0);
+    // this light load never fills the stalled reader's kernel buffers: inconclusive, which is never a pass
+    expect(pass.code, pass.stderr).toBe(passRecord.hol.verdict === 'inconclusive' ? 5 : 0);
     expect(readFileSync(join(tmp, 'step-summary.md'), 'utf8')).toBe(`${readFileSync(join(out, 'slow-client.md'), 'utf8')}\n`);
     expect(readFileSync(join(out, 'slow-client.md'), 'utf8')).toContain('| ✅ | <code>latency{group:fast}: p(99)&lt;60s</code> |');
     const fail = await runCli(
