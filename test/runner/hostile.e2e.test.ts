@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, startCli } from '../support/cli.js';
-import { FAULTS, HANDSHAKE_FAULTS, hostileServer, type HostileServer } from './hostileServer.js';
+import { FAULTS, HANDSHAKE_FAULTS, hostileHttpServer, hostileServer, type HostileServer } from './hostileServer.js';
 import type { ClientRecord, RunRecord } from '../../src/record/schema.js';
 
 afterAll(killAll);
@@ -295,6 +295,37 @@ describe('the runner against endless fragments on many clients of one worker', (
       expect(faults.filter((f) => f === 'worker_budget_exceeded').length).toBeGreaterThan(12);
       expect(clients.find((c) => c.frameFaults?.worker_budget_exceeded)!.closeReason).toMatch(/budget 67108864/);
       expect(server.offeredExtensions()[0]).toBeUndefined(); // the probe: no permessage-deflate
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('the runner against an SSE stream whose data line never ends', () => {
+  it('each client is failed with line_too_long (1009, the reason in its record)', async () => {
+    const server = await hostileHttpServer('endless-sse-line');
+    try {
+      const run = startCli(
+        [
+          'run',
+          scenarioFile('sse-line', 2, '1s'),
+          '--target',
+          server.url,
+          ...generic.map((a) => (a === 'generic' ? 'sse' : a)),
+          '--out',
+          join(tmp, 'sse'),
+          '--json',
+        ],
+        30_000,
+      );
+      const r = await run.done;
+      expect(r.signal, r.stderr).toBeNull();
+      const rec = JSON.parse(r.stdout) as RunRecord;
+      for (const c of rec.groups.find((g) => g.name === 'fast')!.clientResults) {
+        expect(c.frameFaults).toEqual({ line_too_long: 1 });
+        expect(c.closedByServer).toBe(1009);
+        expect(c.closeReason).toBe('protocol error: an SSE line over 16777216 bytes');
+      }
     } finally {
       await server.close();
     }
