@@ -22,7 +22,7 @@ import { watchServer } from './serverWatch.js';
 import { openTarget, type TargetHandle } from './target.js';
 
 /** After an abort, how long the client workers get to report what they measured before the run ends without them. */
-const ABORT_REPORT_MS = 3000;
+const ABORT_REPORT_MS = 5000;
 
 export { defaultWorkers } from './clientWorkers.js';
 export type { LiveUpdate } from './liveRecord.js';

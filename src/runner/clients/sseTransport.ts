@@ -30,6 +30,7 @@ export const SSE_RESPONSE_TIMEOUT_MS = 30_000;
  */
 export const MAX_SSE_MESSAGE_BYTES = MAX_MESSAGE_BYTES;
 export const MAX_DATA_LINES = 4096;
+const DATA_FIELD = Buffer.from('data:');
 /** An unfinished line in more pieces than this is joined into one (a stream dribbled a few bytes per read). */
 const MAX_LINE_PIECES = 256;
 
@@ -94,7 +95,7 @@ export class SseParser {
       this.dataBytes = 0;
       return;
     }
-    if (line.length < 5 || line.toString('latin1', 0, 5) !== 'data:') return;
+    if (line.length < 5 || DATA_FIELD.compare(line, 0, 5) !== 0) return;
     // a copy: a view would keep the whole chunk it arrived in alive
     const value = Buffer.from(line.subarray(line[5] === 32 ? 6 : 5));
     this.dataBytes += value.length + (this.data.length > 0 ? 1 : 0);
