@@ -11,7 +11,7 @@ import { printRunEnd, printRunsEnd, runLog } from './runOutput.js';
 import type { Verbosity } from './verbosity.js';
 import { createProgress } from './progress.js';
 import type { DashboardHooks } from './dashboard.js';
-import { EXIT_FAILED, EXIT_INVALID, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_UNREACHABLE, UserError } from '../util/errors.js';
+import { EXIT_FAILED, EXIT_INCONCLUSIVE, EXIT_INVALID, EXIT_OK, EXIT_UNREACHABLE, UserError, exitCodeForSignal } from '../util/errors.js';
 import { runStatus } from '../reports/outcomes.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { tmpdir } from 'node:os';
@@ -65,10 +65,11 @@ function writeOrRescue<T>(record: RunRecord, write: () => T): T {
 /** Runs every variant (or the scenario once); stops early, keeping what it has, when interrupted. */
 export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise<{ runs: NamedRun[]; exitCode: number }> {
   const controller = new AbortController();
-  let interrupts = 0;
+  /** The first SIGINT/SIGTERM ends the run within seconds, keeping what was measured; a second one exits at once. */
+  let stoppedBy: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals): void => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130);
+    if (stoppedBy !== undefined) process.exit(exitCodeForSignal(sig));
+    stoppedBy = sig;
     say(`\n${sig}: stopping the run; writing what was measured (again to quit at once)`);
     controller.abort();
   };
@@ -99,6 +100,10 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
       let record: RunRecord;
       try {
         record = await runScenario(s, runOpts);
+      } catch (err) {
+        // stopped before anything was measured: the exit code still says which signal did it
+        if (err instanceof UserError && stoppedBy !== undefined) throw new UserError(err.message, exitCodeForSignal(stoppedBy));
+        throw err;
       } finally {
         progress.stop();
       }
@@ -124,6 +129,6 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
   if (status.includes('not a result')) exitCode = EXIT_INVALID;
   // a run cut short by its target (server died, connection dropped): its partial record is written
   if (runs.some((r) => r.record.partial && r.record.partialReason !== 'interrupted' && !r.record.invalid)) exitCode = EXIT_UNREACHABLE;
-  if (controller.signal.aborted) exitCode = 130;
+  if (stoppedBy !== undefined) exitCode = exitCodeForSignal(stoppedBy);
   return { runs, exitCode };
 }

@@ -125,7 +125,8 @@ Examples:
   evbench run slow-client --shard auto/4        # one of 4 shards; then: evbench merge reports/*.shard-*.json -o merged.json
 
 Exit codes: 0 ok, 1 thresholds failed (or a hol/disconnect verdict with --fail-on-hol), 2 bad input, 3 target unreachable,
-4 not a result (verdict invalid: generator-bound, a worker failed, or the run was cut short), 130 interrupted.`,
+4 not a result (verdict invalid: generator-bound, a worker failed, or the run was cut short), 130 interrupted (SIGINT),
+143 stopped (SIGTERM). The first SIGINT/SIGTERM ends the run within seconds and writes the partial record; a second exits at once.`,
     )
     .action(async (name: string, flags: RunFlags) => {
       const overrides = parseOverrideFlags(flags);

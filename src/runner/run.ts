@@ -3,7 +3,7 @@
 // scenario ends; on abort (Ctrl-C, server death, worker crash) it still returns what it measured.
 import type { Worker } from 'node:worker_threads';
 import { nowUs } from '../clock.js';
-import { UserError, EXIT_UNREACHABLE } from '../util/errors.js';
+import { UserError, EXIT_SIGINT, EXIT_UNREACHABLE } from '../util/errors.js';
 import type { Scenario } from '../scenario/types.js';
 import { formatUs } from '../util/units.js';
 import { IdMap } from '../measurement/idMap.js';
@@ -21,6 +21,9 @@ import { RunState } from './runState.js';
 import { scrapeServer } from './scrape.js';
 import { watchServer } from './serverWatch.js';
 import { openTarget, type TargetHandle } from './target.js';
+
+/** After an abort, how long the client workers get to report what they measured before the run ends without them. */
+const ABORT_REPORT_MS = 5000;
 
 export { defaultWorkers } from './clientWorkers.js';
 export type { LiveUpdate } from './liveRecord.js';
@@ -78,9 +81,10 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
   const totalClients = scenario.groups.reduce((a, g) => a + g.count, 0);
   const requestedWorkers = Math.max(1, Math.min(options.workers ?? defaultWorkers(), Math.max(1, totalClients)));
   const startedAt = new Date().toISOString();
-  const target = await openTarget(scenario, (line) => say(`server: ${line}`));
+  const target = await openTarget(scenario, (line) => say(`server: ${line}`), options.signal);
   const state = new RunState();
-  options.signal?.addEventListener('abort', () => state.abort('interrupted'));
+  if (options.signal?.aborted) state.abort('interrupted');
+  else options.signal?.addEventListener('abort', () => state.abort('interrupted'));
   void target.server?.exited.then((code) => state.abort(`embedded server exited (${code})`));
 
   const threads: Worker[] = [];
@@ -134,7 +138,9 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     const deadline = new Promise<void>((resolve) =>
       setTimeout(resolve, (tl.endUs - nowUs()) / 1000 + scenario.graceUs / 1000 + 20_000).unref(),
     );
-    await Promise.race([Promise.all([started.done, publisher.done]), deadline]);
+    // an abort (Ctrl-C, the server died) gives the workers a few seconds to report, not the rest of the scenario
+    const reportedAfterAbort = state.aborted.catch(() => new Promise<void>((resolve) => setTimeout(resolve, ABORT_REPORT_MS).unref()));
+    await Promise.race([Promise.all([started.done, publisher.done]), deadline, reportedAfterAbort]);
     clearInterval(progressTimer);
     stopLive();
     if (started.results.length < plans.length)
@@ -212,7 +218,7 @@ async function connectPublisher(
   try {
     headId.value = await Promise.race([publisher.connected, state.aborted]);
   } catch (err) {
-    if (state.abortReason === 'interrupted') throw new UserError('interrupted before the run started: nothing was measured', 130);
+    if (state.abortReason === 'interrupted') throw new UserError('interrupted before the run started: nothing was measured', EXIT_SIGINT);
     throw new UserError(`target unreachable: ${target.url}: ${(err as Error).message}`, EXIT_UNREACHABLE);
   }
   if (!selfEmitting)

@@ -1,5 +1,7 @@
 // Reads an evbench server's /metrics (Prometheus text) so the report can put the server's
 // per-send histogram, and the sends still in flight, beside the clients' view.
+import http from 'node:http';
+import https from 'node:https';
 import type { SendDurationSummary, ServerInFlight, ServerPhaseScrape, ServerScrape } from '../record/schema.js';
 
 interface Sample {
@@ -150,16 +152,62 @@ export function phaseScrape(phase: string, atUs: number, now: MetricsSnapshot, b
   return { phase, atUs, sendDurationUs, ...inFlight, slowClientCloses: now.get('evbench_slow_client_closes_total') };
 }
 
-/** GETs /metrics; the text, or why not. */
-export async function fetchMetrics(metricsUrl: string, token?: string): Promise<{ text: string } | { error: string }> {
-  try {
-    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-    const res = await fetch(metricsUrl, { headers, signal: AbortSignal.timeout(3000) });
-    if (!res.ok) return { error: `HTTP ${res.status}` };
-    return { text: await res.text() };
-  } catch (err) {
-    return { error: (err as Error).message };
-  }
+/**
+ * A /metrics body over this is refused, not parsed: evbench's own is a few KiB whatever the number
+ * of sessions (it has no per-session labels), and the runner holds the whole text to parse it.
+ */
+export const MAX_METRICS_BYTES = 4 * 1024 * 1024;
+/** One scrape, from the request to the body's last byte, at most this long in all. */
+export const METRICS_DEADLINE_MS = 3000;
+
+/** A value the target chose, fit for an error message: printable and short. */
+function printable(value: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this removes
+  return value.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 40);
+}
+
+/**
+ * GETs /metrics; the text, or why not. It asks for the identity encoding and refuses any other (a
+ * compressed body could inflate to any size), stops reading at MAX_METRICS_BYTES and gives up at
+ * METRICS_DEADLINE_MS: a target cannot make a scrape hold memory or time.
+ */
+export function fetchMetrics(metricsUrl: string, token?: string): Promise<{ text: string } | { error: string }> {
+  return new Promise((resolve) => {
+    const headers: Record<string, string> = { 'accept-encoding': 'identity', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+    let settled = false;
+    let req: http.ClientRequest | undefined;
+    const end = (got: { text: string } | { error: string }): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req?.destroy();
+      resolve(got);
+    };
+    const timer = setTimeout(() => end({ error: `no complete answer within ${METRICS_DEADLINE_MS / 1000} s` }), METRICS_DEADLINE_MS);
+    try {
+      req = (metricsUrl.startsWith('https:') ? https.get : http.get)(metricsUrl, { headers, agent: false }, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status > 299) return end({ error: `HTTP ${status}` });
+        const encoding = String(res.headers['content-encoding'] ?? 'identity')
+          .trim()
+          .toLowerCase();
+        if (encoding !== 'identity')
+          return end({ error: `a compressed body (content-encoding ${printable(encoding)}) although identity was asked for: not read` });
+        const chunks: Buffer[] = [];
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes > MAX_METRICS_BYTES) return end({ error: `a body over ${MAX_METRICS_BYTES} bytes: not read further` });
+          chunks.push(chunk);
+        });
+        res.on('end', () => end({ text: Buffer.concat(chunks, bytes).toString('utf8') }));
+        res.on('aborted', () => end({ error: 'the answer was cut off' }));
+      });
+      req.on('error', (err) => end({ error: err.message }));
+    } catch (err) {
+      end({ error: (err as Error).message }); // a URL http.get cannot take
+    }
+  });
 }
 
 export async function scrapeServer(metricsUrl: string, token?: string): Promise<ServerScrape> {

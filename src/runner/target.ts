@@ -3,27 +3,53 @@
 import { randomBytes } from 'node:crypto';
 import { spawnServe, type ServeProcess } from '../util/spawnServe.js';
 import type { Scenario } from '../scenario/types.js';
-import { UserError, EXIT_UNREACHABLE } from '../util/errors.js';
+import { UserError, EXIT_SIGINT, EXIT_UNREACHABLE } from '../util/errors.js';
 import WebSocket from 'ws';
 import { targetConnectOptions, withToken } from './url.js';
 import { engineIoUrl } from './adapters/socketio.js';
 import { openSse } from './clients/sseTransport.js';
 import { adapterFor } from './adapters/adapter.js';
 import { newScannedEvent } from '../measurement/frameScan.js';
+import { MAX_MESSAGE_BYTES } from './clients/frameReader.js';
 
 const PROBE_LISTEN_MS = 1500;
+/**
+ * The probe's handshake must end within this long in all — a refusal's body included — however
+ * slowly the target trickles its bytes (ws's own handshakeTimeout is an idle timer, reset by each one).
+ */
+export const PROBE_HANDSHAKE_MS = 5000;
+/** Of a refusal's body, this much is kept for the message; reading stops there. */
+export const REFUSAL_BODY_BYTES = 4096;
+
+/** What ends the probe when the run is interrupted before it started. */
+function interrupted(): UserError {
+  return new UserError('interrupted before the run started: nothing was measured', EXIT_SIGINT);
+}
+
+/** Calls `fn` once if `signal` aborts; returns what stops listening. */
+function onAbort(signal: AbortSignal | undefined, fn: () => void): () => void {
+  if (!signal) return () => {};
+  if (signal.aborted) {
+    queueMicrotask(fn);
+    return () => {};
+  }
+  signal.addEventListener('abort', fn, { once: true });
+  return () => signal.removeEventListener('abort', fn);
+}
 
 /**
  * One connection to a URL target as a client would make it, so what cannot work fails at once with
  * one paragraph a user can act on: the HTTP status of a refused upgrade, or — for adapters that
  * subscribe — the close code or refusal the subscription got and the first frames the server sent.
  */
-function probe(scenario: Scenario, url: string, token: string | undefined): Promise<void> {
+function probe(scenario: Scenario, url: string, token: string | undefined, signal?: AbortSignal): Promise<void> {
   const adapter = adapterFor(scenario);
   const listens = scenario.target.kind === 'url' && scenario.target.adapter !== 'evbench';
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(withToken(url, token), adapter.protocols, {
-      handshakeTimeout: 5000,
+      // nothing the target could inflate, and no frame bigger than a client would take
+      perMessageDeflate: false,
+      maxPayload: MAX_MESSAGE_BYTES,
       ...targetConnectOptions(scenario, token),
     });
     const frames: string[] = [];
@@ -34,31 +60,51 @@ function probe(scenario: Scenario, url: string, token: string | undefined): Prom
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      stopListening();
       ws.terminate();
       if (err) reject(err);
       else resolve();
     };
-    let timer: NodeJS.Timeout | undefined;
-    ws.once('unexpected-response', (_req, res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk.slice(0, 400 - body.length)));
-      res.on('end', () => {
-        const hint =
-          res.statusCode === 401 || res.statusCode === 403
-            ? ' — check --token, --tokens-file or --header'
-            : res.statusCode === 404
-              ? ' — check the path of --target'
-              : '';
+    const stopListening = onAbort(signal, () => done(interrupted()));
+    /** Set once the upgrade is refused: the refusal, with as much of its body as arrived. */
+    let refusal: (() => UserError) | undefined;
+    let timer: NodeJS.Timeout | undefined = setTimeout(
+      () =>
         done(
-          new UserError(
-            `target refused the websocket upgrade: ${url}: HTTP ${res.statusCode} ${res.statusMessage ?? ''}${body ? `: ${body.trim().replace(/\s+/g, ' ').slice(0, 200)}` : ''}${hint}`,
-            EXIT_UNREACHABLE,
-          ),
+          refusal?.() ??
+            new UserError(
+              `target unreachable: ${url}: the websocket handshake did not complete within ${PROBE_HANDSHAKE_MS / 1000} s`,
+              EXIT_UNREACHABLE,
+            ),
+        ),
+      PROBE_HANDSHAKE_MS,
+    );
+    ws.once('unexpected-response', (_req, res) => {
+      const body: Buffer[] = [];
+      let kept = 0;
+      const hint =
+        res.statusCode === 401 || res.statusCode === 403
+          ? ' — check --token, --tokens-file or --header'
+          : res.statusCode === 404
+            ? ' — check the path of --target'
+            : '';
+      refusal = () => {
+        const text = Buffer.concat(body).toString('utf8').trim().replace(/\s+/g, ' ');
+        return new UserError(
+          `target refused the websocket upgrade: ${url}: HTTP ${res.statusCode} ${res.statusMessage ?? ''}${text ? `: ${sample(Buffer.from(text.slice(0, 200)))}` : ''}${hint}`,
+          EXIT_UNREACHABLE,
         );
+      };
+      res.on('data', (chunk: Buffer) => {
+        body.push(chunk.subarray(0, REFUSAL_BODY_BYTES - kept));
+        kept += Math.min(chunk.length, REFUSAL_BODY_BYTES - kept);
+        if (kept >= REFUSAL_BODY_BYTES) done(refusal!()); // enough to say why; the rest is not read
       });
+      res.on('end', () => done(refusal!()));
     });
     ws.once('open', () => {
+      clearTimeout(timer);
+      timer = undefined;
       if (!listens) return done();
       const session = adapter.session?.('subscriber');
       if (session) for (const frame of session.opening()) ws.send(frame);
@@ -104,30 +150,32 @@ function probe(scenario: Scenario, url: string, token: string | undefined): Prom
 }
 
 /** One GET of an SSE target: the server must answer 200 with an event stream. */
-function probeSse(scenario: Scenario, url: string, token: string | undefined): Promise<void> {
+function probeSse(scenario: Scenario, url: string, token: string | undefined, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
+    const end = (err?: UserError): void => {
+      clearTimeout(timer);
+      stopListening();
       stream.terminate();
-      reject(new UserError(`target unreachable: ${url}: no response within 5 s`, EXIT_UNREACHABLE));
-    }, 5000);
+      if (err) reject(err);
+      else resolve();
+    };
+    const timer = setTimeout(
+      () => end(new UserError(`target unreachable: ${url}: no response within ${PROBE_HANDSHAKE_MS / 1000} s`, EXIT_UNREACHABLE)),
+      PROBE_HANDSHAKE_MS,
+    );
     const stream = openSse(
       withToken(url, token),
       undefined,
       {
-        open: () => {
-          clearTimeout(timer);
-          stream.terminate();
-          resolve();
-        },
+        open: () => end(),
         message: () => {},
-        refused: (reason) => {
-          clearTimeout(timer);
-          reject(new UserError(`target is not an SSE stream: ${url}: ${reason}`, EXIT_UNREACHABLE));
-        },
+        refused: (reason) => end(new UserError(`target is not an SSE stream: ${url}: ${reason}`, EXIT_UNREACHABLE)),
         closed: () => {},
+        fault: () => {},
       },
       targetConnectOptions(scenario, token),
     );
+    const stopListening = onAbort(signal, () => end(interrupted()));
   });
 }
 
@@ -157,13 +205,14 @@ export interface TargetHandle {
   stop(): Promise<void>;
 }
 
-export async function openTarget(scenario: Scenario, onServerLog?: (line: string) => void): Promise<TargetHandle> {
+/** `signal` (the run's) ends a probe under way at once: an interrupted run never waits on a target. */
+export async function openTarget(scenario: Scenario, onServerLog?: (line: string) => void, signal?: AbortSignal): Promise<TargetHandle> {
   const t = scenario.target;
   if (t.kind === 'url') {
     // Socket.IO clients are given http://host:port[/namespace]; they speak Engine.IO's websocket endpoint
     const url = t.adapter === 'socketio' ? engineIoUrl(t.url) : t.url;
-    if (t.adapter === 'sse') await probeSse(scenario, t.url, t.tokens?.[0] ?? t.token);
-    else await probe(scenario, url, t.tokens?.[0] ?? t.token);
+    if (t.adapter === 'sse') await probeSse(scenario, t.url, t.tokens?.[0] ?? t.token, signal);
+    else await probe(scenario, url, t.tokens?.[0] ?? t.token, signal);
     return {
       url,
       urls: [url],

@@ -1,7 +1,8 @@
 // The client's frame splitter against frames as ws's own Sender writes them, cut at every byte.
 import { describe, expect, it } from 'vitest';
 import { Sender } from 'ws';
-import { FrameReader } from '../../src/runner/clients/frameReader.js';
+import { FrameReader, UNBUDGETED_BYTES } from '../../src/runner/clients/frameReader.js';
+import { MessageBudget } from '../../src/runner/clients/messageBudget.js';
 
 type Got = { kind: string; data: string }[];
 
@@ -133,5 +134,74 @@ describe('FrameReader', () => {
     const after: Got = [];
     reader(after).push(Buffer.concat([frame(Buffer.from([0x03, 0xe9]), 0x8), frame('{"msgID":1}', 0x1)]));
     expect(after).toEqual([{ kind: 'close', data: '1001 ' }]);
+  });
+
+  describe("one budget for a worker's clients", () => {
+    const KiB = 1024;
+    /** A reader on `budget` whose faults land in `faults`. */
+    const budgeted = (budget: MessageBudget, faults: string[]): FrameReader =>
+      new FrameReader(
+        {
+          onMessage: () => faults.push('message'),
+          onPing: () => {},
+          onClose: () => {},
+          onProtocolError: (_w, code, f) => faults.push(`${code} ${f}`),
+        },
+        undefined,
+        budget,
+      );
+    /** `bytes` of a fragmented text message that is not finished. */
+    const unfinished = (bytes: number): Buffer => frame('x'.repeat(bytes), 0x1, { fin: false });
+
+    it('fails the client whose unfinished message would take the budget over, and only that one', () => {
+      const budget = new MessageBudget(200 * KiB);
+      const a: string[] = [];
+      const b: string[] = [];
+      const ra = budgeted(budget, a);
+      const rb = budgeted(budget, b);
+      ra.push(unfinished(UNBUDGETED_BYTES + 150 * KiB));
+      expect(a).toEqual([]);
+      expect(budget.held).toBe(150 * KiB);
+      rb.push(unfinished(UNBUDGETED_BYTES + 100 * KiB)); // 150 + 100 > 200
+      expect(b).toEqual(['1009 worker_budget_exceeded']);
+      expect(a).toEqual([]);
+      expect(budget.held).toBe(150 * KiB); // the failed one holds nothing
+      // a message that ends gives its bytes back: the next one fits again
+      ra.push(frame('', 0x0, { fin: true }));
+      expect(a).toEqual(['message']);
+      expect(budget.held).toBe(0);
+      const c: string[] = [];
+      budgeted(budget, c).push(unfinished(UNBUDGETED_BYTES + 100 * KiB));
+      expect(c).toEqual([]);
+      expect(budget.held).toBe(100 * KiB);
+    });
+
+    it('an unfinished message within the allowance costs the budget nothing; release() gives back what a closed connection held', () => {
+      const budget = new MessageBudget(1);
+      const faults: string[] = [];
+      const r = budgeted(budget, faults);
+      r.push(unfinished(UNBUDGETED_BYTES - 100)); // no charge: fits even a 1-byte budget
+      expect(faults).toEqual([]);
+      expect(budget.held).toBe(0);
+      const big = new MessageBudget(10 * 1024 * KiB);
+      const r2 = budgeted(big, faults);
+      r2.push(unfinished(UNBUDGETED_BYTES + 10 * KiB));
+      expect(big.held).toBe(10 * KiB);
+      r2.release();
+      expect(big.held).toBe(0);
+      expect(faults).toEqual([]);
+    });
+
+    it('counts a large frame still arriving (not only fragments)', () => {
+      const budget = new MessageBudget(100 * KiB);
+      const faults: string[] = [];
+      const r = budgeted(budget, faults);
+      const whole = frame('y'.repeat(UNBUDGETED_BYTES + 200 * KiB), 0x1);
+      r.push(whole.subarray(0, UNBUDGETED_BYTES + 50 * KiB));
+      expect(faults).toEqual([]);
+      r.push(whole.subarray(UNBUDGETED_BYTES + 50 * KiB, UNBUDGETED_BYTES + 150 * KiB));
+      expect(faults).toEqual(['1009 worker_budget_exceeded']);
+      expect(budget.held).toBe(0);
+    });
   });
 });

@@ -2,11 +2,11 @@
 // finishes on time, writes its record, stays within a memory bound, records the failure on the
 // client (not the run) and gives the verdict that applies — never a crash or a hang.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, startCli } from '../support/cli.js';
-import { FAULTS, hostileServer, type Fault } from './hostileServer.js';
+import { FAULTS, HANDSHAKE_FAULTS, hostileHttpServer, hostileServer, type HostileServer } from './hostileServer.js';
 import type { ClientRecord, RunRecord } from '../../src/record/schema.js';
 
 afterAll(killAll);
@@ -35,7 +35,7 @@ writeFileSync(
 );
 
 /** What each fault must leave on the fast clients' records, and the verdicts that apply. */
-const expectations: Record<Fault, { client: (c: ClientRecord) => void; verdicts: string[] }> = {
+const expectations: Record<(typeof FAULTS)[number], { client: (c: ClientRecord) => void; verdicts: string[] }> = {
   'max-size-frame': {
     client: (c) => (expect(c.closedByServer).toBe(1009), expect(c.frameFaults).toEqual({ message_too_large: 1 })),
     verdicts: ['disconnect'],
@@ -132,6 +132,200 @@ describe.concurrent('the runner against a hostile target', () => {
       expect(server.faulted()).toBeGreaterThan(0);
       for (const c of fast.clientResults) expectations[fault].client(c);
       expect([...expectations[fault].verdicts, 'invalid'], rec.hol.summary).toContain(rec.hol.verdict);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+const generic = ['--adapter', 'generic', '--publish', 'server', '--id-field', 'id', '--time-field', 'ts', '--time-unit', 'ms'];
+
+function scenarioFile(name: string, clients: number, phase: string): string {
+  const path = join(tmp, `${name}.json`);
+  writeFileSync(
+    path,
+    JSON.stringify({
+      name,
+      target: { embedded: {} },
+      publisher: { rate: 200, payloadBytes: 64 },
+      groups: [{ name: 'fast', kind: 'fast', count: clients }],
+      phases: [
+        { name: 'warmup', duration: '500ms' },
+        { name: 'baseline', duration: phase },
+        { name: 'stress', duration: phase },
+      ],
+      grace: '500ms',
+    }),
+  );
+  return path;
+}
+
+/** Resolves once the server has seen `n` upgrade requests (the probe is the first): the runner is waiting on it. */
+async function upgradesSeen(server: HostileServer, n: number): Promise<void> {
+  const until = Date.now() + 15_000;
+  while (server.offeredExtensions().length < n) {
+    if (Date.now() > until) throw new Error(`fewer than ${n} upgrade requests within 15 s`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Milliseconds from now until the run ends. */
+async function msUntilExit(run: ReturnType<typeof startCli>): Promise<{ ms: number; r: Awaited<ReturnType<typeof startCli>['done']> }> {
+  const from = Date.now();
+  const r = await run.done;
+  return { ms: Date.now() - from, r };
+}
+
+describe.concurrent('the runner against a hostile handshake: every wait has a deadline, every signal is obeyed', () => {
+  it.each(HANDSHAKE_FAULTS)('%s on every handshake: the probe gives up within its deadline (exit 3)', async (fault) => {
+    const server = await hostileServer(fault);
+    try {
+      const run = startCli(
+        ['run', scenarioFile(`probe-${fault}`, 2, '1s'), '--target', server.url, ...generic, '--out', join(tmp, fault)],
+        30_000,
+      );
+      await upgradesSeen(server, 1);
+      const { ms, r } = await msUntilExit(run);
+      expect(r.code, r.stderr).toBe(3);
+      expect(ms).toBeLessThan(10_000); // the probe's deadline is 5 s, whatever trickles in meanwhile
+      if (fault === 'endless-401-body') expect(r.stderr).toMatch(/target refused the websocket upgrade: .*HTTP 401 Unauthorized: no token/);
+      else expect(r.stderr).toContain('the websocket handshake did not complete within 5 s');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('SIGTERM while the probe waits on an endless 401 body: the run ends at once, exit 143, nothing measured', async () => {
+    const server = await hostileServer('endless-401-body');
+    try {
+      const run = startCli(
+        ['run', scenarioFile('probe-sigterm', 2, '1s'), '--target', server.url, ...generic, '--out', join(tmp, 'probe-sigterm')],
+        30_000,
+      );
+      await upgradesSeen(server, 1);
+      run.child.kill('SIGTERM');
+      const { ms, r } = await msUntilExit(run);
+      expect(r.code, r.stderr).toBe(143);
+      expect(r.stderr).toContain('interrupted before the run started: nothing was measured'); // the signal ended it, not the probe's deadline
+      expect(ms).toBeLessThan(4000);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a second SIGTERM exits at once, with 143', async () => {
+    const server = await hostileServer('endless-101-headers');
+    try {
+      const run = startCli(
+        ['run', scenarioFile('probe-twice', 2, '1s'), '--target', server.url, ...generic, '--out', join(tmp, 'probe-twice')],
+        30_000,
+      );
+      await upgradesSeen(server, 1);
+      run.child.kill('SIGTERM');
+      run.child.kill('SIGTERM');
+      const { ms, r } = await msUntilExit(run);
+      expect(r.signal, r.stderr).toBeNull();
+      expect(r.code, r.stderr).toBe(143);
+      expect(ms).toBeLessThan(4000);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('SIGTERM during a run whose clients never finish their handshake: exit 143 within seconds, the partial record written', async () => {
+    const server = await hostileServer('endless-101-headers', { spareFirst: true }); // the probe passes, no client connects
+    try {
+      const out = join(tmp, 'run-sigterm');
+      const run = startCli(['run', scenarioFile('run-sigterm', 4, '60s'), '--target', server.url, ...generic, '--out', out], 60_000);
+      await run.waitForStderr('run started');
+      await upgradesSeen(server, 5); // the probe, then every client stuck in its handshake
+      run.child.kill('SIGTERM');
+      const { ms, r } = await msUntilExit(run);
+      expect(r.code, r.stderr).toBe(143);
+      expect(ms).toBeLessThan(8000);
+      const rec = JSON.parse(
+        readFileSync(
+          join(
+            out,
+            readdirSync(out).find((f) => f.endsWith('.json'))!,
+          ),
+          'utf8',
+        ),
+      ) as RunRecord;
+      expect(rec.partial).toBe(true);
+      expect(rec.partialReason).toBe('interrupted');
+      const fast = rec.groups.find((g) => g.name === 'fast')!;
+      for (const c of fast.clientResults) expect(c.refused).toBe('connect');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('the runner against endless fragments on many clients of one worker', () => {
+  it("the worker's budget fires before each client reaches its own limit; every client is failed with a counted fault; the probe offers no compression", async () => {
+    const server = await hostileServer('endless-fragments', { faultAfterMs: 1500 });
+    try {
+      const run = startCli(
+        [
+          'run',
+          scenarioFile('fragment-flood', 24, '2s'),
+          '--target',
+          server.url,
+          ...generic,
+          '--workers',
+          '1',
+          '--out',
+          join(tmp, 'flood'),
+          '--json',
+        ],
+        30_000,
+      );
+      const r = await run.done;
+      expect(r.signal, r.stderr).toBeNull();
+      expect([1, 4, 0], r.stderr).toContain(r.code);
+      const rec = JSON.parse(r.stdout) as RunRecord;
+      const clients = rec.groups.find((g) => g.name === 'fast')!.clientResults;
+      expect(clients).toHaveLength(24);
+      const faults = clients.map((c) => Object.keys(c.frameFaults ?? {}).join(','));
+      console.info(`fragment flood: ${JSON.stringify(clients.map((c) => [c.closedByServer, c.frameFaults]))}`);
+      for (const c of clients) expect(c.closedByServer).toBe(1009);
+      for (const f of faults) expect(['worker_budget_exceeded', 'message_too_large']).toContain(f);
+      // 24 × 16 MiB would be 384 MiB: the budget (64 MiB for all) stopped most of them first
+      expect(faults.filter((f) => f === 'worker_budget_exceeded').length).toBeGreaterThan(12);
+      expect(clients.find((c) => c.frameFaults?.worker_budget_exceeded)!.closeReason).toMatch(/budget 67108864/);
+      expect(server.offeredExtensions()[0]).toBeUndefined(); // the probe: no permessage-deflate
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('the runner against an SSE stream whose data line never ends', () => {
+  it('each client is failed with line_too_long (1009, the reason in its record)', async () => {
+    const server = await hostileHttpServer('endless-sse-line');
+    try {
+      const run = startCli(
+        [
+          'run',
+          scenarioFile('sse-line', 2, '1s'),
+          '--target',
+          server.url,
+          ...generic.map((a) => (a === 'generic' ? 'sse' : a)),
+          '--out',
+          join(tmp, 'sse'),
+          '--json',
+        ],
+        30_000,
+      );
+      const r = await run.done;
+      expect(r.signal, r.stderr).toBeNull();
+      const rec = JSON.parse(r.stdout) as RunRecord;
+      for (const c of rec.groups.find((g) => g.name === 'fast')!.clientResults) {
+        expect(c.frameFaults).toEqual({ line_too_long: 1 });
+        expect(c.closedByServer).toBe(1009);
+        expect(c.closeReason).toBe('protocol error: an SSE line over 16777216 bytes');
+      }
     } finally {
       await server.close();
     }

@@ -1,11 +1,14 @@
 // An adversarial websocket event server for the runner's tests, written on raw sockets (nothing
 // shared with ws or evbench serve): it emits `{"id","ts"}` events to every connection like a healthy
 // server (generic adapter, publish server), then, `faultAfterMs` after each connection opened, does
-// one hostile thing on it. A handshake it never answers starts at once.
+// one hostile thing on it. A handshake it never answers starts at once, and so do the handshake
+// faults (HANDSHAKE_FAULTS), which spare the first handshake (the runner's probe) only when asked.
+// `hostileHttpServer` does the same for what the runner reads over plain HTTP: /metrics and SSE.
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { gzipSync } from 'node:zlib';
 
 export const FAULTS = [
   'max-size-frame', // a frame header announcing 255 MiB, then its payload as fast as the socket takes it
@@ -19,12 +22,21 @@ export const FAULTS = [
   'reset-mid-frame', // half a frame, then a TCP RST
   'silence', // the connection stays open and nothing more is sent (30 s by default)
 ] as const;
-export type Fault = (typeof FAULTS)[number];
+
+/** Faults of the opening handshake itself, one byte every 500 ms (`dribble`), for as long as the runner listens. */
+export const HANDSHAKE_FAULTS = [
+  'endless-401-body', // HTTP 401 before the upgrade, then a body that never ends
+  'endless-101-headers', // "101 Switching Protocols", then headers that never end
+] as const;
+export type HandshakeFault = (typeof HANDSHAKE_FAULTS)[number];
+export type Fault = (typeof FAULTS)[number] | HandshakeFault;
 
 export interface HostileServer {
   url: string;
   /** Connections that reached the fault. */
   faulted(): number;
+  /** The Sec-WebSocket-Extensions each upgrade request offered, in order (undefined: none). */
+  offeredExtensions(): (string | undefined)[];
   close(): Promise<void>;
 }
 
@@ -60,7 +72,7 @@ function flood(socket: Socket, chunk: () => Buffer): void {
 
 export async function hostileServer(
   fault: Fault,
-  opts: { rate?: number; faultAfterMs?: number; silenceMs?: number } = {},
+  opts: { rate?: number; faultAfterMs?: number; silenceMs?: number; spareFirst?: boolean; dribbleMs?: number } = {},
 ): Promise<HostileServer> {
   const rate = opts.rate ?? 200;
   const faultAfterMs = opts.faultAfterMs ?? 2000;
@@ -71,6 +83,20 @@ export async function hostileServer(
   const timers: NodeJS.Timeout[] = [];
   let faulted = 0;
   let upgrades = 0;
+  const offered: (string | undefined)[] = [];
+  const dribbleMs = opts.dribbleMs ?? 500;
+
+  /** The handshake faults: `head` at once, then one byte of `tail` (repeated) every dribbleMs. */
+  const dribble = (socket: Socket, head: string, tail: string): void => {
+    faulted++;
+    socket.write(head);
+    let i = 0;
+    const timer = setInterval(() => {
+      if (!socket.destroyed) socket.write(tail[i++ % tail.length]!);
+    }, dribbleMs);
+    timers.push(timer);
+    socket.once('close', () => clearInterval(timer));
+  };
 
   const misbehave = (socket: Socket): void => {
     if (socket.destroyed) return;
@@ -128,6 +154,8 @@ export async function hostileServer(
         timers.push(setTimeout(() => socket.destroy(), silenceMs));
         return;
       case 'no-handshake':
+      case 'endless-401-body':
+      case 'endless-101-headers':
         return;
     }
   };
@@ -140,6 +168,13 @@ export async function hostileServer(
       healthy.delete(socket);
     });
     socket.on('data', () => {}); // whatever the client sends (pongs, close) is read and ignored
+    offered.push(req.headers['sec-websocket-extensions']);
+    const handshakeFault = (HANDSHAKE_FAULTS as readonly string[]).includes(fault);
+    if (handshakeFault && !(opts.spareFirst && upgrades++ === 0)) {
+      if (fault === 'endless-401-body')
+        return dribble(socket, 'HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nno ', 'token ');
+      return dribble(socket, 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n', 'X-Never-Ending: yes\r\n');
+    }
     timers.push(setTimeout(() => misbehave(socket), faultAfterMs));
     if (fault === 'no-handshake' && ++upgrades > 1) {
       // the first handshake (the runner's reachability probe) is answered, no other one is
@@ -174,10 +209,87 @@ export async function hostileServer(
   return {
     url: `ws://127.0.0.1:${port}/`,
     faulted: () => faulted,
+    offeredExtensions: () => offered,
     close: async () => {
       clearInterval(ticker);
       for (const t of timers) clearTimeout(t);
       for (const s of all) s.destroy();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
+/** What the runner reads over plain HTTP, made hostile: */
+export const HTTP_FAULTS = [
+  'endless-metrics', // /metrics: a valid start, then samples as fast as the socket takes them, forever
+  'gzip-bomb-metrics', // /metrics: Content-Encoding gzip whatever was asked, 64 KiB that inflate to 64 MiB
+  'trickled-metrics', // /metrics: one byte every 100 ms, never finished
+  'endless-sse-line', // an event stream whose one `data:` line never ends
+  'endless-sse-data', // an event stream of short `data:` lines with no blank line to end the message
+] as const;
+export type HttpFault = (typeof HTTP_FAULTS)[number];
+
+export interface HostileHttpServer {
+  url: string;
+  /** The request headers of every request, in order. */
+  requests(): IncomingMessage['headers'][];
+  /** Bytes written to responses so far. */
+  sent(): number;
+  close(): Promise<void>;
+}
+
+const BOMB_BYTES = 64 * 1024 * 1024;
+let bomb: Buffer | undefined;
+
+export async function hostileHttpServer(fault: HttpFault): Promise<HostileHttpServer> {
+  const seen: IncomingMessage['headers'][] = [];
+  const sockets = new Set<Socket>();
+  let sent = 0;
+  const pump = (res: ServerResponse, chunk: Buffer): void => {
+    const more = (): void => {
+      while (!res.destroyed && res.write(chunk)) sent += chunk.length;
+      if (!res.destroyed) res.once('drain', more);
+    };
+    more();
+  };
+  const http = createServer((req, res) => {
+    seen.push(req.headers);
+    switch (fault) {
+      case 'endless-metrics':
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+        res.write('# TYPE evbench_events_in_total counter\nevbench_events_in_total 1\n');
+        return pump(res, Buffer.from('evbench_padding{k="v"} 1\n'.repeat(2048)));
+      case 'gzip-bomb-metrics':
+        bomb ??= gzipSync(Buffer.alloc(BOMB_BYTES, 0x20), { level: 9 });
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-encoding': 'gzip', 'content-length': bomb.length });
+        sent += bomb.length;
+        return void res.end(bomb);
+      case 'trickled-metrics': {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+        const timer = setInterval(() => res.write('#'), 100);
+        return void res.once('close', () => clearInterval(timer));
+      }
+      case 'endless-sse-line':
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: ');
+        return pump(res, Buffer.alloc(64 * 1024, 0x78));
+      case 'endless-sse-data':
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        return pump(res, Buffer.from('data: x\n'.repeat(8192)));
+    }
+  });
+  http.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
+  const port = (http.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}${fault.endsWith('metrics') ? '/metrics' : '/events'}`,
+    requests: () => seen,
+    sent: () => sent,
+    close: async () => {
+      for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };

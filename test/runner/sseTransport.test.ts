@@ -9,7 +9,7 @@ import { loadScenario } from '../../src/scenario/load.js';
 
 function parse(chunks: (string | Buffer)[]): string[] {
   const out: string[] = [];
-  const p = new SseParser((d) => out.push(d));
+  const p = new SseParser((d) => out.push(d.toString()));
   for (const c of chunks) p.push(typeof c === 'string' ? Buffer.from(c) : c);
   return out;
 }

@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { nowUs } from '../../clock.js';
 import { phaseAt } from '../../measurement/schedule.js';
 import type { ConnectionContext } from './connection.js';
+import { MAX_MESSAGE_BYTES } from './frameReader.js';
 import type { ClientResult } from '../threadMessages.js';
 
 const ACK_TIMEOUT_US = 10_000_000;
@@ -31,6 +32,7 @@ export class ChurnClient {
       const phase = phaseAt(this.ctx.tl, started);
       const ws = new WebSocket(this.ctx.url, {
         perMessageDeflate: false,
+        maxPayload: MAX_MESSAGE_BYTES,
         handshakeTimeout: ACK_TIMEOUT_US / 1000,
         ...this.ctx.connectOptions,
       });

@@ -174,6 +174,7 @@ export class ClientConnection implements FrameHandlers {
       this.noteEnd(this.handshakeTimedOut ? 'Opening handshake has timed out' : err.message);
     });
     ws.on('close', (wsCode: number, wsReason: Buffer) => {
+      this.reader?.release(); // what it held of an unfinished message goes back to the worker's budget
       if (this.leaving || this.refused === 'connect') return;
       // still owed every event until its phase ends: the account's leave time does not move
       const code = this.serverCloseCode ?? wsCode;
@@ -247,6 +248,7 @@ export class ClientConnection implements FrameHandlers {
   private serverCloseCode?: number;
   private serverCloseReason?: string;
 
+  private reader?: FrameReader;
   /** When the chunk being read arrived: every message in one chunk arrived at the same moment. */
   private chunkAtUs = 0;
   /** A session's outputs (adapters with a session), made once per connection. */
@@ -263,6 +265,7 @@ export class ClientConnection implements FrameHandlers {
     if (!socket || ws.readyState !== WebSocket.OPEN) return;
     if (this.session) this.sessionOut = this.sessionOutput(ws, () => this.chunkAtUs);
     const reader = new FrameReader(this);
+    this.reader = reader;
     socket.on('error', (err: NodeJS.ErrnoException) => (this.socketError ??= err.code ?? err.message));
     for (const listener of socket.listeners('data')) socket.removeListener('data', listener as (chunk: Buffer) => void);
     socket.on('data', (chunk: Buffer) => {
@@ -342,6 +345,14 @@ export class ClientConnection implements FrameHandlers {
           this.closedByServer = 1006; // an HTTP stream has no close code: the server ended the response
           this.ctx.rec.count(this.phaseNow(), 'serverCloses');
           this.noteEnd(reason);
+        },
+        fault: (what, fault) => {
+          if (this.leaving) return;
+          // failed as a websocket reader fails an oversized message: 1009, the fault counted
+          this.countFault(fault);
+          this.closedByServer = 1009;
+          this.ctx.rec.count(this.phaseNow(), 'serverCloses');
+          this.noteEnd(`protocol error: ${what}`);
         },
       },
       this.ctx.connectOptions,

@@ -4,7 +4,10 @@
 // Frames from a server are unmasked (RFC 6455 §5.1); a masked one is unmasked all the same.
 // A target may be hostile or broken: a message is bounded in bytes and fragments, text must be
 // UTF-8, reserved bits and opcodes fail the connection; each failure is named so the client counts it.
+// What a reader holds of an unfinished message also counts against its thread's budget, so the
+// clients of one worker together hold a bounded amount whatever a target sends them.
 import { isUtf8 } from 'node:buffer';
+import { MessageBudget, threadBudget } from './messageBudget.js';
 
 export interface FrameHandlers {
   /** A complete text (or binary) message; `payload` is only valid during the call. */
@@ -18,7 +21,7 @@ export interface FrameHandlers {
   onProtocolError(what: string, code: number, fault: FrameFault): void;
 }
 
-/** Why a reader failed its connection: one counter each per client in the run record. */
+/** Why a reader failed its connection (websocket frames, or an SSE stream): one counter each per client in the run record. */
 export type FrameFault =
   | 'message_too_large'
   | 'too_many_fragments'
@@ -26,7 +29,12 @@ export type FrameFault =
   | 'reserved_bits'
   | 'reserved_opcode'
   | 'bad_fragmentation'
-  | 'bad_control_frame';
+  | 'bad_control_frame'
+  /** The clients of one worker together hold more of unfinished messages than its budget (messageBudget.ts). */
+  | 'worker_budget_exceeded'
+  /** Server-Sent Events (sseTransport.ts): a line over the message limit, a message of too many `data:` lines. */
+  | 'line_too_long'
+  | 'too_many_lines';
 
 /**
  * The largest message the runner accepts (the reference server's own publisher limit). A reader
@@ -36,6 +44,11 @@ export type FrameFault =
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** Fragments one message may have: an endless stream of tiny continuation frames is a fault too. */
 export const MAX_FRAGMENTS = 4096;
+/**
+ * What a reader may hold of an unfinished message before it draws on the worker's budget: an event
+ * split across two socket reads costs nothing, however many clients are mid-frame at once.
+ */
+export const UNBUDGETED_BYTES = 64 * 1024;
 
 export class FrameReader {
   /** Bytes of an unfinished frame, and how many the frame needs in all (0 = header not complete yet). */
@@ -46,14 +59,45 @@ export class FrameReader {
   private fragmentsBytes = 0;
   private fragmentsBinary = false;
   private failed = false;
+  /** What this reader has taken from the budget. */
+  private charged = 0;
 
   constructor(
     private readonly on: FrameHandlers,
     private readonly maxMessageBytes = MAX_MESSAGE_BYTES,
+    private readonly budget: MessageBudget = threadBudget,
   ) {}
 
   push(chunk: Buffer): void {
     if (this.failed) return;
+    this.read(chunk);
+    if (this.failed) this.release();
+    else this.charge();
+  }
+
+  /** Gives back what this reader holds of the budget (its connection is gone; call it when the socket closes). */
+  release(): void {
+    this.budget.recharge(this.charged, 0);
+    this.charged = 0;
+  }
+
+  /** Charges the budget for what this reader now holds beyond its own allowance; fails the connection when the budget is spent. */
+  private charge(): void {
+    const over = Math.max(0, this.pendingBytes + this.fragmentsBytes - UNBUDGETED_BYTES);
+    if (over === this.charged) return;
+    if (this.budget.recharge(this.charged, over)) {
+      this.charged = over;
+      return;
+    }
+    const holding = this.pendingBytes + this.fragmentsBytes;
+    this.fail(
+      `an unfinished message of ${holding} bytes while this worker's clients hold ${this.budget.held} (budget ${this.budget.limit})`,
+      1009,
+      'worker_budget_exceeded',
+    );
+  }
+
+  private read(chunk: Buffer): void {
     let data = chunk;
     if (this.pendingBytes > 0) {
       this.pending.push(chunk);
@@ -158,6 +202,7 @@ export class FrameReader {
     this.pendingBytes = 0;
     this.fragments = [];
     this.fragmentsBytes = 0;
+    this.release();
     this.on.onProtocolError(what, code, fault);
   }
 }

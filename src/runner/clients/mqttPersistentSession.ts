@@ -11,6 +11,7 @@ import type { Account } from '../../measurement/accounting.js';
 import { phaseAt } from '../../measurement/schedule.js';
 import type { PersistentSession, WireAdapter, WireOutput } from '../adapters/adapter.js';
 import type { ConnectionContext } from './connection.js';
+import { MAX_MESSAGE_BYTES } from './frameReader.js';
 import { ResumingClient } from './resuming.js';
 
 /** A first session that sees no event this long has nothing to resume from: the client subscribes live instead. */
@@ -48,6 +49,7 @@ export class MqttPersistentSessionClient extends ResumingClient {
   override open(): void {
     const ws = new WebSocket(this.ctx.url, this.protocol.protocols, {
       perMessageDeflate: false,
+      maxPayload: MAX_MESSAGE_BYTES,
       handshakeTimeout: 30_000,
       ...this.ctx.connectOptions,
     });

@@ -9,6 +9,7 @@ import { newScannedEvent } from '../../measurement/frameScan.js';
 import type { WireAdapter } from '../adapters/adapter.js';
 import { SocketIoAdapter } from '../adapters/socketio.js';
 import type { ConnectionContext } from './connection.js';
+import { MAX_MESSAGE_BYTES } from './frameReader.js';
 import { ResumingClient } from './resuming.js';
 
 /** A first session that sees no event this long has nothing to recover: the client connects live instead. */
@@ -52,7 +53,12 @@ export class SocketIoRecoveryClient extends ResumingClient {
   }
 
   override open(): void {
-    const ws = new WebSocket(this.ctx.url, { perMessageDeflate: false, handshakeTimeout: 30_000, ...this.ctx.connectOptions });
+    const ws = new WebSocket(this.ctx.url, {
+      perMessageDeflate: false,
+      maxPayload: MAX_MESSAGE_BYTES,
+      handshakeTimeout: 30_000,
+      ...this.ctx.connectOptions,
+    });
     this.first = ws;
     const scratch = newScannedEvent();
     let pid: string | undefined;
