@@ -4,9 +4,10 @@
 // anyway: the table is the yardstick the verdict rules are judged by.
 //
 // Usage: npm run build && node scripts/verdict-matrix.mjs [--runs 5] [--cases a,b] [--json results.json]
+//        node scripts/verdict-matrix.mjs --from results.json   (the table again, from a --json file)
 // Every run is bounded (the scenario's duration + a hard kill) and everything binds 127.0.0.1.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,7 @@ const flag = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
 };
-const runs = Number(flag('runs', '5'));
+let runs = Number(flag('runs', '5'));
 const jsonOut = flag('json', '');
 if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new Error('--runs: a whole number from 1 to 100');
 
@@ -155,7 +156,7 @@ const cases = [
   },
 ];
 
-const picked = flag('cases', '') ? flag('cases', '').split(',') : cases.map((c) => c.name);
+let picked = flag('cases', '') ? flag('cases', '').split(',') : cases.map((c) => c.name);
 for (const name of picked)
   if (!cases.some((c) => c.name === name)) throw new Error(`--cases: no case ${name} (${cases.map((c) => c.name).join(', ')})`);
 const seconds = (d) => Number(d.replace(/s$/, ''));
@@ -227,42 +228,66 @@ const load = () =>
   loadavg()
     .map((l) => l.toFixed(2))
     .join(', ');
-const loadAtStart = load();
-const startedAt = new Date();
-const results = [];
-for (let i = 0; i < runs; i++) {
-  for (const c of cases.filter((c) => picked.includes(c.name))) {
-    const r = await runOnce(c, i);
-    results.push(r);
-    process.stderr.write(`${c.name.padEnd(20)} #${i + 1}: ${r.verdict.padEnd(10)} exit ${r.code} ${r.seconds}s — ${r.summary}\n`);
+let loadAtStart, loadAtEnd, minutes, startedAt, results;
+if (flag('from', '')) {
+  // re-render the table of an earlier run from its --json file, without running anything
+  ({ runs, loadAtStart, loadAtEnd, minutes, startedAt, results } = JSON.parse(readFileSync(flag('from', ''), 'utf8')));
+  picked = picked.filter((name) => results.some((r) => r.case === name));
+} else {
+  loadAtStart = load();
+  startedAt = new Date().toISOString();
+  results = [];
+  for (let i = 0; i < runs; i++) {
+    for (const c of cases.filter((c) => picked.includes(c.name))) {
+      const r = await runOnce(c, i);
+      results.push(r);
+      process.stderr.write(
+        `${c.name.padEnd(20)} #${i + 1}: ${r.verdict.padEnd(10)} exit ${r.code} ${r.seconds}s — ${r.summary}${r.fired.length ? ` [fired: ${r.fired.join('; ')}]` : ''}\n`,
+      );
+    }
   }
+  loadAtEnd = load();
+  minutes = Number(((Date.now() - Date.parse(startedAt)) / 60_000).toFixed(1));
 }
-const loadAtEnd = load();
-const minutes = ((Date.now() - startedAt.getTime()) / 60_000).toFixed(1);
 
+/** A rule's short name, for the table. */
+const ruleName = (rule) =>
+  [
+    ['closed or refused', 'disconnect'],
+    ['p99', 'p99'],
+    ['missed', 'missing'],
+    ['delivery', 'delivery'],
+    ['staleness', 'staleness'],
+    ['stall', 'stall'],
+  ].find(([k]) => rule.includes(k))?.[1] ?? rule;
+const tally = (values) => {
+  const counts = new Map();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1]);
+};
 const cell = (s) =>
   String(s ?? '')
     .replace(/[\r\n]+/g, ' ')
     .replaceAll('|', '\\|');
 const lines = [
-  `Verdict matrix: ${runs} run(s) per case, ${startedAt.toISOString()}, ${minutes} min; load average (1, 5, 15 min) ${loadAtStart} at start, ${loadAtEnd} at end.`,
+  `Verdict matrix: ${runs} run(s) per case, ${startedAt ?? 'start time not recorded'}, ${minutes} min; load average (1, 5, 15 min) ${loadAtStart} at start, ${loadAtEnd} at end.`,
   '',
-  '| case | what the server does | deserves | verdicts seen | right | a typical summary |',
-  '|---|---|---|---|---|---|',
+  '| case | what the server does | deserves | verdicts seen | right | rules fired (any verdict) | a typical summary |',
+  '|---|---|---|---|---|---|---|',
 ];
 let right = 0;
 for (const c of cases.filter((c) => picked.includes(c.name))) {
   const rs = results.filter((r) => r.case === c.name);
-  const counts = new Map();
-  for (const r of rs) counts.set(r.verdict, (counts.get(r.verdict) ?? 0) + 1);
-  const seen = [...counts].sort((a, b) => b[1] - a[1]);
+  const seen = tally(rs.map((r) => r.verdict));
+  const fired = tally(rs.flatMap((r) => r.fired.map(ruleName)));
   const ok = rs.filter((r) => c.deserves.includes(r.verdict)).length;
   right += ok;
   const typical = rs.find((r) => r.verdict === seen[0][0]);
   lines.push(
-    `| ${c.name} | ${cell(c.does)} | ${c.deserves.join(' or ')} | ${seen.map(([v, n]) => `${v} ×${n}`).join(', ')} | ${ok} of ${rs.length} | ${cell(typical.summary).slice(0, 220)} |`,
+    `| ${c.name} | ${cell(c.does)} | ${c.deserves.join(' or ')} | ${seen.map(([v, n]) => `${v} ×${n}`).join(', ')} | ${ok} of ${rs.length} | ${fired.map(([v, n]) => `${v} ×${n}`).join(', ') || '—'} | ${cell(typical.summary).slice(0, 220)} |`,
   );
 }
 lines.push('', `${right} of ${results.length} verdicts right.`);
 process.stdout.write(`${lines.join('\n')}\n`);
-if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify({ runs, loadAtStart, loadAtEnd, minutes: Number(minutes), results }, null, 2)}\n`);
+if (jsonOut && !flag('from', ''))
+  writeFileSync(jsonOut, `${JSON.stringify({ runs, loadAtStart, loadAtEnd, minutes, startedAt, results }, null, 2)}\n`);
