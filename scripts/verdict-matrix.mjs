@@ -23,7 +23,7 @@ if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new Error('--runs: 
 
 const cli = fileURLToPath(new URL('../bin/evbench', import.meta.url));
 const serverScript = fileURLToPath(new URL('./verdict-servers.mjs', import.meta.url));
-const out = mkdtempSync(join(tmpdir(), 'evbench-matrix-'));
+let out; // the runs' record folders, made when the first run starts
 
 const slow = { scenario: 'slow-client', duration: '23s' }; // 500/s × 8 KiB is the servers' default
 const catchUp = '{"method":"subscribe","last_log_id":{{lastId}}}';
@@ -180,6 +180,7 @@ function startServer(c) {
 
 async function runOnce(c, i) {
   const server = await startServer(c);
+  out ??= mkdtempSync(join(tmpdir(), 'evbench-matrix-'));
   const dir = join(out, `${c.name.replace(/\W/g, '_')}-${i}`);
   const cmd = [
     'run',
