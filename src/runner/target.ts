@@ -109,7 +109,9 @@ function probe(scenario: Scenario, url: string, token: string | undefined, signa
       const session = adapter.session?.('subscriber');
       if (session) for (const frame of session.opening()) ws.send(frame);
       else {
-        const message = adapter.subscribeMessage([], 0);
+        // live only: a probe that asked for the history (last_log_id 0) made a server replay all of it
+        // on its loop during warmup, which the run then measured
+        const message = adapter.subscribeMessage([], undefined);
         if (message !== undefined) ws.send(message);
       }
       timer = setTimeout(() => done(), PROBE_LISTEN_MS);

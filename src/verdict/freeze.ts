@@ -212,7 +212,10 @@ export function freezeView(record: RunRecord, inputs: FreezeInputs): FreezeView 
   let notJudged: string | undefined;
   if (perSecond.length < 2) notJudged = `${perSecond.length} whole seconds of baseline measured: no floor to judge against`;
   else if (countFromUs >= rules.maxStallUs)
-    notJudged = `too few events: a freeze under ${formatUs(countFromUs)} (${countFrom}) cannot be told from the stream's own gaps`;
+    notJudged =
+      chance >= countFromUs
+        ? `too few events: a freeze under ${formatUs(countFromUs)} cannot be told from the stream's own gaps`
+        : `the baseline itself was frozen up to ${formatUs(floorUs)} a second: a freeze under ${formatUs(countFromUs)} cannot be told from it`;
   else if (stress.measuredUs === 0) notJudged = 'no stress time measured';
   const share = (p: FreezePhase, us: number): number => (p.measuredUs > 0 ? us / p.measuredUs : 0);
   const freezesOver = stress.freezes.length > 0 && share(stress, stress.frozenUs) > OVER_BASELINE * share(baseline, baseline.frozenUs);
