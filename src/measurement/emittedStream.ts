@@ -31,7 +31,16 @@ export class EmittedStreamHeads {
   /** A client of this thread received `id`. */
   noteSeen(id: number): void {
     if (this.seenBase < 0) this.seenBase = id;
-    if (id >= this.seenBase) this.seen.testAndSet(id - this.seenBase);
+    if (id < this.seenBase) this.rebase(id);
+    this.seen.testAndSet(id - this.seenBase);
+  }
+
+  /** An id below every one seen so far (another thread's, a replay): the bits move up to make room. */
+  private rebase(base: number): void {
+    const old = this.seenIds();
+    this.seen = new Bitset();
+    this.seenBase = base;
+    this.addSeen(old);
   }
 
   /** Ids other threads' clients received. */

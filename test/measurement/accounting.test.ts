@@ -149,6 +149,7 @@ describe('learned-stream accounting (the server emits its own ids)', () => {
     for (let id = 151; id <= 200; id++) account.onEvent(ev(id), T0 + id * 1000 + 300); // 101…150 skipped
     // another client saw the stream reach id 250 by the end of baseline
     knowledge.set(0, 250, T0 + 250 * 1000);
+    for (let id = 1; id <= 250; id++) knowledge.noteSeen(id); // other clients had every id
     account.phaseEnded(tl.ends[0]!);
     account.account(tl.ends[0]!, tl.ends[0]! + 1_000_000, new IdMap());
     expect(account.totals).toMatchObject({ delivered: 150, missing: 100, duplicates: 0 });
@@ -171,6 +172,7 @@ describe('learned-stream accounting with out-of-order delivery', () => {
     const ev = (id: number): ScannedEvent => ({ msgId: 0, id, intendedUs: T0 + id * 1000, sentUs: NaN });
     for (let id = 1; id <= 1000; id++) account.onEvent(ev(id), T0 + id * 1000 + 300);
     knowledge.set(0, 1000, T0 + 1_000_000);
+    for (let id = 1; id <= 1000; id++) knowledge.noteSeen(id);
     // baseline's books close during stress: 1101 came before 1100 (a server with a worker pool)
     for (let id = 1001; id <= 1099; id++) account.onEvent(ev(id), T0 + id * 1000 + 300);
     account.onEvent(ev(1101), T0 + 1_101_300);
@@ -181,6 +183,7 @@ describe('learned-stream accounting with out-of-order delivery', () => {
     // an id that never comes is missing once the phase it belongs to is accounted
     for (let id = 1103; id <= 1999; id++) account.onEvent(ev(id), T0 + id * 1000 + 300);
     knowledge.set(1, 1999, T0 + 1_999_000);
+    for (let id = 1000; id <= 1999; id++) knowledge.noteSeen(id);
     account.account(Infinity, T0 + 2_500_000, new IdMap());
     expect(account.totals.missing).toBe(1);
     expect(rec.phases[1]!.counters.missing).toBe(1);

@@ -14,6 +14,12 @@ const tl = timeline(T0, [
 // one event per ms: id n is due at T0 + n ms
 const ev = (id: number): ScannedEvent => ({ msgId: 0, id, intendedUs: T0 + id * 1000, sentUs: NaN });
 
+/** Other clients of the stream received every id up to `id`: the head at a phase's end, and the ids below it. */
+function othersHad(heads: EmittedStreamHeads, phase: number, id: number, timeUs: number): void {
+  heads.set(phase, id, timeUs);
+  for (let i = 1; i <= id; i++) heads.noteSeen(i);
+}
+
 function setup(joinedUs = T0) {
   const rec = new GroupRecorder('fast', 2);
   rec.t0Us = T0;
@@ -37,7 +43,7 @@ describe('EmittedStreamAccount', () => {
   it('everything in order: delivered, nothing missing, the stall is the latency', () => {
     const { rec, heads, account } = setup();
     for (let id = 1; id <= 900; id++) account.onEvent(ev(id), T0 + id * 1000 + 200);
-    heads.set(0, 900, T0 + 900_000);
+    othersHad(heads, 0, 900, T0 + 900_000);
     account.phaseEnded(tl.ends[0]!);
     account.account(tl.ends[0]!, tl.ends[0]! + 500_000);
     expect(account.totals).toMatchObject({ delivered: 900, missing: 0, duplicates: 0, outOfOrder: 0 });
@@ -55,7 +61,7 @@ describe('EmittedStreamAccount', () => {
     expect(account.totals).toMatchObject({ delivered: 5, duplicates: 1, outOfOrder: 1 });
     expect(rec.phases[0]!.counters).toMatchObject({ duplicates: 1, outOfOrder: 1 });
     // the reordered id 4 filled its gap: nothing is missing
-    heads.set(0, 5, T0 + 5000);
+    othersHad(heads, 0, 5, T0 + 5000);
     account.account(tl.ends[0]!, tl.ends[0]! + 10);
     expect(account.totals.missing).toBe(0);
     expect(account.head()).toEqual({ id: 5, timeUs: T0 + 5000 });
@@ -66,7 +72,7 @@ describe('EmittedStreamAccount', () => {
     account.onEvent(ev(7), T0 + 7100);
     account.onEvent(ev(8), T0 + 8100);
     account.onEvent(ev(10), T0 + 10_100);
-    heads.set(0, 10, T0 + 10_000);
+    othersHad(heads, 0, 10, T0 + 10_000);
     account.account(tl.ends[0]!, tl.ends[0]! + 10);
     expect(account.totals.missing).toBe(1);
     expect(account.head()).toEqual({ id: 10, timeUs: T0 + 10_000 });
@@ -85,7 +91,7 @@ describe('EmittedStreamAccount', () => {
     const { rec, heads, account } = setup();
     account.onEvent(ev(1), T0 + 1100);
     account.onEvent(ev(5), T0 + 5100); // 2…4 skipped
-    heads.set(0, 5, T0 + 5000);
+    othersHad(heads, 0, 5, T0 + 5000);
     account.account(tl.ends[0]!, tl.ends[0]! + 100_000);
     expect(account.totals.missing).toBe(3);
     expect(rec.phases[0]!.counters.missing).toBe(3);
@@ -106,16 +112,42 @@ describe('EmittedStreamAccount', () => {
   it('owed everything up to the head other clients saw', () => {
     const { heads, account } = setup();
     account.onEvent(ev(1), T0 + 1100);
-    heads.set(0, 50, T0 + 50_000);
+    othersHad(heads, 0, 50, T0 + 50_000);
     account.account(tl.ends[0]!, tl.ends[0]! + 100_000, new IdMap());
     expect(account.totals.missing).toBe(49);
+  });
+
+  it('ids no client received are not the stream\'s (its ids step by 2): never missing, counted as unseen', () => {
+    const { heads, account } = setup();
+    const other = new EmittedStreamAccount(new GroupRecorder('fast', 2), tl, heads, T0);
+    for (let id = 2; id <= 40; id += 2) {
+      account.onEvent(ev(id), T0 + id * 1000 + 100);
+      if (id !== 20) other.onEvent(ev(id), T0 + id * 1000 + 100); // the other client lacks 20
+    }
+    heads.set(0, 40, T0 + 40_000);
+    account.account(tl.ends[0]!, tl.ends[0]! + 100_000);
+    other.account(tl.ends[0]!, tl.ends[0]! + 100_000);
+    expect(account.totals.missing).toBe(0);
+    expect(account.totals.unseenIds).toBe(19);
+    // an id some client received and another did not is missing for that one
+    expect(other.totals.missing).toBe(1);
+  });
+
+  it('the ids other threads saw count as seen (their bits added)', () => {
+    const a = new EmittedStreamHeads();
+    const b = new EmittedStreamHeads();
+    for (const id of [1000, 1003, 1010]) a.noteSeen(id);
+    for (const id of [990, 1005]) b.noteSeen(id);
+    a.addSeen(b.seenIds());
+    expect([990, 1000, 1003, 1005, 1010].every((id) => a.seenByAny(id))).toBe(true);
+    expect([991, 1001, 1004, 1011].some((id) => a.seenByAny(id))).toBe(false);
   });
 
   it('a client that received nothing is owed the ids after the head when it set out; with no head, nothing is known', () => {
     const { heads, account } = setup();
     account.assumeWindow(100);
     account.assumeWindow(500); // the first assumption stands
-    heads.set(0, 110, T0 + 110_000);
+    othersHad(heads, 0, 110, T0 + 110_000);
     account.account(tl.ends[0]!, tl.ends[0]! + 100_000);
     expect(account.totals.missing).toBe(10);
     const none = setup();

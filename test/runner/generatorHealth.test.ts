@@ -45,26 +45,37 @@ describe('generator health', () => {
     });
   });
 
-  it('utilisation: 90% is bound, 89% is not', () => {
-    expect(judge([sample(4, 0.89, 0)]).bound).toBe(false);
-    const g = judge([sample(4, 0.9, 0)]);
+  const busy = (seconds: number[], elu: number) => seconds.map((t) => sample(t, elu, 0));
+
+  it('saturated: busy ≥ 90% in 3 measured seconds and a quarter of them is bound; 2 seconds, or 89%, is not', () => {
+    expect(judge(busy([3, 4, 5], 0.89)).bound).toBe(false);
+    expect(judge(busy([3, 4], 0.95)).bound).toBe(false);
+    const g = judge(busy([3, 4, 5], 0.9));
     expect(g.bound).toBe(true);
-    expect(g.reasons).toEqual(['client worker 0 was busy 90% of a second (≥ 90%)']);
+    expect(g.reasons).toEqual(['client worker 0 was busy ≥ 90% in 3 of 3 seconds: it could not keep up']);
+    // 3 busy seconds among 16 measured is under a quarter: strained, not bound
+    const spread = judge([...busy([3, 4, 5], 0.95), ...busy([2.6, 3.5, 4.5, 5.5, 6, 6.5, 7, 7.5, 8, 8.5, 9, 9.5, 9.9], 0.2)]);
+    expect(spread.bound).toBe(false);
+    expect(spread.strained).toMatch(/^strained but kept up/);
   });
 
-  it('event-loop delay: 20 ms is bound, just under is not', () => {
-    expect(judge([sample(4, 0.1, 19_999)]).bound).toBe(false);
-    expect(judge([sample(4, 0.1, 20_000)]).reasons).toEqual(['client worker 0 event-loop delay p99 20.0ms (≥ 20.0ms)']);
+  it('a delayed generator kept up: its loop delay is said (strained), never `invalid` on its own', () => {
+    const g = judge([sample(4, 0.1, 90_000)]);
+    expect(g.bound).toBe(false);
+    expect(g.strained).toMatch(/worst loop delay p99 90\.0ms/);
+    expect(judge([sample(4, 0.1, 19_999)]).strained).toBeUndefined();
   });
 
-  it('publisher lateness: 20 ms is bound, just under is not', () => {
-    expect(judge([], pub(19_999)).bound).toBe(false);
-    expect(judge([], pub(20_000)).reasons).toEqual(['publisher fell behind schedule: lateness p99 20.0ms (≥ 20.0ms)']);
+  it('publisher: behind schedule when ≥ 5% of its events were late and its lateness p99 ≥ 20 ms', () => {
+    const late = (lateEvents: number, p99: number): PublisherStats => ({ ...pub(p99), lateEvents });
+    expect(judge([], late(5, 20_000)).reasons).toEqual(['publisher fell behind schedule: 5 of 100 events late, lateness p99 20.0ms (≥ 20.0ms)']);
+    expect(judge([], late(4, 20_000)).bound).toBe(false);
+    expect(judge([], late(50, 19_999)).bound).toBe(false);
   });
 
   it('only baseline and stress count: a busy warmup or a sample in the first second is not judged', () => {
-    expect(judge([sample(1.2, 1, 90_000)]).bound).toBe(false); // warmup
-    expect(judge([sample(2.6, 1, 90_000)]).bound).toBe(true); // baseline (its sample covers the half second before)
+    expect(judge(busy([1.2, 1.4, 1.6], 1)).bound).toBe(false); // warmup
+    expect(judge(busy([2.6, 3, 4], 1)).bound).toBe(true); // baseline (a sample covers the half second before)
   });
 
   it('a saturated catch-up-only thread limits the replay rate, not the verdict', () => {
