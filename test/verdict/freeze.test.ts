@@ -1,0 +1,184 @@
+// The freeze rule: every fast client frozen together, judged per 10 ms tick against a robust floor,
+// stress against baseline, the generator's own lateness taken off. Both directions, at the boundaries.
+import { describe, expect, it } from 'vitest';
+import { analyseHol } from '../../src/verdict/hol.js';
+import { chanceGapUs, robustFloor } from '../../src/verdict/freeze.js';
+import { RULES, steady, verdictRecord, type VerdictSpec } from '../support/verdictRecord.js';
+
+// baseline runs 1 s → 9 s after t0, stress 9 s → 19 s (steady(…, 10))
+const STRESS_US = 9_000_000;
+const judge = (spec: Partial<VerdictSpec>) =>
+  analyseHol(verdictRecord({ baseline: steady(2_000), stress: steady(2_000, 10), ...spec }), RULES);
+const freezeRow = (r: ReturnType<typeof judge>) => r.evidence.find((e) => e.rule.startsWith('fast clients frozen together'))!;
+
+/** Shared age at time t: 2 ms, except inside a freeze of `lengthUs` starting at each of `starts`. */
+const frozen =
+  (starts: number[], lengthUs: number, base = 2_000) =>
+  (t: number): number => {
+    for (const s of starts) if (t >= s && t < s + lengthUs) return base + (t - s);
+    return base;
+  };
+
+describe('freezes in stress', () => {
+  it('a 300 ms freeze every 6 s while slow clients are connected is blocking, though no whole second looks bad', () => {
+    const r = judge({ ages: frozen([STRESS_US + 2_000_000, STRESS_US + 8_000_000], 300_000) });
+    expect(r.noise!.elevatedSeconds).toBe(0);
+    expect(r.verdict).toBe('hol');
+    expect(freezeRow(r).triggered).toBe(true);
+    expect(freezeRow(r).measured).toMatch(/^stress: 2 freezes \(worst 29\d\.\dms/);
+    expect(freezeRow(r).measured).toMatch(/baseline: none/);
+    expect(freezeRow(r).measured).toMatch(/transient$/);
+    expect(r.summary).toMatch(/^HEAD-OF-LINE BLOCKING \(transient\)/);
+    expect(r.freezes!.stress.count).toBe(2);
+  });
+
+  it('one 500 ms freeze right where stress begins (a catch-up replayed on the loop) is blocking: ticks, not whole seconds', () => {
+    const r = judge({ ages: frozen([STRESS_US - 100_000], 600_000) });
+    expect(r.verdict).toBe('hol');
+    expect(r.freezes!.stress.count).toBe(1);
+  });
+
+  it('the counting bound: a shared age reaching hol.minFreeze (100 ms) counts, one peaking at 82 ms does not', () => {
+    expect(judge({ ages: frozen([STRESS_US + 3_000_000], 110_000) }).verdict).toBe('hol'); // ticks see 102 ms
+    const short = judge({ ages: frozen([STRESS_US + 3_000_000], 80_000) });
+    expect(short.verdict).toBe('none');
+    expect(short.freezes!.stress.count).toBe(0);
+    expect(short.resolutionUs).toBe(100_000);
+    expect(
+      analyseHol(verdictRecord({ baseline: steady(2_000), stress: steady(2_000, 10), ages: frozen([STRESS_US + 3_000_000], 80_000) }), {
+        ...RULES,
+        minFreezeUs: 50_000,
+      }).verdict,
+    ).toBe('hol');
+  });
+
+  it("a freeze the generator's own lateness explains is not the server's", () => {
+    const at = STRESS_US + 3_000_000;
+    const r = judge({ ages: frozen([at], 300_000), lag: (t) => (t >= at && t < at + 300_000 ? 310_000 : 0) });
+    expect(r.freezes!.stress.count).toBe(0);
+    expect(r.verdict).toBe('none');
+  });
+
+  it('a generator late above the floor for a fifth of the measured time: not a result', () => {
+    const r = judge({ ages: () => 2_000, lag: (t) => (Math.floor(t / 1_000_000) % 4 === 0 ? 50_000 : 0) });
+    expect(r.verdict).toBe('invalid');
+    expect(r.summary).toMatch(/could not keep up: its own lateness exceeded the .* floor 2\d% of the measured time/);
+  });
+
+  it('a sustained rise (+60 ms on every send) after a 200 ms hiccup in baseline is blocking, and sustained', () => {
+    const r = judge({
+      ages: (t) => (t >= 5_000_000 && t < 5_200_000 ? 2_000 + (t - 5_000_000) : t >= STRESS_US ? 62_000 : 2_000),
+    });
+    expect(r.freezes!.floorUs).toBeLessThan(20_000);
+    expect(r.verdict).toBe('hol');
+    expect(r.summary).toMatch(/\(sustained\)/);
+  });
+
+  it("the same hiccup in baseline and a clean stress: none; freezes in stress must outweigh the baseline's", () => {
+    const hiccup = (t: number) => (t >= 5_000_000 && t < 5_200_000 ? 2_000 + (t - 5_000_000) : 2_000);
+    expect(judge({ ages: hiccup }).verdict).toBe('none');
+    // one freeze of the same size in stress, over ten seconds against eight: not more often than baseline's
+    const same = judge({ ages: (t) => Math.max(hiccup(t), frozen([STRESS_US + 4_000_000], 200_000)(t)) });
+    expect(same.freezes!.stress.count).toBe(1);
+    expect(same.verdict).toBe('none');
+    // three of them are
+    const more = judge({
+      ages: (t) => Math.max(hiccup(t), frozen([STRESS_US + 1_000_000, STRESS_US + 4_000_000, STRESS_US + 7_000_000], 200_000)(t)),
+    });
+    expect(more.verdict).toBe('hol');
+  });
+
+  it('a stream the server emits on its own, at 1 event/s: a silence cannot be told from a freeze — not judged, never hol', () => {
+    // staleness: a healthy 1/s stream is up to a second old at any moment
+    const r = judge({
+      emitted: true,
+      ages: (t) => t % 1_000_000,
+      baseCounters: { arrived: 80 },
+      stressCounters: { arrived: 100 },
+    });
+    expect(freezeRow(r).judged).toBe(false);
+    expect(freezeRow(r).rule).toMatch(/not judged: too few events/);
+    expect(r.verdict).not.toBe('hol');
+  });
+});
+
+describe('the floor and the chance gap', () => {
+  it('robust: a median and a MAD, so one bad second moves it little', () => {
+    const clean = robustFloor([5_000, 5_000, 5_200, 4_800, 5_000, 5_100, 4_900, 5_000], RULES as Required<typeof RULES>);
+    const hiccup = robustFloor([5_000, 5_000, 5_200, 4_800, 5_000, 5_100, 4_900, 200_000], RULES as Required<typeof RULES>);
+    expect(clean.floorUs).toBe(15_000);
+    expect(hiccup.floorUs).toBeLessThan(20_000);
+  });
+
+  it('the longest silence a stream has by chance shrinks with its rate', () => {
+    expect(chanceGapUs(1, 10_000_000)).toBe(6_907_755); // ln(10 / 1%) s
+    expect(chanceGapUs(100, 10_000_000)).toBeLessThan(150_000);
+    expect(chanceGapUs(0, 10_000_000)).toBe(Infinity);
+  });
+});
+
+describe('tested, or not a none', () => {
+  const row = (r: ReturnType<typeof judge>) => r.evidence.find((e) => e.rule.startsWith('the run tested the server'))!;
+
+  it('slow clients that never pushed back: inconclusive, with what would test it', () => {
+    const r = judge({
+      pushback: {
+        reachedAtUs: null,
+        how: 'server-queue',
+        owedBytes: 400_000,
+        rxMaxBytes: 300_000,
+        serverTxMaxBytes: 100_000,
+        heldMaxBytes: 0,
+      },
+    });
+    expect(r.verdict).toBe('inconclusive');
+    expect(r.summary).toMatch(/^INCONCLUSIVE: no rule fired, but the run could not have seen blocking — stalled #10 was owed 390\.6KiB/);
+    expect(row(r).measured).toMatch(/a stress phase of ≥ [\d.]+s, or a higher rate × payload, would test it/);
+  });
+
+  it('pushback in the last seconds of stress is too late to watch: inconclusive; earlier is tested', () => {
+    const late = judge({
+      pushback: {
+        reachedAtUs: STRESS_US + 8_500_000,
+        how: 'server-queue',
+        owedBytes: 9e6,
+        rxMaxBytes: 1e6,
+        serverTxMaxBytes: 4e6,
+        heldMaxBytes: 4e6,
+      },
+    });
+    expect(late.verdict).toBe('inconclusive');
+    expect(row(late).measured).toMatch(/pushed back only 1\.50s before stress ended/);
+    const early = judge({
+      pushback: {
+        reachedAtUs: STRESS_US + 6_500_000,
+        how: 'server-queue',
+        owedBytes: 9e6,
+        rxMaxBytes: 1e6,
+        serverTxMaxBytes: 4e6,
+        heldMaxBytes: 4e6,
+      },
+    });
+    expect(early.verdict).toBe('none');
+    expect(early.tested).toEqual({ tested: true, detail: expect.stringMatching(/^stalled #10 pushed back 6\.50s into stress/) });
+  });
+
+  it('a client the server closed pushed back (the server acted on its backlog)', () => {
+    const r = judge({
+      pushback: { reachedAtUs: STRESS_US + 1_000_000, how: 'closed', owedBytes: 0, rxMaxBytes: 0, serverTxMaxBytes: null, heldMaxBytes: 0 },
+    });
+    expect(r.verdict).toBe('none');
+    expect(r.tested!.detail).toMatch(/the server closed it/);
+  });
+
+  it('nothing slow in stress could block: inconclusive; blocking seen anyway is still hol', () => {
+    expect(judge({ slowInStress: false }).verdict).toBe('inconclusive');
+    expect(judge({ slowInStress: false, stressCounters: { missing: 5 } }).verdict).toBe('hol');
+  });
+
+  it('a record from before pushback was measured: not known, so not a none', () => {
+    const r = judge({ pushback: null });
+    expect(r.tested!.tested).toBeNull();
+    expect(r.verdict).toBe('inconclusive');
+  });
+});
