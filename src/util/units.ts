@@ -80,7 +80,7 @@ export function formatUs(us: number): string {
 
 /** Human form of a byte count: 512B, 64KiB, 1.5MiB. */
 export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes}B`;
+  if (bytes < 1024) return `${Math.round(bytes)}B`;
   if (bytes < 1024 ** 2) return `${Math.round((bytes / 1024) * 10) / 10}KiB`;
   if (bytes < 1024 ** 3) return `${Math.round((bytes / 1024 ** 2) * 10) / 10}MiB`;
   return `${Math.round((bytes / 1024 ** 3) * 10) / 10}GiB`;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, runCli } from '../support/cli.js';
 import type { RunRecord } from '../../src/record/schema.js';
-import { runStatus } from '../../src/reports/outcomes.js';
+import { runStatus, verdictLabel } from '../../src/reports/outcomes.js';
 import { LEVELS_ASCII, LEVELS_UNICODE } from '../../src/reports/sparkline.js';
 import { cliEntry, packageRoot } from '../../src/util/paths.js';
 import { tinyStallScenario } from '../support/tinyStallScenario.js';
@@ -28,7 +28,7 @@ const PIPE_ENV = { CI: undefined, LANG: 'C.UTF-8', LC_ALL: undefined, LC_CTYPE: 
 /** The exit code `run` must give for these records (partial runs aside: a short loopback run is not cut). */
 function expectedExit(records: RunRecord[], failOnHol = false): number {
   const status = records.map((r) => runStatus(r, failOnHol));
-  return status.includes('not a result') ? 4 : status.includes('failed') ? 1 : 0;
+  return status.includes('not a result') ? 4 : status.includes('failed') ? 1 : status.includes('inconclusive') ? 5 : 0;
 }
 
 const sparkRows = (stderr: string): string[] => {
@@ -65,9 +65,7 @@ describe('--quiet', () => {
     for (const line of lines) expect(line).toMatch(/^(legacy|isolated): (verdict: | {2}✗ )/);
     for (const [name, rec] of Object.entries(out)) {
       const own = lines.filter((l) => l.startsWith(`${name}: `));
-      expect(own[0]).toBe(
-        `${name}: verdict: ${rec.hol.verdict === 'invalid' ? 'INVALID (not a result)' : rec.hol.verdict === 'hol' ? 'HOL' : rec.hol.verdict === 'disconnect' ? 'DISCONNECT' : rec.hol.verdict} — ${rec.hol.summary}`,
-      );
+      expect(own[0]).toBe(`${name}: verdict: ${verdictLabel(rec.hol.verdict).text} — ${rec.hol.summary}`);
       // a run that is a result failed the impossible bound, and the line says which
       if (rec.hol.verdict !== 'invalid') expect(own.slice(1).join('\n')).toContain('latency{group:fast}: p(99)<1us');
       else expect(own).toHaveLength(1);
