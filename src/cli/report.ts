@@ -57,7 +57,7 @@ Exit codes: 0 ok, 1 a threshold failed (or hol with --fail-on-hol), 2 bad input.
         const thresholds = withThresholdFlags(record.scenario.spec?.thresholds ?? {}, flags.threshold);
         record.thresholds = evaluateThresholds(record, thresholds);
       }
-      const files = writeReports(record, formats, flags.out ?? dirname(file), { failOnHol: !!flags.failOnHol });
+      const files = writeReports(record, formats, flags.out ?? dirname(file), { failOnHol: !!flags.failOnHol }, [file]);
       const verbosity = verbosityOf(flags);
       const color = useColor(flags.color);
       if (verbosity === 'quiet') process.stderr.write(`${renderVerdictLines(record, color, !!flags.failOnHol)}\n`);
