@@ -46,7 +46,7 @@ export function registerMerge(program: Command): void {
       'after',
       `
 Examples:
-  evbench merge reports/slow-client.shard-*.json -o reports/slow-client.json --report md,junit
+  evbench merge reports/slow-client.isolated.shard-*.json -o reports/slow-client.isolated.json --report md,junit
 
 Histograms are added and counters summed (max for stalls); thresholds and the HOL verdict are
 evaluated again on the merged record. Records from different scenarios, a set with a shard missing

@@ -45,7 +45,7 @@ export function registerReport(program: Command): void {
       'after',
       `
 Examples:
-  evbench report reports/slow-client.json --format md,html,junit
+  evbench report reports/slow-client.isolated.json --format md,html,junit
   evbench report run.json --format junit --threshold 'latency{group:fast}: p(99)<20ms' --out ci
 
 Exit codes: 0 ok, 1 a threshold failed (or hol with --fail-on-hol), 2 bad input.`,

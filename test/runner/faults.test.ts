@@ -25,7 +25,7 @@ describe('runner faults', () => {
       await server.stop(0);
       const r = await run.done;
       expect(r.code).toBe(3);
-      const rec = JSON.parse(readFileSync(join(out, 'slow-client.json'), 'utf8')) as RunRecord;
+      const rec = JSON.parse(readFileSync(join(out, 'slow-client.isolated.json'), 'utf8')) as RunRecord;
       expect(rec.partial).toBe(true);
       expect(rec.partialReason).toMatch(/publisher connection closed by the target/);
       expect(rec.groups.find((g) => g.name === 'fast')!.phases.warmup!.delivered).toBeGreaterThan(0);
@@ -40,7 +40,7 @@ describe('runner faults', () => {
     const r = await runCli(['run', 'slow-client', '--duration', '20s', '--out', out], 60_000, { EVBENCH_FAULT: 'client-worker-crash' });
     expect(r.code).toBe(4); // not a result
     expect(r.stderr).toMatch(/verdict: INVALID \(not a result\) — NOT A RESULT: .*injected fault/);
-    const rec = JSON.parse(readFileSync(join(out, 'slow-client.json'), 'utf8')) as RunRecord;
+    const rec = JSON.parse(readFileSync(join(out, 'slow-client.isolated.json'), 'utf8')) as RunRecord;
     expect(rec.invalid).toBe(true);
     expect(rec.invalidReason).toMatch(/injected fault: client worker crash/);
     expect(rec.partial).toBe(true);
