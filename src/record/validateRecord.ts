@@ -74,6 +74,11 @@ function num(path: string, v: unknown, opts: { min?: number; int?: boolean; null
     );
 }
 
+/** A number where present: records keep a NaN or an empty summary's fields as null or leave them out. */
+function maybeNum(path: string, v: unknown): void {
+  if (v !== undefined) num(path, v, { nullable: true });
+}
+
 function optional(o: Obj, key: string, path: string, check: (p: string, v: unknown) => void): void {
   if (o[key] !== undefined) check(`${path}.${key}`, o[key]);
 }
@@ -94,7 +99,7 @@ function phaseResult(path: string, v: unknown): void {
   }
   for (const k of ['latencyUs', 'uncorrectedUs', 'connectUs', 'ackUs'] as const) {
     const s = obj(`${path}.${k}`, p[k]);
-    for (const f of SUMMARY) num(`${path}.${k}.${f}`, s[f], { nullable: true });
+    for (const f of SUMMARY) maybeNum(`${path}.${k}.${f}`, s[f]);
   }
   // base64 histograms are decoded by the HDR library: a string of a bounded size
   for (const k of HISTOGRAMS) str(`${path}.${k}`, p[k], 50_000_000);
@@ -113,7 +118,7 @@ function clientResult(path: string, v: unknown): void {
   });
   optional(c, 'replay', path, (p, x) => {
     const r = obj(p, x);
-    for (const k of ['fromId', 'toId', 'received', 'missing'] as const) num(`${p}.${k}`, r[k], { nullable: true });
+    for (const k of ['fromId', 'toId', 'received', 'missing'] as const) maybeNum(`${p}.${k}`, r[k]);
   });
 }
 
@@ -131,23 +136,22 @@ function group(path: string, v: unknown): void {
   optional(g, 'replay', path, (p, x) => {
     const r = obj(p, x);
     for (const k of ['expected', 'received', 'missing', 'duplicates', 'outOfOrder', 'ratePerSec', 'timeToLiveUsMax'] as const)
-      num(`${p}.${k}`, r[k], { nullable: true });
+      maybeNum(`${p}.${k}`, r[k]);
   });
 }
 
 function interval(path: string, v: unknown): void {
   const i = obj(path, v);
   str(`${path}.group`, i.group, RECORD_LIMITS.name);
-  for (const k of ['startUs', 'delivered', 'missing', 'maxStallUs', 'p50Us', 'p99Us', 'maxUs'] as const)
-    num(`${path}.${k}`, i[k], { nullable: true });
-  optional(i, 'arrived', path, (p, x) => num(p, x, { nullable: true }));
+  num(`${path}.startUs`, i.startUs);
+  for (const k of ['delivered', 'missing', 'arrived', 'maxStallUs', 'p50Us', 'p99Us', 'maxUs'] as const) maybeNum(`${path}.${k}`, i[k]);
   str(`${path}.histogram`, i.histogram, 10_000_000);
 }
 
 function hol(path: string, v: unknown): void {
   const h = obj(path, v);
   oneOf(`${path}.verdict`, h.verdict, ['none', 'hol', 'disconnect', 'invalid', 'unknown', 'inconclusive']);
-  for (const k of ['index', 'p50Index', 'stallIndex', 'deliveryRatio'] as const) num(`${path}.${k}`, h[k], { nullable: true });
+  for (const k of ['index', 'p50Index', 'stallIndex', 'deliveryRatio'] as const) maybeNum(`${path}.${k}`, h[k]);
   arr(`${path}.evidence`, h.evidence, RECORD_LIMITS.evidence).forEach((e, i) => {
     const p = `${path}.evidence[${i}]`;
     const row = obj(p, e);
@@ -224,8 +228,7 @@ export function validateRecord(raw: Obj): RunRecord {
   arr('intervals', raw.intervals, RECORD_LIMITS.intervals).forEach((v, i) => interval(`intervals[${i}]`, v));
 
   const gen = obj('generator', raw.generator);
-  for (const k of ['cpuPercent', 'cores', 'eventLoopDelayP99Us', 'eventLoopUtilization'] as const)
-    num(`generator.${k}`, gen[k], { nullable: true });
+  for (const k of ['cpuPercent', 'cores', 'eventLoopDelayP99Us', 'eventLoopUtilization'] as const) maybeNum(`generator.${k}`, gen[k]);
   obj('generator.publisher', gen.publisher);
   bool('generator.bound', gen.bound);
   arr('generator.reasons', gen.reasons, RECORD_LIMITS.warnings).forEach((r, i) => str(`generator.reasons[${i}]`, r));
