@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServe, type ServeProcess } from '../../src/util/spawnServe.js';
-import { startCli, type CliResult } from '../support/cli.js';
+import { runCli, startCli, type CliResult } from '../support/cli.js';
 import { tinyStallScenario } from '../support/tinyStallScenario.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-secrets-'));
@@ -195,4 +195,34 @@ describe('an embedded server', () => {
     for (const c of serve) expect(c).toContain('--store postgres://evbench@127.0.0.1:1/evbench?application_name=x');
     expect(leaks([...serve, result.stderr, result.stdout].join('\n'))).toEqual([]);
   }, 60_000);
+});
+
+describe('a store URL in an error', () => {
+  it.each([
+    [
+      'serve, unreachable',
+      ['serve', '--port', '0', '--store', `postgres://u@127.0.0.1:1/db?password=${SECRET.storeQuery}`],
+      /cannot use postgres:\/\/u@127\.0\.0\.1:1\/db\?password=\*\*\*: /,
+    ],
+    [
+      'serve, not postgres',
+      ['serve', '--port', '0', '--store', `mysql://u:${SECRET.storePassword}@x/db?password=${SECRET.storeQuery}`],
+      /got "mysql:\/\/u:\*\*\*@x\/db\?password=\*\*\*"/,
+    ],
+  ])('%s: the password is masked, the rest is shown', async (_name, args, shown) => {
+    const r = await runCli(args, 30_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(shown);
+    expect(leaks(r.stderr)).toEqual([]);
+  });
+
+  it('a scenario whose store is not postgres: the password is masked in the validation error', async () => {
+    const scenario = join(tmp, 'bad-store.json');
+    const store = `mysql://u:${SECRET.storePassword}@x/db?password=${SECRET.storeQuery}`;
+    writeFileSync(scenario, JSON.stringify({ ...tinyStallScenario('bad-store'), target: { embedded: { mode: 'isolated', store } } }));
+    const r = await runCli(['run', scenario], 30_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('target.embedded.store');
+    expect(leaks(r.stderr)).toEqual([]);
+  });
 });
