@@ -133,10 +133,20 @@ function shown(args, env) {
   return args.map((a) => (secret && a === secret ? '***' : /[\s'"$`\\]/.test(a) ? `'${a.replace(/'/g, `'\\''`)}'` : a)).join(' ');
 }
 
-/** evbench's record file name, as its `--out` names it (docs/ci.md): scenario name, shard suffix. */
+/**
+ * evbench's record file name, as its `--out` names it (docs/ci.md; src/record/loadRecord.ts
+ * recordBaseName): the scenario, its variant, the server mode or adapter, the shard.
+ */
 export function recordFile(record, outDir) {
-  const base = record.scenario.name.replace(/[^A-Za-z0-9_-]+/g, '-');
-  return join(outDir, `${record.shard ? `${base}.shard-${record.shard.index}-of-${record.shard.count}` : base}.json`);
+  const part = (text) =>
+    String(text)
+      .replace(/[^A-Za-z0-9_-]+/g, '-')
+      .slice(0, 64) || '-';
+  const parts = record.scenario.name.split('/');
+  const how = record.target?.kind === 'embedded' ? record.target.mode : record.target?.adapter;
+  if (how !== undefined && !parts.slice(1).includes(how)) parts.push(how);
+  if (record.shard) parts.push(`shard-${record.shard.index}-of-${record.shard.count}`);
+  return join(outDir, `${parts.map(part).join('.')}.json`);
 }
 
 /** The worst p99 (ms) over the groups of `kind` in the phases of `role`; '' when there is none. */

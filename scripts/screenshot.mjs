@@ -162,7 +162,7 @@ async function demoScreenshots(browser) {
     await page.screenshot({ path: join(img, 'dashboard.png') });
     process.stderr.write(`screenshot: ${join(img, 'dashboard.png')}\n`);
     await page.close();
-    const report = join(out, 'slow-client-legacy.html');
+    const report = join(out, 'slow-client.legacy.html');
     await until(
       'the legacy run HTML report',
       () => {

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { startDashboard, type Dashboard } from '../dashboard/server.js';
 import type { RunRecord } from '../record/schema.js';
+import { redactStrings } from '../util/redact.js';
 import type { LiveUpdate, ProgressSnapshot } from '../runner/run.js';
 import { UserError } from '../util/errors.js';
 import { durationFlagMs, formatUs } from '../util/units.js';
@@ -66,7 +67,9 @@ export async function openDashboard(
   return {
     dashboard,
     onProgress: (name, p) => dashboard.progress(name, { phase: p.phase, elapsedUs: p.elapsedUs, totalUs: p.totalUs }),
-    onLive: (name, u) => dashboard.update({ name, record: u.record, clients: u.clients, costUs: u.costUs, final: false }),
+    // the live record is provisional: what a target said in it has not been through buildRecord's redaction
+    onLive: (name, u) =>
+      dashboard.update({ name, record: redactStrings(u.record), clients: redactStrings(u.clients), costUs: u.costUs, final: false }),
     watched: () => dashboard.watched(),
     onFinal: (name, record) => dashboard.update({ name, record, final: true }),
     async lingerAndClose(sayLine) {

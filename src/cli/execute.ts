@@ -33,6 +33,8 @@ export interface ExecuteOptions {
   shard?: { index: number; count: number };
   /** A live dashboard to feed (`--dashboard`). */
   dashboard?: DashboardHooks;
+  /** Files the command read (the scenario, a tokens file): never replaced by an output. */
+  inputs?: string[];
 }
 
 export interface NamedRun {
@@ -108,7 +110,13 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
         progress.stop();
       }
       const files = writeOrRescue(record, () =>
-        writeReports(record, ['json', ...(opts.reports ?? []).filter((f) => f !== 'json')], s.outputs.dir, { failOnHol: opts.failOnHol }),
+        writeReports(
+          record,
+          ['json', ...(opts.reports ?? []).filter((f) => f !== 'json')],
+          s.outputs.dir,
+          { failOnHol: opts.failOnHol },
+          opts.inputs,
+        ),
       );
       const path = files[0]!.path;
       dashboard?.onFinal(name, record);

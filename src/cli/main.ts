@@ -3,6 +3,12 @@ import { Command, CommanderError } from 'commander';
 import { UserError, EXIT_USAGE } from '../util/errors.js';
 import { registerCommands } from './commands.js';
 import { terminalSafe } from '../util/untrusted.js';
+import { redactStream } from '../util/redact.js';
+import { rememberGivenSecrets } from './secretArgs.js';
+
+// every secret given is masked in whatever reaches the terminal, whichever code path prints it
+rememberGivenSecrets(process.argv.slice(2));
+redactStream(process.stderr);
 
 const program = new Command('evbench')
   .description('Find head-of-line blocking in websocket event servers.')

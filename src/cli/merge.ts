@@ -8,7 +8,7 @@ import { DEFAULT_MAX_T0_SKEW_US, mergeShards } from '../verdict/mergeShards.js';
 import { parseReportFormats } from '../reports/formats.js';
 import { runPassed } from '../reports/outcomes.js';
 import { renderSummary, renderVerdictLines } from '../reports/summary.js';
-import { writeFileAtomic } from '../util/atomicWrite.js';
+import { refuseInputOverwrite, writeFileAtomic } from '../util/atomicWrite.js';
 import { parseDurationUs } from '../util/units.js';
 import { EXIT_FAILED, EXIT_INVALID, EXIT_OK, UserError } from '../util/errors.js';
 import { useColor } from './run.js';
@@ -46,7 +46,7 @@ export function registerMerge(program: Command): void {
       'after',
       `
 Examples:
-  evbench merge reports/slow-client.shard-*.json -o reports/slow-client.json --report md,junit
+  evbench merge reports/slow-client.isolated.shard-*.json -o reports/slow-client.isolated.json --report md,junit
 
 Histograms are added and counters summed (max for stalls); thresholds and the HOL verdict are
 evaluated again on the merged record. Records from different scenarios, a set with a shard missing
@@ -66,8 +66,11 @@ record is not a result.`,
         files.map((source) => ({ source, record: readRunRecord(source) })),
         { maxT0SkewUs },
       );
+      refuseInputOverwrite(flags.output, files);
       writeFileAtomic(flags.output, `${jsonText(merged, 2)}\n`);
-      const written = reports.length ? writeReports(merged, reports, dirname(flags.output), { failOnHol: !!flags.failOnHol }) : [];
+      const written = reports.length
+        ? writeReports(merged, reports, dirname(flags.output), { failOnHol: !!flags.failOnHol }, [...files, flags.output])
+        : [];
       const verbosity = verbosityOf(flags);
       const color = useColor(flags.color);
       if (verbosity === 'quiet') process.stderr.write(`${renderVerdictLines(merged, color, !!flags.failOnHol)}\n`);

@@ -45,7 +45,7 @@ export function registerReport(program: Command): void {
       'after',
       `
 Examples:
-  evbench report reports/slow-client.json --format md,html,junit
+  evbench report reports/slow-client.isolated.json --format md,html,junit
   evbench report run.json --format junit --threshold 'latency{group:fast}: p(99)<20ms' --out ci
 
 Exit codes: 0 ok, 1 a threshold failed (or hol with --fail-on-hol), 2 bad input.`,
@@ -57,7 +57,7 @@ Exit codes: 0 ok, 1 a threshold failed (or hol with --fail-on-hol), 2 bad input.
         const thresholds = withThresholdFlags(record.scenario.spec?.thresholds ?? {}, flags.threshold);
         record.thresholds = evaluateThresholds(record, thresholds);
       }
-      const files = writeReports(record, formats, flags.out ?? dirname(file), { failOnHol: !!flags.failOnHol });
+      const files = writeReports(record, formats, flags.out ?? dirname(file), { failOnHol: !!flags.failOnHol }, [file]);
       const verbosity = verbosityOf(flags);
       const color = useColor(flags.color);
       if (verbosity === 'quiet') process.stderr.write(`${renderVerdictLines(record, color, !!flags.failOnHol)}\n`);

@@ -1,6 +1,6 @@
 // `evbench run SCENARIO` and `evbench demo`: thin shells over the runner.
 import { Command, Option } from 'commander';
-import { loadScenario, parseOverrideFlags, scenarioForVariant } from '../scenario/load.js';
+import { loadScenario, parseOverrideFlags, resolveScenarioPath, scenarioForVariant } from '../scenario/load.js';
 import type { Scenario } from '../scenario/types.js';
 import { EXIT_FAILED, EXIT_OK, UserError } from '../util/errors.js';
 import { runStatus } from '../reports/outcomes.js';
@@ -11,6 +11,8 @@ import { withThresholdFlags } from './thresholdFlags.js';
 import { parseReportFormats, type ReportFormat } from '../reports/formats.js';
 import { addDashboardOptions, openDashboard, type DashboardFlags } from './dashboard.js';
 import { jsonText } from '../util/untrusted.js';
+import { rememberSecrets } from '../util/redact.js';
+import { scenarioSecrets } from '../scenario/secrets.js';
 
 interface RunFlags extends TargetFlags, DashboardFlags {
   rate?: string;
@@ -134,6 +136,7 @@ Exit codes: 0 ok, 1 thresholds failed (or a hol/disconnect verdict with --fail-o
       const reports = parseReports(flags.report);
       const shard = parseShard(flags.shard);
       const scenario = applyRunFlags(loadScenario(name, overrides), flags);
+      rememberSecrets(scenarioSecrets(scenario));
       const dashboard = await openDashboard(flags, scenario.name, say);
       const { runs, exitCode } = await execute(scenario, {
         workers,
@@ -144,6 +147,7 @@ Exit codes: 0 ok, 1 thresholds failed (or a hol/disconnect verdict with --fail-o
         reports,
         shard,
         dashboard,
+        inputs: [resolveScenarioPath(name).path, ...(flags.tokensFile === undefined ? [] : [flags.tokensFile])],
       });
       if (flags.json) process.stdout.write(`${jsonOutput(runs)}\n`);
       process.exitCode = exitCode;

@@ -4,12 +4,9 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { UserError } from '../util/errors.js';
 
-/** Environment variables `evbench serve` reads its tokens from when no flag gives them. */
-export const TOKEN_ENV = {
-  tokens: 'EVBENCH_TOKENS',
-  publisherToken: 'EVBENCH_PUBLISHER_TOKEN',
-  metricsToken: 'EVBENCH_METRICS_TOKEN',
-} as const;
+import { TOKEN_ENV } from '../protocol/serverSettings.js';
+
+export { TOKEN_ENV };
 
 /** Tokens from a file: one per line or comma-separated; blank lines and `#` comments are skipped. */
 export function readTokenFile(flag: string, path: string): string[] {

@@ -19,3 +19,13 @@ export const SERVER_SETTINGS = {
   users: { default: 0, min: 0, max: 10_000_000 },
   groupsPerUser: { default: 1, min: 1, max: 1_000_000 },
 } as const satisfies Record<string, SettingRange>;
+
+/**
+ * Environment variables `evbench serve` reads its tokens from when no flag gives them: how the runner
+ * hands its embedded server secrets without putting them on a command line.
+ */
+export const TOKEN_ENV = {
+  tokens: 'EVBENCH_TOKENS',
+  publisherToken: 'EVBENCH_PUBLISHER_TOKEN',
+  metricsToken: 'EVBENCH_METRICS_TOKEN',
+} as const;

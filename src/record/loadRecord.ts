@@ -1,12 +1,21 @@
 // Reads a saved run record back: a bad, corrupt or foreign file is a UserError naming the file and
-// the problem, so `report`, `compare` and `merge` answer with one line and exit 2.
-import { readFileSync } from 'node:fs';
+// the field, so `report`, `compare` and `merge` answer with one line and exit 2 (validateRecord.ts).
+import { readFileSync, statSync } from 'node:fs';
 import { SCHEMA_VERSION, type RunRecord } from './schema.js';
 import { UserError } from '../util/errors.js';
+import { redactUrl } from '../util/redact.js';
+import { redactScenario } from '../scenario/secrets.js';
+import { RecordProblem, validateRecord } from './validateRecord.js';
 
 const REQUIRED: (keyof RunRecord)[] = ['scenario', 'phases', 'groups', 'intervals', 'generator', 'hol', 'thresholds', 'warnings'];
 
-/** Checks that parsed JSON is a run record this version understands. */
+/** Larger than any record a run writes; a bigger file is refused before it is read into memory. */
+export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Checks that parsed JSON is a run record this version understands, field by field (the first bad
+ * field is named), and masks any secret an older evbench kept in it.
+ */
 export function asRunRecord(raw: unknown, file: string): RunRecord {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new UserError(`${file}: not a run record (expected a JSON object)`);
@@ -20,22 +29,28 @@ export function asRunRecord(raw: unknown, file: string): RunRecord {
     );
   }
   for (const k of REQUIRED) if (r[k] === undefined) throw new UserError(`${file}: corrupt run record: field "${k}" is missing`);
-  if (!Array.isArray(r.groups) || !Array.isArray(r.phases) || !Array.isArray(r.intervals)) {
-    throw new UserError(`${file}: corrupt run record: groups, phases and intervals must be arrays`);
+  let record: RunRecord;
+  try {
+    record = validateRecord(raw as Record<string, unknown>);
+  } catch (err) {
+    if (err instanceof RecordProblem) throw new UserError(`${file}: corrupt run record: ${err.path}: ${err.message}`);
+    throw err;
   }
-  for (const [i, g] of r.groups.entries()) {
-    if (typeof g?.name !== 'string' || typeof g.phases !== 'object' || g.phases === null) {
-      throw new UserError(`${file}: corrupt run record: groups[${i}] has no name or phases`);
-    }
-  }
-  return r as RunRecord;
+  record.scenario.spec = redactScenario(record.scenario.spec);
+  record.target.url = redactUrl(record.target.url);
+  if (record.server) record.server.source = redactUrl(record.server.source);
+  return record;
 }
 
 export function readRunRecord(file: string): RunRecord {
   let text: string;
   try {
+    const size = statSync(file).size;
+    if (size > MAX_RECORD_BYTES)
+      throw new UserError(`${file}: ${size} bytes, larger than any run record (${MAX_RECORD_BYTES} bytes): not read`);
     text = readFileSync(file, 'utf8');
   } catch (err) {
+    if (err instanceof UserError) throw err;
     const e = err as NodeJS.ErrnoException;
     throw new UserError(`${file}: cannot read: ${e.code === 'ENOENT' ? 'no such file' : (e.code ?? e.message)}`);
   }
@@ -48,8 +63,21 @@ export function readRunRecord(file: string): RunRecord {
   return asRunRecord(raw, file);
 }
 
-/** A record's name for its files: `slow-client`, `slow-client-legacy`, `slow-client.shard-0-of-3`. */
+/** One part of a file name: letters, digits, `_` and `-` only, never empty, at most 64 characters. */
+function namePart(text: string): string {
+  return text.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 64) || '-';
+}
+
+/**
+ * A record's name for its files: the scenario, then what tells its runs apart — the variant, the
+ * embedded server's mode, the adapter of a URL target — and the shard: `slow-client.isolated`,
+ * `slow-client.legacy.shard-0-of-3`, `my-server.generic`. Two different runs never share a file.
+ */
 export function recordBaseName(record: RunRecord): string {
-  const base = record.scenario.name.replace(/[^A-Za-z0-9_-]+/g, '-');
-  return record.shard ? `${base}.shard-${record.shard.index}-of-${record.shard.count}` : base;
+  const [scenario, ...variant] = record.scenario.name.split('/');
+  const parts = [scenario!, ...variant];
+  const how = record.target.kind === 'embedded' ? record.target.mode : record.target.adapter;
+  if (how !== undefined && !parts.slice(1).includes(how)) parts.push(how);
+  if (record.shard) parts.push(`shard-${record.shard.index}-of-${record.shard.count}`);
+  return parts.map(namePart).join('.');
 }

@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../util/paths.js';
+import { redactStrings, redactUrl } from '../util/redact.js';
+import { redactScenario } from '../scenario/secrets.js';
 import type { IdMap } from '../measurement/idMap.js';
 import type { EncodedInterval } from '../measurement/recorder.js';
 import type { Timeline } from '../measurement/schedule.js';
@@ -42,10 +44,16 @@ export function recordHead(
   return {
     schemaVersion: SCHEMA_VERSION,
     tool: { name: 'evbench', version },
-    scenario: { name: m.fullScenario.name, source: m.fullScenario.source, description: m.fullScenario.description, spec: m.fullScenario },
+    // the record is kept and shared: it holds the scenario and the target without their secrets
+    scenario: {
+      name: m.fullScenario.name,
+      source: m.fullScenario.source,
+      description: m.fullScenario.description,
+      spec: redactScenario(m.fullScenario),
+    },
     target: {
       kind: scenario.target.kind,
-      url: m.target.url,
+      url: redactUrl(m.target.url),
       mode: m.target.mode,
       adapter: scenario.target.kind === 'url' ? scenario.target.adapter : 'evbench',
       protocol: protocolOf(scenario),
@@ -85,7 +93,7 @@ export function buildRecord(m: MeasuredParts): RunRecord {
     intervals: assembleIntervals(m.intervals),
     generator: m.generator,
     hol: { ...NO_VERDICT_YET, evidence: [] },
-    server: m.server,
+    server: m.server && { ...m.server, source: redactUrl(m.server.source) },
     thresholds: [],
     warnings: [],
   };
@@ -109,5 +117,6 @@ export function buildRecord(m: MeasuredParts): RunRecord {
     record.warnings.push(
       `the target gave non-contiguous ids across publish batches (${idMap.ranges.length} ranges): another publisher shares it`,
     );
-  return finalizeRecord(record, scenario);
+  // what a target said (a close reason, an error) may quote a URL or a token the run was given
+  return redactStrings(finalizeRecord(record, scenario));
 }

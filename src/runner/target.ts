@@ -2,6 +2,8 @@
 // separate `evbench serve` process, so clients and server never share an event loop.
 import { randomBytes } from 'node:crypto';
 import { spawnServe, type ServeProcess } from '../util/spawnServe.js';
+import { TOKEN_ENV } from '../protocol/serverSettings.js';
+import { splitUrlPassword } from '../util/redact.js';
 import type { Scenario } from '../scenario/types.js';
 import { UserError, EXIT_SIGINT, EXIT_UNREACHABLE } from '../util/errors.js';
 import WebSocket from 'ws';
@@ -229,25 +231,26 @@ export async function openTarget(scenario: Scenario, onServerLog?: (line: string
   }
   const publisherToken = `pub-${randomBytes(12).toString('hex')}`;
   const readerToken = t.users > 0 ? `reader-${randomBytes(12).toString('hex')}` : undefined;
-  const args = [
-    '--mode',
-    t.mode,
-    '--queue-bytes',
-    String(t.queueBytes),
-    '--overflow',
-    t.overflow,
-    '--log-size',
-    String(t.logSize),
-    '--publisher-token',
-    publisherToken,
-  ];
-  if (t.users > 0) args.push('--users', String(t.users), '--groups-per-user', String(t.groupsPerUser), '--tokens', readerToken!);
-  if (t.store !== 'memory') args.push('--store', t.store);
+  const args = ['--mode', t.mode, '--queue-bytes', String(t.queueBytes), '--overflow', t.overflow, '--log-size', String(t.logSize)];
+  // secrets go through the child's environment: its command line is visible to every user (`ps`)
+  const env: NodeJS.ProcessEnv = { ...process.env, [TOKEN_ENV.publisherToken]: publisherToken };
+  delete env[TOKEN_ENV.tokens];
+  delete env[TOKEN_ENV.metricsToken];
+  delete env.PGPASSWORD;
+  if (t.users > 0) {
+    args.push('--users', String(t.users), '--groups-per-user', String(t.groupsPerUser));
+    env[TOKEN_ENV.tokens] = readerToken;
+  }
+  if (t.store !== 'memory') {
+    const store = splitUrlPassword(t.store);
+    args.push('--store', store.url);
+    if (store.password !== undefined) env.PGPASSWORD = store.password;
+  }
   const servers: ServeProcess[] = [];
   const stopAll = () => Promise.all(servers.map((s) => s.stop())).then(() => {});
   try {
     // The first one migrates the shared store; a second starts on it.
-    for (let i = 0; i < (t.multi ? 2 : 1); i++) servers.push(await spawnServe({ args, onStderr: onServerLog }));
+    for (let i = 0; i < (t.multi ? 2 : 1); i++) servers.push(await spawnServe({ args, env, onStderr: onServerLog }));
   } catch (err) {
     await stopAll();
     throw new UserError(`embedded server did not start: ${(err as Error).message}`, EXIT_UNREACHABLE);

@@ -3,6 +3,7 @@
 import type { GenericOptions, GroupSpec, MixEntry, PhaseSpec, Scenario, Target, Variant } from './types.js';
 import { DURATION_FORMS, parseBytes, parseDurationUs, SIZE_FORMS } from '../util/units.js';
 import { SERVER_SETTINGS, type SettingRange } from '../protocol/serverSettings.js';
+import { redactUrl } from '../util/redact.js';
 
 /** A server setting's range with its default as the fallback (one table for serve and scenarios). */
 const range = (r: SettingRange): { min: number; max: number; fallback: number } => ({ min: r.min, max: r.max, fallback: r.default });
@@ -228,7 +229,7 @@ function checkTarget(c: Checker, raw: Json): Target | undefined {
   if (!e) return undefined;
   const store = c.string('target.embedded.store', e.store, 'memory') ?? 'memory';
   if (store !== 'memory' && !/^postgres(ql)?:\/\/./.test(store))
-    c.fail('target.embedded.store', `expected memory or a postgres://user@host/db URL, got ${describe(store)}`);
+    c.fail('target.embedded.store', `expected memory or a postgres://user@host/db URL, got ${describe(redactUrl(store))}`);
   if (e.multi !== undefined && typeof e.multi !== 'boolean')
     c.fail('target.embedded.multi', `expected true or false, got ${describe(e.multi)}`);
   const multi = e.multi === true;

@@ -1,5 +1,6 @@
 // Server options: the programmatic defaults and the validation shared by `startServer` and the
 // `evbench serve` flags, so a bad value gets the same one-line message from either door.
+import { redactUrl } from '../util/redact.js';
 import { UserError } from '../util/errors.js';
 import { SERVER_SETTINGS } from '../protocol/serverSettings.js';
 import type { Retention } from './store/retention.js';
@@ -128,7 +129,9 @@ export function resolveServerOptions(partial: Partial<ServerOptions>): ServerOpt
   checkInteger('--log-size', o.logSize, SERVER_SETTINGS.logSize.min, SERVER_SETTINGS.logSize.max);
   checkInteger('--log-bytes', o.logBytes, SERVER_SETTINGS.logBytes.min, SERVER_SETTINGS.logBytes.max);
   if (typeof o.store !== 'string' || (o.store !== 'memory' && !/^postgres(ql)?:\/\/./.test(o.store))) {
-    throw new UserError(`--store: expected memory or a postgres://user@host/db URL, got ${JSON.stringify(o.store)}`);
+    throw new UserError(
+      `--store: expected memory or a postgres://user@host/db URL, got ${JSON.stringify(typeof o.store === 'string' ? redactUrl(o.store) : o.store)}`,
+    );
   }
   if (o.retain !== undefined && o.store === 'memory') {
     throw new UserError('--retain: only with --store postgres://…; the memory log is bounded by --log-size and --log-bytes');

@@ -1,7 +1,9 @@
 // The one place that writes output files: write to a temporary sibling, fsync, then rename, so a
-// reader never sees a half-written report and a failure leaves the previous file intact.
-import { appendFileSync, mkdirSync, openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+// reader never sees a half-written report and a failure leaves the previous file intact. Files are
+// created readable by their owner only: a record or report may say more about a server than its
+// owner wants every user of the machine to read.
+import { appendFileSync, mkdirSync, openSync, writeSync, fsyncSync, closeSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, basename, join, isAbsolute, relative, resolve } from 'node:path';
 import { UserError } from './errors.js';
 
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
@@ -9,7 +11,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {
     mkdirSync(dir, { recursive: true });
-    const fd = openSync(tmp, 'w');
+    const fd = openSync(tmp, 'wx', 0o600);
     try {
       const bytes = typeof data === 'string' ? Buffer.from(data) : data;
       let offset = 0;
@@ -27,6 +29,35 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     }
     const e = err as NodeJS.ErrnoException;
     throw new UserError(`cannot write ${path}: ${e.code ?? e.message}`);
+  }
+}
+
+/**
+ * Refuses to write `path` when it is one of the files the command read (the same file by device and
+ * inode, so a symlink or another spelling of the path is caught too): evbench never replaces its input.
+ */
+export function refuseInputOverwrite(path: string, inputs: readonly string[]): void {
+  const out = statOrUndefined(path);
+  if (out === undefined) return;
+  for (const input of inputs) {
+    const inp = statOrUndefined(input);
+    if (inp !== undefined && inp.dev === out.dev && inp.ino === out.ino)
+      throw new UserError(`refusing to write ${path}: it is ${input}, an input of this command (choose another --out)`);
+  }
+}
+
+/** Refuses a file name that would land outside `dir` (a name built from a record is data, not a path). */
+export function refuseOutsideDir(path: string, dir: string): void {
+  const rel = relative(resolve(dir), resolve(path));
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || dirname(rel) !== '.')
+    throw new UserError(`refusing to write ${path}: it is not a file directly in the output folder ${dir}`);
+}
+
+function statOrUndefined(path: string): { dev: number; ino: number } | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
   }
 }
 

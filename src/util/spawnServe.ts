@@ -21,6 +21,8 @@ export interface SpawnListeningOptions {
   onStderr?: (line: string) => void;
   /** Names the child in errors (default: the command). */
   name?: string;
+  /** The child's environment: how it gets its secrets, which its command line (`ps`) must never show. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface SpawnServeOptions {
@@ -29,6 +31,8 @@ export interface SpawnServeOptions {
   startTimeoutMs?: number;
   /** Receives the child's stderr lines (default: discarded, but kept for the error message). */
   onStderr?: (line: string) => void;
+  /** The child's environment (default: this process's): tokens go here, never in `args`. */
+  env?: NodeJS.ProcessEnv;
 }
 
 const live = new Set<ChildProcess>();
@@ -48,7 +52,7 @@ export function spawnServe(options: SpawnServeOptions = {}): Promise<ServeProces
 export function spawnListening(command: string, args: string[], options: SpawnListeningOptions = {}): Promise<ServeProcess> {
   const name = options.name ?? command;
   const startTimeoutMs = options.startTimeoutMs ?? 10_000;
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
   live.add(child);
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => {

@@ -103,7 +103,7 @@ describe('the action on a real run', () => {
     const reportsDir = o.get('reports-dir')!;
     expect(isAbsolute(reportsDir)).toBe(true);
     expect(reportsDir).toBe(join(work, 'reports-a'));
-    expect(o.get('record')).toBe(join(reportsDir, 'tiny-action.json'));
+    expect(o.get('record')).toBe(join(reportsDir, 'tiny-action.isolated.json'));
     first = JSON.parse(readFileSync(o.get('record')!, 'utf8')) as RunRecord;
 
     const status = runStatus(first, true);
@@ -131,9 +131,9 @@ describe('the action on a real run', () => {
     expect(r.summary).toContain('no baseline at `no-such-baseline`');
 
     // md was added to the formats for the summary; the ones asked for were written too
-    for (const ext of ['md', 'html', 'junit.xml']) expect(existsSync(join(reportsDir, `tiny-action.${ext}`)), ext).toBe(true);
+    for (const ext of ['md', 'html', 'junit.xml']) expect(existsSync(join(reportsDir, `tiny-action.isolated.${ext}`)), ext).toBe(true);
     // evbench appended its Markdown report to the step summary, whole
-    expect(r.summary).toContain(readFileSync(join(reportsDir, 'tiny-action.md'), 'utf8'));
+    expect(r.summary).toContain(readFileSync(join(reportsDir, 'tiny-action.isolated.md'), 'utf8'));
     expect(r.summary).toMatch(/^## evbench: tiny-action — /m);
     // an annotation carries the verdict; the CI log got the ASCII sparkline
     expect(r.stdout).toMatch(new RegExp(`^::(notice|error|warning) title=evbench::tiny-action: verdict ${first.hol.verdict} — `, 'm'));
@@ -143,7 +143,7 @@ describe('the action on a real run', () => {
   it('with the first record as baseline (a folder, as a cache restores it): compares, reports in the summary, fail: false never fails the step', async () => {
     expect(first, 'the first run must have produced a record').toBeDefined();
     mkdirSync(join(work, 'baseline'), { recursive: true });
-    copyFileSync(join(work, 'reports-a', 'tiny-action.json'), join(work, 'baseline', 'tiny-action.json'));
+    copyFileSync(join(work, 'reports-a', 'tiny-action.isolated.json'), join(work, 'baseline', 'tiny-action.isolated.json'));
     const r = await step('run', work, {
       scenario: 'tiny.json',
       args: '--workers 1',

@@ -95,6 +95,7 @@ describe('the evbench command line', () => {
 describe('records and numbers', () => {
   const record = {
     scenario: { name: 'slow-client/legacy' },
+    target: { kind: 'embedded', mode: 'legacy' },
     phases: [
       { name: 'baseline', role: 'baseline' },
       { name: 'stress', role: 'stress' },
@@ -107,9 +108,15 @@ describe('records and numbers', () => {
     ],
   };
 
-  it('the record file is named as evbench names it: variant and shard included', () => {
-    expect(script.recordFile(record, '/r')).toBe('/r/slow-client-legacy.json');
-    expect(script.recordFile({ scenario: { name: 'x y' }, shard: { index: 2, count: 4 } }, '/r')).toBe('/r/x-y.shard-2-of-4.json');
+  it('the record file is named as evbench names it: variant, mode or adapter, and shard included', () => {
+    expect(script.recordFile(record, '/r')).toBe('/r/slow-client.legacy.json');
+    expect(script.recordFile({ ...record, scenario: { name: 'slow-client' } }, '/r')).toBe('/r/slow-client.legacy.json');
+    expect(script.recordFile({ ...record, scenario: { name: 'slow-client' }, target: { kind: 'embedded', mode: 'isolated' } }, '/r')).toBe(
+      '/r/slow-client.isolated.json',
+    );
+    expect(
+      script.recordFile({ scenario: { name: 'x y' }, target: { kind: 'url', adapter: 'generic' }, shard: { index: 2, count: 4 } }, '/r'),
+    ).toBe('/r/x-y.generic.shard-2-of-4.json');
   });
 
   it('p99 in ms: the worst group of the kind over the phases of the role; empty when none', () => {

@@ -81,7 +81,7 @@ describe('--quiet', () => {
 
 describe('--verbose, then report and compare on its record', () => {
   let record: RunRecord;
-  const recordFile = join(tmp, 'tiny.json');
+  const recordFile = join(tmp, 'tiny.isolated.json');
 
   it('run -v: the server’s log, each client, the verdict’s working, and the sparkline even into a pipe', async () => {
     const file = scenarioFile('tiny-scenario', tiny);

@@ -84,7 +84,7 @@ describe('evbench demo --dashboard', () => {
       for (const s of live) if (s.phase !== 'stress' && s.verdict !== null) expect(['forming', 'invalid']).toContain(s.verdict);
 
       // the final record on the page is the one written to disk
-      const record = JSON.parse(readFileSync(join(tmp, 'slow-client-legacy.json'), 'utf8')) as RunRecord;
+      const record = JSON.parse(readFileSync(join(tmp, 'slow-client.legacy.json'), 'utf8')) as RunRecord;
       const verdict = await page.locator('section[data-run="legacy"] .verdict').getAttribute('data-verdict');
       expect(verdict).toBe(record.hol.verdict);
       expect(record.hol.verdict, record.hol.summary).not.toBe('none');

@@ -42,8 +42,8 @@ describe('evbench demo', () => {
     expect(r.stderr).toMatch(/server oldest in-flight send, end of stress\s+\d/);
     // the side-by-side table and both records on disk
     expect(r.stderr).toMatch(/verdict\s+(HOL|INVALID \(not a result\))\s+(none|INVALID \(not a result\))/);
-    expect(existsSync(join(tmp, 'slow-client-legacy.json'))).toBe(true);
-    expect(existsSync(join(tmp, 'slow-client-isolated.json'))).toBe(true);
+    expect(existsSync(join(tmp, 'slow-client.legacy.json'))).toBe(true);
+    expect(existsSync(join(tmp, 'slow-client.isolated.json'))).toBe(true);
   });
 });
 
@@ -82,7 +82,7 @@ describe('interrupting a run', () => {
     run.child.kill('SIGINT');
     const r = await run.done;
     expect(r.code).toBe(130);
-    const rec = JSON.parse(readFileSync(join(out, 'slow-client.json'), 'utf8')) as RunRecord;
+    const rec = JSON.parse(readFileSync(join(out, 'slow-client.isolated.json'), 'utf8')) as RunRecord;
     expect(rec.partial).toBe(true);
     expect(rec.partialReason).toBe('interrupted');
     expect(rec.warnings.join(' ')).toContain('partial run');

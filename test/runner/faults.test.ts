@@ -1,6 +1,6 @@
 // Runner faults: whatever breaks mid-run, the run stops by itself, says why, and writes what it measured.
 import { afterAll, describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, runCli, startCli } from '../support/cli.js';
@@ -25,7 +25,8 @@ describe('runner faults', () => {
       await server.stop(0);
       const r = await run.done;
       expect(r.code).toBe(3);
-      const rec = JSON.parse(readFileSync(join(out, 'slow-client.json'), 'utf8')) as RunRecord;
+      // a run against a URL is named after its adapter
+      const rec = JSON.parse(readFileSync(join(out, 'slow-client.evbench.json'), 'utf8')) as RunRecord;
       expect(rec.partial).toBe(true);
       expect(rec.partialReason).toMatch(/publisher connection closed by the target/);
       expect(rec.groups.find((g) => g.name === 'fast')!.phases.warmup!.delivered).toBeGreaterThan(0);
@@ -40,7 +41,7 @@ describe('runner faults', () => {
     const r = await runCli(['run', 'slow-client', '--duration', '20s', '--out', out], 60_000, { EVBENCH_FAULT: 'client-worker-crash' });
     expect(r.code).toBe(4); // not a result
     expect(r.stderr).toMatch(/verdict: INVALID \(not a result\) — NOT A RESULT: .*injected fault/);
-    const rec = JSON.parse(readFileSync(join(out, 'slow-client.json'), 'utf8')) as RunRecord;
+    const rec = JSON.parse(readFileSync(join(out, 'slow-client.isolated.json'), 'utf8')) as RunRecord;
     expect(rec.invalid).toBe(true);
     expect(rec.invalidReason).toMatch(/injected fault: client worker crash/);
     expect(rec.partial).toBe(true);
@@ -53,10 +54,12 @@ describe('runner faults', () => {
     const r = await runCli(['run', 'slow-client', '--duration', '2s', '--out', join(blocked, 'reports')], 60_000);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n').at(-1)).toMatch(
-      /^evbench: cannot write .*blocked\/reports\/slow-client\.json: ENOTDIR; the run record was saved to (\S+) instead$/,
+      /^evbench: cannot write .*blocked\/reports\/slow-client\.isolated\.json: ENOTDIR; the run record was saved to (\S+) instead$/,
     );
     const rescued = /saved to (\S+) instead/.exec(r.stderr)![1]!;
     expect((JSON.parse(readFileSync(rescued, 'utf8')) as RunRecord).scenario.name).toBe('slow-client');
+    // in the machine's shared temporary folder, readable by its owner only
+    expect(statSync(rescued).mode & 0o777).toBe(0o600);
     const ro = join(tmp, 'read-only');
     mkdirSync(ro);
     chmodSync(ro, 0o500);

@@ -148,7 +148,7 @@ describeCli('evbench merge (CLI)', () => {
     expect(r.code).toBe(1);
     const merged = JSON.parse(readFileSync(out, 'utf8'));
     expect(merged.mergedFrom.shards).toBe(2);
-    expect(readFileSync(join(tmp, 'out', 'fixture.junit.xml'), 'utf8')).toContain('<failure');
+    expect(readFileSync(join(tmp, 'out', 'fixture.legacy.junit.xml'), 'utf8')).toContain('<failure');
   });
 
   it('-q: the merged verdict line and the failed thresholds only, same exit code; -v: each client across the shards', async () => {

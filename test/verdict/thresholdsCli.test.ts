@@ -119,13 +119,13 @@ describe('exit codes through the CLI', () => {
   it('report on a record whose thresholds fail: exit 1; --fail-on-hol adds the HOL test case', async () => {
     const r = await runCli(['report', fixtureFile, '--format', 'junit', '--out', tmp, '--fail-on-hol', '--quiet']);
     expect(r.code).toBe(1);
-    expect(readFileSync(join(tmp, 'fixture.junit.xml'), 'utf8')).toContain('name="hol verdict (--fail-on-hol)"');
+    expect(readFileSync(join(tmp, 'fixture.legacy.junit.xml'), 'utf8')).toContain('name="hol verdict (--fail-on-hol)"');
   });
 
   it('a bad record file: exit 2, one line naming the file', async () => {
-    const r = await runCli(['report', join(tmp, 'fixture.junit.xml')]);
+    const r = await runCli(['report', join(tmp, 'fixture.legacy.junit.xml')]);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toMatch(new RegExp(`^evbench: ${join(tmp, 'fixture.junit.xml')}: not valid JSON: `));
+    expect(r.stderr.trim()).toMatch(new RegExp(`^evbench: ${join(tmp, 'fixture.legacy.junit.xml')}: not valid JSON: `));
   });
 
   it('a real run: passing thresholds exit 0 (5 when the run could not have seen blocking), a failing one exits 1 with a JUnit failure carrying value and bound', async () => {
@@ -142,27 +142,31 @@ describe('exit codes through the CLI', () => {
       120_000,
       { GITHUB_STEP_SUMMARY: join(tmp, 'step-summary.md') },
     );
-    const passRecord = JSON.parse(readFileSync(join(out, 'slow-client.json'), 'utf8')) as RunRecord;
+    const passRecord = JSON.parse(readFileSync(join(out, 'slow-client.isolated.json'), 'utf8')) as RunRecord;
     if (passRecord.hol.verdict === 'invalid') {
       // a starved generator (a busy machine): not a result, so neither pass nor fail
       expect(pass.code, pass.stderr).toBe(4);
-      expect(readFileSync(join(out, 'slow-client.junit.xml'), 'utf8')).toMatch(/<error type="invalid" message="not judged: NOT A RESULT: /);
-      expect(readFileSync(join(out, 'slow-client.md'), 'utf8')).toContain('| ➖ | <code>latency{group:fast}: p(99)&lt;60s</code> |');
+      expect(readFileSync(join(out, 'slow-client.isolated.junit.xml'), 'utf8')).toMatch(
+        /<error type="invalid" message="not judged: NOT A RESULT: /,
+      );
+      expect(readFileSync(join(out, 'slow-client.isolated.md'), 'utf8')).toContain(
+        '| ➖ | <code>latency{group:fast}: p(99)&lt;60s</code> |',
+      );
       return;
     }
     // this light load never fills the stalled reader's kernel buffers: inconclusive, which is never a pass
     expect(pass.code, pass.stderr).toBe(passRecord.hol.verdict === 'inconclusive' ? 5 : 0);
-    expect(readFileSync(join(tmp, 'step-summary.md'), 'utf8')).toBe(`${readFileSync(join(out, 'slow-client.md'), 'utf8')}\n`);
-    expect(readFileSync(join(out, 'slow-client.md'), 'utf8')).toContain('| ✅ | <code>latency{group:fast}: p(99)&lt;60s</code> |');
+    expect(readFileSync(join(tmp, 'step-summary.md'), 'utf8')).toBe(`${readFileSync(join(out, 'slow-client.isolated.md'), 'utf8')}\n`);
+    expect(readFileSync(join(out, 'slow-client.isolated.md'), 'utf8')).toContain('| ✅ | <code>latency{group:fast}: p(99)&lt;60s</code> |');
     const fail = await runCli(
       ['run', file, '--duration', '3s', '--out', out, '--report', 'junit', '--threshold', 'latency{group:fast}: p(99)<1us'],
       120_000,
       { GITHUB_STEP_SUMMARY: join(tmp, 'summary.md') },
     );
-    if (JSON.parse(readFileSync(join(out, 'slow-client.json'), 'utf8')).hol.verdict === 'invalid') return;
+    if (JSON.parse(readFileSync(join(out, 'slow-client.isolated.json'), 'utf8')).hol.verdict === 'invalid') return;
     expect(fail.code, fail.stderr).toBe(1);
     expect(fail.stderr).toMatch(/✗ latency\{group:fast\}: p\(99\)<1us: measured [\d.]+(µs|ms|s) against bound < 1µs/);
-    expect(readFileSync(join(out, 'slow-client.junit.xml'), 'utf8')).toMatch(
+    expect(readFileSync(join(out, 'slow-client.isolated.junit.xml'), 'utf8')).toMatch(
       /<failure type="threshold" message="measured [\d.]+(µs|ms|s), bound &lt; 1us">/,
     );
     // md was not asked for in the failing run: nothing appended to the step summary

@@ -3,6 +3,7 @@
 // and become visible in id order; a trigger NOTIFYs, and every process's listener fetches the new rows
 // (id > its head, in order) and hands them to live delivery. Catch-up reads pages by primary key.
 // A lost listener connection is re-made with backoff, then the rows inserted meanwhile are fetched.
+import { redactUrl } from '../../util/redact.js';
 import pg from 'pg';
 import { isoFromUs } from '../../clock.js';
 import type { PublishedEvent } from '../../protocol/v0.js';
@@ -67,17 +68,6 @@ export interface PostgresStoreOptions {
   retention?: Retention;
   /** How often the retention delete runs. */
   retentionEveryMs: number;
-}
-
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url.replace(/:[^:@/]*@/, ':***@');
-  }
 }
 
 export class PostgresStore implements EventStore {

@@ -1,0 +1,118 @@
+// A record read back is validated field by field: a crafted or corrupt one is one error naming the
+// field; a real one, and one from an older evbench that kept secrets, is read (its secrets masked).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { asRunRecord, recordBaseName } from '../../src/record/loadRecord.js';
+import type { RunRecord } from '../../src/record/schema.js';
+
+const fixture = (): Record<string, any> => JSON.parse(readFileSync(new URL('../fixtures/run-record.json', import.meta.url), 'utf8'));
+const load = (r: unknown): RunRecord => asRunRecord(r, 'r.json');
+
+describe('asRunRecord', () => {
+  it('reads the fixture record', () => {
+    expect(load(fixture()).scenario.name).toBe('fixture');
+  });
+
+  it.each([
+    [
+      'shard.count a path',
+      (r: any) => (r.shard = { index: 0, count: '1/../../victim-dir/package' }),
+      /shard\.count: expected a whole number ≥ 1, got "1\/\.\.\/\.\.\/victim-dir\/package"/,
+    ],
+    ['shard.index not below count', (r: any) => (r.shard = { index: 3, count: 3 }), /shard\.index: not below shard\.count/],
+    ['scenario.name a number', (r: any) => (r.scenario.name = 123), /scenario\.name: expected a string, got 123/],
+    ['scenario.name empty', (r: any) => (r.scenario.name = ' '), /scenario\.name: empty/],
+    ['hol.evidence null', (r: any) => (r.hol.evidence = null), /hol\.evidence: expected an array, got null/],
+    ['hol.verdict unknown', (r: any) => (r.hol.verdict = 'pass'), /hol\.verdict: expected one of/],
+    [
+      'a counter a string',
+      (r: any) => (r.groups[0].phases.stress.missing = '5'),
+      /groups\[0\]\.phases\.stress\.missing: expected a number ≥ 0, got "5"/,
+    ],
+    [
+      'a negative counter',
+      (r: any) => (r.groups[1].clientResults[0].delivered = -1),
+      /groups\[1\]\.clientResults\[0\]\.delivered: expected a number ≥ 0/,
+    ],
+    ['a group kind', (r: any) => (r.groups[0].kind = 'evil'), /groups\[0\]\.kind: expected one of fast, slow, catchup, churn/],
+    [
+      'warnings huge',
+      (r: any) => (r.warnings = new Array(20_000).fill('w')),
+      /warnings: 20000 entries, more than the 10000 any run writes/,
+    ],
+    ['a warning an object', (r: any) => (r.warnings = [{}]), /warnings\[0\]: expected a string, got an object/],
+    ['a name too long', (r: any) => (r.groups[0].name = 'x'.repeat(5000)), /groups\[0\]\.name: 5000 characters, more than 200/],
+    ['durationUs negative', (r: any) => (r.durationUs = -5), /durationUs: expected a number ≥ 0/],
+    ['phases an object', (r: any) => (r.phases = {}), /phases: expected an array, got an object/],
+    ['a threshold operator', (r: any) => (r.thresholds[0].operator = '<<'), /thresholds\[0\]\.operator: expected one of/],
+    [
+      "a slow client's pushback time a string",
+      (r: any) =>
+        (r.groups[1].clientResults[0].pushback = {
+          reachedAtUs: '5',
+          how: 'closed',
+          owedBytes: 0,
+          rxMaxBytes: 0,
+          serverTxMaxBytes: null,
+          heldMaxBytes: 0,
+        }),
+      /groups\[1\]\.clientResults\[0\]\.pushback\.reachedAtUs: expected a number/,
+    ],
+    [
+      'an age series not a string',
+      (r: any) => (r.groups[0].ages = { tickUs: 10_000, clients: 1, together: 7, any: '' }),
+      /groups\[0\]\.ages\.together: expected a string/,
+    ],
+    ['an evidence row judged "no"', (r: any) => (r.hol.evidence[0].judged = 'no'), /hol\.evidence\[0\]\.judged: expected/],
+  ])('%s: refused, naming the field', (_name, spoil, message) => {
+    const r = fixture();
+    spoil(r);
+    expect(() => load(r)).toThrow(message);
+    expect(() => load(r)).toThrow(/^r\.json: corrupt run record: /);
+  });
+
+  it('masks the secrets an older record kept, and keeps what merge and compare read', () => {
+    const r = fixture();
+    r.target.url = 'ws://u:pw-old-secret@127.0.0.1:1/websocket?api_token=tok-old-secret&x=1';
+    r.scenario.spec.target = {
+      kind: 'url',
+      url: r.target.url,
+      adapter: 'evbench',
+      users: 0,
+      token: 'tok-old-secret',
+      headers: [['X-Key', 'hdr-old']],
+    };
+    const rec = load(r);
+    const text = JSON.stringify(rec);
+    expect(text).not.toMatch(/old-secret|hdr-old/);
+    expect(rec.target.url).toBe('ws://u:***@127.0.0.1:1/websocket?api_token=***&x=1');
+    expect(rec.scenario.spec.thresholds).toEqual(fixture().scenario.spec.thresholds);
+  });
+});
+
+describe('recordBaseName', () => {
+  const named = (patch: (r: any) => void): string => {
+    const r = fixture();
+    patch(r);
+    return recordBaseName(r as RunRecord);
+  };
+  it('two runs that differ by mode, variant or adapter never share a name', () => {
+    const isolated = named((r) => (r.target = { kind: 'embedded', mode: 'isolated', url: '', adapter: 'evbench' }));
+    const legacy = named((r) => (r.target = { kind: 'embedded', mode: 'legacy', url: '', adapter: 'evbench' }));
+    expect([isolated, legacy]).toEqual(['fixture.isolated', 'fixture.legacy']);
+    expect(named((r) => (r.scenario.name = 'fixture/legacy'))).toBe('fixture.legacy');
+    expect(named((r) => (r.scenario.name = 'fixture/small'))).toBe('fixture.small.legacy');
+    expect(named((r) => (r.target = { kind: 'url', url: '', adapter: 'generic' }))).toBe('fixture.generic');
+    expect(named((r) => (r.shard = { index: 1, count: 3 }))).toBe('fixture.legacy.shard-1-of-3');
+  });
+  it('is one safe file name, whatever the record says', () => {
+    const name = named((r) => {
+      r.scenario.name = '../../etc/x y';
+      r.target.mode = '../../m';
+      r.shard = { index: 0, count: '1/../../victim-dir/package' };
+    });
+    expect(name).toMatch(/^[A-Za-z0-9_.-]+$/);
+    expect(name).not.toContain('/');
+    expect(name.split('.').every((p) => p !== '' && p !== '..')).toBe(true);
+  });
+});
