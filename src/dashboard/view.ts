@@ -257,8 +257,9 @@ function buildRunView(feed: RunFeed): RunView {
   }
   const frame = bands(record);
   const v = record.hol.verdict;
-  // before baseline and stress have both begun there is nothing to judge yet
-  const forming = !feed.final && v === 'unknown';
+  // before baseline and stress have both begun there is nothing to judge yet; and whether the slow
+  // clients pushed back (what decides inconclusive against none) is known only at the end
+  const forming = !feed.final && (v === 'unknown' || v === 'inconclusive');
   const label = verdictLabel(v);
   return {
     ...base,
