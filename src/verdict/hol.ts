@@ -319,11 +319,10 @@ function freezeRule(f: FreezeView): HolEvidence {
   return {
     rule,
     measured: f.triggered ? `${measured} — ${f.sustained ? 'sustained' : 'transient'}` : measured,
-    bound: `freezes ${OVER_BASELINE_TEXT} baseline's, or above the floor ≥ 25% of stress and ≥ 3× baseline`,
+    bound: "freezes over 2× the baseline's share, or above the floor ≥ 25% of stress and ≥ 3× baseline's",
     triggered: f.triggered,
   };
 }
-const OVER_BASELINE_TEXT = 'over 2× the';
 
 function freezeSummary(f: FreezeView): NonNullable<HolResult['freezes']> {
   const phase = (p: FreezePhase) => ({

@@ -76,12 +76,17 @@ export function testedBy(record: RunRecord, sustainUs: number): Tested {
       else short.push(`${g.name}: no connection was made`);
     }
   }
-  if (found.length > 0) return { tested: true, detail: found.join('; ') };
+  if (found.length > 0) return { tested: true, detail: listed(found) };
   if (slowGroups === 0 && others === 0)
     return { tested: false, detail: 'nothing in stress could block: no slow, catch-up or churn clients' };
   if (slowGroups > 0 && !measured && others === 0)
     return { tested: null, detail: 'whether the slow clients pushed back was not measured (a record from before evbench measured it)' };
-  return { tested: false, detail: short.join('; ') || 'the slow clients never pushed back on the server' };
+  return { tested: false, detail: listed(short) || 'the slow clients never pushed back on the server' };
+}
+
+/** The first few of a list, and how many more (a scenario may have hundreds of slow clients). */
+function listed(items: string[], max = 3): string {
+  return items.length <= max ? items.join('; ') : `${items.slice(0, max).join('; ')}; and ${items.length - max} more`;
 }
 
 function neverPushedBack(
