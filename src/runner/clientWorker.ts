@@ -8,7 +8,7 @@ import { EmittedStreamAccount, EmittedStreamHeads } from '../measurement/emitted
 import { adapterFor, type WireOutput } from './adapters/adapter.js';
 import type { ScannedEvent } from '../measurement/frameScan.js';
 import { IdMap } from '../measurement/idMap.js';
-import { AgeTicks, groupAges, LagTicks, TICK_US } from '../measurement/ageTicks.js';
+import { AgeTicks, groupAges, TICK_US } from '../measurement/ageTicks.js';
 import { PushbackWatch, type PushbackResult } from './pushback.js';
 import { GroupRecorder } from '../measurement/recorder.js';
 import { timeline, type Schedule, type Timeline } from '../measurement/schedule.js';
@@ -115,10 +115,8 @@ function ticksFor(slot: Slot, tl: Timeline): AgeTicks | undefined {
   return ticks;
 }
 
-/** Slow clients' backpressure, sampled while any of them is connected and not yet known to push back. */
-const PUSHBACK_SAMPLE_MS = 250;
+/** Slow clients' backpressure: whether and when their backlog reached the server (runner/pushback.ts). */
 let pushback: PushbackWatch | undefined;
-let pushbackTimer: NodeJS.Timeout | undefined;
 const pushbackOf = new Map<Slot, PushbackResult>();
 
 /** A fast reader in this thread whose stream is the slow clients' (same event types): what they are owed, in bytes. */
@@ -142,16 +140,7 @@ function referenceReader(slowGroup: number): () => number | undefined {
 
 function watchPushback(slot: Slot, client: ClientConnection, t0Us: number): void {
   pushback ??= new PushbackWatch(t0Us, referenceReader(slot.plan.group));
-  pushbackOf.set(slot, pushback.watch({ socket: () => client.socket(), closedAtUs: () => client.endedByServerAtUs() }));
-  if (pushbackTimer) return;
-  pushbackTimer = setInterval(() => {
-    pushback!.sample(nowUs());
-    if (!pushback!.active) {
-      clearInterval(pushbackTimer);
-      pushbackTimer = undefined;
-    }
-  }, PUSHBACK_SAMPLE_MS);
-  pushbackTimer.unref();
+  pushbackOf.set(slot, pushback.watch({ socket: () => client.socket(), closedAtUs: () => client.endedByServerAtUs() }, nowUs));
 }
 
 function makeClient(slot: Slot, tl: Timeline, schedule: Schedule): Client {
@@ -229,20 +218,6 @@ const at = (us: number, fn: () => void): void => {
 
 let tl: Timeline | undefined;
 let finished = false;
-/** This thread's own lateness per tick: a timer due every tick, and how late it fired. */
-let lag: LagTicks | undefined;
-let lagTimer: NodeJS.Timeout | undefined;
-function watchLag(t0Us: number, endUs: number): void {
-  const l = (lag = new LagTicks(t0Us, endUs));
-  let dueUs = nowUs() + TICK_US;
-  lagTimer = setInterval(() => {
-    const now = nowUs();
-    // a late firing explains the ticks it skipped; a timer's own millisecond jitter is no lag
-    if (now - dueUs > 2_000) l.late(dueUs, now);
-    dueUs = now + TICK_US;
-  }, TICK_US / 1000);
-  lagTimer.unref();
-}
 const health = new HealthSampler();
 const live = init.live ? new LiveSnapshots(recorders, ids) : undefined;
 /** Whether a dashboard page watches now: snapshots cost this thread a scan of every owed event, so none while nobody looks. */
@@ -270,9 +245,8 @@ function finish(): void {
   }
   flushIntervals();
   health.stop();
-  clearInterval(lagTimer);
   pushback?.sample(nowUs());
-  clearInterval(pushbackTimer);
+  pushback?.stop();
   const ticks = tl ? Math.ceil((tl.endUs - tl.t0Us) / TICK_US) : 0;
   post({
     type: 'result',
@@ -281,7 +255,7 @@ function finish(): void {
       return { group, phases: r.encode(), ...(clients ? { ages: groupAges(clients, ticks) } : {}) };
     }),
     clients: slots.filter((s) => s.client).map((s) => ({ ...s.client!.result(), pushback: pushbackOf.get(s) })),
-    lag: lag?.lag,
+    lag: health.lagTicks(),
   });
   setTimeout(() => process.exit(0), 100).unref();
 }
@@ -299,7 +273,7 @@ function start(t0Us: number): void {
   const timeLine = timeline(t0Us, scenario.phases);
   tl = timeLine;
   for (const r of recorders) r.t0Us = t0Us;
-  watchLag(t0Us, timeLine.endUs);
+  health.watchLag(t0Us, timeLine.endUs);
   const grace = scenario.graceUs;
   // joins: phase-0 groups connect now (before t0), later groups at their phase's start
   for (let p = 0; p < scenario.phases.length; p++) {

@@ -90,9 +90,13 @@ interface Watched {
   result: PushbackResult;
 }
 
+/** How often the queues are looked at while a slow client has not pushed back yet. */
+const SAMPLE_MS = 250;
+
 export class PushbackWatch {
   private readonly watched: Watched[] = [];
   private readonly serverMax = sendBufferMaxBytes();
+  private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly t0Us: number,
@@ -100,7 +104,8 @@ export class PushbackWatch {
     private readonly referenceBytes: () => number | undefined,
   ) {}
 
-  watch(subject: PushbackSubject): PushbackResult {
+  /** Watches one more slow client; sampling runs while any of them has not pushed back yet. */
+  watch(subject: PushbackSubject, nowUs: () => number): PushbackResult {
     const result: PushbackResult = {
       reachedAtUs: null,
       how: 'unknown',
@@ -110,7 +115,20 @@ export class PushbackWatch {
       heldMaxBytes: 0,
     };
     this.watched.push({ subject, result });
+    if (!this.timer) {
+      this.timer = setInterval(() => {
+        this.sample(nowUs());
+        if (!this.active) this.stop();
+      }, SAMPLE_MS);
+      this.timer.unref();
+    }
     return result;
+  }
+
+  /** Stops sampling (the run ended, or every slow client is settled). */
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   get active(): boolean {

@@ -1,6 +1,8 @@
 // Backpressure: /proc/net/tcp read right, and owed bytes held by the server seen from a real stalled reader.
 import { describe, expect, it } from 'vitest';
-import { parseProcNetTcp } from '../../src/runner/pushback.js';
+import { createServer, connect as connectTcp, type Socket, type AddressInfo } from 'node:net';
+import { HELD_SLACK_BYTES, parseProcNetTcp, PushbackWatch } from '../../src/runner/pushback.js';
+import { nowUs } from '../../src/clock.js';
 
 const SAMPLE = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:9B71 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 22148 1 000000005539ff52 100 0 0 10 0
@@ -25,4 +27,66 @@ describe('parseProcNetTcp', () => {
     expect(q.get(`${0x1f90}:${0xc350}`)).toEqual({ tx: 16, rx: 32 });
     expect(q.size).toBe(1);
   });
+});
+
+describe('PushbackWatch on real loopback sockets', () => {
+  /** A server that writes `chunk` bytes to every connection each `everyMs`, never waiting for a reader (Node buffers what the kernel refuses). */
+  async function streamServer(chunk: number, everyMs: number) {
+    const sockets: Socket[] = [];
+    const server = createServer((s) => {
+      s.on('error', () => {});
+      sockets.push(s);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const payload = Buffer.alloc(chunk, 120);
+    const timer = setInterval(() => {
+      for (const s of sockets) if (!s.destroyed) s.write(payload);
+    }, everyMs);
+    const port = (server.address() as AddressInfo).port;
+    const connect = async (): Promise<Socket> => {
+      const s = connectTcp(port, '127.0.0.1');
+      s.on('error', () => {});
+      await new Promise<void>((r) => s.once('connect', () => r()));
+      return s;
+    };
+    const close = async () => {
+      clearInterval(timer);
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    };
+    return { connect, close };
+  }
+
+  async function watchFor(chunk: number, everyMs: number, forMs: number) {
+    const srv = await streamServer(chunk, everyMs);
+    const reference = await srv.connect();
+    reference.on('data', () => {}); // reads as fast as it can
+    const stalled = await srv.connect();
+    stalled.pause(); // never reads
+    const t0 = nowUs();
+    const watch = new PushbackWatch(t0, () => reference.bytesRead);
+    const result = watch.watch({ socket: () => stalled, closedAtUs: () => undefined }, nowUs);
+    const deadline = Date.now() + forMs;
+    while (result.reachedAtUs === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    watch.stop();
+    reference.destroy();
+    stalled.destroy();
+    await srv.close();
+    return result;
+  }
+
+  it('a stalled reader owed more than the kernels hold: the server holds the rest, and the watch says when', async () => {
+    const r = await watchFor(64 * 1024, 5, 8_000); // ~12 MiB/s
+    expect(r.reachedAtUs).not.toBeNull();
+    expect(r.how).toBe('server-queue'); // the server's end is on this host
+    expect(r.heldMaxBytes).toBeGreaterThan(HELD_SLACK_BYTES);
+    expect(r.serverTxMaxBytes).toBeGreaterThan(0);
+  }, 15_000);
+
+  it('a stalled reader owed a trickle (20 KiB/s for 1.5 s) never pushes back: the kernels hold it all', async () => {
+    const r = await watchFor(1024, 50, 1_500);
+    expect(r.reachedAtUs).toBeNull();
+    expect(r.owedBytes).toBeGreaterThan(0);
+    expect(r.heldMaxBytes).toBeLessThan(HELD_SLACK_BYTES);
+  }, 10_000);
 });
