@@ -245,7 +245,6 @@ function finish(): void {
   }
   flushIntervals();
   health.stop();
-  pushback?.sample(nowUs());
   pushback?.stop();
   const ticks = tl ? Math.ceil((tl.endUs - tl.t0Us) / TICK_US) : 0;
   post({

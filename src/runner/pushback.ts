@@ -8,11 +8,15 @@
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 
-/** A socket's kernel queues, bytes: unsent or unacknowledged data (tx) and data not yet read (rx). */
+/** A socket's kernel queues, bytes: unsent or unacknowledged data (tx) and data not yet read (rx); its TCP state. */
 export interface SocketQueues {
   tx: number;
   rx: number;
+  state: number;
 }
+
+/** TCP state CLOSE_WAIT: the peer closed its end (a paused reader cannot read the close frame, but its kernel knows). */
+const TCP_CLOSE_WAIT = 0x08;
 
 /** "localPort:remotePort" → queues, from the text of /proc/net/tcp or /proc/net/tcp6. */
 export function parseProcNetTcp(text: string, into = new Map<string, SocketQueues>()): Map<string, SocketQueues> {
@@ -25,7 +29,7 @@ export function parseProcNetTcp(text: string, into = new Map<string, SocketQueue
     const queues = f[4]!.split(':');
     if (local.length !== 2 || remote.length !== 2 || queues.length !== 2) continue;
     const key = `${parseInt(local[1]!, 16)}:${parseInt(remote[1]!, 16)}`;
-    into.set(key, { tx: parseInt(queues[0]!, 16), rx: parseInt(queues[1]!, 16) });
+    into.set(key, { tx: parseInt(queues[0]!, 16), rx: parseInt(queues[1]!, 16), state: parseInt(f[3]!, 16) });
   }
   return into;
 }
@@ -158,7 +162,14 @@ export class PushbackWatch {
       if (queues === null) queues = readQueues();
       if (!queues) continue;
       const own = queues.get(`${socket.localPort}:${socket.remotePort}`);
-      if (!own) continue;
+      if (!own || own.state === TCP_CLOSE_WAIT) {
+        // the server reset (or closed) a connection its reader had stopped reading: it acted on the
+        // backlog, though a paused socket has not read that yet
+        if (!own && socket.destroyed) continue;
+        r.reachedAtUs = nowUs - this.t0Us;
+        r.how = 'closed';
+        continue;
+      }
       const peer = queues.get(`${socket.remotePort}:${socket.localPort}`);
       r.owedBytes = ref - w.refStart;
       r.rxMaxBytes = Math.max(r.rxMaxBytes, own.rx);

@@ -16,15 +16,15 @@ const SAMPLE6 = `  sl  local_address                         remote_address     
 describe('parseProcNetTcp', () => {
   it('keys each socket by local:remote port, queues in bytes (hex in the file)', () => {
     const q = parseProcNetTcp(SAMPLE);
-    expect(q.get(`${0x8e3d}:${0xaeca}`)).toEqual({ tx: 0x3f0000, rx: 0 });
-    expect(q.get(`${0xaeca}:${0x8e3d}`)).toEqual({ tx: 0, rx: 0x200000 });
-    expect(q.get(`${0x9b71}:0`)).toEqual({ tx: 0, rx: 0 });
+    expect(q.get(`${0x8e3d}:${0xaeca}`)).toEqual({ tx: 0x3f0000, rx: 0, state: 1 });
+    expect(q.get(`${0xaeca}:${0x8e3d}`)).toEqual({ tx: 0, rx: 0x200000, state: 1 });
+    expect(q.get(`${0x9b71}:0`)).toEqual({ tx: 0, rx: 0, state: 10 });
     expect(q.size).toBe(3);
   });
 
   it('reads IPv6 lines and skips the header and garbage', () => {
     const q = parseProcNetTcp(SAMPLE6 + 'garbage line\n\n   7: zz\n');
-    expect(q.get(`${0x1f90}:${0xc350}`)).toEqual({ tx: 16, rx: 32 });
+    expect(q.get(`${0x1f90}:${0xc350}`)).toEqual({ tx: 16, rx: 32, state: 1 });
     expect(q.size).toBe(1);
   });
 });
@@ -82,6 +82,33 @@ describe('PushbackWatch on real loopback sockets', () => {
     expect(r.heldMaxBytes).toBeGreaterThan(HELD_SLACK_BYTES);
     expect(r.serverTxMaxBytes).toBeGreaterThan(0);
   }, 15_000);
+
+  it('a server that resets a stalled reader it could not write to: the connection is gone from the kernel, and that is pushback', async () => {
+    const sockets: Socket[] = [];
+    const server = createServer((s) => {
+      s.on('error', () => {});
+      sockets.push(s);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const stalled = connectTcp(port, '127.0.0.1');
+    stalled.on('error', () => {});
+    await new Promise<void>((r) => stalled.once('connect', () => r()));
+    stalled.pause();
+    const watch = new PushbackWatch(nowUs(), () => 0);
+    const result = watch.watch({ socket: () => stalled, closedAtUs: () => undefined }, nowUs);
+    for (let i = 0; i < 40 && sockets.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    // a backlog the paused reader never takes, then the server gives up on it
+    sockets[0]!.write(Buffer.alloc(4 << 20, 120));
+    await new Promise((r) => setTimeout(r, 300));
+    sockets[0]!.resetAndDestroy();
+    for (let i = 0; i < 80 && result.reachedAtUs === null; i++) await new Promise((r) => setTimeout(r, 50));
+    watch.stop();
+    stalled.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+    expect(result.how).toBe('closed');
+    expect(result.reachedAtUs).not.toBeNull();
+  }, 10_000);
 
   it('a stalled reader owed a trickle (20 KiB/s for 1.5 s) never pushes back: the kernels hold it all', async () => {
     const r = await watchFor(1024, 50, 1_500);
