@@ -68,7 +68,9 @@ describe('generator health', () => {
 
   it('publisher: behind schedule when ≥ 5% of its events were late and its lateness p99 ≥ 20 ms', () => {
     const late = (lateEvents: number, p99: number): PublisherStats => ({ ...pub(p99), lateEvents });
-    expect(judge([], late(5, 20_000)).reasons).toEqual(['publisher fell behind schedule: 5 of 100 events late, lateness p99 20.0ms (≥ 20.0ms)']);
+    expect(judge([], late(5, 20_000)).reasons).toEqual([
+      'publisher fell behind schedule: 5 of 100 events late, lateness p99 20.0ms (≥ 20.0ms)',
+    ]);
     expect(judge([], late(4, 20_000)).bound).toBe(false);
     expect(judge([], late(50, 19_999)).bound).toBe(false);
   });

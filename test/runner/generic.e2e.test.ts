@@ -15,6 +15,7 @@ import {
 } from '../../examples/foreign-servers.mjs';
 import type { RunRecord } from '../../src/record/schema.js';
 import { relayScenario } from '../support/relayScenario.js';
+import { exitFor } from '../support/runOutcome.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-generic-'));
 let server: ForeignServer | undefined;
@@ -43,11 +44,6 @@ const generic = (url: string, publish = 'server'): string[] => [
 ];
 const fast = (r: RunRecord) => r.groups.find((g) => g.name === 'fast')!;
 /** The exit code a run must have: `expected`, unless it was not a result (a starved generator on a busy machine: 4, said loudly). */
-const exitFor = (rec: RunRecord, expected: number): number => {
-  if (rec.hol.verdict !== 'invalid') return expected;
-  console.warn(`${rec.scenario.name} run not a result: ${rec.hol.summary}`);
-  return 4;
-};
 
 describe('generic adapter, publish server (the server emits events itself)', () => {
   it('a broadcast loop that awaits each write: slow-client verdict is hol', async () => {

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { killAll, runCli } from '../support/cli.js';
 import type { RunRecord } from '../../src/record/schema.js';
 import { relayScenario } from '../support/relayScenario.js';
+import { exitFor } from '../support/runOutcome.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-graphql-'));
 let close: (() => Promise<void>) | undefined;
@@ -18,11 +19,6 @@ afterEach(async () => {
 });
 afterAll(killAll);
 
-const exitFor = (rec: RunRecord, expected: number): number => {
-  if (rec.hol.verdict !== 'invalid') return expected;
-  console.warn(`${rec.scenario.name} run not a result: ${rec.hol.summary}`);
-  return 4;
-};
 const record = (r: { stdout: string; stderr: string; code: number | null }): RunRecord => {
   if (!r.stdout.trim()) throw new Error(`no run record (exit ${r.code}): ${r.stderr.slice(-2000)}`);
   return JSON.parse(r.stdout) as RunRecord;

@@ -10,6 +10,7 @@ import { killAll, runCli } from '../support/cli.js';
 import { socketIoServer } from '../../examples/socketio-server.mjs';
 import { betterSseServer, plainSseServer } from '../../examples/sse-servers.mjs';
 import type { RunRecord } from '../../src/record/schema.js';
+import { exitFor, HEALTHY_VERDICTS } from '../support/runOutcome.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-sio-sse-'));
 let server: { close(): Promise<void> } | undefined;
@@ -22,11 +23,6 @@ afterAll(killAll);
 const fields = ['--id-field', 'id', '--time-field', 'ts', '--time-unit', 'ms', '--out', tmp, '--json'];
 const group = (r: RunRecord, name: string) => r.groups.find((g) => g.name === name)!;
 /** The exit code a run must have: `expected`, unless it was not a result (a starved generator on a busy machine: 4, said loudly). */
-const exitFor = (rec: RunRecord, expected: number): number => {
-  if (rec.hol.verdict !== 'invalid') return expected;
-  console.warn(`${rec.scenario.name} run not a result: ${rec.hol.summary}`);
-  return 4;
-};
 
 /**
  * A server that never waits on a socket deserves `none` (or `invalid` on a starved machine), never
@@ -35,7 +31,7 @@ const exitFor = (rec: RunRecord, expected: number): number => {
  */
 function expectFastClientsUnharmed(r: { code: number | null; stdout: string; stderr: string }): RunRecord {
   const rec = JSON.parse(r.stdout) as RunRecord;
-  expect(['none', 'invalid'], rec.hol.summary).toContain(rec.hol.verdict);
+  expect(HEALTHY_VERDICTS, rec.hol.summary).toContain(rec.hol.verdict);
   const failed = rec.thresholds.filter((t) => t.judged !== false && !t.passed).map((t) => t.threshold);
   const onlyIndex = failed.length > 0 && failed.every((s) => /index</.test(s));
   expect(r.code, r.stderr).toBe(exitFor(rec, onlyIndex ? 1 : 0));
@@ -137,7 +133,7 @@ describe('socketio adapter against socket.io', () => {
     writeFileSync(file, recoveryScenario(s.url));
     const r = await runCli(['run', file, '--out', tmp, '--json'], 90_000);
     const rec = JSON.parse(r.stdout) as RunRecord;
-    expect(['none', 'invalid'], rec.hol.summary).toContain(rec.hol.verdict);
+    expect(HEALTHY_VERDICTS, rec.hol.summary).toContain(rec.hol.verdict);
     expect(r.code, r.stderr).toBe(exitFor(rec, 0));
     const replay = group(rec, 'replay');
     expect(replay.replay!.expected).toBe(2 * 1000);
