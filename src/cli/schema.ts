@@ -1,6 +1,6 @@
 // `evbench schema` and `evbench version`: what an editor and a bug report need from the command line.
 import type { Command } from 'commander';
-import { scenarioSchema } from '../scenario/schema.js';
+import { scenarioSchemaText } from '../scenario/schema.js';
 import { packageVersion } from './conventions.js';
 
 export function registerSchema(program: Command): void {
@@ -12,7 +12,7 @@ export function registerSchema(program: Command): void {
       '\nExamples:\n  evbench schema > scenario.schema.json   # then "$schema": "./scenario.schema.json" in your scenario\n',
     )
     .action(() => {
-      process.stdout.write(`${JSON.stringify(scenarioSchema(packageVersion()), null, 2)}\n`);
+      process.stdout.write(scenarioSchemaText());
     });
 }
 

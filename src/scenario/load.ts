@@ -6,6 +6,7 @@ import { UserError } from '../util/errors.js';
 import { formatValidationError, validateScenario, type ValidationError } from './validate.js';
 import type { Scenario, ServerMode } from './types.js';
 import { closest } from './closest.js';
+import { SCHEMA_FILE } from './schema.js';
 import { parseBytes, parseDurationUs, SIZE_FORMS } from '../util/units.js';
 
 export interface ScenarioOverrides {
@@ -29,7 +30,7 @@ export function builtInScenarios(): string[] {
 
 function readdirNames(dir: string): string[] {
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
+    .filter((f) => f.endsWith('.json') && f !== SCHEMA_FILE)
     .map((f) => f.slice(0, -5));
 }
 

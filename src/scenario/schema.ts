@@ -227,10 +227,9 @@ export function boundsOf(s: JsonSchema, field: string): { min: number; max: numb
 }
 
 /** The whole document `evbench schema` prints and `scenarios/scenario.schema.json` holds. */
-export function scenarioSchema(version: string): JsonSchema {
-  return {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    title: `evbench ${version} scenario`,
-    ...SCENARIO,
-  };
+export function scenarioSchema(): JsonSchema {
+  return { $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'evbench scenario', ...SCENARIO };
 }
+
+/** The schema as the file in the package holds it (`npm run schema` writes it; a test keeps it current). */
+export const scenarioSchemaText = (): string => `${JSON.stringify(scenarioSchema(), null, 2)}\n`;
