@@ -46,7 +46,6 @@ export function withEnvironment(cmd: Command, skip: readonly string[] = []): Com
       });
     } else {
       o.description += `${o.description ? ' ' : ''}(env: ${envName(o)}=1)`;
-      cmd.on(`optionEnv:${o.name()}`, () => {}); // read below, where 1 and 0 can be told apart
     }
   }
   const switches = cmd.options.filter((o) => o.long && !skip.includes(o.long) && o.long !== '--help' && !o.required && !o.optional);
