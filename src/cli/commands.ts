@@ -6,7 +6,8 @@ import { registerReport } from './report.js';
 import { registerCompare } from './compare.js';
 import { registerMerge } from './merge.js';
 import { registerSchema, registerVersion } from './schema.js';
-import { withEnvironment } from './conventions.js';
+import { forgetOptionVariables, withEnvironment } from './conventions.js';
+import { TOKEN_ENV } from './serveSecrets.js';
 import { groupOptions } from './optionGroups.js';
 
 /** Serve's token flags read EVBENCH_TOKENS, EVBENCH_PUBLISHER_TOKEN and EVBENCH_METRICS_TOKEN themselves (serveSecrets.ts), after their files. */
@@ -25,5 +26,8 @@ export function registerCommands(program: Command): void {
   withEnvironment(command('run'));
   withEnvironment(command('demo'));
   withEnvironment(command('serve'), SERVE_OWN_ENV);
+  // a run's children start clean: what the variables said is in the run's flags now
+  for (const name of ['run', 'demo'])
+    command(name).hook('preAction', () => forgetOptionVariables([command('run'), command('serve')], Object.values(TOKEN_ENV)));
   groupOptions(program);
 }

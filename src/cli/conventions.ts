@@ -65,6 +65,16 @@ export function withEnvironment(cmd: Command, skip: readonly string[] = []): Com
 }
 
 /**
+ * Removes every option variable of `commands` from this process's environment once they are read,
+ * so the processes a run starts (the embedded `evbench serve`) do not take settings meant for this
+ * one or for another server: EVBENCH_USERS exported for `evbench serve` in this shell would
+ * otherwise give the embedded server a permission directory its clients have no tokens for.
+ */
+export function forgetOptionVariables(commands: Command[], extra: readonly string[] = []): void {
+  for (const name of [...commands.flatMap((c) => c.options.filter((o) => o.long).map(envName)), ...extra]) delete process.env[name];
+}
+
+/**
  * A UserError about `--flag` whose value came from the environment, reworded to name the variable
  * (`--rate 0.01: …` → `EVBENCH_RATE=0.01 (--rate): …`); other messages unchanged.
  */

@@ -117,6 +117,17 @@ describe('EVBENCH_* variables', () => {
   });
 });
 
+describe("a run's embedded server does not take serve's variables", () => {
+  it('EVBENCH_LOG_BYTES breaks evbench serve, and not the server a run starts', async () => {
+    const env = { EVBENCH_LOG_BYTES: 'abc', EVBENCH_TOKENS: 'a,b' };
+    expect(await usageError(['serve'], env)).toMatch(/^evbench: EVBENCH_LOG_BYTES \(--log-bytes\): expected a size/);
+    const r = await runCli(['run', 'slow-client', '--duration', '1s', '--out', tmp, '-q'], 60_000, env);
+    expect(r.stderr).not.toContain('embedded server did not start');
+    expect(r.stderr).toMatch(/^verdict: /m);
+    expect([0, 1, 4]).toContain(r.code); // judged, or not a result on a loaded machine; never 2 or 3
+  }, 70_000);
+});
+
 describe('tokens from files', () => {
   it('a token file that cannot be read, or a token given twice, is named', async () => {
     expect(await usageError(['run', 'slow-client', '--publisher-token-file', join(tmp, 'none')])).toMatch(
