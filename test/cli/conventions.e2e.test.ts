@@ -128,6 +128,19 @@ describe("a run's embedded server does not take serve's variables", () => {
   }, 70_000);
 });
 
+describe('token variables exported for a serve in the same shell', () => {
+  // the unknown group stops each case after the target flags are applied, before anything runs
+  const stop = ['--threshold', 'latency{group:nope}: p(99)<1s'];
+  it('are ignored by a run against the embedded server', async () => {
+    expect(await usageError(['run', 'slow-client', ...stop], { EVBENCH_PUBLISHER_TOKEN: 'pub', EVBENCH_METRICS_TOKEN: 'm' })).toMatch(
+      /no group "nope" in this scenario/,
+    );
+  });
+  it('given as flags, still need --target', async () => {
+    expect(await usageError(['run', 'slow-client', '--publisher-token', 'pub', ...stop])).toMatch(/only with --target/);
+  });
+});
+
 describe('tokens from files', () => {
   it('a token file that cannot be read, or a token given twice, is named', async () => {
     expect(await usageError(['run', 'slow-client', '--publisher-token-file', join(tmp, 'none')])).toMatch(
