@@ -5,6 +5,8 @@ import { registerCommands } from './commands.js';
 import { terminalSafe } from '../util/untrusted.js';
 import { redactStream } from '../util/redact.js';
 import { rememberGivenSecrets } from './secretArgs.js';
+import { unquotedThreshold } from './thresholdFlags.js';
+import { missingOptionValue, nameEnvSource, packageVersion } from './conventions.js';
 
 // every secret given is masked in whatever reaches the terminal, whichever code path prints it
 rememberGivenSecrets(process.argv.slice(2));
@@ -12,11 +14,36 @@ redactStream(process.stderr);
 
 const program = new Command('evbench')
   .description('Find head-of-line blocking in websocket event servers.')
+  .version(packageVersion(), '-V, --version', 'print the version')
   .option('--debug', 'print stack traces for unexpected errors')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
 registerCommands(program);
+
+program.addHelpText(
+  'after',
+  `
+Examples:
+  evbench demo                                   # legacy vs isolated server, side by side (about a minute)
+  evbench run slow-client                        # a built-in scenario against the embedded server
+  evbench run slow-client --mode legacy --fail-on-hol
+  evbench run ./my-scenario.json --rate 2000 --clients fast=50 --duration 30s
+  EVBENCH_PUBLISHER_TOKEN=pub evbench run slow-client --target ws://127.0.0.1:8080/websocket
+  evbench serve --port 8080 --publisher-token-file ./pub.token
+  evbench report reports/slow-client.json --format md,html
+  evbench compare base.json new.json
+  evbench schema > scenario.schema.json
+
+Every option of run and serve can also be set as EVBENCH_<NAME> (--rate → EVBENCH_RATE); a flag wins over it.
+Run 'evbench <command> --help' for a command's options.`,
+);
+
+/** The subcommand whose action is running: errors about its flags may come from its environment variables. */
+let acting: Command | undefined;
+program.hook('preAction', (_program, action) => {
+  acting = action;
+});
 
 function fail(err: unknown): never {
   if (err instanceof CommanderError) {
@@ -25,7 +52,7 @@ function fail(err: unknown): never {
   }
   if (err instanceof UserError) {
     // a message may quote what a target said (a refusal body, a close reason): never raw on a terminal
-    process.stderr.write(`evbench: ${terminalSafe(err.message, { multiline: true })}\n`);
+    process.stderr.write(`evbench: ${terminalSafe(nameEnvSource(acting, err.message), { multiline: true })}\n`);
     process.exit(err.exitCode);
   }
   const debug = process.argv.includes('--debug');
@@ -35,4 +62,6 @@ function fail(err: unknown): never {
   process.exit(70);
 }
 
+const missing = missingOptionValue(program, process.argv.slice(2)) ?? unquotedThreshold(process.argv.slice(2));
+if (missing !== undefined) fail(new UserError(missing));
 program.parseAsync(process.argv).catch(fail);

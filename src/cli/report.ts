@@ -54,7 +54,9 @@ Exit codes: 0 ok, 1 a threshold failed (or hol with --fail-on-hol), 2 bad input.
       const formats = parseReportFormats(flags.format, '--format');
       const record = readRunRecord(file);
       if (flags.threshold.length > 0) {
-        const thresholds = withThresholdFlags(record.scenario.spec?.thresholds ?? {}, flags.threshold);
+        const spec = record.scenario.spec as typeof record.scenario.spec | undefined;
+        const names = spec && { groups: spec.groups.map((g) => g.name), phases: spec.phases.map((p) => p.name) };
+        const thresholds = withThresholdFlags(spec?.thresholds ?? {}, flags.threshold, names);
         record.thresholds = evaluateThresholds(record, thresholds);
       }
       const files = writeReports(record, formats, flags.out ?? dirname(file), { failOnHol: !!flags.failOnHol }, [file]);

@@ -6,7 +6,7 @@ import { EXIT_FAILED, EXIT_OK, UserError } from '../util/errors.js';
 import { runStatus } from '../reports/outcomes.js';
 import { quietOption, terminalOutput, verboseOption } from './verbosity.js';
 import { execute, type NamedRun } from './execute.js';
-import { addTargetOptions, applyTargetFlags, type TargetFlags } from './targetFlags.js';
+import { addTargetOptions, applyTargetFlags, withTokenFiles, type TargetFlags } from './targetFlags.js';
 import { withThresholdFlags } from './thresholdFlags.js';
 import { parseReportFormats, type ReportFormat } from '../reports/formats.js';
 import { addDashboardOptions, openDashboard, type DashboardFlags } from './dashboard.js';
@@ -74,9 +74,27 @@ export function parseShard(value: string | undefined, env: NodeJS.ProcessEnv = p
   return { index, count };
 }
 
+/**
+ * Token and metrics settings taken from the environment are dropped for an embedded target: the
+ * same EVBENCH_PUBLISHER_TOKEN may be exported for `evbench serve` in this shell, and is no reason to
+ * refuse a run that never uses it. Given as flags, they still need --target.
+ */
+function withoutAmbientSecrets(flags: RunFlags, scenario: Scenario, sourceOf: (key: string) => string | undefined): RunFlags {
+  if (flags.target !== undefined || scenario.target.kind === 'url') return flags;
+  const out = { ...flags };
+  for (const key of ['token', 'publisherToken', 'metricsToken', 'metricsUrl'] as const) {
+    const file = `${key}File`;
+    if (sourceOf(key) === 'env' && sourceOf(file) === undefined) delete out[key];
+  }
+  return out;
+}
+
 function applyRunFlags(scenario: Scenario, flags: RunFlags): Scenario {
   const s = applyTargetFlags(scenario, flags);
-  s.thresholds = withThresholdFlags(s.thresholds, flags.threshold);
+  s.thresholds = withThresholdFlags(s.thresholds, flags.threshold, {
+    groups: s.groups.map((g) => g.name),
+    phases: s.phases.map((p) => p.name),
+  });
   if (flags.variant !== undefined) return scenarioForVariant(s, flags.variant);
   return s;
 }
@@ -130,12 +148,17 @@ Exit codes: 0 ok, 1 thresholds failed (or a hol/disconnect verdict with --fail-o
 4 not a result (verdict invalid: generator-bound, a worker failed, or the run was cut short), 130 interrupted (SIGINT),
 143 stopped (SIGTERM). The first SIGINT/SIGTERM ends the run within seconds and writes the partial record; a second exits at once.`,
     )
-    .action(async (name: string, flags: RunFlags) => {
+    .action(async (name: string, given: RunFlags, cmd: Command) => {
+      const flags: RunFlags = { ...given, ...withTokenFiles(given, (key) => cmd.getOptionValueSource(key)) };
       const overrides = parseOverrideFlags(flags);
       const workers = parseWorkers(flags.workers);
       const reports = parseReports(flags.report);
       const shard = parseShard(flags.shard);
-      const scenario = applyRunFlags(loadScenario(name, overrides), flags);
+      const loaded = loadScenario(name, overrides);
+      const scenario = applyRunFlags(
+        loaded,
+        withoutAmbientSecrets(flags, loaded, (key) => cmd.getOptionValueSource(key)),
+      );
       rememberSecrets(scenarioSecrets(scenario));
       const dashboard = await openDashboard(flags, scenario.name, say);
       const { runs, exitCode } = await execute(scenario, {

@@ -6,6 +6,7 @@ import { parsePublishMode } from '../scenario/validate.js';
 import { unsupported } from '../scenario/capabilities.js';
 import { UserError } from '../util/errors.js';
 import { readFileSync } from 'node:fs';
+import { readTokenFile } from './serveSecrets.js';
 
 export interface TargetFlags {
   target?: string;
@@ -27,6 +28,9 @@ export interface TargetFlags {
   header?: string[];
   insecure?: boolean;
   tokensFile?: string;
+  tokenFile?: string;
+  publisherTokenFile?: string;
+  metricsTokenFile?: string;
 }
 
 const ADAPTERS = ['evbench', 'generic', 'nats', 'mqtt', 'graphql-ws', 'actioncable', 'socketio', 'sse'] as const;
@@ -43,9 +47,12 @@ export function addTargetOptions(cmd: Command): Command {
   return cmd
     .option('--target <url>', 'run against the server at this ws:// URL (http:// for socketio and sse) instead of the embedded one')
     .option('--token <token>', 'subscriber token for --target (sent as ?api_token=)')
+    .option('--token-file <path>', 'the subscriber token from a file (not visible in ps)')
     .option('--publisher-token <token>', 'publisher token for --target')
+    .option('--publisher-token-file <path>', 'the publisher token from a file (not visible in ps)')
     .option('--metrics-url <url>', "--target's evbench /metrics, scraped at the end for the server's side of the story")
     .option('--metrics-token <token>', 'Bearer token for --metrics-url (a server started with --metrics-token)')
+    .option('--metrics-token-file <path>', 'the metrics token from a file (not visible in ps)')
     .option(
       '--adapter <name>',
       'protocol of --target: evbench (v0), generic (any JSON server), nats (NATS over websocket), mqtt (MQTT 3.1.1 or 5 over websocket), graphql-ws (graphql-transport-ws) actioncable (Rails), socketio (Socket.IO v4) or sse (Server-Sent Events)',
@@ -73,6 +80,31 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--time-field <path>', 'generic: dotted JSON path of the event publish time (default: ts)')
     .option('--time-unit <unit>', 'generic: ms, us, ns (epoch numbers) or iso (default: ms)')
     .option('--publish <how>', 'generic: server (the server emits events itself), ws (evbench sends frames), or http:URL (evbench POSTs)');
+}
+
+const TOKEN_FILES = [
+  ['token', 'tokenFile'],
+  ['publisherToken', 'publisherTokenFile'],
+  ['metricsToken', 'metricsTokenFile'],
+] as const;
+
+/**
+ * Reads `--token-file`, `--publisher-token-file` and `--metrics-token-file` into their tokens. A token
+ * on the command line and its file both given is an error; a file beats the environment variable
+ * (`sourceOf` tells where commander took a value from: 'cli', 'env', …).
+ */
+export function withTokenFiles(flags: TargetFlags, sourceOf: (key: string) => string | undefined): TargetFlags {
+  const out = { ...flags };
+  for (const [key, fileKey] of TOKEN_FILES) {
+    const path = flags[fileKey];
+    if (path === undefined) continue;
+    if (flags[key] !== undefined && sourceOf(key) === 'cli')
+      throw new UserError(`${flagName(key)} and ${flagName(fileKey)}: give one of them, not both`);
+    const tokens = readTokenFile(flagName(fileKey), path);
+    if (tokens.length > 1) throw new UserError(`${flagName(fileKey)}: ${path} holds ${tokens.length} tokens, expected one`);
+    out[key] = tokens[0];
+  }
+  return out;
 }
 
 const PATH = /^[A-Za-z_$][\w$-]*(\.[A-Za-z_$][\w$-]*)*$/;

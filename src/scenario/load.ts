@@ -3,8 +3,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { scenariosDir } from '../util/paths.js';
 import { UserError } from '../util/errors.js';
-import { formatValidationError, validateScenario } from './validate.js';
+import { formatValidationError, validateScenario, type ValidationError } from './validate.js';
 import type { Scenario, ServerMode } from './types.js';
+import { closest } from './closest.js';
+import { SCHEMA_FILE } from './schema.js';
 import { parseBytes, parseDurationUs, SIZE_FORMS } from '../util/units.js';
 
 export interface ScenarioOverrides {
@@ -28,7 +30,7 @@ export function builtInScenarios(): string[] {
 
 function readdirNames(dir: string): string[] {
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
+    .filter((f) => f.endsWith('.json') && f !== SCHEMA_FILE)
     .map((f) => f.slice(0, -5));
 }
 
@@ -42,26 +44,70 @@ export function resolveScenarioPath(nameOrPath: string): { path: string; source:
   throw new UserError(`scenario "${nameOrPath}": no such file, and not a built-in scenario (built-in: ${builtInScenarios().join(', ')})`);
 }
 
-export function parseScenarioText(text: string, source: string): Scenario {
+/**
+ * Parses and validates a scenario file's text, with the CLI's overrides (`--rate`, `--clients`, …)
+ * written into it first so the one validator checks them too; every error at once, one a line, a
+ * flag's error naming the flag.
+ */
+export function parseScenarioText(text: string, source: string, overrides: ScenarioOverrides = {}): Scenario {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
     throw new UserError(`${source}: not valid JSON: ${(err as Error).message}`);
   }
+  const flagAt = writeOverrides(raw, overrides, source);
   const { scenario, errors } = validateScenario(raw, source);
   if (!scenario) {
-    const more =
-      errors.length > 1
-        ? ` (and ${errors.length - 1} more: ${errors
-            .slice(1, 4)
-            .map((e) => e.path || '(top level)')
-            .join(', ')}${errors.length > 4 ? ', …' : ''})`
-        : '';
-    throw new UserError(`${formatValidationError(source, errors[0]!)}${more}`);
+    const line = (e: ValidationError): string =>
+      flagAt.has(e.path) ? `${flagAt.get(e.path)}: ${e.message}` : `${e.path || '(top level)'}: ${e.message}`;
+    if (errors.length === 1) {
+      const e = errors[0]!;
+      throw new UserError(flagAt.has(e.path) ? line(e) : formatValidationError(source, e));
+    }
+    throw new UserError(`${source}: ${errors.length} errors\n${errors.map((e) => `  ${line(e)}`).join('\n')}`);
   }
-  return scenario;
+  return applyOverrides(scenario, { durationUs: overrides.durationUs, outDir: overrides.outDir });
 }
+
+/** Writes the overrides the validator checks into the raw file; returns the flag behind each path. */
+function writeOverrides(raw: unknown, o: ScenarioOverrides, source: string): Map<string, string> {
+  const flagAt = new Map<string, string>();
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return flagAt;
+  const top = raw as Record<string, unknown>;
+  const publisher = isObject(top.publisher) ? top.publisher : undefined;
+  if (o.rate !== undefined && publisher) {
+    publisher.rate = o.rate;
+    flagAt.set('publisher.rate', `--rate ${o.rate}`);
+  }
+  if (o.payloadBytes !== undefined && publisher) {
+    publisher.payloadBytes = o.payloadBytes;
+    flagAt.set('publisher.payloadBytes', `--payload ${o.payloadBytes}`);
+  }
+  if (o.mode !== undefined) {
+    const target = isObject(top.target) ? top.target : ((top.target = {}) as Record<string, unknown>);
+    if (target.url !== undefined) throw new UserError('--mode: only applies to an embedded target');
+    const embedded = isObject(target.embedded) ? target.embedded : ((target.embedded = {}) as Record<string, unknown>);
+    embedded.mode = o.mode;
+    flagAt.set('target.embedded.mode', `--mode ${o.mode}`);
+  }
+  const groups = Array.isArray(top.groups) ? top.groups : [];
+  for (const [name, count] of Object.entries(o.clients ?? {})) {
+    const i = groups.findIndex((g) => isObject(g) && g.name === name);
+    if (i < 0) {
+      const names = groups.map((g) => (isObject(g) ? String(g.name) : '?'));
+      const guess = closest(name, names);
+      throw new UserError(
+        `--clients ${name}=${count}: no group "${name}" in ${source} (${guess ? `did you mean "${guess}"? ` : ''}groups: ${names.join(', ')})`,
+      );
+    }
+    (groups[i] as Record<string, unknown>).count = count;
+    flagAt.set(`groups[${i}].count`, `--clients ${name}=${count}`);
+  }
+  return flagAt;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function loadScenario(nameOrPath: string, overrides: ScenarioOverrides = {}): Scenario {
   const { path, source } = resolveScenarioPath(nameOrPath);
@@ -71,7 +117,7 @@ export function loadScenario(nameOrPath: string, overrides: ScenarioOverrides = 
   } catch (err) {
     throw new UserError(`${source}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return applyOverrides(parseScenarioText(text, source), overrides);
+  return parseScenarioText(text, source, overrides);
 }
 
 /** The scenario as one variant runs it: the variant's server options applied, its name recorded. */
@@ -128,8 +174,9 @@ export function parseOverrideFlags(flags: {
 }): ScenarioOverrides {
   const o: ScenarioOverrides = {};
   if (flags.rate !== undefined) {
-    const r = Number(flags.rate);
-    if (!Number.isFinite(r) || r <= 0) throw new UserError(`--rate: expected events per second > 0, got "${flags.rate}"`);
+    // the bounds are the scenario file's (publisher.rate), checked by the validator
+    const r = flags.rate.trim() === '' ? NaN : Number(flags.rate);
+    if (!Number.isFinite(r)) throw new UserError(`--rate: expected events per second, got "${flags.rate}"`);
     o.rate = r;
   }
   if (flags.payload !== undefined) {

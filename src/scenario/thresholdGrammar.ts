@@ -2,6 +2,7 @@
 // e.g. "latency{group:fast,phase:stress}": ["p(99)<50ms"]. Parse errors name the column. Duration
 // bounds use the one unit grammar (util/units.ts).
 import { DURATION_UNITS } from '../util/units.js';
+import { closest } from './closest.js';
 
 export const METRICS = ['latency', 'uncorrected', 'missing', 'delivered', 'duplicates', 'outOfOrder', 'stall', 'hol', 'generator'] as const;
 export type MetricName = (typeof METRICS)[number];
@@ -9,17 +10,27 @@ export const TAGS = ['group', 'phase'] as const;
 export type Operator = '<' | '<=' | '>' | '>=' | '==' | '!=';
 
 /** Which aggregations each metric has, and whether its values are durations (units allowed). */
-const AGGREGATIONS: Record<MetricName, { aggs: RegExp; duration: boolean; boolean?: boolean }> = {
-  latency: { aggs: /^(p\(\d+(\.\d+)?\)|max|min|mean|count)$/, duration: true },
-  uncorrected: { aggs: /^(p\(\d+(\.\d+)?\)|max|min|mean|count)$/, duration: true },
-  missing: { aggs: /^(count|rate)$/, duration: false },
-  delivered: { aggs: /^(count|rate)$/, duration: false },
-  duplicates: { aggs: /^count$/, duration: false },
-  outOfOrder: { aggs: /^count$/, duration: false },
-  stall: { aggs: /^max$/, duration: true },
-  hol: { aggs: /^(index|p50index|stallIndex|deliveryRatio)$/, duration: false },
-  generator: { aggs: /^(bound|cpuPercent|eventLoopDelayP99)$/, duration: false },
+const PERCENTILE = /^p\(\d+(\.\d+)?\)$/;
+const AGGREGATIONS: Record<MetricName, { aggs: readonly string[]; percentiles?: true; duration: boolean }> = {
+  latency: { aggs: ['max', 'min', 'mean', 'count'], percentiles: true, duration: true },
+  uncorrected: { aggs: ['max', 'min', 'mean', 'count'], percentiles: true, duration: true },
+  missing: { aggs: ['count', 'rate'], duration: false },
+  delivered: { aggs: ['count', 'rate'], duration: false },
+  duplicates: { aggs: ['count'], duration: false },
+  outOfOrder: { aggs: ['count'], duration: false },
+  stall: { aggs: ['max'], duration: true },
+  hol: { aggs: ['index', 'p50index', 'stallIndex', 'deliveryRatio'], duration: false },
+  generator: { aggs: ['bound', 'cpuPercent', 'eventLoopDelayP99'], duration: false },
 };
+
+/** Why `aggregation` is not one of `metric`'s, with what was probably meant (`p99` → `p(99)`). */
+function notAnAggregation(metric: MetricName, aggregation: string): string {
+  const rule = AGGREGATIONS[metric];
+  const names = [...(rule.percentiles ? ['p(N)'] : []), ...rule.aggs];
+  const bare = /^p(\d+(?:\.\d+)?)$/.exec(aggregation);
+  const meant = rule.percentiles && bare ? `p(${bare[1]})` : closest(aggregation, rule.aggs);
+  return `"${aggregation}" is not an aggregation of ${metric} (${meant ? `did you mean ${meant}? ` : ''}expected ${names.join(', ')})`;
+}
 
 export interface ThresholdKey {
   metric: MetricName;
@@ -48,7 +59,10 @@ export function parseThresholdKey(text: string): ThresholdKey {
     throw at(lead + name, `expected metric or metric{tag:value,…}`);
   }
   const metric = m[1] as MetricName;
-  if (!METRICS.includes(metric)) throw at(lead, `unknown metric "${m[1]}" (expected ${METRICS.join(', ')})`);
+  if (!METRICS.includes(metric)) {
+    const meant = closest(m[1]!, METRICS);
+    throw at(lead, `unknown metric "${m[1]}" (${meant ? `did you mean ${meant}? ` : ''}expected ${METRICS.join(', ')})`);
+  }
   const tags: ThresholdKey['tags'] = {};
   if (m[2] !== undefined) {
     let col = lead + m[1]!.length + 1;
@@ -66,11 +80,12 @@ export function parseThresholdKey(text: string): ThresholdKey {
 
 export function parseThresholdExpression(key: ThresholdKey, keyText: string, text: string): Threshold {
   const at = (col: number, what: string): ThresholdSyntaxError => new ThresholdSyntaxError(`"${text}": at column ${col + 1}: ${what}`);
-  const aggM = /^\s*(p\(\s*\d+(?:\.\d+)?\s*\)|[A-Za-z0-9]+)/.exec(text);
+  const aggM = /^\s*(p\(\s*\d+(?:\.\d+)?\s*\)|[A-Za-z0-9]+(?:\.\d+)?)/.exec(text);
   if (!aggM) throw at(0, 'expected an aggregation such as p(99), max, count, index, bound');
   const aggregation = aggM[1]!.replace(/\s+/g, '');
   const rule = AGGREGATIONS[key.metric];
-  if (!rule.aggs.test(aggregation)) throw at(text.indexOf(aggM[1]!), `"${aggregation}" is not an aggregation of ${key.metric}`);
+  const known = rule.aggs.includes(aggregation) || (rule.percentiles === true && PERCENTILE.test(aggregation));
+  if (!known) throw at(text.indexOf(aggM[1]!), notAnAggregation(key.metric, aggregation));
   let percentile: number | undefined;
   if (aggregation.startsWith('p(')) {
     percentile = Number(aggregation.slice(2, -1));
@@ -111,7 +126,35 @@ export function parseThresholds(key: string, expressions: string[]): Threshold[]
 
 /** Parses a `--threshold 'key: expr'` flag. */
 export function parseThresholdFlag(text: string): { key: string; expression: string } {
-  const idx = text.lastIndexOf('}:') >= 0 ? text.lastIndexOf('}:') + 1 : text.indexOf(':');
-  if (idx <= 0) throw new ThresholdSyntaxError(`"${text}": expected 'metric{tags}: expression'`);
+  const close = text.indexOf('}'); // a tag's own colon is inside the braces
+  const idx = text.indexOf(':', close >= 0 ? close : 0);
+  if (idx <= 0 || text.slice(idx + 1).trim() === '') throw new ThresholdSyntaxError(missingColon(text));
   return { key: text.slice(0, idx).trim(), expression: text.slice(idx + 1).trim() };
+}
+
+/** Where the ':' between key and expression belongs, written out: `latency p(99)<50ms` → `latency: p(99)<50ms`. */
+function missingColon(text: string): string {
+  const example = `'latency{group:fast}: p(99)<50ms'`;
+  const m = /^\s*([A-Za-z]+(?:\{[^}]*\})?)\s*:?\s*(.*)$/.exec(text);
+  const metric = m && /^[A-Za-z]+/.exec(m[1]!)![0];
+  if (!m || m[2]!.trim() === '' || !(METRICS as readonly string[]).includes(metric!))
+    return `"${text}": expected 'metric{tags}: expression', such as ${example}${m ? ` (no expression after "${m[1]}")` : ''}`;
+  return `"${text}": at column ${m[1]!.length + (text.length - text.trimStart().length) + 1}: expected ':' between "${m[1]}" and "${m[2]}" (write '${m[1]}: ${m[2]}')`;
+}
+
+/**
+ * A threshold key's group or phase that the scenario does not have, as one sentence with what
+ * exists and what was probably meant; undefined when every name is the scenario's.
+ */
+export function unknownThresholdName(key: ThresholdKey, names: { groups: string[]; phases: string[] }): string | undefined {
+  for (const [tag, known] of [
+    ['group', names.groups],
+    ['phase', names.phases],
+  ] as const) {
+    const name = key.tags[tag];
+    if (name === undefined || known.includes(name)) continue;
+    const meant = closest(name, known);
+    return `no ${tag} "${name}" in this scenario (${meant ? `did you mean "${meant}"? ` : ''}${tag}s: ${known.join(', ')})`;
+  }
+  return undefined;
 }

@@ -8,8 +8,10 @@ import { redactUrl } from '../util/redact.js';
 /** A server setting's range with its default as the fallback (one table for serve and scenarios). */
 const range = (r: SettingRange): { min: number; max: number; fallback: number } => ({ min: r.min, max: r.max, fallback: r.default });
 const noDefault = (r: SettingRange): { min: number; max: number } => ({ min: r.min, max: r.max });
-import { parseThresholds, ThresholdSyntaxError } from './thresholdGrammar.js';
+import { parseThresholdKey, parseThresholds, ThresholdSyntaxError, unknownThresholdName } from './thresholdGrammar.js';
 import { unsupported } from './capabilities.js';
+import * as shape from './schema.js';
+import { closest } from './closest.js';
 
 type Json = unknown;
 type Obj = Record<string, Json>;
@@ -21,9 +23,12 @@ export interface ValidationError {
 
 class Checker {
   readonly errors: ValidationError[] = [];
+  /** Fields a mistyped one was probably meant as: reported once, with the typo, not again as missing or wrong. */
+  private readonly meant = new Set<string>();
 
+  /** Records an error; one a path (a missing field is "required field is missing", not also "got nothing"). */
   fail(path: string, message: string): undefined {
-    this.errors.push({ path, message });
+    if (!this.meant.has(path) && !this.errors.some((e) => e.path === path)) this.errors.push({ path, message });
     return undefined;
   }
 
@@ -32,7 +37,14 @@ class Checker {
       return this.fail(path, `expected an object, got ${describe(value)}`);
     const obj = value as Obj;
     for (const k of Object.keys(obj)) {
-      if (!allowed.includes(k)) this.fail(join(path, k), `unknown field (expected one of ${allowed.join(', ')})`);
+      if (allowed.includes(k)) continue;
+      const guess = closest(
+        k,
+        allowed.filter((a) => !(a in obj)),
+      );
+      const hint = guess !== undefined ? `did you mean "${guess}"? ` : '';
+      this.fail(join(path, k), `unknown field (${hint}expected one of ${allowed.join(', ')})`);
+      if (guess !== undefined) this.meant.add(join(path, guess));
     }
     for (const k of required) if (!(k in obj)) this.fail(join(path, k), 'required field is missing');
     return obj;
@@ -100,8 +112,6 @@ function describe(value: Json): string {
   return `${typeof value} ${String(value)}`;
 }
 
-const MAX_CLIENTS = 100_000;
-const MAX_RATE = 10_000_000;
 const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
 const ID_PATH = /^[A-Za-z_$][\w$-]*(\.[A-Za-z_$][\w$-]*)*$/;
@@ -118,12 +128,7 @@ export function parsePublishMode(value: string): GenericOptions['publish'] | und
 }
 
 function checkGeneric(c: Checker, raw: Json): GenericOptions | undefined {
-  const g = c.object(
-    'target.generic',
-    raw,
-    ['subscribeMessage', 'idField', 'timeField', 'timeUnit', 'publish', 'topic', 'qos', 'mqttVersion', 'publishBody'],
-    ['idField', 'timeField'],
-  );
+  const g = c.object('target.generic', raw, shape.fieldsOf(shape.GENERIC), shape.requiredOf(shape.GENERIC));
   if (!g) return undefined;
   const field = (name: 'idField' | 'timeField'): string => {
     const v = c.string(`target.generic.${name}`, g[name]) ?? '';
@@ -146,7 +151,7 @@ function checkGeneric(c: Checker, raw: Json): GenericOptions | undefined {
     subscribeMessage,
     idField: field('idField'),
     timeField: field('timeField'),
-    timeUnit: c.oneOf('target.generic.timeUnit', g.timeUnit, ['ms', 'us', 'ns', 'iso'] as const, 'ms') ?? 'ms',
+    timeUnit: c.oneOf('target.generic.timeUnit', g.timeUnit, shape.TIME_UNITS, 'ms') ?? 'ms',
     publish: publish ?? { kind: 'server' },
     topic: g.topic === undefined ? undefined : c.string('target.generic.topic', g.topic),
     qos:
@@ -166,29 +171,13 @@ function checkGeneric(c: Checker, raw: Json): GenericOptions | undefined {
 }
 
 function checkTarget(c: Checker, raw: Json): Target | undefined {
-  const t = c.object('target', raw, [
-    'embedded',
-    'url',
-    'adapter',
-    'token',
-    'publisherToken',
-    'metricsUrl',
-    'metricsToken',
-    'users',
-    'generic',
-  ]);
+  const t = c.object('target', raw, shape.fieldsOf(shape.TARGET));
   if (!t) return undefined;
   if (t.embedded !== undefined && t.url !== undefined) return c.fail('target', 'give either embedded or url, not both');
   if (t.url !== undefined) {
     const url = c.string('target.url', t.url);
     for (const k of ['embedded'] as const) if (t[k] !== undefined) c.fail(`target.${k}`, 'not allowed with target.url');
-    const adapter =
-      c.oneOf(
-        'target.adapter',
-        t.adapter,
-        ['evbench', 'generic', 'nats', 'mqtt', 'graphql-ws', 'actioncable', 'socketio', 'sse'] as const,
-        'evbench',
-      ) ?? 'evbench';
+    const adapter = c.oneOf('target.adapter', t.adapter, shape.ADAPTERS, 'evbench') ?? 'evbench';
     const overHttp = adapter === 'socketio' || adapter === 'sse'; // their clients take http:// URLs
     if (url && !overHttp && !/^wss?:\/\/[^\s/]+/.test(url)) c.fail('target.url', `expected a ws:// or wss:// URL, got ${describe(url)}`);
     if (url && overHttp && !/^https?:\/\/[^\s/]+/.test(url))
@@ -216,16 +205,7 @@ function checkTarget(c: Checker, raw: Json): Target | undefined {
   for (const k of ['adapter', 'token', 'publisherToken', 'metricsUrl', 'metricsToken', 'users', 'generic'] as const) {
     if (t[k] !== undefined) c.fail(`target.${k}`, 'only allowed with target.url');
   }
-  const e = c.object('target.embedded', t.embedded ?? {}, [
-    'mode',
-    'queueBytes',
-    'overflow',
-    'logSize',
-    'users',
-    'groupsPerUser',
-    'store',
-    'multi',
-  ]);
+  const e = c.object('target.embedded', t.embedded ?? {}, shape.fieldsOf(shape.EMBEDDED));
   if (!e) return undefined;
   const store = c.string('target.embedded.store', e.store, 'memory') ?? 'memory';
   if (store !== 'memory' && !/^postgres(ql)?:\/\/./.test(store))
@@ -237,9 +217,9 @@ function checkTarget(c: Checker, raw: Json): Target | undefined {
     c.fail('target.embedded.multi', 'several server processes need a shared store: set target.embedded.store to a postgres:// URL');
   return {
     kind: 'embedded',
-    mode: c.oneOf('target.embedded.mode', e.mode, ['isolated', 'legacy'] as const, 'isolated') ?? 'isolated',
+    mode: c.oneOf('target.embedded.mode', e.mode, shape.MODES, 'isolated') ?? 'isolated',
     queueBytes: c.bytes('target.embedded.queueBytes', e.queueBytes, range(SERVER_SETTINGS.queueBytes)) ?? 0,
-    overflow: c.oneOf('target.embedded.overflow', e.overflow, ['close', 'drop'] as const, 'close') ?? 'close',
+    overflow: c.oneOf('target.embedded.overflow', e.overflow, shape.OVERFLOWS, 'close') ?? 'close',
     logSize: c.number('target.embedded.logSize', e.logSize, { ...range(SERVER_SETTINGS.logSize), integer: true }) ?? 0,
     users: c.number('target.embedded.users', e.users, { ...range(SERVER_SETTINGS.users), integer: true }) ?? 0,
     groupsPerUser:
@@ -254,11 +234,11 @@ function checkMix(c: Checker, raw: Json): MixEntry[] {
   const arr = c.array('publisher.mix', raw, { min: 1, max: 64 }) ?? [];
   return arr.map((m, i) => {
     const p = `publisher.mix[${i}]`;
-    const o = c.object(p, m, ['eventType', 'weight', 'owner'], ['eventType']) ?? {};
+    const o = c.object(p, m, shape.fieldsOf(shape.MIX_ENTRY), shape.requiredOf(shape.MIX_ENTRY)) ?? {};
     return {
       eventType: c.string(`${p}.eventType`, o.eventType) ?? '',
-      weight: c.number(`${p}.weight`, o.weight, { min: 1, max: 1000, integer: true, fallback: 1 }) ?? 1,
-      owner: c.oneOf(`${p}.owner`, o.owner, ['public', 'private'] as const, 'public') ?? 'public',
+      weight: c.number(`${p}.weight`, o.weight, { ...shape.boundsOf(shape.MIX_ENTRY, 'weight'), fallback: 1 }) ?? 1,
+      owner: c.oneOf(`${p}.owner`, o.owner, shape.OWNERS, 'public') ?? 'public',
     };
   });
 }
@@ -268,7 +248,7 @@ function checkPhases(c: Checker, raw: Json): PhaseSpec[] {
   const seen = new Set<string>();
   return arr.map((p, i) => {
     const path = `phases[${i}]`;
-    const o = c.object(path, p, ['name', 'duration', 'role'], ['name', 'duration']) ?? {};
+    const o = c.object(path, p, shape.fieldsOf(shape.PHASE), shape.requiredOf(shape.PHASE)) ?? {};
     const name = c.string(`${path}.name`, o.name) ?? `phase${i}`;
     if (!NAME.test(name)) c.fail(`${path}.name`, `"${name}" is not a plain name (letters, digits, - and _)`);
     if (seen.has(name)) c.fail(`${path}.name`, `duplicate phase name "${name}"`);
@@ -277,23 +257,10 @@ function checkPhases(c: Checker, raw: Json): PhaseSpec[] {
     return {
       name,
       durationUs: c.duration(`${path}.duration`, o.duration, { min: 100_000, max: 24 * 3600e6 }) ?? 0,
-      role: c.oneOf(`${path}.role`, o.role, ['warmup', 'baseline', 'stress', 'recovery', 'other'] as const, defaultRole) ?? 'other',
+      role: c.oneOf(`${path}.role`, o.role, shape.ROLES, defaultRole) ?? 'other',
     };
   });
 }
-
-const GROUP_FIELDS = [
-  'name',
-  'kind',
-  'count',
-  'phases',
-  'eventTypes',
-  'behaviour',
-  'bytesPerSecond',
-  'delayMs',
-  'backlog',
-  'connectsPerSecond',
-];
 
 function checkGroups(c: Checker, raw: Json, phases: PhaseSpec[]): GroupSpec[] {
   const arr = c.array('groups', raw, { min: 1, max: 64 }) ?? [];
@@ -301,16 +268,16 @@ function checkGroups(c: Checker, raw: Json, phases: PhaseSpec[]): GroupSpec[] {
   const phaseNames = phases.map((p) => p.name);
   return arr.map((g, i) => {
     const path = `groups[${i}]`;
-    const o = c.object(path, g, GROUP_FIELDS, ['name', 'kind', 'count']) ?? {};
+    const o = c.object(path, g, shape.fieldsOf(shape.GROUP), shape.requiredOf(shape.GROUP)) ?? {};
     const name = c.string(`${path}.name`, o.name) ?? `group${i}`;
     if (!NAME.test(name)) c.fail(`${path}.name`, `"${name}" is not a plain name (letters, digits, - and _)`);
     if (seen.has(name)) c.fail(`${path}.name`, `duplicate group name "${name}"`);
     seen.add(name);
-    const kind = c.oneOf(`${path}.kind`, o.kind, ['fast', 'slow', 'catchup', 'churn'] as const);
+    const kind = c.oneOf(`${path}.kind`, o.kind, shape.KINDS);
     const group: GroupSpec = {
       name,
       kind: kind ?? 'fast',
-      count: c.number(`${path}.count`, o.count, { min: 0, max: MAX_CLIENTS, integer: true }) ?? 0,
+      count: c.number(`${path}.count`, o.count, shape.boundsOf(shape.GROUP, 'count')) ?? 0,
       phases: phaseNames,
       eventTypes: [],
     };
@@ -336,19 +303,24 @@ function checkGroups(c: Checker, raw: Json, phases: PhaseSpec[]): GroupSpec[] {
       if (o[field] !== undefined) c.fail(`${path}.${field}`, `only allowed for ${allowedFor}`);
     };
     if (kind === 'slow') {
-      group.behaviour = c.oneOf(`${path}.behaviour`, o.behaviour, ['stall', 'rate', 'delay'] as const);
+      group.behaviour = c.oneOf(`${path}.behaviour`, o.behaviour, shape.BEHAVIOURS);
       if (group.behaviour === 'rate') group.bytesPerSecond = c.bytes(`${path}.bytesPerSecond`, o.bytesPerSecond, { min: 1, max: 1 << 30 });
       else only('bytesPerSecond', 'behaviour "rate"');
-      if (group.behaviour === 'delay') group.delayMs = c.number(`${path}.delayMs`, o.delayMs, { min: 0, max: 600_000 });
+      if (group.behaviour === 'delay') group.delayMs = c.number(`${path}.delayMs`, o.delayMs, shape.boundsOf(shape.GROUP, 'delayMs'));
       else only('delayMs', 'behaviour "delay"');
     } else {
       only('behaviour', 'kind "slow"');
       only('bytesPerSecond', 'kind "slow"');
       only('delayMs', 'kind "slow"');
     }
-    if (kind === 'catchup') group.backlog = c.number(`${path}.backlog`, o.backlog, { min: 1, max: 100_000_000, integer: true });
+    if (kind === 'catchup') group.backlog = c.number(`${path}.backlog`, o.backlog, shape.boundsOf(shape.GROUP, 'backlog'));
     else only('backlog', 'kind "catchup"');
-    if (kind === 'churn') group.connectsPerSecond = c.number(`${path}.connectsPerSecond`, o.connectsPerSecond, { min: 0.01, max: 10_000 });
+    if (kind === 'churn')
+      group.connectsPerSecond = c.number(
+        `${path}.connectsPerSecond`,
+        o.connectsPerSecond,
+        shape.boundsOf(shape.GROUP, 'connectsPerSecond'),
+      );
     else only('connectsPerSecond', 'kind "churn"');
     return group;
   });
@@ -357,25 +329,20 @@ function checkGroups(c: Checker, raw: Json, phases: PhaseSpec[]): GroupSpec[] {
 /** Validates raw scenario JSON. `source` prefixes every message (a file path or `built-in NAME`). */
 export function validateScenario(raw: Json, source: string): { scenario?: Scenario; errors: ValidationError[] } {
   const c = new Checker();
-  const top = c.object(
-    '',
-    raw,
-    ['name', 'description', 'target', 'publisher', 'groups', 'phases', 'hol', 'thresholds', 'outputs', 'grace', 'variants', '$schema'],
-    ['name', 'publisher', 'groups', 'phases'],
-  );
+  const top = c.object('', raw, shape.fieldsOf(shape.SCENARIO), shape.requiredOf(shape.SCENARIO));
   if (!top) return { errors: c.errors };
   const name = c.string('name', top.name) ?? '';
   const target = checkTarget(c, top.target ?? { embedded: {} });
-  const pub = c.object('publisher', top.publisher, ['rate', 'payloadBytes', 'mix', 'prefill'], ['rate']) ?? {};
+  const pub = c.object('publisher', top.publisher, shape.fieldsOf(shape.PUBLISHER), shape.requiredOf(shape.PUBLISHER)) ?? {};
   const publisher = {
-    rate: c.number('publisher.rate', pub.rate, { min: 0.1, max: MAX_RATE }) ?? 1,
+    rate: c.number('publisher.rate', pub.rate, shape.boundsOf(shape.PUBLISHER, 'rate')) ?? 1,
     payloadBytes: c.bytes('publisher.payloadBytes', pub.payloadBytes, { min: 0, max: 8 << 20, fallback: 200 }) ?? 0,
     mix: checkMix(c, pub.mix),
-    prefill: c.number('publisher.prefill', pub.prefill, { min: 0, max: 100_000_000, integer: true, fallback: 0 }) ?? 0,
+    prefill: c.number('publisher.prefill', pub.prefill, { ...shape.boundsOf(shape.PUBLISHER, 'prefill'), fallback: 0 }) ?? 0,
   };
   const phases = checkPhases(c, top.phases);
   const groups = checkGroups(c, top.groups, phases);
-  const holRaw = c.object('hol', top.hol ?? {}, ['indexLimit', 'minDelta', 'minDeliveryRatio', 'maxStall', 'sustain', 'minFreeze']) ?? {};
+  const holRaw = c.object('hol', top.hol ?? {}, shape.fieldsOf(shape.HOL)) ?? {};
   const hol = {
     indexLimit: c.number('hol.indexLimit', holRaw.indexLimit, { min: 1, max: 1e6, fallback: 3 }) ?? 3,
     minDeltaUs: c.duration('hol.minDelta', holRaw.minDelta, { min: 0, max: 3600e6, fallback: 5_000 }) ?? 5_000,
@@ -390,6 +357,8 @@ export function validateScenario(raw: Json, source: string): { scenario?: Scenar
     for (const [key, exprs] of Object.entries(t ?? {})) {
       const path = `thresholds["${key}"]`;
       const list = c.array(path, exprs, { min: 1 }) ?? [];
+      const unknownName = thresholdNameError(key, groups, phases);
+      if (unknownName) c.fail(path, unknownName);
       list.forEach((e, i) => {
         if (typeof e !== 'string') return void c.fail(`${path}[${i}]`, `expected a string, got ${describe(e)}`);
         try {
@@ -402,7 +371,7 @@ export function validateScenario(raw: Json, source: string): { scenario?: Scenar
       thresholds[key] = list.filter((e): e is string => typeof e === 'string');
     }
   }
-  const outputs = c.object('outputs', top.outputs ?? {}, ['dir']) ?? {};
+  const outputs = c.object('outputs', top.outputs ?? {}, shape.fieldsOf(shape.SCENARIO.properties!.outputs!)) ?? {};
   const graceUs = c.duration('grace', top.grace, { min: 0, max: 60e6, fallback: 1_000_000 }) ?? 1_000_000;
 
   if (groups.length > 0 && !groups.some((g) => g.kind === 'fast'))
@@ -423,16 +392,16 @@ export function validateScenario(raw: Json, source: string): { scenario?: Scenar
     const seen = new Set<string>();
     list.forEach((v, i) => {
       const path = `variants[${i}]`;
-      const o = c.object(path, v, ['name', 'mode', 'queueBytes', 'overflow', 'users', 'groupsPerUser'], ['name']) ?? {};
+      const o = c.object(path, v, shape.fieldsOf(shape.VARIANT), shape.requiredOf(shape.VARIANT)) ?? {};
       const vname = c.string(`${path}.name`, o.name) ?? `variant${i}`;
       if (!NAME.test(vname)) c.fail(`${path}.name`, `"${vname}" is not a plain name (letters, digits, - and _)`);
       if (seen.has(vname)) c.fail(`${path}.name`, `duplicate variant name "${vname}"`);
       seen.add(vname);
       const overrides: Variant['overrides'] = {};
-      if (o.mode !== undefined) overrides.mode = c.oneOf(`${path}.mode`, o.mode, ['isolated', 'legacy'] as const);
+      if (o.mode !== undefined) overrides.mode = c.oneOf(`${path}.mode`, o.mode, shape.MODES);
       if (o.queueBytes !== undefined)
         overrides.queueBytes = c.bytes(`${path}.queueBytes`, o.queueBytes, noDefault(SERVER_SETTINGS.queueBytes));
-      if (o.overflow !== undefined) overrides.overflow = c.oneOf(`${path}.overflow`, o.overflow, ['close', 'drop'] as const);
+      if (o.overflow !== undefined) overrides.overflow = c.oneOf(`${path}.overflow`, o.overflow, shape.OVERFLOWS);
       if (o.users !== undefined)
         overrides.users = c.number(`${path}.users`, o.users, { ...noDefault(SERVER_SETTINGS.users), integer: true });
       if (o.groupsPerUser !== undefined)
@@ -462,6 +431,16 @@ export function validateScenario(raw: Json, source: string): { scenario?: Scenar
   const gap = unsupported(scenario);
   if (gap) return { errors: [gap] };
   return { errors: [], scenario };
+}
+
+/** A threshold key naming a group or phase the scenario lacks (a key that does not parse is reported with its expressions). */
+function thresholdNameError(key: string, groups: GroupSpec[], phases: PhaseSpec[]): string | undefined {
+  try {
+    return unknownThresholdName(parseThresholdKey(key), { groups: groups.map((g) => g.name), phases: phases.map((p) => p.name) });
+  } catch (err) {
+    if (err instanceof ThresholdSyntaxError) return undefined;
+    throw err;
+  }
 }
 
 export function formatValidationError(source: string, e: ValidationError): string {

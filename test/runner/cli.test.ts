@@ -41,7 +41,9 @@ describe('evbench run: bad input', () => {
   });
 
   it.each([
-    [['--rate', '-5'], '--rate: expected events per second > 0, got "-5"'],
+    [['--rate', '-5'], '--rate -5: must be ≥ 0.1, got -5'],
+    [['--rate', 'fast'], '--rate: expected events per second, got "fast"'],
+    [['--clients', 'fast=100001'], '--clients fast=100001: must be ≤ 100000, got 100001'],
     [['--clients', 'fast=lots'], '--clients: expected group=N, got "fast=lots"'],
     [['--clients', 'nobody=3'], '--clients nobody=3: no group "nobody"'],
     [['--duration', 'soon'], '--duration: expected a duration of at least 1s'],

@@ -68,19 +68,74 @@ describe('scenario validation names the exact path and problem', () => {
     expect(firstError(t)).toBe('scenarios/x.json: groups[1].phases[0]: unknown phase "stres" (expected warmup, baseline, stress)');
   });
 
-  it('reports invalid JSON and the count of further errors as one line', () => {
+  it('reports invalid JSON, and every error of a file at once, one a line with its path', () => {
     expect(() => parseScenarioText('{"name": ', 'scenarios/y.json')).toThrow(UserError);
     expect(() => parseScenarioText('{"name": ', 'scenarios/y.json')).toThrow(/^scenarios\/y\.json: not valid JSON/);
     const s = base();
     s.publisher.rate = 'fast';
     s.groups[0].kind = 'quick';
-    try {
-      parseScenarioText(JSON.stringify(s), 'scenarios/z.json');
-      expect.unreachable();
-    } catch (err) {
-      expect((err as Error).message).toBe('scenarios/z.json: publisher.rate: expected a number, got "fast" (and 1 more: groups[0].kind)');
-      expect((err as Error).message).not.toContain('\n');
-    }
+    s.phases[2] = { name: 'stress', durration: '12s' };
+    expect(() => parseScenarioText(JSON.stringify(s), 'scenarios/z.json')).toThrow(
+      [
+        'scenarios/z.json: 3 errors',
+        '  publisher.rate: expected a number, got "fast"',
+        '  phases[2].durration: unknown field (did you mean "duration"? expected one of name, duration, role)',
+        '  groups[0].kind: unknown "quick" (expected fast, slow, catchup, churn)',
+      ].join('\n'),
+    );
+    // one error stays one line, as before
+    expect(() => parseScenarioText(JSON.stringify({ ...base(), grace: 'soon' }), 'scenarios/z.json')).toThrow(
+      /^scenarios\/z\.json: grace: expected a duration such as [^\n]*$/,
+    );
+  });
+
+  it('a mistyped field gets a "did you mean", and the required field it meant is not reported missing too', () => {
+    const s = base();
+    s.publisher = { rtae: 5 };
+    const { errors } = validateScenario(s, 'x.json');
+    expect(errors).toEqual([
+      { path: 'publisher.rtae', message: 'unknown field (did you mean "rate"? expected one of rate, payloadBytes, mix, prefill)' },
+    ]);
+    // nothing near enough: no guess, and the missing required field is reported on its own
+    s.publisher = { speed: 5 };
+    expect(validateScenario(s, 'x.json').errors).toEqual([
+      { path: 'publisher.speed', message: 'unknown field (expected one of rate, payloadBytes, mix, prefill)' },
+      { path: 'publisher.rate', message: 'required field is missing' },
+    ]);
+    // a field that is present is never the guess for another
+    const t = base();
+    t.groups[0].counts = 3;
+    expect(firstError(t)).toBe(
+      'scenarios/x.json: groups[0].counts: unknown field (expected one of name, kind, count, phases, eventTypes, behaviour, bytesPerSecond, delayMs, backlog, connectsPerSecond)',
+    );
+  });
+
+  it('a threshold naming a group or phase the scenario lacks is an error with what exists', () => {
+    const s = base();
+    s.thresholds = { 'latency{group:fsat,phase:stress}': ['p(99)<50ms'] };
+    expect(firstError(s)).toBe(
+      'scenarios/x.json: thresholds["latency{group:fsat,phase:stress}"]: no group "fsat" in this scenario (did you mean "fast"? groups: fast, stalled, trickle)',
+    );
+    s.thresholds = { 'latency{group:fast,phase:overload}': ['p(99)<50ms'] };
+    expect(firstError(s)).toBe(
+      'scenarios/x.json: thresholds["latency{group:fast,phase:overload}"]: no phase "overload" in this scenario (phases: warmup, baseline, stress)',
+    );
+    s.thresholds = { 'latency{group:stalled,phase:stress}': ['p(99)<50ms'] };
+    expect(validateScenario(s, 'x.json').errors).toEqual([]);
+  });
+
+  it('CLI overrides go through the same validator, named by their flag', () => {
+    const text = JSON.stringify(base());
+    expect(() => parseScenarioText(text, 's.json', { rate: 0.01 })).toThrow(/^--rate 0\.01: must be ≥ 0\.1, got 0\.01$/);
+    expect(parseScenarioText(text, 's.json', { rate: 0.1 }).publisher.rate).toBe(0.1);
+    expect(() => parseScenarioText(text, 's.json', { clients: { fast: 100_001 } })).toThrow(
+      /^--clients fast=100001: must be ≤ 100000, got 100001$/,
+    );
+    expect(parseScenarioText(text, 's.json', { clients: { fast: 100_000 } }).groups[0]!.count).toBe(100_000);
+    expect(() => parseScenarioText(text, 's.json', { clients: { fsat: 3 } })).toThrow(/no group "fsat" in s\.json \(did you mean "fast"\?/);
+    expect(() => parseScenarioText(text, 's.json', { payloadBytes: 9 << 20 })).toThrow(
+      /^--payload 9437184: must be between 0 and 8388608 bytes/,
+    );
   });
 });
 

@@ -36,7 +36,7 @@ describe('parseThresholdKey', () => {
     ['9lives', '"9lives": at column 1: expected metric or metric{tag:value,…}'],
     [
       '  latncy',
-      '"  latncy": at column 3: unknown metric "latncy" (expected latency, uncorrected, missing, delivered, duplicates, outOfOrder, stall, hol, generator)',
+      '"  latncy": at column 3: unknown metric "latncy" (did you mean latency? expected latency, uncorrected, missing, delivered, duplicates, outOfOrder, stall, hol, generator)',
     ],
     ['latency{}', '"latency{}": at column 9: bad tag "" (expected tag:value)'],
     ['latency{group:fast, grp:x}', '"latency{group:fast, grp:x}": at column 21: unknown tag "grp" (expected group, phase)'],
@@ -97,6 +97,14 @@ describe('parseThresholdExpression', () => {
     ['latency', '', '"": at column 1: expected an aggregation such as p(99), max, count, index, bound'],
     ['latency', '<5ms', '"<5ms": at column 1: expected an aggregation such as p(99), max, count, index, bound'],
     ['latency', '  median<5ms', '"  median<5ms": at column 3: "median" is not an aggregation of latency'],
+    [
+      'latency',
+      'p99<100ms',
+      '"p99<100ms": at column 1: "p99" is not an aggregation of latency (did you mean p(99)? expected p(N), max, min, mean, count)',
+    ],
+    ['latency', 'p99.9<1s', 'did you mean p(99.9)?'],
+    ['latency', 'mx<1s', '"mx" is not an aggregation of latency (did you mean max? expected'],
+    ['stall', 'p99<1s', '"p99" is not an aggregation of stall (expected max)'],
     ['latency', 'p(99)5ms', '"p(99)5ms": at column 6: expected an operator (<, <=, >, >=, ==, !=)'],
     ['latency', 'p(99) =< 5ms', '"p(99) =< 5ms": at column 6: expected an operator (<, <=, >, >=, ==, !=)'],
     ['latency', 'p(100.5)<5ms', '"p(100.5)<5ms": at column 1: percentile 100.5 is outside 0..100'],
@@ -180,6 +188,12 @@ describe('parseThresholds and parseThresholdFlag', () => {
     expect(parseThresholdFlag('hol:index<3')).toEqual({ key: 'hol', expression: 'index<3' });
     expect(() => parseThresholdFlag('index<3')).toThrow(`"index<3": expected 'metric{tags}: expression'`);
     expect(() => parseThresholdFlag(': index<3')).toThrow(ThresholdSyntaxError);
+    // a metric without its colon: where the colon goes, written out
+    expect(() => parseThresholdFlag('latency p(99)<50ms')).toThrow(
+      `"latency p(99)<50ms": at column 8: expected ':' between "latency" and "p(99)<50ms" (write 'latency: p(99)<50ms')`,
+    );
+    expect(() => parseThresholdFlag('latency{group:fast} p(99)<50ms')).toThrow(`(write 'latency{group:fast}: p(99)<50ms')`);
+    expect(() => parseThresholdFlag('latency{group:fast}')).toThrow(`(no expression after "latency{group:fast}")`);
     expect(parseThresholdFlag('x:y')).toEqual({ key: 'x', expression: 'y' });
   });
 });
