@@ -178,13 +178,16 @@ export interface ChartSize {
   height?: number;
 }
 
-/** Log-axis bounds that hold every finite positive value: decades, from 0.1 ms at the lowest. */
-function logRange(values: number[]): { min: number; max: number } {
+/** Log-axis bounds that hold every finite positive value, at 1, 2 or 5 × 10^k: from 0.1 ms at the lowest. */
+export function logRange(values: number[]): { min: number; max: number } {
   const pos = values.filter((v) => Number.isFinite(v) && v > 0);
   if (pos.length === 0) return { min: 0.1, max: 10 };
-  const min = Math.max(0.1, 10 ** Math.floor(Math.log10(Math.min(...pos))));
-  const max = Math.max(min * 10, 10 ** Math.ceil(Math.log10(Math.max(...pos))));
-  return { min, max };
+  const steps = (v: number): number[] => [1, 2, 5].map((m) => m * 10 ** Math.floor(Math.log10(v)));
+  const lo = Math.min(...pos);
+  const hi = Math.max(...pos);
+  const min = Math.max(0.1, Math.max(...steps(lo).filter((s) => s <= lo * (1 + 1e-9))));
+  const up = [...steps(hi), 10 ** (Math.floor(Math.log10(hi)) + 1)].find((s) => s >= hi * (1 - 1e-9))!;
+  return { min, max: Math.max(min * 10, up) };
 }
 
 /** One group's latency and oldest owed event over time; null for churn groups and groups with nothing to draw. */

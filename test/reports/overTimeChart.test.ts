@@ -15,6 +15,7 @@ import {
   closedByDesign,
   deliveredChart,
   GROUP_COLORS,
+  logRange,
   maxPerBucket,
   overTimeChart,
   overTimeData,
@@ -238,5 +239,15 @@ describe('phase labels', () => {
         if (a === b || a.y !== b.y) continue;
         expect(a.x + a.text.length * 5.6 <= b.x || b.x + b.text.length * 5.6 <= a.x).toBe(true);
       }
+  });
+});
+
+describe('the log axis range', () => {
+  it('holds every value at 1, 2 or 5 × 10^k, no wider than it must be, and not below 0.1 ms', () => {
+    expect(logRange([2, 11_000])).toEqual({ min: 2, max: 20_000 });
+    expect(logRange([0.7, 450])).toEqual({ min: 0.5, max: 500 });
+    expect(logRange([0.001, 3])).toEqual({ min: 0.1, max: 5 });
+    expect(logRange([1, 1])).toEqual({ min: 1, max: 10 });
+    expect(logRange([NaN])).toEqual({ min: 0.1, max: 10 });
   });
 });
