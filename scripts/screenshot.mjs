@@ -175,7 +175,8 @@ async function demoScreenshots(browser) {
       },
       120_000,
     );
-    await screenshotReport(browser, report, join(img, 'report.png'), { height: 1600 });
+    // tall enough for the verdict, the tables and the over-time charts after them
+    await screenshotReport(browser, report, join(img, 'report.png'), { height: 2300 });
     process.stderr.write(`screenshot: ${join(img, 'report.png')}\n`);
   } finally {
     demo.child.kill('SIGINT'); // the isolated run is not needed: stop it (it writes its partial record and exits)

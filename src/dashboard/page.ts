@@ -78,7 +78,10 @@ function renderRun(run) {
   s.append($('div', { class: 'verdict v-' + (v.forming ? 'forming' : v.tone), 'data-verdict': v.forming ? 'forming' : v.verdict, 'data-final': run.final },
     $('b', {}, 'Verdict' + (run.final ? '' : ' so far') + ': ' + v.label), ' — ' + v.summary));
   for (const w of run.warnings) s.append($('div', { class: 'warn' }, '⚠ ' + w));
+  if (run.stale) s.append($('div', { class: 'warn', 'data-metric': 'stale' }, '⧗ figures as of ' + run.asOfS + 's of the run: no page watched for a while, so the runner paused its live records; fresh ones arrive within 3s'));
+  if (run.evidence.length) s.append(rows(['', 'HOL rule', 'measured', 'bound'], run.evidence, (e) => [e.triggered ? '✗' : e.informational ? '·' : e.judged === false ? '–' : '✓', e.rule, e.measured, e.bound]));
   if (run.groups.length) s.append(groupTable(run));
+  if (run.checks.length) s.append(rows(['', 'threshold', 'measured', 'bound'], run.checks, (c) => [!c.judged ? '–' : c.passed ? '✓' : '✗', c.name, c.measured, c.bound]));
   const charts = $('div', { class: 'charts' });
   for (const c of run.charts) {
     const box = $('div', { 'data-chart': c.id });
@@ -86,8 +89,6 @@ function renderRun(run) {
     charts.append(box);
   }
   s.append(charts);
-  if (run.evidence.length) s.append(rows(['', 'HOL rule', 'measured', 'bound'], run.evidence, (e) => [e.triggered ? '✗' : e.informational ? '·' : e.judged === false ? '–' : '✓', e.rule, e.measured, e.bound]));
-  if (run.checks.length) s.append(rows(['', 'threshold', 'measured', 'bound'], run.checks, (c) => [!c.judged ? '–' : c.passed ? '✓' : '✗', c.name, c.measured, c.bound]));
   const gen = run.generator;
   if (gen) {
     s.append($('p', { 'data-metric': 'generator', 'data-bound': gen.bound },
@@ -99,8 +100,10 @@ function renderRun(run) {
   if (run.server) {
     const sv = run.server;
     s.append($('p', { 'data-metric': 'server-slow-closes', 'data-value': sv.slowClientCloses ?? '' },
-      $('b', {}, 'The server says'), ' (its /metrics): closed ' + num(sv.slowClientCloses) + ' client(s) as slow' +
-        (sv.oldestInFlightUs ? '; its oldest send in flight is ' + fmtUs(sv.oldestInFlightUs) + ' old' : '') +
+      $('b', {}, 'The server says'), ' (its /metrics' +
+        (sv.olderByS === null ? '' : ', read at least ' + sv.olderByS + 's before the clients\' figures above, so not compared with them until the final record') +
+        '): closed ' + num(sv.slowClientCloses) + ' client(s) as slow' +
+        (sv.oldestInFlightUs ? '; its oldest send in flight was ' + fmtUs(sv.oldestInFlightUs) + ' old' : '') +
         '. A stalled reader does not read the close frame, so the table counts only the closes the clients saw.'));
     for (const line of sv.sentences) s.append($('p', { class: 'meta' }, line));
   }

@@ -54,6 +54,7 @@ export async function startDashboard(opts: { port?: number; title: string }): Pr
 
   // a run's view is drawn again only when its record changed; progress alone patches the line above it
   const drawn = new Map<string, { feed: RunFeed; view: RunView }>();
+  const serverSeen = new Map<string, { json: string; atUs: number }>();
   const runViewOf = (feed: RunFeed): RunView => {
     const d = drawn.get(feed.name);
     if (!d || d.feed.record !== feed.record || d.feed.final !== feed.final || d.feed.clients !== feed.clients) {
@@ -127,8 +128,13 @@ export async function startDashboard(opts: { port?: number; title: string }): Pr
     url: `http://127.0.0.1:${port}/`,
     update(feed) {
       const prev = feeds.get(feed.name);
+      // when the record's /metrics view changed: the server's view is as old as this record, or older
+      const serverNow = feed.record?.server ? JSON.stringify(feed.record.server) : undefined;
+      const sameServer = serverNow !== undefined && serverNow === serverSeen.get(feed.name)?.json;
+      if (serverNow !== undefined && !sameServer) serverSeen.set(feed.name, { json: serverNow, atUs: feed.record!.durationUs });
       feeds.set(feed.name, {
         ...feed,
+        serverSeenAtUs: serverNow === undefined ? undefined : serverSeen.get(feed.name)!.atUs,
         costUs: feed.costUs ?? prev?.costUs,
         progress: feed.progress ?? prev?.progress,
         clients: feed.clients ?? (feed.final ? undefined : prev?.clients),

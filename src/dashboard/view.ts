@@ -3,12 +3,11 @@
 // and the clients' fate; the generator's health; the verdict with its evidence; and the charts,
 // drawn by the report's own SVG code. Pure: record in, JSON-ready view out (no histograms).
 import type { GroupResult, RunRecord } from '../record/schema.js';
-import { bandFill, GROUP_COLORS } from '../reports/html.js';
 import { checkRows, verdictLabel } from '../reports/outcomes.js';
 import { serverViewSentences } from '../reports/serverView.js';
-import { lineChart, type Band, type Series } from '../reports/svg.js';
+import { deliveredChart, overTimeChart, timeFrame } from '../reports/overTimeChart.js';
+import { serverDisagreement } from '../verdict/serverViewEvidence.js';
 import { CLOSE_SLOW_CLIENT } from '../protocol/v0.js';
-import { formatUs } from '../util/units.js';
 import { mapStrings, terminalSafe } from '../util/untrusted.js';
 
 /** One run as the dashboard is told about it. */
@@ -22,6 +21,8 @@ export interface RunFeed {
   progress?: { phase: string; elapsedUs: number; totalUs: number };
   /** Time the live view has kept the runner's threads busy so far, µs (live only). */
   costUs?: number;
+  /** The run time (µs since t0) of the first live record that carried the record's current /metrics view (live only). */
+  serverSeenAtUs?: number;
 }
 
 export interface GroupView {
@@ -70,103 +71,27 @@ export interface RunView {
     eventLoopDelayP99Us: number;
     publisherLatenessP99Us: number | null;
   } | null;
-  /** The server's own view from its /metrics (scraped each second while live): the report's sentences, and its slow-client closes. */
-  server: { sentences: string[]; slowClientCloses: number | null; oldestInFlightUs: number | null } | null;
+  /**
+   * The server's own view from its /metrics (scraped every few seconds while live): the report's
+   * sentences, its slow-client closes, and (live) how much older it is than the clients' figures.
+   */
+  server: { sentences: string[]; slowClientCloses: number | null; oldestInFlightUs: number | null; olderByS: number | null } | null;
+  /** Run time the figures are of, s; and, live, whether they lag the run's progress (no page watched a while). */
+  asOfS: number;
+  stale: boolean;
   /** Time the live view kept the runner's threads busy during this run, µs. */
   liveCostUs: number | null;
   /** SVG markup from the report's chart code: latency over time per group, then delivery rate and stalls. */
   charts: { id: string; svg: string }[];
 }
 
-const ms = (us: number): number => us / 1000;
-const fmtMs = (v: number): string => formatUs(v * 1000);
+/** How often the runner builds a live record while a page watches, s (runner/liveSnapshot.ts: the dashboard never imports runner/). */
+const LIVE_PERIOD_S = 2;
 
-function bands(record: RunRecord): { bands: Band[]; totalS: number } {
-  // the scenario's planned phases, so the axis does not move while the run goes
-  const planned = record.scenario.spec?.phases;
-  let start = 0;
-  const phases = planned
-    ? planned.map((p) => {
-        const b = { name: p.name, role: p.role, from: start / 1e6, to: (start + p.durationUs) / 1e6 };
-        start += p.durationUs;
-        return b;
-      })
-    : record.phases.map((p) => ({ name: p.name, role: p.role, from: p.startUs / 1e6, to: (p.startUs + p.durationUs) / 1e6 }));
-  return {
-    bands: phases.map((p) => ({ from: p.from, to: p.to, label: p.name, fill: bandFill(p.role) })),
-    totalS: Math.max(record.durationUs / 1e6, ...phases.map((p) => p.to)),
-  };
-}
+/** The dashboard's chart size: two side by side on a laptop screen. */
+const SIZE = { width: 536, height: 260 };
 
 const hasData = (iv: RunRecord['intervals'][number]): boolean => iv.p99Us > 0 || iv.delivered + iv.missing > 0;
-
-function latencyChart(record: RunRecord, g: GroupResult, frame: { bands: Band[]; totalS: number }): string {
-  const ivs = record.intervals.filter((iv) => iv.group === g.name).sort((a, b) => a.startUs - b.startUs);
-  const at = (iv: (typeof ivs)[number]): number => iv.startUs / 1e6 + 0.5;
-  const pick = (f: (iv: (typeof ivs)[number]) => number): [number, number][] => ivs.map((iv) => [at(iv), hasData(iv) ? ms(f(iv)) : NaN]);
-  return lineChart({
-    title: `${g.name}: latency over time`,
-    width: 536,
-    height: 260,
-    x: { label: 'seconds since start', min: 0, max: frame.totalS, format: (v) => `${v}s` },
-    y: { label: 'latency', min: 0, format: fmtMs },
-    bands: frame.bands,
-    series: [
-      { name: 'p50', color: '#1f77b4', points: pick((iv) => iv.p50Us) },
-      { name: 'p99', color: '#d62728', points: pick((iv) => iv.p99Us) },
-      { name: 'max', color: '#555555', dash: '4 3', points: pick((iv) => iv.maxUs) },
-    ],
-  });
-}
-
-function phaseOfSecond(record: RunRecord, startUs: number): RunRecord['phases'][number] | undefined {
-  return record.phases.find((p) => startUs >= p.startUs && startUs < p.startUs + p.durationUs);
-}
-
-function deliveredChart(record: RunRecord, frame: { bands: Band[]; totalS: number }): string {
-  const series: Series[] = [];
-  record.groups.forEach((g, i) => {
-    if (g.kind === 'churn') return;
-    const points: [number, number][] = [];
-    for (const iv of record.intervals) {
-      if (iv.group !== g.name) continue;
-      const clients = g.phases[phaseOfSecond(record, iv.startUs)?.name ?? '']?.clients ?? 0;
-      if (clients > 0) points.push([iv.startUs / 1e6 + 0.5, iv.arrived / clients]);
-    }
-    series.push({ name: g.name, color: GROUP_COLORS[i % GROUP_COLORS.length]!, points: points.sort((a, b) => a[0] - b[0]) });
-  });
-  return lineChart({
-    title: 'events delivered per second, per client',
-    width: 536,
-    height: 260,
-    x: { label: 'seconds since start', min: 0, max: frame.totalS, format: (v) => `${v}s` },
-    y: { label: 'events/s per client', min: 0, format: (v) => String(Math.round(v * 10) / 10) },
-    bands: frame.bands,
-    series,
-  });
-}
-
-function stallChart(record: RunRecord, frame: { bands: Band[]; totalS: number }): string {
-  const series: Series[] = record.groups
-    .filter((g) => g.kind !== 'churn')
-    .map((g) => ({
-      name: g.name,
-      color: GROUP_COLORS[record.groups.indexOf(g) % GROUP_COLORS.length]!,
-      points: record.intervals
-        .filter((iv) => iv.group === g.name)
-        .sort((a, b) => a.startUs - b.startUs)
-        .map((iv): [number, number] => [iv.startUs / 1e6 + 0.5, ms(iv.maxStallUs)]),
-    }));
-  return lineChart({
-    title: 'longest stall (age of the oldest owed, undelivered event)',
-    width: 536,
-    height: 260,
-    x: { label: 'seconds since start', min: 0, max: frame.totalS, format: (v) => `${v}s` },
-    y: { label: 'stall', min: 0, format: fmtMs },
-    bands: frame.bands,
-    series,
-  });
-}
 
 function groupView(record: RunRecord, g: GroupResult, feed: RunFeed): GroupView {
   const ivs = record.intervals.filter((iv) => iv.group === g.name && hasData(iv)).sort((a, b) => a.startUs - b.startUs);
@@ -243,9 +168,20 @@ function buildRunView(feed: RunFeed): RunView {
     liveCostUs: feed.costUs ?? null,
   };
   if (!record) {
+    const started = (progress?.elapsedUs ?? 0) > 0;
     return {
       ...base,
-      verdict: { verdict: 'unknown', label: 'waiting', tone: 'warn', summary: 'the run is starting', forming: true },
+      asOfS: 0,
+      stale: false,
+      verdict: {
+        verdict: 'unknown',
+        label: started ? 'gathering' : 'waiting',
+        tone: 'warn',
+        summary: started
+          ? `the run is ${base.elapsedS}s into ${base.totalS}s, in its ${base.phase} phase; the runner builds live figures only while a page watches: the first arrive within ${LIVE_PERIOD_S + 1}s`
+          : 'the run is starting',
+        forming: true,
+      },
       evidence: [],
       checks: [],
       warnings: [],
@@ -255,7 +191,13 @@ function buildRunView(feed: RunFeed): RunView {
       charts: [],
     };
   }
-  const frame = bands(record);
+  const frame = timeFrame(record, { planned: true });
+  // live, the server's /metrics view is seconds older than the clients' figures: a comparison of the
+  // two would set a stall the clients see now against a server that had not yet seen it
+  const disagreement = feed.final ? undefined : serverDisagreement(record);
+  const asOfS = Math.round(record.durationUs / 1e5) / 10;
+  const olderByS =
+    !feed.final && record.server && feed.serverSeenAtUs !== undefined ? Math.max(0, record.durationUs - feed.serverSeenAtUs) / 1e6 : null;
   const v = record.hol.verdict;
   // before baseline and stress have both begun there is nothing to judge yet; and whether the slow
   // clients pushed back (what decides inconclusive against none) is known only at the end
@@ -286,7 +228,10 @@ function buildRunView(feed: RunFeed): RunView {
       measured: c.measured,
       bound: c.bound,
     })),
-    warnings: record.warnings,
+    warnings: record.warnings.filter((w) => w !== disagreement),
+    asOfS,
+    // no page watched for a while: the record is the one from when the last page closed
+    stale: !feed.final && progress !== undefined && progress.elapsedUs - record.durationUs > (LIVE_PERIOD_S + 1) * 1e6,
     groups: record.groups.map((g) => groupView(record, g, feed)),
     generator: {
       bound: record.generator.bound,
@@ -301,12 +246,13 @@ function buildRunView(feed: RunFeed): RunView {
           sentences: serverViewSentences(record),
           slowClientCloses: record.server.slowClientCloses ?? null,
           oldestInFlightUs: record.server.oldestInFlightUs ?? null,
+          // read before the first live record that carried it (it travels with the next one)
+          olderByS: olderByS === null ? null : Math.round((olderByS + LIVE_PERIOD_S) * 10) / 10,
         }
       : null,
     charts: [
-      ...record.groups.filter((g) => g.kind !== 'churn').map((g) => ({ id: `latency-${g.name}`, svg: latencyChart(record, g, frame) })),
-      { id: 'delivered', svg: deliveredChart(record, frame) },
-      { id: 'stall', svg: stallChart(record, frame) },
-    ],
+      ...record.groups.map((g) => ({ id: `latency-${g.name}`, svg: overTimeChart(record, g, frame, SIZE) })),
+      { id: 'delivered', svg: deliveredChart(record, frame, SIZE) },
+    ].filter((c): c is { id: string; svg: string } => c.svg !== null),
   };
 }

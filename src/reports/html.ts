@@ -1,9 +1,17 @@
-// The HTML report: one self-contained file (inline CSS and SVG, no script, no network) with the
-// verdict, the checks, the percentile spectrum and latency-over-time charts, and the summary table.
+// The HTML report: one self-contained file (inline CSS and SVG, no script, no network). What a
+// reader needs first comes first: the verdict, its evidence, the per-group table and the thresholds;
+// then the charts (latency and oldest owed event over time, delivery rate, percentile spectrum).
 import { decodeHistogram } from '../measurement/histogram.js';
+import { CLOSE_SLOW_CLIENT } from '../protocol/v0.js';
 import type { GroupResult, RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
+import { escapeHtml as esc } from '../util/untrusted.js';
+import { generatorFact, replayFact } from './facts.js';
 import { checkRows, evidenceMark, runStatus, VERDICT_LABEL, verdictLabel, type EvidenceMark } from './outcomes.js';
+import { byRole, closedByDesign, deliveredChart, overTimeChart, timeFrame } from './overTimeChart.js';
+import { MISSING_COLUMN, PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';
+import { serverViewSentences } from './serverView.js';
+import { lineChart, type Series } from './svg.js';
 
 const HTML_MARK: Record<EvidenceMark, string> = {
   fired: '<b class="bad">✗</b>',
@@ -11,32 +19,17 @@ const HTML_MARK: Record<EvidenceMark, string> = {
   'not judged': '<span title="not judged">–</span>',
   info: '·',
 };
-import { generatorFact, replayFact } from './facts.js';
-import { lineChart, type Band, type Series } from './svg.js';
-import { escapeHtml as esc } from '../util/untrusted.js';
-import { MISSING_COLUMN, PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';
-import { serverViewSentences } from './serverView.js';
 
 export interface HtmlOptions {
   failOnHol?: boolean;
 }
 
-export const GROUP_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 const PHASE_COLORS: Record<string, string> = { warmup: '#9e9e9e', baseline: '#1f77b4', stress: '#d62728', recovery: '#2ca02c', other: '#9467bd' };
-export const BAND_FILLS: Record<string, string> = { warmup: '#eeeeee', baseline: '#e3effa', stress: '#fbe3e3', recovery: '#e4f4e4', other: '#efe6f7' };
-
-/** A phase role's colour; a role from a record is a key like any other ("constructor" is not one of ours). */
-const byRole = (colors: Record<string, string>, role: unknown): string => (typeof role === 'string' && Object.hasOwn(colors, role) ? colors[role]! : colors.other!);
-export const bandFill = (role: unknown): string => byRole(BAND_FILLS, role);
 
 const ms = (us: number): number => us / 1000;
 const fmtMs = (v: number): string => formatUs(v * 1000);
 
-function phaseBands(record: RunRecord): Band[] {
-  return record.phases.map((p) => ({ from: p.startUs / 1e6, to: (p.startUs + p.durationUs) / 1e6, label: `${p.name}`, fill: bandFill(p.role) }));
-}
-
-/** The percentile spectrum of a group, one line per phase: x is 1/(1−percentile) on a log axis. */
+/** The percentile spectrum of a group, one line per phase: x is 1/(1−percentile), both axes log so baseline and stress both read. */
 function spectrumChart(record: RunRecord, g: GroupResult): string | null {
   const series: Series[] = [];
   let maxX = 10;
@@ -52,61 +45,17 @@ function spectrumChart(record: RunRecord, g: GroupResult): string | null {
       const pct = 100 * (1 - 10 ** -k);
       points.push([10 ** k, ms(h.getValueAtPercentile(pct))]);
     }
-    series.push({ name: `${ph.name} (${p.latencyUs.count} events)`, color: byRole(PHASE_COLORS, ph.role), points });
+    series.push({ key: ph.name, name: `${ph.name} (${p.latencyUs.count} events)`, color: byRole(PHASE_COLORS, ph.role), points });
   }
   if (series.length === 0) return null;
+  const ys = series.flatMap((s) => s.points.map((q) => q[1])).filter((v) => v > 0);
+  const yMin = Math.max(0.01, 10 ** Math.floor(Math.log10(Math.min(...ys, 1))));
+  const yMax = 10 ** Math.ceil(Math.log10(Math.max(...ys, yMin * 10)));
   const labels = ['0%', '90%', '99%', '99.9%', '99.99%', '99.999%', '99.9999%'];
   return lineChart({
     title: `${g.name}: latency by percentile`,
     x: { label: 'percentile', log: true, min: 1, max: maxX, ticks: labels.map((label, i) => ({ value: 10 ** i, label })) },
-    y: { label: 'latency', min: 0, format: fmtMs },
-    series,
-  });
-}
-
-function groupIntervals(record: RunRecord, g: GroupResult): RunRecord['intervals'] {
-  return record.intervals.filter((iv) => iv.group === g.name).sort((a, b) => a.startUs - b.startUs);
-}
-
-/** p50, p99 and max per second, with the phases shaded behind; seconds with no arrival break the lines. */
-function overTimeChart(record: RunRecord, g: GroupResult): string | null {
-  const all = groupIntervals(record, g);
-  if (!all.some((iv) => iv.histogram)) return null;
-  const ivs = all.map((iv) => (iv.histogram ? iv : { ...iv, p50Us: NaN, p99Us: NaN, maxUs: NaN }));
-  const at = (iv: RunRecord['intervals'][number]): number => iv.startUs / 1e6 + 0.5;
-  return lineChart({
-    title: `${g.name}: latency over time`,
-    x: { label: 'seconds since start', min: 0, max: Math.max(record.durationUs / 1e6, ...ivs.map((iv) => at(iv) + 0.5)), format: (v) => `${v}s` },
-    y: { label: 'latency', min: 0, format: fmtMs },
-    bands: phaseBands(record),
-    series: [
-      { name: 'p50', color: '#1f77b4', points: ivs.map((iv) => [at(iv), ms(iv.p50Us)]) },
-      { name: 'p99', color: '#d62728', points: ivs.map((iv) => [at(iv), ms(iv.p99Us)]) },
-      { name: 'max', color: '#555555', dash: '4 3', points: ivs.map((iv) => [at(iv), ms(iv.maxUs)]) },
-    ],
-  });
-}
-
-/** Events delivered per second per connected client, every group on one chart. */
-function deliveredChart(record: RunRecord): string | null {
-  const series: Series[] = [];
-  record.groups.forEach((g, i) => {
-    if (g.kind === 'churn') return;
-    const points: [number, number][] = [];
-    for (const iv of groupIntervals(record, g)) {
-      const ph = record.phases.find((p) => iv.startUs >= p.startUs && iv.startUs < p.startUs + p.durationUs);
-      const clients = ph ? (g.phases[ph.name]?.clients ?? 0) : 0;
-      if (clients > 0) points.push([iv.startUs / 1e6 + 0.5, (iv.arrived ?? iv.delivered) / clients]);
-    }
-    if (points.length) series.push({ name: g.name, color: GROUP_COLORS[i % GROUP_COLORS.length]!, points });
-  });
-  if (series.length === 0) return null;
-  return lineChart({
-    title: 'events delivered per second, per client',
-    width: 1136,
-    x: { label: 'seconds since start', min: 0, max: record.durationUs / 1e6, format: (v) => `${v}s` },
-    y: { label: 'events/s per client', min: 0, format: (v) => String(Math.round(v * 10) / 10) },
-    bands: phaseBands(record),
+    y: { label: 'latency (log scale)', log: true, min: yMin, max: yMax, format: fmtMs },
     series,
   });
 }
@@ -117,8 +66,38 @@ function table(header: string[], rows: string[][], numeric: (c: number) => boole
   return `<table><thead><tr>${th}</tr></thead><tbody>\n${trs}\n</tbody></table>`;
 }
 
-function summaryRows(record: RunRecord): string[][] {
-  return phaseRows(record).map((r) => r.cells.map((cell, c) => (c === MISSING_COLUMN && r.missing > 0 ? `<b class="bad">${esc(cell)}</b>` : esc(cell))));
+/** What became of a group's clients in a phase, as a table cell: closes by the server, refusals. */
+function fateCell(record: RunRecord, group: string, phase: string): string {
+  const g = record.groups.find((x) => x.name === group);
+  const ph = record.phases.find((p) => p.name === phase);
+  if (!g || !ph || g.kind === 'churn') return '';
+  const inPhase = (at: number | undefined): boolean => at === undefined || (at >= ph.startUs && at < ph.startUs + ph.durationUs);
+  const closed = closedByDesign(record, g);
+  const parts: string[] = [];
+  const slow = g.clientResults.filter((c) => c.refused === undefined && c.closedByServer === CLOSE_SLOW_CLIENT && inPhase(c.closedAtUs)).length;
+  if (slow) parts.push(closed.count ? `<span class="closed">${slow} closed ${CLOSE_SLOW_CLIENT} (slow client, by design)</span>` : `<b class="bad">${slow} closed ${CLOSE_SLOW_CLIENT}</b>`);
+  // the server's count stands for the closes a stalled reader never read: shown in its last phase
+  if (closed.counted && ph === record.phases.filter((p) => g.phases[p.name]?.clients).at(-1)) {
+    parts.push(`<span class="closed">${closed.counted} closed ${CLOSE_SLOW_CLIENT} by the server's count (slow client, by design; a stalled reader never reads the close frame)</span>`);
+  }
+  const other = g.clientResults.filter((c) => c.refused === undefined && c.closedByServer !== null && c.closedByServer !== CLOSE_SLOW_CLIENT && inPhase(c.closedAtUs));
+  if (other.length) parts.push(`<b class="bad">${other.length} closed (${esc([...new Set(other.map((c) => c.closedByServer))].join(', '))})</b>`);
+  const refused = g.clientResults.filter((c) => c.refused !== undefined && inPhase(c.closedAtUs)).length;
+  if (refused) parts.push(`<b class="bad">${refused} refused</b>`);
+  return parts.join(', ');
+}
+
+/** The per-group, per-phase table; missing events of slow clients closed by design are not a failure's red. */
+function summaryTable(record: RunRecord): string {
+  const rows = phaseRows(record).map((r) => {
+    const byDesign = closedByDesign(record, record.groups.find((g) => g.name === r.group)!).count > 0;
+    const cells = r.cells.map((cell, c) => {
+      if (c !== MISSING_COLUMN || r.missing === 0) return esc(cell);
+      return byDesign ? `<span class="closed" title="closed ${CLOSE_SLOW_CLIENT} by the server, as designed: owed events count as missing">${esc(cell)}</span>` : `<b class="bad">${esc(cell)}</b>`;
+    });
+    return [...cells, fateCell(record, r.group, r.phase)];
+  });
+  return table([...PHASE_TABLE_HEADER, "clients' fate"], rows, (c) => c >= 2 && c < PHASE_TABLE_HEADER.length);
 }
 
 export const CSS = `
@@ -131,6 +110,7 @@ table{border-collapse:collapse;margin:6px 0;font-size:13px}th,td{border:1px soli
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#1a7f37}.bad{color:#c62828}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.chart{background:#fff;border:1px solid #e4e4e4;border-radius:4px}
 .chart .ct{font-size:13px;font-weight:600;fill:#222}.chart .tk{font-size:11px;fill:#555}.chart .al{font-size:12px;fill:#333}
+.closed{color:#7b52ab;font-weight:600}
 .chart .lg{font-size:11px;fill:#333}.chart .bl{font-size:10px;fill:#777}.chart .grid{stroke:#e6e6e6;stroke-width:1}.chart .frame{fill:none;stroke:#999}
 `;
 
@@ -146,29 +126,33 @@ export function renderHtml(record: RunRecord, opts: HtmlOptions = {}): string {
   if (record.hol.evidence.length) {
     body.push(table(['', 'HOL rule', 'measured', 'bound'], record.hol.evidence.map((e) => [HTML_MARK[evidenceMark(e)], esc(e.rule), esc(e.measured), esc(e.bound)])));
   }
-  const checks = checkRows(record, !!opts.failOnHol);
-  body.push('<h2>Thresholds</h2>');
-  body.push(checks.length === 0 ? '<p>No thresholds were set.</p>' : table(['', 'threshold', 'measured', 'bound'], checks.map((c) => [!c.judged ? '<span class="warn">– not judged</span>' : c.passed ? '<span class="ok">✓ pass</span>' : '<b class="bad">✗ FAIL</b>', `<code>${esc(c.name)}</code>`, esc(c.measured), esc(c.bound)])));
-
-  body.push('<h2>Latency by percentile</h2>');
-  body.push('<p class="meta">Receive time − intended publish time, missing events included at their lower bound. The x axis is 1/(1−percentile): each step right is ten times rarer.</p>');
-  body.push(`<div class="charts">${record.groups.map((g) => spectrumChart(record, g)).filter((c): c is string => c !== null).join('\n')}</div>`);
-  body.push('<h2>Latency over time</h2>');
-  body.push('<p class="meta">Latency of the events published in each second since the start, events that never arrived at their lower bound (so a stall is drawn as a stall); phases shaded.</p>');
-  body.push(`<div class="charts">${record.groups.map((g) => overTimeChart(record, g)).filter((c): c is string => c !== null).join('\n')}</div>`);
-  const silent = record.groups.filter((g) => g.kind !== 'churn' && !record.intervals.some((iv) => iv.group === g.name && iv.histogram));
-  if (silent.length) body.push(`<p>No event arrived at all for: ${silent.map((g) => `<b>${esc(g.name)}</b> (${esc(Object.values(g.phases).reduce((a, p) => a + p.missing, 0))} missing)`).join(', ')}.</p>`);
-  const delivered = deliveredChart(record);
-  if (delivered) {
-    body.push('<h2>Delivery rate</h2>');
-    body.push(`<div class="charts">${delivered}</div>`);
-  }
-  body.push('<h2>Summary</h2>');
-  body.push(table(PHASE_TABLE_HEADER, summaryRows(record), (c) => c >= 2));
+  body.push('<h2>Per group</h2>');
+  body.push(summaryTable(record));
+  body.push('<p class="meta">Latency is receive time − intended publish time; missing events are included at their lower bound. Slow clients the server closed as designed (4008) are shown in <span class="closed">purple</span>, not as a failure: what they were owed still counts as missing.</p>');
   for (const g of record.groups) {
     if (!g.replay) continue;
     body.push(`<p>Catch-up <b>${esc(g.name)}</b>: ${esc(replayFact(g)!)}.</p>`);
   }
+  const checks = checkRows(record, !!opts.failOnHol);
+  body.push('<h2>Thresholds</h2>');
+  body.push(checks.length === 0 ? '<p>No thresholds were set.</p>' : table(['', 'threshold', 'measured', 'bound'], checks.map((c) => [!c.judged ? '<span class="warn">– not judged</span>' : c.passed ? '<span class="ok">✓ pass</span>' : '<b class="bad">✗ FAIL</b>', `<code>${esc(c.name)}</code>`, esc(c.measured), esc(c.bound)])));
+
+  const frame = timeFrame(record);
+  body.push('<h2>Latency over time</h2>');
+  body.push(
+    "<p class=\"meta\">Seconds since the start, on a log scale so baseline and stress both read. <b>Oldest owed event</b>: at each moment, how old the oldest event a client was still owed was — it climbs while nothing arrives, so a stall is drawn as a stall (for fast groups from the clients' 10 ms tick series, the maximum of each 100 ms; else the worst of each second). <b>Every client waiting</b>: how long all of them had been waiting. <b>p99 of arrivals</b>: the events published in each second that arrived. Dark red marks: the freezes the verdict counted. Phases shaded.</p>",
+  );
+  body.push(`<div class="charts">${record.groups.map((g) => overTimeChart(record, g, frame)).filter((c): c is string => c !== null).join('\n')}</div>`);
+  const silent = record.groups.filter((g) => g.kind !== 'churn' && !record.intervals.some((iv) => iv.group === g.name && iv.histogram));
+  if (silent.length) body.push(`<p>No event arrived at all for: ${silent.map((g) => `<b>${esc(g.name)}</b> (${esc(Object.values(g.phases).reduce((a, p) => a + p.missing, 0))} missing)`).join(', ')}.</p>`);
+  const delivered = deliveredChart(record, frame, { width: 1136 });
+  if (delivered) {
+    body.push('<h2>Delivery rate</h2>');
+    body.push(`<div class="charts">${delivered}</div>`);
+  }
+  body.push('<h2>Latency by percentile</h2>');
+  body.push('<p class="meta">Receive time − intended publish time, missing events included at their lower bound. The x axis is 1/(1−percentile): each step right is ten times rarer.</p>');
+  body.push(`<div class="charts">${record.groups.map((g) => spectrumChart(record, g)).filter((c): c is string => c !== null).join('\n')}</div>`);
   const gen = record.generator;
   body.push('<h2>Generator health</h2>');
   body.push(

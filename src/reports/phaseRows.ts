@@ -8,6 +8,9 @@ export const PHASE_TABLE_HEADER = ['group', 'phase', 'clients', 'delivered', 'mi
 export const MISSING_COLUMN = 4;
 
 export interface PhaseRow {
+  /** The group and phase the row is of (names as in the record). */
+  group: string;
+  phase: string;
   cells: string[];
   /** Undelivered events in the row (0 for churn groups): renderers highlight it. */
   missing: number;
@@ -23,6 +26,8 @@ export function phaseRows(record: RunRecord): PhaseRow[] {
       const churn = g.kind === 'churn';
       const l = churn ? p.ackUs : p.latencyUs;
       rows.push({
+        group: g.name,
+        phase: ph.name,
         missing: churn ? 0 : p.missing,
         cells: [
           `${g.name}${g.behaviour ? ` (${g.behaviour})` : ''}`,

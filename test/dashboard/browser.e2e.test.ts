@@ -30,6 +30,8 @@ interface Sample {
   phaseP99: number | null;
   verdict: string | null;
   final: boolean;
+  /** The fast group's oldest owed event as the live chart drew it: [s, ms]. */
+  owed: [number, number][] | null;
 }
 
 describe('evbench demo --dashboard', () => {
@@ -59,6 +61,16 @@ describe('evbench demo --dashboard', () => {
             phaseP99: (f?.['phase-p99'] as number | null) ?? null,
             verdict: (await verdict.count()) ? await verdict.getAttribute('data-verdict') : null,
             final: (await verdict.count()) ? (await verdict.getAttribute('data-final')) === 'true' : false,
+            owed: await page
+              .locator('section[data-run="legacy"] [data-chart="latency-fast"] path[data-series="oldest-owed"]')
+              .evaluateAll((ps) =>
+                ps[0]
+                  ? ps[0]
+                      .getAttribute('data-points')!
+                      .split(' ')
+                      .map((xy) => xy.split(',').map(Number) as [number, number])
+                  : null,
+              ),
           };
           samples.push(s);
           return s.final;
@@ -101,9 +113,19 @@ describe('evbench demo --dashboard', () => {
         expect(f['phase-p99'], g.name).toBe(g.phases.stress!.latencyUs.p99);
         expect(f['closed-slow'], g.name).toBe(g.clientResults.filter((c) => c.closedByServer === 4008).length);
       }
-      // every group's latency over time, delivery and stalls: the report's SVG charts, drawn
+      // every group's latency and oldest owed event over time, and delivery: the report's chart module, drawn
       const charts = page.locator('section[data-run="legacy"] svg.chart');
-      expect(await charts.count()).toBe(record.groups.length + 2);
+      expect(await charts.count()).toBe(record.groups.length + 1);
+      // the live chart's oldest owed event climbed in stress: seconds, several times the baseline's
+      const owed = (last: Sample['owed']) => (from: number, to: number) =>
+        (last ?? []).filter(([x, y]) => x > from && x <= to && Number.isFinite(y)).map(([, y]) => y);
+      const lastLive = live.filter((s) => s.phase === 'stress' && s.owed).at(-1)!.owed;
+      const stress = record.phases.find((p) => p.role === 'stress')!;
+      const base = record.phases.find((p) => p.role === 'baseline')!;
+      const inStressOwed = owed(lastLive)(stress.startUs / 1e6, 1e9);
+      const inBaselineOwed = owed(lastLive)(base.startUs / 1e6, (base.startUs + base.durationUs) / 1e6);
+      expect(Math.max(...inStressOwed), JSON.stringify(lastLive)).toBeGreaterThanOrEqual(1_000);
+      expect(Math.max(...inStressOwed)).toBeGreaterThan(3 * Math.max(...inBaselineOwed));
       const box = await charts.first().boundingBox();
       expect(box!.width * box!.height).toBeGreaterThan(100 * 100);
       expect(foreign).toEqual([]);

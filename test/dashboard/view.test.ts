@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { asRunRecord } from '../../src/record/loadRecord.js';
 import type { RunRecord } from '../../src/record/schema.js';
 import { runView } from '../../src/dashboard/view.js';
+import { overTimeChart, timeFrame } from '../../src/reports/overTimeChart.js';
+import { serverDisagreement } from '../../src/verdict/serverViewEvidence.js';
 import { startDashboard, type Dashboard } from '../../src/dashboard/server.js';
 
 const fixture = (): RunRecord =>
@@ -36,8 +38,11 @@ describe('runView', () => {
     const s = v.groups.find((g) => g.name === 'stalled')!;
     expect(s.fate).toEqual({ closedSlow: 1, closedOther: 1, refused: 0, gaps: 3, stalled: 0, open: null, detail: '1011 boom ×1' });
     expect(v.generator).toMatchObject({ bound: record.generator.bound, cpuPercent: record.generator.cpuPercent });
-    // one latency chart per group, delivery and stalls: SVG from reports/svg.ts, phases shaded
-    expect(v.charts.map((c) => c.id)).toEqual(['latency-fast', 'latency-stalled', 'delivered', 'stall']);
+    // one over-time chart per group and the delivery rate: the report's own chart module, phases shaded
+    expect(v.charts.map((c) => c.id)).toEqual(['latency-fast', 'latency-stalled', 'delivered']);
+    expect(v.charts[0]!.svg).toBe(
+      overTimeChart(record, record.groups[0]!, timeFrame(record, { planned: true }), { width: 536, height: 260 }),
+    );
     for (const c of v.charts) expect(c.svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" class="chart"/);
     expect(v.charts[0]!.svg).toMatch(/<rect [^>]*fill="#fbe3e3"><title>stress<\/title>/);
     expect(JSON.stringify(v)).not.toMatch(/histogram/i);
@@ -57,6 +62,44 @@ describe('runView', () => {
     expect(v).toMatchObject({ phase: 'baseline', elapsedS: 2.5, totalS: 6 });
     expect(v.groups.find((g) => g.name === 'stalled')!.fate).toMatchObject({ stalled: 1, open: 2 });
     expect(runView({ name: 'x', final: false }).verdict.label).toBe('waiting');
+  });
+
+  it('a page opened mid-run says where the run is at once, before its first live record', () => {
+    const v = runView({ name: 'x', final: false, progress: { phase: 'stress', elapsedUs: 9_000_000, totalUs: 16_000_000 } });
+    expect(v.verdict.label).toBe('gathering');
+    expect(v.verdict.summary).toMatch(/^the run is 9s into 16s, in its stress phase; .*within 3s$/);
+    expect(v).toMatchObject({ phase: 'stress', elapsedS: 9, totalS: 16 });
+  });
+
+  it("a record older than the run's progress (no page watched a while) is marked stale; a current one is not", () => {
+    const record = fixture();
+    const at = (elapsedUs: number) =>
+      runView({ name: 'run', record, final: false, progress: { phase: 'stress', elapsedUs, totalUs: 16_000_000 } });
+    expect(at(record.durationUs + 1_000_000)).toMatchObject({ stale: false, asOfS: record.durationUs / 1e6 });
+    expect(at(record.durationUs + 5_000_000)).toMatchObject({ stale: true, asOfS: record.durationUs / 1e6 });
+  });
+
+  it("never sets the server's older /metrics view against the clients' live figures; the final record does", () => {
+    const record = fixture();
+    // clients stalled for seconds in stress while the server's view (read before the stall) saw nothing
+    record.groups[0]!.phases.stress!.maxStallUs = 3_000_000;
+    record.server = {
+      ...record.server!,
+      phases: undefined,
+      sendDurationUs: { count: 10, p50: 25, p99: 100, max: 1_000 },
+      oldestInFlightUs: 0,
+      dispatchQueueAgeUs: 0,
+      sessionQueueAgeMaxUs: 0,
+    };
+    const sentence = serverDisagreement(record)!;
+    expect(sentence).toMatch(/^server and clients disagree/);
+    record.warnings = [...record.warnings, sentence];
+    const live = runView({ name: 'run', record, final: false, serverSeenAtUs: record.durationUs - 4_000_000 });
+    expect(live.warnings).not.toContain(sentence);
+    expect(live.server!.olderByS).toBe(6);
+    const final = runView({ name: 'run', record, final: true });
+    expect(final.warnings).toContain(sentence);
+    expect(final.server!.olderByS).toBeNull();
   });
 });
 
@@ -133,6 +176,22 @@ describe('dashboard server', () => {
     expect(page.body).toContain("new EventSource('events')");
     expect((await get(d.url, { host: 'evil.example:80' })).status).toBe(403);
     expect((await get(`${d.url}nothing`)).status).toBe(404);
+  });
+
+  it("dates the server's /metrics view by the first live record that carried it", async () => {
+    d = await startDashboard({ title: 't' });
+    const record = fixture();
+    const at = (durationUs: number, slowClientCloses: number): RunRecord => ({
+      ...record,
+      durationUs,
+      server: { ...record.server!, slowClientCloses },
+    });
+    d.update({ name: 'run', record: at(4_000_000, 1), final: false });
+    expect(d.view().runs[0]!.server!.olderByS).toBe(2);
+    d.update({ name: 'run', record: at(6_000_000, 1), final: false });
+    expect(d.view().runs[0]!.server!.olderByS).toBe(4);
+    d.update({ name: 'run', record: at(8_000_000, 2), final: false }); // a new scrape
+    expect(d.view().runs[0]!.server!.olderByS).toBe(2);
   });
 
   it('streams the view over SSE, at most two updates a second, and keeps the final record', async () => {

@@ -9,6 +9,7 @@ import { inflateSync } from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asRunRecord } from '../../src/record/loadRecord.js';
+import type { RunRecord } from '../../src/record/schema.js';
 import { renderHtml } from '../../src/reports/html.js';
 import { formatUs } from '../../src/util/units.js';
 // @ts-expect-error: a plain .mjs script, shared with `npm run screenshot`
@@ -25,9 +26,14 @@ describe('HTML report', () => {
     expect(html.match(/https?:\/\/[^\s"')]+/g)!.every((u) => u === 'http://www.w3.org/2000/svg')).toBe(true);
     expect(html.match(/<svg /g)!.length).toBe(2 + 2 + 1); // spectrum and over-time per group, delivery rate
     expect(html).toContain('fast: latency by percentile');
-    expect(html).toContain('fast: latency over time');
+    expect(html).toContain('fast: latency and oldest owed event over time');
     expect(html).toContain('events delivered per second, per client');
     expect(html).toMatch(/<rect [^>]*fill="#fbe3e3"><title>stress<\/title>/); // the stress phase band
+    // what a reader needs first comes first: verdict, evidence, the per-group table; the charts after
+    const at = (text: string): number => html.indexOf(text);
+    expect(at('Verdict: ')).toBeLessThan(at('HOL rule'));
+    expect(at('HOL rule')).toBeLessThan(at('<h2>Per group</h2>'));
+    expect(at('<h2>Per group</h2>')).toBeLessThan(at('<svg '));
     expect(html).toContain('<td><code>missing{group:fast}: count==0</code></td><td>6</td><td>== 0</td>');
   });
 
@@ -62,16 +68,16 @@ describe('HTML report', () => {
       for (const [w, h] of sizes) expect(w! * h!).toBeGreaterThan(100 * 100);
       const titles = await page.locator('svg.chart > title').allTextContents();
       expect(titles).toEqual([
+        'fast: latency and oldest owed event over time',
+        'stalled: latency and oldest owed event over time',
+        'events delivered per second, per client',
         'fast: latency by percentile',
         'stalled: latency by percentile',
-        'fast: latency over time',
-        'stalled: latency over time',
-        'events delivered per second, per client',
       ]);
-      // each over-time chart draws its p50, p99 and max lines, and the three phase bands
-      for (const t of ['fast: latency over time', 'stalled: latency over time']) {
+      // each over-time chart draws its p99 of arrivals and oldest owed event, and the three phase bands
+      for (const t of ['fast: latency and oldest owed event over time', 'stalled: latency and oldest owed event over time']) {
         const chart = page.locator('svg.chart', { has: page.locator(`title:text-is("${t}")`) });
-        expect(await chart.locator('path > title').allTextContents()).toEqual(['p50', 'p99', 'max']);
+        expect(await chart.locator('path').evaluateAll((ps) => ps.map((p) => p.getAttribute('data-series')))).toEqual(['p99', 'oldest-owed']);
         expect(await chart.locator('rect > title').allTextContents()).toEqual(['warmup', 'baseline', 'stress']);
       }
     });
@@ -116,6 +122,87 @@ describe('HTML report', () => {
       expect(colours.get('d62728') ?? 0).toBeGreaterThan(200);
       expect(colours.get('1f77b4') ?? 0).toBeGreaterThan(200);
       expect(colours.get('fbe3e3') ?? 0).toBeGreaterThan(10_000); // the shaded stress band
+    });
+  });
+
+  /** Real records: a legacy run whose fast clients froze in stress, an isolated run whose server closed its slow clients. */
+  const real = (name: string): RunRecord => asRunRecord(JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8')), name);
+
+  describe.skipIf(!chromium)('real runs in headless Chromium: what the drawn charts say', () => {
+    let browser: Browser;
+    const dir = mkdtempSync(join(tmpdir(), 'evbench-html-real-'));
+    const open = async (record: RunRecord, name: string): Promise<Page> => {
+      const file = join(dir, name);
+      writeFileSync(file, renderHtml(record));
+      const page = await browser.newPage({ viewport: { width: 1280, height: 2000 } });
+      await page.goto(pathToFileURL(file).href);
+      return page;
+    };
+    beforeAll(async () => {
+      browser = (await launchChromium(chromium)) as Browser;
+    }, 60_000);
+    afterAll(async () => {
+      await browser?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("during the legacy stall the oldest owed event's line climbs for the freeze's whole length", async () => {
+      const record = real('legacy-stall.json');
+      const freeze = record.hol.freezes!.stress.freezes[0]!;
+      expect(freeze.durationUs).toBeGreaterThan(3_000_000);
+      const page = await open(record, 'legacy.html');
+      const chart = page.locator('svg.chart', { has: page.locator('title:text-is("fast: latency and oldest owed event over time")') });
+      // the freeze the verdict counted is marked where it was
+      const mark = await chart.locator('rect[data-mark="freeze"]').evaluate((r) => [Number(r.getAttribute('data-from')), Number(r.getAttribute('data-to'))]);
+      expect(mark).toEqual([freeze.startUs / 1e6, (freeze.startUs + freeze.durationUs) / 1e6]);
+      // the line as drawn: its data, and the screen height of each vertex (SVG y grows downwards)
+      const drawn = await chart.locator('path[data-series="oldest-owed"]').evaluate((p) => ({
+        data: p.getAttribute('data-points')!.split(' ').map((xy) => xy.split(',').map(Number)),
+        ys: [...p.getAttribute('d')!.matchAll(/[ML]([\d.]+) ([\d.]+)/g)].map((m) => Number(m[2])),
+      }));
+      expect(drawn.ys.length).toBe(drawn.data.filter(([, y]) => Number.isFinite(y) && y! > 0).length);
+      const inside = drawn.data.map(([x, y], i) => ({ x: x!, y: y!, screenY: drawn.ys[i]! })).filter((p) => p.x > mark[0]! + 0.1 && p.x <= mark[1]!);
+      expect(inside.length).toBeGreaterThanOrEqual((freeze.durationUs / 100_000) * 0.9);
+      for (let i = 1; i < inside.length; i++) {
+        expect(inside[i]!.y, `at ${inside[i]!.x}s`).toBeGreaterThan(inside[i - 1]!.y);
+        expect(inside[i]!.screenY).toBeLessThanOrEqual(inside[i - 1]!.screenY);
+      }
+      // it climbs by the freeze's length: from its start to its end it gains (nearly) that many ms
+      expect(inside.at(-1)!.y - inside[0]!.y).toBeGreaterThan((freeze.durationUs / 1000) * 0.9);
+      await page.close();
+    });
+
+    it('the isolated run shows its slow clients, closed 4008 by design, in their own colour and never in red', async () => {
+      const record = real('isolated-slow-closed.json');
+      const page = await open(record, 'isolated.html');
+      const rows = await page.locator('tr').evaluateAll((trs) =>
+        trs
+          .map((tr) => [...tr.querySelectorAll('td')])
+          .filter((tds) => tds.length > 5 && /^(stalled|trickle)/.test(tds[0]!.innerText))
+          .map((tds) => ({
+            group: tds[0]!.innerText,
+            red: tds.some((td) => td.querySelector('.bad') !== null || [...td.querySelectorAll('*')].some((e) => getComputedStyle(e).color === 'rgb(198, 40, 40)')),
+            missingColour: getComputedStyle(tds[4]!.firstElementChild ?? tds[4]!).color,
+            fate: tds.at(-1)!.innerText,
+          })),
+      );
+      expect(rows.map((r) => r.group)).toEqual(['stalled (stall)', 'trickle (rate)']);
+      for (const r of rows) {
+        expect(r.red, r.group).toBe(false);
+        expect(r.missingColour).toBe('rgb(123, 82, 171)');
+        expect(r.fate).toMatch(/closed 4008/);
+      }
+      // their charts draw no red either: the oldest owed line is the closed colour
+      for (const g of ['stalled', 'trickle']) {
+        const chart = page.locator('svg.chart', { has: page.locator(`title:text-is("${g}: latency and oldest owed event over time")`) });
+        expect(await chart.locator('path[data-series="oldest-owed"]').getAttribute('stroke')).toBe('#7b52ab');
+      }
+      const delivered = page.locator('svg.chart', { has: page.locator('title:text-is("events delivered per second, per client")') });
+      const strokes = await delivered.locator('path[data-series]').evaluateAll((ps) => ps.map((p) => [p.getAttribute('data-series'), p.getAttribute('stroke')]));
+      expect(strokes.filter(([k]) => k !== 'fast').every(([, c]) => c !== '#d62728' && c !== '#c62828')).toBe(true);
+      // the fast clients were not closed: red would still be theirs to earn, and their missing count is 0
+      expect(record.groups[0]!.clientResults.every((c) => c.closedByServer === null)).toBe(true);
+      await page.close();
     });
   });
 });
