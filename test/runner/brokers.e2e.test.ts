@@ -127,11 +127,16 @@ describe('mqtt adapter against mosquitto (websockets listener)', () => {
     // cores, and the publisher's own lateness counts as the server's). What holds in every run: the
     // broker drops nobody, fast subscribers miss nothing, the stalled one gets nothing.
     expect(rec.hol.verdict, rec.hol.summary).not.toBe('disconnect');
-    expect(r.code, r.stderr).toBe(rec.hol.verdict === 'invalid' ? 4 : rec.thresholds.some((t) => !t.passed) ? 1 : 0);
+    // 200 events/s × 1 KiB over a 5 s stress owes the stalled reader ~1.5 MB: the kernels may still hold it (inconclusive, exit 5)
+    expect(r.code, r.stderr).toBe(
+      rec.hol.verdict === 'invalid' ? 4 : rec.thresholds.some((t) => !t.passed) ? 1 : rec.hol.verdict === 'inconclusive' ? 5 : 0,
+    );
     if (rec.hol.verdict === 'hol') {
-      expect(rec.hol.evidence.filter((e) => e.triggered).map((e) => e.rule)).toEqual([
-        expect.stringMatching(/^fast p99 above the noise floor/),
-      ]);
+      const fired = rec.hol.evidence.filter((e) => e.triggered).map((e) => e.rule);
+      expect(
+        fired.every((rule) => /^fast p99 above the noise floor|^fast clients frozen together/.test(rule)),
+        fired.join('; '),
+      ).toBe(true);
     }
     expect(fast(rec).phases.stress!.missing).toBe(0);
     expect(fast(rec).phases.stress!.delivered).toBeGreaterThan(1000);
