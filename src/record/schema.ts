@@ -247,6 +247,8 @@ export interface FreezeSummary {
   aboveFloorUs: number;
   frozenUs: number;
   worstUs: number;
+  /** The shared age at the median tick. */
+  medianUs?: number;
   /** µs since t0; at most the first 50 are kept. */
   freezes: { startUs: number; durationUs: number; peakUs: number }[];
   count: number;

@@ -29,6 +29,8 @@ export interface FreezePhase {
   frozenUs: number;
   /** The worst shared age seen (generator lateness taken off), counted or not. */
   worstUs: number;
+  /** The shared age at the median tick: what the fast clients lived with most of the time. */
+  medianUs: number;
 }
 
 export interface FreezeView {
@@ -94,7 +96,8 @@ function ticksOf(record: RunRecord, role: string): [number, number][] {
 }
 
 function phaseFreezes(s: Series, ranges: [number, number][], floorUs: number, countFromUs: number): FreezePhase {
-  const out: FreezePhase = { measuredUs: 0, aboveFloorUs: 0, freezes: [], frozenUs: 0, worstUs: 0 };
+  const out: FreezePhase = { measuredUs: 0, aboveFloorUs: 0, freezes: [], frozenUs: 0, worstUs: 0, medianUs: 0 };
+  const all: number[] = [];
   for (const [from, to] of ranges) {
     let run: { start: number; n: number; peak: number } | undefined;
     const close = (): void => {
@@ -111,6 +114,7 @@ function phaseFreezes(s: Series, ranges: [number, number][], floorUs: number, co
         continue;
       }
       out.measuredUs += TICK_US;
+      all.push(a);
       if (a > out.worstUs) out.worstUs = a;
       if (a > floorUs) {
         out.aboveFloorUs += TICK_US;
@@ -121,6 +125,7 @@ function phaseFreezes(s: Series, ranges: [number, number][], floorUs: number, co
     }
     close();
   }
+  out.medianUs = all.length ? median(all) : 0;
   return out;
 }
 
@@ -224,9 +229,17 @@ export function freezeView(record: RunRecord, inputs: FreezeInputs): FreezeView 
     stress.aboveFloorUs >= sustainedUs &&
     share(stress, stress.aboveFloorUs) >= SUSTAINED_SHARE &&
     share(stress, stress.aboveFloorUs) >= 3 * share(baseline, baseline.aboveFloorUs);
-  const triggered = notJudged === undefined && (freezesOver || risen);
+  // a rise that lasts moves the median tick: every fast client waits longer most of the time, which a
+  // noisy baseline's worst seconds cannot hide (too few events and a silence's median is chance)
+  const shifted =
+    chance < rules.maxStallUs &&
+    baseline.measuredUs > 0 &&
+    stress.measuredUs > 0 &&
+    stress.medianUs >= rules.indexLimit * baseline.medianUs &&
+    stress.medianUs >= baseline.medianUs + rules.minDeltaUs;
+  const triggered = (notJudged === undefined && (freezesOver || risen)) || shifted;
   return {
-    judged: notJudged === undefined,
+    judged: notJudged === undefined || shifted,
     notJudged,
     floorUs,
     floorFrom: from,
@@ -237,7 +250,7 @@ export function freezeView(record: RunRecord, inputs: FreezeInputs): FreezeView 
     stress,
     generatorOverFloorShare: measured > 0 ? lagOver / measured : 0,
     triggered,
-    sustained: triggered && (risen || stress.freezes.some((f) => f.durationUs >= rules.sustainUs)),
+    sustained: triggered && (risen || shifted || stress.freezes.some((f) => f.durationUs >= rules.sustainUs)),
   };
 }
 

@@ -248,11 +248,25 @@ export function analyseHol(record: RunRecord, rulesIn: HolRules): HolResult {
     const how = freeze?.triggered ? (freeze.sustained ? ' (sustained)' : ' (transient)') : '';
     return { verdict: 'hol', ...figures, evidence: all, summary: `HEAD-OF-LINE BLOCKING${how}: ${who} (${names(fired)})` };
   }
+  return quietVerdict({ ...figures, evidence: all }, tested, freeze, noise, index, deliveryRatio);
+}
+
+/**
+ * No rule fired: `none` only when the run tested the server and a rule that sees blocking in time
+ * could judge it; otherwise `inconclusive`, with why.
+ */
+function quietVerdict(
+  result: Omit<HolResult, 'verdict' | 'summary'>,
+  tested: Tested,
+  freeze: FreezeView | undefined,
+  noise: NoiseModel,
+  index: number | null,
+  deliveryRatio: number | null,
+): HolResult {
   if (tested.tested !== true) {
     return {
       verdict: 'inconclusive',
-      ...figures,
-      evidence: all,
+      ...result,
       summary: `INCONCLUSIVE: no rule fired, but the run could not have seen blocking — ${tested.detail}`,
     };
   }
@@ -263,18 +277,16 @@ export function analyseHol(record: RunRecord, rulesIn: HolRules): HolResult {
   if (unjudged.length === 2) {
     return {
       verdict: 'inconclusive',
-      ...figures,
-      evidence: all,
+      ...result,
       summary: `INCONCLUSIVE: no rule fired, but the rules that see blocking in time could not judge this run (${unjudged.join('; ')})`,
     };
   }
   const freezeWords = freeze?.judged
-    ? `never frozen together (worst shared age ${formatUs(freeze.stress.worstUs)}; a freeze from ${formatUs(freeze.countFromUs)} would show)`
+    ? `frozen together in stress: ${describeFreezes(freeze.stress)}, baseline: ${describeFreezes(freeze.baseline)} (a freeze from ${formatUs(freeze.countFromUs)} would show)`
     : `p99 ${fmtRatio(index)}`;
   return {
     verdict: 'none',
-    ...figures,
-    evidence: all,
+    ...result,
     summary: `no head-of-line blocking: the server was tested (${tested.detail}) and fast clients kept their baseline: ${freezeWords}, ${noise.elevatedSeconds} of ${noise.stressP99s.length} stress seconds above the p99 floor ${formatUs(noise.floorUs)}, delivery ${fmtRatio(deliveryRatio)}, nothing missed`,
   };
 }
@@ -314,12 +326,16 @@ function testedRow(t: Tested): HolEvidence {
 function freezeRule(f: FreezeView): HolEvidence {
   const rule = `fast clients frozen together in stress (every one of ${f.clients} tracked, above the ${formatUs(f.floorUs)} floor; a freeze counts from ${formatUs(f.countFromUs)})`;
   const share = (p: FreezePhase): string => (p.measuredUs > 0 ? `${Math.round((p.aboveFloorUs / p.measuredUs) * 100)}%` : 'n/a');
-  const measured = `stress: ${describeFreezes(f.stress)}, above the floor ${share(f.stress)} of the time; baseline: ${describeFreezes(f.baseline)}, ${share(f.baseline)}`;
-  if (!f.judged) return { rule: `${rule} (not judged: ${f.notJudged})`, measured, bound: 'n/a', triggered: false, judged: false };
+  const measured =
+    `stress: ${describeFreezes(f.stress)}, above the floor ${share(f.stress)} of the time, median shared age ${formatUs(f.stress.medianUs)}; ` +
+    `baseline: ${describeFreezes(f.baseline)}, ${share(f.baseline)}, median ${formatUs(f.baseline.medianUs)}`;
+  const bound =
+    "freezes over 2× the baseline's share; or above the floor ≥ 25% of stress and ≥ 3× baseline's; or a median shared age ≥ indexLimit × baseline's and ≥ its + minDelta";
+  if (!f.judged) return { rule: `${rule} (not judged: ${f.notJudged})`, measured, bound, triggered: false, judged: false };
   return {
     rule,
     measured: f.triggered ? `${measured} — ${f.sustained ? 'sustained' : 'transient'}` : measured,
-    bound: "freezes over 2× the baseline's share, or above the floor ≥ 25% of stress and ≥ 3× baseline's",
+    bound,
     triggered: f.triggered,
   };
 }
@@ -332,6 +348,7 @@ function freezeSummary(f: FreezeView): NonNullable<HolResult['freezes']> {
     worstUs: p.worstUs,
     freezes: p.freezes.slice(0, 50),
     count: p.freezes.length,
+    medianUs: p.medianUs,
   });
   return {
     floorUs: f.floorUs,

@@ -182,3 +182,33 @@ describe('tested, or not a none', () => {
     expect(r.verdict).toBe('inconclusive');
   });
 });
+
+describe('a sustained rise under a noisy baseline', () => {
+  // every second one 150 ms spike (a busy machine): the per-second worst ages set a high floor
+  const noisy = (t: number): number => (t % 1_000_000 < 150_000 ? 5_000 + (t % 1_000_000) : 5_000);
+
+  it('+20 ms on every send moves the median shared age: blocking, sustained, though the floor hides it', () => {
+    const r = judge({ ages: (t) => (t >= STRESS_US ? Math.max(noisy(t), 25_000) : noisy(t)) });
+    expect(r.freezes!.floorUs).toBeGreaterThan(100_000);
+    expect(r.verdict).toBe('hol');
+    expect(r.summary).toMatch(/\(sustained\)/);
+    expect(freezeRow(r).measured).toMatch(/median shared age 25\.0ms; baseline: .*median 5\.00ms/);
+  });
+
+  it('the same noise in stress, no rise: none; a rise under indexLimit × or minDelta: none', () => {
+    expect(judge({ ages: noisy }).verdict).toBe('none');
+    // 3× of 5 ms is 15 ms: 14 ms is not enough
+    expect(judge({ ages: (t) => (t >= STRESS_US ? Math.max(noisy(t), 14_000) : noisy(t)) }).verdict).toBe('none');
+    expect(judge({ ages: (t) => (t >= STRESS_US ? Math.max(noisy(t), 15_000) : noisy(t)) }).verdict).toBe('hol');
+  });
+
+  it('at a few events a second the median of a silence is chance: no shift is judged', () => {
+    const r = judge({
+      emitted: true,
+      ages: (t) => (t >= STRESS_US ? 3 * (t % 1_000_000) : t % 1_000_000),
+      baseCounters: { arrived: 80 },
+      stressCounters: { arrived: 100 },
+    });
+    expect(r.verdict).not.toBe('hol');
+  });
+});
