@@ -21,13 +21,14 @@
 // out (a runner notices a page within a second, its workers at their next whole-second tick).
 // Pinned where taskset and two CPUs exist: the servers on one core, both runners and viewers on the
 // other (`UNPINNED=1` leaves the scheduler free).
-//   npm run build && node scripts/dashboard-cost.mjs [PAIRS=20] [WINDOW_S=5] [FAST_CLIENTS=30] [RATE=1000]
+//   npm run build && npm run build:bench && node scripts/dashboard-cost.mjs [PAIRS=20] [WINDOW_S=5] [FAST_CLIENTS=30] [RATE=1000]
 import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(pathToFileURL(join(root, 'dist', p)).href);
+const benchDist = (p) => import(pathToFileURL(join(root, 'dist-bench', 'bench', p)).href);
 const say = (line) => process.stderr.write(`${line}\n`);
 const SETTLE_S = 2; // left out at the start of each window
 
@@ -38,9 +39,9 @@ if (process.argv[2] === '--child') await child(process.argv.slice(3));
 else await parent(process.argv.slice(2).map(Number));
 
 async function parent([pairs = 20, windowS = 5, fastClients = 30, rate = 1000]) {
-  const { startEvbench } = await dist('bench/contenders.js');
-  const { median } = await dist('bench/rounds.js');
-  const { applyPinning, describePinning, planPinning, releasePinning } = await dist('bench/pinning.js');
+  const { startEvbench } = await benchDist('contenders.js');
+  const { median } = await benchDist('rounds.js');
+  const { applyPinning, describePinning, planPinning, releasePinning } = await benchDist('pinning.js');
   const pinning = planPinning(process.env.UNPINNED === '1');
   applyPinning(pinning);
   say(describePinning(pinning));
@@ -136,7 +137,7 @@ async function parent([pairs = 20, windowS = 5, fastClients = 30, rate = 1000]) 
 async function child([url, side, firstWindowMs, windows, windowS, fastClients, rate]) {
   [firstWindowMs, windows, windowS, fastClients, rate] = [firstWindowMs, windows, windowS, fastClients, rate].map(Number);
   const { runScenario } = await dist('runner/run.js');
-  const { urlScenario } = await dist('bench/scenario.js');
+  const { urlScenario } = await benchDist('scenario.js');
   const { startDashboard } = await dist('dashboard/server.js');
   const endMs = firstWindowMs + windows * windowS * 1000;
   // t0 comes about 1 s after the run starts; warm-up runs until window 0, then baseline and stress share the windows
