@@ -11,7 +11,7 @@ import { IdMap } from '../measurement/idMap.js';
 import { AgeTicks, groupAges, LagTicks, TICK_US } from '../measurement/ageTicks.js';
 import { PushbackWatch, type PushbackResult } from './pushback.js';
 import { GroupRecorder } from '../measurement/recorder.js';
-import { timeline, type Schedule, type Timeline } from '../measurement/schedule.js';
+import type { RunSchedule, Schedule, Timeline } from '../measurement/schedule.js';
 import { ClientConnection, type ConnectionContext } from './clients/connection.js';
 import { StallClient } from './clients/stall.js';
 import { RateClient } from './clients/rate.js';
@@ -294,9 +294,9 @@ function flushIntervals(): void {
   if (intervals.length > 0) post({ type: 'interval', intervals });
 }
 
-function start(t0Us: number): void {
-  const schedule: Schedule = { t0Us, rate: scenario.publisher.rate };
-  const timeLine = timeline(t0Us, scenario.phases);
+function start(plan: RunSchedule): void {
+  const { schedule, timeline: timeLine } = plan;
+  const t0Us = schedule.t0Us;
   tl = timeLine;
   for (const r of recorders) r.t0Us = t0Us;
   watchLag(t0Us, timeLine.endUs);
@@ -397,7 +397,7 @@ function start(t0Us: number): void {
 parentPort!.on('message', (m: MainToWorker) => {
   if (m.type === 'start') {
     headId = Math.max(headId, m.headId);
-    start(m.t0Us);
+    start(m.plan);
   } else if (m.type === 'ids') {
     ids.addAll(m.ranges);
     ids.sent = Math.max(ids.sent, m.sent);
