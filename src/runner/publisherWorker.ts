@@ -9,7 +9,9 @@ import type { IdRange } from '../measurement/idMap.js';
 import { LagTicks } from '../measurement/ageTicks.js';
 import type { MainToWorker, PublisherInit, PublisherToMain } from './threadMessages.js';
 import { HealthSampler } from './health.js';
-import { sinkFor, type OutgoingEvent } from './publish/sink.js';
+import type { OutgoingEvent } from './publish/sink.js';
+import './adapters/builtins.js';
+import { sinkFor } from './adapters/registry.js';
 
 const init = workerData as PublisherInit;
 const post = (m: PublisherToMain): void => parentPort!.postMessage(m);

@@ -10,7 +10,8 @@ import WebSocket from 'ws';
 import { targetConnectOptions, withToken } from './url.js';
 import { engineIoUrl } from './adapters/socketio.js';
 import { openSse } from './clients/sseTransport.js';
-import { adapterFor } from './adapters/adapter.js';
+import './adapters/builtins.js';
+import { adapterFor } from './adapters/registry.js';
 import { newScannedEvent } from '../measurement/frameScan.js';
 import { MAX_MESSAGE_BYTES } from './clients/frameReader.js';
 

@@ -10,6 +10,7 @@ const range = (r: SettingRange): { min: number; max: number; fallback: number } 
 const noDefault = (r: SettingRange): { min: number; max: number } => ({ min: r.min, max: r.max });
 import { parseThresholds, ThresholdSyntaxError } from './thresholdGrammar.js';
 import { unsupported } from './capabilities.js';
+import { adapterNames, adapterSpec } from './adapters.js';
 
 type Json = unknown;
 type Obj = Record<string, Json>;
@@ -182,28 +183,23 @@ function checkTarget(c: Checker, raw: Json): Target | undefined {
   if (t.url !== undefined) {
     const url = c.string('target.url', t.url);
     for (const k of ['embedded'] as const) if (t[k] !== undefined) c.fail(`target.${k}`, 'not allowed with target.url');
-    const adapter =
-      c.oneOf(
-        'target.adapter',
-        t.adapter,
-        ['evbench', 'generic', 'nats', 'mqtt', 'graphql-ws', 'actioncable', 'socketio', 'sse'] as const,
-        'evbench',
-      ) ?? 'evbench';
-    const overHttp = adapter === 'socketio' || adapter === 'sse'; // their clients take http:// URLs
+    const adapter = c.oneOf('target.adapter', t.adapter, adapterNames(), 'evbench') ?? 'evbench';
+    const spec = adapterSpec(adapter)!;
+    const overHttp = spec.url === 'http'; // their clients take http:// URLs
     if (url && !overHttp && !/^wss?:\/\/[^\s/]+/.test(url)) c.fail('target.url', `expected a ws:// or wss:// URL, got ${describe(url)}`);
     if (url && overHttp && !/^https?:\/\/[^\s/]+/.test(url))
       c.fail('target.url', `expected an http:// or https:// URL for adapter ${adapter}, got ${describe(url)}`);
-    if (adapter !== 'evbench' && !overHttp && t.generic === undefined)
+    if (spec.options === 'required' && t.generic === undefined)
       c.fail('target.generic', `the ${adapter} adapter needs its options: idField, timeField, timeUnit, publish`);
-    if (adapter === 'evbench' && t.generic !== undefined) c.fail('target.generic', 'not allowed with adapter "evbench"');
+    if (spec.options === 'none' && t.generic !== undefined) c.fail('target.generic', `not allowed with adapter "${adapter}"`);
     return {
       kind: 'url',
       url: url ?? '',
       adapter,
       generic:
-        adapter !== 'evbench' && t.generic !== undefined
+        spec.options !== 'none' && t.generic !== undefined
           ? checkGeneric(c, t.generic)
-          : overHttp
+          : spec.options === 'defaulted'
             ? { idField: 'id', timeField: 'ts', timeUnit: 'ms', publish: { kind: 'server' } }
             : undefined,
       token: t.token === undefined ? undefined : c.string('target.token', t.token),
