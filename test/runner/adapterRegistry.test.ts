@@ -11,7 +11,7 @@ import { validateScenario } from '../../src/scenario/validate.js';
 import { scenariosDir } from '../../src/util/paths.js';
 import '../../src/runner/adapters/builtins.js';
 import { GenericAdapter } from '../../src/runner/adapters/generic.js';
-import { adapterFor, adapterImplFor, registerWire, sinkFor } from '../../src/runner/adapters/registry.js';
+import { adapterFor, adapterImplFor, clientUrlFor, protocolOf, registerWire, sinkFor } from '../../src/runner/adapters/registry.js';
 import type { Sink } from '../../src/runner/publish/sink.js';
 
 class ToyAdapter extends GenericAdapter {}
@@ -69,6 +69,12 @@ describe('a toy adapter, registered in one place', () => {
     expect(adapterFor(mqtt)).not.toBeInstanceOf(ToyAdapter);
     expect(adapterImplFor(mqtt).impl.catchupClient).toBeDefined(); // a persistent session
     expect(adapterFor(base).constructor.name).toBe('EvbenchAdapter');
+    // where the adapter has a say: the URL its clients take, the protocol the record names
+    expect(clientUrlFor(s)).toBe('ws://127.0.0.1:9/');
+    expect(protocolOf(s)).toBeUndefined();
+    const sio = applyTargetFlags(base, { target: 'http://127.0.0.1:9/', adapter: 'socketio' });
+    expect(clientUrlFor(sio)).toMatch(/^ws:\/\/127\.0\.0\.1:9\/socket\.io\/\?EIO=4&transport=websocket/);
+    expect(protocolOf(applyTargetFlags(base, { ...flags, adapter: 'mqtt', topic: 't', qos: '1' }))).toBe('MQTT 3.1.1, QoS 1');
   });
 });
 

@@ -12,7 +12,7 @@ import { GraphqlWsAdapter } from './graphqlWs.js';
 import { MqttAdapter } from './mqtt.js';
 import { NatsAdapter } from './nats.js';
 import { registerWire } from './registry.js';
-import { SocketIoAdapter } from './socketio.js';
+import { engineIoUrl, SocketIoAdapter } from './socketio.js';
 import { SseAdapter } from './sse.js';
 
 registerWire('evbench', { wire: () => new EvbenchAdapter(), sink: (init, _g, cb) => new EvbenchSink(init, cb) });
@@ -22,11 +22,14 @@ registerWire('mqtt', {
   wire: (t) => new MqttAdapter(t!.generic),
   sink: genericSink,
   catchupClient: (id, ctx, account) => new MqttPersistentSessionClient(id, ctx, account),
+  protocolOf: (g) => `MQTT ${g.mqttVersion ?? '3.1.1'}, QoS ${g.qos ?? 0}`,
 });
 registerWire('graphql-ws', { wire: (t) => new GraphqlWsAdapter(t!.generic), sink: genericSink });
 registerWire('actioncable', { wire: (t) => new ActionCableAdapter(t!.generic), sink: genericSink });
 registerWire('socketio', {
   wire: (t) => new SocketIoAdapter(t!.url, t!.generic),
+  // Socket.IO clients are given http://host:port[/namespace]; they speak Engine.IO's websocket endpoint
+  clientUrl: engineIoUrl,
   sink: (init, g, cb) => (g!.publish.kind === 'ws' ? new SocketIoSink(init, g!, cb) : genericSink(init, g, cb)),
   catchupClient: (id, ctx, account, wire) => new SocketIoRecoveryClient(id, ctx, account, wire as SocketIoAdapter),
 });

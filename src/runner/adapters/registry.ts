@@ -20,6 +20,10 @@ export interface AdapterImpl {
   wire(target: ForeignTarget | undefined): WireAdapter;
   /** How evbench publishes to it; `generic` is undefined for evbench's own protocol. */
   sink(init: PublisherInit, generic: GenericOptions | undefined, cb: SinkCallbacks): Sink;
+  /** The URL its clients connect to, from the one the user gave (Socket.IO: Engine.IO's websocket endpoint); default: that one. */
+  clientUrl?(url: string): string;
+  /** The protocol version and options it spoke, where it has a choice (the run record's `target.protocol`). */
+  protocolOf?(generic: GenericOptions): string;
   /** A catch-up client that comes back its own way (a resumed session); without it, CatchupClient reconnects asking from the last id. */
   catchupClient?(clientId: number, ctx: ConnectionContext, account: Account, wire: WireAdapter): ClientConnection;
 }
@@ -41,6 +45,19 @@ export function adapterImplFor(scenario: Scenario): { impl: AdapterImpl; target:
   const impl = impls.get(name);
   if (!impl) throw new Error(`adapter ${name} has no implementation registered (runner/adapters/builtins.ts)`);
   return { impl, target };
+}
+
+/** The URL a URL target's clients connect to. */
+export function clientUrlFor(scenario: Scenario): string | undefined {
+  const t = scenario.target;
+  if (t.kind !== 'url') return undefined;
+  return adapterImplFor(scenario).impl.clientUrl?.(t.url) ?? t.url;
+}
+
+/** What the run record says of the protocol spoken, where the adapter had a choice. */
+export function protocolOf(scenario: Scenario): string | undefined {
+  const { impl, target } = adapterImplFor(scenario);
+  return target ? impl.protocolOf?.(target.generic) : undefined;
 }
 
 export function adapterFor(scenario: Scenario): WireAdapter {
