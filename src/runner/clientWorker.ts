@@ -15,9 +15,7 @@ import { PushbackWatch, type PushbackResult } from './pushback.js';
 import { GroupRecorder } from '../measurement/recorder.js';
 import type { RunSchedule, Schedule, Timeline } from '../measurement/schedule.js';
 import { ClientConnection, type ConnectionContext } from './clients/connection.js';
-import { StallClient } from './clients/stall.js';
-import { RateClient } from './clients/rate.js';
-import { DelayClient } from './clients/delay.js';
+import { SLOW_CLIENTS } from './clients/behaviours.js';
 import { CatchupClient } from './clients/catchup.js';
 import { ChurnClient } from './clients/churn.js';
 import { collectAfterStorm } from './connectStorm.js';
@@ -163,11 +161,7 @@ function makeClient(slot: Slot, tl: Timeline, schedule: Schedule): Client {
     : new ClientAccount(ctx.rec, tl, schedule, expectations.of(slot.plan.group, slot.plan.user), nowUs(), ticks);
   if (g.kind === 'catchup')
     return adapterImpl.catchupClient?.(slot.plan.clientId, ctx, account, adapter) ?? new CatchupClient(slot.plan.clientId, ctx, account);
-  if (g.kind === 'slow') {
-    if (g.behaviour === 'stall') return new StallClient(slot.plan.clientId, ctx, account);
-    if (g.behaviour === 'rate') return new RateClient(slot.plan.clientId, ctx, account);
-    return new DelayClient(slot.plan.clientId, ctx, account);
-  }
+  if (g.kind === 'slow') return SLOW_CLIENTS[g.behaviour ?? 'delay'](slot.plan.clientId, ctx, account);
   return new ClientConnection(slot.plan.clientId, ctx, account);
 }
 

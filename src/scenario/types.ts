@@ -88,7 +88,9 @@ export interface PublisherSpec {
 }
 
 export type GroupKind = 'fast' | 'slow' | 'catchup' | 'churn';
-export type SlowBehaviour = 'stall' | 'rate' | 'delay';
+/** The slow-client behaviours (each one a file in runner/clients/, made by runner/clients/behaviours.ts). */
+export const SLOW_BEHAVIOURS = ['stall', 'rate', 'delay'] as const;
+export type SlowBehaviour = (typeof SLOW_BEHAVIOURS)[number];
 
 export interface GroupSpec {
   name: string;

@@ -1,6 +1,15 @@
 // Turns untrusted scenario JSON into a Scenario, or errors that name the exact path and problem:
 //   scenarios/x.json: groups[1].behaviour: unknown "stal" (expected stall, rate, delay)
-import type { GenericOptions, GroupSpec, MixEntry, PhaseSpec, Scenario, Target, Variant } from './types.js';
+import {
+  SLOW_BEHAVIOURS,
+  type GenericOptions,
+  type GroupSpec,
+  type MixEntry,
+  type PhaseSpec,
+  type Scenario,
+  type Target,
+  type Variant,
+} from './types.js';
 import { DURATION_FORMS, parseBytes, parseDurationUs, SIZE_FORMS } from '../util/units.js';
 import { SERVER_SETTINGS, type SettingRange } from '../protocol/serverSettings.js';
 import { redactUrl } from '../util/redact.js';
@@ -332,7 +341,7 @@ function checkGroups(c: Checker, raw: Json, phases: PhaseSpec[]): GroupSpec[] {
       if (o[field] !== undefined) c.fail(`${path}.${field}`, `only allowed for ${allowedFor}`);
     };
     if (kind === 'slow') {
-      group.behaviour = c.oneOf(`${path}.behaviour`, o.behaviour, ['stall', 'rate', 'delay'] as const);
+      group.behaviour = c.oneOf(`${path}.behaviour`, o.behaviour, SLOW_BEHAVIOURS);
       if (group.behaviour === 'rate') group.bytesPerSecond = c.bytes(`${path}.bytesPerSecond`, o.bytesPerSecond, { min: 1, max: 1 << 30 });
       else only('bytesPerSecond', 'behaviour "rate"');
       if (group.behaviour === 'delay') group.delayMs = c.number(`${path}.delayMs`, o.delayMs, { min: 0, max: 600_000 });
