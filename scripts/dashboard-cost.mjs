@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // What the live dashboard costs the load generator (issue 16: under 2% of its throughput).
 //
 // The runner's CPU per event wanders ±15% from one 5-second window to the next on this 2-vCPU VM,
@@ -35,8 +36,8 @@ const SETTLE_S = 2; // left out at the start of each window
 /** Runner A is watched in window k when…: pairs alternate (A, B) and (B, A). */
 const aWatched = (k) => (Math.floor(k / 2) % 2 === 0 ? k % 2 === 0 : k % 2 === 1);
 
-if (process.argv[2] === '--child') await child(process.argv.slice(3));
-else await parent(process.argv.slice(2).map(Number));
+if (process.argv[2] === '--child') await child(/** @type {any} */ (process.argv.slice(3)));
+else await parent(/** @type {any} */ (process.argv.slice(2).map(Number)));
 
 async function parent([pairs = 20, windowS = 5, fastClients = 30, rate = 1000]) {
   const { startEvbench } = await benchDist('contenders.js');
@@ -168,6 +169,7 @@ async function child([url, side, firstWindowMs, windows, windowS, fastClients, r
       viewer = undefined;
     }
   };
+  /** @type {{ from?: NodeJS.CpuUsage; to?: NodeJS.CpuUsage }[]} */
   const cpuAt = Array.from({ length: windows }, () => ({}));
   const timers = [];
   const at = (ms, fn) => timers.push(setTimeout(fn, Math.max(0, ms - Date.now())));

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // What sets the isolated server's p99 at the bench's fixed load (issue 15: evbench ÷ Go ≤ 1.1×):
 // the same load as `npm run bench -- --only fanout` (100 fast clients × 750 events/s of 200 B =
 // 75,000 deliveries/s, the runner with full accounting, pinned: server on one core, runner on the
@@ -121,7 +122,7 @@ async function round(flags, r) {
     gcMaxMs: pauses.at(-1) ?? 0,
     gcP50Ms: pauses[Math.floor(pauses.length / 2)] ?? 0,
     gcAtLeastP99: pauses.filter((p) => p >= p99Ms).length,
-    seconds: (baselineTo - baselineFrom) / 1000,
+    seconds: (Number(baselineTo) - Number(baselineFrom)) / 1000, // NaN when a baseline edge is missing, as before
   };
 }
 

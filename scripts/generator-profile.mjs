@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Where a client worker's time goes at a high load (issue 15: ≥ 400,000 accounted deliveries/s per
 // worker): one pinned run (server on one core, the runner on the other, 1 client worker) with V8's
 // CPU profiler on every thread, then the client worker's profile summed by what the code does.
@@ -92,7 +93,8 @@ for (let i = 0; i < p.samples.length; i++) {
   while (!n.callFrame.url && parentOf.has(n.id) && parentOf.get(n.id).callFrame.url) n = parentOf.get(n.id);
   const where = n.callFrame.url || f.functionName;
   const cat =
-    CATEGORIES.find(([, re]) => re.test(where))?.[0] ?? (f.url ? `other: ${f.url.split('/').slice(-2).join('/')}` : 'other native');
+    CATEGORIES.find(([, re]) => /** @type {RegExp} */ (re).test(where))?.[0] ??
+    (f.url ? `other: ${f.url.split('/').slice(-2).join('/')}` : 'other native');
   self.set(cat, (self.get(cat) ?? 0) + (p.timeDeltas[i] ?? 0));
 }
 const total = [...self.values()].reduce((a, b) => a + b, 0);
