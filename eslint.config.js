@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'reports/', 'node_modules/', '.stryker-tmp/', 'bench/go/'] },
+  { ignores: ['dist/', 'dist-bench/', 'reports/', 'node_modules/', '.stryker-tmp/', 'bench/go/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

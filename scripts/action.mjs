@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // The GitHub Action's logic (action.yml runs it; a test runs it the same way with GITHUB_OUTPUT and
 // GITHUB_STEP_SUMMARY pointed at temporary files):
 //   node scripts/action.mjs install   which evbench to run: this checkout (built on first use) or an npm spec

@@ -1,3 +1,4 @@
+// @ts-check
 // Ad-hoc: catch-up replay rate (events/s) of a large backlog from the PostgreSQL store to one client.
 // Fills the `logs` table through `evbench serve --store URL`, then times one client that subscribes
 // with last_log_id 0 until it has every stored event. Run `npm run build` first.

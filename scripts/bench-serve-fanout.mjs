@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Ad-hoc throughput check of `evbench serve`: deliveries/s from one serve process to N local clients.
 // Usage: npm run build && node scripts/bench-serve-fanout.mjs [--mode isolated|legacy|naive] [--clients 50]
 //        [--seconds 5] [--batch 100] [--payload 100] [--workers 2]
@@ -25,7 +26,7 @@ if (process.argv[2] === '--naive-server') {
       const m = JSON.parse(data.toString());
       if (m.method === 'subscribe') {
         ws.send(JSON.stringify({ status: 200, last_log_id: nextId - 1 }));
-        ws.msgId = () => ++msgId;
+        /** @type {any} */ (ws).msgId = () => ++msgId;
         subscribers.add(ws);
       } else if (publisher && m.method === 'publish') {
         const first = nextId;
@@ -48,7 +49,9 @@ if (process.argv[2] === '--naive-server') {
     });
     ws.on('close', () => subscribers.delete(ws));
   });
-  wss.on('listening', () => process.send({ url: `ws://127.0.0.1:${wss.address().port}/websocket` }));
+  wss.on('listening', () =>
+    process.send({ url: `ws://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (wss.address()).port}/websocket` }),
+  );
 } else if (!isMainThread) {
   // A worker: open its share of clients, subscribe, count event frames until told to stop.
   const { url, clients } = workerData;
@@ -89,7 +92,7 @@ if (process.argv[2] === '--naive-server') {
   let stop;
   if (values.mode === 'naive') {
     const child = fork(self, ['--naive-server']);
-    url = await new Promise((r) => child.once('message', (m) => r(m.url)));
+    url = await new Promise((r) => child.once('message', (/** @type {any} */ m) => r(m.url)));
     stop = async () => child.kill('SIGTERM');
   } else {
     const { spawnServe } = await import('../dist/util/spawnServe.js');

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Measures whether `evbench compare` can be trusted in CI, in both directions: N pairs of runs of the
 // same server on the same commit (isolated vs isolated: should exit 0) and N pairs of the fixed
 // server vs the buggy one (isolated base, legacy new: should exit 1). Runs are interleaved

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // What the live dashboard costs the load generator (issue 16: under 2% of its throughput).
 //
 // The runner's CPU per event wanders ±15% from one 5-second window to the next on this 2-vCPU VM,
@@ -21,26 +22,27 @@
 // out (a runner notices a page within a second, its workers at their next whole-second tick).
 // Pinned where taskset and two CPUs exist: the servers on one core, both runners and viewers on the
 // other (`UNPINNED=1` leaves the scheduler free).
-//   npm run build && node scripts/dashboard-cost.mjs [PAIRS=20] [WINDOW_S=5] [FAST_CLIENTS=30] [RATE=1000]
+//   npm run build && npm run build:bench && node scripts/dashboard-cost.mjs [PAIRS=20] [WINDOW_S=5] [FAST_CLIENTS=30] [RATE=1000]
 import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(pathToFileURL(join(root, 'dist', p)).href);
+const benchDist = (p) => import(pathToFileURL(join(root, 'dist-bench', 'bench', p)).href);
 const say = (line) => process.stderr.write(`${line}\n`);
 const SETTLE_S = 2; // left out at the start of each window
 
 /** Runner A is watched in window k when…: pairs alternate (A, B) and (B, A). */
 const aWatched = (k) => (Math.floor(k / 2) % 2 === 0 ? k % 2 === 0 : k % 2 === 1);
 
-if (process.argv[2] === '--child') await child(process.argv.slice(3));
-else await parent(process.argv.slice(2).map(Number));
+if (process.argv[2] === '--child') await child(/** @type {any} */ (process.argv.slice(3)));
+else await parent(/** @type {any} */ (process.argv.slice(2).map(Number)));
 
 async function parent([pairs = 20, windowS = 5, fastClients = 30, rate = 1000]) {
-  const { startEvbench } = await dist('bench/contenders.js');
-  const { median } = await dist('bench/rounds.js');
-  const { applyPinning, describePinning, planPinning, releasePinning } = await dist('bench/pinning.js');
+  const { startEvbench } = await benchDist('contenders.js');
+  const { median } = await benchDist('rounds.js');
+  const { applyPinning, describePinning, planPinning, releasePinning } = await benchDist('pinning.js');
   const pinning = planPinning(process.env.UNPINNED === '1');
   applyPinning(pinning);
   say(describePinning(pinning));
@@ -136,7 +138,7 @@ async function parent([pairs = 20, windowS = 5, fastClients = 30, rate = 1000]) 
 async function child([url, side, firstWindowMs, windows, windowS, fastClients, rate]) {
   [firstWindowMs, windows, windowS, fastClients, rate] = [firstWindowMs, windows, windowS, fastClients, rate].map(Number);
   const { runScenario } = await dist('runner/run.js');
-  const { urlScenario } = await dist('bench/scenario.js');
+  const { urlScenario } = await benchDist('scenario.js');
   const { startDashboard } = await dist('dashboard/server.js');
   const endMs = firstWindowMs + windows * windowS * 1000;
   // t0 comes about 1 s after the run starts; warm-up runs until window 0, then baseline and stress share the windows
@@ -167,6 +169,7 @@ async function child([url, side, firstWindowMs, windows, windowS, fastClients, r
       viewer = undefined;
     }
   };
+  /** @type {{ from?: NodeJS.CpuUsage; to?: NodeJS.CpuUsage }[]} */
   const cpuAt = Array.from({ length: windows }, () => ({}));
   const timers = [];
   const at = (ms, fn) => timers.push(setTimeout(fn, Math.max(0, ms - Date.now())));

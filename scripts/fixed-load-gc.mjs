@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // What sets the isolated server's p99 at the bench's fixed load (issue 15: evbench ÷ Go ≤ 1.1×):
 // the same load as `npm run bench -- --only fanout` (100 fast clients × 750 events/s of 200 B =
 // 75,000 deliveries/s, the runner with full accounting, pinned: server on one core, runner on the
@@ -10,17 +11,18 @@
 // gorilla contender (GOMAXPROCS=1, the same core), whose p99 shows what the runner itself adds.
 // PREFILL=N stores N events in the server's log before the run (the bench's server holds the
 // events of its earlier rounds): a fuller heap, longer full collections.
-//   npm run build && node scripts/fixed-load-gc.mjs [ROUNDS=3] [BASELINE_S=20]
+//   npm run build && npm run build:bench && node scripts/fixed-load-gc.mjs [ROUNDS=3] [BASELINE_S=20]
 import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(pathToFileURL(join(root, 'dist', p)).href);
+const benchDist = (p) => import(pathToFileURL(join(root, 'dist-bench', 'bench', p)).href);
 const { runScenario } = await dist('runner/run.js');
-const { urlScenario, phaseOf } = await dist('bench/scenario.js');
-const { applyPinning, describePinning, planPinning, releasePinning, pinServer } = await dist('bench/pinning.js');
-const { PUBLISHER_TOKEN, buildGoServer, startGoServer } = await dist('bench/contenders.js');
+const { urlScenario, phaseOf } = await benchDist('scenario.js');
+const { applyPinning, describePinning, planPinning, releasePinning, pinServer } = await benchDist('pinning.js');
+const { PUBLISHER_TOKEN, buildGoServer, startGoServer } = await benchDist('contenders.js');
 const { SERVE_ON_LOOPBACK } = await dist('util/spawnServe.js');
 
 const rounds = Number(process.argv[2] ?? 3);
@@ -120,7 +122,7 @@ async function round(flags, r) {
     gcMaxMs: pauses.at(-1) ?? 0,
     gcP50Ms: pauses[Math.floor(pauses.length / 2)] ?? 0,
     gcAtLeastP99: pauses.filter((p) => p >= p99Ms).length,
-    seconds: (baselineTo - baselineFrom) / 1000,
+    seconds: (Number(baselineTo) - Number(baselineFrom)) / 1000, // NaN when a baseline edge is missing, as before
   };
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
+// @ts-check
 // Where a client worker's time goes at a high load (issue 15: ≥ 400,000 accounted deliveries/s per
 // worker): one pinned run (server on one core, the runner on the other, 1 client worker) with V8's
 // CPU profiler on every thread, then the client worker's profile summed by what the code does.
-//   npm run build && node --cpu-prof --cpu-prof-dir=/tmp/evbench-prof scripts/generator-profile.mjs [CLIENTS=100] [RATE=1500] [SECONDS=10]
+//   npm run build && npm run build:bench && node --cpu-prof --cpu-prof-dir=/tmp/evbench-prof scripts/generator-profile.mjs [CLIENTS=100] [RATE=1500] [SECONDS=10]
 // The profiles stay in the --cpu-prof-dir (open them in Chrome's DevTools for the full tree).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -10,10 +11,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(pathToFileURL(join(root, 'dist', p)).href);
+const benchDist = (p) => import(pathToFileURL(join(root, 'dist-bench', 'bench', p)).href);
 const { runScenario } = await dist('runner/run.js');
-const { startEvbench } = await dist('bench/contenders.js');
-const { urlScenario, phaseOf } = await dist('bench/scenario.js');
-const { applyPinning, describePinning, planPinning, releasePinning } = await dist('bench/pinning.js');
+const { startEvbench } = await benchDist('contenders.js');
+const { urlScenario, phaseOf } = await benchDist('scenario.js');
+const { applyPinning, describePinning, planPinning, releasePinning } = await benchDist('pinning.js');
 
 const profDir = process.execArgv.find((a) => a.startsWith('--cpu-prof-dir='))?.split('=')[1];
 if (!profDir) {
@@ -91,7 +93,8 @@ for (let i = 0; i < p.samples.length; i++) {
   while (!n.callFrame.url && parentOf.has(n.id) && parentOf.get(n.id).callFrame.url) n = parentOf.get(n.id);
   const where = n.callFrame.url || f.functionName;
   const cat =
-    CATEGORIES.find(([, re]) => re.test(where))?.[0] ?? (f.url ? `other: ${f.url.split('/').slice(-2).join('/')}` : 'other native');
+    CATEGORIES.find(([, re]) => /** @type {RegExp} */ (re).test(where))?.[0] ??
+    (f.url ? `other: ${f.url.split('/').slice(-2).join('/')}` : 'other native');
   self.set(cat, (self.get(cat) ?? 0) + (p.timeDeltas[i] ?? 0));
 }
 const total = [...self.values()].reduce((a, b) => a + b, 0);

@@ -1,3 +1,4 @@
+// @ts-check
 // Compares two V8 heap snapshots of one process (e.g. a server at 0 and at N connections, from
 // scripts/server-connection-memory.mjs --snapshots DIR): self size and count aggregated by node type
 // and constructor name, the difference divided by N, largest first. Usage:

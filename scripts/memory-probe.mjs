@@ -1,3 +1,4 @@
+// @ts-check
 // Preloaded into a server (`node --expose-gc --import scripts/memory-probe.mjs …`) by
 // server-connection-memory.mjs: on SIGUSR2 it appends one JSON line to $MEMORY_PROBE_OUT with the
 // process's resident memory (/proc status and smaps_rollup) and V8's view (memoryUsage, heap

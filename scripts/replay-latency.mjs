@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Live latency while a large catch-up replay runs, pinned: `evbench serve` on one core (taskset -c
 // SERVER_CPU), this process and the runner's threads on whatever core it was started on. Per round:
 // 10 fast clients at 1,000 events/s (baseline 5 s), then one catch-up client with a 1,000,000-event
@@ -6,7 +7,7 @@
 // min / median / max: fast p99 baseline, fast p99 during the replay (max of the per-second interval
 // p99s until the catch-up client went live), their ratio, the replay rate and the 1-min load average.
 //
-//   npm run build
+//   npm run build && npm run build:bench
 //   taskset -c 1 node scripts/replay-latency.mjs --rounds 3 [--server-cpu 0] [--backlog 1000000]
 //       [--lean-rounds 3] [--serve-args='--queue-bytes 2MiB'] [--server-node-args='--cpu-prof --cpu-prof-dir=/tmp/prof']
 // --lean-rounds: then a lean client (counts frames) replays the backlog alone: rate and server CPU per event.
@@ -16,10 +17,10 @@ import WebSocket from 'ws';
 import { parseArgs } from 'node:util';
 import { spawnListening } from '../dist/util/spawnServe.js';
 import { SERVE_ON_LOOPBACK } from '../dist/util/spawnServe.js';
-import { prefill } from '../dist/bench/catchup.js';
+import { prefill } from '../dist-bench/bench/catchup.js';
 import { runScenario } from '../dist/runner/run.js';
-import { urlScenario, phaseOf } from '../dist/bench/scenario.js';
-import { PUBLISHER_TOKEN } from '../dist/bench/contenders.js';
+import { urlScenario, phaseOf } from '../dist-bench/bench/scenario.js';
+import { PUBLISHER_TOKEN } from '../dist-bench/bench/contenders.js';
 
 const { values } = parseArgs({
   options: {

@@ -1,3 +1,4 @@
+// @ts-check
 // Server memory under a publisher of big events: spawns `evbench serve` with its defaults, publishes
 // N events of 64 KiB (8 per batch, each batch acknowledged before the next) with nobody subscribed,
 // and reads the child's VmRSS/VmHWM from /proc. With the memory log bounded only in events this kept

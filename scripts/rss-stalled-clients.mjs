@@ -1,3 +1,4 @@
+// @ts-check
 // Server memory with 100 stalled clients: spawns `evbench serve` (default 1 MiB byte budget per
 // session), reads the child's VmRSS from /proc/<pid>/status before, with the clients connected, and
 // after publishing far more than the budget to each of them; prints one JSON line. Linux only.

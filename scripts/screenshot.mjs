@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Screenshots of what evbench shows in a browser, taken in Debian's headless Chromium driven by
 // playwright-core (no browser download: it runs the installed chromium).
 //   npm run screenshot                 runs the demo with --dashboard: docs/img/dashboard.png during the

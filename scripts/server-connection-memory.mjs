@@ -1,10 +1,11 @@
+// @ts-check
 // What an idle subscribed connection costs `evbench serve --mode isolated`: starts the server with
 // scripts/memory-probe.mjs preloaded, adds lean C subscribers (bench/limit/subscribers.c: one
 // process, serial connects, next to no client-side cost) in steps, and at 0 and after each step
 // reads the server's RSS (RssAnon, RssFile) and V8's heap, as is and after a full GC; with
 // --snapshots DIR it also writes a heap snapshot at each step (compare them with
 // scripts/heap-by-constructor.mjs). Prints one JSON line per step and the per-connection figures.
-// Usage: npm run build && node scripts/server-connection-memory.mjs [--steps 5000,10000] [--snapshots DIR]
+// Usage: npm run build && npm run build:bench && node scripts/server-connection-memory.mjs [--steps 5000,10000] [--snapshots DIR]
 //          [--no-gc] [--settle-ms 1000]
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,8 +13,8 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnListening } from '../dist/util/spawnServe.js';
 import { SERVE_ON_LOOPBACK } from '../dist/util/spawnServe.js';
-import { PUBLISHER_TOKEN } from '../dist/bench/contenders.js';
-import { buildCSubscribers, startCFleet } from '../dist/bench/cSubscribers.js';
+import { PUBLISHER_TOKEN } from '../dist-bench/bench/contenders.js';
+import { buildCSubscribers, startCFleet } from '../dist-bench/bench/cSubscribers.js';
 import { spawn } from 'node:child_process';
 
 const arg = (name, fallback) => {
@@ -36,7 +37,7 @@ const out = join(work, 'probe.jsonl');
 process.env.MEMORY_PROBE_OUT = out;
 if (snapshots) process.env.MEMORY_PROBE_SNAPSHOTS = snapshots;
 if (process.argv.includes('--no-gc')) process.env.MEMORY_PROBE_GC = '0';
-const distChild = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bench', 'connectionsChild.js');
+const distChild = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist-bench', 'bench', 'connectionsChild.js');
 const probe = join(dirname(fileURLToPath(import.meta.url)), 'memory-probe.mjs');
 const serverArgs = [
   '--publisher-token',

@@ -1,3 +1,4 @@
+// @ts-check
 // Soak: runs `evbench serve` (isolated, memory store, default budgets) under a steady mixed load —
 // fast readers, stalled and rate-limited slow readers, catch-up readers, churning clients and a
 // publisher — for N minutes, sampling the server every 10 s: RSS and open fds from /proc, heap and
@@ -104,7 +105,7 @@ function rateLimited() {
     ws.resume();
   }, 1000);
   ws.on('message', (d) => {
-    budget -= d.length;
+    budget -= /** @type {Buffer} */ (d).length;
     if (budget <= 0) ws.pause();
   });
   ws.on('open', () => ws.send('{"method":"subscribe"}'));

@@ -1,3 +1,4 @@
+// @ts-check
 // Is the verdict right? Runs evbench against small servers that each misbehave in exactly one way
 // (scripts/verdict-servers.mjs, a fresh one per run) and tabulates the verdicts against the verdict
 // each server deserves. A deserved verdict that evbench cannot give yet (`inconclusive`) is listed

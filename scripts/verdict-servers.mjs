@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // One small websocket event server that misbehaves in exactly one way, chosen by flags: the
 // yardstick evbench's verdict is judged by (scripts/verdict-matrix.mjs). It emits
 // {"id":n,"ts":<epoch ms, fractional>,"kind":"update","pad":"…"} on its own schedule (read with
@@ -158,7 +159,7 @@ async function loop() {
 }
 
 http.listen(port, '127.0.0.1', () => {
-  process.stdout.write(`port ${http.address().port}\n`);
+  process.stdout.write(`port ${/** @type {import('node:net').AddressInfo} */ (http.address()).port}\n`);
   void loop();
 });
 const stop = () => {

@@ -1,3 +1,4 @@
+// @ts-check
 // Does the verdict hold still? Runs the built-in slow-client scenario N times against the isolated
 // and the legacy server, with and without a CPU burner keeping one core busy, and tabulates the
 // verdicts. The goal (docs/verdicts.md): isolated never `hol`, legacy never `none`, whatever the

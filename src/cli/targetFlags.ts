@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { GenericOptions, Scenario } from '../scenario/types.js';
 import { parsePublishMode } from '../scenario/validate.js';
 import { unsupported } from '../scenario/capabilities.js';
+import { adapterNames, adapterSpec, type AdapterSpec } from '../scenario/adapters.js';
 import { UserError } from '../util/errors.js';
 import { readFileSync } from 'node:fs';
 import { readTokenFile } from './serveSecrets.js';
@@ -33,7 +34,9 @@ export interface TargetFlags {
   metricsTokenFile?: string;
 }
 
-const ADAPTERS = ['evbench', 'generic', 'nats', 'mqtt', 'graphql-ws', 'actioncable', 'socketio', 'sse'] as const;
+/** `a, b or c` */
+const orList = (names: string[]): string => (names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : (names[0] ?? ''));
+const specs = (): AdapterSpec[] => adapterNames().map((n) => adapterSpec(n)!);
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 /** `Name: value` → [name, value]; errors name the flag. */
@@ -53,13 +56,12 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--metrics-url <url>', "--target's evbench /metrics, scraped at the end for the server's side of the story")
     .option('--metrics-token <token>', 'Bearer token for --metrics-url (a server started with --metrics-token)')
     .option('--metrics-token-file <path>', 'the metrics token from a file (not visible in ps)')
-    .option(
-      '--adapter <name>',
-      'protocol of --target: evbench (v0), generic (any JSON server), nats (NATS over websocket), mqtt (MQTT 3.1.1 or 5 over websocket), graphql-ws (graphql-transport-ws) actioncable (Rails), socketio (Socket.IO v4) or sse (Server-Sent Events)',
-    )
+    .option('--adapter <name>', `protocol of --target: ${orList(specs().map((a) => a.help))}`)
     .option(
       '--topic <name>',
-      'nats: the subject; mqtt: the topic filter; graphql-ws: the subscription document (id and time are read from its data); actioncable: the channel identifier JSON; socketio: the event name clients listen to and evbench emits (default: event)',
+      specs()
+        .flatMap((a) => (a.topic ? [a.topic.help] : []))
+        .join('; '),
     )
     .option('--qos <n>', 'mqtt: QoS of the subscription and of what evbench publishes, 0 or 1 (default: 0)')
     .option('--mqtt-version <v>', 'mqtt: the protocol version clients speak, 3.1.1 or 5 (default: 3.1.1)')
@@ -177,19 +179,21 @@ function genericOptions(flags: TargetFlags, base: GenericOptions | undefined): G
 export function applyTargetFlags(scenario: Scenario, flags: TargetFlags): Scenario {
   const s = structuredClone(scenario);
   const adapterText = flags.adapter ?? (s.target.kind === 'url' ? s.target.adapter : 'evbench');
-  if (!(ADAPTERS as readonly string[]).includes(adapterText))
-    throw new UserError(`--adapter: expected ${ADAPTERS.join(', ')}, got "${flags.adapter}"`);
-  const adapter = adapterText as (typeof ADAPTERS)[number];
+  const spec = adapterSpec(adapterText);
+  if (!spec) throw new UserError(`--adapter: expected ${adapterNames().join(', ')}, got "${flags.adapter}"`);
+  const adapter = spec.name;
   const genericFlag = GENERIC_FLAGS.find((k) => flags[k] !== undefined);
-  if (genericFlag && adapter === 'evbench')
-    throw new UserError(`${flagName(genericFlag)}: only with --adapter generic (or nats, mqtt, graphql-ws, actioncable, socketio, sse)`);
-  if (flags.subscribeMessage !== undefined && adapter !== 'generic')
-    throw new UserError(`--subscribe-message: only with --adapter generic`);
-  if (flags.topic !== undefined && (adapter === 'generic' || adapter === 'sse'))
+  if (genericFlag && spec.options === 'none') {
+    const [first, ...rest] = specs().filter((a) => a.options !== 'none');
+    throw new UserError(`${flagName(genericFlag)}: only with --adapter ${first?.name} (or ${rest.map((a) => a.name).join(', ')})`);
+  }
+  if (flags.subscribeMessage !== undefined && !spec.subscribeMessage)
+    throw new UserError(`--subscribe-message: only with --adapter ${orList(specs().flatMap((a) => (a.subscribeMessage ? [a.name] : [])))}`);
+  if (flags.topic !== undefined && !spec.topic)
     throw new UserError(
-      `--topic: only with --adapter socketio, nats, mqtt, graphql-ws or actioncable (an SSE stream is named by its URL's path)`,
+      `--topic: only with --adapter ${orList(specs().flatMap((a) => (a.topic ? [a.name] : [])))}${adapter === 'sse' ? " (an SSE stream is named by its URL's path)" : ''}`,
     );
-  const overHttp = adapter === 'socketio' || adapter === 'sse'; // their own clients take http:// URLs
+  const overHttp = spec.url === 'http'; // their own clients take http:// URLs
   if (flags.target !== undefined) {
     let url: URL;
     try {
@@ -203,7 +207,7 @@ export function applyTargetFlags(scenario: Scenario, flags: TargetFlags): Scenar
       );
     if (!overHttp && url.protocol !== 'ws:' && url.protocol !== 'wss:')
       throw new UserError(`--target: expected a ws:// or wss:// URL, got "${flags.target}"`);
-    if (adapter === 'evbench' && (url.pathname === '/' || url.pathname === '')) url.pathname = '/websocket';
+    if (spec.defaultPath && (url.pathname === '/' || url.pathname === '')) url.pathname = spec.defaultPath;
     const previous = s.target.kind === 'url' ? s.target : undefined;
     s.target = {
       kind: 'url',
@@ -244,26 +248,14 @@ export function applyTargetFlags(scenario: Scenario, flags: TargetFlags): Scenar
   }
   if (s.target.kind === 'url') {
     s.target.adapter = adapter;
-    s.target.generic = adapter !== 'evbench' ? genericOptions(flags, s.target.generic) : undefined;
+    s.target.generic = spec.options !== 'none' ? genericOptions(flags, s.target.generic) : undefined;
     if (flags.header !== undefined) s.target.headers = flags.header.map((h) => headerPair('--header', h));
     if (flags.insecure) s.target.insecure = true;
     if (flags.tokensFile !== undefined) s.target.tokens = readTokens(flags.tokensFile);
-    const topicKind = {
-      nats: 'the subject',
-      mqtt: 'the topic filter',
-      'graphql-ws': 'the subscription document',
-      actioncable: 'the channel identifier, e.g. {"channel":"EventsChannel"},',
-    } as Record<string, string>;
-    if (adapter in topicKind && !s.target.generic?.topic)
-      throw new UserError(`--adapter ${adapter}: needs --topic (${topicKind[adapter]} to subscribe to)`);
-    if (adapter === 'actioncable' && !isJsonObject(s.target.generic?.topic ?? ''))
-      throw new UserError(
-        `--topic: an ActionCable channel identifier is a JSON object such as {"channel":"EventsChannel"}, got ${s.target.generic?.topic}`,
-      );
-    if ((adapter === 'nats' || adapter === 'mqtt') && /\s/.test(s.target.generic?.topic ?? ''))
-      throw new UserError(
-        `--topic: a ${adapter} ${adapter === 'nats' ? 'subject' : 'topic filter'} has no spaces, got "${s.target.generic?.topic}"`,
-      );
+    const topic = s.target.generic?.topic;
+    if (spec.topic?.required && !topic) throw new UserError(`--adapter ${adapter}: needs --topic (${spec.topic.required} to subscribe to)`);
+    const badTopic = topic !== undefined ? spec.topic?.check?.(topic) : undefined;
+    if (badTopic) throw new UserError(`--topic: ${badTopic}`);
     const gap = unsupported(s);
     if (gap) throw new UserError(`${s.source}: ${gap.path}: ${gap.message}`);
   }
@@ -283,13 +275,4 @@ function readTokens(path: string): string[] {
     .filter((l) => l !== '' && !l.startsWith('#'));
   if (tokens.length === 0) throw new UserError(`--tokens-file: ${path} has no tokens (one per line)`);
   return tokens;
-}
-
-function isJsonObject(text: string): boolean {
-  try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === 'object' && v !== null && !Array.isArray(v);
-  } catch {
-    return false;
-  }
 }

@@ -61,6 +61,20 @@ export interface Timeline {
   endUs: number;
 }
 
+/**
+ * The run's one plan of time: when each event is due and when each phase starts and ends, from one
+ * t0. The main thread builds it once and posts it to the publisher and every client worker, so no
+ * thread works out a schedule of its own.
+ */
+export interface RunSchedule {
+  schedule: Schedule;
+  timeline: Timeline;
+}
+
+export function runSchedule(t0Us: number, scenario: { publisher: { rate: number }; phases: PhaseSpec[] }): RunSchedule {
+  return { schedule: { t0Us, rate: scenario.publisher.rate }, timeline: timeline(t0Us, scenario.phases) };
+}
+
 export function timeline(t0Us: number, phases: PhaseSpec[]): Timeline {
   const starts: number[] = [];
   const ends: number[] = [];

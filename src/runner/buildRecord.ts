@@ -15,6 +15,8 @@ import { assembleGroups, assembleIntervals, type WorkerResult } from './assemble
 import { SCHEMA_VERSION, type GeneratorHealth, type RunRecord, type ServerScrape } from '../record/schema.js';
 import type { RunState } from './runState.js';
 import type { TargetHandle } from './target.js';
+import './adapters/builtins.js';
+import { protocolOf } from './adapters/registry.js';
 
 const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -61,13 +63,6 @@ export function recordHead(
     startedAt: m.startedAt,
     t0Us: m.tl.t0Us,
   };
-}
-
-/** The protocol version and options an adapter spoke, where it has a choice (MQTT's version and QoS). */
-function protocolOf(scenario: Scenario): string | undefined {
-  const t = scenario.target;
-  if (t.kind !== 'url' || t.adapter !== 'mqtt') return undefined;
-  return `MQTT ${t.generic?.mqttVersion ?? '3.1.1'}, QoS ${t.generic?.qos ?? 0}`;
 }
 
 export const NO_VERDICT_YET: RunRecord['hol'] = {

@@ -5,22 +5,18 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { nowUs } from '../clock.js';
 import { ClientAccount, type Account } from '../measurement/accounting.js';
 import { EmittedStreamAccount, EmittedStreamHeads } from '../measurement/emittedStream.js';
-import { adapterFor, type WireOutput } from './adapters/adapter.js';
+import type { WireOutput } from './adapters/adapter.js';
+import './adapters/builtins.js';
+import { adapterImplFor } from './adapters/registry.js';
 import type { ScannedEvent } from '../measurement/frameScan.js';
 import { IdMap } from '../measurement/idMap.js';
 import { AgeTicks, groupAges, TICK_US } from '../measurement/ageTicks.js';
 import { PushbackWatch, type PushbackResult } from './pushback.js';
 import { GroupRecorder } from '../measurement/recorder.js';
-import { timeline, type Schedule, type Timeline } from '../measurement/schedule.js';
+import type { RunSchedule, Schedule, Timeline } from '../measurement/schedule.js';
 import { ClientConnection, type ConnectionContext } from './clients/connection.js';
-import { StallClient } from './clients/stall.js';
-import { RateClient } from './clients/rate.js';
-import { DelayClient } from './clients/delay.js';
+import { SLOW_CLIENTS } from './clients/behaviours.js';
 import { CatchupClient } from './clients/catchup.js';
-import { SocketIoRecoveryClient } from './clients/socketioRecovery.js';
-import { SocketIoAdapter } from './adapters/socketio.js';
-import { MqttPersistentSessionClient } from './clients/mqttPersistentSession.js';
-import { MqttAdapter } from './adapters/mqtt.js';
 import { ChurnClient } from './clients/churn.js';
 import { collectAfterStorm } from './connectStorm.js';
 import { Expectations } from './expectations.js';
@@ -35,7 +31,8 @@ const { scenario } = init;
 const ids = new IdMap();
 let headId = 0;
 const recorders = scenario.groups.map((g) => new GroupRecorder(g.name, scenario.phases.length));
-const adapter = adapterFor(scenario);
+const { impl: adapterImpl, target: adapterTarget } = adapterImplFor(scenario);
+const adapter = adapterImpl.wire(adapterTarget);
 /** A server-emitted stream (`publish: server`): the runner did not publish, so which ids exist is learned from what arrives. */
 const serverEmitted = scenario.target.kind === 'url' && scenario.target.generic?.publish.kind === 'server';
 const knowledge = new EmittedStreamHeads();
@@ -151,15 +148,9 @@ function makeClient(slot: Slot, tl: Timeline, schedule: Schedule): Client {
   const account: Account = serverEmitted
     ? new EmittedStreamAccount(ctx.rec, tl, knowledge, nowUs(), ticks)
     : new ClientAccount(ctx.rec, tl, schedule, expectations.of(slot.plan.group, slot.plan.user), nowUs(), ticks);
-  if (g.kind === 'catchup' && adapter instanceof SocketIoAdapter)
-    return new SocketIoRecoveryClient(slot.plan.clientId, ctx, account, adapter);
-  if (g.kind === 'catchup' && adapter instanceof MqttAdapter) return new MqttPersistentSessionClient(slot.plan.clientId, ctx, account);
-  if (g.kind === 'catchup') return new CatchupClient(slot.plan.clientId, ctx, account);
-  if (g.kind === 'slow') {
-    if (g.behaviour === 'stall') return new StallClient(slot.plan.clientId, ctx, account);
-    if (g.behaviour === 'rate') return new RateClient(slot.plan.clientId, ctx, account);
-    return new DelayClient(slot.plan.clientId, ctx, account);
-  }
+  if (g.kind === 'catchup')
+    return adapterImpl.catchupClient?.(slot.plan.clientId, ctx, account, adapter) ?? new CatchupClient(slot.plan.clientId, ctx, account);
+  if (g.kind === 'slow') return SLOW_CLIENTS[g.behaviour ?? 'delay'](slot.plan.clientId, ctx, account);
   return new ClientConnection(slot.plan.clientId, ctx, account);
 }
 
@@ -267,9 +258,9 @@ function flushIntervals(): void {
   if (intervals.length > 0) post({ type: 'interval', intervals });
 }
 
-function start(t0Us: number): void {
-  const schedule: Schedule = { t0Us, rate: scenario.publisher.rate };
-  const timeLine = timeline(t0Us, scenario.phases);
+function start(plan: RunSchedule): void {
+  const { schedule, timeline: timeLine } = plan;
+  const t0Us = schedule.t0Us;
   tl = timeLine;
   for (const r of recorders) r.t0Us = t0Us;
   health.watchLag(t0Us, timeLine.endUs);
@@ -370,7 +361,7 @@ function start(t0Us: number): void {
 parentPort!.on('message', (m: MainToWorker) => {
   if (m.type === 'start') {
     headId = Math.max(headId, m.headId);
-    start(m.t0Us);
+    start(m.plan);
   } else if (m.type === 'ids') {
     ids.addAll(m.ranges);
     ids.sent = Math.max(ids.sent, m.sent);

@@ -3,6 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import { distFile } from '../util/paths.js';
 import type { IdRange } from '../measurement/idMap.js';
+import type { RunSchedule } from '../measurement/schedule.js';
 import type { MainToWorker, PublisherInit, PublisherStats, PublisherToMain, WorkerHealth } from './threadMessages.js';
 
 export interface PublisherHooks {
@@ -23,7 +24,7 @@ export interface PublisherHandle {
   stats(): PublisherStats | undefined;
   /** How late the publisher sent, per tick of the run (after it finished). */
   lag(): Uint32Array | undefined;
-  start(t0Us: number, headId: number): void;
+  start(plan: RunSchedule, headId: number): void;
   stop(reason: string): void;
 }
 
@@ -65,7 +66,7 @@ export function startPublisher(init: PublisherInit, hooks: PublisherHooks): Publ
     done,
     stats: () => stats,
     lag: () => lag,
-    start: (t0Us, headId) => thread.postMessage({ type: 'start', t0Us, headId } satisfies MainToWorker),
+    start: (plan, headId) => thread.postMessage({ type: 'start', plan, headId } satisfies MainToWorker),
     stop: (reason) => thread.postMessage({ type: 'stop', reason } satisfies MainToWorker),
   };
 }

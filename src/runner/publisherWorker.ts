@@ -3,13 +3,15 @@
 // so a late generator is visible in the run record instead of hidden. A sink decides the wire.
 import { parentPort, workerData } from 'node:worker_threads';
 import { nowUs } from '../clock.js';
-import { dueCount, intendedUs, timeline, type Schedule } from '../measurement/schedule.js';
+import { dueCount, intendedUs, type Schedule } from '../measurement/schedule.js';
 import { createHistogram, encodeHistogram, recordUs } from '../measurement/histogram.js';
 import type { IdRange } from '../measurement/idMap.js';
 import { LagTicks } from '../measurement/ageTicks.js';
 import type { MainToWorker, PublisherInit, PublisherToMain } from './threadMessages.js';
 import { HealthSampler } from './health.js';
-import { sinkFor, type OutgoingEvent } from './publish/sink.js';
+import type { OutgoingEvent } from './publish/sink.js';
+import './adapters/builtins.js';
+import { sinkFor } from './adapters/registry.js';
 
 const init = workerData as PublisherInit;
 const post = (m: PublisherToMain): void => parentPort!.postMessage(m);
@@ -135,12 +137,12 @@ sink
 
 parentPort!.on('message', (m: MainToWorker) => {
   if (m.type === 'start') {
-    schedule = { t0Us: m.t0Us, rate: scenario.publisher.rate };
-    endUs = timeline(m.t0Us, scenario.phases).endUs;
-    lag = new LagTicks(m.t0Us, endUs);
+    schedule = m.plan.schedule;
+    endUs = m.plan.timeline.endUs;
+    lag = new LagTicks(schedule.t0Us, endUs);
     idsTimer = setInterval(flushIds, 50);
     healthTimer = setInterval(() => post({ type: 'health', atUs: nowUs(), health: health.sample() }), 1000);
-    setTimeout(tick, Math.max(0, Math.floor((m.t0Us - nowUs()) / 1000)));
+    setTimeout(tick, Math.max(0, Math.floor((schedule.t0Us - nowUs()) / 1000)));
   } else if (m.type === 'stop') {
     void finish();
   }

@@ -7,7 +7,7 @@ import { UserError, EXIT_SIGINT, EXIT_UNREACHABLE } from '../util/errors.js';
 import type { Scenario } from '../scenario/types.js';
 import { formatUs } from '../util/units.js';
 import { IdMap } from '../measurement/idMap.js';
-import { timeline, type Timeline } from '../measurement/schedule.js';
+import { runSchedule, type Timeline } from '../measurement/schedule.js';
 import { buildRecord } from './buildRecord.js';
 import { assembleLag } from './assemble.js';
 import { defaultWorkers, planClients, startClientWorkers, type ClientWorkers } from './clientWorkers.js';
@@ -109,7 +109,8 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     await started.ready;
 
     // one timeline: phase-0 clients get time to connect and subscribe before t0
-    const tl: Timeline = timeline(nowUs() + 1_000_000 + totalClients * 1_000 + t0OffsetUs, scenario.phases);
+    const plan = runSchedule(nowUs() + 1_000_000 + totalClients * 1_000 + t0OffsetUs, scenario);
+    const tl: Timeline = plan.timeline;
     const cpuStart = process.cpuUsage();
     if (options.onLive) {
       live = new LiveRecord({ fullScenario, scenario, target, shard, startedAt, tl, workers: plans.length });
@@ -123,8 +124,8 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
         metrics: target.metricsUrl ? { url: target.metricsUrl, token: target.metricsToken } : undefined,
       });
     }
-    publisher.start(tl.t0Us, headId.value);
-    started.broadcast({ type: 'start', t0Us: tl.t0Us, headId: headId.value });
+    publisher.start(plan, headId.value);
+    started.broadcast({ type: 'start', plan, headId: headId.value });
     const serverWatch = watchServer(target.metricsUrl, target.metricsToken, tl, scenario.phases); // /metrics at each phase's end
     say(
       `run started: ${totalClients} clients on ${plans.length} worker(s), ${scenario.phases.map((p) => `${p.name} ${formatUs(p.durationUs)}`).join(' → ')}`,

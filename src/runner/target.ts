@@ -8,9 +8,9 @@ import type { Scenario } from '../scenario/types.js';
 import { UserError, EXIT_SIGINT, EXIT_UNREACHABLE } from '../util/errors.js';
 import WebSocket from 'ws';
 import { targetConnectOptions, withToken } from './url.js';
-import { engineIoUrl } from './adapters/socketio.js';
 import { openSse } from './clients/sseTransport.js';
-import { adapterFor } from './adapters/adapter.js';
+import './adapters/builtins.js';
+import { adapterFor, clientUrlFor } from './adapters/registry.js';
 import { newScannedEvent } from '../measurement/frameScan.js';
 import { MAX_MESSAGE_BYTES } from './clients/frameReader.js';
 
@@ -213,9 +213,8 @@ export interface TargetHandle {
 export async function openTarget(scenario: Scenario, onServerLog?: (line: string) => void, signal?: AbortSignal): Promise<TargetHandle> {
   const t = scenario.target;
   if (t.kind === 'url') {
-    // Socket.IO clients are given http://host:port[/namespace]; they speak Engine.IO's websocket endpoint
-    const url = t.adapter === 'socketio' ? engineIoUrl(t.url) : t.url;
-    if (t.adapter === 'sse') await probeSse(scenario, t.url, t.tokens?.[0] ?? t.token, signal);
+    const url = clientUrlFor(scenario)!;
+    if (adapterFor(scenario).transport === 'sse') await probeSse(scenario, t.url, t.tokens?.[0] ?? t.token, signal);
     else await probe(scenario, url, t.tokens?.[0] ?? t.token, signal);
     return {
       url,

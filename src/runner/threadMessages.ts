@@ -1,6 +1,7 @@
 // Messages between the runner's main thread and its worker threads (publisher, client workers).
 import type { Scenario } from '../scenario/types.js';
 import type { IdRange } from '../measurement/idMap.js';
+import type { RunSchedule } from '../measurement/schedule.js';
 import type { EncodedInterval, EncodedPhase } from '../measurement/recorder.js';
 import type { ClientTotals, PhaseCounters, ReplayTotals } from '../record/schema.js';
 import type { GroupAges } from '../measurement/ageTicks.js';
@@ -39,7 +40,7 @@ export interface PublisherInit {
 }
 
 export type MainToWorker =
-  | { type: 'start'; t0Us: number; headId: number }
+  | { type: 'start'; plan: RunSchedule; headId: number }
   | { type: 'ids'; ranges: IdRange[]; headId: number; sent: number }
   /** Server-emitted stream (publish server): the highest id any client had at the end of a phase. */
   | { type: 'streamHead'; phase: number; id: number; timeUs: number; seen?: SeenIds }

@@ -3,6 +3,8 @@
 // an editor's completion and evbench's own checks cannot drift apart. What a schema cannot say
 // (contiguous phases, a duration's range, one fast group) only the validator checks.
 import { SERVER_SETTINGS } from '../protocol/serverSettings.js';
+import { adapterNames } from './adapters.js';
+import { SLOW_BEHAVIOURS } from './types.js';
 
 export interface JsonSchema {
   $schema?: string;
@@ -26,14 +28,15 @@ export interface JsonSchema {
 /** Where the schema is published in the package (the built-in scenarios' `$schema` points here). */
 export const SCHEMA_FILE = 'scenario.schema.json';
 
-export const ADAPTERS = ['evbench', 'generic', 'nats', 'mqtt', 'graphql-ws', 'actioncable', 'socketio', 'sse'] as const;
+/** The registered adapters (scenario/adapters.ts), in registry order. */
+export const ADAPTERS: readonly string[] = adapterNames();
 export const MODES = ['isolated', 'legacy'] as const;
 export const OVERFLOWS = ['close', 'drop'] as const;
 export const TIME_UNITS = ['ms', 'us', 'ns', 'iso'] as const;
 export const OWNERS = ['public', 'private'] as const;
 export const ROLES = ['warmup', 'baseline', 'stress', 'recovery', 'other'] as const;
 export const KINDS = ['fast', 'slow', 'catchup', 'churn'] as const;
-export const BEHAVIOURS = ['stall', 'rate', 'delay'] as const;
+export const BEHAVIOURS = SLOW_BEHAVIOURS;
 
 const PLAIN_NAME = '^[A-Za-z][A-Za-z0-9_-]{0,63}$';
 const text = (description: string): JsonSchema => ({ type: 'string', minLength: 1, description });

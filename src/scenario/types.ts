@@ -39,13 +39,17 @@ export interface GenericOptions {
   mqttVersion?: '3.1.1' | '5';
 }
 
-/** Protocol adapters: `generic` JSON, or a real server's own protocol (socketio and sse over http:// URLs); all read id and time from the event's JSON. */
-export type ForeignAdapter = 'generic' | 'nats' | 'mqtt' | 'graphql-ws' | 'actioncable' | 'socketio' | 'sse';
+/**
+ * A name registered in adapters.ts: `evbench` (v0), `generic` JSON, or a real server's own protocol
+ * (nats, mqtt, graphql-ws, actioncable; socketio and sse over http:// URLs); all but evbench read id
+ * and time from the event's JSON. The validator admits registered names only.
+ */
+export type AdapterName = string;
 
 export interface UrlTarget {
   kind: 'url';
   url: string;
-  adapter: 'evbench' | ForeignAdapter;
+  adapter: AdapterName;
   /** Options of every adapter but evbench (id and time fields, publishing, topic). */
   generic?: GenericOptions;
   /** Headers on the websocket upgrade and on HTTP publishing; `{{token}}` is the client's token. */
@@ -84,7 +88,9 @@ export interface PublisherSpec {
 }
 
 export type GroupKind = 'fast' | 'slow' | 'catchup' | 'churn';
-export type SlowBehaviour = 'stall' | 'rate' | 'delay';
+/** The slow-client behaviours (each one a file in runner/clients/, made by runner/clients/behaviours.ts). */
+export const SLOW_BEHAVIOURS = ['stall', 'rate', 'delay'] as const;
+export type SlowBehaviour = (typeof SLOW_BEHAVIOURS)[number];
 
 export interface GroupSpec {
   name: string;

@@ -1,6 +1,15 @@
 // Turns untrusted scenario JSON into a Scenario, or errors that name the exact path and problem:
 //   scenarios/x.json: groups[1].behaviour: unknown "stal" (expected stall, rate, delay)
-import type { GenericOptions, GroupSpec, MixEntry, PhaseSpec, Scenario, Target, Variant } from './types.js';
+import {
+  SLOW_BEHAVIOURS,
+  type GenericOptions,
+  type GroupSpec,
+  type MixEntry,
+  type PhaseSpec,
+  type Scenario,
+  type Target,
+  type Variant,
+} from './types.js';
 import { DURATION_FORMS, parseBytes, parseDurationUs, SIZE_FORMS } from '../util/units.js';
 import { SERVER_SETTINGS, type SettingRange } from '../protocol/serverSettings.js';
 import { redactUrl } from '../util/redact.js';
@@ -12,6 +21,7 @@ import { parseThresholdKey, parseThresholds, ThresholdSyntaxError, unknownThresh
 import { unsupported } from './capabilities.js';
 import * as shape from './schema.js';
 import { closest } from './closest.js';
+import { adapterNames, adapterSpec } from './adapters.js';
 
 type Json = unknown;
 type Obj = Record<string, Json>;
@@ -177,22 +187,23 @@ function checkTarget(c: Checker, raw: Json): Target | undefined {
   if (t.url !== undefined) {
     const url = c.string('target.url', t.url);
     for (const k of ['embedded'] as const) if (t[k] !== undefined) c.fail(`target.${k}`, 'not allowed with target.url');
-    const adapter = c.oneOf('target.adapter', t.adapter, shape.ADAPTERS, 'evbench') ?? 'evbench';
-    const overHttp = adapter === 'socketio' || adapter === 'sse'; // their clients take http:// URLs
+    const adapter = c.oneOf('target.adapter', t.adapter, adapterNames(), 'evbench') ?? 'evbench';
+    const spec = adapterSpec(adapter)!;
+    const overHttp = spec.url === 'http'; // their clients take http:// URLs
     if (url && !overHttp && !/^wss?:\/\/[^\s/]+/.test(url)) c.fail('target.url', `expected a ws:// or wss:// URL, got ${describe(url)}`);
     if (url && overHttp && !/^https?:\/\/[^\s/]+/.test(url))
       c.fail('target.url', `expected an http:// or https:// URL for adapter ${adapter}, got ${describe(url)}`);
-    if (adapter !== 'evbench' && !overHttp && t.generic === undefined)
+    if (spec.options === 'required' && t.generic === undefined)
       c.fail('target.generic', `the ${adapter} adapter needs its options: idField, timeField, timeUnit, publish`);
-    if (adapter === 'evbench' && t.generic !== undefined) c.fail('target.generic', 'not allowed with adapter "evbench"');
+    if (spec.options === 'none' && t.generic !== undefined) c.fail('target.generic', `not allowed with adapter "${adapter}"`);
     return {
       kind: 'url',
       url: url ?? '',
       adapter,
       generic:
-        adapter !== 'evbench' && t.generic !== undefined
+        spec.options !== 'none' && t.generic !== undefined
           ? checkGeneric(c, t.generic)
-          : overHttp
+          : spec.options === 'defaulted'
             ? { idField: 'id', timeField: 'ts', timeUnit: 'ms', publish: { kind: 'server' } }
             : undefined,
       token: t.token === undefined ? undefined : c.string('target.token', t.token),
@@ -303,7 +314,7 @@ function checkGroups(c: Checker, raw: Json, phases: PhaseSpec[]): GroupSpec[] {
       if (o[field] !== undefined) c.fail(`${path}.${field}`, `only allowed for ${allowedFor}`);
     };
     if (kind === 'slow') {
-      group.behaviour = c.oneOf(`${path}.behaviour`, o.behaviour, shape.BEHAVIOURS);
+      group.behaviour = c.oneOf(`${path}.behaviour`, o.behaviour, SLOW_BEHAVIOURS);
       if (group.behaviour === 'rate') group.bytesPerSecond = c.bytes(`${path}.bytesPerSecond`, o.bytesPerSecond, { min: 1, max: 1 << 30 });
       else only('bytesPerSecond', 'behaviour "rate"');
       if (group.behaviour === 'delay') group.delayMs = c.number(`${path}.delayMs`, o.delayMs, shape.boundsOf(shape.GROUP, 'delayMs'));

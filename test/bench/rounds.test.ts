@@ -1,7 +1,7 @@
 // The bench's medians are the medians of the rounds printed beside them (BENCHMARKS.md quotes them).
 import { describe, expect, it } from 'vitest';
-import { renderResult } from '../../src/bench/main.js';
-import { alternate, finiteRounds, median, medians } from '../../src/bench/rounds.js';
+import { renderResult } from '../../bench/main.js';
+import { alternate, finiteRounds, median, medians } from '../../bench/rounds.js';
 
 describe('median of rounds', () => {
   it('the middle round of an odd count, the mean of the middle two of an even count', () => {
@@ -38,7 +38,7 @@ describe('median of rounds', () => {
 
 describe('min / median / max, targets, pinning and the connection plan', () => {
   it('summarize keeps min and max of the finite rounds beside the median', async () => {
-    const { summarize } = await import('../../src/bench/rounds.js');
+    const { summarize } = await import('../../bench/rounds.js');
     const c = summarize('x', [{ a: 5, b: NaN }, { a: 1 }, { a: 9, b: 2 }]);
     expect(c.median).toEqual({ a: 5, b: 2 });
     expect(c.min).toEqual({ a: 1, b: 2 });
@@ -49,7 +49,7 @@ describe('min / median / max, targets, pinning and the connection plan', () => {
   });
 
   it('a target is reached, not reached, or not measured; the ratio per round pairs round i with round i', async () => {
-    const { target, reachedText, roundRatios, summarize } = await import('../../src/bench/rounds.js');
+    const { target, reachedText, roundRatios, summarize } = await import('../../bench/rounds.js');
     expect(reachedText(target('t', 1.6, '>=', 1.5, '×'))).toBe('reached');
     expect(reachedText(target('t', 1.2, '<=', 1.1, '×'))).toBe('NOT reached');
     expect(reachedText(target('t', NaN, '<=', 1.1, '×'))).toBe('not measured');
@@ -59,8 +59,8 @@ describe('min / median / max, targets, pinning and the connection plan', () => {
   });
 
   it('renderTargets prints value, bound and reached per target', async () => {
-    const { renderTargets } = await import('../../src/bench/main.js');
-    const { target } = await import('../../src/bench/rounds.js');
+    const { renderTargets } = await import('../../bench/main.js');
+    const { target } = await import('../../bench/rounds.js');
     const text = renderTargets([
       target('saturation ratio', 1.66, '>=', 1.5, '×', 'round by round 1.5–1.8×'),
       target('memory', 11.8, '<=', 8, 'KiB'),
@@ -70,7 +70,7 @@ describe('min / median / max, targets, pinning and the connection plan', () => {
   });
 
   it('parseCpuList and planPinning', async () => {
-    const { parseCpuList, planPinning } = await import('../../src/bench/pinning.js');
+    const { parseCpuList, planPinning } = await import('../../bench/pinning.js');
     expect(parseCpuList('0-1')).toEqual([0, 1]);
     expect(parseCpuList('0,2-4,7\n')).toEqual([0, 2, 3, 4, 7]);
     const off = planPinning(true);
@@ -79,7 +79,7 @@ describe('min / median / max, targets, pinning and the connection plan', () => {
   });
 
   it('planHold caps at the descriptor limit (and says why), shards and spreads source addresses', async () => {
-    const { planHold } = await import('../../src/bench/connections.js');
+    const { planHold } = await import('../../bench/connections.js');
     const here = planHold(50_000, 20_000, 28_232);
     expect(here.clients).toBe(19_000);
     expect(here.capped).toMatch(/RLIMIT_NOFILE hard limit 20000/);

@@ -5,9 +5,9 @@
 // speed is BENCHMARKS.md's business.
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { renderResult, runBenchmarks, type BenchReport } from '../../src/bench/main.js';
-import { buildGoServer } from '../../src/bench/contenders.js';
-import { allowedCpus, tasksetAvailable } from '../../src/bench/pinning.js';
+import { renderResult, runBenchmarks, type BenchReport } from '../../bench/main.js';
+import { buildGoServer } from '../../bench/contenders.js';
+import { allowedCpus, tasksetAvailable } from '../../bench/pinning.js';
 
 /** Live (non-zombie) child processes of this process. */
 function children(): number[] {

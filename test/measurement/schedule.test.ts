@@ -1,11 +1,35 @@
 // The one schedule: event k is due at t0 + k/rate (integer µs), and what each event is.
 import { describe, expect, it } from 'vitest';
-import { dueCount, firstKAtOrAfter, intendedUs, mixTable, ownerOf, phaseAt, timeline, visibleTo } from '../../src/measurement/schedule.js';
+import {
+  dueCount,
+  firstKAtOrAfter,
+  intendedUs,
+  mixTable,
+  ownerOf,
+  phaseAt,
+  runSchedule,
+  timeline,
+  visibleTo,
+} from '../../src/measurement/schedule.js';
 import { PUBLIC_GROUP, privateGroup } from '../../src/protocol/v0.js';
 
 const s = { t0Us: 1_000_000, rate: 3 }; // 333,333.3 µs apart
 
 describe('schedule', () => {
+  it('the run schedule posted to every thread: one t0 for the events and the phases, and the same after a postMessage copy', () => {
+    const phases = [
+      { name: 'a', durationUs: 2_000_000 },
+      { name: 'b', durationUs: 3_000_000 },
+    ] as Parameters<typeof timeline>[1];
+    const plan = runSchedule(7_000_000, { publisher: { rate: 4 }, phases });
+    expect(plan.schedule).toEqual({ t0Us: 7_000_000, rate: 4 });
+    expect(plan.timeline).toEqual(timeline(7_000_000, phases));
+    const copy = structuredClone(plan); // what a worker receives
+    expect(intendedUs(copy.schedule, 8)).toBe(9_000_000);
+    expect(intendedUs(copy.schedule, 8)).toBe(copy.timeline.starts[1]);
+    expect(runSchedule(7_000_001, { publisher: { rate: 4 }, phases }).timeline.starts[0]).toBe(7_000_001);
+  });
+
   it('event k is due at t0 + floor(k × 1e6 / rate)', () => {
     expect([0, 1, 2, 3].map((k) => intendedUs(s, k))).toEqual([1_000_000, 1_333_333, 1_666_666, 2_000_000]);
   });

@@ -86,7 +86,7 @@ describe('socketio and sse target flags', () => {
       /--target: expected an http:\/\/ or https:\/\/ URL for --adapter socketio/,
     );
     expect(() => applyTargetFlags(scenario, { target: 'http://127.0.0.1:9/events', adapter: 'sse', topic: 'x' })).toThrow(
-      /--topic: only with --adapter socketio/,
+      "--topic: only with --adapter nats, mqtt, graphql-ws, actioncable or socketio (an SSE stream is named by its URL's path)",
     );
     expect(() => applyTargetFlags(scenario, { target: 'http://127.0.0.1:9/events', adapter: 'sse', publish: 'ws' })).toThrow(
       /SSE stream has no way back/,

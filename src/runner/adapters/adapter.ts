@@ -2,17 +2,8 @@
 // `evbench` speaks the v0 protocol and reads raw frames; `generic` reads any JSON by dotted paths;
 // `nats` and `mqtt` are byte-stream protocols carried over websocket, read by a session per connection;
 // `graphql-ws` and `actioncable` are JSON conversations (jsonSession.ts); `socketio` and `sse` read the
-// same JSON from inside their protocol's messages.
+// same JSON from inside their protocol's messages. Which one a run uses: registry.ts (adapterFor).
 import type { ScannedEvent } from '../../measurement/frameScan.js';
-import type { Scenario } from '../../scenario/types.js';
-import { EvbenchAdapter } from './evbench.js';
-import { GenericAdapter } from './generic.js';
-import { SocketIoAdapter } from './socketio.js';
-import { SseAdapter } from './sse.js';
-import { NatsAdapter } from './nats.js';
-import { MqttAdapter } from './mqtt.js';
-import { GraphqlWsAdapter } from './graphqlWs.js';
-import { ActionCableAdapter } from './actioncable.js';
 
 /** `keepalive`: a protocol ping the client answers with `keepaliveAnswer` (only while it reads). */
 export type FrameKind = 'event' | 'status' | 'keepalive' | 'other';
@@ -84,18 +75,4 @@ export interface WireSession {
   readonly keepalive?: { intervalMs: number; frame: Buffer | string };
   /** Publisher role: the frame that publishes one event body (NATS PUB, MQTT PUBLISH). */
   publish?(body: string): Buffer | string;
-}
-
-export function adapterFor(scenario: Scenario): WireAdapter {
-  const t = scenario.target;
-  if (t.kind === 'url' && t.generic) {
-    if (t.adapter === 'generic') return new GenericAdapter(t.generic);
-    if (t.adapter === 'nats') return new NatsAdapter(t.generic);
-    if (t.adapter === 'mqtt') return new MqttAdapter(t.generic);
-    if (t.adapter === 'graphql-ws') return new GraphqlWsAdapter(t.generic);
-    if (t.adapter === 'actioncable') return new ActionCableAdapter(t.generic);
-    if (t.adapter === 'socketio') return new SocketIoAdapter(t.url, t.generic);
-    if (t.adapter === 'sse') return new SseAdapter(t.generic);
-  }
-  return new EvbenchAdapter();
 }

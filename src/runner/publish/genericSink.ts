@@ -3,7 +3,8 @@
 // frame (`ws`: plain, or wrapped by the protocol's session: NATS PUB, MQTT PUBLISH) or an HTTP POST.
 import WebSocket from 'ws';
 import type { GenericOptions } from '../../scenario/types.js';
-import { adapterFor, type WireSession } from '../adapters/adapter.js';
+import type { WireSession } from '../adapters/adapter.js';
+import { adapterFor } from '../adapters/registry.js';
 import { setPath, usToTime } from '../adapters/generic.js';
 import type { PublisherInit } from '../threadMessages.js';
 import { targetConnectOptions, withToken } from '../url.js';
@@ -199,4 +200,10 @@ export class GenericHttpSink implements Sink {
   }
 
   close(): void {}
+}
+
+/** How evbench publishes to a foreign adapter by default: POST each event (publish http:URL), or send it over a socket. */
+export function genericSink(init: PublisherInit, generic: GenericOptions | undefined, cb: SinkCallbacks): Sink {
+  if (generic!.publish.kind === 'http') return new GenericHttpSink(init, generic!, generic!.publish.url, cb);
+  return new GenericWsSink(init, generic!, cb);
 }

@@ -1,9 +1,6 @@
 // Where the publisher's events go. The schedule (publisherWorker) decides when; a sink decides how
-// the target gets them and which id each one ends up with.
-import type { PublisherInit } from '../threadMessages.js';
-import { EvbenchSink } from './evbenchSink.js';
-import { GenericHttpSink, GenericWsSink } from './genericSink.js';
-import { SocketIoSink } from './socketioSink.js';
+// the target gets them and which id each one ends up with. Which sink a run uses: each adapter's
+// entry in adapters/builtins.ts (sinkFor in adapters/registry.ts).
 
 export interface OutgoingEvent {
   /** Schedule index (negative: prefill). */
@@ -31,14 +28,4 @@ export interface SinkCallbacks {
   onFatal(message: string): void;
   /** A single publish failed (HTTP error): counted, the run goes on. */
   onError(): void;
-}
-
-export function sinkFor(init: PublisherInit, cb: SinkCallbacks): Sink {
-  const t = init.scenario.target;
-  if (t.kind === 'url' && t.adapter === 'socketio' && t.generic?.publish.kind === 'ws') return new SocketIoSink(init, t.generic, cb);
-  if (t.kind === 'url' && t.adapter !== 'evbench' && t.generic) {
-    if (t.generic.publish.kind === 'http') return new GenericHttpSink(init, t.generic, t.generic.publish.url, cb);
-    return new GenericWsSink(init, t.generic, cb);
-  }
-  return new EvbenchSink(init, cb);
 }

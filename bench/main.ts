@@ -9,8 +9,8 @@ import { cpus, totalmem } from 'node:os';
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '../util/atomicWrite.js';
-import { packageRoot } from '../util/paths.js';
+import { writeFileAtomic } from '../src/util/atomicWrite.js';
+import { packageRoot } from '../src/util/paths.js';
 import { loadAverage } from './procStats.js';
 import {
   finiteRounds,

@@ -6,7 +6,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { distFile, packageRoot } from '../util/paths.js';
+import { packageRoot } from '../src/util/paths.js';
+import { benchFile } from './paths.js';
 import type { Fleet } from './leanLoad.js';
 import { sleep } from './rounds.js';
 
@@ -16,7 +17,7 @@ let built: { binary?: string; skipped?: string } | undefined;
 /** Builds the C subscribers once per process; a reason instead when gcc is missing or the build fails. */
 export function buildCSubscribers(): { binary?: string; skipped?: string } {
   if (built) return built;
-  const binary = distFile('bench/limit/evbench-subscribers');
+  const binary = benchFile('limit/evbench-subscribers');
   mkdirSync(dirname(binary), { recursive: true }); // absent when no benchmark built bench/limit yet (--only)
   const cc = spawnSync('gcc', ['-O2', '-o', binary, SOURCE], { encoding: 'utf8', timeout: 60_000 });
   if (cc.error) built = { skipped: 'gcc not found: Node lean subscribers used instead of the C ones' };

@@ -1,8 +1,8 @@
 // Scenarios the benchmarks hand to the runner (runScenario) against a server they started
 // themselves: built as scenario JSON and passed through the same validator as a scenario file.
-import { validateScenario } from '../scenario/validate.js';
-import type { Scenario } from '../scenario/types.js';
-import type { RunRecord, PhaseResult } from '../record/schema.js';
+import { validateScenario } from '../src/scenario/validate.js';
+import type { Scenario } from '../src/scenario/types.js';
+import type { RunRecord, PhaseResult } from '../src/record/schema.js';
 import { PUBLISHER_TOKEN } from './contenders.js';
 
 export interface UrlScenarioSpec {

@@ -4,7 +4,7 @@
 // closes its clients as slow and the figure is sustained throughput. Every wait is bounded.
 import { Worker } from 'node:worker_threads';
 import WebSocket from 'ws';
-import { distFile } from '../util/paths.js';
+import { benchFile } from './paths.js';
 import type { LeanWorkerInit } from './leanClientWorker.js';
 
 export interface Fleet {
@@ -28,7 +28,7 @@ export async function startFleet(url: string, tokens: (string | undefined)[], wo
   for (let w = 0; w < n; w++) {
     const urls = tokens.filter((_, i) => i % n === w).map((t) => withToken(url, t));
     const init: LeanWorkerInit = { urls, counters, slot: 2 * w };
-    const worker = new Worker(distFile('bench/leanClientWorker.js'), { workerData: init });
+    const worker = new Worker(benchFile('leanClientWorker.js'), { workerData: init });
     threads.push(worker);
     ready.push(
       new Promise((resolve, reject) => {

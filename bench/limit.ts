@@ -1,7 +1,7 @@
 // The physical limit of fan-out on this machine (issue 15): bench/limit/limit.c, a C program that
 // writes pre-built websocket frames of evbench's size to N loopback sockets from one core (no
 // parsing, no framing, no bookkeeping), while its reader process drains them on the generator's
-// core. Built with gcc into dist/bench/limit/ once per run; skipped with a message without gcc.
+// core. Built with gcc into dist-bench/bench/limit/ once per run; skipped with a message without gcc.
 // The fan-out benchmark runs it as two more contenders (frames written 100 per write(2), as
 // evbench's corked fan-out can; and one per write(2), as the Go contender does) and states
 // every evbench figure as a fraction of the batched one.
@@ -9,7 +9,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { distFile, packageRoot } from '../util/paths.js';
+import { packageRoot } from '../src/util/paths.js';
+import { benchFile } from './paths.js';
 import { PUBLISHER_TOKEN } from './contenders.js';
 import { openPublisher, publishFrame } from './leanLoad.js';
 import { currentPinning } from './pinning.js';
@@ -19,7 +20,7 @@ const SOURCE = join(packageRoot, 'bench', 'limit', 'limit.c');
 
 /** Builds the limit program; resolves with its path, or a reason to skip it. */
 export function buildLimit(): { binary?: string; skipped?: string } {
-  const outDir = distFile('bench/limit');
+  const outDir = benchFile('limit');
   mkdirSync(outDir, { recursive: true });
   const binary = join(outDir, 'evbench-limit');
   const cc = spawnSync('gcc', ['-O2', '-o', binary, SOURCE], { encoding: 'utf8', timeout: 60_000 });

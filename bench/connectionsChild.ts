@@ -4,7 +4,7 @@
 // clients have been subscribed a second, then {"event":"done",…} with connection failures.
 // Arguments: URL CLIENTS [SHARD/SHARDS [quick|WARMUP_SECONDS]] — with a shard, it runs that share of the CLIENTS (the
 // runner's own sharding), so several children can hold more connections than one process may.
-import { runScenario } from '../runner/run.js';
+import { runScenario } from '../src/runner/run.js';
 import { urlScenario, phaseOf } from './scenario.js';
 
 const [url, clientsText, shardText, speed] = process.argv.slice(2);

@@ -11,7 +11,7 @@
 // are spread over several source addresses in 127.0.0.0/8 (sourceAddresses.ts).
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { distFile } from '../util/paths.js';
+import { benchFile } from './paths.js';
 import { startEvbench, type ServerProcess } from './contenders.js';
 import { buildCSubscribers, startCFleet } from './cSubscribers.js';
 import { startFleet, type Fleet } from './leanLoad.js';
@@ -81,7 +81,7 @@ function runChild(
   o: { shard?: [number, number]; preload?: string; onIdle?: () => void; quick?: boolean; warmupS?: number } = {},
 ): Promise<ChildReport> {
   const serverBefore = rssBytes(server.pid);
-  const node = [...(o.preload ? ['--require', o.preload] : []), distFile('bench/connectionsChild.js'), server.url, String(clients)];
+  const node = [...(o.preload ? ['--require', o.preload] : []), benchFile('connectionsChild.js'), server.url, String(clients)];
   node.push(`${o.shard?.[0] ?? 0}/${o.shard?.[1] ?? 1}`);
   if (o.quick) node.push('quick');
   else if (o.warmupS) node.push(String(o.warmupS));
@@ -158,7 +158,7 @@ async function measureMemory(clients: number, quick: boolean): Promise<Sample> {
  */
 async function measureMarginal(step: number): Promise<Sample> {
   const c = buildCSubscribers();
-  const nodeArgs = ['--expose-gc', '--import', distFile('bench/gcOnSignal.js')];
+  const nodeArgs = ['--expose-gc', '--import', benchFile('gcOnSignal.js')];
   return withServer(
     async (server) => {
       const fleets: Fleet[] = [];

@@ -1,5 +1,5 @@
 // Preloaded into the server of the connections benchmark's marginal measurement
-// (`node --expose-gc --import dist/bench/gcOnSignal.js …`): on SIGUSR2 it runs two full GCs, then
+// (`node --expose-gc --import dist-bench/bench/gcOnSignal.js …`): on SIGUSR2 it runs two full GCs, then
 // writes how many times it has done so to gcAckFile(its pid), so the benchmark reads VmRSS with the
 // connect storms' garbage collected. It does nothing until signalled.
 import { writeFileSync } from 'node:fs';

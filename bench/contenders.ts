@@ -6,8 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERVE_ON_LOOPBACK, spawnListening, spawnServe } from '../util/spawnServe.js';
-import { distFile, packageRoot } from '../util/paths.js';
+import { SERVE_ON_LOOPBACK, spawnListening, spawnServe } from '../src/util/spawnServe.js';
+import { packageRoot } from '../src/util/paths.js';
+import { benchFile } from './paths.js';
 import { currentPinning, pinServer, threadAffinities } from './pinning.js';
 
 export const PUBLISHER_TOKEN = 'bench-publisher';
@@ -76,16 +77,16 @@ async function startUrlProcess(name: string, command: string, args: string[]): P
   return placed({ name, url: p.url, pid: p.pid, stop: (graceMs) => p.stop(graceMs), exited: () => gone });
 }
 
-/** The plain `ws` broadcast loop (src/bench/plainWsServer.ts). */
+/** The plain `ws` broadcast loop (bench/plainWsServer.ts). */
 export function startPlainWs(): Promise<ServerProcess> {
-  return startUrlProcess('plain ws', process.execPath, [distFile('bench/plainWsServer.js')]);
+  return startUrlProcess('plain ws', process.execPath, [benchFile('plainWsServer.js')]);
 }
 
 const GO_SOURCE = join(packageRoot, 'bench', 'go', 'main.go');
 const GOPATH = '/usr/share/gocode';
 
 /**
- * Builds the Go contender once per run (into dist/, which is never committed). Resolves with the
+ * Builds the Go contender once per run (into dist-bench/, which is never committed). Resolves with the
  * binary's path, or with a reason to skip it: Go or gorilla/websocket not installed.
  */
 export function buildGoServer(): { binary?: string; skipped?: string } {
@@ -98,10 +99,10 @@ export function buildGoServer(): { binary?: string; skipped?: string } {
       skipped: `gorilla/websocket not found under ${GOPATH} (apt-get install -y golang-github-gorilla-websocket-dev): Go contender skipped`,
     };
   }
-  const outDir = distFile('bench/go');
+  const outDir = benchFile('go');
   mkdirSync(outDir, { recursive: true });
   const binary = join(outDir, 'evbench-go-server');
-  // built already from this source (dist/ is never committed): linking again costs seconds
+  // built already from this source (dist-bench/ is never committed): linking again costs seconds
   if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(GO_SOURCE).mtimeMs) return { binary };
   const env: NodeJS.ProcessEnv = { ...process.env, GO111MODULE: 'off', GOPATH, GOFLAGS: '' };
   env.GOCACHE ??= join(tmpdir(), 'evbench-gocache');

@@ -1,7 +1,7 @@
 // parse: what reading one event frame costs on the client's hot path — evbench's raw-frame scan
 // (id, intended time, send time found in the bytes) against a full JSON.parse of the same frames.
-import { isoFromUs, usFromIso } from '../clock.js';
-import { newScannedEvent, scanEvent } from '../measurement/frameScan.js';
+import { isoFromUs, usFromIso } from '../src/clock.js';
+import { newScannedEvent, scanEvent } from '../src/measurement/frameScan.js';
 import { alternate, ratio, type BenchContext, type BenchResult, type RoundContender } from './rounds.js';
 
 /** Realistic v0 event frames as evbench serve writes them (200-byte payload, advancing times). */

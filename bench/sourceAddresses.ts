@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const PRELOAD = `'use strict';
-// written by evbench's bench (src/bench/sourceAddresses.ts): spread loopback connects over source addresses
+// written by evbench's bench (bench/sourceAddresses.ts): spread loopback connects over source addresses
 const net = require('node:net');
 const { threadId } = require('node:worker_threads');
 const addresses = __ADDRESSES__;

@@ -5,7 +5,7 @@
 // (runScenario, full accounting), so the same evbench clients measure every contender. The physical
 // limit (limit.ts: pre-built frames written from one core) runs as two more contenders, so every
 // saturation figure is also a fraction of what the core can do at best.
-import { runScenario } from '../runner/run.js';
+import { runScenario } from '../src/runner/run.js';
 import { buildGoServer, PUBLISHER_TOKEN, startEvbench, startGoServer, startPlainWs, type ServerProcess } from './contenders.js';
 import { buildCSubscribers, startCFleet } from './cSubscribers.js';
 import { drive, startFleet } from './leanLoad.js';

@@ -7,7 +7,7 @@
 // the fast clients, so the ratio would measure the generator); and a lean catch-up client alone
 // (the server's replay rate without the generator's accounting cost).
 import WebSocket from 'ws';
-import { runScenario } from '../runner/run.js';
+import { runScenario } from '../src/runner/run.js';
 import { PUBLISHER_TOKEN, startEvbench, type ServerProcess } from './contenders.js';
 import { buildCSubscribers, startCFleet } from './cSubscribers.js';
 import { openPublisher, publishFrame, type Fleet } from './leanLoad.js';

@@ -4,7 +4,7 @@
 // only if the generator was healthy and nothing went missing (so the server kept up). Pinned, the
 // generator has one core: only 1 worker is measured (a second thread would share that core), and
 // the server has the other.
-import { runScenario } from '../runner/run.js';
+import { runScenario } from '../src/runner/run.js';
 import { startEvbench, type ServerProcess } from './contenders.js';
 import { cpuUs } from './procStats.js';
 import { alternate, ratio, target, type BenchContext, type BenchResult, type Sample } from './rounds.js';

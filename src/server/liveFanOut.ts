@@ -1,0 +1,137 @@
+// Live fan-out in isolated mode: each stored batch to the live sessions that may want its events,
+// in id order, never waiting on a socket. It visits only the sessions whose subscriptions can want an
+// event (SubscriptionIndex) and yields to the event loop every FANOUT_SLICE_MS, so no publish holds
+// the loop. A session whose filters are expensive to try on most events (over HEAVY_SESSION_TERMS
+// terms, visited more than HEAVY_VISITS_PER_BATCH times in one batch) leaves live fan-out for its own
+// cursor (cursorReplay.ts), like a catch-up, until it is back at the head: its matching cost then
+// delays nobody but itself.
+import { nowUs } from '../clock.js';
+import type { StoredEvent } from './eventLog.js';
+import { mayReadFast } from './permissions.js';
+import type { SubscriptionIndex } from './subscriptionIndex.js';
+import type { CursorReplay } from './cursorReplay.js';
+import { HEAD_ALLOWANCE, type IsolatedSession, type SessionWriter } from './isolatedSession.js';
+
+export /** A session holding more filter terms than this is heavy to match... */
+const HEAVY_SESSION_TERMS = 100;
+/** ...and when live fan-out tries it on more events than this in one batch, it continues on its own cursor. */
+const HEAVY_VISITS_PER_BATCH = 8;
+export /** Live fan-out yields to the event loop after this long, so one publish cannot hold it longer. */
+const FANOUT_SLICE_MS = 10;
+/** Live fan-out works in chunks of events sized to about this many session visits... */
+const CHUNK_VISITS = 2048;
+/** ...and at most this many events. */
+const MAX_CHUNK = 64;
+
+/** A stored batch on its way to live sessions, fanned out from `next` on. */
+interface FanOutBatch {
+  events: StoredEvent[];
+  next: number;
+  seq: number;
+  /** Bytes the whole batch takes in one session's queue. */
+  bytes: number;
+}
+
+export class LiveFanOut {
+  /** Stored batches not yet fanned out to every live session, oldest first. */
+  private readonly pending: FanOutBatch[] = [];
+  /** True while a batch is being fanned out (catch-up replay waits for it). */
+  fanning = false;
+  private batchSeq = 0;
+  /** Every event up to this id has been fanned out; those after it are pending. */
+  fannedThrough: number;
+  /** The chunk being fanned out: its current event, the sessions it touched, and how many it visited. */
+  private chunkEvent: StoredEvent | undefined;
+  private readonly touched: IsolatedSession[] = [];
+  private visits = 0;
+  private chunkSize = 1;
+
+  constructor(
+    headId: number,
+    private readonly index: SubscriptionIndex<IsolatedSession>,
+    private readonly writer: SessionWriter,
+    private readonly replay: CursorReplay,
+  ) {
+    this.fannedThrough = headId;
+  }
+
+  /**
+   * Live delivery of a stored batch: each event to the sessions that may want it, in id order, never
+   * waiting on a socket. Batches are fanned out in order; one that takes longer than FANOUT_SLICE_MS
+   * continues after the event loop has had its turn (later batches wait behind it).
+   */
+  fanOut(events: StoredEvent[]): void {
+    let bytes = 0;
+    for (const event of events) bytes += event.body.length + HEAD_ALLOWANCE;
+    this.pending.push({ events, next: 0, seq: ++this.batchSeq, bytes });
+    if (!this.fanning) this.continueFanOut();
+  }
+
+  private readonly continueFanOut = (): void => {
+    this.fanning = true;
+    const started = performance.now();
+    const now = nowUs();
+    while (this.pending.length > 0) {
+      const batch = this.pending[0]!;
+      while (batch.next < batch.events.length) {
+        // A chunk of events: first which live sessions may want each, then each session its own
+        // events in id order (one socket at a time is kinder to the CPU's caches than one event at a time).
+        const from = batch.next;
+        const to = Math.min(batch.events.length, from + this.chunkSize);
+        let visits = 0;
+        for (let i = from; i < to; i++) {
+          this.chunkEvent = batch.events[i]!;
+          this.index.forEachCandidate(this.chunkEvent, this.collect);
+          visits += this.visits;
+          this.visits = 0;
+        }
+        for (const s of this.touched) {
+          this.deliverChunk(s, batch, now);
+          s.chunk.length = 0;
+        }
+        this.touched.length = 0;
+        batch.next = to;
+        this.fannedThrough = batch.events[to - 1]!.id;
+        // About CHUNK_VISITS session visits per chunk, so the clock is read often enough.
+        const visitsPerEvent = visits / (to - from);
+        this.chunkSize = Math.max(1, Math.min(MAX_CHUNK, Math.floor(CHUNK_VISITS / Math.max(1, visitsPerEvent))));
+        if (performance.now() - started > FANOUT_SLICE_MS) {
+          setImmediate(this.continueFanOut);
+          return;
+        }
+      }
+      this.pending.shift();
+    }
+    this.fanning = false;
+  };
+
+  /** Notes that live session `s` may want the chunk's current event. */
+  private readonly collect = (s: IsolatedSession): void => {
+    this.visits++;
+    if (!s.live) return;
+    if (s.chunk.length === 0) this.touched.push(s);
+    s.chunk.push(this.chunkEvent!);
+  };
+
+  /** Delivers one session its events of the current chunk that it may read and matches, in id order. */
+  private deliverChunk(s: IsolatedSession, batch: FanOutBatch, now: number): void {
+    for (const event of s.chunk) {
+      // A session that replayed past this event (and then went live) already has it.
+      if (!s.live) return;
+      if (event.id <= s.cursor) continue;
+      if (s.batchSeq !== batch.seq) {
+        s.batchSeq = batch.seq;
+        s.queuedAtBatch = s.socket.writableLength;
+        s.heavyVisits = 0;
+      }
+      if (s.subs.filterTerms > HEAVY_SESSION_TERMS && ++s.heavyVisits > HEAVY_VISITS_PER_BATCH) {
+        // Too expensive to try on every event here: it reads the rest from the log, paced, from this event on.
+        return this.replay.follow(s, event.id - 1);
+      }
+      if (!mayReadFast(s.reader, event.ownerUuid) || !s.subs.matches(event)) continue;
+      // One batch never cuts off a healthy client: a session with nothing queued when this batch
+      // reached it takes the whole batch (capped at 4 × --queue-bytes by the parser).
+      if (!this.writer.deliver(s, event, now, s.queuedAtBatch === 0 ? batch.bytes : 0)) return;
+    }
+  }
+}
