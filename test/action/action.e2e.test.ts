@@ -107,7 +107,7 @@ describe('the action on a real run', () => {
     first = JSON.parse(readFileSync(o.get('record')!, 'utf8')) as RunRecord;
 
     const status = runStatus(first, true);
-    const expectedCode = status === 'not a result' ? 4 : status === 'failed' ? 1 : 0;
+    const expectedCode = status === 'not a result' ? 4 : status === 'failed' ? 1 : status === 'inconclusive' ? 5 : 0;
     expect(o.get('exit-code')).toBe(String(expectedCode));
     expect(o.get('fail-with')).toBe(String(expectedCode));
     expect(o.get('verdict')).toBe(first.hol.verdict);

@@ -117,7 +117,7 @@ describe('EmittedStreamAccount', () => {
     expect(account.totals.missing).toBe(49);
   });
 
-  it('ids no client received are not the stream\'s (its ids step by 2): never missing, counted as unseen', () => {
+  it("ids no client received are not the stream's (its ids step by 2): never missing, counted as unseen", () => {
     const { heads, account } = setup();
     const other = new EmittedStreamAccount(new GroupRecorder('fast', 2), tl, heads, T0);
     for (let id = 2; id <= 40; id += 2) {
