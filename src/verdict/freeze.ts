@@ -57,6 +57,8 @@ const CHANCE = 0.01;
 const SUSTAINED_SHARE = 0.25;
 /** Stress must be frozen at least this many times as often as baseline. */
 const OVER_BASELINE = 2;
+/** A lone freeze must reach this many times the baseline's worst shared age. */
+const LONE_OVER_BASELINE = 1.5;
 
 /** Default for hol.minFreeze: a shared freeze shorter than this is not called blocking on its own. */
 export const DEFAULT_MIN_FREEZE_US = 100_000;
@@ -228,7 +230,11 @@ export function freezeView(record: RunRecord, inputs: FreezeInputs): FreezeView 
         : `the baseline itself was frozen up to ${formatUs(floorUs)} a second: a freeze under ${formatUs(countFromUs)} cannot be told from it`;
   else if (stress.measuredUs === 0) notJudged = 'no stress time measured';
   const share = (p: FreezePhase, us: number): number => (p.measuredUs > 0 ? us / p.measuredUs : 0);
-  const freezesOver = stress.freezes.length > 0 && share(stress, stress.frozenUs) > OVER_BASELINE * share(baseline, baseline.frozenUs);
+  // one freeze alone must also stand out from everything the baseline showed: a busy machine
+  // descheduling the server once looks exactly like it, and a single event cannot be a rate
+  const standsOut = stress.freezes.length >= 2 || stress.freezes.some((f) => f.peakUs >= LONE_OVER_BASELINE * baseline.worstUs);
+  const freezesOver =
+    stress.freezes.length > 0 && standsOut && share(stress, stress.frozenUs) > OVER_BASELINE * share(baseline, baseline.frozenUs);
   const sustainedUs = Math.min(rules.sustainUs, stress.measuredUs / 2);
   const risen =
     stress.aboveFloorUs >= sustainedUs &&

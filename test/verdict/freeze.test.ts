@@ -212,3 +212,21 @@ describe('a sustained rise under a noisy baseline', () => {
     expect(r.verdict).not.toBe('hol');
   });
 });
+
+describe('a lone freeze must stand out from the baseline', () => {
+  // a baseline that once reached 110 ms (a busy machine descheduling the server)
+  const baseline = (t: number): number => (t >= 4_000_000 && t < 4_110_000 ? 2_000 + (t - 4_000_000) : 2_000);
+
+  it("one stress freeze a little over the baseline's worst is the machine, not blocking", () => {
+    const r = judge({ ages: (t) => Math.max(baseline(t), frozen([STRESS_US + 4_000_000], 140_000)(t)) });
+    expect(r.freezes!.stress.count).toBe(1);
+    expect(r.verdict).toBe('none');
+  });
+
+  it("one freeze well over the baseline's worst is blocking; two freezes of the smaller size are too", () => {
+    expect(judge({ ages: (t) => Math.max(baseline(t), frozen([STRESS_US + 4_000_000], 400_000)(t)) }).verdict).toBe('hol');
+    expect(judge({ ages: (t) => Math.max(baseline(t), frozen([STRESS_US + 2_000_000, STRESS_US + 7_000_000], 140_000)(t)) }).verdict).toBe(
+      'hol',
+    );
+  });
+});
