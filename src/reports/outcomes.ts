@@ -88,7 +88,7 @@ export type RunStatus = 'passed' | 'failed' | 'not a result' | 'inconclusive';
  */
 export function runStatus(record: RunRecord, failOnHol: boolean): RunStatus {
   if (record.hol.verdict === 'invalid') return 'not a result';
-  if (!checkRows(record, failOnHol).every((r) => r.passed)) return 'failed';
+  if (!checkRows(record, failOnHol).every((r) => r.passed || !r.judged)) return 'failed';
   return record.hol.verdict === 'inconclusive' ? 'inconclusive' : 'passed';
 }
 

@@ -230,3 +230,32 @@ describe('a lone freeze must stand out from the baseline', () => {
     );
   });
 });
+
+describe('a threshold on a ratio the verdict could not judge', () => {
+  it('hol: deliveryRatio>=0.9 at 4 events against 3 is not judged, so the run does not fail on it', async () => {
+    const { finalizeRecord } = await import('../../src/verdict/finalize.js');
+    const { runStatus } = await import('../../src/reports/outcomes.js');
+    const rec = verdictRecord({
+      baseline: steady(5_000, 4),
+      stress: steady(5_000, 6),
+      fastClients: 1,
+      baseCounters: { arrived: 4 },
+      stressCounters: { arrived: 3 },
+    });
+    const out = finalizeRecord(rec, { hol: RULES, thresholds: { hol: ['deliveryRatio>=0.9'] } });
+    expect(out.hol.deliveryRatio!).toBeLessThan(0.9);
+    expect(out.thresholds[0]).toMatchObject({ passed: false, judged: false });
+    expect(runStatus(out, false)).not.toBe('failed');
+    // with events enough to mean something, the same ratio fails it
+    const many = verdictRecord({
+      baseline: steady(5_000),
+      stress: steady(5_000),
+      baseCounters: { arrived: 160_000 },
+      stressCounters: { arrived: 120_000 },
+    });
+    const judged = finalizeRecord(many, { hol: RULES, thresholds: { hol: ['deliveryRatio>=0.9'] } });
+    expect(judged.thresholds[0]).toMatchObject({ passed: false });
+    expect(judged.thresholds[0]!.judged).not.toBe(false);
+    expect(runStatus(judged, false)).toBe('failed');
+  });
+});
