@@ -68,6 +68,11 @@ export interface ClientTotals {
  * stream received since it joined) that neither its receive queue nor the server's send queue held
  * were held by the server process: from then on the run tested the server.
  */
+/** Owed bytes beyond the kernels' that count as held by the server (a frame or two in flight is not). */
+export const PUSHBACK_HELD_SLACK_BYTES = 256 * 1024;
+/** What a server's kernel is taken to hold for one socket when its end cannot be seen (tcp_wmem's usual maximum). */
+export const ASSUMED_SERVER_QUEUE_BYTES = 4 << 20;
+
 export interface PushbackRecord {
   /** When owed bytes were first held by the server, µs since t0; null if they never were. */
   reachedAtUs: number | null;

@@ -7,6 +7,7 @@
 // server process (queued, or blocking its sender): from then on, the run tests the server.
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { ASSUMED_SERVER_QUEUE_BYTES, PUSHBACK_HELD_SLACK_BYTES } from '../record/schema.js';
 
 /** A socket's kernel queues, bytes: unsent or unacknowledged data (tx) and data not yet read (rx); its TCP state. */
 export interface SocketQueues {
@@ -56,11 +57,10 @@ function sendBufferMaxBytes(): number {
   } catch {
     // not Linux
   }
-  return 4 << 20;
+  return ASSUMED_SERVER_QUEUE_BYTES;
 }
 
-/** Bytes beyond the kernels' that count as held by the server (a frame or two in flight is not). */
-export const HELD_SLACK_BYTES = 256 * 1024;
+export const HELD_SLACK_BYTES = PUSHBACK_HELD_SLACK_BYTES;
 
 export interface PushbackResult {
   /** When owed bytes were first held by the server (µs since t0), or null if they never were. */

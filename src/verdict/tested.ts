@@ -2,7 +2,7 @@
 // server — a slow reader whose backlog outgrew the kernels between it and the server, a catch-up
 // client whose backlog the server replayed, a churn of connects. A run in which none of that
 // happened says nothing about head-of-line blocking, however clean its numbers look.
-import type { GroupResult, RunRecord } from '../record/schema.js';
+import { ASSUMED_SERVER_QUEUE_BYTES, PUSHBACK_HELD_SLACK_BYTES, type GroupResult, type RunRecord } from '../record/schema.js';
 import { formatBytes, formatUs } from '../util/units.js';
 
 export interface Tested {
@@ -10,11 +10,6 @@ export interface Tested {
   tested: boolean | null;
   detail: string;
 }
-
-/** What the server's kernel is assumed to hold for one socket when its end could not be seen. */
-const ASSUMED_SERVER_QUEUE_BYTES = 4 << 20;
-/** Bytes beyond the kernels' that count as held by the server (runner/pushback.ts). */
-const HELD_SLACK_BYTES = 256 * 1024;
 
 function stressWindow(record: RunRecord): { startUs: number; endUs: number } | undefined {
   const stress = record.phases.filter((p) => p.role === 'stress');
@@ -98,7 +93,7 @@ function neverPushedBack(
 ): string {
   if (pb.how === 'unknown')
     return `${group} #${id}: backpressure could not be measured (no fast reader of its stream beside it, or no /proc/net/tcp)`;
-  const holds = pb.rxMaxBytes + (pb.serverTxMaxBytes ?? ASSUMED_SERVER_QUEUE_BYTES) + HELD_SLACK_BYTES;
+  const holds = pb.rxMaxBytes + (pb.serverTxMaxBytes ?? ASSUMED_SERVER_QUEUE_BYTES) + PUSHBACK_HELD_SLACK_BYTES;
   const perSec = stressUs > 0 ? pb.owedBytes / (stressUs / 1e6) : 0;
   const kernels = `its receive queue held up to ${formatBytes(pb.rxMaxBytes)}, the server's send queue ${pb.serverTxMaxBytes === null ? `(not visible: ≤ ${formatBytes(ASSUMED_SERVER_QUEUE_BYTES)} assumed)` : `up to ${formatBytes(pb.serverTxMaxBytes)}`}`;
   const need =
