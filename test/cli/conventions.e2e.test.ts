@@ -124,7 +124,7 @@ describe("a run's embedded server does not take serve's variables", () => {
     const r = await runCli(['run', 'slow-client', '--duration', '1s', '--out', tmp, '-q'], 60_000, env);
     expect(r.stderr).not.toContain('embedded server did not start');
     expect(r.stderr).toMatch(/^verdict: /m);
-    expect([0, 1, 4]).toContain(r.code); // judged, or not a result on a loaded machine; never 2 or 3
+    expect([0, 1, 4, 5]).toContain(r.code); // judged, not a result on a loaded machine, or inconclusive (1 s tests nothing); never 2 or 3
   }, 70_000);
 });
 
