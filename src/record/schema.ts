@@ -78,9 +78,13 @@ export interface PushbackRecord {
   reachedAtUs: number | null;
   /** `server-queue`: the server's socket seen on this host; `estimated`: its kernel assumed to hold tcp_wmem's maximum; `closed`: the server closed the client; `unknown`: not measurable. */
   how: 'server-queue' | 'estimated' | 'closed' | 'unknown';
+  /** Bytes owed to the client since it joined, as a fast reader of the same stream received them (at the last sample). */
   owedBytes: number;
+  /** The most the client's own receive queue held. */
   rxMaxBytes: number;
+  /** The most the server's send queue for this client held, where its socket is visible on this host. */
   serverTxMaxBytes: number | null;
+  /** Owed bytes held by neither kernel, at their most: what the server itself held. */
   heldMaxBytes: number;
 }
 

@@ -11,7 +11,8 @@ import { adapterImplFor } from './adapters/registry.js';
 import type { ScannedEvent } from '../measurement/frameScan.js';
 import { IdMap } from '../measurement/idMap.js';
 import { AgeTicks, groupAges, TICK_US } from '../measurement/ageTicks.js';
-import { PushbackWatch, type PushbackResult } from './pushback.js';
+import { PushbackWatch } from './pushback.js';
+import type { PushbackRecord } from '../record/schema.js';
 import { GroupRecorder } from '../measurement/recorder.js';
 import type { RunSchedule, Schedule, Timeline } from '../measurement/schedule.js';
 import { ClientConnection, type ConnectionContext } from './clients/connection.js';
@@ -114,7 +115,7 @@ function ticksFor(slot: Slot, tl: Timeline): AgeTicks | undefined {
 
 /** Slow clients' backpressure: whether and when their backlog reached the server (runner/pushback.ts). */
 let pushback: PushbackWatch | undefined;
-const pushbackOf = new Map<Slot, PushbackResult>();
+const pushbackOf = new Map<Slot, PushbackRecord>();
 
 /** A fast reader in this thread whose stream is the slow clients' (same event types): what they are owed, in bytes. */
 function referenceReader(slowGroup: number): () => number | undefined {

@@ -7,7 +7,7 @@
 // server process (queued, or blocking its sender): from then on, the run tests the server.
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { ASSUMED_SERVER_QUEUE_BYTES, PUSHBACK_HELD_SLACK_BYTES } from '../record/schema.js';
+import { ASSUMED_SERVER_QUEUE_BYTES, PUSHBACK_HELD_SLACK_BYTES, type PushbackRecord } from '../record/schema.js';
 
 /** A socket's kernel queues, bytes: unsent or unacknowledged data (tx) and data not yet read (rx); its TCP state. */
 export interface SocketQueues {
@@ -60,26 +60,6 @@ function sendBufferMaxBytes(): number {
   return ASSUMED_SERVER_QUEUE_BYTES;
 }
 
-export const HELD_SLACK_BYTES = PUSHBACK_HELD_SLACK_BYTES;
-
-export interface PushbackResult {
-  /** When owed bytes were first held by the server (µs since t0), or null if they never were. */
-  reachedAtUs: number | null;
-  /**
-   * How it was known: `server-queue` (the server's socket was seen full), `estimated` (its socket
-   * was not visible: its kernel assumed to hold tcp_wmem's maximum), `closed` (the server closed the
-   * client: it acted on the backlog), `unknown` (no reference reader or no /proc).
-   */
-  how: 'server-queue' | 'estimated' | 'closed' | 'unknown';
-  /** Bytes owed to the client since it joined, as a fast reader of the same stream received them (at the last sample). */
-  owedBytes: number;
-  /** The most the client's own receive queue and the server's send queue held. */
-  rxMaxBytes: number;
-  serverTxMaxBytes: number | null;
-  /** Owed bytes held by neither kernel, at their most. */
-  heldMaxBytes: number;
-}
-
 export interface PushbackSubject {
   socket(): Socket | undefined;
   /** µs since t0 when the server closed or refused it (undefined while connected). */
@@ -91,7 +71,7 @@ interface Watched {
   /** The reference reader's bytes and the subject's own when the watch began. */
   refStart?: number;
   ownStart?: number;
-  result: PushbackResult;
+  result: PushbackRecord;
 }
 
 /** How often the queues are looked at while a slow client has not pushed back yet. */
@@ -109,8 +89,8 @@ export class PushbackWatch {
   ) {}
 
   /** Watches one more slow client; sampling runs while any of them has not pushed back yet. */
-  watch(subject: PushbackSubject, nowUs: () => number): PushbackResult {
-    const result: PushbackResult = {
+  watch(subject: PushbackSubject, nowUs: () => number): PushbackRecord {
+    const result: PushbackRecord = {
       reachedAtUs: null,
       how: 'unknown',
       owedBytes: 0,
@@ -178,7 +158,7 @@ export class PushbackWatch {
       const held = r.owedBytes - read - own.rx - (peer ? peer.tx : this.serverMax);
       r.heldMaxBytes = Math.max(r.heldMaxBytes, held);
       r.how = peer ? 'server-queue' : 'estimated';
-      if (held > HELD_SLACK_BYTES) {
+      if (held > PUSHBACK_HELD_SLACK_BYTES) {
         r.reachedAtUs = nowUs - this.t0Us;
         r.how = peer ? 'server-queue' : 'estimated';
       }

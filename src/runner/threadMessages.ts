@@ -3,9 +3,8 @@ import type { Scenario } from '../scenario/types.js';
 import type { IdRange } from '../measurement/idMap.js';
 import type { RunSchedule } from '../measurement/schedule.js';
 import type { EncodedInterval, EncodedPhase } from '../measurement/recorder.js';
-import type { ClientTotals, PhaseCounters, ReplayTotals } from '../record/schema.js';
+import type { ClientTotals, PhaseCounters, PushbackRecord, ReplayTotals } from '../record/schema.js';
 import type { GroupAges } from '../measurement/ageTicks.js';
-import type { PushbackResult } from './pushback.js';
 import type { SeenIds } from '../measurement/emittedStream.js';
 
 export interface ClientPlan {
@@ -73,7 +72,7 @@ export interface ClientResult {
   /** Frames the runner refused (clients/frameReader.ts), and pings it left unanswered, by kind. */
   frameFaults?: Record<string, number>;
   /** Slow clients: whether and when their backlog reached the server (runner/pushback.ts). */
-  pushback?: PushbackResult;
+  pushback?: PushbackRecord;
 }
 
 /** One group in one client worker at one moment, for the live dashboard (nothing in the run record comes from it). */

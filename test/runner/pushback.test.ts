@@ -1,7 +1,8 @@
 // Backpressure: /proc/net/tcp read right, and owed bytes held by the server seen from a real stalled reader.
 import { describe, expect, it } from 'vitest';
 import { createServer, connect as connectTcp, type Socket, type AddressInfo } from 'node:net';
-import { HELD_SLACK_BYTES, parseProcNetTcp, PushbackWatch } from '../../src/runner/pushback.js';
+import { parseProcNetTcp, PushbackWatch } from '../../src/runner/pushback.js';
+import { PUSHBACK_HELD_SLACK_BYTES } from '../../src/record/schema.js';
 import { nowUs } from '../../src/clock.js';
 
 const SAMPLE = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
@@ -79,7 +80,7 @@ describe('PushbackWatch on real loopback sockets', () => {
     const r = await watchFor(64 * 1024, 5, 8_000); // ~12 MiB/s
     expect(r.reachedAtUs).not.toBeNull();
     expect(r.how).toBe('server-queue'); // the server's end is on this host
-    expect(r.heldMaxBytes).toBeGreaterThan(HELD_SLACK_BYTES);
+    expect(r.heldMaxBytes).toBeGreaterThan(PUSHBACK_HELD_SLACK_BYTES);
     expect(r.serverTxMaxBytes).toBeGreaterThan(0);
   }, 15_000);
 
@@ -114,6 +115,6 @@ describe('PushbackWatch on real loopback sockets', () => {
     const r = await watchFor(1024, 50, 1_500);
     expect(r.reachedAtUs).toBeNull();
     expect(r.owedBytes).toBeGreaterThan(0);
-    expect(r.heldMaxBytes).toBeLessThan(HELD_SLACK_BYTES);
+    expect(r.heldMaxBytes).toBeLessThan(PUSHBACK_HELD_SLACK_BYTES);
   }, 10_000);
 });
