@@ -8,7 +8,7 @@ import type { Scenario } from '../../src/scenario/types.js';
 import { finalizeRecord } from '../../src/verdict/finalize.js';
 
 /** mulberry32: a tiny seeded PRNG, so fixtures are identical on every machine. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

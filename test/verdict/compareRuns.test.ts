@@ -10,24 +10,13 @@ import { compareRecords, DEFAULT_COMPARE, interquartileRange, notAResult } from 
 import { mannWhitneyGreater } from '../../src/verdict/mannWhitney.js';
 import { createHistogram, encodeHistogram, recordUs, summarize, type Histogram } from '../../src/measurement/histogram.js';
 import type { IntervalRecord, PhaseResult, RunRecord } from '../../src/record/schema.js';
-import { generateSamples, recordFromSamples } from '../support/fixtureRecord.js';
+import { generateSamples, recordFromSamples, rng } from '../support/fixtureRecord.js';
 import { killAll, runCli } from '../support/cli.js';
 
 afterAll(killAll);
 /** The built CLI (dist/) cannot see a mutant of src/: Stryker's runs skip these cases (vitest.mutate.config.ts). */
 const describeCli = process.env.EVBENCH_MUTATION_RUN ? describe.skip : describe;
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-compare-'));
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PHASES = [
   { name: 'warmup', role: 'warmup', startUs: 0, durationUs: 2_000_000 },
