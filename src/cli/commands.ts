@@ -7,7 +7,7 @@ import { registerCompare } from './compare.js';
 import { registerMerge } from './merge.js';
 import { registerSchema, registerVersion } from './schema.js';
 import { forgetOptionVariables, withEnvironment } from './conventions.js';
-import { TOKEN_ENV } from './serveSecrets.js';
+import { TOKEN_ENV } from '../protocol/serverSettings.js';
 import { groupOptions } from './optionGroups.js';
 
 /** Serve's token flags read EVBENCH_TOKENS, EVBENCH_PUBLISHER_TOKEN and EVBENCH_METRICS_TOKEN themselves (serveSecrets.ts), after their files. */

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { startServer, defaultServerOptions, type ServerOptions } from '../server/index.js';
 import { parseRetention } from '../server/store/retention.js';
 import { resolveServerOptions } from '../server/options.js';
-import { exposureWarning, singleToken, TOKEN_ENV, tokenList } from './serveSecrets.js';
+import { exposureWarning, singleToken, tokenList } from './serveSecrets.js';
+import { TOKEN_ENV } from '../protocol/serverSettings.js';
 import { bytesFlag, durationFlagMs, integerFlag } from '../util/units.js';
 
 /** Past the sessions' close grace (1 s), how long a shutdown may take before the process just exits. */

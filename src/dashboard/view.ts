@@ -2,7 +2,7 @@
 // per group the latency now and in the current phase, delivery rate, missing, the longest stall
 // and the clients' fate; the generator's health; the verdict with its evidence; and the charts,
 // drawn by the report's own SVG code. Pure: record in, JSON-ready view out (no histograms).
-import type { GroupResult, RunRecord } from '../record/schema.js';
+import { LIVE_PERIOD_S, type GroupResult, type RunRecord } from '../record/schema.js';
 import { checkRows, verdictLabel } from '../reports/outcomes.js';
 import { serverViewSentences } from '../reports/serverView.js';
 import { deliveredChart, overTimeChart, timeFrame } from '../reports/overTimeChart.js';
@@ -84,9 +84,6 @@ export interface RunView {
   /** SVG markup from the report's chart code: latency over time per group, then delivery rate and stalls. */
   charts: { id: string; svg: string }[];
 }
-
-/** How often the runner builds a live record while a page watches, s (runner/liveSnapshot.ts: the dashboard never imports runner/). */
-const LIVE_PERIOD_S = 2;
 
 /** The dashboard's chart size: two side by side on a laptop screen. */
 const SIZE = { width: 536, height: 260 };

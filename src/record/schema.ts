@@ -73,6 +73,13 @@ export const PUSHBACK_HELD_SLACK_BYTES = 256 * 1024;
 /** What a server's kernel is taken to hold for one socket when its end cannot be seen (tcp_wmem's usual maximum). */
 export const ASSUMED_SERVER_QUEUE_BYTES = 4 << 20;
 
+/**
+ * Seconds between two live snapshots (and provisional records): often enough to watch a stall form,
+ * rarely enough that a page watching costs the generator little (docs/dashboard.md; k6's dashboard
+ * refreshes every 10 s). The page's progress line still moves twice a second.
+ */
+export const LIVE_PERIOD_S = 2;
+
 export interface PushbackRecord {
   /** When owed bytes were first held by the server, µs since t0; null if they never were. */
   reachedAtUs: number | null;

@@ -22,7 +22,8 @@ import { ChurnClient } from './clients/churn.js';
 import { collectAfterStorm } from './connectStorm.js';
 import { Expectations } from './expectations.js';
 import { HealthSampler } from './health.js';
-import { LIVE_PERIOD_S, LiveSnapshots } from './liveSnapshot.js';
+import { LiveSnapshots } from './liveSnapshot.js';
+import { LIVE_PERIOD_S } from '../record/schema.js';
 import type { ClientPlan, ClientWorkerInit, MainToWorker, WorkerToMain } from './threadMessages.js';
 import { targetConnectOptions, withToken } from './url.js';
 

@@ -34,7 +34,7 @@ import type { ClientResult, WorkerToMain } from './threadMessages.js';
 import type { HealthSample } from './generatorHealth.js';
 import { nowUs as clockUs } from '../clock.js';
 import { threadCpuUs } from '../util/threadCpu.js';
-import { LIVE_PERIOD_S } from './liveSnapshot.js';
+import { LIVE_PERIOD_S } from '../record/schema.js';
 
 export interface LiveUpdate {
   record: RunRecord;

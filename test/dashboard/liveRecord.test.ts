@@ -12,7 +12,7 @@ import { validateScenario } from '../../src/scenario/validate.js';
 import type { PhaseSpec } from '../../src/scenario/types.js';
 import { feedLive, liveSummary, LiveRecord, summaryOfPoints, type LiveUpdate } from '../../src/runner/liveRecord.js';
 import { nowUs } from '../../src/clock.js';
-import { LIVE_PERIOD_S } from '../../src/runner/liveSnapshot.js';
+import { LIVE_PERIOD_S } from '../../src/record/schema.js';
 import { waitUntil } from '../server/helpers.js';
 import type { GeneratorHealth } from '../../src/record/schema.js';
 
