@@ -2,10 +2,11 @@
 // finishes on time, writes its record, stays within a memory bound, records the failure on the
 // client (not the run) and gives the verdict that applies — never a crash or a hang.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, startCli } from '../support/cli.js';
+import { fastOnlyScenario, serverStreamFlags } from '../support/serverStream.js';
 import { FAULTS, HANDSHAKE_FAULTS, hostileHttpServer, hostileServer, type HostileServer } from './hostileServer.js';
 import type { ClientRecord, RunRecord } from '../../src/record/schema.js';
 
@@ -17,22 +18,9 @@ const MEMORY_BOUND_MIB = 250;
 /** warmup + baseline + stress + grace = 3 s; startup and teardown get the rest. */
 const ON_TIME_MS = 20_000;
 
-const scenarioPath = join(tmp, 'hostile.json');
-writeFileSync(
-  scenarioPath,
-  JSON.stringify({
-    name: 'hostile',
-    target: { embedded: {} },
-    publisher: { rate: 200, payloadBytes: 64 },
-    groups: [{ name: 'fast', kind: 'fast', count: 2 }],
-    phases: [
-      { name: 'warmup', duration: '500ms' },
-      { name: 'baseline', duration: '1s' },
-      { name: 'stress', duration: '1s' },
-    ],
-    grace: '500ms',
-  }),
-);
+const scenarioPath = fastOnlyScenario(tmp, 'hostile', 2, '1s');
+const generic = serverStreamFlags();
+const scenarioFile = (name: string, clients: number, phase: string): string => fastOnlyScenario(tmp, name, clients, phase);
 
 /** What each fault must leave on the fast clients' records, and the verdicts that apply. */
 const expectations: Record<(typeof FAULTS)[number], { client: (c: ClientRecord) => void; verdicts: string[] }> = {
@@ -91,29 +79,7 @@ describe.concurrent('the runner against a hostile target', () => {
     try {
       const out = join(tmp, fault);
       const started = Date.now();
-      const run = startCli(
-        [
-          'run',
-          scenarioPath,
-          '--target',
-          server.url,
-          '--adapter',
-          'generic',
-          '--publish',
-          'server',
-          '--id-field',
-          'id',
-          '--time-field',
-          'ts',
-          '--time-unit',
-          'ms',
-          '--fail-on-hol',
-          '--out',
-          out,
-          '--json',
-        ],
-        30_000,
-      );
+      const run = startCli(['run', scenarioPath, '--target', server.url, ...generic, '--fail-on-hol', '--out', out, '--json'], 30_000);
       const peak = watchPeak(run.child.pid!);
       const r = await run.done;
       const peakMiB = peak.stop();
@@ -137,28 +103,6 @@ describe.concurrent('the runner against a hostile target', () => {
     }
   });
 });
-
-const generic = ['--adapter', 'generic', '--publish', 'server', '--id-field', 'id', '--time-field', 'ts', '--time-unit', 'ms'];
-
-function scenarioFile(name: string, clients: number, phase: string): string {
-  const path = join(tmp, `${name}.json`);
-  writeFileSync(
-    path,
-    JSON.stringify({
-      name,
-      target: { embedded: {} },
-      publisher: { rate: 200, payloadBytes: 64 },
-      groups: [{ name: 'fast', kind: 'fast', count: clients }],
-      phases: [
-        { name: 'warmup', duration: '500ms' },
-        { name: 'baseline', duration: phase },
-        { name: 'stress', duration: phase },
-      ],
-      grace: '500ms',
-    }),
-  );
-  return path;
-}
 
 /** Resolves once the server has seen `n` upgrade requests (the probe is the first): the runner is waiting on it. */
 async function upgradesSeen(server: HostileServer, n: number): Promise<void> {
@@ -311,7 +255,7 @@ describe('the runner against an SSE stream whose data line never ends', () => {
           scenarioFile('sse-line', 2, '1s'),
           '--target',
           server.url,
-          ...generic.map((a) => (a === 'generic' ? 'sse' : a)),
+          ...serverStreamFlags('sse'),
           '--out',
           join(tmp, 'sse'),
           '--json',
