@@ -27,6 +27,8 @@ export interface MeasuredParts {
   target: TargetHandle;
   shard: { index: number; count: number };
   startedAt: string;
+  /** The instant the run was told to start at (`--start-at`), epoch µs. */
+  startAtUs?: number;
   tl: Timeline;
   endedUs: number;
   workers: number;
@@ -40,8 +42,8 @@ export interface MeasuredParts {
 
 /** The parts of a record that say what ran, where and when (shared with the live dashboard's provisional record). */
 export function recordHead(
-  m: Pick<MeasuredParts, 'fullScenario' | 'scenario' | 'target' | 'startedAt' | 'tl'>,
-): Pick<RunRecord, 'schemaVersion' | 'tool' | 'scenario' | 'target' | 'startedAt' | 't0Us'> {
+  m: Pick<MeasuredParts, 'fullScenario' | 'scenario' | 'target' | 'startedAt' | 'startAtUs' | 'tl'>,
+): Pick<RunRecord, 'schemaVersion' | 'tool' | 'scenario' | 'target' | 'startedAt' | 'startAt' | 't0Us'> {
   const { scenario } = m;
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -61,6 +63,7 @@ export function recordHead(
       protocol: protocolOf(scenario),
     },
     startedAt: m.startedAt,
+    ...(m.startAtUs === undefined ? {} : { startAt: new Date(Math.floor(m.startAtUs / 1000)).toISOString() }),
     t0Us: m.tl.t0Us,
   };
 }

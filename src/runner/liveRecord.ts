@@ -45,7 +45,7 @@ export interface LiveUpdate {
 }
 
 type LiveMessage = Extract<WorkerToMain, { type: 'live' }>;
-type Head = Pick<MeasuredParts, 'fullScenario' | 'scenario' | 'target' | 'shard' | 'startedAt' | 'tl' | 'workers'>;
+type Head = Pick<MeasuredParts, 'fullScenario' | 'scenario' | 'target' | 'shard' | 'startedAt' | 'startAtUs' | 'tl' | 'workers'>;
 
 /**
  * A histogram that keeps its summary and (for fast groups, whose per-second p99s the verdict reads)
