@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_T0_SKEW_US, mergeShards, scheduleOffsetUs } from '../../src/verdict/mergeShards.js';
+import { DEFAULT_MAX_T0_SKEW_US, mergeShards, scheduleOffsetUs, startedTogether, type ShardInput } from '../../src/verdict/mergeShards.js';
 import type { RunRecord } from '../../src/record/schema.js';
 import { combineSamples, generateSamples, recordFromSamples } from '../support/fixtureRecord.js';
 import { countsOf } from '../support/histogramCounts.js';
@@ -101,6 +101,36 @@ describe('shards must start together', () => {
     expect(() => merge(slowRate(shard0, t0), slowRate(shard1, t0 + 1_500_000), 400_000)).toThrow(
       /started 500\.0ms after .* more than the 400\.0ms tolerance/,
     );
+  });
+});
+
+describe('shards given one --start-at', () => {
+  const AT = '2026-01-02T03:04:06.000Z'; // the fixture's t0
+  const given = (r: RunRecord, startAt: string, t0Us = r.t0Us): RunRecord => ({ ...structuredClone(r), startAt, t0Us });
+  const pair = (a: RunRecord, b: RunRecord): ShardInput[] => [
+    { source: 'a.json', record: a },
+    { source: 'b.json', record: b },
+  ];
+
+  it('the merged record keeps the instant, and merge says they started together at it', () => {
+    const inputs = pair(given(shard0, AT), given(shard1, AT));
+    expect(mergeShards(inputs).startAt).toBe(AT);
+    expect(startedTogether(inputs)).toBe(`started together at ${AT} (--start-at)`);
+  });
+
+  it('a shard given none: no instant in the merged record; merge says how close their t0 were', () => {
+    const inputs = pair(given(shard0, AT), shard1);
+    expect(Object.hasOwn(mergeShards(inputs), 'startAt')).toBe(false);
+    // shard 1's t0 is the fixture's; its schedule offset (5 ms at 200 events/s) removed, 5 ms before shard 0's
+    expect(startedTogether(inputs)).toBe('started within 5.00ms of each other (schedule offsets removed)');
+  });
+
+  it('instants further apart than the tolerance are refused, naming both; within it, the earliest is kept', () => {
+    const later = '2026-01-02T03:04:08.000Z';
+    expect(() => mergeShards(pair(given(shard0, AT), given(shard1, later)))).toThrow(
+      `merge: shards were told to start at different instants: shard 1/2 (b.json) at ${later}, 2.00s after shard 0/2 (a.json) at ${AT}, more than the 1.00s tolerance (--max-t0-skew): give every shard of a run the same --start-at`,
+    );
+    expect(mergeShards(pair(given(shard0, '2026-01-02T03:04:06.500Z'), given(shard1, AT))).startAt).toBe(AT);
   });
 });
 
