@@ -37,7 +37,9 @@ export const isShard = (record: RunRecord): boolean => record.shard !== undefine
 export function finalizeRecord(record: RunRecord, spec: Pick<Scenario, 'hol' | 'thresholds'>): RunRecord {
   record.hol = analyseHol(record, spec.hol);
   const shard = isShard(record) && record.hol.verdict !== 'invalid';
-  if (shard) record.hol = shardVerdict(record);
+  // a shard that is not a result says so, and why, without the rules' working: that is the merge's
+  if (isShard(record))
+    record.hol = shard ? shardVerdict(record) : { ...shardVerdict(record), verdict: 'invalid', summary: record.hol.summary };
   else record.hol.evidence.push(...serverViewEvidence(record)); // the server's own view: evidence, not rules
   const judged = record.hol.verdict !== 'invalid' && !shard;
   const notJudged = shard

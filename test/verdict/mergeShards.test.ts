@@ -140,7 +140,7 @@ describe('a shard gives no verdict of its own', () => {
 
   it('a shard that is not a result still says so: the merge needs to know', () => {
     const failed = finalizeRecord({ ...structuredClone(shard0), invalid: true, invalidReason: 'worker 2 exited' }, shard0.scenario.spec);
-    expect(failed.hol.verdict).toBe('invalid');
+    expect(failed.hol).toMatchObject({ verdict: 'invalid', summary: 'NOT A RESULT: worker 2 exited', index: null, evidence: [] });
     expect(runStatus(failed, false)).toBe('not a result');
     expect(renderVerdictLines(failed)).toBe('shard 0/2: NOT A RESULT: worker 2 exited');
   });
