@@ -31,6 +31,8 @@ export interface ExecuteOptions {
   reports?: ReportFormat[];
   /** Run one shard of a distributed run. */
   shard?: { index: number; count: number };
+  /** Start the run's clock at this instant (epoch µs, `--start-at`). */
+  startAtUs?: number;
   /** A live dashboard to feed (`--dashboard`). */
   dashboard?: DashboardHooks;
   /** Files the command read (the scenario, a tokens file): never replaced by an output. */
@@ -90,6 +92,7 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
       const runOpts: RunOptions = {
         workers: opts.workers,
         shard: opts.shard,
+        startAtUs: opts.startAtUs,
         signal: controller.signal,
         onProgress: (p) => {
           progress.update(p);

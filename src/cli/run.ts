@@ -13,6 +13,8 @@ import { addDashboardOptions, openDashboard, type DashboardFlags } from './dashb
 import { jsonText } from '../util/untrusted.js';
 import { rememberSecrets } from '../util/redact.js';
 import { scenarioSecrets } from '../scenario/secrets.js';
+import { checkStartAt, parseStartAt } from '../runner/startAt.js';
+import { nowUs } from '../clock.js';
 
 interface RunFlags extends TargetFlags, DashboardFlags {
   rate?: string;
@@ -29,6 +31,7 @@ interface RunFlags extends TargetFlags, DashboardFlags {
   color?: boolean;
   report?: string;
   shard?: string;
+  startAt?: string;
   quiet?: boolean;
   verbose?: boolean;
 }
@@ -130,7 +133,11 @@ export function registerRun(program: Command): void {
       .addOption(new Option('--mode <mode>', 'embedded server mode').choices(['isolated', 'legacy']))
       .option('--threshold <spec>', "extra threshold, e.g. 'latency{group:fast,phase:stress}: p(99)<50ms' (repeatable)", collect, [])
       .option('--variant <name>', 'run only this variant of the scenario')
-      .option('--shard <i/N>', 'run shard i of N (0-based) of a distributed run; auto/N takes i from JOB_COMPLETION_INDEX'),
+      .option('--shard <i/N>', 'run shard i of N (0-based) of a distributed run; auto/N takes i from JOB_COMPLETION_INDEX')
+      .option(
+        '--start-at <time>',
+        "connect, then start the run's clock at this instant (ISO-8601 such as 2026-12-05T10:00:00Z, or epoch s/ms): shards given one instant share their phases",
+      ),
   )
     .addHelpText(
       'after',
@@ -143,6 +150,8 @@ Examples:
   evbench run slow-client --threshold 'latency{group:fast,phase:stress}: p(99)<50ms'
   evbench run slow-client --report md,html,junit --out reports
   evbench run slow-client --shard auto/4        # one of 4 shards; then: evbench merge reports/*.shard-*.json -o merged.json
+  evbench run slow-client --target ws://10.0.0.5:8080/websocket --shard 0/2 --start-at 2026-12-05T10:00:00Z
+                                                # each shard the same instant: one t0, merge accepts them
 
 Exit codes: 0 ok, 1 thresholds failed (or a hol/disconnect verdict with --fail-on-hol), 2 bad input, 3 target unreachable,
 4 not a result (verdict invalid: generator-bound, a worker failed, or the run was cut short), 130 interrupted (SIGINT),
@@ -154,12 +163,19 @@ Exit codes: 0 ok, 1 thresholds failed (or a hol/disconnect verdict with --fail-o
       const workers = parseWorkers(flags.workers);
       const reports = parseReports(flags.report);
       const shard = parseShard(flags.shard);
+      const startAtUs = flags.startAt === undefined ? undefined : parseStartAt(flags.startAt);
+      // before anything connects: an instant already past (or a day away) is a usage error
+      if (startAtUs !== undefined) checkStartAt(startAtUs, nowUs());
       const loaded = loadScenario(name, overrides);
       const scenario = applyRunFlags(
         loaded,
         withoutAmbientSecrets(flags, loaded, (key) => cmd.getOptionValueSource(key)),
       );
       rememberSecrets(scenarioSecrets(scenario));
+      if (startAtUs !== undefined && scenario.variants.length > 1)
+        throw new UserError(
+          `--start-at: scenario "${scenario.name}" has ${scenario.variants.length} variants, run one after another: one instant fits one run (choose one with --variant)`,
+        );
       const dashboard = await openDashboard(flags, scenario.name, say);
       const { runs, exitCode } = await execute(scenario, {
         workers,
@@ -169,6 +185,7 @@ Exit codes: 0 ok, 1 thresholds failed (or a hol/disconnect verdict with --fail-o
         color: useColor(flags.color),
         reports,
         shard,
+        startAtUs,
         dashboard,
         inputs: [resolveScenarioPath(name).path, ...(flags.tokensFile === undefined ? [] : [flags.tokensFile])],
       });

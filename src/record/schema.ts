@@ -365,6 +365,11 @@ export interface RunRecord {
   /** `protocol`: the wire protocol's version and options where an adapter has them (e.g. "MQTT 5, QoS 1"). */
   target: { kind: 'embedded' | 'url'; url: string; mode?: string; adapter: string; protocol?: string };
   startedAt: string;
+  /**
+   * Set when the run was told when to start (`--start-at`): that instant, ISO-8601 UTC. The run's t0
+   * is this instant (shard i's plus its schedule offset of i/rate), so shards given one instant share a t0.
+   */
+  startAt?: string;
   t0Us: number;
   durationUs: number;
   partial: boolean;

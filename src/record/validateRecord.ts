@@ -212,6 +212,12 @@ export function validateRecord(raw: Obj): RunRecord {
   optional(target, 'protocol', 'target', (p, x) => str(p, x, RECORD_LIMITS.name));
 
   str('startedAt', raw.startedAt, 100);
+  optional(raw, 'startAt', '', (p, x) => {
+    str(p.slice(1), x, 100);
+    // written by toISOString; merge compares shards by it
+    if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/.test(x as string) || !Number.isFinite(Date.parse(x as string)))
+      throw new RecordProblem(p.slice(1), 'not an ISO-8601 UTC instant such as 2026-12-05T10:00:00.000Z');
+  });
   num('t0Us', raw.t0Us);
   num('durationUs', raw.durationUs, { min: 0 });
   bool('partial', raw.partial);

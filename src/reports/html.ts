@@ -7,7 +7,7 @@ import type { GroupResult, RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
 import { escapeHtml as esc } from '../util/untrusted.js';
 import { generatorFact, replayFact } from './facts.js';
-import { checkRows, evidenceMark, runStatus, VERDICT_LABEL, verdictLabel, type EvidenceMark } from './outcomes.js';
+import { checkRows, evidenceMark, runStatus, shardLine, VERDICT_LABEL, verdictLabel, type EvidenceMark } from './outcomes.js';
 import { byRole, closedByDesign, deliveredChart, overTimeChart, timeFrame } from './overTimeChart.js';
 import { MISSING_COLUMN, PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';
 import { serverViewSentences } from './serverView.js';
@@ -119,9 +119,16 @@ export function renderHtml(record: RunRecord, opts: HtmlOptions = {}): string {
   const v = record.hol.verdict;
   const target = record.target.kind === 'embedded' ? `embedded evbench serve (${record.target.mode ?? '?'})` : record.target.url;
   const body: string[] = [];
-  body.push(`<h1>evbench: ${esc(record.scenario.name)} — <span class="${status === 'passed' ? 'ok' : 'bad'}">${status}</span></h1>`);
+  // a shard has no verdict of its own: it measured, and the merge of the shards judges
+  const shard = shardLine(record);
+  const shown = shard !== undefined && status !== 'not a result' ? 'measured, no verdict (a shard)' : status;
+  body.push(`<h1>evbench: ${esc(record.scenario.name)} — <span class="${status === 'passed' ? 'ok' : 'bad'}">${shown}</span></h1>`);
   body.push(`<div class="meta">${esc(target)} · ${(record.durationUs / 1e6).toFixed(1)}s from ${esc(record.startedAt)} · ${esc(record.workers)} worker(s)${record.shard ? ` · shard ${esc(record.shard.index)} of ${esc(record.shard.count)}` : ''}${record.mergedFrom ? ` · merged from ${esc(record.mergedFrom.shards)} shards` : ''} · ${esc(record.tool.name)} ${esc(record.tool.version)}</div>`);
-  body.push(`<div class="verdict v-${Object.hasOwn(VERDICT_LABEL, v) ? v : 'unknown'}"><b>Verdict: ${esc(verdictLabel(v).text)}</b> — ${esc(record.hol.summary)}</div>`);
+  body.push(
+    shard === undefined
+      ? `<div class="verdict v-${Object.hasOwn(VERDICT_LABEL, v) ? v : 'unknown'}"><b>Verdict: ${esc(verdictLabel(v).text)}</b> — ${esc(record.hol.summary)}</div>`
+      : `<div class="verdict v-${v === 'invalid' ? 'invalid' : 'unknown'}">${esc(shard)}</div>`,
+  );
   for (const w of record.warnings) body.push(`<div class="warn">⚠ ${esc(w)}</div>`);
   if (record.hol.evidence.length) {
     body.push(table(['', 'HOL rule', 'measured', 'bound'], record.hol.evidence.map((e) => [HTML_MARK[evidenceMark(e)], esc(e.rule), esc(e.measured), esc(e.bound)])));

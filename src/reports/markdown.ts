@@ -2,7 +2,7 @@
 // checks with measured values beside bounds, the per-group per-phase table, generator health, warnings.
 import type { RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
-import { checkRows, EVIDENCE_SYMBOL, evidenceMark, runStatus, verdictLabel } from './outcomes.js';
+import { checkRows, EVIDENCE_SYMBOL, evidenceMark, runStatus, shardLine, verdictLabel } from './outcomes.js';
 import { generatorFact, LATENCY_NOTE, protocolFact, replayFact } from './facts.js';
 import { PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';
 import { serverViewSentences } from './serverView.js';
@@ -30,9 +30,12 @@ export function renderMarkdown(record: RunRecord, opts: MarkdownOptions = {}): s
   const status = runStatus(record, !!opts.failOnHol);
   const { text, tone } = verdictLabel(record.hol.verdict);
   const verdict = `${tone === 'ok' ? '🟢' : tone === 'bad' ? '🔴' : '🟡'} **Verdict: ${md(text)}**`;
-  out.push(`## evbench: ${md(record.scenario.name)} — ${status === 'passed' ? '✅ passed' : status === 'failed' ? '❌ failed' : status === 'inconclusive' ? '⚠️ inconclusive (not tested)' : '⚠️ not a result'}`);
+  // a shard has no verdict of its own: it measured, and the merge of the shards judges
+  const shardSays = shardLine(record);
+  const measuredOnly = shardSays !== undefined && status !== 'not a result';
+  out.push(`## evbench: ${md(record.scenario.name)} — ${measuredOnly ? '📏 measured, no verdict (a shard)' : status === 'passed' ? '✅ passed' : status === 'failed' ? '❌ failed' : status === 'inconclusive' ? '⚠️ inconclusive (not tested)' : '⚠️ not a result'}`);
   out.push('');
-  out.push(`${verdict} — ${md(record.hol.summary)}`);
+  out.push(shardSays === undefined ? `${verdict} — ${md(record.hol.summary)}` : `${measuredOnly ? '📏' : '🟡'} ${md(shardSays)}`);
   if (record.generator.bound) out.push('', '> ⚠️ **generator-bound**: the load generator, not the server, was the bottleneck; these numbers are not a result.');
   if (record.partial) out.push('', `> ⚠️ **partial run**: ${md(record.partialReason ?? 'stopped early')}`);
   if (record.invalid) out.push('', `> ⚠️ **invalid run**: ${md(record.invalidReason ?? 'a worker failed')}`);

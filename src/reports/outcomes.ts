@@ -58,6 +58,18 @@ export function verdictLabel(v: Verdict): { text: string; tone: 'ok' | 'bad' | '
   return Object.hasOwn(VERDICT_LABEL, v) ? VERDICT_LABEL[v] : { text: `unknown (${String(v)})`, tone: 'warn' };
 }
 
+/**
+ * What a shard says instead of a verdict (`evbench merge` judges the shards together): that it
+ * measured and how to merge, or that it is not a result; undefined for any other record (and for a
+ * shard record written when shards still judged themselves).
+ */
+export function shardLine(record: RunRecord): string | undefined {
+  if (!record.shard || record.shard.count <= 1) return undefined;
+  if (record.hol.verdict === 'unknown') return record.hol.summary;
+  if (record.hol.verdict === 'invalid') return `shard ${record.shard.index}/${record.shard.count}: ${record.hol.summary}`;
+  return undefined;
+}
+
 /** Verdicts that fail a run asked to fail on its verdict (`--fail-on-hol`). */
 export const failingVerdict = (v: Verdict): boolean => v === 'hol' || v === 'disconnect';
 
@@ -66,7 +78,8 @@ export function holRow(record: RunRecord): CheckRow {
   return {
     name: 'hol verdict (--fail-on-hol)',
     passed: !failingVerdict(record.hol.verdict),
-    judged: record.hol.verdict !== 'invalid',
+    // a shard has no verdict to fail on: the merge has
+    judged: record.hol.verdict !== 'invalid' && !(record.shard && record.shard.count > 1),
     measured: record.hol.verdict,
     bound: 'none',
     message: fired.length === 0 ? record.hol.summary : `${record.hol.summary}: ${fired.map((e) => `${e.rule}: measured ${e.measured}, bound ${e.bound}`).join('; ')}`,

@@ -3,7 +3,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type { RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
 import { renderTable } from './table.js';
-import { EVIDENCE_SYMBOL, evidenceMark, runStatus, verdictLabel } from './outcomes.js';
+import { EVIDENCE_SYMBOL, evidenceMark, runStatus, shardLine, verdictLabel } from './outcomes.js';
 import { generatorFact, LATENCY_NOTE, protocolFact, replayFact } from './facts.js';
 import { serverViewSentences } from './serverView.js';
 import { renderSparklines, type SparklineOptions } from './sparkline.js';
@@ -22,7 +22,10 @@ export function makeChalk(color: boolean): ChalkInstance {
   return new Chalk({ level: color ? 1 : 0 });
 }
 
+/** The verdict line; a shard's own line instead (it has no verdict: the merge of the shards has). */
 export function verdictText(record: RunRecord, c: ChalkInstance): string {
+  const shard = shardLine(record);
+  if (shard !== undefined) return record.hol.verdict === 'invalid' ? c.yellow.bold(shard) : c.bold(shard);
   const { text, tone } = verdictLabel(record.hol.verdict);
   const label = tone === 'ok' ? c.green.bold(text) : tone === 'bad' ? c.red.bold(text) : c.yellow.bold(text);
   return `verdict: ${label} — ${record.hol.summary}`;
@@ -33,7 +36,8 @@ export function renderSummary(untrusted: RunRecord, color = false, opts: Summary
   const c = makeChalk(color);
   const out: string[] = [];
   const target = record.target.kind === 'embedded' ? `embedded evbench serve (${record.target.mode})` : record.target.url + protocolFact(record);
-  out.push(c.bold(`evbench run: ${record.scenario.name}`) + ` against ${target}, ${(record.durationUs / 1e6).toFixed(1)}s, ${record.workers} worker(s)`);
+  const shard = record.shard ? `, shard ${record.shard.index}/${record.shard.count}` : '';
+  out.push(c.bold(`evbench run: ${record.scenario.name}`) + ` against ${target}, ${(record.durationUs / 1e6).toFixed(1)}s, ${record.workers} worker(s)${shard}`);
   for (const w of record.warnings) out.push(c.yellow(`warning: ${w}`));
   const rows: string[][] = [];
   for (const g of record.groups) {

@@ -27,6 +27,8 @@ export interface MeasuredParts {
   target: TargetHandle;
   shard: { index: number; count: number };
   startedAt: string;
+  /** The instant the run was told to start at (`--start-at`), epoch µs. */
+  startAtUs?: number;
   tl: Timeline;
   endedUs: number;
   workers: number;
@@ -40,8 +42,8 @@ export interface MeasuredParts {
 
 /** The parts of a record that say what ran, where and when (shared with the live dashboard's provisional record). */
 export function recordHead(
-  m: Pick<MeasuredParts, 'fullScenario' | 'scenario' | 'target' | 'startedAt' | 'tl'>,
-): Pick<RunRecord, 'schemaVersion' | 'tool' | 'scenario' | 'target' | 'startedAt' | 't0Us'> {
+  m: Pick<MeasuredParts, 'fullScenario' | 'scenario' | 'target' | 'startedAt' | 'startAtUs' | 'tl'>,
+): Pick<RunRecord, 'schemaVersion' | 'tool' | 'scenario' | 'target' | 'startedAt' | 'startAt' | 't0Us'> {
   const { scenario } = m;
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -61,6 +63,7 @@ export function recordHead(
       protocol: protocolOf(scenario),
     },
     startedAt: m.startedAt,
+    ...(m.startAtUs === undefined ? {} : { startAt: new Date(Math.floor(m.startAtUs / 1000)).toISOString() }),
     t0Us: m.tl.t0Us,
   };
 }
@@ -108,7 +111,9 @@ export function buildRecord(m: MeasuredParts): RunRecord {
           : ': with several id ranges their ids are unknown, so they are NOT counted as missing'),
     );
   }
-  if (idMap.ranges.length > 1)
+  // a shard's siblings publish to the same target, between its events: several ranges are expected
+  // of them (the shard knows it has N − 1 siblings), so only a run without shards can tell a stranger
+  if (idMap.ranges.length > 1 && m.shard.count <= 1)
     record.warnings.push(
       `the target gave non-contiguous ids across publish batches (${idMap.ranges.length} ranges): another publisher shares it`,
     );

@@ -31,7 +31,7 @@ export interface LiveUpdate {
 }
 
 type LiveMessage = Extract<WorkerToMain, { type: 'live' }>;
-type Head = Pick<MeasuredParts, 'fullScenario' | 'scenario' | 'target' | 'shard' | 'startedAt' | 'tl' | 'workers'>;
+type Head = Pick<MeasuredParts, 'fullScenario' | 'scenario' | 'target' | 'shard' | 'startedAt' | 'startAtUs' | 'tl' | 'workers'>;
 
 /** Seconds this far behind the latest snapshot get no more parts, bar stragglers: their histograms are compacted. */
 const COMPACT_AFTER_S = 3;

@@ -2,7 +2,7 @@
 // timeline, collects what they measured and assembles the run record. Stops by itself when the
 // scenario ends; on abort (Ctrl-C, server death, worker crash) it still returns what it measured.
 import type { Worker } from 'node:worker_threads';
-import { nowUs } from '../clock.js';
+import { isoFromUs, nowUs } from '../clock.js';
 import { UserError, EXIT_SIGINT, EXIT_UNREACHABLE } from '../util/errors.js';
 import type { Scenario } from '../scenario/types.js';
 import { formatUs } from '../util/units.js';
@@ -21,6 +21,7 @@ import { RunState } from './runState.js';
 import { scrapeServer } from './scrape.js';
 import { watchServer } from './serverWatch.js';
 import { openTarget, type TargetHandle } from './target.js';
+import { checkReadyFor, checkStartAt } from './startAt.js';
 
 /** After an abort, how long the client workers get to report what they measured before the run ends without them. */
 const ABORT_REPORT_MS = 5000;
@@ -46,6 +47,12 @@ export interface RunOptions {
   say?: (line: string) => void;
   /** Run shard `index` of `count` (0-based): this process takes its share of every group's clients and of the publisher's schedule. */
   shard?: { index: number; count: number };
+  /**
+   * Start at this instant (epoch µs, `--start-at`) instead of about a second from now: t0 is this
+   * instant (plus the shard's schedule offset), so shards given one instant share their timeline.
+   * The run opens its target and connects its clients first, then waits, interruptibly.
+   */
+  startAtUs?: number;
 }
 
 /**
@@ -76,6 +83,8 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
       '--shard: shards split one load against one shared server: give it with --target (an embedded server is private to each shard)',
     );
   }
+  // before any load: an instant already past (or a day away) is an error of the command line
+  if (options.startAtUs !== undefined) checkStartAt(options.startAtUs, nowUs());
   const { scenario, t0OffsetUs } = shardScenario(fullScenario, shard);
   const say = options.say ?? (() => {});
   const totalClients = scenario.groups.reduce((a, g) => a + g.count, 0);
@@ -108,12 +117,14 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     threads.push(...started.threads);
     await started.ready;
 
-    // one timeline: phase-0 clients get time to connect and subscribe before t0
-    const plan = runSchedule(nowUs() + 1_000_000 + totalClients * 1_000 + t0OffsetUs, scenario);
+    // one timeline: phase-0 clients get time to connect and subscribe before t0 (or until the instant given)
+    if (options.startAtUs !== undefined) checkReadyFor(options.startAtUs, nowUs());
+    const startUs = options.startAtUs ?? nowUs() + 1_000_000 + totalClients * 1_000;
+    const plan = runSchedule(startUs + t0OffsetUs, scenario);
     const tl: Timeline = plan.timeline;
     const cpuStart = process.cpuUsage();
     if (options.onLive) {
-      live = new LiveRecord({ fullScenario, scenario, target, shard, startedAt, tl, workers: plans.length });
+      live = new LiveRecord({ fullScenario, scenario, target, shard, startedAt, startAtUs: options.startAtUs, tl, workers: plans.length });
       stopLive = feedLive(live, options.onLive, {
         health: () => [...started.health, ...publisher.health],
         generatorJudged: (health, atUs) =>
@@ -130,6 +141,10 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     say(
       `run started: ${totalClients} clients on ${plans.length} worker(s), ${scenario.phases.map((p) => `${p.name} ${formatUs(p.durationUs)}`).join(' → ')}`,
     );
+    if (options.startAtUs !== undefined)
+      say(
+        `clients connecting; the run's clock starts at ${isoFromUs(options.startAtUs)} (--start-at, in ${formatUs(Math.max(0, options.startAtUs - nowUs()))})`,
+      );
     const progressTimer = setInterval(() => options.onProgress?.(progress.snapshot(tl, nowUs())), 250);
     state.onAbort(() => {
       publisher.stop(state.abortReason ?? '');
@@ -153,12 +168,21 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
       target.metricsUrl && !target.server?.child.exitCode ? await scrapeServer(target.metricsUrl, target.metricsToken) : undefined;
     if (server && serverPhases.length) server.phases = serverPhases;
     state.throwIfNoResult(target.url);
+    // stopped while waiting for t0 (a distant --start-at): there is no run to record
+    if (endedUs < tl.t0Us && state.abortReason !== undefined) {
+      const interrupted = state.abortReason === 'interrupted';
+      throw new UserError(
+        `${interrupted ? 'interrupted' : `stopped (${state.abortReason})`} before the run's clock started at ${isoFromUs(tl.t0Us)}: nothing was measured`,
+        interrupted ? EXIT_SIGINT : EXIT_UNREACHABLE,
+      );
+    }
     return buildRecord({
       fullScenario,
       scenario,
       target,
       shard,
       startedAt,
+      startAtUs: options.startAtUs,
       tl,
       endedUs,
       workers: plans.length,

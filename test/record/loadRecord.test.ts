@@ -64,11 +64,20 @@ describe('asRunRecord', () => {
       /groups\[0\]\.ages\.together: expected a string/,
     ],
     ['an evidence row judged "no"', (r: any) => (r.hol.evidence[0].judged = 'no'), /hol\.evidence\[0\]\.judged: expected/],
+    ['startAt not an instant', (r: any) => (r.startAt = 'tomorrow'), /startAt: not an ISO-8601 UTC instant/],
+    ['startAt without its zone', (r: any) => (r.startAt = '2026-12-05T10:00:00'), /startAt: not an ISO-8601 UTC instant/],
+    ['startAt a number', (r: any) => (r.startAt = 1796464800), /startAt: expected a string/],
   ])('%s: refused, naming the field', (_name, spoil, message) => {
     const r = fixture();
     spoil(r);
     expect(() => load(r)).toThrow(message);
     expect(() => load(r)).toThrow(/^r\.json: corrupt run record: /);
+  });
+
+  it('reads the instant a run was told to start at (--start-at), as the runner writes it', () => {
+    const r = fixture();
+    r.startAt = '2026-12-05T10:00:00.000Z';
+    expect(load(r).startAt).toBe('2026-12-05T10:00:00.000Z');
   });
 
   it('masks the secrets an older record kept, and keeps what merge and compare read', () => {
