@@ -139,6 +139,32 @@ describe.concurrent('the runner against a hostile handshake: every wait has a de
     }
   });
 
+  it("a target that answers the probe, then trickles every later handshake forever: the publisher's deadline ends the run (exit 3)", async () => {
+    const server = await hostileServer('endless-101-headers', { spareFirst: true });
+    try {
+      const run = startCli(
+        [
+          'run',
+          scenarioFile('publisher-handshake', 2, '1s'),
+          '--target',
+          server.url,
+          ...serverStreamFlags('generic', 'ws'),
+          '--out',
+          join(tmp, 'publisher-handshake'),
+        ],
+        90_000,
+      );
+      await upgradesSeen(server, 2); // the probe, then the publisher (or a client) waiting on headers that never end
+      const { ms, r } = await msUntilExit(run);
+      expect(r.signal, r.stderr).toBeNull();
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toContain('publisher connection: not open within 30 s');
+      expect(ms).toBeLessThan(45_000); // 30 s, however many header bytes trickle in meanwhile
+    } finally {
+      await server.close();
+    }
+  });
+
   it('SIGTERM while the probe waits on an endless 401 body: the run ends at once, exit 143, nothing measured', async () => {
     const server = await hostileServer('endless-401-body');
     try {
