@@ -62,11 +62,15 @@ function phaseOfSecond(record: RunRecord, second: number): string | undefined {
   return record.phases.find((p) => us >= p.startUs && us < p.startUs + p.durationUs)?.name;
 }
 
-/** Whole seconds of a record: how far its seconds go (a live record's as of its snapshot). */
+/**
+ * How far a record's seconds go: a live record's whole seconds as of its snapshot; a final one's to
+ * its end, the last second begun included (a partial record's end is where it was cut short).
+ */
 export function recordSeconds(record: RunRecord, final: boolean): number {
   if (!final) return Math.floor(record.durationUs / 1_000_000);
   const last = record.phases.at(-1);
-  return last ? Math.ceil((last.startUs + last.durationUs) / 1_000_000) : 0;
+  const planned = last ? last.startUs + last.durationUs : 0;
+  return Math.ceil(Math.min(planned, record.durationUs) / 1_000_000);
 }
 
 /**

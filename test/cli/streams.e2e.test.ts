@@ -26,7 +26,7 @@ if (!prometheus)
   );
 
 /** Five seconds: fast readers throughout, a stalled reader in stress. */
-function scenarioFile(name: string): string {
+function scenarioFile(name: string, stress = '2s'): string {
   const file = join(tmp, `${name}.json`);
   writeFileSync(
     file,
@@ -42,7 +42,7 @@ function scenarioFile(name: string): string {
       phases: [
         { name: 'warmup', duration: '1s' },
         { name: 'baseline', duration: '2s' },
-        { name: 'stress', duration: '2s' },
+        { name: 'stress', duration: stress },
       ],
     }),
   );
@@ -101,6 +101,38 @@ describe('--out ndjson=FILE', () => {
       expect([p.delivered_events_total, p.missing_events]).toEqual([counted.delivered, counted.missing]);
     }
     expect(last.phases.find((p) => p.group === 'fast' && p.phase === 'baseline')!.delivered_events_total).toBeGreaterThan(0);
+  });
+
+  it('Ctrl-C: the run stops within seconds and the file ends with the final verdict of the partial record', async () => {
+    const file = join(tmp, 'interrupted.ndjson');
+    const run = startCli([
+      'run',
+      scenarioFile('ndjson-sigint', '60s'),
+      '--out',
+      tmp,
+      '--out',
+      `ndjson=${file}`,
+      '--json',
+      '--workers',
+      '1',
+    ]);
+    for (let i = 0; i < 300 && run.child.exitCode === null; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (existsSync(file) && readFileSync(file, 'utf8').includes('"type":"second"')) break;
+    }
+    expect(readFileSync(file, 'utf8')).toContain('"type":"second"');
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    const rec = record(r);
+    expect(rec.partial).toBe(true);
+    const last = lines(file).at(-1)!;
+    expect(last).toMatchObject({ type: 'verdict', final: true, verdict: rec.hol.verdict });
+    const fastSeconds = lines(file)
+      .filter((l) => l.type === 'second' && l.group === 'fast')
+      .map((l) => l.second);
+    expect(fastSeconds).toEqual(fastSeconds.map((_, i) => i)); // every second once, in order, up to the interruption
+    expect(fastSeconds.length).toBeLessThan(20);
   });
 
   it('refuses a file that exists, before the run, and leaves it as it was', async () => {

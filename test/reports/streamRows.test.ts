@@ -54,6 +54,11 @@ describe('streamBatch', () => {
     expect(streamBatch(record, { from: 6, to: 9, final: true, atMs: AT }).rows).toEqual([]);
   });
 
+  it('a final record that was cut short goes as far as it ran, its last second begun included', () => {
+    expect(recordSeconds({ ...record, partial: true, durationUs: 3_200_000 }, true)).toBe(4);
+    expect(recordSeconds({ ...record, partial: true, durationUs: 3_000_000 }, true)).toBe(3);
+  });
+
   it('a live record goes as far as its whole seconds; a shard is labelled', () => {
     expect(recordSeconds({ ...record, durationUs: 2_999_999 }, false)).toBe(2);
     expect(recordSeconds({ ...record, durationUs: 3_000_000 }, false)).toBe(3);
