@@ -11,6 +11,7 @@ import { printRunEnd, printRunsEnd, runLog } from './runOutput.js';
 import type { Verbosity } from './verbosity.js';
 import { createProgress } from './progress.js';
 import type { DashboardHooks } from './dashboard.js';
+import type { StreamHooks } from './streamOut.js';
 import { EXIT_FAILED, EXIT_INCONCLUSIVE, EXIT_INVALID, EXIT_OK, EXIT_UNREACHABLE, UserError, exitCodeForSignal } from '../util/errors.js';
 import { runStatus } from '../reports/outcomes.js';
 import { writeFileAtomic } from '../util/atomicWrite.js';
@@ -35,6 +36,8 @@ export interface ExecuteOptions {
   startAtUs?: number;
   /** A live dashboard to feed (`--dashboard`). */
   dashboard?: DashboardHooks;
+  /** Streams of results while each run goes (`--out prometheus-rw=URL`, `--out ndjson=FILE`). */
+  streams?: StreamHooks;
   /** Files the command read (the scenario, a tokens file): never replaced by an output. */
   inputs?: string[];
 }
@@ -89,6 +92,7 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
       const progress = verbosity === 'quiet' ? { update: () => {}, stop: () => {} } : createProgress(s.name);
       const name = s.name.split('/').pop()!;
       const dashboard = opts.dashboard;
+      const streams = opts.streams;
       const runOpts: RunOptions = {
         workers: opts.workers,
         shard: opts.shard,
@@ -98,8 +102,15 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
           progress.update(p);
           dashboard?.onProgress(name, p);
         },
-        onLive: dashboard ? (u) => dashboard.onLive(name, u) : undefined,
-        liveWatched: dashboard ? () => dashboard.watched() : undefined,
+        onLive:
+          dashboard || streams
+            ? (u) => {
+                dashboard?.onLive(name, u);
+                streams?.onLive(name, u);
+              }
+            : undefined,
+        // a stream is always watching; a dashboard only while a page is open
+        liveWatched: dashboard && !streams ? () => dashboard.watched() : undefined,
         say: runLog(verbosity),
       };
       let record: RunRecord;
@@ -124,6 +135,7 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
       const path = files[0]!.path;
       dashboard?.onFinal(name, record);
       printRunEnd(record, files, output, variants.length > 1 ? name : undefined);
+      await streams?.onFinal(name, record);
       runs.push({ name, record, path });
     }
   } finally {

@@ -15,6 +15,8 @@ import { rememberSecrets } from '../util/redact.js';
 import { scenarioSecrets } from '../scenario/secrets.js';
 import { checkStartAt, parseStartAt } from '../runner/startAt.js';
 import { nowUs } from '../clock.js';
+import { parseOutTargets, type StreamTarget } from './outTargets.js';
+import { openStreams, PROMETHEUS_TOKEN_ENV, type StreamHooks } from './streamOut.js';
 
 interface RunFlags extends TargetFlags, DashboardFlags {
   rate?: string;
@@ -23,7 +25,7 @@ interface RunFlags extends TargetFlags, DashboardFlags {
   mode?: string;
   duration?: string;
   workers?: string;
-  out?: string;
+  out: string[];
   json?: boolean;
   threshold: string[];
   failOnHol?: boolean;
@@ -102,6 +104,16 @@ function applyRunFlags(scenario: Scenario, flags: RunFlags): Scenario {
   return s;
 }
 
+/** Runs `body` with the command's streams open (`--out prometheus-rw=`, `ndjson=`); they are flushed and closed however it ends. */
+async function withStreams<T>(targets: readonly StreamTarget[], body: (streams: StreamHooks | undefined) => Promise<T>): Promise<T> {
+  const streams = openStreams(targets);
+  try {
+    return await body(streams);
+  } finally {
+    await streams?.close(say);
+  }
+}
+
 export function jsonOutput(runs: NamedRun[]): string {
   if (runs.length === 1) return jsonText(runs[0]!.record);
   return jsonText(Object.fromEntries(runs.map((r) => [r.name, r.record])));
@@ -111,7 +123,12 @@ function addRunOptions(cmd: Command): Command {
   return addDashboardOptions(cmd)
     .option('--duration <time>', 'total duration; phases are rescaled (e.g. 30s)')
     .option('--workers <n>', 'client worker threads (default: cores − 1)')
-    .option('--out <dir>', 'folder for the run records (default: reports)')
+    .option(
+      '--out <target>',
+      `folder for the run records (default: reports); also, repeatable, a stream of results while the run goes: prometheus-rw=URL (remote write; a bearer token in ${PROMETHEUS_TOKEN_ENV}) or ndjson=FILE (see docs/metrics.md)`,
+      collect,
+      [],
+    )
     .option('--json', 'print the run record(s) as JSON on stdout')
     .option('--report <formats>', 'reports besides the JSON record: md, html, hgrm, hlog, junit (comma-separated)')
     .option('--fail-on-hol', 'exit 1 when the verdict is hol or disconnect (and a failed check in the JUnit report)')
@@ -159,7 +176,8 @@ Exit codes: 0 ok, 1 thresholds failed (or a hol/disconnect verdict with --fail-o
     )
     .action(async (name: string, given: RunFlags, cmd: Command) => {
       const flags: RunFlags = { ...given, ...withTokenFiles(given, (key) => cmd.getOptionValueSource(key)) };
-      const overrides = parseOverrideFlags(flags);
+      const outs = parseOutTargets(flags.out);
+      const overrides = parseOverrideFlags({ ...flags, out: outs.dir });
       const workers = parseWorkers(flags.workers);
       const reports = parseReports(flags.report);
       const shard = parseShard(flags.shard);
@@ -176,18 +194,22 @@ Exit codes: 0 ok, 1 thresholds failed (or a hol/disconnect verdict with --fail-o
         throw new UserError(
           `--start-at: scenario "${scenario.name}" has ${scenario.variants.length} variants, run one after another: one instant fits one run (choose one with --variant)`,
         );
-      const dashboard = await openDashboard(flags, scenario.name, say);
-      const { runs, exitCode } = await execute(scenario, {
-        workers,
-        json: !!flags.json,
-        ...terminalOutput(flags),
-        failOnHol: !!flags.failOnHol,
-        color: useColor(flags.color),
-        reports,
-        shard,
-        startAtUs,
-        dashboard,
-        inputs: [resolveScenarioPath(name).path, ...(flags.tokensFile === undefined ? [] : [flags.tokensFile])],
+      const { runs, exitCode, dashboard } = await withStreams(outs.streams, async (streams) => {
+        const dashboard = await openDashboard(flags, scenario.name, say);
+        const result = await execute(scenario, {
+          workers,
+          json: !!flags.json,
+          ...terminalOutput(flags),
+          failOnHol: !!flags.failOnHol,
+          color: useColor(flags.color),
+          reports,
+          shard,
+          startAtUs,
+          dashboard,
+          streams,
+          inputs: [resolveScenarioPath(name).path, ...(flags.tokensFile === undefined ? [] : [flags.tokensFile])],
+        });
+        return { ...result, dashboard };
       });
       if (flags.json) process.stdout.write(`${jsonOutput(runs)}\n`);
       process.exitCode = exitCode;
@@ -203,7 +225,8 @@ export function registerDemo(program: Command): void {
   )
     .addHelpText('after', '\nExamples:\n  evbench demo --duration 20s --json > demo.json\n  evbench demo --report md,html --out reports\n')
     .action(async (flags: RunFlags) => {
-      const overrides = parseOverrideFlags({ duration: flags.duration, out: flags.out });
+      const outs = parseOutTargets(flags.out);
+      const overrides = parseOverrideFlags({ duration: flags.duration, out: outs.dir });
       const workers = parseWorkers(flags.workers);
       const reports = parseReports(flags.report);
       const scenario = loadScenario('slow-client', overrides);
@@ -211,15 +234,19 @@ export function registerDemo(program: Command): void {
         { name: 'legacy', overrides: { mode: 'legacy' } },
         { name: 'isolated', overrides: { mode: 'isolated' } },
       ];
-      const dashboard = await openDashboard(flags, 'demo: slow-client, legacy then isolated', say);
-      const { runs, exitCode } = await execute(scenario, {
-        workers,
-        json: !!flags.json,
-        ...terminalOutput(flags),
-        failOnHol: !!flags.failOnHol,
-        color: useColor(flags.color),
-        reports,
-        dashboard,
+      const { runs, exitCode, dashboard } = await withStreams(outs.streams, async (streams) => {
+        const dashboard = await openDashboard(flags, 'demo: slow-client, legacy then isolated', say);
+        const result = await execute(scenario, {
+          workers,
+          json: !!flags.json,
+          ...terminalOutput(flags),
+          failOnHol: !!flags.failOnHol,
+          color: useColor(flags.color),
+          reports,
+          dashboard,
+          streams,
+        });
+        return { ...result, dashboard };
       });
       if (flags.json) process.stdout.write(`${jsonOutput(runs)}\n`);
       // the demo exists to show legacy failing: only the isolated run (the fix) can fail it

@@ -26,6 +26,8 @@ export interface LiveUpdate {
   record: RunRecord;
   /** Each group's clients connected now, and of those the ones whose oldest owed event is ≥ 1 s old. */
   clients: { group: string; open: number; stalled: number }[];
+  /** Events each group is owed in each phase and has not received yet, as the workers' latest snapshots saw them (not in the record). */
+  owed: { group: string; phase: string; count: number }[];
   /** CPU time the live view has cost the runner's threads so far (worker snapshots, building these records), µs. */
   costUs: number;
 }
@@ -260,6 +262,24 @@ export class LiveRecord {
     return finalizeRecord(record, scenario);
   }
 
+  /** Events owed and not received yet, by group and by the phase they were intended in, as the latest snapshots saw them (a lower bound past MAX_CHECKS). */
+  owedNow(): { group: string; phase: string; count: number }[] {
+    const { scenario } = this.head;
+    const groupCount = scenario.groups.length;
+    const counts = new Map<number, number>();
+    for (const snap of this.snapshots.values())
+      for (const g of snap.groups)
+        for (const [index, count] of g.owed) {
+          const key = this.phaseOfSecond(index) * groupCount + g.group;
+          counts.set(key, (counts.get(key) ?? 0) + count);
+        }
+    return [...counts].map(([key, count]) => ({
+      group: scenario.groups[key % groupCount]!.name,
+      phase: scenario.phases[Math.floor(key / groupCount)]!.name,
+      count,
+    }));
+  }
+
   /** What the workers' latest snapshots say about each group's clients right now (not in the record). */
   clientsNow(): { group: string; open: number; stalled: number }[] {
     return this.head.scenario.groups.map((g, gi) => {
@@ -323,7 +343,7 @@ export function feedLive(
     const now = clockUs();
     const record = live.build(now, from.generatorJudged(from.health(), now), from.marks(), server);
     live.costUs += threadCpuUs() - cpu;
-    onLive({ record, clients: live.clientsNow(), costUs: live.costUs });
+    onLive({ record, clients: live.clientsNow(), owed: live.owedNow(), costUs: live.costUs });
     if (from.metrics && !scraping && builds++ % SCRAPE_EVERY === 0) scrape(from.metrics);
   };
   const firstMs = Math.max(0, (live.t0Us - clockUs()) / 1000 + LIVE_PERIOD_S * 1000 + 400);
