@@ -19,6 +19,8 @@ const GROUPS: [heading: string, flags: string[]][] = [
       '--metrics-token-file',
       '--header',
       '--insecure',
+      '--server-cmd',
+      '--server-wait',
     ],
   ],
   [

@@ -25,6 +25,7 @@ import type {
   LatencySummary,
   PhaseResult,
   RunRecord,
+  ServerProcessRecord,
   ServerScrape,
 } from '../record/schema.js';
 import { fetchMetrics, summarizeServerMetrics } from './scrape.js';
@@ -437,6 +438,8 @@ export function feedLive(
     setWorkersWatched: (on: boolean) => void;
     /** The target's /metrics, scraped every few seconds too: the server's own view (its slow-client closes, its oldest send in flight). */
     metrics?: { url: string; token?: string };
+    /** The server evbench started (`--server-cmd`): its process tree's samples so far. */
+    serverProcess?: () => ServerProcessRecord;
   },
 ): () => void {
   const timers: NodeJS.Timeout[] = [];
@@ -465,6 +468,7 @@ export function feedLive(
     const cpu = threadCpuUs();
     const now = clockUs();
     const record = live.build(now, from.generatorJudged(from.health(), now), from.marks(), server);
+    if (from.serverProcess) record.serverProcess = from.serverProcess();
     live.costUs += threadCpuUs() - cpu;
     onLive({ record, clients: live.clientsNow(), costUs: live.costUs });
     if (from.metrics && !scraping && builds++ % SCRAPE_EVERY === 0) scrape(from.metrics);
