@@ -98,14 +98,74 @@ export interface TreeUsage {
   processes: number;
 }
 
-/** What the tree started from `root` uses now, or undefined when /proc cannot be read. */
+/** Whether this kernel lists each task's children (/proc/PID/task/TID/children, CONFIG_PROC_CHILDREN). */
+const childrenFiles = ((): boolean => {
+  try {
+    readFileSync(`/proc/self/task/${process.pid}/children`);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** The children of every thread of `pid`. */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tasks) {
+    try {
+      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1').split(' ')) if (c !== '') out.push(Number(c));
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+/**
+ * A live root and its descendants, found through their children files: a few small reads, where
+ * listing /proc reads one file per process on the machine (tens of milliseconds on a busy one).
+ */
+function descendants(root: number): ProcStat[] | undefined {
+  const top = readStat(String(root));
+  if (!top || top.state === 'Z') return undefined;
+  const out = [top];
+  const seen = new Set([root]);
+  const stack = [root];
+  while (stack.length > 0) {
+    for (const child of childrenOf(stack.pop()!)) {
+      if (seen.has(child)) continue;
+      seen.add(child);
+      const s = readStat(String(child));
+      if (!s) continue;
+      out.push(s);
+      stack.push(child);
+    }
+  }
+  return out;
+}
+
+/**
+ * What the tree started from `root` uses now, or undefined when /proc cannot be read. While the
+ * root lives, its descendants; once it is gone (a shell that left its server running in the
+ * background), whatever of its process group is left, from a listing of every process.
+ */
 export function treeUsage(root: number): TreeUsage | undefined {
-  const all = allProcesses();
-  if (!all) return undefined;
+  let members = childrenFiles ? descendants(root) : undefined;
+  if (!members) {
+    const all = allProcesses();
+    if (!all) return undefined;
+    members = processTree(root, all);
+  }
   let cpuSeconds = 0;
   let rss = 0;
   let processes = 0;
-  for (const p of processTree(root, all)) {
+  for (const p of members) {
     cpuSeconds += p.cpuSeconds;
     if (p.state === 'Z') continue;
     processes++;
@@ -119,12 +179,12 @@ export function treeUsage(root: number): TreeUsage | undefined {
  * yet to reap it; it runs nothing and holds no port). Without /proc, whether the group can be signalled.
  */
 export function groupAlive(pgid: number): boolean {
-  const all = allProcesses();
-  if (all) return all.some((p) => p.pgrp === pgid && p.state !== 'Z');
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    // no process at all, zombies included: no need to list /proc
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
   }
+  const all = allProcesses();
+  return all ? all.some((p) => p.pgrp === pgid && p.state !== 'Z') : true;
 }

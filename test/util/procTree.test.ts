@@ -73,4 +73,18 @@ describe('on this machine', () => {
     expect(groupAlive(pgid)).toBe(false);
     expect(treeUsage(pgid)!.processes).toBe(0);
   });
+
+  it('a shell that left its server running in the background: the group member is still counted', async () => {
+    const child = spawn('/bin/sh', ['-c', 'sleep 30 & exit 0'], { detached: true, stdio: 'ignore' });
+    const pgid = child.pid!;
+    try {
+      await new Promise((r) => child.once('exit', r));
+      const usage = treeUsage(pgid)!;
+      expect(usage.processes).toBe(1); // the sleep, reparented, in the shell's group
+      expect(usage.rssBytes).toBeGreaterThan(0);
+      expect(groupAlive(pgid)).toBe(true);
+    } finally {
+      process.kill(-pgid, 'SIGKILL');
+    }
+  });
 });
