@@ -158,6 +158,29 @@ describe('run --server-cmd', () => {
     expect(groupMembers(Number(m![1]))).toEqual([]);
   });
 
+  it('SIGTERM while waiting for the port: exit 143 at once, and the command is stopped', async () => {
+    const port = await freePort();
+    const run = startCli(['run', scenario, ...target(port), '--server-cmd', 'sleep 60', '--out', tmp, '-v'], 30_000);
+    await run.waitForStderr('waiting for');
+    const started = Date.now();
+    run.child.kill('SIGTERM');
+    const r = await run.done;
+    expect(r.code, r.stderr).toBe(143);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const m = /server: started sleep \(pid (\d+)/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    expect(groupMembers(Number(m![1]))).toEqual([]);
+  });
+
+  it('takes the command from EVBENCH_SERVER_CMD too', async () => {
+    const port = await freePort();
+    const r = await runCli(['run', scenario, ...target(port), '--out', tmp], 30_000, { EVBENCH_SERVER_CMD: "sh -c 'exit 9'" });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(
+      /^evbench: EVBENCH_SERVER_CMD \(--server-cmd\): sh exited with code 9 before 127\.0\.0\.1:\d+ accepted connections/m,
+    );
+  });
+
   it('refuses a target on another machine (exit 2) and a port already taken (exit 2), starting nothing', async () => {
     const marker = join(tmp, 'ran');
     const remote = await runCli(['run', scenario, ...target(9, '192.0.2.1'), '--server-cmd', `touch ${marker}`, '--out', tmp], 30_000);
