@@ -14,7 +14,8 @@ import type { DashboardHooks } from './dashboard.js';
 import type { StreamHooks } from './streamOut.js';
 import { EXIT_FAILED, EXIT_INCONCLUSIVE, EXIT_INVALID, EXIT_OK, EXIT_UNREACHABLE, UserError, exitCodeForSignal } from '../util/errors.js';
 import { runStatus } from '../reports/outcomes.js';
-import { writeFileAtomic } from '../util/atomicWrite.js';
+import { refuseInputOverwrite, refuseOutsideDir, writeFileAtomic } from '../util/atomicWrite.js';
+import { recordBaseName } from '../record/loadRecord.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jsonText } from '../util/untrusted.js';
@@ -40,6 +41,20 @@ export interface ExecuteOptions {
   streams?: StreamHooks;
   /** Files the command read (the scenario, a tokens file): never replaced by an output. */
   inputs?: string[];
+  /** Start the target's server from this command for each run (`--server-cmd`); its output goes to NAME.server.log beside the record. */
+  serverCommand?: { command: string; waitMs: number };
+}
+
+/** Where a run's `--server-cmd` output goes: beside its record, under the record's name. */
+function serverLogFile(s: Scenario, inputs: readonly string[]): string {
+  const how =
+    s.target.kind === 'url'
+      ? { kind: 'url' as const, adapter: s.target.adapter }
+      : { kind: 'embedded' as const, mode: s.target.mode, adapter: 'evbench' };
+  const path = join(s.outputs.dir, `${recordBaseName({ scenario: { name: s.name }, target: how })}.server.log`);
+  refuseOutsideDir(path, s.outputs.dir);
+  refuseInputOverwrite(path, inputs);
+  return path;
 }
 
 export interface NamedRun {
@@ -112,6 +127,7 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
         // a stream is always watching; a dashboard only while a page is open
         liveWatched: dashboard && !streams ? () => dashboard.watched() : undefined,
         say: runLog(verbosity),
+        serverCommand: opts.serverCommand && { ...opts.serverCommand, logFile: serverLogFile(s, opts.inputs ?? []) },
       };
       let record: RunRecord;
       try {

@@ -20,6 +20,8 @@ const GROUPS: [heading: string, flags: string[]][] = [
       '--metrics-token-file',
       '--header',
       '--insecure',
+      '--server-cmd',
+      '--server-wait',
     ],
   ],
   [

@@ -6,7 +6,7 @@ import { EXIT_FAILED, EXIT_OK, UserError } from '../util/errors.js';
 import { runStatus } from '../reports/outcomes.js';
 import { quietOption, terminalOutput, verboseOption } from './verbosity.js';
 import { execute, type NamedRun } from './execute.js';
-import { addTargetOptions, applyTargetFlags, withTokenFiles, type TargetFlags } from './targetFlags.js';
+import { addTargetOptions, applyTargetFlags, serverCommandFlags, withTokenFiles, type TargetFlags } from './targetFlags.js';
 import { withThresholdFlags } from './thresholdFlags.js';
 import { parseReportFormats, type ReportFormat } from '../reports/formats.js';
 import { addDashboardOptions, openDashboard, type DashboardFlags } from './dashboard.js';
@@ -164,6 +164,8 @@ Examples:
   evbench run slow-client --mode legacy         # reproduce head-of-line blocking
   evbench run catch-up --duration 20s --json > run.json
   evbench run slow-client --target ws://127.0.0.1:8080/websocket --publisher-token secret
+  evbench run slow-client --target ws://127.0.0.1:9001/ --adapter generic --publish server \\
+      --server-cmd 'node examples/foreign-servers.mjs bounded 9001'   # starts it, measures its CPU and memory, stops it
   evbench run slow-client --threshold 'latency{group:fast,phase:stress}: p(99)<50ms'
   evbench run slow-client --report md,html,junit --out reports
   evbench run slow-client --shard auto/4        # one of 4 shards; then: evbench merge reports/*.shard-*.json -o merged.json
@@ -184,6 +186,7 @@ Exit codes: 0 ok, 1 thresholds failed (or a hol/disconnect verdict with --fail-o
       const startAtUs = flags.startAt === undefined ? undefined : parseStartAt(flags.startAt);
       // before anything connects: an instant already past (or a day away) is a usage error
       if (startAtUs !== undefined) checkStartAt(startAtUs, nowUs());
+      const serverCommand = serverCommandFlags(flags, (key) => cmd.getOptionValueSource(key));
       const loaded = loadScenario(name, overrides);
       const scenario = applyRunFlags(
         loaded,
@@ -206,6 +209,7 @@ Exit codes: 0 ok, 1 thresholds failed (or a hol/disconnect verdict with --fail-o
           shard,
           startAtUs,
           dashboard,
+          serverCommand,
           streams,
           inputs: [resolveScenarioPath(name).path, ...(flags.tokensFile === undefined ? [] : [flags.tokensFile])],
         });

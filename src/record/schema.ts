@@ -357,6 +357,44 @@ export interface ThresholdOutcome {
   message: string;
 }
 
+/** The server under test's process tree (`run --server-cmd`) at one moment. */
+export interface ServerProcessSample {
+  /** µs since t0 (negative: before the first phase, while the server started and clients connected). */
+  tUs: number;
+  /** CPU seconds the tree has used since it started (user + system, its reaped children included). */
+  cpuSeconds: number;
+  /** CPU since the previous sample, in % of one core (above 100 on several cores); null for the first. */
+  cpuPct: number | null;
+  /** Resident memory of every live process of the tree together. */
+  rssBytes: number;
+  /** Live processes in the tree. */
+  processes: number;
+}
+
+/** What the server's process tree cost in one phase (from the samples, CPU interpolated at the phase's bounds). */
+export interface ServerProcessPhase {
+  phase: string;
+  /** CPU seconds used in the phase; null when no sample covers it. */
+  cpuSeconds: number | null;
+  /** The same in % of one core over the part of the phase the samples cover. */
+  cpuPct: number | null;
+  /** Resident memory at the phase's start (the last sample before it), at its peak within it, and at its end. */
+  rssStartBytes: number | null;
+  rssPeakBytes: number | null;
+  rssEndBytes: number | null;
+}
+
+/** The server evbench started with `run --server-cmd`, sampled from /proc once a second. */
+export interface ServerProcessRecord {
+  /** The command's program name only (its arguments may hold secrets, and are not kept). */
+  command: string;
+  /** The shell's pid, also the process group evbench stopped after the run. */
+  pid: number;
+  samples: ServerProcessSample[];
+  peakRssBytes: number | null;
+  phases: ServerProcessPhase[];
+}
+
 export interface RunRecord {
   schemaVersion: number;
   tool: { name: 'evbench'; version: string };
@@ -388,6 +426,8 @@ export interface RunRecord {
   generator: GeneratorHealth;
   hol: HolResult;
   server?: ServerScrape;
+  /** The server's own process tree, when evbench started it (`run --server-cmd`). */
+  serverProcess?: ServerProcessRecord;
   thresholds: ThresholdOutcome[];
   /** Warnings that every output repeats (generator bound, partial run, …). */
   warnings: string[];

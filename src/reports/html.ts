@@ -11,6 +11,7 @@ import { checkRows, evidenceMark, runStatus, shardLine, VERDICT_LABEL, verdictLa
 import { byRole, closedByDesign, deliveredChart, overTimeChart, timeFrame } from './overTimeChart.js';
 import { MISSING_COLUMN, PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';
 import { serverViewSentences } from './serverView.js';
+import { serverProcessSentences } from './serverProcess.js';
 import { lineChart, type Series } from './svg.js';
 
 const HTML_MARK: Record<EvidenceMark, string> = {
@@ -166,7 +167,7 @@ export function renderHtml(record: RunRecord, opts: HtmlOptions = {}): string {
     `<p>${gen.bound ? '<b class="bad">BOUND</b>' : '<span class="ok">ok</span>'} — ${esc(generatorFact(record))}.</p>`,
   );
   if (gen.reasons.length) body.push(`<ul>${gen.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>`);
-  for (const sentence of serverViewSentences(record)) body.push(`<p>${esc(sentence)}</p>`);
+  for (const sentence of [...serverViewSentences(record), ...serverProcessSentences(record)]) body.push(`<p>${esc(sentence)}</p>`);
   body.push(`<p class="meta">Phases: ${record.phases.map((p) => esc(`${p.name} (${p.role}, ${formatUs(p.durationUs)})`)).join(' → ')}</p>`);
   return `<!DOCTYPE html>
 <html lang="en">

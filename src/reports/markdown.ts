@@ -6,6 +6,7 @@ import { checkRows, EVIDENCE_SYMBOL, evidenceMark, runStatus, shardLine, verdict
 import { generatorFact, LATENCY_NOTE, protocolFact, replayFact } from './facts.js';
 import { PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';
 import { serverViewSentences } from './serverView.js';
+import { serverProcessSentences } from './serverProcess.js';
 import { markdownCode as code, markdownSafe as md } from '../util/untrusted.js';
 
 export interface MarkdownOptions {
@@ -75,7 +76,7 @@ export function renderMarkdown(record: RunRecord, opts: MarkdownOptions = {}): s
     `${gen.bound ? '❌ **bound**' : '✅ ok'} — ${md(generatorFact(record))}.`,
   );
   for (const reason of gen.reasons) out.push(`- ${md(reason)}`);
-  for (const sentence of serverViewSentences(record)) out.push('', md(sentence));
+  for (const sentence of [...serverViewSentences(record), ...serverProcessSentences(record)]) out.push('', md(sentence));
   if (record.warnings.length > 0) {
     out.push('');
     out.push('### Warnings');

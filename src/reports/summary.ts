@@ -6,6 +6,7 @@ import { renderTable } from './table.js';
 import { EVIDENCE_SYMBOL, evidenceMark, runStatus, shardLine, verdictLabel } from './outcomes.js';
 import { generatorFact, LATENCY_NOTE, protocolFact, replayFact } from './facts.js';
 import { serverViewSentences } from './serverView.js';
+import { serverProcessSentences } from './serverProcess.js';
 import { renderSparklines, type SparklineOptions } from './sparkline.js';
 import { renderClientDetail, renderConnectDetail, verdictDetail } from './clientDetail.js';
 import { terminalView } from './terminalView.js';
@@ -89,6 +90,7 @@ export function renderSummary(untrusted: RunRecord, color = false, opts: Summary
     `generator: ${g.bound ? c.red.bold('BOUND') : c.green('ok')} — ${generatorFact(record)}`,
   );
   out.push(...serverViewSentences(record));
+  out.push(...serverProcessSentences(record));
   if (record.thresholds.length > 0) {
     out.push('thresholds:');
     for (const t of record.thresholds) out.push(`  ${t.judged === false ? c.yellow('–') : t.passed ? c.green('✓') : c.red('✗')} ${t.message}`);

@@ -17,6 +17,7 @@ import type { RunState } from './runState.js';
 import type { TargetHandle } from './target.js';
 import './adapters/builtins.js';
 import { protocolOf } from './adapters/registry.js';
+import { summarizeServerProcess, type RawProcessSample } from './serverProcess.js';
 
 const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -36,6 +37,8 @@ export interface MeasuredParts {
   intervals: Map<string, EncodedInterval[]>;
   generator: GeneratorHealth;
   server?: ServerScrape;
+  /** The server evbench started (`--server-cmd`): its program's name, pid, and the samples of its process tree. */
+  serverProcess?: { command: string; pid: number; samples: readonly RawProcessSample[] };
   idMap: IdMap;
   state: RunState;
 }
@@ -78,20 +81,28 @@ export const NO_VERDICT_YET: RunRecord['hol'] = {
   summary: '',
 };
 
+/** The record's timeline: each phase's start (µs since t0) and duration. */
+export function recordPhases(scenario: Scenario, tl: Timeline): RunRecord['phases'] {
+  return scenario.phases.map((p, i) => ({ name: p.name, role: p.role, startUs: tl.starts[i]! - tl.t0Us, durationUs: p.durationUs }));
+}
+
 export function buildRecord(m: MeasuredParts): RunRecord {
   const { scenario, tl, idMap } = m;
+  const phases = recordPhases(scenario, tl);
   const record: RunRecord = {
     ...recordHead(m),
     durationUs: Math.min(m.endedUs, tl.endUs) - tl.t0Us,
     ...m.state.marks(),
     workers: m.workers,
     shard: m.shard.count > 1 ? m.shard : undefined,
-    phases: scenario.phases.map((p, i) => ({ name: p.name, role: p.role, startUs: tl.starts[i]! - tl.t0Us, durationUs: p.durationUs })),
+    phases,
     groups: assembleGroups(scenario, m.results),
     intervals: assembleIntervals(m.intervals),
     generator: m.generator,
     hol: { ...NO_VERDICT_YET, evidence: [] },
     server: m.server && { ...m.server, source: redactUrl(m.server.source) },
+    serverProcess:
+      m.serverProcess && summarizeServerProcess(m.serverProcess.command, m.serverProcess.pid, m.serverProcess.samples, tl.t0Us, phases),
     thresholds: [],
     warnings: [],
   };

@@ -12,7 +12,15 @@ import { Kept } from './keptHistogram.js';
 import { addCounters, secondOf, zeroCounters, type EncodedInterval } from '../measurement/recorder.js';
 import { phaseAt } from '../measurement/schedule.js';
 import { finalizeRecord } from '../verdict/finalize.js';
-import type { GeneratorHealth, GroupResult, IntervalRecord, PhaseResult, RunRecord, ServerScrape } from '../record/schema.js';
+import type {
+  GeneratorHealth,
+  GroupResult,
+  IntervalRecord,
+  PhaseResult,
+  RunRecord,
+  ServerProcessRecord,
+  ServerScrape,
+} from '../record/schema.js';
 import { LIVE_PERIOD_S } from '../record/schema.js';
 import { fetchMetrics, summarizeServerMetrics } from './scrape.js';
 import { clientRecord } from './assemble.js';
@@ -314,6 +322,8 @@ export function feedLive(
     setWorkersWatched: (on: boolean) => void;
     /** The target's /metrics, scraped every few seconds too: the server's own view (its slow-client closes, its oldest send in flight). */
     metrics?: { url: string; token?: string };
+    /** The server evbench started (`--server-cmd`): its process tree's samples so far. */
+    serverProcess?: () => ServerProcessRecord;
   },
 ): () => void {
   const timers: NodeJS.Timeout[] = [];
@@ -342,6 +352,7 @@ export function feedLive(
     const cpu = threadCpuUs();
     const now = clockUs();
     const record = live.build(now, from.generatorJudged(from.health(), now), from.marks(), server);
+    if (from.serverProcess) record.serverProcess = from.serverProcess();
     live.costUs += threadCpuUs() - cpu;
     onLive({ record, clients: live.clientsNow(), owed: live.owedNow(), costUs: live.costUs });
     if (from.metrics && !scraping && builds++ % SCRAPE_EVERY === 0) scrape(from.metrics);

@@ -3,12 +3,13 @@
 // scenario ends; on abort (Ctrl-C, server death, worker crash) it still returns what it measured.
 import type { Worker } from 'node:worker_threads';
 import { isoFromUs, nowUs } from '../clock.js';
-import { UserError, EXIT_SIGINT, EXIT_UNREACHABLE } from '../util/errors.js';
+import { UserError, EXIT_SIGINT, EXIT_UNREACHABLE, EXIT_USAGE } from '../util/errors.js';
+import { redactUrl } from '../util/redact.js';
 import type { Scenario } from '../scenario/types.js';
 import { formatUs } from '../util/units.js';
 import { IdMap } from '../measurement/idMap.js';
 import { runSchedule, type Timeline } from '../measurement/schedule.js';
-import { buildRecord } from './buildRecord.js';
+import { buildRecord, recordPhases } from './buildRecord.js';
 import { assembleLag } from './assemble.js';
 import { defaultWorkers, planClients, startClientWorkers, type ClientWorkers } from './clientWorkers.js';
 import { judgeGenerator, type HealthSample } from './generatorHealth.js';
@@ -22,6 +23,8 @@ import { scrapeServer } from './scrape.js';
 import { watchServer } from './serverWatch.js';
 import { openTarget, type TargetHandle } from './target.js';
 import { checkReadyFor, checkStartAt } from './startAt.js';
+import { isLoopbackUrl, startServerCommand, type ServerCommand, type ServerCommandOptions } from './serverCommand.js';
+import { ServerProcessSampler, summarizeServerProcess } from './serverProcess.js';
 
 /** After an abort, how long the client workers get to report what they measured before the run ends without them. */
 const ABORT_REPORT_MS = 5000;
@@ -53,6 +56,21 @@ export interface RunOptions {
    * The run opens its target and connects its clients first, then waits, interruptibly.
    */
   startAtUs?: number;
+  /** Start the URL target's server from this command first, sample what it costs, and stop it after (`--server-cmd`). */
+  serverCommand?: ServerCommandOptions;
+}
+
+/** `--server-cmd` needs a URL target on this machine, and one server for the whole run. */
+function checkServerCommand(scenario: Scenario, shard: { count: number }): string {
+  const t = scenario.target;
+  if (t.kind !== 'url') throw new UserError("--server-cmd: only with --target (the URL the command's server listens on)", EXIT_USAGE);
+  if (!isLoopbackUrl(t.url))
+    throw new UserError(
+      `--server-cmd: --target must be on this machine (127.0.0.1, ::1 or localhost) to start and measure its server here, got "${redactUrl(t.url)}"`,
+      EXIT_USAGE,
+    );
+  if (shard.count > 1) throw new UserError('--server-cmd: not with --shard (each shard would start a server of its own)', EXIT_USAGE);
+  return t.url;
 }
 
 /**
@@ -90,8 +108,22 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
   const totalClients = scenario.groups.reduce((a, g) => a + g.count, 0);
   const requestedWorkers = Math.max(1, Math.min(options.workers ?? defaultWorkers(), Math.max(1, totalClients)));
   const startedAt = new Date().toISOString();
-  const target = await openTarget(scenario, (line) => say(`server: ${line}`), options.signal);
+  const commandUrl = options.serverCommand ? checkServerCommand(scenario, shard) : undefined;
+  const command: ServerCommand | undefined =
+    options.serverCommand && commandUrl ? await startServerCommand(commandUrl, options.serverCommand, say, options.signal) : undefined;
   const state = new RunState();
+  const sampler = command
+    ? new ServerProcessSampler(command.pid, () => state.abort(`the server command (${command.name}) exited: none of its processes is left`))
+    : undefined;
+  sampler?.start();
+  let target: TargetHandle;
+  try {
+    target = await openTarget(scenario, (line) => say(`server: ${line}`), options.signal);
+  } catch (err) {
+    sampler?.stop();
+    await command?.stop();
+    throw err;
+  }
   if (options.signal?.aborted) state.abort('interrupted');
   else options.signal?.addEventListener('abort', () => state.abort('interrupted'));
   void target.server?.exited.then((code) => state.abort(`embedded server exited (${code})`));
@@ -122,6 +154,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     const startUs = options.startAtUs ?? nowUs() + 1_000_000 + totalClients * 1_000;
     const plan = runSchedule(startUs + t0OffsetUs, scenario);
     const tl: Timeline = plan.timeline;
+    sampler?.sampleAt([...tl.starts, tl.endUs]);
     const cpuStart = process.cpuUsage();
     if (options.onLive) {
       live = new LiveRecord({ fullScenario, scenario, target, shard, startedAt, startAtUs: options.startAtUs, tl, workers: plans.length });
@@ -133,6 +166,10 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
         watched: options.liveWatched ?? (() => true),
         setWorkersWatched: (on) => started.broadcast({ type: 'live', on }),
         metrics: target.metricsUrl ? { url: target.metricsUrl, token: target.metricsToken } : undefined,
+        serverProcess:
+          command && sampler
+            ? () => summarizeServerProcess(command.name, command.pid, sampler.samples(), tl.t0Us, recordPhases(scenario, tl))
+            : undefined,
       });
     }
     publisher.start(plan, headId.value);
@@ -167,6 +204,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     const server =
       target.metricsUrl && !target.server?.child.exitCode ? await scrapeServer(target.metricsUrl, target.metricsToken) : undefined;
     if (server && serverPhases.length) server.phases = serverPhases;
+    sampler?.stop();
     state.throwIfNoResult(target.url);
     // stopped while waiting for t0 (a distant --start-at): there is no run to record
     if (endedUs < tl.t0Us && state.abortReason !== undefined) {
@@ -193,13 +231,16 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
         lagTicks: assembleLag([...started.results.map((r) => r.lag), publisher.lag()]),
       },
       server,
+      serverProcess: command && sampler ? { command: command.name, pid: command.pid, samples: sampler.samples() } : undefined,
       idMap,
       state,
     });
   } finally {
     stopLive();
+    sampler?.stop();
     await Promise.all(threads.map((t) => t.terminate().catch(() => 0)));
     await target.stop();
+    await command?.stop();
   }
 }
 
