@@ -176,7 +176,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     started.broadcast({ type: 'start', plan, headId: headId.value });
     const serverWatch = watchServer(target.metricsUrl, target.metricsToken, tl, scenario.phases); // /metrics at each phase's end
     say(
-      `run started: ${totalClients} clients on ${plans.length} worker(s), ${scenario.phases.map((p) => `${p.name} ${formatUs(p.durationUs)}`).join(' → ')}`,
+      `run started: ${totalClients} clients on ${plans.length} worker(s), ${scenario.phases.map((p) => `${p.name} ${formatUs(p.durationUs)}`).join(' → ')}; its clock starts at ${isoFromUs(tl.t0Us)}`,
     );
     if (options.startAtUs !== undefined)
       say(
@@ -206,8 +206,9 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     if (server && serverPhases.length) server.phases = serverPhases;
     sampler?.stop();
     state.throwIfNoResult(target.url);
-    // stopped while waiting for t0 (a distant --start-at): there is no run to record
-    if (endedUs < tl.t0Us && state.abortReason !== undefined) {
+    // stopped while waiting for a distant --start-at: there is no run to record (a run stopped in its
+    // usual second before t0 still records its clients' fates: refused, stuck in a handshake)
+    if (options.startAtUs !== undefined && endedUs < tl.t0Us && state.abortReason !== undefined) {
       const interrupted = state.abortReason === 'interrupted';
       throw new UserError(
         `${interrupted ? 'interrupted' : `stopped (${state.abortReason})`} before the run's clock started at ${isoFromUs(tl.t0Us)}: nothing was measured`,

@@ -120,7 +120,10 @@ describe('run --server-cmd', () => {
       ['run', scenario, ...target(port), '--server-cmd', `sleep 120 & exec node ${hoarder} ${port} stubborn`, '--out', tmp, '--json', '-v'],
       90_000,
     );
-    await run.waitForStderr('run started');
+    // SIGTERM once the run's clock has run a second (before it, nothing is measured and nothing recorded)
+    await run.waitForStderr('its clock starts at');
+    const t0 = Date.parse(/its clock starts at (\S+Z)/.exec(run.stderr())![1]!);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, t0 + 1000 - Date.now())));
     run.child.kill('SIGTERM');
     const r = await run.done;
     expect(r.code, r.stderr).toBe(143);
