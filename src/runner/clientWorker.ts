@@ -350,7 +350,7 @@ function start(plan: RunSchedule): void {
             s.client instanceof ClientConnection && s.client.account instanceof EmittedStreamAccount ? s.client.account.head() : undefined;
           if (h && (!best || h.id > best.id)) best = h;
         }
-        post({ type: 'streamHead', phase: p, id: best?.id ?? -1, timeUs: best?.timeUs ?? NaN, seen: knowledge.seenIds() });
+        post({ type: 'streamHead', phase: p, id: best?.id ?? -1, timeUs: best?.timeUs ?? NaN, seen: knowledge.takeFresh() });
       });
     }
   }
