@@ -56,6 +56,15 @@ export class IdBits {
     }
   }
 
+  /** The lowest id in the set, or undefined when it is empty. */
+  first(): number | undefined {
+    for (let byte = 0; byte < this.used; byte++) {
+      const b = this.bits[byte]!;
+      if (b !== 0) return this.base + byte * 8 + (31 - Math.clz32(b & -b));
+    }
+    return undefined;
+  }
+
   /** The ids as bits, to ship to another thread (a copy). */
   ids(): SeenIds {
     return { base: this.base, bits: this.bits.slice(0, this.used) };
@@ -121,6 +130,25 @@ export class EmittedStreamHeads {
 
   seenByAny(id: number): boolean {
     return this.seen.has(id);
+  }
+
+  /** The highest id through which every id from `gapFreeFrom` (the first one seen) was seen by some client. */
+  private gapFreeThrough = -1;
+  private gapFreeFrom = -1;
+
+  /**
+   * Whether the stream's ids were consecutive (step 1, no id that no client received) from the first
+   * one seen through `id`. Then an id no client received later is a drop, not another topic's id.
+   * False when nothing was seen, or `id` is below the first one seen (no history to judge by).
+   */
+  consecutiveThrough(id: number): boolean {
+    const first = this.seen.first();
+    if (first === undefined || id < first) return false;
+    if (first !== this.gapFreeFrom) [this.gapFreeFrom, this.gapFreeThrough] = [first, first - 1]; // an id below came in
+    let at = this.gapFreeThrough + 1;
+    while (at <= id && this.seen.has(at)) at++;
+    this.gapFreeThrough = at - 1;
+    return this.gapFreeThrough >= id;
   }
 
   /** Every id known to be seen, this thread's and the others'. */
@@ -255,7 +283,10 @@ export class EmittedStreamAccount implements Account {
   account(untilUs: number, nowUs: number): void {
     const end = Math.min(untilUs, this.leaveUs);
     if (this.firstId >= 0) {
-      const head = this.knowledge.headFor(phaseAt(this.tl, Math.min(end, this.tl.endUs) - 1));
+      const phase = phaseAt(this.tl, Math.min(end, this.tl.endUs) - 1);
+      const head = this.knowledge.headFor(phase);
+      // the stream "so far": every id through the previous phase's head (this phase's own holes are what is judged)
+      const prevHead = phase > 0 ? (this.knowledge.headFor(phase - 1)?.id ?? -1) : -1;
       const gaps = [...this.gaps];
       if (head && head.id > this.maxId) gaps.push([this.maxId + 1, head.id, head.timeUs]);
       // only ids the stream had reached by the phase's end are due now; a hole above that head is an
@@ -266,8 +297,10 @@ export class EmittedStreamAccount implements Account {
         if (to > dueThrough) later.push([Math.max(from, dueThrough + 1), to, upperUs]);
         for (let id = Math.max(from, this.accountedThroughId + 1); id <= Math.min(to, dueThrough); id++) {
           if (this.received.has(id - this.firstId)) continue;
-          if (!this.knowledge.seenByAny(id)) {
+          // an id no client received is the stream's only when the stream so far was consecutive
+          if (!this.knowledge.seenByAny(id) && !this.knowledge.consecutiveThrough(prevHead)) {
             this.totals.unseenIds = (this.totals.unseenIds ?? 0) + 1;
+            this.rec.unseen(phaseAt(this.tl, upperUs));
             continue;
           }
           this.totals.missing++;

@@ -3,7 +3,7 @@
 import type { RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
 import { checkRows, EVIDENCE_SYMBOL, evidenceMark, runStatus, verdictLabel, type CheckRow } from './outcomes.js';
-import { generatorFact, LATENCY_NOTE, protocolFact, replayFact } from './facts.js';
+import { generatorFact, LATENCY_NOTE, protocolFact, replayFact, unseenFacts } from './facts.js';
 import { PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';
 import { serverViewSentences } from './serverView.js';
 import { markdownCode as code, markdownSafe as md } from '../util/untrusted.js';
@@ -67,6 +67,7 @@ export function renderMarkdown(record: RunRecord, opts: MarkdownOptions = {}): s
   out.push(...table(PHASE_TABLE_HEADER, phaseRows(record).map((r) => r.cells.map((c) => md(c))), (c) => c >= 2));
   out.push('');
   out.push(LATENCY_NOTE);
+  for (const fact of unseenFacts(record)) out.push('', `⚠️ ${md(fact)}`);
   for (const g of record.groups) {
     if (!g.replay) continue;
     out.push(`Catch-up ${code(g.name)}: ${md(replayFact(g))}.`);
