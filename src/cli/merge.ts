@@ -1,16 +1,17 @@
 // `evbench merge A.json B.json … -o merged.json`: the shards of a distributed run as one record,
 // with the HOL verdict and thresholds evaluated again on the whole; shards that did not start together
-// are refused, and a shard that is not a result makes the merged record not a result (exit 4).
+// are refused, and a shard that is not a result makes the merged record not a result (exit 4); the
+// exit code is the one `evbench report` gives the same record.
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { readRunRecord } from '../record/loadRecord.js';
 import { DEFAULT_MAX_T0_SKEW_US, mergeShards, startedTogether } from '../verdict/mergeShards.js';
 import { parseReportFormats } from '../reports/formats.js';
-import { runPassed } from '../reports/outcomes.js';
+import { runStatus } from '../reports/outcomes.js';
 import { renderSummary, renderVerdictLines } from '../reports/summary.js';
 import { refuseInputOverwrite, writeFileAtomic } from '../util/atomicWrite.js';
 import { parseDurationUs } from '../util/units.js';
-import { EXIT_FAILED, EXIT_INVALID, EXIT_OK, UserError } from '../util/errors.js';
+import { exitCodeFor, UserError } from '../util/errors.js';
 import { useColor } from './run.js';
 import { writeReports } from './writeReports.js';
 import { jsonText, terminalSafe } from '../util/untrusted.js';
@@ -56,7 +57,7 @@ evbench run --start-at TIME (one instant for all) and their t0 is that instant. 
 result (verdict invalid, a failed worker, a bound generator) makes the merged verdict invalid.
 
 Exit codes: 0 ok, 1 a threshold failed (or hol with --fail-on-hol), 2 bad input, 4 the merged
-record is not a result.`,
+record is not a result, 5 the merged run could not have seen blocking (inconclusive).`,
     )
     .action((files: string[], flags: MergeFlags) => {
       const reports = flags.report === undefined ? [] : parseReportFormats(flags.report, '--report').filter((f) => f !== 'json');
@@ -81,6 +82,6 @@ record is not a result.`,
         );
       }
       if (flags.json) process.stdout.write(`${jsonText(merged)}\n`);
-      process.exitCode = merged.hol.verdict === 'invalid' ? EXIT_INVALID : runPassed(merged, !!flags.failOnHol) ? EXIT_OK : EXIT_FAILED;
+      process.exitCode = exitCodeFor(runStatus(merged, !!flags.failOnHol));
     });
 }

@@ -49,6 +49,12 @@ export interface PhaseCounters {
   ackTimeouts: number;
   /** Connections that could not be opened (refused upgrade, reset, handshake timeout). */
   connectErrors: number;
+  /**
+   * Server-emitted streams: ids in this phase's clients' gaps that no client received, summed over
+   * clients like `missing`. Not known to be this stream's (a sequence shared with other topics steps by
+   * 2 or more), so not missing: unknown, not zero. Absent in records from before it was counted.
+   */
+  unseenIds?: number;
 }
 
 /** One client's own totals over the run, as written to disk (measurement/accounting.ts keeps them). */

@@ -6,7 +6,7 @@ import { CLOSE_SLOW_CLIENT } from '../protocol/v0.js';
 import type { GroupResult, RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
 import { escapeHtml as esc } from '../util/untrusted.js';
-import { generatorFact, replayFact } from './facts.js';
+import { generatorFact, replayFact, unseenFacts } from './facts.js';
 import { checkRows, evidenceMark, runStatus, shardLine, VERDICT_LABEL, verdictLabel, type EvidenceMark } from './outcomes.js';
 import { byRole, closedByDesign, deliveredChart, overTimeChart, timeFrame } from './overTimeChart.js';
 import { MISSING_COLUMN, PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';
@@ -137,6 +137,7 @@ export function renderHtml(record: RunRecord, opts: HtmlOptions = {}): string {
   body.push('<h2>Per group</h2>');
   body.push(summaryTable(record));
   body.push('<p class="meta">Latency is receive time − intended publish time; missing events are included at their lower bound. Slow clients the server closed as designed (4008) are shown in <span class="closed">purple</span>, not as a failure: what they were owed still counts as missing.</p>');
+  for (const fact of unseenFacts(record)) body.push(`<p class="warn">⚠ ${esc(fact)}</p>`);
   for (const g of record.groups) {
     if (!g.replay) continue;
     body.push(`<p>Catch-up <b>${esc(g.name)}</b>: ${esc(replayFact(g)!)}.</p>`);

@@ -13,8 +13,11 @@ export function renderJunit(record: RunRecord, opts: JunitOptions = {}): string 
   // a shard's checks wait for the merge of the shards: skipped, not errors (unless it is not a result)
   const shard = record.hol.verdict === 'invalid' ? undefined : shardLine(record);
   const failures = checks.filter((c) => c.judged && !c.passed).length;
-  const errors = shard === undefined ? checks.filter((c) => !c.judged).length : 0;
-  const skipped = shard === undefined ? 0 : checks.filter((c) => !c.judged).length;
+  // a check not judged in a run that is not a result is an error (never a pass); in a run that is a
+  // result it is skipped, with its own reason (too few events) or, on a shard, the merge it waits for
+  const notAResult = record.hol.verdict === 'invalid';
+  const errors = notAResult ? checks.filter((c) => !c.judged).length : 0;
+  const skipped = notAResult ? 0 : checks.filter((c) => !c.judged).length;
   const suite = `evbench.${record.scenario.name}`;
   const time = (record.durationUs / 1e6).toFixed(3);
   const out: string[] = [];
@@ -37,12 +40,11 @@ export function renderJunit(record: RunRecord, opts: JunitOptions = {}): string 
   for (const c of checks) {
     const classname = c.name.startsWith('hol verdict') ? `${suite}.hol` : `${suite}.thresholds`;
     const open = `    <testcase classname="${escapeXml(classname)}" name="${escapeXml(c.name)}" time="0"`;
-    if (!c.judged && shard !== undefined) {
+    if (!c.judged && !notAResult) {
       out.push(`${open}>`);
-      out.push(`      <skipped message="${escapeXml(shard)}"/>`);
+      out.push(`      <skipped message="${escapeXml(shard ?? c.message)}"/>`);
       out.push('    </testcase>');
     } else if (!c.judged) {
-      // not a result: an error, never a pass
       out.push(`${open}>`);
       out.push(`      <error type="invalid" message="${escapeXml(`not judged: ${record.hol.summary}`)}">${escapeXml(c.message)}</error>`);
       out.push('    </testcase>');

@@ -2,8 +2,8 @@
 // checks with measured values beside bounds, the per-group per-phase table, generator health, warnings.
 import type { RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
-import { checkRows, EVIDENCE_SYMBOL, evidenceMark, runStatus, shardLine, verdictLabel } from './outcomes.js';
-import { generatorFact, LATENCY_NOTE, protocolFact, replayFact } from './facts.js';
+import { checkRows, EVIDENCE_SYMBOL, evidenceMark, runStatus, shardLine, verdictLabel, type CheckRow } from './outcomes.js';
+import { generatorFact, LATENCY_NOTE, protocolFact, replayFact, unseenFacts } from './facts.js';
 import { PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';
 import { serverViewSentences } from './serverView.js';
 import { serverProcessSentences } from './serverProcess.js';
@@ -24,6 +24,15 @@ const table = (header: string[], rows: string[][], right: (c: number) => boolean
 function targetText(record: RunRecord): string {
   return record.target.kind === 'embedded' ? `embedded ${code(`evbench serve --mode ${record.target.mode ?? '?'}`)}`
     : `${code(record.target.url)}${md(protocolFact(record))}`;
+}
+
+/** How the checks of a run that is a result went: "All N passed" only when every one was judged. */
+function checksLine(checks: CheckRow[]): string {
+  const failed = checks.filter((c) => c.judged && !c.passed).length;
+  const unjudged = checks.filter((c) => !c.judged).length;
+  const notJudged = unjudged > 0 ? `, ${unjudged} not judged` : '';
+  if (failed > 0) return unjudged === 0 ? `**${failed} of ${checks.length} failed.**` : `**${failed} of ${checks.length} failed**${notJudged}.`;
+  return unjudged === 0 ? `All ${checks.length} passed.` : `${checks.length - unjudged} passed${notJudged}.`;
 }
 
 export function renderMarkdown(record: RunRecord, opts: MarkdownOptions = {}): string {
@@ -51,8 +60,7 @@ export function renderMarkdown(record: RunRecord, opts: MarkdownOptions = {}): s
   out.push('');
   if (checks.length === 0) out.push('No thresholds were set.');
   else {
-    const failed = checks.filter((c) => c.judged && !c.passed).length;
-    out.push(status === 'not a result' ? `Not judged: the run is not a result (${checks.length} measured).` : failed === 0 ? `All ${checks.length} passed.` : `**${failed} of ${checks.length} failed.**`);
+    out.push(status === 'not a result' ? `Not judged: the run is not a result (${checks.length} measured).` : checksLine(checks));
     out.push('');
     out.push(...table(['', 'threshold', 'measured', 'bound'], checks.map((c) => [!c.judged ? '➖' : c.passed ? '✅' : '❌', code(c.name), md(c.measured), md(c.bound)]), () => false));
   }
@@ -63,6 +71,7 @@ export function renderMarkdown(record: RunRecord, opts: MarkdownOptions = {}): s
   out.push(...table(PHASE_TABLE_HEADER, phaseRows(record).map((r) => r.cells.map((c) => md(c))), (c) => c >= 2));
   out.push('');
   out.push(LATENCY_NOTE);
+  for (const fact of unseenFacts(record)) out.push('', `⚠️ ${md(fact)}`);
   for (const g of record.groups) {
     if (!g.replay) continue;
     out.push(`Catch-up ${code(g.name)}: ${md(replayFact(g))}.`);

@@ -7,7 +7,10 @@ export interface CheckRow {
   /** What was checked, e.g. `latency{group:fast,phase:stress}: p(99)<50ms` or `hol verdict`. */
   name: string;
   passed: boolean;
-  /** false when the run is not a result: the check was measured but neither passed nor failed. */
+  /**
+   * false when the check could not be judged: the run is not a result, or the figure it reads could
+   * not be (a delivery ratio of too few events). Measured, but neither passed nor failed; never shown as passed.
+   */
   judged: boolean;
   measured: string;
   bound: string;
@@ -103,8 +106,4 @@ export function runStatus(record: RunRecord, failOnHol: boolean): RunStatus {
   if (record.hol.verdict === 'invalid') return 'not a result';
   if (!checkRows(record, failOnHol).every((r) => r.passed || !r.judged)) return 'failed';
   return record.hol.verdict === 'inconclusive' ? 'inconclusive' : 'passed';
-}
-
-export function runPassed(record: RunRecord, failOnHol: boolean): boolean {
-  return runStatus(record, failOnHol) === 'passed';
 }

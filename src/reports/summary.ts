@@ -4,7 +4,7 @@ import type { RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
 import { renderTable } from './table.js';
 import { EVIDENCE_SYMBOL, evidenceMark, runStatus, shardLine, verdictLabel } from './outcomes.js';
-import { generatorFact, LATENCY_NOTE, protocolFact, replayFact } from './facts.js';
+import { generatorFact, LATENCY_NOTE, missingCell, protocolFact, replayFact, unseenFacts } from './facts.js';
 import { serverViewSentences } from './serverView.js';
 import { serverProcessSentences } from './serverProcess.js';
 import { renderSparklines, type SparklineOptions } from './sparkline.js';
@@ -47,7 +47,7 @@ export function renderSummary(untrusted: RunRecord, color = false, opts: Summary
       if (!p || p.clients === 0) continue;
       const l = p.latencyUs;
       const churn = g.kind === 'churn';
-      const missing = p.missing > 0 ? c.red(String(p.missing)) : '0';
+      const missing = p.missing > 0 ? c.red(missingCell(p.missing, p.unseenIds)) : p.unseenIds ? c.yellow(missingCell(0, p.unseenIds)) : '0';
       rows.push([
         `${g.name}${g.behaviour ? ` (${g.behaviour})` : ''}`,
         ph.name,
@@ -69,6 +69,7 @@ export function renderSummary(untrusted: RunRecord, color = false, opts: Summary
   out.push('');
   out.push(renderTable(['group', 'phase', 'clients', 'delivered', 'missing', 'p50', 'p90', 'p99', 'p99.9', 'max', 'max stall', 'notes'], rows, (col) => col >= 2 && col <= 10));
   out.push(c.dim(LATENCY_NOTE));
+  for (const fact of unseenFacts(record)) out.push(c.yellow(fact));
   for (const g of record.groups) {
     if (g.replay) out.push(`${g.name}: ${replayFact(g)}`);
   }

@@ -1,6 +1,7 @@
 // Runs a scenario: opens the target, starts the publisher and client worker threads on one
 // timeline, collects what they measured and assembles the run record. Stops by itself when the
 // scenario ends; on abort (Ctrl-C, server death, worker crash) it still returns what it measured.
+import { budgetLimitedReason } from './clients/messageBudget.js';
 import type { Worker } from 'node:worker_threads';
 import { isoFromUs, nowUs } from '../clock.js';
 import { UserError, EXIT_SIGINT, EXIT_UNREACHABLE, EXIT_USAGE } from '../util/errors.js';
@@ -198,6 +199,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     stopLive();
     if (started.results.length < plans.length)
       state.invalidReason ??= `${plans.length - started.results.length} client worker(s) did not report`;
+    state.invalidReason ??= budgetLimitedReason(started.results.flatMap((r) => r.clients));
     const cpu = process.cpuUsage(cpuStart);
     const endedUs = nowUs();
     const serverPhases = await serverWatch.stop();
