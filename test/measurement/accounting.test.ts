@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ClientAccount } from '../../src/measurement/accounting.js';
+import { Bitset, ClientAccount, ReplayBooks } from '../../src/measurement/accounting.js';
 import { GroupRecorder } from '../../src/measurement/recorder.js';
 import { IdMap } from '../../src/measurement/idMap.js';
 import { intendedUs, timeline, type Schedule } from '../../src/measurement/schedule.js';
@@ -297,13 +297,17 @@ describe('a client that never got to subscribe', () => {
 });
 
 describe('staleness at a phase end (a stream evbench published)', () => {
-  const endedWith = (deliveredUpTo: number, opts: { expects?: (k: number) => boolean; known?: number; joinedUs?: number } = {}) => {
+  const endedWith = (
+    deliveredUpTo: number,
+    opts: { expects?: (k: number) => boolean; known?: number; joinedUs?: number; leaveUs?: number } = {},
+  ) => {
     const rec = new GroupRecorder('fast', phases.length);
     rec.t0Us = T0;
     const ids = new IdMap();
     ids.add(0, FIRST_ID, opts.known ?? 2000);
     const account = new ClientAccount(rec, tl, schedule, opts.expects ?? (() => true), opts.joinedUs ?? T0 - 1000);
     account.subscribed(FIRST_ID - 1, T0 - 500);
+    if (opts.leaveUs !== undefined) account.leaveUs = opts.leaveUs;
     for (let k = 0; k < deliveredUpTo; k++) {
       if (opts.expects && !opts.expects(k)) continue;
       const intended = intendedUs(schedule, k);
@@ -329,6 +333,10 @@ describe('staleness at a phase end (a stream evbench published)', () => {
   it('events the publisher has not sent are not due', () => {
     expect(endedWith(600, { known: 600 })).toBe(0);
     expect(endedWith(600, { known: 601 })).toBe(tl.ends[0]! - intendedUs(schedule, 600));
+  });
+
+  it('a client whose last phase ends there: recorded (it was owed events until then)', () => {
+    expect(endedWith(600, { leaveUs: tl.ends[0]! })).toBe(tl.ends[0]! - intendedUs(schedule, 600));
   });
 
   it('a client that received nothing: aged from when it was owed events', () => {
@@ -445,5 +453,99 @@ describe('books for long runs', () => {
     expect(q.oldest((id) => arrived.has(id))).toBeNaN();
     q.push(20_000, 5);
     expect(q.oldest((id) => arrived.has(id))).toBe(5);
+  });
+});
+
+describe('bitset edges', () => {
+  it('a fresh bitset keeps its first bit, and the first bits beyond each size it grows to', () => {
+    const b = new Bitset();
+    expect(b.testAndSet(3)).toBe(false);
+    expect(b.has(3)).toBe(true);
+    expect(b.has(2)).toBe(false);
+    // 32 bytes at first: bit 256 is the first beyond them, bit 512 the first beyond 64
+    for (const i of [255, 256, 511, 512, 1024]) {
+      expect(b.testAndSet(i), String(i)).toBe(false);
+      expect(b.has(i), String(i)).toBe(true);
+    }
+    expect(b.testAndSet(512)).toBe(true);
+    expect(b.has(513)).toBe(false);
+  });
+
+  it('the bytes shipped to another thread are a snapshot, bit i at bit i & 7 of byte i >>> 3', () => {
+    const b = new Bitset();
+    b.testAndSet(9);
+    const shipped = b.bytes();
+    b.testAndSet(10);
+    expect([...shipped.slice(0, 2)]).toEqual([0, 0b10]);
+    expect([...b.bytes().slice(0, 2)]).toEqual([0, 0b110]);
+  });
+});
+
+describe('replay books edges', () => {
+  it('last_log_id at or beyond the head: nothing to replay, live at once', () => {
+    expect(new ReplayBooks(600, 500, T0).totals()).toMatchObject({ received: 0, missing: 0, timeToLiveUs: 0, ratePerSec: 0 });
+  });
+
+  it('the event at last_log_id itself is not part of the replay', () => {
+    const books = new ReplayBooks(500, 502, T0);
+    books.note(500, T0 + 10);
+    books.note(501, T0 + 20);
+    expect(books.totals()).toMatchObject({ received: 1, missing: 1, duplicates: 0, outOfOrder: 0 });
+  });
+});
+
+describe("where a client's window starts", () => {
+  it('a client subscribed to an empty log (head 0) is owed from id 1, whatever arrives first or is assumed later', () => {
+    const rec = new GroupRecorder('fast', phases.length);
+    const ids = new IdMap();
+    ids.add(0, 1, 2000); // ids 1… to k = 0…
+    const account = new ClientAccount(rec, tl, schedule, () => true, T0 - 1000);
+    account.subscribed(0, T0 - 500);
+    account.assumeWindow(1500);
+    for (let k = 4; k < 2000; k++) {
+      const intended = intendedUs(schedule, k);
+      account.onEvent({ msgId: k, id: k + 1, intendedUs: intended, sentUs: NaN }, intended + 500); // ids 1…4 lost
+    }
+    account.account(tl.endUs, tl.endUs + 1_000_000, ids);
+    expect(account.totals).toMatchObject({ delivered: 1996, missing: 4 });
+  });
+
+  it('a second ack (a resubscribe) does not move the window the first one set: what it missed is still owed', () => {
+    const { ids, account, deliver } = setup();
+    for (let k = 0; k < 500; k++) deliver(k);
+    account.subscribed(FIRST_ID + 1499, T0 + 1_500_000);
+    for (let k = 1500; k < 2000; k++) deliver(k);
+    account.account(tl.endUs, tl.endUs + 1_000_000, ids);
+    expect(account.totals).toMatchObject({ delivered: 1000, missing: 1000 });
+  });
+
+  it('accounting before anything is due (and before the ack) leaves the client owed everything after its ack', () => {
+    const rec = new GroupRecorder('fast', phases.length);
+    const ids = new IdMap();
+    ids.add(0, FIRST_ID, 2000);
+    const account = new ClientAccount(rec, tl, schedule, () => true, T0 - 1000);
+    account.account(T0, T0, ids);
+    account.subscribed(FIRST_ID - 1, T0 + 100);
+    account.account(tl.endUs, tl.endUs + 1_000_000, ids);
+    expect(account.totals.missing).toBe(2000);
+  });
+});
+
+describe('late and after leaving', () => {
+  it('an event owed before the client left that arrives after: its stall counts only until it left', () => {
+    const { account, deliver } = setup();
+    account.leaveUs = tl.ends[0]!;
+    deliver(900, 1_500_000);
+    expect(account.totals.maxStallUs).toBe(100_000);
+  });
+
+  it('the newest event counted missing that then arrives is a late arrival too, not a second sample', () => {
+    const { rec, ids, account, deliver } = setup();
+    for (let k = 0; k < 99; k++) deliver(k);
+    account.account(intendedUs(schedule, 100), intendedUs(schedule, 100) + 1_000_000, ids);
+    expect(account.totals.missing).toBe(1);
+    deliver(99, 2_000_000);
+    expect(account.totals).toMatchObject({ delivered: 99, lateArrivals: 1 });
+    expect(rec.phases[0]!.latency.totalCount).toBe(100);
   });
 });
