@@ -549,3 +549,17 @@ describe('late and after leaving', () => {
     expect(rec.phases[0]!.latency.totalCount).toBe(100);
   });
 });
+
+describe("the group's counters, by the phase an event was intended in", () => {
+  it('a duplicate, a reordered event and a late arrival of baseline events count in baseline, wherever they arrive', () => {
+    const { rec, ids, account, deliver } = setup();
+    for (let k = 0; k < 900; k++) if (k !== 500 && k !== 800) deliver(k);
+    account.account(intendedUs(schedule, 700), intendedUs(schedule, 700) + 10, ids); // k = 500 counted missing
+    deliver(10, 1_500_000); // a duplicate, arriving in stress
+    deliver(800, 1_000_000); // reordered: 899 came first
+    deliver(500, 1_200_000); // late, after it was counted missing
+    expect(rec.phases[0]!.counters).toMatchObject({ duplicates: 1, outOfOrder: 2, lateArrivals: 1, missing: 1 });
+    expect(rec.phases[1]!.counters).toMatchObject({ duplicates: 0, outOfOrder: 0, lateArrivals: 0 });
+    expect(account.totals).toMatchObject({ duplicates: 1, outOfOrder: 2, lateArrivals: 1 });
+  });
+});
