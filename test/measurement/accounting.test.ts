@@ -382,9 +382,11 @@ describe('what a delivery records', () => {
     ids.add(0, FIRST_ID, 2000);
     const account = new ClientAccount(rec, tl, schedule, () => true, T0);
     for (let k = 100; k < 1000; k++)
-      account.onEvent({ msgId: 1, id: FIRST_ID + k, intendedUs: intendedUs(schedule, k), sentUs: NaN }, intendedUs(schedule, k) + 10);
+      if (k !== 500)
+        account.onEvent({ msgId: 1, id: FIRST_ID + k, intendedUs: intendedUs(schedule, k), sentUs: NaN }, intendedUs(schedule, k) + 10);
     account.account(tl.ends[0]!, tl.ends[0]! + 10, ids);
-    expect(account.totals).toMatchObject({ delivered: 900, missing: 0 });
+    // owed from there on: a hole after the first event is missing
+    expect(account.totals).toMatchObject({ delivered: 899, missing: 1 });
   });
 });
 
@@ -419,8 +421,9 @@ describe('catch-up replay books', () => {
     expect(r.timeToLiveUs).toBeNaN();
   });
 
-  it('no replay asked for: no replay books', () => {
+  it('no replay asked for: no replay books, and a reconnect asks for none', () => {
     const { account } = setup();
+    account.replayAskedFor(T0 + 1000);
     expect(account.replayTotals()).toBeUndefined();
   });
 });
@@ -501,6 +504,7 @@ describe("where a client's window starts", () => {
     ids.add(0, 1, 2000); // ids 1… to k = 0…
     const account = new ClientAccount(rec, tl, schedule, () => true, T0 - 1000);
     account.subscribed(0, T0 - 500);
+    account.subscribed(1500, T0 + 1_500_000);
     account.assumeWindow(1500);
     for (let k = 4; k < 2000; k++) {
       const intended = intendedUs(schedule, k);
@@ -561,5 +565,45 @@ describe("the group's counters, by the phase an event was intended in", () => {
     expect(rec.phases[0]!.counters).toMatchObject({ duplicates: 1, outOfOrder: 2, lateArrivals: 1, missing: 1 });
     expect(rec.phases[1]!.counters).toMatchObject({ duplicates: 0, outOfOrder: 0, lateArrivals: 0 });
     expect(account.totals).toMatchObject({ duplicates: 1, outOfOrder: 2, lateArrivals: 1 });
+  });
+});
+
+describe('what accounting records and keeps', () => {
+  it('a client that never asked for anything (no ack, no event, no assumed window) is owed nothing', () => {
+    const rec = new GroupRecorder('fast', phases.length);
+    const ids = new IdMap();
+    ids.add(0, FIRST_ID, 2000);
+    const account = new ClientAccount(rec, tl, schedule, () => true, T0);
+    account.account(tl.endUs, tl.endUs + 1_000_000, ids);
+    expect(account.totals).toMatchObject({ missing: 0, maxStallUs: 0 });
+  });
+
+  it("an event at or below a live client's window (no replay asked for) is not its to judge", () => {
+    const { rec, account, deliver } = setup();
+    deliver(0);
+    account.onEvent({ msgId: 9, id: FIRST_ID - 1, intendedUs: T0 - 1000, sentUs: NaN }, T0 + 5000);
+    expect(account.totals).toMatchObject({ delivered: 1, duplicates: 0, outOfOrder: 0 });
+    expect(rec.phases[0]!.latency.totalCount).toBe(1);
+  });
+
+  it('a missing event is recorded at (accounting time − intended time)', () => {
+    const { rec, ids, account, deliver } = setup();
+    for (let k = 0; k < 100; k++) if (k !== 50) deliver(k, 100);
+    const accountedAt = intendedUs(schedule, 100) + 1_000_000;
+    account.account(intendedUs(schedule, 100), accountedAt, ids);
+    const lowerBound = accountedAt - intendedUs(schedule, 50); // 1.05 s
+    expect(rec.phases[0]!.latency.maxValue).toBeGreaterThanOrEqual(lowerBound - 1000);
+    expect(rec.phases[0]!.latency.maxValue).toBeLessThanOrEqual(lowerBound + 1000);
+  });
+
+  it('once a missing event arrives, its stall stops growing', () => {
+    const { rec, ids, account, deliver } = setup();
+    for (let k = 0; k < 1000; k++) if (k !== 500) deliver(k);
+    account.account(tl.ends[0]!, tl.ends[0]! + 100_000, ids); // k = 500 missing, outstanding
+    deliver(500, 700_000); // arrives at ends[0] + 200 ms
+    for (let k = 1000; k < 2000; k++) deliver(k);
+    account.account(tl.endUs, tl.endUs, ids);
+    expect(rec.phases[1]!.counters.maxStallUs).toBe(700_000);
+    expect(account.totals.maxStallUs).toBe(700_000);
   });
 });

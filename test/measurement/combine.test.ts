@@ -110,7 +110,9 @@ describe('combineReplays', () => {
 
   it("the median of every client's rate when the workers pass them, else of the parts' rates", () => {
     const parts = [replay({ ratePerSec: 10 }), replay({ ratePerSec: 20 })];
-    expect(combineReplays(parts, [700, 50, 300, 9000, 40])!.ratePerSec).toBe(300);
+    const clientRates = [700, 50, 300, 9000, 40];
+    expect(combineReplays(parts, clientRates)!.ratePerSec).toBe(300);
+    expect(clientRates).toEqual([700, 50, 300, 9000, 40]); // the caller's list is left as it was
     expect(combineReplays(parts, [])!.ratePerSec).toBe(20);
     expect(combineReplays([replay({ ratePerSec: 30 }), replay({ ratePerSec: 10 }), replay({ ratePerSec: 20 })])!.ratePerSec).toBe(20);
   });
