@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ClientAccount } from '../../src/measurement/accounting.js';
+import { Bitset, ClientAccount, ReplayBooks } from '../../src/measurement/accounting.js';
 import { GroupRecorder } from '../../src/measurement/recorder.js';
 import { IdMap } from '../../src/measurement/idMap.js';
 import { intendedUs, timeline, type Schedule } from '../../src/measurement/schedule.js';
@@ -297,13 +297,17 @@ describe('a client that never got to subscribe', () => {
 });
 
 describe('staleness at a phase end (a stream evbench published)', () => {
-  const endedWith = (deliveredUpTo: number, opts: { expects?: (k: number) => boolean; known?: number; joinedUs?: number } = {}) => {
+  const endedWith = (
+    deliveredUpTo: number,
+    opts: { expects?: (k: number) => boolean; known?: number; joinedUs?: number; leaveUs?: number } = {},
+  ) => {
     const rec = new GroupRecorder('fast', phases.length);
     rec.t0Us = T0;
     const ids = new IdMap();
     ids.add(0, FIRST_ID, opts.known ?? 2000);
     const account = new ClientAccount(rec, tl, schedule, opts.expects ?? (() => true), opts.joinedUs ?? T0 - 1000);
     account.subscribed(FIRST_ID - 1, T0 - 500);
+    if (opts.leaveUs !== undefined) account.leaveUs = opts.leaveUs;
     for (let k = 0; k < deliveredUpTo; k++) {
       if (opts.expects && !opts.expects(k)) continue;
       const intended = intendedUs(schedule, k);
@@ -329,6 +333,10 @@ describe('staleness at a phase end (a stream evbench published)', () => {
   it('events the publisher has not sent are not due', () => {
     expect(endedWith(600, { known: 600 })).toBe(0);
     expect(endedWith(600, { known: 601 })).toBe(tl.ends[0]! - intendedUs(schedule, 600));
+  });
+
+  it('a client whose last phase ends there: recorded (it was owed events until then)', () => {
+    expect(endedWith(600, { leaveUs: tl.ends[0]! })).toBe(tl.ends[0]! - intendedUs(schedule, 600));
   });
 
   it('a client that received nothing: aged from when it was owed events', () => {
@@ -374,9 +382,11 @@ describe('what a delivery records', () => {
     ids.add(0, FIRST_ID, 2000);
     const account = new ClientAccount(rec, tl, schedule, () => true, T0);
     for (let k = 100; k < 1000; k++)
-      account.onEvent({ msgId: 1, id: FIRST_ID + k, intendedUs: intendedUs(schedule, k), sentUs: NaN }, intendedUs(schedule, k) + 10);
+      if (k !== 500)
+        account.onEvent({ msgId: 1, id: FIRST_ID + k, intendedUs: intendedUs(schedule, k), sentUs: NaN }, intendedUs(schedule, k) + 10);
     account.account(tl.ends[0]!, tl.ends[0]! + 10, ids);
-    expect(account.totals).toMatchObject({ delivered: 900, missing: 0 });
+    // owed from there on: a hole after the first event is missing
+    expect(account.totals).toMatchObject({ delivered: 899, missing: 1 });
   });
 });
 
@@ -411,8 +421,9 @@ describe('catch-up replay books', () => {
     expect(r.timeToLiveUs).toBeNaN();
   });
 
-  it('no replay asked for: no replay books', () => {
+  it('no replay asked for: no replay books, and a reconnect asks for none', () => {
     const { account } = setup();
+    account.replayAskedFor(T0 + 1000);
     expect(account.replayTotals()).toBeUndefined();
   });
 });
@@ -445,5 +456,154 @@ describe('books for long runs', () => {
     expect(q.oldest((id) => arrived.has(id))).toBeNaN();
     q.push(20_000, 5);
     expect(q.oldest((id) => arrived.has(id))).toBe(5);
+  });
+});
+
+describe('bitset edges', () => {
+  it('a fresh bitset keeps its first bit, and the first bits beyond each size it grows to', () => {
+    const b = new Bitset();
+    expect(b.testAndSet(3)).toBe(false);
+    expect(b.has(3)).toBe(true);
+    expect(b.has(2)).toBe(false);
+    // 32 bytes at first: bit 256 is the first beyond them, bit 512 the first beyond 64
+    for (const i of [255, 256, 511, 512, 1024]) {
+      expect(b.testAndSet(i), String(i)).toBe(false);
+      expect(b.has(i), String(i)).toBe(true);
+    }
+    expect(b.testAndSet(512)).toBe(true);
+    expect(b.has(513)).toBe(false);
+  });
+
+  it('the bytes shipped to another thread are a snapshot, bit i at bit i & 7 of byte i >>> 3', () => {
+    const b = new Bitset();
+    b.testAndSet(9);
+    const shipped = b.bytes();
+    b.testAndSet(10);
+    expect([...shipped.slice(0, 2)]).toEqual([0, 0b10]);
+    expect([...b.bytes().slice(0, 2)]).toEqual([0, 0b110]);
+  });
+});
+
+describe('replay books edges', () => {
+  it('last_log_id at or beyond the head: nothing to replay, live at once', () => {
+    expect(new ReplayBooks(600, 500, T0).totals()).toMatchObject({ received: 0, missing: 0, timeToLiveUs: 0, ratePerSec: 0 });
+  });
+
+  it('the event at last_log_id itself is not part of the replay', () => {
+    const books = new ReplayBooks(500, 502, T0);
+    books.note(500, T0 + 10);
+    books.note(501, T0 + 20);
+    expect(books.totals()).toMatchObject({ received: 1, missing: 1, duplicates: 0, outOfOrder: 0 });
+  });
+});
+
+describe("where a client's window starts", () => {
+  it('a client subscribed to an empty log (head 0) is owed from id 1, whatever arrives first or is assumed later', () => {
+    const rec = new GroupRecorder('fast', phases.length);
+    const ids = new IdMap();
+    ids.add(0, 1, 2000); // ids 1… to k = 0…
+    const account = new ClientAccount(rec, tl, schedule, () => true, T0 - 1000);
+    account.subscribed(0, T0 - 500);
+    account.subscribed(1500, T0 + 1_500_000);
+    account.assumeWindow(1500);
+    for (let k = 4; k < 2000; k++) {
+      const intended = intendedUs(schedule, k);
+      account.onEvent({ msgId: k, id: k + 1, intendedUs: intended, sentUs: NaN }, intended + 500); // ids 1…4 lost
+    }
+    account.account(tl.endUs, tl.endUs + 1_000_000, ids);
+    expect(account.totals).toMatchObject({ delivered: 1996, missing: 4 });
+  });
+
+  it('a second ack (a resubscribe) does not move the window the first one set: what it missed is still owed', () => {
+    const { ids, account, deliver } = setup();
+    for (let k = 0; k < 500; k++) deliver(k);
+    account.subscribed(FIRST_ID + 1499, T0 + 1_500_000);
+    for (let k = 1500; k < 2000; k++) deliver(k);
+    account.account(tl.endUs, tl.endUs + 1_000_000, ids);
+    expect(account.totals).toMatchObject({ delivered: 1000, missing: 1000 });
+  });
+
+  it('accounting before anything is due (and before the ack) leaves the client owed everything after its ack', () => {
+    const rec = new GroupRecorder('fast', phases.length);
+    const ids = new IdMap();
+    ids.add(0, FIRST_ID, 2000);
+    const account = new ClientAccount(rec, tl, schedule, () => true, T0 - 1000);
+    account.account(T0, T0, ids);
+    account.subscribed(FIRST_ID - 1, T0 + 100);
+    account.account(tl.endUs, tl.endUs + 1_000_000, ids);
+    expect(account.totals.missing).toBe(2000);
+  });
+});
+
+describe('late and after leaving', () => {
+  it('an event owed before the client left that arrives after: its stall counts only until it left', () => {
+    const { account, deliver } = setup();
+    account.leaveUs = tl.ends[0]!;
+    deliver(900, 1_500_000);
+    expect(account.totals.maxStallUs).toBe(100_000);
+  });
+
+  it('the newest event counted missing that then arrives is a late arrival too, not a second sample', () => {
+    const { rec, ids, account, deliver } = setup();
+    for (let k = 0; k < 99; k++) deliver(k);
+    account.account(intendedUs(schedule, 100), intendedUs(schedule, 100) + 1_000_000, ids);
+    expect(account.totals.missing).toBe(1);
+    deliver(99, 2_000_000);
+    expect(account.totals).toMatchObject({ delivered: 99, lateArrivals: 1 });
+    expect(rec.phases[0]!.latency.totalCount).toBe(100);
+  });
+});
+
+describe("the group's counters, by the phase an event was intended in", () => {
+  it('a duplicate, a reordered event and a late arrival of baseline events count in baseline, wherever they arrive', () => {
+    const { rec, ids, account, deliver } = setup();
+    for (let k = 0; k < 900; k++) if (k !== 500 && k !== 800) deliver(k);
+    account.account(intendedUs(schedule, 700), intendedUs(schedule, 700) + 10, ids); // k = 500 counted missing
+    deliver(10, 1_500_000); // a duplicate, arriving in stress
+    deliver(800, 1_000_000); // reordered: 899 came first
+    deliver(500, 1_200_000); // late, after it was counted missing
+    expect(rec.phases[0]!.counters).toMatchObject({ duplicates: 1, outOfOrder: 2, lateArrivals: 1, missing: 1 });
+    expect(rec.phases[1]!.counters).toMatchObject({ duplicates: 0, outOfOrder: 0, lateArrivals: 0 });
+    expect(account.totals).toMatchObject({ duplicates: 1, outOfOrder: 2, lateArrivals: 1 });
+  });
+});
+
+describe('what accounting records and keeps', () => {
+  it('a client that never asked for anything (no ack, no event, no assumed window) is owed nothing', () => {
+    const rec = new GroupRecorder('fast', phases.length);
+    const ids = new IdMap();
+    ids.add(0, FIRST_ID, 2000);
+    const account = new ClientAccount(rec, tl, schedule, () => true, T0);
+    account.account(tl.endUs, tl.endUs + 1_000_000, ids);
+    expect(account.totals).toMatchObject({ missing: 0, maxStallUs: 0 });
+  });
+
+  it("an event at or below a live client's window (no replay asked for) is not its to judge", () => {
+    const { rec, account, deliver } = setup();
+    deliver(0);
+    account.onEvent({ msgId: 9, id: FIRST_ID - 1, intendedUs: T0 - 1000, sentUs: NaN }, T0 + 5000);
+    expect(account.totals).toMatchObject({ delivered: 1, duplicates: 0, outOfOrder: 0 });
+    expect(rec.phases[0]!.latency.totalCount).toBe(1);
+  });
+
+  it('a missing event is recorded at (accounting time − intended time)', () => {
+    const { rec, ids, account, deliver } = setup();
+    for (let k = 0; k < 100; k++) if (k !== 50) deliver(k, 100);
+    const accountedAt = intendedUs(schedule, 100) + 1_000_000;
+    account.account(intendedUs(schedule, 100), accountedAt, ids);
+    const lowerBound = accountedAt - intendedUs(schedule, 50); // 1.05 s
+    expect(rec.phases[0]!.latency.maxValue).toBeGreaterThanOrEqual(lowerBound - 1000);
+    expect(rec.phases[0]!.latency.maxValue).toBeLessThanOrEqual(lowerBound + 1000);
+  });
+
+  it('once a missing event arrives, its stall stops growing', () => {
+    const { rec, ids, account, deliver } = setup();
+    for (let k = 0; k < 1000; k++) if (k !== 500) deliver(k);
+    account.account(tl.ends[0]!, tl.ends[0]! + 100_000, ids); // k = 500 missing, outstanding
+    deliver(500, 700_000); // arrives at ends[0] + 200 ms
+    for (let k = 1000; k < 2000; k++) deliver(k);
+    account.account(tl.endUs, tl.endUs, ids);
+    expect(rec.phases[1]!.counters.maxStallUs).toBe(700_000);
+    expect(account.totals.maxStallUs).toBe(700_000);
   });
 });

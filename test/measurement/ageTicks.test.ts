@@ -1,7 +1,7 @@
 // A client's age every tick, and a group's: the youngest (everyone frozen together) and the oldest.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { addGroupAges, AgeTicks, groupAges, LagTicks, NO_CLIENT, TICK_US } from '../../src/measurement/ageTicks.js';
+import { addGroupAges, addLag, AgeTicks, groupAges, LagTicks, NO_CLIENT, TICK_US, tickAtOrAfter } from '../../src/measurement/ageTicks.js';
 
 const T0 = 5_000_000_000;
 const END = T0 + 1_000_000; // 100 ticks
@@ -81,6 +81,77 @@ describe('groupAges', () => {
   });
 });
 
+describe('adding workers whose ticks differ', () => {
+  it("a worker with no client owed events at a tick leaves the other worker's ages there as they were", () => {
+    const a = new AgeTicks(T0, END, T0);
+    a.span(T0, T0 + 500_000);
+    const late = new AgeTicks(T0, END, T0 + 300_000); // its client is owed events from tick 30 only
+    const into = groupAges([a], 100);
+    addGroupAges(into, groupAges([late], 100));
+    expect(into.together[20]).toBe(200_000);
+    expect(into.any[20]).toBe(200_000);
+    expect(into.together[35]).toBe(0); // the late client has everything
+    expect(into.any[35]).toBe(350_000);
+  });
+
+  it('a worker nobody in this one was owed events at fills the ticks it has', () => {
+    const into = groupAges([], 100);
+    const b = new AgeTicks(T0, END, T0);
+    b.span(T0, T0 + 200_000);
+    addGroupAges(into, groupAges([b], 100));
+    expect(into.together[15]).toBe(150_000);
+    expect(into.any[15]).toBe(150_000);
+  });
+
+  it('a shorter series adds into the ticks it has and leaves the rest', () => {
+    const a = new AgeTicks(T0, END, T0);
+    a.span(T0, T0 + 900_000);
+    const into = groupAges([a], 100);
+    const b = new AgeTicks(T0, T0 + 500_000, T0);
+    addGroupAges(into, groupAges([b], 50));
+    expect(into.together[40]).toBe(0);
+    expect(into.together[60]).toBe(600_000);
+    expect(into.any[60]).toBe(600_000);
+  });
+
+  it('a client ticks only up to the length asked for', () => {
+    const a = new AgeTicks(T0, END, T0);
+    a.span(T0, T0 + 900_000);
+    const g = groupAges([a], 50);
+    expect(g.together).toHaveLength(50);
+    expect(g.together[49]).toBe(490_000);
+  });
+});
+
+describe('tickAtOrAfter', () => {
+  it('the tick at an instant, the next one just after it, and tick 0 for anything up to t0', () => {
+    expect(tickAtOrAfter(T0, T0 - 5)).toBe(0);
+    expect(tickAtOrAfter(T0, T0)).toBe(0);
+    expect(tickAtOrAfter(T0, T0 + 1)).toBe(1);
+    expect(tickAtOrAfter(T0, T0 + TICK_US)).toBe(1);
+    expect(tickAtOrAfter(T0, T0 + TICK_US + 1)).toBe(2);
+  });
+});
+
+describe('a client that leaves', () => {
+  it('a second leave later does not give it back the ticks it left; an earlier one takes more', () => {
+    const a = new AgeTicks(T0, END, T0);
+    a.leave(T0 + 500_000);
+    a.leave(T0 + 800_000);
+    expect(a.untilTick).toBe(50);
+    a.leave(T0 + 300_000);
+    expect(a.untilTick).toBe(30);
+  });
+
+  it('a run that ends before it starts has no ticks; a client joining before t0 owns them from tick 0', () => {
+    expect(new AgeTicks(T0, T0 - 50_000, T0).ages).toHaveLength(0);
+    expect(new LagTicks(T0, T0 - 50_000).lag).toHaveLength(0);
+    const early = new AgeTicks(T0, END, T0 - 50_000);
+    expect(early.fromTick).toBe(0);
+    expect(early.untilTick).toBe(100);
+  });
+});
+
 describe('LagTicks', () => {
   it('a timer 120 ms late explains up to 120 ms at every tick it skipped, nothing elsewhere', () => {
     const l = new LagTicks(T0, END);
@@ -89,5 +160,41 @@ describe('LagTicks', () => {
     expect(l.lag[30]).toBe(120_000);
     expect(l.lag[42]).toBe(120_000);
     expect(l.lag[43]).toBe(0);
+  });
+});
+
+describe('LagTicks, more', () => {
+  it('something on time or early explains nothing', () => {
+    const l = new LagTicks(T0, END);
+    l.late(T0 + 300_000, T0 + 300_000);
+    l.late(T0 + 300_000, T0 + 200_000);
+    expect(l.lag.every((v) => v === 0)).toBe(true);
+  });
+
+  it('overlapping lateness keeps the worst at each tick', () => {
+    const l = new LagTicks(T0, END);
+    l.late(T0 + 100_000, T0 + 400_000);
+    l.late(T0 + 300_000, T0 + 350_000);
+    expect(l.lag[32]).toBe(300_000);
+    expect(l.lag[10]).toBe(300_000);
+  });
+
+  it('lateness before t0 and past the end is clipped to the run', () => {
+    const l = new LagTicks(T0, END);
+    l.late(T0 - 200_000, T0 + 50_000);
+    l.late(END - 20_000, END + 500_000);
+    expect(l.lag[0]).toBe(250_000);
+    expect(l.lag[5]).toBe(250_000);
+    expect(l.lag[6]).toBe(0);
+    expect(l.lag[98]).toBe(520_000);
+    expect(l.lag).toHaveLength(100);
+  });
+});
+
+describe('addLag', () => {
+  it("the worst of two threads' lags, tick by tick, over the ticks both have", () => {
+    const into = Uint32Array.from([0, 50, 300, 7]);
+    addLag(into, Uint32Array.from([10, 40, 500]));
+    expect([...into]).toEqual([10, 50, 500, 7]);
   });
 });

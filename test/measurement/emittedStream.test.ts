@@ -5,6 +5,7 @@ import { GroupRecorder } from '../../src/measurement/recorder.js';
 import { IdMap } from '../../src/measurement/idMap.js';
 import { timeline } from '../../src/measurement/schedule.js';
 import type { ScannedEvent } from '../../src/measurement/frameScan.js';
+import { AgeTicks } from '../../src/measurement/ageTicks.js';
 
 const T0 = 1_000_000_000;
 const tl = timeline(T0, [
@@ -155,5 +156,154 @@ describe('EmittedStreamAccount', () => {
     none.account.account(tl.ends[0]!, tl.ends[0]! + 100_000);
     expect(none.account.totals.missing).toBe(0);
     expect(none.account.replayTotals()).toBeUndefined();
+  });
+});
+
+describe("EmittedStreamAccount: where a client's stream begins", () => {
+  it('a head of 0 (the runner never saw the stream) assumes nothing: the first event starts the stream', () => {
+    const { heads, account } = setup();
+    account.assumeWindow(0);
+    expect(account.head()).toBeUndefined();
+    for (let id = 5; id <= 10; id++) account.onEvent(ev(id), T0 + id * 1000 + 100);
+    othersHad(heads, 0, 10, T0 + 10_000);
+    account.account(tl.ends[0]!, tl.ends[0]! + 10);
+    expect(account.totals).toMatchObject({ delivered: 6, missing: 0 });
+  });
+
+  it('an assumed window is no head to pool: the client has received nothing', () => {
+    const { account } = setup();
+    account.assumeWindow(100);
+    expect(account.head()).toBeUndefined();
+    account.onEvent(ev(101), T0 + 101_100);
+    expect(account.head()).toEqual({ id: 101, timeUs: T0 + 101_000 });
+  });
+
+  it('a client that joins mid-stream is not owed the ids before its first one', () => {
+    const { heads, account } = setup(T0 + 500_000);
+    for (let id = 500; id <= 900; id++) account.onEvent(ev(id), T0 + id * 1000 + 100);
+    othersHad(heads, 0, 900, T0 + 900_000);
+    account.account(tl.ends[0]!, tl.ends[0]! + 10);
+    expect(account.totals).toMatchObject({ delivered: 401, missing: 0 });
+    expect(account.totals.unseenIds).toBeUndefined();
+  });
+
+  it("an event intended exactly at t0 is the run's; one intended just before is not", () => {
+    const { account } = setup();
+    account.onEvent({ ...ev(1), intendedUs: T0 - 1 }, T0 + 100);
+    account.onEvent({ ...ev(2), intendedUs: T0 }, T0 + 200);
+    expect(account.totals.delivered).toBe(1);
+  });
+});
+
+describe('EmittedStreamAccount: a catch-up subscription', () => {
+  it('replays (last id, head] into the replay books and owes every id after the head, live', () => {
+    const { rec, heads, account } = setup();
+    account.subscribed(100, T0 + 10_000, 50);
+    account.subscribed(300, T0 + 20_000, 250); // a second ack does not open new books
+    account.replayAskedFor(T0 + 100_000); // nothing has arrived yet: the replay starts now
+    for (let id = 51; id <= 100; id++) account.onEvent({ ...ev(id), intendedUs: T0 - 1 }, T0 + 100_000 + (id - 50) * 1000);
+    for (let id = 103; id <= 200; id++) account.onEvent(ev(id), T0 + id * 1000 + 100); // 101 and 102 never come
+    othersHad(heads, 0, 200, T0 + 200_000);
+    account.account(tl.ends[0]!, tl.ends[0]! + 10);
+    expect(account.replayTotals()).toMatchObject({ fromId: 50, toId: 100, received: 50, missing: 0, timeToLiveUs: 50_000 });
+    expect(account.totals).toMatchObject({ delivered: 98, missing: 2 });
+    // replayed events never enter the live histograms
+    expect(rec.phases[0]!.latency.totalCount).toBe(100);
+  });
+
+  it('a plain subscription opens no replay books; the first event starts the stream', () => {
+    const { account } = setup();
+    account.subscribed(100, T0);
+    account.onEvent(ev(150), T0 + 150_100);
+    expect(account.replayTotals()).toBeUndefined();
+    expect(account.totals.delivered).toBe(1);
+  });
+});
+
+describe('EmittedStreamAccount: what is due when', () => {
+  it('a client that left is owed ids up to the head of its last phase, not the heads after it', () => {
+    const { heads, account } = setup();
+    account.leaveUs = tl.ends[0]!;
+    account.onEvent(ev(1), T0 + 1100);
+    othersHad(heads, 0, 100, T0 + 100_000);
+    othersHad(heads, 1, 1500, T0 + 1_500_000);
+    account.account(tl.endUs, tl.endUs + 10);
+    expect(account.totals.missing).toBe(99);
+  });
+
+  it("accounting a phase owes its own head, even when a later phase's head is known", () => {
+    const { heads, account } = setup();
+    account.onEvent(ev(1), T0 + 1100);
+    othersHad(heads, 0, 100, T0 + 100_000);
+    othersHad(heads, 1, 1500, T0 + 1_500_000);
+    account.account(tl.ends[0]!, tl.ends[0]! + 10);
+    expect(account.totals.missing).toBe(99);
+  });
+
+  it('with no head known, the holes between the ids it received are still due', () => {
+    const { heads, account } = setup();
+    for (const id of [1, 2, 5]) account.onEvent(ev(id), T0 + id * 1000 + 100);
+    heads.noteSeen(3);
+    heads.noteSeen(4);
+    account.account(tl.ends[0]!, tl.ends[0]! + 10);
+    expect(account.totals.missing).toBe(2);
+  });
+
+  it('a client behind the head: ids counted missing once are not counted again when a later event opens a gap over them', () => {
+    const { heads, account } = setup();
+    for (let id = 1; id <= 50; id++) account.onEvent(ev(id), T0 + id * 1000 + 100);
+    othersHad(heads, 0, 100, T0 + 100_000);
+    account.account(tl.ends[0]!, tl.ends[0]! + 10);
+    expect(account.totals.missing).toBe(50);
+    account.onEvent(ev(1120), T0 + 1_120_100);
+    othersHad(heads, 1, 1130, T0 + 1_130_000);
+    account.account(tl.endUs, tl.endUs + 10);
+    // 101…1119 and 1121…1130: each id counted once
+    expect(account.totals.missing).toBe(50 + 1019 + 10);
+  });
+
+  it('after the last accounting, an id that turns up is a late arrival, not a delivery', () => {
+    const { heads, account } = setup();
+    account.onEvent(ev(1), T0 + 1100);
+    account.onEvent(ev(3), T0 + 3100);
+    for (const id of [1, 2, 3]) heads.noteSeen(id);
+    account.account(Infinity, tl.endUs + 10);
+    expect(account.totals.missing).toBe(1);
+    account.onEvent(ev(2), tl.endUs + 20);
+    expect(account.totals).toMatchObject({ delivered: 2, lateArrivals: 1 });
+  });
+});
+
+describe('EmittedStreamAccount: stalls and ticks', () => {
+  it('a client that received nothing while the stream went on is stalled since it joined; with no stream known, it is not', () => {
+    const owed = setup(T0 + 100_000);
+    othersHad(owed.heads, 0, 50, T0 + 50_000);
+    owed.account.account(tl.ends[0]!, tl.ends[0]! + 100_000);
+    expect(owed.account.totals.maxStallUs).toBe(tl.ends[0]! + 100_000 - (T0 + 100_000));
+    const quiet = setup(T0 + 100_000);
+    quiet.account.account(tl.ends[0]!, tl.ends[0]! + 100_000);
+    expect(quiet.account.totals.maxStallUs).toBe(0);
+  });
+
+  it('a client that left: an event it was owed that arrives later ages its stall only until it left', () => {
+    const { account } = setup();
+    account.leaveUs = tl.ends[0]!;
+    account.onEvent(ev(900), T0 + 2_400_000);
+    expect(account.totals.maxStallUs).toBe(100_000);
+  });
+
+  it('its ticks hold the age of the newest event it has, until the next one or the accounting', () => {
+    const rec = new GroupRecorder('fast', 2);
+    rec.t0Us = T0;
+    const heads = new EmittedStreamHeads();
+    const ticks = new AgeTicks(T0, tl.endUs, T0);
+    const account = new EmittedStreamAccount(rec, tl, heads, T0, ticks);
+    account.onEvent(ev(1), T0 + 1300);
+    account.onEvent(ev(300), T0 + 300_300); // a silence of 299 ms
+    expect(ticks.ages[20]).toBe(200_000 - 1000);
+    expect(ticks.ages[60]).toBe(0);
+    account.account(T0 + 500_000, T0 + 500_000);
+    expect(ticks.ages[45]).toBe(150_000);
+    expect(ticks.ages[60]).toBe(0);
   });
 });

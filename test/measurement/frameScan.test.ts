@@ -82,6 +82,15 @@ describe('scanEvent', () => {
     expect(scanEvent(Buffer.from('{"msgID":1,"id":"x","event_at":"2026-11-26T14:45:48Z"}'), out)).toBe(false);
   });
 
+  it('the shortest frames: 20 bytes with an id is an event, under 20 is not', () => {
+    const out = newScannedEvent();
+    const shortest = Buffer.from('{"msgID":1,"id":234}');
+    expect(shortest.length).toBe(20);
+    expect(scanEvent(shortest, out)).toBe(true);
+    expect(out).toMatchObject({ msgId: 1, id: 234 });
+    expect(scanEvent(Buffer.from('{"msgID":1,"id":23}'), out)).toBe(false);
+  });
+
   it('an event without a time: id read, times NaN', () => {
     const out = newScannedEvent();
     expect(scanEvent(Buffer.from('{"msgID":12,"id":345,"uuid":"abc","properties":{}}'), out)).toBe(true);

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { createHistogram, decodeHistogram, encodeHistogram, mergeEncoded, recordUs, summarize } from '../../src/measurement/histogram.js';
+import {
+  createHistogram,
+  decodeHistogram,
+  decodeToAdd,
+  encodeHistogram,
+  mergeEncoded,
+  recordUs,
+  summarize,
+} from '../../src/measurement/histogram.js';
 import { isoFromUs, usFromIso } from '../../src/clock.js';
 import { newScannedEvent, scanEvent } from '../../src/measurement/frameScan.js';
 
@@ -29,6 +37,43 @@ describe('histograms', () => {
     const h = createHistogram();
     recordUs(h, 3_600_000_000); // an hour
     expect(h.maxValue).toBeGreaterThanOrEqual(3_599_000_000);
+  });
+});
+
+describe('histogram summaries and shipping', () => {
+  it('a count records that many samples of one value', () => {
+    const h = createHistogram();
+    recordUs(h, 250, 3);
+    recordUs(h, 900);
+    expect(h.totalCount).toBe(4);
+    expect(h.getValueAtPercentile(75)).toBe(250);
+  });
+
+  it('summarizes every figure the record carries from the distribution', () => {
+    const h = createHistogram();
+    for (let v = 1; v <= 1000; v++) recordUs(h, v);
+    expect(summarize(h)).toEqual({ count: 1000, min: 1, p50: 500, p90: 900, p99: 990, p999: 999, max: 1000, mean: 501 });
+  });
+
+  it('an empty histogram summarizes to zeros, not NaN', () => {
+    expect(summarize(createHistogram())).toEqual({ count: 0, min: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 });
+  });
+
+  it('an empty part (a worker with nothing to ship) adds nothing', () => {
+    const h = createHistogram();
+    recordUs(h, 42);
+    const merged = mergeEncoded(['', encodeHistogram(h), '']);
+    expect(merged.totalCount).toBe(1);
+    expect(merged.maxValue).toBe(42);
+  });
+
+  it('decodeToAdd reads a shipped histogram back as it was', () => {
+    const h = createHistogram();
+    for (const v of [10, 20, 30_000]) recordUs(h, v);
+    const back = decodeToAdd(encodeHistogram(h));
+    expect(back.totalCount).toBe(3);
+    expect(back.minNonZeroValue).toBe(10);
+    expect(back.maxValue).toBeGreaterThanOrEqual(29_990);
   });
 });
 

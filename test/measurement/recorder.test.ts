@@ -23,6 +23,14 @@ describe('GroupRecorder', () => {
     expect(p1!.counters.beforePublish).toBe(0);
   });
 
+  it('an event that arrives exactly at its intended time is on time, not before its publish', () => {
+    const rec = new GroupRecorder('fast', 1);
+    rec.t0Us = T0;
+    rec.delivered(0, 0, 0, T0 + 10);
+    rec.delivered(0, -1, 0, T0 + 20);
+    expect(rec.phases[0]!.counters).toMatchObject({ delivered: 2, beforePublish: 1 });
+  });
+
   it('missing events join the latency histogram at their lower bound', () => {
     const rec = new GroupRecorder('fast', 1);
     rec.t0Us = T0;
@@ -71,6 +79,13 @@ describe('GroupRecorder', () => {
     expect(ivs[3]).toMatchObject({ maxStallUs: 900, latency: '' });
     expect(rec.takeIntervals()).toEqual([]);
     expect(rec.phases[0]!.counters.arrived).toBe(1);
+  });
+
+  it('a stall in the first second of the run is drawn in second 0', () => {
+    const rec = new GroupRecorder('fast', 1);
+    rec.t0Us = T0;
+    rec.stallInSecond(0, 120);
+    expect(rec.takeIntervals()).toEqual([{ group: 'fast', index: 0, delivered: 0, missing: 0, arrived: 0, maxStallUs: 120, latency: '' }]);
   });
 
   it('secondOf: clock seconds since t0, prefilled times in second 0', () => {

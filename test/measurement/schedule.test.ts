@@ -1,4 +1,5 @@
 // The one schedule: event k is due at t0 + k/rate (integer µs), and what each event is.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   dueCount,
@@ -51,6 +52,30 @@ describe('schedule', () => {
     }
   });
 
+  it('firstKAtOrAfter at any rate, whole or not: the first event due at or after the time, and none before it', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 2_000_000 }),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.integer({ min: 0, max: 1_000_000 }),
+        fc.integer({ min: -1, max: 1 }),
+        (num, den, j, delta) => {
+          const sch = { t0Us: 1_000_000_000, rate: num / den };
+          // at, just before and just after event j's intended time: where float rounding bites
+          const us = intendedUs(sch, j) + delta;
+          const k = firstKAtOrAfter(sch, us);
+          return intendedUs(sch, k) >= us && (k === 0 || intendedUs(sch, k - 1) < us);
+        },
+      ),
+      { numRuns: 5000, seed: 7 },
+    );
+  });
+
+  it('dueCount at a fractional rate counts the events due by then', () => {
+    const tenth = { t0Us: 0, rate: 0.1 }; // one event every 10 s
+    expect([0, 9_999_999, 10_000_000, 25_000_000].map((t) => dueCount(tenth, t))).toEqual([1, 1, 2, 3]);
+  });
+
   it('phases follow each other; phaseAt clamps to the first and last', () => {
     const tl = timeline(100, [
       { name: 'a', durationUs: 10, role: 'baseline' },
@@ -80,5 +105,8 @@ describe('schedule', () => {
     expect(visibleTo(priv, 7, 5, -1)).toBe(true);
     expect(visibleTo(pub, 7, 5, 3)).toBe(true);
     expect(visibleTo(priv, 7, 0, 3)).toBe(true);
+    // user 0 is a user like any other: it reads its own private events, not the others'
+    expect(visibleTo(priv, 10, 5, 0)).toBe(true);
+    expect(visibleTo(priv, 7, 5, 0)).toBe(false);
   });
 });

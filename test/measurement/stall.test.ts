@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { GroupRecorder } from '../../src/measurement/recorder.js';
 import { timeline } from '../../src/measurement/schedule.js';
 import { StallTracker } from '../../src/measurement/stall.js';
+import { AgeTicks } from '../../src/measurement/ageTicks.js';
 
 const T0 = 1_000_000_000;
 const tl = timeline(T0, [
@@ -69,5 +70,34 @@ describe('StallTracker', () => {
     other.stall.outstanding(T0 + 1_000_000, T0 + 1_500_000, Infinity);
     other.stall.outstanding(T0 + 200_000, T0 + 1_400_000, Infinity); // older, delivered out of order: larger ages
     expect(seconds(other.rec)).toEqual({ 0: 800_000, 1: 1_200_000 });
+  });
+});
+
+describe('StallTracker at the edges', () => {
+  it('an event outstanding until exactly a second boundary ages nothing in the second that begins there', () => {
+    const { rec, stall } = setup();
+    stall.outstanding(T0 + 400_000, T0 + 1_000_000, Infinity);
+    expect(seconds(rec)).toEqual({ 0: 600_000 });
+  });
+
+  it('an event outstanding until exactly a phase boundary ages nothing in the phase that begins there', () => {
+    const { rec, totals, stall } = setup();
+    stall.outstanding(T0 + 1_200_000, T0 + 2_000_000, Infinity);
+    expect(totals.maxStallUs).toBe(800_000);
+    expect(rec.phases.map((p) => p.counters.maxStallUs)).toEqual([800_000, 0]);
+  });
+
+  it("a fast client's ticks: the same span, tick by tick", () => {
+    const rec = new GroupRecorder('fast', 2);
+    rec.t0Us = T0;
+    const totals = { delivered: 0, missing: 0, duplicates: 0, outOfOrder: 0, lateArrivals: 0, maxStallUs: 0 };
+    const ticks = new AgeTicks(T0, tl.endUs, T0 + 100_000);
+    const stall = new StallTracker(rec, tl, totals, T0 + 100_000, ticks);
+    stall.outstanding(T0 + 20_000, T0 + 400_000, Infinity); // published before it was owed events: aged from then
+    expect(ticks.ages[10]).toBe(0);
+    expect(ticks.ages[39]).toBe(290_000);
+    expect(ticks.ages[40]).toBe(0);
+    stall.outstanding(T0 + 500_000, T0 + 500_000, Infinity); // delivered on time: nothing
+    expect(ticks.ages.slice(41).every((v) => v === 0)).toBe(true);
   });
 });
