@@ -204,7 +204,8 @@ export function freezeView(record: RunRecord, inputs: FreezeInputs): FreezeView 
   // a busy machine freezes everyone now and then: a freeze counts only beyond twice what the baseline
   // itself reached in its second-worst second (its worst may be one hiccup, which must not hide blocking)
   const ranked = [...perSecond].sort((a, b) => b - a);
-  const usual = ranked.length >= 3 ? ranked[1]! : (ranked[0] ?? 0);
+  // (with under three seconds, twice the floor is always at least twice any of them)
+  const usual = ranked[1] ?? 0;
   const bounds: [number, string][] = [
     [rules.minFreezeUs, 'hol.minFreeze'],
     [2 * floorUs, 'twice the floor'],

@@ -591,3 +591,14 @@ describe('robustFloor: which bound sets the floor', () => {
     });
   });
 });
+
+describe('freezeView and chanceGapUs at the edges of their inputs', () => {
+  it('a rate that is not a positive number has no chance gap: no silence can be told from a freeze', () => {
+    expect(chanceGapUs(-1, 10_000_000)).toBe(Infinity);
+    expect(chanceGapUs(Number.NaN, 10_000_000)).toBe(Infinity);
+  });
+
+  it('no stress measured moves no median, even over a baseline of zeros with hol.minDelta 0', () => {
+    expect(view((j) => (j >= S0 ? GONE : 0), { rules: { minDeltaUs: 0 } })).toMatchObject({ triggered: false, judged: false });
+  });
+});
