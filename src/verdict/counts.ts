@@ -32,7 +32,7 @@ export function binomialAtMost(k: number, n: number, p: number): number {
  * `baseline` in `baselineS`, if the rate had not changed: the one-sided p-value.
  */
 export function fallPValue(baseline: number, baselineS: number, stress: number, stressS: number): number {
-  const n = Math.round(baseline) + Math.round(stress);
-  if (n === 0 || !(baselineS > 0) || !(stressS > 0)) return 1;
-  return binomialAtMost(Math.round(stress), n, stressS / (baselineS + stressS));
+  if (!(baselineS > 0) || !(stressS > 0)) return 1;
+  // no events at all is P(X ≤ 0) of Binomial(0, p): 1, nothing fell
+  return binomialAtMost(Math.round(stress), Math.round(baseline) + Math.round(stress), stressS / (baselineS + stressS));
 }

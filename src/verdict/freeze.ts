@@ -86,7 +86,8 @@ function series(record: RunRecord, fast: Set<string>): Series | undefined {
     }
   }
   const lag = (record.generator.lagTicks && decodeTicks(record.generator.lagTicks, ticks)) || new Uint32Array(ticks);
-  for (let j = 0; j < age.length; j++) if (!Number.isNaN(age[j]!)) age[j] = Math.max(0, age[j]! - (lag[j] ?? 0));
+  // a tick no client was owed anything at stays NaN (NaN − lag is NaN)
+  for (let j = 0; j < age.length; j++) age[j] = Math.max(0, age[j]! - (lag[j] ?? 0));
   return { age, lag, clients };
 }
 
@@ -117,12 +118,12 @@ function phaseFreezes(s: Series, ranges: [number, number][], floorUs: number, co
       }
       out.measuredUs += TICK_US;
       all.push(a);
-      if (a > out.worstUs) out.worstUs = a;
+      out.worstUs = Math.max(out.worstUs, a);
       if (a > floorUs) {
         out.aboveFloorUs += TICK_US;
         run ??= { start: j, n: 0, peak: 0 };
         run.n++;
-        if (a > run.peak) run.peak = a;
+        run.peak = Math.max(run.peak, a);
       } else close();
     }
     close();
@@ -143,7 +144,7 @@ function perSecondWorst(s: Series, ranges: [number, number][]): number[] {
         const a = s.age[j]!;
         if (Number.isNaN(a)) continue;
         n++;
-        if (a > worst) worst = a;
+        worst = Math.max(worst, a);
       }
       if (n * 2 >= perSecond) out.push(worst);
     }
@@ -203,7 +204,8 @@ export function freezeView(record: RunRecord, inputs: FreezeInputs): FreezeView 
   // a busy machine freezes everyone now and then: a freeze counts only beyond twice what the baseline
   // itself reached in its second-worst second (its worst may be one hiccup, which must not hide blocking)
   const ranked = [...perSecond].sort((a, b) => b - a);
-  const usual = ranked.length >= 3 ? ranked[1]! : (ranked[0] ?? 0);
+  // (with under three seconds, twice the floor is always at least twice any of them)
+  const usual = ranked[1] ?? 0;
   const bounds: [number, string][] = [
     [rules.minFreezeUs, 'hol.minFreeze'],
     [2 * floorUs, 'twice the floor'],
@@ -232,9 +234,9 @@ export function freezeView(record: RunRecord, inputs: FreezeInputs): FreezeView 
   const share = (p: FreezePhase, us: number): number => (p.measuredUs > 0 ? us / p.measuredUs : 0);
   // one freeze alone must also stand out from everything the baseline showed: a busy machine
   // descheduling the server once looks exactly like it, and a single event cannot be a rate
+  // (standing out takes at least one freeze)
   const standsOut = stress.freezes.length >= 2 || stress.freezes.some((f) => f.peakUs >= LONE_OVER_BASELINE * baseline.worstUs);
-  const freezesOver =
-    stress.freezes.length > 0 && standsOut && share(stress, stress.frozenUs) > OVER_BASELINE * share(baseline, baseline.frozenUs);
+  const freezesOver = standsOut && share(stress, stress.frozenUs) > OVER_BASELINE * share(baseline, baseline.frozenUs);
   const sustainedUs = Math.min(rules.sustainUs, stress.measuredUs / 2);
   const risen =
     stress.aboveFloorUs >= sustainedUs &&

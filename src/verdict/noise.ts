@@ -85,7 +85,7 @@ export function lagBySecond(record: RunRecord): ((startUs: number) => number) | 
   return (startUs) => {
     let worst = 0;
     const from = Math.floor(startUs / TICK_US);
-    for (let j = Math.max(0, from); j < Math.min(ticks.length, from + perSecond); j++) if (ticks[j]! > worst) worst = ticks[j]!;
+    for (let j = Math.max(0, from); j < Math.min(ticks.length, from + perSecond); j++) worst = Math.max(worst, ticks[j]!);
     return worst;
   };
 }
@@ -122,7 +122,7 @@ export function noiseModel(record: RunRecord, fastGroups: Set<string>, rules: No
     stressP99s,
     baselineMedianUs: med,
     baselineMaxUs: max,
-    loopDelayUs: lagAt ? 0 : loop,
+    loopDelayUs: loop,
     floorUs: Math.round(floorUs),
     floorFrom: lagAt ? `${floorFrom}; each second also above twice the generator's lateness in it` : floorFrom,
     elevatedSeconds,

@@ -24,7 +24,7 @@ export function formatBucket(us: number): string {
 /** The phase-end scrapes of the stress phases, or nothing when the run has none. */
 export function stressScrapes(record: RunRecord): ServerPhaseScrape[] {
   const stress = phasesWithRole(record, 'stress');
-  return (record.server?.phases ?? []).filter((p) => stress(p.phase) && !p.error);
+  return record.server?.phases?.filter((p) => stress(p.phase) && !p.error) ?? [];
 }
 
 /** The longest the server waited on anything at a scrape: a send in flight, or (legacy) its dispatch queue. */
@@ -38,7 +38,7 @@ export function serverViewEvidence(record: RunRecord): HolEvidence[] {
   if (!s || s.error || !s.sendDurationUs) return [];
   const row = (rule: string, measured: string): HolEvidence => ({ rule, measured, bound: '', triggered: false, informational: true });
   const rows: HolEvidence[] = [];
-  const baseline = (s.phases ?? []).find((p) => phasesWithRole(record, 'baseline')(p.phase) && !p.error);
+  const baseline = s.phases?.find((p) => phasesWithRole(record, 'baseline')(p.phase) && !p.error);
   const scrapes = stressScrapes(record);
   for (const p of scrapes) {
     const inFlight = (q: ServerPhaseScrape): string =>

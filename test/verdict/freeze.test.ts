@@ -1,9 +1,12 @@
 // The freeze rule: every fast client frozen together, judged per 10 ms tick against a robust floor,
 // stress against baseline, the generator's own lateness taken off. Both directions, at the boundaries.
+import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { analyseHol } from '../../src/verdict/hol.js';
-import { chanceGapUs, robustFloor } from '../../src/verdict/freeze.js';
-import { RULES, steady, verdictRecord, type VerdictSpec } from '../support/verdictRecord.js';
+import { analyseHol, DEFAULT_HOL_RULES } from '../../src/verdict/hol.js';
+import { chanceGapUs, describeFreezes, freezeView, robustFloor, type FreezePhase, type FreezeView } from '../../src/verdict/freeze.js';
+import type { HolRules } from '../../src/scenario/types.js';
+import { NO_CLIENT, TICK_US } from '../../src/util/ticksCodec.js';
+import { RULES, steady, tickSeries, verdictRecord, type VerdictSpec } from '../support/verdictRecord.js';
 
 // baseline runs 1 s → 9 s after t0, stress 9 s → 19 s (steady(…, 10))
 const STRESS_US = 9_000_000;
@@ -257,5 +260,345 @@ describe('a threshold on a ratio the verdict could not judge', () => {
     expect(judged.thresholds[0]).toMatchObject({ passed: false });
     expect(judged.thresholds[0]!.judged).not.toBe(false);
     expect(runStatus(judged, false)).toBe('failed');
+  });
+});
+
+// freezeView itself, tick by tick. Ages are given per tick index j (µs since t0 = j × 10 ms):
+// baseline is ticks 100 → 900, stress 900 → 1900 (8 s and 10 s, unless a test says otherwise).
+type Ticks = (j: number) => number;
+const B0 = 100;
+const S0 = 900;
+const S1 = 1900;
+const GONE = NO_CLIENT;
+const quiet: Ticks = () => 2_000;
+/** `us` at ticks [from, from + n), `rest` elsewhere. */
+const at =
+  (from: number, n: number, us: number, rest: Ticks = quiet): Ticks =>
+  (j) =>
+    j >= from && j < from + n ? us : rest(j);
+const seconds = (n: number): number[][] => Array.from({ length: n }, () => [2_000]);
+
+interface ViewOptions {
+  lag?: Ticks;
+  rules?: Partial<HolRules>;
+  baseSeconds?: number;
+  stressSeconds?: number;
+  emitted?: number;
+}
+function recordOf(ages: Ticks, o: ViewOptions = {}) {
+  const lag = o.lag;
+  return verdictRecord({
+    baseline: seconds(o.baseSeconds ?? 8),
+    stress: seconds(o.stressSeconds ?? 10),
+    ages: (t) => ages(Math.round(t / TICK_US)),
+    ...(lag ? { lag: (t: number) => lag(Math.round(t / TICK_US)) } : {}),
+  });
+}
+const rulesOf = (o: ViewOptions): Required<HolRules> => ({ ...DEFAULT_HOL_RULES, ...o.rules });
+function view(ages: Ticks, o: ViewOptions = {}): FreezeView {
+  const v = freezeView(recordOf(ages, o), { rules: rulesOf(o), fast: new Set(['fast']), emittedRatePerSec: o.emitted });
+  expect(v).toBeDefined();
+  return v!;
+}
+const spans = (p: FreezePhase): [number, number][] => p.freezes.map((f) => [f.startUs, f.durationUs]);
+
+describe('freezeView: freezes are runs of ticks above the floor', () => {
+  it('a quiet 2 ms baseline: the floor is its median + hol.minDelta, and a freeze counts from hol.minFreeze — at it, not below', () => {
+    // 10 ticks at exactly the counting bound; 10 just under it; 5 just above the floor; 5 at the floor
+    const v = view(at(S0 + 200, 10, 100_000, at(S0 + 500, 10, 99_999, at(S0 + 700, 5, 7_001, at(S0 + 800, 5, 7_000)))));
+    expect(v).toMatchObject({
+      floorUs: 7_000,
+      floorFrom: 'the baseline median + hol.minDelta',
+      countFromUs: 100_000,
+      countFrom: 'hol.minFreeze',
+    });
+    expect(v.clients).toBe(10);
+    expect(v.stress).toEqual({
+      measuredUs: 10_000_000,
+      aboveFloorUs: 250_000,
+      freezes: [{ startUs: 11_000_000, durationUs: 100_000, peakUs: 100_000 }],
+      frozenUs: 100_000,
+      worstUs: 100_000,
+      medianUs: 2_000,
+    });
+    expect(v.baseline).toEqual({ measuredUs: 8_000_000, aboveFloorUs: 0, freezes: [], frozenUs: 0, worstUs: 2_000, medianUs: 2_000 });
+    expect(v).toMatchObject({ judged: true, notJudged: undefined, triggered: true, sustained: false, generatorOverFloorShare: 0 });
+  });
+
+  it('a freeze ends where no client was owed anything and where its phase ends; one across the phase boundary is split', () => {
+    const ages = at(S0 + 105, 2, GONE, at(S0 + 100, 10, 150_000, at(S0 - 10, 20, 150_000, at(S1 - 20, 20, 150_000))));
+    const v = view(ages);
+    expect(spans(v.baseline)).toEqual([[8_900_000, 100_000]]);
+    expect(spans(v.stress)).toEqual([
+      [9_000_000, 100_000],
+      [10_000_000, 50_000],
+      [10_070_000, 30_000],
+      [18_800_000, 200_000],
+    ]);
+    expect(v.stress.frozenUs).toBe(380_000);
+    expect(v.stress.measuredUs).toBe(9_980_000);
+  });
+
+  it("a freeze after stress (in recovery) is not stress's, nor is the generator's lateness there", () => {
+    const rec = recordOf(quiet);
+    const durationUs = rec.durationUs + 2_000_000;
+    rec.durationUs = durationUs;
+    rec.groups[0]!.ages!.together = tickSeries(durationUs, (t) => at(S1 + 50, 20, 300_000)(Math.round(t / TICK_US)));
+    rec.generator.lagTicks = tickSeries(durationUs, (t) => (t >= S1 * TICK_US ? 50_000 : 0));
+    const v = freezeView(rec, { rules: DEFAULT_HOL_RULES, fast: new Set(['fast']) })!;
+    expect(v.stress.freezes).toEqual([]);
+    expect(v.stress.measuredUs).toBe(10_000_000);
+    expect(v.generatorOverFloorShare).toBe(0);
+  });
+
+  it('every fast group counts: the shared age is the youngest of them, and a group owed nothing leaves the tick to the others', () => {
+    const rec = recordOf(at(S0 + 500, 10, GONE, at(S0 + 100, 10, 300_000, at(S0 + 300, 10, 200_000))));
+    const other: Ticks = at(
+      S0 + 100,
+      10,
+      150_000,
+      at(S0 + 300, 10, 250_000, () => GONE),
+    );
+    rec.groups.push({
+      ...rec.groups[0]!,
+      name: 'fast2',
+      clients: 5,
+      ages: { tickUs: TICK_US, clients: 5, together: tickSeries(rec.durationUs, (t) => other(Math.round(t / TICK_US))), any: '' },
+    });
+    const v = freezeView(rec, { rules: DEFAULT_HOL_RULES, fast: new Set(['fast', 'fast2']) })!;
+    expect(v.clients).toBe(15);
+    expect(v.stress.freezes.map((f) => f.peakUs)).toEqual([150_000, 200_000]);
+    expect(v.stress.measuredUs).toBe(9_900_000); // the ticks at which neither group was owed anything
+  });
+
+  it("the generator's lateness is taken off each tick; its time late above the floor is reported as a share", () => {
+    // 20 ticks late 60 ms (over the floor) under a 150 ms freeze; 100 ticks late exactly the floor; 70 ticks just over it
+    const lag = at(
+      S0 + 100,
+      20,
+      60_000,
+      at(
+        B0 + 10,
+        100,
+        7_000,
+        at(S0 + 600, 70, 7_001, () => 0),
+      ),
+    );
+    const v = view(at(S0 + 100, 20, 150_000), { lag });
+    expect(v.floorUs).toBe(7_000);
+    expect(v.stress.freezes).toEqual([]);
+    expect(v.stress.worstUs).toBe(90_000);
+    expect(v.generatorOverFloorShare).toBe(90 / 1_800);
+  });
+
+  it('a lateness series shorter than the run: the ticks after it are taken as on time, and only its ticks are shared out', () => {
+    const rec = recordOf(at(S0 + 500, 10, 150_000));
+    rec.generator.lagTicks = tickSeries(10_000_000, (t) => at(200, 90, 60_000, () => 0)(Math.round(t / TICK_US)));
+    const v = freezeView(rec, { rules: DEFAULT_HOL_RULES, fast: new Set(['fast']) })!;
+    expect(spans(v.stress)).toEqual([[14_000_000, 100_000]]);
+    expect(v.stress.measuredUs).toBe(10_000_000);
+    expect(v.generatorOverFloorShare).toBe(90 / 900);
+  });
+
+  it('no view without an age series, for a group not named fast, or from a series that is not one', () => {
+    expect(
+      freezeView(verdictRecord({ baseline: seconds(8), stress: seconds(10) }), { rules: DEFAULT_HOL_RULES, fast: new Set(['fast']) }),
+    ).toBeUndefined();
+    expect(freezeView(recordOf(quiet), { rules: DEFAULT_HOL_RULES, fast: new Set(['other']) })).toBeUndefined();
+    const bad = recordOf(quiet);
+    bad.groups[0]!.ages!.together = deflateRawSync(Buffer.from([1, 2, 3])).toString('base64');
+    expect(freezeView(bad, { rules: DEFAULT_HOL_RULES, fast: new Set(['fast']) })).toBeUndefined();
+  });
+});
+
+describe('freezeView: the floor, the counting bound, and when the rule cannot judge', () => {
+  it('two whole seconds of baseline make a floor; a second counts when at least half its ticks were measured', () => {
+    const twoSeconds = (measured: number) => view(at(200 + measured, 100 - measured, GONE), { baseSeconds: 2 });
+    expect(twoSeconds(50)).toMatchObject({ judged: true, notJudged: undefined, floorUs: 7_000 });
+    expect(twoSeconds(49)).toMatchObject({ judged: false, notJudged: '1 whole seconds of baseline measured: no floor to judge against' });
+  });
+
+  it('no baseline: the floor is hol.minDelta and nothing is judged; no stress measured: nothing is judged either', () => {
+    const none = view(at(S0 + 100, 50, 300_000, at(B0, 800, GONE)));
+    expect(none).toMatchObject({ floorUs: 5_000, floorFrom: 'hol.minDelta', judged: false, triggered: false });
+    expect(none.notJudged).toBe('0 whole seconds of baseline measured: no floor to judge against');
+    const noStress = view(at(S0, 1_000, GONE));
+    expect(noStress).toMatchObject({ judged: false, notJudged: 'no stress time measured', triggered: false });
+    expect(noStress.stress).toMatchObject({ measuredUs: 0, medianUs: 0, worstUs: 0 });
+    // a record whose phases are neither baseline nor stress: nothing measured, no share of it
+    const rec = recordOf(quiet);
+    rec.phases = rec.phases.filter((p) => p.role === 'warmup');
+    expect(freezeView(rec, { rules: DEFAULT_HOL_RULES, fast: new Set(['fast']) })).toMatchObject({
+      generatorOverFloorShare: 0,
+      judged: false,
+    });
+  });
+
+  it('a noisy baseline: the floor is 3× its median, and a freeze counts from twice the floor', () => {
+    const v = view(() => 50_000);
+    expect(v).toMatchObject({
+      floorUs: 150_000,
+      floorFrom: "3× the baseline's median",
+      countFromUs: 300_000,
+      countFrom: 'twice the floor',
+    });
+  });
+
+  it('a baseline with two bad seconds: a freeze counts from twice its second-worst second (its worst may be one hiccup)', () => {
+    // each at the first tick of its second (it belongs to that second only)
+    const v = view(at(B0 + 600, 1, 80_000, at(B0 + 200, 1, 90_000)));
+    expect(v).toMatchObject({ floorUs: 7_000, countFromUs: 160_000, countFrom: "twice the baseline's second-worst second" });
+  });
+
+  it('a stream the server emits: a freeze counts from the longest silence its rate has by chance', () => {
+    const v = view(quiet, { emitted: 20 });
+    expect(v).toMatchObject({
+      countFromUs: chanceGapUs(20, 10_000_000),
+      countFrom: 'the longest silence a stream of 20.0 events/s has by chance',
+      judged: true,
+    });
+    const slow = view(quiet, { emitted: 1 });
+    expect(slow).toMatchObject({
+      judged: false,
+      notJudged: "too few events: a freeze under 6.91s cannot be told from the stream's own gaps",
+    });
+  });
+
+  it('a counting bound at hol.maxStall or beyond: not judged (a frozen baseline hides any freeze the rule could count)', () => {
+    expect(view(() => 200_000).notJudged).toBe(
+      'the baseline itself was frozen up to 600.0ms a second: a freeze under 1.20s cannot be told from it',
+    );
+    expect(view(quiet, { rules: { minFreezeUs: 1_000_000 } })).toMatchObject({ judged: false, countFromUs: 1_000_000 });
+    expect(view(quiet, { rules: { minFreezeUs: 999_999 } })).toMatchObject({ judged: true, notJudged: undefined });
+  });
+});
+
+describe('freezeView: what triggers, at the boundaries', () => {
+  // the baseline once reached 80 ms in one tick (under the counting bound: no freeze, but its worst)
+  const hiccup: Ticks = at(B0 + 300, 1, 80_000);
+
+  it("a lone freeze triggers from 1.5× the baseline's worst shared age; two of any size over the bound do", () => {
+    expect(view(at(S0 + 400, 10, 120_000, hiccup))).toMatchObject({ triggered: true, sustained: false });
+    expect(view(at(S0 + 400, 10, 119_999, hiccup)).triggered).toBe(false);
+    expect(view(at(S0 + 400, 10, 119_999, at(S0 + 700, 10, 119_999, hiccup))).triggered).toBe(true);
+  });
+
+  it("freezes trigger when their share of stress is over twice baseline's share (equal to twice is not over)", () => {
+    // baseline frozen 100 ms of 8 s (1.25%); stress 250 ms of 10 s is exactly twice that, 260 ms is over it
+    const base: Ticks = at(B0 + 300, 10, 150_000);
+    const stress = (second: number) => view(at(S0 + 200, 12, 150_000, at(S0 + 600, second, 150_000, base)));
+    expect(stress(13).stress.frozenUs).toBe(250_000);
+    expect(stress(13).triggered).toBe(false);
+    expect(stress(14).triggered).toBe(true);
+  });
+
+  it('a rise under the counting bound triggers once it lasts hol.sustain above the floor, sustained; a tick less does not', () => {
+    expect(view(at(S0 + 100, 300, 50_000))).toMatchObject({ triggered: true, sustained: true });
+    expect(view(at(S0 + 100, 300, 50_000)).stress.freezes).toEqual([]);
+    expect(view(at(S0 + 100, 299, 50_000)).triggered).toBe(false);
+  });
+
+  it('in a stress shorter than twice hol.sustain, half of it is enough', () => {
+    // 5 s of stress: 2.5 s above the floor (just above, so the median tick does not move)
+    expect(view(at(S0 + 100, 250, 7_001), { stressSeconds: 5 }).triggered).toBe(true);
+    expect(view(at(S0 + 100, 249, 7_001), { stressSeconds: 5 }).triggered).toBe(false);
+  });
+
+  it('a rise must cover a quarter of stress', () => {
+    const rules = { sustainUs: 1_000_000 };
+    expect(view(at(S0 + 100, 250, 7_001), { rules }).triggered).toBe(true);
+    expect(view(at(S0 + 100, 249, 7_001), { rules }).triggered).toBe(false);
+  });
+
+  it("a rise must be at least 3× baseline's share above the floor", () => {
+    // baseline above the floor one whole second of eight (12.5%): stress needs 37.5%
+    const base: Ticks = at(B0 + 300, 100, 7_001);
+    expect(view(at(S0 + 100, 375, 7_001, base))).toMatchObject({ floorUs: 7_000, triggered: true });
+    expect(view(at(S0 + 100, 374, 7_001, base)).triggered).toBe(false);
+  });
+
+  it('a moved median tick triggers when it reaches indexLimit × and + minDelta over baseline: both are needed', () => {
+    // indexLimit 3 and minDelta 4 ms over a 2 ms median: 6 ms meets both (and is not above the 6 ms floor)
+    const shifted = view((j) => (j >= S0 ? 6_000 : 2_000), { rules: { indexLimit: 3, minDeltaUs: 4_000 } });
+    expect(shifted).toMatchObject({ floorUs: 6_000, triggered: true, sustained: true });
+    expect(shifted.stress.aboveFloorUs).toBe(0);
+    expect(view((j) => (j >= S0 ? 5_999 : 2_000), { rules: { indexLimit: 3, minDeltaUs: 4_000 } }).triggered).toBe(false);
+    // 5 ms: + minDelta (1 ms) met, 3× not; then 2× met, + minDelta (4 ms) not
+    expect(view((j) => (j >= S0 ? 5_000 : 2_000), { rules: { indexLimit: 3, minDeltaUs: 1_000 } }).triggered).toBe(false);
+    expect(view((j) => (j >= S0 ? 5_000 : 2_000), { rules: { indexLimit: 2, minDeltaUs: 4_000 } }).triggered).toBe(false);
+  });
+
+  it('a moved median needs a measured baseline; with one, it is judged even where the freezes could not be', () => {
+    expect(view((j) => (j >= S0 ? 50_000 : GONE)).triggered).toBe(false);
+    const oneSecond = view((j) => (j >= 200 ? 50_000 : 2_000), { baseSeconds: 1 });
+    expect(oneSecond.notJudged).toBe('1 whole seconds of baseline measured: no floor to judge against');
+    expect(oneSecond).toMatchObject({ judged: true, triggered: true, sustained: true });
+    // a rise that does not move the median, where no floor could be set: not judged, not triggered
+    const risen = view(at(200, 400, 7_001), { baseSeconds: 1 });
+    expect(risen).toMatchObject({ judged: false, triggered: false, sustained: false });
+  });
+
+  it('a stream too sparse for its silences to mean anything: no moved median is judged either', () => {
+    const maxStallUs = chanceGapUs(20, 10_000_000);
+    const risen = (j: number) => (j >= S0 ? 50_000 : 2_000);
+    expect(view(risen, { emitted: 20, rules: { maxStallUs } })).toMatchObject({ judged: false, triggered: false });
+    expect(view(risen, { emitted: 20, rules: { maxStallUs: maxStallUs + 1 } })).toMatchObject({ judged: true, triggered: true });
+  });
+
+  it('freezes make a sustained verdict when one of them lasts hol.sustain', () => {
+    const rules = { sustainUs: 1_000_000 };
+    expect(view(at(S0 + 100, 100, 150_000, at(S0 + 500, 20, 150_000)), { rules })).toMatchObject({ triggered: true, sustained: true });
+    expect(view(at(S0 + 100, 99, 150_000, at(S0 + 500, 20, 150_000)), { rules })).toMatchObject({ triggered: true, sustained: false });
+  });
+});
+
+describe('describeFreezes', () => {
+  const phase = (freezes: FreezePhase['freezes'], worstUs = 42_000): FreezePhase => ({
+    measuredUs: 12_000_000,
+    aboveFloorUs: 0,
+    freezes,
+    frozenUs: freezes.reduce((a, f) => a + f.durationUs, 0),
+    worstUs,
+    medianUs: 2_000,
+  });
+
+  it('none, one, several: the count, the worst peak, and the time frozen of the time measured', () => {
+    expect(describeFreezes(phase([]))).toBe('none (worst shared age 42.0ms)');
+    expect(describeFreezes(phase([{ startUs: 0, durationUs: 300_000, peakUs: 312_000 }]))).toBe(
+      '1 freeze (worst 312.0ms; 300.0ms frozen of 12.00s)',
+    );
+    expect(
+      describeFreezes(
+        phase([
+          { startUs: 0, durationUs: 300_000, peakUs: 312_000 },
+          { startUs: 5_000_000, durationUs: 300_000, peakUs: 150_000 },
+        ]),
+      ),
+    ).toBe('2 freezes (worst 312.0ms; 600.0ms frozen of 12.00s)');
+  });
+});
+
+describe('robustFloor: which bound sets the floor', () => {
+  const rules = { indexLimit: 3, minDeltaUs: 5_000 };
+  const eight = (us: number): number[] => Array.from({ length: 8 }, () => us);
+  it('indexLimit × the median, the median + minDelta, or the median + 4 robust SDs, whichever is highest', () => {
+    expect(robustFloor(eight(5_000), rules)).toEqual({ floorUs: 15_000, from: "3× the baseline's median" });
+    expect(robustFloor(eight(1_000), rules)).toEqual({ floorUs: 6_000, from: 'the baseline median + hol.minDelta' });
+    // median 5 ms, MAD 4 ms: 5 + 4 × 1.4826 × 4 ms
+    expect(robustFloor([1_000, 1_000, 1_000, 1_000, 9_000, 9_000, 9_000, 9_000], rules)).toEqual({
+      floorUs: 28_722,
+      from: "the baseline median + 4 robust SD's",
+    });
+  });
+});
+
+describe('freezeView and chanceGapUs at the edges of their inputs', () => {
+  it('a rate that is not a positive number has no chance gap: no silence can be told from a freeze', () => {
+    expect(chanceGapUs(-1, 10_000_000)).toBe(Infinity);
+    expect(chanceGapUs(Number.NaN, 10_000_000)).toBe(Infinity);
+  });
+
+  it('no stress measured moves no median, even over a baseline of zeros with hol.minDelta 0', () => {
+    expect(view((j) => (j >= S0 ? GONE : 0), { rules: { minDeltaUs: 0 } })).toMatchObject({ triggered: false, judged: false });
   });
 });

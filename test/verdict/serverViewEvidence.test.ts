@@ -110,3 +110,52 @@ describe('serverDisagreement', () => {
     expect(serverDisagreement(withServer({ ...stuck, mode: 'legacy' }, { maxStallUs: 100_000 }))).toBeUndefined();
   });
 });
+
+describe('at the edges', () => {
+  it('the unit changes at exactly 1 KiB and 1 MiB; a bucket bound of 0 is a bound', () => {
+    expect([1023, 1024, 1024 * 1024 - 1, 1024 * 1024].map(formatBytes)).toEqual(['1023 B', '1 KiB', '1024 KiB', '1 MiB']);
+    expect(formatBucket(0)).toBe('≤ 0µs');
+  });
+
+  it('a failed baseline scrape is not quoted; a stress scrape without per-send times gives its in-flight row only', () => {
+    const rows = serverViewEvidence(
+      withServer({
+        phases: [phase('baseline', { error: 'timeout', sendsInFlight: 3, oldestInFlightUs: 5_000 }), phase('stress', { sendsInFlight: 2 })],
+      }),
+    );
+    expect(rows.map((r) => [r.rule, r.measured])).toEqual([['server: oldest in-flight send at the end of stress', '0µs, 2 in flight']]);
+  });
+
+  it('no stress phase: nothing to compare, however long the server waited', () => {
+    const rec = withServer({ mode: 'legacy', oldestInFlightUs: 3_000_000 }, { maxStallUs: 50_000 });
+    expect(serverDisagreement(rec)).toMatch(/^server and clients disagree: the server waited 3\.00s/);
+    rec.phases = rec.phases.filter((p) => p.role !== 'stress');
+    expect(serverDisagreement(rec)).toBeUndefined();
+  });
+
+  it('clients stalled for seconds: the server saw nothing when its longest wait is under 100 ms, not at it', () => {
+    const longest = (maxUs: number) =>
+      serverDisagreement(withServer({ phases: [phase('stress', { sendDurationUs: send(25, 250, maxUs) })] }, { maxStallUs: 2_000_000 }));
+    expect(longest(99_999)).toMatch(/\(longest 100\.0ms\)/);
+    expect(longest(100_000)).toBeUndefined();
+  });
+
+  it('a legacy-like server stuck from 1 s, fast clients under 100 ms; its dispatch queue at the end of the run counts too', () => {
+    const stuck = (waitUs: number, clientUs: number) =>
+      serverDisagreement(withServer({ mode: 'legacy', phases: [phase('stress', { oldestInFlightUs: waitUs })] }, { maxStallUs: clientUs }));
+    expect(stuck(1_000_000, 50_000)).toMatch(/^server and clients disagree: the server waited 1\.00s/);
+    expect(stuck(999_999, 50_000)).toBeUndefined();
+    expect(stuck(1_000_000, 99_999)).toMatch(/fast clients stalled at most 100\.0ms/);
+    expect(serverDisagreement(withServer({ dispatchQueueAgeUs: 3_000_000 }, { maxStallUs: 50_000 }))).toMatch(
+      /^server and clients disagree: the server waited 3\.00s on a send or its dispatch queue/,
+    );
+  });
+});
+
+describe('stressScrapes', () => {
+  it('none from a run without a server scrape, or one without phase scrapes', () => {
+    expect(stressScrapes(verdictRecord({ baseline: steady(5_000), stress: steady(5_000) }))).toEqual([]);
+    expect(stressScrapes(withServer({}))).toEqual([]);
+    expect(stressScrapes(withServer({ phases: [phase('baseline'), phase('stress')] }))).toEqual([phase('stress')]);
+  });
+});
