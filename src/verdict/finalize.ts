@@ -8,21 +8,14 @@ import type { RunRecord } from '../record/schema.js';
 import type { Scenario } from '../scenario/types.js';
 
 export const NOT_JUDGED = 'not judged: the run is not a result';
-export const NOT_JUDGED_FEW_EVENTS = 'not judged: too few events for a ratio to mean anything';
 
 export function finalizeRecord(record: RunRecord, spec: Pick<Scenario, 'hol' | 'thresholds'>): RunRecord {
   record.hol = analyseHol(record, spec.hol);
   record.hol.evidence.push(...serverViewEvidence(record)); // the server's own view: evidence, not rules
   const judged = record.hol.verdict !== 'invalid';
-  // a delivery ratio of a few events is chance: when the verdict's delivery rule could not judge it,
-  // a threshold on it cannot either (not judged is not passed, nor failed)
-  const ratioUnjudged = record.hol.evidence.some((e) => e.rule.startsWith('fast delivery rate') && e.judged === false);
+  // a threshold on a verdict figure its rule could not judge is not judged either (thresholds.ts)
   record.thresholds = evaluateThresholds(record, spec.thresholds).map((t) =>
-    !judged
-      ? { ...t, judged: false, message: `${t.message} (${NOT_JUDGED})` }
-      : ratioUnjudged && /^hol\b.*deliveryRatio/.test(t.threshold)
-        ? { ...t, judged: false, message: `${t.message} (${NOT_JUDGED_FEW_EVENTS})` }
-        : t,
+    !judged ? { ...t, judged: false, message: `${t.message} (${NOT_JUDGED})` } : t,
   );
   const warnings: string[] = [];
   if (record.generator.bound)

@@ -77,10 +77,10 @@ describe('freezes in stress', () => {
   it("the same hiccup in baseline and a clean stress: none; freezes in stress must outweigh the baseline's", () => {
     const hiccup = (t: number) => (t >= 5_000_000 && t < 5_200_000 ? 2_000 + (t - 5_000_000) : 2_000);
     expect(judge({ ages: hiccup }).verdict).toBe('none');
-    // one freeze of the same size in stress, over ten seconds against eight: not more often than baseline's
+    // one freeze of the same size in stress: one pause each cannot be told from the machine's, nor is it "no freeze"
     const same = judge({ ages: (t) => Math.max(hiccup(t), frozen([STRESS_US + 4_000_000], 200_000)(t)) });
     expect(same.freezes!.stress.count).toBe(1);
-    expect(same.verdict).toBe('none');
+    expect(same.verdict).toBe('inconclusive');
     // three of them are
     const more = judge({
       ages: (t) => Math.max(hiccup(t), frozen([STRESS_US + 1_000_000, STRESS_US + 4_000_000, STRESS_US + 7_000_000], 200_000)(t)),
@@ -217,10 +217,10 @@ describe('a lone freeze must stand out from the baseline', () => {
   // a baseline that once reached 110 ms (a busy machine descheduling the server)
   const baseline = (t: number): number => (t >= 4_000_000 && t < 4_110_000 ? 2_000 + (t - 4_000_000) : 2_000);
 
-  it("one stress freeze a little over the baseline's worst is the machine, not blocking", () => {
+  it("one stress freeze a little over the baseline's worst cannot be told from the machine: inconclusive, never none", () => {
     const r = judge({ ages: (t) => Math.max(baseline(t), frozen([STRESS_US + 4_000_000], 140_000)(t)) });
     expect(r.freezes!.stress.count).toBe(1);
-    expect(r.verdict).toBe('none');
+    expect(r.verdict).toBe('inconclusive');
   });
 
   it("one freeze well over the baseline's worst is blocking; two freezes of the smaller size are too", () => {
