@@ -138,7 +138,7 @@ function referenceReader(slowGroup: number): () => number | undefined {
 
 function watchPushback(slot: Slot, client: ClientConnection, t0Us: number): void {
   pushback ??= new PushbackWatch(t0Us, referenceReader(slot.plan.group));
-  pushbackOf.set(slot, pushback.watch({ socket: () => client.socket(), closedAtUs: () => client.endedByServerAtUs() }, nowUs));
+  pushbackOf.set(slot, pushback.watch(client.pushbackSubject(), nowUs));
 }
 
 function makeClient(slot: Slot, tl: Timeline, schedule: Schedule): Client {

@@ -61,8 +61,12 @@ function sendBufferMaxBytes(): number {
 }
 
 export interface PushbackSubject {
+  /** The socket while the client is subscribed (undefined before, and once it was refused or failed by the runner). */
   socket(): Socket | undefined;
-  /** µs since t0 when the server closed or refused it (undefined while connected). */
+  /**
+   * µs since t0 when the server closed it after it was open and subscribed (undefined otherwise): a
+   * refused connect or subscription, or the runner's own fault, never counts as pushback.
+   */
   closedAtUs(): number | undefined;
 }
 
