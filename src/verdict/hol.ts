@@ -9,8 +9,9 @@
 //                floor for several seconds; they missed events; their delivery rate fell beyond
 //                chance; one stalled;
 //   inconclusive — nothing fired, but the run could not have seen blocking: the slow clients never
-//                pushed back on the server (or nothing was replayed), or the rules that could show
-//                blocking could not judge (too short, too few events): never a pass;
+//                pushed back on the server (or nothing was replayed), the rules that could show
+//                blocking could not judge (too short, too few events), or stress had one freeze that
+//                does not stand out from the baseline's own worst: never a pass;
 //   none       — the run tested the server and no rule fired.
 import type { HolRules } from '../scenario/types.js';
 import { formatUs } from '../util/units.js';
