@@ -68,6 +68,8 @@ export interface PushbackSubject {
    * refused connect or subscription, or the runner's own fault, never counts as pushback.
    */
   closedAtUs(): number | undefined;
+  /** True once it can never push back (refused, or failed by the runner): no reason to keep sampling for it. */
+  settled?(): boolean;
 }
 
 interface Watched {
@@ -120,7 +122,7 @@ export class PushbackWatch {
   }
 
   get active(): boolean {
-    return this.watched.some((w) => w.result.reachedAtUs === null && w.subject.closedAtUs() === undefined);
+    return this.watched.some((w) => w.result.reachedAtUs === null && w.subject.closedAtUs() === undefined && !w.subject.settled?.());
   }
 
   /** One look at every watched client still connected and not yet known to push back. */

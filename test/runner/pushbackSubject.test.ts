@@ -11,6 +11,7 @@ import { timeline } from '../../src/measurement/schedule.js';
 import '../../src/runner/adapters/builtins.js';
 import { adapterFor } from '../../src/runner/adapters/registry.js';
 import { ClientConnection, type ConnectionContext } from '../../src/runner/clients/connection.js';
+import { PushbackWatch } from '../../src/runner/pushback.js';
 import { validateScenario } from '../../src/scenario/validate.js';
 import { waitUntil } from '../server/helpers.js';
 
@@ -93,6 +94,7 @@ describe('the pushback subject of a slow client', () => {
     expect(c.result().closedByServer).toBe(4008);
     expect(subject.closedAtUs()).toBe(c.result().closedAtUs);
     expect(subject.closedAtUs()).toBeGreaterThan(0);
+    expect(subject.settled!()).toBe(false);
   });
 
   it('refused at connect (HTTP 429): never pushback, and no socket to watch', async () => {
@@ -105,6 +107,7 @@ describe('the pushback subject of a slow client', () => {
     expect(c.endedByServerAtUs()).toBeDefined(); // the server did end it: a reference reader must drop it
     expect(subject.closedAtUs()).toBeUndefined();
     expect(subject.socket()).toBeUndefined();
+    expect(subject.settled!()).toBe(true); // nothing left to sample for it
   });
 
   it('subscription refused (403), then closed by the server: never pushback', async () => {
@@ -116,5 +119,23 @@ describe('the pushback subject of a slow client', () => {
     expect(c.result().refused).toBe('subscribe');
     expect(subject.closedAtUs()).toBeUndefined();
     expect(subject.socket()).toBeUndefined();
+  });
+
+  it('a watch of a refused client alone stops sampling; of a subscribed one it goes on', async () => {
+    const refused = await refusingServer();
+    const open_ = await wsServer({ status: 200, last_log_id: 0 });
+    servers.push(refused.server, open_.server);
+    const a = open(refused.url);
+    const b = open(open_.url);
+    await waitUntil(() => a.result().refused !== undefined && b.account.windowStartId >= 0, 'the refusal and the ack');
+    const alone = new PushbackWatch(0, () => undefined);
+    alone.watch(a.pushbackSubject(), nowUs);
+    expect(alone.active).toBe(false);
+    alone.stop();
+    const both = new PushbackWatch(0, () => undefined);
+    both.watch(a.pushbackSubject(), nowUs);
+    both.watch(b.pushbackSubject(), nowUs);
+    expect(both.active).toBe(true);
+    both.stop();
   });
 });

@@ -109,6 +109,7 @@ export class ClientConnection implements FrameHandlers {
     return {
       socket: () => (counts() ? this.socket() : undefined),
       closedAtUs: () => (counts() && this.closedByServer !== undefined ? this.closedAtUs : undefined),
+      settled: () => this.refused !== undefined || this.runnerFailed,
     };
   }
 
