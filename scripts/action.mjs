@@ -118,7 +118,6 @@ export function evbenchArgs(env, outDir) {
     );
   const args = demo ? ['demo'] : ['run', scenario];
   if (target) args.push('--target', target);
-  if (input('publisher-token', env)) args.push('--publisher-token', input('publisher-token', env));
   for (const t of thresholds) args.push('--threshold', t);
   if (input('duration', env)) args.push('--duration', input('duration', env));
   args.push('--report', reportFormats(input('report-formats', env) || 'md,html,junit').join(','));
@@ -128,7 +127,16 @@ export function evbenchArgs(env, outDir) {
   return args;
 }
 
-/** The printed form of a command line, with the publisher token hidden. */
+/**
+ * evbench's environment: the publisher token as EVBENCH_PUBLISHER_TOKEN, never on its command line
+ * (another process on the runner can read a command line; `ps` shows it).
+ */
+export function evbenchEnv(env) {
+  const token = input('publisher-token', env);
+  return token ? { ...env, EVBENCH_PUBLISHER_TOKEN: token } : env;
+}
+
+/** The printed form of a command line, with the publisher token hidden (should `args` hold it too). */
 function shown(args, env) {
   const secret = input('publisher-token', env);
   return args.map((a) => (secret && a === secret ? '***' : /[\s'"$`\\]/.test(a) ? `'${a.replace(/'/g, `'\\''`)}'` : a)).join(' ');
@@ -242,7 +250,7 @@ export async function run(env = process.env) {
   setOutput('reports-dir', outDir);
   const args = evbenchArgs(env, outDir);
   process.stderr.write(`evbench action: evbench ${shown(args, env)}\n`);
-  const result = await runEvbench(bin, args, { env });
+  const result = await runEvbench(bin, args, { env: evbenchEnv(env) });
   setOutput('exit-code', result.code);
 
   let runs;

@@ -11,9 +11,11 @@ import { printRunEnd, printRunsEnd, runLog } from './runOutput.js';
 import type { Verbosity } from './verbosity.js';
 import { createProgress } from './progress.js';
 import type { DashboardHooks } from './dashboard.js';
+import type { StreamHooks } from './streamOut.js';
 import { EXIT_FAILED, EXIT_INCONCLUSIVE, EXIT_INVALID, EXIT_OK, EXIT_UNREACHABLE, UserError, exitCodeForSignal } from '../util/errors.js';
 import { runStatus } from '../reports/outcomes.js';
-import { writeFileAtomic } from '../util/atomicWrite.js';
+import { refuseInputOverwrite, refuseOutsideDir, writeFileAtomic } from '../util/atomicWrite.js';
+import { recordBaseName } from '../record/loadRecord.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jsonText } from '../util/untrusted.js';
@@ -31,10 +33,28 @@ export interface ExecuteOptions {
   reports?: ReportFormat[];
   /** Run one shard of a distributed run. */
   shard?: { index: number; count: number };
+  /** Start the run's clock at this instant (epoch µs, `--start-at`). */
+  startAtUs?: number;
   /** A live dashboard to feed (`--dashboard`). */
   dashboard?: DashboardHooks;
+  /** Streams of results while each run goes (`--out prometheus-rw=URL`, `--out ndjson=FILE`). */
+  streams?: StreamHooks;
   /** Files the command read (the scenario, a tokens file): never replaced by an output. */
   inputs?: string[];
+  /** Start the target's server from this command for each run (`--server-cmd`); its output goes to NAME.server.log beside the record. */
+  serverCommand?: { command: string; waitMs: number };
+}
+
+/** Where a run's `--server-cmd` output goes: beside its record, under the record's name. */
+function serverLogFile(s: Scenario, inputs: readonly string[]): string {
+  const how =
+    s.target.kind === 'url'
+      ? { kind: 'url' as const, adapter: s.target.adapter }
+      : { kind: 'embedded' as const, mode: s.target.mode, adapter: 'evbench' };
+  const path = join(s.outputs.dir, `${recordBaseName({ scenario: { name: s.name }, target: how })}.server.log`);
+  refuseOutsideDir(path, s.outputs.dir);
+  refuseInputOverwrite(path, inputs);
+  return path;
 }
 
 export interface NamedRun {
@@ -87,17 +107,27 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
       const progress = verbosity === 'quiet' ? { update: () => {}, stop: () => {} } : createProgress(s.name);
       const name = s.name.split('/').pop()!;
       const dashboard = opts.dashboard;
+      const streams = opts.streams;
       const runOpts: RunOptions = {
         workers: opts.workers,
         shard: opts.shard,
+        startAtUs: opts.startAtUs,
         signal: controller.signal,
         onProgress: (p) => {
           progress.update(p);
           dashboard?.onProgress(name, p);
         },
-        onLive: dashboard ? (u) => dashboard.onLive(name, u) : undefined,
-        liveWatched: dashboard ? () => dashboard.watched() : undefined,
+        onLive:
+          dashboard || streams
+            ? (u) => {
+                dashboard?.onLive(name, u);
+                streams?.onLive(name, u);
+              }
+            : undefined,
+        // a stream is always watching; a dashboard only while a page is open
+        liveWatched: dashboard && !streams ? () => dashboard.watched() : undefined,
         say: runLog(verbosity),
+        serverCommand: opts.serverCommand && { ...opts.serverCommand, logFile: serverLogFile(s, opts.inputs ?? []) },
       };
       let record: RunRecord;
       try {
@@ -121,6 +151,7 @@ export async function execute(scenario: Scenario, opts: ExecuteOptions): Promise
       const path = files[0]!.path;
       dashboard?.onFinal(name, record);
       printRunEnd(record, files, output, variants.length > 1 ? name : undefined);
+      await streams?.onFinal(name, record);
       runs.push({ name, record, path });
     }
   } finally {

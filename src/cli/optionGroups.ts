@@ -3,7 +3,8 @@
 import type { Command, Option } from 'commander';
 
 const GROUPS: [heading: string, flags: string[]][] = [
-  ['Scenario overrides:', ['--mode', '--rate', '--payload', '--clients', '--duration', '--variant', '--shard']],
+  ['Scenario overrides:', ['--mode', '--rate', '--payload', '--clients', '--duration', '--variant']],
+  ['Run:', ['--shard', '--start-at']],
   ['Thresholds and exit codes:', ['--threshold', '--fail-on-hol', '--tolerance', '--min-delta', '--alpha', '--all', '--max-t0-skew']],
   [
     'Target (a server of your own):',
@@ -19,6 +20,8 @@ const GROUPS: [heading: string, flags: string[]][] = [
       '--metrics-token-file',
       '--header',
       '--insecure',
+      '--server-cmd',
+      '--server-wait',
     ],
   ],
   [

@@ -6,13 +6,17 @@ import { EXIT_FAILED, EXIT_OK, UserError } from '../util/errors.js';
 import { runStatus } from '../reports/outcomes.js';
 import { quietOption, terminalOutput, verboseOption } from './verbosity.js';
 import { execute, type NamedRun } from './execute.js';
-import { addTargetOptions, applyTargetFlags, withTokenFiles, type TargetFlags } from './targetFlags.js';
+import { addTargetOptions, applyTargetFlags, serverCommandFlags, withTokenFiles, type TargetFlags } from './targetFlags.js';
 import { withThresholdFlags } from './thresholdFlags.js';
 import { parseReportFormats, type ReportFormat } from '../reports/formats.js';
 import { addDashboardOptions, openDashboard, type DashboardFlags } from './dashboard.js';
 import { jsonText } from '../util/untrusted.js';
 import { rememberSecrets } from '../util/redact.js';
 import { scenarioSecrets } from '../scenario/secrets.js';
+import { checkStartAt, parseStartAt } from '../runner/startAt.js';
+import { nowUs } from '../clock.js';
+import { parseOutTargets, type StreamTarget } from './outTargets.js';
+import { openStreams, PROMETHEUS_TOKEN_ENV, type StreamHooks } from './streamOut.js';
 
 interface RunFlags extends TargetFlags, DashboardFlags {
   rate?: string;
@@ -21,7 +25,7 @@ interface RunFlags extends TargetFlags, DashboardFlags {
   mode?: string;
   duration?: string;
   workers?: string;
-  out?: string;
+  out: string[];
   json?: boolean;
   threshold: string[];
   failOnHol?: boolean;
@@ -29,6 +33,7 @@ interface RunFlags extends TargetFlags, DashboardFlags {
   color?: boolean;
   report?: string;
   shard?: string;
+  startAt?: string;
   quiet?: boolean;
   verbose?: boolean;
 }
@@ -99,6 +104,16 @@ function applyRunFlags(scenario: Scenario, flags: RunFlags): Scenario {
   return s;
 }
 
+/** Runs `body` with the command's streams open (`--out prometheus-rw=`, `ndjson=`); they are flushed and closed however it ends. */
+async function withStreams<T>(targets: readonly StreamTarget[], body: (streams: StreamHooks | undefined) => Promise<T>): Promise<T> {
+  const streams = openStreams(targets);
+  try {
+    return await body(streams);
+  } finally {
+    await streams?.close(say);
+  }
+}
+
 export function jsonOutput(runs: NamedRun[]): string {
   if (runs.length === 1) return jsonText(runs[0]!.record);
   return jsonText(Object.fromEntries(runs.map((r) => [r.name, r.record])));
@@ -108,7 +123,12 @@ function addRunOptions(cmd: Command): Command {
   return addDashboardOptions(cmd)
     .option('--duration <time>', 'total duration; phases are rescaled (e.g. 30s)')
     .option('--workers <n>', 'client worker threads (default: cores − 1)')
-    .option('--out <dir>', 'folder for the run records (default: reports)')
+    .option(
+      '--out <target>',
+      `folder for the run records (default: reports); also, repeatable, a stream of results while the run goes: prometheus-rw=URL (remote write; a bearer token in ${PROMETHEUS_TOKEN_ENV}) or ndjson=FILE (see docs/metrics.md)`,
+      collect,
+      [],
+    )
     .option('--json', 'print the run record(s) as JSON on stdout')
     .option('--report <formats>', 'reports besides the JSON record: md, html, hgrm, hlog, junit (comma-separated)')
     .option('--fail-on-hol', 'exit 1 when the verdict is hol or disconnect (and a failed check in the JUnit report)')
@@ -130,7 +150,11 @@ export function registerRun(program: Command): void {
       .addOption(new Option('--mode <mode>', 'embedded server mode').choices(['isolated', 'legacy']))
       .option('--threshold <spec>', "extra threshold, e.g. 'latency{group:fast,phase:stress}: p(99)<50ms' (repeatable)", collect, [])
       .option('--variant <name>', 'run only this variant of the scenario')
-      .option('--shard <i/N>', 'run shard i of N (0-based) of a distributed run; auto/N takes i from JOB_COMPLETION_INDEX'),
+      .option('--shard <i/N>', 'run shard i of N (0-based) of a distributed run; auto/N takes i from JOB_COMPLETION_INDEX')
+      .option(
+        '--start-at <time>',
+        "connect, then start the run's clock at this instant (ISO-8601 such as 2026-12-05T10:00:00Z, or epoch s/ms): shards given one instant share their phases",
+      ),
   )
     .addHelpText(
       'after',
@@ -140,9 +164,13 @@ Examples:
   evbench run slow-client --mode legacy         # reproduce head-of-line blocking
   evbench run catch-up --duration 20s --json > run.json
   evbench run slow-client --target ws://127.0.0.1:8080/websocket --publisher-token secret
+  evbench run slow-client --target ws://127.0.0.1:9001/ --adapter generic --publish server \\
+      --server-cmd 'node examples/foreign-servers.mjs bounded 9001'   # starts it, measures its CPU and memory, stops it
   evbench run slow-client --threshold 'latency{group:fast,phase:stress}: p(99)<50ms'
   evbench run slow-client --report md,html,junit --out reports
   evbench run slow-client --shard auto/4        # one of 4 shards; then: evbench merge reports/*.shard-*.json -o merged.json
+  evbench run slow-client --target ws://10.0.0.5:8080/websocket --shard 0/2 --start-at 2026-12-05T10:00:00Z
+                                                # each shard the same instant: one t0, merge accepts them
 
 Exit codes: 0 ok, 1 thresholds failed (or a hol/disconnect verdict with --fail-on-hol), 2 bad input, 3 target unreachable,
 4 not a result (verdict invalid: generator-bound, a worker failed, or the run was cut short), 130 interrupted (SIGINT),
@@ -150,27 +178,42 @@ Exit codes: 0 ok, 1 thresholds failed (or a hol/disconnect verdict with --fail-o
     )
     .action(async (name: string, given: RunFlags, cmd: Command) => {
       const flags: RunFlags = { ...given, ...withTokenFiles(given, (key) => cmd.getOptionValueSource(key)) };
-      const overrides = parseOverrideFlags(flags);
+      const outs = parseOutTargets(flags.out);
+      const overrides = parseOverrideFlags({ ...flags, out: outs.dir });
       const workers = parseWorkers(flags.workers);
       const reports = parseReports(flags.report);
       const shard = parseShard(flags.shard);
+      const startAtUs = flags.startAt === undefined ? undefined : parseStartAt(flags.startAt);
+      // before anything connects: an instant already past (or a day away) is a usage error
+      if (startAtUs !== undefined) checkStartAt(startAtUs, nowUs());
+      const serverCommand = serverCommandFlags(flags, (key) => cmd.getOptionValueSource(key));
       const loaded = loadScenario(name, overrides);
       const scenario = applyRunFlags(
         loaded,
         withoutAmbientSecrets(flags, loaded, (key) => cmd.getOptionValueSource(key)),
       );
       rememberSecrets(scenarioSecrets(scenario));
-      const dashboard = await openDashboard(flags, scenario.name, say);
-      const { runs, exitCode } = await execute(scenario, {
-        workers,
-        json: !!flags.json,
-        ...terminalOutput(flags),
-        failOnHol: !!flags.failOnHol,
-        color: useColor(flags.color),
-        reports,
-        shard,
-        dashboard,
-        inputs: [resolveScenarioPath(name).path, ...(flags.tokensFile === undefined ? [] : [flags.tokensFile])],
+      if (startAtUs !== undefined && scenario.variants.length > 1)
+        throw new UserError(
+          `--start-at: scenario "${scenario.name}" has ${scenario.variants.length} variants, run one after another: one instant fits one run (choose one with --variant)`,
+        );
+      const { runs, exitCode, dashboard } = await withStreams(outs.streams, async (streams) => {
+        const dashboard = await openDashboard(flags, scenario.name, say);
+        const result = await execute(scenario, {
+          workers,
+          json: !!flags.json,
+          ...terminalOutput(flags),
+          failOnHol: !!flags.failOnHol,
+          color: useColor(flags.color),
+          reports,
+          shard,
+          startAtUs,
+          dashboard,
+          serverCommand,
+          streams,
+          inputs: [resolveScenarioPath(name).path, ...(flags.tokensFile === undefined ? [] : [flags.tokensFile])],
+        });
+        return { ...result, dashboard };
       });
       if (flags.json) process.stdout.write(`${jsonOutput(runs)}\n`);
       process.exitCode = exitCode;
@@ -186,7 +229,8 @@ export function registerDemo(program: Command): void {
   )
     .addHelpText('after', '\nExamples:\n  evbench demo --duration 20s --json > demo.json\n  evbench demo --report md,html --out reports\n')
     .action(async (flags: RunFlags) => {
-      const overrides = parseOverrideFlags({ duration: flags.duration, out: flags.out });
+      const outs = parseOutTargets(flags.out);
+      const overrides = parseOverrideFlags({ duration: flags.duration, out: outs.dir });
       const workers = parseWorkers(flags.workers);
       const reports = parseReports(flags.report);
       const scenario = loadScenario('slow-client', overrides);
@@ -194,15 +238,19 @@ export function registerDemo(program: Command): void {
         { name: 'legacy', overrides: { mode: 'legacy' } },
         { name: 'isolated', overrides: { mode: 'isolated' } },
       ];
-      const dashboard = await openDashboard(flags, 'demo: slow-client, legacy then isolated', say);
-      const { runs, exitCode } = await execute(scenario, {
-        workers,
-        json: !!flags.json,
-        ...terminalOutput(flags),
-        failOnHol: !!flags.failOnHol,
-        color: useColor(flags.color),
-        reports,
-        dashboard,
+      const { runs, exitCode, dashboard } = await withStreams(outs.streams, async (streams) => {
+        const dashboard = await openDashboard(flags, 'demo: slow-client, legacy then isolated', say);
+        const result = await execute(scenario, {
+          workers,
+          json: !!flags.json,
+          ...terminalOutput(flags),
+          failOnHol: !!flags.failOnHol,
+          color: useColor(flags.color),
+          reports,
+          dashboard,
+          streams,
+        });
+        return { ...result, dashboard };
       });
       if (flags.json) process.stdout.write(`${jsonOutput(runs)}\n`);
       // the demo exists to show legacy failing: only the isolated run (the fix) can fail it

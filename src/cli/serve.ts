@@ -3,8 +3,10 @@ import type { Command } from 'commander';
 import { startServer, defaultServerOptions, type ServerOptions } from '../server/index.js';
 import { parseRetention } from '../server/store/retention.js';
 import { resolveServerOptions } from '../server/options.js';
-import { exposureWarning, singleToken, TOKEN_ENV, tokenList } from './serveSecrets.js';
+import { exposureWarning, singleToken, tokenList } from './serveSecrets.js';
+import { TOKEN_ENV } from '../protocol/serverSettings.js';
 import { bytesFlag, durationFlagMs, integerFlag } from '../util/units.js';
+import { gcNote, onParentGone, reexecWithSingleThreadedGc } from './serveGc.js';
 
 /** Past the sessions' close grace (1 s), how long a shutdown may take before the process just exits. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -140,10 +142,12 @@ Examples:
     )
     .action(async (flags: ServeFlags) => {
       const options = resolveServerOptions(serveOptionsFromFlags(flags));
+      // on one CPU the same command runs again under node --single-threaded-gc; this process only relays
+      if (reexecWithSingleThreadedGc()) return;
       const warning = exposureWarning(options);
       if (warning !== undefined) process.stderr.write(`${warning}\n`);
       const server = await startServer(options);
-      process.stderr.write(`evbench serve (${options.mode}) listening on ${server.url}\n`);
+      process.stderr.write(`evbench serve (${options.mode}) listening on ${server.url}${gcNote()}\n`);
       if (flags.json) process.stdout.write(`${JSON.stringify({ url: server.url, metrics: server.metricsUrl })}\n`);
       let stopping = false;
       const shutdown = (signal: string): void => {
@@ -162,6 +166,7 @@ Examples:
       };
       process.on('SIGINT', () => shutdown('SIGINT'));
       process.on('SIGTERM', () => shutdown('SIGTERM'));
+      onParentGone(() => shutdown('its parent process gone'));
     });
 }
 

@@ -3,10 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { UserError } from '../util/errors.js';
-
 import { TOKEN_ENV } from '../protocol/serverSettings.js';
-
-export { TOKEN_ENV };
 
 /** Tokens from a file: one per line or comma-separated; blank lines and `#` comments are skipped. */
 export function readTokenFile(flag: string, path: string): string[] {

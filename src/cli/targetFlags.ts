@@ -8,6 +8,7 @@ import { adapterNames, adapterSpec, type AdapterSpec } from '../scenario/adapter
 import { UserError } from '../util/errors.js';
 import { readFileSync } from 'node:fs';
 import { readTokenFile } from './serveSecrets.js';
+import { durationFlagMs } from '../util/units.js';
 
 export interface TargetFlags {
   target?: string;
@@ -32,7 +33,12 @@ export interface TargetFlags {
   tokenFile?: string;
   publisherTokenFile?: string;
   metricsTokenFile?: string;
+  serverCmd?: string;
+  serverWait?: string;
 }
+
+/** How long `--server-cmd`'s server may take to accept connections, by default. */
+export const DEFAULT_SERVER_WAIT_MS = 30_000;
 
 /** `a, b or c` */
 const orList = (names: string[]): string => (names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : (names[0] ?? ''));
@@ -81,7 +87,31 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--id-field <path>', 'generic: dotted JSON path of the event id (default: id)')
     .option('--time-field <path>', 'generic: dotted JSON path of the event publish time (default: ts)')
     .option('--time-unit <unit>', 'generic: ms, us, ns (epoch numbers) or iso (default: ms)')
-    .option('--publish <how>', 'generic: server (the server emits events itself), ws (evbench sends frames), or http:URL (evbench POSTs)');
+    .option('--publish <how>', 'generic: server (the server emits events itself), ws (evbench sends frames), or http:URL (evbench POSTs)')
+    .option(
+      '--server-cmd <command>',
+      "start --target's server with this shell command first (in its own process group, output in OUT/NAME.server.log), sample its CPU and memory, stop it after the run; --target must be 127.0.0.1, ::1 or localhost",
+    )
+    .option(
+      '--server-wait <time>',
+      `with --server-cmd: how long its server may take to accept connections (default: ${DEFAULT_SERVER_WAIT_MS / 1000}s)`,
+    );
+}
+
+/** `--server-cmd` and `--server-wait`: the command and how long to wait for its port, or undefined without one. */
+export function serverCommandFlags(
+  flags: TargetFlags,
+  sourceOf: (key: string) => string | undefined,
+): { command: string; waitMs: number } | undefined {
+  if (flags.serverCmd === undefined) {
+    // a variable exported for another run is no reason to refuse this one
+    if (flags.serverWait !== undefined && sourceOf('serverWait') === 'cli') throw new UserError('--server-wait: only with --server-cmd');
+    return undefined;
+  }
+  if (flags.serverCmd.trim() === '') throw new UserError('--server-cmd: empty (expected a shell command that starts the server)');
+  const waitMs = flags.serverWait === undefined ? DEFAULT_SERVER_WAIT_MS : durationFlagMs('--server-wait', flags.serverWait);
+  if (waitMs <= 0) throw new UserError(`--server-wait ${flags.serverWait}: must be longer than 0`);
+  return { command: flags.serverCmd, waitMs };
 }
 
 const TOKEN_FILES = [

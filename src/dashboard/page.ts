@@ -107,6 +107,7 @@ function renderRun(run) {
         '. A stalled reader does not read the close frame, so the table counts only the closes the clients saw.'));
     for (const line of sv.sentences) s.append($('p', { class: 'meta' }, line));
   }
+  if (run.serverProcess) s.append($('p', { class: 'meta', 'data-metric': 'server-process' }, run.serverProcess));
   if (run.liveCostUs !== null) s.append($('p', { class: 'meta', 'data-metric': 'live-cost', 'data-value': run.liveCostUs }, 'This live view has cost the runner ' + fmtUs(run.liveCostUs) + ' of CPU so far (worker snapshots and provisional records).'));
   return s;
 }

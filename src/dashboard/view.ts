@@ -2,9 +2,10 @@
 // per group the latency now and in the current phase, delivery rate, missing, the longest stall
 // and the clients' fate; the generator's health; the verdict with its evidence; and the charts,
 // drawn by the report's own SVG code. Pure: record in, JSON-ready view out (no histograms).
-import type { GroupResult, RunRecord } from '../record/schema.js';
+import { LIVE_PERIOD_S, type GroupResult, type RunRecord } from '../record/schema.js';
 import { checkRows, verdictLabel } from '../reports/outcomes.js';
 import { serverViewSentences } from '../reports/serverView.js';
+import { serverProcessLatest, serverProcessSentences } from '../reports/serverProcess.js';
 import { deliveredChart, overTimeChart, timeFrame } from '../reports/overTimeChart.js';
 import { serverDisagreement } from '../verdict/serverViewEvidence.js';
 import { CLOSE_SLOW_CLIENT } from '../protocol/v0.js';
@@ -76,6 +77,8 @@ export interface RunView {
    * sentences, its slow-client closes, and (live) how much older it is than the clients' figures.
    */
   server: { sentences: string[]; slowClientCloses: number | null; oldestInFlightUs: number | null; olderByS: number | null } | null;
+  /** The server evbench started (`--server-cmd`): live, its latest CPU and memory; at the end, the report's sentence. */
+  serverProcess: string | null;
   /** Run time the figures are of, s; and, live, whether they lag the run's progress (no page watched a while). */
   asOfS: number;
   stale: boolean;
@@ -84,9 +87,6 @@ export interface RunView {
   /** SVG markup from the report's chart code: latency over time per group, then delivery rate and stalls. */
   charts: { id: string; svg: string }[];
 }
-
-/** How often the runner builds a live record while a page watches, s (runner/liveSnapshot.ts: the dashboard never imports runner/). */
-const LIVE_PERIOD_S = 2;
 
 /** The dashboard's chart size: two side by side on a laptop screen. */
 const SIZE = { width: 536, height: 260 };
@@ -188,6 +188,7 @@ function buildRunView(feed: RunFeed): RunView {
       groups: [],
       generator: null,
       server: null,
+      serverProcess: null,
       charts: [],
     };
   }
@@ -250,6 +251,7 @@ function buildRunView(feed: RunFeed): RunView {
           olderByS: olderByS === null ? null : Math.round((olderByS + LIVE_PERIOD_S) * 10) / 10,
         }
       : null,
+    serverProcess: feed.final ? (serverProcessSentences(record)[0] ?? null) : (serverProcessLatest(record) ?? null),
     charts: [
       ...record.groups.map((g) => ({ id: `latency-${g.name}`, svg: overTimeChart(record, g, frame, SIZE) })),
       { id: 'delivered', svg: deliveredChart(record, frame, SIZE) },

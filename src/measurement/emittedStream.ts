@@ -18,6 +18,86 @@ export interface SeenIds {
 }
 
 /**
+ * A set of ids as bits from a base that is a multiple of 8, so that two sets are joined byte by byte
+ * (an OR at a byte offset), not id by id.
+ */
+export class IdBits {
+  private base = -1;
+  private bits = new Uint8Array(0);
+  /** Bytes in use (the rest of `bits` is room to grow). */
+  private used = 0;
+
+  note(id: number): void {
+    this.cover(id, id);
+    const i = id - this.base;
+    this.bits[i >>> 3]! |= 1 << (i & 7);
+  }
+
+  has(id: number): boolean {
+    const i = id - this.base;
+    return this.base >= 0 && i >= 0 && i >>> 3 < this.used && (this.bits[i >>> 3]! & (1 << (i & 7))) !== 0;
+  }
+
+  /** Adds another set's ids. */
+  or(other: SeenIds): void {
+    if (other.base < 0 || other.bits.length === 0) return;
+    this.cover(other.base, other.base + other.bits.length * 8 - 1);
+    const shift = other.base - this.base;
+    if ((shift & 7) === 0) {
+      const at = shift >>> 3;
+      for (let i = 0; i < other.bits.length; i++) this.bits[at + i]! |= other.bits[i]!;
+      return;
+    }
+    // a base not on a byte (a set from elsewhere): bit by bit
+    for (let byte = 0; byte < other.bits.length; byte++) {
+      const b = other.bits[byte]!;
+      if (b === 0) continue;
+      for (let bit = 0; bit < 8; bit++) if (b & (1 << bit)) this.note(other.base + byte * 8 + bit);
+    }
+  }
+
+  /** The lowest id in the set, or undefined when it is empty. */
+  first(): number | undefined {
+    for (let byte = 0; byte < this.used; byte++) {
+      const b = this.bits[byte]!;
+      if (b !== 0) return this.base + byte * 8 + (31 - Math.clz32(b & -b));
+    }
+    return undefined;
+  }
+
+  /** The ids as bits, to ship to another thread (a copy). */
+  ids(): SeenIds {
+    return { base: this.base, bits: this.bits.slice(0, this.used) };
+  }
+
+  /** Makes room for ids [lo, hi]: the base moves down (on a byte) or the bits grow, doubling. */
+  private cover(lo: number, hi: number): void {
+    const base = this.base < 0 ? lo - (lo & 7) : Math.min(this.base, lo - (lo & 7));
+    const need = ((hi - base) >>> 3) + 1;
+    const shift = this.base < 0 ? 0 : (this.base - base) >>> 3;
+    if (shift === 0 && need <= this.bits.length) {
+      this.base = base;
+      this.used = Math.max(this.used, need);
+      return;
+    }
+    let size = Math.max(32, this.bits.length);
+    while (size < Math.max(need, this.used + shift)) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.bits.subarray(0, this.used), shift);
+    this.bits = grown;
+    this.used = Math.max(this.used + shift, need);
+    this.base = base;
+  }
+}
+
+/** The union of several threads' ids, byte by byte. */
+export function unionSeen(parts: SeenIds[]): SeenIds {
+  const all = new IdBits();
+  for (const p of parts) all.or(p);
+  return all.ids();
+}
+
+/**
  * What the workers learned together: per phase, the highest id any client had at its end, and its
  * time; and which ids any client received at all. A stream's ids need not be consecutive (one
  * sequence shared with other topics steps by 2 or more): an id no client ever received is not known
@@ -25,40 +105,55 @@ export interface SeenIds {
  */
 export class EmittedStreamHeads {
   private readonly heads = new Map<number, { id: number; timeUs: number }>();
-  private seenBase = -1;
-  private seen = new Bitset();
+  private readonly seen = new IdBits();
+  /** Ids this thread's clients received since the last takeFresh(): all the others need from it at a phase end. */
+  private fresh = new IdBits();
 
   /** A client of this thread received `id`. */
   noteSeen(id: number): void {
-    if (this.seenBase < 0) this.seenBase = id;
-    if (id < this.seenBase) this.rebase(id);
-    this.seen.testAndSet(id - this.seenBase);
-  }
-
-  /** An id below every one seen so far (another thread's, a replay): the bits move up to make room. */
-  private rebase(base: number): void {
-    const old = this.seenIds();
-    this.seen = new Bitset();
-    this.seenBase = base;
-    this.addSeen(old);
+    if (this.seen.has(id)) return;
+    this.seen.note(id);
+    this.fresh.note(id);
   }
 
   /** Ids other threads' clients received. */
   addSeen(other: SeenIds): void {
-    if (other.base < 0) return;
-    for (let byte = 0; byte < other.bits.length; byte++) {
-      const b = other.bits[byte]!;
-      if (b === 0) continue;
-      for (let bit = 0; bit < 8; bit++) if (b & (1 << bit)) this.noteSeen(other.base + byte * 8 + bit);
-    }
+    this.seen.or(other);
+  }
+
+  /** The ids this thread's clients received since the last call (the first call: since the start). */
+  takeFresh(): SeenIds {
+    const out = this.fresh.ids();
+    this.fresh = new IdBits();
+    return out;
   }
 
   seenByAny(id: number): boolean {
-    return this.seenBase >= 0 && id >= this.seenBase && this.seen.has(id - this.seenBase);
+    return this.seen.has(id);
   }
 
+  /** The highest id through which every id from `gapFreeFrom` (the first one seen) was seen by some client. */
+  private gapFreeThrough = -1;
+  private gapFreeFrom = -1;
+
+  /**
+   * Whether the stream's ids were consecutive (step 1, no id that no client received) from the first
+   * one seen through `id`. Then an id no client received later is a drop, not another topic's id.
+   * False when nothing was seen, or `id` is below the first one seen (no history to judge by).
+   */
+  consecutiveThrough(id: number): boolean {
+    const first = this.seen.first();
+    if (first === undefined || id < first) return false;
+    if (first !== this.gapFreeFrom) [this.gapFreeFrom, this.gapFreeThrough] = [first, first - 1]; // an id below came in
+    let at = this.gapFreeThrough + 1;
+    while (at <= id && this.seen.has(at)) at++;
+    this.gapFreeThrough = at - 1;
+    return this.gapFreeThrough >= id;
+  }
+
+  /** Every id known to be seen, this thread's and the others'. */
   seenIds(): SeenIds {
-    return { base: this.seenBase, bits: this.seen.bytes() };
+    return this.seen.ids();
   }
 
   set(phase: number, id: number, timeUs: number): void {
@@ -188,7 +283,10 @@ export class EmittedStreamAccount implements Account {
   account(untilUs: number, nowUs: number): void {
     const end = Math.min(untilUs, this.leaveUs);
     if (this.firstId >= 0) {
-      const head = this.knowledge.headFor(phaseAt(this.tl, Math.min(end, this.tl.endUs) - 1));
+      const phase = phaseAt(this.tl, Math.min(end, this.tl.endUs) - 1);
+      const head = this.knowledge.headFor(phase);
+      // the stream "so far": every id through the previous phase's head (this phase's own holes are what is judged)
+      const prevHead = phase > 0 ? (this.knowledge.headFor(phase - 1)?.id ?? -1) : -1;
       const gaps = [...this.gaps];
       if (head && head.id > this.maxId) gaps.push([this.maxId + 1, head.id, head.timeUs]);
       // only ids the stream had reached by the phase's end are due now; a hole above that head is an
@@ -199,8 +297,10 @@ export class EmittedStreamAccount implements Account {
         if (to > dueThrough) later.push([Math.max(from, dueThrough + 1), to, upperUs]);
         for (let id = Math.max(from, this.accountedThroughId + 1); id <= Math.min(to, dueThrough); id++) {
           if (this.received.has(id - this.firstId)) continue;
-          if (!this.knowledge.seenByAny(id)) {
+          // an id no client received is the stream's only when the stream so far was consecutive
+          if (!this.knowledge.seenByAny(id) && !this.knowledge.consecutiveThrough(prevHead)) {
             this.totals.unseenIds = (this.totals.unseenIds ?? 0) + 1;
+            this.rec.unseen(phaseAt(this.tl, upperUs));
             continue;
           }
           this.totals.missing++;

@@ -21,12 +21,13 @@ export function zeroCounters(): PhaseCounters {
     maxStalenessUs: 0,
     ackTimeouts: 0,
     connectErrors: 0,
+    unseenIds: 0,
   };
 }
 
 export function addCounters(into: PhaseCounters, from: PhaseCounters): void {
   for (const k of Object.keys(into) as (keyof PhaseCounters)[]) {
-    into[k] = k.startsWith('max') ? Math.max(into[k], from[k]) : into[k] + from[k];
+    into[k] = k.startsWith('max') ? Math.max(into[k] ?? 0, from[k] ?? 0) : (into[k] ?? 0) + (from[k] ?? 0);
   }
 }
 
@@ -149,8 +150,17 @@ export class GroupRecorder {
     if (us > c.maxStalenessUs) c.maxStalenessUs = us;
   }
 
-  count(phase: number, what: Exclude<keyof PhaseCounters, 'maxStallUs' | 'maxStalenessUs' | 'delivered' | 'missing' | 'arrived'>): void {
+  count(
+    phase: number,
+    what: Exclude<keyof PhaseCounters, 'maxStallUs' | 'maxStalenessUs' | 'delivered' | 'missing' | 'arrived' | 'unseenIds'>,
+  ): void {
     this.phases[phase]!.counters[what]++;
+  }
+
+  /** An id in a client's gap that no client received (server-emitted streams): not known to be the stream's. */
+  unseen(phase: number): void {
+    const c = this.phases[phase]!.counters;
+    c.unseenIds = (c.unseenIds ?? 0) + 1;
   }
 
   connectTime(phase: number, us: number): void {

@@ -73,7 +73,11 @@ function namePart(text: string): string {
  * embedded server's mode, the adapter of a URL target — and the shard: `slow-client.isolated`,
  * `slow-client.legacy.shard-0-of-3`, `my-server.generic`. Two different runs never share a file.
  */
-export function recordBaseName(record: RunRecord): string {
+export function recordBaseName(record: {
+  scenario: { name: string };
+  target: Pick<RunRecord['target'], 'kind' | 'mode' | 'adapter'>;
+  shard?: RunRecord['shard'];
+}): string {
   const [scenario, ...variant] = record.scenario.name.split('/');
   const parts = [scenario!, ...variant];
   const how = record.target.kind === 'embedded' ? record.target.mode : record.target.adapter;

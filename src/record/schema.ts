@@ -49,6 +49,12 @@ export interface PhaseCounters {
   ackTimeouts: number;
   /** Connections that could not be opened (refused upgrade, reset, handshake timeout). */
   connectErrors: number;
+  /**
+   * Server-emitted streams: ids in this phase's clients' gaps that no client received, summed over
+   * clients like `missing`. Not known to be this stream's (a sequence shared with other topics steps by
+   * 2 or more), so not missing: unknown, not zero. Absent in records from before it was counted.
+   */
+  unseenIds?: number;
 }
 
 /** One client's own totals over the run, as written to disk (measurement/accounting.ts keeps them). */
@@ -72,6 +78,13 @@ export interface ClientTotals {
 export const PUSHBACK_HELD_SLACK_BYTES = 256 * 1024;
 /** What a server's kernel is taken to hold for one socket when its end cannot be seen (tcp_wmem's usual maximum). */
 export const ASSUMED_SERVER_QUEUE_BYTES = 4 << 20;
+
+/**
+ * Seconds between two live snapshots (and provisional records): often enough to watch a stall form,
+ * rarely enough that a page watching costs the generator little (docs/dashboard.md; k6's dashboard
+ * refreshes every 10 s). The page's progress line still moves twice a second.
+ */
+export const LIVE_PERIOD_S = 2;
 
 export interface PushbackRecord {
   /** When owed bytes were first held by the server, µs since t0; null if they never were. */
@@ -372,6 +385,44 @@ export interface ThresholdOutcome {
   message: string;
 }
 
+/** The server under test's process tree (`run --server-cmd`) at one moment. */
+export interface ServerProcessSample {
+  /** µs since t0 (negative: before the first phase, while the server started and clients connected). */
+  tUs: number;
+  /** CPU seconds the tree has used since it started (user + system, its reaped children included). */
+  cpuSeconds: number;
+  /** CPU since the previous sample, in % of one core (above 100 on several cores); null for the first. */
+  cpuPct: number | null;
+  /** Resident memory of every live process of the tree together. */
+  rssBytes: number;
+  /** Live processes in the tree. */
+  processes: number;
+}
+
+/** What the server's process tree cost in one phase (from the samples, CPU interpolated at the phase's bounds). */
+export interface ServerProcessPhase {
+  phase: string;
+  /** CPU seconds used in the phase; null when no sample covers it. */
+  cpuSeconds: number | null;
+  /** The same in % of one core over the part of the phase the samples cover. */
+  cpuPct: number | null;
+  /** Resident memory at the phase's start (the last sample before it), at its peak within it, and at its end. */
+  rssStartBytes: number | null;
+  rssPeakBytes: number | null;
+  rssEndBytes: number | null;
+}
+
+/** The server evbench started with `run --server-cmd`, sampled from /proc once a second. */
+export interface ServerProcessRecord {
+  /** The command's program name only (its arguments may hold secrets, and are not kept). */
+  command: string;
+  /** The shell's pid, also the process group evbench stopped after the run. */
+  pid: number;
+  samples: ServerProcessSample[];
+  peakRssBytes: number | null;
+  phases: ServerProcessPhase[];
+}
+
 export interface RunRecord {
   schemaVersion: number;
   tool: { name: 'evbench'; version: string };
@@ -380,6 +431,11 @@ export interface RunRecord {
   /** `protocol`: the wire protocol's version and options where an adapter has them (e.g. "MQTT 5, QoS 1"). */
   target: { kind: 'embedded' | 'url'; url: string; mode?: string; adapter: string; protocol?: string };
   startedAt: string;
+  /**
+   * Set when the run was told when to start (`--start-at`): that instant, ISO-8601 UTC. The run's t0
+   * is this instant (shard i's plus its schedule offset of i/rate), so shards given one instant share a t0.
+   */
+  startAt?: string;
   t0Us: number;
   durationUs: number;
   partial: boolean;
@@ -398,6 +454,8 @@ export interface RunRecord {
   generator: GeneratorHealth;
   hol: HolResult;
   server?: ServerScrape;
+  /** The server's own process tree, when evbench started it (`run --server-cmd`). */
+  serverProcess?: ServerProcessRecord;
   thresholds: ThresholdOutcome[];
   /** Warnings that every output repeats (generator bound, partial run, …). */
   warnings: string[];

@@ -15,6 +15,8 @@ export const RECORD_LIMITS = {
   thresholds: 10_000,
   warnings: 10_000,
   shards: 10_000,
+  /** serverProcess.samples: one a second, plus one at each phase's bounds: more than a day's run. */
+  processSamples: 100_000,
 } as const;
 
 /** A problem at a path of the record, e.g. `groups[2].phases.stress.missing: expected a number ≥ 0, got "x"`. */
@@ -195,6 +197,29 @@ function threshold(path: string, v: unknown): void {
   str(`${path}.message`, t.message);
 }
 
+function serverProcess(path: string, v: unknown): void {
+  const s = obj(path, v);
+  str(`${path}.command`, s.command, RECORD_LIMITS.name);
+  num(`${path}.pid`, s.pid, { min: 1, int: true });
+  num(`${path}.peakRssBytes`, s.peakRssBytes, { min: 0, nullable: true });
+  arr(`${path}.samples`, s.samples, RECORD_LIMITS.processSamples).forEach((x, i) => {
+    const p = `${path}.samples[${i}]`;
+    const sample = obj(p, x);
+    num(`${p}.tUs`, sample.tUs);
+    num(`${p}.cpuSeconds`, sample.cpuSeconds, { min: 0 });
+    num(`${p}.cpuPct`, sample.cpuPct, { min: 0, nullable: true });
+    num(`${p}.rssBytes`, sample.rssBytes, { min: 0 });
+    num(`${p}.processes`, sample.processes, { min: 0, int: true });
+  });
+  arr(`${path}.phases`, s.phases, RECORD_LIMITS.phases).forEach((x, i) => {
+    const p = `${path}.phases[${i}]`;
+    const phase = obj(p, x);
+    str(`${p}.phase`, phase.phase, RECORD_LIMITS.name);
+    for (const k of ['cpuSeconds', 'cpuPct', 'rssStartBytes', 'rssPeakBytes', 'rssEndBytes'] as const)
+      num(`${p}.${k}`, phase[k], { min: 0, nullable: true });
+  });
+}
+
 /** Throws a RecordProblem at the first field that is not what the schema says. */
 export function validateRecord(raw: Obj): RunRecord {
   const scenario = obj('scenario', raw.scenario);
@@ -217,6 +242,12 @@ export function validateRecord(raw: Obj): RunRecord {
   optional(target, 'protocol', 'target', (p, x) => str(p, x, RECORD_LIMITS.name));
 
   str('startedAt', raw.startedAt, 100);
+  optional(raw, 'startAt', '', (p, x) => {
+    str(p.slice(1), x, 100);
+    // written by toISOString; merge compares shards by it
+    if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/.test(x as string) || !Number.isFinite(Date.parse(x as string)))
+      throw new RecordProblem(p.slice(1), 'not an ISO-8601 UTC instant such as 2026-12-05T10:00:00.000Z');
+  });
   num('t0Us', raw.t0Us);
   num('durationUs', raw.durationUs, { min: 0 });
   bool('partial', raw.partial);
@@ -262,6 +293,7 @@ export function validateRecord(raw: Obj): RunRecord {
     str('server.source', s.source, 10_000);
     optional(s, 'phases', 'server', (p, x) => arr(p, x, RECORD_LIMITS.phases).forEach((v, i) => obj(`${p}[${i}]`, v)));
   }
+  if (raw.serverProcess !== undefined) serverProcess('serverProcess', raw.serverProcess);
   arr('thresholds', raw.thresholds, RECORD_LIMITS.thresholds).forEach((t, i) => threshold(`thresholds[${i}]`, t));
   arr('warnings', raw.warnings, RECORD_LIMITS.warnings).forEach((w, i) => str(`warnings[${i}]`, w));
   return raw as unknown as RunRecord;

@@ -28,3 +28,23 @@ export function generatorFact(record: RunRecord): string {
 /** The line under every latency table. */
 export const LATENCY_NOTE =
   'Latency is receive time − intended publish time; missing events are included at their lower bound. Churn rows show subscribe-ack latency and ack timeouts.';
+
+/**
+ * Ids in clients' gaps that no client received (server-emitted streams), per group and phase: not
+ * known to be the stream's, so not counted missing, and not zero either (unknown, said as such).
+ */
+export function unseenFacts(record: RunRecord): string[] {
+  const out: string[] = [];
+  for (const g of record.groups) {
+    for (const ph of record.phases) {
+      const n = g.phases[ph.name]?.unseenIds ?? 0;
+      if (n > 0) out.push(`${g.name}, ${ph.name}: ${n} ids no client received (unknown: not known to be this stream's, so not counted missing)`);
+    }
+  }
+  return out;
+}
+
+/** The missing cell: the count, and beside it the ids that may be missing too (unknown). */
+export function missingCell(missing: number, unseen: number | undefined): string {
+  return unseen ? `${missing} (+${unseen} unknown)` : String(missing);
+}

@@ -6,11 +6,12 @@ import { CLOSE_SLOW_CLIENT } from '../protocol/v0.js';
 import type { GroupResult, RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
 import { escapeHtml as esc } from '../util/untrusted.js';
-import { generatorFact, replayFact } from './facts.js';
-import { checkRows, evidenceMark, runStatus, VERDICT_LABEL, verdictLabel, type EvidenceMark } from './outcomes.js';
+import { generatorFact, replayFact, unseenFacts } from './facts.js';
+import { checkRows, evidenceMark, runStatus, shardLine, VERDICT_LABEL, verdictLabel, type EvidenceMark } from './outcomes.js';
 import { byRole, closedByDesign, deliveredChart, overTimeChart, timeFrame } from './overTimeChart.js';
 import { MISSING_COLUMN, PHASE_TABLE_HEADER, phaseRows } from './phaseRows.js';
 import { serverViewSentences } from './serverView.js';
+import { serverProcessSentences } from './serverProcess.js';
 import { lineChart, type Series } from './svg.js';
 
 const HTML_MARK: Record<EvidenceMark, string> = {
@@ -119,9 +120,16 @@ export function renderHtml(record: RunRecord, opts: HtmlOptions = {}): string {
   const v = record.hol.verdict;
   const target = record.target.kind === 'embedded' ? `embedded evbench serve (${record.target.mode ?? '?'})` : record.target.url;
   const body: string[] = [];
-  body.push(`<h1>evbench: ${esc(record.scenario.name)} — <span class="${status === 'passed' ? 'ok' : 'bad'}">${status}</span></h1>`);
+  // a shard has no verdict of its own: it measured, and the merge of the shards judges
+  const shard = shardLine(record);
+  const shown = shard !== undefined && status !== 'not a result' ? 'measured, no verdict (a shard)' : status;
+  body.push(`<h1>evbench: ${esc(record.scenario.name)} — <span class="${status === 'passed' ? 'ok' : 'bad'}">${shown}</span></h1>`);
   body.push(`<div class="meta">${esc(target)} · ${(record.durationUs / 1e6).toFixed(1)}s from ${esc(record.startedAt)} · ${esc(record.workers)} worker(s)${record.shard ? ` · shard ${esc(record.shard.index)} of ${esc(record.shard.count)}` : ''}${record.mergedFrom ? ` · merged from ${esc(record.mergedFrom.shards)} shards` : ''} · ${esc(record.tool.name)} ${esc(record.tool.version)}</div>`);
-  body.push(`<div class="verdict v-${Object.hasOwn(VERDICT_LABEL, v) ? v : 'unknown'}"><b>Verdict: ${esc(verdictLabel(v).text)}</b> — ${esc(record.hol.summary)}</div>`);
+  body.push(
+    shard === undefined
+      ? `<div class="verdict v-${Object.hasOwn(VERDICT_LABEL, v) ? v : 'unknown'}"><b>Verdict: ${esc(verdictLabel(v).text)}</b> — ${esc(record.hol.summary)}</div>`
+      : `<div class="verdict v-${v === 'invalid' ? 'invalid' : 'unknown'}">${esc(shard)}</div>`,
+  );
   for (const w of record.warnings) body.push(`<div class="warn">⚠ ${esc(w)}</div>`);
   if (record.hol.evidence.length) {
     body.push(table(['', 'HOL rule', 'measured', 'bound'], record.hol.evidence.map((e) => [HTML_MARK[evidenceMark(e)], esc(e.rule), esc(e.measured), esc(e.bound)])));
@@ -129,6 +137,7 @@ export function renderHtml(record: RunRecord, opts: HtmlOptions = {}): string {
   body.push('<h2>Per group</h2>');
   body.push(summaryTable(record));
   body.push('<p class="meta">Latency is receive time − intended publish time; missing events are included at their lower bound. Slow clients the server closed as designed (4008) are shown in <span class="closed">purple</span>, not as a failure: what they were owed still counts as missing.</p>');
+  for (const fact of unseenFacts(record)) body.push(`<p class="warn">⚠ ${esc(fact)}</p>`);
   for (const g of record.groups) {
     if (!g.replay) continue;
     body.push(`<p>Catch-up <b>${esc(g.name)}</b>: ${esc(replayFact(g)!)}.</p>`);
@@ -159,7 +168,7 @@ export function renderHtml(record: RunRecord, opts: HtmlOptions = {}): string {
     `<p>${gen.bound ? '<b class="bad">BOUND</b>' : '<span class="ok">ok</span>'} — ${esc(generatorFact(record))}.</p>`,
   );
   if (gen.reasons.length) body.push(`<ul>${gen.reasons.map((r) => `<li>${esc(r)}</li>`).join('')}</ul>`);
-  for (const sentence of serverViewSentences(record)) body.push(`<p>${esc(sentence)}</p>`);
+  for (const sentence of [...serverViewSentences(record), ...serverProcessSentences(record)]) body.push(`<p>${esc(sentence)}</p>`);
   body.push(`<p class="meta">Phases: ${record.phases.map((p) => esc(`${p.name} (${p.role}, ${formatUs(p.durationUs)})`)).join(' → ')}</p>`);
   return `<!DOCTYPE html>
 <html lang="en">

@@ -1,7 +1,7 @@
 // JUnit XML for CI test tabs: one test case per threshold (and one for the HOL verdict when the run
 // fails on it); a failure carries the measured value and the bound.
 import type { RunRecord } from '../record/schema.js';
-import { checkRows } from './outcomes.js';
+import { checkRows, shardLine } from './outcomes.js';
 import { escapeXml } from '../util/untrusted.js';
 
 export interface JunitOptions {
@@ -10,14 +10,20 @@ export interface JunitOptions {
 
 export function renderJunit(record: RunRecord, opts: JunitOptions = {}): string {
   const checks = checkRows(record, !!opts.failOnHol);
+  // a shard's checks wait for the merge of the shards: skipped, not errors (unless it is not a result)
+  const shard = record.hol.verdict === 'invalid' ? undefined : shardLine(record);
   const failures = checks.filter((c) => c.judged && !c.passed).length;
-  const errors = checks.filter((c) => !c.judged).length;
+  // a check not judged in a run that is not a result is an error (never a pass); in a run that is a
+  // result it is skipped, with its own reason (too few events) or, on a shard, the merge it waits for
+  const notAResult = record.hol.verdict === 'invalid';
+  const errors = notAResult ? checks.filter((c) => !c.judged).length : 0;
+  const skipped = notAResult ? 0 : checks.filter((c) => !c.judged).length;
   const suite = `evbench.${record.scenario.name}`;
   const time = (record.durationUs / 1e6).toFixed(3);
   const out: string[] = [];
   out.push('<?xml version="1.0" encoding="UTF-8"?>');
   out.push(`<testsuites name="evbench" tests="${checks.length}" failures="${failures}" errors="${errors}" time="${time}">`);
-  out.push(`  <testsuite name="${escapeXml(suite)}" tests="${checks.length}" failures="${failures}" errors="${errors}" skipped="0" time="${time}" timestamp="${escapeXml(String(record.startedAt).replace(/Z$/, ''))}">`);
+  out.push(`  <testsuite name="${escapeXml(suite)}" tests="${checks.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${time}" timestamp="${escapeXml(String(record.startedAt).replace(/Z$/, ''))}">`);
   out.push('    <properties>');
   const props: [string, string][] = [
     ['scenario', record.scenario.name],
@@ -34,8 +40,11 @@ export function renderJunit(record: RunRecord, opts: JunitOptions = {}): string 
   for (const c of checks) {
     const classname = c.name.startsWith('hol verdict') ? `${suite}.hol` : `${suite}.thresholds`;
     const open = `    <testcase classname="${escapeXml(classname)}" name="${escapeXml(c.name)}" time="0"`;
-    if (!c.judged) {
-      // not a result: an error, never a pass
+    if (!c.judged && !notAResult) {
+      out.push(`${open}>`);
+      out.push(`      <skipped message="${escapeXml(shard ?? c.message)}"/>`);
+      out.push('    </testcase>');
+    } else if (!c.judged) {
       out.push(`${open}>`);
       out.push(`      <error type="invalid" message="${escapeXml(`not judged: ${record.hol.summary}`)}">${escapeXml(c.message)}</error>`);
       out.push('    </testcase>');

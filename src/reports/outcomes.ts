@@ -7,7 +7,10 @@ export interface CheckRow {
   /** What was checked, e.g. `latency{group:fast,phase:stress}: p(99)<50ms` or `hol verdict`. */
   name: string;
   passed: boolean;
-  /** false when the run is not a result: the check was measured but neither passed nor failed. */
+  /**
+   * false when the check could not be judged: the run is not a result, or the figure it reads could
+   * not be (a delivery ratio of too few events). Measured, but neither passed nor failed; never shown as passed.
+   */
   judged: boolean;
   measured: string;
   bound: string;
@@ -58,6 +61,18 @@ export function verdictLabel(v: Verdict): { text: string; tone: 'ok' | 'bad' | '
   return Object.hasOwn(VERDICT_LABEL, v) ? VERDICT_LABEL[v] : { text: `unknown (${String(v)})`, tone: 'warn' };
 }
 
+/**
+ * What a shard says instead of a verdict (`evbench merge` judges the shards together): that it
+ * measured and how to merge, or that it is not a result; undefined for any other record (and for a
+ * shard record written when shards still judged themselves).
+ */
+export function shardLine(record: RunRecord): string | undefined {
+  if (!record.shard || record.shard.count <= 1) return undefined;
+  if (record.hol.verdict === 'unknown') return record.hol.summary;
+  if (record.hol.verdict === 'invalid') return `shard ${record.shard.index}/${record.shard.count}: ${record.hol.summary}`;
+  return undefined;
+}
+
 /** Verdicts that fail a run asked to fail on its verdict (`--fail-on-hol`). */
 export const failingVerdict = (v: Verdict): boolean => v === 'hol' || v === 'disconnect';
 
@@ -66,7 +81,8 @@ export function holRow(record: RunRecord): CheckRow {
   return {
     name: 'hol verdict (--fail-on-hol)',
     passed: !failingVerdict(record.hol.verdict),
-    judged: record.hol.verdict !== 'invalid',
+    // a shard has no verdict to fail on: the merge has
+    judged: record.hol.verdict !== 'invalid' && !(record.shard && record.shard.count > 1),
     measured: record.hol.verdict,
     bound: 'none',
     message: fired.length === 0 ? record.hol.summary : `${record.hol.summary}: ${fired.map((e) => `${e.rule}: measured ${e.measured}, bound ${e.bound}`).join('; ')}`,
@@ -90,8 +106,4 @@ export function runStatus(record: RunRecord, failOnHol: boolean): RunStatus {
   if (record.hol.verdict === 'invalid') return 'not a result';
   if (!checkRows(record, failOnHol).every((r) => r.passed || !r.judged)) return 'failed';
   return record.hol.verdict === 'inconclusive' ? 'inconclusive' : 'passed';
-}
-
-export function runPassed(record: RunRecord, failOnHol: boolean): boolean {
-  return runStatus(record, failOnHol) === 'passed';
 }

@@ -2,6 +2,7 @@
 // each renderer only escapes and decorates them.
 import type { RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
+import { missingCell } from './facts.js';
 
 export const PHASE_TABLE_HEADER = ['group', 'phase', 'clients', 'delivered', 'missing', 'p50', 'p90', 'p99', 'p99.9', 'max', 'max stall', 'events/s per client'];
 /** Column of the missing count (ack timeouts for churn groups). */
@@ -34,7 +35,7 @@ export function phaseRows(record: RunRecord): PhaseRow[] {
           ph.name,
           String(p.clients),
           churn ? `${p.ackUs.count} acks` : String(p.delivered),
-          churn ? String(p.ackTimeouts) : String(p.missing),
+          churn ? String(p.ackTimeouts) : missingCell(p.missing, p.unseenIds),
           ...[l.p50, l.p90, l.p99, l.p999, l.max].map(formatUs),
           churn ? '' : formatUs(p.maxStallUs),
           churn ? '' : String(p.deliveredPerClientPerSec),

@@ -3,9 +3,10 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type { RunRecord } from '../record/schema.js';
 import { formatUs } from '../util/units.js';
 import { renderTable } from './table.js';
-import { EVIDENCE_SYMBOL, evidenceMark, runStatus, verdictLabel } from './outcomes.js';
-import { generatorFact, LATENCY_NOTE, protocolFact, replayFact } from './facts.js';
+import { EVIDENCE_SYMBOL, evidenceMark, runStatus, shardLine, verdictLabel } from './outcomes.js';
+import { generatorFact, LATENCY_NOTE, missingCell, protocolFact, replayFact, unseenFacts } from './facts.js';
 import { serverViewSentences } from './serverView.js';
+import { serverProcessSentences } from './serverProcess.js';
 import { renderSparklines, type SparklineOptions } from './sparkline.js';
 import { renderClientDetail, renderConnectDetail, verdictDetail } from './clientDetail.js';
 import { terminalView } from './terminalView.js';
@@ -22,7 +23,10 @@ export function makeChalk(color: boolean): ChalkInstance {
   return new Chalk({ level: color ? 1 : 0 });
 }
 
+/** The verdict line; a shard's own line instead (it has no verdict: the merge of the shards has). */
 export function verdictText(record: RunRecord, c: ChalkInstance): string {
+  const shard = shardLine(record);
+  if (shard !== undefined) return record.hol.verdict === 'invalid' ? c.yellow.bold(shard) : c.bold(shard);
   const { text, tone } = verdictLabel(record.hol.verdict);
   const label = tone === 'ok' ? c.green.bold(text) : tone === 'bad' ? c.red.bold(text) : c.yellow.bold(text);
   return `verdict: ${label} — ${record.hol.summary}`;
@@ -33,7 +37,8 @@ export function renderSummary(untrusted: RunRecord, color = false, opts: Summary
   const c = makeChalk(color);
   const out: string[] = [];
   const target = record.target.kind === 'embedded' ? `embedded evbench serve (${record.target.mode})` : record.target.url + protocolFact(record);
-  out.push(c.bold(`evbench run: ${record.scenario.name}`) + ` against ${target}, ${(record.durationUs / 1e6).toFixed(1)}s, ${record.workers} worker(s)`);
+  const shard = record.shard ? `, shard ${record.shard.index}/${record.shard.count}` : '';
+  out.push(c.bold(`evbench run: ${record.scenario.name}`) + ` against ${target}, ${(record.durationUs / 1e6).toFixed(1)}s, ${record.workers} worker(s)${shard}`);
   for (const w of record.warnings) out.push(c.yellow(`warning: ${w}`));
   const rows: string[][] = [];
   for (const g of record.groups) {
@@ -42,7 +47,7 @@ export function renderSummary(untrusted: RunRecord, color = false, opts: Summary
       if (!p || p.clients === 0) continue;
       const l = p.latencyUs;
       const churn = g.kind === 'churn';
-      const missing = p.missing > 0 ? c.red(String(p.missing)) : '0';
+      const missing = p.missing > 0 ? c.red(missingCell(p.missing, p.unseenIds)) : p.unseenIds ? c.yellow(missingCell(0, p.unseenIds)) : '0';
       rows.push([
         `${g.name}${g.behaviour ? ` (${g.behaviour})` : ''}`,
         ph.name,
@@ -64,6 +69,7 @@ export function renderSummary(untrusted: RunRecord, color = false, opts: Summary
   out.push('');
   out.push(renderTable(['group', 'phase', 'clients', 'delivered', 'missing', 'p50', 'p90', 'p99', 'p99.9', 'max', 'max stall', 'notes'], rows, (col) => col >= 2 && col <= 10));
   out.push(c.dim(LATENCY_NOTE));
+  for (const fact of unseenFacts(record)) out.push(c.yellow(fact));
   for (const g of record.groups) {
     if (g.replay) out.push(`${g.name}: ${replayFact(g)}`);
   }
@@ -85,6 +91,7 @@ export function renderSummary(untrusted: RunRecord, color = false, opts: Summary
     `generator: ${g.bound ? c.red.bold('BOUND') : c.green('ok')} — ${generatorFact(record)}`,
   );
   out.push(...serverViewSentences(record));
+  out.push(...serverProcessSentences(record));
   if (record.thresholds.length > 0) {
     out.push('thresholds:');
     for (const t of record.thresholds) out.push(`  ${t.judged === false ? c.yellow('–') : t.passed ? c.green('✓') : c.red('✗')} ${t.message}`);

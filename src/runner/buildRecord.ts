@@ -17,6 +17,7 @@ import type { RunState } from './runState.js';
 import type { TargetHandle } from './target.js';
 import './adapters/builtins.js';
 import { protocolOf } from './adapters/registry.js';
+import { summarizeServerProcess, type RawProcessSample } from './serverProcess.js';
 
 const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -27,6 +28,8 @@ export interface MeasuredParts {
   target: TargetHandle;
   shard: { index: number; count: number };
   startedAt: string;
+  /** The instant the run was told to start at (`--start-at`), epoch µs. */
+  startAtUs?: number;
   tl: Timeline;
   endedUs: number;
   workers: number;
@@ -34,14 +37,16 @@ export interface MeasuredParts {
   intervals: Map<string, EncodedInterval[]>;
   generator: GeneratorHealth;
   server?: ServerScrape;
+  /** The server evbench started (`--server-cmd`): its program's name, pid, and the samples of its process tree. */
+  serverProcess?: { command: string; pid: number; samples: readonly RawProcessSample[] };
   idMap: IdMap;
   state: RunState;
 }
 
 /** The parts of a record that say what ran, where and when (shared with the live dashboard's provisional record). */
 export function recordHead(
-  m: Pick<MeasuredParts, 'fullScenario' | 'scenario' | 'target' | 'startedAt' | 'tl'>,
-): Pick<RunRecord, 'schemaVersion' | 'tool' | 'scenario' | 'target' | 'startedAt' | 't0Us'> {
+  m: Pick<MeasuredParts, 'fullScenario' | 'scenario' | 'target' | 'startedAt' | 'startAtUs' | 'tl'>,
+): Pick<RunRecord, 'schemaVersion' | 'tool' | 'scenario' | 'target' | 'startedAt' | 'startAt' | 't0Us'> {
   const { scenario } = m;
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -61,6 +66,7 @@ export function recordHead(
       protocol: protocolOf(scenario),
     },
     startedAt: m.startedAt,
+    ...(m.startAtUs === undefined ? {} : { startAt: new Date(Math.floor(m.startAtUs / 1000)).toISOString() }),
     t0Us: m.tl.t0Us,
   };
 }
@@ -75,20 +81,28 @@ export const NO_VERDICT_YET: RunRecord['hol'] = {
   summary: '',
 };
 
+/** The record's timeline: each phase's start (µs since t0) and duration. */
+export function recordPhases(scenario: Scenario, tl: Timeline): RunRecord['phases'] {
+  return scenario.phases.map((p, i) => ({ name: p.name, role: p.role, startUs: tl.starts[i]! - tl.t0Us, durationUs: p.durationUs }));
+}
+
 export function buildRecord(m: MeasuredParts): RunRecord {
   const { scenario, tl, idMap } = m;
+  const phases = recordPhases(scenario, tl);
   const record: RunRecord = {
     ...recordHead(m),
     durationUs: Math.min(m.endedUs, tl.endUs) - tl.t0Us,
     ...m.state.marks(),
     workers: m.workers,
     shard: m.shard.count > 1 ? m.shard : undefined,
-    phases: scenario.phases.map((p, i) => ({ name: p.name, role: p.role, startUs: tl.starts[i]! - tl.t0Us, durationUs: p.durationUs })),
+    phases,
     groups: assembleGroups(scenario, m.results),
     intervals: assembleIntervals(m.intervals),
     generator: m.generator,
     hol: { ...NO_VERDICT_YET, evidence: [] },
     server: m.server && { ...m.server, source: redactUrl(m.server.source) },
+    serverProcess:
+      m.serverProcess && summarizeServerProcess(m.serverProcess.command, m.serverProcess.pid, m.serverProcess.samples, tl.t0Us, phases),
     thresholds: [],
     warnings: [],
   };
@@ -108,7 +122,9 @@ export function buildRecord(m: MeasuredParts): RunRecord {
           : ': with several id ranges their ids are unknown, so they are NOT counted as missing'),
     );
   }
-  if (idMap.ranges.length > 1)
+  // a shard's siblings publish to the same target, between its events: several ranges are expected
+  // of them (the shard knows it has N − 1 siblings), so only a run without shards can tell a stranger
+  if (idMap.ranges.length > 1 && m.shard.count <= 1)
     record.warnings.push(
       `the target gave non-contiguous ids across publish batches (${idMap.ranges.length} ranges): another publisher shares it`,
     );

@@ -12,6 +12,7 @@ import type { ScannedEvent } from '../measurement/frameScan.js';
 import { IdMap } from '../measurement/idMap.js';
 import { AgeTicks, groupAges, TICK_US } from '../measurement/ageTicks.js';
 import { PushbackWatch } from './pushback.js';
+import { ReferenceReaders } from './referenceReaders.js';
 import type { PushbackRecord } from '../record/schema.js';
 import { GroupRecorder } from '../measurement/recorder.js';
 import type { RunSchedule, Schedule, Timeline } from '../measurement/schedule.js';
@@ -22,7 +23,8 @@ import { ChurnClient } from './clients/churn.js';
 import { collectAfterStorm } from './connectStorm.js';
 import { Expectations } from './expectations.js';
 import { HealthSampler } from './health.js';
-import { LIVE_PERIOD_S, LiveSnapshots } from './liveSnapshot.js';
+import { LiveSnapshots } from './liveSnapshot.js';
+import { LIVE_PERIOD_S } from '../record/schema.js';
 import type { ClientPlan, ClientWorkerInit, MainToWorker, WorkerToMain } from './threadMessages.js';
 import { targetConnectOptions, withToken } from './url.js';
 
@@ -117,28 +119,33 @@ function ticksFor(slot: Slot, tl: Timeline): AgeTicks | undefined {
 let pushback: PushbackWatch | undefined;
 const pushbackOf = new Map<Slot, PushbackRecord>();
 
-/** A fast reader in this thread whose stream is the slow clients' (same event types): what they are owed, in bytes. */
-function referenceReader(slowGroup: number): () => number | undefined {
-  const types = JSON.stringify(scenario.groups[slowGroup]!.eventTypes ?? null);
-  let ref: ClientConnection | undefined;
-  return () => {
-    if (!ref) {
-      const s = slots.find(
-        (x) =>
-          x.client instanceof ClientConnection &&
-          scenario.groups[x.plan.group]!.kind === 'fast' &&
-          JSON.stringify(scenario.groups[x.plan.group]!.eventTypes ?? null) === types &&
-          x.client.socket() !== undefined,
-      );
-      ref = s?.client as ClientConnection | undefined;
+/** A fast reader of each slow client's own stream in this thread: what the slow one is owed. */
+const references = new ReferenceReaders(
+  scenario.groups,
+  init.users > 0 && scenario.publisher.mix.some((m) => m.owner !== 'public'),
+  function* () {
+    for (const s of slots) {
+      const c = s.client;
+      if (c instanceof ClientConnection && scenario.groups[s.plan.group]!.kind === 'fast')
+        yield {
+          plan: s.plan,
+          usable: () => c.socket() !== undefined && c.endedByServerAtUs() === undefined,
+          bytesRead: () => c.bytesRead(),
+        };
     }
-    return ref && ref.endedByServerAtUs() === undefined ? ref.bytesRead() : undefined;
-  };
+  },
+);
+
+/** The end of the run's last stress phase (absolute µs): after it, what a slow client owes no longer matters. */
+function stressEndUs(timeLine: Timeline): number {
+  const ends = scenario.phases.flatMap((p, i) => (p.role === 'stress' ? [timeLine.ends[i]!] : []));
+  return ends.length > 0 ? Math.max(...ends) : timeLine.endUs;
 }
 
-function watchPushback(slot: Slot, client: ClientConnection, t0Us: number): void {
-  pushback ??= new PushbackWatch(t0Us, referenceReader(slot.plan.group));
-  pushbackOf.set(slot, pushback.watch(client.pushbackSubject(), nowUs));
+function watchPushback(slot: Slot, client: ClientConnection, t0Us: number, timeLine: Timeline): void {
+  pushback ??= new PushbackWatch(t0Us);
+  const untilUs = Math.min(timeLine.ends[slot.last]!, stressEndUs(timeLine));
+  pushbackOf.set(slot, pushback.watch(client.pushbackSubject(), references.of(slot.plan), nowUs, untilUs));
 }
 
 function makeClient(slot: Slot, tl: Timeline, schedule: Schedule): Client {
@@ -273,7 +280,8 @@ function start(plan: RunSchedule): void {
       for (const s of joining) {
         s.client = makeClient(s, timeLine, schedule);
         s.client.open();
-        if (scenario.groups[s.plan.group]!.kind === 'slow' && s.client instanceof ClientConnection) watchPushback(s, s.client, t0Us);
+        if (scenario.groups[s.plan.group]!.kind === 'slow' && s.client instanceof ClientConnection)
+          watchPushback(s, s.client, t0Us, timeLine);
       }
     };
     if (p === 0) {
@@ -342,7 +350,7 @@ function start(plan: RunSchedule): void {
             s.client instanceof ClientConnection && s.client.account instanceof EmittedStreamAccount ? s.client.account.head() : undefined;
           if (h && (!best || h.id > best.id)) best = h;
         }
-        post({ type: 'streamHead', phase: p, id: best?.id ?? -1, timeUs: best?.timeUs ?? NaN, seen: knowledge.seenIds() });
+        post({ type: 'streamHead', phase: p, id: best?.id ?? -1, timeUs: best?.timeUs ?? NaN, seen: knowledge.takeFresh() });
       });
     }
   }

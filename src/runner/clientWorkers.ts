@@ -11,28 +11,9 @@ import type { WorkerResult } from './assemble.js';
 import { diagnose, type DiagnosticReport } from './diagnose.js';
 import type { HealthSample } from './generatorHealth.js';
 import type { ClientPlan, ClientWorkerInit, MainToWorker, WorkerToMain } from './threadMessages.js';
-import type { SeenIds } from '../measurement/emittedStream.js';
+import { unionSeen, type SeenIds } from '../measurement/emittedStream.js';
 import type { RunState } from './runState.js';
 import type { TargetHandle } from './target.js';
-
-/** Several threads' received ids as one set. */
-export function unionSeen(parts: SeenIds[]): SeenIds {
-  const base = Math.min(...parts.map((p) => p.base));
-  const end = Math.max(...parts.map((p) => p.base + p.bits.length * 8));
-  const bits = new Uint8Array(Math.ceil((end - base) / 8));
-  for (const p of parts) {
-    for (let byte = 0; byte < p.bits.length; byte++) {
-      const b = p.bits[byte]!;
-      if (b === 0) continue;
-      for (let bit = 0; bit < 8; bit++) {
-        if (!(b & (1 << bit))) continue;
-        const i = p.base + byte * 8 + bit - base;
-        bits[i >>> 3]! |= 1 << (i & 7);
-      }
-    }
-  }
-  return { base, bits };
-}
 
 /** Two client threads at least, so a replaying catch-up client never shares a thread with fast clients. */
 export function defaultWorkers(): number {
@@ -120,21 +101,22 @@ export function startClientWorkers(
   const broadcast = (m: MainToWorker): void => {
     for (const w of threads) w.postMessage(m);
   };
-  // server-emitted streams: each phase's head is the highest id any worker's clients had at its end
-  // and the ids any of them received, so no worker counts as missing an id no client ever saw
-  const heads = new Map<number, { reported: number; id: number; timeUs: number; seen: SeenIds[] }>();
+  // server-emitted streams: each phase's head is the highest id any worker's clients had at its end;
+  // with it go the ids any of them received since the previous phase end, so no worker counts as
+  // missing an id no client ever saw (ids of a phase whose head is unknown wait for the next one)
+  const heads = new Map<number, { reported: number; id: number; timeUs: number }>();
+  let seenSinceLast: SeenIds[] = [];
   const noteHead = (m: { phase: number; id: number; timeUs: number; seen?: SeenIds }): void => {
-    const cur = heads.get(m.phase) ?? { reported: 0, id: -1, timeUs: NaN, seen: [] };
+    const cur = heads.get(m.phase) ?? { reported: 0, id: -1, timeUs: NaN };
     cur.reported++;
-    if (m.seen && m.seen.base >= 0) cur.seen.push(m.seen);
+    if (m.seen && m.seen.base >= 0) seenSinceLast.push(m.seen);
     if (m.id > cur.id) Object.assign(cur, { id: m.id, timeUs: m.timeUs });
     heads.set(m.phase, cur);
     if (cur.reported !== plans.length || cur.id < 0) return;
-    // each worker gets the others' ids (its own it has)
-    for (const w of threads) {
-      const others = cur.seen.length > 1 ? unionSeen(cur.seen) : undefined;
-      w.postMessage({ type: 'streamHead', phase: m.phase, id: cur.id, timeUs: cur.timeUs, seen: others } satisfies MainToWorker);
-    }
+    // one union for every worker (each gets its own ids back: cheaper than a union per worker)
+    const seen = plans.length > 1 && seenSinceLast.length > 0 ? unionSeen(seenSinceLast) : undefined;
+    seenSinceLast = [];
+    broadcast({ type: 'streamHead', phase: m.phase, id: cur.id, timeUs: cur.timeUs, seen });
   };
 
   const ready: Promise<void>[] = [];

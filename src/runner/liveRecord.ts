@@ -6,15 +6,9 @@
 // verdict and thresholds are the record's own (finalizeRecord), judged on the phases begun so far;
 // the final record replaces all of it when the run ends. Histograms are added once as parts arrive
 // and summarised or encoded again only when they change: the generator's main thread pays little.
-import {
-  createHistogram,
-  decodeHistogram,
-  decodeToAdd,
-  encodeHistogram,
-  recordUs,
-  summarize,
-  type Histogram,
-} from '../measurement/histogram.js';
+import { decodeToAdd } from '../measurement/histogram.js';
+import { EMPTY_SUMMARY } from '../measurement/percentiles.js';
+import { Kept } from './keptHistogram.js';
 import { addCounters, secondOf, zeroCounters, type EncodedInterval } from '../measurement/recorder.js';
 import { phaseAt } from '../measurement/schedule.js';
 import { finalizeRecord } from '../verdict/finalize.js';
@@ -22,11 +16,12 @@ import type {
   GeneratorHealth,
   GroupResult,
   IntervalRecord,
-  LatencySummary,
   PhaseResult,
   RunRecord,
+  ServerProcessRecord,
   ServerScrape,
 } from '../record/schema.js';
+import { LIVE_PERIOD_S } from '../record/schema.js';
 import { fetchMetrics, summarizeServerMetrics } from './scrape.js';
 import { clientRecord } from './assemble.js';
 import { NO_VERDICT_YET, recordHead, type MeasuredParts } from './buildRecord.js';
@@ -34,103 +29,19 @@ import type { ClientResult, WorkerToMain } from './threadMessages.js';
 import type { HealthSample } from './generatorHealth.js';
 import { nowUs as clockUs } from '../clock.js';
 import { threadCpuUs } from '../util/threadCpu.js';
-import { LIVE_PERIOD_S } from './liveSnapshot.js';
 
 export interface LiveUpdate {
   record: RunRecord;
   /** Each group's clients connected now, and of those the ones whose oldest owed event is ≥ 1 s old. */
   clients: { group: string; open: number; stalled: number }[];
+  /** Events each group is owed in each phase and has not received yet, as the workers' latest snapshots saw them (not in the record). */
+  owed: { group: string; phase: string; count: number }[];
   /** CPU time the live view has cost the runner's threads so far (worker snapshots, building these records), µs. */
   costUs: number;
 }
 
 type LiveMessage = Extract<WorkerToMain, { type: 'live' }>;
-type Head = Pick<MeasuredParts, 'fullScenario' | 'scenario' | 'target' | 'shard' | 'startedAt' | 'tl' | 'workers'>;
-
-/**
- * A histogram that keeps its summary and (for fast groups, whose per-second p99s the verdict reads)
- * its encoding until it changes. An HDR histogram of this range holds ~70 KB of counts, so one per
- * group per second would grow the main thread's heap by megabytes a minute: a second's histogram is
- * compacted to its encoding once its parts are in, and decoded again only if a late part arrives.
- */
-class Kept {
-  private latency?: Histogram;
-  /** Everything added, encoded, while `latency` is compacted away. */
-  private packed?: string;
-  private summary?: LatencySummary;
-  private encoded?: string;
-
-  private histogram(): Histogram {
-    this.latency ??= this.packed ? decodeHistogram(this.packed) : createHistogram();
-    this.packed = undefined;
-    return this.latency;
-  }
-
-  add(h: Histogram): void {
-    this.histogram().add(h);
-    this.summary = this.encoded = undefined;
-  }
-
-  /** Keeps the summary and the encoding, lets the counts go (a later `add` decodes them again). */
-  compact(): void {
-    if (!this.latency) return;
-    this.summary ??= liveSummary(this.latency);
-    this.packed = this.encoded ??= encodeHistogram(this.latency);
-    this.latency = undefined;
-  }
-
-  /** Summary and encoding, with `owed` events added at their ages (on a copy: the kept one holds only what arrived or was accounted). */
-  read(owed: { ageUs: number; count: number }[] | undefined, encode: boolean): { summary: LatencySummary; encoded: string } {
-    if (owed && owed.length > 0) {
-      // nothing arrived in this second (a stalled group's every second): its few owed ages are the whole summary
-      if (!encode && !this.latency && !this.packed) return { summary: summaryOfPoints(owed), encoded: '' };
-      // one scratch histogram for every such read: a stalled group's every second has owed events, each build
-      const h = scratch();
-      if (this.latency) h.add(this.latency);
-      else if (this.packed) h.add(decodeToAdd(this.packed));
-      for (const o of owed) recordUs(h, o.ageUs, o.count);
-      return { summary: liveSummary(h), encoded: encode ? encodeHistogram(h) : '' };
-    }
-    if (!this.latency && !this.packed) return { summary: EMPTY, encoded: '' };
-    this.summary ??= liveSummary(this.histogram());
-    if (encode && this.summary.count > 0) this.encoded ??= encodeHistogram(this.histogram());
-    return { summary: this.summary, encoded: encode ? (this.encoded ?? '') : '' };
-  }
-}
-
-/**
- * What liveSummary(a histogram of just these points) says, without the histogram: a second with
- * nothing arrived has one owed age per worker, and filling and walking ~70 KB of counts for each
- * such second on every build cost the main thread in proportion to the stall's length. The same
- * rounding as HDR's getValueAtPercentile (the tests hold the two equal).
- */
-export function summaryOfPoints(points: { ageUs: number; count: number }[]): LatencySummary {
-  const h = scratch() as Histogram & { lowestEquivalentValue(v: number): number; highestEquivalentValue(v: number): number };
-  const sorted = points
-    .filter((p) => p.count > 0)
-    .map((p) => ({ v: p.ageUs > 0 ? Math.floor(p.ageUs) : 0, count: p.count }))
-    .sort((a, b) => a.v - b.v);
-  const total = sorted.reduce((n, p) => n + p.count, 0);
-  if (total === 0) return EMPTY;
-  const at = (percentile: number): number => {
-    const wanted = countAtPercentile(percentile, total);
-    let seen = 0;
-    for (const p of sorted) {
-      seen += p.count;
-      if (seen >= wanted) return percentile === 0 ? h.lowestEquivalentValue(p.v) : h.highestEquivalentValue(p.v);
-    }
-    return 0;
-  };
-  return { count: total, min: at(0), p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: sorted.at(-1)!.v, mean: 0 };
-}
-
-let scratchHistogram: Histogram | undefined;
-/** The shared scratch histogram, emptied (read and encoded before the next call; the main thread is single-threaded). */
-function scratch(): Histogram {
-  scratchHistogram ??= createHistogram();
-  scratchHistogram.reset();
-  return scratchHistogram;
-}
+type Head = Pick<MeasuredParts, 'fullScenario' | 'scenario' | 'target' | 'shard' | 'startedAt' | 'startAtUs' | 'tl' | 'workers'>;
 
 /** Seconds this far behind the latest snapshot get no more parts, bar stragglers: their histograms are compacted. */
 const COMPACT_AFTER_S = 3;
@@ -144,50 +55,6 @@ interface Second {
   missing: number;
   arrived: number;
   maxStallUs: number;
-}
-
-const EMPTY = summarize(createHistogram());
-
-/** summarize() without the mean, which hdr-histogram-js computes by walking every bucket: nothing live shows it. */
-export function liveSummary(h: Histogram): LatencySummary {
-  if (h.totalCount === 0) return EMPTY;
-  const [min, p50, p90, p99, p999] = valuesAtPercentiles(h as Walkable, [0, 50, 90, 99, 99.9]);
-  return { count: h.totalCount, min: min!, p50: p50!, p90: p90!, p99: p99!, p999: p999!, max: h.maxValue, mean: 0 };
-}
-
-/** hdr-histogram-js's own bucket walk (public at run time, not in its types). */
-type Walkable = Histogram & {
-  countsArrayLength: number;
-  getCountAtIndex(i: number): number;
-  valueFromIndex(i: number): number;
-  lowestEquivalentValue(v: number): number;
-  highestEquivalentValue(v: number): number;
-};
-
-/** The count getValueAtPercentile walks to: the same rounding, so the same answer (tests hold them equal). */
-function countAtPercentile(percentile: number, total: number): number {
-  const fp = (Math.min(percentile, 100) / 100) * total;
-  return Math.max(Math.ceil(fp - (fp > 0 ? 2 ** (Math.floor(Math.log2(fp)) - 52) : 0)), 1);
-}
-
-/**
- * getValueAtPercentile for several ascending percentiles in one walk of the counts (each call
- * walks ~17,000 buckets from the start; the live record asks five per histogram per build).
- */
-function valuesAtPercentiles(h: Walkable, percentiles: number[]): number[] {
-  const wanted = percentiles.map((p) => countAtPercentile(p, h.totalCount));
-  const out = percentiles.map(() => 0);
-  let next = 0;
-  let seen = 0;
-  for (let i = 0; i < h.countsArrayLength && next < wanted.length; i++) {
-    seen += h.getCountAtIndex(i);
-    while (next < wanted.length && seen >= wanted[next]!) {
-      const v = h.valueFromIndex(i);
-      out[next] = percentiles[next] === 0 ? h.lowestEquivalentValue(v) : h.highestEquivalentValue(v);
-      next++;
-    }
-  }
-  return out;
 }
 
 export class LiveRecord {
@@ -365,9 +232,9 @@ export class LiveRecord {
           clients,
           ...counters,
           latencyUs: summary,
-          uncorrectedUs: EMPTY,
-          connectUs: EMPTY,
-          ackUs: EMPTY,
+          uncorrectedUs: EMPTY_SUMMARY,
+          connectUs: EMPTY_SUMMARY,
+          ackUs: EMPTY_SUMMARY,
           deliveredPerClientPerSec: clients > 0 && seconds > 0 ? Math.round((counters.arrived / clients / seconds) * 10) / 10 : 0,
           histogram: summary.count > 0 ? encoded : '',
           uncorrectedHistogram: '',
@@ -401,6 +268,24 @@ export class LiveRecord {
       warnings: [],
     };
     return finalizeRecord(record, scenario);
+  }
+
+  /** Events owed and not received yet, by group and by the phase they were intended in, as the latest snapshots saw them (a lower bound past MAX_CHECKS). */
+  owedNow(): { group: string; phase: string; count: number }[] {
+    const { scenario } = this.head;
+    const groupCount = scenario.groups.length;
+    const counts = new Map<number, number>();
+    for (const snap of this.snapshots.values())
+      for (const g of snap.groups)
+        for (const [index, count] of g.owed) {
+          const key = this.phaseOfSecond(index) * groupCount + g.group;
+          counts.set(key, (counts.get(key) ?? 0) + count);
+        }
+    return [...counts].map(([key, count]) => ({
+      group: scenario.groups[key % groupCount]!.name,
+      phase: scenario.phases[Math.floor(key / groupCount)]!.name,
+      count,
+    }));
   }
 
   /** What the workers' latest snapshots say about each group's clients right now (not in the record). */
@@ -437,6 +322,8 @@ export function feedLive(
     setWorkersWatched: (on: boolean) => void;
     /** The target's /metrics, scraped every few seconds too: the server's own view (its slow-client closes, its oldest send in flight). */
     metrics?: { url: string; token?: string };
+    /** The server evbench started (`--server-cmd`): its process tree's samples so far. */
+    serverProcess?: () => ServerProcessRecord;
   },
 ): () => void {
   const timers: NodeJS.Timeout[] = [];
@@ -465,8 +352,9 @@ export function feedLive(
     const cpu = threadCpuUs();
     const now = clockUs();
     const record = live.build(now, from.generatorJudged(from.health(), now), from.marks(), server);
+    if (from.serverProcess) record.serverProcess = from.serverProcess();
     live.costUs += threadCpuUs() - cpu;
-    onLive({ record, clients: live.clientsNow(), costUs: live.costUs });
+    onLive({ record, clients: live.clientsNow(), owed: live.owedNow(), costUs: live.costUs });
     if (from.metrics && !scraping && builds++ % SCRAPE_EVERY === 0) scrape(from.metrics);
   };
   const firstMs = Math.max(0, (live.t0Us - clockUs()) / 1000 + LIVE_PERIOD_S * 1000 + 400);

@@ -9,13 +9,6 @@ import type { ClientConnection } from './clients/connection.js';
 import type { ClientResult, LiveGroup, WorkerToMain } from './threadMessages.js';
 import { threadCpuUs } from '../util/threadCpu.js';
 
-/**
- * Seconds between two live snapshots (and provisional records): often enough to watch a stall form,
- * rarely enough that a page watching costs the generator little (docs/dashboard.md; k6's dashboard
- * refreshes every 10 s). The page's progress line still moves twice a second.
- */
-export const LIVE_PERIOD_S = 2;
-
 /** Owed events looked at per client per snapshot: a larger backlog is shown as a lower bound. */
 const MAX_CHECKS = 100_000;
 /** A connected client whose oldest owed event is this old is "still stalled". */

@@ -12,6 +12,7 @@ import { HealthSampler } from './health.js';
 import type { OutgoingEvent } from './publish/sink.js';
 import './adapters/builtins.js';
 import { sinkFor } from './adapters/registry.js';
+import { HANDSHAKE_TIMEOUT_MS } from './clients/connection.js';
 
 const init = workerData as PublisherInit;
 const post = (m: PublisherToMain): void => parentPort!.postMessage(m);
@@ -129,11 +130,20 @@ async function finish(): Promise<void> {
   setTimeout(() => process.exit(0), 200).unref();
 }
 
+// However slowly a target trickles its handshake (ws's own timer restarts on every byte), the
+// publisher is connected — subscribed, where its protocol confirms — within this long, or the run stops.
+const opening = setTimeout(() => {
+  sink.close();
+  post({ type: 'fatal', message: `publisher connection: not open within ${HANDSHAKE_TIMEOUT_MS / 1000} s` });
+}, HANDSHAKE_TIMEOUT_MS);
 sink
   .open()
-  .then(() => prefill(scenario.publisher.prefill))
+  .then(() => {
+    clearTimeout(opening);
+    return prefill(scenario.publisher.prefill);
+  })
   .then(() => post({ type: 'connected', headId }))
-  .catch(() => {}); // onFatal has said why
+  .catch(() => clearTimeout(opening)); // onFatal has said why
 
 parentPort!.on('message', (m: MainToWorker) => {
   if (m.type === 'start') {

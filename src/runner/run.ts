@@ -1,14 +1,16 @@
 // Runs a scenario: opens the target, starts the publisher and client worker threads on one
 // timeline, collects what they measured and assembles the run record. Stops by itself when the
 // scenario ends; on abort (Ctrl-C, server death, worker crash) it still returns what it measured.
+import { budgetLimitedReason } from './clients/messageBudget.js';
 import type { Worker } from 'node:worker_threads';
-import { nowUs } from '../clock.js';
-import { UserError, EXIT_SIGINT, EXIT_UNREACHABLE } from '../util/errors.js';
+import { isoFromUs, nowUs } from '../clock.js';
+import { UserError, EXIT_SIGINT, EXIT_UNREACHABLE, EXIT_USAGE } from '../util/errors.js';
+import { redactUrl } from '../util/redact.js';
 import type { Scenario } from '../scenario/types.js';
 import { formatUs } from '../util/units.js';
 import { IdMap } from '../measurement/idMap.js';
 import { runSchedule, type Timeline } from '../measurement/schedule.js';
-import { buildRecord } from './buildRecord.js';
+import { buildRecord, recordPhases } from './buildRecord.js';
 import { assembleLag } from './assemble.js';
 import { defaultWorkers, planClients, startClientWorkers, type ClientWorkers } from './clientWorkers.js';
 import { judgeGenerator, type HealthSample } from './generatorHealth.js';
@@ -21,6 +23,9 @@ import { RunState } from './runState.js';
 import { scrapeServer } from './scrape.js';
 import { watchServer } from './serverWatch.js';
 import { openTarget, type TargetHandle } from './target.js';
+import { checkReadyFor, checkStartAt } from './startAt.js';
+import { isLoopbackUrl, startServerCommand, type ServerCommand, type ServerCommandOptions } from './serverCommand.js';
+import { ServerProcessSampler, summarizeServerProcess } from './serverProcess.js';
 
 /** After an abort, how long the client workers get to report what they measured before the run ends without them. */
 const ABORT_REPORT_MS = 5000;
@@ -46,6 +51,27 @@ export interface RunOptions {
   say?: (line: string) => void;
   /** Run shard `index` of `count` (0-based): this process takes its share of every group's clients and of the publisher's schedule. */
   shard?: { index: number; count: number };
+  /**
+   * Start at this instant (epoch µs, `--start-at`) instead of about a second from now: t0 is this
+   * instant (plus the shard's schedule offset), so shards given one instant share their timeline.
+   * The run opens its target and connects its clients first, then waits, interruptibly.
+   */
+  startAtUs?: number;
+  /** Start the URL target's server from this command first, sample what it costs, and stop it after (`--server-cmd`). */
+  serverCommand?: ServerCommandOptions;
+}
+
+/** `--server-cmd` needs a URL target on this machine, and one server for the whole run. */
+function checkServerCommand(scenario: Scenario, shard: { count: number }): string {
+  const t = scenario.target;
+  if (t.kind !== 'url') throw new UserError("--server-cmd: only with --target (the URL the command's server listens on)", EXIT_USAGE);
+  if (!isLoopbackUrl(t.url))
+    throw new UserError(
+      `--server-cmd: --target must be on this machine (127.0.0.1, ::1 or localhost) to start and measure its server here, got "${redactUrl(t.url)}"`,
+      EXIT_USAGE,
+    );
+  if (shard.count > 1) throw new UserError('--server-cmd: not with --shard (each shard would start a server of its own)', EXIT_USAGE);
+  return t.url;
 }
 
 /**
@@ -76,13 +102,29 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
       '--shard: shards split one load against one shared server: give it with --target (an embedded server is private to each shard)',
     );
   }
+  // before any load: an instant already past (or a day away) is an error of the command line
+  if (options.startAtUs !== undefined) checkStartAt(options.startAtUs, nowUs());
   const { scenario, t0OffsetUs } = shardScenario(fullScenario, shard);
   const say = options.say ?? (() => {});
   const totalClients = scenario.groups.reduce((a, g) => a + g.count, 0);
   const requestedWorkers = Math.max(1, Math.min(options.workers ?? defaultWorkers(), Math.max(1, totalClients)));
   const startedAt = new Date().toISOString();
-  const target = await openTarget(scenario, (line) => say(`server: ${line}`), options.signal);
+  const commandUrl = options.serverCommand ? checkServerCommand(scenario, shard) : undefined;
+  const command: ServerCommand | undefined =
+    options.serverCommand && commandUrl ? await startServerCommand(commandUrl, options.serverCommand, say, options.signal) : undefined;
   const state = new RunState();
+  const sampler = command
+    ? new ServerProcessSampler(command.pid, () => state.abort(`the server command (${command.name}) exited: none of its processes is left`))
+    : undefined;
+  sampler?.start();
+  let target: TargetHandle;
+  try {
+    target = await openTarget(scenario, (line) => say(`server: ${line}`), options.signal);
+  } catch (err) {
+    sampler?.stop();
+    await command?.stop();
+    throw err;
+  }
   if (options.signal?.aborted) state.abort('interrupted');
   else options.signal?.addEventListener('abort', () => state.abort('interrupted'));
   void target.server?.exited.then((code) => state.abort(`embedded server exited (${code})`));
@@ -108,12 +150,15 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     threads.push(...started.threads);
     await started.ready;
 
-    // one timeline: phase-0 clients get time to connect and subscribe before t0
-    const plan = runSchedule(nowUs() + 1_000_000 + totalClients * 1_000 + t0OffsetUs, scenario);
+    // one timeline: phase-0 clients get time to connect and subscribe before t0 (or until the instant given)
+    if (options.startAtUs !== undefined) checkReadyFor(options.startAtUs, nowUs());
+    const startUs = options.startAtUs ?? nowUs() + 1_000_000 + totalClients * 1_000;
+    const plan = runSchedule(startUs + t0OffsetUs, scenario);
     const tl: Timeline = plan.timeline;
+    sampler?.sampleAt([...tl.starts, tl.endUs]);
     const cpuStart = process.cpuUsage();
     if (options.onLive) {
-      live = new LiveRecord({ fullScenario, scenario, target, shard, startedAt, tl, workers: plans.length });
+      live = new LiveRecord({ fullScenario, scenario, target, shard, startedAt, startAtUs: options.startAtUs, tl, workers: plans.length });
       stopLive = feedLive(live, options.onLive, {
         health: () => [...started.health, ...publisher.health],
         generatorJudged: (health, atUs) =>
@@ -122,14 +167,22 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
         watched: options.liveWatched ?? (() => true),
         setWorkersWatched: (on) => started.broadcast({ type: 'live', on }),
         metrics: target.metricsUrl ? { url: target.metricsUrl, token: target.metricsToken } : undefined,
+        serverProcess:
+          command && sampler
+            ? () => summarizeServerProcess(command.name, command.pid, sampler.samples(), tl.t0Us, recordPhases(scenario, tl))
+            : undefined,
       });
     }
     publisher.start(plan, headId.value);
     started.broadcast({ type: 'start', plan, headId: headId.value });
     const serverWatch = watchServer(target.metricsUrl, target.metricsToken, tl, scenario.phases); // /metrics at each phase's end
     say(
-      `run started: ${totalClients} clients on ${plans.length} worker(s), ${scenario.phases.map((p) => `${p.name} ${formatUs(p.durationUs)}`).join(' → ')}`,
+      `run started: ${totalClients} clients on ${plans.length} worker(s), ${scenario.phases.map((p) => `${p.name} ${formatUs(p.durationUs)}`).join(' → ')}; its clock starts at ${isoFromUs(tl.t0Us)}`,
     );
+    if (options.startAtUs !== undefined)
+      say(
+        `clients connecting; the run's clock starts at ${isoFromUs(options.startAtUs)} (--start-at, in ${formatUs(Math.max(0, options.startAtUs - nowUs()))})`,
+      );
     const progressTimer = setInterval(() => options.onProgress?.(progress.snapshot(tl, nowUs())), 250);
     state.onAbort(() => {
       publisher.stop(state.abortReason ?? '');
@@ -146,19 +199,31 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
     stopLive();
     if (started.results.length < plans.length)
       state.invalidReason ??= `${plans.length - started.results.length} client worker(s) did not report`;
+    state.invalidReason ??= budgetLimitedReason(started.results.flatMap((r) => r.clients));
     const cpu = process.cpuUsage(cpuStart);
     const endedUs = nowUs();
     const serverPhases = await serverWatch.stop();
     const server =
       target.metricsUrl && !target.server?.child.exitCode ? await scrapeServer(target.metricsUrl, target.metricsToken) : undefined;
     if (server && serverPhases.length) server.phases = serverPhases;
+    sampler?.stop();
     state.throwIfNoResult(target.url);
+    // stopped while waiting for a distant --start-at: there is no run to record (a run stopped in its
+    // usual second before t0 still records its clients' fates: refused, stuck in a handshake)
+    if (options.startAtUs !== undefined && endedUs < tl.t0Us && state.abortReason !== undefined) {
+      const interrupted = state.abortReason === 'interrupted';
+      throw new UserError(
+        `${interrupted ? 'interrupted' : `stopped (${state.abortReason})`} before the run's clock started at ${isoFromUs(tl.t0Us)}: nothing was measured`,
+        interrupted ? EXIT_SIGINT : EXIT_UNREACHABLE,
+      );
+    }
     return buildRecord({
       fullScenario,
       scenario,
       target,
       shard,
       startedAt,
+      startAtUs: options.startAtUs,
       tl,
       endedUs,
       workers: plans.length,
@@ -169,13 +234,16 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
         lagTicks: assembleLag(started.results, publisher.lag()),
       },
       server,
+      serverProcess: command && sampler ? { command: command.name, pid: command.pid, samples: sampler.samples() } : undefined,
       idMap,
       state,
     });
   } finally {
     stopLive();
+    sampler?.stop();
     await Promise.all(threads.map((t) => t.terminate().catch(() => 0)));
     await target.stop();
+    await command?.stop();
   }
 }
 

@@ -21,8 +21,8 @@ const REPLAY_SCAN = 8192;
 const REPLAY_SCAN_TERMS = 100_000;
 /** A replaying session whose page read failed (database away) tries again after this long. */
 const PAGE_RETRY_MS = 250;
-export /** A replaying session pauses while its socket holds this much (bounded by half its byte budget). */
-const REPLAY_LOW_WATER = 256 * 1024;
+/** A replaying session pauses while its socket holds this much (bounded by half its byte budget). */
+export const REPLAY_LOW_WATER = 256 * 1024;
 
 /** Why a replay step stopped collecting events. */
 type StepEnd = 'budget' | 'live' | 'drain' | 'read' | 'slow' | 'page';

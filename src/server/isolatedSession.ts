@@ -16,8 +16,8 @@ import { Subscriptions, type ServerContext } from './session.js';
 export const NO_EVENTS: StoredEvent[] = [];
 /** Where every session's chain of publishes starts: one promise for all, not one per subscriber. */
 const SETTLED = Promise.resolve();
-export /** Per-connection head (frame header + `{"msgID":N,`) counted against the budget before it is built. */
-const HEAD_ALLOWANCE = 32;
+/** Per-connection head (frame header + `{"msgID":N,`) counted against the budget before it is built. */
+export const HEAD_ALLOWANCE = 32;
 
 export class IsolatedSession {
   msgId = 0;
@@ -76,9 +76,8 @@ export class IsolatedSession {
   }
 
   /**
-   * Per-send timing costs one shared callback per frame. Measured with scripts/bench-serve-fanout.mjs
-   * (50 clients, 100-event batches): 0.86–1.10 M deliveries/s with it, 0.92–0.94 M without, i.e. within
-   * run-to-run noise, so sends are timed one by one rather than once per uncorked batch.
+   * Sends are timed one by one rather than once per uncorked batch: the one shared callback per frame
+   * costs within run-to-run noise (scripts/bench-serve-fanout.mjs measures it).
    *
    * One shared callback for every event frame: write callbacks fire in write order, so the oldest
    * enqueue time belongs to the frame just written. A failed write (socket gone) ends its send too.

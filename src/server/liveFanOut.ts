@@ -12,11 +12,11 @@ import type { SubscriptionIndex } from './subscriptionIndex.js';
 import type { CursorReplay } from './cursorReplay.js';
 import { HEAD_ALLOWANCE, type IsolatedSession, type SessionWriter } from './isolatedSession.js';
 
-export /** A session holding more filter terms than this is heavy to match... */
+/** A session holding more filter terms than this is heavy to match... */
 const HEAVY_SESSION_TERMS = 100;
 /** ...and when live fan-out tries it on more events than this in one batch, it continues on its own cursor. */
 const HEAVY_VISITS_PER_BATCH = 8;
-export /** Live fan-out yields to the event loop after this long, so one publish cannot hold it longer. */
+/** Live fan-out yields to the event loop after this long, so one publish cannot hold it longer. */
 const FANOUT_SLICE_MS = 10;
 /** Live fan-out works in chunks of events sized to about this many session visits... */
 const CHUNK_VISITS = 2048;

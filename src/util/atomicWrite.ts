@@ -73,3 +73,55 @@ export function appendToFile(path: string, text: string): void {
     throw new UserError(`cannot append to ${path}: ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' ').trim());
   }
 }
+
+/** A file written as it goes (a stream of lines), appended to by one process, closed at the end. */
+export interface NewFile {
+  readonly path: string;
+  /** Writes `text` at the end, whole, before returning (a Ctrl-C after it loses nothing). */
+  append(text: string): void;
+  close(): void;
+}
+
+/**
+ * Creates `path`, readable by its owner only, for a stream written as it goes (NDJSON). Never an
+ * existing file: whatever is there may be someone else's, so it is refused, not replaced.
+ */
+export function createNewFile(path: string): NewFile {
+  let fd: number;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    fd = openSync(path, 'wx', 0o600);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EEXIST')
+      throw new UserError(
+        `refusing to write ${path}: the file exists (evbench never replaces a file it did not create; choose another name)`,
+      );
+    throw new UserError(`cannot write ${path}: ${e.code ?? e.message}`);
+  }
+  let open = true;
+  return {
+    path,
+    append(text) {
+      if (!open) return;
+      const bytes = Buffer.from(text);
+      let offset = 0;
+      try {
+        while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        throw new UserError(`cannot write ${path}: ${e.code ?? e.message}`);
+      }
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      try {
+        fsyncSync(fd);
+      } catch {
+        // a file that cannot be synced (a pipe, /dev/stdout) is still closed
+      }
+      closeSync(fd);
+    },
+  };
+}

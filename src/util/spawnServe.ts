@@ -1,8 +1,10 @@
 // The one place that starts servers as child processes: `evbench serve` (runner's embedded target,
-// tests, benchmarks) and any other server that prints one JSON line `{"url":…}` on stdout once it
-// listens (the benchmarks' contenders). Every child is killed if this process exits.
+// tests, benchmarks), any other server that prints one JSON line `{"url":…}` on stdout once it
+// listens (the benchmarks' contenders), and a user's own command in a process group of its own
+// (`run --server-cmd`). Every child (every group) is killed if this process exits.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cliEntry } from './paths.js';
+import { groupAlive } from './procTree.js';
 
 export interface ServeProcess {
   url: string;
@@ -35,9 +37,10 @@ export interface SpawnServeOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-const live = new Set<ChildProcess>();
+/** What kills each live child (or process group) at once when this process exits, whatever the path to that exit. */
+const live = new Set<() => void>();
 process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
+  for (const kill of live) kill();
 });
 
 /** node's arguments for `evbench serve` on a free loopback port, printing its URL as JSON once it listens (options follow). */
@@ -53,10 +56,11 @@ export function spawnListening(command: string, args: string[], options: SpawnLi
   const name = options.name ?? command;
   const startTimeoutMs = options.startTimeoutMs ?? 10_000;
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
-  live.add(child);
+  const kill = (): void => void child.kill('SIGKILL');
+  live.add(kill);
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => {
-      live.delete(child);
+      live.delete(kill);
       resolve(code ?? signal ?? -1);
     });
   });
@@ -110,5 +114,79 @@ export function spawnListening(command: string, args: string[], options: SpawnLi
       clearTimeout(timeout);
       reject(new Error(`${name} exited (${code}) before listening: ${stderrTail.join(' | ')}`));
     });
+  });
+}
+
+export interface GroupProcess {
+  /** The shell's pid, which is also the process group's id. */
+  pid: number;
+  /** Resolves with the shell's exit code (or signal name) when it ends; what it started may live on in the group. */
+  exited: Promise<number | string>;
+  /** Whether any process of the group is still alive. */
+  alive(): boolean;
+  /**
+   * SIGTERM to the whole group, SIGKILL to what is left of it after `graceMs`; resolves once no
+   * process of the group is alive (or, should one survive SIGKILL, 2 s later). Safe to call again.
+   */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
+
+/**
+ * Runs `command` with `/bin/sh -c` in a new session and process group (so a server it starts, and
+ * anything that one starts, is stopped with it), its stdout and stderr on `outputFd` (a log file:
+ * this process never reads them, so a chatty server costs the runner nothing and never blocks).
+ */
+export function spawnGroup(command: string, options: { outputFd: number; env?: NodeJS.ProcessEnv }): GroupProcess {
+  const child = spawn('/bin/sh', ['-c', command], {
+    detached: true,
+    stdio: ['ignore', options.outputFd, options.outputFd],
+    env: options.env ?? process.env,
+  });
+  child.once('error', () => {}); // a shell that cannot start has no pid: thrown below
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('/bin/sh could not be started');
+  const kill = (): void => signalGroup(pid, 'SIGKILL');
+  live.add(kill);
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const waitGone = async (ms: number): Promise<boolean> => {
+    const until = Date.now() + ms;
+    while (groupAlive(pid)) {
+      if (Date.now() >= until) return false;
+      await sleep(50);
+    }
+    return true;
+  };
+  let stopping: Promise<void> | undefined;
+  const stop = (graceMs = 3000): Promise<void> =>
+    (stopping ??= (async () => {
+      signalGroup(pid, 'SIGTERM');
+      if (!(await waitGone(graceMs))) {
+        signalGroup(pid, 'SIGKILL');
+        await waitGone(2000);
+      }
+      live.delete(kill);
+    })());
+  return { pid, exited, alive: () => groupAlive(pid), stop };
+}
+
+/**
+ * This same command again under node with `nodeFlags` first: stdio inherited, an IPC channel (the new
+ * process can tell when this one is gone), and a process group of its own (a terminal's Ctrl-C
+ * reaches it only as this process relays it).
+ */
+export function respawnSelf(nodeFlags: readonly string[]): ChildProcess {
+  return spawn(process.execPath, [...nodeFlags, ...process.execArgv, ...process.argv.slice(1)], {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    detached: true,
   });
 }

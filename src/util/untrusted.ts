@@ -121,15 +121,26 @@ export function jsonText(value: unknown, indent?: number): string {
  * A deep copy of `value` with every string and every object key passed through `clean`; fields whose
  * key `keep` accepts are copied as they are (encoded histograms: decoded, never shown).
  */
-export function mapStrings<T>(value: T, clean: (s: string) => string, keep: (key: string) => boolean = () => false): T {
+export function mapStrings<T>(
+  value: T,
+  clean: (s: string) => string,
+  keep: (key: string, value: unknown) => boolean = () => false,
+  /** Told of every object and array the copy is made of (what a caller may later know as already clean). */
+  made: (copy: object) => void = () => {},
+): T {
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') return clean(v);
-    if (Array.isArray(v)) return v.map(walk);
+    if (Array.isArray(v)) {
+      const copy = v.map(walk);
+      made(copy);
+      return copy;
+    }
     if (v === null || typeof v !== 'object') return v;
     const out: Record<string, unknown> = {};
+    made(out);
     // defined, not assigned: a key "__proto__" stays a key and never replaces the copy's prototype
     for (const [k, x] of Object.entries(v))
-      Object.defineProperty(out, clean(k), { value: keep(k) ? x : walk(x), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, clean(k), { value: keep(k, x) ? x : walk(x), enumerable: true, writable: true, configurable: true });
     return out;
   };
   return walk(value) as T;

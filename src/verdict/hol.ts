@@ -90,6 +90,7 @@ export function disconnects(groups: GroupResult[]): { count: number; clients: nu
   for (const g of fast) {
     for (const c of g.clientResults ?? []) {
       if (c.refused === undefined && c.closedByServer === null) continue;
+      if (c.frameFaults?.worker_budget_exceeded) continue; // the runner's own message budget failed it, not the server
       count++;
       if (c.refused === 'subscribe' || (c.refused === undefined && c.closedByServer !== CLOSE_SLOW_CLIENT && c.closedByServer !== 1006))
         deliberate++;

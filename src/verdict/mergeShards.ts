@@ -1,7 +1,8 @@
 // Merges the shards of a distributed run (`evbench run --shard i/N` on N machines) into one record:
 // histograms are added (never averaged), counters summed (max for stalls), summaries recomputed,
 // then the HOL verdict and the thresholds are evaluated again on the whole. Shards must have started
-// together (t0 within a tolerance), and a shard that is not a result makes the whole not a result.
+// together (t0 within a tolerance; given one `--start-at`, they share it), and a shard that is not a
+// result makes the whole not a result.
 import { finalizeRecord, markNotAResult } from './finalize.js';
 import { zeroCounters } from '../measurement/recorder.js';
 import { combineInterval, combinePhase, combineReplays } from '../measurement/combine.js';
@@ -18,8 +19,9 @@ import { decodeTicks, encodeTicks, NO_CLIENT, TICK_US } from '../util/ticksCodec
  * later: `shardScenario`). One second is the record's time resolution: merge adds interval k (the
  * k-th clock second since t0) of every shard, and phase boundaries are read on the same clock, so
  * shards further apart than one interval would add different moments together and let one shard's
- * stress overlap another's baseline. An orchestrator that starts the shards together (a Kubernetes
- * Indexed Job with parallelism N) keeps them well inside it; each run picks t0 ≈ 1 s after it starts.
+ * stress overlap another's baseline. Without `--start-at` each run picks t0 ≈ 1 s after it starts,
+ * so the processes must start within it; given one `--start-at`, every shard's t0 is that instant
+ * (Kubernetes pods that start seconds apart included).
  */
 export const DEFAULT_MAX_T0_SKEW_US = 1_000_000;
 
@@ -48,18 +50,49 @@ export function scheduleOffsetUs(record: RunRecord): number {
   return rate > 0 ? Math.floor((record.shard!.index * 1e6) / rate) : 0;
 }
 
-/** Throws a UserError naming the earliest and latest shard when their starts differ by more than the tolerance. */
-export function checkT0(inputs: ShardInput[], maxSkewUs: number): void {
+/**
+ * Throws a UserError naming the earliest and latest shard when their starts differ by more than the
+ * tolerance; else returns the spread.
+ */
+export function checkT0(inputs: ShardInput[], maxSkewUs: number): number {
   const starts = inputs.map((i) => ({ ...i, startUs: i.record.t0Us - scheduleOffsetUs(i.record) })).sort((a, b) => a.startUs - b.startUs);
   const first = starts[0]!;
   const last = starts.at(-1)!;
   const skew = last.startUs - first.startUs;
-  if (skew <= maxSkewUs) return;
+  if (skew <= maxSkewUs) return skew;
   const name = (x: ShardInput): string =>
     `shard ${x.record.shard!.index}/${x.record.shard!.count} (${x.source}, t0 ${isoFromUs(x.record.t0Us)})`;
   throw new UserError(
     `merge: shards did not start together: ${name(last)} started ${formatUs(skew)} after ${name(first)} (schedule offsets removed), more than the ${formatUs(maxSkewUs)} tolerance (--max-t0-skew): start every shard of a run at once`,
   );
+}
+
+/**
+ * The instant the shards were told to start at (`--start-at`), when every one was given one: shards
+ * given instants further apart than the tolerance are refused, naming both (their t0 would differ
+ * as much). Undefined when a shard was given none (then their t0 alone say whether they started together).
+ */
+export function agreedStartAt(inputs: ShardInput[], maxSkewUs: number): string | undefined {
+  if (inputs.some((i) => i.record.startAt === undefined)) return undefined;
+  const given = inputs.map((i) => ({ ...i, atMs: Date.parse(i.record.startAt!) })).sort((a, b) => a.atMs - b.atMs);
+  const first = given[0]!;
+  const last = given.at(-1)!;
+  const skewUs = (last.atMs - first.atMs) * 1000;
+  if (skewUs > maxSkewUs) {
+    const name = (x: ShardInput): string => `shard ${x.record.shard!.index}/${x.record.shard!.count} (${x.source}) at ${x.record.startAt!}`;
+    throw new UserError(
+      `merge: shards were told to start at different instants: ${name(last)}, ${formatUs(skewUs)} after ${name(first)}, more than the ${formatUs(maxSkewUs)} tolerance (--max-t0-skew): give every shard of a run the same --start-at`,
+    );
+  }
+  return first.record.startAt!;
+}
+
+/** How the shards started together, for the person merging them: at the instant they were given, or how close their t0 were. */
+export function startedTogether(inputs: ShardInput[], maxT0SkewUs = DEFAULT_MAX_T0_SKEW_US): string {
+  const at = agreedStartAt(inputs, maxT0SkewUs);
+  return at !== undefined
+    ? `started together at ${at} (--start-at)`
+    : `started within ${formatUs(checkT0(inputs, maxT0SkewUs))} of each other (schedule offsets removed)`;
 }
 
 /** Throws a UserError unless the inputs are all the shards of one run of one scenario, started together. */
@@ -99,6 +132,7 @@ export function checkShards(inputs: ShardInput[], maxT0SkewUs = DEFAULT_MAX_T0_S
     throw new UserError(
       `merge: shard${missing.length > 1 ? 's' : ''} ${missing.map((i) => `${i}/${count}`).join(', ')} missing: a verdict on part of the load would mislead`,
     );
+  agreedStartAt(inputs, maxT0SkewUs);
   checkT0(inputs, maxT0SkewUs);
 }
 
@@ -231,6 +265,7 @@ export function mergeShards(inputs: ShardInput[], options: Partial<MergeOptions>
     scenario: first.scenario,
     target: first.target,
     startedAt: records.map((r) => r.startedAt).sort()[0]!,
+    startAt: agreedStartAt(inputs, options.maxT0SkewUs ?? DEFAULT_MAX_T0_SKEW_US),
     t0Us: Math.min(...records.map((r) => r.t0Us)),
     durationUs: Math.max(...records.map((r) => r.durationUs)),
     partial: records.some((r) => r.partial),
@@ -272,6 +307,7 @@ export function mergeShards(inputs: ShardInput[], options: Partial<MergeOptions>
   const invalid = records.map((r, i) => (r.invalid ? `${prefix(i)}: ${r.invalidReason ?? 'a worker failed'}` : '')).filter(Boolean);
   if (invalid.length) merged.invalidReason = invalid.join('; ');
   if (!server) delete merged.server;
+  if (merged.startAt === undefined) delete merged.startAt;
   finalizeRecord(merged, spec);
   // a shard that is not a result (invalid verdict, failed worker, bound generator) leaves a hole
   // the others cannot fill: the whole is not a result either, whatever the sums say

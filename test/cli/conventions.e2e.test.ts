@@ -42,6 +42,7 @@ describe('version and help', () => {
     expect(headings).toEqual([
       'Arguments:',
       'Scenario overrides:',
+      'Run:',
       'Thresholds and exit codes:',
       'Target (a server of your own):',
       'Adapters (--target speaking another protocol):',
@@ -51,6 +52,7 @@ describe('version and help', () => {
       'Examples:',
     ]);
     expect(run).toMatch(/--rate <n> +publisher events per second \(env: EVBENCH_RATE\)/);
+    expect(run).toMatch(/Run:\n {2}--shard <i\/N>[^\n]*\n(?: {4,}[^\n]*\n)* {2}--start-at <time>[\s\S]*?\(env:\s+EVBENCH_START_AT\)/);
     const serve = (await runCli(['serve', '--help'])).stdout;
     expect(serve).toContain('Access:');
     expect(serve).toContain('Limits:');

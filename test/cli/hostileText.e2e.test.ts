@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import type { RunRecord } from '../../src/record/schema.js';
 import { killAll, runCli } from '../support/cli.js';
+import { fastOnlyScenario, serverStreamFlags } from '../support/serverStream.js';
 
 afterAll(killAll);
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-hostile-text-'));
@@ -51,22 +52,7 @@ async function hostileTextServer(): Promise<{ url: string; close: () => Promise<
   };
 }
 
-const scenarioPath = join(tmp, 'hostile-text.json');
-writeFileSync(
-  scenarioPath,
-  JSON.stringify({
-    name: 'hostile-text',
-    target: { embedded: {} },
-    publisher: { rate: 200, payloadBytes: 64 },
-    groups: [{ name: 'fast', kind: 'fast', count: 2 }],
-    phases: [
-      { name: 'warmup', duration: '500ms' },
-      { name: 'baseline', duration: '1s' },
-      { name: 'stress', duration: '1s' },
-    ],
-    grace: '500ms',
-  }),
-);
+const scenarioPath = fastOnlyScenario(tmp, 'hostile-text', 2, '1s');
 
 describe('a hostile target through the CLI', () => {
   it('close reasons and a message without an id reach stderr and the step summary escaped; the record keeps them as said', async () => {
@@ -76,28 +62,7 @@ describe('a hostile target through the CLI', () => {
     try {
       const out = join(tmp, 'out');
       const r = await runCli(
-        [
-          'run',
-          scenarioPath,
-          '--target',
-          server.url,
-          '--adapter',
-          'generic',
-          '--publish',
-          'server',
-          '--id-field',
-          'id',
-          '--time-field',
-          'ts',
-          '--time-unit',
-          'ms',
-          '--out',
-          out,
-          '--report',
-          'md,junit',
-          '--json',
-          '-v',
-        ],
+        ['run', scenarioPath, '--target', server.url, ...serverStreamFlags(), '--out', out, '--report', 'md,junit', '--json', '-v'],
         60_000,
         { GITHUB_STEP_SUMMARY: summary },
       );

@@ -10,9 +10,9 @@ import { intendedUs, timeline, type Schedule } from '../../src/measurement/sched
 import type { ScannedEvent } from '../../src/measurement/frameScan.js';
 import { validateScenario } from '../../src/scenario/validate.js';
 import type { PhaseSpec } from '../../src/scenario/types.js';
-import { feedLive, liveSummary, LiveRecord, summaryOfPoints, type LiveUpdate } from '../../src/runner/liveRecord.js';
+import { feedLive, LiveRecord, type LiveUpdate } from '../../src/runner/liveRecord.js';
 import { nowUs } from '../../src/clock.js';
-import { LIVE_PERIOD_S } from '../../src/runner/liveSnapshot.js';
+import { LIVE_PERIOD_S } from '../../src/record/schema.js';
 import { waitUntil } from '../server/helpers.js';
 import type { GeneratorHealth } from '../../src/record/schema.js';
 
@@ -255,45 +255,6 @@ describe('feedLive while nobody watches', () => {
       expect(updates[0]!.record.durationUs).toBe(2_000_000); // as of the fresh snapshot
     } finally {
       stop();
-    }
-  });
-});
-
-/** A repeatable pseudo-random sequence in [0, 1). */
-function seeded(seed: number): () => number {
-  return () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-}
-
-/** What the live view's summary must equal: hdr-histogram-js's own getValueAtPercentile, figure by figure. */
-function hdrSummary(h: ReturnType<typeof createHistogram>) {
-  const at = (q: number): number => h.getValueAtPercentile(q);
-  return { count: h.totalCount, min: at(0), p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: h.maxValue, mean: 0 };
-}
-
-describe('summaryOfPoints', () => {
-  it('says what an HDR histogram of the same points says, for every figure the live view shows', () => {
-    const random = seeded(42);
-    for (let trial = 0; trial < 500; trial++) {
-      const points = Array.from({ length: 1 + Math.floor(random() * 4) }, () => ({
-        // ages from sub-millisecond to a minute, fractional, sometimes 0 or negative (clock skew)
-        ageUs: random() < 0.05 ? -5 : random() ** 3 * 60_000_000,
-        count: 1 + Math.floor(random() * (random() < 0.5 ? 3 : 5000)),
-      }));
-      const h = createHistogram();
-      for (const p of points) recordUs(h, p.ageUs, p.count);
-      expect(summaryOfPoints(points), JSON.stringify(points)).toEqual(hdrSummary(h));
-    }
-  });
-});
-
-describe('liveSummary', () => {
-  it("gives getValueAtPercentile's answers in one walk, for histograms of every shape", () => {
-    const random = seeded(7);
-    for (let trial = 0; trial < 200; trial++) {
-      const h = createHistogram();
-      const values = 1 + Math.floor(random() * (random() < 0.3 ? 3 : 3000));
-      for (let i = 0; i < values; i++) recordUs(h, random() ** 4 * (random() < 0.1 ? 60_000_000 : 200_000), 1 + Math.floor(random() * 20));
-      expect(liveSummary(h)).toEqual(hdrSummary(h));
     }
   });
 });

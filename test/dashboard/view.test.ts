@@ -71,6 +71,27 @@ describe('runView', () => {
     expect(v).toMatchObject({ phase: 'stress', elapsedS: 9, totalS: 16 });
   });
 
+  it("the server evbench started: live, its latest CPU and memory; at the end, the report's sentence; else nothing", () => {
+    const record = fixture();
+    expect(runView({ name: 'run', record, final: true }).serverProcess).toBeNull();
+    record.serverProcess = {
+      command: 'node',
+      pid: 4242,
+      samples: [
+        { tUs: -1e6, cpuSeconds: 0.1, cpuPct: null, rssBytes: 20 << 20, processes: 1 },
+        { tUs: 1e6, cpuSeconds: 0.5, cpuPct: 20, rssBytes: 30 << 20, processes: 2 },
+      ],
+      peakRssBytes: 30 << 20,
+      phases: [{ phase: 'baseline', cpuSeconds: 0.4, cpuPct: 20, rssStartBytes: 20 << 20, rssPeakBytes: 30 << 20, rssEndBytes: 30 << 20 }],
+    };
+    expect(runView({ name: 'run', record, final: false }).serverProcess).toBe(
+      'server process: CPU 20% of one core, RSS 30MiB, 2 processes',
+    );
+    expect(runView({ name: 'run', record, final: true }).serverProcess).toMatch(
+      /^Server process \(node, pid 4242, .*RSS grew 20MiB → 30MiB\.$/,
+    );
+  });
+
   it("a record older than the run's progress (no page watched a while) is marked stale; a current one is not", () => {
     const record = fixture();
     const at = (elapsedUs: number) =>

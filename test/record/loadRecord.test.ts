@@ -7,10 +7,35 @@ import type { RunRecord } from '../../src/record/schema.js';
 
 const fixture = (): Record<string, any> => JSON.parse(readFileSync(new URL('../fixtures/run-record.json', import.meta.url), 'utf8'));
 const load = (r: unknown): RunRecord => asRunRecord(r, 'r.json');
+/** A `serverProcess` as `run --server-cmd` writes it. */
+const serverProcess = (): Record<string, any> => ({
+  command: 'node',
+  pid: 4242,
+  samples: [
+    { tUs: -500_000, cpuSeconds: 0.1, cpuPct: null, rssBytes: 40 << 20, processes: 1 },
+    { tUs: 500_000, cpuSeconds: 0.2, cpuPct: 10, rssBytes: 41 << 20, processes: 1 },
+  ],
+  peakRssBytes: 41 << 20,
+  phases: [{ phase: 'baseline', cpuSeconds: 0.1, cpuPct: 10, rssStartBytes: 40 << 20, rssPeakBytes: 41 << 20, rssEndBytes: 41 << 20 }],
+});
 
 describe('asRunRecord', () => {
   it('reads the fixture record', () => {
     expect(load(fixture()).scenario.name).toBe('fixture');
+  });
+
+  it('reads a server process (run --server-cmd), unknown values null', () => {
+    const r = fixture();
+    r.serverProcess = serverProcess();
+    r.serverProcess.phases.push({
+      phase: 'stress',
+      cpuSeconds: null,
+      cpuPct: null,
+      rssStartBytes: null,
+      rssPeakBytes: null,
+      rssEndBytes: null,
+    });
+    expect(load(r).serverProcess).toEqual(r.serverProcess);
   });
 
   it.each([
@@ -64,11 +89,41 @@ describe('asRunRecord', () => {
       /groups\[0\]\.ages\.together: expected a string/,
     ],
     ['an evidence row judged "no"', (r: any) => (r.hol.evidence[0].judged = 'no'), /hol\.evidence\[0\]\.judged: expected/],
+    ['startAt not an instant', (r: any) => (r.startAt = 'tomorrow'), /startAt: not an ISO-8601 UTC instant/],
+    ['startAt without its zone', (r: any) => (r.startAt = '2026-12-05T10:00:00'), /startAt: not an ISO-8601 UTC instant/],
+    ['startAt a number', (r: any) => (r.startAt = 1796464800), /startAt: expected a string/],
+    ['serverProcess a string', (r: any) => (r.serverProcess = 'node'), /serverProcess: expected an object/],
+    [
+      'a server process sample with negative memory',
+      (r: any) => ((r.serverProcess = serverProcess()), (r.serverProcess.samples[1].rssBytes = -1)),
+      /serverProcess\.samples\[1\]\.rssBytes: expected a number ≥ 0/,
+    ],
+    [
+      'a server process phase CPU as text',
+      (r: any) => ((r.serverProcess = serverProcess()), (r.serverProcess.phases[0].cpuSeconds = '1s')),
+      /serverProcess\.phases\[0\]\.cpuSeconds: expected a number ≥ 0 or null, got "1s"/,
+    ],
+    [
+      'server process samples beyond any run',
+      (r: any) => ((r.serverProcess = serverProcess()), (r.serverProcess.samples = new Array(200_000).fill(r.serverProcess.samples[0]))),
+      /serverProcess\.samples: 200000 entries, more than the 100000 any run writes/,
+    ],
+    [
+      'a server process command too long',
+      (r: any) => ((r.serverProcess = serverProcess()), (r.serverProcess.command = 'x'.repeat(300))),
+      /serverProcess\.command: 300 characters/,
+    ],
   ])('%s: refused, naming the field', (_name, spoil, message) => {
     const r = fixture();
     spoil(r);
     expect(() => load(r)).toThrow(message);
     expect(() => load(r)).toThrow(/^r\.json: corrupt run record: /);
+  });
+
+  it('reads the instant a run was told to start at (--start-at), as the runner writes it', () => {
+    const r = fixture();
+    r.startAt = '2026-12-05T10:00:00.000Z';
+    expect(load(r).startAt).toBe('2026-12-05T10:00:00.000Z');
   });
 
   it('masks the secrets an older record kept, and keeps what merge and compare read', () => {

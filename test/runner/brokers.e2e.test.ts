@@ -10,6 +10,7 @@ import { exitFor, group, record, stoppedAfterEach, HEALTHY_VERDICTS } from '../s
 import { findBinary, mqttPublisher, natsPublisher, startMosquitto, startNats } from '../../examples/brokers.mjs';
 import type { RunRecord } from '../../src/record/schema.js';
 import { relayScenario } from '../support/relayScenario.js';
+import { serverStreamFlags } from '../support/serverStream.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-brokers-'));
 const hasNats = findBinary('nats-server') !== undefined;
@@ -26,18 +27,9 @@ const fast = (r: RunRecord) => r.groups.find((g) => g.name === 'fast')!;
 const args = (url: string, adapter: string, publish = 'server', extra: string[] = []): string[] => [
   '--target',
   url,
-  '--adapter',
-  adapter,
   '--topic',
   'events',
-  '--publish',
-  publish,
-  '--id-field',
-  'id',
-  '--time-field',
-  'ts',
-  '--time-unit',
-  'ms',
+  ...serverStreamFlags(adapter, publish),
   '--out',
   tmp,
   '--json',

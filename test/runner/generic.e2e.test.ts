@@ -16,6 +16,7 @@ import {
 import type { RunRecord } from '../../src/record/schema.js';
 import { relayScenario } from '../support/relayScenario.js';
 import { exitFor } from '../support/runOutcome.js';
+import { serverStreamFlags } from '../support/serverStream.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-generic-'));
 let server: ForeignServer | undefined;
@@ -28,16 +29,7 @@ afterAll(killAll);
 const generic = (url: string, publish = 'server'): string[] => [
   '--target',
   url,
-  '--adapter',
-  'generic',
-  '--publish',
-  publish,
-  '--id-field',
-  'id',
-  '--time-field',
-  'ts',
-  '--time-unit',
-  'ms',
+  ...serverStreamFlags('generic', publish),
   '--out',
   tmp,
   '--json',

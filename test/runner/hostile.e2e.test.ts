@@ -2,10 +2,11 @@
 // finishes on time, writes its record, stays within a memory bound, records the failure on the
 // client (not the run) and gives the verdict that applies — never a crash or a hang.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, startCli } from '../support/cli.js';
+import { fastOnlyScenario, serverStreamFlags } from '../support/serverStream.js';
 import { FAULTS, HANDSHAKE_FAULTS, hostileHttpServer, hostileServer, type HostileServer } from './hostileServer.js';
 import type { ClientRecord, RunRecord } from '../../src/record/schema.js';
 
@@ -17,22 +18,9 @@ const MEMORY_BOUND_MIB = 250;
 /** warmup + baseline + stress + grace = 3 s; startup and teardown get the rest. */
 const ON_TIME_MS = 20_000;
 
-const scenarioPath = join(tmp, 'hostile.json');
-writeFileSync(
-  scenarioPath,
-  JSON.stringify({
-    name: 'hostile',
-    target: { embedded: {} },
-    publisher: { rate: 200, payloadBytes: 64 },
-    groups: [{ name: 'fast', kind: 'fast', count: 2 }],
-    phases: [
-      { name: 'warmup', duration: '500ms' },
-      { name: 'baseline', duration: '1s' },
-      { name: 'stress', duration: '1s' },
-    ],
-    grace: '500ms',
-  }),
-);
+const scenarioPath = fastOnlyScenario(tmp, 'hostile', 2, '1s');
+const generic = serverStreamFlags();
+const scenarioFile = (name: string, clients: number, phase: string): string => fastOnlyScenario(tmp, name, clients, phase);
 
 /** What each fault must leave on the fast clients' records, and the verdicts that apply. */
 const expectations: Record<(typeof FAULTS)[number], { client: (c: ClientRecord) => void; verdicts: string[] }> = {
@@ -91,29 +79,7 @@ describe.concurrent('the runner against a hostile target', () => {
     try {
       const out = join(tmp, fault);
       const started = Date.now();
-      const run = startCli(
-        [
-          'run',
-          scenarioPath,
-          '--target',
-          server.url,
-          '--adapter',
-          'generic',
-          '--publish',
-          'server',
-          '--id-field',
-          'id',
-          '--time-field',
-          'ts',
-          '--time-unit',
-          'ms',
-          '--fail-on-hol',
-          '--out',
-          out,
-          '--json',
-        ],
-        30_000,
-      );
+      const run = startCli(['run', scenarioPath, '--target', server.url, ...generic, '--fail-on-hol', '--out', out, '--json'], 30_000);
       const peak = watchPeak(run.child.pid!);
       const r = await run.done;
       const peakMiB = peak.stop();
@@ -137,28 +103,6 @@ describe.concurrent('the runner against a hostile target', () => {
     }
   });
 });
-
-const generic = ['--adapter', 'generic', '--publish', 'server', '--id-field', 'id', '--time-field', 'ts', '--time-unit', 'ms'];
-
-function scenarioFile(name: string, clients: number, phase: string): string {
-  const path = join(tmp, `${name}.json`);
-  writeFileSync(
-    path,
-    JSON.stringify({
-      name,
-      target: { embedded: {} },
-      publisher: { rate: 200, payloadBytes: 64 },
-      groups: [{ name: 'fast', kind: 'fast', count: clients }],
-      phases: [
-        { name: 'warmup', duration: '500ms' },
-        { name: 'baseline', duration: phase },
-        { name: 'stress', duration: phase },
-      ],
-      grace: '500ms',
-    }),
-  );
-  return path;
-}
 
 /** Resolves once the server has seen `n` upgrade requests (the probe is the first): the runner is waiting on it. */
 async function upgradesSeen(server: HostileServer, n: number): Promise<void> {
@@ -190,6 +134,32 @@ describe.concurrent('the runner against a hostile handshake: every wait has a de
       expect(ms).toBeLessThan(10_000); // the probe's deadline is 5 s, whatever trickles in meanwhile
       if (fault === 'endless-401-body') expect(r.stderr).toMatch(/target refused the websocket upgrade: .*HTTP 401 Unauthorized: no token/);
       else expect(r.stderr).toContain('the websocket handshake did not complete within 5 s');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a target that answers the probe, then trickles every later handshake forever: the publisher's deadline ends the run (exit 3)", async () => {
+    const server = await hostileServer('endless-101-headers', { spareFirst: true });
+    try {
+      const run = startCli(
+        [
+          'run',
+          scenarioFile('publisher-handshake', 2, '1s'),
+          '--target',
+          server.url,
+          ...serverStreamFlags('generic', 'ws'),
+          '--out',
+          join(tmp, 'publisher-handshake'),
+        ],
+        90_000,
+      );
+      await upgradesSeen(server, 2); // the probe, then the publisher (or a client) waiting on headers that never end
+      const { ms, r } = await msUntilExit(run);
+      expect(r.signal, r.stderr).toBeNull();
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toContain('publisher connection: not open within 30 s');
+      expect(ms).toBeLessThan(45_000); // 30 s, however many header bytes trickle in meanwhile
     } finally {
       await server.close();
     }
@@ -289,11 +259,16 @@ describe('the runner against endless fragments on many clients of one worker', (
       expect(clients).toHaveLength(24);
       const faults = clients.map((c) => Object.keys(c.frameFaults ?? {}).join(','));
       console.info(`fragment flood: ${JSON.stringify(clients.map((c) => [c.closedByServer, c.frameFaults]))}`);
-      for (const c of clients) expect(c.closedByServer).toBe(1009);
       for (const f of faults) expect(['worker_budget_exceeded', 'message_too_large']).toContain(f);
       // 24 × 16 MiB would be 384 MiB: the budget (64 MiB for all) stopped most of them first
       expect(faults.filter((f) => f === 'worker_budget_exceeded').length).toBeGreaterThan(12);
-      expect(clients.find((c) => c.frameFaults?.worker_budget_exceeded)!.closeReason).toMatch(/budget 67108864/);
+      // the budget is the runner's limit: those clients were failed by the runner, not closed by the
+      // server, and the run is not a result; a message over the limit is the server's fault (1009)
+      for (const c of clients) expect(c.closedByServer).toBe(c.frameFaults?.worker_budget_exceeded ? null : 1009);
+      expect(clients.find((c) => c.frameFaults?.worker_budget_exceeded)!.closeReason).toMatch(/^failed by the runner: .*budget 67108864/);
+      expect(rec.invalid).toBe(true);
+      expect(rec.invalidReason).toMatch(/^the runner's message budget limited the run/);
+      expect(r.code).toBe(4);
       expect(server.offeredExtensions()[0]).toBeUndefined(); // the probe: no permessage-deflate
     } finally {
       await server.close();
@@ -311,7 +286,7 @@ describe('the runner against an SSE stream whose data line never ends', () => {
           scenarioFile('sse-line', 2, '1s'),
           '--target',
           server.url,
-          ...generic.map((a) => (a === 'generic' ? 'sse' : a)),
+          ...serverStreamFlags('sse'),
           '--out',
           join(tmp, 'sse'),
           '--json',

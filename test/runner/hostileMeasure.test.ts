@@ -5,9 +5,10 @@
 //   EVBENCH_MEASURE_DIST=$PWD/dist npx vitest run test/runner/hostileMeasure.test.ts
 import { describe, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fastOnlyScenario, serverStreamFlags } from '../support/serverStream.js';
 import { hostileHttpServer, hostileServer } from './hostileServer.js';
 
 const dist = process.env.EVBENCH_MEASURE_DIST;
@@ -15,27 +16,8 @@ const tmp = mkdtempSync(join(tmpdir(), 'evbench-measure-'));
 /** Run records go here, apart from the scenario files. */
 const out = join(tmp, 'out');
 
-function scenario(name: string, clients: number, phaseMs: number): string {
-  const path = join(tmp, `${name}.json`);
-  writeFileSync(
-    path,
-    JSON.stringify({
-      name,
-      target: { embedded: {} },
-      publisher: { rate: 200, payloadBytes: 64 },
-      groups: [{ name: 'fast', kind: 'fast', count: clients }],
-      phases: [
-        { name: 'warmup', duration: '500ms' },
-        { name: 'baseline', duration: `${phaseMs}ms` },
-        { name: 'stress', duration: `${phaseMs}ms` },
-      ],
-      grace: '500ms',
-    }),
-  );
-  return path;
-}
-
-const generic = ['--adapter', 'generic', '--publish', 'server', '--id-field', 'id', '--time-field', 'ts', '--time-unit', 'ms'];
+const scenario = (name: string, clients: number, phaseMs: number): string => fastOnlyScenario(tmp, name, clients, `${phaseMs}ms`);
+const generic = serverStreamFlags();
 
 /** Runs the CLI of `dist`; kills it at `limitMs`; `signal` sends SIGTERM `afterMs` after stderr shows a text, `after` resolves, or the start. */
 async function measure(
@@ -167,30 +149,7 @@ describe.runIf(dist !== undefined)('the runner under attack (figures for docs/re
   it('endless SSE data line', async () => {
     const m = await hostileHttpServer('endless-sse-line');
     try {
-      report(
-        'endless-sse-line',
-        await measure(
-          [
-            'run',
-            memory,
-            '--target',
-            m.url,
-            '--adapter',
-            'sse',
-            '--publish',
-            'server',
-            '--id-field',
-            'id',
-            '--time-field',
-            'ts',
-            '--time-unit',
-            'ms',
-            '--out',
-            out,
-          ],
-          60_000,
-        ),
-      );
+      report('endless-sse-line', await measure(['run', memory, '--target', m.url, ...serverStreamFlags('sse'), '--out', out], 60_000));
     } finally {
       await m.close();
     }

@@ -31,6 +31,30 @@ describe('SseParser', () => {
   it('holds an unfinished message until its blank line', () => {
     expect(parse(['data: {"id":1}\n'])).toEqual([]);
   });
+
+  it('hands on a message that completes in its chunk without copying it (a view of the chunk)', () => {
+    const got: Buffer[] = [];
+    const text = 'data: {"id":1}\n\ndata: {"id":2}\n\n';
+    const chunk = Buffer.alloc(text.length); // a buffer of its own, as a socket read is (not the shared pool)
+    chunk.write(text);
+    const p = new SseParser((d) => got.push(d));
+    p.push(chunk);
+    expect(got.map((d) => d.toString())).toEqual(['{"id":1}', '{"id":2}']);
+    for (const d of got) expect(d.buffer).toBe(chunk.buffer);
+  });
+
+  it('copies what an unfinished message still holds when the chunk is done: it never reads a chunk after push returns', () => {
+    const got: string[] = [];
+    const p = new SseParser((d) => got.push(d.toString()));
+    const first = Buffer.from('data: a\ndata: bc\n');
+    p.push(first);
+    first.fill(0x21); // the transport's chunk, reused or freed once push returned
+    const second = Buffer.from('data: d\n');
+    p.push(second);
+    second.fill(0x21);
+    p.push(Buffer.from('\n'));
+    expect(got).toEqual(['a\nbc\nd']);
+  });
 });
 
 describe('socketio packets', () => {

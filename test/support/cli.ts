@@ -14,6 +14,8 @@ export interface CliRun {
   done: Promise<CliResult>;
   /** Resolves once stderr contains `text` (rejects if the process ends first). */
   waitForStderr(text: string): Promise<void>;
+  /** What it has printed on stderr so far. */
+  stderr(): string;
 }
 
 const children = new Set<ChildProcess>();
@@ -51,6 +53,7 @@ export function startCli(args: string[], timeoutMs = 120_000, env: NodeJS.Proces
     done,
     waitForStderr: (text) =>
       stderr.includes(text) ? Promise.resolve() : new Promise((resolve, reject) => waiters.push({ text, resolve, reject })),
+    stderr: () => stderr,
   };
 }
 

@@ -5,7 +5,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_T0_SKEW_US, mergeShards, scheduleOffsetUs } from '../../src/verdict/mergeShards.js';
+import { DEFAULT_MAX_T0_SKEW_US, mergeShards, scheduleOffsetUs, startedTogether, type ShardInput } from '../../src/verdict/mergeShards.js';
+import { finalizeRecord } from '../../src/verdict/finalize.js';
+import { runStatus } from '../../src/reports/outcomes.js';
+import { renderSummary, renderVerdictLines } from '../../src/reports/summary.js';
+import { renderMarkdown } from '../../src/reports/markdown.js';
+import { renderJunit } from '../../src/reports/junit.js';
 import type { RunRecord } from '../../src/record/schema.js';
 import { combineSamples, generateSamples, recordFromSamples } from '../support/fixtureRecord.js';
 import { countsOf } from '../support/histogramCounts.js';
@@ -101,6 +106,92 @@ describe('shards must start together', () => {
     expect(() => merge(slowRate(shard0, t0), slowRate(shard1, t0 + 1_500_000), 400_000)).toThrow(
       /started 500\.0ms after .* more than the 400\.0ms tolerance/,
     );
+  });
+});
+
+describe('a shard gives no verdict of its own', () => {
+  const SHARD_LINE =
+    'shard 0/2: measured, no verdict — merge the shards: evbench merge fixture.legacy.shard-*-of-2.json -o fixture.legacy.json';
+
+  it('the same measurements judged whole are HOL; a shard of them says which shard it is and how to merge', () => {
+    expect(whole.hol.verdict).toBe('hol');
+    expect(shard0.hol).toEqual({
+      verdict: 'unknown',
+      index: null,
+      p50Index: null,
+      stallIndex: null,
+      deliveryRatio: null,
+      evidence: [],
+      summary: SHARD_LINE,
+    });
+  });
+
+  it('its thresholds are measured but not judged, so it passes (exit 0) where the whole fails, with or without --fail-on-hol', () => {
+    expect(whole.thresholds.some((t) => t.judged !== false && !t.passed)).toBe(true);
+    expect(runStatus(whole, false)).toBe('failed');
+    expect(shard0.thresholds.length).toBe(whole.thresholds.length);
+    for (const t of shard0.thresholds) {
+      expect(t.judged).toBe(false);
+      expect(t.message).toMatch(/ \(not judged: shard 0\/2 alone; evbench merge judges the whole run\)$/);
+    }
+    expect(runStatus(shard0, false)).toBe('passed');
+    expect(runStatus(shard0, true)).toBe('passed');
+  });
+
+  it('a shard that is not a result still says so: the merge needs to know', () => {
+    const failed = finalizeRecord({ ...structuredClone(shard0), invalid: true, invalidReason: 'worker 2 exited' }, shard0.scenario.spec);
+    expect(failed.hol).toMatchObject({ verdict: 'invalid', summary: 'NOT A RESULT: worker 2 exited', index: null, evidence: [] });
+    expect(runStatus(failed, false)).toBe('not a result');
+    expect(renderVerdictLines(failed)).toBe('shard 0/2: NOT A RESULT: worker 2 exited');
+  });
+
+  it('its summary, quiet line, Markdown and JUnit print no verdict: the shard line, checks skipped', () => {
+    const summary = renderSummary(shard0);
+    expect(summary).not.toMatch(/verdict:/i);
+    expect(summary).toContain(`\n${SHARD_LINE}\n`);
+    expect(summary.split('\n')[0]).toMatch(/, shard 0\/2$/);
+    expect(renderVerdictLines(shard0, false, true)).toBe(SHARD_LINE);
+    expect(renderSummary(whole)).toContain(`verdict: HOL — ${whole.hol.summary}`);
+    const md = renderMarkdown(shard0);
+    expect(md).toContain('## evbench: fixture — 📏 measured, no verdict (a shard)');
+    expect(md).not.toContain('**Verdict:');
+    const junit = renderJunit(shard0);
+    expect(junit).toContain(`skipped="${shard0.thresholds.length}"`);
+    expect(junit).toContain('errors="0"');
+    expect(junit).not.toContain('<error');
+    expect(junit.match(/<skipped message="shard 0\/2: measured, no verdict/g)).toHaveLength(shard0.thresholds.length);
+    // the whole run's JUnit still fails
+    expect(renderJunit(whole)).toContain('<failure');
+  });
+});
+
+describe('shards given one --start-at', () => {
+  const AT = '2026-01-02T03:04:06.000Z'; // the fixture's t0
+  const given = (r: RunRecord, startAt: string, t0Us = r.t0Us): RunRecord => ({ ...structuredClone(r), startAt, t0Us });
+  const pair = (a: RunRecord, b: RunRecord): ShardInput[] => [
+    { source: 'a.json', record: a },
+    { source: 'b.json', record: b },
+  ];
+
+  it('the merged record keeps the instant, and merge says they started together at it', () => {
+    const inputs = pair(given(shard0, AT), given(shard1, AT));
+    expect(mergeShards(inputs).startAt).toBe(AT);
+    expect(startedTogether(inputs)).toBe(`started together at ${AT} (--start-at)`);
+  });
+
+  it('a shard given none: no instant in the merged record; merge says how close their t0 were', () => {
+    const inputs = pair(given(shard0, AT), shard1);
+    expect(Object.hasOwn(mergeShards(inputs), 'startAt')).toBe(false);
+    // shard 1's t0 is the fixture's; its schedule offset (5 ms at 200 events/s) removed, 5 ms before shard 0's
+    expect(startedTogether(inputs)).toBe('started within 5.00ms of each other (schedule offsets removed)');
+  });
+
+  it('instants further apart than the tolerance are refused, naming both; within it, the earliest is kept', () => {
+    const later = '2026-01-02T03:04:08.000Z';
+    expect(() => mergeShards(pair(given(shard0, AT), given(shard1, later)))).toThrow(
+      `merge: shards were told to start at different instants: shard 1/2 (b.json) at ${later}, 2.00s after shard 0/2 (a.json) at ${AT}, more than the 1.00s tolerance (--max-t0-skew): give every shard of a run the same --start-at`,
+    );
+    expect(mergeShards(pair(given(shard0, '2026-01-02T03:04:06.500Z'), given(shard1, AT))).startAt).toBe(AT);
   });
 });
 

@@ -12,6 +12,7 @@ import type { ClientResult } from '../threadMessages.js';
 import type { WireAdapter, WireOutput, WireSession } from '../adapters/adapter.js';
 import type { Socket } from 'node:net';
 import { FrameReader, type FrameFault, type FrameHandlers } from './frameReader.js';
+import { BUDGET_FAULT } from './messageBudget.js';
 import { openSse } from './sseTransport.js';
 import { WsReadControl, type ReadControl } from './transport.js';
 import type { PushbackSubject } from '../pushback.js';
@@ -75,11 +76,13 @@ export class ClientConnection implements FrameHandlers {
   private acked = false;
   /** The subscription stands (acknowledged, or sent where the protocol has no acknowledgement). */
   private subscribed = false;
-  /** The runner, not the server, failed the connection (a frame it refused to read). */
-  private runnerFailed = false;
+  /** The runner ended the connection over a frame no server may send: a fault of the server's, but no pushback. */
+  private failedOnFrame = false;
   private leaving = false;
   /** What the target sent that the reader refused, and pings left unanswered (see frameReader.ts). */
   private frameFaults?: Record<string, number>;
+  /** The runner's own limit (its thread's message budget) failed this client: not the server's doing. */
+  private limitedByRunner = false;
   private socketError?: string;
 
   constructor(
@@ -105,11 +108,11 @@ export class ClientConnection implements FrameHandlers {
    * connection the runner failed itself (a frame it would not read) says nothing of the server.
    */
   pushbackSubject(): PushbackSubject {
-    const counts = (): boolean => this.subscribed && this.refused === undefined && !this.runnerFailed;
+    const counts = (): boolean => this.subscribed && this.refused === undefined && !this.failedOnFrame && !this.limitedByRunner;
     return {
       socket: () => (counts() ? this.socket() : undefined),
       closedAtUs: () => (counts() && this.closedByServer !== undefined ? this.closedAtUs : undefined),
-      settled: () => this.refused !== undefined || this.runnerFailed,
+      settled: () => this.refused !== undefined || this.failedOnFrame || this.limitedByRunner,
     };
   }
 
@@ -195,7 +198,7 @@ export class ClientConnection implements FrameHandlers {
     });
     ws.on('close', (wsCode: number, wsReason: Buffer) => {
       this.reader?.release(); // what it held of an unfinished message goes back to the worker's budget
-      if (this.leaving || this.refused === 'connect') return;
+      if (this.leaving || this.refused === 'connect' || this.limitedByRunner) return;
       // still owed every event until its phase ends: the account's leave time does not move
       const code = this.serverCloseCode ?? wsCode;
       this.closedByServer = code;
@@ -259,6 +262,16 @@ export class ClientConnection implements FrameHandlers {
     this.frameFaults[kind] = (this.frameFaults[kind] ?? 0) + 1;
   }
 
+  /**
+   * The runner's message budget, not the server, ended this client: the fault is counted (the run is
+   * then invalid, see budgetLimitedClients) and the client is never taken as closed by the server.
+   */
+  private failedByRunner(fault: FrameFault, what: string): void {
+    this.countFault(fault);
+    this.limitedByRunner = true;
+    this.noteEnd(`failed by the runner: ${what}`);
+  }
+
   private noteEnd(reason: string): void {
     this.closeReason ??= reason.slice(0, 200);
     this.closedAtUs ??= nowUs() - this.ctx.tl.t0Us;
@@ -317,10 +330,14 @@ export class ClientConnection implements FrameHandlers {
     setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
   }
 
-  /** FrameHandlers: a frame no server may send. */
+  /** FrameHandlers: a frame no server may send, or one the runner had no room for. */
   onProtocolError(what: string, code: number, fault: FrameFault): void {
+    if (fault === BUDGET_FAULT) {
+      this.failedByRunner(fault, what);
+      return void this.ws!.terminate();
+    }
     this.countFault(fault);
-    this.runnerFailed = true;
+    this.failedOnFrame = true;
     this.serverCloseCode = code;
     this.serverCloseReason = `protocol error: ${what}`;
     this.ws!.terminate();
@@ -369,9 +386,10 @@ export class ClientConnection implements FrameHandlers {
         },
         fault: (what, fault) => {
           if (this.leaving) return;
+          if (fault === BUDGET_FAULT) return this.failedByRunner(fault, what);
           // failed as a websocket reader fails an oversized message: 1009, the fault counted
           this.countFault(fault);
-          this.runnerFailed = true;
+          this.failedOnFrame = true;
           this.closedByServer = 1009;
           this.ctx.rec.count(this.phaseNow(), 'serverCloses');
           this.noteEnd(`protocol error: ${what}`);

@@ -21,3 +21,16 @@ export class MessageBudget {
 
 /** This thread's budget: each worker thread loads its own copy of this module, so each has its own. */
 export const threadBudget = new MessageBudget(WORKER_MESSAGE_BUDGET_BYTES);
+
+/** The fault of a client whose unfinished message did not fit this budget: the runner's limit, not the server's doing. */
+export const BUDGET_FAULT = 'worker_budget_exceeded';
+
+/**
+ * Why a run is not a result when the runner's message budget failed some of its clients (they were
+ * owed events the runner itself stopped reading), or undefined when it failed none.
+ */
+export function budgetLimitedReason(clients: readonly { frameFaults?: Record<string, number> }[]): string | undefined {
+  const failed = clients.filter((c) => (c.frameFaults?.[BUDGET_FAULT] ?? 0) > 0).length;
+  if (failed === 0) return undefined;
+  return `the runner's message budget limited the run: it failed ${failed} client(s) itself (${BUDGET_FAULT}, ${WORKER_MESSAGE_BUDGET_BYTES / (1024 * 1024)} MiB per worker for unfinished messages), not the server — use more workers or smaller events`;
+}

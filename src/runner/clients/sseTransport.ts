@@ -42,8 +42,11 @@ const MAX_LINE_PIECES = 256;
 export class SseParser {
   private line: Buffer[] = [];
   private lineBytes = 0;
+  /** The message's data lines so far: views into the chunk being parsed, then (from `held` on) copies. */
   private data: Buffer[] = [];
   private dataBytes = 0;
+  /** How many of `data` are copies already (the ones from earlier chunks). */
+  private held = 0;
   private failed = false;
   /** What this parser has taken from the worker's budget. */
   private charged = 0;
@@ -73,6 +76,8 @@ export class SseParser {
       if (this.failed) return;
       start = nl + 1;
     }
+    // a message still unfinished keeps copies: a view would keep the whole chunk it arrived in alive
+    for (; this.held < this.data.length; this.held++) this.data[this.held] = Buffer.from(this.data[this.held]!);
     if (start < chunk.length) {
       this.line.push(chunk.subarray(start));
       this.lineBytes += chunk.length - start;
@@ -93,11 +98,12 @@ export class SseParser {
       if (this.data.length > 0) this.onMessage(this.data.length === 1 ? this.data[0]! : joinLines(this.data, this.dataBytes));
       this.data = [];
       this.dataBytes = 0;
+      this.held = 0;
       return;
     }
     if (line.length < 5 || DATA_FIELD.compare(line, 0, 5) !== 0) return;
-    // a copy: a view would keep the whole chunk it arrived in alive
-    const value = Buffer.from(line.subarray(line[5] === 32 ? 6 : 5));
+    // a view: a message that completes in this chunk is handed on without a copy (push copies what it still holds)
+    const value = line.subarray(line[5] === 32 ? 6 : 5);
     this.dataBytes += value.length + (this.data.length > 0 ? 1 : 0);
     if (this.dataBytes > this.maxBytes) return this.fail(`an SSE message over ${this.maxBytes} bytes`, 'message_too_large');
     if (this.data.length >= MAX_DATA_LINES) return this.fail(`an SSE message of more than ${MAX_DATA_LINES} data lines`, 'too_many_lines');
@@ -124,6 +130,7 @@ export class SseParser {
     this.lineBytes = 0;
     this.data = [];
     this.dataBytes = 0;
+    this.held = 0;
     this.release();
     this.onFault(what, fault);
   }
