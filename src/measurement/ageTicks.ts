@@ -118,7 +118,8 @@ export class LagTicks {
   late(dueUs: number, atUs: number): void {
     const lateUs = Math.min(MAX_AGE_US, atUs - dueUs);
     if (!(lateUs > 0)) return;
-    const end = Math.min(this.lag.length, tickAtOrAfter(this.t0Us, atUs) + 1);
+    // the last tick at or before `at`: the thread had caught up by the tick after it
+    const end = Math.min(this.lag.length, Math.floor((atUs - this.t0Us) / TICK_US) + 1);
     for (let j = Math.max(0, tickAtOrAfter(this.t0Us, dueUs)); j < end; j++) if (lateUs > this.lag[j]!) this.lag[j] = lateUs;
   }
 }

@@ -207,7 +207,13 @@ export interface IntervalRecord {
   histogram: string;
 }
 
+/** The stable name of each verdict row: what code reads (the `rule` text is for people and may change). */
+export const HOL_RULE_IDS = ['disconnect', 'freeze', 'p99', 'missing', 'delivery', 'stall', 'staleness', 'tested', 'server-view'] as const;
+export type HolRuleId = (typeof HOL_RULE_IDS)[number];
+
 export interface HolEvidence {
+  /** Absent in records written before rows had one. */
+  id?: HolRuleId;
   rule: string;
   measured: string;
   bound: string;
@@ -234,6 +240,12 @@ export interface HolResult {
   p50Index: number | null;
   stallIndex: number | null;
   deliveryRatio: number | null;
+  /**
+   * Whether each figure was judged by its rule: false when that rule could not judge this run (too
+   * few whole seconds, too few events, a baseline of 0). A threshold on a figure not judged is not
+   * judged either. Absent in older records.
+   */
+  judged?: HolFiguresJudged;
   /** The run's own noise floor for the p99 rule (absent when there was nothing to compare). */
   noise?: {
     floorUs: number;
@@ -261,6 +273,13 @@ export interface HolResult {
   evidence: HolEvidence[];
   /** One sentence a person reads first. */
   summary: string;
+}
+
+export interface HolFiguresJudged {
+  index: boolean;
+  p50Index: boolean;
+  stallIndex: boolean;
+  deliveryRatio: boolean;
 }
 
 /** Freezes in one role's phases: each a run of 10 ms ticks at which every tracked fast client's oldest owed event was older than the floor. */
@@ -358,7 +377,10 @@ export interface ThresholdOutcome {
   bound: number;
   unit: string;
   passed: boolean;
-  /** false when the run is not a result (verdict `invalid`): measured and shown, but neither passed nor failed. */
+  /**
+   * false when the run is not a result (verdict `invalid`), or when the verdict could not judge the
+   * figure the threshold reads (hol.judged): measured and shown, but neither passed nor failed.
+   */
   judged?: boolean;
   message: string;
 }

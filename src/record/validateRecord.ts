@@ -1,7 +1,7 @@
 // Checks a run record read back from a file against its schema: every field a renderer, a merge or a
 // file name reads has its type and a sane range, and the arrays are bounded. A record is data from
 // anywhere (an artifact, a colleague), so the first problem is one error naming its exact path.
-import type { RunRecord } from './schema.js';
+import { HOL_RULE_IDS, type RunRecord } from './schema.js';
 
 /** Bounds far above any real run's and far below what would exhaust memory or time rendering it. */
 export const RECORD_LIMITS = {
@@ -175,6 +175,11 @@ function hol(path: string, v: unknown): void {
     bool(`${p}.triggered`, row.triggered);
     optional(row, 'informational', p, bool);
     optional(row, 'judged', p, bool);
+    optional(row, 'id', p, (q, x) => oneOf(q, x, HOL_RULE_IDS));
+  });
+  optional(h, 'judged', path, (p, x) => {
+    const j = obj(p, x);
+    for (const k of ['index', 'p50Index', 'stallIndex', 'deliveryRatio'] as const) bool(`${p}.${k}`, j[k]);
   });
   str(`${path}.summary`, h.summary);
   optional(h, 'noise', path, (p, x) => obj(p, x));

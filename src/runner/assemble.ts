@@ -103,9 +103,16 @@ export function assembleIntervals(intervals: Map<string, EncodedInterval[]>): In
     .sort((a, b) => a.startUs - b.startUs || a.group.localeCompare(b.group));
 }
 
-/** The worst of every thread's lateness, tick by tick, encoded for the record (undefined when no thread measured it). */
-export function assembleLag(parts: (Uint32Array | undefined)[]): string | undefined {
-  const present = parts.filter((p): p is Uint32Array => p !== undefined);
+/**
+ * The generator's lateness the verdict takes off the fast clients' shared age, tick by tick, encoded
+ * for the record (undefined when no thread measured it): the worst of the publisher's (late events
+ * age every client) and of the client workers that tracked fast clients' ages. A thread's lateness
+ * explains only ages measured on it, so a worker that tracked none (a catch-up-only thread, one of
+ * slow readers only) is left out: its own load is not the fast clients' latency.
+ */
+export function assembleLag(workers: Pick<WorkerResult, 'groups' | 'lag'>[], publisher: Uint32Array | undefined): string | undefined {
+  const measuring = workers.filter((w) => w.groups.some((g) => (g.ages?.clients ?? 0) > 0)).map((w) => w.lag);
+  const present = [...measuring, publisher].filter((p): p is Uint32Array => p !== undefined);
   if (present.length === 0) return undefined;
   const into = new Uint32Array(Math.max(...present.map((p) => p.length)));
   for (const p of present) addLag(into, p);

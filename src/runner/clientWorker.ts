@@ -145,8 +145,7 @@ function stressEndUs(timeLine: Timeline): number {
 function watchPushback(slot: Slot, client: ClientConnection, t0Us: number, timeLine: Timeline): void {
   pushback ??= new PushbackWatch(t0Us);
   const untilUs = Math.min(timeLine.ends[slot.last]!, stressEndUs(timeLine));
-  const subject = { socket: () => client.socket(), closedAtUs: () => client.endedByServerAtUs() };
-  pushbackOf.set(slot, pushback.watch(subject, references.of(slot.plan), nowUs, untilUs));
+  pushbackOf.set(slot, pushback.watch(client.pushbackSubject(), references.of(slot.plan), nowUs, untilUs));
 }
 
 function makeClient(slot: Slot, tl: Timeline, schedule: Schedule): Client {

@@ -141,9 +141,15 @@ function sendBufferMaxBytes(): number {
 }
 
 export interface PushbackSubject {
+  /** The socket while the client is subscribed (undefined before, and once it was refused or failed by the runner). */
   socket(): Socket | undefined;
-  /** µs since t0 when the server closed or refused it (undefined while connected). */
+  /**
+   * µs since t0 when the server closed it after it was open and subscribed (undefined otherwise): a
+   * refused connect or subscription, or the runner's own fault, never counts as pushback.
+   */
   closedAtUs(): number | undefined;
+  /** True once it can never push back (refused, or failed by the runner): no reason to keep sampling for it. */
+  settled?(): boolean;
 }
 
 /** Bytes received so far by a fast reader of a slow client's stream, or undefined when there is none. */
@@ -204,7 +210,9 @@ export class PushbackWatch {
 
   /** Whether a watched client may still push back in time to matter. */
   activeAt(nowUs: number): boolean {
-    return this.watched.some((w) => w.result.reachedAtUs === null && nowUs <= w.untilUs && w.subject.closedAtUs() === undefined);
+    return this.watched.some(
+      (w) => w.result.reachedAtUs === null && nowUs <= w.untilUs && w.subject.closedAtUs() === undefined && !w.subject.settled?.(),
+    );
   }
 
   /** One look at every watched client still connected, not yet known to push back, and whose stress is not over. */

@@ -231,7 +231,7 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
       intervals: started.intervals,
       generator: {
         ...judgeGenerator(scenario, tl, [...started.health, ...publisher.health], publisher.stats(), cpu, endedUs - tl.t0Us),
-        lagTicks: assembleLag([...started.results.map((r) => r.lag), publisher.lag()]),
+        lagTicks: assembleLag(started.results, publisher.lag()),
       },
       server,
       serverProcess: command && sampler ? { command: command.name, pid: command.pid, samples: sampler.samples() } : undefined,

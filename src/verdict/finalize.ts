@@ -9,7 +9,6 @@ import { recordBaseName } from '../record/loadRecord.js';
 import type { Scenario } from '../scenario/types.js';
 
 export const NOT_JUDGED = 'not judged: the run is not a result';
-export const NOT_JUDGED_FEW_EVENTS = 'not judged: too few events for a ratio to mean anything';
 
 /**
  * A shard's verdict: none. It saw 1/N of the clients and of the load, beside N − 1 siblings it
@@ -45,15 +44,9 @@ export function finalizeRecord(record: RunRecord, spec: Pick<Scenario, 'hol' | '
   const notJudged = shard
     ? `not judged: shard ${record.shard!.index}/${record.shard!.count} alone; evbench merge judges the whole run`
     : NOT_JUDGED;
-  // a delivery ratio of a few events is chance: when the verdict's delivery rule could not judge it,
-  // a threshold on it cannot either (not judged is not passed, nor failed)
-  const ratioUnjudged = record.hol.evidence.some((e) => e.rule.startsWith('fast delivery rate') && e.judged === false);
+  // a threshold on a verdict figure its rule could not judge is not judged either (thresholds.ts)
   record.thresholds = evaluateThresholds(record, spec.thresholds).map((t) =>
-    !judged
-      ? { ...t, judged: false, message: `${t.message} (${notJudged})` }
-      : ratioUnjudged && /^hol\b.*deliveryRatio/.test(t.threshold)
-        ? { ...t, judged: false, message: `${t.message} (${NOT_JUDGED_FEW_EVENTS})` }
-        : t,
+    !judged ? { ...t, judged: false, message: `${t.message} (${notJudged})` } : t,
   );
   const warnings: string[] = [];
   if (record.generator.bound)

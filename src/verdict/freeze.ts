@@ -47,6 +47,11 @@ export interface FreezeView {
   stress: FreezePhase;
   /** Share of measured ticks at which the generator's own lateness exceeded the floor. */
   generatorOverFloorShare: number;
+  /**
+   * Set when stress had one freeze that does not stand out from the baseline's own worst: one pause
+   * each cannot be told from the machine's, but it is not "no freeze" either (why, in words).
+   */
+  lone?: string;
   triggered: boolean;
   sustained: boolean;
 }
@@ -57,7 +62,7 @@ const CHANCE = 0.01;
 const SUSTAINED_SHARE = 0.25;
 /** Stress must be frozen at least this many times as often as baseline. */
 const OVER_BASELINE = 2;
-/** A lone freeze must reach this many times the baseline's worst shared age. */
+/** A lone freeze is blocking when it reaches this many times the baseline's worst shared age; under it, it is a question. */
 const LONE_OVER_BASELINE = 1.5;
 
 /** Default for hol.minFreeze: a shared freeze shorter than this is not called blocking on its own. */
@@ -200,7 +205,10 @@ export function freezeView(record: RunRecord, inputs: FreezeInputs): FreezeView 
   const perSecond = perSecondWorst(s, base);
   const { floorUs, from } = perSecond.length ? robustFloor(perSecond, rules) : { floorUs: rules.minDeltaUs, from: 'hol.minDelta' };
   const stressUs = stressRanges.reduce((a, [f, t]) => a + (t - f) * TICK_US, 0);
-  const chance = inputs.emittedRatePerSec !== undefined ? chanceGapUs(inputs.emittedRatePerSec, stressUs) : 0;
+  const rate = inputs.emittedRatePerSec;
+  // a server-emitted stream that carried nothing in baseline gives no gap to compare a silence with
+  const silent = rate !== undefined && !(rate > 0);
+  const chance = rate !== undefined && rate > 0 ? chanceGapUs(rate, stressUs) : 0;
   // a busy machine freezes everyone now and then: a freeze counts only beyond twice what the baseline
   // itself reached in its second-worst second (its worst may be one hiccup, which must not hide blocking)
   const ranked = [...perSecond].sort((a, b) => b - a);
@@ -210,7 +218,7 @@ export function freezeView(record: RunRecord, inputs: FreezeInputs): FreezeView 
     [rules.minFreezeUs, 'hol.minFreeze'],
     [2 * floorUs, 'twice the floor'],
     [2 * usual, "twice the baseline's second-worst second"],
-    [chance, `the longest silence a stream of ${inputs.emittedRatePerSec?.toFixed(1)} events/s has by chance`],
+    [chance, `the longest silence a stream of ${rate?.toFixed(1)} events/s has by chance`],
   ];
   const [countFromUs, countFrom] = bounds.reduce((a, c) => (c[0] > a[0] ? c : a));
   const baseline = phaseFreezes(s, base, floorUs, countFromUs);
@@ -219,12 +227,14 @@ export function freezeView(record: RunRecord, inputs: FreezeInputs): FreezeView 
   let measured = 0;
   for (const [f, t] of [...base, ...stressRanges]) {
     for (let j = f; j < Math.min(t, s.lag.length); j++) {
+      if (Number.isNaN(s.age[j])) continue; // nothing measured at this tick: its lateness explained no age
       measured++;
       if (s.lag[j]! > floorUs) lagOver++;
     }
   }
   let notJudged: string | undefined;
   if (perSecond.length < 2) notJudged = `${perSecond.length} whole seconds of baseline measured: no floor to judge against`;
+  else if (silent) notJudged = 'no events arrived in baseline: a silence in stress cannot be told from the stream having nothing to say';
   else if (countFromUs >= rules.maxStallUs)
     notJudged =
       chance >= countFromUs
@@ -232,11 +242,13 @@ export function freezeView(record: RunRecord, inputs: FreezeInputs): FreezeView 
         : `the baseline itself was frozen up to ${formatUs(floorUs)} a second: a freeze under ${formatUs(countFromUs)} cannot be told from it`;
   else if (stress.measuredUs === 0) notJudged = 'no stress time measured';
   const share = (p: FreezePhase, us: number): number => (p.measuredUs > 0 ? us / p.measuredUs : 0);
-  // one freeze alone must also stand out from everything the baseline showed: a busy machine
-  // descheduling the server once looks exactly like it, and a single event cannot be a rate
-  // (standing out takes at least one freeze)
-  const standsOut = stress.freezes.length >= 2 || stress.freezes.some((f) => f.peakUs >= LONE_OVER_BASELINE * baseline.worstUs);
-  const freezesOver = standsOut && share(stress, stress.frozenUs) > OVER_BASELINE * share(baseline, baseline.frozenUs);
+  // two or more freezes are a rate, judged against the baseline's. One alone is a single event: a
+  // busy machine descheduling the server once looks exactly like it, so it is blocking only when it
+  // stands out from everything the baseline showed; under that it is neither blocking nor "no freeze"
+  const lone = stress.freezes.length === 1 ? stress.freezes[0]! : undefined;
+  const loneStandsOut = lone !== undefined && lone.peakUs >= LONE_OVER_BASELINE * baseline.worstUs;
+  const freezesOver =
+    stress.freezes.length >= 2 ? share(stress, stress.frozenUs) > OVER_BASELINE * share(baseline, baseline.frozenUs) : loneStandsOut;
   const sustainedUs = Math.min(rules.sustainUs, stress.measuredUs / 2);
   const risen =
     stress.aboveFloorUs >= sustainedUs &&
@@ -245,12 +257,18 @@ export function freezeView(record: RunRecord, inputs: FreezeInputs): FreezeView 
   // a rise that lasts moves the median tick: every fast client waits longer most of the time, which a
   // noisy baseline's worst seconds cannot hide (too few events and a silence's median is chance)
   const shifted =
+    !silent &&
+    perSecond.length >= 2 &&
     chance < rules.maxStallUs &&
     baseline.measuredUs > 0 &&
     stress.measuredUs > 0 &&
     stress.medianUs >= rules.indexLimit * baseline.medianUs &&
     stress.medianUs >= baseline.medianUs + rules.minDeltaUs;
   const triggered = (notJudged === undefined && (freezesOver || risen)) || shifted;
+  const loneWords =
+    notJudged === undefined && lone && !loneStandsOut
+      ? `one freeze of ${formatUs(lone.peakUs)} in stress; ${baselineWorst(baseline)}: ${baseline.freezes.length === 1 ? 'a single freeze each' : `a single freeze under ${LONE_OVER_BASELINE}× the baseline's worst`} cannot be told from the machine's pauses; run longer`
+      : undefined;
   return {
     judged: notJudged === undefined || shifted,
     notJudged,
@@ -262,9 +280,17 @@ export function freezeView(record: RunRecord, inputs: FreezeInputs): FreezeView 
     baseline,
     stress,
     generatorOverFloorShare: measured > 0 ? lagOver / measured : 0,
+    ...(loneWords ? { lone: loneWords } : {}),
     triggered,
     sustained: triggered && (risen || shifted || stress.freezes.some((f) => f.durationUs >= rules.sustainUs)),
   };
+}
+
+/** What the baseline showed that a lone freeze in stress is compared with. */
+function baselineWorst(p: FreezePhase): string {
+  const n = p.freezes.length;
+  if (n === 0) return `the baseline's worst shared age was ${formatUs(p.worstUs)}`;
+  return `the baseline had ${n === 1 ? 'one' : n} of ${formatUs(p.worstUs)}${n === 1 ? '' : ' at worst'}`;
 }
 
 /** "2 freezes (worst 312ms, 0.6s of 12.0s)" or "none". */

@@ -9,12 +9,13 @@
 //                floor for several seconds; they missed events; their delivery rate fell beyond
 //                chance; one stalled;
 //   inconclusive — nothing fired, but the run could not have seen blocking: the slow clients never
-//                pushed back on the server (or nothing was replayed), or the rules that could show
-//                blocking could not judge (too short, too few events): never a pass;
+//                pushed back on the server (or nothing was replayed), the rules that could show
+//                blocking could not judge (too short, too few events), or stress had one freeze that
+//                does not stand out from the baseline's own worst: never a pass;
 //   none       — the run tested the server and no rule fired.
 import type { HolRules } from '../scenario/types.js';
 import { formatUs } from '../util/units.js';
-import type { GroupResult, HolEvidence, HolResult, RunRecord, Verdict } from '../record/schema.js';
+import type { GroupResult, HolEvidence, HolFiguresJudged, HolResult, HolRuleId, RunRecord, Verdict } from '../record/schema.js';
 import { noiseModel, type NoiseModel } from './noise.js';
 import { isFast, phasesWithRole, select } from './select.js';
 import { CLOSE_SLOW_CLIENT } from '../protocol/v0.js';
@@ -22,8 +23,9 @@ import { DEFAULT_MIN_FREEZE_US, describeFreezes, freezeView, type FreezePhase, t
 import { fallPValue } from './counts.js';
 import { testedBy, type Tested } from './tested.js';
 
-const ratio = (a: number, b: number): number | null => (b > 0 ? Math.round((a / b) * 100) / 100 : a > 0 ? Infinity : null);
-export const fmtRatio = (r: number | null): string => (r === null ? 'n/a' : r === Infinity ? '∞' : `${r.toFixed(2)}×`);
+/** stress ÷ baseline; null when the baseline is 0 (no ratio, and never an infinity in the record). */
+const ratio = (a: number, b: number): number | null => (b > 0 ? Math.round((a / b) * 100) / 100 : null);
+export const fmtRatio = (r: number | null): string => (r === null ? 'n/a' : `${r.toFixed(2)}×`);
 
 /** The defaults a scenario gets (scenario/validate.ts applies them). */
 export const DEFAULT_HOL_RULES: Required<HolRules> = {
@@ -67,11 +69,11 @@ function robustUnderStrain(
   if (!g?.bound || record.invalid || record.partial || g.eventLoopUtilization >= 0.9) return undefined;
   const distortion = Math.max(g.eventLoopDelayP99Us, g.publisher.latenessP99Us);
   const graceUs = record.scenario.spec?.graceUs ?? 1_000_000;
-  const fires = (prefix: string): boolean => fired.some((e) => e.rule.startsWith(prefix));
-  if (fires('fast max stall') && stress.maxStallUs >= BLOCKING_OVER_STRAIN * distortion) return `a ${formatUs(stress.maxStallUs)} stall`;
-  if (fires('fast clients missed') && graceUs >= BLOCKING_OVER_STRAIN * distortion)
+  const fires = (id: HolRuleId): boolean => fired.some((e) => e.id === id);
+  if (fires('stall') && stress.maxStallUs >= BLOCKING_OVER_STRAIN * distortion) return `a ${formatUs(stress.maxStallUs)} stall`;
+  if (fires('missing') && graceUs >= BLOCKING_OVER_STRAIN * distortion)
     return `${stress.missing} events still missing ${formatUs(graceUs)} after their phase`;
-  if (fires('fast delivery rate') && deliveryRatio !== null && deliveryRatio < 0.5)
+  if (fires('delivery') && deliveryRatio !== null && deliveryRatio < 0.5)
     return `fast clients getting ${fmtRatio(deliveryRatio)} of their baseline rate`;
   return undefined;
 }
@@ -119,6 +121,7 @@ export function analyseHol(record: RunRecord, rulesIn: HolRules): HolResult {
   const stress = select(record, isFast, phasesWithRole(record, 'stress'));
   const dropped = disconnects(record.groups);
   const disconnectRow: HolEvidence = {
+    id: 'disconnect',
     rule: 'fast clients closed or refused by the server',
     measured:
       dropped.count === 0
@@ -162,19 +165,29 @@ export function analyseHol(record: RunRecord, rulesIn: HolRules): HolResult {
   if (!invalid && freeze && freeze.generatorOverFloorShare >= LAG_OVER_FLOOR_SHARE)
     invalid = `the load generator could not keep up: its own lateness exceeded the ${formatUs(freeze.floorUs)} floor ${Math.round(freeze.generatorOverFloorShare * 100)}% of the measured time (≥ ${LAG_OVER_FLOOR_SHARE * 100}%)`;
   const unknown = emitted ? unknownAfterAllLeft(record, bRate) : undefined;
+  const delivery = deliveryRule(rules, deliveryRatio, bRate, sRate, base.clientSeconds, stress.clientSeconds, record);
+  // each figure is judged when the rule behind it could judge, and when it is a ratio at all
+  const judged: HolFiguresJudged = {
+    index: index !== null && p99Judged(noise),
+    p50Index: p50Index !== null && p99Judged(noise),
+    stallIndex: stallIndex !== null,
+    deliveryRatio: deliveryRatio !== null && delivery.judged !== false,
+  };
 
   const evidence: HolEvidence[] = [
     ...(freeze ? [freezeRule(freeze)] : []),
     p99Rule(rules, index, sP99, bP99, noise),
     {
+      id: 'missing',
       rule: 'fast clients missed events in stress',
       measured: `${stress.missing} missing of ${stress.delivered + stress.missing}${unknown ? `; ${unknown}` : ''}`,
       bound: '0',
       triggered: stress.missing > 0,
     },
-    deliveryRule(rules, deliveryRatio, bRate, sRate, base.clientSeconds, stress.clientSeconds, record),
+    delivery,
     {
       // the age of the oldest owed, undelivered event: a quiet stream is never a stall
+      id: 'stall',
       rule: `fast max stall in stress ≥ ${formatUs(rules.maxStallUs)} and ≥ 2× baseline`,
       measured: `${formatUs(stress.maxStallUs)} (baseline ${formatUs(base.maxStallUs)})`,
       bound: formatUs(stallBound),
@@ -186,6 +199,7 @@ export function analyseHol(record: RunRecord, rulesIn: HolRules): HolResult {
       ? []
       : [
           {
+            id: 'staleness' as const,
             rule: `fast staleness at the end of stress ≥ ${formatUs(rules.maxStallUs)} and ≥ 3× baseline`,
             measured: `${formatUs(stress.maxStalenessUs)} (baseline ${formatUs(base.maxStalenessUs)})`,
             bound: formatUs(staleBound),
@@ -202,6 +216,7 @@ export function analyseHol(record: RunRecord, rulesIn: HolRules): HolResult {
     p50Index,
     stallIndex,
     deliveryRatio,
+    judged,
     noise: noiseSummary(noise),
     ...(freeze ? { freezes: freezeSummary(freeze) } : {}),
     tested,
@@ -249,20 +264,19 @@ export function analyseHol(record: RunRecord, rulesIn: HolRules): HolResult {
     const how = freeze?.triggered ? (freeze.sustained ? ' (sustained)' : ' (transient)') : '';
     return { verdict: 'hol', ...figures, evidence: all, summary: `HEAD-OF-LINE BLOCKING${how}: ${who} (${names(fired)})` };
   }
-  return quietVerdict({ ...figures, evidence: all }, tested, freeze, noise, index, deliveryRatio);
+  return quietVerdict({ ...figures, evidence: all }, tested, freeze, noise, delivery);
 }
 
 /**
- * No rule fired: `none` only when the run tested the server and a rule that sees blocking in time
- * could judge it; otherwise `inconclusive`, with why.
+ * No rule fired: `none` only when the run tested the server, a rule that sees blocking in time could
+ * judge it, and no freeze was left unexplained; otherwise `inconclusive`, with why.
  */
 function quietVerdict(
   result: Omit<HolResult, 'verdict' | 'summary'>,
   tested: Tested,
   freeze: FreezeView | undefined,
   noise: NoiseModel,
-  index: number | null,
-  deliveryRatio: number | null,
+  delivery: HolEvidence,
 ): HolResult {
   if (tested.tested !== true) {
     return {
@@ -282,13 +296,24 @@ function quietVerdict(
       summary: `INCONCLUSIVE: no rule fired, but the rules that see blocking in time could not judge this run (${unjudged.join('; ')})`,
     };
   }
-  const freezeWords = freeze?.judged
-    ? `frozen together in stress: ${describeFreezes(freeze.stress)}, baseline: ${describeFreezes(freeze.baseline)} (a freeze from ${formatUs(freeze.countFromUs)} would show)`
-    : `p99 ${fmtRatio(index)}`;
+  if (freeze?.judged && freeze.lone) {
+    return { verdict: 'inconclusive', ...result, summary: `INCONCLUSIVE: no rule fired, but ${freeze.lone}` };
+  }
+  // only the figures of rules that judged: a figure of a rule that could not judge is no check that held
+  const figures = [
+    freeze?.judged
+      ? `frozen together in stress: ${describeFreezes(freeze.stress)}, baseline: ${describeFreezes(freeze.baseline)} (a freeze from ${formatUs(freeze.countFromUs)} would show)`
+      : `freezes: not judged (${freeze ? freeze.notJudged : 'no age series'})`,
+    p99Judged(noise)
+      ? `${noise.elevatedSeconds} of ${noise.stressP99s.length} stress seconds above the p99 floor ${formatUs(noise.floorUs)}`
+      : `p99: not judged (${noise.baselineP99s.length} whole seconds of baseline, ${noise.stressP99s.length} of stress)`,
+    delivery.judged === false ? 'delivery: not judged (too few events)' : `delivery ${fmtRatio(result.deliveryRatio)}`,
+    'nothing missed',
+  ];
   return {
     verdict: 'none',
     ...result,
-    summary: `no head-of-line blocking: the server was tested (${tested.detail}) and fast clients kept their baseline: ${freezeWords}, ${noise.elevatedSeconds} of ${noise.stressP99s.length} stress seconds above the p99 floor ${formatUs(noise.floorUs)}, delivery ${fmtRatio(deliveryRatio)}, nothing missed`,
+    summary: `no head-of-line blocking: the server was tested (${tested.detail}) and fast clients kept their baseline: ${figures.join(', ')}`,
   };
 }
 
@@ -316,9 +341,11 @@ function unknownAfterAllLeft(record: RunRecord, ratePerClientSec: number): strin
 
 function testedRow(t: Tested): HolEvidence {
   return {
-    rule: 'the run tested the server (a slow client pushed back, or a backlog was replayed)',
+    id: 'tested',
+    rule: 'the run tested the server (a slow client pushed back, a backlog was replayed, or churn connected, in stress)',
     measured: t.detail,
-    bound: 'yes, before the last hol.sustain of stress',
+    bound:
+      'yes: a slow reader before the last hol.sustain of stress; a catch-up client that connected in stress and was replayed a backlog; churn that connected in stress',
     triggered: false,
     informational: true,
   };
@@ -331,11 +358,12 @@ function freezeRule(f: FreezeView): HolEvidence {
     `stress: ${describeFreezes(f.stress)}, above the floor ${share(f.stress)} of the time, median shared age ${formatUs(f.stress.medianUs)}; ` +
     `baseline: ${describeFreezes(f.baseline)}, ${share(f.baseline)}, median ${formatUs(f.baseline.medianUs)}`;
   const bound =
-    "freezes over 2× the baseline's share; or above the floor ≥ 25% of stress and ≥ 3× baseline's; or a median shared age ≥ indexLimit × baseline's and ≥ its + minDelta";
-  if (!f.judged) return { rule: `${rule} (not judged: ${f.notJudged})`, measured, bound, triggered: false, judged: false };
+    "2 or more freezes over 2× the baseline's share, or one ≥ 1.5× the baseline's worst shared age; or above the floor ≥ 25% of stress and ≥ 3× baseline's; or a median shared age ≥ indexLimit × baseline's and ≥ its + minDelta";
+  if (!f.judged) return { id: 'freeze', rule: `${rule} (not judged: ${f.notJudged})`, measured, bound, triggered: false, judged: false };
   return {
+    id: 'freeze',
     rule,
-    measured: f.triggered ? `${measured} — ${f.sustained ? 'sustained' : 'transient'}` : measured,
+    measured: f.triggered ? `${measured} — ${f.sustained ? 'sustained' : 'transient'}` : f.lone ? `${measured} — ${f.lone}` : measured,
     bound,
     triggered: f.triggered,
   };
@@ -386,6 +414,7 @@ function deliveryRule(
   const rule = `fast delivery rate stress ÷ baseline < ${rules.minDeliveryRatio}, beyond chance (p < ${DELIVERY_P})`;
   if (!canSee)
     return {
+      id: 'delivery',
       rule: `${rule} (not judged: too few events — ${Math.round(nb)} per client in baseline)`,
       measured,
       bound: `${rules.minDeliveryRatio}×`,
@@ -393,6 +422,7 @@ function deliveryRule(
       judged: false,
     };
   return {
+    id: 'delivery',
     rule,
     measured,
     bound: `${rules.minDeliveryRatio}×`,
@@ -431,6 +461,7 @@ function p99Rule(rules: Required<HolRules>, index: number | null, sP99: number, 
   if (!p99Judged(noise)) {
     // one or two seconds of data cannot tell a sustained rise from noise: the other rules still judge
     return {
+      id: 'p99',
       rule: `fast p99 above the noise floor for ≥ ${noise.neededSeconds}s of stress (not judged: ${noise.baselineP99s.length} whole seconds of baseline, ${noise.stressP99s.length} of stress)`,
       measured,
       bound: `${rules.indexLimit}×`,
@@ -439,6 +470,7 @@ function p99Rule(rules: Required<HolRules>, index: number | null, sP99: number, 
     };
   }
   return {
+    id: 'p99',
     rule: `fast p99 above the noise floor (≥ ${rules.indexLimit}× the baseline's typical second) for ≥ ${noise.neededSeconds}s of stress`,
     measured: `${noise.elevatedSeconds} of ${noise.stressP99s.length} stress seconds above ${formatUs(noise.floorUs)}; whole phase ${measured}`,
     bound: `${noise.neededSeconds}s above ${formatUs(noise.floorUs)} (${noise.floorFrom})`,

@@ -11,6 +11,8 @@ import { isoFromUs } from '../clock.js';
 import { formatUs } from '../util/units.js';
 import { UserError } from '../util/errors.js';
 import { notAResult } from '../record/notAResult.js';
+import { addGroupAges, addLag, type GroupAges } from '../measurement/ageTicks.js';
+import { decodeTicks, encodeTicks, NO_CLIENT, TICK_US } from '../util/ticksCodec.js';
 
 /**
  * How far apart the shards' t0 may be, after each shard's schedule offset (shard i's t0 is i/rate
@@ -172,7 +174,54 @@ function mergeGroup(parts: GroupResult[], record: RunRecord): GroupResult {
   const clientRates = clientResults.map((c) => c.replay?.ratePerSec).filter((r): r is number => typeof r === 'number');
   const replay = combineReplays(replays, clientRates);
   if (replay) group.replay = replay;
+  const ages = mergeAges(parts, ticksOf(record));
+  if (ages) group.ages = ages;
   return group;
+}
+
+/** The most ticks a shard's series can have: its phases are the merged record's. */
+function ticksOf(record: RunRecord): number {
+  return Math.ceil(Math.max(0, ...record.phases.map((p) => p.startUs + p.durationUs)) / TICK_US) + 1;
+}
+
+/**
+ * The shards' age series added tick by tick (tick k of every shard together, as intervals are added
+ * second by second): the youngest of the youngest, so a freeze counts only when the fast clients of
+ * every shard froze together. Undefined when no shard has one, or one cannot be read.
+ */
+function mergeAges(parts: GroupResult[], maxTicks: number): GroupResult['ages'] {
+  const aged = parts.filter((g) => g.ages !== undefined);
+  if (aged.length === 0) return undefined;
+  const decoded: GroupAges[] = [];
+  for (const g of aged) {
+    const together = decodeTicks(g.ages!.together, maxTicks);
+    const any = decodeTicks(g.ages!.any, maxTicks);
+    if (!together || !any) return undefined;
+    decoded.push({ clients: g.ages!.clients, together, any });
+  }
+  const n = Math.max(...decoded.map((d) => d.together.length));
+  const into: GroupAges = { clients: 0, together: new Uint32Array(n).fill(NO_CLIENT), any: new Uint32Array(n).fill(NO_CLIENT) };
+  for (const d of decoded) addGroupAges(into, d);
+  return { tickUs: TICK_US, clients: into.clients, together: encodeTicks(into.together), any: encodeTicks(into.any) };
+}
+
+/**
+ * The shards' generator lateness, the worst tick by tick (each publisher's lateness ages every
+ * client's events), and what strained each shard's generator.
+ */
+function lagAndStrain(records: RunRecord[], prefix: (i: number) => string): Pick<RunRecord['generator'], 'lagTicks' | 'strained'> {
+  const out: Pick<RunRecord['generator'], 'lagTicks' | 'strained'> = {};
+  const maxTicks = ticksOf(records[0]!);
+  const lags = records.map((r) => r.generator.lagTicks).filter((l): l is string => l !== undefined);
+  if (lags.length > 0) {
+    const decoded = lags.map((l) => decodeTicks(l, maxTicks)).filter((l): l is Uint32Array => l !== undefined);
+    const into = new Uint32Array(Math.max(0, ...decoded.map((l) => l.length)));
+    for (const l of decoded) addLag(into, l);
+    out.lagTicks = encodeTicks(into);
+  }
+  const strained = records.flatMap((r, i) => (r.generator.strained ? [`${prefix(i)}: ${r.generator.strained}`] : []));
+  if (strained.length > 0) out.strained = strained.join('; ');
+  return out;
 }
 
 function mergeIntervals(records: RunRecord[]): IntervalRecord[] {
@@ -246,6 +295,7 @@ export function mergeShards(inputs: ShardInput[], options: Partial<MergeOptions>
       bound: gens.some((g) => g.bound),
       reasons: gens.flatMap((g, i) => g.reasons.map((r) => `${prefix(i)}: ${r}`)),
       replayBound: gens.some((g) => g.replayBound),
+      ...lagAndStrain(records, prefix),
     },
     hol: first.hol,
     server,

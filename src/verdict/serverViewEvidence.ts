@@ -36,7 +36,14 @@ function serverWaitUs(p: { oldestInFlightUs?: number; dispatchQueueAgeUs?: numbe
 export function serverViewEvidence(record: RunRecord): HolEvidence[] {
   const s = record.server;
   if (!s || s.error || !s.sendDurationUs) return [];
-  const row = (rule: string, measured: string): HolEvidence => ({ rule, measured, bound: '', triggered: false, informational: true });
+  const row = (rule: string, measured: string): HolEvidence => ({
+    id: 'server-view',
+    rule,
+    measured,
+    bound: '',
+    triggered: false,
+    informational: true,
+  });
   const rows: HolEvidence[] = [];
   const baseline = s.phases?.find((p) => phasesWithRole(record, 'baseline')(p.phase) && !p.error);
   const scrapes = stressScrapes(record);

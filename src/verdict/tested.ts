@@ -21,6 +21,11 @@ function inStress(record: RunRecord, g: GroupResult): boolean {
   return record.phases.some((p) => p.role === 'stress' && (g.phases[p.name]?.clients ?? 0) > 0);
 }
 
+/** Connections the group made during stress phases (connects in warmup or baseline pressed on nothing measured). */
+function stressConnects(record: RunRecord, g: GroupResult): number {
+  return record.phases.filter((p) => p.role === 'stress').reduce((a, p) => a + (g.phases[p.name]?.connectUs?.count ?? 0), 0);
+}
+
 const HOW: Record<string, string> = {
   'server-queue': "the server's send queue full, more held by the server",
   estimated: "its receive queue full and more owed than the server's kernel holds",
@@ -29,8 +34,11 @@ const HOW: Record<string, string> = {
 };
 
 /**
- * Whether the run tested the server, early enough to watch what followed: pushback must have begun
- * at least `windowUs` (hol.sustain, or half a short stress phase) before the stress phase ended.
+ * Whether the run tested the server, early enough to watch what followed. A slow reader: the server
+ * itself pushed back (its queues filled, or it closed the reader after it was subscribed) at least
+ * `windowUs` (hol.sustain, or half a short stress phase) before the stress phase ended; a reader the
+ * server refused never held a backlog. A catch-up client: it connected during stress and was
+ * replayed a backlog. Churn: it connected during stress.
  */
 export function testedBy(record: RunRecord, sustainUs: number): Tested {
   const win = stressWindow(record);
@@ -47,6 +55,12 @@ export function testedBy(record: RunRecord, sustainUs: number): Tested {
     if (g.kind === 'slow') {
       slow = true;
       for (const c of g.clientResults ?? []) {
+        if (c.refused !== undefined) {
+          // refused before it held anything: whatever closed it, no backlog of its ever pressed on the server
+          measured = true;
+          short.push(`${g.name} #${c.id}: ${c.refused === 'connect' ? 'connect' : 'subscription'} refused, never connected: did not test`);
+          continue;
+        }
         const pb = c.pushback;
         if (!pb) continue;
         measured = true;
@@ -63,13 +77,16 @@ export function testedBy(record: RunRecord, sustainUs: number): Tested {
     } else if (g.kind === 'catchup') {
       others = true;
       const r = g.replay;
-      if (r && r.expected > 0 && r.received > 0) found.push(`${g.name} replayed ${r.received} of ${r.expected} backlogged events`);
+      const connects = stressConnects(record, g);
+      if (connects > 0 && r && r.expected > 0 && r.received > 0)
+        found.push(`${g.name} connected ${connects} times in stress and was replayed ${r.received} of ${r.expected} backlogged events`);
+      else if (connects === 0) short.push(`${g.name}: no catch-up client connected during stress, so no replay pressed on it`);
       else short.push(`${g.name}: no backlog was replayed (${r ? `${r.received} of ${r.expected}` : 'no replay'})`);
     } else if (g.kind === 'churn') {
       others = true;
-      const connects = Object.values(g.phases).reduce((a, p) => a + (p.connectUs?.count ?? 0), 0);
-      if (connects > 0) found.push(`${g.name} connected ${connects} times`);
-      else short.push(`${g.name}: no connection was made`);
+      const connects = stressConnects(record, g);
+      if (connects > 0) found.push(`${g.name} connected ${connects} times in stress`);
+      else short.push(`${g.name}: no connection was made during stress`);
     }
   }
   if (found.length > 0) return { tested: true, detail: listed(found) };

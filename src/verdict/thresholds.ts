@@ -5,16 +5,23 @@ import { select } from './select.js';
 import { formatUs } from '../util/units.js';
 import { parseThresholds, type Threshold } from '../scenario/thresholdGrammar.js';
 
-function measure(record: RunRecord, t: Threshold): { value: number | null; unit: string } {
+/** Which figure of the verdict each `hol` aggregation reads. */
+const HOL_FIGURE = { index: 'index', p50index: 'p50Index', stallIndex: 'stallIndex', deliveryRatio: 'deliveryRatio' } as const;
+
+/** Why the verdict could not judge a figure, as a threshold on it says. */
+function holNotJudged(record: RunRecord, figure: (typeof HOL_FIGURE)[keyof typeof HOL_FIGURE]): string | undefined {
+  if (record.hol.judged?.[figure] !== false) return undefined;
+  if (record.hol[figure] === null) return 'not judged: the baseline value is 0, so there is no ratio';
+  if (figure === 'deliveryRatio') return 'not judged: too few events for a ratio to mean anything';
+  return 'not judged: too few whole seconds of baseline or stress for the p99 rule';
+}
+
+function measure(record: RunRecord, t: Threshold): { value: number | null; unit: string; notJudged?: string } {
   const { metric, tags } = t.key;
   if (metric === 'hol') {
-    const v = {
-      index: record.hol.index,
-      p50index: record.hol.p50Index,
-      stallIndex: record.hol.stallIndex,
-      deliveryRatio: record.hol.deliveryRatio,
-    }[t.aggregation as 'index'];
-    return { value: v ?? null, unit: '×' };
+    const figure = HOL_FIGURE[t.aggregation as keyof typeof HOL_FIGURE];
+    const notJudged = holNotJudged(record, figure);
+    return { value: record.hol[figure] ?? null, unit: '×', ...(notJudged ? { notJudged } : {}) };
   }
   if (metric === 'generator') {
     const g = record.generator;
@@ -79,13 +86,22 @@ export function evaluateThresholds(record: RunRecord, thresholds: Record<string,
   const out: ThresholdOutcome[] = [];
   for (const [key, exprs] of Object.entries(thresholds)) {
     for (const t of parseThresholds(key, exprs)) {
-      const { value, unit } = measure(record, t);
-      const passed = value !== null && compare(value, t.operator, t.bound);
+      const { value, unit, notJudged } = measure(record, t);
+      const passed = value !== null && notJudged === undefined && compare(value, t.operator, t.bound);
       const message =
         value === null
-          ? `${t.source}: no data (nothing matched ${key})`
-          : `${t.source}: measured ${formatMeasure(value, unit)} ${passed ? 'within' : 'against'} bound ${t.operator} ${formatMeasure(t.bound, unit)}`;
-      out.push({ threshold: t.source, measured: value, operator: t.operator, bound: t.bound, unit, passed, message });
+          ? `${t.source}: no data (${notJudged ?? `nothing matched ${key}`})`
+          : `${t.source}: measured ${formatMeasure(value, unit)} ${compare(value, t.operator, t.bound) ? 'within' : 'against'} bound ${t.operator} ${formatMeasure(t.bound, unit)}${notJudged ? ` (${notJudged})` : ''}`;
+      out.push({
+        threshold: t.source,
+        measured: value,
+        operator: t.operator,
+        bound: t.bound,
+        unit,
+        passed,
+        ...(notJudged ? { judged: false } : {}),
+        message,
+      });
     }
   }
   return out;

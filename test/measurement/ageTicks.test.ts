@@ -198,3 +198,16 @@ describe('addLag', () => {
     expect([...into]).toEqual([10, 50, 500, 7]);
   });
 });
+
+describe('LagTicks marks [due, at] only', () => {
+  it('a lateness ending between two ticks stops at the tick before it; one ending on a tick includes that tick', () => {
+    const between = new LagTicks(T0, END);
+    between.late(T0 + 300_000, T0 + 425_000);
+    expect(between.lag[42]).toBe(125_000);
+    expect(between.lag[43]).toBe(0); // 430 ms is after 425 ms: the thread had caught up
+    const onTick = new LagTicks(T0, END);
+    onTick.late(T0 + 300_000, T0 + 430_000);
+    expect(onTick.lag[43]).toBe(130_000);
+    expect(onTick.lag[44]).toBe(0);
+  });
+});

@@ -80,10 +80,10 @@ describe('freezes in stress', () => {
   it("the same hiccup in baseline and a clean stress: none; freezes in stress must outweigh the baseline's", () => {
     const hiccup = (t: number) => (t >= 5_000_000 && t < 5_200_000 ? 2_000 + (t - 5_000_000) : 2_000);
     expect(judge({ ages: hiccup }).verdict).toBe('none');
-    // one freeze of the same size in stress, over ten seconds against eight: not more often than baseline's
+    // one freeze of the same size in stress: one pause each cannot be told from the machine's, nor is it "no freeze"
     const same = judge({ ages: (t) => Math.max(hiccup(t), frozen([STRESS_US + 4_000_000], 200_000)(t)) });
     expect(same.freezes!.stress.count).toBe(1);
-    expect(same.verdict).toBe('none');
+    expect(same.verdict).toBe('inconclusive');
     // three of them are
     const more = judge({
       ages: (t) => Math.max(hiccup(t), frozen([STRESS_US + 1_000_000, STRESS_US + 4_000_000, STRESS_US + 7_000_000], 200_000)(t)),
@@ -220,10 +220,10 @@ describe('a lone freeze must stand out from the baseline', () => {
   // a baseline that once reached 110 ms (a busy machine descheduling the server)
   const baseline = (t: number): number => (t >= 4_000_000 && t < 4_110_000 ? 2_000 + (t - 4_000_000) : 2_000);
 
-  it("one stress freeze a little over the baseline's worst is the machine, not blocking", () => {
+  it("one stress freeze a little over the baseline's worst cannot be told from the machine: inconclusive, never none", () => {
     const r = judge({ ages: (t) => Math.max(baseline(t), frozen([STRESS_US + 4_000_000], 140_000)(t)) });
     expect(r.freezes!.stress.count).toBe(1);
-    expect(r.verdict).toBe('none');
+    expect(r.verdict).toBe('inconclusive');
   });
 
   it("one freeze well over the baseline's worst is blocking; two freezes of the smaller size are too", () => {
@@ -528,11 +528,11 @@ describe('freezeView: what triggers, at the boundaries', () => {
     expect(view((j) => (j >= S0 ? 5_000 : 2_000), { rules: { indexLimit: 2, minDeltaUs: 4_000 } }).triggered).toBe(false);
   });
 
-  it('a moved median needs a measured baseline; with one, it is judged even where the freezes could not be', () => {
+  it('a moved median needs a measured baseline of at least 2 s: with none, or 1 s, it is not judged', () => {
     expect(view((j) => (j >= S0 ? 50_000 : GONE)).triggered).toBe(false);
     const oneSecond = view((j) => (j >= 200 ? 50_000 : 2_000), { baseSeconds: 1 });
     expect(oneSecond.notJudged).toBe('1 whole seconds of baseline measured: no floor to judge against');
-    expect(oneSecond).toMatchObject({ judged: true, triggered: true, sustained: true });
+    expect(oneSecond).toMatchObject({ judged: false, triggered: false, sustained: false });
     // a rise that does not move the median, where no floor could be set: not judged, not triggered
     const risen = view(at(200, 400, 7_001), { baseSeconds: 1 });
     expect(risen).toMatchObject({ judged: false, triggered: false, sustained: false });

@@ -255,12 +255,13 @@ describe('starvation rules', () => {
       ['fast max stall in stress ≥ 1.00s and ≥ 2× baseline', '1.20s (baseline 5.50ms)', '1.00s', true],
       ['fast staleness at the end of stress ≥ 1.00s and ≥ 3× baseline', '40.0ms (baseline 10.0ms)', '1.00s', false],
       [
-        'the run tested the server (a slow client pushed back, or a backlog was replayed)',
+        'the run tested the server (a slow client pushed back, a backlog was replayed, or churn connected, in stress)',
         'nothing in stress could block: no slow, catch-up or churn clients',
-        'yes, before the last hol.sustain of stress',
+        'yes: a slow reader before the last hol.sustain of stress; a catch-up client that connected in stress and was replayed a backlog; churn that connected in stress',
         false,
       ],
     ]);
+    expect(r.evidence.map((e) => e.id)).toEqual(['disconnect', 'p99', 'missing', 'delivery', 'stall', 'staleness', 'tested']);
     expect(r.summary).toBe(
       'HEAD-OF-LINE BLOCKING: fast clients were delayed or starved in stress (fast p99 above the noise floor; fast clients missed events in stress; fast delivery rate stress ÷ baseline < 0.9, beyond chance; fast max stall in stress ≥ 1.00s and ≥ 2× baseline)',
     );

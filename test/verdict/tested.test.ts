@@ -156,7 +156,10 @@ describe('a slow reader that never pushed back', () => {
     group(withCatchup, 'catchup', 'replayer', {
       replay: { expected: 100, received: 0, missing: 100, duplicates: 0, outOfOrder: 0, ratePerSec: 0, timeToLiveUsMax: null },
     });
-    expect(testedBy(withCatchup, SUSTAIN)).toEqual({ tested: false, detail: 'replayer: no backlog was replayed (0 of 100)' });
+    expect(testedBy(withCatchup, SUSTAIN)).toEqual({
+      tested: false,
+      detail: 'replayer: no catch-up client connected during stress, so no replay pressed on it',
+    });
   });
 });
 
@@ -170,20 +173,29 @@ describe('catch-up and churn clients', () => {
     ratePerSec: 0,
     timeToLiveUsMax: null,
   });
-  const catchup = (r?: ReturnType<typeof replay>) => {
+  /** A catch-up group connected `stressConnects` times in stress, replayed `r`. */
+  const catchup = (r?: ReturnType<typeof replay>, stressConnects = 2) => {
     const rec = run({ slowInStress: false });
-    group(rec, 'catchup', 'replayer', r ? { replay: r } : {});
+    const g = group(rec, 'catchup', 'replayer', r ? { replay: r } : {});
+    g.phases.stress = { ...g.phases.stress!, connectUs: { ...g.phases.stress!.connectUs, count: stressConnects } };
     return testedBy(rec, SUSTAIN);
   };
 
-  it('a backlog the server replayed tested it; none replayed, or nothing to replay, did not', () => {
-    expect(catchup(replay(1_000, 1_000))).toEqual({ tested: true, detail: 'replayer replayed 1000 of 1000 backlogged events' });
+  it('a backlog the server replayed to clients that joined in stress tested it; none replayed, nothing to replay, or no join in stress did not', () => {
+    expect(catchup(replay(1_000, 1_000))).toEqual({
+      tested: true,
+      detail: 'replayer connected 2 times in stress and was replayed 1000 of 1000 backlogged events',
+    });
     expect(catchup(replay(1_000, 0))).toEqual({ tested: false, detail: 'replayer: no backlog was replayed (0 of 1000)' });
     expect(catchup(replay(0, 5))).toEqual({ tested: false, detail: 'replayer: no backlog was replayed (5 of 0)' });
     expect(catchup()).toEqual({ tested: false, detail: 'replayer: no backlog was replayed (no replay)' });
+    expect(catchup(replay(1_000, 1_000), 0)).toEqual({
+      tested: false,
+      detail: 'replayer: no catch-up client connected during stress, so no replay pressed on it',
+    });
   });
 
-  it('a churn of connects, summed over its phases, tested it; no connection did not', () => {
+  it('a churn of connects in stress tested it; connects only outside stress, or none, did not', () => {
     const churn = (connects: number[]) => {
       const rec = run({ slowInStress: false });
       const g = group(rec, 'churn', 'churner');
@@ -194,8 +206,9 @@ describe('catch-up and churn clients', () => {
       });
       return testedBy(rec, SUSTAIN);
     };
-    expect(churn([0, 3, 4])).toEqual({ tested: true, detail: 'churner connected 7 times' });
-    expect(churn([0, 0, 0])).toEqual({ tested: false, detail: 'churner: no connection was made' });
+    expect(churn([0, 3, 4])).toEqual({ tested: true, detail: 'churner connected 4 times in stress' });
+    expect(churn([0, 3, 0])).toEqual({ tested: false, detail: 'churner: no connection was made during stress' });
+    expect(churn([0, 0, 0])).toEqual({ tested: false, detail: 'churner: no connection was made during stress' });
   });
 
   it('one group that tested the server is enough; those that did not are not listed then', () => {

@@ -15,6 +15,7 @@ import { FrameReader, type FrameFault, type FrameHandlers } from './frameReader.
 import { BUDGET_FAULT } from './messageBudget.js';
 import { openSse } from './sseTransport.js';
 import { WsReadControl, type ReadControl } from './transport.js';
+import type { PushbackSubject } from '../pushback.js';
 
 const scratch = newScannedEvent();
 
@@ -73,6 +74,10 @@ export class ClientConnection implements FrameHandlers {
   private headAtOpen = 0;
   private subscribeSentUs = 0;
   private acked = false;
+  /** The subscription stands (acknowledged, or sent where the protocol has no acknowledgement). */
+  private subscribed = false;
+  /** The runner ended the connection over a frame no server may send: a fault of the server's, but no pushback. */
+  private failedOnFrame = false;
   private leaving = false;
   /** What the target sent that the reader refused, and pings left unanswered (see frameReader.ts). */
   private frameFaults?: Record<string, number>;
@@ -94,6 +99,21 @@ export class ClientConnection implements FrameHandlers {
   /** When the server closed or refused this client, µs since t0 (undefined while it has not). */
   endedByServerAtUs(): number | undefined {
     return this.closedByServer !== undefined || this.refused !== undefined ? this.closedAtUs : undefined;
+  }
+
+  /**
+   * This client as a pushback watch sees it (runner/pushback.ts): its socket only while it is
+   * subscribed, and a close only when the server closed it (a close frame, a reset, an ended stream)
+   * after it was open and subscribed. A refused connect or subscription held no backlog, and a
+   * connection the runner failed itself (a frame it would not read) says nothing of the server.
+   */
+  pushbackSubject(): PushbackSubject {
+    const counts = (): boolean => this.subscribed && this.refused === undefined && !this.failedOnFrame && !this.limitedByRunner;
+    return {
+      socket: () => (counts() ? this.socket() : undefined),
+      closedAtUs: () => (counts() && this.closedByServer !== undefined ? this.closedAtUs : undefined),
+      settled: () => this.refused !== undefined || this.failedOnFrame || this.limitedByRunner,
+    };
   }
 
   /** Bytes read from the network so far (0 before the connection opened). */
@@ -166,7 +186,7 @@ export class ClientConnection implements FrameHandlers {
         if (replayFrom !== undefined) this.owedReplayWithoutAck(this.headAtSubscribe, nowUs(), replayFrom);
         // no acknowledgement will come: the window starts where the stream is once the request settled
         else setTimeout(() => (this.headAtSubscribe = this.ctx.headId()), NO_ACK_SETTLE_MS).unref();
-        if (!this.session?.confirms) this.onSubscribed();
+        if (!this.session?.confirms) this.nowSubscribed();
       }
     });
     ws.on('error', (err: Error) => {
@@ -230,7 +250,7 @@ export class ClientConnection implements FrameHandlers {
       subscribed: () => {
         if (this.session?.confirms && !this.sessionSubscribed) {
           this.sessionSubscribed = true;
-          this.onSubscribed();
+          this.nowSubscribed();
         }
       },
       closing: (reason) => this.noteEnd(reason), // the close that follows counts it; this is why
@@ -317,6 +337,7 @@ export class ClientConnection implements FrameHandlers {
       return void this.ws!.terminate();
     }
     this.countFault(fault);
+    this.failedOnFrame = true;
     this.serverCloseCode = code;
     this.serverCloseReason = `protocol error: ${what}`;
     this.ws!.terminate();
@@ -348,7 +369,7 @@ export class ClientConnection implements FrameHandlers {
           this.ctx.rec.connectTime(this.phaseNow(), this.connectUs);
           if (from !== undefined) return this.acknowledged(this.ctx.headId(), atUs);
           setTimeout(() => (this.headAtSubscribe = this.ctx.headId()), NO_ACK_SETTLE_MS).unref();
-          this.onSubscribed();
+          this.nowSubscribed();
         },
         message: (data, atUs) => this.readMessage(data, false, atUs),
         refused: (reason) => {
@@ -368,6 +389,7 @@ export class ClientConnection implements FrameHandlers {
           if (fault === BUDGET_FAULT) return this.failedByRunner(fault, what);
           // failed as a websocket reader fails an oversized message: 1009, the fault counted
           this.countFault(fault);
+          this.failedOnFrame = true;
           this.closedByServer = 1009;
           this.ctx.rec.count(this.phaseNow(), 'serverCloses');
           this.noteEnd(`protocol error: ${what}`);
@@ -383,6 +405,11 @@ export class ClientConnection implements FrameHandlers {
     this.ackUs = atUs - this.subscribeSentUs;
     this.ctx.rec.ackTime(this.phaseNow(), this.ackUs);
     this.account.subscribed(headId, atUs, this.replayFrom());
+    this.nowSubscribed();
+  }
+
+  private nowSubscribed(): void {
+    this.subscribed = true;
     this.onSubscribed();
   }
 
