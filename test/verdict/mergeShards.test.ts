@@ -497,3 +497,64 @@ describe('what the merged record says about the run as a whole', () => {
     expect(unscraped.warnings).not.toContain(PER_SHARD);
   });
 });
+
+describe('three shards, and shards that differ from each other', () => {
+  const three = (): ShardInput[] =>
+    [shard0, shard1, recordFromSamples(generateSamples(13, 2), { shard: { index: 2, count: 3 } })].map((r, index) => ({
+      source: `s${index}.json`,
+      // each shard's t0 as its schedule sets it (index/rate later): started together
+      record: { ...structuredClone(r), shard: { index, count: 3 }, t0Us: r.t0Us + scheduleOffsetUs({ ...r, shard: { index, count: 3 } }) },
+    }));
+
+  it('the latest start is named against the earliest, whichever shard it is', () => {
+    const inputs = three();
+    inputs[1]!.record.t0Us += 3_000_000;
+    expect(() => checkShards(inputs)).toThrow(/^merge: shards did not start together: shard 1\/3 \(s1\.json.* after shard 0\/3 \(s0\.json/);
+  });
+
+  it('the server shared by all: the scrape that saw the most sends (one without a send histogram saw none)', () => {
+    const inputs = three();
+    const counts = [undefined, 30, 10];
+    inputs.forEach(({ record }, i) => {
+      record.target = { ...record.target, kind: 'url' };
+      record.server = {
+        source: 'http://10.0.0.1:8080/metrics',
+        ...(counts[i] ? { sendDurationUs: { count: counts[i]!, p50: 1, p99: 2, max: 3 } } : {}),
+      };
+    });
+    expect(mergeShards(inputs).server!.sendDurationUs!.count).toBe(30);
+  });
+
+  it('every shard that is not a result is named', () => {
+    const inputs = three();
+    inputs[0]!.record.invalid = true;
+    inputs[2]!.record.invalid = true;
+    expect(mergeShards(inputs).warnings.filter((w) => w.startsWith('NOT A RESULT: '))).toEqual([
+      expect.stringMatching(/^NOT A RESULT: shard 0\/3: invalid run .*; shard 2\/3: invalid run /),
+    ]);
+  });
+
+  it('one partial, invalid or scraped shard is enough to say so', () => {
+    const inputs = three();
+    inputs[1]!.record.partial = true;
+    inputs[2]!.record.invalid = true;
+    for (const { record } of inputs.slice(1)) delete record.server;
+    const merged = mergeShards(inputs);
+    expect(merged).toMatchObject({ partial: true, invalid: true });
+    expect('server' in merged).toBe(false);
+    expect(merged.warnings).toContain(
+      'each shard scraped its own server: server-side metrics are per shard (see the shard records), not merged',
+    );
+  });
+
+  it('intervals only some shards had are merged in clock order; a merge of clean, unscraped shards warns of nothing', () => {
+    const inputs = three();
+    for (const { record } of inputs) delete record.server;
+    inputs[0]!.record.intervals = inputs[0]!.record.intervals.filter((i) => i.startUs > 0);
+    const merged = mergeShards(inputs);
+    const starts = merged.intervals.map((i) => i.startUs);
+    expect(starts[0]).toBe(0);
+    expect(starts).toEqual([...starts].sort((x, y) => x - y));
+    expect(merged.warnings.filter((w) => !w.startsWith('shard '))).toEqual([]);
+  });
+});
