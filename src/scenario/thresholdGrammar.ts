@@ -10,7 +10,6 @@ export const TAGS = ['group', 'phase'] as const;
 export type Operator = '<' | '<=' | '>' | '>=' | '==' | '!=';
 
 /** Which aggregations each metric has, and whether its values are durations (units allowed). */
-const PERCENTILE = /^p\(\d+(\.\d+)?\)$/;
 const AGGREGATIONS: Record<MetricName, { aggs: readonly string[]; percentiles?: true; duration: boolean }> = {
   latency: { aggs: ['max', 'min', 'mean', 'count'], percentiles: true, duration: true },
   uncorrected: { aggs: ['max', 'min', 'mean', 'count'], percentiles: true, duration: true },
@@ -84,12 +83,14 @@ export function parseThresholdExpression(key: ThresholdKey, keyText: string, tex
   if (!aggM) throw at(0, 'expected an aggregation such as p(99), max, count, index, bound');
   const aggregation = aggM[1]!.replace(/\s+/g, '');
   const rule = AGGREGATIONS[key.metric];
-  const known = rule.aggs.includes(aggregation) || (rule.percentiles === true && PERCENTILE.test(aggregation));
+  // the pattern above reads only p(N) into a name that starts "p("
+  const isPercentile = aggregation.startsWith('p(');
+  const known = rule.aggs.includes(aggregation) || (rule.percentiles === true && isPercentile);
   if (!known) throw at(text.indexOf(aggM[1]!), notAnAggregation(key.metric, aggregation));
   let percentile: number | undefined;
-  if (aggregation.startsWith('p(')) {
-    percentile = Number(aggregation.slice(2, -1));
-    if (!(percentile >= 0 && percentile <= 100)) throw at(text.indexOf('p('), `percentile ${percentile} is outside 0..100`);
+  if (isPercentile) {
+    percentile = Number(aggregation.slice(2, -1)); // digits only: never negative
+    if (percentile > 100) throw at(text.indexOf('p('), `percentile ${percentile} is outside 0..100`);
   }
   let pos = aggM[0].length;
   const opM = /^\s*(<=|>=|==|!=|<|>)/.exec(text.slice(pos));
@@ -126,8 +127,8 @@ export function parseThresholds(key: string, expressions: string[]): Threshold[]
 
 /** Parses a `--threshold 'key: expr'` flag. */
 export function parseThresholdFlag(text: string): { key: string; expression: string } {
-  const close = text.indexOf('}'); // a tag's own colon is inside the braces
-  const idx = text.indexOf(':', close >= 0 ? close : 0);
+  // a tag's own colon is inside the braces; without braces the search starts at 0 (a start of -1 is 0)
+  const idx = text.indexOf(':', text.indexOf('}'));
   if (idx <= 0 || text.slice(idx + 1).trim() === '') throw new ThresholdSyntaxError(missingColon(text));
   return { key: text.slice(0, idx).trim(), expression: text.slice(idx + 1).trim() };
 }

@@ -140,12 +140,13 @@ function latencyRow(
   const ns = perSecond(next, group, phase, l.percentile);
   const floor = latencyFloor(base, next, bs, opts);
   const rise = n - b;
-  const relative = b === 0 ? rise > 0 : rise / b > opts.tolerance;
+  // from a base of 0 any rise is infinitely relative (and no change is 0 / 0, not a rise)
+  const relative = rise / b > opts.tolerance;
   const absolute = rise > floor.us;
   // sustained: NEW's seconds higher than BASE's; when the phase has too few seconds to reach α,
   // the test cannot decide and rules (1) and (2) judge alone (the rule says so)
   const test = mannWhitneyGreater(bs, ns);
-  const decisive = test.p !== null && test.minP !== null && test.minP < opts.alpha;
+  const decisive = test.minP !== null && test.minP < opts.alpha; // p and minP are null together
   const sustained = decisive ? test.p! < opts.alpha : true;
   const testText = decisive
     ? `U-test p<${opts.alpha} (p=${fmtP(test.p!)}, ${test.nBase}/${test.nNext} s)`
@@ -154,8 +155,8 @@ function latencyRow(
   // improvements are judged by the mirror of the same rule
   const drop = -rise;
   const fell = mannWhitneyGreater(ns, bs);
-  const fellSustained = fell.p !== null && fell.minP !== null && fell.minP < opts.alpha ? fell.p < opts.alpha : true;
-  const improved = b > 0 && drop / b > opts.tolerance && drop > floor.us && fellSustained;
+  const fellSustained = fell.minP !== null && fell.minP < opts.alpha ? fell.p! < opts.alpha : true;
+  const improved = drop / b > opts.tolerance && drop > floor.us && fellSustained;
   return { ...common, judged: true, rule, test, regression: relative && absolute && sustained, improved };
 }
 
@@ -163,7 +164,8 @@ function missingRow(group: string, phase: string, bp: PhaseResult, np: PhaseResu
   const owed = Math.max(bp.delivered + bp.missing, np.delivered + np.missing);
   const floor = Math.max(0, Math.floor(owed * MIN_MISSING_SHARE));
   const rise = np.missing - bp.missing;
-  const beyond = (d: number): boolean => d > floor && (bp.missing === 0 || d / bp.missing > opts.tolerance);
+  // from none missing, any rise beyond the floor is infinitely relative
+  const beyond = (d: number): boolean => d > floor && d / bp.missing > opts.tolerance;
   return {
     group,
     phase,

@@ -148,9 +148,10 @@ export function analyseHol(record: RunRecord, rulesIn: HolRules): HolResult {
   }
 
   const bP99 = base.latency.getValueAtPercentile(99);
-  const sP99 = stress.latency.totalCount ? stress.latency.getValueAtPercentile(99) : 0;
+  // an empty histogram's percentiles are 0: a stress in which nothing arrived has a p99 of 0
+  const sP99 = stress.latency.getValueAtPercentile(99);
   const index = ratio(sP99, bP99);
-  const p50Index = ratio(stress.latency.totalCount ? stress.latency.getValueAtPercentile(50) : 0, base.latency.getValueAtPercentile(50));
+  const p50Index = ratio(stress.latency.getValueAtPercentile(50), base.latency.getValueAtPercentile(50));
   const stallIndex = ratio(stress.maxStallUs, base.maxStallUs);
   const bRate = base.clientSeconds > 0 ? base.arrived / base.clientSeconds : 0;
   const sRate = stress.clientSeconds > 0 ? stress.arrived / stress.clientSeconds : 0;
@@ -165,7 +166,7 @@ export function analyseHol(record: RunRecord, rulesIn: HolRules): HolResult {
   if (!invalid && freeze && freeze.generatorOverFloorShare >= LAG_OVER_FLOOR_SHARE)
     invalid = `the load generator could not keep up: its own lateness exceeded the ${formatUs(freeze.floorUs)} floor ${Math.round(freeze.generatorOverFloorShare * 100)}% of the measured time (≥ ${LAG_OVER_FLOOR_SHARE * 100}%)`;
   const unknown = emitted ? unknownAfterAllLeft(record, bRate) : undefined;
-  const delivery = deliveryRule(rules, deliveryRatio, bRate, sRate, base.clientSeconds, stress.clientSeconds, record);
+  const delivery = deliveryRule(rules, deliveryRatio, bRate, sRate, stress.clientSeconds, record);
   // each figure is judged when the rule behind it could judge, and when it is a ratio at all
   const judged: HolFiguresJudged = {
     index: index !== null && p99Judged(noise),
@@ -329,11 +330,12 @@ function serverEmitted(record: RunRecord): boolean {
  */
 function unknownAfterAllLeft(record: RunRecord, ratePerClientSec: number): string | undefined {
   const stress = record.phases.filter((p) => p.role === 'stress');
-  if (stress.length === 0 || !(ratePerClientSec > 0)) return undefined;
+  if (stress.length === 0) return undefined;
   const endUs = Math.max(...stress.map((p) => p.startUs + p.durationUs));
   const clients = record.groups.filter(isFast).flatMap((g) => g.clientResults ?? []);
   if (clients.length === 0 || clients.some((c) => c.closedAtUs === undefined || c.closedAtUs >= endUs)) return undefined;
   const lastUs = Math.max(...clients.map((c) => c.closedAtUs!));
+  // none at all at a baseline rate of 0, or for a gap too short to miss one
   const perClient = Math.round((ratePerClientSec * (endUs - lastUs)) / 1e6);
   if (perClient <= 0) return undefined;
   return `unknown after every fast client was closed (${formatUs(lastUs)}): ≈${perClient} events each (${perClient * clients.length} in all), estimated from the stream's baseline rate`;
@@ -399,7 +401,6 @@ function deliveryRule(
   deliveryRatio: number | null,
   bRate: number,
   sRate: number,
-  baseClientSeconds: number,
   stressClientSeconds: number,
   record: RunRecord,
 ): HolEvidence {
@@ -409,7 +410,9 @@ function deliveryRule(
   const nb = bRate * tb;
   const ns = sRate * ts;
   const p = fallPValue(nb, tb, ns, ts);
-  const canSee = fallPValue(nb, tb, 0, ts) < DELIVERY_P && baseClientSeconds > 0 && stressClientSeconds > 0;
+  // no fast client-seconds in baseline is a rate of 0, which no fall can be seen from; none in stress
+  // is no rate at all (it would read as a fall to 0)
+  const canSee = fallPValue(nb, tb, 0, ts) < DELIVERY_P && stressClientSeconds > 0;
   const measured = `${fmtRatio(deliveryRatio)} (${sRate.toFixed(1)} vs ${bRate.toFixed(1)} events/s per client; chance of so few at the baseline's rate ${p < 1e-6 ? '< 1e-6' : p.toPrecision(2)})`;
   const rule = `fast delivery rate stress ÷ baseline < ${rules.minDeliveryRatio}, beyond chance (p < ${DELIVERY_P})`;
   if (!canSee)

@@ -1,7 +1,7 @@
 // Evaluates thresholds against a run record, once, in one place: every outcome carries the
 // measured value beside the bound. Untagged selections cover all groups and every phase but warmup.
 import type { RunRecord, ThresholdOutcome } from '../record/schema.js';
-import { select } from './select.js';
+import { phasesWithRole, select } from './select.js';
 import { formatUs } from '../util/units.js';
 import { parseThresholds, type Threshold } from '../scenario/thresholdGrammar.js';
 
@@ -29,10 +29,11 @@ function measure(record: RunRecord, t: Threshold): { value: number | null; unit:
     if (t.aggregation === 'cpuPercent') return { value: g.cpuPercent, unit: '%' };
     return { value: g.eventLoopDelayP99Us, unit: 'µs' };
   }
+  const warmup = phasesWithRole(record, 'warmup');
   const sel = select(
     record,
     (g) => tags.group === undefined || g.name === tags.group,
-    (p) => (tags.phase === undefined ? record.phases.find((x) => x.name === p)?.role !== 'warmup' : p === tags.phase),
+    (p) => (tags.phase === undefined ? !warmup(p) : p === tags.phase),
   );
   if (sel.matched === 0) return { value: null, unit: '' };
   switch (metric) {
@@ -80,7 +81,7 @@ function compare(a: number, op: Threshold['operator'], b: number): boolean {
 
 /** A measured value or bound as people read it, in the outcome's unit (µs values as 850µs, 12.3ms, …). */
 export const formatMeasure = (v: number, unit: string): string =>
-  unit === 'µs' ? formatUs(v) : unit === 'bool' ? String(v === 1) : `${Math.round(v * 1000) / 1000}${unit === '×' ? '×' : unit}`;
+  unit === 'µs' ? formatUs(v) : unit === 'bool' ? String(v === 1) : `${Math.round(v * 1000) / 1000}${unit}`;
 
 export function evaluateThresholds(record: RunRecord, thresholds: Record<string, string[]>): ThresholdOutcome[] {
   const out: ThresholdOutcome[] = [];

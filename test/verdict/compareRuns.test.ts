@@ -12,6 +12,7 @@ import { createHistogram, encodeHistogram, recordUs, summarize, type Histogram }
 import type { IntervalRecord, PhaseResult, RunRecord } from '../../src/record/schema.js';
 import { generateSamples, recordFromSamples, rng } from '../support/fixtureRecord.js';
 import { killAll, runCli } from '../support/cli.js';
+import { second, steady, verdictRecord } from '../support/verdictRecord.js';
 
 afterAll(killAll);
 /** The built CLI (dist/) cannot see a mutant of src/: Stryker's runs skip these cases (vitest.mutate.config.ts). */
@@ -314,4 +315,193 @@ describeCli('evbench compare (CLI)', () => {
 
 it('defaults are what the docs say', () => {
   expect(DEFAULT_COMPARE).toEqual({ tolerance: 0.25, minDeltaUs: 5000, alpha: 0.01, all: false });
+});
+
+// --- the rules at their bounds, on records made to order (every second alike) ----------------------
+
+describe('compareRecords: each rule at its bound, on records made to order', () => {
+  /** Fast clients at ~5 ms in baseline and `stressUs` in stress, every second alike (IQR 0). */
+  const run = (stressUs: number, seconds = 8): RunRecord =>
+    verdictRecord({ baseline: steady(5_000, seconds), stress: steady(stressUs, seconds) });
+  const row = (c: ReturnType<typeof compareRecords>, metric: string, phase = 'stress') =>
+    c.rows.find((r) => r.group === 'fast' && r.phase === phase && r.metric === metric)!;
+  const setP99 = (r: RunRecord, us: number): RunRecord => {
+    const p = r.groups[0]!.phases.stress!;
+    p.latencyUs = { ...p.latencyUs, p99: us };
+    return r;
+  };
+
+  it('a latency row prints its rule: tolerance, floor and what set it, the U-test with its p and seconds', () => {
+    const c = compareRecords(run(5_000), run(50_000));
+    expect(row(c, 'p99')).toMatchObject({
+      rule: 'rise >25% & >5.00ms (min-delta) & U-test p<0.01 (p=8e-5, 8/8 s)',
+      unit: 'µs',
+      judged: true,
+      regression: true,
+      improved: false,
+    });
+    expect(row(c, 'p99').test).toEqual({ p: 1 / 12_870, minP: 1 / 12_870, nBase: 8, nNext: 8 });
+    // p99.9 and max rest on a handful of events: shown, never judged, however far they move
+    for (const metric of ['p99.9', 'max'])
+      expect(row(c, metric)).toMatchObject({ judged: false, regression: false, rule: 'shown, not judged: rests on a handful of events' });
+    expect(row(c, 'missing')).toMatchObject({ rule: 'rise >25% & >1 (0.1% of 1600 owed)', unit: '', judged: true });
+    expect(row(c, 'delivered/s')).toMatchObject({
+      rule: 'drop >25% & >1/s per client',
+      unit: '/s',
+      change: null,
+      judged: true,
+      regression: false,
+    });
+  });
+
+  it("the floor is the largest of --min-delta, either run's generator loop delay, and BASE's per-second spread", () => {
+    const loop = (us: number) => {
+      const next = run(50_000);
+      next.generator.eventLoopDelayP99Us = us;
+      return row(compareRecords(run(5_000), next), 'p99').rule;
+    };
+    expect(loop(6_000)).toMatch(/^rise >25% & >6\.00ms \(generator loop delay p99\) & /);
+    expect(loop(5_000)).toMatch(/^rise >25% & >5\.00ms \(min-delta\) & /);
+    const swinging = verdictRecord({
+      baseline: steady(5_000),
+      stress: Array.from({ length: 8 }, (_, i) => second(i % 2 ? 30_000 : 5_000)),
+    });
+    expect(row(compareRecords(swinging, run(300_000)), 'p99').rule).toMatch(/^rise >25% & >2\d\.\dms \(base per-second IQR\) & /);
+  });
+
+  it('the relative rise must exceed the tolerance: 25% is not a regression, just over is', () => {
+    const at = (next: number) => row(compareRecords(setP99(run(5_000), 8_000), setP99(run(50_000), next), { minDeltaUs: 1_000 }), 'p99');
+    expect(at(10_000)).toMatchObject({ regression: false, change: 0.25 });
+    expect(at(10_001).regression).toBe(true);
+  });
+
+  it('the rise must exceed the absolute floor: 5 ms over is not a regression, just over is', () => {
+    const at = (next: number) => row(compareRecords(setP99(run(5_000), 8_000), setP99(run(50_000), next)), 'p99').regression;
+    expect(at(13_000)).toBe(false);
+    expect(at(13_001)).toBe(true);
+  });
+
+  it('a rise that the per-second test does not find sustained is not a regression; nor a fall an improvement', () => {
+    const same = (us: number) => row(compareRecords(run(5_000), setP99(run(5_000), us)), 'p99');
+    expect(same(50_000)).toMatchObject({ regression: false, improved: false });
+    expect(same(50_000).rule).toMatch(/U-test p<0\.01 \(p=0\.\d+, 8\/8 s\)$/);
+    expect(row(compareRecords(setP99(run(5_000), 50_000), run(5_000)), 'p99')).toMatchObject({ regression: false, improved: false });
+    // really lower every second: an improvement
+    expect(row(compareRecords(run(50_000), run(5_000)), 'p99')).toMatchObject({ regression: false, improved: true });
+  });
+
+  it('too few seconds to reach α: no U-test, the rise and the floor judge alone, both ways', () => {
+    const up = row(compareRecords(run(5_000, 2), run(50_000, 2)), 'p99');
+    expect(up.rule).toBe('rise >25% & >5.00ms (min-delta) & no U-test (2/2 s: too few)');
+    expect(up.regression).toBe(true);
+    expect(row(compareRecords(run(50_000, 2), run(5_000, 2)), 'p99')).toMatchObject({ regression: false, improved: true });
+  });
+
+  it('latency where BASE had none: any rise beyond the floor is a regression, and no change can be stated', () => {
+    const silent = verdictRecord({ baseline: steady(5_000), stress: steady(0).map(() => []) });
+    const up = row(compareRecords(silent, run(50_000)), 'p50');
+    expect(up).toMatchObject({ base: 0, change: null, regression: true });
+    expect(up.rule).toMatch(/no U-test \(0\/8 s: too few\)$/);
+    expect(row(compareRecords(run(50_000), silent), 'p50')).toMatchObject({ regression: false, improved: true });
+  });
+
+  it('missing events: a rise must beat 0.1% of the events owed and, when BASE missed some, the tolerance', () => {
+    const missing = (base: number, next: number) =>
+      row(
+        compareRecords(
+          verdictRecord({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { delivered: 10_000, missing: base } }),
+          verdictRecord({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { delivered: 10_000, missing: next } }),
+        ),
+        'missing',
+      );
+    expect(missing(0, 10)).toMatchObject({ regression: false, change: null });
+    expect(missing(0, 11)).toMatchObject({ regression: true, rule: 'rise >25% & >10 (0.1% of 10011 owed)' });
+    expect(missing(100, 125)).toMatchObject({ regression: false, change: 0.25 });
+    expect(missing(100, 126)).toMatchObject({ regression: true, change: 0.26 });
+    expect(missing(100, 0)).toMatchObject({ regression: false, improved: true });
+    expect(missing(100, 80).improved).toBe(false);
+  });
+
+  it('the delivery rate: a drop must beat 1 event/s per client and the tolerance; from nothing, no change is judged', () => {
+    const rate = (base: number, next: number) => {
+      const [a, b] = [run(5_000), run(5_000)];
+      a.groups[0]!.phases.stress!.deliveredPerClientPerSec = base;
+      b.groups[0]!.phases.stress!.deliveredPerClientPerSec = next;
+      return row(compareRecords(a, b), 'delivered/s');
+    };
+    expect(rate(10, 7.5)).toMatchObject({ regression: false, change: -0.25 });
+    expect(rate(10, 7.4).regression).toBe(true);
+    expect(rate(2, 1).regression).toBe(false);
+    expect(rate(2, 0.9).regression).toBe(true);
+    expect(rate(10, 12.6)).toMatchObject({ regression: false, improved: true });
+    expect(rate(10, 12.5).improved).toBe(false);
+    expect(rate(0, 5)).toMatchObject({ regression: false, improved: false, change: null });
+  });
+
+  it('the verdict: only none → hol or disconnect regresses, only hol or disconnect → none improves', () => {
+    const verdicts = (b: RunRecord['hol']['verdict'], n: RunRecord['hol']['verdict']) => {
+      const [x, y] = [run(5_000), run(5_000)];
+      x.hol.verdict = b;
+      y.hol.verdict = n;
+      return compareRecords(x, y).rows.find((r) => r.metric === 'hol verdict')!;
+    };
+    expect(verdicts('inconclusive', 'hol')).toMatchObject({ regression: false, improved: false, rule: 'none → hol or disconnect' });
+    expect(verdicts('none', 'inconclusive').regression).toBe(false);
+    expect(verdicts('disconnect', 'none')).toMatchObject({ regression: false, improved: true });
+    expect(verdicts('hol', 'inconclusive').improved).toBe(false);
+  });
+
+  it('what a reader needs to know: different scenarios, partial runs, groups new in NEW, what was in scope', () => {
+    const [a, b] = [run(5_000), run(5_000)];
+    b.scenario = { ...b.scenario, name: 'other' };
+    a.partial = true;
+    a.partialReason = 'interrupted';
+    b.partial = true;
+    b.groups.push({ ...b.groups[1]!, name: 'extra' });
+    const c = compareRecords(a, b);
+    expect(c.notes).toEqual([
+      'different scenarios: "verdict" vs "other"',
+      'BASE is a partial run (interrupted)',
+      'NEW is a partial run (stopped early)',
+      'group "extra" is new in NEW (not compared)',
+      'not compared (use --all): group stalled, phase warmup',
+    ]);
+    expect(c.scope).toBe('fast groups in the measured phases (baseline, stress)');
+    const none = run(5_000);
+    none.phases = none.phases.map((p) => ({ ...p, role: 'warmup' as const }));
+    expect(compareRecords(none, run(5_000)).scope).toBe('fast groups in the measured phases (none)');
+    expect(compareRecords(run(5_000), run(5_000)).notes).toEqual(['not compared (use --all): group stalled, phase warmup']);
+  });
+
+  it('a fast group missing from NEW altogether is a regression in every phase it had', () => {
+    const b = run(5_000);
+    b.groups = b.groups.filter((g) => g.name !== 'fast');
+    const c = compareRecords(run(5_000), b);
+    expect(judged(c)).toEqual(['fast/baseline present', 'fast/stress present']);
+    expect(c.regressions[0]).toMatchObject({
+      base: 'yes',
+      next: 'absent',
+      unit: '',
+      change: null,
+      judged: true,
+      rule: 'present in BASE',
+      improved: false,
+    });
+  });
+
+  it('--all compares every group in every phase it had clients in; a churn group has no delivery rate to judge', () => {
+    const [a, b] = [run(5_000), run(5_000)];
+    for (const r of [a, b]) r.groups[1]!.kind = 'churn';
+    const c = compareRecords(a, b, { all: true });
+    expect(c.regressions).toEqual([]);
+    expect(c.notes).toEqual([]);
+    expect(c.rows.filter((r) => r.group === 'stalled').map((r) => `${r.phase} ${r.metric}`)).toEqual([
+      'stress p50',
+      'stress p90',
+      'stress p99',
+      'stress p99.9',
+      'stress max',
+      'stress missing',
+    ]);
+  });
 });

@@ -1,6 +1,7 @@
 // The verdict's rules, each in both directions and at its boundary, on records made to order.
 import { describe, expect, it } from 'vitest';
-import { analyseHol, disconnects, invalidReason } from '../../src/verdict/hol.js';
+import { analyseHol, DEFAULT_HOL_RULES, disconnects, fmtRatio, invalidReason } from '../../src/verdict/hol.js';
+import type { ClientRecord } from '../../src/record/schema.js';
 import { median, noiseModel } from '../../src/verdict/noise.js';
 import { RULES, second, steady, verdictRecord, type VerdictSpec } from '../support/verdictRecord.js';
 
@@ -459,5 +460,367 @@ describe('noise model', () => {
     expect(n.baselineMaxUs).toBe(Math.max(...n.baselineP99s));
     expect(n.elevatedSeconds).toBe(1);
     expect(noiseModel(rec, new Set(['nobody']), RULES).stressP99s).toEqual([]);
+  });
+});
+
+describe('the words and the edges every report prints', () => {
+  it('a ratio is n/a over a baseline of 0 (never an infinity), two decimals otherwise', () => {
+    expect([fmtRatio(null), fmtRatio(0.894), fmtRatio(3)]).toEqual(['n/a', '0.89×', '3.00×']);
+    const stall = (base: number, stress: number) =>
+      judge({ baseline: steady(5_000), stress: steady(5_000), baseCounters: { maxStallUs: base }, stressCounters: { maxStallUs: stress } });
+    expect(stall(0, 0).stallIndex).toBeNull();
+    expect(stall(0, 10_000).stallIndex).toBeNull();
+    expect(stall(10_000, 25_000).stallIndex).toBe(2.5);
+    const delivery = (arrived: number) =>
+      rule(
+        judge({ baseline: steady(5_000), stress: steady(5_000), baseCounters: { arrived: 0 }, stressCounters: { arrived } }),
+        'fast delivery',
+      );
+    expect(delivery(0).measured).toMatch(/^n\/a \(0\.0 vs 0\.0 events\/s per client/);
+    expect(delivery(800).measured).toMatch(/^n\/a \(10\.0 vs 0\.0 events\/s per client/);
+  });
+
+  it('the defaults a scenario gets, and a rule the scenario sets wins over its default', () => {
+    expect(DEFAULT_HOL_RULES).toEqual({
+      indexLimit: 3,
+      minDeltaUs: 5_000,
+      minDeliveryRatio: 0.9,
+      maxStallUs: 1_000_000,
+      sustainUs: 3_000_000,
+      minFreezeUs: 100_000,
+    });
+    const rec = verdictRecord({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { maxStallUs: 1_000_000 } });
+    expect(analyseHol(rec, DEFAULT_HOL_RULES).verdict).toBe('hol');
+    expect(analyseHol(rec, { ...DEFAULT_HOL_RULES, maxStallUs: 1_000_001 }).verdict).toBe('none');
+    // hol.minFreeze left out (RULES has none): the default counts a 102 ms freeze, not an 82 ms one
+    const freeze = (lengthUs: number) =>
+      judge({
+        baseline: steady(2_000),
+        stress: steady(2_000, 10),
+        ages: (t) => (t >= 12_000_000 && t < 12_000_000 + lengthUs ? 2_000 + t - 12_000_000 : 2_000),
+      });
+    expect(freeze(110_000).verdict).toBe('hol');
+    expect(freeze(80_000).verdict).toBe('none');
+  });
+
+  it('why a run is not a result: a failed worker, a bound generator (every reason), a run cut short; in that order', () => {
+    const rec = verdictRecord({ baseline: steady(5_000), stress: steady(5_000) });
+    expect(invalidReason(rec)).toBeUndefined();
+    rec.partial = true;
+    expect(invalidReason(rec)).toBe('the run was cut short (partial)');
+    rec.generator = { ...rec.generator, bound: true, reasons: ['a', 'b'] };
+    expect(invalidReason(rec)).toBe('the load generator, not the server, was the bottleneck (a; b)');
+    rec.invalid = true;
+    expect(invalidReason(rec)).toBe('a runner worker failed');
+  });
+
+  it('the healthy none, in full: tested, freezes not judged (no age series), the p99 floor, delivery, nothing missed', () => {
+    const r = judge({ baseline: steady(5_000), stress: steady(5_000, 10) });
+    expect(r.summary).toBe(
+      "no head-of-line blocking: the server was tested (stalled #10 pushed back 500.0ms into stress (the server's send queue full, more held by the server)) and fast clients kept their baseline: freezes: not judged (no age series), 0 of 10 stress seconds above the p99 floor 16.5ms, delivery 1.00×, nothing missed",
+    );
+    // the row that says whether the run tested the server informs; it is not a rule that passes or fails
+    expect(rule(r, 'the run tested the server').informational).toBe(true);
+    // without an age series the run can resolve what its p99 floor can, and has no freezes to keep
+    expect(r.resolutionUs).toBe(r.noise!.floorUs);
+    expect('freezes' in r).toBe(false);
+  });
+
+  it('with an age series, the none says how long the fast clients froze together and what the run could see', () => {
+    const r = judge({ baseline: steady(2_000), stress: steady(2_000, 10), ages: () => 2_000 });
+    expect(r.verdict).toBe('none');
+    expect(r.summary).toContain(
+      'fast clients kept their baseline: frozen together in stress: none (worst shared age 2.00ms), baseline: none (worst shared age 2.00ms) (a freeze from 100.0ms would show),',
+    );
+    expect(r.resolutionUs).toBe(100_000);
+    // the freeze rule sees a stalled stream in time: no staleness row beside it
+    expect(r.evidence.some((e) => e.rule.startsWith('fast staleness'))).toBe(false);
+    // an age series the freeze rule cannot judge (a silence at 1 event/s is chance): the p99 floor is the resolution
+    const slow = judge({
+      baseline: steady(2_000),
+      stress: steady(2_000, 10),
+      emitted: true,
+      ages: (t) => t % 1_000_000,
+      baseCounters: { arrived: 80 },
+      stressCounters: { arrived: 100 },
+    });
+    expect(slow.freezes).toBeDefined();
+    expect(slow.resolutionUs).toBe(slow.noise!.floorUs);
+  });
+
+  it('neither time rule could judge: inconclusive, with why each could not', () => {
+    expect(judge({ baseline: [second(5_000)], stress: steady(5_000, 5) }).summary).toBe(
+      'INCONCLUSIVE: no rule fired, but the rules that see blocking in time could not judge this run (freezes: no age series; p99: too few whole seconds)',
+    );
+    expect(judge({ baseline: [second(5_000)], stress: steady(5_000, 5), ages: () => 2_000 }).summary).toMatch(
+      /could not judge this run \(freezes: \d+ whole seconds of baseline measured: no floor to judge against; p99: too few whole seconds\)$/,
+    );
+  });
+
+  it('nothing slow in stress: inconclusive, saying so', () => {
+    expect(judge({ baseline: steady(5_000), stress: steady(5_000), slowInStress: false }).summary).toBe(
+      'INCONCLUSIVE: no rule fired, but the run could not have seen blocking — nothing in stress could block: no slow, catch-up or churn clients',
+    );
+  });
+
+  it('the p99 rule judges from two whole seconds of baseline and hol.sustain of stress; one second less is not judged', () => {
+    const two = judge({ baseline: steady(5_000, 2), stress: steady(500_000, 3) });
+    expect(rule(two, 'fast p99').judged).not.toBe(false);
+    expect(rule(two, 'fast p99').triggered).toBe(true);
+    expect(two.resolutionUs).toBe(two.noise!.floorUs);
+    const short = judge({ baseline: steady(5_000, 2), stress: steady(500_000, 2) });
+    expect(rule(short, 'fast p99')).toMatchObject({ judged: false, triggered: false, bound: '3×' });
+    const one = judge({ baseline: steady(5_000, 1), stress: steady(5_000, 3) });
+    expect(one.resolutionUs).toBeUndefined();
+  });
+
+  it('delivery not judged: the rule says how few events the baseline had, and its bound', () => {
+    const low = judge({
+      baseline: steady(5_000, 4),
+      stress: steady(5_000, 6),
+      fastClients: 1,
+      baseCounters: { arrived: 4 },
+      stressCounters: { arrived: 5 },
+    });
+    expect(rule(low, 'fast delivery rate')).toMatchObject({
+      rule: 'fast delivery rate stress ÷ baseline < 0.9, beyond chance (p < 0.001) (not judged: too few events — 4 per client in baseline)',
+      bound: '0.9×',
+      triggered: false,
+    });
+    // a fall within chance prints its chance
+    const chance = judge({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { arrived: 1424 } });
+    expect(rule(chance, 'fast delivery rate').measured).toMatch(
+      /^0\.89× \(17\.8 vs 20\.0 events\/s per client; chance of so few at the baseline's rate 0\.\d\d\)$/,
+    );
+  });
+
+  it('no fast client connected in stress: no rate to compare, so delivery is not judged (it would read as 0×)', () => {
+    const rec = verdictRecord({ baseline: steady(5_000), stress: steady(5_000), baseCounters: { arrived: 160_000 } });
+    rec.groups[0]!.phases.stress!.clients = 0;
+    const r = analyseHol(rec, RULES);
+    expect(r.deliveryRatio).toBe(0);
+    expect(rule(r, 'fast delivery rate')).toMatchObject({ judged: false, triggered: false });
+    expect(r.verdict).not.toBe('hol');
+  });
+
+  it('the record keeps the first 50 freezes of a phase and counts them all', () => {
+    const starts = Array.from({ length: 66 }, (_, k) => 9_000_000 + k * 150_000);
+    const ages = (t: number): number => {
+      for (const s of starts) if (t >= s && t < s + 110_000) return 2_000 + (t - s);
+      return 2_000;
+    };
+    const r = judge({ baseline: steady(2_000), stress: steady(2_000, 10), ages });
+    expect(r.verdict).toBe('hol');
+    expect(r.freezes!.stress.count).toBe(66);
+    expect(r.freezes!.stress.freezes).toHaveLength(50);
+  });
+});
+
+describe('not a result, at the edges', () => {
+  const strained = (spec: VerdictSpec, delayUs: number, elu = 0.2) => {
+    const rec = verdictRecord(spec);
+    rec.generator = { ...rec.generator, bound: true, eventLoopDelayP99Us: delayUs, eventLoopUtilization: elu, reasons: ['x'] };
+    return rec;
+  };
+  const stalled = { baseline: steady(5_000), stress: steady(5_000), stressCounters: { maxStallUs: 5_000_000 } };
+
+  it('a generator busy 90% of the time is saturated: nothing stands; just under, a stall 20× its delay does', () => {
+    expect(analyseHol(strained(stalled, 30_000, 0.9), RULES).verdict).toBe('invalid');
+    expect(analyseHol(strained(stalled, 30_000, 0.89), RULES).verdict).toBe('hol');
+  });
+
+  it('a stall of exactly 20× the delay stands', () => {
+    const at = { ...stalled, stressCounters: { maxStallUs: 1_200_000 } };
+    expect(analyseHol(strained(at, 60_000), RULES).verdict).toBe('hol');
+    expect(analyseHol(strained(at, 60_001), RULES).verdict).toBe('invalid');
+  });
+
+  it('a strained run cut short, or with a failed worker, is not a result whatever it measured', () => {
+    const cut = strained(stalled, 30_000);
+    cut.partial = true;
+    expect(analyseHol(cut, RULES).verdict).toBe('invalid');
+    const failed = strained(stalled, 30_000);
+    failed.invalid = true;
+    expect(analyseHol(failed, RULES)).toMatchObject({ verdict: 'invalid', summary: 'NOT A RESULT: a runner worker failed' });
+  });
+
+  it('the evidence that stands is named: the stall when it stands, though other rules fired too', () => {
+    // 60 ms of delay: the stall (5 s) is ≥ 20×, the 1 s grace is not
+    const both = strained({ ...stalled, stressCounters: { maxStallUs: 5_000_000, missing: 10 } }, 60_000);
+    expect(analyseHol(both, RULES).summary).toMatch(
+      /^HEAD-OF-LINE BLOCKING despite a strained generator: a 5\.00s stall is ≥ 20× anything its 60\.0ms delay can cause \(fast clients missed events in stress; fast max stall/,
+    );
+  });
+
+  it("missing events stand when the scenario's grace period is ≥ 20× the delay", () => {
+    const missing = (graceUs?: number) => {
+      const rec = strained({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { missing: 10 } }, 100_000);
+      rec.scenario.spec = (graceUs === undefined ? {} : { graceUs }) as typeof rec.scenario.spec;
+      return analyseHol(rec, RULES);
+    };
+    expect(missing(2_000_000).summary).toBe(
+      'HEAD-OF-LINE BLOCKING despite a strained generator: 10 events still missing 2.00s after their phase is ≥ 20× anything its 100.0ms delay can cause (fast clients missed events in stress)',
+    );
+    // the default grace is 1 s: 10× the delay
+    expect(missing().verdict).toBe('invalid');
+  });
+
+  it('delivery that fell under half stands, and says so', () => {
+    const starved = strained({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { arrived: 790 } }, 50_000);
+    expect(analyseHol(starved, RULES).summary).toMatch(
+      /^HEAD-OF-LINE BLOCKING despite a strained generator: fast clients getting 0\.49× of their baseline rate is ≥ 20×/,
+    );
+  });
+
+  it('a generator late above the floor (not bound) is not a result, even with a stall; the reason says how often', () => {
+    const late = (t: number) => (Math.floor(t / 1_000_000) % 4 === 0 ? 50_000 : 0);
+    const r = judge({ ...stalled, ages: () => 2_000, lag: late });
+    expect(r.verdict).toBe('invalid');
+    expect(r.summary).toMatch(
+      /^NOT A RESULT: the load generator could not keep up: its own lateness exceeded the [\d.]+ms floor 2\d% of the measured time \(≥ 20%\)$/,
+    );
+    // a run cut short says that first
+    const rec = verdictRecord({ ...stalled, ages: () => 2_000, lag: late });
+    rec.partial = true;
+    rec.partialReason = 'interrupted';
+    expect(analyseHol(rec, RULES).summary).toBe('NOT A RESULT: the run was cut short (interrupted)');
+  });
+
+  it('late above the floor for exactly a fifth of the measured time is not a result; one tick less is', () => {
+    // the measured ticks run from 1 s to 17 s (1,600 of them): 320 late ticks are 20%
+    const lateFor = (ticks: number) =>
+      judge({
+        baseline: steady(2_000),
+        stress: steady(2_000),
+        ages: () => 2_000,
+        lag: (t) => (t >= 1_000_000 && t < 1_000_000 + ticks * 10_000 ? 50_000 : 0),
+      });
+    expect(lateFor(320).verdict).toBe('invalid');
+    expect(lateFor(319).verdict).not.toBe('invalid');
+  });
+
+  it('no stress phase in a run cut short: not a result (not unknown); no stress phase otherwise: unknown, saying why', () => {
+    const rec = verdictRecord({ baseline: steady(5_000), stress: steady(5_000) });
+    rec.phases = rec.phases.filter((p) => p.role !== 'stress');
+    expect(analyseHol(rec, RULES)).toMatchObject({
+      verdict: 'unknown',
+      summary: 'no verdict: the scenario has no fast group in both a baseline and a stress phase',
+      evidence: [],
+    });
+    rec.partial = true;
+    rec.partialReason = 'interrupted';
+    expect(analyseHol(rec, RULES)).toMatchObject({
+      verdict: 'invalid',
+      summary: 'NOT A RESULT: the run was cut short (interrupted)',
+      index: null,
+    });
+  });
+
+  it('nothing received in baseline: not a result, with the one row that explains it; a run cut short says so first', () => {
+    const empty = { baseline: steady(0).map(() => []), stress: steady(5_000) };
+    const r = judge(empty);
+    expect(r.summary).toBe('NOT A RESULT: the fast group received nothing in baseline, so there is nothing to compare with');
+    expect(r.evidence.map((e) => e.rule)).toEqual(['fast clients closed or refused by the server']);
+    const refused = verdictRecord({
+      ...empty,
+      clientResults: Array.from({ length: 10 }, () => ({ refused: 'connect' as const, closeReason: 'ECONNREFUSED' })),
+    });
+    expect(analyseHol(refused, RULES).summary).toBe(
+      'DISCONNECT: the server closed or refused 10 of 10 fast clients before they had a baseline (connect failed "ECONNREFUSED" ×10)',
+    );
+    refused.partial = true;
+    expect(analyseHol(refused, RULES)).toMatchObject({ verdict: 'invalid', summary: 'NOT A RESULT: the run was cut short (partial)' });
+    expect(analyseHol(refused, RULES).evidence).toHaveLength(1);
+  });
+
+  it('a strained run cut short does not keep a close the server chose: nothing stands', () => {
+    const rec = verdictRecord({ baseline: steady(5_000), stress: steady(5_000), clientResults: [{ closedByServer: 1013 }] });
+    rec.generator = { ...rec.generator, bound: true, eventLoopDelayP99Us: 70_000, reasons: ['x'] };
+    expect(analyseHol(rec, RULES).verdict).toBe('disconnect');
+    rec.partial = true;
+    expect(analyseHol(rec, RULES).verdict).toBe('invalid');
+  });
+});
+
+describe('who was closed, and whose decision it was', () => {
+  const one = (c: Partial<ClientRecord>) => disconnects(verdictRecord({ baseline: [], stress: [], clientResults: [c] }).groups);
+
+  it("the server's own decision: a close with its code (not 4008 slow client, not 1006 abnormal), a refused subscription", () => {
+    expect(one({ closedByServer: 1013 })).toMatchObject({ count: 1, deliberate: 1, detail: 'closed 1013 ×1' });
+    expect(one({ closedByServer: 4008, closeReason: 'slow client' })).toMatchObject({ count: 1, deliberate: 0 });
+    expect(one({ closedByServer: 1006 })).toMatchObject({ count: 1, deliberate: 0 });
+    expect(one({ refused: 'connect' })).toMatchObject({ count: 1, deliberate: 0, detail: 'connect failed ×1' });
+    expect(one({ refused: 'subscribe', closeReason: '403' })).toMatchObject({
+      count: 1,
+      deliberate: 1,
+      detail: 'subscription refused "403" ×1',
+    });
+    expect(one({})).toMatchObject({ count: 0, clients: 10, deliberate: 0, detail: '' });
+  });
+
+  it('several kinds, each counted, in one line', () => {
+    const rec = verdictRecord({
+      baseline: [],
+      stress: [],
+      clientResults: [
+        { refused: 'connect', closeReason: 'ECONNRESET' },
+        { closedByServer: 1013 },
+        { refused: 'connect', closeReason: 'ECONNRESET' },
+      ],
+    });
+    expect(disconnects(rec.groups).detail).toBe('connect failed "ECONNRESET" ×2, closed 1013 ×1');
+  });
+
+  it('counted from the counters, the row has no detail to add', () => {
+    const rec = verdictRecord({ baseline: steady(5_000), stress: steady(5_000), stressCounters: { serverCloses: 2 } });
+    rec.groups[0]!.clientResults = [];
+    expect(rule(analyseHol(rec, RULES), 'fast clients closed').measured).toBe('2 of 10');
+  });
+});
+
+describe('a stream the server emits on its own: unknown is not zero', () => {
+  // baseline: 20 events/s per fast client; stress (8 s after an 8 s baseline) ends 17 s after t0
+  const STRESS_END_US = 17_000_000;
+  const emitted = (closedAtUs: (id: number) => number | undefined, closedByServer: number | null = null) =>
+    analyseHol(
+      verdictRecord({
+        baseline: steady(5_000),
+        stress: steady(5_000),
+        emitted: true,
+        clientResults: Array.from({ length: 10 }, (_, id) => ({ closedAtUs: closedAtUs(id), closedByServer })),
+      }),
+      RULES,
+    );
+  const missed = (r: ReturnType<typeof judge>) => rule(r, 'fast clients missed').measured;
+
+  it('every fast client closed 2 s before the end: what the stream carried meanwhile is estimated and labelled', () => {
+    const unknown =
+      "unknown after every fast client was closed (15.00s): ≈40 events each (400 in all), estimated from the stream's baseline rate";
+    expect(missed(emitted(() => 15_000_000))).toBe(`0 missing of 1600; ${unknown}`);
+    // the latest close counts
+    expect(missed(emitted((id) => (id === 3 ? 15_000_000 : 12_000_000)))).toContain('(15.00s): ≈40 events each');
+    const closed = emitted(() => 15_000_000, 1013);
+    expect(closed.verdict).toBe('disconnect');
+    expect(closed.summary).toMatch(new RegExp(` Missing: ${unknown.replace(/[().]/g, '\\$&')}\\.$`));
+  });
+
+  it('not when one fast client stayed to the end, closed at it, or too briefly gone to miss an event; not for a published stream', () => {
+    expect(missed(emitted((id) => (id === 0 ? undefined : 15_000_000)))).toBe('0 missing of 1600');
+    expect(missed(emitted(() => STRESS_END_US))).toBe('0 missing of 1600');
+    expect(missed(emitted(() => STRESS_END_US - 20_000))).toBe('0 missing of 1600');
+    expect(missed(emitted(() => STRESS_END_US - 30_000))).toContain('≈1 events each');
+    const published = verdictRecord({
+      baseline: steady(5_000),
+      stress: steady(5_000),
+      clientResults: Array.from({ length: 10 }, () => ({ closedAtUs: 15_000_000 })),
+    });
+    expect(rule(analyseHol(published, RULES), 'fast clients missed').measured).toBe('0 missing of 1600');
+    // a URL target the runner publishes to (no generic publish: server) is not a stream of the server's own
+    published.scenario.spec = { target: { kind: 'url' } } as typeof published.scenario.spec;
+    expect(rule(analyseHol(published, RULES), 'fast clients missed').measured).toBe('0 missing of 1600');
+    // a record without per-client results cannot say when they left
+    const merged = verdictRecord({ baseline: steady(5_000), stress: steady(5_000), emitted: true });
+    merged.groups[0]!.clientResults = [];
+    expect(rule(analyseHol(merged, RULES), 'fast clients missed').measured).toBe('0 missing of 1600');
   });
 });

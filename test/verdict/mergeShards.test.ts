@@ -4,14 +4,22 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_T0_SKEW_US, mergeShards, scheduleOffsetUs, startedTogether, type ShardInput } from '../../src/verdict/mergeShards.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  checkShards,
+  DEFAULT_MAX_T0_SKEW_US,
+  mergeShards,
+  scheduleOffsetUs,
+  startedTogether,
+  type ShardInput,
+} from '../../src/verdict/mergeShards.js';
 import { finalizeRecord } from '../../src/verdict/finalize.js';
 import { runStatus } from '../../src/reports/outcomes.js';
 import { renderSummary, renderVerdictLines } from '../../src/reports/summary.js';
 import { renderMarkdown } from '../../src/reports/markdown.js';
 import { renderJunit } from '../../src/reports/junit.js';
 import type { RunRecord } from '../../src/record/schema.js';
+import { UserError } from '../../src/util/errors.js';
 import { combineSamples, generateSamples, recordFromSamples } from '../support/fixtureRecord.js';
 import { countsOf } from '../support/histogramCounts.js';
 import { killAll, runCli } from '../support/cli.js';
@@ -27,10 +35,14 @@ const shard1 = recordFromSamples(b, { shard: { index: 1, count: 2 } });
 const whole = recordFromSamples(combineSamples(a, b));
 
 describe('merge of two shards', () => {
-  const merged = mergeShards([
-    { source: 'shard1.json', record: shard1 },
-    { source: 'shard0.json', record: shard0 },
-  ]);
+  // merged in a hook, not while the file loads: a merge that throws must fail these tests
+  let merged: RunRecord;
+  beforeAll(() => {
+    merged = mergeShards([
+      { source: 'shard1.json', record: shard1 },
+      { source: 'shard0.json', record: shard0 },
+    ]);
+  });
 
   it("equals, count for count, the record built from both shards' histograms", () => {
     expect(merged.groups.map((g) => g.name)).toEqual(whole.groups.map((g) => g.name));
@@ -58,7 +70,7 @@ describe('merge of two shards', () => {
     // the rules; the server's own view (informational rows) goes with the server, which embedded shards do not share
     const rules = (h: typeof whole.hol) => ({ ...h, evidence: h.evidence.filter((e) => !e.informational) });
     expect(rules(merged.hol)).toEqual(rules(whole.hol));
-    expect(merged.server).toBeUndefined();
+    expect('server' in merged).toBe(false);
     expect(merged.thresholds).toEqual(whole.thresholds);
     // a shard alone does not see what the whole run saw
     expect(shard0.thresholds.map((t) => t.message)).not.toEqual(merged.thresholds.map((t) => t.message));
@@ -89,6 +101,11 @@ describe('shards must start together', () => {
   it('shard i is offset by i/rate: that offset is not skew', () => {
     expect(scheduleOffsetUs(slowRate(shard1, t0))).toBe(1_000_000);
     expect(scheduleOffsetUs(shard1)).toBe(5000); // 200 events/s
+    const thirds = structuredClone(shard1);
+    thirds.scenario.spec.publisher.rate = 3;
+    expect(scheduleOffsetUs(thirds)).toBe(333_333); // whole microseconds, as the schedule sets them
+    thirds.scenario.spec.publisher.rate = 0;
+    expect(scheduleOffsetUs(thirds)).toBe(0);
     // 1.5 s apart, of which 1 s is shard 1's schedule offset: 0.5 s of skew, accepted
     expect(merge(slowRate(shard0, t0), slowRate(shard1, t0 + 1_500_000)).t0Us).toBe(t0);
   });
@@ -102,6 +119,9 @@ describe('shards must start together', () => {
     expect(() => merge(slowRate(shard0, t0 + 3_000_000), slowRate(shard1, t0))).toThrow(
       /shard 0\/2 \(a\.json.*\) started 4\.00s after shard 1\/2 \(b\.json/,
     );
+    // at the tolerance exactly, they started together
+    expect(merge(slowRate(shard0, t0), slowRate(shard1, t0 + 2_000_000)).t0Us).toBe(t0);
+    expect(() => merge(slowRate(shard0, t0), slowRate(shard1, t0 + 2_000_001))).toThrow(/started 1\.00s after/);
     // the tolerance is a choice the user can make stricter
     expect(() => merge(slowRate(shard0, t0), slowRate(shard1, t0 + 1_500_000), 400_000)).toThrow(
       /started 500\.0ms after .* more than the 400\.0ms tolerance/,
@@ -303,5 +323,336 @@ describeCli('evbench merge (CLI)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('shards that do not belong together are refused, each with one line that names them', () => {
+  const pair = (x: RunRecord, y: RunRecord): ShardInput[] => [
+    { source: 'a.json', record: x },
+    { source: 'b.json', record: y },
+  ];
+  const other = (change: (r: RunRecord) => void): RunRecord => {
+    const r = structuredClone(shard1);
+    change(r);
+    return r;
+  };
+
+  it('fewer than two records, a merged record, a record that is not a shard', () => {
+    expect(() => checkShards([{ source: 'a.json', record: shard0 }])).toThrow(UserError);
+    expect(() => checkShards([{ source: 'a.json', record: shard0 }])).toThrow('merge: give at least two shard records (got 1)');
+    expect(() =>
+      checkShards(
+        pair(
+          shard0,
+          other((r) => (r.mergedFrom = { shards: 2, sources: [] })),
+        ),
+      ),
+    ).toThrow('b.json: already a merged record (merge the original shards instead)');
+    expect(() =>
+      checkShards(
+        pair(
+          shard0,
+          other((r) => delete r.shard),
+        ),
+      ),
+    ).toThrow('b.json: not a shard (no "shard" field; run each part with --shard i/N)');
+    expect(() =>
+      checkShards(
+        pair(
+          other((r) => delete r.shard),
+          shard1,
+        ),
+      ),
+    ).toThrow('a.json: not a shard');
+  });
+
+  it('another scenario, or the same name with other phases or groups', () => {
+    expect(() =>
+      checkShards(
+        pair(
+          shard0,
+          other((r) => (r.scenario = { ...r.scenario, name: 'other' })),
+        ),
+      ),
+    ).toThrow('b.json: scenario "other" differs from "fixture" in a.json: records from different scenarios do not merge');
+    const differs = 'b.json: phases or groups differ from a.json (same scenario name, different scenario): records do not merge';
+    expect(() =>
+      checkShards(
+        pair(
+          shard0,
+          other((r) => (r.phases[2]!.durationUs += 1_000_000)),
+        ),
+      ),
+    ).toThrow(differs);
+    expect(() =>
+      checkShards(
+        pair(
+          shard0,
+          other((r) => (r.phases[1]!.role = 'stress')),
+        ),
+      ),
+    ).toThrow(differs);
+    expect(() =>
+      checkShards(
+        pair(
+          shard0,
+          other((r) => (r.groups[1]!.kind = 'fast')),
+        ),
+      ),
+    ).toThrow(differs);
+  });
+
+  it('shards of different splits, a shard given twice, shards missing from the set', () => {
+    expect(() =>
+      checkShards(
+        pair(
+          shard0,
+          other((r) => (r.shard = { index: 1, count: 3 })),
+        ),
+      ),
+    ).toThrow('b.json: shard 1/3 does not belong with a.json (shard 0/2)');
+    expect(() => checkShards(pair(shard0, shard0))).toThrow('b.json: shard 0/2 given twice (also a.json)');
+    const of = (r: RunRecord, index: number, count: number): RunRecord => ({ ...r, shard: { index, count } });
+    expect(() => checkShards(pair(of(shard0, 0, 3), of(shard1, 1, 3)))).toThrow(
+      /^merge: shard 2\/3 missing: a verdict on part of the load would mislead$/,
+    );
+    expect(() => checkShards(pair(of(shard0, 0, 4), of(shard1, 3, 4)))).toThrow(/^merge: shards 1\/4, 2\/4 missing: /);
+    expect(() => checkShards(pair(shard1, shard0))).not.toThrow();
+  });
+});
+
+describe('what the merged record says about the run as a whole', () => {
+  const both = (change0: (r: RunRecord) => void, change1: (r: RunRecord) => void): RunRecord => {
+    const [a, b] = [structuredClone(shard0), structuredClone(shard1)];
+    change0(a);
+    change1(b);
+    return mergeShards([
+      { source: 'shard0.json', record: a },
+      { source: 'shard1.json', record: b },
+    ]);
+  };
+  const same = (): void => undefined;
+
+  it("the generator: the worst of each figure, the publishers' counts added, any bound shard with its reasons", () => {
+    const merged = both(
+      (r) => {
+        r.generator = {
+          ...r.generator,
+          cpuPercent: 30,
+          cores: 8,
+          eventLoopDelayP99Us: 5_000,
+          eventLoopUtilization: 0.5,
+          publisher: { sent: 100, latenessP99Us: 10, latenessMaxUs: 900, lateEvents: 2, prefilled: 3 },
+          replayBound: false,
+        };
+      },
+      (r) => {
+        r.generator = {
+          ...r.generator,
+          cpuPercent: 60,
+          cores: 4,
+          eventLoopDelayP99Us: 3_000,
+          eventLoopUtilization: 0.7,
+          publisher: { sent: 50, latenessP99Us: 20, latenessMaxUs: 100, lateEvents: 5, prefilled: 4 },
+          bound: true,
+          reasons: ['client worker 1 busy'],
+          replayBound: true,
+        };
+      },
+    );
+    expect(merged.generator).toMatchObject({
+      cpuPercent: 60,
+      cores: 8,
+      eventLoopDelayP99Us: 5_000,
+      eventLoopUtilization: 0.7,
+      publisher: { sent: 150, latenessP99Us: 20, latenessMaxUs: 900, lateEvents: 7, prefilled: 7 },
+      bound: true,
+      reasons: ['shard 1/2: client worker 1 busy'],
+      replayBound: true,
+    });
+    expect(both(same, same).generator).toMatchObject({ bound: false, reasons: [], replayBound: false });
+  });
+
+  it("each shard's warnings, partial and invalid reasons, named by shard", () => {
+    const merged = both(
+      (r) => {
+        r.warnings = ['w0'];
+        r.partial = true;
+        r.invalid = true;
+      },
+      (r) => {
+        r.warnings = ['w1', 'w2'];
+        r.partial = true;
+        r.partialReason = 'interrupted';
+        r.invalid = true;
+        r.invalidReason = 'worker 2 exited';
+      },
+    );
+    expect(merged.warnings.filter((w) => w.startsWith('shard '))).toEqual(['shard 0/2: w0', 'shard 1/2: w1', 'shard 1/2: w2']);
+    expect(merged).toMatchObject({
+      partial: true,
+      partialReason: 'shard 0/2: stopped early; shard 1/2: interrupted',
+      invalid: true,
+      invalidReason: 'shard 0/2: a worker failed; shard 1/2: worker 2 exited',
+    });
+    const clean = both(same, same);
+    expect(clean).toMatchObject({ partial: false, invalid: false });
+    expect('partialReason' in clean || 'invalidReason' in clean).toBe(false);
+  });
+
+  it('the earliest start, the longest duration, every worker, every client numbered anew', () => {
+    const merged = both(
+      (r) => (r.workers = 3),
+      (r) => {
+        r.startedAt = '2026-01-02T03:04:04.500Z';
+        r.durationUs = 7_000_000;
+      },
+    );
+    expect(merged).toMatchObject({ startedAt: '2026-01-02T03:04:04.500Z', durationUs: 7_000_000, workers: 5 });
+    const fast = merged.groups.find((g) => g.name === 'fast')!;
+    expect(fast.clientResults.map((c) => c.id)).toEqual([0, 1, 2, 3, 4]);
+    // the intervals in clock order
+    const starts = merged.intervals.map((i) => i.startUs);
+    expect(starts).toEqual([...starts].sort((x, y) => x - y));
+    expect(starts[0]).toBeLessThan(starts.at(-1)!);
+    expect('behaviour' in fast).toBe(false);
+    expect(merged.groups.find((g) => g.name === 'stalled')!.behaviour).toBe('stall');
+  });
+
+  it("a replay is summed over the shards that had one (the rate is the middle shard's); none stays none", () => {
+    const replay = (received: number, ratePerSec: number) => ({
+      expected: 100,
+      received,
+      missing: 100 - received,
+      duplicates: 0,
+      outOfOrder: 0,
+      ratePerSec,
+      timeToLiveUsMax: 5_000,
+    });
+    const one = both((r) => (r.groups[1]!.replay = replay(90, 1_000)), same);
+    expect(one.groups[1]!.replay).toEqual(replay(90, 1_000));
+    const two = both(
+      (r) => (r.groups[1]!.replay = replay(90, 1_000)),
+      (r) => (r.groups[1]!.replay = replay(80, 3_000)),
+    );
+    expect(two.groups[1]!.replay).toMatchObject({ expected: 200, received: 170, missing: 30, ratePerSec: 3_000 });
+    expect('replay' in both(same, same).groups[1]!).toBe(false);
+  });
+
+  it('a phase a group had in any shard is merged from the shards that had it; one it had in none stays absent', () => {
+    const one = both((r) => delete r.groups[0]!.phases.warmup, same);
+    const { clients, delivered } = shard1.groups[0]!.phases.warmup!;
+    expect(one.groups[0]!.phases.warmup).toMatchObject({ clients, delivered });
+    const none = both(
+      (r) => delete r.groups[1]!.phases.warmup,
+      (r) => delete r.groups[1]!.phases.warmup,
+    );
+    expect('warmup' in none.groups[1]!.phases).toBe(false);
+  });
+
+  it("one server shared by every shard (a URL target): the last scrape, which saw every shard's load", () => {
+    const scrape = (source: string, count: number) => ({ source, sendDurationUs: { count, p50: 100, p99: 200, max: 300 } });
+    const url = (r: RunRecord, count: number, source = 'http://10.0.0.1:8080/metrics') => {
+      r.target = { ...r.target, kind: 'url' };
+      r.server = scrape(source, count);
+    };
+    const PER_SHARD = 'each shard scraped its own server: server-side metrics are per shard (see the shard records), not merged';
+    for (const [c0, c1] of [
+      [10, 30],
+      [30, 10],
+    ])
+      expect(
+        both(
+          (r) => url(r, c0!),
+          (r) => url(r, c1!),
+        ).server!.sendDurationUs!.count,
+      ).toBe(30);
+    expect(
+      both(
+        (r) => url(r, 10),
+        (r) => url(r, 30),
+      ).warnings,
+    ).not.toContain(PER_SHARD);
+    // two servers, or embedded shards (each spawned its own, whatever its address): not merged, and said so
+    const two = both(
+      (r) => url(r, 10),
+      (r) => url(r, 30, 'http://10.0.0.2:8080/metrics'),
+    );
+    expect('server' in two).toBe(false);
+    expect(two.warnings).toContain(PER_SHARD);
+    const embedded = both(
+      (r) => (r.server = scrape('x', 10)),
+      (r) => (r.server = scrape('x', 30)),
+    );
+    expect('server' in embedded).toBe(false);
+    expect(embedded.warnings).toContain(PER_SHARD);
+    // no server scraped at all: nothing to say
+    const unscraped = both(
+      (r) => delete r.server,
+      (r) => delete r.server,
+    );
+    expect('server' in unscraped).toBe(false);
+    expect(unscraped.warnings).not.toContain(PER_SHARD);
+  });
+});
+
+describe('three shards, and shards that differ from each other', () => {
+  const three = (): ShardInput[] =>
+    [shard0, shard1, recordFromSamples(generateSamples(13, 2), { shard: { index: 2, count: 3 } })].map((r, index) => ({
+      source: `s${index}.json`,
+      // each shard's t0 as its schedule sets it (index/rate later): started together
+      record: { ...structuredClone(r), shard: { index, count: 3 }, t0Us: r.t0Us + scheduleOffsetUs({ ...r, shard: { index, count: 3 } }) },
+    }));
+
+  it('the latest start is named against the earliest, whichever shard it is', () => {
+    const inputs = three();
+    inputs[1]!.record.t0Us += 3_000_000;
+    expect(() => checkShards(inputs)).toThrow(/^merge: shards did not start together: shard 1\/3 \(s1\.json.* after shard 0\/3 \(s0\.json/);
+  });
+
+  it('the server shared by all: the scrape that saw the most sends (one without a send histogram saw none)', () => {
+    const inputs = three();
+    const counts = [undefined, 30, 10];
+    inputs.forEach(({ record }, i) => {
+      record.target = { ...record.target, kind: 'url' };
+      record.server = {
+        source: 'http://10.0.0.1:8080/metrics',
+        ...(counts[i] ? { sendDurationUs: { count: counts[i]!, p50: 1, p99: 2, max: 3 } } : {}),
+      };
+    });
+    expect(mergeShards(inputs).server!.sendDurationUs!.count).toBe(30);
+  });
+
+  it('every shard that is not a result is named', () => {
+    const inputs = three();
+    inputs[0]!.record.invalid = true;
+    inputs[2]!.record.invalid = true;
+    expect(mergeShards(inputs).warnings.filter((w) => w.startsWith('NOT A RESULT: '))).toEqual([
+      expect.stringMatching(/^NOT A RESULT: shard 0\/3: invalid run .*; shard 2\/3: invalid run /),
+    ]);
+  });
+
+  it('one partial, invalid or scraped shard is enough to say so', () => {
+    const inputs = three();
+    inputs[1]!.record.partial = true;
+    inputs[2]!.record.invalid = true;
+    for (const { record } of inputs.slice(1)) delete record.server;
+    const merged = mergeShards(inputs);
+    expect(merged).toMatchObject({ partial: true, invalid: true });
+    expect('server' in merged).toBe(false);
+    expect(merged.warnings).toContain(
+      'each shard scraped its own server: server-side metrics are per shard (see the shard records), not merged',
+    );
+  });
+
+  it('intervals only some shards had are merged in clock order; a merge of clean, unscraped shards warns of nothing', () => {
+    const inputs = three();
+    for (const { record } of inputs) delete record.server;
+    inputs[0]!.record.intervals = inputs[0]!.record.intervals.filter((i) => i.startUs > 0);
+    const merged = mergeShards(inputs);
+    const starts = merged.intervals.map((i) => i.startUs);
+    expect(starts[0]).toBe(0);
+    expect(starts).toEqual([...starts].sort((x, y) => x - y));
+    expect(merged.warnings.filter((w) => !w.startsWith('shard '))).toEqual([]);
   });
 });

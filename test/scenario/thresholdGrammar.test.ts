@@ -1,0 +1,97 @@
+// The threshold grammar at its edges (the common forms and their errors are in
+// test/verdict/thresholds.test.ts): every duration unit, the percentile range, a name with nothing
+// near it, a flag with its colon misplaced, and a key naming a group or phase the scenario lacks.
+import { describe, expect, it } from 'vitest';
+import {
+  parseThresholdExpression,
+  parseThresholdFlag,
+  parseThresholdKey,
+  ThresholdSyntaxError,
+  unknownThresholdName,
+} from '../../src/scenario/thresholdGrammar.js';
+
+const parse = (k: string, e: string) => parseThresholdExpression(parseThresholdKey(k), k, e);
+const EXAMPLE = `'latency{group:fast}: p(99)<50ms'`;
+
+describe('expressions', () => {
+  it('minutes and hours are durations too', () => {
+    expect(parse('stall', 'max<2m').bound).toBe(120_000_000);
+    expect(parse('latency', 'p(99)<1h').bound).toBe(3_600_000_000);
+    expect(parse('latency', 'max < 0.5s').bound).toBe(500_000);
+  });
+
+  it('a percentile up to 100 is one; just over is refused where it was written', () => {
+    expect(parse('latency', 'p(100.0)<1s').percentile).toBe(100);
+    expect(() => parse('latency', ' p(100.01)<1s')).toThrow('" p(100.01)<1s": at column 2: percentile 100.01 is outside 0..100');
+  });
+
+  it('a name with nothing near it: no guess, the names it could be', () => {
+    expect(() => parseThresholdKey('zzz')).toThrow(
+      '"zzz": at column 1: unknown metric "zzz" (expected latency, uncorrected, missing, delivered, duplicates, outOfOrder, stall, hol, generator)',
+    );
+    expect(() => parse('hol', 'zzz<1')).toThrow(
+      '"zzz<1": at column 1: "zzz" is not an aggregation of hol (expected index, p50index, stallIndex, deliveryRatio)',
+    );
+    expect(() => parse('generator', 'bond==true')).toThrow('(did you mean bound? expected bound, cpuPercent, eventLoopDelayP99)');
+    // p99 means p(99) only when that is all there is
+    for (const agg of ['xp99', 'p99x'])
+      expect(() => parse('latency', `${agg}<1s`)).toThrow(
+        `"${agg}" is not an aggregation of latency (expected p(N), max, min, mean, count)`,
+      );
+  });
+});
+
+describe('parseThresholdFlag', () => {
+  it('nothing after the colon: an expression is needed', () => {
+    expect(() => parseThresholdFlag('hol:   ')).toThrow(
+      `"hol:   ": expected 'metric{tags}: expression', such as ${EXAMPLE} (no expression after "hol")`,
+    );
+    expect(() => parseThresholdFlag('latency{group:fast}:')).toThrow(`(no expression after "latency{group:fast}")`);
+  });
+
+  it('no metric before the colon: the form expected, and nothing more to say', () => {
+    const message = (text: string): string => {
+      try {
+        parseThresholdFlag(text);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ThresholdSyntaxError);
+        return (e as Error).message;
+      }
+      return 'parsed';
+    };
+    expect(message(': index<3')).toBe(`": index<3": expected 'metric{tags}: expression', such as ${EXAMPLE}`);
+    expect(message('')).toBe(`"": expected 'metric{tags}: expression', such as ${EXAMPLE}`);
+  });
+
+  it("a missing colon's column counts the leading spaces", () => {
+    expect(() => parseThresholdFlag('  latency p(99)<50ms')).toThrow(
+      `"  latency p(99)<50ms": at column 10: expected ':' between "latency" and "p(99)<50ms" (write 'latency: p(99)<50ms')`,
+    );
+  });
+
+  it('the colon that splits is the first one after the tags, or the first one without tags', () => {
+    expect(parseThresholdFlag('latency{phase:stress}:p(99)<5ms')).toEqual({ key: 'latency{phase:stress}', expression: 'p(99)<5ms' });
+    expect(parseThresholdFlag('missing:count==0')).toEqual({ key: 'missing', expression: 'count==0' });
+  });
+});
+
+describe('unknownThresholdName', () => {
+  const names = { groups: ['fast', 'stalled'], phases: ['warmup', 'baseline', 'stress'] };
+
+  it("a key whose names are all the scenario's, or that names none, is fine", () => {
+    expect(unknownThresholdName(parseThresholdKey('latency{group:fast,phase:stress}'), names)).toBeUndefined();
+    expect(unknownThresholdName(parseThresholdKey('hol'), names)).toBeUndefined();
+  });
+
+  it('an unknown group or phase: what exists, and what was probably meant', () => {
+    expect(unknownThresholdName(parseThresholdKey('latency{group:fsat}'), names)).toBe(
+      'no group "fsat" in this scenario (did you mean "fast"? groups: fast, stalled)',
+    );
+    expect(unknownThresholdName(parseThresholdKey('latency{group:zzz}'), names)).toBe(
+      'no group "zzz" in this scenario (groups: fast, stalled)',
+    );
+    expect(unknownThresholdName(parseThresholdKey('latency{group:fast,phase:stres}'), names)).toBe(
+      'no phase "stres" in this scenario (did you mean "stress"? phases: warmup, baseline, stress)',
+    );
+  });
+});
