@@ -138,8 +138,14 @@ function missingColon(text: string): string {
   const example = `'latency{group:fast}: p(99)<50ms'`;
   const m = /^\s*([A-Za-z]+(?:\{[^}]*\})?)\s*:?\s*(.*)$/.exec(text);
   const metric = m && /^[A-Za-z]+/.exec(m[1]!)![0];
-  if (!m || m[2]!.trim() === '' || !(METRICS as readonly string[]).includes(metric!))
-    return `"${text}": expected 'metric{tags}: expression', such as ${example}${m ? ` (no expression after "${m[1]}")` : ''}`;
+  if (!m) return `"${text}": expected 'metric{tags}: expression', such as ${example}`;
+  if (!(METRICS as readonly string[]).includes(metric!)) {
+    // an aggregation written without its metric ('index<3' for 'hol: index<3') names its metric
+    const owner = METRICS.find((name) => AGGREGATIONS[name].aggs.includes(metric!));
+    const hint = owner ? ` (write '${owner}: ${text.trim()}')` : ` (metrics: ${METRICS.join(', ')})`;
+    return `"${text}": expected 'metric{tags}: expression', such as ${example}: "${metric}" is not a metric${hint}`;
+  }
+  if (m[2]!.trim() === '') return `"${text}": expected 'metric{tags}: expression', such as ${example} (no expression after "${m[1]}")`;
   return `"${text}": at column ${m[1]!.length + (text.length - text.trimStart().length) + 1}: expected ':' between "${m[1]}" and "${m[2]}" (write '${m[1]}: ${m[2]}')`;
 }
 

@@ -49,6 +49,12 @@ describe('parseThresholdFlag', () => {
     expect(() => parseThresholdFlag('latency{group:fast}:')).toThrow(`(no expression after "latency{group:fast}")`);
   });
 
+  it('an aggregation without its metric names the metric it belongs to; a word that is neither lists the metrics', () => {
+    expect(() => parseThresholdFlag('index<3')).toThrow(`"index" is not a metric (write 'hol: index<3')`);
+    expect(() => parseThresholdFlag('latncy p(99)<5ms')).toThrow(/"latncy" is not a metric \(metrics: latency, uncorrected, /);
+    expect(() => parseThresholdFlag('index<3')).not.toThrow(/no expression after/);
+  });
+
   it('no metric before the colon: the form expected, and nothing more to say', () => {
     const message = (text: string): string => {
       try {
