@@ -5,7 +5,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareRecords, DEFAULT_COMPARE, interquartileRange, notAResult } from '../../src/verdict/compareRuns.js';
 import { mannWhitneyGreater } from '../../src/verdict/mannWhitney.js';
 import { createHistogram, encodeHistogram, recordUs, summarize, type Histogram } from '../../src/measurement/histogram.js';
@@ -195,7 +195,11 @@ describe('compareRecords: noise is not a regression', () => {
 });
 
 describe('compareRecords: a real regression is flagged', () => {
-  const isolated = noisyRun({ seed: 11 });
+  // built before the tests, not while the file loads: a mutant it reaches is then covered per test
+  let isolated: RunRecord;
+  beforeAll(() => {
+    isolated = noisyRun({ seed: 11 });
+  });
 
   it('p99 100× with events missing: fast/stress latency, missing, delivery rate and the verdict', () => {
     const c = compareRecords(isolated, legacyRun(12));
@@ -253,15 +257,18 @@ describeCli('evbench compare (CLI)', () => {
     writeFileSync(f, JSON.stringify(r));
     return f;
   };
-  const baseFile = write('base.json', noisyRun({ seed: 21 }));
-  const sameFile = write('same.json', noisyRun({ seed: 22 }));
-  const worseFile = write('worse.json', legacyRun(23));
-  const bound = noisyRun({ seed: 24 });
-  bound.generator = { ...bound.generator, bound: true, reasons: ['event-loop delay p99 31ms > 20ms'] };
-  const boundFile = write('bound.json', bound);
-  const invalid = noisyRun({ seed: 25 });
-  invalid.hol = { ...invalid.hol, verdict: 'invalid', summary: 'NOT A RESULT: the generator was the bottleneck' };
-  const invalidFile = write('invalid.json', invalid);
+  let baseFile: string, sameFile: string, worseFile: string, boundFile: string, invalidFile: string;
+  beforeAll(() => {
+    baseFile = write('base.json', noisyRun({ seed: 21 }));
+    sameFile = write('same.json', noisyRun({ seed: 22 }));
+    worseFile = write('worse.json', legacyRun(23));
+    const bound = noisyRun({ seed: 24 });
+    bound.generator = { ...bound.generator, bound: true, reasons: ['event-loop delay p99 31ms > 20ms'] };
+    boundFile = write('bound.json', bound);
+    const invalid = noisyRun({ seed: 25 });
+    invalid.hol = { ...invalid.hol, verdict: 'invalid', summary: 'NOT A RESULT: the generator was the bottleneck' };
+    invalidFile = write('invalid.json', invalid);
+  });
 
   it('a noisy same-server pair: exit 0, the rule on stderr beside each row, nothing on stdout without --md', async () => {
     const r = await runCli(['compare', baseFile, sameFile]);
