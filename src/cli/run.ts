@@ -5,7 +5,7 @@ import type { Scenario } from '../scenario/types.js';
 import { EXIT_FAILED, EXIT_OK, UserError } from '../util/errors.js';
 import { runStatus } from '../reports/outcomes.js';
 import { quietOption, terminalOutput, verboseOption } from './verbosity.js';
-import { execute, type NamedRun } from './execute.js';
+import { execute, type ExecuteOptions, type NamedRun } from './execute.js';
 import { addTargetOptions, applyTargetFlags, serverCommandFlags, withTokenFiles, type TargetFlags } from './targetFlags.js';
 import { withThresholdFlags } from './thresholdFlags.js';
 import { parseReportFormats, type ReportFormat } from '../reports/formats.js';
@@ -105,6 +105,32 @@ function applyRunFlags(scenario: Scenario, flags: RunFlags): Scenario {
 }
 
 /** Runs `body` with the command's streams open (`--out prometheus-rw=`, `ndjson=`); they are flushed and closed however it ends. */
+/**
+ * Runs a scenario with what every run command shares: its streams, its dashboard (titled `title`),
+ * and the output flags; `own` holds what only this command sets.
+ */
+async function executeWatched(
+  scenario: Scenario,
+  flags: RunFlags,
+  streamTargets: readonly StreamTarget[],
+  title: string,
+  own: Omit<ExecuteOptions, 'json' | 'failOnHol' | 'color' | 'dashboard' | 'streams' | keyof ReturnType<typeof terminalOutput>>,
+): Promise<{ runs: NamedRun[]; exitCode: number; dashboard: Awaited<ReturnType<typeof openDashboard>> }> {
+  return withStreams(streamTargets, async (streams) => {
+    const dashboard = await openDashboard(flags, title, say);
+    const result = await execute(scenario, {
+      ...own,
+      json: !!flags.json,
+      ...terminalOutput(flags),
+      failOnHol: !!flags.failOnHol,
+      color: useColor(flags.color),
+      dashboard,
+      streams,
+    });
+    return { ...result, dashboard };
+  });
+}
+
 async function withStreams<T>(targets: readonly StreamTarget[], body: (streams: StreamHooks | undefined) => Promise<T>): Promise<T> {
   const streams = openStreams(targets);
   try {
@@ -197,23 +223,13 @@ Exit codes: 0 ok, 1 thresholds failed (or a hol/disconnect verdict with --fail-o
         throw new UserError(
           `--start-at: scenario "${scenario.name}" has ${scenario.variants.length} variants, run one after another: one instant fits one run (choose one with --variant)`,
         );
-      const { runs, exitCode, dashboard } = await withStreams(outs.streams, async (streams) => {
-        const dashboard = await openDashboard(flags, scenario.name, say);
-        const result = await execute(scenario, {
-          workers,
-          json: !!flags.json,
-          ...terminalOutput(flags),
-          failOnHol: !!flags.failOnHol,
-          color: useColor(flags.color),
-          reports,
-          shard,
-          startAtUs,
-          dashboard,
-          serverCommand,
-          streams,
-          inputs: [resolveScenarioPath(name).path, ...(flags.tokensFile === undefined ? [] : [flags.tokensFile])],
-        });
-        return { ...result, dashboard };
+      const { runs, exitCode, dashboard } = await executeWatched(scenario, flags, outs.streams, scenario.name, {
+        workers,
+        reports,
+        shard,
+        startAtUs,
+        serverCommand,
+        inputs: [resolveScenarioPath(name).path, ...(flags.tokensFile === undefined ? [] : [flags.tokensFile])],
       });
       if (flags.json) process.stdout.write(`${jsonOutput(runs)}\n`);
       process.exitCode = exitCode;
@@ -238,19 +254,9 @@ export function registerDemo(program: Command): void {
         { name: 'legacy', overrides: { mode: 'legacy' } },
         { name: 'isolated', overrides: { mode: 'isolated' } },
       ];
-      const { runs, exitCode, dashboard } = await withStreams(outs.streams, async (streams) => {
-        const dashboard = await openDashboard(flags, 'demo: slow-client, legacy then isolated', say);
-        const result = await execute(scenario, {
-          workers,
-          json: !!flags.json,
-          ...terminalOutput(flags),
-          failOnHol: !!flags.failOnHol,
-          color: useColor(flags.color),
-          reports,
-          dashboard,
-          streams,
-        });
-        return { ...result, dashboard };
+      const { runs, exitCode, dashboard } = await executeWatched(scenario, flags, outs.streams, 'demo: slow-client, legacy then isolated', {
+        workers,
+        reports,
       });
       if (flags.json) process.stdout.write(`${jsonOutput(runs)}\n`);
       // the demo exists to show legacy failing: only the isolated run (the fix) can fail it
