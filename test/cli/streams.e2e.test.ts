@@ -10,6 +10,7 @@ import { killAll, runCli, startCli } from '../support/cli.js';
 import { record } from '../support/runOutcome.js';
 import { findBinary, freePort } from '../../examples/brokers.mjs';
 import type { RunRecord } from '../../src/record/schema.js';
+import { tinyStallScenario } from '../support/tinyStallScenario.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-streams-'));
 /** The Prometheus a test started: stopped after it, and here too should the test time out. */
@@ -28,24 +29,7 @@ if (!prometheus)
 /** Five seconds: fast readers throughout, a stalled reader in stress. */
 function scenarioFile(name: string, stress = '2s'): string {
   const file = join(tmp, `${name}.json`);
-  writeFileSync(
-    file,
-    JSON.stringify({
-      name,
-      description: 'three fast readers; one stalled reader joins in stress',
-      target: { embedded: { mode: 'isolated' } },
-      publisher: { rate: 100, payloadBytes: 512 },
-      groups: [
-        { name: 'fast', kind: 'fast', count: 3 },
-        { name: 'stalled', kind: 'slow', behaviour: 'stall', count: 1, phases: ['stress'] },
-      ],
-      phases: [
-        { name: 'warmup', duration: '1s' },
-        { name: 'baseline', duration: '2s' },
-        { name: 'stress', duration: stress },
-      ],
-    }),
-  );
+  writeFileSync(file, JSON.stringify(tinyStallScenario(name, { baseline: '2s', stress })));
   return file;
 }
 

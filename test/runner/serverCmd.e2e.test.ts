@@ -9,30 +9,14 @@ import { join } from 'node:path';
 import { killAll, runCli, startCli } from '../support/cli.js';
 import { record } from '../support/runOutcome.js';
 import { packageRoot } from '../../src/util/paths.js';
+import { tinyStallScenario } from '../support/tinyStallScenario.js';
 
 afterAll(killAll);
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-server-cmd-'));
 const hoarder = join(packageRoot, 'test', 'fixtures', 'hoardingServer.mjs');
 
 const scenario = join(tmp, 'hoard.json');
-writeFileSync(
-  scenario,
-  JSON.stringify({
-    name: 'hoard',
-    description: 'two fast readers; a stalled reader joins in stress',
-    target: { embedded: { mode: 'isolated' } },
-    publisher: { rate: 100, payloadBytes: 200 },
-    groups: [
-      { name: 'fast', kind: 'fast', count: 2 },
-      { name: 'stalled', kind: 'slow', behaviour: 'stall', count: 1, phases: ['stress'] },
-    ],
-    phases: [
-      { name: 'warmup', duration: '1s' },
-      { name: 'baseline', duration: '2s' },
-      { name: 'stress', duration: '2s' },
-    ],
-  }),
-);
+writeFileSync(scenario, JSON.stringify(tinyStallScenario('hoard', { fast: 2, payloadBytes: 200, baseline: '2s', stress: '2s' })));
 
 /** A port nothing listens on now (the kernel's pick, released at once). */
 async function freePort(): Promise<number> {
