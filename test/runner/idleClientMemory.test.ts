@@ -6,13 +6,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type WebSocket from 'ws';
 import { nowUs } from '../../src/clock.js';
-import { ClientAccount } from '../../src/measurement/accounting.js';
-import { GroupRecorder } from '../../src/measurement/recorder.js';
-import { timeline } from '../../src/measurement/schedule.js';
 import '../../src/runner/adapters/builtins.js';
-import { adapterFor } from '../../src/runner/adapters/registry.js';
 import { QUIET_YOUNG_GENERATION_MB, youngGenerationMb } from '../../src/runner/clientWorkers.js';
-import { ClientConnection, type ConnectionContext } from '../../src/runner/clients/connection.js';
+import { ClientConnection } from '../../src/runner/clients/connection.js';
 import { WsReadControl } from '../../src/runner/clients/transport.js';
 import { collectAfterStorm, collectAndCompact, STORM_POLL_MS, v8Collect } from '../../src/runner/connectStorm.js';
 import { Expectations } from '../../src/runner/expectations.js';
@@ -21,6 +17,7 @@ import { validateScenario } from '../../src/scenario/validate.js';
 import type { Scenario } from '../../src/scenario/types.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { waitUntil } from '../server/helpers.js';
+import { testConnection } from '../support/testConnection.js';
 
 function scenario(rate: number, groups: Record<string, unknown>[]): Scenario {
   const { scenario: s, errors } = validateScenario(
@@ -73,23 +70,7 @@ describe('an idle connection', () => {
   });
 
   function client(url: string, handshakeTimeoutMs?: number): ClientConnection {
-    const s = scenario(1, [{ name: 'fast', kind: 'fast', count: 1 }]);
-    const rec = new GroupRecorder('fast', s.phases.length);
-    const tl = timeline(nowUs(), s.phases);
-    rec.t0Us = tl.t0Us;
-    const ctx: ConnectionContext = {
-      url,
-      group: s.groups[0]!,
-      groupIndex: 0,
-      rec,
-      tl,
-      headId: () => 0,
-      adapter: adapterFor(s),
-      noteNonEvent: () => {},
-      handshakeTimeoutMs,
-    };
-    const account = new ClientAccount(rec, tl, { t0Us: tl.t0Us, rate: 1 }, () => true, nowUs());
-    const c = new ClientConnection(0, ctx, account);
+    const c = testConnection(scenario(1, [{ name: 'fast', kind: 'fast', count: 1 }]), url, handshakeTimeoutMs);
     clients.push(c);
     c.open();
     return c;

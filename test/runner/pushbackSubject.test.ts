@@ -5,15 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { nowUs } from '../../src/clock.js';
-import { ClientAccount } from '../../src/measurement/accounting.js';
-import { GroupRecorder } from '../../src/measurement/recorder.js';
-import { timeline } from '../../src/measurement/schedule.js';
 import '../../src/runner/adapters/builtins.js';
-import { adapterFor } from '../../src/runner/adapters/registry.js';
-import { ClientConnection, type ConnectionContext } from '../../src/runner/clients/connection.js';
+import { ClientConnection } from '../../src/runner/clients/connection.js';
 import { PushbackWatch } from '../../src/runner/pushback.js';
 import { validateScenario } from '../../src/scenario/validate.js';
 import { waitUntil } from '../server/helpers.js';
+import { testConnection } from '../support/testConnection.js';
 
 const { scenario, errors } = validateScenario(
   {
@@ -64,22 +61,7 @@ describe('the pushback subject of a slow client', () => {
   });
 
   function open(url: string): ClientConnection {
-    const s = scenario!;
-    const rec = new GroupRecorder('stalled', s.phases.length);
-    const tl = timeline(nowUs(), s.phases);
-    rec.t0Us = tl.t0Us;
-    const ctx: ConnectionContext = {
-      url,
-      group: s.groups[0]!,
-      groupIndex: 0,
-      rec,
-      tl,
-      headId: () => 0,
-      adapter: adapterFor(s),
-      noteNonEvent: () => {},
-      handshakeTimeoutMs: 5_000,
-    };
-    const c = new ClientConnection(0, ctx, new ClientAccount(rec, tl, { t0Us: tl.t0Us, rate: 1 }, () => true, nowUs()));
+    const c = testConnection(scenario!, url, 5_000);
     clients.push(c);
     c.open();
     return c;
