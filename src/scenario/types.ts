@@ -133,6 +133,17 @@ export interface HolRules {
   minFreezeUs?: number;
 }
 
+/** The rules a scenario gets where its `hol` leaves one out: validation fills them in, the verdict reads them. */
+export const DEFAULT_HOL_RULES: Required<HolRules> = {
+  indexLimit: 3,
+  minDeltaUs: 5_000,
+  minDeliveryRatio: 0.9,
+  maxStallUs: 1_000_000,
+  sustainUs: 3_000_000,
+  // a shared freeze shorter than this is not called blocking on its own
+  minFreezeUs: 100_000,
+};
+
 /** A named change to the embedded server: `run` runs each variant in turn and sets them side by side. */
 export interface Variant {
   name: string;

@@ -1,6 +1,7 @@
 // Turns untrusted scenario JSON into a Scenario, or errors that name the exact path and problem:
 //   scenarios/x.json: groups[1].behaviour: unknown "stal" (expected stall, rate, delay)
 import {
+  DEFAULT_HOL_RULES,
   SLOW_BEHAVIOURS,
   type GenericOptions,
   type GroupSpec,
@@ -354,13 +355,15 @@ export function validateScenario(raw: Json, source: string): { scenario?: Scenar
   const phases = checkPhases(c, top.phases);
   const groups = checkGroups(c, top.groups, phases);
   const holRaw = c.object('hol', top.hol ?? {}, shape.fieldsOf(shape.HOL)) ?? {};
+  const D = DEFAULT_HOL_RULES;
   const hol = {
-    indexLimit: c.number('hol.indexLimit', holRaw.indexLimit, { min: 1, max: 1e6, fallback: 3 }) ?? 3,
-    minDeltaUs: c.duration('hol.minDelta', holRaw.minDelta, { min: 0, max: 3600e6, fallback: 5_000 }) ?? 5_000,
-    minDeliveryRatio: c.number('hol.minDeliveryRatio', holRaw.minDeliveryRatio, { min: 0, max: 1, fallback: 0.9 }) ?? 0.9,
-    maxStallUs: c.duration('hol.maxStall', holRaw.maxStall, { min: 0, max: 3600e6, fallback: 1_000_000 }) ?? 1_000_000,
-    sustainUs: c.duration('hol.sustain', holRaw.sustain, { min: 1_000_000, max: 3600e6, fallback: 3_000_000 }) ?? 3_000_000,
-    minFreezeUs: c.duration('hol.minFreeze', holRaw.minFreeze, { min: 10_000, max: 3600e6, fallback: 100_000 }) ?? 100_000,
+    indexLimit: c.number('hol.indexLimit', holRaw.indexLimit, { min: 1, max: 1e6, fallback: D.indexLimit }) ?? D.indexLimit,
+    minDeltaUs: c.duration('hol.minDelta', holRaw.minDelta, { min: 0, max: 3600e6, fallback: D.minDeltaUs }) ?? D.minDeltaUs,
+    minDeliveryRatio:
+      c.number('hol.minDeliveryRatio', holRaw.minDeliveryRatio, { min: 0, max: 1, fallback: D.minDeliveryRatio }) ?? D.minDeliveryRatio,
+    maxStallUs: c.duration('hol.maxStall', holRaw.maxStall, { min: 0, max: 3600e6, fallback: D.maxStallUs }) ?? D.maxStallUs,
+    sustainUs: c.duration('hol.sustain', holRaw.sustain, { min: 1_000_000, max: 3600e6, fallback: D.sustainUs }) ?? D.sustainUs,
+    minFreezeUs: c.duration('hol.minFreeze', holRaw.minFreeze, { min: 10_000, max: 3600e6, fallback: D.minFreezeUs }) ?? D.minFreezeUs,
   };
   const thresholds: Record<string, string[]> = {};
   if (top.thresholds !== undefined) {

@@ -65,9 +65,6 @@ const OVER_BASELINE = 2;
 /** A lone freeze is blocking when it reaches this many times the baseline's worst shared age; under it, it is a question. */
 const LONE_OVER_BASELINE = 1.5;
 
-/** Default for hol.minFreeze: a shared freeze shorter than this is not called blocking on its own. */
-export const DEFAULT_MIN_FREEZE_US = 100_000;
-
 interface Series {
   /** Youngest tracked fast client's age per tick, generator lateness taken off; NaN where no client was owed events. */
   age: Float64Array;

@@ -13,29 +13,19 @@
 //                blocking could not judge (too short, too few events), or stress had one freeze that
 //                does not stand out from the baseline's own worst: never a pass;
 //   none       — the run tested the server and no rule fired.
-import type { HolRules } from '../scenario/types.js';
+import { DEFAULT_HOL_RULES, type HolRules } from '../scenario/types.js';
 import { formatUs } from '../util/units.js';
 import type { GroupResult, HolEvidence, HolFiguresJudged, HolResult, HolRuleId, RunRecord, Verdict } from '../record/schema.js';
 import { noiseModel, type NoiseModel } from './noise.js';
 import { isFast, phasesWithRole, select } from './select.js';
 import { CLOSE_SLOW_CLIENT } from '../protocol/v0.js';
-import { DEFAULT_MIN_FREEZE_US, describeFreezes, freezeView, type FreezePhase, type FreezeView } from './freeze.js';
+import { describeFreezes, freezeView, type FreezePhase, type FreezeView } from './freeze.js';
 import { fallPValue } from './counts.js';
 import { testedBy, type Tested } from './tested.js';
 
 /** stress ÷ baseline; null when the baseline is 0 (no ratio, and never an infinity in the record). */
 const ratio = (a: number, b: number): number | null => (b > 0 ? Math.round((a / b) * 100) / 100 : null);
 export const fmtRatio = (r: number | null): string => (r === null ? 'n/a' : `${r.toFixed(2)}×`);
-
-/** The defaults a scenario gets (scenario/validate.ts applies them). */
-export const DEFAULT_HOL_RULES: Required<HolRules> = {
-  indexLimit: 3,
-  minDeltaUs: 5_000,
-  minDeliveryRatio: 0.9,
-  maxStallUs: 1_000_000,
-  sustainUs: 3_000_000,
-  minFreezeUs: DEFAULT_MIN_FREEZE_US,
-};
 
 /** A fall in delivery counts only when a count that low had under this chance at the baseline's rate. */
 const DELIVERY_P = 0.001;

@@ -4,6 +4,7 @@ import { validateScenario, formatValidationError } from '../../src/scenario/vali
 import { builtInScenarios, loadScenario, parseScenarioText } from '../../src/scenario/load.js';
 import { parseThresholds, ThresholdSyntaxError } from '../../src/scenario/thresholdGrammar.js';
 import { UserError } from '../../src/util/errors.js';
+import { DEFAULT_HOL_RULES } from '../../src/scenario/types.js';
 
 const base = () => JSON.parse(readFileSync(new URL('../../scenarios/slow-client.json', import.meta.url), 'utf8')) as Record<string, any>;
 
@@ -17,6 +18,17 @@ describe('scenario validation names the exact path and problem', () => {
   it('accepts every built-in scenario', () => {
     expect(builtInScenarios()).toEqual(expect.arrayContaining(['slow-client', 'catch-up', 'seed', 'permissions']));
     for (const name of builtInScenarios()) expect(() => loadScenario(name)).not.toThrow();
+  });
+
+  it('a scenario without hol rules gets the defaults the verdict reads; a rule it sets wins over its default', () => {
+    expect(validateScenario(base(), 'scenarios/x.json').scenario!.hol).toEqual(DEFAULT_HOL_RULES);
+    const s = base();
+    s.hol = { maxStall: '2s', minFreeze: '50ms' };
+    expect(validateScenario(s, 'scenarios/x.json').scenario!.hol).toEqual({
+      ...DEFAULT_HOL_RULES,
+      maxStallUs: 2_000_000,
+      minFreezeUs: 50_000,
+    });
   });
 
   it('unknown behaviour', () => {

@@ -2,9 +2,9 @@
 // stress against baseline, the generator's own lateness taken off. Both directions, at the boundaries.
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { analyseHol, DEFAULT_HOL_RULES } from '../../src/verdict/hol.js';
+import { analyseHol } from '../../src/verdict/hol.js';
 import { chanceGapUs, describeFreezes, freezeView, robustFloor, type FreezePhase, type FreezeView } from '../../src/verdict/freeze.js';
-import type { HolRules } from '../../src/scenario/types.js';
+import { DEFAULT_HOL_RULES, type HolRules } from '../../src/scenario/types.js';
 import { NO_CLIENT, TICK_US } from '../../src/util/ticksCodec.js';
 import { RULES, steady, tickSeries, verdictRecord, type VerdictSpec } from '../support/verdictRecord.js';
 

@@ -1,6 +1,7 @@
 // The verdict's rules, each in both directions and at its boundary, on records made to order.
 import { describe, expect, it } from 'vitest';
-import { analyseHol, DEFAULT_HOL_RULES, disconnects, fmtRatio, invalidReason } from '../../src/verdict/hol.js';
+import { analyseHol, disconnects, fmtRatio, invalidReason } from '../../src/verdict/hol.js';
+import { DEFAULT_HOL_RULES } from '../../src/scenario/types.js';
 import type { ClientRecord } from '../../src/record/schema.js';
 import { median, noiseModel } from '../../src/verdict/noise.js';
 import { RULES, second, steady, verdictRecord, type VerdictSpec } from '../support/verdictRecord.js';
