@@ -2,6 +2,7 @@
 // file name reads has its type and a sane range, and the arrays are bounded. A record is data from
 // anywhere (an artifact, a colleague), so the first problem is one error naming its exact path.
 import { HOL_RULE_IDS, type RunRecord } from './schema.js';
+import { TICK_US } from '../util/ticksCodec.js';
 
 /** Bounds far above any real run's and far below what would exhaust memory or time rendering it. */
 export const RECORD_LIMITS = {
@@ -147,10 +148,11 @@ function group(path: string, v: unknown): void {
     for (const k of ['expected', 'received', 'missing', 'duplicates', 'outOfOrder', 'ratePerSec', 'timeToLiveUsMax'] as const)
       maybeNum(`${p}.${k}`, r[k]);
   });
-  // age series are decoded with a cap on their length (util/ticksCodec.ts): here, bounded strings
+  // age series are decoded with a cap on their length (record/tickSeries.ts): here, bounded strings
   optional(g, 'ages', path, (p, x) => {
     const a = obj(p, x);
-    num(`${p}.tickUs`, a.tickUs, { min: 1 });
+    // every reader counts ticks of TICK_US: a series at another spacing would be read at the wrong times
+    if (a.tickUs !== TICK_US) fail(`${p}.tickUs`, `${TICK_US} (the tick spacing evbench writes and reads)`, a.tickUs);
     num(`${p}.clients`, a.clients, { min: 0, int: true });
     for (const k of ['together', 'any'] as const) str(`${p}.${k}`, a[k], 50_000_000);
   });

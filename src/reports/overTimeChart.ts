@@ -5,7 +5,8 @@
 import { decodeHistogram } from '../measurement/histogram.js';
 import { CLOSE_SLOW_CLIENT } from '../protocol/v0.js';
 import type { GroupResult, IntervalRecord, RunRecord } from '../record/schema.js';
-import { decodeTicks, NO_CLIENT, TICK_US } from '../util/ticksCodec.js';
+import { NO_CLIENT, TICK_US } from '../util/ticksCodec.js';
+import { decodeAges, decodeLag } from '../record/tickSeries.js';
 import { formatUs } from '../util/units.js';
 import { lineChart, type Band, type Mark, type Moment, type Series } from './svg.js';
 
@@ -143,13 +144,11 @@ export interface OverTimeData {
 
 export function overTimeData(record: RunRecord, g: GroupResult): OverTimeData {
   const ivs = record.intervals.filter((iv) => iv.group === g.name).sort((a, b) => a.startUs - b.startUs);
-  const maxTicks = Math.ceil(record.durationUs / TICK_US) + 200;
   const bucketUs = bucketUsFor(record.durationUs);
   const p99 = ivs.map((iv): [number, number] => [iv.startUs / 1e6 + 0.5, arrivedP99Us(iv) / 1000]);
-  const any = g.ages ? decodeTicks(g.ages.any, maxTicks) : undefined;
-  const together = g.ages ? decodeTicks(g.ages.together, maxTicks) : undefined;
-  const tickUs = g.ages?.tickUs ?? TICK_US;
-  const lag = record.generator.lagTicks ? decodeTicks(record.generator.lagTicks, maxTicks) : undefined;
+  const any = decodeAges(record, g.ages, 'any');
+  const together = decodeAges(record, g.ages, 'together');
+  const lag = decodeLag(record);
   const fz = record.hol.freezes;
   const withTicks = any !== undefined;
   const freezes: Mark[] =
@@ -164,8 +163,8 @@ export function overTimeData(record: RunRecord, g: GroupResult): OverTimeData {
       : [];
   return {
     p99,
-    oldestOwed: any ? maxPerBucket(any, tickUs, bucketUs) : ivs.map((iv) => [iv.startUs / 1e6 + 1, iv.maxStallUs > 0 ? iv.maxStallUs / 1000 : NaN]),
-    together: together ? maxPerBucket(together, tickUs, bucketUs) : null,
+    oldestOwed: any ? maxPerBucket(any, TICK_US, bucketUs) : ivs.map((iv) => [iv.startUs / 1e6 + 1, iv.maxStallUs > 0 ? iv.maxStallUs / 1000 : NaN]),
+    together: together ? maxPerBucket(together, TICK_US, bucketUs) : null,
     oldestFrom: withTicks ? 'ticks' : 'seconds',
     generatorLag: withTicks && lag ? maxPerBucket(lag, TICK_US, bucketUs) : null,
     freezes,

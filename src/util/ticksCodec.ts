@@ -1,6 +1,7 @@
 // Tick series (one 32-bit value every 10 ms of a run) as they travel in a run record: the values
 // little-endian, deflated, base64. A record read back is untrusted: decoding is capped at the
-// length the run can have, so a crafted series cannot inflate into gigabytes.
+// length the run can have (record/tickSeries.ts reads every series of a record with it), so a
+// crafted series cannot inflate into gigabytes.
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 
 /** Tick spacing of every series in a record. */

@@ -7,7 +7,8 @@
 // detection off); a run of frozen ticks is a freeze, and it counts once its peak is a real stall.
 import type { HolRules } from '../scenario/types.js';
 import type { RunRecord } from '../record/schema.js';
-import { decodeTicks, NO_CLIENT, TICK_US } from '../util/ticksCodec.js';
+import { NO_CLIENT, TICK_US } from '../util/ticksCodec.js';
+import { decodeAges, decodeLag, maxTicksOf } from '../record/tickSeries.js';
 import { formatUs } from '../util/units.js';
 import { median } from './noise.js';
 
@@ -75,11 +76,11 @@ interface Series {
 function series(record: RunRecord, fast: Set<string>): Series | undefined {
   const groups = record.groups.filter((g) => fast.has(g.name) && g.ages);
   if (groups.length === 0) return undefined;
-  const ticks = Math.ceil(record.durationUs / TICK_US) + 1;
+  const ticks = maxTicksOf(record);
   const age = new Float64Array(ticks).fill(NaN);
   let clients = 0;
   for (const g of groups) {
-    const together = decodeTicks(g.ages!.together, ticks);
+    const together = decodeAges(record, g.ages, 'together');
     if (!together) return undefined;
     clients += g.ages!.clients;
     for (let j = 0; j < together.length; j++) {
@@ -87,7 +88,7 @@ function series(record: RunRecord, fast: Set<string>): Series | undefined {
       if (t !== NO_CLIENT && !(age[j]! <= t)) age[j] = t;
     }
   }
-  const lag = (record.generator.lagTicks && decodeTicks(record.generator.lagTicks, ticks)) || new Uint32Array(ticks);
+  const lag = decodeLag(record) ?? new Uint32Array(ticks);
   // a tick no client was owed anything at stays NaN (NaN − lag is NaN)
   for (let j = 0; j < age.length; j++) age[j] = Math.max(0, age[j]! - (lag[j] ?? 0));
   return { age, lag, clients };

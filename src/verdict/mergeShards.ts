@@ -12,7 +12,8 @@ import { formatUs } from '../util/units.js';
 import { UserError } from '../util/errors.js';
 import { notAResult } from '../record/notAResult.js';
 import { addGroupAges, addLag, type GroupAges } from '../measurement/ageTicks.js';
-import { decodeTicks, encodeTicks, NO_CLIENT, TICK_US } from '../util/ticksCodec.js';
+import { encodeTicks, NO_CLIENT, TICK_US } from '../util/ticksCodec.js';
+import { decodeAges, decodeLag } from '../record/tickSeries.js';
 
 /**
  * How far apart the shards' t0 may be, after each shard's schedule offset (shard i's t0 is i/rate
@@ -151,7 +152,12 @@ function mergePhase(parts: PhaseResult[], durationUs: number): PhaseResult {
   );
 }
 
-function mergeGroup(parts: GroupResult[], record: RunRecord): GroupResult {
+/** Says that shard `i`'s series could not be read and what the merge did without it. */
+type Unread = (i: number, what: string) => void;
+
+/** `parts[i]` is the group in `records[i]`. */
+function mergeGroup(parts: GroupResult[], records: RunRecord[], unread: Unread): GroupResult {
+  const record = records[0]!;
   const first = parts[0]!;
   const phases: GroupResult['phases'] = {};
   for (const ph of record.phases) {
@@ -174,31 +180,34 @@ function mergeGroup(parts: GroupResult[], record: RunRecord): GroupResult {
   const clientRates = clientResults.map((c) => c.replay?.ratePerSec).filter((r): r is number => typeof r === 'number');
   const replay = combineReplays(replays, clientRates);
   if (replay) group.replay = replay;
-  const ages = mergeAges(parts, ticksOf(record));
+  const ages = mergeAges(parts, records, unread);
   if (ages) group.ages = ages;
   return group;
-}
-
-/** The most ticks a shard's series can have: its phases are the merged record's. */
-function ticksOf(record: RunRecord): number {
-  return Math.ceil(Math.max(0, ...record.phases.map((p) => p.startUs + p.durationUs)) / TICK_US) + 1;
 }
 
 /**
  * The shards' age series added tick by tick (tick k of every shard together, as intervals are added
  * second by second): the youngest of the youngest, so a freeze counts only when the fast clients of
- * every shard froze together. Undefined when no shard has one, or one cannot be read.
+ * every shard froze together. Undefined when no shard has one, or one cannot be read: the youngest
+ * of only some shards' clients would show freezes the others did not have (each unread one is said).
  */
-function mergeAges(parts: GroupResult[], maxTicks: number): GroupResult['ages'] {
-  const aged = parts.filter((g) => g.ages !== undefined);
-  if (aged.length === 0) return undefined;
+function mergeAges(parts: GroupResult[], records: RunRecord[], unread: Unread): GroupResult['ages'] {
   const decoded: GroupAges[] = [];
-  for (const g of aged) {
-    const together = decodeTicks(g.ages!.together, maxTicks);
-    const any = decodeTicks(g.ages!.any, maxTicks);
-    if (!together || !any) return undefined;
-    decoded.push({ clients: g.ages!.clients, together, any });
-  }
+  let readable = true;
+  parts.forEach((g, i) => {
+    if (g.ages === undefined) return;
+    const together = decodeAges(records[i]!, g.ages, 'together');
+    const any = decodeAges(records[i]!, g.ages, 'any');
+    if (together && any) decoded.push({ clients: g.ages.clients, together, any });
+    else {
+      readable = false;
+      unread(
+        i,
+        `group "${g.name}"'s age series could not be read: the merged record has none for "${g.name}", so its freezes are not judged`,
+      );
+    }
+  });
+  if (!readable || decoded.length === 0) return undefined;
   const n = Math.max(...decoded.map((d) => d.together.length));
   const into: GroupAges = { clients: 0, together: new Uint32Array(n).fill(NO_CLIENT), any: new Uint32Array(n).fill(NO_CLIENT) };
   for (const d of decoded) addGroupAges(into, d);
@@ -209,12 +218,20 @@ function mergeAges(parts: GroupResult[], maxTicks: number): GroupResult['ages'] 
  * The shards' generator lateness, the worst tick by tick (each publisher's lateness ages every
  * client's events), and what strained each shard's generator.
  */
-function lagAndStrain(records: RunRecord[], prefix: (i: number) => string): Pick<RunRecord['generator'], 'lagTicks' | 'strained'> {
+function lagAndStrain(
+  records: RunRecord[],
+  prefix: (i: number) => string,
+  unread: Unread,
+): Pick<RunRecord['generator'], 'lagTicks' | 'strained'> {
   const out: Pick<RunRecord['generator'], 'lagTicks' | 'strained'> = {};
-  const maxTicks = ticksOf(records[0]!);
-  const lags = records.map((r) => r.generator.lagTicks).filter((l): l is string => l !== undefined);
-  if (lags.length > 0) {
-    const decoded = lags.map((l) => decodeTicks(l, maxTicks)).filter((l): l is Uint32Array => l !== undefined);
+  if (records.some((r) => r.generator.lagTicks !== undefined)) {
+    const decoded: Uint32Array[] = [];
+    records.forEach((r, i) => {
+      if (r.generator.lagTicks === undefined) return;
+      const lag = decodeLag(r);
+      if (lag) decoded.push(lag);
+      else unread(i, "the generator's lateness series could not be read: the merged one leaves this shard's out");
+    });
     const into = new Uint32Array(Math.max(0, ...decoded.map((l) => l.length)));
     for (const l of decoded) addLag(into, l);
     out.lagTicks = encodeTicks(into);
@@ -244,6 +261,7 @@ export function mergeShards(inputs: ShardInput[], options: Partial<MergeOptions>
   const prefix = (i: number): string => `shard ${records[i]!.shard!.index}/${first.shard!.count}`;
   const warnings: string[] = [];
   records.forEach((r, i) => r.warnings.forEach((w) => warnings.push(`${prefix(i)}: ${w}`)));
+  const unread: Unread = (i, what) => warnings.push(`${prefix(i)}: ${what}`);
   const urls = new Set(records.map((r) => r.server?.source));
   let server = first.server;
   if (records.some((r) => r.server)) {
@@ -276,7 +294,8 @@ export function mergeShards(inputs: ShardInput[], options: Partial<MergeOptions>
     groups: first.groups.map((g) =>
       mergeGroup(
         records.map((r) => r.groups.find((x) => x.name === g.name)!),
-        first,
+        records,
+        unread,
       ),
     ),
     intervals: mergeIntervals(records),
@@ -295,7 +314,7 @@ export function mergeShards(inputs: ShardInput[], options: Partial<MergeOptions>
       bound: gens.some((g) => g.bound),
       reasons: gens.flatMap((g, i) => g.reasons.map((r) => `${prefix(i)}: ${r}`)),
       replayBound: gens.some((g) => g.replayBound),
-      ...lagAndStrain(records, prefix),
+      ...lagAndStrain(records, prefix, unread),
     },
     hol: first.hol,
     server,

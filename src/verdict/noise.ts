@@ -4,7 +4,8 @@
 // machine does not flip verdicts from run to run.
 import { decodeHistogram, mergeEncoded } from '../measurement/histogram.js';
 import type { RunRecord } from '../record/schema.js';
-import { decodeTicks, TICK_US } from '../util/ticksCodec.js';
+import { TICK_US } from '../util/ticksCodec.js';
+import { decodeLag } from '../record/tickSeries.js';
 
 export interface NoiseModel {
   /** Per-second p99 of the fast groups in each whole second of baseline and stress (µs). */
@@ -77,9 +78,7 @@ export function perSecondP99At(record: RunRecord, role: string, groups: Set<stri
 
 /** The generator's worst lateness in each second since t0 (from its per-tick lag), or undefined for a record without it. */
 export function lagBySecond(record: RunRecord): ((startUs: number) => number) | undefined {
-  const encoded = record.generator?.lagTicks;
-  if (!encoded) return undefined;
-  const ticks = decodeTicks(encoded, Math.ceil(record.durationUs / TICK_US) + 1);
+  const ticks = decodeLag(record);
   if (!ticks) return undefined;
   const perSecond = 1_000_000 / TICK_US;
   return (startUs) => {

@@ -88,6 +88,11 @@ describe('asRunRecord', () => {
       (r: any) => (r.groups[0].ages = { tickUs: 10_000, clients: 1, together: 7, any: '' }),
       /groups\[0\]\.ages\.together: expected a string/,
     ],
+    [
+      'an age series at another tick spacing',
+      (r: any) => (r.groups[0].ages = { tickUs: 5_000, clients: 1, together: '', any: '' }),
+      /groups\[0\]\.ages\.tickUs: expected 10000 \(the tick spacing evbench writes and reads\), got 5000/,
+    ],
     ['an evidence row judged "no"', (r: any) => (r.hol.evidence[0].judged = 'no'), /hol\.evidence\[0\]\.judged: expected/],
     ['startAt not an instant', (r: any) => (r.startAt = 'tomorrow'), /startAt: not an ISO-8601 UTC instant/],
     ['startAt without its zone', (r: any) => (r.startAt = '2026-12-05T10:00:00'), /startAt: not an ISO-8601 UTC instant/],

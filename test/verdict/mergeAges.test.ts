@@ -59,4 +59,23 @@ describe('merge keeps the age series, the lag and the strain', () => {
     // that lateness explains the first freeze: one left, which stands out from a clean baseline
     expect(merged.hol.freezes!.stress.count).toBe(1);
   });
+
+  it('a shard whose age series or lateness cannot be read is named in the warnings, with what the merge did without it', () => {
+    const clean = merge(shard(0, { lag: () => 0 }), shard(1, { lag: () => 0 }));
+    expect(clean.warnings.filter((w) => /could not be read/.test(w))).toEqual([]);
+    expect(clean.groups[0]!.ages).toBeDefined();
+
+    const b = shard(1, { lag: () => 0 });
+    b.groups[0]!.ages!.any = 'not a series';
+    b.generator.lagTicks = 'not a series';
+    const merged = merge(shard(0, { lag: () => 0 }), b);
+    expect(merged.warnings).toEqual(
+      expect.arrayContaining([
+        'shard 1/2: group "fast"\'s age series could not be read: the merged record has none for "fast", so its freezes are not judged',
+        "shard 1/2: the generator's lateness series could not be read: the merged one leaves this shard's out",
+      ]),
+    );
+    expect(merged.groups[0]!.ages).toBeUndefined();
+    expect(merged.generator.lagTicks).toBeDefined();
+  });
 });
