@@ -6,6 +6,7 @@
 // least that long, as behind one shared queue) and `any` (the oldest).
 
 import { NO_CLIENT, TICK_US } from '../util/ticksCodec.js';
+import { CoveredSpan } from './coveredSpan.js';
 
 export { NO_CLIENT, TICK_US };
 /** Ages are stored in µs in 32 bits: longer ages (over 71 minutes) are clamped. */
@@ -16,12 +17,8 @@ export class AgeTicks {
   /** Ticks at and after `fromTick` and before `untilTick` are the client's own (it was owed events then). */
   fromTick: number;
   untilTick: number;
-  /**
-   * Ticks before `coveredUntilUs` were recorded from a span that began at `coveredFromUs` or earlier:
-   * a span that begins later has smaller ages there and needs no recording.
-   */
-  private coveredUntilUs = -Infinity;
-  private coveredFromUs = -Infinity;
+  /** The ticks already recorded: a span that begins later has smaller ages there. */
+  private readonly covered = new CoveredSpan();
 
   constructor(
     readonly t0Us: number,
@@ -45,16 +42,11 @@ export class AgeTicks {
    */
   span(fromUs: number, toUs: number): void {
     if (!(toUs > fromUs)) return;
-    const younger = fromUs >= this.coveredFromUs;
-    const start = younger ? Math.max(fromUs, this.coveredUntilUs) : fromUs;
+    const start = this.covered.recordFrom(fromUs, toUs);
     const end = Math.min(this.ages.length, tickAtOrAfter(this.t0Us, toUs));
     for (let j = Math.max(0, tickAtOrAfter(this.t0Us, start)); j < end; j++) {
       const age = Math.min(MAX_AGE_US, this.t0Us + j * TICK_US - fromUs);
       if (age > this.ages[j]!) this.ages[j] = age;
-    }
-    if (toUs >= this.coveredUntilUs) {
-      this.coveredUntilUs = toUs;
-      this.coveredFromUs = fromUs;
     }
   }
 }

@@ -7,14 +7,11 @@ import type { ClientTotals } from '../record/schema.js';
 import { secondOf, type GroupRecorder } from './recorder.js';
 import { phaseAt, type Timeline } from './schedule.js';
 import type { AgeTicks } from './ageTicks.js';
+import { CoveredSpan } from './coveredSpan.js';
 
 export class StallTracker {
-  /**
-   * Ages up to `coveredUntilUs` were recorded from an event outstanding since `coveredFromUs` (or
-   * older): a younger event's ages there are smaller and need no recording.
-   */
-  private coveredUntilUs = -Infinity;
-  private coveredFromUs = -Infinity;
+  /** The seconds' ages already recorded: a younger event's ages there are smaller. */
+  private readonly covered = new CoveredSpan();
 
   constructor(
     private readonly rec: GroupRecorder,
@@ -40,15 +37,10 @@ export class StallTracker {
     for (let p = phaseAt(this.tl, from); p < this.tl.ends.length && this.tl.starts[p]! < to; p++) {
       this.rec.stall(p, Math.min(to, this.tl.ends[p]!) - from);
     }
-    const younger = from >= this.coveredFromUs;
-    const start = younger ? Math.max(from, this.coveredUntilUs) : from;
+    const start = this.covered.recordFrom(from, to);
     const t0 = this.tl.t0Us;
     for (let n = secondOf(t0, start); n <= secondOf(t0, to - 1); n++) {
       this.rec.stallInSecond(n, Math.min(to, t0 + (n + 1) * 1_000_000) - from);
-    }
-    if (to >= this.coveredUntilUs) {
-      this.coveredUntilUs = to;
-      this.coveredFromUs = from;
     }
   }
 }

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { addGroupAges, addLag, AgeTicks, groupAges, LagTicks, NO_CLIENT, TICK_US, tickAtOrAfter } from '../../src/measurement/ageTicks.js';
+import { CoveredSpan } from '../../src/measurement/coveredSpan.js';
 
 const T0 = 5_000_000_000;
 const END = T0 + 1_000_000; // 100 ticks
@@ -42,6 +43,50 @@ describe('AgeTicks', () => {
         },
       ),
     );
+  });
+});
+
+describe('CoveredSpan', () => {
+  const spans = fc.array(fc.tuple(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 1, max: 80 })), { maxLength: 30 });
+
+  it('recording each span only from where it says gives the maximum age of recording every span whole', () => {
+    fc.assert(
+      fc.property(spans, (list) => {
+        const whole = new Array<number>(300).fill(0);
+        const cut = new Array<number>(300).fill(0);
+        const covered = new CoveredSpan();
+        for (const [from, len] of list) {
+          const to = from + len;
+          for (let t = from; t < to; t++) whole[t] = Math.max(whole[t]!, t - from);
+          for (let t = covered.recordFrom(from, to); t < to; t++) cut[t] = Math.max(cut[t]!, t - from);
+        }
+        expect(cut).toEqual(whole);
+      }),
+    );
+  });
+
+  it('starts where the shortcut the stall tracker and the ticks each wrote inline started', () => {
+    fc.assert(
+      fc.property(spans, (list) => {
+        const covered = new CoveredSpan();
+        let untilUs = -Infinity;
+        let fromUs = -Infinity;
+        for (const [from, len] of list) {
+          const to = from + len;
+          const start = from >= fromUs ? Math.max(from, untilUs) : from;
+          if (to >= untilUs) [untilUs, fromUs] = [to, from];
+          expect(covered.recordFrom(from, to)).toBe(start);
+        }
+      }),
+    );
+  });
+
+  it('a younger span inside a recorded one needs nothing; an older one all of it', () => {
+    const c = new CoveredSpan();
+    expect(c.recordFrom(100, 300)).toBe(100);
+    expect(c.recordFrom(150, 250)).toBe(300); // nothing left to record: start at or past its end
+    expect(c.recordFrom(200, 400)).toBe(300);
+    expect(c.recordFrom(50, 120)).toBe(50);
   });
 });
 
