@@ -11,6 +11,7 @@ import { NO_CLIENT, TICK_US } from '../util/ticksCodec.js';
 import { decodeAges, decodeLag, maxTicksOf } from '../record/tickSeries.js';
 import { formatUs } from '../util/units.js';
 import { median } from './noise.js';
+import { phasesOf } from './select.js';
 
 export interface Freeze {
   /** µs since t0. */
@@ -96,9 +97,7 @@ function series(record: RunRecord, fast: Set<string>): Series | undefined {
 
 /** Tick ranges [from, to) of the phases with `role`. */
 function ticksOf(record: RunRecord, role: string): [number, number][] {
-  return record.phases
-    .filter((p) => p.role === role)
-    .map((p) => [Math.ceil(p.startUs / TICK_US), Math.ceil((p.startUs + p.durationUs) / TICK_US)]);
+  return phasesOf(record, role).map((p) => [Math.ceil(p.startUs / TICK_US), Math.ceil((p.startUs + p.durationUs) / TICK_US)]);
 }
 
 function phaseFreezes(s: Series, ranges: [number, number][], floorUs: number, countFromUs: number): FreezePhase {

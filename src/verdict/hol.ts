@@ -17,7 +17,7 @@ import { DEFAULT_HOL_RULES, type HolRules } from '../scenario/types.js';
 import { formatUs } from '../util/units.js';
 import type { GroupResult, HolEvidence, HolFiguresJudged, HolResult, HolRuleId, RunRecord, Verdict } from '../record/schema.js';
 import { noiseModel, type NoiseModel } from './noise.js';
-import { isFast, phasesWithRole, select } from './select.js';
+import { hasClientsIn, isFast, phasesWithRole, select, windowOf } from './select.js';
 import { CLOSE_SLOW_CLIENT } from '../protocol/v0.js';
 import { describeFreezes, freezeView, type FreezePhase, type FreezeView } from './freeze.js';
 import { fallPValue } from './counts.js';
@@ -247,9 +247,7 @@ export function analyseHol(record: RunRecord, rulesIn: HolRules): HolResult {
   }
   if (fired.length > 0) {
     const slowPresent = record.groups.some(
-      (g) =>
-        (g.kind === 'slow' || g.kind === 'catchup' || g.kind === 'churn') &&
-        Object.entries(g.phases).some(([name, p]) => p.clients > 0 && record.phases.find((x) => x.name === name)?.role === 'stress'),
+      (g) => (g.kind === 'slow' || g.kind === 'catchup' || g.kind === 'churn') && hasClientsIn(record, g, 'stress'),
     );
     const who = slowPresent ? 'slow clients delayed the fast ones' : 'fast clients were delayed or starved in stress';
     const how = freeze?.triggered ? (freeze.sustained ? ' (sustained)' : ' (transient)') : '';
@@ -319,9 +317,9 @@ function serverEmitted(record: RunRecord): boolean {
  * meanwhile is unknown. Estimated from its baseline rate, and labelled so.
  */
 function unknownAfterAllLeft(record: RunRecord, ratePerClientSec: number): string | undefined {
-  const stress = record.phases.filter((p) => p.role === 'stress');
-  if (stress.length === 0) return undefined;
-  const endUs = Math.max(...stress.map((p) => p.startUs + p.durationUs));
+  const stress = windowOf(record, 'stress');
+  if (!stress) return undefined;
+  const { endUs } = stress;
   const clients = record.groups.filter(isFast).flatMap((g) => g.clientResults ?? []);
   if (clients.length === 0 || clients.some((c) => c.closedAtUs === undefined || c.closedAtUs >= endUs)) return undefined;
   const lastUs = Math.max(...clients.map((c) => c.closedAtUs!));
@@ -394,7 +392,7 @@ function deliveryRule(
   stressClientSeconds: number,
   record: RunRecord,
 ): HolEvidence {
-  const seconds = (role: string): number => record.phases.filter((p) => p.role === role).reduce((a, p) => a + p.durationUs / 1e6, 0);
+  const seconds = (role: string): number => windowOf(record, role)?.seconds ?? 0;
   const tb = seconds('baseline');
   const ts = seconds('stress');
   const nb = bRate * tb;

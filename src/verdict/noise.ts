@@ -6,6 +6,7 @@ import { decodeHistogram, mergeEncoded } from '../measurement/histogram.js';
 import type { RunRecord } from '../record/schema.js';
 import { TICK_US } from '../util/ticksCodec.js';
 import { decodeLag } from '../record/tickSeries.js';
+import { phasesOf } from './select.js';
 
 export interface NoiseModel {
   /** Per-second p99 of the fast groups in each whole second of baseline and stress (µs). */
@@ -62,7 +63,7 @@ export function perSecondP99(record: RunRecord, role: string, groups: Set<string
 /** [start of the second (µs since t0), p99] per whole second of each phase with `role`. */
 export function perSecondP99At(record: RunRecord, role: string, groups: Set<string>): [number, number][] {
   const out: [number, number][] = [];
-  for (const ph of record.phases.filter((p) => p.role === role)) {
+  for (const ph of phasesOf(record, role)) {
     const bySecond = new Map<number, string[]>();
     for (const iv of record.intervals) {
       if (!groups.has(iv.group) || !iv.histogram) continue;

@@ -45,7 +45,28 @@ export function select(record: RunRecord, groups: (g: GroupResult) => boolean, p
 
 export const isFast = (g: GroupResult): boolean => g.kind === 'fast';
 
+/** The record's phases with `role`, in timeline order: every reader of "the stress phases" asks here. */
+export function phasesOf(record: RunRecord, role: string): RunRecord['phases'] {
+  return record.phases.filter((p) => p.role === role);
+}
+
+/** Where the phases with `role` lie: the first one's start, the last one's end, their seconds; undefined when there is none. */
+export function windowOf(record: RunRecord, role: string): { startUs: number; endUs: number; seconds: number } | undefined {
+  const phases = phasesOf(record, role);
+  if (phases.length === 0) return undefined;
+  return {
+    startUs: Math.min(...phases.map((p) => p.startUs)),
+    endUs: Math.max(...phases.map((p) => p.startUs + p.durationUs)),
+    seconds: phases.reduce((a, p) => a + p.durationUs / 1e6, 0),
+  };
+}
+
+/** Whether the group had clients in a phase with `role`. */
+export function hasClientsIn(record: RunRecord, g: GroupResult, role: string): boolean {
+  return phasesOf(record, role).some((p) => (g.phases[p.name]?.clients ?? 0) > 0);
+}
+
 export function phasesWithRole(record: RunRecord, role: string): (name: string) => boolean {
-  const names = new Set(record.phases.filter((p) => p.role === role).map((p) => p.name));
+  const names = new Set(phasesOf(record, role).map((p) => p.name));
   return (n) => names.has(n);
 }

@@ -4,6 +4,7 @@
 // happened says nothing about head-of-line blocking, however clean its numbers look.
 import { ASSUMED_SERVER_QUEUE_BYTES, PUSHBACK_HELD_SLACK_BYTES, type GroupResult, type RunRecord } from '../record/schema.js';
 import { formatBytes, formatUs } from '../util/units.js';
+import { hasClientsIn, phasesOf, windowOf } from './select.js';
 
 export interface Tested {
   /** null: not measured (a record from before backpressure was measured). */
@@ -11,19 +12,9 @@ export interface Tested {
   detail: string;
 }
 
-function stressWindow(record: RunRecord): { startUs: number; endUs: number } | undefined {
-  const stress = record.phases.filter((p) => p.role === 'stress');
-  if (stress.length === 0) return undefined;
-  return { startUs: Math.min(...stress.map((p) => p.startUs)), endUs: Math.max(...stress.map((p) => p.startUs + p.durationUs)) };
-}
-
-function inStress(record: RunRecord, g: GroupResult): boolean {
-  return record.phases.some((p) => p.role === 'stress' && (g.phases[p.name]?.clients ?? 0) > 0);
-}
-
 /** Connections the group made during stress phases (connects in warmup or baseline pressed on nothing measured). */
 function stressConnects(record: RunRecord, g: GroupResult): number {
-  return record.phases.filter((p) => p.role === 'stress').reduce((a, p) => a + (g.phases[p.name]?.connectUs?.count ?? 0), 0);
+  return phasesOf(record, 'stress').reduce((a, p) => a + (g.phases[p.name]?.connectUs?.count ?? 0), 0);
 }
 
 const HOW: Record<string, string> = {
@@ -41,7 +32,7 @@ const HOW: Record<string, string> = {
  * replayed a backlog. Churn: it connected during stress.
  */
 export function testedBy(record: RunRecord, sustainUs: number): Tested {
-  const win = stressWindow(record);
+  const win = windowOf(record, 'stress');
   if (!win) return { tested: null, detail: 'no stress phase' };
   const windowUs = Math.min(sustainUs, (win.endUs - win.startUs) / 2);
   const latestUs = win.endUs - windowUs;
@@ -51,7 +42,7 @@ export function testedBy(record: RunRecord, sustainUs: number): Tested {
   let measured = false;
   let others = false; // catch-up or churn clients in stress
   for (const g of record.groups) {
-    if (!inStress(record, g)) continue;
+    if (!hasClientsIn(record, g, 'stress')) continue;
     if (g.kind === 'slow') {
       slow = true;
       for (const c of g.clientResults ?? []) {

@@ -2,7 +2,7 @@
 // worst, and the client-seconds a per-client rate divides by.
 import { describe, expect, it } from 'vitest';
 import { createHistogram, encodeHistogram, recordUs } from '../../src/measurement/histogram.js';
-import { isFast, phasesWithRole, select } from '../../src/verdict/select.js';
+import { hasClientsIn, isFast, phasesOf, phasesWithRole, select, windowOf } from '../../src/verdict/select.js';
 import type { RunRecord } from '../../src/record/schema.js';
 import { verdictRecord } from '../support/verdictRecord.js';
 
@@ -104,5 +104,60 @@ describe('isFast and phasesWithRole', () => {
     rec.phases.push({ name: 'stress again', role: 'stress', startUs: 4_000_000, durationUs: 1_000_000 });
     const stress = phasesWithRole(rec, 'stress');
     expect(['stress', 'stress again', 'baseline', 'warmup', 'nope'].map(stress)).toEqual([true, true, false, false, false]);
+  });
+});
+
+describe('phasesOf, windowOf and hasClientsIn: the phases of a role, asked in one place', () => {
+  /** `record()` with a second stress phase after a recovery: 4 s → 5 s recovery, 5 s → 6.5 s stress again. */
+  function twoStresses(): RunRecord {
+    const rec = record();
+    rec.phases.push({ name: 'recovery', role: 'recovery', startUs: 4_000_000, durationUs: 1_000_000 });
+    rec.phases.push({ name: 'stress again', role: 'stress', startUs: 5_000_000, durationUs: 1_500_000 });
+    return rec;
+  }
+
+  it('the phases of a role in timeline order; none of a role the record lacks', () => {
+    const rec = twoStresses();
+    expect(phasesOf(rec, 'stress').map((p) => p.name)).toEqual(['stress', 'stress again']);
+    expect(phasesOf(rec, 'other')).toEqual([]);
+  });
+
+  it('their window: the first start, the last end, their seconds (a gap between them not counted); none without the role', () => {
+    const rec = twoStresses();
+    expect(windowOf(rec, 'stress')).toEqual({ startUs: 2_000_000, endUs: 6_500_000, seconds: 3.5 });
+    expect(windowOf(rec, 'baseline')).toEqual({ startUs: 1_000_000, endUs: 2_000_000, seconds: 1 });
+    expect(windowOf(rec, 'other')).toBeUndefined();
+  });
+
+  it('a group has clients in a role when one of its phases of that role has any', () => {
+    const rec = twoStresses();
+    const [fast, stalled, fast2] = rec.groups;
+    expect([fast, stalled, fast2].map((g) => hasClientsIn(rec, g!, 'stress'))).toEqual([true, true, true]);
+    expect([fast, stalled, fast2].map((g) => hasClientsIn(rec, g!, 'baseline'))).toEqual([true, false, false]);
+    expect(hasClientsIn(rec, fast!, 'recovery')).toBe(false); // no result for that phase at all
+    fast2!.phases['stress again'] = { ...fast2!.phases.stress!, clients: 0 };
+    fast2!.phases.stress = { ...fast2!.phases.stress!, clients: 0 };
+    expect(hasClientsIn(rec, fast2!, 'stress')).toBe(false);
+  });
+
+  it('gives what each reader computed on its own before', () => {
+    const rec = twoStresses();
+    rec.groups[2]!.phases.stress = { ...rec.groups[2]!.phases.stress!, clients: 0 };
+    for (const role of ['warmup', 'baseline', 'stress', 'recovery', 'other']) {
+      const own = rec.phases.filter((p) => p.role === role);
+      expect(phasesOf(rec, role)).toEqual(own);
+      // the delivery rule's seconds, the tested rule's window, the unknown-ids rule's end
+      expect(windowOf(rec, role)?.seconds ?? 0).toBe(own.reduce((a, p) => a + p.durationUs / 1e6, 0));
+      if (own.length)
+        expect(windowOf(rec, role)).toMatchObject({
+          startUs: Math.min(...own.map((p) => p.startUs)),
+          endUs: Math.max(...own.map((p) => p.startUs + p.durationUs)),
+        });
+      // the verdict's "slow clients present in stress" read the group's phases by name
+      for (const g of rec.groups)
+        expect(hasClientsIn(rec, g, role)).toBe(
+          Object.entries(g.phases).some(([name, p]) => p.clients > 0 && rec.phases.find((x) => x.name === name)?.role === role),
+        );
+    }
   });
 });
