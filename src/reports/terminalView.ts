@@ -1,7 +1,7 @@
 // A record as the terminal renderers read it: every string in it, keys included, passed through
 // terminalSafe, so no field of a live run or of a crafted record read back writes a control sequence.
 // Sanitised once: the entry point copies the record, and the renderers it calls get the copy back as
-// it is (a record is a few MB of encoded series, and each renderer used to copy it again).
+// it is (a record is a few MB of encoded series: a copy per renderer would cost that again each time).
 import { mapStrings, terminalSafe } from '../util/untrusted.js';
 
 /**

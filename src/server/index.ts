@@ -1,5 +1,5 @@
 // The reference event server's programmatic API: `startServer` is what `evbench serve`, the runner
-// and the tests call. Mode `isolated` shows the fix, mode `legacy` reproduces the seed's bug.
+// and the tests call. Mode `isolated` shows the fix, mode `legacy` reproduces head-of-line blocking.
 import type { AddressInfo } from 'node:net';
 import { WEBSOCKET_PATH } from '../protocol/v0.js';
 import { UserError } from '../util/errors.js';

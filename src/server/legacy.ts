@@ -1,4 +1,4 @@
-// Legacy mode: a faithful copy of the seed server's dispatch, kept to show the bug. One global FIFO
+// Legacy mode: the dispatch that blocks every client behind the slowest, kept to show it. One global FIFO
 // of jobs runs in one async loop; for each event, for each session in turn, it scans the user's
 // groups, checks filters, then awaits that send's completion before the next. Subscribing (and its
 // catch-up replay) is a job in the same FIFO. One client whose socket stops draining stalls all.
@@ -49,7 +49,7 @@ export class LegacyHub implements Hub {
   private readonly sessions = new Set<LegacySession>();
   private readonly queue: Job[] = [];
   /**
-   * Bytes of event bodies waiting in the global queue. The queue itself is the seed's bug and stays
+   * Bytes of event bodies waiting in the global queue. The queue itself is the bug this mode shows and stays
    * unbounded in jobs, but over --log-bytes this process refuses publishes (503) rather than grow
    * until the machine runs out of memory; a shared store's live batches are queued regardless.
    */
@@ -206,7 +206,7 @@ export class LegacyHub implements Hub {
     s.considered = until;
   }
 
-  /** The seed's send: a fresh message object per client, serialized, awaited until written. */
+  /** The blocking send: a fresh message object per client, serialized, awaited until written. */
   private send(s: LegacySession, event: StoredEvent): Promise<void> {
     const message = JSON.stringify({
       msgID: ++s.msgId,

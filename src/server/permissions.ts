@@ -1,6 +1,6 @@
 // Who may read which events. Tokens map to readers; a reader answers "may read this owner group?".
 // Isolated sessions ask a precomputed Set (O(1)); legacy sessions scan the user's group list per event,
-// as the seed server did, so the cost grows with the number of groups a user may read.
+// so there, as in the server legacy mode reproduces, the cost grows with the number of groups a user may read.
 import { PUBLIC_GROUP, privateGroup, userToken } from '../protocol/v0.js';
 import type { ServerOptions } from './options.js';
 import { SecretTokens } from './tokens.js';
@@ -73,7 +73,7 @@ export function mayReadFast(reader: Reader, ownerGroup: string): boolean {
   return reader.groupSet === undefined || reader.groupSet.has(ownerGroup);
 }
 
-/** Legacy mode: the seed's per-event linear scan of the user's group list. */
+/** Legacy mode: a linear scan of the user's group list, per event (the cost legacy mode reproduces). */
 export function mayReadByScan(reader: Reader, ownerGroup: string): boolean {
   const groups = reader.groups;
   if (groups === undefined) return true;

@@ -178,8 +178,8 @@ export interface SessionHandlers<S> {
  * Wires accepted connections to a hub's sessions, whatever the mode: counts them, reads and checks
  * their frames (the guard answers bad ones with a status), hands valid requests on, and forgets a
  * session when its socket closes. Returns `serve(ws, session)`. The listeners are made once per hub
- * and shared by every connection (`this` is the websocket): four closures per connection were
- * hundreds of bytes of each idle subscriber (issue 15).
+ * and shared by every connection (`this` is the websocket): four closures per connection would be
+ * hundreds of bytes of each idle subscriber.
  */
 export function connectionWiring<S extends { readonly guard: ClientGuard }>(
   ctx: ServerContext,

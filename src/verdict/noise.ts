@@ -106,7 +106,7 @@ export function noiseModel(record: RunRecord, fastGroups: Set<string>, rules: No
   const mad = baselineP99s.length ? median(baselineP99s.map((v) => Math.abs(v - med))) : 0;
   const max = baselineP99s.length ? Math.max(...baselineP99s) : 0;
   const lagAt = lagBySecond(record);
-  // older records carry only the run's loop delay p99: it widens every second, as it used to
+  // a record without per-tick lateness carries only the run's loop delay p99: it widens every second alike
   const loop = lagAt ? 0 : (record.generator?.eventLoopDelayP99Us ?? 0);
   const candidates: [number, string][] = [
     [rules.indexLimit * med, `${rules.indexLimit}× the baseline's median per-second p99`],

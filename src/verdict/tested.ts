@@ -7,7 +7,7 @@ import { formatBytes, formatUs } from '../util/units.js';
 import { hasClientsIn, phasesOf, windowOf } from './select.js';
 
 export interface Tested {
-  /** null: not measured (a record from before backpressure was measured). */
+  /** null: not measured (the record carries no pushback figures). */
   tested: boolean | null;
   detail: string;
 }
@@ -83,7 +83,7 @@ export function testedBy(record: RunRecord, sustainUs: number): Tested {
   if (found.length > 0) return { tested: true, detail: listed(found) };
   if (!slow && !others) return { tested: false, detail: 'nothing in stress could block: no slow, catch-up or churn clients' };
   if (slow && !measured && !others)
-    return { tested: null, detail: 'whether the slow clients pushed back was not measured (a record from before evbench measured it)' };
+    return { tested: null, detail: 'whether the slow clients pushed back was not measured (the record carries no pushback figures)' };
   // here every group counted above left a line in `short`: a catch-up or churn group always does, and a
   // slow one does once its pushback was measured
   return { tested: false, detail: listed(short) };

@@ -150,7 +150,7 @@ describe('a slow reader that never pushed back', () => {
   it('a record from before pushback was measured: not known (null), unless something else was in stress', () => {
     expect(testedBy(run({ pushback: null }), SUSTAIN)).toEqual({
       tested: null,
-      detail: 'whether the slow clients pushed back was not measured (a record from before evbench measured it)',
+      detail: 'whether the slow clients pushed back was not measured (the record carries no pushback figures)',
     });
     const withCatchup = run({ pushback: null });
     group(withCatchup, 'catchup', 'replayer', {
