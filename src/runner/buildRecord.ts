@@ -12,7 +12,7 @@ import type { Timeline } from '../measurement/schedule.js';
 import { finalizeRecord } from '../verdict/finalize.js';
 import type { Scenario } from '../scenario/types.js';
 import { assembleGroups, assembleIntervals, type WorkerResult } from './assemble.js';
-import { SCHEMA_VERSION, type GeneratorHealth, type RunRecord, type ServerScrape } from '../record/schema.js';
+import { noVerdict, SCHEMA_VERSION, type GeneratorHealth, type RunRecord, type ServerScrape } from '../record/schema.js';
 import type { RunState } from './runState.js';
 import type { TargetHandle } from './target.js';
 import './adapters/builtins.js';
@@ -71,16 +71,6 @@ export function recordHead(
   };
 }
 
-export const NO_VERDICT_YET: RunRecord['hol'] = {
-  verdict: 'unknown',
-  index: null,
-  p50Index: null,
-  stallIndex: null,
-  deliveryRatio: null,
-  evidence: [],
-  summary: '',
-};
-
 /** The record's timeline: each phase's start (µs since t0) and duration. */
 export function recordPhases(scenario: Scenario, tl: Timeline): RunRecord['phases'] {
   return scenario.phases.map((p, i) => ({ name: p.name, role: p.role, startUs: tl.starts[i]! - tl.t0Us, durationUs: p.durationUs }));
@@ -99,7 +89,7 @@ export function buildRecord(m: MeasuredParts): RunRecord {
     groups: assembleGroups(scenario, m.results),
     intervals: assembleIntervals(m.intervals),
     generator: m.generator,
-    hol: { ...NO_VERDICT_YET, evidence: [] },
+    hol: noVerdict(),
     server: m.server && { ...m.server, source: redactUrl(m.server.source) },
     serverProcess:
       m.serverProcess && summarizeServerProcess(m.serverProcess.command, m.serverProcess.pid, m.serverProcess.samples, tl.t0Us, phases),

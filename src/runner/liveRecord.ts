@@ -21,10 +21,10 @@ import type {
   ServerProcessRecord,
   ServerScrape,
 } from '../record/schema.js';
-import { LIVE_PERIOD_S } from '../record/schema.js';
+import { LIVE_PERIOD_S, noVerdict } from '../record/schema.js';
 import { fetchMetrics, summarizeServerMetrics } from './scrape.js';
 import { clientRecord } from './assemble.js';
-import { NO_VERDICT_YET, recordHead, type MeasuredParts } from './buildRecord.js';
+import { recordHead, type MeasuredParts } from './buildRecord.js';
 import type { ClientResult, WorkerToMain } from './threadMessages.js';
 import type { HealthSample } from './generatorHealth.js';
 import { nowUs as clockUs } from '../clock.js';
@@ -262,7 +262,7 @@ export class LiveRecord {
       groups,
       intervals,
       generator,
-      hol: { ...NO_VERDICT_YET, evidence: [] },
+      hol: noVerdict(),
       server,
       thresholds: [],
       warnings: [],

@@ -4,7 +4,7 @@
 import { analyseHol } from './hol.js';
 import { serverDisagreement, serverViewEvidence } from './serverViewEvidence.js';
 import { evaluateThresholds } from './thresholds.js';
-import type { HolResult, RunRecord } from '../record/schema.js';
+import { noVerdict, type HolResult, type RunRecord } from '../record/schema.js';
 import { recordBaseName } from '../record/loadRecord.js';
 import type { Scenario } from '../scenario/types.js';
 
@@ -19,15 +19,10 @@ export const NOT_JUDGED = 'not judged: the run is not a result';
 export function shardVerdict(record: RunRecord): HolResult {
   const { index, count } = record.shard!;
   const base = recordBaseName({ ...record, shard: undefined });
-  return {
-    verdict: 'unknown',
-    index: null,
-    p50Index: null,
-    stallIndex: null,
-    deliveryRatio: null,
-    evidence: [],
-    summary: `shard ${index}/${count}: measured, no verdict — merge the shards: evbench merge ${base}.shard-*-of-${count}.json -o ${base}.json`,
-  };
+  return noVerdict(
+    'unknown',
+    `shard ${index}/${count}: measured, no verdict — merge the shards: evbench merge ${base}.shard-*-of-${count}.json -o ${base}.json`,
+  );
 }
 
 /** Whether a record is one shard of several (it gives no verdict of its own). */

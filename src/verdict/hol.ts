@@ -15,7 +15,15 @@
 //   none       — the run tested the server and no rule fired.
 import { DEFAULT_HOL_RULES, type HolRules } from '../scenario/types.js';
 import { formatUs } from '../util/units.js';
-import type { GroupResult, HolEvidence, HolFiguresJudged, HolResult, HolRuleId, RunRecord, Verdict } from '../record/schema.js';
+import {
+  noVerdict,
+  type GroupResult,
+  type HolEvidence,
+  type HolFiguresJudged,
+  type HolResult,
+  type HolRuleId,
+  type RunRecord,
+} from '../record/schema.js';
 import { noiseModel, type NoiseModel } from './noise.js';
 import { hasClientsIn, isFast, phasesWithRole, select, windowOf } from './select.js';
 import { CLOSE_SLOW_CLIENT } from '../protocol/v0.js';
@@ -100,10 +108,6 @@ export function disconnects(groups: GroupResult[]): { count: number; clients: nu
   return { count, clients, detail, deliberate };
 }
 
-function noResult(verdict: Verdict, summary: string, evidence: HolEvidence[] = []): HolResult {
-  return { verdict, index: null, p50Index: null, stallIndex: null, deliveryRatio: null, evidence, summary };
-}
-
 export function analyseHol(record: RunRecord, rulesIn: HolRules): HolResult {
   const rules: Required<HolRules> = { ...DEFAULT_HOL_RULES, ...rulesIn } as Required<HolRules>;
   let invalid = invalidReason(record);
@@ -121,18 +125,18 @@ export function analyseHol(record: RunRecord, rulesIn: HolRules): HolResult {
     triggered: dropped.count > 0,
   };
   if (base.matched === 0 || stress.matched === 0) {
-    if (invalid) return noResult('invalid', `NOT A RESULT: ${invalid}`);
-    return noResult('unknown', 'no verdict: the scenario has no fast group in both a baseline and a stress phase');
+    if (invalid) return noVerdict('invalid', `NOT A RESULT: ${invalid}`);
+    return noVerdict('unknown', 'no verdict: the scenario has no fast group in both a baseline and a stress phase');
   }
   if (base.latency.totalCount === 0) {
-    if (invalid) return noResult('invalid', `NOT A RESULT: ${invalid}`, [disconnectRow]);
+    if (invalid) return noVerdict('invalid', `NOT A RESULT: ${invalid}`, [disconnectRow]);
     if (dropped.count > 0)
-      return noResult(
+      return noVerdict(
         'disconnect',
         `DISCONNECT: the server closed or refused ${dropped.count} of ${dropped.clients} fast clients before they had a baseline (${dropped.detail})`,
         [disconnectRow],
       );
-    return noResult('invalid', 'NOT A RESULT: the fast group received nothing in baseline, so there is nothing to compare with', [
+    return noVerdict('invalid', 'NOT A RESULT: the fast group received nothing in baseline, so there is nothing to compare with', [
       disconnectRow,
     ]);
   }

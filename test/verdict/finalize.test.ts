@@ -3,7 +3,8 @@
 // record made not a result after the fact.
 import { describe, expect, it } from 'vitest';
 import { finalizeRecord, markNotAResult, NOT_JUDGED } from '../../src/verdict/finalize.js';
-import type { RunRecord } from '../../src/record/schema.js';
+import { noVerdict, type RunRecord } from '../../src/record/schema.js';
+import { analyseHol } from '../../src/verdict/hol.js';
 import { RULES, steady, verdictRecord } from '../support/verdictRecord.js';
 
 const healthy = (): RunRecord => verdictRecord({ baseline: steady(2_000), stress: steady(2_000, 10) });
@@ -99,5 +100,30 @@ describe('markNotAResult', () => {
     markNotAResult(rec, 'shard 2 of 3 was partial');
     expect(rec.hol).toMatchObject({ verdict: 'invalid', summary });
     expect(summary).not.toMatch(/shard 2/);
+  });
+});
+
+describe('noVerdict: a verdict without figures, written once', () => {
+  it('is what a record carried before it was judged, and a new object each time (evidence is appended to)', () => {
+    const empty = { verdict: 'unknown', index: null, p50Index: null, stallIndex: null, deliveryRatio: null, evidence: [], summary: '' };
+    expect(noVerdict()).toEqual(empty);
+    const a = noVerdict();
+    a.evidence.push({ id: 'tested', rule: 'r', measured: 'm', bound: 'b', triggered: false });
+    expect(noVerdict().evidence).toEqual([]);
+    expect(noVerdict('invalid', 'NOT A RESULT: x')).toEqual({ ...empty, verdict: 'invalid', summary: 'NOT A RESULT: x' });
+  });
+
+  it("is the verdict's answer when it has nothing to judge, and a shard's before merging", () => {
+    const noStress = healthy();
+    noStress.phases = noStress.phases.filter((p) => p.role !== 'stress');
+    expect(analyseHol(noStress, RULES)).toEqual(
+      noVerdict('unknown', 'no verdict: the scenario has no fast group in both a baseline and a stress phase'),
+    );
+    const shard = healthy();
+    shard.scenario.spec = { ...shard.scenario.spec, hol: RULES, thresholds: {} } as RunRecord['scenario']['spec'];
+    shard.shard = { index: 1, count: 2 };
+    finalizeRecord(shard, shard.scenario.spec);
+    expect({ ...shard.hol, summary: '' }).toEqual(noVerdict());
+    expect(shard.hol.summary).toMatch(/^shard 1\/2: measured, no verdict — merge the shards/);
   });
 });
