@@ -91,6 +91,14 @@ export function addGroupAges(into: GroupAges, from: GroupAges): void {
   }
 }
 
+/** Several workers' (or shards') ticks of one group as one, as long as the longest: tick k of each together. */
+export function combineAges(parts: GroupAges[]): GroupAges {
+  const n = Math.max(0, ...parts.map((p) => p.together.length));
+  const into: GroupAges = { clients: 0, together: new Uint32Array(n).fill(NO_CLIENT), any: new Uint32Array(n).fill(NO_CLIENT) };
+  for (const p of parts) addGroupAges(into, p);
+  return into;
+}
+
 /**
  * How late a generator thread was at each tick: a timer that fired `lateUs` late, or an event the
  * publisher sent `lateUs` behind its schedule, explains up to that much of any age measured in the
@@ -120,4 +128,11 @@ export class LagTicks {
 export function addLag(into: Uint32Array, from: Uint32Array): void {
   const n = Math.min(into.length, from.length);
   for (let j = 0; j < n; j++) if (from[j]! > into[j]!) into[j] = from[j]!;
+}
+
+/** Several threads' (or shards') lags as one, as long as the longest: the worst tick by tick. */
+export function combineLags(parts: Uint32Array[]): Uint32Array {
+  const into = new Uint32Array(Math.max(0, ...parts.map((p) => p.length)));
+  for (const p of parts) addLag(into, p);
+  return into;
 }

@@ -2,7 +2,7 @@
 // the verdict, a merge and the charts all read them with, so they agree on which series a record
 // holds and how long one may be.
 import type { AgeSeries, RunRecord } from './schema.js';
-import { decodeTicks, TICK_US } from '../util/ticksCodec.js';
+import { decodeTicks, encodeTicks, TICK_US } from '../util/ticksCodec.js';
 
 /**
  * The most ticks a series of `record` can hold: one every TICK_US of its timeline (the runner sizes
@@ -25,6 +25,11 @@ export function decodeAges(
 ): Uint32Array | undefined {
   if (!ages || ages.tickUs !== TICK_US) return undefined;
   return decodeTicks(ages[which], maxTicksOf(record));
+}
+
+/** A group's ticks as its record carries them. */
+export function encodeAges(g: { clients: number; together: Uint32Array; any: Uint32Array }): AgeSeries {
+  return { tickUs: TICK_US, clients: g.clients, together: encodeTicks(g.together), any: encodeTicks(g.any) };
 }
 
 /** The generator's lateness at each tick, or undefined when the record has none or it cannot be read. */

@@ -4,8 +4,9 @@ import type { EncodedInterval, EncodedPhase } from '../measurement/recorder.js';
 import { combineInterval, combinePhase, combineReplays } from '../measurement/combine.js';
 import type { Scenario } from '../scenario/types.js';
 import type { ClientResult } from './threadMessages.js';
-import { addGroupAges, addLag, NO_CLIENT, TICK_US, type GroupAges } from '../measurement/ageTicks.js';
+import { combineAges, combineLags, type GroupAges } from '../measurement/ageTicks.js';
 import { encodeTicks } from '../util/ticksCodec.js';
+import { encodeAges } from '../record/tickSeries.js';
 import type { ClientRecord, GroupResult, IntervalRecord } from '../record/schema.js';
 
 export interface WorkerResult {
@@ -53,15 +54,7 @@ export function assembleGroups(scenario: Scenario, results: WorkerResult[]): Gro
       clientResults: clients.map(clientRecord),
     };
     const ages = results.map((r) => r.groups.find((x) => x.group === gi)?.ages).filter((a): a is GroupAges => a !== undefined);
-    if (ages.length > 0) {
-      const into: GroupAges = {
-        clients: 0,
-        together: ages[0]!.together.slice().fill(NO_CLIENT),
-        any: ages[0]!.any.slice().fill(NO_CLIENT),
-      };
-      for (const a of ages) addGroupAges(into, a);
-      group.ages = { tickUs: TICK_US, clients: into.clients, together: encodeTicks(into.together), any: encodeTicks(into.any) };
-    }
+    if (ages.length > 0) group.ages = encodeAges(combineAges(ages));
     if (g.kind === 'catchup') {
       group.replay = combineReplays(
         clients.flatMap((c) =>
@@ -114,7 +107,5 @@ export function assembleLag(workers: Pick<WorkerResult, 'groups' | 'lag'>[], pub
   const measuring = workers.filter((w) => w.groups.some((g) => (g.ages?.clients ?? 0) > 0)).map((w) => w.lag);
   const present = [...measuring, publisher].filter((p): p is Uint32Array => p !== undefined);
   if (present.length === 0) return undefined;
-  const into = new Uint32Array(Math.max(...present.map((p) => p.length)));
-  for (const p of present) addLag(into, p);
-  return encodeTicks(into);
+  return encodeTicks(combineLags(present));
 }

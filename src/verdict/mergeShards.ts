@@ -11,9 +11,9 @@ import { isoFromUs } from '../clock.js';
 import { formatUs } from '../util/units.js';
 import { UserError } from '../util/errors.js';
 import { notAResult } from '../record/notAResult.js';
-import { addGroupAges, addLag, type GroupAges } from '../measurement/ageTicks.js';
-import { encodeTicks, NO_CLIENT, TICK_US } from '../util/ticksCodec.js';
-import { decodeAges, decodeLag } from '../record/tickSeries.js';
+import { combineAges, combineLags, type GroupAges } from '../measurement/ageTicks.js';
+import { encodeTicks } from '../util/ticksCodec.js';
+import { decodeAges, decodeLag, encodeAges } from '../record/tickSeries.js';
 
 /**
  * How far apart the shards' t0 may be, after each shard's schedule offset (shard i's t0 is i/rate
@@ -208,10 +208,7 @@ function mergeAges(parts: GroupResult[], records: RunRecord[], unread: Unread): 
     }
   });
   if (!readable || decoded.length === 0) return undefined;
-  const n = Math.max(...decoded.map((d) => d.together.length));
-  const into: GroupAges = { clients: 0, together: new Uint32Array(n).fill(NO_CLIENT), any: new Uint32Array(n).fill(NO_CLIENT) };
-  for (const d of decoded) addGroupAges(into, d);
-  return { tickUs: TICK_US, clients: into.clients, together: encodeTicks(into.together), any: encodeTicks(into.any) };
+  return encodeAges(combineAges(decoded));
 }
 
 /**
@@ -232,9 +229,7 @@ function lagAndStrain(
       if (lag) decoded.push(lag);
       else unread(i, "the generator's lateness series could not be read: the merged one leaves this shard's out");
     });
-    const into = new Uint32Array(Math.max(0, ...decoded.map((l) => l.length)));
-    for (const l of decoded) addLag(into, l);
-    out.lagTicks = encodeTicks(into);
+    out.lagTicks = encodeTicks(combineLags(decoded));
   }
   const strained = records.flatMap((r, i) => (r.generator.strained ? [`${prefix(i)}: ${r.generator.strained}`] : []));
   if (strained.length > 0) out.strained = strained.join('; ');

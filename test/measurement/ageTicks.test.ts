@@ -1,7 +1,18 @@
 // A client's age every tick, and a group's: the youngest (everyone frozen together) and the oldest.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { addGroupAges, addLag, AgeTicks, groupAges, LagTicks, NO_CLIENT, TICK_US, tickAtOrAfter } from '../../src/measurement/ageTicks.js';
+import {
+  addGroupAges,
+  addLag,
+  AgeTicks,
+  combineAges,
+  combineLags,
+  groupAges,
+  LagTicks,
+  NO_CLIENT,
+  TICK_US,
+  tickAtOrAfter,
+} from '../../src/measurement/ageTicks.js';
 import { CoveredSpan } from '../../src/measurement/coveredSpan.js';
 
 const T0 = 5_000_000_000;
@@ -233,6 +244,36 @@ describe('LagTicks, more', () => {
     expect(l.lag[6]).toBe(0);
     expect(l.lag[98]).toBe(520_000);
     expect(l.lag).toHaveLength(100);
+  });
+});
+
+describe('combineAges and combineLags: many parts as one', () => {
+  const ticks = (n: number, f: (j: number) => number): Uint32Array => Uint32Array.from({ length: n }, (_, j) => f(j));
+
+  it("the ages of several workers: what adding each into an empty series of the first one's length gave, when all are as long", () => {
+    const parts = [0, 1, 2].map((w) => ({
+      clients: w + 1,
+      together: ticks(100, (j) => ((j + w) % 7 === 0 ? NO_CLIENT : j * 1000 + w)),
+      any: ticks(100, (j) => ((j + w) % 5 === 0 ? NO_CLIENT : j * 2000 - w)),
+    }));
+    const into = { clients: 0, together: parts[0]!.together.slice().fill(NO_CLIENT), any: parts[0]!.any.slice().fill(NO_CLIENT) };
+    for (const p of parts) addGroupAges(into, p);
+    expect(combineAges(parts)).toEqual(into);
+    expect(combineAges(parts).clients).toBe(6);
+  });
+
+  it('as long as the longest part (a shorter one adds only the ticks it has); nothing at all is an empty series', () => {
+    const long = { clients: 1, together: ticks(10, () => 500), any: ticks(10, () => 500) };
+    const short = { clients: 2, together: ticks(4, () => 100), any: ticks(4, () => 900) };
+    const c = combineAges([short, long]);
+    expect([...c.together]).toEqual([100, 100, 100, 100, 500, 500, 500, 500, 500, 500]);
+    expect([...c.any]).toEqual([900, 900, 900, 900, 500, 500, 500, 500, 500, 500]);
+    expect(combineAges([])).toEqual({ clients: 0, together: new Uint32Array(0), any: new Uint32Array(0) });
+  });
+
+  it('lags: the worst tick by tick, as long as the longest', () => {
+    expect([...combineLags([Uint32Array.from([0, 50, 300, 7]), Uint32Array.from([10, 40, 500])])]).toEqual([10, 50, 500, 7]);
+    expect(combineLags([])).toEqual(new Uint32Array(0));
   });
 });
 

@@ -2,7 +2,7 @@
 // read with their own caps before, refuses a series longer than the run's timeline and one at another
 // tick spacing.
 import { describe, expect, it } from 'vitest';
-import { decodeAges, decodeLag, maxTicksOf } from '../../src/record/tickSeries.js';
+import { decodeAges, decodeLag, encodeAges, maxTicksOf } from '../../src/record/tickSeries.js';
 import { decodeTicks, encodeTicks, TICK_US } from '../../src/util/ticksCodec.js';
 import { steady, verdictRecord } from '../support/verdictRecord.js';
 import type { RunRecord } from '../../src/record/schema.js';
@@ -74,5 +74,15 @@ describe('a record tick series, decoded once', () => {
     expect(decodeLag(r)).toBeUndefined();
     r.generator.lagTicks = 'not deflated';
     expect(decodeLag(r)).toBeUndefined();
+  });
+
+  it('a group written with encodeAges reads back through decodeAges, at the one tick spacing', () => {
+    const r = recordWith(0);
+    const g = { clients: 3, together: series(50), any: series(60) };
+    const ages = encodeAges(g);
+    expect(ages.tickUs).toBe(TICK_US);
+    expect(ages.clients).toBe(3);
+    expect(decodeAges(r, ages, 'together')).toEqual(g.together);
+    expect(decodeAges(r, ages, 'any')).toEqual(g.any);
   });
 });
