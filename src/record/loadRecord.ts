@@ -10,7 +10,7 @@ import { RecordProblem, validateRecord } from './validateRecord.js';
 const REQUIRED: (keyof RunRecord)[] = ['scenario', 'phases', 'groups', 'intervals', 'generator', 'hol', 'thresholds', 'warnings'];
 
 /** Larger than any record a run writes; a bigger file is refused before it is read into memory. */
-export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+const MAX_RECORD_BYTES = 256 * 1024 * 1024;
 
 /**
  * Checks that parsed JSON is a run record this version understands, field by field (the first bad

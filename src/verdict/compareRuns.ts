@@ -53,11 +53,11 @@ export interface CompareOptions {
 export const DEFAULT_COMPARE: CompareOptions = { tolerance: 0.25, minDeltaUs: 5000, alpha: 0.01, all: false };
 
 /** Delivery rates falling by less than this (events/s per client) are noise (a stalled group's 0.1 → 0). */
-export const MIN_RATE_DROP = 1;
+const MIN_RATE_DROP = 1;
 /** Missing events rising by less than this share of the events owed are noise. */
-export const MIN_MISSING_SHARE = 0.001;
+const MIN_MISSING_SHARE = 0.001;
 
-export const MEASURED_ROLES = ['baseline', 'stress'];
+const MEASURED_ROLES = ['baseline', 'stress'];
 
 export interface Comparison {
   rows: CompareRow[];

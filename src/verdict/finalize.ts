@@ -16,7 +16,7 @@ export const NOT_JUDGED = 'not judged: the run is not a result';
  * sibling's share); `evbench merge` judges the shards together. What stays is whether the shard
  * itself is a result (a failed worker, a bound generator, a run cut short): that the merge needs.
  */
-export function shardVerdict(record: RunRecord): HolResult {
+function shardVerdict(record: RunRecord): HolResult {
   const { index, count } = record.shard!;
   const base = recordBaseName({ ...record, shard: undefined });
   return noVerdict(
@@ -26,7 +26,7 @@ export function shardVerdict(record: RunRecord): HolResult {
 }
 
 /** Whether a record is one shard of several (it gives no verdict of its own). */
-export const isShard = (record: RunRecord): boolean => record.shard !== undefined && record.shard.count > 1;
+const isShard = (record: RunRecord): boolean => record.shard !== undefined && record.shard.count > 1;
 
 export function finalizeRecord(record: RunRecord, spec: Pick<Scenario, 'hol' | 'thresholds'>): RunRecord {
   record.hol = analyseHol(record, spec.hol);

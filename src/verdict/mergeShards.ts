@@ -55,7 +55,7 @@ export function scheduleOffsetUs(record: RunRecord): number {
  * Throws a UserError naming the earliest and latest shard when their starts differ by more than the
  * tolerance; else returns the spread.
  */
-export function checkT0(inputs: ShardInput[], maxSkewUs: number): number {
+function checkT0(inputs: ShardInput[], maxSkewUs: number): number {
   const starts = inputs.map((i) => ({ ...i, startUs: i.record.t0Us - scheduleOffsetUs(i.record) })).sort((a, b) => a.startUs - b.startUs);
   const first = starts[0]!;
   const last = starts.at(-1)!;
@@ -73,7 +73,7 @@ export function checkT0(inputs: ShardInput[], maxSkewUs: number): number {
  * given instants further apart than the tolerance are refused, naming both (their t0 would differ
  * as much). Undefined when a shard was given none (then their t0 alone say whether they started together).
  */
-export function agreedStartAt(inputs: ShardInput[], maxSkewUs: number): string | undefined {
+function agreedStartAt(inputs: ShardInput[], maxSkewUs: number): string | undefined {
   if (inputs.some((i) => i.record.startAt === undefined)) return undefined;
   const given = inputs.map((i) => ({ ...i, atMs: Date.parse(i.record.startAt!) })).sort((a, b) => a.atMs - b.atMs);
   const first = given[0]!;
