@@ -275,7 +275,10 @@ export interface HolResult {
   summary: string;
 }
 
-/** A verdict without figures or evidence: a record's before it is judged, or one that could not be judged. A new object each call (evidence is appended to). */
+/**
+ * A verdict without figures or evidence: a record's before it is judged, or one that could not be
+ * judged. A new object each call (evidence is appended to).
+ */
 export function noVerdict(verdict: Verdict = 'unknown', summary = '', evidence: HolEvidence[] = []): HolResult {
   return { verdict, index: null, p50Index: null, stallIndex: null, deliveryRatio: null, evidence, summary };
 }
