@@ -86,7 +86,7 @@ export class LegacyHub implements Hub {
       guard: new ClientGuard(this.ctx, ws, reader),
       msgId: 0,
       considered: this.ctx.log.headId,
-      pending: new PendingSends((us, outcome) => this.ctx.metrics.observeSend(us, outcome)),
+      pending: new PendingSends((us, outcome, count) => this.ctx.metrics.observeSend(us, outcome, count)),
     };
     this.sessions.add(s);
     this.serve(ws, s);
