@@ -18,6 +18,7 @@ const { applyPinning, describePinning, planPinning, releasePinning, pinServer } 
 const { buildCSubscribers, startCFleet } = await benchDist('cSubscribers.js');
 const { drive } = await benchDist('leanLoad.js');
 const { cpuUs } = await benchDist('procStats.js');
+const { PUBLISHER_TOKEN } = await benchDist('contenders.js');
 const { buildLimit, measureLimit, eventFrameBytes } = await benchDist('limit.js');
 const { spawnListening } = await dist('util/spawnServe.js');
 
@@ -28,7 +29,7 @@ const [rounds = 3, measureMs = 3000] = process.argv
   .map(Number);
 if (builds.length === 0) throw new Error('usage: node scripts/fanout-builds.mjs DIST [DIST…] [ROUNDS] [MEASURE_MS]');
 const say = (line) => process.stderr.write(`${line}\n`);
-const TOKEN = 'fanout-builds';
+const TOKEN = PUBLISHER_TOKEN; // eventFrameBytes publishes with it
 const LIMIT = 'limit: 100 frames per write';
 
 const subscribers = buildCSubscribers();
