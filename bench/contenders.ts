@@ -83,13 +83,16 @@ export function startPlainWs(): Promise<ServerProcess> {
 }
 
 const GO_SOURCE = join(packageRoot, 'bench', 'go', 'main.go');
+/** The plain hub as gorilla's README example writes it (bench/go/hub/main.go). */
+export const GO_HUB_SOURCE = join(packageRoot, 'bench', 'go', 'hub', 'main.go');
 const GOPATH = '/usr/share/gocode';
 
 /**
- * Builds the Go contender once per run (into dist-bench/, which is never committed). Resolves with the
- * binary's path, or with a reason to skip it: Go or gorilla/websocket not installed.
+ * Builds a Go contender (`source`: the benchmark's, or GO_HUB_SOURCE) once per run (into dist-bench/,
+ * which is never committed). Resolves with the binary's path, or with a reason to skip it: Go or
+ * gorilla/websocket not installed.
  */
-export function buildGoServer(): { binary?: string; skipped?: string } {
+export function buildGoServer(source = GO_SOURCE): { binary?: string; skipped?: string } {
   const go = spawnSync('go', ['version'], { encoding: 'utf8' });
   if (go.error || go.status !== 0) {
     return { skipped: 'Go is not installed (apt-get install -y golang-go golang-github-gorilla-websocket-dev): Go contender skipped' };
@@ -101,21 +104,19 @@ export function buildGoServer(): { binary?: string; skipped?: string } {
   }
   const outDir = benchFile('go');
   mkdirSync(outDir, { recursive: true });
-  const binary = join(outDir, 'evbench-go-server');
+  const binary = join(outDir, source === GO_SOURCE ? 'evbench-go-server' : 'evbench-go-hub');
   // built already from this source (dist-bench/ is never committed): linking again costs seconds
-  if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(GO_SOURCE).mtimeMs) return { binary };
+  if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(source).mtimeMs) return { binary };
   const env: NodeJS.ProcessEnv = { ...process.env, GO111MODULE: 'off', GOPATH, GOFLAGS: '' };
   env.GOCACHE ??= join(tmpdir(), 'evbench-gocache');
-  const build = spawnSync('go', ['build', '-o', binary, GO_SOURCE], { encoding: 'utf8', env, timeout: 180_000 });
+  const build = spawnSync('go', ['build', '-o', binary, source], { encoding: 'utf8', env, timeout: 180_000 });
   if (build.status !== 0)
     return { skipped: `Go contender did not build: ${(build.stderr || build.error?.message || '').trim().split('\n')[0]}` };
   return { binary };
 }
 
-/** The Go contender; pinned runs give it GOMAXPROCS=1 (through env(1), so the pid stays the server's). */
-export function startGoServer(binary: string, queueEvents = 16384): Promise<ServerProcess> {
+/** A Go contender; pinned runs give it GOMAXPROCS=1 (through env(1), so the pid stays the server's). */
+export function startGoServer(binary: string, queueEvents = 16384, name = 'go gorilla'): Promise<ServerProcess> {
   const args = [binary, '-queue', String(queueEvents)];
-  return currentPinning().enabled
-    ? startUrlProcess('go gorilla', 'env', ['GOMAXPROCS=1', ...args])
-    : startUrlProcess('go gorilla', binary, args.slice(1));
+  return currentPinning().enabled ? startUrlProcess(name, 'env', ['GOMAXPROCS=1', ...args]) : startUrlProcess(name, binary, args.slice(1));
 }

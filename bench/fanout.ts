@@ -1,12 +1,21 @@
 // fan-out: deliveries/s at saturation and p99 at a fixed load (100 clients, 200-byte events) for
-// `evbench serve` isolated vs a plain `ws` broadcast loop and a Go gorilla/websocket server, each
-// pinned to the server core (Go with GOMAXPROCS=1) while the subscribers run on the generator core.
+// `evbench serve` isolated vs a plain `ws` broadcast loop and two Go gorilla/websocket servers (the
+// benchmark's own, bench/go/main.go, and the plain hub of gorilla's README example, bench/go/hub),
+// each pinned to the server core (Go with GOMAXPROCS=1) while the subscribers run on the generator core.
 // Saturation uses lean counting subscribers (leanLoad.ts); the fixed-load p99 uses the runner itself
 // (runScenario, full accounting), so the same evbench clients measure every contender. The physical
 // limit (limit.ts: pre-built frames written from one core) runs as two more contenders, so every
 // saturation figure is also a fraction of what the core can do at best.
 import { runScenario } from '../src/runner/run.js';
-import { buildGoServer, PUBLISHER_TOKEN, startEvbench, startGoServer, startPlainWs, type ServerProcess } from './contenders.js';
+import {
+  buildGoServer,
+  GO_HUB_SOURCE,
+  PUBLISHER_TOKEN,
+  startEvbench,
+  startGoServer,
+  startPlainWs,
+  type ServerProcess,
+} from './contenders.js';
 import { buildCSubscribers, startCFleet } from './cSubscribers.js';
 import { drive, startFleet } from './leanLoad.js';
 import { buildLimit, eventFrameBytes, measureLimit } from './limit.js';
@@ -19,6 +28,8 @@ const PAYLOAD = 200;
 const BATCH = 100;
 export const LIMIT_BATCHED = 'limit: 100 frames per write';
 export const LIMIT_SINGLE = 'limit: 1 frame per write';
+/** The plain hub of gorilla's README example (bench/go/hub/main.go). */
+export const GO_HUB = 'go gorilla hub';
 
 export async function benchFanout(ctx: BenchContext): Promise<BenchResult> {
   // 100 × 750 = 75,000 deliveries/s: a load both servers carry on one core, and the runner too
@@ -31,6 +42,11 @@ export async function benchFanout(ctx: BenchContext): Promise<BenchResult> {
     notes.push(go.skipped);
     ctx.log(`fan-out: ${go.skipped}`);
   }
+  const hub = go.skipped ? go : buildGoServer(GO_HUB_SOURCE);
+  if (hub.skipped && !go.skipped) {
+    notes.push(hub.skipped);
+    ctx.log(`fan-out: ${hub.skipped}`);
+  }
   const limit = buildLimit();
   if (limit.skipped) {
     notes.push(limit.skipped);
@@ -41,6 +57,8 @@ export async function benchFanout(ctx: BenchContext): Promise<BenchResult> {
     servers.push(await startEvbench('evbench isolated', ['--mode', 'isolated']));
     servers.push(await startPlainWs());
     if (go.binary) servers.push(await startGoServer(go.binary));
+    // the same queue as the other Go contender (the example's 256 would close clients a batch of 100 × 3 outruns)
+    if (hub.binary) servers.push(await startGoServer(hub.binary, 16384, GO_HUB));
     for (const s of servers) ctx.log(`  ${s.name}: pid ${s.pid}, threads on CPU ${s.cpus}`);
     const frameBytes = await eventFrameBytes(servers[0]!.url, PAYLOAD);
     const subscribers = buildCSubscribers();
@@ -60,6 +78,7 @@ export async function benchFanout(ctx: BenchContext): Promise<BenchResult> {
         }),
     }));
     if (go.skipped) contenders.push({ name: 'go gorilla', measure: async () => ({}), skipped: go.skipped });
+    if (hub.skipped) contenders.push({ name: GO_HUB, measure: async () => ({}), skipped: hub.skipped });
     for (const [name, batch] of [
       [LIMIT_BATCHED, BATCH],
       [LIMIT_SINGLE, 1],
@@ -78,6 +97,7 @@ export async function benchFanout(ctx: BenchContext): Promise<BenchResult> {
     const m = (name: string, metric: string): number => r(name)?.median[metric] ?? NaN;
     const satRounds = roundRatios(r('evbench isolated'), r('go gorilla'), 'deliveriesPerSec');
     const p99Rounds = roundRatios(r('evbench isolated'), r('go gorilla'), 'fixedP99Ms');
+    const hubP99Rounds = roundRatios(r('evbench isolated'), r(GO_HUB), 'fixedP99Ms');
     const bound = (name: string): number => (r(name)?.samples ?? []).filter((s) => s['fixedGeneratorBound'] === 1).length;
     const spread = (x: { min: number; max: number }): string =>
       Number.isFinite(x.min) ? `round by round ${x.min.toFixed(2)}–${x.max.toFixed(2)}×` : '';
@@ -89,6 +109,8 @@ export async function benchFanout(ctx: BenchContext): Promise<BenchResult> {
         'isolated ÷ plain ws, deliveries/s': ratio(m('evbench isolated', 'deliveriesPerSec'), m('plain ws', 'deliveriesPerSec')),
         'isolated ÷ go gorilla, deliveries/s': ratio(m('evbench isolated', 'deliveriesPerSec'), m('go gorilla', 'deliveriesPerSec')),
         'isolated ÷ go gorilla, p99 at fixed load': ratio(m('evbench isolated', 'fixedP99Ms'), m('go gorilla', 'fixedP99Ms')),
+        'isolated ÷ go gorilla hub, deliveries/s': ratio(m('evbench isolated', 'deliveriesPerSec'), m(GO_HUB, 'deliveriesPerSec')),
+        'isolated ÷ go gorilla hub, p99 at fixed load': ratio(m('evbench isolated', 'fixedP99Ms'), m(GO_HUB, 'fixedP99Ms')),
         'isolated ÷ physical limit (100 frames per write), deliveries/s': ratio(
           m('evbench isolated', 'deliveriesPerSec'),
           m(LIMIT_BATCHED, 'deliveriesPerSec'),
@@ -126,6 +148,17 @@ export async function benchFanout(ctx: BenchContext): Promise<BenchResult> {
             : `${m('evbench isolated', 'fixedP99Ms').toFixed(2)} ÷ ${m('go gorilla', 'fixedP99Ms').toFixed(2)} ms; ${spread(p99Rounds)}; ` +
                 `generator bound (round left out) in ${bound('evbench isolated')} + ${bound('go gorilla')} of ${2 * (r('go gorilla')?.samples.length ?? 0)} rounds`,
         ),
+        target(
+          `fan-out p99 at ${(fixedRate * clients).toLocaleString('en-US')} deliveries/s (runner, full accounting), evbench isolated ÷ go gorilla hub (README example)`,
+          ratio(m('evbench isolated', 'fixedP99Ms'), m(GO_HUB, 'fixedP99Ms')),
+          '<=',
+          1.1,
+          '×',
+          hub.skipped
+            ? hub.skipped
+            : `${m('evbench isolated', 'fixedP99Ms').toFixed(2)} ÷ ${m(GO_HUB, 'fixedP99Ms').toFixed(2)} ms; ${spread(hubP99Rounds)}; ` +
+                `generator bound (round left out) in ${bound(GO_HUB)} of ${r(GO_HUB)?.samples.length ?? 0} hub rounds`,
+        ),
       ],
       params: {
         clients,
@@ -141,7 +174,7 @@ export async function benchFanout(ctx: BenchContext): Promise<BenchResult> {
       },
       notes: [
         ...notes,
-        ...['evbench isolated', 'go gorilla', 'plain ws'].map((name) => {
+        ...['evbench isolated', 'go gorilla', GO_HUB, 'plain ws'].map((name) => {
           const x = roundRatios(r(name), r(LIMIT_BATCHED), 'deliveriesPerSec');
           return `${name} ÷ physical limit (100 frames per write), round by round: median ${x.median.toFixed(3)}, ${x.min.toFixed(3)}–${x.max.toFixed(3)}`;
         }),

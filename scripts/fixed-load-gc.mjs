@@ -8,7 +8,10 @@
 // baseline, and the server's GC pauses in the same seconds (count, total, longest, and how many
 // were at least the round's p99). VARIANT="--max-semi-space-size=32" adds rounds with those flags,
 // alternated with the default ones, to try a remedy side by side. GO=1 adds rounds against the Go
-// gorilla contender (GOMAXPROCS=1, the same core), whose p99 shows what the runner itself adds.
+// gorilla contender (GOMAXPROCS=1, the same core), whose p99 shows what the runner itself adds; HUB=1
+// the plain gorilla hub of its README example (bench/go/hub). BASE_FLAGS="--single-threaded-gc" gives
+// every evbench round those node flags (what the bench gives a pinned server); BEFORE=/other/dist adds
+// rounds of another build of evbench (e.g. the commit before a change, built in a second worktree).
 // PREFILL=N stores N events in the server's log before the run (the bench's server holds the
 // events of its earlier rounds): a fuller heap, longer full collections.
 //   npm run build && npm run build:bench && node scripts/fixed-load-gc.mjs [ROUNDS=3] [BASELINE_S=20]
@@ -22,20 +25,36 @@ const benchDist = (p) => import(pathToFileURL(join(root, 'dist-bench', 'bench', 
 const { runScenario } = await dist('runner/run.js');
 const { urlScenario, phaseOf } = await benchDist('scenario.js');
 const { applyPinning, describePinning, planPinning, releasePinning, pinServer } = await benchDist('pinning.js');
-const { PUBLISHER_TOKEN, buildGoServer, startGoServer } = await benchDist('contenders.js');
+const { PUBLISHER_TOKEN, GO_HUB_SOURCE, buildGoServer, startGoServer } = await benchDist('contenders.js');
 const { SERVE_ON_LOOPBACK } = await dist('util/spawnServe.js');
 
 const rounds = Number(process.argv[2] ?? 3);
 const baselineS = Number(process.argv[3] ?? 20);
-const variants = [[], ...(process.env.VARIANT ? [process.env.VARIANT.split(/\s+/)] : []), ...(process.env.GO === '1' ? ['go'] : [])];
+const baseFlags = process.env.BASE_FLAGS ? process.env.BASE_FLAGS.split(/\s+/) : [];
+const before = process.env.BEFORE ? resolve(process.env.BEFORE, 'cli', 'main.js') : undefined;
+const variants = [
+  baseFlags,
+  ...(process.env.VARIANT ? [[...baseFlags, ...process.env.VARIANT.split(/\s+/)]] : []),
+  ...(before ? ['before'] : []),
+  ...(process.env.GO === '1' ? ['go'] : []),
+  ...(process.env.HUB === '1' ? ['hub'] : []),
+];
 const say = (line) => process.stderr.write(`${line}\n`);
 
-/** `evbench serve --mode isolated` with `flags` for node and --trace-gc; resolves once it listens. */
-function startServer(flags) {
+/** `evbench serve --mode isolated` (`cli`: this build's, or another's) with `flags` for node and --trace-gc; resolves once it listens. */
+function startServer(flags, cli) {
   const spawnedAt = performance.now(); // V8 counts --trace-gc times from its isolate's start, a few ms later
   const child = spawn(
     process.execPath,
-    [...flags, '--trace-gc', ...SERVE_ON_LOOPBACK, '--mode', 'isolated', '--publisher-token', PUBLISHER_TOKEN],
+    [
+      ...flags,
+      '--trace-gc',
+      ...(cli ? [cli, ...SERVE_ON_LOOPBACK.slice(1)] : SERVE_ON_LOOPBACK),
+      '--mode',
+      'isolated',
+      '--publisher-token',
+      PUBLISHER_TOKEN,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const gc = []; // { atMs (since the server started), kind, pauseMs }
@@ -66,16 +85,24 @@ function startServer(flags) {
   });
 }
 
-/** The Go contender (no GC trace: its collector runs concurrently, beside the one goroutine per client). */
-async function goServer() {
-  const { binary, skipped } = buildGoServer();
+/** A Go contender (no GC trace: its collector runs concurrently, beside the one goroutine per client). */
+async function goServer(source) {
+  const { binary, skipped } = buildGoServer(source);
   if (!binary) throw new Error(skipped);
   const go = await startGoServer(binary);
   return { url: go.url, gc: [], spawnedAt: performance.now(), stop: () => go.stop() };
 }
 
 async function round(flags, r) {
-  const server = flags === 'go' ? await goServer() : await startServer(flags);
+  const server =
+    flags === 'go'
+      ? await goServer()
+      : flags === 'hub'
+        ? await goServer(GO_HUB_SOURCE)
+        : flags === 'before'
+          ? await startServer(baseFlags, before)
+          : await startServer(flags);
+  const isGo = flags === 'go' || flags === 'hub';
   const serverZero = server.spawnedAt;
   const scenario = urlScenario({
     name: `fixed-load-gc-${r}`,
@@ -89,7 +116,7 @@ async function round(flags, r) {
       { name: 'stress', duration: '1s' },
     ],
   });
-  if (flags !== 'go') scenario.publisher.prefill = Number(process.env.PREFILL ?? 0);
+  if (!isGo) scenario.publisher.prefill = Number(process.env.PREFILL ?? 0);
   let baselineFrom;
   let baselineTo;
   const record = await runScenario(scenario, {
@@ -108,7 +135,14 @@ async function round(flags, r) {
   const byKind = {};
   for (const g of inBaseline) byKind[g.kind] = (byKind[g.kind] ?? 0) + 1;
   return {
-    flags: flags === 'go' ? 'go gorilla' : flags.join(' ') || 'default',
+    flags:
+      flags === 'go'
+        ? 'go gorilla'
+        : flags === 'hub'
+          ? 'go gorilla hub'
+          : flags === 'before'
+            ? `before (${process.env.BEFORE})`
+            : flags.join(' ') || 'default',
     p50Ms: fast.latencyUs.p50 / 1000,
     p99Ms,
     p999Ms: fast.latencyUs.p999 / 1000,

@@ -171,7 +171,7 @@ export class CursorReplay {
     s.pending.beginMany(now, events.length);
     // the kernel has the bytes once the write completes: the buffer is then free for another step
     const release = whole && (() => this.spareReplayBuffers.length < SPARE_REPLAY_BUFFERS && this.spareReplayBuffers.push(whole));
-    s.socket.write(buf, s.replayWritten(events.length, release));
+    s.socket.write(buf, s.framesWritten(events.length, release));
     this.ctx.metrics.eventsOut += events.length;
     this.ctx.metrics.replayedEvents += events.length;
     return total;

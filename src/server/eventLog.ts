@@ -8,15 +8,17 @@ export const DEFAULT_OBJECT_KIND = 'arvados#object';
 const UUID_PREFIX = 'zzzzz-57u5n-';
 const CANONICAL_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 
-/** An event as the server keeps it: the fields filters and permissions read, plus its frame body. */
+/**
+ * An event as the server keeps it: the fields filters and permissions read, plus its frame body. A
+ * log of 300,000 events is 300,000 of these on the heap, so it holds nothing delivery does not read:
+ * the uuid is derived from the id (eventUuid), the event_at text lives in the body.
+ */
 export interface StoredEvent {
   id: number;
-  uuid: string;
   objectUuid: string;
   ownerUuid: string;
   objectKind: string;
   eventType: string;
-  eventAt: string;
   eventAtUs: number;
   /** When the server stored the event (what `created_at` filters compare). */
   createdAtUs: number;
@@ -25,8 +27,13 @@ export interface StoredEvent {
    * `"id":…,"uuid":…,…,"properties":{…}}`, UTF-8.
    */
   body: Buffer;
-  /** The publisher's properties object, kept only for legacy mode (which re-serializes per client). */
-  properties?: Record<string, unknown>;
+  /** What legacy mode re-serializes per client, kept only for it: the publisher's properties and event_at text. */
+  legacy?: { properties: Record<string, unknown>; eventAt: string };
+}
+
+/** The uuid of the event with log id `id`. */
+export function eventUuid(id: number): string {
+  return UUID_PREFIX + String(id).padStart(15, '0');
 }
 
 /** An event's fields before it has an id: what a store writes, and reads back. */
@@ -63,28 +70,25 @@ export function eventFields(event: PublishedEvent, createdAtUs: number): EventFi
 
 /**
  * The stored event with id `id`: its body is built here, once, and shared by every delivery.
- * `properties` is kept only for legacy mode.
+ * `properties` is given only for legacy mode.
  */
 export function storedEvent(id: number, f: EventFields, properties?: Record<string, unknown>): StoredEvent {
-  const uuid = UUID_PREFIX + String(id).padStart(15, '0');
   const body = Buffer.from(
-    `"id":${id},"uuid":"${uuid}","object_uuid":${JSON.stringify(f.objectUuid)},` +
+    `"id":${id},"uuid":"${eventUuid(id)}","object_uuid":${JSON.stringify(f.objectUuid)},` +
       `"object_owner_uuid":${JSON.stringify(f.ownerUuid)},"object_kind":${JSON.stringify(f.objectKind)},` +
       `"event_type":${JSON.stringify(f.eventType)},"event_at":"${f.eventAt}",` +
       `"properties":${f.propertiesJson}}`,
   );
   return {
     id,
-    uuid,
     objectUuid: f.objectUuid,
     ownerUuid: f.ownerUuid,
     objectKind: f.objectKind,
     eventType: f.eventType,
-    eventAt: f.eventAt,
     eventAtUs: f.eventAtUs,
     createdAtUs: f.createdAtUs,
     body,
-    properties,
+    legacy: properties && { properties, eventAt: f.eventAt },
   };
 }
 

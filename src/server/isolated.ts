@@ -1,6 +1,6 @@
-// Isolated mode (the fix): fan-out never waits on a socket. Each event is framed once; a session
-// gets a small per-connection head plus the shared body, written straight to its socket, corked for
-// the rest of the tick so a publish batch leaves as one writev. A session's queue is bounded in
+// Isolated mode (the fix): fan-out never waits on a socket. Each event's body is serialized once; a
+// session gets its events of a fan-out chunk as whole frames (its own `{"msgID":N,` head, the shared
+// body) in one buffer, one write, corked for the rest of the tick so a publish batch leaves as one writev. A session's queue is bounded in
 // bytes (the socket's buffer is its queue); catch-up replay reads the log in pages with the session's
 // own cursor, paced by that session's backpressure, and joins live delivery at the head. Replay runs
 // only in its budgeted share of each loop turn, after the turn's I/O and never while live fan-out has
@@ -39,7 +39,7 @@ export class IsolatedHub implements Hub {
   private readonly serve: (ws: WebSocket, s: IsolatedSession) => void;
 
   constructor(private readonly ctx: ServerContext) {
-    this.observeSend = (us, outcome) => ctx.metrics.observeSend(us, outcome);
+    this.observeSend = (us, outcome, count) => ctx.metrics.observeSend(us, outcome, count);
     this.writer = new SessionWriter(ctx);
     this.replay = new CursorReplay(ctx, this.writer, () => this.fan.fanning);
     this.fan = new LiveFanOut(ctx.log.headId, this.index, this.writer, this.replay);

@@ -6,7 +6,7 @@
 import type { WebSocket } from 'ws';
 import type { StatusMessage } from '../protocol/v0.js';
 import { nowUs } from '../clock.js';
-import type { LogPage, StoredEvent } from './eventLog.js';
+import { eventUuid, type LogPage, type StoredEvent } from './eventLog.js';
 import type { QueueStats } from './metrics.js';
 import { ClientGuard } from './limits.js';
 import type { ClientRequest } from './clientFrames.js';
@@ -86,7 +86,7 @@ export class LegacyHub implements Hub {
       guard: new ClientGuard(this.ctx, ws, reader),
       msgId: 0,
       considered: this.ctx.log.headId,
-      pending: new PendingSends((us, outcome) => this.ctx.metrics.observeSend(us, outcome)),
+      pending: new PendingSends((us, outcome, count) => this.ctx.metrics.observeSend(us, outcome, count)),
     };
     this.sessions.add(s);
     this.serve(ws, s);
@@ -211,13 +211,13 @@ export class LegacyHub implements Hub {
     const message = JSON.stringify({
       msgID: ++s.msgId,
       id: event.id,
-      uuid: event.uuid,
+      uuid: eventUuid(event.id),
       object_uuid: event.objectUuid,
       object_owner_uuid: event.ownerUuid,
       object_kind: event.objectKind,
       event_type: event.eventType,
-      event_at: event.eventAt,
-      properties: event.properties,
+      event_at: event.legacy?.eventAt,
+      properties: event.legacy?.properties,
     });
     this.ctx.metrics.eventsOut++;
     s.pending.begin(nowUs());

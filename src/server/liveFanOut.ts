@@ -7,6 +7,7 @@
 // delays nobody but itself.
 import { nowUs } from '../clock.js';
 import type { StoredEvent } from './eventLog.js';
+import { eventFrameLength } from './frame.js';
 import { mayReadFast } from './permissions.js';
 import type { SubscriptionIndex } from './subscriptionIndex.js';
 import type { CursorReplay } from './cursorReplay.js';
@@ -45,6 +46,8 @@ export class LiveFanOut {
   private readonly touched: IsolatedSession[] = [];
   private visits = 0;
   private chunkSize = 1;
+  /** The events of the chunk one session is given in one write (reused). */
+  private readonly out: StoredEvent[] = [];
 
   constructor(
     headId: number,
@@ -113,25 +116,46 @@ export class LiveFanOut {
     s.chunk.push(this.chunkEvent!);
   };
 
-  /** Delivers one session its events of the current chunk that it may read and matches, in id order. */
+  /**
+   * Delivers one session its events of the current chunk that it may read and matches, in id order:
+   * those within its budget framed together into one write, an event over it (or after a gap) through
+   * the one-event path that applies the overflow policy.
+   */
   private deliverChunk(s: IsolatedSession, batch: FanOutBatch, now: number): void {
+    const out = this.out;
+    let queuedBefore = s.socket.writableLength;
+    let bytes = 0;
     for (const event of s.chunk) {
       // A session that replayed past this event (and then went live) already has it.
-      if (!s.live) return;
+      if (!s.live) break;
       if (event.id <= s.cursor) continue;
       if (s.batchSeq !== batch.seq) {
         s.batchSeq = batch.seq;
-        s.queuedAtBatch = s.socket.writableLength;
+        s.queuedAtBatch = queuedBefore + bytes;
         s.heavyVisits = 0;
       }
       if (s.subs.filterTerms > HEAVY_SESSION_TERMS && ++s.heavyVisits > HEAVY_VISITS_PER_BATCH) {
         // Too expensive to try on every event here: it reads the rest from the log, paced, from this event on.
+        this.writer.deliverFrames(s, out, bytes, now);
+        out.length = 0;
         return this.replay.follow(s, event.id - 1);
       }
       if (!mayReadFast(s.reader, event.ownerUuid) || !s.subs.matches(event)) continue;
       // One batch never cuts off a healthy client: a session with nothing queued when this batch
       // reached it takes the whole batch (capped at 4 × --queue-bytes by the parser).
-      if (!this.writer.deliver(s, event, now, s.queuedAtBatch === 0 ? batch.bytes : 0)) return;
+      const allowance = s.queuedAtBatch === 0 ? batch.bytes : 0;
+      if (this.writer.needsDeliver(s, event, queuedBefore + bytes, allowance)) {
+        this.writer.deliverFrames(s, out, bytes, now);
+        out.length = 0;
+        bytes = 0;
+        if (!this.writer.deliver(s, event, now, allowance)) return;
+        queuedBefore = s.socket.writableLength;
+        continue;
+      }
+      bytes += eventFrameLength(s.msgId + out.length + 1, event.body.length);
+      out.push(event);
     }
+    this.writer.deliverFrames(s, out, bytes, now);
+    out.length = 0;
   }
 }

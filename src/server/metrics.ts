@@ -124,15 +124,15 @@ export class ServerMetrics {
     this.refusals[reason]++;
   }
 
-  /** One event frame's send ended (written to the kernel, failed, or abandoned), `us` after it was enqueued. */
-  observeSend(us: number, outcome: SendOutcome = 'written'): void {
+  /** `count` event frames' sends ended (written to the kernel, failed, or abandoned), `us` after they were enqueued. */
+  observeSend(us: number, outcome: SendOutcome = 'written', count = 1): void {
     let i = 0;
     while (i < SEND_BUCKETS_US.length && us > SEND_BUCKETS_US[i]!) i++;
-    this.sendBuckets[i]!++;
-    this.sendSumUs += us;
-    this.sendCount++;
+    this.sendBuckets[i]! += count;
+    this.sendSumUs += us * count;
+    this.sendCount += count;
     if (us > this.sendMaxUs) this.sendMaxUs = us;
-    this.sendOutcomes[outcome]++;
+    this.sendOutcomes[outcome] += count;
   }
 
   render(): string {

@@ -7,8 +7,8 @@
 export type SendOutcome = 'written' | 'failed' | 'abandoned';
 export const SEND_OUTCOMES: readonly SendOutcome[] = ['written', 'failed', 'abandoned'];
 
-/** Receives each send's elapsed time (µs from enqueue to end) and how it ended. */
-export type ObserveSend = (us: number, outcome: SendOutcome) => void;
+/** Receives `count` sends' elapsed time (µs from enqueue to end) and how they ended. */
+export type ObserveSend = (us: number, outcome: SendOutcome, count: number) => void;
 
 export class PendingSends {
   /** Enqueue times (µs), ascending; entries before `head` have ended. */
@@ -39,9 +39,23 @@ export class PendingSends {
     for (let i = 0; i < count; i++) this.times.push(enqueuedUs);
   }
 
-  /** The oldest `count` sends ended together at `nowUs` (one write holding `count` frames). */
+  /**
+   * The oldest `count` sends ended together at `nowUs` (one write holding `count` frames); sends
+   * enqueued at the same instant are observed together, once.
+   */
   endMany(nowUs: number, outcome: 'written' | 'failed', count: number): void {
-    for (let i = 0; i < count; i++) this.end(nowUs, outcome);
+    const ignored = Math.min(count, this.abandonedPending);
+    this.abandonedPending -= ignored;
+    let left = Math.min(count - ignored, this.size);
+    while (left > 0) {
+      const enqueuedUs = this.times[this.head]!;
+      let n = 1;
+      while (n < left && this.times[this.head + n] === enqueuedUs) n++;
+      this.head += n;
+      left -= n;
+      this.observe(nowUs - enqueuedUs, outcome, n);
+    }
+    this.release();
   }
 
   /**
@@ -55,6 +69,12 @@ export class PendingSends {
     }
     if (this.head >= this.times.length) return;
     const enqueuedUs = this.times[this.head++]!;
+    this.release();
+    this.observe(nowUs - enqueuedUs, outcome, 1);
+  }
+
+  /** Gives back the room of ended sends. */
+  private release(): void {
     if (this.head === this.times.length) {
       // Nothing in flight: an idle subscriber keeps no array of past sends (V8 frees the backing
       // store at length 0; before, it grew 8 bytes an event up to 1,024 of them per session).
@@ -64,7 +84,6 @@ export class PendingSends {
       this.times.splice(0, this.head);
       this.head = 0;
     }
-    this.observe(nowUs - enqueuedUs, outcome);
   }
 
   /**
@@ -72,7 +91,7 @@ export class PendingSends {
    * abandoned, with its elapsed time so far. Their completions, if the socket still reports them, are ignored.
    */
   abandon(nowUs: number): void {
-    for (let i = this.head; i < this.times.length; i++) this.observe(nowUs - this.times[i]!, 'abandoned');
+    for (let i = this.head; i < this.times.length; i++) this.observe(nowUs - this.times[i]!, 'abandoned', 1);
     this.abandonedPending += this.size;
     this.times = [];
     this.head = 0;

@@ -5,7 +5,7 @@ import { eventFrameHead, eventFrameLength, writeEventFrame } from '../../src/ser
 
 describe('event frames', () => {
   it('writeEventFrame writes exactly head + body, for every header size and msgID length', () => {
-    for (const msgId of [1, 9, 10, 99, 100, 12_345, 1_000_000, 2 ** 32 + 7]) {
+    for (const msgId of [1, 9, 10, 99, 100, 12_345, 99_999, 100_000, 999_999, 1_000_000, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 7, 1e15]) {
       for (const bodyLength of [0, 50, 115, 116, 200, 65_520, 70_000]) {
         const body = Buffer.alloc(bodyLength, 0x61);
         const expected = Buffer.concat([eventFrameHead(msgId, bodyLength), body]);

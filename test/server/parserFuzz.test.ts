@@ -11,12 +11,10 @@ let checked = 0;
 
 const SAMPLE_EVENT = {
   id: 1,
-  uuid: 'zzzzz-57u5n-000000000000001',
   objectUuid: 'o',
   ownerUuid: 'group-all',
   objectKind: 'arvados#object',
   eventType: 'update',
-  eventAt: '2026-11-26T14:45:48.123456Z',
   eventAtUs: 1_795_705_548_123_456,
   createdAtUs: 1_795_705_548_123_456,
   body: Buffer.alloc(0),
