@@ -72,7 +72,10 @@ const worker = mine[0];
 const CATEGORIES = [
   ['histogram recording (hdr-histogram-js)', /hdr-histogram-js/],
   ['frame scan (id and time out of the JSON)', /measurement\/frameScan/],
-  ['accounting (ids, bitsets, per-second books)', /measurement\/(accounting|recorder|idMap|stall|schedule|bitset)/],
+  [
+    'accounting (ids, bitsets, per-second books, latency tallies)',
+    /measurement\/(accounting|recorder|histogram|idMap|stall|schedule|bitset)/,
+  ],
   ['websocket frames (frameReader)', /clients\/frameReader/],
   ['client connection and adapters', /runner\/(clients|adapters)\//],
   ['ws library', /node_modules\/ws\//],
@@ -89,8 +92,10 @@ for (let i = 0; i < p.samples.length; i++) {
   let n = byId.get(p.samples[i]);
   const f = n.callFrame;
   if (f.functionName === '(idle)') continue;
-  // a native function (Buffer#indexOf, UTF-8 validation) counts where the JavaScript that called it does
+  // a native function (Buffer#indexOf, UTF-8 validation) counts where the JavaScript that called it
+  // does, and so do node:buffer's wrappers around it (frame scan's indexOf is frame scan, not buffers)
   while (!n.callFrame.url && parentOf.has(n.id) && parentOf.get(n.id).callFrame.url) n = parentOf.get(n.id);
+  while (n.callFrame.url === 'node:buffer' && parentOf.has(n.id) && parentOf.get(n.id).callFrame.url) n = parentOf.get(n.id);
   const where = n.callFrame.url || f.functionName;
   const cat =
     CATEGORIES.find(([, re]) => /** @type {RegExp} */ (re).test(where))?.[0] ??

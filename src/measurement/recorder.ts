@@ -1,7 +1,10 @@
 // Per-worker recording for one client group: histograms per phase (latency from the intended time,
 // uncorrected latency from the actual send time, connect and subscribe-ack times), counters, and a
 // per-second interval histogram for charts. Shipped to the main thread encoded, then added.
-import { createHistogram, encodeHistogram, recordUs, type Histogram } from './histogram.js';
+// An event's latency is counted once, in its second's tally (per phase), and each tally is added
+// into both its second's histogram and its phase's when the seconds are shipped or the phases read:
+// the same histograms as recording every value into each, for a third of the work.
+import { createHistogram, encodeHistogram, LatencyTally, recordUs, type Histogram } from './histogram.js';
 import type { PhaseCounters } from '../record/schema.js';
 
 export function zeroCounters(): PhaseCounters {
@@ -63,7 +66,10 @@ export interface EncodedInterval {
 }
 
 interface OpenInterval {
-  latency: Histogram;
+  /** What the tallies have added so far (undefined until one has). */
+  latency?: Histogram;
+  /** This second's latencies not yet added, by phase (a second may straddle a phase boundary). */
+  pending: (LatencyTally | undefined)[];
   delivered: number;
   missing: number;
   arrived: number;
@@ -75,10 +81,21 @@ export function secondOf(t0Us: number, us: number): number {
   return us <= t0Us ? 0 : Math.floor((us - t0Us) / 1_000_000);
 }
 
+/** Tallies one group keeps at most: more open seconds are flushed first (an old stall found missing spans many). */
+const MAX_TALLIES = 8;
+
 export class GroupRecorder {
-  readonly phases: PhaseRecord[];
+  private readonly phaseRecords: PhaseRecord[];
+  /** Uncorrected latencies not yet added into their phase's histogram. */
+  private readonly pendingUncorrected: (LatencyTally | undefined)[];
+  /** Tallies flushed and free for another second (a tally is 68 KiB: they are reused, not remade). */
+  private spareTallies: LatencyTally[] = [];
+  private tallies = 0;
   /** Seconds touched since the last shipment; shipped parts of one second are added by the main thread. */
   private open = new Map<number, OpenInterval>();
+  /** The second last looked up, and its interval: events come in order, so nearly always the same one. */
+  private lastSecond = NaN;
+  private lastInterval?: OpenInterval;
   /** Set when the run starts: intervals are seconds since t0. */
   t0Us = NaN;
 
@@ -86,7 +103,8 @@ export class GroupRecorder {
     readonly group: string,
     phaseCount: number,
   ) {
-    this.phases = Array.from({ length: phaseCount }, () => ({
+    this.pendingUncorrected = new Array<LatencyTally | undefined>(phaseCount);
+    this.phaseRecords = Array.from({ length: phaseCount }, () => ({
       latency: createHistogram(),
       uncorrected: createHistogram(),
       connect: createHistogram(),
@@ -95,46 +113,85 @@ export class GroupRecorder {
     }));
   }
 
+  /** Per phase: latency (missing events at their lower bound), uncorrected latency, connect and ack times, counters. */
+  get phases(): readonly PhaseRecord[] {
+    this.flushTallies();
+    return this.phaseRecords;
+  }
+
   private second(us: number): OpenInterval {
     return this.secondAt(secondOf(this.t0Us, us));
   }
 
   private secondAt(n: number): OpenInterval {
+    if (n === this.lastSecond) return this.lastInterval!;
     let iv = this.open.get(n);
     if (!iv) {
-      iv = { latency: createHistogram(), delivered: 0, missing: 0, arrived: 0, maxStallUs: 0 };
+      iv = { pending: [], delivered: 0, missing: 0, arrived: 0, maxStallUs: 0 };
       this.open.set(n, iv);
     }
+    this.lastSecond = n;
+    this.lastInterval = iv;
     return iv;
   }
 
+  private tally(): LatencyTally {
+    if (this.spareTallies.length === 0 && this.tallies >= MAX_TALLIES) this.flushTallies(); // a stall's missing events span many seconds
+    if (this.spareTallies.length > 0) return this.spareTallies.pop()!;
+    this.tallies++;
+    return new LatencyTally();
+  }
+
+  /** A latency of `phase` in second `iv`: counted once, added into both histograms later. */
+  private latency(iv: OpenInterval, phase: number, us: number): void {
+    (iv.pending[phase] ??= this.tally()).record(us);
+  }
+
   delivered(phase: number, latencyUs: number, uncorrectedUs: number, intendedAtUs: number): void {
-    const p = this.phases[phase]!;
-    p.counters.delivered++;
-    if (latencyUs < 0) p.counters.beforePublish++;
-    recordUs(p.latency, latencyUs);
-    if (uncorrectedUs === uncorrectedUs) recordUs(p.uncorrected, uncorrectedUs); // NaN when the target gave no send time
+    const c = this.phaseRecords[phase]!.counters;
+    c.delivered++;
+    if (latencyUs < 0) c.beforePublish++;
+    // NaN when the target gave no send time
+    if (uncorrectedUs === uncorrectedUs) (this.pendingUncorrected[phase] ??= this.tally()).record(uncorrectedUs);
     const iv = this.second(intendedAtUs);
-    recordUs(iv.latency, latencyUs);
+    this.latency(iv, phase, latencyUs);
     iv.delivered++;
   }
 
   arrived(phase: number, atUs: number): void {
-    this.phases[phase]!.counters.arrived++;
+    this.phaseRecords[phase]!.counters.arrived++;
     this.second(atUs).arrived++;
   }
 
   missing(phase: number, lowerBoundUs: number, intendedAtUs: number): void {
-    const p = this.phases[phase]!;
-    p.counters.missing++;
-    recordUs(p.latency, lowerBoundUs);
+    this.phaseRecords[phase]!.counters.missing++;
     const iv = this.second(intendedAtUs);
-    recordUs(iv.latency, lowerBoundUs);
+    this.latency(iv, phase, lowerBoundUs);
     iv.missing++;
   }
 
+  /** Adds every tally into its histograms (each second's and its phase's) and keeps the tallies for reuse. */
+  private flushTallies(): void {
+    for (const iv of this.open.values()) {
+      for (let p = 0; p < iv.pending.length; p++) {
+        const t = iv.pending[p];
+        if (!t) continue;
+        t.flushInto((iv.latency ??= createHistogram()), this.phaseRecords[p]!.latency);
+        this.spareTallies.push(t);
+        iv.pending[p] = undefined;
+      }
+    }
+    for (let p = 0; p < this.pendingUncorrected.length; p++) {
+      const t = this.pendingUncorrected[p];
+      if (!t) continue;
+      t.flushInto(this.phaseRecords[p]!.uncorrected);
+      this.spareTallies.push(t);
+      this.pendingUncorrected[p] = undefined;
+    }
+  }
+
   stall(phase: number, us: number): void {
-    const c = this.phases[phase]!.counters;
+    const c = this.phaseRecords[phase]!.counters;
     if (us > c.maxStallUs) c.maxStallUs = us;
   }
 
@@ -146,7 +203,7 @@ export class GroupRecorder {
   }
 
   staleness(phase: number, us: number): void {
-    const c = this.phases[phase]!.counters;
+    const c = this.phaseRecords[phase]!.counters;
     if (us > c.maxStalenessUs) c.maxStalenessUs = us;
   }
 
@@ -154,25 +211,26 @@ export class GroupRecorder {
     phase: number,
     what: Exclude<keyof PhaseCounters, 'maxStallUs' | 'maxStalenessUs' | 'delivered' | 'missing' | 'arrived' | 'unseenIds'>,
   ): void {
-    this.phases[phase]!.counters[what]++;
+    this.phaseRecords[phase]!.counters[what]++;
   }
 
   /** An id in a client's gap that no client received (server-emitted streams): not known to be the stream's. */
   unseen(phase: number): void {
-    const c = this.phases[phase]!.counters;
+    const c = this.phaseRecords[phase]!.counters;
     c.unseenIds = (c.unseenIds ?? 0) + 1;
   }
 
   connectTime(phase: number, us: number): void {
-    recordUs(this.phases[phase]!.connect, us);
+    recordUs(this.phaseRecords[phase]!.connect, us);
   }
 
   ackTime(phase: number, us: number): void {
-    recordUs(this.phases[phase]!.ack, us);
+    recordUs(this.phaseRecords[phase]!.ack, us);
   }
 
   /** Ships what the seconds touched since the last call hold, and starts afresh. */
   takeIntervals(): EncodedInterval[] {
+    this.flushTallies();
     const out: EncodedInterval[] = [];
     for (const [index, iv] of [...this.open].sort((a, b) => a[0] - b[0])) {
       out.push({
@@ -182,10 +240,12 @@ export class GroupRecorder {
         missing: iv.missing,
         arrived: iv.arrived,
         maxStallUs: iv.maxStallUs,
-        latency: iv.latency.totalCount > 0 ? encodeHistogram(iv.latency) : '',
+        latency: iv.latency && iv.latency.totalCount > 0 ? encodeHistogram(iv.latency) : '',
       });
     }
     this.open.clear();
+    this.lastSecond = NaN;
+    this.lastInterval = undefined;
     return out;
   }
 

@@ -67,6 +67,31 @@ describe('FrameReader', () => {
     expect(got).toEqual(expected);
   });
 
+  it('reads the same from one reused read buffer, overwritten after every read (what it keeps of a frame is copied)', () => {
+    const pushReused = (r: FrameReader, buf: Buffer, size: number): void => {
+      for (let i = 0; i < stream.length; i += size) {
+        const n = stream.copy(buf, 0, i, Math.min(stream.length, i + size));
+        r.push(buf.subarray(0, n), true);
+        buf.fill(0xee); // the next read lands here
+      }
+    };
+    for (const size of [1, 2, 7, 100, 1000, 4096]) {
+      const got: Got = [];
+      pushReused(reader(got), Buffer.alloc(size), size);
+      expect(got).toEqual(expected);
+    }
+    // the same without saying the buffer is reused: what a split frame kept is overwritten
+    const got: Got = [];
+    const r = reader(got);
+    const buf = Buffer.alloc(100);
+    for (let i = 0; i < stream.length; i += 100) {
+      const n = stream.copy(buf, 0, i, Math.min(stream.length, i + 100));
+      r.push(buf.subarray(0, n));
+      buf.fill(0xee);
+    }
+    expect(got).not.toEqual(expected);
+  });
+
   it('refuses what a server must not send', () => {
     for (const bad of [frame('x', 0x3), frame('x', 0x0), Buffer.from([0xc1, 0x01, 0x78])]) {
       const got: Got = [];

@@ -4,12 +4,11 @@
 // catch-up and churn workers do not, and the garbage of a connect storm is collected once it is over.
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type WebSocket from 'ws';
 import { nowUs } from '../../src/clock.js';
 import '../../src/runner/adapters/builtins.js';
 import { QUIET_YOUNG_GENERATION_MB, youngGenerationMb } from '../../src/runner/clientWorkers.js';
 import { ClientConnection } from '../../src/runner/clients/connection.js';
-import { WsReadControl } from '../../src/runner/clients/transport.js';
+import { BareReadControl } from '../../src/runner/clients/transport.js';
 import { collectAfterStorm, collectAndCompact, STORM_POLL_MS, v8Collect } from '../../src/runner/connectStorm.js';
 import { Expectations } from '../../src/runner/expectations.js';
 import type { ClientPlan } from '../../src/runner/threadMessages.js';
@@ -80,7 +79,7 @@ describe('an idle connection', () => {
     server = await startServer({ port: 0 });
     const c = client(server.url);
     await waitUntil(() => c.account.windowStartId >= 0, 'the subscribe ack');
-    const socket = (c.ws as unknown as { _socket: Socket })._socket;
+    const socket = c.socket()!;
     const timerSymbol = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'timeout');
     expect(timerSymbol, 'net.Socket keeps its timer under Symbol(timeout)').toBeDefined();
     expect((socket as unknown as Record<symbol, unknown>)[timerSymbol!] ?? null).toBeNull();
@@ -93,11 +92,12 @@ describe('an idle connection', () => {
     await waitUntil(() => c.account.windowStartId >= 0, 'the subscribe ack');
     const ownFunctions = (o: object): string[] => Object.entries(o).flatMap(([k, v]) => (typeof v === 'function' ? [k] : []));
     expect(ownFunctions(c)).toEqual([]);
-    const reading = (c as unknown as { reading: WsReadControl }).reading;
-    expect(reading).toBeInstanceOf(WsReadControl);
+    const reading = (c as unknown as { reading: BareReadControl }).reading;
+    expect(reading).toBeInstanceOf(BareReadControl);
     expect(ownFunctions(reading)).toEqual([]);
-    const socket = (c.ws as unknown as { _socket: Socket })._socket;
-    expect(socket.listenerCount('data'), "the client's own reader, ws's is removed").toBe(1);
+    expect(ownFunctions(c.ws!), 'the bare websocket: its socket calls shared functions').toEqual([]);
+    const socket = c.socket()!;
+    expect(socket.listenerCount('data'), 'reads land in the reused buffer: no stream events').toBe(0);
     expect(c.ws!.listenerCount('open'), 'the open handler is gone once it ran').toBe(0);
   });
 
@@ -109,7 +109,7 @@ describe('an idle connection', () => {
     await waitUntil(() => c.result().refused !== undefined, 'the handshake timeout');
     expect(c.result().refused).toBe('connect');
     expect(c.result().closeReason).toBe('Opening handshake has timed out');
-    expect((c.ws as WebSocket).readyState).toBe(3); // CLOSED
+    expect(c.ws!.readyState).toBe(3); // CLOSED
   });
 });
 

@@ -11,10 +11,11 @@ import type { GroupSpec } from '../../scenario/types.js';
 import type { ClientResult } from '../threadMessages.js';
 import type { WireAdapter, WireOutput, WireSession } from '../adapters/adapter.js';
 import type { Socket } from 'node:net';
+import { BareWebSocket, bareApplies, type BareReader } from './bareWebSocket.js';
 import { FrameReader, type FrameFault, type FrameHandlers } from './frameReader.js';
 import { BUDGET_FAULT } from './messageBudget.js';
 import { openSse } from './sseTransport.js';
-import { WsReadControl, type ReadControl } from './transport.js';
+import { BareReadControl, WsReadControl, type ReadControl } from './transport.js';
 import type { PushbackSubject } from '../pushback.js';
 
 const scratch = newScannedEvent();
@@ -59,8 +60,11 @@ function echoableCloseCode(code: number): boolean {
   return (code >= 1000 && code <= 1014 && (code < 1004 || code > 1006)) || (code >= 3000 && code <= 4999);
 }
 
-export class ClientConnection implements FrameHandlers {
-  ws?: WebSocket;
+/** What the connection speaks through: ws, or the bare-socket websocket of the fast path (bareWebSocket.ts). */
+type Ws = WebSocket | BareWebSocket;
+
+export class ClientConnection implements FrameHandlers, BareReader {
+  ws?: Ws;
   /** How this client's bytes arrive: what stall, rate and delay pause, resume and watch. */
   protected reading?: ReadControl;
   connectUs = NaN;
@@ -152,11 +156,15 @@ export class ClientConnection implements FrameHandlers {
     this.startedUs = nowUs();
     this.headAtOpen = this.ctx.headId();
     if (this.ctx.adapter.transport === 'sse') return this.openSse();
-    const ws = new WebSocket(this.ctx.url, this.ctx.adapter.protocols, {
-      perMessageDeflate: false,
-      skipUTF8Validation: true,
-      ...this.ctx.connectOptions,
-    });
+    const headers = this.ctx.connectOptions?.headers;
+    // ws:// reads on a bare socket (many frames per read, no stream events); wss:// and the rest through ws
+    const ws: Ws = bareApplies(this.ctx.url, headers)
+      ? new BareWebSocket(this.ctx.url, this.ctx.adapter.protocols, headers, this)
+      : new WebSocket(this.ctx.url, this.ctx.adapter.protocols, {
+          perMessageDeflate: false,
+          skipUTF8Validation: true,
+          ...this.ctx.connectOptions,
+        });
     this.ws = ws;
     this.session = this.ctx.adapter.session?.('subscriber');
     this.handshakeTimer = setTimeout(() => {
@@ -167,8 +175,11 @@ export class ClientConnection implements FrameHandlers {
     }, this.ctx.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS).unref();
     ws.once('open', () => {
       this.endHandshakeTimer();
-      this.readFramesDirectly(ws); // before anything can arrive: ws has not read from the socket yet
-      this.reading = new WsReadControl(ws);
+      if (ws instanceof BareWebSocket) this.readBareFrames(ws);
+      else {
+        this.readFramesDirectly(ws); // before anything can arrive: ws has not read from the socket yet
+        this.reading = new WsReadControl(ws);
+      }
       this.connectUs = nowUs() - this.startedUs;
       this.ctx.rec.connectTime(this.phaseNow(), this.connectUs);
       this.subscribeSentUs = nowUs();
@@ -204,7 +215,8 @@ export class ClientConnection implements FrameHandlers {
       this.closedByServer = code;
       const phase = this.phaseNow();
       this.ctx.rec.count(phase, code === CLOSE_SLOW_CLIENT ? 'slowCloses' : 'serverCloses');
-      this.noteEnd(this.serverCloseReason ?? (wsReason.toString() || this.socketError || 'connection lost without a close frame'));
+      const socketError = this.socketError ?? (ws instanceof BareWebSocket ? ws.socketError : undefined);
+      this.noteEnd(this.serverCloseReason ?? (wsReason.toString() || socketError || 'connection lost without a close frame'));
     });
   }
 
@@ -223,7 +235,7 @@ export class ClientConnection implements FrameHandlers {
   private keepaliveTimer?: NodeJS.Timeout;
 
   /** Client-driven keepalive (MQTT PINGREQ), sent only while the client reads: a paused socket sends nothing. */
-  private startKeepalive(ws: WebSocket, session: WireSession): void {
+  private startKeepalive(ws: Ws, session: WireSession): void {
     const k = session.keepalive;
     if (!k) return;
     this.keepaliveTimer = setInterval(() => {
@@ -234,7 +246,7 @@ export class ClientConnection implements FrameHandlers {
   }
 
   /** What a session reports, routed as a v0 frame would be. */
-  private sessionOutput(ws: WebSocket, at: () => number): WireOutput {
+  private sessionOutput(ws: Ws, at: () => number): WireOutput {
     return {
       event: (ev) => this.onEvent(ev, at()),
       other: (data) => this.ctx.noteNonEvent(data),
@@ -307,15 +319,32 @@ export class ClientConnection implements FrameHandlers {
     });
   }
 
+  /**
+   * The fast path: the bare socket's reads come to `onBytes` (the connection is its reader, as it is
+   * the frame reader's handlers: no closure per client).
+   */
+  private readBareFrames(ws: BareWebSocket): void {
+    if (this.session) this.sessionOut = this.sessionOutput(ws, () => this.chunkAtUs);
+    this.reader = new FrameReader(this);
+    this.reading = new BareReadControl(ws);
+  }
+
+  /** BareReader: the bytes of one read, in the thread's reused buffer (the reader copies what it keeps). */
+  onBytes(chunk: Buffer): void {
+    this.chunkAtUs = nowUs();
+    this.reader?.push(chunk, true);
+  }
+
   /** FrameHandlers: a whole message from the server. */
   onMessage(data: Buffer, binary: boolean): void {
-    if (this.session) this.session.read(data, binary, this.sessionOut!);
+    // a session may keep bytes across messages (an MQTT packet split over two): never the reused read buffer
+    if (this.session) this.session.read(this.ws instanceof BareWebSocket ? Buffer.from(data) : data, binary, this.sessionOut!);
     else this.readMessage(data, binary, this.chunkAtUs, this.ws);
   }
 
   /** FrameHandlers: answered through ws, unless our unsent bytes pile up. */
   onPing(payload: Buffer): void {
-    const socket = socketOf(this.ws!);
+    const socket = this.socket();
     if (socket && socket.writableLength < PONG_BACKLOG_BYTES) this.ws!.pong(payload);
     else this.countFault('pings_unanswered');
   }
@@ -343,7 +372,7 @@ export class ClientConnection implements FrameHandlers {
     this.ws!.terminate();
   }
 
-  private readMessage(data: Buffer, binary: boolean, atUs: number, ws?: WebSocket): void {
+  private readMessage(data: Buffer, binary: boolean, atUs: number, ws?: Ws): void {
     if (binary) return void this.ctx.noteNonEvent(data);
     const kind = this.ctx.adapter.read(data, scratch);
     if (kind === 'event') this.onEvent(scratch, atUs);

@@ -68,9 +68,13 @@ export class FrameReader {
     private readonly budget: MessageBudget = threadBudget,
   ) {}
 
-  push(chunk: Buffer): void {
+  /**
+   * The bytes of one read. `reused`: the chunk's memory is read into again once this returns (a
+   * bare socket's read buffer), so what is kept of an unfinished frame is copied.
+   */
+  push(chunk: Buffer, reused = false): void {
     if (this.failed) return;
-    this.read(chunk);
+    this.read(chunk, reused);
     if (this.failed) this.release();
     else this.charge();
   }
@@ -97,13 +101,15 @@ export class FrameReader {
     );
   }
 
-  private read(chunk: Buffer): void {
+  private read(chunk: Buffer, reused: boolean): void {
     let data = chunk;
+    let owned = !reused;
     if (this.pendingBytes > 0) {
-      this.pending.push(chunk);
+      this.pending.push(owned ? chunk : Buffer.from(chunk));
       this.pendingBytes += chunk.length;
       if (this.pendingBytes < this.need) return; // a large frame still arriving: no copying yet
       data = Buffer.concat(this.pending, this.pendingBytes);
+      owned = true;
       this.pending = [];
       this.pendingBytes = 0;
     }
@@ -141,7 +147,7 @@ export class FrameReader {
     }
     if (off < len && !this.failed) {
       // an unfinished frame: keep it (need = its full size once its header is known, else 0)
-      const rest = data.subarray(off);
+      const rest = owned ? data.subarray(off) : Buffer.from(data.subarray(off));
       this.pending = [rest];
       this.pendingBytes = rest.length;
     }

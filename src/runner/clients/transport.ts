@@ -3,6 +3,7 @@
 // ClientConnection; a transport only decides how bytes come in.
 import type WebSocket from 'ws';
 import type { Socket } from 'node:net';
+import type { BareWebSocket } from './bareWebSocket.js';
 
 export interface ReadControl {
   /** Stops reading from the network: the server sees the receive window close. */
@@ -41,5 +42,31 @@ export class WsReadControl implements ReadControl {
 
   socket(): Socket | undefined {
     return (this.ws as unknown as { _socket?: Socket })._socket;
+  }
+}
+
+/** A bare-socket websocket's reading (bareWebSocket.ts): its socket pauses; chunks are seen as each read lands. */
+export class BareReadControl implements ReadControl {
+  constructor(private readonly ws: BareWebSocket) {}
+
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.ws.resume();
+  }
+
+  /** `fn` sees each read only during the call (the read buffer is reused): it may count, not keep. */
+  onChunk(fn: (chunk: Buffer) => void): void {
+    this.ws.onChunk = fn;
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  socket(): Socket {
+    return this.ws.socket;
   }
 }
