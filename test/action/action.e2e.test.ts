@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import type { RunRecord } from '../../src/record/schema.js';
 import { runStatus } from '../../src/reports/outcomes.js';
 import { packageRoot } from '../../src/util/paths.js';
-import { readGithubOutput } from './outputs.js';
+import { readGithubOutput } from '../support/githubOutput.js';
 import { tinyStallScenario } from '../support/tinyStallScenario.js';
 
 const script = join(packageRoot, 'scripts', 'action.mjs');

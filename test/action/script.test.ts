@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // @ts-expect-error: a plain ESM script without type declarations (it runs on the CI runner as it is)
 import * as script from '../../scripts/action.mjs';
-import { readGithubOutput } from './outputs.js';
+import { readGithubOutput } from '../support/githubOutput.js';
 
 const env = (inputs: Record<string, string>): NodeJS.ProcessEnv =>
   Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase().replace(/-/g, '_')}`, v]));

@@ -8,7 +8,7 @@ import { runCli } from '../support/cli.js';
 import { tinyStallScenario } from '../support/tinyStallScenario.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-inputs-'));
-const fixtureText = readFileSync(new URL('../fixtures/run-record.json', import.meta.url), 'utf8');
+const fixtureText = readFileSync(new URL('../support/fixtures/run-record.json', import.meta.url), 'utf8');
 const fixture = (): Record<string, any> => JSON.parse(fixtureText);
 
 /** Every file under `dir`, recursively, as paths relative to it. */

@@ -155,7 +155,7 @@ describe('on a real terminal', () => {
   const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
 
   it.skipIf(!hasScript)('the summary draws the sparkline in block elements on a UTF-8 tty, and not into a pipe', () => {
-    const fixture = join(packageRoot, 'test', 'fixtures', 'run-record.json');
+    const fixture = join(packageRoot, 'test', 'support', 'fixtures', 'run-record.json');
     const out = join(tmp, 'tty');
     const command = [process.execPath, cliEntry, 'report', fixture, '--format', 'md', '--out', out].map((a) => `'${a}'`).join(' ');
     const env = { ...process.env, LANG: 'C.UTF-8', LC_ALL: '', LC_CTYPE: '', COLUMNS: '120' };

@@ -15,7 +15,7 @@ import { formatUs } from '../../src/util/units.js';
 // @ts-expect-error: a plain .mjs script, shared with `npm run screenshot`
 import { findChromium, launchChromium } from '../../scripts/screenshot.mjs';
 
-const record = asRunRecord(JSON.parse(readFileSync(new URL('../fixtures/run-record.json', import.meta.url), 'utf8')), 'run-record.json');
+const record = asRunRecord(JSON.parse(readFileSync(new URL('../support/fixtures/run-record.json', import.meta.url), 'utf8')), 'run-record.json');
 const html = renderHtml(record);
 
 describe('HTML report', () => {
@@ -126,7 +126,7 @@ describe('HTML report', () => {
   });
 
   /** Real records: a legacy run whose fast clients froze in stress, an isolated run whose server closed its slow clients. */
-  const real = (name: string): RunRecord => asRunRecord(JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8')), name);
+  const real = (name: string): RunRecord => asRunRecord(JSON.parse(readFileSync(new URL(`../support/fixtures/${name}`, import.meta.url), 'utf8')), name);
 
   describe.skipIf(!chromium)('real runs in headless Chromium: what the drawn charts say', () => {
     let browser: Browser;

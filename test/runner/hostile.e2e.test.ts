@@ -1,4 +1,4 @@
-// A runner no target can take down: against each fault of test/runner/hostileServer.ts the run
+// A runner no target can take down: against each fault of test/support/hostileServer.ts the run
 // finishes on time, writes its record, stays within a memory bound, records the failure on the
 // client (not the run) and gives the verdict that applies — never a crash or a hang.
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, startCli } from '../support/cli.js';
 import { fastOnlyScenario, serverStreamFlags } from '../support/serverStream.js';
-import { FAULTS, HANDSHAKE_FAULTS, hostileHttpServer, hostileServer, type HostileServer } from './hostileServer.js';
+import { FAULTS, HANDSHAKE_FAULTS, hostileHttpServer, hostileServer, type HostileServer } from '../support/hostileServer.js';
 import type { ClientRecord, RunRecord } from '../../src/record/schema.js';
 
 afterAll(killAll);

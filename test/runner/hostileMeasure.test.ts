@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fastOnlyScenario, serverStreamFlags } from '../support/serverStream.js';
-import { hostileHttpServer, hostileServer } from './hostileServer.js';
+import { hostileHttpServer, hostileServer } from '../support/hostileServer.js';
 
 const dist = process.env.EVBENCH_MEASURE_DIST;
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-measure-'));

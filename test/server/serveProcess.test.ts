@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { spawnServe, type ServeProcess } from '../../src/util/spawnServe.js';
 import { exposureWarning, isLoopback } from '../../src/cli/serveSecrets.js';
-import { upgradeStatus, waitUntil } from './helpers.js';
+import { upgradeStatus, waitUntil } from '../support/referenceServer.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-serve-'));
 const started: ServeProcess[] = [];

@@ -16,7 +16,7 @@ import { killAll, runCli } from '../support/cli.js';
 
 afterAll(killAll);
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-thresholds-'));
-const fixtureFile = new URL('../fixtures/run-record.json', import.meta.url).pathname;
+const fixtureFile = new URL('../support/fixtures/run-record.json', import.meta.url).pathname;
 
 describe('threshold syntax errors name the position', () => {
   it.each([

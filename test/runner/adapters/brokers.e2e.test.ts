@@ -5,12 +5,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killAll, runCli } from '../support/cli.js';
-import { exitFor, group, record, stoppedAfterEach, HEALTHY_VERDICTS } from '../support/runOutcome.js';
-import { findBinary, mqttPublisher, natsPublisher, startMosquitto, startNats } from '../../examples/brokers.mjs';
-import type { RunRecord } from '../../src/record/schema.js';
-import { relayScenario } from '../support/relayScenario.js';
-import { serverStreamFlags } from '../support/serverStream.js';
+import { killAll, runCli } from '../../support/cli.js';
+import { exitFor, group, record, stoppedAfterEach, HEALTHY_VERDICTS } from '../../support/runOutcome.js';
+import { findBinary, mqttPublisher, natsPublisher, startMosquitto, startNats } from '../../../examples/brokers.mjs';
+import type { RunRecord } from '../../../src/record/schema.js';
+import { relayScenario } from '../../support/relayScenario.js';
+import { serverStreamFlags } from '../../support/serverStream.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-brokers-'));
 const hasNats = findBinary('nats-server') !== undefined;

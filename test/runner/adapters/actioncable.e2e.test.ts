@@ -4,11 +4,11 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killAll, runCli } from '../support/cli.js';
-import { hasActionCable, startActionCable } from '../../examples/brokers.mjs';
-import type { RunRecord } from '../../src/record/schema.js';
-import { relayScenario } from '../support/relayScenario.js';
-import { exitFor, HEALTHY_VERDICTS } from '../support/runOutcome.js';
+import { killAll, runCli } from '../../support/cli.js';
+import { hasActionCable, startActionCable } from '../../../examples/brokers.mjs';
+import type { RunRecord } from '../../../src/record/schema.js';
+import { relayScenario } from '../../support/relayScenario.js';
+import { exitFor, HEALTHY_VERDICTS } from '../../support/runOutcome.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-actioncable-'));
 const available = hasActionCable();

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { generate, parser, type Packet } from 'mqtt-packet';
-import { killAll, runCli } from '../support/cli.js';
-import { exitFor, group, record, stoppedAfterEach, HEALTHY_VERDICTS } from '../support/runOutcome.js';
-import { findBinary, mqttPublisher, startMosquitto } from '../../examples/brokers.mjs';
-import type { RunRecord } from '../../src/record/schema.js';
-import { relayScenario } from '../support/relayScenario.js';
+import { killAll, runCli } from '../../support/cli.js';
+import { exitFor, group, record, stoppedAfterEach, HEALTHY_VERDICTS } from '../../support/runOutcome.js';
+import { findBinary, mqttPublisher, startMosquitto } from '../../../examples/brokers.mjs';
+import type { RunRecord } from '../../../src/record/schema.js';
+import { relayScenario } from '../../support/relayScenario.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-mqtt-'));
 const hasMosquitto = findBinary('mosquitto') !== undefined;

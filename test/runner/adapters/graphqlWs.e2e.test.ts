@@ -6,10 +6,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { killAll, runCli } from '../support/cli.js';
-import type { RunRecord } from '../../src/record/schema.js';
-import { relayScenario } from '../support/relayScenario.js';
-import { exitFor } from '../support/runOutcome.js';
+import { killAll, runCli } from '../../support/cli.js';
+import type { RunRecord } from '../../../src/record/schema.js';
+import { relayScenario } from '../../support/relayScenario.js';
+import { exitFor } from '../../support/runOutcome.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-graphql-'));
 let close: (() => Promise<void>) | undefined;

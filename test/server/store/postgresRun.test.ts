@@ -4,12 +4,12 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openTarget } from '../../src/runner/target.js';
-import { validateScenario } from '../../src/scenario/validate.js';
-import type { RunRecord } from '../../src/record/schema.js';
-import { killAll, runCli } from '../support/cli.js';
-import { cleanup, TestClient, waitUntil } from './helpers.js';
-import { noDatabase, PG_URL, resetDatabase } from './postgresHelpers.js';
+import { openTarget } from '../../../src/runner/target.js';
+import { validateScenario } from '../../../src/scenario/validate.js';
+import type { RunRecord } from '../../../src/record/schema.js';
+import { killAll, runCli } from '../../support/cli.js';
+import { cleanup, TestClient, waitUntil } from '../../support/referenceServer.js';
+import { noDatabase, PG_URL, resetDatabase } from '../../support/postgres.js';
 
 afterAll(async () => {
   await cleanup();

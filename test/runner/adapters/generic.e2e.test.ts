@@ -4,7 +4,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killAll, runCli } from '../support/cli.js';
+import { killAll, runCli } from '../../support/cli.js';
 import {
   awaitingBroadcastServer,
   boundedQueueServer,
@@ -12,11 +12,11 @@ import {
   kickingServer,
   relayServer,
   type ForeignServer,
-} from '../../examples/foreign-servers.mjs';
-import type { RunRecord } from '../../src/record/schema.js';
-import { relayScenario } from '../support/relayScenario.js';
-import { exitFor } from '../support/runOutcome.js';
-import { serverStreamFlags } from '../support/serverStream.js';
+} from '../../../examples/foreign-servers.mjs';
+import type { RunRecord } from '../../../src/record/schema.js';
+import { relayScenario } from '../../support/relayScenario.js';
+import { exitFor } from '../../support/runOutcome.js';
+import { serverStreamFlags } from '../../support/serverStream.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-generic-'));
 let server: ForeignServer | undefined;

@@ -6,11 +6,11 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killAll, runCli } from '../support/cli.js';
-import { socketIoServer } from '../../examples/socketio-server.mjs';
-import { betterSseServer, plainSseServer } from '../../examples/sse-servers.mjs';
-import type { RunRecord } from '../../src/record/schema.js';
-import { exitFor, HEALTHY_VERDICTS } from '../support/runOutcome.js';
+import { killAll, runCli } from '../../support/cli.js';
+import { socketIoServer } from '../../../examples/socketio-server.mjs';
+import { betterSseServer, plainSseServer } from '../../../examples/sse-servers.mjs';
+import type { RunRecord } from '../../../src/record/schema.js';
+import { exitFor, HEALTHY_VERDICTS } from '../../support/runOutcome.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'evbench-sio-sse-'));
 let server: { close(): Promise<void> } | undefined;
