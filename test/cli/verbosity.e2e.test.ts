@@ -3,8 +3,7 @@
 // even into a pipe; `report` and `compare` follow the same rules on the record that run wrote.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killAll, runCli } from '../support/cli.js';
 import type { RunRecord } from '../../src/record/schema.js';
@@ -12,9 +11,10 @@ import { runStatus, verdictLabel } from '../../src/reports/outcomes.js';
 import { LEVELS_ASCII, LEVELS_UNICODE } from '../../src/reports/sparkline.js';
 import { cliEntry, packageRoot } from '../../src/util/paths.js';
 import { tinyStallScenario } from '../support/tinyStallScenario.js';
+import { tempDir } from '../support/tempDir.js';
 
 afterAll(killAll);
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-verbosity-'));
+const tmp = tempDir('verbosity');
 
 const tiny = tinyStallScenario('tiny');
 const scenarioFile = (name: string, body: object): string => {

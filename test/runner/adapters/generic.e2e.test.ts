@@ -1,9 +1,6 @@
 // The generic adapter against servers written in the test with plain `ws` (no code shared with
 // evbench serve), through the CLI the way a user runs it.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { killAll, runCli } from '../../support/cli.js';
 import {
   awaitingBroadcastServer,
@@ -17,8 +14,9 @@ import type { RunRecord } from '../../../src/record/schema.js';
 import { relayScenario } from '../../support/relayScenario.js';
 import { exitFor } from '../../support/runOutcome.js';
 import { serverStreamFlags } from '../../support/serverStream.js';
+import { tempDir } from '../../support/tempDir.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-generic-'));
+const tmp = tempDir('generic');
 let server: ForeignServer | undefined;
 afterEach(async () => {
   await server?.close();

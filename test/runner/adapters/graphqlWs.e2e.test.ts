@@ -2,16 +2,15 @@
 // examples/graphql-server.mjs): the server emitting its own stream, evbench publishing through a
 // GraphQL mutation over HTTP, and a subscription the server rejects.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { killAll, runCli } from '../../support/cli.js';
 import type { RunRecord } from '../../../src/record/schema.js';
 import { relayScenario } from '../../support/relayScenario.js';
 import { exitFor } from '../../support/runOutcome.js';
+import { tempDir } from '../../support/tempDir.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-graphql-'));
+const tmp = tempDir('graphql');
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => {
   await close?.();
