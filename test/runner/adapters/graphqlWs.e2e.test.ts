@@ -27,7 +27,7 @@ const record = (r: { stdout: string; stderr: string; code: number | null }): Run
  * instance, which a test runner's module graph does not promise), stopped after each test.
  */
 async function graphqlServer({ mode, rate = 500, payloadBytes = 8192 }: { mode: 'emit' | 'relay'; rate?: number; payloadBytes?: number }) {
-  const child = spawn(process.execPath, [join(__dirname, '../../examples/graphql-server.mjs'), mode, '0'], {
+  const child = spawn(process.execPath, [join(__dirname, '../../../examples/graphql-server.mjs'), mode, '0'], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, RATE: String(rate), PAYLOAD: String(payloadBytes) },
   });
