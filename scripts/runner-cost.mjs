@@ -94,7 +94,7 @@ console.log(
 
 {
   const { renderSummary } = await load('reports/summary.js');
-  const r = JSON.parse(readFileSync(join(root, '..', 'test', 'fixtures', 'run-record.json'), 'utf8'));
+  const r = JSON.parse(readFileSync(join(root, '..', 'test', 'support', 'fixtures', 'run-record.json'), 'utf8'));
   const fast = r.groups.find((/** @type {{ name: string }} */ g) => g.name === 'fast');
   const series = (/** @type {number} */ bytes) => Buffer.alloc((bytes * 3) / 4, 7).toString('base64');
   fast.ages = { tickUs: 10_000, together: series(4e6), any: series(4e6) };

@@ -137,3 +137,68 @@ describe('import direction', () => {
     ).toEqual([]);
   });
 });
+
+/** Test folders with no folder of src/ to mirror: the GitHub Action (action.yml), the benchmarks (bench/), the shared helpers. */
+const OUTSIDE_SRC = ['action', 'bench', 'support'];
+
+/**
+ * The files of test/ (paths relative to it, code only: .ts and .mjs) that sit where a reader would
+ * not look: a test file in a folder src/ does not have, a helper anywhere but test/support/.
+ */
+function misplacedInTest(files: string[], srcFolders: Set<string>): string[] {
+  return files.filter((f) => {
+    const dir = dirname(f);
+    const isTest = f.endsWith('.test.ts');
+    if (dir === '.') return !isTest; // a test of the whole tree (architecture.test.ts)
+    const top = dir.split('/')[0]!;
+    if (top === 'support') return isTest;
+    if (!isTest) return true;
+    return !OUTSIDE_SRC.includes(top) && !srcFolders.has(dir);
+  });
+}
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((e) => {
+    const p = join(dir, e);
+    return statSync(p).isDirectory() ? walk(p) : [p];
+  });
+}
+
+describe('test/ mirrors src/', () => {
+  const testRoot = dirname(new URL(import.meta.url).pathname);
+  const srcFolders = new Set(
+    walk(src)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => dirname(relative(src, f))),
+  );
+
+  it('every test file sits in the folder of what it tests, every helper in test/support/', () => {
+    const files = walk(testRoot)
+      .map((f) => relative(testRoot, f))
+      .filter((f) => /\.(ts|mjs)$/.test(f));
+    expect(files.length).toBeGreaterThan(100);
+    expect(misplacedInTest(files, srcFolders)).toEqual([]);
+  });
+
+  it('names a test in a folder src/ lacks, a helper beside the tests and a test among the helpers; passes the rest', () => {
+    const folders = new Set(['runner', 'runner/adapters', 'server']);
+    expect(
+      misplacedInTest(
+        [
+          'architecture.test.ts',
+          'runner/adapters/mqtt.e2e.test.ts',
+          'server/fanOut.test.ts',
+          'bench/smoke.test.ts',
+          'support/referenceServer.ts',
+          'support/attacker.mjs',
+          'dashboard/liveRecord.test.ts',
+          'server/helpers.ts',
+          'support/stray.test.ts',
+          'runner/adapters/helper.mjs',
+          'helpers.ts',
+        ],
+        folders,
+      ),
+    ).toEqual(['dashboard/liveRecord.test.ts', 'server/helpers.ts', 'support/stray.test.ts', 'runner/adapters/helper.mjs', 'helpers.ts']);
+  });
+});

@@ -3,15 +3,15 @@
 // on 127.0.0.1: the outputs it sets, the step summary it leaves, the exit code it fails the step with.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
 import type { RunRecord } from '../../src/record/schema.js';
 import { runStatus } from '../../src/reports/outcomes.js';
 import { packageRoot } from '../../src/util/paths.js';
-import { readGithubOutput } from './outputs.js';
+import { readGithubOutput } from '../support/githubOutput.js';
 import { tinyStallScenario } from '../support/tinyStallScenario.js';
+import { tempDir } from '../support/tempDir.js';
 
 const script = join(packageRoot, 'scripts', 'action.mjs');
 const action = parse(readFileSync(join(packageRoot, 'action.yml'), 'utf8')) as { outputs: Record<string, unknown> };
@@ -32,7 +32,7 @@ interface StepResult {
 
 /** Runs `node scripts/action.mjs COMMAND` in `cwd` as the composite step does, in its own process group (killed on timeout). */
 function step(command: 'install' | 'run', cwd: string, inputs: Record<string, string>, timeoutMs = 120_000): Promise<StepResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'evbench-step-'));
+  const dir = tempDir('step');
   const output = join(dir, 'output');
   const summary = join(dir, 'summary.md');
   const env: NodeJS.ProcessEnv = Object.fromEntries(
@@ -70,7 +70,7 @@ function step(command: 'install' | 'run', cwd: string, inputs: Record<string, st
 
 const tiny = tinyStallScenario('tiny-action');
 
-const work = mkdtempSync(join(tmpdir(), 'evbench-action-'));
+const work = tempDir('action');
 writeFileSync(join(work, 'tiny.json'), JSON.stringify(tiny));
 
 /** The worst p99 (ms) of a record's groups of one kind in the phases of one role. */

@@ -1,11 +1,11 @@
 // The action script's small pieces: how inputs become evbench's command line, and how outputs are written.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 // @ts-expect-error: a plain ESM script without type declarations (it runs on the CI runner as it is)
 import * as script from '../../scripts/action.mjs';
-import { readGithubOutput } from './outputs.js';
+import { readGithubOutput } from '../support/githubOutput.js';
+import { tempDir } from '../support/tempDir.js';
 
 const env = (inputs: Record<string, string>): NodeJS.ProcessEnv =>
   Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase().replace(/-/g, '_')}`, v]));
@@ -148,7 +148,7 @@ describe('records and numbers', () => {
 
 describe('GITHUB_OUTPUT entries', () => {
   it('survive any value: newlines, equals signs, a delimiter-looking line', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'evbench-out-')), 'out');
+    const file = join(tempDir('out'), 'out');
     const values = { results: '[{"a":"x=y"}]', multi: 'one\ntwo\nEVBENCH_0000\n', empty: '' };
     writeFileSync(
       file,

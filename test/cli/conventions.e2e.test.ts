@@ -3,15 +3,15 @@
 // names the variable), token files, thresholds checked against the scenario before anything runs.
 // Every case here ends before a run starts.
 import { afterAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killAll, runCli, startCli } from '../support/cli.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { scenarioSchemaText } from '../../src/scenario/schema.js';
+import { tempDir } from '../support/tempDir.js';
 
 afterAll(killAll);
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-conventions-'));
+const tmp = tempDir('conventions');
 const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** A usage error: exit 2, one line on stderr, nothing on stdout, no run started. */

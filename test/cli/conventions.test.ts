@@ -2,12 +2,12 @@
 // value came from, token files against flags and variables, and the "did you mean" distance.
 import { describe, expect, it } from 'vitest';
 import { Command } from 'commander';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { envName, missingOptionValue, nameEnvSource, withEnvironment } from '../../src/cli/conventions.js';
 import { withTokenFiles } from '../../src/cli/targetFlags.js';
 import { closest, editDistance } from '../../src/scenario/closest.js';
+import { tempDir } from '../support/tempDir.js';
 
 function program(): Command {
   const p = new Command('evbench').option('--debug').exitOverride();
@@ -83,7 +83,7 @@ describe('nameEnvSource and withEnvironment', () => {
 });
 
 describe('withTokenFiles', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'evbench-tokens-'));
+  const dir = tempDir('tokens');
   const file = join(dir, 'pub');
   writeFileSync(file, '# the publisher\nsecret\n');
 

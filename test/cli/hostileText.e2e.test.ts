@@ -2,8 +2,7 @@
 // has no id field and whose close reasons carry a title change, a screen clear, a carriage return
 // and HTML; `evbench run -v` prints them escaped on stderr, the Markdown appended to
 // $GITHUB_STEP_SUMMARY holds no tag, and the record itself keeps the reason exactly as it was said.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,9 +10,10 @@ import { WebSocketServer } from 'ws';
 import type { RunRecord } from '../../src/record/schema.js';
 import { killAll, runCli } from '../support/cli.js';
 import { fastOnlyScenario, serverStreamFlags } from '../support/serverStream.js';
+import { tempDir } from '../support/tempDir.js';
 
 afterAll(killAll);
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-hostile-text-'));
+const tmp = tempDir('hostile-text');
 
 const REASON = '\x1b]0;pwned\x07\x1b[2J\rFAKE \x9b31m\u202e<img src=x onerror=alert(1)>';
 const FIRST = '\x1b]0;first\x07\x1b[32m✓ all thresholds passed';

@@ -1,14 +1,14 @@
 // evbench never writes over a file it was given, never outside its output folder, and refuses a
 // crafted record with one line and exit 2 — through the CLI, as users run it.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { tinyStallScenario } from '../support/tinyStallScenario.js';
+import { tempDir } from '../support/tempDir.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-inputs-'));
-const fixtureText = readFileSync(new URL('../fixtures/run-record.json', import.meta.url), 'utf8');
+const tmp = tempDir('inputs');
+const fixtureText = readFileSync(new URL('../support/fixtures/run-record.json', import.meta.url), 'utf8');
 const fixture = (): Record<string, any> => JSON.parse(fixtureText);
 
 /** Every file under `dir`, recursively, as paths relative to it. */
@@ -103,7 +103,8 @@ describe('outputs never replace inputs', () => {
     const scenario = join(dir, 'my.json');
     const text = JSON.stringify({ ...tinyStallScenario('my'), target: { embedded: { mode: 'legacy' } } });
     writeFileSync(scenario, text);
-    const res = await runCli(['run', scenario, '--out', dir, '--duration', '3s', '--workers', '1', '--quiet'], 120_000);
+    // the child's temporary folder is this test's, so the rescued record goes when the test's folder does
+    const res = await runCli(['run', scenario, '--out', dir, '--duration', '3s', '--workers', '1', '--quiet'], 120_000, { TMPDIR: tmp });
     expect([0, 1, 4, 5], res.stderr).toContain(res.code);
     expect(readFileSync(scenario, 'utf8')).toBe(text);
     expect(existsSync(join(dir, 'my.legacy.json'))).toBe(true);
@@ -116,13 +117,15 @@ describe('outputs never replace inputs', () => {
     const scenario = join(dir, 'my.isolated.json');
     const text = JSON.stringify(tinyStallScenario('my'));
     writeFileSync(scenario, text);
-    const res = await runCli(['run', scenario, '--out', dir, '--duration', '3s', '--workers', '1', '--quiet'], 120_000);
+    // the child's temporary folder is this test's, so the rescued record goes when the test's folder does
+    const res = await runCli(['run', scenario, '--out', dir, '--duration', '3s', '--workers', '1', '--quiet'], 120_000, { TMPDIR: tmp });
     expect(res.code, res.stderr).toBe(2);
     expect(res.stderr).toMatch(
       /refusing to write .*my\.isolated\.json: it is .*an input of this command .*; the run record was saved to \S+ instead/,
     );
     expect(readFileSync(scenario, 'utf8')).toBe(text);
     const rescued = /saved to (\S+) instead/.exec(res.stderr)![1]!;
+    expect(dirname(rescued)).toBe(tmp);
     expect(statSync(rescued).mode & 0o777).toBe(0o600);
   }, 150_000);
 });

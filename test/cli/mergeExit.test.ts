@@ -1,18 +1,18 @@
 // `evbench merge` exits like `evbench report` on the merged record: a merged run that could not have
 // seen blocking (inconclusive) exits 5, not 1 ("a threshold failed"); one whose threshold failed exits 1.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/record/schema.js';
 import { EXIT_FAILED, EXIT_INCONCLUSIVE } from '../../src/util/errors.js';
 import { generateSamples, recordFromSamples, type Samples } from '../support/fixtureRecord.js';
 import { killAll, runCli } from '../support/cli.js';
+import { tempDir } from '../support/tempDir.js';
 
 afterAll(killAll);
 /** The built CLI (dist/) cannot see a mutant of src/: Stryker's runs skip these cases (vitest.mutate.config.ts). */
 const describeCli = process.env.EVBENCH_MUTATION_RUN ? describe.skip : describe;
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-merge-exit-'));
+const tmp = tempDir('merge-exit');
 
 /** The fixture's samples with stress as quiet as baseline: no rule fires, and no slow client is known to have pushed back. */
 function quiet(s: Samples): Samples {

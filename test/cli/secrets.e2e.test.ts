@@ -2,15 +2,15 @@
 // (subscriber, publisher and metrics tokens, a tokens file, an Authorization header, a URL password and
 // a secret query parameter, a store password), then every output is searched for them — the record,
 // every report, stdout, stderr, and the command line of every process the run started.
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnServe, type ServeProcess } from '../../src/util/spawnServe.js';
 import { runCli, startCli, type CliResult } from '../support/cli.js';
 import { tinyStallScenario } from '../support/tinyStallScenario.js';
+import { tempDir } from '../support/tempDir.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-secrets-'));
+const tmp = tempDir('secrets');
 
 const SECRET = {
   token: 'SUBTOKEN-planted-4f1a',

@@ -4,15 +4,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, runCli, startCli } from '../support/cli.js';
 import { record } from '../support/runOutcome.js';
 import { findBinary, freePort } from '../../examples/brokers.mjs';
 import type { RunRecord } from '../../src/record/schema.js';
 import { tinyStallScenario } from '../support/tinyStallScenario.js';
+import { tempDir } from '../support/tempDir.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-streams-'));
+const tmp = tempDir('streams');
 /** The Prometheus a test started: stopped after it, and here too should the test time out. */
 let prom: ChildProcess | undefined;
 afterAll(() => {

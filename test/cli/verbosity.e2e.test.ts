@@ -3,8 +3,7 @@
 // even into a pipe; `report` and `compare` follow the same rules on the record that run wrote.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killAll, runCli } from '../support/cli.js';
 import type { RunRecord } from '../../src/record/schema.js';
@@ -12,9 +11,10 @@ import { runStatus, verdictLabel } from '../../src/reports/outcomes.js';
 import { LEVELS_ASCII, LEVELS_UNICODE } from '../../src/reports/sparkline.js';
 import { cliEntry, packageRoot } from '../../src/util/paths.js';
 import { tinyStallScenario } from '../support/tinyStallScenario.js';
+import { tempDir } from '../support/tempDir.js';
 
 afterAll(killAll);
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-verbosity-'));
+const tmp = tempDir('verbosity');
 
 const tiny = tinyStallScenario('tiny');
 const scenarioFile = (name: string, body: object): string => {
@@ -155,7 +155,7 @@ describe('on a real terminal', () => {
   const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
 
   it.skipIf(!hasScript)('the summary draws the sparkline in block elements on a UTF-8 tty, and not into a pipe', () => {
-    const fixture = join(packageRoot, 'test', 'fixtures', 'run-record.json');
+    const fixture = join(packageRoot, 'test', 'support', 'fixtures', 'run-record.json');
     const out = join(tmp, 'tty');
     const command = [process.execPath, cliEntry, 'report', fixture, '--format', 'md', '--out', out].map((a) => `'${a}'`).join(' ');
     const env = { ...process.env, LANG: 'C.UTF-8', LC_ALL: '', LC_CTYPE: '', COLUMNS: '120' };

@@ -2,8 +2,7 @@
 // the legacy demo's stress phase the fast clients' p99 climbs on the page and the verdict appears
 // before the run ends; once it ends, the page's numbers are the run record's. And after the runs the
 // process keeps serving the final records for --dashboard-linger, then exits by itself.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,16 +10,16 @@ import type { RunRecord } from '../../src/record/schema.js';
 import { killAll, startCli } from '../support/cli.js';
 // @ts-expect-error: a plain .mjs script, shared with `npm run screenshot`
 import { findChromium, groupFigures, launchChromium, until } from '../../scripts/screenshot.mjs';
+import { tempDir } from '../support/tempDir.js';
 
 const chromium: string | null = findChromium();
 if (!chromium) console.warn('\n*** SKIPPING the dashboard browser test: chromium is not installed (apt-get install chromium) ***\n');
 
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-dashboard-'));
+const tmp = tempDir('dashboard');
 let browser: Browser | undefined;
 afterAll(async () => {
   await browser?.close();
   killAll();
-  rmSync(tmp, { recursive: true, force: true });
 });
 
 const dashboardUrl = (stderr: string): string => /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr)![1]!;

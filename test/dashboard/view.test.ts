@@ -12,7 +12,7 @@ import { serverDisagreement } from '../../src/verdict/serverViewEvidence.js';
 import { startDashboard, type Dashboard } from '../../src/dashboard/server.js';
 
 const fixture = (): RunRecord =>
-  asRunRecord(JSON.parse(readFileSync(new URL('../fixtures/run-record.json', import.meta.url), 'utf8')), 'run-record.json');
+  asRunRecord(JSON.parse(readFileSync(new URL('../support/fixtures/run-record.json', import.meta.url), 'utf8')), 'run-record.json');
 
 describe('runView', () => {
   it("shows each group's figures from the record and the slow clients' fate", () => {

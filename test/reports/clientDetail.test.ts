@@ -8,7 +8,7 @@ import { clientNotes, NOTED_CLIENTS_SHOWN, PLAIN_CLIENTS_SHOWN, renderClientDeta
 import { makeChalk, renderSummary, renderVerdictLines } from '../../src/reports/summary.js';
 
 const fixture = (): RunRecord =>
-  asRunRecord(JSON.parse(readFileSync(new URL('../fixtures/run-record.json', import.meta.url), 'utf8')), 'test/fixtures/run-record.json');
+  asRunRecord(JSON.parse(readFileSync(new URL('../support/fixtures/run-record.json', import.meta.url), 'utf8')), 'test/support/fixtures/run-record.json');
 
 const plain = (id: number, delivered = 1000): ClientRecord => ({
   id,

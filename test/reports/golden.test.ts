@@ -1,4 +1,4 @@
-// Golden files: the Markdown and JUnit reports of a fixed run record (test/fixtures/run-record.json,
+// Golden files: the Markdown and JUnit reports of a fixed run record (test/support/fixtures/run-record.json,
 // built by test/support/fixtureRecord.ts), compared as text. The goldens render the committed JSON,
 // so a change to the HOL rules or the evaluator does not move them; after an intended change to the
 // fixture or a renderer, regenerate with: UPDATE_GOLDEN=1 npx vitest run test/reports/golden.test.ts
@@ -10,7 +10,7 @@ import { renderJunit } from '../../src/reports/junit.js';
 import { renderMarkdown } from '../../src/reports/markdown.js';
 import { fixtureRecord } from '../support/fixtureRecord.js';
 
-const fixtures = new URL('../fixtures/', import.meta.url);
+const fixtures = new URL('../support/fixtures/', import.meta.url);
 const update = process.env.UPDATE_GOLDEN === '1';
 const recordFile = new URL('run-record.json', fixtures);
 
@@ -29,7 +29,7 @@ function golden(name: string, actual: string): void {
 }
 
 describe('golden reports from a fixed run record', () => {
-  const record = asRunRecord(JSON.parse(readGolden(recordFile)), 'test/fixtures/run-record.json');
+  const record = asRunRecord(JSON.parse(readGolden(recordFile)), 'test/support/fixtures/run-record.json');
 
   it('the fixture has real encoded histograms and a mix of passing and failing thresholds', () => {
     expect(record.groups[0]!.phases.stress!.histogram).toMatch(/^HISTF/);

@@ -8,7 +8,7 @@ import { asRunRecord } from '../../src/record/loadRecord.js';
 import { renderHgrm, renderHgrmFiles } from '../../src/reports/hgrm.js';
 import { hlogTag, renderHlog } from '../../src/reports/hlog.js';
 
-const record = asRunRecord(JSON.parse(readFileSync(new URL('../fixtures/run-record.json', import.meta.url), 'utf8')), 'run-record.json');
+const record = asRunRecord(JSON.parse(readFileSync(new URL('../support/fixtures/run-record.json', import.meta.url), 'utf8')), 'run-record.json');
 
 describe('.hgrm', () => {
   it('percentile rows are getValueAtPercentile of the same histogram, in ms', () => {

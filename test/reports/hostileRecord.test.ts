@@ -33,7 +33,7 @@ const HEADING = '\n# owned';
 const PAYLOAD = `# ${OSC_TITLE}${CLEAR}${FAKE_PASS}${OVERWRITE}${BEL}${C1_CSI}${BIDI}${IMG}${REMOTE_IMAGE}${FAKE_TABLE}${HEADING} `;
 
 const fixture = (): RunRecord =>
-  asRunRecord(JSON.parse(readFileSync(new URL('../fixtures/run-record.json', import.meta.url), 'utf8')), 'test/fixtures/run-record.json');
+  asRunRecord(JSON.parse(readFileSync(new URL('../support/fixtures/run-record.json', import.meta.url), 'utf8')), 'test/support/fixtures/run-record.json');
 
 /** Every string value, histograms aside, with the payload in front. */
 function prefixed<T>(v: T): T {

@@ -1,8 +1,7 @@
 // The HTML report is one self-contained file (no script, nothing fetched) whose SVG charts a real
 // browser draws: opened in Debian's headless Chromium (driven by playwright-core), its charts
 // counted, its numbers compared with the record's, and rendered to a PNG.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inflateSync } from 'node:zlib';
@@ -14,8 +13,9 @@ import { renderHtml } from '../../src/reports/html.js';
 import { formatUs } from '../../src/util/units.js';
 // @ts-expect-error: a plain .mjs script, shared with `npm run screenshot`
 import { findChromium, launchChromium } from '../../scripts/screenshot.mjs';
+import { tempDir } from '../support/tempDir.js';
 
-const record = asRunRecord(JSON.parse(readFileSync(new URL('../fixtures/run-record.json', import.meta.url), 'utf8')), 'run-record.json');
+const record = asRunRecord(JSON.parse(readFileSync(new URL('../support/fixtures/run-record.json', import.meta.url), 'utf8')), 'run-record.json');
 const html = renderHtml(record);
 
 describe('HTML report', () => {
@@ -46,7 +46,7 @@ describe('HTML report', () => {
     let browser: Browser;
     let page: Page;
     const requested: string[] = [];
-    const dir = mkdtempSync(join(tmpdir(), 'evbench-html-'));
+    const dir = tempDir('html');
     const file = join(dir, 'report.html');
 
     beforeAll(async () => {
@@ -58,7 +58,6 @@ describe('HTML report', () => {
     }, 60_000);
     afterAll(async () => {
       await browser?.close();
-      rmSync(dir, { recursive: true, force: true });
     });
 
     it('loads nothing but itself and draws every chart', async () => {
@@ -126,11 +125,11 @@ describe('HTML report', () => {
   });
 
   /** Real records: a legacy run whose fast clients froze in stress, an isolated run whose server closed its slow clients. */
-  const real = (name: string): RunRecord => asRunRecord(JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8')), name);
+  const real = (name: string): RunRecord => asRunRecord(JSON.parse(readFileSync(new URL(`../support/fixtures/${name}`, import.meta.url), 'utf8')), name);
 
   describe.skipIf(!chromium)('real runs in headless Chromium: what the drawn charts say', () => {
     let browser: Browser;
-    const dir = mkdtempSync(join(tmpdir(), 'evbench-html-real-'));
+    const dir = tempDir('html-real');
     const open = async (record: RunRecord, name: string): Promise<Page> => {
       const file = join(dir, name);
       writeFileSync(file, renderHtml(record));
@@ -143,7 +142,6 @@ describe('HTML report', () => {
     }, 60_000);
     afterAll(async () => {
       await browser?.close();
-      rmSync(dir, { recursive: true, force: true });
     });
 
     it("during the legacy stall the oldest owed event's line climbs for the freeze's whole length", async () => {

@@ -25,7 +25,7 @@ import { encodeTicks, NO_CLIENT } from '../../src/util/ticksCodec.js';
 import { formatUs } from '../../src/util/units.js';
 
 const fixture = (): RunRecord =>
-  asRunRecord(JSON.parse(readFileSync(new URL('../fixtures/run-record.json', import.meta.url), 'utf8')), 'run-record.json');
+  asRunRecord(JSON.parse(readFileSync(new URL('../support/fixtures/run-record.json', import.meta.url), 'utf8')), 'run-record.json');
 
 const STALL_FROM_US = 4_000_000;
 const STALL_TO_US = 5_500_000;

@@ -21,7 +21,7 @@ import {
 import { renderSummary } from '../../src/reports/summary.js';
 
 const fixture = (): RunRecord =>
-  asRunRecord(JSON.parse(readFileSync(new URL('../fixtures/run-record.json', import.meta.url), 'utf8')), 'test/fixtures/run-record.json');
+  asRunRecord(JSON.parse(readFileSync(new URL('../support/fixtures/run-record.json', import.meta.url), 'utf8')), 'test/support/fixtures/run-record.json');
 
 /**
  * The data characters of a rendered line: after the two-space indent, the label padded to the

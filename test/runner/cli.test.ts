@@ -1,11 +1,11 @@
 // The CLI's answers to bad input: one clear line naming what and where, and the right exit code.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { killAll, runCli } from '../support/cli.js';
 import { spawnServe } from '../../src/util/spawnServe.js';
+import { tempDir } from '../support/tempDir.js';
 
 /** A loopback port nothing listens on: bind an ephemeral one, then release it. */
 function closedPort(): Promise<number> {
@@ -18,7 +18,7 @@ function closedPort(): Promise<number> {
 }
 
 afterAll(killAll);
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-cli-'));
+const tmp = tempDir('cli');
 
 describe('evbench run: bad input', () => {
   it('a scenario that does not exist', async () => {

@@ -2,12 +2,11 @@
 // that say what the target answered, and catch-up against a server that emits its own stream —
 // against small servers written here with plain `ws` and examples/foreign-servers.mjs.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { WebSocketServer, WebSocket } from 'ws';
@@ -15,9 +14,10 @@ import { killAll, runCli } from '../support/cli.js';
 import { replayingServer } from '../../examples/foreign-servers.mjs';
 import type { RunRecord } from '../../src/record/schema.js';
 import { exitFor } from '../support/runOutcome.js';
+import { tempDir } from '../support/tempDir.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-connect-'));
-const scenarios = mkdtempSync(join(tmpdir(), 'evbench-connect-scenarios-'));
+const tmp = tempDir('connect');
+const scenarios = tempDir('connect-scenarios');
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of closers.splice(0)) await c();

@@ -1,14 +1,14 @@
 // End to end through the CLI: the demo must show the seed's failure on the legacy server and its
 // absence on the isolated one, and the catch-up scenario must replay its backlog intact.
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killAll, runCli, startCli } from '../support/cli.js';
 import type { RunRecord } from '../../src/record/schema.js';
+import { tempDir } from '../support/tempDir.js';
 
 afterAll(killAll);
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-e2e-'));
+const tmp = tempDir('e2e');
 const fast = (r: RunRecord) => r.groups.find((g) => g.name === 'fast')!;
 
 describe('evbench demo', () => {

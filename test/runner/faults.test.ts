@@ -1,14 +1,14 @@
 // Runner faults: whatever breaks mid-run, the run stops by itself, says why, and writes what it measured.
 import { afterAll, describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { killAll, runCli, startCli } from '../support/cli.js';
 import { spawnServe } from '../../src/util/spawnServe.js';
 import type { RunRecord } from '../../src/record/schema.js';
+import { tempDir } from '../support/tempDir.js';
 
 afterAll(killAll);
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-faults-'));
+const tmp = tempDir('faults');
 
 describe('runner faults', () => {
   it('the server dies mid-run: the run stops, exit 3, a partial record with the reason', async () => {
@@ -51,14 +51,16 @@ describe('runner faults', () => {
   it('an unwritable output folder: one clear line, nothing half-written', async () => {
     const blocked = join(tmp, 'blocked');
     writeFileSync(blocked, 'a file where the folder should be');
-    const r = await runCli(['run', 'slow-client', '--duration', '2s', '--out', join(blocked, 'reports')], 60_000);
+    // the child's temporary folder is this test's, so the rescued record goes when the test's folder does
+    const r = await runCli(['run', 'slow-client', '--duration', '2s', '--out', join(blocked, 'reports')], 60_000, { TMPDIR: tmp });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n').at(-1)).toMatch(
       /^evbench: cannot write .*blocked\/reports\/slow-client\.isolated\.json: ENOTDIR; the run record was saved to (\S+) instead$/,
     );
     const rescued = /saved to (\S+) instead/.exec(r.stderr)![1]!;
     expect((JSON.parse(readFileSync(rescued, 'utf8')) as RunRecord).scenario.name).toBe('slow-client');
-    // in the machine's shared temporary folder, readable by its owner only
+    // in the temporary folder (TMPDIR), readable by its owner only
+    expect(dirname(rescued)).toBe(tmp);
     expect(statSync(rescued).mode & 0o777).toBe(0o600);
     const ro = join(tmp, 'read-only');
     mkdirSync(ro);

@@ -1,17 +1,17 @@
-// A runner no target can take down: against each fault of test/runner/hostileServer.ts the run
+// A runner no target can take down: against each fault of test/support/hostileServer.ts the run
 // finishes on time, writes its record, stays within a memory bound, records the failure on the
 // client (not the run) and gives the verdict that applies — never a crash or a hang.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killAll, startCli } from '../support/cli.js';
 import { fastOnlyScenario, serverStreamFlags } from '../support/serverStream.js';
-import { FAULTS, HANDSHAKE_FAULTS, hostileHttpServer, hostileServer, type HostileServer } from './hostileServer.js';
+import { FAULTS, HANDSHAKE_FAULTS, hostileHttpServer, hostileServer, type HostileServer } from '../support/hostileServer.js';
 import type { ClientRecord, RunRecord } from '../../src/record/schema.js';
+import { tempDir } from '../support/tempDir.js';
 
 afterAll(killAll);
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-hostile-'));
+const tmp = tempDir('hostile');
 
 /** Peak RSS the runner process may reach (all its client threads included): a healthy run of this scenario peaks near 115 MiB; before the frame limits a 255 MiB frame took it to 295 MiB within one second. */
 const MEMORY_BOUND_MIB = 250;

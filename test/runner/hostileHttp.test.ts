@@ -7,7 +7,7 @@ import { fetchMetrics, MAX_METRICS_BYTES, METRICS_DEADLINE_MS } from '../../src/
 import { MAX_DATA_LINES, MAX_SSE_MESSAGE_BYTES, openSse, SseParser } from '../../src/runner/clients/sseTransport.js';
 import type { FrameFault } from '../../src/runner/clients/frameReader.js';
 import { MessageBudget } from '../../src/runner/clients/messageBudget.js';
-import { hostileHttpServer, type HostileHttpServer, type HttpFault } from './hostileServer.js';
+import { hostileHttpServer, type HostileHttpServer, type HttpFault } from '../support/hostileServer.js';
 
 let server: HostileHttpServer | undefined;
 afterEach(async () => {

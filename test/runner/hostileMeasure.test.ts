@@ -5,14 +5,15 @@
 //   EVBENCH_MEASURE_DIST=$PWD/dist npx vitest run test/runner/hostileMeasure.test.ts
 import { describe, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fastOnlyScenario, serverStreamFlags } from '../support/serverStream.js';
-import { hostileHttpServer, hostileServer } from './hostileServer.js';
+import { hostileHttpServer, hostileServer } from '../support/hostileServer.js';
+import { tempDir } from '../support/tempDir.js';
 
 const dist = process.env.EVBENCH_MEASURE_DIST;
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-measure-'));
+const tmp = tempDir('measure');
 /** Run records go here, apart from the scenario files. */
 const out = join(tmp, 'out');
 

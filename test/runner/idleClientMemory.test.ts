@@ -15,7 +15,7 @@ import type { ClientPlan } from '../../src/runner/threadMessages.js';
 import { validateScenario } from '../../src/scenario/validate.js';
 import type { Scenario } from '../../src/scenario/types.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
-import { waitUntil } from '../server/helpers.js';
+import { waitUntil } from '../support/referenceServer.js';
 import { testConnection } from '../support/testConnection.js';
 
 function scenario(rate: number, groups: Record<string, unknown>[]): Scenario {

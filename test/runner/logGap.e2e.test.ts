@@ -1,15 +1,15 @@
 // A catch-up below what a byte-bounded memory log still holds: the server announces the gap (409)
 // and the runner counts it on the catch-up group, instead of waiting for events that are gone.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killAll, runCli } from '../support/cli.js';
 import { spawnServe } from '../../src/util/spawnServe.js';
 import type { RunRecord } from '../../src/record/schema.js';
+import { tempDir } from '../support/tempDir.js';
 
 afterAll(killAll);
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-loggap-'));
+const tmp = tempDir('loggap');
 
 describe('--log-bytes and the runner', () => {
   it('a catch-up 2,000 events back into a 64 KiB log: the gap notice is counted on the catch-up group', async () => {

@@ -9,7 +9,7 @@ import '../../src/runner/adapters/builtins.js';
 import { ClientConnection } from '../../src/runner/clients/connection.js';
 import { PushbackWatch } from '../../src/runner/pushback.js';
 import { validateScenario } from '../../src/scenario/validate.js';
-import { waitUntil } from '../server/helpers.js';
+import { waitUntil } from '../support/referenceServer.js';
 import { testConnection } from '../support/testConnection.js';
 
 const { scenario, errors } = validateScenario(

@@ -1,19 +1,19 @@
 // `run --server-cmd`: evbench starts the server under test, samples its process tree's CPU and memory
 // into the record, and stops its whole process group — after the run, on SIGTERM, on a failed start —
-// through the real CLI, against a real server process (test/fixtures/hoardingServer.mjs).
+// through the real CLI, against a real server process (test/support/fixtures/hoardingServer.mjs).
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, runCli, startCli } from '../support/cli.js';
 import { record } from '../support/runOutcome.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { tinyStallScenario } from '../support/tinyStallScenario.js';
+import { tempDir } from '../support/tempDir.js';
 
 afterAll(killAll);
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-server-cmd-'));
-const hoarder = join(packageRoot, 'test', 'fixtures', 'hoardingServer.mjs');
+const tmp = tempDir('server-cmd');
+const hoarder = join(packageRoot, 'test', 'support', 'fixtures', 'hoardingServer.mjs');
 
 const scenario = join(tmp, 'hoard.json');
 writeFileSync(scenario, JSON.stringify(tinyStallScenario('hoard', { fast: 2, payloadBytes: 200, baseline: '2s', stress: '2s' })));

@@ -1,11 +1,11 @@
 // The parts of `--server-cmd` that need no run: which targets count as this machine, the port a URL
 // means, the one word of a command a record keeps, whether a port accepts connections, a log's tail.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acceptsTcp, commandName, hostPort, isLoopbackUrl, logTail } from '../../src/runner/serverCommand.js';
+import { tempDir } from '../support/tempDir.js';
 
 describe('isLoopbackUrl', () => {
   it.each(['ws://127.0.0.1:9001/', 'ws://localhost:9001/x', 'ws://[::1]:9001/', 'http://127.0.0.2:80/', 'ws://LOCALHOST/'])(
@@ -65,7 +65,7 @@ describe('acceptsTcp', () => {
 
 describe('logTail', () => {
   it('the last lines, blank ones skipped; nothing for a missing file', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'evbench-logtail-')), 'server.log');
+    const file = join(tempDir('logtail'), 'server.log');
     writeFileSync(file, `${'x'.repeat(10_000)}\none\n\ntwo\nthree\nfour\nfive\nsix\n`);
     expect(logTail(file)).toBe('two | three | four | five | six');
     expect(logTail(file, 2)).toBe('five | six');

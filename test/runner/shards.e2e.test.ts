@@ -2,16 +2,16 @@
 // given one --start-at they share a t0 and `evbench merge` judges them as one run; without it the
 // same offset is refused as it always was. Each shard prints no verdict of its own.
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killAll, runCli, startCli, type CliResult } from '../support/cli.js';
 import { spawnServe, type ServeProcess } from '../../src/util/spawnServe.js';
 import type { RunRecord } from '../../src/record/schema.js';
 import { tinyStallScenario } from '../support/tinyStallScenario.js';
+import { tempDir } from '../support/tempDir.js';
 
 afterAll(killAll);
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-shards-'));
+const tmp = tempDir('shards');
 const scenarioFile = join(tmp, 'shards.json');
 writeFileSync(
   scenarioFile,

@@ -1,14 +1,12 @@
 // Running against a server evbench did not start: tokens, and the server's own /metrics beside the clients' view.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { killAll, runCli } from '../support/cli.js';
 import { spawnServe } from '../../src/util/spawnServe.js';
 import type { RunRecord } from '../../src/record/schema.js';
+import { tempDir } from '../support/tempDir.js';
 
 afterAll(killAll);
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-target-'));
+const tmp = tempDir('target');
 
 describe('evbench run --target', () => {
   it('scrapes a token-protected /metrics with --metrics-url and --metrics-token', async () => {

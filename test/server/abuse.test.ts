@@ -4,8 +4,8 @@
 import { afterEach, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CLOSE_SLOW_CLIENT } from '../../src/protocol/v0.js';
-import { cleanup, PUBLISHER, server, TestClient, waitUntil, waitUntilAsync } from './helpers.js';
-import { metric } from './scrape.js';
+import { cleanup, PUBLISHER, server, TestClient, waitUntil, waitUntilAsync } from '../support/referenceServer.js';
+import { metric } from '../support/serverMetric.js';
 
 const stalled: WebSocket[] = [];
 afterEach(async () => {

@@ -17,8 +17,8 @@ import { ServerMetrics } from '../../src/server/metrics.js';
 import { resolveServerOptions } from '../../src/server/options.js';
 import { availabilityNotice, storeEvents } from '../../src/server/session.js';
 import { spawnServe, type ServeProcess } from '../../src/util/spawnServe.js';
-import { cleanup, PUBLISHER, server, TestClient, waitUntil } from './helpers.js';
-import { metric, refusals } from './scrape.js';
+import { cleanup, PUBLISHER, server, TestClient, waitUntil } from '../support/referenceServer.js';
+import { metric, refusals } from '../support/serverMetric.js';
 
 /** The fast client's worst round trip while an attack runs. Before issue 18: 2.4 s to 24.5 s. */
 const ROUND_TRIP_BOUND_MS = 250;
@@ -64,12 +64,12 @@ const report = (row: string, values: Record<string, number | string>): void => {
 };
 
 /**
- * Runs test/server/attacker.mjs in its own process (so writing megabytes does not stall this one,
+ * Runs test/support/attacker.mjs in its own process (so writing megabytes does not stall this one,
  * whose probe measures the server); resolves `sent` once it has written, `result` once every one of
  * its connections was closed by the server.
  */
 function attack(args: string[]): { sent: Promise<void>; result: Promise<{ closed: number; codes: number[] }> } {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./attacker.mjs', import.meta.url)), ...args], {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('../support/attacker.mjs', import.meta.url)), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   attackers.push(child);

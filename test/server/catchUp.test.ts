@@ -2,7 +2,7 @@
 // live delivery at the head: every id once, in order, while other clients keep receiving.
 import { afterEach, describe, expect, it } from 'vitest';
 import { nowUs } from '../../src/clock.js';
-import { cleanup, PUBLISHER, server, TestClient, waitUntil } from './helpers.js';
+import { cleanup, PUBLISHER, server, TestClient, waitUntil } from '../support/referenceServer.js';
 
 afterEach(cleanup);
 

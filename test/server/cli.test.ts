@@ -2,8 +2,8 @@
 // URL line spawnServe reads; SIGTERM shuts down cleanly (exit 0).
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnServe, type ServeProcess } from '../../src/util/spawnServe.js';
-import { TestClient, cleanup, waitUntil } from './helpers.js';
-import { metric } from './scrape.js';
+import { TestClient, cleanup, waitUntil } from '../support/referenceServer.js';
+import { metric } from '../support/serverMetric.js';
 
 const started: ServeProcess[] = [];
 afterEach(async () => {

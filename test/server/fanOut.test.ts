@@ -4,8 +4,8 @@
 // time-only, none, and heavy ones over 100 terms), random batches, unsubscribes in between; seeded.
 import { afterEach, expect, it } from 'vitest';
 import type { Filter } from '../../src/protocol/v0.js';
-import { cleanup, PUBLISHER, server, TestClient, waitUntil } from './helpers.js';
-import { metric } from './scrape.js';
+import { cleanup, PUBLISHER, server, TestClient, waitUntil } from '../support/referenceServer.js';
+import { metric } from '../support/serverMetric.js';
 
 afterEach(cleanup);
 

@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLOSE_SLOW_CLIENT } from '../../src/protocol/v0.js';
 import type { ServerOptions } from '../../src/server/index.js';
-import { cleanup, PUBLISHER, server, settle, TestClient, waitUntil } from './helpers.js';
+import { cleanup, PUBLISHER, server, settle, TestClient, waitUntil } from '../support/referenceServer.js';
 
 afterEach(cleanup);
 

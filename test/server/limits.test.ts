@@ -2,8 +2,8 @@
 // the configured limits are visible there as gauges. Sessions refused or closed are not leaked.
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, server, TestClient, upgradeStatus, waitUntil, waitUntilAsync } from './helpers.js';
-import { metric, refusals } from './scrape.js';
+import { cleanup, server, TestClient, upgradeStatus, waitUntil, waitUntilAsync } from '../support/referenceServer.js';
+import { metric, refusals } from '../support/serverMetric.js';
 
 afterEach(cleanup);
 

@@ -4,8 +4,8 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
-import { cleanup, PUBLISHER, server, TestClient, waitUntil, waitUntilAsync } from './helpers.js';
-import { metric, refusals } from './scrape.js';
+import { cleanup, PUBLISHER, server, TestClient, waitUntil, waitUntilAsync } from '../support/referenceServer.js';
+import { metric, refusals } from '../support/serverMetric.js';
 
 afterEach(cleanup);
 

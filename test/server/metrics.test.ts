@@ -1,6 +1,6 @@
 // /metrics is strict Prometheus text (format 0.0.4) and its per-send histogram counts the sends.
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, PUBLISHER, server, TestClient, waitUntil, waitUntilAsync } from './helpers.js';
+import { cleanup, PUBLISHER, server, TestClient, waitUntil, waitUntilAsync } from '../support/referenceServer.js';
 
 afterEach(cleanup);
 

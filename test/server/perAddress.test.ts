@@ -3,9 +3,9 @@
 // lo, so clients bound to 127.0.0.2, 127.0.0.3… are distinct peers on loopback.
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, server, TestClient, upgradeStatus, waitUntil, waitUntilAsync } from './helpers.js';
+import { cleanup, server, TestClient, upgradeStatus, waitUntil, waitUntilAsync } from '../support/referenceServer.js';
 import { peerKey } from '../../src/server/addressShares.js';
-import { metric, refusals } from './scrape.js';
+import { metric, refusals } from '../support/serverMetric.js';
 
 const idle: Socket[] = [];
 afterEach(async () => {

@@ -1,7 +1,7 @@
 // Permission checks: with the synthetic directory, a client receives only events of groups it may read.
 import { afterEach, describe, expect, it } from 'vitest';
 import { PUBLIC_GROUP, privateGroup, userToken } from '../../src/protocol/v0.js';
-import { cleanup, PUBLISHER, server, TestClient, upgradeStatus, waitUntil } from './helpers.js';
+import { cleanup, PUBLISHER, server, TestClient, upgradeStatus, waitUntil } from '../support/referenceServer.js';
 
 afterEach(cleanup);
 

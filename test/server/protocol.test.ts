@@ -1,7 +1,7 @@
 // The v0 protocol as implemented: event frames, msgID, filters, unsubscribe, and every error reply.
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { cleanup, PUBLISHER, server, TestClient, upgradeStatus, waitUntil } from './helpers.js';
+import { cleanup, PUBLISHER, server, TestClient, upgradeStatus, waitUntil } from '../support/referenceServer.js';
 
 afterEach(cleanup);
 

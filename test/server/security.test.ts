@@ -9,8 +9,8 @@ import WebSocket from 'ws';
 import { defaultServerOptions } from '../../src/server/index.js';
 import { SecretTokens, sameToken } from '../../src/server/tokens.js';
 import { spawnServe, type ServeProcess } from '../../src/util/spawnServe.js';
-import { cleanup, server, TestClient, upgradeStatus } from './helpers.js';
-import { refusals } from './scrape.js';
+import { cleanup, server, TestClient, upgradeStatus } from '../support/referenceServer.js';
+import { refusals } from '../support/serverMetric.js';
 
 const started: ServeProcess[] = [];
 afterEach(async () => {

@@ -3,9 +3,9 @@
 // isolated server's sends stay bounded by its queue budget.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ServerOptions } from '../../src/server/index.js';
-import { cleanup, PUBLISHER, server, settle, TestClient, waitUntil, waitUntilAsync } from './helpers.js';
-import { noDatabase, PG_URL, resetDatabase } from './postgresHelpers.js';
-import { metric } from './scrape.js';
+import { cleanup, PUBLISHER, server, settle, TestClient, waitUntil, waitUntilAsync } from '../support/referenceServer.js';
+import { noDatabase, PG_URL, resetDatabase } from '../support/postgres.js';
+import { metric } from '../support/serverMetric.js';
 
 afterEach(cleanup);
 

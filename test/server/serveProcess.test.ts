@@ -2,16 +2,16 @@
 // one line and an exit code, tokens come from a file or the environment, and a server open beyond
 // loopback says so loudly.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { spawnServe, type ServeProcess } from '../../src/util/spawnServe.js';
 import { exposureWarning, isLoopback } from '../../src/cli/serveSecrets.js';
-import { upgradeStatus, waitUntil } from './helpers.js';
+import { upgradeStatus, waitUntil } from '../support/referenceServer.js';
+import { tempDir } from '../support/tempDir.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-serve-'));
+const tmp = tempDir('serve');
 const started: ServeProcess[] = [];
 afterAll(async () => {
   await Promise.all(started.map((p) => p.stop(0)));

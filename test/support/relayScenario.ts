@@ -1,11 +1,11 @@
 // The scenario every "every event arrives once" relay test runs: `count` fast clients, 2 s of baseline
 // and 2 s of stress at `rate` events/s of 100 bytes, written to a temporary file.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from './tempDir.js';
 
 export function relayScenario(name: string, { rate = 200, count = 3 }: { rate?: number; count?: number } = {}): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'evbench-relay-')), `${name}.json`);
+  const file = join(tempDir('relay'), `${name}.json`);
   writeFileSync(
     file,
     JSON.stringify({

@@ -1,13 +1,13 @@
 // The redaction rules, both ways: secrets go, what is not a secret stays readable; and the file
 // writer's own guards (owner-only mode, never outside the folder, never over an input).
-import { mkdtempSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { redactStrings, redactText, redactUrl, rememberSecrets, splitUrlPassword } from '../../src/util/redact.js';
 import { redactScenario, scenarioSecrets } from '../../src/scenario/secrets.js';
 import { refuseInputOverwrite, refuseOutsideDir, writeFileAtomic } from '../../src/util/atomicWrite.js';
 import type { Scenario } from '../../src/scenario/types.js';
+import { tempDir } from '../support/tempDir.js';
 
 describe('redactUrl', () => {
   it('masks a password and secret-looking query parameters', () => {
@@ -92,7 +92,7 @@ describe('remembered secrets in free text', () => {
 });
 
 describe('file writes', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'evbench-write-'));
+  const dir = tempDir('write');
   it('are readable by their owner only', () => {
     writeFileAtomic(join(dir, 'a.json'), '{}');
     expect(statSync(join(dir, 'a.json')).mode & 0o777).toBe(0o600);

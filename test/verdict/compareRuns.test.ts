@@ -2,8 +2,7 @@
 // regress (exit 0); a real regression (p99 100×, missing events, a new hol verdict) does (exit 1);
 // a record that is not a result is refused (exit 4). Records are crafted from seeded samples with
 // per-second interval histograms, so the distribution test sees what a real run would give it.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareRecords, DEFAULT_COMPARE, interquartileRange, notAResult } from '../../src/verdict/compareRuns.js';
@@ -13,11 +12,12 @@ import type { IntervalRecord, PhaseResult, RunRecord } from '../../src/record/sc
 import { generateSamples, recordFromSamples, rng } from '../support/fixtureRecord.js';
 import { killAll, runCli } from '../support/cli.js';
 import { second, steady, verdictRecord } from '../support/verdictRecord.js';
+import { tempDir } from '../support/tempDir.js';
 
 afterAll(killAll);
 /** The built CLI (dist/) cannot see a mutant of src/: Stryker's runs skip these cases (vitest.mutate.config.ts). */
 const describeCli = process.env.EVBENCH_MUTATION_RUN ? describe.skip : describe;
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-compare-'));
+const tmp = tempDir('compare');
 
 const PHASES = [
   { name: 'warmup', role: 'warmup', startUs: 0, durationUs: 2_000_000 },

@@ -1,8 +1,7 @@
 // evbench merge: two shards merged equal, count for count, a record built from both shards' samples;
 // mismatched inputs (including shards that did not start together) are refused with one line and
 // exit 2; a shard that is not a result makes the merged verdict invalid (exit 4).
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -23,11 +22,12 @@ import { UserError } from '../../src/util/errors.js';
 import { combineSamples, generateSamples, recordFromSamples } from '../support/fixtureRecord.js';
 import { countsOf } from '../support/histogramCounts.js';
 import { killAll, runCli } from '../support/cli.js';
+import { tempDir } from '../support/tempDir.js';
 
 afterAll(killAll);
 /** The built CLI (dist/) cannot see a mutant of src/: Stryker's runs skip these cases (vitest.mutate.config.ts). */
 const describeCli = process.env.EVBENCH_MUTATION_RUN ? describe.skip : describe;
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-merge-'));
+const tmp = tempDir('merge');
 const a = generateSamples(11, 3);
 const b = generateSamples(12, 2);
 const shard0 = recordFromSamples(a, { shard: { index: 0, count: 2 } });

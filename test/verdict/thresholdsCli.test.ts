@@ -1,7 +1,6 @@
 // Thresholds: syntax errors name the column; pass and fail are judged once by the evaluator and shown
 // with value vs bound in every output; the exit code is 1 on failure, 2 on bad input.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunRecord } from '../../src/record/schema.js';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,10 +12,11 @@ import { renderHtml } from '../../src/reports/html.js';
 import { renderJunit } from '../../src/reports/junit.js';
 import { fixtureRecord } from '../support/fixtureRecord.js';
 import { killAll, runCli } from '../support/cli.js';
+import { tempDir } from '../support/tempDir.js';
 
 afterAll(killAll);
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-thresholds-'));
-const fixtureFile = new URL('../fixtures/run-record.json', import.meta.url).pathname;
+const tmp = tempDir('thresholds');
+const fixtureFile = new URL('../support/fixtures/run-record.json', import.meta.url).pathname;
 
 describe('threshold syntax errors name the position', () => {
   it.each([

@@ -2,7 +2,7 @@
 // loud skip when there is none, a fresh schema per test, and `evbench serve --store` processes.
 import pg from 'pg';
 import { spawnServe, type ServeProcess } from '../../src/util/spawnServe.js';
-import { PUBLISHER } from './helpers.js';
+import { PUBLISHER } from './referenceServer.js';
 
 export const PG_URL = process.env.EVBENCH_TEST_PG ?? '';
 

@@ -1,9 +1,9 @@
 // The memory event log is bounded in bytes as well as in events: big events evict the oldest first,
 // /metrics shows what it holds, and a catch-up below the retained range gets a 409 gap notice.
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore, EVENT_OVERHEAD_BYTES } from '../../src/server/store/memory.js';
-import { cleanup, PUBLISHER, server, TestClient, waitUntil } from './helpers.js';
-import { metric } from './scrape.js';
+import { MemoryStore, EVENT_OVERHEAD_BYTES } from '../../../src/server/store/memory.js';
+import { cleanup, PUBLISHER, server, TestClient, waitUntil } from '../../support/referenceServer.js';
+import { metric } from '../../support/serverMetric.js';
 
 afterEach(cleanup);
 

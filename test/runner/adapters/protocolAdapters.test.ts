@@ -1,12 +1,12 @@
 // The protocol sessions on bytes made to order: messages split across websocket frames and several
 // in one, keepalive replies, acknowledgements and refusals (the e2e tests run them against real servers).
 import { describe, expect, it } from 'vitest';
-import { NatsAdapter } from '../../src/runner/adapters/nats.js';
-import { MqttAdapter } from '../../src/runner/adapters/mqtt.js';
-import { GraphqlWsAdapter } from '../../src/runner/adapters/graphqlWs.js';
-import { ActionCableAdapter } from '../../src/runner/adapters/actioncable.js';
-import type { WireOutput, WireSession } from '../../src/runner/adapters/adapter.js';
-import type { GenericOptions } from '../../src/scenario/types.js';
+import { NatsAdapter } from '../../../src/runner/adapters/nats.js';
+import { MqttAdapter } from '../../../src/runner/adapters/mqtt.js';
+import { GraphqlWsAdapter } from '../../../src/runner/adapters/graphqlWs.js';
+import { ActionCableAdapter } from '../../../src/runner/adapters/actioncable.js';
+import type { WireOutput, WireSession } from '../../../src/runner/adapters/adapter.js';
+import type { GenericOptions } from '../../../src/scenario/types.js';
 import { generate, parser, type IConnectPacket, type ISubscribePacket, type Packet } from 'mqtt-packet';
 
 const options = (topic: string, extra: Partial<GenericOptions> = {}): GenericOptions => ({

@@ -4,15 +4,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyTargetFlags } from '../../src/cli/targetFlags.js';
-import { adapterNames, registerAdapter } from '../../src/scenario/adapters.js';
-import { loadScenario } from '../../src/scenario/load.js';
-import { validateScenario } from '../../src/scenario/validate.js';
-import { scenariosDir } from '../../src/util/paths.js';
-import '../../src/runner/adapters/builtins.js';
-import { GenericAdapter } from '../../src/runner/adapters/generic.js';
-import { adapterFor, adapterImplFor, clientUrlFor, protocolOf, registerWire, sinkFor } from '../../src/runner/adapters/registry.js';
-import type { Sink } from '../../src/runner/publish/sink.js';
+import { applyTargetFlags } from '../../../src/cli/targetFlags.js';
+import { adapterNames, registerAdapter } from '../../../src/scenario/adapters.js';
+import { loadScenario } from '../../../src/scenario/load.js';
+import { validateScenario } from '../../../src/scenario/validate.js';
+import { scenariosDir } from '../../../src/util/paths.js';
+import '../../../src/runner/adapters/builtins.js';
+import { GenericAdapter } from '../../../src/runner/adapters/generic.js';
+import { adapterFor, adapterImplFor, clientUrlFor, protocolOf, registerWire, sinkFor } from '../../../src/runner/adapters/registry.js';
+import type { Sink } from '../../../src/runner/publish/sink.js';
 
 class ToyAdapter extends GenericAdapter {}
 const toySink: Sink = { open: async () => {}, send: () => {}, settle: async () => {}, backlogBytes: () => 0, close: () => {} };

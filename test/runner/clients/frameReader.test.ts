@@ -1,8 +1,8 @@
 // The client's frame splitter against frames as ws's own Sender writes them, cut at every byte.
 import { describe, expect, it } from 'vitest';
 import { Sender } from 'ws';
-import { FrameReader, UNBUDGETED_BYTES } from '../../src/runner/clients/frameReader.js';
-import { MessageBudget } from '../../src/runner/clients/messageBudget.js';
+import { FrameReader, UNBUDGETED_BYTES } from '../../../src/runner/clients/frameReader.js';
+import { MessageBudget } from '../../../src/runner/clients/messageBudget.js';
 
 type Got = { kind: string; data: string }[];
 

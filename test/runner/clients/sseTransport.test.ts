@@ -1,11 +1,11 @@
 // The SSE parser (clients/sseTransport.ts) and the socketio/sse target flags: the byte-level reading
 // a real server's stream needs, and the flags checked as strictly as the other adapters'.
 import { describe, expect, it } from 'vitest';
-import { SseParser } from '../../src/runner/clients/sseTransport.js';
-import { applyTargetFlags } from '../../src/cli/targetFlags.js';
-import { engineIoUrl, namespaceOf, SocketIoAdapter } from '../../src/runner/adapters/socketio.js';
-import { newScannedEvent } from '../../src/measurement/frameScan.js';
-import { loadScenario } from '../../src/scenario/load.js';
+import { SseParser } from '../../../src/runner/clients/sseTransport.js';
+import { applyTargetFlags } from '../../../src/cli/targetFlags.js';
+import { engineIoUrl, namespaceOf, SocketIoAdapter } from '../../../src/runner/adapters/socketio.js';
+import { newScannedEvent } from '../../../src/measurement/frameScan.js';
+import { loadScenario } from '../../../src/scenario/load.js';
 
 function parse(chunks: (string | Buffer)[]): string[] {
   const out: string[] = [];

@@ -2,16 +2,15 @@
 // examples/graphql-server.mjs): the server emitting its own stream, evbench publishing through a
 // GraphQL mutation over HTTP, and a subscription the server rejects.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { killAll, runCli } from '../support/cli.js';
-import type { RunRecord } from '../../src/record/schema.js';
-import { relayScenario } from '../support/relayScenario.js';
-import { exitFor } from '../support/runOutcome.js';
+import { killAll, runCli } from '../../support/cli.js';
+import type { RunRecord } from '../../../src/record/schema.js';
+import { relayScenario } from '../../support/relayScenario.js';
+import { exitFor } from '../../support/runOutcome.js';
+import { tempDir } from '../../support/tempDir.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-graphql-'));
+const tmp = tempDir('graphql');
 let close: (() => Promise<void>) | undefined;
 afterEach(async () => {
   await close?.();
@@ -28,7 +27,7 @@ const record = (r: { stdout: string; stderr: string; code: number | null }): Run
  * instance, which a test runner's module graph does not promise), stopped after each test.
  */
 async function graphqlServer({ mode, rate = 500, payloadBytes = 8192 }: { mode: 'emit' | 'relay'; rate?: number; payloadBytes?: number }) {
-  const child = spawn(process.execPath, [join(__dirname, '../../examples/graphql-server.mjs'), mode, '0'], {
+  const child = spawn(process.execPath, [join(__dirname, '../../../examples/graphql-server.mjs'), mode, '0'], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, RATE: String(rate), PAYLOAD: String(payloadBytes) },
   });

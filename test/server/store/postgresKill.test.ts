@@ -2,8 +2,8 @@
 // it acknowledged, and a restarted one continues after it with every stored event replayable.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { noDatabase, range, resetDatabase, serveOnDatabase, stopServes, storedIds } from './postgresHelpers.js';
-import { PUBLISHER, TestClient, waitUntil } from './helpers.js';
+import { noDatabase, range, resetDatabase, serveOnDatabase, stopServes, storedIds } from '../../support/postgres.js';
+import { PUBLISHER, TestClient, waitUntil } from '../../support/referenceServer.js';
 
 beforeEach(async () => {
   if (!noDatabase) await resetDatabase();

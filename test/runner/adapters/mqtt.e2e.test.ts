@@ -2,18 +2,18 @@
 // (Debian's, which .ci/run installs), started on loopback ports by examples/brokers.mjs with the
 // queue limit the catch-up needs in its mosquitto.conf.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { generate, parser, type Packet } from 'mqtt-packet';
-import { killAll, runCli } from '../support/cli.js';
-import { exitFor, group, record, stoppedAfterEach, HEALTHY_VERDICTS } from '../support/runOutcome.js';
-import { findBinary, mqttPublisher, startMosquitto } from '../../examples/brokers.mjs';
-import type { RunRecord } from '../../src/record/schema.js';
-import { relayScenario } from '../support/relayScenario.js';
+import { killAll, runCli } from '../../support/cli.js';
+import { exitFor, group, record, stoppedAfterEach, HEALTHY_VERDICTS } from '../../support/runOutcome.js';
+import { findBinary, mqttPublisher, startMosquitto } from '../../../examples/brokers.mjs';
+import type { RunRecord } from '../../../src/record/schema.js';
+import { relayScenario } from '../../support/relayScenario.js';
+import { tempDir } from '../../support/tempDir.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-mqtt-'));
+const tmp = tempDir('mqtt');
 const hasMosquitto = findBinary('mosquitto') !== undefined;
 if (!hasMosquitto)
   console.warn('!!! mosquitto is not installed: the MQTT e2e tests are SKIPPED (apt-get install mosquitto; .ci/run installs it) !!!');

@@ -1,21 +1,21 @@
 // Scenarios against the PostgreSQL store: target.embedded.store starts `evbench serve --store`, and
 // target.embedded.multi starts two server processes on it with the clients spread over both.
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openTarget } from '../../src/runner/target.js';
-import { validateScenario } from '../../src/scenario/validate.js';
-import type { RunRecord } from '../../src/record/schema.js';
-import { killAll, runCli } from '../support/cli.js';
-import { cleanup, TestClient, waitUntil } from './helpers.js';
-import { noDatabase, PG_URL, resetDatabase } from './postgresHelpers.js';
+import { openTarget } from '../../../src/runner/target.js';
+import { validateScenario } from '../../../src/scenario/validate.js';
+import type { RunRecord } from '../../../src/record/schema.js';
+import { killAll, runCli } from '../../support/cli.js';
+import { cleanup, TestClient, waitUntil } from '../../support/referenceServer.js';
+import { noDatabase, PG_URL, resetDatabase } from '../../support/postgres.js';
+import { tempDir } from '../../support/tempDir.js';
 
 afterAll(async () => {
   await cleanup();
   await killAll();
 });
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-pg-'));
+const tmp = tempDir('pg');
 
 const scenario = (embedded: Record<string, unknown>) => ({
   name: 'pg-multi',

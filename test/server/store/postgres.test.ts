@@ -2,8 +2,8 @@
 // one process reach subscribers of another once each, in id order; catch-up reads the table in pages
 // and joins live delivery without gap or duplicate while another process keeps inserting.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cleanup, PUBLISHER, server, TestClient, waitUntil } from './helpers.js';
-import { noDatabase, PG_URL, range, resetDatabase, serveOnDatabase, sql, stopServes, storedIds } from './postgresHelpers.js';
+import { cleanup, PUBLISHER, server, TestClient, waitUntil } from '../../support/referenceServer.js';
+import { noDatabase, PG_URL, range, resetDatabase, serveOnDatabase, sql, stopServes, storedIds } from '../../support/postgres.js';
 
 const body = { event_type: 'update', properties: { note: 'y'.repeat(200) } };
 

@@ -2,17 +2,15 @@
 // .ci/run installs), started on loopback ports from config files by examples/brokers.mjs, with a
 // publisher emitting {id, ts, pad} over the broker's TCP port (or evbench publishing itself).
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { killAll, runCli } from '../support/cli.js';
-import { exitFor, group, record, stoppedAfterEach, HEALTHY_VERDICTS } from '../support/runOutcome.js';
-import { findBinary, mqttPublisher, natsPublisher, startMosquitto, startNats } from '../../examples/brokers.mjs';
-import type { RunRecord } from '../../src/record/schema.js';
-import { relayScenario } from '../support/relayScenario.js';
-import { serverStreamFlags } from '../support/serverStream.js';
+import { killAll, runCli } from '../../support/cli.js';
+import { exitFor, group, record, stoppedAfterEach, HEALTHY_VERDICTS } from '../../support/runOutcome.js';
+import { findBinary, mqttPublisher, natsPublisher, startMosquitto, startNats } from '../../../examples/brokers.mjs';
+import type { RunRecord } from '../../../src/record/schema.js';
+import { relayScenario } from '../../support/relayScenario.js';
+import { serverStreamFlags } from '../../support/serverStream.js';
+import { tempDir } from '../../support/tempDir.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-brokers-'));
+const tmp = tempDir('brokers');
 const hasNats = findBinary('nats-server') !== undefined;
 const hasMosquitto = findBinary('mosquitto') !== undefined;
 if (!hasNats)

@@ -2,8 +2,8 @@
 // mqttVersion in a scenario file, and what catch-up over mqtt needs (QoS 1 messages), each refused
 // with a message that names the flag or the path.
 import { describe, expect, it } from 'vitest';
-import { applyTargetFlags } from '../../src/cli/targetFlags.js';
-import { loadScenario, parseScenarioText } from '../../src/scenario/load.js';
+import { applyTargetFlags } from '../../../src/cli/targetFlags.js';
+import { loadScenario, parseScenarioText } from '../../../src/scenario/load.js';
 
 const target = { target: 'ws://127.0.0.1:9/', adapter: 'mqtt', topic: 'events', publish: 'ws' };
 

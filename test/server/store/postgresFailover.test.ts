@@ -3,9 +3,18 @@
 // meanwhile is delivered, so no subscriber misses an event; --retain deletes old rows and a catch-up
 // past retention gets the 409 gap notice. Flag errors need no database.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spawnServe } from '../../src/util/spawnServe.js';
-import { cleanup, PUBLISHER, server, TestClient, waitUntil, waitUntilAsync } from './helpers.js';
-import { databaseOutage, noDatabase, PG_URL, range, resetDatabase, serveOnDatabase, stopServes, storedIds } from './postgresHelpers.js';
+import { spawnServe } from '../../../src/util/spawnServe.js';
+import { cleanup, PUBLISHER, server, TestClient, waitUntil, waitUntilAsync } from '../../support/referenceServer.js';
+import {
+  databaseOutage,
+  noDatabase,
+  PG_URL,
+  range,
+  resetDatabase,
+  serveOnDatabase,
+  stopServes,
+  storedIds,
+} from '../../support/postgres.js';
 
 const body = { event_type: 'update', properties: { n: 1 } };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

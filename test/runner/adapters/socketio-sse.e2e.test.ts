@@ -3,16 +3,16 @@
 // Each slow-client run asserts the verdict that server deserves; a run that comes out `invalid`
 // (a starved generator on a busy machine) must still never be the wrong verdict.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { killAll, runCli } from '../support/cli.js';
-import { socketIoServer } from '../../examples/socketio-server.mjs';
-import { betterSseServer, plainSseServer } from '../../examples/sse-servers.mjs';
-import type { RunRecord } from '../../src/record/schema.js';
-import { exitFor, HEALTHY_VERDICTS } from '../support/runOutcome.js';
+import { killAll, runCli } from '../../support/cli.js';
+import { socketIoServer } from '../../../examples/socketio-server.mjs';
+import { betterSseServer, plainSseServer } from '../../../examples/sse-servers.mjs';
+import type { RunRecord } from '../../../src/record/schema.js';
+import { exitFor, HEALTHY_VERDICTS } from '../../support/runOutcome.js';
+import { tempDir } from '../../support/tempDir.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-sio-sse-'));
+const tmp = tempDir('sio-sse');
 let server: { close(): Promise<void> } | undefined;
 afterEach(async () => {
   await server?.close();

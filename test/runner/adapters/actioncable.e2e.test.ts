@@ -1,16 +1,14 @@
 // The actioncable adapter against Debian's ruby-actioncable served by puma (installed by .ci/run):
 // examples/actioncable/config.ru, an EventsChannel with a broadcast loop and a `publish` action.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { killAll, runCli } from '../support/cli.js';
-import { hasActionCable, startActionCable } from '../../examples/brokers.mjs';
-import type { RunRecord } from '../../src/record/schema.js';
-import { relayScenario } from '../support/relayScenario.js';
-import { exitFor, HEALTHY_VERDICTS } from '../support/runOutcome.js';
+import { killAll, runCli } from '../../support/cli.js';
+import { hasActionCable, startActionCable } from '../../../examples/brokers.mjs';
+import type { RunRecord } from '../../../src/record/schema.js';
+import { relayScenario } from '../../support/relayScenario.js';
+import { exitFor, HEALTHY_VERDICTS } from '../../support/runOutcome.js';
+import { tempDir } from '../../support/tempDir.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-actioncable-'));
+const tmp = tempDir('actioncable');
 const available = hasActionCable();
 if (!available)
   console.warn(

@@ -1,10 +1,7 @@
 // The generic adapter against servers written in the test with plain `ws` (no code shared with
 // evbench serve), through the CLI the way a user runs it.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { killAll, runCli } from '../support/cli.js';
+import { killAll, runCli } from '../../support/cli.js';
 import {
   awaitingBroadcastServer,
   boundedQueueServer,
@@ -12,13 +9,14 @@ import {
   kickingServer,
   relayServer,
   type ForeignServer,
-} from '../../examples/foreign-servers.mjs';
-import type { RunRecord } from '../../src/record/schema.js';
-import { relayScenario } from '../support/relayScenario.js';
-import { exitFor } from '../support/runOutcome.js';
-import { serverStreamFlags } from '../support/serverStream.js';
+} from '../../../examples/foreign-servers.mjs';
+import type { RunRecord } from '../../../src/record/schema.js';
+import { relayScenario } from '../../support/relayScenario.js';
+import { exitFor } from '../../support/runOutcome.js';
+import { serverStreamFlags } from '../../support/serverStream.js';
+import { tempDir } from '../../support/tempDir.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'evbench-generic-'));
+const tmp = tempDir('generic');
 let server: ForeignServer | undefined;
 afterEach(async () => {
   await server?.close();

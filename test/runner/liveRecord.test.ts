@@ -13,7 +13,7 @@ import type { PhaseSpec } from '../../src/scenario/types.js';
 import { feedLive, LiveRecord, type LiveUpdate } from '../../src/runner/liveRecord.js';
 import { nowUs } from '../../src/clock.js';
 import { LIVE_PERIOD_S } from '../../src/record/schema.js';
-import { waitUntil } from '../server/helpers.js';
+import { waitUntil } from '../support/referenceServer.js';
 import type { GeneratorHealth } from '../../src/record/schema.js';
 
 const T0 = 1_800_000_000_000_000;
