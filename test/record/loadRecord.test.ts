@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { asRunRecord, recordBaseName } from '../../src/record/loadRecord.js';
 import type { RunRecord } from '../../src/record/schema.js';
 
-const fixture = (): Record<string, any> => JSON.parse(readFileSync(new URL('../support/fixtures/run-record.json', import.meta.url), 'utf8'));
+const fixture = (): Record<string, any> =>
+  JSON.parse(readFileSync(new URL('../support/fixtures/run-record.json', import.meta.url), 'utf8'));
 const load = (r: unknown): RunRecord => asRunRecord(r, 'r.json');
 /** A `serverProcess` as `run --server-cmd` writes it. */
 const serverProcess = (): Record<string, any> => ({
