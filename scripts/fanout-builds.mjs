@@ -8,6 +8,7 @@
 // the other; contenders alternate each round. Prints each contender's rounds and median, deliveries per
 // server CPU-second, and each build ÷ the limit round by round.
 //   npm run build && npm run build:bench && node scripts/fanout-builds.mjs OLD/dist NEW/dist [ROUNDS=3] [MEASURE_MS=3000]
+// SERVE_NODE_FLAGS adds node flags to every server (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them).
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -45,6 +46,7 @@ async function measureBuild(distDir) {
     process.execPath,
     [
       '--single-threaded-gc',
+      ...(process.env.SERVE_NODE_FLAGS ?? '').split(' ').filter(Boolean),
       join(resolve(distDir), 'cli', 'main.js'),
       'serve',
       '--host',

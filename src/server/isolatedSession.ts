@@ -56,8 +56,10 @@ export class IsolatedSession {
   heavyVisits = 0;
   /** Events of the fan-out chunk being delivered that this session may want. */
   readonly chunk: StoredEvent[] = [];
-  /** Pieces of the writer's FrameArena in this session's writes not yet completed. */
-  piecesInFlight = 0;
+  /** Releases of the writer's FrameArena pieces in this session's writes not yet released (PieceHolder). */
+  readonly pieces: (() => void)[] = [];
+  pieceTurn = 0;
+  piecesThisTurn = 0;
 
   constructor(
     readonly ws: WebSocket,
@@ -220,7 +222,10 @@ export class SessionWriter {
     for (const s of this.corked) {
       s.corked = false;
       s.socket.uncork();
+      // An empty queue after the uncork: the kernel took every byte, and the pieces are free now.
+      if (s.pieces.length > 0 && s.socket.writableLength === 0) this.arena.handedOff(s);
     }
     this.corked.length = 0;
+    this.arena.endTurn();
   };
 }
