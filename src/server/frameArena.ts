@@ -9,10 +9,11 @@
 /** Bytes of one arena. */
 const ARENA_BYTES = 256 * 1024;
 /** A write larger than this gets a buffer of its own. */
-const MAX_PIECE_BYTES = 64 * 1024;
+const MAX_PIECE_BYTES = 128 * 1024;
 /**
- * Arenas kept for reuse once all their pieces are released: at saturation one turn (a 10 ms fan-out
- * slice) frames several MiB, all released together at its end, and the next turn frames as much.
+ * Arenas kept for reuse once all their pieces are released: when sockets do not take writes at once
+ * (readers behind, or writes corked for a tick), a 10 ms fan-out slice at saturation frames several
+ * MiB, released together once the kernel has them, and the next slice frames as much.
  */
 const SPARE_ARENAS = 32;
 

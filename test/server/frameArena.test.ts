@@ -1,6 +1,7 @@
 // FrameArena: live writes' buffers are pieces of reused arenas; a piece is never handed out again
 // until the kernel has its bytes (its write completed, or its socket's queue was empty after the turn),
 // and a slow session pins at most a few of them beyond one turn's.
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FrameArena, PIECES_PER_SESSION, type PieceHolder } from '../../src/server/frameArena.js';
 
@@ -108,5 +109,60 @@ describe('FrameArena', () => {
     const again = arena.take(fast, 1000);
     expect(again.buf.buffer).toBe(first.buf.buffer);
     expect(again.buf.byteOffset).toBe(first.buf.byteOffset);
+  });
+});
+
+// What handedOff relies on: a net.Socket whose write leaves nothing queued (writableLength 0) has
+// handed every byte to the kernel, so the buffer may be overwritten at once; one whose write queues
+// reports it, and its buffer stays untouched until the write completes.
+describe('a net.Socket write, as FrameArena.handedOff reads it', () => {
+  const pair = async (): Promise<{ client: Socket; server: Socket; close: () => void }> => {
+    const listener = createServer();
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const accepted = new Promise<Socket>((resolve) => listener.once('connection', resolve));
+    const client = connect((listener.address() as AddressInfo).port, '127.0.0.1');
+    await new Promise<void>((resolve) => client.once('connect', resolve));
+    const server = await accepted;
+    return { client, server, close: () => (client.destroy(), server.destroy(), listener.close()) };
+  };
+
+  it('has the bytes once writableLength is 0 after the write, though the buffer is overwritten at once', async () => {
+    const { client, server, close } = await pair();
+    try {
+      const received: Buffer[] = [];
+      let bytes = 0;
+      const all = new Promise<void>((resolve) =>
+        server.on('data', (d: Buffer) => {
+          received.push(d);
+          if ((bytes += d.length) === 40 * 1000) resolve();
+        }),
+      );
+      const buf = Buffer.alloc(1000);
+      for (let i = 0; i < 40; i++) {
+        buf.fill(i);
+        client.write(buf);
+        expect(client.writableLength).toBe(0);
+      }
+      buf.fill(255); // reused after the last write too
+      await all;
+      const got = Buffer.concat(received);
+      for (let i = 0; i < 40; i++) expect(got.subarray(i * 1000, (i + 1) * 1000).every((b) => b === i)).toBe(true);
+    } finally {
+      close();
+    }
+  });
+
+  it('counts a write the kernel did not take whole in writableLength until it completes', async () => {
+    const { client, server, close } = await pair();
+    try {
+      server.pause(); // a reader that does not read: the kernel's buffers fill
+      const big = Buffer.alloc(32 * 1024 * 1024, 7);
+      let completed = false;
+      client.write(big, () => (completed = true));
+      expect(client.writableLength).toBeGreaterThan(0);
+      expect(completed).toBe(false);
+    } finally {
+      close();
+    }
   });
 });
