@@ -163,6 +163,8 @@ export class SessionWriter {
     // still cached, bytes, rather than a slice's frames (megabytes) waiting in arenas for the uncork.
     s.socket.write(buf, s.framesWritten(events.length, release));
     if (s.pieces.length > 0 && s.socket.writableLength === 0) this.arena.handedOff(s);
+    // pieces still queued count against the session's cap from the next turn on
+    if (release) this.endTurnSoon();
     this.ctx.metrics.eventsOut += events.length;
   }
 
@@ -217,10 +219,14 @@ export class SessionWriter {
     s.corked = true;
     s.socket.cork();
     this.corked.push(s);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      process.nextTick(this.flush);
-    }
+    this.endTurnSoon();
+  }
+
+  /** Uncorks what this tick corked and ends the arena's turn, once the current code has run. */
+  private endTurnSoon(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    process.nextTick(this.flush);
   }
 
   private readonly flush = (): void => {

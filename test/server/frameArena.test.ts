@@ -3,7 +3,10 @@
 // and a slow session pins at most a few of them beyond one turn's.
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import type { StoredEvent } from '../../src/server/eventLog.js';
 import { FrameArena, PIECES_PER_SESSION, type PieceHolder } from '../../src/server/frameArena.js';
+import { SessionWriter, type IsolatedSession } from '../../src/server/isolatedSession.js';
+import type { ServerContext } from '../../src/server/session.js';
 
 const holder = (): PieceHolder => ({ pieces: [], pieceTurn: 0, piecesThisTurn: 0 });
 const overlaps = (a: Buffer, b: Buffer): boolean =>
@@ -164,5 +167,44 @@ describe('a net.Socket write, as FrameArena.handedOff reads it', () => {
     } finally {
       close();
     }
+  });
+});
+
+describe('SessionWriter.deliverFrames and the arena', () => {
+  /** A session whose socket never takes a write whole (a slow reader): every write stays queued. */
+  const slowSession = (): IsolatedSession & { writes: number } => {
+    const socket = { writableLength: 1, write: () => true, cork: () => {}, uncork: () => {} };
+    return {
+      open: true,
+      socket,
+      msgId: 0,
+      corked: false,
+      writes: 0,
+      pieces: [],
+      pieceTurn: 0,
+      piecesThisTurn: 0,
+      pending: { beginMany: () => {} },
+      framesWritten: () => () => {},
+    } as unknown as IsolatedSession & { writes: number };
+  };
+  const ctx = { metrics: { eventsOut: 0 }, options: {} } as unknown as ServerContext;
+  const events = [{ id: 1, body: Buffer.from('"x":1}') }] as unknown as StoredEvent[];
+  const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+  it('gives a slow session no more arena pieces once it holds PIECES_PER_SESSION of earlier turns', async () => {
+    const writer = new SessionWriter(ctx);
+    const s = slowSession();
+    for (let turn = 0; turn < 10; turn++) {
+      writer.deliverFrames(s, events, 64, 0);
+      await nextTurn();
+    }
+    expect(s.pieces.length).toBe(PIECES_PER_SESSION);
+  });
+
+  it('lets a slow session take a piece per write within one turn', () => {
+    const writer = new SessionWriter(ctx);
+    const s = slowSession();
+    for (let i = 0; i < 10; i++) writer.deliverFrames(s, events, 64, 0);
+    expect(s.pieces.length).toBe(10);
   });
 });
