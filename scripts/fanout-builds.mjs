@@ -6,8 +6,10 @@
 // commits (build the old one in a second worktree: `git worktree add --detach ../old COMMIT && cd ../old
 // && npx tsc -p tsconfig.json`). Pinned: servers on one core under node --single-threaded-gc, the load on
 // the other; contenders alternate each round. Prints each contender's rounds and median, deliveries per
-// server CPU-second, and each build ÷ the limit round by round.
+// server CPU-second (the limit's: per CPU-second of its writer), and each build ÷ the limit round by
+// round, both per wall second and per CPU-second (the load-tolerant reading on a busy machine).
 //   npm run build && npm run build:bench && node scripts/fanout-builds.mjs OLD/dist NEW/dist [ROUNDS=3] [MEASURE_MS=3000]
+// SERVE_NODE_FLAGS adds node flags to every server (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them).
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -45,6 +47,7 @@ async function measureBuild(distDir) {
     process.execPath,
     [
       '--single-threaded-gc',
+      ...(process.env.SERVE_NODE_FLAGS ?? '').split(' ').filter(Boolean),
       join(resolve(distDir), 'cli', 'main.js'),
       'serve',
       '--host',
@@ -88,6 +91,13 @@ async function measureBuild(distDir) {
   }
 }
 
+/** One round of the batched limit, with its writer's share of its core. */
+async function measureLimitRound() {
+  const l = await measureLimit(limit.binary, { clients: 100, frameBytes, batch: 100, warmupMs: 1000, measureMs });
+  const cpuShare = l.serverCpuPct / 100;
+  return { dps: l.deliveriesPerSec, cpuPct: l.serverCpuPct, perCpuSecond: l.deliveriesPerSec / cpuShare };
+}
+
 const names = [...builds, LIMIT];
 /** @type {Record<string, any[]>} */
 const results = Object.fromEntries(names.map((n) => [n, []]));
@@ -95,16 +105,11 @@ let frameBytes = 426;
 try {
   for (let r = 0; r < rounds; r++) {
     for (const name of names.map((_, i) => names[(i + r) % names.length])) {
-      const x =
-        name === LIMIT
-          ? {
-              dps: (await measureLimit(limit.binary, { clients: 100, frameBytes, batch: 100, warmupMs: 1000, measureMs })).deliveriesPerSec,
-            }
-          : await measureBuild(name);
+      const x = name === LIMIT ? await measureLimitRound() : await measureBuild(name);
       if (x.frameBytes) frameBytes = x.frameBytes;
       results[name].push(x);
       say(
-        `round ${r + 1} ${name}: ${Math.round(x.dps).toLocaleString('en-US')} deliveries/s${x.cpuPct === undefined ? '' : `, server CPU ${x.cpuPct.toFixed(0)}%, ${x.closed} closed`}`,
+        `round ${r + 1} ${name}: ${Math.round(x.dps).toLocaleString('en-US')} deliveries/s, ${name === LIMIT ? 'writer' : 'server'} CPU ${x.cpuPct.toFixed(0)}%${name === LIMIT ? '' : `, ${x.closed} closed`}`,
       );
     }
   }
@@ -117,8 +122,7 @@ const median = (xs) => {
 };
 for (const n of names) {
   const xs = results[n];
-  const per =
-    n === LIMIT ? '' : `; per server CPU-second median ${Math.round(median(xs.map((x) => x.perCpuSecond))).toLocaleString('en-US')}`;
+  const per = `; per ${n === LIMIT ? 'writer' : 'server'} CPU-second median ${Math.round(median(xs.map((x) => x.perCpuSecond))).toLocaleString('en-US')}`;
   say(
     `${n}: median ${Math.round(median(xs.map((x) => x.dps))).toLocaleString('en-US')} deliveries/s (rounds ${xs.map((x) => Math.round(x.dps)).join(' ')})${per}`,
   );
@@ -126,5 +130,8 @@ for (const n of names) {
 for (const b of builds) {
   const fractions = results[b].map((x, i) => x.dps / results[LIMIT][i].dps);
   say(`${b} ÷ limit, round by round: ${fractions.map((f) => f.toFixed(3)).join(' ')} (median ${median(fractions).toFixed(3)})`);
+  // per CPU-second of each: what each delivers for the CPU it got, so a round where one got less of its core still compares
+  const perCpu = results[b].map((x, i) => x.perCpuSecond / results[LIMIT][i].perCpuSecond);
+  say(`${b} ÷ limit per CPU-second, round by round: ${perCpu.map((f) => f.toFixed(3)).join(' ')} (median ${median(perCpu).toFixed(3)})`);
 }
 process.stdout.write(`${JSON.stringify(results)}\n`);

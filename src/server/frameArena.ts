@@ -1,15 +1,21 @@
 // Where live fan-out's writes are framed: consecutive pieces of a large reused buffer (an arena), so
-// a session's frames of a chunk cost no allocation of their own. An arena is reused once every write
-// holding a piece of it has completed; a session holds pieces of at most PIECES_PER_SESSION writes
-// not yet completed (a slow reader then gets fresh exact-size buffers, so it never pins more than
-// that many arenas however long its queue grows).
+// a session's frames of a chunk cost no allocation of their own. A piece is released once the kernel
+// has its bytes: when the socket's queue is empty after the writes of a turn were handed over
+// (handedOff), or else when its write completes. An arena is reused once every piece of it is
+// released. A session may take any number of pieces within one turn, but not while it still holds
+// PIECES_PER_SESSION pieces of earlier turns (a slow reader then gets fresh exact-size buffers, so it
+// never pins more than that, plus one turn's pieces, however long its queue grows).
 
 /** Bytes of one arena. */
 const ARENA_BYTES = 256 * 1024;
 /** A write larger than this gets a buffer of its own. */
-const MAX_PIECE_BYTES = 64 * 1024;
-/** Arenas kept for reuse once all their pieces are written. */
-const SPARE_ARENAS = 4;
+const MAX_PIECE_BYTES = 128 * 1024;
+/**
+ * Arenas kept for reuse once all their pieces are released: when sockets do not take writes at once
+ * (readers behind, or writes corked for a tick), a 10 ms fan-out slice at saturation frames several
+ * MiB, released together once the kernel has them, and the next slice frames as much.
+ */
+const SPARE_ARENAS = 32;
 
 interface Arena {
   buf: Buffer;
@@ -19,9 +25,12 @@ interface Arena {
   pieces: number;
 }
 
-/** Something that holds pieces: a session, counting its pieces in writes not yet completed. */
+/** Something that holds pieces: a session, with the releases of its pieces not yet released, oldest first. */
 export interface PieceHolder {
-  piecesInFlight: number;
+  pieces: (() => void)[];
+  /** The turn it last took a piece in, and how many of its pieces were taken in that turn. */
+  pieceTurn: number;
+  piecesThisTurn: number;
 }
 
 export const PIECES_PER_SESSION = 4;
@@ -29,13 +38,20 @@ export const PIECES_PER_SESSION = 4;
 export class FrameArena {
   private current: Arena | undefined;
   private readonly spare: Arena[] = [];
+  /** Bumped when a turn's writes have been handed to the sockets (endTurn). */
+  private turn = 1;
 
   /**
    * A buffer of `bytes` for `holder`'s next write, and the release to call once that write has
-   * completed (undefined when the buffer is its own, and the collector frees it).
+   * completed (undefined when the buffer is its own, and the collector frees it). Calling a release
+   * again, after handedOff released it, does nothing.
    */
   take(holder: PieceHolder, bytes: number): { buf: Buffer; release: (() => void) | undefined } {
-    if (bytes > MAX_PIECE_BYTES || holder.piecesInFlight >= PIECES_PER_SESSION)
+    if (holder.pieceTurn !== this.turn) {
+      holder.pieceTurn = this.turn;
+      holder.piecesThisTurn = 0;
+    }
+    if (bytes > MAX_PIECE_BYTES || holder.pieces.length - holder.piecesThisTurn >= PIECES_PER_SESSION)
       return { buf: Buffer.allocUnsafe(bytes), release: undefined };
     let arena = this.current;
     if (!arena || arena.used + bytes > ARENA_BYTES) {
@@ -46,18 +62,38 @@ export class FrameArena {
     const buf = arena.buf.subarray(arena.used, arena.used + bytes);
     arena.used += bytes;
     arena.pieces++;
-    holder.piecesInFlight++;
     const a = arena;
-    return {
-      buf,
-      release: () => {
-        holder.piecesInFlight--;
-        if (--a.pieces > 0) return;
-        if (a === this.current)
-          a.used = 0; // nothing of it is in flight: start it over
-        else this.retire(a);
-      },
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      const pieces = holder.pieces;
+      // completions come in write order, so this is practically always the oldest
+      const i = pieces[0] === release ? 0 : pieces.indexOf(release);
+      if (i === 0) pieces.shift();
+      else pieces.splice(i, 1);
+      if (--a.pieces > 0) return;
+      if (a === this.current)
+        a.used = 0; // nothing of it is in flight: start it over
+      else this.retire(a);
     };
+    holder.pieces.push(release);
+    holder.piecesThisTurn++;
+    return { buf, release };
+  }
+
+  /**
+   * `holder`'s socket has nothing queued: every write it was given reached the kernel, which copied
+   * the bytes, so all its pieces are free now rather than when their completions run.
+   */
+  handedOff(holder: PieceHolder): void {
+    const pieces = holder.pieces;
+    while (pieces.length > 0) pieces[0]!();
+  }
+
+  /** The turn's writes were handed to the sockets: pieces taken from now on are of the next turn. */
+  endTurn(): void {
+    this.turn++;
   }
 
   /** An arena no longer carved: reused once its last piece is released. */

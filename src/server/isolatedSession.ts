@@ -1,7 +1,7 @@
 // One isolated-mode session, and the one way anything reaches its socket (SessionWriter): events
-// within the session's byte budget (several framed into one write, or one at a time where the
-// overflow policy decides: close, or a gap to announce) and status replies, corked for the rest of
-// the tick so they leave as one writev. Live fan-out
+// within the session's byte budget (several framed into one write, handed to the kernel at once, or
+// one at a time where the overflow policy decides: close, or a gap to announce) and status replies,
+// the last two corked for the rest of the tick so they leave as one writev. Live fan-out
 // (liveFanOut.ts) and catch-up replay (cursorReplay.ts) both write through it; the hub is isolated.ts.
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
@@ -56,8 +56,10 @@ export class IsolatedSession {
   heavyVisits = 0;
   /** Events of the fan-out chunk being delivered that this session may want. */
   readonly chunk: StoredEvent[] = [];
-  /** Pieces of the writer's FrameArena in this session's writes not yet completed. */
-  piecesInFlight = 0;
+  /** Releases of the writer's FrameArena pieces in this session's writes not yet released (PieceHolder). */
+  readonly pieces: (() => void)[] = [];
+  pieceTurn = 0;
+  piecesThisTurn = 0;
 
   constructor(
     readonly ws: WebSocket,
@@ -105,7 +107,9 @@ export class SessionWriter {
   private flushScheduled = false;
   /**
    * Where live writes are framed. A fresh buffer per session per chunk (tens of thousands a second at
-   * saturation) cost more in allocation and collections than the framing itself (profiled).
+   * saturation) cost more in allocation and collections than the framing itself (profiled); a piece
+   * written to an idle socket is free again at once, so fan-out frames into the same few cached
+   * kilobytes over and over.
    */
   private readonly arena = new FrameArena();
 
@@ -145,16 +149,22 @@ export class SessionWriter {
    * one pass through the socket's stream for all of them, where deliver() makes two writes an event
    * (the profile of a saturated fan-out: the stream's per-write work and the per-event head buffers
    * cost more than copying the bodies). `bytes` is their framed length (eventFrameLength each).
+   * Copying a body (a few tens of ns for 400 bytes, into cached memory) is cheaper than giving the
+   * kernel head and body as separate iovecs: each would be a write through the socket's stream.
    */
   deliverFrames(s: IsolatedSession, events: readonly StoredEvent[], bytes: number, now: number): void {
     if (events.length === 0 || !s.open) return;
     const { buf, release } = this.arena.take(s, bytes);
     let at = 0;
     for (const event of events) at = writeEventFrame(buf, at, ++s.msgId, event.body);
-    this.cork(s);
     s.pending.beginMany(now, events.length);
-    // the kernel has the bytes once the write completes: its piece of the arena is then free
+    // Not corked (unless something else corked it this tick): an idle socket hands the frames to the
+    // kernel now, so their piece of the arena is free at once and the next chunk reuses the same,
+    // still cached, bytes, rather than a slice's frames (megabytes) waiting in arenas for the uncork.
     s.socket.write(buf, s.framesWritten(events.length, release));
+    if (s.pieces.length > 0 && s.socket.writableLength === 0) this.arena.handedOff(s);
+    // pieces still queued count against the session's cap from the next turn on
+    if (release) this.endTurnSoon();
     this.ctx.metrics.eventsOut += events.length;
   }
 
@@ -209,10 +219,14 @@ export class SessionWriter {
     s.corked = true;
     s.socket.cork();
     this.corked.push(s);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      process.nextTick(this.flush);
-    }
+    this.endTurnSoon();
+  }
+
+  /** Uncorks what this tick corked and ends the arena's turn, once the current code has run. */
+  private endTurnSoon(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    process.nextTick(this.flush);
   }
 
   private readonly flush = (): void => {
@@ -220,7 +234,10 @@ export class SessionWriter {
     for (const s of this.corked) {
       s.corked = false;
       s.socket.uncork();
+      // An empty queue after the uncork: the kernel took every byte, and the pieces are free now.
+      if (s.pieces.length > 0 && s.socket.writableLength === 0) this.arena.handedOff(s);
     }
     this.corked.length = 0;
+    this.arena.endTurn();
   };
 }

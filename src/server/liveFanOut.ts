@@ -19,10 +19,15 @@ const HEAVY_SESSION_TERMS = 100;
 const HEAVY_VISITS_PER_BATCH = 8;
 /** Live fan-out yields to the event loop after this long, so one publish cannot hold it longer. */
 const FANOUT_SLICE_MS = 10;
-/** Live fan-out works in chunks of events sized to about this many session visits... */
-const CHUNK_VISITS = 2048;
-/** ...and at most this many events. */
-const MAX_CHUNK = 64;
+/**
+ * Live fan-out works in chunks of events sized to about this many session visits: each session's
+ * events of a chunk are one write, a write(2) of its own on an idle socket, so a chunk as large as a
+ * published batch of 100 to 100 sessions makes as many frames per system call as the batched write
+ * limit; the slice's clock is read once per chunk (a few milliseconds at most)...
+ */
+const CHUNK_VISITS = 16384;
+/** ...and at most this many events (framed, a piece of FrameArena's of at most 128 KiB for bodies up to ~1 KB). */
+const MAX_CHUNK = 128;
 
 /** A stored batch on its way to live sessions, fanned out from `next` on. */
 interface FanOutBatch {

@@ -1,9 +1,14 @@
 // FrameArena: live writes' buffers are pieces of reused arenas; a piece is never handed out again
-// while its write is in flight, and a slow session pins at most a few of them.
+// until the kernel has its bytes (its write completed, or its socket's queue was empty after the turn),
+// and a slow session pins at most a few of them beyond one turn's.
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import type { StoredEvent } from '../../src/server/eventLog.js';
 import { FrameArena, PIECES_PER_SESSION, type PieceHolder } from '../../src/server/frameArena.js';
+import { SessionWriter, type IsolatedSession } from '../../src/server/isolatedSession.js';
+import type { ServerContext } from '../../src/server/session.js';
 
-const holder = (): PieceHolder => ({ piecesInFlight: 0 });
+const holder = (): PieceHolder => ({ pieces: [], pieceTurn: 0, piecesThisTurn: 0 });
 const overlaps = (a: Buffer, b: Buffer): boolean =>
   a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.length && b.byteOffset < a.byteOffset + a.length;
 
@@ -48,19 +53,158 @@ describe('FrameArena', () => {
     held.release!();
   });
 
-  it('gives a session over its pieces in flight, or a large write, a buffer of its own', () => {
+  it('gives a session holding pieces of earlier turns, or a large write, a buffer of its own', () => {
     const arena = new FrameArena();
     const slow = holder();
     const pieces = Array.from({ length: PIECES_PER_SESSION }, () => arena.take(slow, 100));
     expect(pieces.every((p) => p.release !== undefined)).toBe(true);
-    expect(slow.piecesInFlight).toBe(PIECES_PER_SESSION);
+    expect(slow.pieces.length).toBe(PIECES_PER_SESSION);
+    arena.endTurn(); // its socket still queues them: not handed off
     const own = arena.take(slow, 100);
     expect(own.release).toBeUndefined();
     expect(pieces.some((p) => p.buf.buffer === own.buf.buffer)).toBe(false);
     // once one of its writes completes, it takes pieces again
     pieces[0]!.release!();
-    expect(slow.piecesInFlight).toBe(PIECES_PER_SESSION - 1);
+    expect(slow.pieces.length).toBe(PIECES_PER_SESSION - 1);
     expect(arena.take(slow, 100).release).toBeDefined();
     expect(arena.take(holder(), 1024 * 1024).release).toBeUndefined();
+  });
+
+  it('lets a session take any number of pieces within one turn', () => {
+    const arena = new FrameArena();
+    const fast = holder();
+    arena.take(fast, 100).release!(); // a piece of an earlier turn, released: does not count
+    arena.endTurn();
+    const pieces = Array.from({ length: 3 * PIECES_PER_SESSION }, () => arena.take(fast, 100));
+    expect(pieces.every((p) => p.release !== undefined)).toBe(true);
+    arena.endTurn();
+    expect(arena.take(fast, 100).release).toBeUndefined();
+  });
+
+  it('frees every piece of a session handed off, and ignores their completions afterwards', () => {
+    const arena = new FrameArena();
+    const fast = holder();
+    const other = holder();
+    const fastPieces = Array.from({ length: 6 }, () => arena.take(fast, 1000));
+    const held = arena.take(other, 1000);
+    arena.handedOff(fast);
+    arena.endTurn();
+    expect(fast.pieces).toEqual([]);
+    expect(other.pieces.length).toBe(1);
+    // the late completions of the handed-off writes release nothing more: the other's piece stays taken
+    for (const p of fastPieces) p.release!();
+    expect(arena.take(fast, 1000).release).toBeDefined();
+    for (let i = 0; i < 300; i++) {
+      const next = arena.take(fast, 1000);
+      expect(overlaps(next.buf, held.buf)).toBe(false);
+      arena.handedOff(fast);
+      arena.endTurn();
+    }
+    held.release!();
+  });
+
+  it('reuses the arena of a handed-off session at once', () => {
+    const arena = new FrameArena();
+    const fast = holder();
+    const first = arena.take(fast, 1000);
+    arena.handedOff(fast);
+    arena.endTurn();
+    const again = arena.take(fast, 1000);
+    expect(again.buf.buffer).toBe(first.buf.buffer);
+    expect(again.buf.byteOffset).toBe(first.buf.byteOffset);
+  });
+});
+
+// What handedOff relies on: a net.Socket whose write leaves nothing queued (writableLength 0) has
+// handed every byte to the kernel, so the buffer may be overwritten at once; one whose write queues
+// reports it, and its buffer stays untouched until the write completes.
+describe('a net.Socket write, as FrameArena.handedOff reads it', () => {
+  const pair = async (): Promise<{ client: Socket; server: Socket; close: () => void }> => {
+    const listener = createServer();
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const accepted = new Promise<Socket>((resolve) => listener.once('connection', resolve));
+    const client = connect((listener.address() as AddressInfo).port, '127.0.0.1');
+    await new Promise<void>((resolve) => client.once('connect', resolve));
+    const server = await accepted;
+    return { client, server, close: () => (client.destroy(), server.destroy(), listener.close()) };
+  };
+
+  it('has the bytes once writableLength is 0 after the write, though the buffer is overwritten at once', async () => {
+    const { client, server, close } = await pair();
+    try {
+      const received: Buffer[] = [];
+      let bytes = 0;
+      const all = new Promise<void>((resolve) =>
+        server.on('data', (d: Buffer) => {
+          received.push(d);
+          if ((bytes += d.length) === 40 * 1000) resolve();
+        }),
+      );
+      const buf = Buffer.alloc(1000);
+      for (let i = 0; i < 40; i++) {
+        buf.fill(i);
+        client.write(buf);
+        expect(client.writableLength).toBe(0);
+      }
+      buf.fill(255); // reused after the last write too
+      await all;
+      const got = Buffer.concat(received);
+      for (let i = 0; i < 40; i++) expect(got.subarray(i * 1000, (i + 1) * 1000).every((b) => b === i)).toBe(true);
+    } finally {
+      close();
+    }
+  });
+
+  it('counts a write the kernel did not take whole in writableLength until it completes', async () => {
+    const { client, server, close } = await pair();
+    try {
+      server.pause(); // a reader that does not read: the kernel's buffers fill
+      const big = Buffer.alloc(32 * 1024 * 1024, 7);
+      let completed = false;
+      client.write(big, () => (completed = true));
+      expect(client.writableLength).toBeGreaterThan(0);
+      expect(completed).toBe(false);
+    } finally {
+      close();
+    }
+  });
+});
+
+describe('SessionWriter.deliverFrames and the arena', () => {
+  /** A session whose socket never takes a write whole (a slow reader): every write stays queued. */
+  const slowSession = (): IsolatedSession & { writes: number } => {
+    const socket = { writableLength: 1, write: () => true, cork: () => {}, uncork: () => {} };
+    return {
+      open: true,
+      socket,
+      msgId: 0,
+      corked: false,
+      writes: 0,
+      pieces: [],
+      pieceTurn: 0,
+      piecesThisTurn: 0,
+      pending: { beginMany: () => {} },
+      framesWritten: () => () => {},
+    } as unknown as IsolatedSession & { writes: number };
+  };
+  const ctx = { metrics: { eventsOut: 0 }, options: {} } as unknown as ServerContext;
+  const events = [{ id: 1, body: Buffer.from('"x":1}') }] as unknown as StoredEvent[];
+  const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+  it('gives a slow session no more arena pieces once it holds PIECES_PER_SESSION of earlier turns', async () => {
+    const writer = new SessionWriter(ctx);
+    const s = slowSession();
+    for (let turn = 0; turn < 10; turn++) {
+      writer.deliverFrames(s, events, 64, 0);
+      await nextTurn();
+    }
+    expect(s.pieces.length).toBe(PIECES_PER_SESSION);
+  });
+
+  it('lets a slow session take a piece per write within one turn', () => {
+    const writer = new SessionWriter(ctx);
+    const s = slowSession();
+    for (let i = 0; i < 10; i++) writer.deliverFrames(s, events, 64, 0);
+    expect(s.pieces.length).toBe(10);
   });
 });

@@ -16,8 +16,9 @@ import { MemoryStore } from '../../src/server/store/memory.js';
 
 /**
  * A socket that takes every write at once (nothing ever queues) and keeps what it was given, turn by
- * turn. Like the kernel, it reads a written buffer when the write completes (then calls back), so a
- * buffer the hub reused before its write completed would show up here as wrong bytes.
+ * turn. Like a net.Socket whose write the kernel took whole, it has the bytes when write() returns
+ * with nothing queued (writableLength 0): the hub may reuse the buffer from then on (live fan-out's
+ * arena does). Completions come on the next tick.
  */
 class FakeSocket extends EventEmitter {
   readonly writableHighWaterMark = 16 * 1024;
@@ -28,12 +29,8 @@ class FakeSocket extends EventEmitter {
     super();
   }
   write(data: Buffer, cb?: (err?: Error | null) => void): boolean {
-    const chunk = { turn: this.clock.turn, bytes: data };
-    this.chunks.push(chunk);
-    process.nextTick(() => {
-      chunk.bytes = Buffer.from(chunk.bytes);
-      cb?.();
-    });
+    this.chunks.push({ turn: this.clock.turn, bytes: Buffer.from(data) });
+    if (cb) process.nextTick(cb);
     return true;
   }
   cork(): void {}
