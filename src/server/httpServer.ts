@@ -15,7 +15,7 @@ import type { ServerOptions } from './options.js';
 import { ConnectionsByAddress } from './addressShares.js';
 import type { PermissionDirectory } from './permissions.js';
 import { rawSocket } from './frame.js';
-import type { Hub } from './session.js';
+import type { Hub } from './serverContext.js';
 import { sameToken } from './tokens.js';
 /** How long a closing connection (e.g. a slow client told 4008) may take before its socket is destroyed. */
 export const CLOSE_TIMEOUT_MS = 10_000;
