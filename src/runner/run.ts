@@ -2,30 +2,22 @@
 // timeline, collects what they measured and assembles the run record. Stops by itself when the
 // scenario ends; on abort (Ctrl-C, server death, worker crash) it still returns what it measured.
 import { budgetLimitedReason } from './clients/messageBudget.js';
-import type { Worker } from 'node:worker_threads';
 import { isoFromUs, nowUs } from '../clock.js';
-import { UserError, EXIT_SIGINT, EXIT_UNREACHABLE, EXIT_USAGE } from '../util/errors.js';
-import { redactUrl } from '../util/redact.js';
+import { UserError, EXIT_SIGINT, EXIT_UNREACHABLE } from '../util/errors.js';
 import type { Scenario } from '../scenario/types.js';
-import { formatUs } from '../util/units.js';
-import { IdMap } from '../measurement/idMap.js';
-import { runSchedule, type Timeline } from '../measurement/schedule.js';
-import { buildRecord, recordPhases } from './buildRecord.js';
+import { buildRecord } from './buildRecord.js';
 import { assembleLag } from './assemble.js';
 import { defaultWorkers, planClients, startClientWorkers, type ClientWorkers } from './clientWorkers.js';
-import { judgeGenerator, type HealthSample } from './generatorHealth.js';
-import type { MainToWorker } from './threadMessages.js';
-import { ProgressTracker, type ProgressSnapshot } from './progressTracker.js';
-import { feedLive, LiveRecord, type LiveUpdate } from './liveRecord.js';
-import { serverPublishesItself, startPublisher, type PublisherHandle } from './publisherHandle.js';
+import { judgeGenerator } from './generatorHealth.js';
+import { ProgressTracker } from './progressTracker.js';
 import type { RunRecord } from '../record/schema.js';
 import { RunState } from './runState.js';
 import { scrapeServer } from './scrape.js';
-import { watchServer } from './serverWatch.js';
-import { openTarget, type TargetHandle } from './target.js';
-import { checkReadyFor, checkStartAt } from './startAt.js';
-import { isLoopbackUrl, startServerCommand, type ServerCommand, type ServerCommandOptions } from './serverCommand.js';
-import { ServerProcessSampler, summarizeServerProcess } from './serverProcess.js';
+import { checkStartAt } from './startAt.js';
+import { clientCount, type Publisher, type Run, type RunOptions, type RunTimeline, type StartedWorkers } from './runContext.js';
+import { openRunTarget } from './runTarget.js';
+import { connectPublisher } from './runPublisher.js';
+import { startTimeline } from './runTimeline.js';
 
 /** After an abort, how long the client workers get to report what they measured before the run ends without them. */
 const ABORT_REPORT_MS = 5000;
@@ -33,46 +25,7 @@ const ABORT_REPORT_MS = 5000;
 export { defaultWorkers } from './clientWorkers.js';
 export type { LiveUpdate } from './liveRecord.js';
 export type { ProgressSnapshot } from './progressTracker.js';
-
-export interface RunOptions {
-  /** Client worker threads (default: cores − 1, at least 1: the server needs a core too). */
-  workers?: number;
-  signal?: AbortSignal;
-  onProgress?: (p: ProgressSnapshot) => void;
-  /** Once a second after t0: the record so far, with its provisional verdict (feeds a live dashboard; costs the main thread a little). */
-  onLive?: (update: LiveUpdate) => void;
-  /**
-   * With onLive: whether anyone watches now (a dashboard page is open). While nobody does, the
-   * workers ship no snapshots and no record is built, so an unwatched dashboard costs next to
-   * nothing; within about a second of a page opening, the records resume. Default: always watched.
-   */
-  liveWatched?: () => boolean;
-  /** Receives the runner's one-line notes for a person (publisher connected, server lines). */
-  say?: (line: string) => void;
-  /** Run shard `index` of `count` (0-based): this process takes its share of every group's clients and of the publisher's schedule. */
-  shard?: { index: number; count: number };
-  /**
-   * Start at this instant (epoch µs, `--start-at`) instead of about a second from now: t0 is this
-   * instant (plus the shard's schedule offset), so shards given one instant share their timeline.
-   * The run opens its target and connects its clients first, then waits, interruptibly.
-   */
-  startAtUs?: number;
-  /** Start the URL target's server from this command first, sample what it costs, and stop it after (`--server-cmd`). */
-  serverCommand?: ServerCommandOptions;
-}
-
-/** `--server-cmd` needs a URL target on this machine, and one server for the whole run. */
-function checkServerCommand(scenario: Scenario, shard: { count: number }): string {
-  const t = scenario.target;
-  if (t.kind !== 'url') throw new UserError("--server-cmd: only with --target (the URL the command's server listens on)", EXIT_USAGE);
-  if (!isLoopbackUrl(t.url))
-    throw new UserError(
-      `--server-cmd: --target must be on this machine (127.0.0.1, ::1 or localhost) to start and measure its server here, got "${redactUrl(t.url)}"`,
-      EXIT_USAGE,
-    );
-  if (shard.count > 1) throw new UserError('--server-cmd: not with --shard (each shard would start a server of its own)', EXIT_USAGE);
-  return t.url;
-}
+export type { RunOptions } from './runContext.js';
 
 /**
  * A shard's part of a scenario: every `count`-th event of the global schedule (as its own schedule
@@ -96,6 +49,29 @@ export function shardScenario(scenario: Scenario, shard: { index: number; count:
  */
 export async function runScenario(fullScenario: Scenario, options: RunOptions = {}): Promise<RunRecord> {
   const shard = options.shard ?? { index: 0, count: 1 };
+  checkRunOptions(fullScenario, shard, options);
+  const { scenario, t0OffsetUs } = shardScenario(fullScenario, shard);
+  const say = options.say ?? (() => {});
+  const startedAt = new Date().toISOString();
+  const state = new RunState();
+  const opened = await openRunTarget(scenario, shard, options, state, say);
+  const run: Run = { fullScenario, scenario, shard, options, say, startedAt, state, ...opened, threads: [], stopLive: () => {} };
+  try {
+    let workers: ClientWorkers | undefined;
+    const { publisher, headId } = await connectPublisher(scenario, run.target, state, run.idMap, (m) => workers?.broadcast(m), say);
+    if (publisher.thread) run.threads.push(publisher.thread);
+    const started = await startWorkers(run);
+    workers = started.workers;
+    const timeline = startTimeline(run, t0OffsetUs, publisher, headId.value, started);
+    await awaitResults(run, timeline, publisher, started);
+    return await recordRun(run, timeline, publisher, started);
+  } finally {
+    await stopRun(run);
+  }
+}
+
+/** What is wrong with a run's options before any load: a shard of an embedded server, a `--start-at` instant past or too far. */
+function checkRunOptions(fullScenario: Scenario, shard: { count: number }, options: RunOptions): void {
   if (shard.count > 1 && fullScenario.target.kind === 'embedded') {
     // N embedded servers at 1/N of the load each would merge into a record of no server at all
     throw new UserError(
@@ -104,195 +80,101 @@ export async function runScenario(fullScenario: Scenario, options: RunOptions = 
   }
   // before any load: an instant already past (or a day away) is an error of the command line
   if (options.startAtUs !== undefined) checkStartAt(options.startAtUs, nowUs());
-  const { scenario, t0OffsetUs } = shardScenario(fullScenario, shard);
-  const say = options.say ?? (() => {});
-  const totalClients = scenario.groups.reduce((a, g) => a + g.count, 0);
+}
+
+/** The workers step: starts the client threads with their share of the clients; resolves once every client is ready. */
+async function startWorkers(run: Run): Promise<StartedWorkers> {
+  const { scenario, target, options, state } = run;
+  const totalClients = clientCount(scenario);
   const requestedWorkers = Math.max(1, Math.min(options.workers ?? defaultWorkers(), Math.max(1, totalClients)));
-  const startedAt = new Date().toISOString();
-  const commandUrl = options.serverCommand ? checkServerCommand(scenario, shard) : undefined;
-  const command: ServerCommand | undefined =
-    options.serverCommand && commandUrl ? await startServerCommand(commandUrl, options.serverCommand, say, options.signal) : undefined;
-  const state = new RunState();
-  const sampler = command
-    ? new ServerProcessSampler(command.pid, () => state.abort(`the server command (${command.name}) exited: none of its processes is left`))
-    : undefined;
-  sampler?.start();
-  let target: TargetHandle;
-  try {
-    target = await openTarget(scenario, (line) => say(`server: ${line}`), options.signal);
-  } catch (err) {
-    sampler?.stop();
-    await command?.stop();
-    throw err;
-  }
-  if (options.signal?.aborted) state.abort('interrupted');
-  else options.signal?.addEventListener('abort', () => state.abort('interrupted'));
-  void target.server?.exited.then((code) => state.abort(`embedded server exited (${code})`));
-
-  const threads: Worker[] = [];
-  let stopLive = (): void => {};
-  try {
-    const idMap = new IdMap();
-    let workers: ClientWorkers | undefined;
-    const { publisher, headId } = await connectPublisher(scenario, target, state, idMap, (m) => workers?.broadcast(m), say);
-    if (publisher.thread) threads.push(publisher.thread);
-    const progress = new ProgressTracker(scenario);
-    const plans = planClients(scenario, target, requestedWorkers);
-    let live: LiveRecord | undefined;
-    const started = startClientWorkers(scenario, target, plans, state, {
-      onIntervals: (parts) => {
-        progress.note(parts);
-        live?.noteIntervals(parts);
-      },
-      onLive: options.onLive ? (workerIndex, snapshot) => live?.noteSnapshot(workerIndex, snapshot) : undefined,
-    });
-    workers = started;
-    threads.push(...started.threads);
-    await started.ready;
-
-    // one timeline: phase-0 clients get time to connect and subscribe before t0 (or until the instant given)
-    if (options.startAtUs !== undefined) checkReadyFor(options.startAtUs, nowUs());
-    const startUs = options.startAtUs ?? nowUs() + 1_000_000 + totalClients * 1_000;
-    const plan = runSchedule(startUs + t0OffsetUs, scenario);
-    const tl: Timeline = plan.timeline;
-    sampler?.sampleAt([...tl.starts, tl.endUs]);
-    const cpuStart = process.cpuUsage();
-    if (options.onLive) {
-      live = new LiveRecord({ fullScenario, scenario, target, shard, startedAt, startAtUs: options.startAtUs, tl, workers: plans.length });
-      stopLive = feedLive(live, options.onLive, {
-        health: () => [...started.health, ...publisher.health],
-        generatorJudged: (health, atUs) =>
-          judgeGenerator(scenario, tl, health, publisher.stats(), process.cpuUsage(cpuStart), atUs - tl.t0Us),
-        marks: () => state.marks(),
-        watched: options.liveWatched ?? (() => true),
-        setWorkersWatched: (on) => started.broadcast({ type: 'live', on }),
-        metrics: target.metricsUrl ? { url: target.metricsUrl, token: target.metricsToken } : undefined,
-        serverProcess:
-          command && sampler
-            ? () => summarizeServerProcess(command.name, command.pid, sampler.samples(), tl.t0Us, recordPhases(scenario, tl))
-            : undefined,
-      });
-    }
-    publisher.start(plan, headId.value);
-    started.broadcast({ type: 'start', plan, headId: headId.value });
-    const serverWatch = watchServer(target.metricsUrl, target.metricsToken, tl, scenario.phases); // /metrics at each phase's end
-    say(
-      `run started: ${totalClients} clients on ${plans.length} worker(s), ${scenario.phases.map((p) => `${p.name} ${formatUs(p.durationUs)}`).join(' → ')}; its clock starts at ${isoFromUs(tl.t0Us)}`,
-    );
-    if (options.startAtUs !== undefined)
-      say(
-        `clients connecting; the run's clock starts at ${isoFromUs(options.startAtUs)} (--start-at, in ${formatUs(Math.max(0, options.startAtUs - nowUs()))})`,
-      );
-    const progressTimer = setInterval(() => options.onProgress?.(progress.snapshot(tl, nowUs())), 250);
-    state.onAbort(() => {
-      publisher.stop(state.abortReason ?? '');
-      started.broadcast({ type: 'stop', reason: state.abortReason ?? '' });
-    });
-    // a worker that never reports must not hang the run
-    const deadline = new Promise<void>((resolve) =>
-      setTimeout(resolve, (tl.endUs - nowUs()) / 1000 + scenario.graceUs / 1000 + 20_000).unref(),
-    );
-    // an abort (Ctrl-C, the server died) gives the workers a few seconds to report, not the rest of the scenario
-    const reportedAfterAbort = state.aborted.catch(() => new Promise<void>((resolve) => setTimeout(resolve, ABORT_REPORT_MS).unref()));
-    await Promise.race([Promise.all([started.done, publisher.done]), deadline, reportedAfterAbort]);
-    clearInterval(progressTimer);
-    stopLive();
-    if (started.results.length < plans.length)
-      state.invalidReason ??= `${plans.length - started.results.length} client worker(s) did not report`;
-    state.invalidReason ??= budgetLimitedReason(started.results.flatMap((r) => r.clients));
-    const cpu = process.cpuUsage(cpuStart);
-    const endedUs = nowUs();
-    const serverPhases = await serverWatch.stop();
-    const server =
-      target.metricsUrl && !target.server?.child.exitCode ? await scrapeServer(target.metricsUrl, target.metricsToken) : undefined;
-    if (server && serverPhases.length) server.phases = serverPhases;
-    sampler?.stop();
-    state.throwIfNoResult(target.url);
-    // stopped while waiting for a distant --start-at: there is no run to record (a run stopped in its
-    // usual second before t0 still records its clients' fates: refused, stuck in a handshake)
-    if (options.startAtUs !== undefined && endedUs < tl.t0Us && state.abortReason !== undefined) {
-      const interrupted = state.abortReason === 'interrupted';
-      throw new UserError(
-        `${interrupted ? 'interrupted' : `stopped (${state.abortReason})`} before the run's clock started at ${isoFromUs(tl.t0Us)}: nothing was measured`,
-        interrupted ? EXIT_SIGINT : EXIT_UNREACHABLE,
-      );
-    }
-    return buildRecord({
-      fullScenario,
-      scenario,
-      target,
-      shard,
-      startedAt,
-      startAtUs: options.startAtUs,
-      tl,
-      endedUs,
-      workers: plans.length,
-      results: started.results,
-      intervals: started.intervals,
-      generator: {
-        ...judgeGenerator(scenario, tl, [...started.health, ...publisher.health], publisher.stats(), cpu, endedUs - tl.t0Us),
-        lagTicks: assembleLag(started.results, publisher.lag()),
-      },
-      server,
-      serverProcess: command && sampler ? { command: command.name, pid: command.pid, samples: sampler.samples() } : undefined,
-      idMap,
-      state,
-    });
-  } finally {
-    stopLive();
-    sampler?.stop();
-    await Promise.all(threads.map((t) => t.terminate().catch(() => 0)));
-    await target.stop();
-    await command?.stop();
-  }
+  const progress = new ProgressTracker(scenario);
+  const plans = planClients(scenario, target, requestedWorkers);
+  const workers = startClientWorkers(scenario, target, plans, state, {
+    onIntervals: (parts) => {
+      progress.note(parts);
+      run.live?.noteIntervals(parts);
+    },
+    onLive: options.onLive ? (workerIndex, snapshot) => run.live?.noteSnapshot(workerIndex, snapshot) : undefined,
+  });
+  run.threads.push(...workers.threads);
+  await workers.ready;
+  return { workers, plans, progress };
 }
 
 /**
- * Starts the publisher (or stands in for it when the target emits on its own) and waits until it is
- * connected: an unreachable target or a Ctrl-C before t0 is a user error, not a record.
+ * Waits for the workers' and the publisher's results; an abort (Ctrl-C, the server died) gives the
+ * workers a few seconds to report, not the rest of the scenario, and a worker that never reports
+ * must not hang the run. Then stops the ticks and the live feed, and notes what makes the run invalid.
  */
-async function connectPublisher(
-  scenario: Scenario,
-  target: TargetHandle,
-  state: RunState,
-  idMap: IdMap,
-  relay: (m: MainToWorker) => void,
-  say: (line: string) => void,
-): Promise<{ publisher: PublisherHandle & { health: HealthSample[] }; headId: { value: number } }> {
-  const health: HealthSample[] = [];
-  const headId = { value: 0 };
-  const selfEmitting = scenario.target.kind === 'url' && scenario.target.generic?.publish.kind === 'server';
-  const handle = selfEmitting
-    ? serverPublishesItself()
-    : startPublisher(
-        { url: target.url, token: target.publisherToken, scenario, users: target.users },
-        {
-          onIds(ranges, head, sent) {
-            idMap.addAll(ranges);
-            idMap.sent = sent;
-            headId.value = Math.max(headId.value, head);
-            relay({ type: 'ids', ranges, headId: head, sent });
-          },
-          onHealth: (atUs, h) => health.push({ source: 'publisher', atUs, health: h }),
-          onFatal(message) {
-            // refused before a single event was accepted: nothing was measured, the target is unusable
-            if (idMap.knownCount === 0) state.refuse(message);
-            else state.abort(message);
-          },
-          onCrash: (message) => state.fail(message),
-        },
-      );
-  const publisher = Object.assign(handle, { health });
-  state.onAbort(() => publisher.stop(state.abortReason ?? ''));
-  try {
-    headId.value = await Promise.race([publisher.connected, state.aborted]);
-  } catch (err) {
-    if (state.abortReason === 'interrupted') throw new UserError('interrupted before the run started: nothing was measured', EXIT_SIGINT);
-    throw new UserError(`target unreachable: ${target.url}: ${(err as Error).message}`, EXIT_UNREACHABLE);
-  }
-  if (!selfEmitting)
-    say(
-      `publisher connected to ${target.url}${scenario.publisher.prefill ? ` (prefilled ${scenario.publisher.prefill} events, head ${headId.value})` : ''}`,
+async function awaitResults(run: Run, timeline: RunTimeline, publisher: Publisher, started: StartedWorkers): Promise<void> {
+  const { scenario, state } = run;
+  const { workers, plans } = started;
+  const deadline = new Promise<void>((resolve) =>
+    setTimeout(resolve, (timeline.tl.endUs - nowUs()) / 1000 + scenario.graceUs / 1000 + 20_000).unref(),
+  );
+  const reportedAfterAbort = state.aborted.catch(() => new Promise<void>((resolve) => setTimeout(resolve, ABORT_REPORT_MS).unref()));
+  await Promise.race([Promise.all([workers.done, publisher.done]), deadline, reportedAfterAbort]);
+  clearInterval(timeline.progressTimer);
+  run.stopLive();
+  if (workers.results.length < plans.length)
+    state.invalidReason ??= `${plans.length - workers.results.length} client worker(s) did not report`;
+  state.invalidReason ??= budgetLimitedReason(workers.results.flatMap((r) => r.clients));
+}
+
+/**
+ * The record step: the generator's health over the run, the server's own view (/metrics, by phase
+ * and at the end), what the server command cost, and the record built from the workers' results.
+ * A run stopped before any result, or while waiting for a distant `--start-at`, is an error instead.
+ */
+async function recordRun(run: Run, timeline: RunTimeline, publisher: Publisher, started: StartedWorkers): Promise<RunRecord> {
+  const { fullScenario, scenario, target, shard, startedAt, options, state, command, sampler, idMap } = run;
+  const { tl, cpuStart, serverWatch } = timeline;
+  const { workers, plans } = started;
+  const cpu = process.cpuUsage(cpuStart);
+  const endedUs = nowUs();
+  const serverPhases = await serverWatch.stop();
+  const server =
+    target.metricsUrl && !target.server?.child.exitCode ? await scrapeServer(target.metricsUrl, target.metricsToken) : undefined;
+  if (server && serverPhases.length) server.phases = serverPhases;
+  sampler?.stop();
+  state.throwIfNoResult(target.url);
+  // stopped while waiting for a distant --start-at: there is no run to record (a run stopped in its
+  // usual second before t0 still records its clients' fates: refused, stuck in a handshake)
+  if (options.startAtUs !== undefined && endedUs < tl.t0Us && state.abortReason !== undefined) {
+    const interrupted = state.abortReason === 'interrupted';
+    throw new UserError(
+      `${interrupted ? 'interrupted' : `stopped (${state.abortReason})`} before the run's clock started at ${isoFromUs(tl.t0Us)}: nothing was measured`,
+      interrupted ? EXIT_SIGINT : EXIT_UNREACHABLE,
     );
-  return { publisher, headId };
+  }
+  return buildRecord({
+    fullScenario,
+    scenario,
+    target,
+    shard,
+    startedAt,
+    startAtUs: options.startAtUs,
+    tl,
+    endedUs,
+    workers: plans.length,
+    results: workers.results,
+    intervals: workers.intervals,
+    generator: {
+      ...judgeGenerator(scenario, tl, [...workers.health, ...publisher.health], publisher.stats(), cpu, endedUs - tl.t0Us),
+      lagTicks: assembleLag(workers.results, publisher.lag()),
+    },
+    server,
+    serverProcess: command && sampler ? { command: command.name, pid: command.pid, samples: sampler.samples() } : undefined,
+    idMap,
+    state,
+  });
+}
+
+/** Stops what a run started, whatever happened: the live feed, the sampler, every thread, the target, the server command. */
+async function stopRun(run: Run): Promise<void> {
+  run.stopLive();
+  run.sampler?.stop();
+  await Promise.all(run.threads.map((t) => t.terminate().catch(() => 0)));
+  await run.target.stop();
+  await run.command?.stop();
 }

@@ -7,7 +7,7 @@ import { nowUs } from '../clock.js';
 import type { LogPage, StoredEvent } from './eventLog.js';
 import { eventFrameLength, writeEventFrame } from './frame.js';
 import { mayReadFast } from './permissions.js';
-import type { ServerContext } from './session.js';
+import type { ServerContext } from './serverContext.js';
 import { REPLAY_TURN_BYTES, ReplayScheduler } from './replayScheduler.js';
 import { HEAD_ALLOWANCE, NO_EVENTS, type IsolatedSession, type SessionWriter } from './isolatedSession.js';
 

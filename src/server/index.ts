@@ -6,11 +6,11 @@ import { UserError } from '../util/errors.js';
 import { createHttpServer } from './httpServer.js';
 import { IsolatedHub } from './isolated.js';
 import { LegacyHub } from './legacy.js';
-import { FilterBudget } from './limits.js';
+import { FilterBudget } from './filterBudget.js';
 import { limitGauges, ServerMetrics } from './metrics.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
 import { PermissionDirectory } from './permissions.js';
-import type { Hub, ServerContext } from './session.js';
+import type { Hub, ServerContext } from './serverContext.js';
 import { openStore } from './store/index.js';
 import { MemoryStore } from './store/memory.js';
 

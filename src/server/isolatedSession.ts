@@ -13,7 +13,8 @@ import { FrameArena } from './frameArena.js';
 import { ClientGuard } from './limits.js';
 import type { Reader } from './permissions.js';
 import { PendingSends, type ObserveSend } from './pendingSends.js';
-import { Subscriptions, type ServerContext } from './session.js';
+import type { ServerContext } from './serverContext.js';
+import { Subscriptions } from './subscriptions.js';
 
 export const NO_EVENTS: StoredEvent[] = [];
 /** Where every session's chain of publishes starts: one promise for all, not one per subscriber. */

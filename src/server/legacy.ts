@@ -12,16 +12,10 @@ import { ClientGuard } from './limits.js';
 import type { ClientRequest } from './clientFrames.js';
 import { mayReadByScan, type Reader } from './permissions.js';
 import { PendingSends } from './pendingSends.js';
-import {
-  availabilityNotice,
-  closeSockets,
-  connectionWiring,
-  storeEvents,
-  Subscriptions,
-  unsubscribe,
-  type Hub,
-  type ServerContext,
-} from './session.js';
+import { availabilityNotice, storeEvents } from './publishing.js';
+import type { Hub, ServerContext } from './serverContext.js';
+import { closeSockets, connectionWiring, unsubscribe } from './sessionWiring.js';
+import { Subscriptions } from './subscriptions.js';
 
 /** A replay whose page read failed (database away) tries again after this long. */
 const PAGE_RETRY_MS = 250;

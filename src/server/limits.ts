@@ -10,7 +10,8 @@ import { isLoopbackAddress, peerOf } from './addressShares.js';
 import { rawSocket } from './frame.js';
 import { defaultFiltersPerAddress, type ServerOptions } from './options.js';
 import type { Reader } from './permissions.js';
-import type { ServerContext, Subscriptions } from './session.js';
+import type { ServerContext } from './serverContext.js';
+import type { Subscriptions } from './subscriptions.js';
 import type { StatusMessage } from '../protocol/v0.js';
 
 /** Close code and reason for a client that keeps sending over its message rate. */
@@ -20,43 +21,6 @@ export const CLOSE_RATE_REASON = 'message rate limit';
 const CLOSE_SLOW_CLIENT = 4008;
 
 type SubscribeRequest = Extract<ClientRequest, { method: 'subscribe' }>;
-
-/**
- * Filter terms held by all sessions, per token, per peer address and in total. Fan-out cost grows
- * with the terms held server-wide, so a budget per session alone lets many sessions together hold
- * the loop; and one peer address must not be able to take the whole of a shared budget.
- */
-export class FilterBudget {
-  total = 0;
-  private readonly byHolder = new Map<string, number>();
-  private readonly byAddress = new Map<string, number>();
-
-  held(holder: string): number {
-    return this.byHolder.get(holder) ?? 0;
-  }
-
-  heldByAddress(address: string): number {
-    return this.byAddress.get(address) ?? 0;
-  }
-
-  take(holder: string, address: string, terms: number): void {
-    this.total += terms;
-    add(this.byHolder, holder, terms);
-    add(this.byAddress, address, terms);
-  }
-
-  give(holder: string, address: string, terms: number): void {
-    this.total -= terms;
-    add(this.byHolder, holder, -terms);
-    add(this.byAddress, address, -terms);
-  }
-}
-
-function add(map: Map<string, number>, key: string, terms: number): void {
-  const now = (map.get(key) ?? 0) + terms;
-  if (now > 0) map.set(key, now);
-  else map.delete(key);
-}
 
 /** The parser's limits: the same for every session of a server, so one object per server's options. */
 const parseLimitsByOptions = new WeakMap<ServerOptions, ParseLimits>();

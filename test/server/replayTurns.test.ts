@@ -6,12 +6,12 @@ import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { WebSocket } from 'ws';
 import { IsolatedHub } from '../../src/server/isolated.js';
-import { FilterBudget } from '../../src/server/limits.js';
+import { FilterBudget } from '../../src/server/filterBudget.js';
 import { ServerMetrics } from '../../src/server/metrics.js';
 import { resolveServerOptions } from '../../src/server/options.js';
 import type { Reader } from '../../src/server/permissions.js';
 import { REPLAY_TURN_BYTES } from '../../src/server/replayScheduler.js';
-import type { ServerContext } from '../../src/server/session.js';
+import type { ServerContext } from '../../src/server/serverContext.js';
 import { MemoryStore } from '../../src/server/store/memory.js';
 
 /**
