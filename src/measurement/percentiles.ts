@@ -26,7 +26,7 @@ type Walkable = Histogram & {
 /** The count getValueAtPercentile walks to: the same rounding, so the same answer (tests hold them equal). */
 function countAtPercentile(percentile: number, total: number): number {
   const fp = (Math.min(percentile, 100) / 100) * total;
-  return Math.max(Math.ceil(fp - (fp > 0 ? 2 ** (Math.floor(Math.log2(fp)) - 52) : 0)), 1);
+  return Math.max(Math.ceil(fp - 2 ** (Math.floor(Math.log2(fp)) - 52)), 1); // less one ulp, as HDR does (ulp(0) = 0)
 }
 
 /**
@@ -35,14 +35,14 @@ function countAtPercentile(percentile: number, total: number): number {
  */
 function valuesAtPercentiles(h: Walkable, percentiles: number[]): number[] {
   const wanted = percentiles.map((p) => countAtPercentile(p, h.totalCount));
-  const out = percentiles.map(() => 0);
+  const out: number[] = [];
   let next = 0;
   let seen = 0;
   for (let i = 0; i < h.countsArrayLength && next < wanted.length; i++) {
     seen += h.getCountAtIndex(i);
     while (next < wanted.length && seen >= wanted[next]!) {
       const v = h.valueFromIndex(i);
-      out[next] = percentiles[next] === 0 ? h.lowestEquivalentValue(v) : h.highestEquivalentValue(v);
+      out.push(percentiles[next] === 0 ? h.lowestEquivalentValue(v) : h.highestEquivalentValue(v));
       next++;
     }
   }

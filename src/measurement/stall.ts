@@ -33,7 +33,7 @@ export class StallTracker {
     const to = Math.min(untilUs, capUs, this.tl.endUs);
     if (!(to > from)) return;
     this.ticks?.span(from, to);
-    if (to - from > this.totals.maxStallUs) this.totals.maxStallUs = to - from;
+    this.totals.maxStallUs = Math.max(this.totals.maxStallUs, to - from);
     for (let p = phaseAt(this.tl, from); p < this.tl.ends.length && this.tl.starts[p]! < to; p++) {
       this.rec.stall(p, Math.min(to, this.tl.ends[p]!) - from);
     }

@@ -2,7 +2,7 @@
 // for histograms of every shape and for a handful of points summarised without a histogram.
 import { describe, expect, it } from 'vitest';
 import { createHistogram, recordUs } from '../../src/measurement/histogram.js';
-import { liveSummary, summaryOfPoints } from '../../src/measurement/percentiles.js';
+import { EMPTY_SUMMARY, liveSummary, summaryOfPoints } from '../../src/measurement/percentiles.js';
 
 /** A repeatable pseudo-random sequence in [0, 1). */
 function seeded(seed: number): () => number {
@@ -40,5 +40,40 @@ describe('liveSummary', () => {
       for (let i = 0; i < values; i++) recordUs(h, random() ** 4 * (random() < 0.1 ? 60_000_000 : 200_000), 1 + Math.floor(random() * 20));
       expect(liveSummary(h)).toEqual(hdrSummary(h));
     }
+  });
+});
+
+describe('the counts a percentile walks to', () => {
+  it('99.9% of 1000, which float math puts a hair above 999, is the 999th value, as in HDR (not the 1000th)', () => {
+    expect((99.9 / 100) * 1000).toBeGreaterThan(999); // the case: without HDR's one-ulp correction it would round up to 1000
+    const h = createHistogram();
+    const points = Array.from({ length: 1000 }, (_, i) => ({ ageUs: i + 1, count: 1 }));
+    for (const p of points) recordUs(h, p.ageUs, p.count);
+    expect(liveSummary(h)).toEqual(hdrSummary(h));
+    expect(summaryOfPoints(points)).toEqual(hdrSummary(h));
+    expect(liveSummary(h).p999).toBe(999);
+    expect(liveSummary(h).max).toBe(1000);
+  });
+});
+
+describe('empty input', () => {
+  it('no points, or points that each count nothing: the empty summary; a point counting nothing is not the max', () => {
+    expect(summaryOfPoints([])).toEqual(EMPTY_SUMMARY);
+    expect(summaryOfPoints([{ ageUs: 5_000, count: 0 }])).toEqual(EMPTY_SUMMARY);
+    const h = createHistogram();
+    recordUs(h, 100, 5);
+    expect(
+      summaryOfPoints([
+        { ageUs: 9_000, count: 0 },
+        { ageUs: 100, count: 5 },
+      ]),
+    ).toEqual(hdrSummary(h));
+    expect(
+      summaryOfPoints([
+        { ageUs: 100, count: 5 },
+        { ageUs: 9_000, count: 0 },
+      ]).max,
+    ).toBe(100);
+    expect(liveSummary(createHistogram())).toEqual(EMPTY_SUMMARY);
   });
 });
