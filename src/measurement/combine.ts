@@ -13,6 +13,11 @@ export interface PhasePart {
   counters: PhaseCounters;
 }
 
+/** Events a client received per second of its phase, to one decimal (0 for a phase without clients or time): the final and the live record's one formula. */
+export function deliveredPerClientPerSec(arrived: number, clients: number, durationUs: number): number {
+  return clients > 0 && durationUs > 0 ? Math.round((arrived / clients / (durationUs / 1e6)) * 10) / 10 : 0;
+}
+
 export function combinePhase(parts: PhasePart[], clients: number, durationUs: number): PhaseResult {
   const counters = zeroCounters();
   for (const p of parts) addCounters(counters, p.counters);
@@ -27,7 +32,7 @@ export function combinePhase(parts: PhasePart[], clients: number, durationUs: nu
     uncorrectedUs: summarize(uncorrected),
     connectUs: summarize(connect),
     ackUs: summarize(ack),
-    deliveredPerClientPerSec: clients > 0 ? Math.round((counters.arrived / clients / (durationUs / 1e6)) * 10) / 10 : 0,
+    deliveredPerClientPerSec: deliveredPerClientPerSec(counters.arrived, clients, durationUs),
     histogram: encodeHistogram(latency),
     uncorrectedHistogram: encodeHistogram(uncorrected),
     connectHistogram: encodeHistogram(connect),

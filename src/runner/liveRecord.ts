@@ -8,6 +8,7 @@
 // and summarised or encoded again only when they change: the generator's main thread pays little.
 import { decodeToAdd } from '../measurement/histogram.js';
 import { EMPTY_SUMMARY } from '../measurement/percentiles.js';
+import { deliveredPerClientPerSec } from '../measurement/combine.js';
 import { Kept } from './keptHistogram.js';
 import { addCounters, secondOf, zeroCounters, type EncodedInterval } from '../measurement/recorder.js';
 import { phaseAt } from '../measurement/schedule.js';
@@ -227,7 +228,6 @@ export class LiveRecord {
         if (p === current) counters.maxStallUs = Math.max(counters.maxStallUs, liveStallUs[gi]!);
         const { summary, encoded } = this.phases[gi]![p]!.read(owedByPhase.get(p * groupCount + gi), isFast[gi]!);
         const clients = g.phases.includes(scenario.phases[p]!.name) ? g.count : 0;
-        const seconds = phases[p]!.durationUs / 1e6;
         const result: PhaseResult = {
           clients,
           ...counters,
@@ -235,7 +235,7 @@ export class LiveRecord {
           uncorrectedUs: EMPTY_SUMMARY,
           connectUs: EMPTY_SUMMARY,
           ackUs: EMPTY_SUMMARY,
-          deliveredPerClientPerSec: clients > 0 && seconds > 0 ? Math.round((counters.arrived / clients / seconds) * 10) / 10 : 0,
+          deliveredPerClientPerSec: deliveredPerClientPerSec(counters.arrived, clients, phases[p]!.durationUs),
           histogram: summary.count > 0 ? encoded : '',
           uncorrectedHistogram: '',
           connectHistogram: '',

@@ -52,6 +52,8 @@ describe('combinePhase', () => {
     expect(combinePhase([phasePart(1, { arrived: 25 })], 2, 4_000_000).deliveredPerClientPerSec).toBe(3.1);
     expect(combinePhase([phasePart(1, { arrived: 600 })], 3, 2_000_000).deliveredPerClientPerSec).toBe(100);
     expect(combinePhase([phasePart(1, { arrived: 25 })], 0, 4_000_000).deliveredPerClientPerSec).toBe(0);
+    // a phase of no time (a run stopped at its start) is 0, never Infinity or NaN in the record
+    expect(combinePhase([phasePart(1, { arrived: 25 })], 2, 0).deliveredPerClientPerSec).toBe(0);
   });
 
   it('no parts: empty summaries, not NaN', () => {
