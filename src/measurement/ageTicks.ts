@@ -45,8 +45,7 @@ export class AgeTicks {
     const start = this.covered.recordFrom(fromUs, toUs);
     const end = Math.min(this.ages.length, tickAtOrAfter(this.t0Us, toUs));
     for (let j = tickAtOrAfter(this.t0Us, start); j < end; j++) {
-      const age = Math.min(MAX_AGE_US, this.t0Us + j * TICK_US - fromUs);
-      if (age > this.ages[j]!) this.ages[j] = age;
+      this.ages[j] = Math.max(this.ages[j]!, Math.min(MAX_AGE_US, this.t0Us + j * TICK_US - fromUs));
     }
   }
 }
