@@ -91,8 +91,8 @@ export class Bitset {
   }
 
   has(i: number): boolean {
-    const byte = i >>> 3;
-    return byte < this.bits.length && (this.bits[byte]! & (1 << (i & 7))) !== 0;
+    // a byte beyond the bits reads as undefined, i.e. 0
+    return (this.bits[i >>> 3]! & (1 << (i & 7))) !== 0;
   }
 
   /** The bits as bytes (bit i is bit i & 7 of byte i >>> 3), to ship to another thread. */
@@ -106,7 +106,8 @@ export class ReplayBooks {
   private received = 0;
   private duplicates = 0;
   private outOfOrder = 0;
-  private lastId = 0;
+  /** The highest id received so far (none yet: below every id). */
+  private lastId = -Infinity;
   private lastUs: number;
   private timeToLiveUs: number;
   private readonly seen = new Bitset();
@@ -134,7 +135,7 @@ export class ReplayBooks {
       this.duplicates++;
       return;
     }
-    if (this.received > 0 && id < this.lastId) this.outOfOrder++;
+    if (id < this.lastId) this.outOfOrder++;
     this.lastId = Math.max(this.lastId, id);
     this.received++;
     this.lastUs = nowUs;
@@ -247,7 +248,8 @@ export class ClientAccount implements Account {
       this.newestIntendedUs = ev.intendedUs;
     }
     this.rec.arrived(phaseAt(this.tl, nowUs), nowUs);
-    if (ev.intendedUs < this.leaveUs) this.stall.outstanding(ev.intendedUs, nowUs, this.capUs());
+    // an event intended after the client left ages nothing (the tracker stops at the cap)
+    this.stall.outstanding(ev.intendedUs, nowUs, this.capUs());
     if (id <= this.accountedThroughId) {
       // already counted missing (and recorded at its lower bound): do not record it twice
       this.totals.lateArrivals++;
@@ -272,9 +274,15 @@ export class ClientAccount implements Account {
     let k = Number.isNaN(this.newestIntendedUs)
       ? firstKAtOrAfter(this.schedule, this.ownedFromUs)
       : firstKAtOrAfter(this.schedule, this.newestIntendedUs + 1);
-    // the mix repeats, so a filter that takes nothing for a whole table length takes nothing at all
-    for (let tries = 0; tries < 4096 && k < known && intendedUs(this.schedule, k) < endUs && !this.expects(k); tries++) k++;
-    const due = k < known && intendedUs(this.schedule, k) < endUs && this.expects(k);
+    // the first event due by the end that it is owed; the mix repeats, so a filter that takes nothing
+    // for a whole table length (4096 skipped) takes nothing at all
+    let due = false;
+    for (const last = Math.min(known, k + 4097); k < last && intendedUs(this.schedule, k) < endUs; k++) {
+      if (this.expects(k)) {
+        due = true;
+        break;
+      }
+    }
     noteStaleness(this.rec, this.tl, endUs, this.leaveUs, due ? endUs - Math.max(intendedUs(this.schedule, k), this.ownedFromUs) : 0);
   }
 
@@ -288,7 +296,7 @@ export class ClientAccount implements Account {
     if (kEnd > this.cursorK) {
       if (this.windowStartId < 0) this.windowStartId = Number.MAX_SAFE_INTEGER; // never asked for anything: nothing expected
       ids.forEach(this.cursorK, kEnd, (k, id) => {
-        if (id > this.accountedThroughId) this.accountedThroughId = id;
+        this.accountedThroughId = Math.max(this.accountedThroughId, id);
         if (id <= this.windowStartId || !this.expects(k)) return;
         if (this.received.has(id - this.windowStartId - 1)) return;
         const intended = intendedUs(this.schedule, k);
@@ -299,7 +307,7 @@ export class ClientAccount implements Account {
       this.cursorK = kEnd;
     }
     const oldest = this.outstanding.oldest((id) => this.received.has(id - this.windowStartId - 1));
-    if (!Number.isNaN(oldest)) this.stall.outstanding(oldest, nowUs, this.capUs());
+    this.stall.outstanding(oldest, nowUs, this.capUs()); // NaN (nothing outstanding) ages nothing
   }
 
   /** Closes the replay's books (at the end of the run or when the client leaves). */
@@ -344,7 +352,7 @@ export class ClientAccount implements Account {
         const n = secondOf(t0Us, intended);
         const s = memo.bySecond.get(n) ?? memo.bySecond.set(n, [n, 0, intended]).get(n)!;
         s[1]++;
-        if (intended > s[2]) s[2] = intended;
+        s[2] = Math.max(s[2], intended);
       },
       memo.throughK === memo.fromK,
     );

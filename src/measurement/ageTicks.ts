@@ -44,16 +44,15 @@ export class AgeTicks {
     if (!(toUs > fromUs)) return;
     const start = this.covered.recordFrom(fromUs, toUs);
     const end = Math.min(this.ages.length, tickAtOrAfter(this.t0Us, toUs));
-    for (let j = Math.max(0, tickAtOrAfter(this.t0Us, start)); j < end; j++) {
-      const age = Math.min(MAX_AGE_US, this.t0Us + j * TICK_US - fromUs);
-      if (age > this.ages[j]!) this.ages[j] = age;
+    for (let j = tickAtOrAfter(this.t0Us, start); j < end; j++) {
+      this.ages[j] = Math.max(this.ages[j]!, Math.min(MAX_AGE_US, this.t0Us + j * TICK_US - fromUs));
     }
   }
 }
 
-/** The first tick whose instant is at or after `us`. */
+/** The first tick whose instant is at or after `us` (never below 0). */
 export function tickAtOrAfter(t0Us: number, us: number): number {
-  return us <= t0Us ? 0 : Math.ceil((us - t0Us) / TICK_US);
+  return Math.max(0, Math.ceil((us - t0Us) / TICK_US));
 }
 
 /** A group's ticks in one worker (or merged): the youngest and the oldest age of its clients at each tick. */
@@ -64,6 +63,12 @@ export interface GroupAges {
   any: Uint32Array;
 }
 
+// NO_CLIENT is above every age (ages are clamped below it), so the youngest is a plain minimum;
+// the oldest must pass over it.
+function older(x: number, y: number): number {
+  return x === NO_CLIENT ? y : y === NO_CLIENT ? x : Math.max(x, y);
+}
+
 /** Sums up clients' ticks: at each tick, over the clients owed events then, the youngest and the oldest age. */
 export function groupAges(clients: AgeTicks[], ticks: number): GroupAges {
   const together = new Uint32Array(ticks).fill(NO_CLIENT);
@@ -71,9 +76,8 @@ export function groupAges(clients: AgeTicks[], ticks: number): GroupAges {
   for (const c of clients) {
     const until = Math.min(ticks, c.untilTick, c.ages.length);
     for (let j = c.fromTick; j < until; j++) {
-      const a = c.ages[j]!;
-      if (together[j] === NO_CLIENT || a < together[j]!) together[j] = a;
-      if (any[j] === NO_CLIENT || a > any[j]!) any[j] = a;
+      together[j] = Math.min(together[j]!, c.ages[j]!);
+      any[j] = older(any[j]!, c.ages[j]!);
     }
   }
   return { clients: clients.length, together, any };
@@ -84,10 +88,8 @@ export function addGroupAges(into: GroupAges, from: GroupAges): void {
   into.clients += from.clients;
   const n = Math.min(into.together.length, from.together.length);
   for (let j = 0; j < n; j++) {
-    const t = from.together[j]!;
-    if (t !== NO_CLIENT && (into.together[j] === NO_CLIENT || t < into.together[j]!)) into.together[j] = t;
-    const a = from.any[j]!;
-    if (a !== NO_CLIENT && (into.any[j] === NO_CLIENT || a > into.any[j]!)) into.any[j] = a;
+    into.together[j] = Math.min(into.together[j]!, from.together[j]!);
+    into.any[j] = older(into.any[j]!, from.any[j]!);
   }
 }
 
@@ -116,18 +118,18 @@ export class LagTicks {
 
   /** Something due at `dueUs` happened at `atUs`: every tick in [due, at] may be off by up to that delay. */
   late(dueUs: number, atUs: number): void {
+    // on time or early (lateUs <= 0) raises no tick
     const lateUs = Math.min(MAX_AGE_US, atUs - dueUs);
-    if (!(lateUs > 0)) return;
     // the last tick at or before `at`: the thread had caught up by the tick after it
     const end = Math.min(this.lag.length, Math.floor((atUs - this.t0Us) / TICK_US) + 1);
-    for (let j = Math.max(0, tickAtOrAfter(this.t0Us, dueUs)); j < end; j++) if (lateUs > this.lag[j]!) this.lag[j] = lateUs;
+    for (let j = tickAtOrAfter(this.t0Us, dueUs); j < end; j++) this.lag[j] = Math.max(this.lag[j]!, lateUs);
   }
 }
 
 /** The worst of several threads' lags, tick by tick. */
 export function addLag(into: Uint32Array, from: Uint32Array): void {
   const n = Math.min(into.length, from.length);
-  for (let j = 0; j < n; j++) if (from[j]! > into[j]!) into[j] = from[j]!;
+  for (let j = 0; j < n; j++) into[j] = Math.max(into[j]!, from[j]!);
 }
 
 /** Several threads' (or shards') lags as one, as long as the longest: the worst tick by tick. */

@@ -35,7 +35,8 @@ export class IdBits {
 
   has(id: number): boolean {
     const i = id - this.base;
-    return this.base >= 0 && i >= 0 && i >>> 3 < this.used && (this.bits[i >>> 3]! & (1 << (i & 7))) !== 0;
+    // bits past `used` are zero, and an empty set has none: a byte beyond them reads as undefined, i.e. 0
+    return i >= 0 && (this.bits[i >>> 3]! & (1 << (i & 7))) !== 0;
   }
 
   /** Adds another set's ids. */
@@ -49,20 +50,15 @@ export class IdBits {
       return;
     }
     // a base not on a byte (a set from elsewhere): bit by bit
-    for (let byte = 0; byte < other.bits.length; byte++) {
-      const b = other.bits[byte]!;
-      if (b === 0) continue;
-      for (let bit = 0; bit < 8; bit++) if (b & (1 << bit)) this.note(other.base + byte * 8 + bit);
-    }
+    for (let i = 0; i < other.bits.length * 8; i++) if (other.bits[i >>> 3]! & (1 << (i & 7))) this.note(other.base + i);
   }
 
   /** The lowest id in the set, or undefined when it is empty. */
   first(): number | undefined {
-    for (let byte = 0; byte < this.used; byte++) {
-      const b = this.bits[byte]!;
-      if (b !== 0) return this.base + byte * 8 + (31 - Math.clz32(b & -b));
-    }
-    return undefined;
+    const byte = this.bits.findIndex((b) => b !== 0);
+    if (byte < 0) return undefined;
+    const b = this.bits[byte]!;
+    return this.base + byte * 8 + (31 - Math.clz32(b & -b)); // b & -b: its lowest bit
   }
 
   /** The ids as bits, to ship to another thread (a copy). */
@@ -133,8 +129,9 @@ export class EmittedStreamHeads {
   }
 
   /** The highest id through which every id from `gapFreeFrom` (the first one seen) was seen by some client. */
-  private gapFreeThrough = -1;
-  private gapFreeFrom = -1;
+  private gapFreeThrough = NaN;
+  /** NaN until the first call sets both. */
+  private gapFreeFrom = NaN;
 
   /**
    * Whether the stream's ids were consecutive (step 1, no id that no client received) from the first
@@ -142,8 +139,8 @@ export class EmittedStreamHeads {
    * False when nothing was seen, or `id` is below the first one seen (no history to judge by).
    */
   consecutiveThrough(id: number): boolean {
-    const first = this.seen.first();
-    if (first === undefined || id < first) return false;
+    const first = this.seen.first() ?? Infinity;
+    if (id < first) return false;
     if (first !== this.gapFreeFrom) [this.gapFreeFrom, this.gapFreeThrough] = [first, first - 1]; // an id below came in
     let at = this.gapFreeThrough + 1;
     while (at <= id && this.seen.has(at)) at++;
@@ -265,7 +262,8 @@ export class EmittedStreamAccount implements Account {
     // a server emitting on its own keeps going before t0 and after the last phase: not this run's events
     if (!(ev.intendedUs >= this.tl.t0Us && ev.intendedUs < this.tl.endUs)) return;
     this.rec.arrived(phaseAt(this.tl, nowUs), nowUs);
-    if (ev.intendedUs < this.leaveUs) this.stall.outstanding(ev.intendedUs, nowUs, Math.min(this.leaveUs, this.tl.endUs));
+    // the tracker caps at the run's end; an event intended after the client left ages nothing
+    this.stall.outstanding(ev.intendedUs, nowUs, this.leaveUs);
     if (id <= this.accountedThroughId) {
       this.totals.lateArrivals++;
       this.rec.count(phase, 'lateArrivals');
@@ -286,9 +284,9 @@ export class EmittedStreamAccount implements Account {
       const phase = phaseAt(this.tl, Math.min(end, this.tl.endUs) - 1);
       const head = this.knowledge.headFor(phase);
       // the stream "so far": every id through the previous phase's head (this phase's own holes are what is judged)
-      const prevHead = phase > 0 ? (this.knowledge.headFor(phase - 1)?.id ?? -1) : -1;
+      const prevHead = this.knowledge.headFor(phase - 1)?.id ?? -1;
       const gaps = [...this.gaps];
-      if (head && head.id > this.maxId) gaps.push([this.maxId + 1, head.id, head.timeUs]);
+      if (head) gaps.push([this.maxId + 1, head.id, head.timeUs]);
       // only ids the stream had reached by the phase's end are due now; a hole above that head is an
       // event of a later phase still on its way (a server that delivers out of order): judged later
       const dueThrough = untilUs === Infinity || !head ? Infinity : head.id;
@@ -316,9 +314,9 @@ export class EmittedStreamAccount implements Account {
     this.ticks?.span(this.newestOrJoinUs(), capUs);
     // a client that has received nothing while the stream went on has been stalled since it joined
     if (Number.isNaN(this.newestUs) && this.knowledge.headFor(phaseAt(this.tl, Math.min(end, this.tl.endUs) - 1)))
-      this.stall.outstanding(this.ownedFromUs, nowUs, Math.min(this.leaveUs, this.tl.endUs));
+      this.stall.outstanding(this.ownedFromUs, nowUs, this.leaveUs);
     // the publish time of a missing id is only bounded from above: its stall is a lower bound too
     const oldest = this.outstanding.oldest((id) => this.received.has(id - this.firstId));
-    if (!Number.isNaN(oldest)) this.stall.outstanding(oldest, nowUs, Math.min(this.leaveUs, this.tl.endUs));
+    this.stall.outstanding(oldest, nowUs, this.leaveUs); // NaN (nothing outstanding) ages nothing
   }
 }

@@ -607,3 +607,80 @@ describe('what accounting records and keeps', () => {
     expect(account.totals.maxStallUs).toBe(700_000);
   });
 });
+
+describe('the outstanding queue once everything arrived', () => {
+  it('an event found missing after the queue emptied is the oldest outstanding', async () => {
+    const { OutstandingQueue } = await import('../../src/measurement/accounting.js');
+    const q = new OutstandingQueue();
+    q.push(1, 100);
+    expect(q.oldest(() => true)).toBeNaN();
+    q.push(2, 200);
+    expect(q.oldest((id) => id === 1)).toBe(200);
+  });
+});
+
+describe('the live view of what a client is owed', () => {
+  const owedNow = (account: ClientAccount, ids: IdMap, nowUs: number): number[] => {
+    const out: number[] = [];
+    account.forEachOwed(nowUs, ids, 10_000, (intended) => out.push((intended - T0) / 1000));
+    return out;
+  };
+
+  it('before the ack nothing is owed yet; after an ack of head 0 every event is', () => {
+    const rec = new GroupRecorder('fast', phases.length);
+    const ids = new IdMap();
+    ids.add(0, 1, 2000); // a fresh server: ids 1…
+    const account = new ClientAccount(rec, tl, schedule, () => true, T0);
+    expect(owedNow(account, ids, T0 + 5500)).toEqual([]);
+    expect(account.owedSeconds(T0 + 5500, ids, 10_000, T0)).toEqual({ bySecond: new Map(), oldestUs: NaN });
+    account.subscribed(0, T0);
+    expect(owedNow(account, ids, T0 + 5500)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(account.owedSeconds(T0 + 5500, ids, 10_000, T0).oldestUs).toBe(T0);
+  });
+
+  it('ids at or below the acked head are not owed', () => {
+    const rec = new GroupRecorder('fast', phases.length);
+    const ids = new IdMap();
+    ids.add(0, FIRST_ID, 2000);
+    const account = new ClientAccount(rec, tl, schedule, () => true, T0);
+    account.subscribed(FIRST_ID + 1, T0); // ids 101 and 102 (k 0 and 1) came before the window
+    expect(owedNow(account, ids, T0 + 4500)).toEqual([2, 3, 4]);
+  });
+
+  it('asked again, it still reports the owed events at the start of the stream, and skips those that arrived', () => {
+    const { ids, account, deliver } = setup();
+    expect(owedNow(account, ids, T0 + 3500)).toEqual([0, 1, 2, 3]);
+    expect(owedNow(account, ids, T0 + 4500)).toEqual([0, 1, 2, 3, 4]);
+    deliver(0);
+    deliver(2);
+    expect(owedNow(account, ids, T0 + 4500)).toEqual([1, 3, 4]);
+  });
+
+  it('summed by second: how many, the newest, the oldest overall; an event arriving at the last one summed is no longer owed', () => {
+    const { ids, account, deliver } = setup();
+    const first = account.owedSeconds(T0 + 1_002_500, ids, 10_000, T0);
+    expect(first.oldestUs).toBe(T0);
+    expect(first.bySecond.get(0)).toEqual([0, 1000, T0 + 999_000]);
+    expect(first.bySecond.get(1)).toEqual([1, 3, T0 + 1_002_000]);
+    deliver(1002); // the newest event summed so far
+    expect(account.owedSeconds(T0 + 1_002_500, ids, 10_000, T0).bySecond.get(1)).toEqual([1, 2, T0 + 1_001_000]);
+  });
+
+  it('summed by second after another t0: the seconds are counted from that t0', () => {
+    const { ids, account } = setup();
+    expect([...account.owedSeconds(T0 + 2500, ids, 10_000, T0).bySecond.keys()]).toEqual([0]);
+    expect([...account.owedSeconds(T0 + 2500, ids, 10_000, T0 - 1_000_000).bySecond.keys()]).toEqual([1]);
+    expect([...account.owedSeconds(T0 + 2500, ids, 10_000, T0).bySecond.keys()]).toEqual([0]);
+  });
+});
+
+describe('events found missing for a client that left', () => {
+  it('stall it only until it left, however late they are accounted', () => {
+    const { ids, account, deliver } = setup();
+    account.leaveUs = T0 + 600_000;
+    for (let k = 0; k < 100; k++) deliver(k);
+    account.account(tl.ends[0]!, tl.ends[0]! + 100_000, ids);
+    expect(account.totals.missing).toBe(500); // k 100…599: owed until it left
+    expect(account.totals.maxStallUs).toBe(T0 + 600_000 - intendedUs(schedule, 100));
+  });
+});

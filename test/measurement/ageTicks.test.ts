@@ -12,6 +12,7 @@ import {
   NO_CLIENT,
   TICK_US,
   tickAtOrAfter,
+  type GroupAges,
 } from '../../src/measurement/ageTicks.js';
 import { CoveredSpan } from '../../src/measurement/coveredSpan.js';
 
@@ -295,5 +296,56 @@ describe('LagTicks marks [due, at] only', () => {
     onTick.late(T0 + 300_000, T0 + 430_000);
     expect(onTick.lag[43]).toBe(130_000);
     expect(onTick.lag[44]).toBe(0);
+  });
+});
+
+describe('the youngest and the oldest, whatever order the clients come in', () => {
+  // four clients with an event outstanding since T0, T0 + 100 ms, ... : at tick 50 their ages differ
+  const since = (ms: number): AgeTicks => {
+    const c = new AgeTicks(T0, END, T0);
+    c.span(T0 + ms * 1000, T0 + 600_000);
+    return c;
+  };
+
+  it('neither the first nor the last client decides a tick: together is the youngest, any the oldest', () => {
+    for (const order of [
+      [200, 300, 0, 100],
+      [0, 300, 100, 200],
+      [300, 0, 200, 100],
+    ]) {
+      const g = groupAges(order.map(since), 100);
+      expect(g.together[50]).toBe(200_000); // the client owed since 300 ms
+      expect(g.any[50]).toBe(500_000); // the client owed since t0
+    }
+  });
+
+  it('adding a worker with older ages raises any and leaves together; one with younger ages lowers together and leaves any', () => {
+    const middle = (): GroupAges => groupAges([since(100), since(200)], 100); // at tick 50: 300 ms and 400 ms
+    const older = middle();
+    addGroupAges(older, groupAges([since(0)], 100));
+    expect(older.together[50]).toBe(300_000);
+    expect(older.any[50]).toBe(500_000);
+    const younger = middle();
+    addGroupAges(younger, groupAges([since(300)], 100));
+    expect(younger.together[50]).toBe(200_000);
+    expect(younger.any[50]).toBe(400_000);
+  });
+
+  it('the tick at which a client left is no longer its own; the one before is', () => {
+    const a = new AgeTicks(T0, END, T0);
+    a.leave(T0 + 500_000);
+    const g = groupAges([a], 100);
+    expect(g.together[49]).toBe(0);
+    expect(g.together[50]).toBe(NO_CLIENT);
+    expect(g.any[50]).toBe(NO_CLIENT);
+  });
+
+  it('a shorter series added into ticks nobody was owed leaves the ticks past its end marked as nobody', () => {
+    const into = groupAges([], 100);
+    addGroupAges(into, groupAges([since(0)], 50));
+    expect(into.together[49]).toBe(490_000);
+    expect(into.together[50]).toBe(NO_CLIENT);
+    expect(into.any[50]).toBe(NO_CLIENT);
+    expect(into.together[99]).toBe(NO_CLIENT);
   });
 });

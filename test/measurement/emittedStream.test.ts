@@ -1,6 +1,6 @@
 // A stream the server emits on its own: which ids a client is owed is learned from what arrives.
 import { describe, expect, it } from 'vitest';
-import { EmittedStreamAccount, EmittedStreamHeads } from '../../src/measurement/emittedStream.js';
+import { EmittedStreamAccount, EmittedStreamHeads, IdBits, unionSeen } from '../../src/measurement/emittedStream.js';
 import { GroupRecorder } from '../../src/measurement/recorder.js';
 import { IdMap } from '../../src/measurement/idMap.js';
 import { timeline } from '../../src/measurement/schedule.js';
@@ -305,5 +305,217 @@ describe('EmittedStreamAccount: stalls and ticks', () => {
     account.account(T0 + 500_000, T0 + 500_000);
     expect(ticks.ages[45]).toBe(150_000);
     expect(ticks.ages[60]).toBe(0);
+  });
+});
+
+describe('IdBits: the set of ids a thread ships', () => {
+  it('the lowest id is found past an empty byte, and is the lowest bit of its byte', () => {
+    const s = new IdBits();
+    expect(s.first()).toBeUndefined();
+    s.or({ base: 0, bits: Uint8Array.from([0, 0b10010]) }); // ids 9 and 12
+    expect(s.first()).toBe(9);
+  });
+
+  it('an id on the base is in the set; the ids either side of it are not', () => {
+    const s = new IdBits();
+    expect(s.has(0)).toBe(false);
+    s.note(16);
+    expect([s.has(15), s.has(16), s.has(17)]).toEqual([false, true, false]);
+  });
+
+  it('a set with nothing in it adds nothing; one based at id 0 adds its ids', () => {
+    const s = new IdBits();
+    s.note(20);
+    const before = s.ids();
+    s.or({ base: -1, bits: new Uint8Array(0) }); // a worker whose clients received nothing
+    expect(s.ids()).toEqual(before);
+    s.or({ base: 0, bits: Uint8Array.from([0b1000]) });
+    expect([s.has(3), s.has(20), s.has(2)]).toEqual([true, true, false]);
+  });
+
+  it('the union of one set is that set, byte for byte, and what is shipped is a copy', () => {
+    const one = { base: 8, bits: Uint8Array.from([1, 0x80]) };
+    expect(unionSeen([one])).toEqual(one);
+    const s = new IdBits();
+    s.note(3);
+    const shipped = s.ids();
+    s.note(4);
+    expect(shipped).toEqual({ base: 0, bits: Uint8Array.from([0b1000]) });
+  });
+});
+
+describe('EmittedStreamHeads.consecutiveThrough', () => {
+  it('through the first id seen it is consecutive, below it nothing is known; a hole stops it until filled', () => {
+    const h = new EmittedStreamHeads();
+    expect(h.consecutiveThrough(5)).toBe(false);
+    h.noteSeen(5);
+    expect(h.consecutiveThrough(5)).toBe(true);
+    expect(h.consecutiveThrough(4)).toBe(false);
+    h.noteSeen(7);
+    expect(h.consecutiveThrough(7)).toBe(false);
+    h.noteSeen(6);
+    expect(h.consecutiveThrough(7)).toBe(true);
+  });
+});
+
+describe('EmittedStreamAccount: a stream whose ids begin at 0', () => {
+  it('id 0 starts the stream like any other: delivered once, its head, and the hole right after it is missing', () => {
+    const { heads, account } = setup();
+    account.onEvent(ev(0), T0 + 100);
+    expect(account.head()).toEqual({ id: 0, timeUs: T0 });
+    account.onEvent(ev(3), T0 + 3100);
+    account.onEvent(ev(4), T0 + 4100);
+    expect(account.totals).toMatchObject({ delivered: 3, duplicates: 0 });
+    othersHad(heads, 0, 4, T0 + 4000);
+    account.account(tl.ends[0]!, tl.ends[0]! + 10);
+    expect(account.totals.missing).toBe(2);
+  });
+
+  it('after id 0, neither a window assumed nor a catch-up acknowledged moves where the stream began', () => {
+    const { account } = setup();
+    account.onEvent(ev(0), T0 + 100);
+    account.assumeWindow(100);
+    account.subscribed(100, T0 + 200, 50);
+    account.onEvent(ev(1), T0 + 1100);
+    expect(account.totals.delivered).toBe(2);
+    expect(account.replayTotals()).toBeUndefined();
+  });
+
+  it('only id 0 and no head known: the next id arriving in the next phase is a delivery, not a late arrival', () => {
+    const { account } = setup();
+    account.onEvent(ev(0), T0 + 100);
+    account.account(tl.ends[0]!, tl.ends[0]! + 10);
+    account.onEvent(ev(1), tl.ends[0]! + 20);
+    expect(account.totals).toMatchObject({ delivered: 2, lateArrivals: 0 });
+  });
+});
+
+describe('EmittedStreamAccount: the edges of what is owed', () => {
+  it('an assumed window begins after the head: the head itself is not the client’s', () => {
+    const { account } = setup();
+    account.assumeWindow(100);
+    account.onEvent(ev(100), T0 + 100_100);
+    account.onEvent(ev(101), T0 + 101_100);
+    expect(account.totals.delivered).toBe(1);
+  });
+
+  it('asking a plain subscription for its replay is nothing to record', () => {
+    const { account } = setup();
+    account.subscribed(100, T0);
+    expect(() => account.replayAskedFor(T0 + 10)).not.toThrow();
+    expect(account.replayTotals()).toBeUndefined();
+  });
+
+  it('a gap after the first id owes only the ids between: not the one before it', () => {
+    const { heads, account } = setup();
+    account.onEvent(ev(7), T0 + 7100);
+    account.onEvent(ev(10), T0 + 10_100);
+    othersHad(heads, 0, 10, T0 + 10_000);
+    account.account(tl.ends[0]!, tl.ends[0]! + 10);
+    expect(account.totals.missing).toBe(2);
+  });
+
+  it('the head id itself, arriving after it was counted missing, is a late arrival', () => {
+    const { heads, account } = setup();
+    for (const id of [1, 2, 3]) account.onEvent(ev(id), T0 + id * 1000 + 100);
+    othersHad(heads, 0, 5, T0 + 5000);
+    account.account(tl.ends[0]!, tl.ends[0]! + 10);
+    expect(account.totals.missing).toBe(2);
+    account.onEvent(ev(5), tl.ends[0]! + 20);
+    expect(account.totals).toMatchObject({ delivered: 3, lateArrivals: 1 });
+  });
+
+  it('the last accounting owes every hole, also above the last head known', () => {
+    const { heads, account } = setup();
+    for (const id of [1, 2, 5]) account.onEvent(ev(id), T0 + id * 1000 + 100);
+    othersHad(heads, 0, 3, T0 + 3000);
+    heads.noteSeen(4);
+    account.account(Infinity, tl.endUs + 10);
+    expect(account.totals.missing).toBe(2);
+  });
+
+  it('with no head known, a phase settles through the newest id: a newer one arriving next phase is delivered', () => {
+    const { heads, account } = setup();
+    for (const id of [1, 2, 5]) account.onEvent(ev(id), T0 + id * 1000 + 100);
+    for (const id of [3, 4]) heads.noteSeen(id);
+    account.account(tl.ends[0]!, tl.ends[0]! + 10);
+    expect(account.totals.missing).toBe(2);
+    account.onEvent(ev(6), tl.ends[0]! + 20);
+    expect(account.totals).toMatchObject({ delivered: 4, lateArrivals: 0 });
+  });
+
+  it('with no head known for the phase before, the stream is not known to be consecutive: holes nobody saw are unseen', () => {
+    const { heads, account } = setup();
+    for (let id = 1; id <= 1101; id += 2) account.onEvent(ev(id), T0 + id * 1000 + 100);
+    heads.set(1, 1101, T0 + 1_101_000);
+    account.account(tl.endUs, tl.endUs + 10);
+    expect(account.totals.missing).toBe(0);
+    expect(account.totals.unseenIds).toBe(550);
+  });
+
+  it('the missing are recorded at accounting time − the next known publish time', () => {
+    const { rec, heads, account } = setup();
+    account.onEvent(ev(1), T0 + 1100);
+    account.onEvent(ev(5), T0 + 5100);
+    othersHad(heads, 0, 5, T0 + 5000);
+    const nowUs = tl.ends[0]! + 100_000;
+    account.account(tl.ends[0]!, nowUs);
+    const want = nowUs - (T0 + 5000);
+    expect(rec.phases[0]!.latency.maxValue).toBeGreaterThanOrEqual(want * 0.99);
+    expect(rec.phases[0]!.latency.maxValue).toBeLessThanOrEqual(want * 1.01);
+  });
+
+  it('the uncorrected latency is from the send time the target gave', () => {
+    const { rec, account } = setup();
+    account.onEvent({ ...ev(1), sentUs: T0 + 1000 + 300_000 }, T0 + 1000 + 500_000);
+    expect(rec.phases[0]!.uncorrected.maxValue).toBeGreaterThanOrEqual(200_000 * 0.99);
+    expect(rec.phases[0]!.uncorrected.maxValue).toBeLessThanOrEqual(200_000 * 1.01);
+  });
+});
+
+describe('EmittedStreamAccount: stalls at the edges', () => {
+  it('a client that received nothing is not stalled by a stream known only from a later phase', () => {
+    const { heads, account } = setup();
+    heads.set(1, 1500, T0 + 1_500_000);
+    account.account(tl.ends[0]!, tl.ends[0]! + 100_000);
+    expect(account.totals.maxStallUs).toBe(0);
+  });
+
+  it('missing ids that all arrive stop the stall: it is as long as the latest of them took, no longer', () => {
+    const { heads, account } = setup();
+    account.onEvent(ev(10), T0 + 10_100);
+    account.onEvent(ev(14), T0 + 14_100);
+    othersHad(heads, 0, 14, T0 + 14_000);
+    account.account(tl.ends[0]!, tl.ends[0]! + 10);
+    const arrivedUs = tl.ends[0]! + 100_000;
+    for (const id of [11, 12, 13]) account.onEvent(ev(id), arrivedUs);
+    account.account(tl.endUs, tl.endUs + 100_000);
+    expect(account.totals.maxStallUs).toBe(arrivedUs - (T0 + 11_000));
+  });
+
+  it('a client with no window that received nothing is owed no ids (where its stream begins is unknown); it is stalled', () => {
+    const { heads, account } = setup(T0 + 100_000);
+    othersHad(heads, 0, 50, T0 + 50_000);
+    const nowUs = tl.ends[0]! + 10;
+    account.account(tl.ends[0]!, nowUs);
+    expect(account.totals.missing).toBe(0);
+    expect(account.totals.maxStallUs).toBe(nowUs - (T0 + 100_000));
+  });
+
+  it('a client that left having received nothing is stalled only until it left', () => {
+    const { heads, account } = setup(T0 + 100_000);
+    account.leaveUs = T0 + 600_000;
+    othersHad(heads, 0, 50, T0 + 50_000);
+    account.account(tl.ends[0]!, tl.ends[0]! + 100_000);
+    expect(account.totals.maxStallUs).toBe(500_000);
+  });
+
+  it('a client that left with ids missing is stalled only until it left', () => {
+    const { heads, account } = setup();
+    account.leaveUs = T0 + 600_000;
+    account.onEvent(ev(1), T0 + 1100);
+    othersHad(heads, 0, 5, T0 + 5000);
+    account.account(tl.ends[0]!, tl.endUs + 100_000);
+    expect(account.totals.maxStallUs).toBe(T0 + 600_000 - (T0 + 5000));
   });
 });
