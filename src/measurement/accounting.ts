@@ -172,16 +172,20 @@ interface OwedMemo {
   oldestUs: number;
 }
 
+/** A client's live window before its subscribe ack, its first event or its first accounting says where it starts. */
+export const NO_WINDOW = -Infinity;
+
 export class ClientAccount implements Account {
-  /** Live delivery covers ids > windowStartId (the head the subscribe ack reported). */
-  windowStartId = -1;
+  /** Live delivery covers ids > windowStartId (the head the subscribe ack reported); NO_WINDOW until known (-1 is a window: every id from 0). */
+  windowStartId = NO_WINDOW;
   private received = new Bitset();
   private maxId = 0;
   /** Publish time of the newest (highest-id) event received. */
   private newestIntendedUs = NaN;
   /** Events with k < cursorK have been accounted (delivered or counted missing). */
   private cursorK = 0;
-  private accountedThroughId = 0;
+  /** The highest id counted missing or delivered by `account` (-1: none yet; a stream may start at id 0). */
+  private accountedThroughId = -1;
   leaveUs = Infinity;
   readonly totals: ClientTotals = { delivered: 0, missing: 0, duplicates: 0, outOfOrder: 0, lateArrivals: 0, maxStallUs: 0 };
   private replay?: ReplayBooks;
@@ -208,7 +212,7 @@ export class ClientAccount implements Account {
 
   /** The subscribe ack arrived: live ids start after `headId`. For catch-up, `fromId` is last_log_id. */
   subscribed(headId: number, nowUs: number, replayFromId?: number): void {
-    if (this.windowStartId < 0) this.windowStartId = headId;
+    if (this.windowStartId === NO_WINDOW) this.windowStartId = headId;
     if (replayFromId !== undefined) this.replay = new ReplayBooks(replayFromId, headId, nowUs);
   }
 
@@ -218,7 +222,7 @@ export class ClientAccount implements Account {
 
   /** Subscribe was never acknowledged (or never sent: the connection failed): expect everything the target stored after `headId`. */
   assumeWindow(headId: number): void {
-    if (this.windowStartId < 0) this.windowStartId = headId;
+    if (this.windowStartId === NO_WINDOW) this.windowStartId = headId;
   }
 
   private capUs(): number {
@@ -229,7 +233,7 @@ export class ClientAccount implements Account {
     const id = ev.id;
     // an event the live view counted as owed has arrived: its sums are stale
     if (this.owedMemo && ev.intendedUs <= this.owedMemo.throughUs) this.owedMemo = undefined;
-    if (this.windowStartId < 0) this.windowStartId = id - 1; // event before any ack: start here
+    if (this.windowStartId === NO_WINDOW) this.windowStartId = id - 1; // event before any ack: start here
     if (id <= this.windowStartId) {
       this.onReplayed(id, nowUs);
       return;
@@ -294,7 +298,7 @@ export class ClientAccount implements Account {
   account(untilUs: number, nowUs: number, ids: IdMap): void {
     const kEnd = Math.min(firstKAtOrAfter(this.schedule, Math.min(untilUs, this.leaveUs)), ids.expectedCount);
     if (kEnd > this.cursorK) {
-      if (this.windowStartId < 0) this.windowStartId = Number.MAX_SAFE_INTEGER; // never asked for anything: nothing expected
+      if (this.windowStartId === NO_WINDOW) this.windowStartId = Number.MAX_SAFE_INTEGER; // never asked for anything: nothing expected
       ids.forEach(this.cursorK, kEnd, (k, id) => {
         this.accountedThroughId = Math.max(this.accountedThroughId, id);
         if (id <= this.windowStartId || !this.expects(k)) return;
@@ -322,7 +326,7 @@ export class ClientAccount implements Account {
    * a client owed a huge backlog yields a lower bound. Changes nothing the run record reads.
    */
   forEachOwed(nowUs: number, ids: IdMap, maxChecks: number, fn: (intendedUs: number) => void): void {
-    if (this.windowStartId < 0) return; // not subscribed yet: the live view waits for the ack
+    if (this.windowStartId === NO_WINDOW) return; // not subscribed yet: the live view waits for the ack
     const from = Math.max(this.cursorK, this.liveK);
     this.scanOwed(from, this.owedEnd(nowUs, ids, from + maxChecks), ids, fn, true);
   }
@@ -335,7 +339,7 @@ export class ClientAccount implements Account {
    * (then it sums afresh). At most `maxChecks` events are looked at per call.
    */
   owedSeconds(nowUs: number, ids: IdMap, maxChecks: number, t0Us: number): { bySecond: Map<number, OwedSecond>; oldestUs: number } {
-    if (this.windowStartId < 0) return { bySecond: new Map(), oldestUs: NaN };
+    if (this.windowStartId === NO_WINDOW) return { bySecond: new Map(), oldestUs: NaN };
     let m = this.owedMemo;
     if (!m || m.t0Us !== t0Us || m.cursorK !== this.cursorK) {
       const fromK = Math.max(this.cursorK, this.liveK);

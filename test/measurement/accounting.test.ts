@@ -109,6 +109,20 @@ describe('client accounting', () => {
     expect(rec.phases[1]!.counters.missing).toBe(1000);
   });
 
+  it('a stream whose ids start at 0: its first events before any ack are delivered, not late and not duplicates; an ack of head -1 owes every id from 0', () => {
+    const account = new ClientAccount(new GroupRecorder('fast', phases.length), tl, schedule, () => true, T0);
+    account.onEvent({ msgId: 1, id: 0, intendedUs: T0, sentUs: NaN }, T0 + 500);
+    account.onEvent({ msgId: 2, id: 1, intendedUs: T0 + 1000, sentUs: NaN }, T0 + 1500);
+    expect(account.totals).toMatchObject({ delivered: 2, duplicates: 0, outOfOrder: 0, lateArrivals: 0 });
+
+    const ids = new IdMap();
+    ids.add(0, 0, 10);
+    const acked = new ClientAccount(new GroupRecorder('fast', phases.length), tl, schedule, () => true, T0);
+    acked.subscribed(-1, T0);
+    acked.account(tl.endUs, tl.endUs + 1_000_000, ids);
+    expect(acked.totals.missing).toBe(10); // ids 0..9, id 0 included
+  });
+
   it('checks a catch-up replay for completeness, order and duplicates', () => {
     const rec = new GroupRecorder('replay', phases.length);
     const account = new ClientAccount(rec, tl, schedule, () => true, T0);

@@ -2,6 +2,7 @@
 // open connection keeps no timer object and no closure per frame handler, clients of one group and
 // user share their expectation, a worker of quiet clients gets a small young generation while busy,
 // catch-up and churn workers do not, and the garbage of a connect storm is collected once it is over.
+import { NO_WINDOW } from '../../src/measurement/accounting.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { nowUs } from '../../src/clock.js';
@@ -78,7 +79,7 @@ describe('an idle connection', () => {
   it('keeps no timer once it is open and subscribed (ws handshakeTimeout left one on every socket)', async () => {
     server = await startServer({ port: 0 });
     const c = client(server.url);
-    await waitUntil(() => c.account.windowStartId >= 0, 'the subscribe ack');
+    await waitUntil(() => c.account.windowStartId !== NO_WINDOW, 'the subscribe ack');
     const socket = c.socket()!;
     const timerSymbol = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'timeout');
     expect(timerSymbol, 'net.Socket keeps its timer under Symbol(timeout)').toBeDefined();
@@ -89,7 +90,7 @@ describe('an idle connection', () => {
   it('holds no function of its own: the frame reader calls its methods, and its read control is a class', async () => {
     server = await startServer({ port: 0 });
     const c = client(server.url);
-    await waitUntil(() => c.account.windowStartId >= 0, 'the subscribe ack');
+    await waitUntil(() => c.account.windowStartId !== NO_WINDOW, 'the subscribe ack');
     const ownFunctions = (o: object): string[] => Object.entries(o).flatMap(([k, v]) => (typeof v === 'function' ? [k] : []));
     expect(ownFunctions(c)).toEqual([]);
     const reading = (c as unknown as { reading: BareReadControl }).reading;

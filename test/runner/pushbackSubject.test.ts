@@ -1,5 +1,6 @@
 // What a slow client's pushback watch is told: only a close by the server after the client was open
 // and subscribed is pushback. A refused connect or subscription held no backlog, so it is not.
+import { NO_WINDOW } from '../../src/measurement/accounting.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -109,7 +110,7 @@ describe('the pushback subject of a slow client', () => {
     servers.push(refused.server, open_.server);
     const a = open(refused.url);
     const b = open(open_.url);
-    await waitUntil(() => a.result().refused !== undefined && b.account.windowStartId >= 0, 'the refusal and the ack');
+    await waitUntil(() => a.result().refused !== undefined && b.account.windowStartId !== NO_WINDOW, 'the refusal and the ack');
     const alone = new PushbackWatch(0);
     alone.watch(a.pushbackSubject(), () => undefined, nowUs, Infinity);
     expect(alone.activeAt(nowUs())).toBe(false);
