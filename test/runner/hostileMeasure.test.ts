@@ -13,7 +13,9 @@ import { hostileHttpServer, hostileServer } from '../support/hostileServer.js';
 import { tempDir } from '../support/tempDir.js';
 
 const dist = process.env.EVBENCH_MEASURE_DIST;
-const tmp = tempDir('measure');
+// made only when the figures are wanted: a file whose tests are all skipped runs no hooks, so a folder
+// made for it would never be removed
+const tmp = dist === undefined ? '' : tempDir('measure');
 /** Run records go here, apart from the scenario files. */
 const out = join(tmp, 'out');
 
