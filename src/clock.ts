@@ -16,38 +16,99 @@ export function isoFromUs(us: number): string {
   return `${iso.slice(0, 23)}${micros}Z`;
 }
 
-const prefixCache = new Map<string, number>();
+// The minute "YYYY-MM-DDTHH:MM" of the last timestamp read, and its epoch µs (UTC, before any offset):
+// a stream's timestamps share it for a minute, so its date is checked and converted once.
+const cachedMinute = Buffer.alloc(16);
+let cachedMinuteUs = NaN;
+const scratch = Buffer.alloc(64);
+
+let isoEnd = 0;
+
+/** Where the last {@link usFromIsoBytes} read stopped: just past the timestamp's zone. */
+export function lastIsoEnd(): number {
+  return isoEnd;
+}
 
 /**
- * Parses an RFC 3339 UTC timestamp (`YYYY-MM-DDTHH:MM:SS[.ffffff]Z`) into epoch microseconds.
- * Hot path on clients: the minute prefix is cached, the seconds are parsed by hand. Returns NaN
- * when the text is not in that shape.
+ * Epoch µs of the RFC 3339 timestamp that starts at `at`: `YYYY-MM-DDTHH:MM:SS[.fraction]` then `Z` or
+ * an offset `±HH:MM` (`t` and a space may stand for `T`, `z` for `Z`). Digits past the microsecond are
+ * dropped, never rounded. NaN for anything else: a date alone, a local time with no zone, a day the month
+ * lacks, a year the µs clock cannot hold exactly. {@link lastIsoEnd} says where it stopped; the caller checks what follows. One parser for the frame scan and the
+ * generic adapter, so a time reads the same whichever path meets it.
  */
-export function usFromIso(text: string): number {
-  if (text.length < 20 || text.charCodeAt(text.length - 1) !== 90 /* Z */) return Date.parse(text) * 1000;
-  const prefix = text.slice(0, 17); // YYYY-MM-DDTHH:MM:
-  let baseMs = prefixCache.get(prefix);
-  if (baseMs === undefined) {
-    baseMs = Date.parse(`${prefix}00Z`);
-    if (Number.isNaN(baseMs)) return NaN;
-    if (prefixCache.size > 1024) prefixCache.clear();
-    prefixCache.set(prefix, baseMs);
-  }
-  const s1 = text.charCodeAt(17) - 48;
-  const s2 = text.charCodeAt(18) - 48;
-  if (s1 < 0 || s1 > 6 || s2 < 0 || s2 > 9) return NaN;
-  let us = baseMs * 1000 + (s1 * 10 + s2) * 1_000_000;
-  if (text.charCodeAt(19) === 46 /* . */) {
-    let scale = 100_000;
-    for (let i = 20; i < text.length - 1; i++) {
-      const d = text.charCodeAt(i) - 48;
-      if (d < 0 || d > 9) return NaN;
-      us += d * scale;
-      scale = scale / 10;
+export function usFromIsoBytes(b: Uint8Array, at: number): number {
+  if (at + 20 > b.length) return NaN;
+  let minuteUs = cachedMinuteUs;
+  for (let j = 0; j < 16; j++)
+    if (b[at + j] !== cachedMinute[j]) {
+      minuteUs = minuteOf(b, at);
+      if (Number.isNaN(minuteUs)) return NaN;
+      cachedMinute.set(b.subarray(at, at + 16));
+      cachedMinuteUs = minuteUs;
+      break;
     }
-    us = Math.floor(us);
-  } else if (text.length !== 20) {
-    return NaN;
+  if (b[at + 16] !== 58 /* : */) return NaN;
+  const seconds = twoDigits(b, at + 17);
+  if (!(seconds <= 60)) return NaN; // 60: a leap second, read as the next minute's first
+  let us = minuteUs + seconds * 1_000_000;
+  let i = at + 19;
+  if (b[i] === 46 /* . */) {
+    const first = ++i;
+    let scale = 100_000;
+    for (; i < b.length; i++) {
+      const d = b[i]! - 48;
+      if (d < 0 || d > 9) break;
+      us += d * scale;
+      scale = scale > 1 ? scale / 10 : 0;
+    }
+    if (i === first) return NaN;
   }
-  return us;
+  const zone = b[i];
+  if (zone === 90 /* Z */ || zone === 122 /* z */) {
+    isoEnd = i + 1;
+    return us;
+  }
+  if ((zone !== 43 /* + */ && zone !== 45) /* - */ || b[i + 3] !== 58 /* : */) return NaN;
+  const hours = twoDigits(b, i + 1);
+  const minutes = twoDigits(b, i + 4);
+  if (!(hours <= 23 && minutes <= 59)) return NaN;
+  isoEnd = i + 6;
+  const offsetUs = (hours * 60 + minutes) * 60_000_000;
+  return zone === 43 ? us - offsetUs : us + offsetUs;
+}
+
+/** The string form of {@link usFromIsoBytes}: the whole text must be the timestamp. */
+export function usFromIso(text: string): number {
+  if (text.length > scratch.length) return NaN;
+  const n = scratch.write(text, 0, 'utf8');
+  if (n !== text.length) return NaN; // not ASCII, so not a timestamp
+  const us = usFromIsoBytes(scratch.subarray(0, n), 0);
+  return isoEnd === n ? us : NaN;
+}
+
+/** Beyond this (years before 1685 or after 2254) epoch µs are not exact integers: such a time is no time. */
+const LAST_EXACT_MINUTE_US = Number.MAX_SAFE_INTEGER - 2 * 86_400_000_000;
+
+/** Epoch µs of `YYYY-MM-DDTHH:MM` at `at` (UTC), NaN if any part is out of shape or range. */
+function minuteOf(b: Uint8Array, at: number): number {
+  const t = b[at + 10];
+  if (b[at + 4] !== 45 || b[at + 7] !== 45 || b[at + 13] !== 58 || (t !== 84 && t !== 116 && t !== 32)) return NaN;
+  const year = twoDigits(b, at) * 100 + twoDigits(b, at + 2);
+  const month = twoDigits(b, at + 5);
+  const day = twoDigits(b, at + 8);
+  const hour = twoDigits(b, at + 11);
+  const minute = twoDigits(b, at + 14);
+  if (!(month >= 1 && month <= 12 && day >= 1 && hour <= 23 && minute <= 59)) return NaN;
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day); // not Date.UTC, which reads years 0–99 as 1900–1999
+  if (date.getUTCDate() !== day) return NaN; // 30 February rolled into March
+  const us = (date.getTime() + (hour * 60 + minute) * 60_000) * 1000;
+  return Math.abs(us) <= LAST_EXACT_MINUTE_US ? us : NaN;
+}
+
+/** Two ASCII digits as a number, NaN if either is not a digit. */
+function twoDigits(b: Uint8Array, at: number): number {
+  const hi = b[at]! - 48;
+  const lo = b[at + 1]! - 48;
+  return hi >= 0 && hi <= 9 && lo >= 0 && lo <= 9 ? hi * 10 + lo : NaN;
 }

@@ -2,7 +2,7 @@
 // v0 event frame, without JSON.parse: on the hot path a full parse per event costs several times
 // more than all the accounting together (see BENCHMARKS.md). The fast path walks the field order
 // evbench serve writes; any other order falls back to searching. Non-event frames return false.
-import { usFromIso } from '../clock.js';
+import { lastIsoEnd, usFromIsoBytes } from '../clock.js';
 
 export interface ScannedEvent {
   msgId: number;
@@ -42,48 +42,16 @@ function matchAt(buf: Buffer, at: number, needle: Buffer): boolean {
   return true;
 }
 
-// the minute prefix "YYYY-MM-DDTHH:MM" of the last timestamp, and its epoch µs
-const cachedPrefix = Buffer.alloc(16);
-let cachedPrefixUs = NaN;
-
-/** Parses `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` starting at `at`; returns epoch µs (NaN if malformed). */
+/**
+ * The JSON string's timestamp at `at`, in epoch µs: NaN unless the string holds one RFC 3339 time and
+ * nothing else (a frame cut short right after the time still gives it, as a cut-short id does).
+ */
 function readIsoUs(buf: Buffer, at: number): number {
-  if (at + 20 > buf.length) return NaN;
-  let same = cachedPrefixUs === cachedPrefixUs;
-  for (let j = 0; same && j < 16; j++) if (buf[at + j] !== cachedPrefix[j]) same = false;
-  if (!same) {
-    const end = buf.indexOf(34 /* " */, at);
-    const us = usFromIso(buf.toString('latin1', at, end < 0 ? buf.length : end));
-    if (Number.isNaN(us)) return NaN;
-    // the minute's start, from the full value: subtract the seconds part read back from the bytes
-    const within = secondsUs(buf, at + 17);
-    if (Number.isNaN(within)) return us;
-    buf.copy(cachedPrefix, 0, at, at + 16);
-    cachedPrefixUs = us - within;
-    return us;
-  }
-  const s = secondsUs(buf, at + 17);
-  return Number.isNaN(s) ? NaN : cachedPrefixUs + s;
-}
-
-/** `SS[.ffffff]Z` → µs within the minute. */
-function secondsUs(buf: Buffer, at: number): number {
-  const s1 = buf[at]! - 48;
-  const s2 = buf[at + 1]! - 48;
-  if (s1 < 0 || s1 > 6 || s2 < 0 || s2 > 9) return NaN;
-  let us = (s1 * 10 + s2) * 1_000_000;
-  let i = at + 2;
-  if (buf[i] === 46 /* . */) {
-    let scale = 100_000;
-    for (i++; i < buf.length; i++) {
-      const d = buf[i]! - 48;
-      if (d < 0 || d > 9) break;
-      if (scale >= 1) us += d * scale;
-      scale /= 10;
-    }
-  }
-  readEnd = i + 1; // just past the Z
-  return buf[i] === 90 /* Z */ ? Math.floor(us) : NaN;
+  const us = usFromIsoBytes(buf, at);
+  const end = lastIsoEnd();
+  if (Number.isNaN(us) || (end < buf.length && buf[end] !== 34) /* " */) return NaN;
+  readEnd = end;
+  return us;
 }
 
 /** True when `buf` is an event frame; fills `out`. */

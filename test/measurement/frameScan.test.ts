@@ -4,12 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { usFromIso } from '../../src/clock.js';
 import { newScannedEvent, scanEvent } from '../../src/measurement/frameScan.js';
+import { rfc3339Us } from '../support/rfc3339.js';
 
-// usFromIso as it is, counted: the scanner's point is to parse a minute's date once, not per event
-vi.mock('../../src/clock.js', async (importOriginal) => {
-  const clock = await importOriginal<typeof import('../../src/clock.js')>();
-  return { ...clock, usFromIso: vi.fn(clock.usFromIso) };
-});
 
 const frameAt = (time: string, sentUs = 3): Buffer =>
   Buffer.from(`{"msgID":1,"id":2,"event_at":"${time}","properties":{"sent_us":${sentUs}}}`);
@@ -119,52 +115,55 @@ describe('scanEvent', () => {
     expect(out.intendedUs).toBe(Date.parse('2026-11-26T14:45:49Z') * 1000 + 250_000);
   });
 
-  it('events in one minute: its date is parsed once; a new minute, or a bad time, parses in full', () => {
+  it('events in one minute: its date is converted once; a new minute, or a bad time, converts in full', () => {
     const out = newScannedEvent();
-    const fullParses = vi.mocked(usFromIso);
-    fullParses.mockClear();
-    const minuteUs = Date.parse('2031-02-03T04:05:00Z') * 1000;
-    for (const [t, us] of [
-      ['2031-02-03T04:05:06Z', minuteUs + 6_000_000],
-      ['2031-02-03T04:05:17.5Z', minuteUs + 17_500_000],
-      ['2031-02-03T04:05:59.999999Z', minuteUs + 59_999_999],
-      ['2031-02-03T04:05:00.000001Z', minuteUs + 1],
-      ['2031-02-03T04:05:41Z', minuteUs + 41_000_000],
-    ] as const) {
-      expect(scanEvent(frameAt(t), out)).toBe(true);
-      expect(out.intendedUs, t).toBe(us);
-    }
-    expect(fullParses).toHaveBeenCalledTimes(1);
-    expect(scanEvent(frameAt('2031-02-03T04:06:00Z'), out)).toBe(true); // the next minute
-    expect(fullParses).toHaveBeenCalledTimes(2);
-    expect(scanEvent(frameAt('2031-02-03T04:06:30Z'), out)).toBe(true);
-    expect(fullParses).toHaveBeenCalledTimes(2);
-    // in another minute, a time the parser rejects and one in a form the scanner does not cache: the cached minute stays
-    for (const other of ['2031-13-03T04:06:30Z', '2031-02-03T04:07:30+00:00']) {
-      scanEvent(frameAt(other), out);
+    const conversions = vi.spyOn(Date.prototype, 'setUTCFullYear');
+    try {
+      const minuteUs = Date.parse('2031-02-03T04:05:00Z') * 1000;
+      for (const [t, us] of [
+        ['2031-02-03T04:05:06Z', minuteUs + 6_000_000],
+        ['2031-02-03T04:05:17.5Z', minuteUs + 17_500_000],
+        ['2031-02-03T04:05:59.999999Z', minuteUs + 59_999_999],
+        ['2031-02-03T04:05:00.000001Z', minuteUs + 1],
+        ['2031-02-03T04:05:41Z', minuteUs + 41_000_000],
+        ['2031-02-03T04:05:41.5+00:00', minuteUs + 41_500_000],
+      ] as const) {
+        expect(scanEvent(frameAt(t), out)).toBe(true);
+        expect(out.intendedUs, t).toBe(us);
+      }
+      expect(conversions).toHaveBeenCalledTimes(1);
+      expect(scanEvent(frameAt('2031-02-03T04:06:00Z'), out)).toBe(true); // the next minute
+      expect(scanEvent(frameAt('2031-02-03T04:06:30Z'), out)).toBe(true);
+      expect(conversions).toHaveBeenCalledTimes(2);
+      // a minute the parser rejects does not replace the cached one
+      scanEvent(frameAt('2031-02-30T04:06:30Z'), out);
+      expect(out.intendedUs).toBeNaN();
       expect(scanEvent(frameAt('2031-02-03T04:06:31Z'), out)).toBe(true);
       expect(out.intendedUs).toBe(Date.parse('2031-02-03T04:06:31Z') * 1000);
+      expect(conversions).toHaveBeenCalledTimes(3);
+    } finally {
+      conversions.mockRestore();
     }
-    expect(fullParses).toHaveBeenCalledTimes(4);
   });
 
-  it('a time in the cached minute reads as the full parser reads it, good or malformed, in every seconds digit', () => {
+  it('a time reads as a strict RFC 3339 reader reads it, in the cached minute or not, good or malformed', () => {
     const out = newScannedEvent();
     const minute = '2032-05-06T07:08';
-    const actual = vi.mocked(usFromIso).getMockImplementation()!;
-    expect(scanEvent(frameAt(`${minute}:00Z`), out)).toBe(true); // caches the minute
     const texts: string[] = [];
     for (const s1 of ['/', '0', '5', '6', '7']) {
       for (const s2 of ['/', '0', '9', ':']) {
-        for (const rest of ['Z', '.5Z', '.Z', '.123456Z', '.5X', '.5/Z', 'X']) texts.push(`${minute}:${s1}${s2}${rest}`);
+        for (const rest of ['Z', '.5Z', '.Z', '.123456Z', '.1234567Z', '.5X', '.5/Z', 'X', '+01:00', '-00:30', '+01', 'Zx']) texts.push(`${minute}:${s1}${s2}${rest}`);
       }
     }
-    for (const text of texts) {
-      expect(scanEvent(frameAt(text), out)).toBe(true);
-      expect(out.intendedUs, text).toBe(actual(text));
+    for (const cached of [`${minute}:00Z`, '2032-05-06T07:09:00Z']) {
+      for (const text of texts) {
+        expect(scanEvent(frameAt(cached), out)).toBe(true);
+        expect(scanEvent(frameAt(text), out)).toBe(true);
+        expect(out.intendedUs, `${text} after ${cached}`).toBe(rfc3339Us(text));
+      }
     }
-    expect(texts.filter((t) => !Number.isNaN(actual(t))).length).toBeGreaterThan(20); // both kinds are tried
-    expect(texts.filter((t) => Number.isNaN(actual(t))).length).toBeGreaterThan(20);
+    expect(texts.filter((t) => !Number.isNaN(rfc3339Us(t))).length).toBeGreaterThan(20); // both kinds are tried
+    expect(texts.filter((t) => Number.isNaN(rfc3339Us(t))).length).toBeGreaterThan(20);
   });
 
   it('a value that runs to the end of the frame is read whole; a time cut short is not a time', () => {

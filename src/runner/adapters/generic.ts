@@ -1,6 +1,6 @@
 // Any JSON websocket server: the event id and its publish time are found by dotted paths and the
 // time converted from its unit; messages without the id are counted as non-events.
-import { usFromIso } from '../../clock.js';
+import { isoFromUs, usFromIso } from '../../clock.js';
 import type { ScannedEvent } from '../../measurement/frameScan.js';
 import type { GenericOptions } from '../../scenario/types.js';
 import type { FrameKind, WireAdapter } from './adapter.js';
@@ -35,8 +35,7 @@ export function setPath(target: Record<string, unknown>, path: string[], value: 
 
 /** The time field's value for an intended time in µs, in the configured unit. */
 export function usToTime(us: number, unit: GenericOptions['timeUnit']): number | string {
-  if (unit === 'iso')
-    return new Date(us / 1000).toISOString().replace(/\.(\d{3})Z$/, (_, ms: string) => `.${ms}${String(us % 1000).padStart(3, '0')}Z`);
+  if (unit === 'iso') return isoFromUs(us);
   return unit === 'ms' ? us / 1000 : unit === 'us' ? us : us * 1000;
 }
 
