@@ -61,7 +61,19 @@ describe('usFromIso', () => {
     expect(usFromIso('2026-11-26T15:45:48+01:00')).toBe(MINUTE_US + 48_000_000);
     expect(usFromIso('2026-11-26T14:45:48-00:00')).toBe(MINUTE_US + 48_000_000);
     // forms Date.parse is lenient with: no zone is a local time, a date alone is no time of day
-    for (const loose of ['2026-11-26', '2026-11-26T14:45:48', '2026-11-26T14:45Z', 'Thu, 26 Nov 2026 14:45:48 GMT', 'Nov 26 2026 14:45:48Z', '2026-11-26T14:45:48.Z', '2026-02-30T00:00:00Z', '2026-11-26T14:45:69Z', ' 2026-11-26T14:45:48Z', '2026-11-26T14:45:48Z ', '２026-11-26T14:45:48Z'])
+    for (const loose of [
+      '2026-11-26',
+      '2026-11-26T14:45:48',
+      '2026-11-26T14:45Z',
+      'Thu, 26 Nov 2026 14:45:48 GMT',
+      'Nov 26 2026 14:45:48Z',
+      '2026-11-26T14:45:48.Z',
+      '2026-02-30T00:00:00Z',
+      '2026-11-26T14:45:69Z',
+      ' 2026-11-26T14:45:48Z',
+      '2026-11-26T14:45:48Z ',
+      '２026-11-26T14:45:48Z',
+    ])
       expect(usFromIso(loose), loose).toBeNaN();
     // a leap second is the next minute's first; a year µs cannot hold exactly is no time (and 0099 is not 1999)
     expect(usFromIso('2026-11-26T14:44:60Z')).toBe(MINUTE_US);

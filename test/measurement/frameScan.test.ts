@@ -6,7 +6,6 @@ import { usFromIso } from '../../src/clock.js';
 import { newScannedEvent, scanEvent } from '../../src/measurement/frameScan.js';
 import { rfc3339Us } from '../support/rfc3339.js';
 
-
 const frameAt = (time: string, sentUs = 3): Buffer =>
   Buffer.from(`{"msgID":1,"id":2,"event_at":"${time}","properties":{"sent_us":${sentUs}}}`);
 
@@ -152,7 +151,8 @@ describe('scanEvent', () => {
     const texts: string[] = [];
     for (const s1 of ['/', '0', '5', '6', '7']) {
       for (const s2 of ['/', '0', '9', ':']) {
-        for (const rest of ['Z', '.5Z', '.Z', '.123456Z', '.1234567Z', '.5X', '.5/Z', 'X', '+01:00', '-00:30', '+01', 'Zx']) texts.push(`${minute}:${s1}${s2}${rest}`);
+        for (const rest of ['Z', '.5Z', '.Z', '.123456Z', '.1234567Z', '.5X', '.5/Z', 'X', '+01:00', '-00:30', '+01', 'Zx'])
+          texts.push(`${minute}:${s1}${s2}${rest}`);
       }
     }
     for (const cached of [`${minute}:00Z`, '2032-05-06T07:09:00Z']) {
