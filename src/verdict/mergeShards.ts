@@ -152,7 +152,7 @@ function mergePhase(parts: PhaseResult[], durationUs: number): PhaseResult {
   );
 }
 
-/** Says that shard `i`'s series could not be read and what the merge did without it. */
+/** Says that shard `i`'s series is missing or could not be read, and what the merge did without it. */
 type Unread = (i: number, what: string) => void;
 
 /** `parts[i]` is the group in `records[i]`. */
@@ -213,7 +213,10 @@ function mergeAges(parts: GroupResult[], records: RunRecord[], unread: Unread): 
 
 /**
  * The shards' generator lateness, the worst tick by tick (each publisher's lateness ages every
- * client's events), and what strained each shard's generator.
+ * client's events), and what strained each shard's generator. No series when a shard's cannot be
+ * read or a shard has none while others do: the worst over some shards would read as "not late"
+ * in the seconds only the others' generators were on time, so the merged record falls back to the
+ * loop delay p99, as a record without the series does (each such shard is said).
  */
 function lagAndStrain(
   records: RunRecord[],
@@ -223,13 +226,14 @@ function lagAndStrain(
   const out: Pick<RunRecord['generator'], 'lagTicks' | 'strained'> = {};
   if (records.some((r) => r.generator.lagTicks !== undefined)) {
     const decoded: Uint32Array[] = [];
+    const fallback = "the merged record has none, so the generator's delay in each second is taken as its loop delay p99";
     records.forEach((r, i) => {
-      if (r.generator.lagTicks === undefined) return;
-      const lag = decodeLag(r);
+      const lag = r.generator.lagTicks === undefined ? undefined : decodeLag(r);
       if (lag) decoded.push(lag);
-      else unread(i, "the generator's lateness series could not be read: the merged one leaves this shard's out");
+      else if (r.generator.lagTicks === undefined) unread(i, `has no generator lateness series where other shards have one: ${fallback}`);
+      else unread(i, `the generator's lateness series could not be read: ${fallback}`);
     });
-    out.lagTicks = encodeTicks(combineLags(decoded));
+    if (decoded.length === records.length) out.lagTicks = encodeTicks(combineLags(decoded));
   }
   const strained = records.flatMap((r, i) => (r.generator.strained ? [`${prefix(i)}: ${r.generator.strained}`] : []));
   if (strained.length > 0) out.strained = strained.join('; ');

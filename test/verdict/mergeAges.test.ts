@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { mergeShards } from '../../src/verdict/mergeShards.js';
 import { analyseHol } from '../../src/verdict/hol.js';
+import { lagBySecond, noiseModel } from '../../src/verdict/noise.js';
 import type { RunRecord } from '../../src/record/schema.js';
 import { decodeTicks, NO_CLIENT } from '../../src/util/ticksCodec.js';
 import { RULES, steady, verdictRecord, type VerdictSpec } from '../support/verdictRecord.js';
@@ -53,7 +54,7 @@ describe('merge keeps the age series, the lag and the strain', () => {
     const late = (t: number): number => (t >= STRESS_US + 2_000_000 && t < STRESS_US + 2_400_000 ? 400_000 : 0);
     const a = shard(0, { lag: late });
     a.generator.strained = 'strained but kept up: worst loop delay p99 40.0ms';
-    const merged = merge(a, shard(1));
+    const merged = merge(a, shard(1, { lag: () => 0 }));
     expect(decodeTicks(merged.generator.lagTicks!, 2_000)![(STRESS_US + 2_100_000) / 10_000]).toBe(400_000);
     expect(merged.generator.strained).toBe('shard 0/2: strained but kept up: worst loop delay p99 40.0ms');
     // that lateness explains the first freeze: one left, which stands out from a clean baseline
@@ -72,10 +73,57 @@ describe('merge keeps the age series, the lag and the strain', () => {
     expect(merged.warnings).toEqual(
       expect.arrayContaining([
         'shard 1/2: group "fast"\'s age series could not be read: the merged record has none for "fast", so its freezes are not judged',
-        "shard 1/2: the generator's lateness series could not be read: the merged one leaves this shard's out",
+        "shard 1/2: the generator's lateness series could not be read: the merged record has none, so the generator's delay in each second is taken as its loop delay p99",
       ]),
     );
     expect(merged.groups[0]!.ages).toBeUndefined();
+    expect(merged.generator.lagTicks).toBeUndefined();
+  });
+});
+
+describe("the generator's lateness of only some shards is no lateness series: unknown is never shown as 0", () => {
+  const lateWarnings = (r: RunRecord): string[] => r.warnings.filter((w) => /lateness series/.test(w));
+  const loopDelayOf = (r: RunRecord): number => noiseModel(r, new Set(['fast']), RULES).loopDelayUs;
+
+  it('every shard read: the worst of them, each second judged against it, no warning', () => {
+    const merged = merge(shard(0, { lag: () => 0 }), shard(1, { lag: () => 0 }));
     expect(merged.generator.lagTicks).toBeDefined();
+    expect(lagBySecond(merged)?.(STRESS_US)).toBe(0);
+    expect(loopDelayOf(merged)).toBe(0);
+    expect(lateWarnings(merged)).toEqual([]);
+  });
+
+  it("one shard's series unreadable: the merged record has none and falls back to the loop delay p99, naming that shard", () => {
+    const b = shard(1, { lag: () => 0 });
+    b.generator.lagTicks = '!!!';
+    const merged = merge(shard(0, { lag: () => 0 }), b);
+    expect(merged.generator.lagTicks).toBeUndefined();
+    expect(lagBySecond(merged)).toBeUndefined();
+    expect(loopDelayOf(merged)).toBe(merged.generator.eventLoopDelayP99Us);
+    expect(loopDelayOf(merged)).toBeGreaterThan(0);
+    expect(lateWarnings(merged)).toEqual([
+      "shard 1/2: the generator's lateness series could not be read: the merged record has none, so the generator's delay in each second is taken as its loop delay p99",
+    ]);
+  });
+
+  it('every shard unreadable: no series at all (never the encoding of an empty one, which reads as never late)', () => {
+    const [a, b] = [shard(0, { lag: () => 0 }), shard(1, { lag: () => 0 })];
+    a.generator.lagTicks = '!!!';
+    b.generator.lagTicks = '!!!';
+    const merged = merge(a, b);
+    expect(merged.generator.lagTicks).toBeUndefined();
+    expect(lagBySecond(merged)).toBeUndefined();
+    expect(lateWarnings(merged).map((w) => w.slice(0, 10))).toEqual(['shard 0/2:', 'shard 1/2:']);
+  });
+
+  it('a shard without a series while another has one: none merged, that shard named; no shard with one: none, no warning', () => {
+    const merged = merge(shard(0, { lag: () => 0 }), shard(1));
+    expect(merged.generator.lagTicks).toBeUndefined();
+    expect(lateWarnings(merged)).toEqual([
+      "shard 1/2: has no generator lateness series where other shards have one: the merged record has none, so the generator's delay in each second is taken as its loop delay p99",
+    ]);
+    const neither = merge(shard(0), shard(1));
+    expect(neither.generator.lagTicks).toBeUndefined();
+    expect(lateWarnings(neither)).toEqual([]);
   });
 });
