@@ -14,7 +14,15 @@ import type { RunRecord } from '../record/schema.js';
 import { RunState } from './runState.js';
 import { scrapeServer } from './scrape.js';
 import { checkStartAt } from './startAt.js';
-import { clientCount, type Publisher, type Run, type RunOptions, type RunTimeline, type StartedWorkers } from './runContext.js';
+import {
+  clientCount,
+  recordHeadParts,
+  type Publisher,
+  type Run,
+  type RunOptions,
+  type RunTimeline,
+  type StartedWorkers,
+} from './runContext.js';
 import { openRunTarget } from './runTarget.js';
 import { connectPublisher } from './runPublisher.js';
 import { startTimeline } from './runTimeline.js';
@@ -127,7 +135,7 @@ async function awaitResults(run: Run, timeline: RunTimeline, publisher: Publishe
  * A run stopped before any result, or while waiting for a distant `--start-at`, is an error instead.
  */
 async function recordRun(run: Run, timeline: RunTimeline, publisher: Publisher, started: StartedWorkers): Promise<RunRecord> {
-  const { fullScenario, scenario, target, shard, startedAt, options, state, command, sampler, idMap } = run;
+  const { scenario, target, options, state, command, sampler, idMap } = run;
   const { tl, cpuStart, serverWatch } = timeline;
   const { workers, plans } = started;
   const cpu = process.cpuUsage(cpuStart);
@@ -148,15 +156,8 @@ async function recordRun(run: Run, timeline: RunTimeline, publisher: Publisher, 
     );
   }
   return buildRecord({
-    fullScenario,
-    scenario,
-    target,
-    shard,
-    startedAt,
-    startAtUs: options.startAtUs,
-    tl,
+    ...recordHeadParts(run, tl, plans.length),
     endedUs,
-    workers: plans.length,
     results: workers.results,
     intervals: workers.intervals,
     generator: {

@@ -14,6 +14,7 @@ import type { watchServer } from './serverWatch.js';
 import type { TargetHandle } from './target.js';
 import type { ServerCommand, ServerCommandOptions } from './serverCommand.js';
 import type { ServerProcessSampler } from './serverProcess.js';
+import type { MeasuredParts } from './buildRecord.js';
 
 export interface RunOptions {
   /** Client worker threads (default: cores − 1, at least 1: the server needs a core too). */
@@ -80,6 +81,21 @@ export interface RunTimeline {
   cpuStart: NodeJS.CpuUsage;
   serverWatch: ReturnType<typeof watchServer>;
   progressTimer: NodeJS.Timeout;
+}
+
+/** What the record's head is built from: what ran, where, when, on how many workers. */
+export type RecordHeadParts = Pick<
+  MeasuredParts,
+  'fullScenario' | 'scenario' | 'target' | 'shard' | 'startedAt' | 'startAtUs' | 'tl' | 'workers'
+>;
+
+/**
+ * The head parts of this run, for the live record and the final one alike, so a head field cannot
+ * reach one without the other.
+ */
+export function recordHeadParts(run: Run, tl: Timeline, workers: number): RecordHeadParts {
+  const { fullScenario, scenario, target, shard, startedAt, options } = run;
+  return { fullScenario, scenario, target, shard, startedAt, startAtUs: options.startAtUs, tl, workers };
 }
 
 /** Clients over all groups of a scenario. */

@@ -9,7 +9,7 @@ import { feedLive, LiveRecord, type LiveUpdate } from './liveRecord.js';
 import { watchServer } from './serverWatch.js';
 import { checkReadyFor } from './startAt.js';
 import { summarizeServerProcess } from './serverProcess.js';
-import { clientCount, type Publisher, type Run, type RunTimeline, type StartedWorkers } from './runContext.js';
+import { clientCount, recordHeadParts, type Publisher, type Run, type RunTimeline, type StartedWorkers } from './runContext.js';
 
 /**
  * The timeline step: puts everyone on one timeline (phase-0 clients get time to connect and
@@ -54,18 +54,9 @@ export function startLive(
   publisher: Publisher,
   started: StartedWorkers,
 ): void {
-  const { fullScenario, scenario, target, shard, startedAt, options, state, command, sampler } = run;
+  const { scenario, target, options, state, command, sampler } = run;
   const { workers, plans } = started;
-  const live = new LiveRecord({
-    fullScenario,
-    scenario,
-    target,
-    shard,
-    startedAt,
-    startAtUs: options.startAtUs,
-    tl,
-    workers: plans.length,
-  });
+  const live = new LiveRecord(recordHeadParts(run, tl, plans.length));
   run.live = live;
   run.stopLive = feedLive(live, onLive, {
     health: () => [...workers.health, ...publisher.health],

@@ -14,7 +14,10 @@ import { feedLive, LiveRecord, type LiveUpdate } from '../../src/runner/liveReco
 import { nowUs } from '../../src/clock.js';
 import { LIVE_PERIOD_S } from '../../src/record/schema.js';
 import { waitUntil } from '../support/referenceServer.js';
-import type { GeneratorHealth } from '../../src/record/schema.js';
+import type { GeneratorHealth, RunRecord } from '../../src/record/schema.js';
+import { buildRecord } from '../../src/runner/buildRecord.js';
+import { recordHeadParts, type Run } from '../../src/runner/runContext.js';
+import { RunState } from '../../src/runner/runState.js';
 
 const T0 = 1_800_000_000_000_000;
 const phases: PhaseSpec[] = [
@@ -212,6 +215,45 @@ describe('LiveRecord', () => {
     expect(decodeHistogram(at(again, 1).histogram).totalCount).toBe(2010);
     expect(at(again, 1).maxUs).toBeGreaterThanOrEqual(50_000);
     expect(decodeHistogram(at(later, 1).histogram).totalCount).toBe(2000);
+  });
+});
+
+describe("the live record's head", () => {
+  it("equals the final record's for the same run: scenario, target, shard, start instant, t0, workers", () => {
+    const run = {
+      fullScenario: scenario,
+      scenario,
+      target: { url: 'ws://127.0.0.1:1/websocket?api_token=secret', mode: 'legacy' },
+      shard: { index: 1, count: 2 },
+      startedAt: '2026-11-29T00:00:00Z',
+      options: { startAtUs: T0 - 700_000 },
+    } as unknown as Run;
+    const head = (r: RunRecord) => {
+      const { schemaVersion, tool, scenario, target, startedAt, startAt, t0Us, workers, shard } = r;
+      return { schemaVersion, tool, scenario, target, startedAt, startAt, t0Us, workers, shard };
+    };
+    const liveTl = timeline(T0, scenario.phases);
+    const live = new LiveRecord(recordHeadParts(run, liveTl, 3)).build(T0 + 1_500_000, generator, { partial: false, invalid: false });
+    const final = buildRecord({
+      ...recordHeadParts(run, liveTl, 3),
+      endedUs: liveTl.endUs,
+      results: [],
+      intervals: new Map(),
+      generator,
+      idMap: new IdMap(),
+      state: new RunState(),
+    });
+    expect(head(live)).toEqual(head(final));
+    // every part of the run reached both: none left out of either alike
+    expect(head(final)).toMatchObject({
+      scenario: { name: 'live' },
+      target: { url: 'ws://127.0.0.1:1/websocket?api_token=***', mode: 'legacy' },
+      startedAt: '2026-11-29T00:00:00Z',
+      startAt: new Date(Math.floor((T0 - 700_000) / 1000)).toISOString(),
+      t0Us: T0,
+      workers: 3,
+      shard: { index: 1, count: 2 },
+    });
   });
 });
 
