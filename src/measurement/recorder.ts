@@ -84,6 +84,12 @@ export function secondOf(t0Us: number, us: number): number {
 /** Tallies one group keeps at most: more open seconds are flushed first (an old stall found missing spans many). */
 const MAX_TALLIES = 8;
 
+/** A second looked up, and its interval (undefined before any lookup and after a shipment). */
+interface SecondCache {
+  second: number;
+  interval: OpenInterval | undefined;
+}
+
 export class GroupRecorder {
   private readonly phaseRecords: PhaseRecord[];
   /** Uncorrected latencies not yet added into their phase's histogram. */
@@ -93,9 +99,13 @@ export class GroupRecorder {
   private tallies = 0;
   /** Seconds touched since the last shipment; shipped parts of one second are added by the main thread. */
   private open = new Map<number, OpenInterval>();
-  /** The second last looked up, and its interval: events come in order, so nearly always the same one. */
-  private lastSecond = NaN;
-  private lastInterval?: OpenInterval;
+  /**
+   * The second last looked up on each clock, and its interval: events come in order, so nearly
+   * always the same one. One per clock, as an event's arrival and intended times fall in different
+   * seconds whenever its latency crosses a second (every stall over a second, catch-up replay).
+   */
+  private readonly byIntended: SecondCache = { second: NaN, interval: undefined };
+  private readonly byArrival: SecondCache = { second: NaN, interval: undefined };
   /** Set when the run starts: intervals are seconds since t0. */
   t0Us = NaN;
 
@@ -119,19 +129,20 @@ export class GroupRecorder {
     return this.phaseRecords;
   }
 
-  private second(us: number): OpenInterval {
-    return this.secondAt(secondOf(this.t0Us, us));
+  /** The interval of the second `us` falls in, looked up through the cache of `us`'s clock. */
+  private second(us: number, cache: SecondCache): OpenInterval {
+    return this.secondAt(secondOf(this.t0Us, us), cache);
   }
 
-  private secondAt(n: number): OpenInterval {
-    if (n === this.lastSecond) return this.lastInterval!;
+  private secondAt(n: number, cache: SecondCache): OpenInterval {
+    if (n === cache.second) return cache.interval!;
     let iv = this.open.get(n);
     if (!iv) {
       iv = { pending: [], delivered: 0, missing: 0, arrived: 0, maxStallUs: 0 };
       this.open.set(n, iv);
     }
-    this.lastSecond = n;
-    this.lastInterval = iv;
+    cache.second = n;
+    cache.interval = iv;
     return iv;
   }
 
@@ -153,19 +164,19 @@ export class GroupRecorder {
     if (latencyUs < 0) c.beforePublish++;
     // NaN when the target gave no send time
     if (uncorrectedUs === uncorrectedUs) (this.pendingUncorrected[phase] ??= this.tally()).record(uncorrectedUs);
-    const iv = this.second(intendedAtUs);
+    const iv = this.second(intendedAtUs, this.byIntended);
     this.latency(iv, phase, latencyUs);
     iv.delivered++;
   }
 
   arrived(phase: number, atUs: number): void {
     this.phaseRecords[phase]!.counters.arrived++;
-    this.second(atUs).arrived++;
+    this.second(atUs, this.byArrival).arrived++;
   }
 
   missing(phase: number, lowerBoundUs: number, intendedAtUs: number): void {
     this.phaseRecords[phase]!.counters.missing++;
-    const iv = this.second(intendedAtUs);
+    const iv = this.second(intendedAtUs, this.byIntended);
     this.latency(iv, phase, lowerBoundUs);
     iv.missing++;
   }
@@ -198,7 +209,7 @@ export class GroupRecorder {
   /** A client was in a stall of age `us` at some moment of second `second`. */
   stallInSecond(second: number, us: number): void {
     if (!(second >= 0)) return;
-    const iv = this.secondAt(second);
+    const iv = this.secondAt(second, this.byArrival);
     if (us > iv.maxStallUs) iv.maxStallUs = us;
   }
 
@@ -244,8 +255,10 @@ export class GroupRecorder {
       });
     }
     this.open.clear();
-    this.lastSecond = NaN;
-    this.lastInterval = undefined;
+    for (const cache of [this.byIntended, this.byArrival]) {
+      cache.second = NaN;
+      cache.interval = undefined;
+    }
     return out;
   }
 

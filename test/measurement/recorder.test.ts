@@ -1,7 +1,8 @@
 // One group's recorder: phase histograms and counters, and per-second intervals by clock second.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { decodeHistogram } from '../../src/measurement/histogram.js';
 import { addCounters, GroupRecorder, secondOf, zeroCounters } from '../../src/measurement/recorder.js';
+import { ThreeRecordRecorder } from '../support/threeRecordRecorder.js';
 
 const T0 = 5_000_000;
 
@@ -116,5 +117,51 @@ describe('counters', () => {
     addCounters(a, { ...zeroCounters(), delivered: 4, maxStallUs: 5, maxStalenessUs: 9, connectErrors: 2 });
     expect(a).toMatchObject({ delivered: 7, maxStallUs: 10, maxStalenessUs: 9, connectErrors: 3 });
     expect(Object.values(zeroCounters()).every((v) => v === 0)).toBe(true);
+  });
+});
+
+describe('GroupRecorder: latency that crosses a second', () => {
+  /**
+   * 5 s of events at 1,000/s, each arriving 1.5 s after it was due (as the recorder is called by
+   * ClientAccount: arrival, then delivery), a missing one now and then, shipped mid-way.
+   */
+  function feed(rec: GroupRecorder): ReturnType<GroupRecorder['takeIntervals']>[] {
+    rec.t0Us = T0;
+    const shipped = [];
+    for (let k = 0; k < 5_000; k++) {
+      const intended = T0 + k * 1_000;
+      if (k === 2_500) shipped.push(rec.takeIntervals());
+      if (k % 97 === 0) {
+        rec.missing(0, 1_500_000 + (k % 7), intended);
+        continue;
+      }
+      rec.arrived(0, intended + 1_500_000);
+      rec.delivered(0, 1_500_000 + (k % 7), 1_400_000, intended);
+    }
+    rec.stallInSecond(3, 1_500_000);
+    shipped.push(rec.takeIntervals());
+    return shipped;
+  }
+
+  it('gives the same intervals, phase histogram and counters as the three-records recorder', () => {
+    const rec = new GroupRecorder('fast', 1);
+    const reference = new ThreeRecordRecorder('fast', 1) as unknown as GroupRecorder;
+    const ours = feed(rec);
+    expect(ours).toEqual(feed(reference));
+    // the stream does cross seconds: what was due in second 0 arrived in seconds 1 and 2, second 6 only saw arrivals
+    const rows = ours.flat().map((iv) => [iv.index, iv.delivered, iv.missing, iv.arrived]);
+    expect(rows).toContainEqual([0, 989, 11, 0]);
+    expect(rows).toContainEqual([6, 0, 0, 495]);
+    expect(rec.encode()).toEqual(reference.encode());
+  });
+
+  it('looks a second up once per second and clock, not once per event', () => {
+    const rec = new GroupRecorder('fast', 1);
+    const open = (rec as unknown as { open: Map<number, unknown> }).open;
+    const get = vi.spyOn(open, 'get');
+    feed(rec);
+    // 5 intended seconds and 6 arrival seconds, some looked up again after the mid-way shipment, and the stall's
+    expect(get.mock.calls.length).toBeLessThanOrEqual(20);
+    expect(get.mock.calls.length).toBeGreaterThan(0);
   });
 });
