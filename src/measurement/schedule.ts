@@ -87,6 +87,32 @@ export function timeline(t0Us: number, phases: PhaseSpec[]): Timeline {
   return { t0Us, starts, ends, endUs: t };
 }
 
+/** A phase's place in time and its role: a record's phases (µs since t0), or a timeline's (`phaseSpans`). */
+export interface PhaseSpan {
+  role: string;
+  startUs: number;
+  durationUs: number;
+}
+
+/** The timeline's phases as spans on its absolute clock, with their roles. */
+export function phaseSpans(tl: Timeline, phases: readonly PhaseSpec[]): PhaseSpan[] {
+  return phases.map((p, i) => ({ role: p.role, startUs: tl.starts[i]!, durationUs: p.durationUs }));
+}
+
+/**
+ * Where the phases with `role` lie: the first one's start, the last one's end, their seconds;
+ * undefined when there is none. The runner (on its timeline) and the verdict (on a record) both ask here.
+ */
+export function roleWindow(phases: readonly PhaseSpan[], role: string): { startUs: number; endUs: number; seconds: number } | undefined {
+  const own = phases.filter((p) => p.role === role);
+  if (own.length === 0) return undefined;
+  return {
+    startUs: Math.min(...own.map((p) => p.startUs)),
+    endUs: Math.max(...own.map((p) => p.startUs + p.durationUs)),
+    seconds: own.reduce((a, p) => a + p.durationUs / 1e6, 0),
+  };
+}
+
 /** Index of the phase containing `us` (clamped to the first/last phase). */
 export function phaseAt(tl: Timeline, us: number): number {
   const n = tl.ends.length;

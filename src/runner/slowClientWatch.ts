@@ -2,7 +2,7 @@
 // against a fast reader of the slow client's own stream in the same thread (runner/pushback.ts), and
 // only until the run's last stress phase ends, after which what a slow client owes no longer matters.
 import { nowUs } from '../clock.js';
-import type { Timeline } from '../measurement/schedule.js';
+import { phaseSpans, roleWindow, type Timeline } from '../measurement/schedule.js';
 import type { PushbackRecord } from '../record/schema.js';
 import type { Scenario } from '../scenario/types.js';
 import { ClientConnection } from './clients/connection.js';
@@ -54,9 +54,8 @@ export class SlowClientWatch {
     this.pushback?.stop();
   }
 
-  /** The end of the run's last stress phase (absolute µs). */
+  /** The end of the run's last stress phase (absolute µs); the run's end when it has none. */
   private stressEndUs(timeLine: Timeline): number {
-    const ends = this.scenario.phases.flatMap((p, i) => (p.role === 'stress' ? [timeLine.ends[i]!] : []));
-    return ends.length > 0 ? Math.max(...ends) : timeLine.endUs;
+    return roleWindow(phaseSpans(timeLine, this.scenario.phases), 'stress')?.endUs ?? timeLine.endUs;
   }
 }

@@ -1,6 +1,7 @@
 // Picks group/phase results out of a run record and merges them: histograms are added, counters
 // summed (max for stalls). Shared by the HOL analysis and threshold evaluation.
 import { mergeEncoded, type Histogram } from '../measurement/histogram.js';
+import { roleWindow } from '../measurement/schedule.js';
 import type { GroupResult, PhaseResult, RunRecord } from '../record/schema.js';
 
 export interface Selection {
@@ -50,15 +51,9 @@ export function phasesOf(record: RunRecord, role: string): RunRecord['phases'] {
   return record.phases.filter((p) => p.role === role);
 }
 
-/** Where the phases with `role` lie: the first one's start, the last one's end, their seconds; undefined when there is none. */
-export function windowOf(record: RunRecord, role: string): { startUs: number; endUs: number; seconds: number } | undefined {
-  const phases = phasesOf(record, role);
-  if (phases.length === 0) return undefined;
-  return {
-    startUs: Math.min(...phases.map((p) => p.startUs)),
-    endUs: Math.max(...phases.map((p) => p.startUs + p.durationUs)),
-    seconds: phases.reduce((a, p) => a + p.durationUs / 1e6, 0),
-  };
+/** Where the phases with `role` lie in the record (µs since t0): the first one's start, the last one's end, their seconds; undefined when there is none. */
+export function windowOf(record: RunRecord, role: string): ReturnType<typeof roleWindow> {
+  return roleWindow(record.phases, role);
 }
 
 /** Whether the group had clients in a phase with `role`. */

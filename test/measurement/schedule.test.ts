@@ -8,11 +8,17 @@ import {
   mixTable,
   ownerOf,
   phaseAt,
+  phaseSpans,
+  roleWindow,
   runSchedule,
   timeline,
   visibleTo,
 } from '../../src/measurement/schedule.js';
 import { PUBLIC_GROUP, privateGroup } from '../../src/protocol/v0.js';
+import type { PhaseSpec } from '../../src/scenario/types.js';
+import { recordPhases } from '../../src/runner/buildRecord.js';
+import { windowOf } from '../../src/verdict/select.js';
+import type { RunRecord } from '../../src/record/schema.js';
 
 const s = { t0Us: 1_000_000, rate: 3 }; // 333,333.3 µs apart
 
@@ -108,5 +114,33 @@ describe('schedule', () => {
     // user 0 is a user like any other: it reads its own private events, not the others'
     expect(visibleTo(priv, 10, 5, 0)).toBe(true);
     expect(visibleTo(priv, 7, 5, 0)).toBe(false);
+  });
+});
+
+describe('roleWindow: where the phases of a role lie, one answer for the runner and the verdict', () => {
+  const T0 = 7_000_000;
+  const phases: PhaseSpec[] = [
+    { name: 'warmup', durationUs: 500_000, role: 'warmup' },
+    { name: 'hit', durationUs: 1_000_000, role: 'stress' },
+    { name: 'calm', durationUs: 1_000_000, role: 'baseline' },
+    { name: 'hit again', durationUs: 2_000_000, role: 'stress' },
+    { name: 'recovery', durationUs: 700_000, role: 'recovery' },
+  ];
+  const tl = timeline(T0, phases);
+
+  it("on a timeline: from the first stress phase's start to the last one's end, the phase between included, its seconds not", () => {
+    expect(roleWindow(phaseSpans(tl, phases), 'stress')).toEqual({ startUs: T0 + 500_000, endUs: T0 + 4_500_000, seconds: 3 });
+    expect(roleWindow(phaseSpans(tl, phases), 'recovery')?.endUs).toBe(tl.endUs);
+    expect(roleWindow(phaseSpans(tl, phases), 'other')).toBeUndefined();
+  });
+
+  it("the record's window (µs since t0) is the timeline's, shifted by t0", () => {
+    const record = { phases: recordPhases({ phases } as never, tl) } as RunRecord;
+    for (const role of ['warmup', 'baseline', 'stress', 'recovery', 'other']) {
+      const onTimeline = roleWindow(phaseSpans(tl, phases), role);
+      expect(windowOf(record, role)).toEqual(
+        onTimeline && { ...onTimeline, startUs: onTimeline.startUs - T0, endUs: onTimeline.endUs - T0 },
+      );
+    }
   });
 });
