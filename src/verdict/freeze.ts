@@ -89,9 +89,13 @@ function series(record: RunRecord, fast: Set<string>): Series | undefined {
       if (t !== NO_CLIENT && !(age[j]! <= t)) age[j] = t;
     }
   }
-  const lag = decodeLag(record) ?? new Uint32Array(ticks);
+  // without the per-tick series only the run's loop delay p99 is known: it is taken off every tick alike,
+  // as the noise floor widens every second alike, and no share of time late can be told from it
+  const known = decodeLag(record);
+  const lag = known ?? new Uint32Array(0);
+  const flat = known ? 0 : (record.generator?.eventLoopDelayP99Us ?? 0);
   // a tick no client was owed anything at stays NaN (NaN − lag is NaN)
-  for (let j = 0; j < age.length; j++) age[j] = Math.max(0, age[j]! - (lag[j] ?? 0));
+  for (let j = 0; j < age.length; j++) age[j] = Math.max(0, age[j]! - (lag[j] ?? flat));
   return { age, lag, clients };
 }
 

@@ -189,7 +189,8 @@ export function verdictRecord(spec: VerdictSpec): RunRecord {
       bound: false,
       reasons: [],
       replayBound: false,
-      ...(spec.lag ? { lagTicks: tickSeries(durationUs, spec.lag) } : {}),
+      // a run that records ages records the generator's lateness beside them (on time unless `lag` says)
+      ...(spec.lag || spec.ages ? { lagTicks: tickSeries(durationUs, spec.lag ?? (() => 0)) } : {}),
     },
     hol: { verdict: 'unknown', index: null, p50Index: null, stallIndex: null, deliveryRatio: null, evidence: [], summary: '' },
     thresholds: [],

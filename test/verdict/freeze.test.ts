@@ -400,6 +400,17 @@ describe('freezeView: freezes are runs of ticks above the floor', () => {
     expect(v.generatorOverFloorShare).toBe(90 / 900);
   });
 
+  it('a record without the lateness series: the loop delay p99 is taken off every tick, never a lateness of 0', () => {
+    const rec = recordOf(at(S0 + 500, 10, 150_000));
+    delete rec.generator.lagTicks;
+    rec.generator.eventLoopDelayP99Us = 40_000;
+    const v = freezeView(rec, { rules: DEFAULT_HOL_RULES, fast: new Set(['fast']) })!;
+    expect(v.stress.freezes.map((f) => f.peakUs)).toEqual([110_000]);
+    expect(v.generatorOverFloorShare).toBe(0); // a p99 says nothing of when it was late
+    rec.generator.lagTicks = tickSeries(rec.durationUs, () => 0);
+    expect(freezeView(rec, { rules: DEFAULT_HOL_RULES, fast: new Set(['fast']) })!.stress.freezes.map((f) => f.peakUs)).toEqual([150_000]);
+  });
+
   it('no view without an age series, for a group not named fast, or from a series that is not one', () => {
     expect(
       freezeView(verdictRecord({ baseline: seconds(8), stress: seconds(10) }), { rules: DEFAULT_HOL_RULES, fast: new Set(['fast']) }),
