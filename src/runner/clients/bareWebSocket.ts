@@ -104,8 +104,12 @@ export class BareWebSocket extends EventEmitter {
     this.socketError ??= err.code ?? err.message;
   }
 
-  /** Without a close frame read by ws, its code is 1006 (the connection knows the server's own code, if any). */
+  /**
+   * Without a close frame read by ws, its code is 1006 (the connection knows the server's own code, if any).
+   * A close before the 101 is a failed handshake, as ws has it: 'error' (a refused connect), then 'close'.
+   */
   socketClosed(): void {
+    if (this.readyState === CONNECTING) this.failHandshake(new Error('socket hang up'));
     this.readyState = CLOSED;
     this.emit('close', 1006, Buffer.alloc(0));
   }
