@@ -183,9 +183,13 @@ export class FrameReader {
         return this.deliver(whole, this.fragmentsBinary);
       }
       case 0x8: {
+        if (payload.length === 1) return this.fail('a close frame of one byte', 1002, 'bad_control_frame');
+        const code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
+        if (payload.length >= 2 && !echoableCloseCode(code))
+          return this.fail(`close code ${code} may not be sent`, 1002, 'bad_control_frame');
         if (payload.length > 2 && !isUtf8(payload.subarray(2))) return this.fail('a close reason that is not UTF-8', 1007, 'invalid_utf8');
         this.failed = true; // nothing after a close frame is read
-        return this.on.onClose(payload.length >= 2 ? payload.readUInt16BE(0) : 1005, payload.length > 2 ? payload.toString('utf8', 2) : '');
+        return this.on.onClose(code, payload.length > 2 ? payload.toString('utf8', 2) : '');
       }
       case 0x9:
         return this.on.onPing(Buffer.from(payload));
@@ -211,6 +215,14 @@ export class FrameReader {
     this.release();
     this.on.onProtocolError(what, code, fault);
   }
+}
+
+/**
+ * Close codes an endpoint may send (RFC 6455 §7.4): 1000–1014 but 1004–1006, and 3000–4999. A server's
+ * close frame with another code fails the connection (1002), and only these are sent back.
+ */
+export function echoableCloseCode(code: number): boolean {
+  return (code >= 1000 && code <= 1014 && (code < 1004 || code > 1006)) || (code >= 3000 && code <= 4999);
 }
 
 function unmask(payload: Buffer, key: Buffer): Buffer {

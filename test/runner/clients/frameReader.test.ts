@@ -161,6 +161,26 @@ describe('FrameReader', () => {
     expect(after).toEqual([{ kind: 'close', data: '1001 ' }]);
   });
 
+  it('fails a close frame of one byte, or with a code that may not be sent on the wire, with 1002 (as ws does)', () => {
+    const outcome = (bytes: number[]): string[] => {
+      const got: string[] = [];
+      new FrameReader({
+        onMessage: () => got.push('message'),
+        onPing: () => {},
+        onClose: (code, reason) => got.push(`close ${code} ${reason}`),
+        onProtocolError: (_w, code, fault) => got.push(`error ${code} ${fault}`),
+      }).push(Buffer.from(bytes));
+      return got;
+    };
+    const closeWith = (code: number): number[] => [0x88, 0x02, code >> 8, code & 0xff];
+    expect(outcome([0x88, 0x01, 0x03])).toEqual(['error 1002 bad_control_frame']);
+    for (const code of [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535])
+      expect(outcome(closeWith(code)), `code ${code}`).toEqual(['error 1002 bad_control_frame']);
+    for (const code of [1000, 1003, 1007, 1014, 3000, 4000, 4008, 4999])
+      expect(outcome(closeWith(code)), `code ${code}`).toEqual([`close ${code} `]);
+    expect(outcome([0x88, 0x00])).toEqual(['close 1005 ']); // no code at all: 1005, as ws reports it
+  });
+
   describe("one budget for a worker's clients", () => {
     const KiB = 1024;
     /** A reader on `budget` whose faults land in `faults`. */
