@@ -83,6 +83,8 @@ export class ClientConnection implements FrameHandlers, BareReader {
   /** The runner's own limit (its thread's message budget) failed this client: not the server's doing. */
   private limitedByRunner = false;
   private socketError?: string;
+  /** Slow behaviours read a slow client's window at a time (bareWebSocket.ts), as they did through ws. */
+  protected readonly slowReads: boolean = false;
 
   constructor(
     readonly clientId: number,
@@ -154,7 +156,7 @@ export class ClientConnection implements FrameHandlers, BareReader {
     const headers = this.ctx.connectOptions?.headers;
     // ws:// reads on a bare socket (many frames per read, no stream events); wss:// and the rest through ws
     const ws: Ws = bareApplies(this.ctx.url, headers)
-      ? new BareWebSocket(this.ctx.url, this.ctx.adapter.protocols, headers, this)
+      ? new BareWebSocket(this.ctx.url, this.ctx.adapter.protocols, headers, this, this.slowReads)
       : new WebSocket(this.ctx.url, this.ctx.adapter.protocols, {
           perMessageDeflate: false,
           skipUTF8Validation: true,
