@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { BareWebSocket, bareApplies } from '../../src/runner/clients/bareWebSocket.js';
+import { BareWebSocket, bareApplies, READ_BUFFER_BYTES, SLOW_READ_BUFFER_BYTES } from '../../src/runner/clients/bareWebSocket.js';
 import { FrameReader } from '../../src/runner/clients/frameReader.js';
 
 const servers: (Server | WebSocketServer)[] = [];
@@ -146,6 +146,32 @@ describe('BareWebSocket frames', () => {
       { data: '1002', binary: true },
       { data: big, binary: false },
     ]);
+  });
+});
+
+describe('BareWebSocket reads', () => {
+  /** The largest read a bare socket gets when 1 MiB waits for it at once (the server wrote it while the socket was paused). */
+  async function largestRead(slowReads: boolean): Promise<number> {
+    const url = await rawServer((key) => ok(key) + '\x82\x7f' + '\0'.repeat(4) + '\x00\x10\x00\x00' + 'b'.repeat(1024 * 1024));
+    let largest = 0;
+    const ws = new BareWebSocket(url, undefined, undefined, { onBytes: () => {} }, slowReads);
+    clients.push(ws);
+    await new Promise<void>((r) => ws.on('open', () => r()));
+    ws.pause();
+    await new Promise((r) => setTimeout(r, 200)); // the kernel's receive buffer fills
+    ws.onChunk = (chunk) => (largest = Math.max(largest, chunk.length));
+    ws.resume();
+    await new Promise((r) => setTimeout(r, 200));
+    return largest;
+  }
+
+  it("a slow client's reads are at most SLOW_READ_BUFFER_BYTES; a fast client's may be larger, up to READ_BUFFER_BYTES", async () => {
+    const slow = await largestRead(true);
+    expect(slow).toBeGreaterThan(0);
+    expect(slow).toBeLessThanOrEqual(SLOW_READ_BUFFER_BYTES);
+    const fast = await largestRead(false);
+    expect(fast).toBeGreaterThan(SLOW_READ_BUFFER_BYTES);
+    expect(fast).toBeLessThanOrEqual(READ_BUFFER_BYTES);
   });
 });
 

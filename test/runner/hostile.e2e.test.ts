@@ -45,7 +45,15 @@ const expectations: Record<(typeof FAULTS)[number], { client: (c: ClientRecord) 
     client: (c) => (expect(c.closedByServer).toBe(1001), expect(c.closeReason).toBe('bye')),
     verdicts: ['disconnect'],
   },
-  'bad-close-code': { client: (c) => (expect(c.closedByServer).toBe(2000), expect(c.closeReason).toBe('odd!')), verdicts: ['disconnect'] },
+  // a code no endpoint may send fails the connection, as ws does: the server's broken frame, not its decision
+  'bad-close-code': {
+    client: (c) => (
+      expect(c.closedByServer).toBe(1002),
+      expect(c.frameFaults).toEqual({ bad_control_frame: 1 }),
+      expect(c.closeReason).toBe('protocol error: close code 2000 may not be sent')
+    ),
+    verdicts: ['disconnect'],
+  },
   'no-handshake': {
     client: (c) => (expect(c.refused).toBe('connect'), expect(c.closeReason).toBe('no answer to the websocket handshake')),
     verdicts: ['disconnect'],

@@ -20,15 +20,23 @@ const CLOSED = 3;
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** One read's worth: the kernel hands over up to this much per callback, every frame in it read in one go. */
-const READ_BUFFER_BYTES = 256 * 1024;
+export const READ_BUFFER_BYTES = 256 * 1024;
+/**
+ * A slow client's read (rate, delay, stall): what net.Socket and ws handed them before the bare path.
+ * All of a read is taken before a pause takes effect, so this is how far ahead of its own pace a slow
+ * client can get; a larger one would make it read in coarser bursts.
+ */
+export const SLOW_READ_BUFFER_BYTES = 64 * 1024;
 /** A handshake response larger than this is not a websocket server's. */
 const MAX_RESPONSE_HEAD_BYTES = 16 * 1024;
 /** A header name (an RFC 7230 token) and value this client would write as given. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-/** The one buffer every bare socket of this thread reads into: each read is handled before the next begins. */
+/** The one buffer every fast bare socket of this thread reads into: each read is handled before the next begins. */
 const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+/** The same for the thread's slow clients. */
+const slowReadBuffer = Buffer.allocUnsafe(SLOW_READ_BUFFER_BYTES);
 const OWNER = Symbol('bareWebSocket');
 type OwnedSocket = Socket & { [OWNER]?: BareWebSocket };
 
@@ -36,6 +44,11 @@ type OwnedSocket = Socket & { [OWNER]?: BareWebSocket };
 function onRead(this: OwnedSocket, nread: number): boolean {
   this[OWNER]?.bytes(readBuffer.subarray(0, nread));
   return true; // keep reading (a paused socket stops through pause())
+}
+
+function onSlowRead(this: OwnedSocket, nread: number): boolean {
+  this[OWNER]?.bytes(slowReadBuffer.subarray(0, nread));
+  return true;
 }
 
 function onSocketError(this: OwnedSocket, err: Error): void {
@@ -74,12 +87,15 @@ export class BareWebSocket extends EventEmitter {
     private readonly protocols: string[] | undefined,
     headers: Record<string, string> | undefined,
     private readonly reader: BareReader,
+    /** A slow client's reads (SLOW_READ_BUFFER_BYTES), so its pauses shape what it takes as before. */
+    slowReads = false,
   ) {
     super();
     const u = new URL(url);
     const port = Number(u.port || 80);
     const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-    const socket: OwnedSocket = connect({ host, port, onread: { buffer: readBuffer, callback: onRead } });
+    const onread = slowReads ? { buffer: slowReadBuffer, callback: onSlowRead } : { buffer: readBuffer, callback: onRead };
+    const socket: OwnedSocket = connect({ host, port, onread });
     socket[OWNER] = this;
     socket.setNoDelay(true);
     this.socket = socket;
@@ -104,8 +120,12 @@ export class BareWebSocket extends EventEmitter {
     this.socketError ??= err.code ?? err.message;
   }
 
-  /** Without a close frame read by ws, its code is 1006 (the connection knows the server's own code, if any). */
+  /**
+   * Without a close frame read by ws, its code is 1006 (the connection knows the server's own code, if any).
+   * A close before the 101 is a failed handshake, as ws has it: 'error' (a refused connect), then 'close'.
+   */
   socketClosed(): void {
+    if (this.readyState === CONNECTING) this.failHandshake(new Error('socket hang up'));
     this.readyState = CLOSED;
     this.emit('close', 1006, Buffer.alloc(0));
   }

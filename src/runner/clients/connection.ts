@@ -12,7 +12,7 @@ import type { ClientResult } from '../threadMessages.js';
 import type { WireAdapter, WireOutput, WireSession } from '../adapters/adapter.js';
 import type { Socket } from 'node:net';
 import { BareWebSocket, bareApplies, type BareReader } from './bareWebSocket.js';
-import { FrameReader, type FrameFault, type FrameHandlers } from './frameReader.js';
+import { echoableCloseCode, FrameReader, type FrameFault, type FrameHandlers } from './frameReader.js';
 import { BUDGET_FAULT } from './messageBudget.js';
 import { openSse } from './sseTransport.js';
 import { BareReadControl, WsReadControl, type ReadControl } from './transport.js';
@@ -55,11 +55,6 @@ function socketOf(ws: WebSocket): Socket | undefined {
   return (ws as unknown as { _socket?: Socket })._socket;
 }
 
-/** Close codes an endpoint may send back (RFC 6455 §7.4): 1000–1014 but 1004–1006, and 3000–4999. */
-function echoableCloseCode(code: number): boolean {
-  return (code >= 1000 && code <= 1014 && (code < 1004 || code > 1006)) || (code >= 3000 && code <= 4999);
-}
-
 /** What the connection speaks through: ws, or the bare-socket websocket of the fast path (bareWebSocket.ts). */
 type Ws = WebSocket | BareWebSocket;
 
@@ -88,6 +83,8 @@ export class ClientConnection implements FrameHandlers, BareReader {
   /** The runner's own limit (its thread's message budget) failed this client: not the server's doing. */
   private limitedByRunner = false;
   private socketError?: string;
+  /** Slow behaviours read a slow client's window at a time (bareWebSocket.ts), as they did through ws. */
+  protected readonly slowReads: boolean = false;
 
   constructor(
     readonly clientId: number,
@@ -159,7 +156,7 @@ export class ClientConnection implements FrameHandlers, BareReader {
     const headers = this.ctx.connectOptions?.headers;
     // ws:// reads on a bare socket (many frames per read, no stream events); wss:// and the rest through ws
     const ws: Ws = bareApplies(this.ctx.url, headers)
-      ? new BareWebSocket(this.ctx.url, this.ctx.adapter.protocols, headers, this)
+      ? new BareWebSocket(this.ctx.url, this.ctx.adapter.protocols, headers, this, this.slowReads)
       : new WebSocket(this.ctx.url, this.ctx.adapter.protocols, {
           perMessageDeflate: false,
           skipUTF8Validation: true,
@@ -354,7 +351,7 @@ export class ClientConnection implements FrameHandlers, BareReader {
     const ws = this.ws!;
     this.serverCloseCode = code;
     this.serverCloseReason = reason;
-    ws.close(echoableCloseCode(code) ? code : 1000); // ws throws on a code it may not send; a target may send any
+    ws.close(echoableCloseCode(code) ? code : 1000); // the reader lets only these through, but 1005 (no code) too: ws would throw on it
     // a server that never closes its side does not keep the client (or the run) waiting
     setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
   }

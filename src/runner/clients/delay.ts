@@ -8,6 +8,7 @@ const PAUSE_AT = 32;
 const RESUME_AT = 8;
 
 export class DelayClient extends ClientConnection {
+  protected override readonly slowReads = true;
   private queue: ScannedEvent[] = [];
   private busy = false;
   private timer?: NodeJS.Timeout;

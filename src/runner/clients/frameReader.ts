@@ -50,6 +50,11 @@ export const MAX_FRAGMENTS = 4096;
  */
 export const UNBUDGETED_BYTES = 64 * 1024;
 
+/** The longest frame header a server sends (a 64-bit length; its mask key is not needed to size the frame). */
+const MAX_HEADER_BYTES = 10;
+const INCOMPLETE = -1;
+const TOO_LARGE = -2;
+
 export class FrameReader {
   /** Bytes of an unfinished frame, and how many the frame needs in all (0 = header not complete yet). */
   private pending: Buffer[] = [];
@@ -101,56 +106,93 @@ export class FrameReader {
     );
   }
 
+  /**
+   * A frame cut by the end of the last read is finished with only the bytes it lacks (one copy of
+   * that frame); the rest of this read is parsed in place, and what is kept of a new unfinished frame
+   * is its own buffer, never a view that would keep a whole read alive.
+   */
   private read(chunk: Buffer, reused: boolean): void {
-    let data = chunk;
-    let owned = !reused;
+    let off = 0;
     if (this.pendingBytes > 0) {
-      this.pending.push(owned ? chunk : Buffer.from(chunk));
-      this.pendingBytes += chunk.length;
-      if (this.pendingBytes < this.need) return; // a large frame still arriving: no copying yet
-      data = Buffer.concat(this.pending, this.pendingBytes);
-      owned = true;
+      if (this.need === 0) {
+        // the header was cut: complete it from the first few bytes of this read to learn the frame's size
+        const take = Math.min(chunk.length, MAX_HEADER_BYTES - this.pendingBytes);
+        const head = Buffer.concat([...this.pending, chunk.subarray(0, take)], this.pendingBytes + take);
+        const total = this.frameLength(head, 0);
+        if (total === TOO_LARGE) return;
+        if (total === INCOMPLETE) return this.keep([head], head.length); // the whole read went into it
+        this.need = total;
+      }
+      const missing = this.need - this.pendingBytes;
+      if (chunk.length < missing) {
+        // a large frame still arriving: its pieces wait, joined once it is whole
+        this.pending.push(reused ? Buffer.from(chunk) : chunk);
+        this.pendingBytes += chunk.length;
+        return;
+      }
+      this.pending.push(chunk.subarray(0, missing));
+      const whole = Buffer.concat(this.pending, this.need);
       this.pending = [];
       this.pendingBytes = 0;
+      this.need = 0;
+      this.handle(whole, 0, whole.length);
+      off = missing;
     }
-    this.need = 0;
-    let off = 0;
-    const len = data.length;
+    const len = chunk.length;
     while (off < len && !this.failed) {
-      const avail = len - off;
-      if (avail < 2) break;
-      const b0 = data[off]!;
-      const b1 = data[off + 1]!;
-      let size = b1 & 0x7f;
-      let header = 2;
-      if (size === 126) {
-        if (avail < 4) break;
-        size = data.readUInt16BE(off + 2);
-        header = 4;
-      } else if (size === 127) {
-        if (avail < 10) break;
-        size = data.readUInt32BE(off + 2) * 2 ** 32 + data.readUInt32BE(off + 6);
-        header = 10;
-      }
-      const masked = (b1 & 0x80) !== 0;
-      const total = header + (masked ? 4 : 0) + size;
-      if (size > this.maxMessageBytes)
-        return this.fail(`a frame of ${size} bytes (limit ${this.maxMessageBytes})`, 1009, 'message_too_large');
-      if (avail < total) {
+      const total = this.frameLength(chunk, off);
+      if (total < 0) break; // INCOMPLETE, or TOO_LARGE (failed)
+      if (len - off < total) {
         this.need = total;
         break;
       }
-      let payload = data.subarray(off + total - size, off + total);
-      if (masked) payload = unmask(payload, data.subarray(off + header, off + header + 4));
+      this.handle(chunk, off, total);
       off += total;
-      this.frame(b0, payload);
     }
-    if (off < len && !this.failed) {
-      // an unfinished frame: keep it (need = its full size once its header is known, else 0)
-      const rest = owned ? data.subarray(off) : Buffer.from(data.subarray(off));
-      this.pending = [rest];
-      this.pendingBytes = rest.length;
+    // an unfinished frame: keep a copy of it (need = its full size once its header is known, else 0)
+    if (off < len && !this.failed) this.keep([Buffer.from(chunk.subarray(off))], len - off);
+  }
+
+  private keep(pieces: Buffer[], bytes: number): void {
+    this.pending = pieces;
+    this.pendingBytes = bytes;
+  }
+
+  /**
+   * The whole length of the frame at `off` (header, mask key, payload), INCOMPLETE while its header
+   * has not all arrived, TOO_LARGE (the connection failed) for a payload over the limit.
+   */
+  private frameLength(data: Buffer, off: number): number {
+    const avail = data.length - off;
+    if (avail < 2) return INCOMPLETE;
+    const b1 = data[off + 1]!;
+    let size = b1 & 0x7f;
+    let header = 2;
+    if (size === 126) {
+      if (avail < 4) return INCOMPLETE;
+      size = data.readUInt16BE(off + 2);
+      header = 4;
+    } else if (size === 127) {
+      if (avail < 10) return INCOMPLETE;
+      size = data.readUInt32BE(off + 2) * 2 ** 32 + data.readUInt32BE(off + 6);
+      header = 10;
     }
+    if (size > this.maxMessageBytes) {
+      this.fail(`a frame of ${size} bytes (limit ${this.maxMessageBytes})`, 1009, 'message_too_large');
+      return TOO_LARGE;
+    }
+    return header + ((b1 & 0x80) !== 0 ? 4 : 0) + size;
+  }
+
+  /** The whole frame of `total` bytes at `off`. */
+  private handle(data: Buffer, off: number, total: number): void {
+    const b1 = data[off + 1]!;
+    const length7 = b1 & 0x7f;
+    const header = length7 === 126 ? 4 : length7 === 127 ? 10 : 2;
+    const masked = (b1 & 0x80) !== 0;
+    let payload = data.subarray(off + header + (masked ? 4 : 0), off + total);
+    if (masked) payload = unmask(payload, data.subarray(off + header, off + header + 4));
+    this.frame(data[off]!, payload);
   }
 
   private frame(b0: number, payload: Buffer): void {
@@ -183,9 +225,13 @@ export class FrameReader {
         return this.deliver(whole, this.fragmentsBinary);
       }
       case 0x8: {
+        if (payload.length === 1) return this.fail('a close frame of one byte', 1002, 'bad_control_frame');
+        const code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
+        if (payload.length >= 2 && !echoableCloseCode(code))
+          return this.fail(`close code ${code} may not be sent`, 1002, 'bad_control_frame');
         if (payload.length > 2 && !isUtf8(payload.subarray(2))) return this.fail('a close reason that is not UTF-8', 1007, 'invalid_utf8');
         this.failed = true; // nothing after a close frame is read
-        return this.on.onClose(payload.length >= 2 ? payload.readUInt16BE(0) : 1005, payload.length > 2 ? payload.toString('utf8', 2) : '');
+        return this.on.onClose(code, payload.length > 2 ? payload.toString('utf8', 2) : '');
       }
       case 0x9:
         return this.on.onPing(Buffer.from(payload));
@@ -211,6 +257,14 @@ export class FrameReader {
     this.release();
     this.on.onProtocolError(what, code, fault);
   }
+}
+
+/**
+ * Close codes an endpoint may send (RFC 6455 §7.4): 1000–1014 but 1004–1006, and 3000–4999. A server's
+ * close frame with another code fails the connection (1002), and only these are sent back.
+ */
+export function echoableCloseCode(code: number): boolean {
+  return (code >= 1000 && code <= 1014 && (code < 1004 || code > 1006)) || (code >= 3000 && code <= 4999);
 }
 
 function unmask(payload: Buffer, key: Buffer): Buffer {

@@ -4,6 +4,7 @@ import { nowUs } from '../../clock.js';
 import { ClientConnection } from './connection.js';
 
 export class RateClient extends ClientConnection {
+  protected override readonly slowReads = true;
   private bytes = 0;
   private startUs = 0;
   private resumeTimer?: NodeJS.Timeout;

@@ -3,6 +3,7 @@
 import { ClientConnection } from './connection.js';
 
 export class StallClient extends ClientConnection {
+  protected override readonly slowReads = true;
   protected override onSubscribed(): void {
     this.reading?.pause();
   }

@@ -1,5 +1,6 @@
 // The client's frame splitter against frames as ws's own Sender writes them, cut at every byte.
-import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Sender } from 'ws';
 import { FrameReader, UNBUDGETED_BYTES } from '../../../src/runner/clients/frameReader.js';
 import { MessageBudget } from '../../../src/runner/clients/messageBudget.js';
@@ -92,6 +93,108 @@ describe('FrameReader', () => {
     expect(got).not.toEqual(expected);
   });
 
+  /** Pushes `stream` through one reused buffer of `size` bytes, the first read `first` bytes long, overwriting it after every read. */
+  const pushThroughReused = (r: FrameReader, bytes: Buffer, size: number, first = size): void => {
+    const buf = Buffer.alloc(Math.max(size, first));
+    for (let i = 0, n = first; i < bytes.length; i += n, n = size) {
+      const end = Math.min(bytes.length, i + n);
+      bytes.copy(buf, 0, i, end);
+      r.push(buf.subarray(0, end - i), true);
+      buf.fill(0xee); // the next read lands here
+    }
+  };
+
+  it('reads the same from a reused read buffer whose first read ends at every offset of the stream', () => {
+    const small = Buffer.concat([
+      frame('{"msgID":1}', 0x1),
+      frame(mid, 0x1),
+      frame('part1-', 0x1, { fin: false }),
+      frame('ping!', 0x9),
+      frame('part2', 0x0),
+      frame('masked text', 0x1, { mask: true }),
+      frame(mid, 0x2, { mask: true }),
+    ]);
+    const want: Got = [
+      { kind: 'text', data: '{"msgID":1}' },
+      { kind: 'text', data: mid },
+      { kind: 'ping', data: 'ping!' },
+      { kind: 'text', data: 'part1-part2' },
+      { kind: 'text', data: 'masked text' },
+      { kind: 'binary', data: mid },
+    ];
+    for (const size of [3, 11, 301, 4096])
+      for (let first = 1; first <= small.length; first++) {
+        const got: Got = [];
+        pushThroughReused(reader(got), small, size, first);
+        expect(got, `reads of ${size}, the first of ${first}`).toEqual(want);
+      }
+  });
+
+  it('delivers every message once and in order, whatever the frames and wherever the reused reads cut them (property)', () => {
+    const frameArb = fc.record({
+      length: fc.oneof(fc.integer({ min: 0, max: 130 }), fc.integer({ min: 120, max: 2000 }), fc.integer({ min: 65_530, max: 66_000 })),
+      binary: fc.boolean(),
+      mask: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(frameArb, { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 1, max: 70_000 }),
+        fc.integer({ min: 1, max: 20_000 }),
+        (frames, size, first) => {
+          const messages = frames.map((f, i) => `${i}:`.padEnd(f.length, String.fromCharCode(97 + (i % 26))));
+          const bytes = Buffer.concat(frames.map((f, i) => frame(messages[i]!, f.binary ? 0x2 : 0x1, { mask: f.mask })));
+          const got: Got = [];
+          pushThroughReused(reader(got), bytes, size, first);
+          expect(got).toEqual(frames.map((f, i) => ({ kind: f.binary ? 'binary' : 'text', data: messages[i] })));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  describe('a frame split across full reused reads', () => {
+    afterEach(() => vi.restoreAllMocks());
+    const READ = 256 * 1024;
+
+    it('copies only the bytes of the unfinished frame, and keeps no view into the read buffer', () => {
+      // frames of 300 bytes (4-byte header) cut by every read: the first read ends 10 bytes into one
+      const event = (i: number): Buffer => frame(`${i}`.padEnd(300, '.'), 0x1);
+      const count = Math.ceil((3 * READ) / 304) + 1;
+      const bytes = Buffer.concat(Array.from({ length: count }, (_, i) => event(i)));
+      const firstRead = 304 * 100 + 10;
+      const got: Got = [];
+      const r = reader(got);
+      const copies: number[] = [];
+      const concat = Buffer.concat.bind(Buffer);
+      const from = Buffer.from.bind(Buffer) as (...a: unknown[]) => Buffer;
+      vi.spyOn(Buffer, 'concat').mockImplementation((list, total) => {
+        const out = concat(list, total);
+        copies.push(out.length);
+        return out;
+      });
+      vi.spyOn(Buffer, 'from').mockImplementation(((...a: unknown[]) => {
+        const out = from(...a);
+        copies.push(out.length);
+        return out;
+      }) as typeof Buffer.from);
+      const buf = Buffer.alloc(READ);
+      const held: number[] = [];
+      for (let i = 0, n = firstRead; i < bytes.length; i += n, n = READ) {
+        const end = Math.min(bytes.length, i + n);
+        bytes.copy(buf, 0, i, end);
+        r.push(buf.subarray(0, end - i), true);
+        buf.fill(0xee);
+        for (const kept of (r as unknown as { pending: Buffer[] }).pending) held.push(kept.buffer.byteLength);
+      }
+      vi.restoreAllMocks();
+      expect(got.map((g) => g.data)).toEqual(Array.from({ length: count }, (_, i) => `${i}`.padEnd(300, '.')));
+      expect(held.length).toBeGreaterThan(0); // reads did end mid-frame
+      expect(Math.max(...held)).toBeLessThan(64 * 1024); // what is kept is its own small buffer
+      expect(Math.max(...copies)).toBeLessThanOrEqual(304); // no copy of more than one frame
+    });
+  });
+
   it('refuses what a server must not send', () => {
     for (const bad of [frame('x', 0x3), frame('x', 0x0), Buffer.from([0xc1, 0x01, 0x78])]) {
       const got: Got = [];
@@ -159,6 +262,26 @@ describe('FrameReader', () => {
     const after: Got = [];
     reader(after).push(Buffer.concat([frame(Buffer.from([0x03, 0xe9]), 0x8), frame('{"msgID":1}', 0x1)]));
     expect(after).toEqual([{ kind: 'close', data: '1001 ' }]);
+  });
+
+  it('fails a close frame of one byte, or with a code that may not be sent on the wire, with 1002 (as ws does)', () => {
+    const outcome = (bytes: number[]): string[] => {
+      const got: string[] = [];
+      new FrameReader({
+        onMessage: () => got.push('message'),
+        onPing: () => {},
+        onClose: (code, reason) => got.push(`close ${code} ${reason}`),
+        onProtocolError: (_w, code, fault) => got.push(`error ${code} ${fault}`),
+      }).push(Buffer.from(bytes));
+      return got;
+    };
+    const closeWith = (code: number): number[] => [0x88, 0x02, code >> 8, code & 0xff];
+    expect(outcome([0x88, 0x01, 0x03])).toEqual(['error 1002 bad_control_frame']);
+    for (const code of [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535])
+      expect(outcome(closeWith(code)), `code ${code}`).toEqual(['error 1002 bad_control_frame']);
+    for (const code of [1000, 1003, 1007, 1014, 3000, 4000, 4008, 4999])
+      expect(outcome(closeWith(code)), `code ${code}`).toEqual([`close ${code} `]);
+    expect(outcome([0x88, 0x00])).toEqual(['close 1005 ']); // no code at all: 1005, as ws reports it
   });
 
   describe("one budget for a worker's clients", () => {
