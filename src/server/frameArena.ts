@@ -2,9 +2,10 @@
 // a session's frames of a chunk cost no allocation of their own. A piece is released once the kernel
 // has its bytes: when the socket's queue is empty after the writes of a turn were handed over
 // (handedOff), or else when its write completes. An arena is reused once every piece of it is
-// released. A session may take any number of pieces within one turn, but not while it still holds
-// PIECES_PER_SESSION pieces of earlier turns (a slow reader then gets fresh exact-size buffers, so it
-// never pins more than that, plus one turn's pieces, however long its queue grows).
+// released. A session may take any number of pieces within one turn, but none while it still holds a
+// piece of an earlier turn: a reader that did not drain within a turn gets fresh exact-size buffers,
+// which its queue (and so the byte budget) counts whole, rather than pinning a 256 KiB arena per
+// small piece, turn after turn, outside any budget.
 
 /** Bytes of one arena. */
 const ARENA_BYTES = 256 * 1024;
@@ -33,13 +34,13 @@ export interface PieceHolder {
   piecesThisTurn: number;
 }
 
-export const PIECES_PER_SESSION = 4;
-
 export class FrameArena {
   private current: Arena | undefined;
   private readonly spare: Arena[] = [];
   /** Bumped when a turn's writes have been handed to the sockets (endTurn). */
   private turn = 1;
+  /** Arenas allocated so far: what the frames of sessions that do not drain could make grow. */
+  arenasAllocated = 0;
 
   /**
    * A buffer of `bytes` for `holder`'s next write, and the release to call once that write has
@@ -51,12 +52,12 @@ export class FrameArena {
       holder.pieceTurn = this.turn;
       holder.piecesThisTurn = 0;
     }
-    if (bytes > MAX_PIECE_BYTES || holder.pieces.length - holder.piecesThisTurn >= PIECES_PER_SESSION)
+    if (bytes > MAX_PIECE_BYTES || holder.pieces.length > holder.piecesThisTurn)
       return { buf: Buffer.allocUnsafe(bytes), release: undefined };
     let arena = this.current;
     if (!arena || arena.used + bytes > ARENA_BYTES) {
       if (arena) this.retire(arena);
-      arena = this.spare.pop() ?? { buf: Buffer.allocUnsafeSlow(ARENA_BYTES), used: 0, pieces: 0 };
+      arena = this.spare.pop() ?? this.allocate();
       this.current = arena;
     }
     const buf = arena.buf.subarray(arena.used, arena.used + bytes);
@@ -94,6 +95,11 @@ export class FrameArena {
   /** The turn's writes were handed to the sockets: pieces taken from now on are of the next turn. */
   endTurn(): void {
     this.turn++;
+  }
+
+  private allocate(): Arena {
+    this.arenasAllocated++;
+    return { buf: Buffer.allocUnsafeSlow(ARENA_BYTES), used: 0, pieces: 0 };
   }
 
   /** An arena no longer carved: reused once its last piece is released. */
