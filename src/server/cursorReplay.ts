@@ -9,7 +9,7 @@ import { eventFrameLength, writeEventFrame } from './frame.js';
 import { mayReadFast } from './permissions.js';
 import type { ServerContext } from './serverContext.js';
 import { REPLAY_TURN_BYTES, ReplayScheduler } from './replayScheduler.js';
-import { HEAD_ALLOWANCE, NO_EVENTS, type IsolatedSession, type SessionWriter } from './isolatedSession.js';
+import { NO_EVENTS, type IsolatedSession, type SessionWriter } from './isolatedSession.js';
 
 /** A replay step's buffer: the turn's budget plus room for the frame that crosses it (bigger steps get their own). */
 const REPLAY_BUFFER_BYTES = REPLAY_TURN_BYTES + 16 * 1024;
@@ -116,7 +116,6 @@ export class CursorReplay {
   /** Collects into `events` the matching events after the cursor that fit this step; says why it stopped. */
   private collectReplay(s: IsolatedSession, budget: number, events: StoredEvent[]): StepEnd {
     const log = this.ctx.log;
-    const queueBytes = this.ctx.options.queueBytes;
     const queuedBefore = s.socket.writableLength;
     let bytes = 0;
     const scanLimit = Math.max(16, Math.min(REPLAY_SCAN, Math.floor(REPLAY_SCAN_TERMS / Math.max(1, s.subs.filterTerms))));
@@ -149,8 +148,7 @@ export class CursorReplay {
         this.stepScanned++;
         continue;
       }
-      // The same test as deliver(): an empty queue always takes the event.
-      if (s.gap || (queued > 0 && queued + event.body.length + HEAD_ALLOWANCE > queueBytes)) return 'slow';
+      if (this.writer.needsDeliver(s, event, queued)) return 'slow';
       s.pageAt++;
       s.cursor = event.id;
       this.stepScanned++;
