@@ -34,7 +34,12 @@ export interface PieceHolder {
   piecesThisTurn: number;
 }
 
-export class FrameArena {
+/** Where a write's frames are framed: a buffer of `bytes`, and the release to call once the write completed. */
+export interface FramePool {
+  take(holder: PieceHolder, bytes: number): { buf: Buffer; release: (() => void) | undefined };
+}
+
+export class FrameArena implements FramePool {
   private current: Arena | undefined;
   private readonly spare: Arena[] = [];
   /** Bumped when a turn's writes have been handed to the sockets (endTurn). */

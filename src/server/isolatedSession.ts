@@ -9,7 +9,7 @@ import { nowUs } from '../clock.js';
 import { CLOSE_SLOW_CLIENT, CLOSE_SLOW_CLIENT_REASON, type StatusMessage } from '../protocol/v0.js';
 import type { LogPage, StoredEvent } from './eventLog.js';
 import { eventFrameHead, textFrame, writeEventFrame } from './frame.js';
-import { FrameArena } from './frameArena.js';
+import { FrameArena, type FramePool } from './frameArena.js';
 import { ClientGuard } from './limits.js';
 import type { Reader } from './permissions.js';
 import { PendingSends, type ObserveSend } from './pendingSends.js';
@@ -154,8 +154,17 @@ export class SessionWriter {
    * kernel head and body as separate iovecs: each would be a write through the socket's stream.
    */
   deliverFrames(s: IsolatedSession, events: readonly StoredEvent[], bytes: number, now: number): void {
-    if (events.length === 0 || !s.open) return;
-    const { buf, release } = this.arena.take(s, bytes);
+    this.writeFrames(s, events, bytes, now, this.arena);
+  }
+
+  /**
+   * Frames `events` (`bytes` long, eventFrameLength each) into one buffer from `pool` and writes it:
+   * what live fan-out (from the arena) and catch-up replay (from its own, larger buffers) both do.
+   * Returns whether it wrote.
+   */
+  writeFrames(s: IsolatedSession, events: readonly StoredEvent[], bytes: number, now: number, pool: FramePool): boolean {
+    if (events.length === 0 || !s.open) return false;
+    const { buf, release } = pool.take(s, bytes);
     let at = 0;
     for (const event of events) at = writeEventFrame(buf, at, ++s.msgId, event.body);
     s.pending.beginMany(now, events.length);
@@ -165,8 +174,9 @@ export class SessionWriter {
     s.socket.write(buf, s.framesWritten(events.length, release));
     if (s.pieces.length > 0 && s.socket.writableLength === 0) this.arena.handedOff(s);
     // pieces still queued count against the session's cap from the next turn on
-    if (release) this.endTurnSoon();
+    if (release && pool === this.arena) this.endTurnSoon();
     this.ctx.metrics.eventsOut += events.length;
+    return true;
   }
 
   private overflow(s: IsolatedSession, event: StoredEvent): boolean {

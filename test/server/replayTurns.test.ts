@@ -208,6 +208,28 @@ describe('isolated replay, turn by turn', () => {
     expect(t.metrics.replayedEvents).toBeGreaterThan(0);
   });
 
+  it('numbers msgIDs consecutively across live fan-out writes and then replay writes on one session', async () => {
+    const t = setup();
+    const pub = t.open(publisher);
+    pub.send({ method: 'publish', events: Array.from({ length: 50 }, () => event) });
+    vi.runAllTimers();
+    const client = t.open(reader);
+    client.send({ method: 'subscribe' });
+    for (let i = 0; i < 3; i++) {
+      pub.send({ method: 'publish', events: Array.from({ length: 4 }, () => event) });
+      vi.runAllTimers();
+    }
+    const live = client._socket.messages().filter((m) => 'msgID' in m);
+    expect(live.map((m) => m['id'])).toEqual(Array.from({ length: 12 }, (_, i) => 51 + i));
+    // the same session now catches up from the start: replay steps write after the live writes
+    client.send({ method: 'subscribe', last_log_id: 0 });
+    for (let i = 0; i < 5; i++) await t.turn();
+    const all = client._socket.messages().filter((m) => 'msgID' in m);
+    expect(t.metrics.replayedEvents).toBeGreaterThan(0);
+    expect(all.length).toBeGreaterThan(live.length);
+    expect(all.map((m) => m['msgID'])).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
+  });
+
   it('shares each turn between several replaying sessions: each gets a step every turn or two, none is starved', async () => {
     const t = setup();
     const pub = t.open(publisher);
