@@ -6,11 +6,10 @@
 import { nowUs } from '../clock.js';
 import type { LogPage, StoredEvent } from './eventLog.js';
 import { eventFrameLength } from './frame.js';
-import type { FramePool } from './frameArena.js';
 import { mayReadFast } from './permissions.js';
 import type { ServerContext } from './serverContext.js';
 import { REPLAY_TURN_BYTES, ReplayScheduler } from './replayScheduler.js';
-import { NO_EVENTS, type IsolatedSession, type SessionWriter } from './isolatedSession.js';
+import { NO_EVENTS, type FramePool, type IsolatedSession, type SessionWriter } from './isolatedSession.js';
 
 /** A replay step's buffer: the turn's budget plus room for the frame that crosses it (bigger steps get their own). */
 const REPLAY_BUFFER_BYTES = REPLAY_TURN_BYTES + 16 * 1024;
@@ -207,7 +206,7 @@ export class CursorReplay {
 class ReplayBuffers implements FramePool {
   private readonly spare: Buffer[] = [];
 
-  take(_holder: unknown, bytes: number): { buf: Buffer; release: (() => void) | undefined } {
+  take(bytes: number): { buf: Buffer; release: (() => void) | undefined } {
     if (bytes > REPLAY_BUFFER_BYTES) return { buf: Buffer.allocUnsafe(bytes), release: undefined };
     const whole = this.spare.pop() ?? Buffer.allocUnsafeSlow(REPLAY_BUFFER_BYTES);
     // the kernel has the bytes once the write completes: the buffer is then free for another step
