@@ -5,11 +5,11 @@
 // (PostgreSQL) pages are read asynchronously.
 import { nowUs } from '../clock.js';
 import type { LogPage, StoredEvent } from './eventLog.js';
-import { eventFrameLength, writeEventFrame } from './frame.js';
+import { eventFrameLength } from './frame.js';
 import { mayReadFast } from './permissions.js';
 import type { ServerContext } from './serverContext.js';
 import { REPLAY_TURN_BYTES, ReplayScheduler } from './replayScheduler.js';
-import { HEAD_ALLOWANCE, NO_EVENTS, type IsolatedSession, type SessionWriter } from './isolatedSession.js';
+import { NO_EVENTS, type FramePool, type IsolatedSession, type SessionWriter } from './isolatedSession.js';
 
 /** A replay step's buffer: the turn's budget plus room for the frame that crosses it (bigger steps get their own). */
 const REPLAY_BUFFER_BYTES = REPLAY_TURN_BYTES + 16 * 1024;
@@ -30,14 +30,10 @@ type StepEnd = 'budget' | 'live' | 'drain' | 'read' | 'slow' | 'page';
 export class CursorReplay {
   /** Catch-up replay's share of each loop turn, round robin over the replaying sessions. */
   private readonly scheduler: ReplayScheduler<IsolatedSession>;
-  /**
-   * Replay buffers whose writes have completed. Allocating a fresh 64 KiB buffer per step (~200 MB/s
-   * of external memory at 650k events/s) made V8 collect more often, and each collection of a heap
-   * holding a 1,000,000-event log paused the loop for up to ~12 ms (profiled).
-   */
-  private readonly spareReplayBuffers: Buffer[] = [];
-  /** The events a replay step frames into its one buffer (reused), and the log entries the step has considered. */
+  private readonly buffers = new ReplayBuffers();
+  /** The events a replay step frames into its one buffer (reused), their framed length, and the log entries the step has considered. */
   private readonly replayEvents: StoredEvent[] = [];
+  private replayBytes = 0;
   private stepScanned = 0;
 
   constructor(
@@ -81,7 +77,10 @@ export class CursorReplay {
     let bytes = 0;
     for (;;) {
       const end = this.collectReplay(s, budget - bytes, events);
-      bytes += this.writeReplay(s, events, now);
+      if (this.writer.writeFrames(s, events, this.replayBytes, now, this.buffers)) {
+        this.ctx.metrics.replayedEvents += events.length;
+        bytes += this.replayBytes;
+      }
       events.length = 0;
       switch (end) {
         case 'live':
@@ -113,12 +112,14 @@ export class CursorReplay {
     }
   }
 
-  /** Collects into `events` the matching events after the cursor that fit this step; says why it stopped. */
+  /**
+   * Collects into `events` the matching events after the cursor that fit this step, and their framed
+   * length into replayBytes; says why it stopped.
+   */
   private collectReplay(s: IsolatedSession, budget: number, events: StoredEvent[]): StepEnd {
     const log = this.ctx.log;
-    const queueBytes = this.ctx.options.queueBytes;
     const queuedBefore = s.socket.writableLength;
-    let bytes = 0;
+    let bytes = (this.replayBytes = 0);
     const scanLimit = Math.max(16, Math.min(REPLAY_SCAN, Math.floor(REPLAY_SCAN_TERMS / Math.max(1, s.subs.filterTerms))));
     for (;;) {
       if (s.pageAt >= s.page.length) {
@@ -149,32 +150,13 @@ export class CursorReplay {
         this.stepScanned++;
         continue;
       }
-      // The same test as deliver(): an empty queue always takes the event.
-      if (s.gap || (queued > 0 && queued + event.body.length + HEAD_ALLOWANCE > queueBytes)) return 'slow';
+      if (this.writer.needsDeliver(s, event, queued)) return 'slow';
       s.pageAt++;
       s.cursor = event.id;
       this.stepScanned++;
       events.push(event);
-      bytes += eventFrameLength(s.msgId + events.length, event.body.length);
+      this.replayBytes = bytes += eventFrameLength(s.msgId + events.length, event.body.length);
     }
-  }
-
-  /** Frames a step's events into one buffer and writes it: one write and one completion for all of them. */
-  private writeReplay(s: IsolatedSession, events: StoredEvent[], now: number): number {
-    if (events.length === 0) return 0;
-    let total = 0;
-    for (let i = 0; i < events.length; i++) total += eventFrameLength(s.msgId + 1 + i, events[i]!.body.length);
-    const whole = total <= REPLAY_BUFFER_BYTES ? (this.spareReplayBuffers.pop() ?? Buffer.allocUnsafeSlow(REPLAY_BUFFER_BYTES)) : undefined;
-    const buf = whole ? whole.subarray(0, total) : Buffer.allocUnsafe(total);
-    let at = 0;
-    for (const event of events) at = writeEventFrame(buf, at, ++s.msgId, event.body);
-    s.pending.beginMany(now, events.length);
-    // the kernel has the bytes once the write completes: the buffer is then free for another step
-    const release = whole && (() => this.spareReplayBuffers.length < SPARE_REPLAY_BUFFERS && this.spareReplayBuffers.push(whole));
-    s.socket.write(buf, s.framesWritten(events.length, release));
-    this.ctx.metrics.eventsOut += events.length;
-    this.ctx.metrics.replayedEvents += events.length;
-    return total;
   }
 
   /** A shared store's page read in flight: the step that needs it is asked for once it is loaded. */
@@ -211,5 +193,26 @@ export class CursorReplay {
     s.page = page.events;
     s.pageAt = 0;
     s.pageEnd = page.events.length < limit ? through : page.events[page.events.length - 1]!.id;
+  }
+}
+
+/**
+ * Replay steps' buffers, reused once their writes have completed. Allocating a fresh 64 KiB buffer
+ * per step (~200 MB/s of external memory at 650k events/s) made V8 collect more often, and each
+ * collection of a heap holding a 1,000,000-event log paused the loop for up to ~12 ms (profiled).
+ * Not FrameArena's: a replaying session's socket holds up to its low water, so its steps' writes
+ * rarely complete within the turn, and the arena would give it fresh buffers.
+ */
+class ReplayBuffers implements FramePool {
+  private readonly spare: Buffer[] = [];
+
+  take(bytes: number): { buf: Buffer; release: (() => void) | undefined } {
+    if (bytes > REPLAY_BUFFER_BYTES) return { buf: Buffer.allocUnsafe(bytes), release: undefined };
+    const whole = this.spare.pop() ?? Buffer.allocUnsafeSlow(REPLAY_BUFFER_BYTES);
+    // the kernel has the bytes once the write completes: the buffer is then free for another step
+    const release = (): void => {
+      if (this.spare.length < SPARE_REPLAY_BUFFERS) this.spare.push(whole);
+    };
+    return { buf: whole.subarray(0, bytes), release };
   }
 }

@@ -9,7 +9,7 @@ import { nowUs } from '../clock.js';
 import { CLOSE_SLOW_CLIENT, CLOSE_SLOW_CLIENT_REASON, type StatusMessage } from '../protocol/v0.js';
 import type { LogPage, StoredEvent } from './eventLog.js';
 import { eventFrameHead, textFrame, writeEventFrame } from './frame.js';
-import { FrameArena } from './frameArena.js';
+import { Fifo, FrameArena, type Arena } from './frameArena.js';
 import { ClientGuard } from './limits.js';
 import type { Reader } from './permissions.js';
 import { PendingSends, type ObserveSend } from './pendingSends.js';
@@ -57,10 +57,14 @@ export class IsolatedSession {
   heavyVisits = 0;
   /** Events of the fan-out chunk being delivered that this session may want. */
   readonly chunk: StoredEvent[] = [];
-  /** Releases of the writer's FrameArena pieces in this session's writes not yet released (PieceHolder). */
-  readonly pieces: (() => void)[] = [];
+  /** The writer's FrameArena pieces this session holds (PieceHolder). */
+  readonly pieces = new Fifo<Arena>();
+  piecesReleasedAhead = 0;
   pieceTurn = 0;
   piecesThisTurn = 0;
+  /** Its live writes of frames still to complete, oldest first: frames in each × 2, + 1 where the buffer is a piece of pieceArena. */
+  private readonly frameWrites = new Fifo<number>();
+  private pieceArena: FrameArena | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -93,6 +97,19 @@ export class IsolatedSession {
     this.pending.end(nowUs(), err ? 'failed' : 'written');
   };
 
+  /** A live write of `count` frames is being made; `arena` when its buffer is a piece of that arena. */
+  framesWriting(count: number, arena: FrameArena | undefined): void {
+    this.frameWrites.push(arena ? count * 2 + 1 : count * 2);
+    if (arena) this.pieceArena = arena;
+  }
+
+  /** One shared callback for the live writes noted by framesWriting, completed in write order. */
+  readonly onFramesWritten = (err?: Error | null): void => {
+    const w = this.frameWrites.shift() ?? 0;
+    this.pending.endMany(nowUs(), err ? 'failed' : 'written', w >>> 1);
+    if (w & 1) this.pieceArena!.completed(this);
+  };
+
   /** Completion of one write holding `count` event frames; `release` takes back its buffer. */
   framesWritten(count: number, release?: () => void): (err?: Error | null) => void {
     return (err) => {
@@ -100,6 +117,11 @@ export class IsolatedSession {
       release?.();
     };
   }
+}
+
+/** Where a write's frames are framed, when not in the writer's FrameArena: a buffer of `bytes`, and the release to call once the write completed. */
+export interface FramePool {
+  take(bytes: number): { buf: Buffer; release: (() => void) | undefined };
 }
 
 /** Writes to sessions: events within their byte budget, replies, and the corking of both. */
@@ -154,19 +176,36 @@ export class SessionWriter {
    * kernel head and body as separate iovecs: each would be a write through the socket's stream.
    */
   deliverFrames(s: IsolatedSession, events: readonly StoredEvent[], bytes: number, now: number): void {
-    if (events.length === 0 || !s.open) return;
-    const { buf, release } = this.arena.take(s, bytes);
+    this.writeFrames(s, events, bytes, now);
+  }
+
+  /**
+   * Frames `events` (`bytes` long, eventFrameLength each) into one buffer from `pool` and writes it:
+   * what live fan-out (from the arena, without `pool`) and catch-up replay (from its own, larger
+   * buffers) both do. Returns whether it wrote.
+   */
+  writeFrames(s: IsolatedSession, events: readonly StoredEvent[], bytes: number, now: number, pool?: FramePool): boolean {
+    if (events.length === 0 || !s.open) return false;
+    const own = pool?.take(bytes);
+    const buf = own ? own.buf : this.arena.take(s, bytes);
     let at = 0;
     for (const event of events) at = writeEventFrame(buf, at, ++s.msgId, event.body);
     s.pending.beginMany(now, events.length);
     // Not corked (unless something else corked it this tick): an idle socket hands the frames to the
     // kernel now, so their piece of the arena is free at once and the next chunk reuses the same,
     // still cached, bytes, rather than a slice's frames (megabytes) waiting in arenas for the uncork.
-    s.socket.write(buf, s.framesWritten(events.length, release));
-    if (s.pieces.length > 0 && s.socket.writableLength === 0) this.arena.handedOff(s);
-    // pieces still queued count against the session's cap from the next turn on
-    if (release) this.endTurnSoon();
+    if (own) {
+      s.socket.write(buf, s.framesWritten(events.length, own.release));
+    } else {
+      const piece = this.arena.tookPiece;
+      s.framesWriting(events.length, piece ? this.arena : undefined);
+      s.socket.write(buf, s.onFramesWritten);
+      if (s.pieces.size > 0 && s.socket.writableLength === 0) this.arena.handedOff(s);
+      // pieces still queued count against the session's cap from the next turn on
+      if (piece) this.endTurnSoon();
+    }
     this.ctx.metrics.eventsOut += events.length;
+    return true;
   }
 
   private overflow(s: IsolatedSession, event: StoredEvent): boolean {
@@ -236,7 +275,7 @@ export class SessionWriter {
       s.corked = false;
       s.socket.uncork();
       // An empty queue after the uncork: the kernel took every byte, and the pieces are free now.
-      if (s.pieces.length > 0 && s.socket.writableLength === 0) this.arena.handedOff(s);
+      if (s.pieces.size > 0 && s.socket.writableLength === 0) this.arena.handedOff(s);
     }
     this.corked.length = 0;
     this.arena.endTurn();

@@ -8,7 +8,7 @@ import type { WebSocket } from 'ws';
 import { IsolatedHub } from '../../src/server/isolated.js';
 import { FilterBudget } from '../../src/server/filterBudget.js';
 import { ServerMetrics } from '../../src/server/metrics.js';
-import { resolveServerOptions } from '../../src/server/options.js';
+import { resolveServerOptions, type ServerOptions } from '../../src/server/options.js';
 import type { Reader } from '../../src/server/permissions.js';
 import { REPLAY_TURN_BYTES } from '../../src/server/replayScheduler.js';
 import type { ServerContext } from '../../src/server/serverContext.js';
@@ -22,7 +22,8 @@ import { MemoryStore } from '../../src/server/store/memory.js';
  */
 class FakeSocket extends EventEmitter {
   readonly writableHighWaterMark = 16 * 1024;
-  readonly writableLength = 0;
+  /** What the socket queues: 0 unless a test makes it a reader that has fallen behind. */
+  writableLength = 0;
   readonly writableNeedDrain = false;
   readonly chunks: { turn: number; bytes: Buffer }[] = [];
   constructor(private readonly clock: { turn: number }) {
@@ -86,9 +87,9 @@ const reader: Reader = { name: '*', mayPublish: false };
 const publisher: Reader = { name: 'publisher', mayPublish: true };
 const event = { event_type: 'update', properties: { note: 'y'.repeat(200) } };
 
-function setup() {
+function setup(overrides: Partial<ServerOptions> = {}) {
   const clock = { turn: 0 };
-  const options = resolveServerOptions({ logSize: 100_000, maxMessageRate: 1e6, messageBurst: 1e6 });
+  const options = resolveServerOptions({ logSize: 100_000, maxMessageRate: 1e6, messageBurst: 1e6, ...overrides });
   const metrics = new ServerMetrics('isolated', () => ({ sessions: 0, maxBytes: 0, sumBytes: 0, pending: [] }), {});
   const ctx: ServerContext = {
     options,
@@ -178,6 +179,55 @@ describe('isolated replay, turn by turn', () => {
         .filter((m) => 'msgID' in m)
         .map((e) => e['id']),
     ).toEqual(published.filter((id) => id > backlog));
+  });
+
+  it('a replay step over the byte budget drops into a gap, and announces it before the next event it frames', async () => {
+    const t = setup({ queueBytes: 16 * 1024, overflow: 'drop' });
+    const pub = t.open(publisher);
+    // a publish batch may be a few budgets' worth: 20 events of ~330 bytes is well within
+    for (let i = 0; i < 20_000; i += 20) pub.send({ method: 'publish', events: Array.from({ length: 20 }, () => event) });
+    vi.runAllTimers();
+    const catchup = t.open(reader);
+    catchup.send({ method: 'subscribe', last_log_id: 0 });
+    // below the replay's low water (16 KiB), but no event fits in what is left of the budget
+    catchup._socket.writableLength = 16 * 1024 - 100;
+    await t.turn();
+    expect(catchup._socket.messages().filter((m) => 'msgID' in m)).toEqual([]);
+    expect(t.metrics.replayedEvents).toBe(0);
+    // the reader catches up: the next step announces what was dropped before anything else
+    catchup._socket.writableLength = 0;
+    await t.turn();
+    const [reply, gap, first, second] = catchup._socket.messages();
+    expect(reply).toMatchObject({ status: 200 });
+    expect(gap).toMatchObject({ status: 409 });
+    const [from, to] = gap!['gap'] as [number, number];
+    expect(from).toBe(1);
+    expect(first).toMatchObject({ id: to + 1, msgID: 1 });
+    expect(second).toMatchObject({ id: to + 2, msgID: 2 });
+    expect(t.metrics.gaps).toBe(1);
+    expect(t.metrics.replayedEvents).toBeGreaterThan(0);
+  });
+
+  it('numbers msgIDs consecutively across live fan-out writes and then replay writes on one session', async () => {
+    const t = setup();
+    const pub = t.open(publisher);
+    pub.send({ method: 'publish', events: Array.from({ length: 50 }, () => event) });
+    vi.runAllTimers();
+    const client = t.open(reader);
+    client.send({ method: 'subscribe' });
+    for (let i = 0; i < 3; i++) {
+      pub.send({ method: 'publish', events: Array.from({ length: 4 }, () => event) });
+      vi.runAllTimers();
+    }
+    const live = client._socket.messages().filter((m) => 'msgID' in m);
+    expect(live.map((m) => m['id'])).toEqual(Array.from({ length: 12 }, (_, i) => 51 + i));
+    // the same session now catches up from the start: replay steps write after the live writes
+    client.send({ method: 'subscribe', last_log_id: 0 });
+    for (let i = 0; i < 5; i++) await t.turn();
+    const all = client._socket.messages().filter((m) => 'msgID' in m);
+    expect(t.metrics.replayedEvents).toBeGreaterThan(0);
+    expect(all.length).toBeGreaterThan(live.length);
+    expect(all.map((m) => m['msgID'])).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
   });
 
   it('shares each turn between several replaying sessions: each gets a step every turn or two, none is starved', async () => {
