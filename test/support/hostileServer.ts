@@ -17,7 +17,7 @@ export const FAULTS = [
   'compressed', // a frame with RSV1 set (permessage-deflate) that was never negotiated
   'ping-flood', // pings as fast as the socket takes them, never reading the pongs
   'close-never-completed', // a close frame, then the TCP connection held open and never read
-  'bad-close-code', // a close frame with code 2000, which no endpoint may send (ws throws when asked to echo it)
+  'bad-close-code', // a close frame with code 2000, which no endpoint may send: a protocol error (1002), as ws reads it
   'no-handshake', // the upgrade request is never answered (but for the first: the runner's probe)
   'reset-mid-frame', // half a frame, then a TCP RST
   'silence', // the connection stays open and nothing more is sent (30 s by default)
