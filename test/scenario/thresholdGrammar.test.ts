@@ -101,3 +101,51 @@ describe('unknownThresholdName', () => {
     );
   });
 });
+
+describe("each metric's aggregations, as the docs list them", () => {
+  // the table a user reads in docs/thresholds: what each metric takes, and whether its bound is a duration
+  const TABLE: [metric: string, aggs: string[], percentiles: boolean, duration: boolean][] = [
+    ['latency', ['max', 'min', 'mean', 'count'], true, true],
+    ['uncorrected', ['max', 'min', 'mean', 'count'], true, true],
+    ['missing', ['count', 'rate'], false, false],
+    ['delivered', ['count', 'rate'], false, false],
+    ['duplicates', ['count'], false, false],
+    ['outOfOrder', ['count'], false, false],
+    ['stall', ['max'], false, true],
+    ['hol', ['index', 'p50index', 'stallIndex', 'deliveryRatio'], false, false],
+    ['generator', ['bound', 'cpuPercent', 'eventLoopDelayP99'], false, false],
+  ];
+  const every = [...new Set(TABLE.flatMap(([, aggs]) => aggs))];
+
+  it.each(TABLE)('%s takes %j, a percentile: %s, a duration: %s — and nothing else', (metric, aggs, percentiles, duration) => {
+    for (const agg of aggs) {
+      if (agg === 'bound') {
+        expect(parse(metric, 'bound == true').bound).toBe(1);
+        continue;
+      }
+      const timed = duration && agg !== 'count'; // a count is a number even of a duration
+      const parsed = parse(metric, timed ? `${agg} < 2ms` : `${agg} < 2`);
+      expect(parsed).toMatchObject({ aggregation: agg, operator: '<', bound: timed ? 2_000 : 2 });
+      if (timed) expect(() => parse(metric, `${agg} < 2`)).toThrow(`${metric} ${agg} is a duration: give a unit`);
+      else expect(() => parse(metric, `${agg} < 2ms`)).toThrow(`unit "ms" on ${metric} ${agg}, which is not a duration`);
+    }
+    for (const other of every.filter((a) => !aggs.includes(a)))
+      expect(() => parse(metric, `${other} < 2`), `${metric} ${other}`).toThrow(`"${other}" is not an aggregation of ${metric}`);
+    if (percentiles) expect(parse(metric, 'p( 99.9 ) < 1s')).toMatchObject({ aggregation: 'p(99.9)', percentile: 99.9, bound: 1_000_000 });
+    else expect(() => parse(metric, 'p(99) < 1')).toThrow(`"p(99)" is not an aggregation of ${metric}`);
+  });
+
+  it('p99.9 written bare is read as meaning p(99.9), where percentiles exist', () => {
+    expect(() => parse('latency', 'p99.9<1s')).toThrow('did you mean p(99.9)?');
+    expect(() => parse('latency', 'p99<1s')).toThrow('did you mean p(99)?');
+  });
+
+  it('a flag with no colon, an aggregation for its metric, spaces kept out of the key', () => {
+    expect(() => parseThresholdFlag('  latency{group:fast}  p(99)<50ms')).toThrow(
+      `"  latency{group:fast}  p(99)<50ms": at column 22: expected ':' between "latency{group:fast}" and "p(99)<50ms" (write 'latency{group:fast}: p(99)<50ms')`,
+    );
+    expect(() => parseThresholdFlag('deliveryRatio>0.9')).toThrow(`(write 'hol: deliveryRatio>0.9')`);
+    expect(() => parseThresholdFlag('latency{group:fast}')).toThrow('(no expression after "latency{group:fast}")');
+    expect(() => parseThresholdKey(' 9lat')).toThrow('" 9lat": at column 2: expected metric or metric{tag:value,…}');
+  });
+});
