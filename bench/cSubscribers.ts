@@ -47,7 +47,16 @@ export async function startCFleet(
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-1000)));
   let exited = false;
-  child.once('exit', () => (exited = true));
+  // this process ending by any path (a signal included: bench/main.ts exits on one) ends the subscribers
+  const onExit = (): void => {
+    child.kill('SIGKILL');
+    rmSync(file, { force: true });
+  };
+  process.once('exit', onExit);
+  child.once('exit', () => {
+    exited = true;
+    process.off('exit', onExit);
+  });
   const buf = Buffer.alloc(32);
   let fd = -1;
   const counters = (): bigint[] => {

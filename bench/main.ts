@@ -256,6 +256,16 @@ async function main(): Promise<void> {
 
 const isEntry = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isEntry) {
+  // stopped by a signal (a CI timeout, kill): exit through 'exit', whose handler kills every contender and
+  // C subscriber this run started; node's default for SIGTERM skips it and leaves them running
+  for (const [signal, code] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const)
+    process.once(signal, () => {
+      process.stderr.write(`bench: ${signal}: stopping the servers it started; no figures written\n`);
+      process.exit(code);
+    });
   main().then(
     () => process.exit(process.exitCode ?? 0),
     (err: Error) => {
