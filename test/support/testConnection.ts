@@ -9,7 +9,15 @@ import { adapterFor } from '../../src/runner/adapters/registry.js';
 import { ClientConnection, type ConnectionContext } from '../../src/runner/clients/connection.js';
 import type { Scenario } from '../../src/scenario/types.js';
 
-export function testConnection(s: Scenario, url: string, handshakeTimeoutMs?: number): ClientConnection {
+/** How the client is made from its parts: a fast client unless a behaviour's constructor is given. */
+export type MakeClient = (id: number, ctx: ConnectionContext, account: ClientAccount) => ClientConnection;
+
+export function testConnection(
+  s: Scenario,
+  url: string,
+  handshakeTimeoutMs?: number,
+  make: MakeClient = (id, ctx, account) => new ClientConnection(id, ctx, account),
+): ClientConnection {
   const rec = new GroupRecorder(s.groups[0]!.name, s.phases.length);
   const tl = timeline(nowUs(), s.phases);
   rec.t0Us = tl.t0Us;
@@ -24,5 +32,5 @@ export function testConnection(s: Scenario, url: string, handshakeTimeoutMs?: nu
     noteNonEvent: () => {},
     handshakeTimeoutMs,
   };
-  return new ClientConnection(0, ctx, new ClientAccount(rec, tl, { t0Us: tl.t0Us, rate: 1 }, () => true, nowUs()));
+  return make(0, ctx, new ClientAccount(rec, tl, { t0Us: tl.t0Us, rate: 1 }, () => true, nowUs()));
 }

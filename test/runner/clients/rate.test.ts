@@ -5,17 +5,13 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { nowUs } from '../../../src/clock.js';
-import { ClientAccount } from '../../../src/measurement/accounting.js';
-import { GroupRecorder } from '../../../src/measurement/recorder.js';
-import { timeline } from '../../../src/measurement/schedule.js';
-import '../../../src/runner/adapters/builtins.js';
-import { adapterFor } from '../../../src/runner/adapters/registry.js';
 import { SLOW_READ_BUFFER_BYTES } from '../../../src/runner/clients/bareWebSocket.js';
 import { SLOW_CLIENTS } from '../../../src/runner/clients/behaviours.js';
 import type { ClientConnection } from '../../../src/runner/clients/connection.js';
 import { validateScenario } from '../../../src/scenario/validate.js';
 import type { Scenario } from '../../../src/scenario/types.js';
 import { waitUntil } from '../../support/referenceServer.js';
+import { testConnection } from '../../support/testConnection.js';
 
 const RATE = 64 * 1024; // bytes per second
 const BURST = 1024 * 1024;
@@ -44,23 +40,7 @@ function slowScenario(behaviour: Record<string, unknown>): Scenario {
 
 /** The group's slow client against `url`, made as a client worker makes it (not opened). */
 function slowClient(s: Scenario, url: string): ClientConnection {
-  const group = s.groups[0]!;
-  const rec = new GroupRecorder(group.name, s.phases.length);
-  const tl = timeline(nowUs(), s.phases);
-  rec.t0Us = tl.t0Us;
-  const ctx = {
-    url,
-    group,
-    groupIndex: 0,
-    rec,
-    tl,
-    headId: () => 0,
-    adapter: adapterFor(s),
-    noteNonEvent: () => {},
-    handshakeTimeoutMs: 5_000,
-  };
-  const account = new ClientAccount(rec, tl, { t0Us: tl.t0Us, rate: 1 }, () => true, nowUs());
-  return SLOW_CLIENTS[group.behaviour!](0, ctx, account);
+  return testConnection(s, url, 5_000, SLOW_CLIENTS[s.groups[0]!.behaviour!]);
 }
 
 /** A websocket server that acknowledges the subscription, then writes `BURST` bytes at once. */
