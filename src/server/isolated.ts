@@ -17,7 +17,7 @@ import type { WebSocket } from 'ws';
 import { nowUs } from '../clock.js';
 import { rawSocket } from './frame.js';
 import type { QueueStats } from './metrics.js';
-import type { ClientRequest } from './clientFrames.js';
+import { maxBatchBytes, type ClientRequest } from './clientFrames.js';
 import type { Reader } from './permissions.js';
 import type { ObserveSend, PendingSends } from './pendingSends.js';
 import { availabilityNotice, storeEvents } from './publishing.js';
@@ -43,8 +43,8 @@ export class IsolatedHub implements Hub {
   constructor(private readonly ctx: ServerContext) {
     this.observeSend = (us, outcome, count) => ctx.metrics.observeSend(us, outcome, count);
     this.writer = new SessionWriter(ctx);
-    this.replay = new CursorReplay(ctx, this.writer, () => this.fan.fanning);
-    this.fan = new LiveFanOut(ctx.log.headId, this.index, this.writer, this.replay);
+    this.replay = new CursorReplay(ctx, this.writer, () => this.fan.busyAfterDue());
+    this.fan = new LiveFanOut(ctx.log.headId, this.index, this.writer, this.replay, maxBatchBytes(ctx.options.queueBytes));
     this.serve = connectionWiring<IsolatedSession>(ctx, {
       request: (s, request) => this.handle(s, request),
       refused: (s, reply) => this.writer.reply(s, reply),

@@ -5,6 +5,12 @@
 // terms, visited more than HEAVY_VISITS_PER_BATCH times in one batch) leaves live fan-out for its own
 // cursor (cursorReplay.ts), like a catch-up, until it is back at the head: its matching cost then
 // delays nobody but itself.
+//
+// Fan-out runs once per turn of the event loop (setImmediate), not once per publish: batches stored
+// in the same turn go out together, each session's share of them in one write. An idle server adds
+// one loop phase to a lone publish; a server behind (publishes waiting in its socket) catches up,
+// where one write per publish per session kept it behind at the same cost per publish (smart
+// batching: the busier it is, the more each write carries).
 import { nowUs } from '../clock.js';
 import type { StoredEvent } from './eventLog.js';
 import { eventFrameLength } from './frame.js';
@@ -32,6 +38,8 @@ const MAX_CHUNK = 128;
 /** A stored batch on its way to live sessions, fanned out from `next` on. */
 interface FanOutBatch {
   events: StoredEvent[];
+  /** Whether `events` is this fan-out's own array (later batches merged into it), not the store's. */
+  merged: boolean;
   next: number;
   seq: number;
   /** Bytes the whole batch takes in one session's queue. */
@@ -41,7 +49,7 @@ interface FanOutBatch {
 export class LiveFanOut {
   /** Stored batches not yet fanned out to every live session, oldest first. */
   private readonly pending: FanOutBatch[] = [];
-  /** True while a batch is being fanned out (catch-up replay waits for it). */
+  /** True while a batch is being fanned out or waits for its turn (catch-up replay waits for it). */
   fanning = false;
   private batchSeq = 0;
   /** Every event up to this id has been fanned out; those after it are pending. */
@@ -59,24 +67,65 @@ export class LiveFanOut {
     private readonly index: SubscriptionIndex<IsolatedSession>,
     private readonly writer: SessionWriter,
     private readonly replay: CursorReplay,
+    /** The most bytes (bodies + HEAD_ALLOWANCE each) batches are merged up to: a publish batch's cap. */
+    private readonly maxBatchBytes: number,
   ) {
     this.fannedThrough = headId;
   }
 
   /**
    * Live delivery of a stored batch: each event to the sessions that may want it, in id order, never
-   * waiting on a socket. Batches are fanned out in order; one that takes longer than FANOUT_SLICE_MS
+   * waiting on a socket. Batches are fanned out in order, in the next check phase of the event loop;
+   * one stored while an earlier one still waits there joins it (up to a publish batch's byte cap), so
+   * each session gets the turn's events in one write. One that takes longer than FANOUT_SLICE_MS
    * continues after the event loop has had its turn (later batches wait behind it).
    */
   fanOut(events: StoredEvent[]): void {
     let bytes = 0;
     for (const event of events) bytes += event.body.length + HEAD_ALLOWANCE;
-    this.pending.push({ events, next: 0, seq: ++this.batchSeq, bytes });
-    if (!this.fanning) this.continueFanOut();
+    const last = this.pending[this.pending.length - 1];
+    if (last !== undefined && last.next === 0 && last.bytes + bytes <= this.maxBatchBytes) {
+      // not begun: one batch from now on (the store's array is copied once, never written to)
+      if (!last.merged) {
+        last.events = last.events.slice();
+        last.merged = true;
+      }
+      for (const event of events) last.events.push(event);
+      last.bytes += bytes;
+    } else {
+      this.pending.push({ events, merged: false, next: 0, seq: ++this.batchSeq, bytes });
+    }
+    if (this.fanning) return;
+    this.fanning = true;
+    this.schedule();
   }
 
+  /**
+   * Whether live fan-out has work left for a later turn, once any fan-out due in this turn has run:
+   * catch-up replay asks first thing in its own turn (both run in the loop's check phase), so live
+   * events stored in this turn's I/O go out before replay takes its share of the turn.
+   */
+  busyAfterDue(): boolean {
+    if (this.due !== undefined) {
+      clearImmediate(this.due);
+      this.runDue();
+    }
+    return this.fanning;
+  }
+
+  /** The fan-out turn queued for the check phase, if any. */
+  private due: NodeJS.Immediate | undefined;
+
+  private schedule(): void {
+    this.due = setImmediate(this.runDue);
+  }
+
+  private readonly runDue = (): void => {
+    this.due = undefined;
+    this.continueFanOut();
+  };
+
   private readonly continueFanOut = (): void => {
-    this.fanning = true;
     const started = performance.now();
     const now = nowUs();
     while (this.pending.length > 0) {
@@ -104,7 +153,7 @@ export class LiveFanOut {
         const visitsPerEvent = visits / (to - from);
         this.chunkSize = Math.max(1, Math.min(MAX_CHUNK, Math.floor(CHUNK_VISITS / Math.max(1, visitsPerEvent))));
         if (performance.now() - started > FANOUT_SLICE_MS) {
-          setImmediate(this.continueFanOut);
+          this.schedule();
           return;
         }
       }

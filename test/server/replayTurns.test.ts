@@ -25,12 +25,13 @@ class FakeSocket extends EventEmitter {
   /** What the socket queues: 0 unless a test makes it a reader that has fallen behind. */
   writableLength = 0;
   readonly writableNeedDrain = false;
-  readonly chunks: { turn: number; bytes: Buffer }[] = [];
-  constructor(private readonly clock: { turn: number }) {
+  /** Each write: the turn it was made in, its place among every socket's writes, its bytes. */
+  readonly chunks: { turn: number; seq: number; bytes: Buffer }[] = [];
+  constructor(private readonly clock: Clock) {
     super();
   }
   write(data: Buffer, cb?: (err?: Error | null) => void): boolean {
-    this.chunks.push({ turn: this.clock.turn, bytes: Buffer.from(data) });
+    this.chunks.push({ turn: this.clock.turn, seq: ++this.clock.writes, bytes: Buffer.from(data) });
     if (cb) process.nextTick(cb);
     return true;
   }
@@ -64,12 +65,18 @@ class FakeSocket extends EventEmitter {
   }
 }
 
+/** The test's loop: the turn being run, and writes made on any socket so far. */
+interface Clock {
+  turn: number;
+  writes: number;
+}
+
 class FakeWs extends EventEmitter {
   readonly OPEN = 1;
   readyState = 1;
   readonly bufferedAmount = 0;
   readonly _socket: FakeSocket;
-  constructor(clock: { turn: number }) {
+  constructor(clock: Clock) {
     super();
     this._socket = new FakeSocket(clock);
   }
@@ -88,7 +95,7 @@ const publisher: Reader = { name: 'publisher', mayPublish: true };
 const event = { event_type: 'update', properties: { note: 'y'.repeat(200) } };
 
 function setup(overrides: Partial<ServerOptions> = {}) {
-  const clock = { turn: 0 };
+  const clock: Clock = { turn: 0, writes: 0 };
   const options = resolveServerOptions({ logSize: 100_000, maxMessageRate: 1e6, messageBurst: 1e6, ...overrides });
   const metrics = new ServerMetrics('isolated', () => ({ sessions: 0, maxBytes: 0, sumBytes: 0, pending: [] }), {});
   const ctx: ServerContext = {
@@ -125,7 +132,7 @@ afterEach(() => {
 });
 
 describe('isolated replay, turn by turn', () => {
-  it('replay writes at most its budget per loop turn and nothing in the I/O phase, while each live publish goes out before the next turn', async () => {
+  it('replay writes at most its budget per loop turn and nothing in the I/O phase, while each live publish goes out first in the next check phase', async () => {
     const t = setup();
     const pub = t.open(publisher);
     const backlog = 20_000;
@@ -143,16 +150,19 @@ describe('isolated replay, turn by turn', () => {
     const published: number[] = [];
     let turns = 0;
     while (t.ctx.metrics.replayedEvents < backlog && turns < 10_000) {
-      // the I/O phase: a live publish every turn, fanned out at once
+      // the I/O phase: a live publish every turn, fanned out in the check phase that follows
       const before = live._socket.chunks.length;
       pub.send({ method: 'publish', events: [event] });
       published.push(t.ctx.log.headId);
-      expect(
-        live._socket.chunks.length,
-        'the live event is written, one whole frame in one write, in the same phase it was published',
-      ).toBe(before + 1);
+      expect(live._socket.chunks.length, 'fan-out waits for the check phase').toBe(before);
       await t.turn();
       turns++;
+      expect(live._socket.chunks.length, 'the live event is written, one whole frame in one write').toBe(before + 1);
+      const liveWrite = live._socket.chunks.at(-1)!;
+      expect(liveWrite.turn).toBe(t.clock.turn);
+      for (const c of catchup._socket.chunks.filter((c) => c.turn === t.clock.turn)) {
+        expect(c.seq, `turn ${t.clock.turn}: the live write goes out before the replay's`).toBeGreaterThan(liveWrite.seq);
+      }
     }
     expect(t.ctx.metrics.replayedEvents).toBeGreaterThanOrEqual(backlog);
     // a few more turns: the catch-up reaches the head and goes live
@@ -179,6 +189,58 @@ describe('isolated replay, turn by turn', () => {
         .filter((m) => 'msgID' in m)
         .map((e) => e['id']),
     ).toEqual(published.filter((id) => id > backlog));
+  });
+
+  it('a replay step and a live publish due in the same check phase: the live event goes out first, and the replay still takes its turn', async () => {
+    const t = setup();
+    const pub = t.open(publisher);
+    for (let i = 0; i < 5; i++) pub.send({ method: 'publish', events: Array.from({ length: 1000 }, () => event) });
+    vi.runAllTimers();
+    const live = t.open(reader);
+    live.send({ method: 'subscribe' });
+    const catchup = t.open(reader);
+    catchup.send({ method: 'subscribe', last_log_id: 0 }); // its first replay step is due in the next check phase
+    pub.send({ method: 'publish', events: [event] }); // and so is this event's fan-out
+    await t.turn();
+    const liveWrites = live._socket.chunks.filter((c) => c.turn === t.clock.turn);
+    const replayWrites = catchup._socket.chunks.filter((c) => c.turn === t.clock.turn);
+    expect(liveWrites).toHaveLength(1);
+    expect(replayWrites.length, 'replay does not give way to a fan-out it could let run first').toBeGreaterThan(0);
+    expect(Math.min(...replayWrites.map((c) => c.seq))).toBeGreaterThan(liveWrites[0]!.seq);
+  });
+
+  it('publishes stored in one turn reach a live session in one write; batches are merged only up to a publish batch cap', async () => {
+    // --queue-bytes 4 KiB: a batch is capped at 16 KiB (bodies and heads), 38 of these events
+    const t = setup({ queueBytes: 4096 });
+    const pub = t.open(publisher);
+    const live = t.open(reader);
+    live.send({ method: 'subscribe' });
+    pub.send({ method: 'publish', events: [event] }); // fan-out's first chunk is one event (it sizes chunks by visits from then on)
+    await t.turn();
+    for (let i = 0; i < 3; i++) pub.send({ method: 'publish', events: [event, event] });
+    await t.turn();
+    const oneWrite = live._socket.chunks.filter((c) => c.turn === t.clock.turn);
+    expect(oneWrite, 'three publishes of one I/O phase, one write').toHaveLength(1);
+    expect(
+      live._socket
+        .messages()
+        .filter((m) => 'msgID' in m)
+        .map((m) => m['id']),
+    ).toEqual([1, 2, 3, 4, 5, 6, 7]);
+
+    // 4 publishes of 10 events: merged while the sum stays within the cap (30 + 10 > 38 cannot join)
+    for (let i = 0; i < 4; i++) pub.send({ method: 'publish', events: Array.from({ length: 10 }, () => event) });
+    await t.turn();
+    const writes = live._socket.chunks.filter((c) => c.turn === t.clock.turn);
+    expect(
+      writes.map((c) => c.bytes.length / writes[0]!.bytes.length).map((r) => Math.round(r * 3)),
+      'three batches in one write, the fourth over the cap in a second',
+    ).toEqual([3, 1]);
+    const ids = live._socket
+      .messages()
+      .filter((m) => 'msgID' in m)
+      .map((m) => m['id']);
+    expect(ids).toEqual(Array.from({ length: 47 }, (_, i) => i + 1));
   });
 
   it('a replay step over the byte budget drops into a gap, and announces it before the next event it frames', async () => {
