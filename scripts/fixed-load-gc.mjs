@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // @ts-check
 // What sets the isolated server's p99 at the bench's fixed load (issue 15: evbench ÷ Go ≤ 1.1×):
-// the same load as `npm run bench -- --only fanout` (100 fast clients × 750 events/s of 200 B =
-// 75,000 deliveries/s, the runner with full accounting, pinned: server on one core, runner on the
+// the same load as `npm run bench -- --only fanout` (50 fast clients × 1,500 events/s of 200 B =
+// 75,000 deliveries/s; CLIENTS= and RATE= change it; the runner with full accounting, pinned: server on one core, runner on the
 // other), but with a longer baseline, and the server started with V8's --trace-gc so every pause of
 // its one thread is on record. For each round: the fast clients' p50/p99/p99.9/max over the
 // baseline, and the server's GC pauses in the same seconds (count, total, longest, and how many
@@ -28,6 +28,8 @@ const { applyPinning, describePinning, planPinning, releasePinning, pinServer } 
 const { PUBLISHER_TOKEN, GO_HUB_SOURCE, buildGoServer, startGoServer } = await benchDist('contenders.js');
 const { SERVE_ON_LOOPBACK } = await dist('util/spawnServe.js');
 
+const CLIENTS = Number(process.env.CLIENTS ?? 50);
+const RATE = Number(process.env.RATE ?? 1500);
 const rounds = Number(process.argv[2] ?? 3);
 const baselineS = Number(process.argv[3] ?? 20);
 const baseFlags = process.env.BASE_FLAGS ? process.env.BASE_FLAGS.split(/\s+/) : [];
@@ -107,9 +109,9 @@ async function round(flags, r) {
   const scenario = urlScenario({
     name: `fixed-load-gc-${r}`,
     url: server.url,
-    rate: 750,
+    rate: RATE,
     payloadBytes: 200,
-    groups: [{ name: 'fast', kind: 'fast', count: 100 }],
+    groups: [{ name: 'fast', kind: 'fast', count: CLIENTS }],
     phases: [
       { name: 'warmup', duration: '3s' },
       { name: 'baseline', duration: `${baselineS}s` },
@@ -163,7 +165,9 @@ async function round(flags, r) {
 const pinning = planPinning(process.env.UNPINNED === '1');
 applyPinning(pinning);
 say(describePinning(pinning));
-say(`fixed load: 100 fast clients × 750 events/s (200 B), ${baselineS} s baseline, ${rounds} round(s) × ${variants.length} variant(s)`);
+say(
+  `fixed load: ${CLIENTS} fast clients × ${RATE} events/s (200 B), ${baselineS} s baseline, ${rounds} round(s) × ${variants.length} variant(s)`,
+);
 const rows = [];
 try {
   for (let r = 0; r < rounds; r++) {
