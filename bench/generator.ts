@@ -6,7 +6,7 @@
 // the server has the other.
 import { runScenario } from '../src/runner/run.js';
 import { startEvbench, type ServerProcess } from './contenders.js';
-import { cpuUs } from './procStats.js';
+import { cpuUs, ioCalls } from './procStats.js';
 import { alternate, ratio, target, type BenchContext, type BenchResult, type Sample } from './rounds.js';
 import { phaseOf, urlScenario } from './scenario.js';
 
@@ -19,6 +19,8 @@ interface Step {
   reasons: string[];
   missing: number;
   serverCpuPct: number;
+  /** Frames the runner read per read system call (all its threads' reads: the publisher's acks are ~1%). */
+  framesPerRead: number;
 }
 
 async function step(server: ServerProcess, workers: number, rate: number, quick: boolean): Promise<Step> {
@@ -37,14 +39,23 @@ async function step(server: ServerProcess, workers: number, rate: number, quick:
   });
   let cpuAtT0 = NaN;
   let cpuAtEnd = NaN;
+  let readsAtT0 = NaN;
+  let readsAtEnd = NaN;
   const record = await runScenario(scenario, {
     workers,
     onProgress: (p) => {
-      if (p.phase === 'baseline' && Number.isNaN(cpuAtT0)) cpuAtT0 = cpuUs(server.pid);
-      if (p.phase === 'stress' && Number.isNaN(cpuAtEnd)) cpuAtEnd = cpuUs(server.pid);
+      if (p.phase === 'baseline' && Number.isNaN(cpuAtT0)) {
+        cpuAtT0 = cpuUs(server.pid);
+        readsAtT0 = ioCalls(process.pid).reads;
+      }
+      if (p.phase === 'stress' && Number.isNaN(cpuAtEnd)) {
+        cpuAtEnd = cpuUs(server.pid);
+        readsAtEnd = ioCalls(process.pid).reads;
+      }
     },
   });
   const fast = phaseOf(record, 'fast', 'baseline');
+  const reads = readsAtEnd - readsAtT0;
   return {
     rate,
     accountedPerSec: fast.arrived / baselineS,
@@ -52,6 +63,7 @@ async function step(server: ServerProcess, workers: number, rate: number, quick:
     reasons: record.generator.reasons,
     missing: fast.missing,
     serverCpuPct: ((cpuAtEnd - cpuAtT0) / (baselineS * 1e6)) * 100,
+    framesPerRead: reads > 0 ? fast.arrived / reads : NaN,
   };
 }
 
@@ -71,7 +83,7 @@ async function ramp(server: ServerProcess, workers: number, ctx: BenchContext): 
   for (let i = 0; i < maxSteps; i++) {
     const s = await step(server, workers, Math.round(rate), ctx.quick);
     ctx.log(
-      `    ${workers} worker(s), ${s.rate} events/s × ${clients}: ${Math.round(s.accountedPerSec)} accounted/s, server CPU ${Math.round(s.serverCpuPct)}%, missing ${s.missing}${s.bound ? `, bound: ${s.reasons.join('; ')}` : ''}`,
+      `    ${workers} worker(s), ${s.rate} events/s × ${clients}: ${Math.round(s.accountedPerSec)} accounted/s, ${s.framesPerRead.toFixed(1)} frames per read, server CPU ${Math.round(s.serverCpuPct)}%, missing ${s.missing}${s.bound ? `, bound: ${s.reasons.join('; ')}` : ''}`,
     );
     if (s.bound || s.missing > 0) {
       stopper = s;
@@ -88,6 +100,7 @@ async function ramp(server: ServerProcess, workers: number, ctx: BenchContext): 
     accountedPerSec: best?.accountedPerSec ?? NaN,
     perWorkerPerSec: (best?.accountedPerSec ?? NaN) / workers,
     serverCpuPctAtBest: best?.serverCpuPct ?? NaN,
+    framesPerReadAtBest: best?.framesPerRead ?? NaN,
     nextStepRate: stopper ? stopper.rate * clients : NaN,
     nextStepBound: stopper ? (stopper.bound ? 1 : 0) : 0,
     nextStepServerCpuPct: stopper?.serverCpuPct ?? NaN,
@@ -119,7 +132,7 @@ export async function benchGenerator(ctx: BenchContext): Promise<BenchResult> {
           '>=',
           400_000,
           '/s',
-          `rounds ${one.samples.map((s) => Math.round(s['perWorkerPerSec'] ?? NaN).toLocaleString('en-US')).join(' · ')}; the limit lies below the next ramp step (×${RAMP})`,
+          `rounds ${one.samples.map((s) => Math.round(s['perWorkerPerSec'] ?? NaN).toLocaleString('en-US')).join(' · ')}, at ${one.samples.map((s) => (s['framesPerReadAtBest'] ?? NaN).toFixed(1)).join(' · ')} frames per read; the limit lies below the next ramp step (×${RAMP})`,
         ),
       ],
       params: {
@@ -131,6 +144,7 @@ export async function benchGenerator(ctx: BenchContext): Promise<BenchResult> {
       },
       notes: [
         'nextStep* describe the first step that failed: bound=1 means the generator marked itself bound; bound=0 means events went missing (the server or the machine could not keep up)',
+        "framesPerRead: frames the runner took per read system call. A read costs the runner several µs whatever it holds (the kernel's receive path, epoll, node's callback), so the figure depends on how the server batches its writes: at one frame per read, reads, not frames, set the limit",
       ],
     };
   } finally {

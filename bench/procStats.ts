@@ -19,6 +19,21 @@ export function cpuUs(pid: number): number {
   }
 }
 
+/**
+ * Read and write system calls a process has made (all its threads: /proc/PID/io `syscr`, `syscw`); NaN
+ * where /proc is unavailable. On loopback each write a server makes is a read its client makes (or
+ * several, or part of one): how many frames one carries decides what a read or a write costs per frame.
+ */
+export function ioCalls(pid: number): { reads: number; writes: number } {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const field = (name: string): number => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? NaN);
+    return { reads: field('syscr'), writes: field('syscw') };
+  } catch {
+    return { reads: NaN, writes: NaN };
+  }
+}
+
 /** Resident set size of a process in bytes (VmRSS); NaN where /proc is unavailable. */
 export function rssBytes(pid: number): number {
   try {
