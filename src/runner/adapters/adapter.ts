@@ -69,6 +69,12 @@ export interface WireSession {
    * the client reads, so replies to keepalives come from clients that read: a stalled client is stalled.
    */
   read(data: Buffer, binary: boolean, out: WireOutput): void;
+  /**
+   * True when the session keeps references into `data` after `read` returns (a parser holding a packet
+   * split over two messages): it is then given a copy. Others are given the client's read buffer, which
+   * the next read overwrites.
+   */
+  readonly keepsInput?: boolean;
   /** True when the session calls `out.subscribed()` (after a handshake); otherwise the client counts as subscribed once the opening frames are sent. */
   readonly confirms?: boolean;
   /** A frame the client must send every `intervalMs` while it still reads (MQTT PINGREQ); a server's pings are answered in `read`. */

@@ -99,6 +99,8 @@ interface SessionSpec {
 }
 
 class MqttSession implements WireSession {
+  /** mqtt-packet's parser keeps the bytes of a packet split over messages (a list of the buffers it was given). */
+  readonly keepsInput = true;
   /**
    * Only a resumed session waits for the broker (its CONNACK says whether the session, and so the
    * subscription, is still there). A new one counts as subscribed once CONNECT and SUBSCRIBE are

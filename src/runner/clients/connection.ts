@@ -334,8 +334,9 @@ export class ClientConnection implements FrameHandlers, BareReader {
 
   /** FrameHandlers: a whole message from the server. */
   onMessage(data: Buffer, binary: boolean): void {
-    // a session may keep bytes across messages (an MQTT packet split over two): never the reused read buffer
-    if (this.session) this.session.read(this.ws instanceof BareWebSocket ? Buffer.from(data) : data, binary, this.sessionOut!);
+    // a session that keeps bytes across messages (an MQTT packet split over two) never gets the reused read buffer
+    const session = this.session;
+    if (session) session.read(session.keepsInput && this.ws instanceof BareWebSocket ? Buffer.from(data) : data, binary, this.sessionOut!);
     else this.readMessage(data, binary, this.chunkAtUs, this.ws);
   }
 

@@ -39,8 +39,18 @@ function collector() {
 }
 
 /** Feeds `bytes` to the session in frames of `size` bytes. */
+/**
+ * Feeds `bytes` in messages of `size` bytes as a client's connection does: each message in the one read
+ * buffer the next read overwrites, a copy only for a session that keeps its input (keepsInput).
+ */
 function feed(session: WireSession, out: WireOutput, bytes: Buffer, size: number): void {
-  for (let i = 0; i < bytes.length; i += size) session.read(Buffer.from(bytes.subarray(i, i + size)), true, out);
+  const readBuffer = Buffer.alloc(size);
+  for (let i = 0; i < bytes.length; i += size) {
+    const n = bytes.copy(readBuffer, 0, i, i + size);
+    const message = readBuffer.subarray(0, n);
+    session.read(session.keepsInput ? Buffer.from(message) : message, true, out);
+    readBuffer.fill(0x7e); // what the next read would leave there
+  }
 }
 
 describe('nats session', () => {
