@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { usFromIso } from '../../src/clock.js';
-import { newScannedEvent, scanEvent } from '../../src/measurement/frameScan.js';
+import { findFrom, needleOf, newScannedEvent, scanEvent } from '../../src/measurement/frameScan.js';
 import { rfc3339Us } from '../support/rfc3339.js';
 
 const frameAt = (time: string, sentUs = 3): Buffer =>
@@ -179,5 +179,80 @@ describe('scanEvent', () => {
       expect(scanEvent(Buffer.from(`{"msgID":1,"id":2,"event_at":"${time.slice(0, -1)}`), out)).toBe(true);
       expect(out.intendedUs, time).toBeNaN();
     }
+  });
+
+  it('reads what JSON.parse reads when the fields before event_at hold anything, the key itself included', () => {
+    const out = newScannedEvent();
+    const value = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('"event_at":"', 'event_at', '\\"event_at\\":\\"x', ':"', ''));
+    fc.assert(
+      fc.property(eventArb, value, value, value, value, (e, uuid, objectUuid, owner, kind) => {
+        const text = JSON.stringify({
+          msgID: e.msgId,
+          id: e.id,
+          uuid,
+          object_uuid: objectUuid,
+          object_owner_uuid: owner,
+          object_kind: kind,
+          event_type: 'update',
+          event_at: iso(e.atUs),
+          properties: { sent_us: e.sentUs ?? 1, event_at: 'not this one' },
+        });
+        expect(scanEvent(Buffer.from(text), out)).toBe(true);
+        expect(out.id).toBe(e.id);
+        expect(out.intendedUs).toBe(e.atUs);
+        expect(out.sentUs).toBe(e.sentUs ?? 1);
+      }),
+      { numRuns: 1000, seed: 7 },
+    );
+  });
+});
+
+describe('findFrom', () => {
+  it('answers what Buffer#indexOf answers, found or not, from any offset (property)', () => {
+    // few distinct bytes, so needles occur, occur twice, overlap themselves and nearly occur
+    const bytesArb = fc.array(fc.constantFrom(...'"e_at:xa'), { maxLength: 200, size: 'large' }).map((cs) => cs.join(''));
+    const needleArb = fc.array(fc.constantFrom(...'"e_at:xa'), { minLength: 1, maxLength: 14 }).map((cs) => cs.join(''));
+    let found = 0;
+    let absent = 0;
+    fc.assert(
+      fc.property(bytesArb, needleArb, fc.nat(), fc.nat(), fc.nat(), (text, random, cut, mutateSeed, fromSeed) => {
+        // half the needles are cut from the text (some with one byte changed): present, or nearly
+        const start = text.length > 0 ? cut % text.length : 0;
+        let needle = cut % 2 === 0 && text.length > 0 ? text.slice(start, start + random.length) : random;
+        if (mutateSeed % 4 === 0) {
+          const at = (mutateSeed >> 2) % needle.length;
+          needle = `${needle.slice(0, at)}q${needle.slice(at + 1)}`;
+        }
+        const buf = Buffer.from(text, 'latin1');
+        // mostly from at or before where the needle was cut (so it is found), else anywhere, past the end too
+        const from = fromSeed % 4 === 0 ? fromSeed % (buf.length + 3) : fromSeed % (start + 1);
+        const want = buf.indexOf(Buffer.from(needle, 'latin1'), from);
+        expect(findFrom(buf, needleOf(needle), from)).toBe(want);
+        if (want >= 0) found++;
+        else absent++;
+      }),
+      { numRuns: 3000, seed: 11 },
+    );
+    expect(found).toBeGreaterThan(300);
+    expect(absent).toBeGreaterThan(300);
+  });
+
+  it('finds the first of several, a match at either end, and nothing in a view shorter than the needle', () => {
+    const key = needleOf('"event_at":"');
+    const text = Buffer.from('"event_at":"1","event_at":"2"');
+    expect(findFrom(text, key, 0)).toBe(0);
+    expect(findFrom(text, key, 1)).toBe(15);
+    expect(findFrom(text, key, 16)).toBe(-1);
+    expect(findFrom(Buffer.from('xx"event_at":"'), key, 0)).toBe(2);
+    expect(findFrom(Buffer.from('"event_at":'), key, 0)).toBe(-1);
+    // a view into a larger buffer: bytes past its end are not searched
+    const whole = Buffer.from('ab"event_at":"');
+    expect(findFrom(whole.subarray(0, 13), key, 0)).toBe(-1);
+    expect(findFrom(whole.subarray(2), key, 0)).toBe(0);
+  });
+
+  it('refuses a needle it cannot search with', () => {
+    expect(() => needleOf('')).toThrow();
+    expect(() => needleOf('x'.repeat(256))).toThrow();
   });
 });

@@ -7,9 +7,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 
-/** Where the bytes of each read go once the connection is open (`chunk` is only valid during the call). */
+/**
+ * Where the bytes of each read go once the connection is open: `buffer[0, end)`, the thread's read
+ * buffer, only valid during the call (no view of it is made per read).
+ */
 export interface BareReader {
-  onBytes(chunk: Buffer): void;
+  onBytes(buffer: Buffer, end: number): void;
 }
 
 /** ws's readyState values, so the connection reads either the same way. */
@@ -42,12 +45,12 @@ type OwnedSocket = Socket & { [OWNER]?: BareWebSocket };
 
 /** Node calls these with the socket as `this`: one function for every connection, not a closure each. */
 function onRead(this: OwnedSocket, nread: number): boolean {
-  this[OWNER]?.bytes(readBuffer.subarray(0, nread));
+  this[OWNER]?.bytes(readBuffer, nread);
   return true; // keep reading (a paused socket stops through pause())
 }
 
 function onSlowRead(this: OwnedSocket, nread: number): boolean {
-  this[OWNER]?.bytes(slowReadBuffer.subarray(0, nread));
+  this[OWNER]?.bytes(slowReadBuffer, nread);
   return true;
 }
 
@@ -130,12 +133,12 @@ export class BareWebSocket extends EventEmitter {
     this.emit('close', 1006, Buffer.alloc(0));
   }
 
-  /** The bytes of one read: the handshake's response first, then frames. */
-  bytes(chunk: Buffer): void {
-    if (this.readyState === CONNECTING) return this.handshake(chunk);
+  /** The bytes of one read, `buffer[0, end)`: the handshake's response first, then frames. */
+  bytes(buffer: Buffer, end: number): void {
+    if (this.readyState === CONNECTING) return this.handshake(buffer.subarray(0, end));
     if (this.readyState === CLOSED) return;
-    this.onChunk?.(chunk);
-    this.reader.onBytes(chunk);
+    this.onChunk?.(buffer.subarray(0, end));
+    this.reader.onBytes(buffer, end);
   }
 
   private handshake(chunk: Buffer): void {
@@ -152,7 +155,10 @@ export class BareWebSocket extends EventEmitter {
     this.readyState = OPEN;
     this.emit('open');
     // frames that came in the same read as the response
-    if (end + 4 < head.length && this.readyState === OPEN) this.bytes(head.subarray(end + 4));
+    if (end + 4 < head.length && this.readyState === OPEN) {
+      const rest = head.subarray(end + 4);
+      this.bytes(rest, rest.length);
+    }
   }
 
   /** What is wrong with the response (ws's words for it), or undefined when it opens the connection. */

@@ -326,10 +326,10 @@ export class ClientConnection implements FrameHandlers, BareReader {
     this.reading = new BareReadControl(ws);
   }
 
-  /** BareReader: the bytes of one read, in the thread's reused buffer (the reader copies what it keeps). */
-  onBytes(chunk: Buffer): void {
+  /** BareReader: the bytes of one read, `buffer[0, end)` of the thread's reused buffer (the reader copies what it keeps). */
+  onBytes(buffer: Buffer, end: number): void {
     this.chunkAtUs = nowUs();
-    this.reader?.push(chunk, true);
+    this.reader?.push(buffer, true, end);
   }
 
   /** FrameHandlers: a whole message from the server. */

@@ -74,12 +74,12 @@ export class FrameReader {
   ) {}
 
   /**
-   * The bytes of one read. `reused`: the chunk's memory is read into again once this returns (a
-   * bare socket's read buffer), so what is kept of an unfinished frame is copied.
+   * The bytes of one read, `chunk[0, end)`. `reused`: the chunk's memory is read into again once this
+   * returns (a bare socket's read buffer), so what is kept of an unfinished frame is copied.
    */
-  push(chunk: Buffer, reused = false): void {
+  push(chunk: Buffer, reused = false, end = chunk.length): void {
     if (this.failed) return;
-    this.read(chunk, reused);
+    this.read(chunk, reused, end);
     if (this.failed) this.release();
     else this.charge();
   }
@@ -111,23 +111,24 @@ export class FrameReader {
    * that frame); the rest of this read is parsed in place, and what is kept of a new unfinished frame
    * is its own buffer, never a view that would keep a whole read alive.
    */
-  private read(chunk: Buffer, reused: boolean): void {
+  private read(chunk: Buffer, reused: boolean, len: number): void {
     let off = 0;
     if (this.pendingBytes > 0) {
       if (this.need === 0) {
         // the header was cut: complete it from the first few bytes of this read to learn the frame's size
-        const take = Math.min(chunk.length, MAX_HEADER_BYTES - this.pendingBytes);
+        const take = Math.min(len, MAX_HEADER_BYTES - this.pendingBytes);
         const head = Buffer.concat([...this.pending, chunk.subarray(0, take)], this.pendingBytes + take);
-        const total = this.frameLength(head, 0);
+        const total = this.frameLength(head, 0, head.length);
         if (total === TOO_LARGE) return;
         if (total === INCOMPLETE) return this.keep([head], head.length); // the whole read went into it
         this.need = total;
       }
       const missing = this.need - this.pendingBytes;
-      if (chunk.length < missing) {
+      if (len < missing) {
         // a large frame still arriving: its pieces wait, joined once it is whole
-        this.pending.push(reused ? Buffer.from(chunk) : chunk);
-        this.pendingBytes += chunk.length;
+        const piece = chunk.subarray(0, len);
+        this.pending.push(reused ? Buffer.from(piece) : piece);
+        this.pendingBytes += len;
         return;
       }
       this.pending.push(chunk.subarray(0, missing));
@@ -138,9 +139,8 @@ export class FrameReader {
       this.handle(whole, 0, whole.length);
       off = missing;
     }
-    const len = chunk.length;
     while (off < len && !this.failed) {
-      const total = this.frameLength(chunk, off);
+      const total = this.frameLength(chunk, off, len);
       if (total < 0) break; // INCOMPLETE, or TOO_LARGE (failed)
       if (len - off < total) {
         this.need = total;
@@ -150,7 +150,7 @@ export class FrameReader {
       off += total;
     }
     // an unfinished frame: keep a copy of it (need = its full size once its header is known, else 0)
-    if (off < len && !this.failed) this.keep([Buffer.from(chunk.subarray(off))], len - off);
+    if (off < len && !this.failed) this.keep([Buffer.from(chunk.subarray(off, len))], len - off);
   }
 
   private keep(pieces: Buffer[], bytes: number): void {
@@ -160,10 +160,10 @@ export class FrameReader {
 
   /**
    * The whole length of the frame at `off` (header, mask key, payload), INCOMPLETE while its header
-   * has not all arrived, TOO_LARGE (the connection failed) for a payload over the limit.
+   * has not all arrived before `end`, TOO_LARGE (the connection failed) for a payload over the limit.
    */
-  private frameLength(data: Buffer, off: number): number {
-    const avail = data.length - off;
+  private frameLength(data: Buffer, off: number, end: number): number {
+    const avail = end - off;
     if (avail < 2) return INCOMPLETE;
     const b1 = data[off + 1]!;
     let size = b1 & 0x7f;

@@ -93,13 +93,18 @@ describe('FrameReader', () => {
     expect(got).not.toEqual(expected);
   });
 
-  /** Pushes `stream` through one reused buffer of `size` bytes, the first read `first` bytes long, overwriting it after every read. */
-  const pushThroughReused = (r: FrameReader, bytes: Buffer, size: number, first = size): void => {
-    const buf = Buffer.alloc(Math.max(size, first));
+  /**
+   * Pushes `stream` through one reused buffer of `size` bytes, the first read `first` bytes long,
+   * overwriting it after every read. `byEnd`: each read is the whole buffer and where its bytes end
+   * (a bare socket's read), the rest of the buffer holding stale bytes; else a view of just the read.
+   */
+  const pushThroughReused = (r: FrameReader, bytes: Buffer, size: number, first = size, byEnd = false): void => {
+    const buf = Buffer.alloc(Math.max(size, first), 0xee);
     for (let i = 0, n = first; i < bytes.length; i += n, n = size) {
       const end = Math.min(bytes.length, i + n);
       bytes.copy(buf, 0, i, end);
-      r.push(buf.subarray(0, end - i), true);
+      if (byEnd) r.push(buf, true, end - i);
+      else r.push(buf.subarray(0, end - i), true);
       buf.fill(0xee); // the next read lands here
     }
   };
@@ -122,12 +127,13 @@ describe('FrameReader', () => {
       { kind: 'text', data: 'masked text' },
       { kind: 'binary', data: mid },
     ];
-    for (const size of [3, 11, 301, 4096])
-      for (let first = 1; first <= small.length; first++) {
-        const got: Got = [];
-        pushThroughReused(reader(got), small, size, first);
-        expect(got, `reads of ${size}, the first of ${first}`).toEqual(want);
-      }
+    for (const byEnd of [false, true])
+      for (const size of [3, 11, 301, 4096])
+        for (let first = 1; first <= small.length; first++) {
+          const got: Got = [];
+          pushThroughReused(reader(got), small, size, first, byEnd);
+          expect(got, `reads of ${size}, the first of ${first}${byEnd ? ', by end' : ''}`).toEqual(want);
+        }
   });
 
   it('delivers every message once and in order, whatever the frames and wherever the reused reads cut them (property)', () => {
@@ -141,11 +147,12 @@ describe('FrameReader', () => {
         fc.array(frameArb, { minLength: 1, maxLength: 12 }),
         fc.integer({ min: 1, max: 70_000 }),
         fc.integer({ min: 1, max: 20_000 }),
-        (frames, size, first) => {
+        fc.boolean(),
+        (frames, size, first, byEnd) => {
           const messages = frames.map((f, i) => `${i}:`.padEnd(f.length, String.fromCharCode(97 + (i % 26))));
           const bytes = Buffer.concat(frames.map((f, i) => frame(messages[i]!, f.binary ? 0x2 : 0x1, { mask: f.mask })));
           const got: Got = [];
-          pushThroughReused(reader(got), bytes, size, first);
+          pushThroughReused(reader(got), bytes, size, first, byEnd);
           expect(got).toEqual(frames.map((f, i) => ({ kind: f.binary ? 'binary' : 'text', data: messages[i] })));
         },
       ),
