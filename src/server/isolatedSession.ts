@@ -13,6 +13,7 @@ import { Fifo, FrameArena, type Arena } from './frameArena.js';
 import { ClientGuard } from './limits.js';
 import type { Reader } from './permissions.js';
 import { PendingSends, type ObserveSend } from './pendingSends.js';
+import type { SharedFrames } from './sharedFrames.js';
 import type { ServerContext } from './serverContext.js';
 import { Subscriptions } from './subscriptions.js';
 
@@ -177,6 +178,29 @@ export class SessionWriter {
    */
   deliverFrames(s: IsolatedSession, events: readonly StoredEvent[], bytes: number, now: number): void {
     this.writeFrames(s, events, bytes, now);
+  }
+
+  /**
+   * Writes a session the whole chunk of `shared`, its frames framed once for every session that
+   * takes all of it, when the session's socket holds nothing and is not corked (so the kernel takes
+   * the bytes at once, or the write keeps them: pinned) and its msgIDs over the chunk have one digit
+   * count. The caller has checked that every event is within the session's budget and is to be
+   * delivered. Returns false, having written nothing, when it could not.
+   */
+  deliverShared(s: IsolatedSession, shared: SharedFrames, now: number): boolean {
+    const socket = s.socket;
+    if (s.corked || socket.writableLength !== 0 || !s.open) return false;
+    const frames = shared.framesFor(s.msgId + 1);
+    if (frames === undefined) return false;
+    const count = shared.count;
+    s.msgId += count;
+    s.pending.beginMany(now, count);
+    s.framesWriting(count, undefined);
+    socket.write(frames, s.onFramesWritten);
+    if (socket.writableLength !== 0) shared.pinned();
+    else if (s.pieces.size > 0) this.arena.handedOff(s);
+    this.ctx.metrics.eventsOut += count;
+    return true;
   }
 
   /**

@@ -17,6 +17,7 @@ import { eventFrameLength } from './frame.js';
 import { mayReadFast } from './permissions.js';
 import type { SubscriptionIndex } from './subscriptionIndex.js';
 import type { CursorReplay } from './cursorReplay.js';
+import { SharedFrames } from './sharedFrames.js';
 import { HEAD_ALLOWANCE, type IsolatedSession, type SessionWriter } from './isolatedSession.js';
 
 /** A session holding more filter terms than this is heavy to match... */
@@ -61,6 +62,8 @@ export class LiveFanOut {
   private chunkSize = 1;
   /** The events of the chunk one session is given in one write (reused). */
   private readonly out: StoredEvent[] = [];
+  /** The chunk framed once for the sessions that take all of it. */
+  private readonly shared = new SharedFrames();
 
   constructor(
     headId: number,
@@ -142,6 +145,7 @@ export class LiveFanOut {
           visits += this.visits;
           this.visits = 0;
         }
+        this.shared.reset(batch.events, from, to);
         for (const s of this.touched) {
           this.deliverChunk(s, batch, now);
           s.chunk.length = 0;
@@ -171,11 +175,41 @@ export class LiveFanOut {
   };
 
   /**
+   * Whether session `s` is to be given every event of the current chunk, within its budget, so the
+   * chunk's shared frames can be written to it as they are: it was a candidate for each event, it may
+   * read every owner, a subscription without filters takes each event (none delivered any before, and
+   * it has not replayed past them), it is not heavy, has no gap to announce and nothing queued since
+   * this batch reached it (the one-batch allowance then covers the whole chunk: see deliverChunk).
+   */
+  private takesWholeChunk(s: IsolatedSession, batch: FanOutBatch): boolean {
+    const first = s.chunk[0]!;
+    if (
+      s.chunk.length !== this.shared.count ||
+      !s.live ||
+      s.reader.groupSet !== undefined ||
+      s.gap !== undefined ||
+      s.subs.filterTerms > HEAVY_SESSION_TERMS ||
+      first.id <= s.cursor ||
+      first.id <= s.subs.takesEverythingAfter()
+    )
+      return false;
+    const queued = s.socket.writableLength;
+    if (queued !== 0) return false;
+    if (s.batchSeq !== batch.seq) {
+      s.batchSeq = batch.seq;
+      s.queuedAtBatch = queued;
+      s.heavyVisits = 0;
+    }
+    return s.queuedAtBatch === 0;
+  }
+
+  /**
    * Delivers one session its events of the current chunk that it may read and matches, in id order:
    * those within its budget framed together into one write, an event over it (or after a gap) through
    * the one-event path that applies the overflow policy.
    */
   private deliverChunk(s: IsolatedSession, batch: FanOutBatch, now: number): void {
+    if (this.takesWholeChunk(s, batch) && this.writer.deliverShared(s, this.shared, now)) return;
     const out = this.out;
     let queuedBefore = s.socket.writableLength;
     let bytes = 0;
