@@ -49,15 +49,18 @@ export class IsolatedSession {
   readonly pending: PendingSends;
   /** A fan-out target: at least one subscription, and not following its own cursor. */
   live = false;
-  /** Set by SubscriptionIndex to visit this session once per event. */
+  /** Set by SubscriptionIndex to visit this session once per event, and how many subscriptions it scans. */
   indexStamp = 0;
+  scannedSubs = 0;
   /** The live batch this session last saw, and its queued bytes when that batch's fan-out reached it. */
   batchSeq = 0;
   queuedAtBatch = 0;
   /** Events of that batch live fan-out tried this heavy session on. */
   heavyVisits = 0;
-  /** Events of the fan-out chunk being delivered that this session may want. */
+  /** Events of the fan-out chunk being delivered that this session may want, unless it may want all of them: */
   readonly chunk: StoredEvent[] = [];
+  /** a candidate for every event of the chunk (its chunk stays empty). */
+  wholeChunk = false;
   /** The writer's FrameArena pieces this session holds (PieceHolder). */
   readonly pieces = new Fifo<Arena>();
   piecesReleasedAhead = 0;

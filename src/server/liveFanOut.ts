@@ -136,19 +136,24 @@ export class LiveFanOut {
       while (batch.next < batch.events.length) {
         // A chunk of events: first which live sessions may want each, then each session its own
         // events in id order (one socket at a time is kinder to the CPU's caches than one event at a time).
+        // Sessions that scan every event are candidates for the whole chunk: taken once, not per event.
         const from = batch.next;
         const to = Math.min(batch.events.length, from + this.chunkSize);
-        let visits = 0;
+        this.index.forEachScanned(this.collectWhole);
+        let visits = this.visits * (to - from);
+        this.visits = 0;
         for (let i = from; i < to; i++) {
           this.chunkEvent = batch.events[i]!;
-          this.index.forEachCandidate(this.chunkEvent, this.collect);
+          this.index.forEachIndexedCandidate(this.chunkEvent, this.collect);
           visits += this.visits;
           this.visits = 0;
         }
         this.shared.reset(batch.events, from, to);
         for (const s of this.touched) {
-          this.deliverChunk(s, batch, now);
+          if (s.wholeChunk) this.deliverChunk(s, batch, batch.events, from, to, now);
+          else this.deliverChunk(s, batch, s.chunk, 0, s.chunk.length, now);
           s.chunk.length = 0;
+          s.wholeChunk = false;
         }
         this.touched.length = 0;
         batch.next = to;
@@ -166,6 +171,14 @@ export class LiveFanOut {
     this.fanning = false;
   };
 
+  /** Notes that live session `s` may want every event of the chunk. */
+  private readonly collectWhole = (s: IsolatedSession): void => {
+    this.visits++;
+    if (!s.live) return;
+    s.wholeChunk = true;
+    this.touched.push(s);
+  };
+
   /** Notes that live session `s` may want the chunk's current event. */
   private readonly collect = (s: IsolatedSession): void => {
     this.visits++;
@@ -181,10 +194,9 @@ export class LiveFanOut {
    * it has not replayed past them), it is not heavy, has no gap to announce and nothing queued since
    * this batch reached it (the one-batch allowance then covers the whole chunk: see deliverChunk).
    */
-  private takesWholeChunk(s: IsolatedSession, batch: FanOutBatch): boolean {
-    const first = s.chunk[0]!;
+  private takesWholeChunk(s: IsolatedSession, batch: FanOutBatch, first: StoredEvent): boolean {
     if (
-      s.chunk.length !== this.shared.count ||
+      !s.wholeChunk ||
       !s.live ||
       s.reader.groupSet !== undefined ||
       s.gap !== undefined ||
@@ -204,16 +216,24 @@ export class LiveFanOut {
   }
 
   /**
-   * Delivers one session its events of the current chunk that it may read and matches, in id order:
-   * those within its budget framed together into one write, an event over it (or after a gap) through
-   * the one-event path that applies the overflow policy.
+   * Delivers one session the events it may read and matches of `events[from, to)` (its candidates of
+   * the current chunk), in id order: those within its budget framed together into one write, an event
+   * over it (or after a gap) through the one-event path that applies the overflow policy.
    */
-  private deliverChunk(s: IsolatedSession, batch: FanOutBatch, now: number): void {
-    if (this.takesWholeChunk(s, batch) && this.writer.deliverShared(s, this.shared, now)) return;
+  private deliverChunk(
+    s: IsolatedSession,
+    batch: FanOutBatch,
+    events: readonly StoredEvent[],
+    from: number,
+    to: number,
+    now: number,
+  ): void {
+    if (this.takesWholeChunk(s, batch, events[from]!) && this.writer.deliverShared(s, this.shared, now)) return;
     const out = this.out;
     let queuedBefore = s.socket.writableLength;
     let bytes = 0;
-    for (const event of s.chunk) {
+    for (let i = from; i < to; i++) {
+      const event = events[i]!;
       // A session that replayed past this event (and then went live) already has it.
       if (!s.live) break;
       if (event.id <= s.cursor) continue;
