@@ -2,7 +2,7 @@
 // body (and, for legacy mode's per-client serialization, beside the properties it alone keeps).
 import { describe, expect, it } from 'vitest';
 import { isoFromUs } from '../../src/clock.js';
-import { eventFields, eventUuid, storedEvent } from '../../src/server/eventLog.js';
+import { eventBodies, eventFields, eventUuid, storedEvent } from '../../src/server/eventLog.js';
 
 const fields = eventFields({ event_type: 'update', event_at: '2026-11-26T14:45:48.123456Z', properties: { n: 1 } }, 1_000);
 
@@ -36,5 +36,21 @@ describe('eventFields', () => {
     const at = '2026-11-26T14:45:48.123456Z';
     expect(eventFields({ event_type: 'update', event_at: at }, 5).eventAt).toBe(at);
     expect(eventFields({ event_type: 'update' }, 5).eventAt).toBe(isoFromUs(5));
+  });
+});
+
+describe('eventBodies', () => {
+  it("gives a batch's events the bodies storedEvent builds alone, multi-byte text included, in one buffer", () => {
+    const batch = [
+      eventFields({ event_type: 'update', properties: { note: 'plain' } }, 1_000),
+      eventFields({ event_type: 'ünïcødé', object_uuid: '日本', properties: { note: '€ and 😀' } }, 1_000),
+      eventFields({ event_type: 'update', properties: {} }, 2_000),
+    ];
+    const bodies = eventBodies(40, batch);
+    expect(bodies.map((b) => b.toString())).toEqual(batch.map((f, i) => storedEvent(40 + i, f).body.toString()));
+    for (const b of bodies) expect(b.buffer).toBe(bodies[0]!.buffer);
+    const message = JSON.parse(`{"msgID":1,${bodies[1]!.toString()}`) as Record<string, unknown>;
+    expect(message).toMatchObject({ id: 41, event_type: 'ünïcødé', object_uuid: '日本', properties: { note: '€ and 😀' } });
+    expect(eventBodies(1, [])).toEqual([]);
   });
 });
