@@ -46,7 +46,18 @@ export class SharedFrames {
     if (idDigits !== this.laidOutDigits) return this.layOut(firstMsgId, idDigits);
     const frames = this.frames!;
     const at = this.digitsAt;
-    for (let i = 0; i < count; i++) writeMsgIdDigits(frames, at[i]!, idDigits, firstMsgId + i);
+    let prev = at[0]!;
+    writeMsgIdDigits(frames, prev, idDigits, firstMsgId);
+    for (let i = 1; i < count; i++) {
+      // the previous frame's msgID + 1, by carrying its digits rather than dividing: the digit count
+      // does not change within the chunk, so the carry stops at the first digit at the latest
+      const next = at[i]!;
+      let j = idDigits - 1;
+      for (; frames[prev + j] === 0x39; j--) frames[next + j] = 0x30;
+      frames[next + j] = frames[prev + j]! + 1;
+      for (let k = 0; k < j; k++) frames[next + k] = frames[prev + k]!;
+      prev = next;
+    }
     return frames;
   }
 

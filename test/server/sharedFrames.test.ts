@@ -34,6 +34,10 @@ describe('SharedFrames', () => {
     const second = shared.framesFor(123_456)!;
     expect(second.equals(expected(events, 123_456))).toBe(true);
     expect(second.buffer).toBe(first.buffer); // the same bytes, only the digits written again
+    // msgIDs carried from frame to frame: one digit, several, all but the first
+    for (const msgId of [100_005, 100_097, 109_998, 199_996, 899_999]) {
+      expect(shared.framesFor(msgId)!.equals(expected(events, msgId)), `from msgID ${msgId}`).toBe(true);
+    }
     expect(shared.framesFor(2)!.equals(expected(events, 2))).toBe(true); // another digit count: laid out again
   });
 
