@@ -49,7 +49,7 @@ export class IsolatedSession {
   readonly pending: PendingSends;
   /** A fan-out target: at least one subscription, and not following its own cursor. */
   live = false;
-  /** Set by SubscriptionIndex to visit this session once per event, and how many subscriptions it scans. */
+  /** Set by SubscriptionIndex: to visit this session once per event; how many subscriptions it scans. */
   indexStamp = 0;
   scannedSubs = 0;
   /** The live batch this session last saw, and its queued bytes when that batch's fan-out reached it. */
@@ -57,9 +57,8 @@ export class IsolatedSession {
   queuedAtBatch = 0;
   /** Events of that batch live fan-out tried this heavy session on. */
   heavyVisits = 0;
-  /** Events of the fan-out chunk being delivered that this session may want, unless it may want all of them: */
+  /** Events of the fan-out chunk being delivered that this session may want (all of them when wholeChunk). */
   readonly chunk: StoredEvent[] = [];
-  /** a candidate for every event of the chunk (its chunk stays empty). */
   wholeChunk = false;
   /** The writer's FrameArena pieces this session holds (PieceHolder). */
   readonly pieces = new Fifo<Arena>();
@@ -184,11 +183,8 @@ export class SessionWriter {
   }
 
   /**
-   * Writes a session the whole chunk of `shared`, its frames framed once for every session that
-   * takes all of it, when the session's socket holds nothing and is not corked (so the kernel takes
-   * the bytes at once, or the write keeps them: pinned) and its msgIDs over the chunk have one digit
-   * count. The caller has checked that every event is within the session's budget and is to be
-   * delivered. Returns false, having written nothing, when it could not.
+   * Writes a session every event of `shared`'s chunk (the caller checked each is due, within budget)
+   * when its socket holds nothing and is not corked, and its msgIDs keep one digit count; else false.
    */
   deliverShared(s: IsolatedSession, shared: SharedFrames, now: number): boolean {
     const socket = s.socket;

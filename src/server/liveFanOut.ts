@@ -10,7 +10,9 @@
 // in the same turn go out together, each session's share of them in one write. An idle server adds
 // one loop phase to a lone publish; a server behind (publishes waiting in its socket) catches up,
 // where one write per publish per session kept it behind at the same cost per publish (smart
-// batching: the busier it is, the more each write carries).
+// batching: the busier it is, the more each write carries). A session that takes every event of a
+// chunk (a subscription without filters, every owner readable, nothing queued) is written the chunk
+// framed once for all such sessions (sharedFrames.ts): only their msgID digits differ.
 import { nowUs } from '../clock.js';
 import type { StoredEvent } from './eventLog.js';
 import { eventFrameLength } from './frame.js';
