@@ -18,7 +18,8 @@ const TIME_ATTRIBUTES = {
   created_at: (e: StoredEvent) => e.createdAtUs,
 } as const;
 
-const matchAll: EventPredicate = () => true;
+/** The predicate of a subscription without filters: every event (fan-out recognizes it by identity). */
+export const matchAll: EventPredicate = () => true;
 
 export type StringAttribute = keyof typeof STRING_ATTRIBUTES;
 

@@ -10,7 +10,7 @@ const MSGID_PREFIX = '{"msgID":';
 const MSGID_PREFIX_BYTES = Buffer.from(MSGID_PREFIX, 'latin1');
 
 /** Number of decimal digits of a positive integer (compares only: it runs twice per delivery). */
-function digits(n: number): number {
+export function digits(n: number): number {
   if (n < 100_000) return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10_000 ? 4 : 5;
   let d = 6;
   for (let bound = 1_000_000; n >= bound; bound *= 10) d++;
@@ -67,6 +67,15 @@ export function writeEventFrame(buf: Buffer, at: number, msgId: number, body: Bu
   at += writeHeader(buf, MSGID_PREFIX.length + idDigits + 1 + body.length, at);
   // byte by byte: a string write per frame costs more than the frame's other work together (profiled)
   for (let i = 0; i < MSGID_PREFIX_BYTES.length; i++) buf[at++] = MSGID_PREFIX_BYTES[i]!;
+  writeMsgIdDigits(buf, at, idDigits, msgId);
+  at += idDigits;
+  buf[at++] = 0x2c; // ,
+  buf.set(body, at);
+  return at + body.length;
+}
+
+/** Writes the `idDigits` (= digits(msgId)) decimal digits of `msgId` into `buf` at `at`. */
+export function writeMsgIdDigits(buf: Buffer, at: number, idDigits: number, msgId: number): void {
   if (msgId <= 0x7fffffff) {
     // integer division while the id fits 31 bits (a connection's msgID practically always does)
     for (let i = at + idDigits - 1, n = msgId; i >= at; i--) {
@@ -77,10 +86,6 @@ export function writeEventFrame(buf: Buffer, at: number, msgId: number, body: Bu
   } else {
     for (let i = at + idDigits - 1, n = msgId; i >= at; i--, n = Math.floor(n / 10)) buf[i] = 0x30 + (n % 10);
   }
-  at += idDigits;
-  buf[at++] = 0x2c; // ,
-  buf.set(body, at);
-  return at + body.length;
 }
 
 /** A complete unmasked text frame (status replies, gap notices). */

@@ -13,6 +13,7 @@ import { Fifo, FrameArena, type Arena } from './frameArena.js';
 import { ClientGuard } from './limits.js';
 import type { Reader } from './permissions.js';
 import { PendingSends, type ObserveSend } from './pendingSends.js';
+import type { SharedFrames } from './sharedFrames.js';
 import type { ServerContext } from './serverContext.js';
 import { Subscriptions } from './subscriptions.js';
 
@@ -48,15 +49,17 @@ export class IsolatedSession {
   readonly pending: PendingSends;
   /** A fan-out target: at least one subscription, and not following its own cursor. */
   live = false;
-  /** Set by SubscriptionIndex to visit this session once per event. */
+  /** Set by SubscriptionIndex: to visit this session once per event; how many subscriptions it scans. */
   indexStamp = 0;
+  scannedSubs = 0;
   /** The live batch this session last saw, and its queued bytes when that batch's fan-out reached it. */
   batchSeq = 0;
   queuedAtBatch = 0;
   /** Events of that batch live fan-out tried this heavy session on. */
   heavyVisits = 0;
-  /** Events of the fan-out chunk being delivered that this session may want. */
+  /** Events of the fan-out chunk being delivered that this session may want (all of them when wholeChunk). */
   readonly chunk: StoredEvent[] = [];
+  wholeChunk = false;
   /** The writer's FrameArena pieces this session holds (PieceHolder). */
   readonly pieces = new Fifo<Arena>();
   piecesReleasedAhead = 0;
@@ -177,6 +180,26 @@ export class SessionWriter {
    */
   deliverFrames(s: IsolatedSession, events: readonly StoredEvent[], bytes: number, now: number): void {
     this.writeFrames(s, events, bytes, now);
+  }
+
+  /**
+   * Writes a session every event of `shared`'s chunk (the caller checked each is due, within budget)
+   * when its socket holds nothing and is not corked, and its msgIDs keep one digit count; else false.
+   */
+  deliverShared(s: IsolatedSession, shared: SharedFrames, now: number): boolean {
+    const socket = s.socket;
+    if (s.corked || socket.writableLength !== 0 || !s.open) return false;
+    const frames = shared.framesFor(s.msgId + 1);
+    if (frames === undefined) return false;
+    const count = shared.count;
+    s.msgId += count;
+    s.pending.beginMany(now, count);
+    s.framesWriting(count, undefined);
+    socket.write(frames, s.onFramesWritten);
+    if (socket.writableLength !== 0) shared.pinned();
+    else if (s.pieces.size > 0) this.arena.handedOff(s);
+    this.ctx.metrics.eventsOut += count;
+    return true;
   }
 
   /**

@@ -10,13 +10,16 @@
 // in the same turn go out together, each session's share of them in one write. An idle server adds
 // one loop phase to a lone publish; a server behind (publishes waiting in its socket) catches up,
 // where one write per publish per session kept it behind at the same cost per publish (smart
-// batching: the busier it is, the more each write carries).
+// batching: the busier it is, the more each write carries). A session that takes every event of a
+// chunk (a subscription without filters, every owner readable, nothing queued) is written the chunk
+// framed once for all such sessions (sharedFrames.ts): only their msgID digits differ.
 import { nowUs } from '../clock.js';
 import type { StoredEvent } from './eventLog.js';
 import { eventFrameLength } from './frame.js';
 import { mayReadFast } from './permissions.js';
 import type { SubscriptionIndex } from './subscriptionIndex.js';
 import type { CursorReplay } from './cursorReplay.js';
+import { SharedFrames } from './sharedFrames.js';
 import { HEAD_ALLOWANCE, type IsolatedSession, type SessionWriter } from './isolatedSession.js';
 
 /** A session holding more filter terms than this is heavy to match... */
@@ -61,6 +64,8 @@ export class LiveFanOut {
   private chunkSize = 1;
   /** The events of the chunk one session is given in one write (reused). */
   private readonly out: StoredEvent[] = [];
+  /** The chunk framed once for the sessions that take all of it. */
+  private readonly shared = new SharedFrames();
 
   constructor(
     headId: number,
@@ -133,18 +138,24 @@ export class LiveFanOut {
       while (batch.next < batch.events.length) {
         // A chunk of events: first which live sessions may want each, then each session its own
         // events in id order (one socket at a time is kinder to the CPU's caches than one event at a time).
+        // Sessions that scan every event are candidates for the whole chunk: taken once, not per event.
         const from = batch.next;
         const to = Math.min(batch.events.length, from + this.chunkSize);
-        let visits = 0;
+        this.index.forEachScanned(this.collectWhole);
+        let visits = this.visits * (to - from);
+        this.visits = 0;
         for (let i = from; i < to; i++) {
           this.chunkEvent = batch.events[i]!;
-          this.index.forEachCandidate(this.chunkEvent, this.collect);
+          this.index.forEachIndexedCandidate(this.chunkEvent, this.collect);
           visits += this.visits;
           this.visits = 0;
         }
+        this.shared.reset(batch.events, from, to);
         for (const s of this.touched) {
-          this.deliverChunk(s, batch, now);
+          if (s.wholeChunk) this.deliverChunk(s, batch, batch.events, from, to, now);
+          else this.deliverChunk(s, batch, s.chunk, 0, s.chunk.length, now);
           s.chunk.length = 0;
+          s.wholeChunk = false;
         }
         this.touched.length = 0;
         batch.next = to;
@@ -162,6 +173,14 @@ export class LiveFanOut {
     this.fanning = false;
   };
 
+  /** Notes that live session `s` may want every event of the chunk. */
+  private readonly collectWhole = (s: IsolatedSession): void => {
+    this.visits++;
+    if (!s.live) return;
+    s.wholeChunk = true;
+    this.touched.push(s);
+  };
+
   /** Notes that live session `s` may want the chunk's current event. */
   private readonly collect = (s: IsolatedSession): void => {
     this.visits++;
@@ -171,15 +190,52 @@ export class LiveFanOut {
   };
 
   /**
-   * Delivers one session its events of the current chunk that it may read and matches, in id order:
-   * those within its budget framed together into one write, an event over it (or after a gap) through
-   * the one-event path that applies the overflow policy.
+   * Whether session `s` is to be given every event of the current chunk, within its budget, so the
+   * chunk's shared frames can be written to it as they are: it was a candidate for each event, it may
+   * read every owner, a subscription without filters takes each event (none delivered any before, and
+   * it has not replayed past them), it is not heavy, has no gap to announce and nothing queued since
+   * this batch reached it (the one-batch allowance then covers the whole chunk: see deliverChunk).
    */
-  private deliverChunk(s: IsolatedSession, batch: FanOutBatch, now: number): void {
+  private takesWholeChunk(s: IsolatedSession, batch: FanOutBatch, first: StoredEvent): boolean {
+    if (
+      !s.wholeChunk ||
+      !s.live ||
+      s.reader.groupSet !== undefined ||
+      s.gap !== undefined ||
+      s.subs.filterTerms > HEAVY_SESSION_TERMS ||
+      first.id <= s.cursor ||
+      first.id <= s.subs.takesEverythingAfter()
+    )
+      return false;
+    const queued = s.socket.writableLength;
+    if (queued !== 0) return false;
+    if (s.batchSeq !== batch.seq) {
+      s.batchSeq = batch.seq;
+      s.queuedAtBatch = queued;
+      s.heavyVisits = 0;
+    }
+    return s.queuedAtBatch === 0;
+  }
+
+  /**
+   * Delivers one session the events it may read and matches of `events[from, to)` (its candidates of
+   * the current chunk), in id order: those within its budget framed together into one write, an event
+   * over it (or after a gap) through the one-event path that applies the overflow policy.
+   */
+  private deliverChunk(
+    s: IsolatedSession,
+    batch: FanOutBatch,
+    events: readonly StoredEvent[],
+    from: number,
+    to: number,
+    now: number,
+  ): void {
+    if (this.takesWholeChunk(s, batch, events[from]!) && this.writer.deliverShared(s, this.shared, now)) return;
     const out = this.out;
     let queuedBefore = s.socket.writableLength;
     let bytes = 0;
-    for (const event of s.chunk) {
+    for (let i = from; i < to; i++) {
+      const event = events[i]!;
       // A session that replayed past this event (and then went live) already has it.
       if (!s.live) break;
       if (event.id <= s.cursor) continue;

@@ -2,7 +2,7 @@
 // considers each event once per session, across catch-ups and removals.
 import type { Filter } from '../protocol/v0.js';
 import type { StoredEvent } from './eventLog.js';
-import type { EventPredicate, IndexTerm } from './filters.js';
+import { matchAll, type EventPredicate, type IndexTerm } from './filters.js';
 import type { ClientRequest } from './clientFrames.js';
 
 type SubscribeRequest = Extract<ClientRequest, { method: 'subscribe' }>;
@@ -71,6 +71,22 @@ export class Subscriptions {
   /** Every subscription held, oldest first. */
   all(): readonly Subscription[] {
     return this.list;
+  }
+
+  /**
+   * An id above which every event is to be delivered (matches() is true for each): a subscription
+   * without filters holds, and no subscription's record of what it delivered reaches past it.
+   * Infinity when no subscription takes every event.
+   */
+  takesEverythingAfter(): number {
+    let everything = false;
+    let after = 0;
+    for (const s of this.list) {
+      if (s.predicate === matchAll) everything = true;
+      if (s.fromId > after) after = s.fromId;
+      if (s.doneThrough > after) after = s.doneThrough;
+    }
+    return everything ? after : Infinity;
   }
 
   /** Whether to deliver `event` now: some subscription matches it and none has delivered it before. */

@@ -296,6 +296,8 @@ describe('isolated replay, turn by turn', () => {
     const t = setup();
     const pub = t.open(publisher);
     for (let i = 0; i < 10_000; i += 1000) pub.send({ method: 'publish', events: Array.from({ length: 1000 }, () => event) });
+    // as above: the backlog's fan-out (to nobody) may take more than one time slice; finish it first
+    vi.runAllTimers();
     const sessions = Array.from({ length: 4 }, () => t.open(reader));
     for (const s of sessions) s.send({ method: 'subscribe', last_log_id: 0 });
     for (let i = 0; i < 20; i++) await t.turn();

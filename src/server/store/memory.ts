@@ -2,7 +2,7 @@
 // lookup by id, in one process. Appends answer synchronously, so the publishing hub fans each batch
 // out itself. The oldest events are evicted first; a catch-up cursor below them gets a gap notice.
 import type { PublishedEvent } from '../../protocol/v0.js';
-import { eventFields, storedEvent, type EventStore, type LogPage, type StoredEvent } from '../eventLog.js';
+import { eventBodies, eventFields, storedEvent, type EventStore, type LogPage, type StoredEvent } from '../eventLog.js';
 
 /** Log entries a replaying session scans (matching or not) before it yields, at most. */
 const MEMORY_PAGE = 8192;
@@ -74,11 +74,13 @@ export class MemoryStore implements EventStore {
 
   append(events: PublishedEvent[], createdAtUs: number): StoredEvent[] {
     const stored = new Array<StoredEvent>(events.length);
+    const batchFields = events.map((published) => eventFields(published, createdAtUs));
+    const bodies = eventBodies(this.head + 1, batchFields);
     for (let i = 0; i < events.length; i++) {
       const published = events[i]!;
-      const fields = eventFields(published, createdAtUs);
+      const fields = batchFields[i]!;
       const properties = this.keepProperties ? (published.properties ?? {}) : undefined;
-      const event = storedEvent(++this.head, fields, properties);
+      const event = storedEvent(++this.head, fields, properties, bodies[i]);
       if (this.head - this.oldest + 1 > this.capacity) this.evictOldest();
       const slot = (event.id - 1) % this.capacity;
       const cost = storedEventBytes(event, this.keepProperties ? fields.propertiesJson.length : 0);

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { isoFromUs } from '../../clock.js';
 import type { PublishedEvent } from '../../protocol/v0.js';
 import { UserError } from '../../util/errors.js';
-import { eventFields, storedEvent, type EventStore, type LogPage, type StoredEvent } from '../eventLog.js';
+import { eventBodies, eventFields, storedEvent, type EventStore, type LogPage, type StoredEvent } from '../eventLog.js';
 import { APPEND_LOCK, migrate, NOTIFY_CHANNEL } from './migrations.js';
 import type { Retention } from './retention.js';
 
@@ -152,7 +152,8 @@ export class PostgresStore implements EventStore {
     if (result.rows.length !== fields.length || last - first !== fields.length - 1) {
       throw new Error(`bug: a batch of ${fields.length} events got ids ${first}..${last}, not contiguous`);
     }
-    const stored = fields.map((f, i) => storedEvent(first + i, f, this.properties(f.propertiesJson)));
+    const bodies = eventBodies(first, fields);
+    const stored = fields.map((f, i) => storedEvent(first + i, f, this.properties(f.propertiesJson), bodies[i]));
     // Every id below `first` is committed (the append lock orders commits), so when the head is right
     // below this batch it can go live at once instead of waiting for the notification's fetch.
     if (this.headId === first - 1) this.feed(stored);
