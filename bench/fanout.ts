@@ -19,7 +19,7 @@ import {
 import { buildCSubscribers, startCFleet } from './cSubscribers.js';
 import { drive, startFleet } from './leanLoad.js';
 import { buildLimit, eventFrameBytes, measureLimit } from './limit.js';
-import { cpuUs } from './procStats.js';
+import { cpuUs, ioCalls } from './procStats.js';
 import { alternate, ratio, roundRatios, target, type BenchContext, type BenchResult, type RoundContender, type Sample } from './rounds.js';
 import { phaseOf, urlScenario } from './scenario.js';
 
@@ -103,6 +103,7 @@ export async function benchFanout(ctx: BenchContext): Promise<BenchResult> {
     const r = (name: string) => results.find((c) => c.name === name);
     const m = (name: string, metric: string): number => r(name)?.median[metric] ?? NaN;
     const satRounds = roundRatios(r('evbench isolated'), r('go gorilla'), 'deliveriesPerSec');
+    const limitRounds = roundRatios(r('evbench isolated'), r(LIMIT_BATCHED), 'deliveriesPerSec');
     const p99Rounds = roundRatios(r('evbench isolated'), r('go gorilla'), 'fixedP99Ms');
     const hubP99Rounds = roundRatios(r('evbench isolated'), r(GO_HUB), 'fixedP99Ms');
     const bound = (name: string): number => (r(name)?.samples ?? []).filter((s) => s['fixedGeneratorBound'] === 1).length;
@@ -143,6 +144,16 @@ export async function benchFanout(ctx: BenchContext): Promise<BenchResult> {
           1.5,
           '×',
           go.skipped ? go.skipped : spread(satRounds),
+        ),
+        target(
+          'fan-out saturation, evbench isolated ÷ the physical limit of one core writing 100 frames per write(2)',
+          ratio(m('evbench isolated', 'deliveriesPerSec'), m(LIMIT_BATCHED, 'deliveriesPerSec')),
+          '>=',
+          0.3,
+          '×',
+          limit.skipped
+            ? limit.skipped
+            : `${spread(limitRounds)}; evbench wrote ${m('evbench isolated', 'framesPerWrite').toFixed(0)} frames per write(2) (median; the limit 100)`,
         ),
         target(
           `fan-out p99 at ${(fixedRate * fixedClients).toLocaleString('en-US')} deliveries/s (runner, full accounting), evbench isolated ÷ go gorilla`,
@@ -216,6 +227,8 @@ async function measureOne(
     : await startFleet(server.url, new Array<undefined>(o.clients).fill(undefined), 2);
   let cpu0 = 0;
   let cpu1 = 0;
+  let writes0 = NaN;
+  let writes1 = NaN;
   let sat;
   try {
     sat = await drive(server.url, PUBLISHER_TOKEN, fleet, {
@@ -226,8 +239,14 @@ async function measureOne(
       windowPerClient: o.quick ? 1000 : 2000,
       warmupMs: o.quick ? 200 : 1000,
       measureMs: o.measureMs,
-      onMeasureStart: () => (cpu0 = cpuUs(server.pid)),
-      onMeasureEnd: () => (cpu1 = cpuUs(server.pid)),
+      onMeasureStart: () => {
+        cpu0 = cpuUs(server.pid);
+        writes0 = ioCalls(server.pid).writes;
+      },
+      onMeasureEnd: () => {
+        cpu1 = cpuUs(server.pid);
+        writes1 = ioCalls(server.pid).writes;
+      },
     });
   } finally {
     await fleet.stop();
@@ -236,6 +255,8 @@ async function measureOne(
     deliveriesPerSec: sat.deliveriesPerSec,
     serverCpuPct: ((cpu1 - cpu0) / (sat.seconds * 1e6)) * 100,
     closedBySlowness: sat.closedByServer,
+    // frames per write(2) the server made (the limit's batched contender: 100 by construction)
+    framesPerWrite: (sat.deliveriesPerSec * sat.seconds) / (writes1 - writes0),
   };
   if (!o.fixedLoad) return saturation;
   // fixed load: the runner, with full accounting. The baseline is 20 s: over 4 s (as first measured)

@@ -80,6 +80,7 @@ describe('npm run bench --quick (one tiny round of each benchmark)', () => {
     const names = report.targets.map((t) => t.name).join('\n');
     for (const pattern of [
       /fan-out saturation, evbench isolated ÷ go gorilla/,
+      /fan-out saturation, evbench isolated ÷ the physical limit of one core writing 100 frames/,
       /fan-out p99 at .* evbench isolated ÷ go gorilla/,
       /fast p99 during a .*catch-up replay ÷ fast p99 baseline/,
       /generator accounted deliveries\/s per worker/,
