@@ -1,13 +1,13 @@
 // What the benchmarks read from /proc about a process: its read and write system calls.
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ioCalls } from '../../bench/procStats.js';
+import { tempDir } from '../support/tempDir.js';
 
 describe('ioCalls', () => {
   it('counts this process’s read and write system calls, each kind apart', () => {
-    const file = join(tmpdir(), `evbench-iocalls-${process.pid}`);
+    const file = join(tempDir('iocalls'), 'calls');
     const fd = openSync(file, 'w+');
     try {
       const before = ioCalls(process.pid);
