@@ -21,7 +21,7 @@ import { drive, startFleet } from './leanLoad.js';
 import { buildLimit, eventFrameBytes, measureLimit } from './limit.js';
 import { cpuUs, ioCalls } from './procStats.js';
 import { alternate, ratio, roundRatios, target, type BenchContext, type BenchResult, type RoundContender, type Sample } from './rounds.js';
-import { phaseOf, urlScenario } from './scenario.js';
+import { fastLoadScenario, phaseOf } from './scenario.js';
 
 const CLIENTS = 100;
 /** Fast clients of the fixed-load p99 (the runner, full accounting). */
@@ -266,17 +266,14 @@ async function measureOne(
   // had p99s of 40–200 ms against every server
   const seconds = o.quick ? 0.5 : 3;
   const baselineS = o.quick ? 1 : 20;
-  const scenario = urlScenario({
+  const scenario = fastLoadScenario({
     name: `fanout-${server.name.replace(/\s+/g, '-')}-r${round}`,
     url: server.url,
+    clients: o.fixedClients,
     rate: o.fixedRate,
+    warmupS: seconds,
+    baselineS,
     payloadBytes: PAYLOAD,
-    groups: [{ name: 'fast', kind: 'fast', count: o.fixedClients }],
-    phases: [
-      { name: 'warmup', duration: `${seconds}s` },
-      { name: 'baseline', duration: `${baselineS}s` },
-      { name: 'stress', duration: '1s' }, // the validator wants one; nothing changes in it
-    ],
   });
   // pinned: one client thread on the generator's one core (a second would only share it)
   const record = await runScenario(scenario, { workers: o.pinned ? 1 : 2 });

@@ -8,7 +8,7 @@ import { runScenario } from '../src/runner/run.js';
 import { startEvbench, type ServerProcess } from './contenders.js';
 import { cpuUs, ioCalls } from './procStats.js';
 import { alternate, ratio, target, type BenchContext, type BenchResult, type Sample } from './rounds.js';
-import { phaseOf, urlScenario } from './scenario.js';
+import { fastLoadScenario, phaseOf } from './scenario.js';
 
 const CLIENTS = 100;
 
@@ -25,17 +25,13 @@ interface Step {
 
 async function step(server: ServerProcess, workers: number, rate: number, quick: boolean): Promise<Step> {
   const baselineS = quick ? 1 : 3;
-  const scenario = urlScenario({
+  const scenario = fastLoadScenario({
     name: `generator-w${workers}-${rate}`,
     url: server.url,
+    clients: quick ? 20 : CLIENTS,
     rate,
-    payloadBytes: 200,
-    groups: [{ name: 'fast', kind: 'fast', count: quick ? 20 : CLIENTS }],
-    phases: [
-      { name: 'warmup', duration: '1s' },
-      { name: 'baseline', duration: `${baselineS}s` },
-      { name: 'stress', duration: '1s' },
-    ],
+    warmupS: 1,
+    baselineS,
   });
   let cpuAtT0 = NaN;
   let cpuAtEnd = NaN;

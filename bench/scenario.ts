@@ -29,6 +29,33 @@ export function urlScenario(spec: UrlScenarioSpec): Scenario {
   return scenario;
 }
 
+/**
+ * Fast clients only, at `rate` events/s of 200-byte payloads unless said: a warm-up, the measured
+ * baseline, and the one-second stress phase the validator asks for (nothing changes in it).
+ */
+export function fastLoadScenario(o: {
+  name: string;
+  url: string;
+  clients: number;
+  rate: number;
+  warmupS: number;
+  baselineS: number;
+  payloadBytes?: number;
+}): Scenario {
+  return urlScenario({
+    name: o.name,
+    url: o.url,
+    rate: o.rate,
+    payloadBytes: o.payloadBytes ?? 200,
+    groups: [{ name: 'fast', kind: 'fast', count: o.clients }],
+    phases: [
+      { name: 'warmup', duration: `${o.warmupS}s` },
+      { name: 'baseline', duration: `${o.baselineS}s` },
+      { name: 'stress', duration: '1s' },
+    ],
+  });
+}
+
 /** A group's result in one phase (throws when the record lacks it: a bug in the benchmark). */
 export function phaseOf(record: RunRecord, group: string, phase: string): PhaseResult {
   const p = record.groups.find((g) => g.name === group)?.phases[phase];

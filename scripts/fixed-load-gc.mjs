@@ -23,7 +23,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(pathToFileURL(join(root, 'dist', p)).href);
 const benchDist = (p) => import(pathToFileURL(join(root, 'dist-bench', 'bench', p)).href);
 const { runScenario } = await dist('runner/run.js');
-const { urlScenario, phaseOf } = await benchDist('scenario.js');
+const { fastLoadScenario, phaseOf } = await benchDist('scenario.js');
 const { applyPinning, describePinning, planPinning, releasePinning, pinServer } = await benchDist('pinning.js');
 const { PUBLISHER_TOKEN, GO_HUB_SOURCE, buildGoServer, startGoServer } = await benchDist('contenders.js');
 const { SERVE_ON_LOOPBACK } = await dist('util/spawnServe.js');
@@ -106,18 +106,7 @@ async function round(flags, r) {
           : await startServer(flags);
   const isGo = flags === 'go' || flags === 'hub';
   const serverZero = server.spawnedAt;
-  const scenario = urlScenario({
-    name: `fixed-load-gc-${r}`,
-    url: server.url,
-    rate: RATE,
-    payloadBytes: 200,
-    groups: [{ name: 'fast', kind: 'fast', count: CLIENTS }],
-    phases: [
-      { name: 'warmup', duration: '3s' },
-      { name: 'baseline', duration: `${baselineS}s` },
-      { name: 'stress', duration: '1s' },
-    ],
-  });
+  const scenario = fastLoadScenario({ name: `fixed-load-gc-${r}`, url: server.url, clients: CLIENTS, rate: RATE, warmupS: 3, baselineS });
   if (!isGo) scenario.publisher.prefill = Number(process.env.PREFILL ?? 0);
   let baselineFrom;
   let baselineTo;

@@ -14,7 +14,7 @@ const dist = (p) => import(pathToFileURL(join(root, 'dist', p)).href);
 const benchDist = (p) => import(pathToFileURL(join(root, 'dist-bench', 'bench', p)).href);
 const { runScenario } = await dist('runner/run.js');
 const { startEvbench } = await benchDist('contenders.js');
-const { urlScenario, phaseOf } = await benchDist('scenario.js');
+const { fastLoadScenario, phaseOf } = await benchDist('scenario.js');
 const { applyPinning, describePinning, planPinning, releasePinning } = await benchDist('pinning.js');
 
 const profDir = process.execArgv.find((a) => a.startsWith('--cpu-prof-dir='))?.split('=')[1];
@@ -33,18 +33,7 @@ const started = Date.now();
 let record;
 try {
   record = await runScenario(
-    urlScenario({
-      name: 'generator-profile',
-      url: server.url,
-      rate,
-      payloadBytes: 200,
-      groups: [{ name: 'fast', kind: 'fast', count: clients }],
-      phases: [
-        { name: 'warmup', duration: '2s' },
-        { name: 'baseline', duration: `${seconds}s` },
-        { name: 'stress', duration: '1s' },
-      ],
-    }),
+    fastLoadScenario({ name: 'generator-profile', url: server.url, clients, rate, warmupS: 2, baselineS: seconds }),
     { workers: 1 },
   );
 } finally {

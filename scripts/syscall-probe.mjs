@@ -20,7 +20,7 @@ const dist = (p) => import(pathToFileURL(join(root, 'dist', p)).href);
 const benchDist = (p) => import(pathToFileURL(join(root, 'dist-bench', 'bench', p)).href);
 const { runScenario } = await dist('runner/run.js');
 const { startEvbench, startGoServer, buildGoServer, GO_HUB_SOURCE } = await benchDist('contenders.js');
-const { urlScenario, phaseOf } = await benchDist('scenario.js');
+const { fastLoadScenario, phaseOf } = await benchDist('scenario.js');
 const { applyPinning, planPinning, releasePinning } = await benchDist('pinning.js');
 
 /** @param {number} pid */
@@ -53,33 +53,19 @@ let from;
 let to;
 let record;
 try {
-  record = await runScenario(
-    urlScenario({
-      name: 'syscall-probe',
-      url: server.url,
-      rate,
-      payloadBytes: 200,
-      groups: [{ name: 'fast', kind: 'fast', count: clients }],
-      phases: [
-        { name: 'warmup', duration: '2s' },
-        { name: 'baseline', duration: `${seconds}s` },
-        { name: 'stress', duration: '1s' },
-      ],
-    }),
-    {
-      workers: 1,
-      onProgress: (p) => {
-        if (p.phase === 'baseline' && !from) {
-          from = { s: sample(server.pid), c: sample(process.pid), t: performance.now() };
-          if (stallMs > 0) {
-            process.kill(server.pid, 'SIGSTOP');
-            setTimeout(() => process.kill(server.pid, 'SIGCONT'), stallMs);
-          }
+  record = await runScenario(fastLoadScenario({ name: 'syscall-probe', url: server.url, clients, rate, warmupS: 2, baselineS: seconds }), {
+    workers: 1,
+    onProgress: (p) => {
+      if (p.phase === 'baseline' && !from) {
+        from = { s: sample(server.pid), c: sample(process.pid), t: performance.now() };
+        if (stallMs > 0) {
+          process.kill(server.pid, 'SIGSTOP');
+          setTimeout(() => process.kill(server.pid, 'SIGCONT'), stallMs);
         }
-        if (p.phase === 'stress' && !to) to = { s: sample(server.pid), c: sample(process.pid), t: performance.now() };
-      },
+      }
+      if (p.phase === 'stress' && !to) to = { s: sample(server.pid), c: sample(process.pid), t: performance.now() };
     },
-  );
+  });
 } finally {
   await server.stop();
   releasePinning();
