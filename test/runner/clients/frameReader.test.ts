@@ -223,6 +223,27 @@ describe('FrameReader', () => {
     expect(faults).toHaveLength(1);
   });
 
+  it('takes what is at each limit and refuses one byte over: a frame of the message limit, a control frame of 125 bytes', () => {
+    const outcome = (bytes: Buffer, limit?: number): string[] => {
+      const seen: string[] = [];
+      const r = new FrameReader(
+        {
+          onMessage: (p) => seen.push(`message ${p.length}`),
+          onPing: (p) => seen.push(`ping ${p.length}`),
+          onClose: () => {},
+          onProtocolError: (_w, code, fault) => seen.push(`${code} ${fault}`),
+        },
+        limit,
+      );
+      r.push(bytes);
+      return seen;
+    };
+    expect(outcome(frame('x'.repeat(1024), 0x1), 1024)).toEqual(['message 1024']);
+    expect(outcome(frame('x'.repeat(1025), 0x1), 1024)).toEqual(['1009 message_too_large']);
+    expect(outcome(frame('p'.repeat(125), 0x9))).toEqual(['ping 125']);
+    expect(outcome(Buffer.concat([Buffer.from([0x89, 126, 0, 126]), Buffer.alloc(126)]))).toEqual(['1002 bad_control_frame']);
+  });
+
   it('bounds a fragmented message in bytes and in fragments', () => {
     const run = (fragment: string, count: number, limit?: number): string[] => {
       const faults: string[] = [];
