@@ -55,9 +55,16 @@ export async function settle(value: () => number, quietMs = 500, timeoutMs = 15_
   return last;
 }
 
+/** The status every session gets when the event store goes away or comes back (`availabilityNotice`). */
+function isStoreNotice(status: StatusMessage): boolean {
+  return /^event store available again|live delivery paused/.test(status.message ?? '');
+}
+
 export class TestClient {
   readonly events: EventMessage[] = [];
   readonly statuses: StatusMessage[] = [];
+  /** The statuses that answer a request: all but the notices the server sends every session unasked. */
+  private readonly replies: StatusMessage[] = [];
   /** Every message in arrival order, as received. */
   readonly raw: string[] = [];
   closeCode: number | undefined;
@@ -70,7 +77,10 @@ export class TestClient {
       if (this.keepRaw) this.raw.push(text);
       const message = JSON.parse(text) as EventMessage | StatusMessage;
       if ('msgID' in message) this.events.push(message);
-      else this.statuses.push(message);
+      else {
+        this.statuses.push(message);
+        if (!isStoreNotice(message)) this.replies.push(message);
+      }
     });
     ws.on('close', (code, reason) => {
       this.closeCode = code;
@@ -99,12 +109,16 @@ export class TestClient {
     this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
   }
 
-  /** Sends a request and resolves with the next status message. */
+  /**
+   * Sends a request and resolves with the next status that answers one. A store availability notice
+   * can arrive between a request and its reply; taking it for the reply would pair every later
+   * reply with the request before it.
+   */
   async request(message: unknown, timeoutMs = 10_000): Promise<StatusMessage> {
-    const index = this.statuses.length;
+    const index = this.replies.length;
     this.send(message);
-    await waitUntil(() => this.statuses.length > index, `a reply to ${JSON.stringify(message).slice(0, 80)}`, timeoutMs);
-    return this.statuses[index]!;
+    await waitUntil(() => this.replies.length > index, `a reply to ${JSON.stringify(message).slice(0, 80)}`, timeoutMs);
+    return this.replies[index]!;
   }
 
   async subscribe(extra: Record<string, unknown> = {}): Promise<StatusMessage> {

@@ -76,7 +76,9 @@ describe.skipIf(noDatabase)('scenarios on the postgres store', () => {
     const rec = JSON.parse(r.stdout) as RunRecord;
     const fast = rec.groups.find((g) => g.name === 'fast')!;
     const replay = rec.groups.find((g) => g.kind === 'catchup')!;
-    expect(fast.phases.stress!.missing).toBe(0);
+    // Nothing lost across the two servers: on a loaded machine an event may come after its grace
+    // period (counted missing, then a late arrival), but every one comes.
+    for (const phase of Object.values(fast.phases)) expect(phase.missing).toBe(phase.lateArrivals);
     expect(fast.phases.stress!.delivered).toBeGreaterThan(0);
     expect(replay.replay).toMatchObject({ missing: 0, duplicates: 0, outOfOrder: 0 });
     expect(replay.replay!.received).toBe(replay.replay!.expected);
