@@ -9,7 +9,8 @@ import { eventFrameLength } from './frame.js';
 import { mayReadFast } from './permissions.js';
 import type { ServerContext } from './serverContext.js';
 import { REPLAY_TURN_BYTES, ReplayScheduler } from './replayScheduler.js';
-import { NO_EVENTS, type FramePool, type IsolatedSession, type SessionWriter } from './isolatedSession.js';
+import { NO_EVENTS, type IsolatedSession } from './isolatedSession.js';
+import type { FramePool, SessionWriter } from './sessionWriter.js';
 
 /** A replay step's buffer: the turn's budget plus room for the frame that crosses it (bigger steps get their own). */
 const REPLAY_BUFFER_BYTES = REPLAY_TURN_BYTES + 16 * 1024;

@@ -11,8 +11,8 @@
 // filters are expensive to try on most events (over HEAVY_SESSION_TERMS terms, visited more than
 // HEAVY_VISITS_PER_BATCH times in one batch) leaves live fan-out for its own cursor, like a
 // catch-up, until it is back at the head: its matching cost then delays nobody but itself.
-// This file is the hub (sessions and their requests); a session and the one way to write to it are
-// isolatedSession.ts, live fan-out liveFanOut.ts, catch-up replay cursorReplay.ts.
+// This file is the hub (sessions and their requests); a session is isolatedSession.ts, the one way to
+// write to it sessionWriter.ts, live fan-out liveFanOut.ts, catch-up replay cursorReplay.ts.
 import type { WebSocket } from 'ws';
 import { nowUs } from '../clock.js';
 import { rawSocket } from './frame.js';
@@ -24,7 +24,8 @@ import { availabilityNotice, storeEvents } from './publishing.js';
 import type { Hub, ServerContext } from './serverContext.js';
 import { closeSockets, connectionWiring, unsubscribe } from './sessionWiring.js';
 import { SubscriptionIndex } from './subscriptionIndex.js';
-import { IsolatedSession, SessionWriter } from './isolatedSession.js';
+import { IsolatedSession } from './isolatedSession.js';
+import { SessionWriter } from './sessionWriter.js';
 import { LiveFanOut } from './liveFanOut.js';
 import { CursorReplay, REPLAY_LOW_WATER } from './cursorReplay.js';
 

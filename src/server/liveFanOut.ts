@@ -20,7 +20,8 @@ import { mayReadFast } from './permissions.js';
 import type { SubscriptionIndex } from './subscriptionIndex.js';
 import type { CursorReplay } from './cursorReplay.js';
 import { SharedFrames } from './sharedFrames.js';
-import { HEAD_ALLOWANCE, type IsolatedSession, type SessionWriter } from './isolatedSession.js';
+import type { IsolatedSession } from './isolatedSession.js';
+import { HEAD_ALLOWANCE, type SessionWriter } from './sessionWriter.js';
 
 /** A session holding more filter terms than this is heavy to match... */
 const HEAVY_SESSION_TERMS = 100;

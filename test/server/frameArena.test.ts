@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../src/server/eventLog.js';
 import { Fifo, FrameArena, type PieceHolder } from '../../src/server/frameArena.js';
 import type { WebSocket } from 'ws';
-import { IsolatedSession, SessionWriter } from '../../src/server/isolatedSession.js';
+import { IsolatedSession } from '../../src/server/isolatedSession.js';
+import { SessionWriter } from '../../src/server/sessionWriter.js';
 import { resolveServerOptions } from '../../src/server/options.js';
 import type { ServerContext } from '../../src/server/session.js';
 
