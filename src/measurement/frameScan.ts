@@ -54,8 +54,8 @@ export function findFrom(buf: Uint8Array, needle: Needle, from: number): number 
   return -1;
 }
 
-const EVENT_AT = Buffer.from('"event_at":"');
 const EVENT_AT_NEEDLE = needleOf('"event_at":"');
+const EVENT_AT = EVENT_AT_NEEDLE.bytes;
 const SENT_US = Buffer.from('"sent_us":');
 const SENT_AFTER_EVENT_AT = Buffer.from('","properties":{"sent_us":');
 
