@@ -49,11 +49,17 @@ function storeUnavailable(reason: string): StatusMessage {
   return { status: 503, message: `${STORE_UNAVAILABLE}; publish it again later` };
 }
 
+/** The texts of the statuses every session is sent unasked when the store goes away and comes back. */
+export const STORE_NOTICES = {
+  paused: `${STORE_UNAVAILABLE}; live delivery paused, it resumes without loss once reconnected`,
+  resumed: 'event store available again: live delivery resumed, nothing was lost',
+} as const;
+
 /** The status every session gets when live delivery pauses (store away) or resumes. */
 export function availabilityNotice(available: boolean, reason: string): StatusMessage {
-  if (available) return { status: 200, message: 'event store available again: live delivery resumed, nothing was lost' };
+  if (available) return { status: 200, message: STORE_NOTICES.resumed };
   logStoreError(reason);
-  return { status: 503, message: `${STORE_UNAVAILABLE}; live delivery paused, it resumes without loss once reconnected` };
+  return { status: 503, message: STORE_NOTICES.paused };
 }
 
 let lastStoreError = '';

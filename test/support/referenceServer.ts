@@ -3,6 +3,7 @@
 import WebSocket from 'ws';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.js';
 import type { EventMessage, StatusMessage } from '../../src/protocol/v0.js';
+import { STORE_NOTICES } from '../../src/server/publishing.js';
 
 export const PUBLISHER = 'pub-token';
 
@@ -57,7 +58,7 @@ export async function settle(value: () => number, quietMs = 500, timeoutMs = 15_
 
 /** The status every session gets when the event store goes away or comes back (`availabilityNotice`). */
 function isStoreNotice(status: StatusMessage): boolean {
-  return /^event store available again|live delivery paused/.test(status.message ?? '');
+  return status.message === STORE_NOTICES.paused || status.message === STORE_NOTICES.resumed;
 }
 
 export class TestClient {
